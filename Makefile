@@ -1,0 +1,39 @@
+# `make demo` and `make test` do all the set-up themselves on a fresh Debian machine.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DEBIAN_FRONTEND := noninteractive
+
+.PHONY: demo test lint typecheck bench clean system-packages
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-packages
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Debian packages the project needs: graphviz for `dot`.
+system-packages:
+	@command -v dot >/dev/null 2>&1 || { \
+	  echo "installing Debian's graphviz"; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends graphviz >/dev/null; }
+
+demo: $(STAMP)
+	$(PY) -m runtime.demo
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	$(PY) bench/validate_bench.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,78 @@
+"""What an expression may read when it is evaluated.
+
+ASL expressions (paths, payload templates, intrinsic calls, Choice rules, JSONata) are
+compiled once into callables that take a :class:`Bindings`. The module stays pure: the
+randomness that ``States.MathRandom``, ``States.UUID``, ``$random`` and ``$uuid`` need
+comes from an :class:`Entropy` the caller injects (the runtime passes its Host's).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Protocol
+
+
+class Entropy(Protocol):
+    """A source of random numbers and UUIDs."""
+
+    def random(self) -> float:
+        """A float uniformly drawn from [0, 1)."""
+        ...
+
+    def uuid4(self) -> str:
+        """A random (version 4) UUID as text."""
+        ...
+
+
+class SystemEntropy:
+    """Entropy from Python's ``random`` module, seedable for deterministic tests."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._random = random.Random(seed)
+
+    def random(self) -> float:
+        """A float uniformly drawn from [0, 1)."""
+        return self._random.random()
+
+    def uuid4(self) -> str:
+        """A version 4 UUID drawn from this source."""
+        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Bindings:
+    """The values an expression reads.
+
+    ``input`` is ``$`` (JSONPath) or ``$states.input`` (JSONata); ``context`` is ``$$`` /
+    ``$states.context``; ``variables`` are the workflow variables in scope. JSONata's
+    ``$states.result`` and ``$states.errorOutput`` are present only where AWS allows them.
+    """
+
+    input: Any = None
+    context: Any = None
+    variables: Mapping[str, Any] = EMPTY
+    result: Any = None
+    error_output: Any = None
+    has_result: bool = False
+    has_error_output: bool = False
+    entropy: Entropy = field(default_factory=SystemEntropy)
+
+    def with_input(self, value: Any) -> Bindings:
+        """The same bindings reading another ``$``."""
+        return Bindings(
+            value,
+            self.context,
+            self.variables,
+            self.result,
+            self.error_output,
+            self.has_result,
+            self.has_error_output,
+            self.entropy,
+        )

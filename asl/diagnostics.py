@@ -1,0 +1,100 @@
+"""Diagnostics shaped like AWS's ValidateStateMachineDefinition response."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+Severity = Literal["ERROR", "WARNING"]
+
+#: AWS's diagnostic codes (ValidateStateMachineDefinition) and the few of our own,
+#: kept here so every rule names its code from one list.
+INVALID_JSON_DESCRIPTION = "INVALID_JSON_DESCRIPTION"
+INVALID_YAML_DESCRIPTION = "INVALID_YAML_DESCRIPTION"  # ours: AWS takes JSON only
+MISSING_DESCRIPTION = "MISSING_DESCRIPTION"
+SCHEMA_VALIDATION_FAILED = "SCHEMA_VALIDATION_FAILED"
+INVALID_RESOURCE = "INVALID_RESOURCE"
+MISSING_END_STATE = "MISSING_END_STATE"
+DUPLICATE_STATE_NAME = "DUPLICATE_STATE_NAME"
+INVALID_STATE_NAME = "INVALID_STATE_NAME"
+DUPLICATE_LABEL_NAME = "DUPLICATE_LABEL_NAME"
+INVALID_LABEL_NAME = "INVALID_LABEL_NAME"
+MISSING_TRANSITION_TARGET = "MISSING_TRANSITION_TARGET"
+TOO_DEEPLY_NESTED = "TOO_DEEPLY_NESTED"
+# Warnings AWS documents.
+NO_DOLLAR = "NO_DOLLAR"
+NO_PATH = "NO_PATH"
+PASS_RESULT_IS_STATIC = "PASS_RESULT_IS_STATIC"
+# Warnings of our own, for problems AWS does not name.
+UNREACHABLE_STATE = "UNREACHABLE_STATE"
+NO_EXIT_LOOP = "NO_EXIT_LOOP"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem in a definition, at a JSON-pointer location."""
+
+    severity: Severity
+    code: str
+    message: str
+    location: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def to_aws(self) -> dict[str, Any]:
+        """The diagnostic as ValidateStateMachineDefinition returns it."""
+        out: dict[str, Any] = {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+        }
+        if self.location is not None:
+            out["location"] = self.location
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The AWS shape plus the line and column we know from the source text."""
+        out = self.to_aws()
+        if self.line is not None:
+            out["line"] = self.line
+            out["column"] = self.column
+        return out
+
+    def format(self, filename: str = "<definition>") -> str:
+        """Human form: ``file:line:col: SEVERITY CODE message (location)``."""
+        where = filename
+        if self.line is not None:
+            where = f"{filename}:{self.line}:{self.column}"
+        loc = f" ({self.location})" if self.location is not None else ""
+        return f"{where}: {self.severity} {self.code} {self.message}{loc}"
+
+    def at(self, line: int | None, column: int | None) -> Diagnostic:
+        """A copy placed at a source position."""
+        return replace(self, line=line, column=column)
+
+
+def error(code: str, message: str, location: str | None = None) -> Diagnostic:
+    """An ERROR diagnostic."""
+    return Diagnostic("ERROR", code, message, location)
+
+
+def warning(code: str, message: str, location: str | None = None) -> Diagnostic:
+    """A WARNING diagnostic."""
+    return Diagnostic("WARNING", code, message, location)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    """True when any diagnostic is an ERROR (warnings alone leave a definition valid)."""
+    return any(d.severity == "ERROR" for d in diagnostics)
+
+
+class DefinitionError(ValueError):
+    """An invalid definition; carries every diagnostic found in one pass."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        errors = [d for d in self.diagnostics if d.severity == "ERROR"] or list(self.diagnostics)
+        first = errors[0].format() if errors else "invalid definition"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(f"Invalid State Machine Definition: {first}{more}")

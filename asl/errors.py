@@ -1,0 +1,81 @@
+"""Runtime errors of ASL: one ``StatesError(error, cause)`` and the matching rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+ALL = "States.ALL"
+HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
+TIMEOUT = "States.Timeout"
+TASK_FAILED = "States.TaskFailed"
+PERMISSIONS = "States.Permissions"
+RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
+PARAMETER_PATH_FAILURE = "States.ParameterPathFailure"
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+BRANCH_FAILED = "States.BranchFailed"
+NO_CHOICE_MATCHED = "States.NoChoiceMatched"
+INTRINSIC_FAILURE = "States.IntrinsicFailure"
+EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
+ITEM_READER_FAILED = "States.ItemReaderFailed"
+RESULT_WRITER_FAILED = "States.ResultWriterFailed"
+DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
+RUNTIME = "States.Runtime"
+
+#: Every predefined ``States.*`` name a definition may use in ErrorEquals or Fail.
+PREDEFINED: frozenset[str] = frozenset(
+    {
+        ALL,
+        HEARTBEAT_TIMEOUT,
+        TIMEOUT,
+        TASK_FAILED,
+        PERMISSIONS,
+        RESULT_PATH_MATCH_FAILURE,
+        PARAMETER_PATH_FAILURE,
+        QUERY_EVALUATION_ERROR,
+        BRANCH_FAILED,
+        NO_CHOICE_MATCHED,
+        INTRINSIC_FAILURE,
+        EXCEED_TOLERATED_FAILURE_THRESHOLD,
+        ITEM_READER_FAILED,
+        RESULT_WRITER_FAILED,
+        DATA_LIMIT_EXCEEDED,
+        RUNTIME,
+    }
+)
+
+#: HTTP Task errors are a family: ``States.Http.StatusCode.<code>`` and ``States.Http.Socket``.
+HTTP_PREFIX = "States.Http."
+
+# States.ALL matches everything except these, which end the execution [AWS error handling].
+_NOT_MATCHED_BY_ALL = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
+# States.TaskFailed matches every error except a timeout [AWS error handling].
+_NOT_MATCHED_BY_TASK_FAILED = _NOT_MATCHED_BY_ALL | {TIMEOUT}
+
+
+class StatesError(Exception):
+    """An ASL runtime error: an error name and a cause, as AWS reports them."""
+
+    def __init__(self, error: str, cause: str | None = "") -> None:
+        super().__init__(f"{error}: {cause}" if cause else error)
+        self.error = error
+        self.cause = cause
+
+    def __repr__(self) -> str:
+        return f"StatesError({self.error!r}, {self.cause!r})"
+
+
+def is_predefined(name: str) -> bool:
+    """True for a name AWS defines under ``States.``."""
+    return name in PREDEFINED or name.startswith(HTTP_PREFIX)
+
+
+def error_matches(error_equals: Iterable[str], error: str | None) -> bool:
+    """Whether a Retrier's or Catcher's ErrorEquals matches an error name."""
+    for name in error_equals:
+        if name == error:
+            return True
+        if name == ALL and error not in _NOT_MATCHED_BY_ALL:
+            return True
+        if name == TASK_FAILED and error not in _NOT_MATCHED_BY_TASK_FAILED:
+            return True
+    return False

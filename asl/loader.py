@@ -1,0 +1,226 @@
+"""Read a definition from a path, JSON or YAML text, or a dict.
+
+The result is a :class:`Document`: the JSON value plus a way to turn a JSON pointer into
+the (line, column) where that value starts in the source text. Positions of JSON text are
+found only when a diagnostic asks for one, so a valid definition pays nothing for them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from json.decoder import scanstring  # type: ignore[attr-defined]
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from asl.diagnostics import (
+    INVALID_JSON_DESCRIPTION,
+    INVALID_YAML_DESCRIPTION,
+    MISSING_DESCRIPTION,
+    TOO_DEEPLY_NESTED,
+    DefinitionError,
+    Diagnostic,
+    error,
+)
+
+Source = str | os.PathLike[str] | Mapping[str, Any]
+
+_DEFINITION_SUFFIXES = (".json", ".yaml", ".yml", ".asl")
+
+
+def pointer(*parts: str | int) -> str:
+    """A JSON pointer from its reference tokens (``pointer("States", "A")`` -> ``/States/A``)."""
+    if not parts:
+        return ""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@dataclass(slots=True)
+class Document:
+    """A parsed definition and what is known of where its values came from."""
+
+    value: Any
+    filename: str | None = None
+    text: str | None = None
+    _positions: dict[str, tuple[int, int]] | None = field(default=None, repr=False)
+    _locate: Callable[[str], dict[str, tuple[int, int]]] | None = field(default=None, repr=False)
+
+    def position(self, location: str | None) -> tuple[int, int] | None:
+        """(line, column), both 1-based, where the value at a JSON pointer starts.
+
+        Falls back to the nearest enclosing value that has a position.
+        """
+        if location is None:
+            return None
+        if self._positions is None:
+            if self._locate is None or self.text is None:
+                return None
+            try:
+                self._positions = self._locate(self.text)
+            except RecursionError:  # deeper than the validator accepts anyway
+                self._positions = {}
+        loc = "" if location == "/" else location
+        while True:
+            found = self._positions.get(loc)
+            if found is not None:
+                return found
+            if not loc:
+                return None
+            loc = loc.rsplit("/", 1)[0]
+
+    def place(self, diagnostic: Diagnostic) -> Diagnostic:
+        """The diagnostic with its line and column filled in when the source was text."""
+        if diagnostic.line is not None:
+            return diagnostic
+        pos = self.position(diagnostic.location)
+        return diagnostic.at(*pos) if pos else diagnostic
+
+
+def read_document(source: Source) -> Document:
+    """Parse a definition source; malformed text raises :class:`DefinitionError`."""
+    if isinstance(source, Mapping):
+        return Document(source)
+    if isinstance(source, os.PathLike) or _looks_like_path(source):
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FileNotFoundError(f"cannot read {path}: {exc}") from exc
+        yaml_suffix = path.suffix.lower() in (".yaml", ".yml")
+        return parse_text(text, filename=str(path), yaml_text=yaml_suffix)
+    return parse_text(source)
+
+
+def _looks_like_path(source: str) -> bool:
+    if "\n" in source or source.lstrip().startswith(("{", "[")):
+        return False
+    return source.lower().endswith(_DEFINITION_SUFFIXES) or os.path.isfile(source)
+
+
+def parse_text(text: str, filename: str | None = None, yaml_text: bool | None = None) -> Document:
+    """Parse JSON or YAML text (YAML when told, or when the text is not a JSON value)."""
+    if not text.strip():
+        raise DefinitionError([error(MISSING_DESCRIPTION, "The definition is empty.")])
+    if yaml_text is None:
+        yaml_text = not text.lstrip().startswith(("{", "["))
+    if yaml_text:
+        return _parse_yaml(text, filename)
+    return _parse_json(text, filename)
+
+
+def _parse_json(text: str, filename: str | None) -> Document:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        diag = error(INVALID_JSON_DESCRIPTION, f"{exc.msg} at line {exc.lineno} column {exc.colno}")
+        raise DefinitionError([diag.at(exc.lineno, exc.colno)]) from None
+    except RecursionError:
+        raise DefinitionError([_too_deep()]) from None
+    return Document(value, filename, text, _locate=json_positions)
+
+
+def _too_deep() -> Diagnostic:
+    return error(TOO_DEEPLY_NESTED, "The definition is nested too deeply.", "/")
+
+
+# --- YAML -----------------------------------------------------------------------------
+
+
+def _parse_yaml(text: str, filename: str | None) -> Document:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        positions: dict[str, tuple[int, int]] = {}
+        value = _yaml_value(node, "", positions) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        where = f" at line {line} column {col}" if line else ""
+        diag = error(INVALID_YAML_DESCRIPTION, f"{exc.problem or exc.context}{where}")
+        raise DefinitionError([diag.at(line, col)]) from None
+    except yaml.YAMLError as exc:
+        raise DefinitionError([error(INVALID_YAML_DESCRIPTION, str(exc))]) from None
+    except RecursionError:
+        raise DefinitionError([_too_deep()]) from None
+    if value is None:
+        raise DefinitionError([error(MISSING_DESCRIPTION, "The definition is empty.")])
+    return Document(value, filename, text, _positions=positions)
+
+
+_YAML_CONSTRUCTOR = yaml.SafeLoader(b"")
+
+
+def _yaml_value(node: yaml.Node, ptr: str, positions: dict[str, tuple[int, int]]) -> Any:
+    positions[ptr] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _YAML_CONSTRUCTOR.construct_object(key_node, deep=True)
+            key = key if isinstance(key, str) else json.dumps(key)
+            out[key] = _yaml_value(value_node, ptr + pointer(key), positions)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_yaml_value(v, f"{ptr}/{i}", positions) for i, v in enumerate(node.value)]
+    value = _YAML_CONSTRUCTOR.construct_object(node, deep=True)
+    # YAML timestamps and binary are not JSON: keep their text as AWS would see it.
+    if not isinstance(value, str | int | float | bool | type(None)):
+        return node.value
+    return value
+
+
+# --- Positions of JSON text -------------------------------------------------------------
+
+_WS = re.compile(r"[ \t\n\r]*")
+_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null")
+
+
+def json_positions(text: str) -> dict[str, tuple[int, int]]:
+    """Map every JSON pointer of a valid JSON text to the (line, column) of its value."""
+    offsets: dict[str, int] = {}
+    _scan_value(text, 0, "", offsets)
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    out: dict[str, tuple[int, int]] = {}
+    for ptr, off in offsets.items():
+        line = bisect.bisect_right(line_starts, off)
+        out[ptr] = (line, off - line_starts[line - 1] + 1)
+    return out
+
+
+def _scan_value(text: str, i: int, ptr: str, offsets: dict[str, int]) -> int:
+    i = _WS.match(text, i).end()  # type: ignore[union-attr]
+    offsets[ptr] = i
+    c = text[i]
+    if c == '"':
+        return int(scanstring(text, i + 1)[1])
+    if c == "{":
+        i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+        if text[i] == "}":
+            return i + 1
+        while True:
+            i = _WS.match(text, i).end()  # type: ignore[union-attr]
+            key, i = scanstring(text, i + 1)
+            i = _WS.match(text, i).end() + 1  # type: ignore[union-attr]  # past ':'
+            i = _scan_value(text, i, ptr + pointer(key), offsets)
+            i = _WS.match(text, i).end()  # type: ignore[union-attr]
+            if text[i] == "}":
+                return i + 1
+            i += 1  # past ','
+    if c == "[":
+        i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+        if text[i] == "]":
+            return i + 1
+        index = 0
+        while True:
+            i = _scan_value(text, i, f"{ptr}/{index}", offsets)
+            index += 1
+            i = _WS.match(text, i).end()  # type: ignore[union-attr]
+            if text[i] == "]":
+                return i + 1
+            i += 1
+    m = _SCALAR.match(text, i)
+    return m.end() if m else i + 1
