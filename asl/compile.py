@@ -32,7 +32,7 @@ def _scope(doc: _Doc, language: m.QueryLanguage) -> m.Scope:
 
 def _opt(doc: _Doc, key: str) -> Any:
     """A field whose absence is not a value: MISSING when absent."""
-    return doc[key] if key in doc else m.MISSING
+    return doc.get(key, m.MISSING)
 
 
 def _common(name: str, doc: _Doc, machine_language: m.QueryLanguage) -> dict[str, Any]:
