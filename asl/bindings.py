@@ -44,6 +44,7 @@ class SystemEntropy:
 
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
+DEFAULT_ENTROPY = SystemEntropy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +58,12 @@ class Bindings:
 
     input: Any = None
     context: Any = None
-    variables: Mapping[str, Any] = EMPTY
+    variables: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     result: Any = None
     error_output: Any = None
     has_result: bool = False
     has_error_output: bool = False
-    entropy: Entropy = field(default_factory=SystemEntropy)
+    entropy: Entropy = field(default_factory=lambda: DEFAULT_ENTROPY)
 
     def with_input(self, value: Any) -> Bindings:
         """The same bindings reading another ``$``."""
