@@ -1,0 +1,3 @@
+"""The engine that runs state machines, and the outer ring: the ``asl`` CLI."""
+
+__all__: list[str] = []

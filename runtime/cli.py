@@ -1,0 +1,122 @@
+"""The ``asl`` command line: validate definitions (and, as the engine grows, run and draw them).
+
+Exit codes: 0 success, 1 the definition or execution failed, 2 bad usage or unreadable input.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+import asl
+from asl.diagnostics import Diagnostic, has_errors
+
+app = typer.Typer(
+    name="asl",
+    help="Amazon States Language engine: validate, run and draw AWS Step Functions state machines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class OutputFormat(str, Enum):
+    """How ``asl validate`` prints its result."""
+
+    text = "text"
+    json = "json"
+
+
+class MachineType(str, Enum):
+    """The state machine type, which changes what is valid."""
+
+    STANDARD = "STANDARD"
+    EXPRESS = "EXPRESS"
+
+
+class Severity(str, Enum):
+    """The lowest severity reported."""
+
+    ERROR = "ERROR"
+    WARNING = "WARNING"
+
+
+def _aws_response(diagnostics: list[Diagnostic]) -> dict[str, Any]:
+    return {
+        "result": "FAIL" if has_errors(diagnostics) else "OK",
+        "diagnostics": [d.to_json() for d in diagnostics],
+        "truncated": False,
+    }
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Definition files (JSON or YAML).")],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text, or json (AWS's response shape).")
+    ] = OutputFormat.text,
+    machine_type: Annotated[
+        MachineType, typer.Option("--type", help="Validate as a STANDARD or EXPRESS machine.")
+    ] = MachineType.STANDARD,
+    severity: Annotated[
+        Severity, typer.Option(help="Lowest severity to report (WARNING shows both).")
+    ] = Severity.WARNING,
+) -> None:
+    """Check definitions and report every problem with its location.
+
+    Exit status: 0 when all are valid, 1 when any is invalid, 2 when a file cannot be read.
+    """
+    results: dict[str, list[Diagnostic]] = {}
+    unreadable = False
+    for path in files:
+        try:
+            diagnostics = asl.validate(path, machine_type=machine_type.value)
+        except FileNotFoundError as exc:
+            typer.echo(f"asl validate: {exc}", err=True)
+            unreadable = True
+            continue
+        if severity is Severity.ERROR:
+            diagnostics = [d for d in diagnostics if d.severity == "ERROR"]
+        results[str(path)] = diagnostics
+    if output_format is OutputFormat.json:
+        responses = {name: _aws_response(diags) for name, diags in results.items()}
+        shown: Any = next(iter(responses.values())) if len(files) == 1 else responses
+        if responses:
+            typer.echo(json.dumps(shown, indent=2))
+    else:
+        for name, diagnostics in results.items():
+            for d in diagnostics:
+                typer.echo(d.format(name))
+            if not has_errors(diagnostics):
+                typer.echo(f"{name}: OK")
+    if unreadable:
+        raise typer.Exit(EXIT_USAGE)
+    if any(has_errors(d) for d in results.values()):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """Amazon States Language engine."""
+    if version:
+        from importlib.metadata import version as dist_version
+
+        typer.echo(f"asl-engine {dist_version('asl-engine')}")
+        raise typer.Exit(EXIT_OK)
+
+
+def main() -> None:
+    """Entry point of the ``asl`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

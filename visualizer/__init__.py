@@ -1,0 +1,3 @@
+"""Drawings of workflows and of their executions."""
+
+__all__: list[str] = []
