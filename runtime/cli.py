@@ -6,7 +6,7 @@ Exit codes: 0 success, 1 the definition or execution failed, 2 bad usage or unre
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,21 +26,21 @@ app = typer.Typer(
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """How ``asl validate`` prints its result."""
 
     text = "text"
     json = "json"
 
 
-class MachineType(str, Enum):
+class MachineType(StrEnum):
     """The state machine type, which changes what is valid."""
 
     STANDARD = "STANDARD"
     EXPRESS = "EXPRESS"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """The lowest severity reported."""
 
     ERROR = "ERROR"
