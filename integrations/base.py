@@ -1,0 +1,155 @@
+"""The contract between the engine and the integrations that run Task states.
+
+The engine sees only :class:`Invoker`: given a :class:`TaskRequest` it returns the Task's
+result or raises :class:`asl.errors.StatesError`. A :class:`Registry` is the usual
+Invoker: it maps a Task ``Resource`` (parsed into a :class:`Resource`) to the
+:class:`Integration` registered for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from asl.errors import StatesError
+
+Pattern = Literal["request-response", "sync", "sync:2", "waitForTaskToken"]
+#: Which family of history events a resource records: TaskScheduled..., LambdaFunction...,
+#: or Activity....
+HistoryKind = Literal["task", "lambda", "activity"]
+
+_SERVICE_ARN = re.compile(r"^arn:aws[\w-]*:states:[\w-]*:\d*:(?P<service>[\w-]+):(?P<rest>.+)$")
+_LAMBDA_ARN = re.compile(
+    r"^arn:aws[\w-]*:lambda:(?P<region>[\w-]+):(?P<account>\d+):function:(?P<name>[^:]+)(?::.+)?$"
+)
+_ACTIVITY_ARN = re.compile(
+    r"^arn:aws[\w-]*:states:(?P<region>[\w-]+):(?P<account>\d+):activity:(?P<name>.+)$"
+)
+_SUFFIXES: tuple[tuple[str, Pattern], ...] = (
+    (".waitForTaskToken", "waitForTaskToken"),
+    (".sync:2", "sync:2"),
+    (".sync", "sync"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A Task ``Resource`` ARN taken apart.
+
+    ``key`` is what a :class:`Registry` matches on: ``lambda:invoke``,
+    ``aws-sdk:s3:getObject``, ``lambda-function`` (a function ARN used directly) or
+    ``activity``. ``resource_type`` and ``resource_name`` are what TaskScheduled records
+    (``"lambda"`` and ``"invoke"`` for ``arn:aws:states:::lambda:invoke``).
+    """
+
+    arn: str
+    kind: HistoryKind
+    key: str
+    pattern: Pattern
+    resource_type: str
+    resource_name: str
+    region: str | None = None
+    account: str | None = None
+    name: str | None = None
+
+
+def parse_resource(arn: str) -> Resource:
+    """Take a Task ``Resource`` apart; raises ``ValueError`` for an ARN of no known shape."""
+    if m := _LAMBDA_ARN.match(arn):
+        return Resource(
+            arn, "lambda", "lambda-function", "request-response", "lambda", arn,
+            m["region"], m["account"], m["name"],
+        )  # fmt: skip
+    if m := _ACTIVITY_ARN.match(arn):
+        return Resource(
+            arn, "activity", "activity", "request-response", "activity", arn,
+            m["region"], m["account"], m["name"],
+        )  # fmt: skip
+    if m := _SERVICE_ARN.match(arn):
+        rest = m["rest"]
+        pattern: Pattern = "request-response"
+        suffix = ""
+        for candidate, candidate_pattern in _SUFFIXES:
+            if rest.endswith(candidate):
+                rest, pattern, suffix = rest[: -len(candidate)], candidate_pattern, candidate
+                break
+        service, _, action = rest.rpartition(":")
+        service = f"{m['service']}:{service}" if service else m["service"]
+        return Resource(arn, "task", f"{service}:{action}", pattern, service, action + suffix)
+    raise ValueError(f"'{arn}' is not a Task resource ARN")
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRequest:
+    """One invocation of a Task state's resource."""
+
+    resource: Resource
+    parameters: Any
+    state_name: str
+    execution_arn: str
+    state_machine_arn: str
+    region: str
+    account: str
+    task_token: str | None = None
+    timeout_seconds: int | None = None
+    heartbeat_seconds: int | None = None
+    credentials: Any = None
+    retry_count: int = 0
+
+
+class Integration(Protocol):
+    """Runs one kind of Task resource."""
+
+    async def invoke(self, request: TaskRequest) -> Any:
+        """The Task's result; raises StatesError when the task fails."""
+        ...
+
+
+class Invoker(Protocol):
+    """What the engine calls to run a Task."""
+
+    async def invoke(self, request: TaskRequest) -> Any:
+        """The Task's result; raises StatesError when the task fails."""
+        ...
+
+
+class FunctionIntegration:
+    """An integration made of one async function (handy for tests and small adapters)."""
+
+    def __init__(self, function: Callable[[TaskRequest], Awaitable[Any]]) -> None:
+        self._function = function
+
+    async def invoke(self, request: TaskRequest) -> Any:
+        """Call the function."""
+        return await self._function(request)
+
+
+class Registry:
+    """Integrations by resource key; the longest registered prefix of a key wins."""
+
+    def __init__(self) -> None:
+        self._by_prefix: dict[str, Integration] = {}
+
+    def register(self, key_prefix: str, integration: Integration) -> None:
+        """Serve every resource whose key starts with ``key_prefix`` (e.g. ``aws-sdk:``)."""
+        self._by_prefix[key_prefix] = integration
+
+    def find(self, resource: Resource) -> Integration | None:
+        """The integration for a resource, or None."""
+        best = max(
+            (p for p in self._by_prefix if resource.key.startswith(p)), key=len, default=None
+        )
+        return None if best is None else self._by_prefix[best]
+
+    async def invoke(self, request: TaskRequest) -> Any:
+        """Run the request on its integration."""
+        integration = self.find(request.resource)
+        if integration is None:
+            raise StatesError(
+                "States.Runtime",
+                f"No integration is configured for the resource '{request.resource.arn}' "
+                f"of state '{request.state_name}'.",
+            )
+        return await integration.invoke(request)

@@ -1,0 +1,110 @@
+"""The recorder of an execution's history, in AWS's ``GetExecutionHistory`` format.
+
+Events are recorded cheaply: the JSON values they carry (inputs, outputs, parameters)
+are kept by reference — JSON values are never mutated in this engine — and turned into
+the JSON text AWS returns only when the history is read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from asl.events import details_key
+
+#: Detail fields whose value AWS returns as JSON text, with a ``<field>Details`` sibling.
+_DATA_FIELDS = ("input", "output")
+#: Detail fields whose value AWS returns as JSON text with no sibling.
+_TEXT_FIELDS = ("parameters",)
+
+
+def to_json_text(value: Any) -> str:
+    """JSON text as AWS writes it: compact, key order kept, non-ASCII kept."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def iso_timestamp(epoch_seconds: float) -> str:
+    """An event timestamp as the AWS CLI prints it (UTC, microseconds, offset)."""
+    return datetime.fromtimestamp(epoch_seconds, UTC).isoformat(timespec="microseconds")
+
+
+class Event:
+    """One history event; ``details`` holds raw JSON values until it is rendered."""
+
+    __slots__ = ("details", "id", "previous_event_id", "timestamp", "type")
+
+    def __init__(
+        self,
+        event_id: int,
+        previous_event_id: int,
+        timestamp: float,
+        event_type: str,
+        details: Mapping[str, Any] | None,
+    ) -> None:
+        self.id = event_id
+        self.previous_event_id = previous_event_id
+        self.timestamp = timestamp
+        self.type = event_type
+        self.details = details
+
+    def to_aws(self) -> dict[str, Any]:
+        """The event as ``GetExecutionHistory`` returns it (timestamps as ISO text)."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "previousEventId": self.previous_event_id,
+            "timestamp": iso_timestamp(self.timestamp),
+            "type": self.type,
+        }
+        key = details_key(self.type)
+        if key is not None and self.details is not None:
+            out[key] = render_details(self.details)
+        return out
+
+
+def render_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    """Details with their JSON data fields turned into JSON text, as AWS returns them."""
+    out: dict[str, Any] = {}
+    for name, value in details.items():
+        if name in _DATA_FIELDS:
+            out[name] = to_json_text(value)
+            out[f"{name}Details"] = {"truncated": False}
+        elif name in _TEXT_FIELDS:
+            out[name] = to_json_text(value)
+        elif name == "assignedVariables":
+            out[name] = {k: to_json_text(v) for k, v in value.items()}
+            out["assignedVariablesDetails"] = {"truncated": False}
+        else:
+            out[name] = value
+    return out
+
+
+class History:
+    """The events of one execution, numbered from 1 as AWS numbers them."""
+
+    __slots__ = ("_clock_now", "events")
+
+    def __init__(self, now: Any) -> None:
+        self.events: list[Event] = []
+        self._clock_now = now
+
+    def add(
+        self, event_type: str, previous_event_id: int, details: Mapping[str, Any] | None = None
+    ) -> int:
+        """Record an event and return its id."""
+        event_id = len(self.events) + 1
+        self.events.append(
+            Event(event_id, previous_event_id, self._clock_now(), event_type, details)
+        )
+        return event_id
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def to_aws(self) -> dict[str, Any]:
+        """The whole history as ``GetExecutionHistory`` returns it: ``{"events": [...]}``."""
+        return {"events": [e.to_aws() for e in self.events]}
