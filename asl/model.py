@@ -17,6 +17,16 @@ from typing import Any, Literal, TypeAlias
 JSON: TypeAlias = Any
 QueryLanguage = Literal["JSONPath", "JSONata"]
 StateType = Literal["Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"]
+STATE_TYPES: tuple[StateType, ...] = (
+    "Task",
+    "Pass",
+    "Choice",
+    "Wait",
+    "Succeed",
+    "Fail",
+    "Parallel",
+    "Map",
+)
 
 
 class _Missing(enum.Enum):
@@ -133,6 +143,8 @@ class State:
     output: JSON | Missing = MISSING
     next: str | None = None
     end: bool = False
+    #: The state's compiled data flow (see :mod:`asl.flow`), built by :mod:`asl.compile`.
+    flow: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,64 @@
+"""The context object: ``$$`` in JSONPath, ``$states.context`` in JSONata."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+
+def context_timestamp(epoch_seconds: float) -> str:
+    """A context-object timestamp as AWS writes it: ``2024-01-01T12:00:00.123Z``."""
+    moment = datetime.fromtimestamp(epoch_seconds, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def execution_context(
+    *,
+    execution_arn: str,
+    name: str,
+    input_value: Any,
+    role_arn: str,
+    start_time: float,
+    redrive_count: int = 0,
+) -> dict[str, Any]:
+    """The ``Execution`` member, fixed for the whole execution."""
+    return {
+        "Id": execution_arn,
+        "Input": input_value,
+        "StartTime": context_timestamp(start_time),
+        "Name": name,
+        "RoleArn": role_arn,
+        "RedriveCount": redrive_count,
+    }
+
+
+def state_machine_context(arn: str, name: str) -> dict[str, Any]:
+    """The ``StateMachine`` member."""
+    return {"Id": arn, "Name": name}
+
+
+def state_context(
+    execution: dict[str, Any],
+    state_machine: dict[str, Any],
+    *,
+    name: str,
+    entered_time: float,
+    retry_count: int,
+    task_token: str | None = None,
+    map_item: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The whole context object for one state entry."""
+    context: dict[str, Any] = {
+        "Execution": execution,
+        "State": {
+            "EnteredTime": context_timestamp(entered_time),
+            "Name": name,
+            "RetryCount": retry_count,
+        },
+        "StateMachine": state_machine,
+    }
+    if task_token is not None:
+        context["Task"] = {"Token": task_token}
+    if map_item is not None:
+        context["Map"] = {"Item": map_item}
+    return context

@@ -1,0 +1,239 @@
+"""Executions: starting them, their life cycle, and what can be read of them.
+
+An :class:`Engine` owns a Host; :meth:`Engine.create_state_machine` gives a
+:class:`Machine` (a definition with a name, type and ARN); :meth:`Machine.start` gives a
+running :class:`Execution` whose status, output, error, cause, history and path can be
+read once it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import asl
+from asl import model as m
+from asl.errors import TIMEOUT, StatesError
+from asl.loader import Source
+from runtime.context import execution_context, state_machine_context
+from runtime.frame import Frame, Run, check_payload
+from runtime.history import Event
+from runtime.host import Host, LocalHost
+from runtime.interpreter import run_scope
+
+Status = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
+MachineType = Literal["STANDARD", "EXPRESS"]
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"
+_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
+
+
+class ExecutionAlreadyExists(ValueError):
+    """An execution of that name exists already on the machine (AWS's error name)."""
+
+
+class InvalidName(ValueError):
+    """A name AWS would refuse (AWS's error name)."""
+
+
+def _check_name(name: str, what: str) -> None:
+    if not _NAME.match(name):
+        raise InvalidName(
+            f"Invalid {what} name: '{name}' (1-80 characters, no whitespace, brackets, "
+            'wildcards or any of " # % \\ ^ | ~ ` $ & , ; : /)'
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """A state machine as created on an engine."""
+
+    engine: Engine
+    definition: m.StateMachine
+    name: str
+    type: MachineType
+    arn: str
+    role_arn: str
+
+    async def start(self, input: Any = None, *, name: str | None = None) -> Execution:
+        """Start an execution; ``input`` is a JSON value (default ``{}``)."""
+        return await self.engine.start_execution(self, input, name=name)
+
+
+class Execution:
+    """One run of a machine."""
+
+    def __init__(self, machine: Machine, name: str, input_value: Any, run: Run) -> None:
+        self.machine = machine
+        self.name = name
+        self.arn = run.execution_arn
+        self.input = input_value
+        self.status: Status = "RUNNING"
+        self.output: Any = None
+        self.error: str | None = None
+        self.cause: str | None = None
+        self.start_time = run.host.now()
+        self.stop_time: float | None = None
+        self._run = run
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def history(self) -> list[Event]:
+        """The events recorded so far."""
+        return self._run.history.events
+
+    @property
+    def path(self) -> list[str]:
+        """The names of the states entered, in order (nested scopes included)."""
+        return self._run.path
+
+    def history_json(self) -> dict[str, Any]:
+        """The history as ``GetExecutionHistory`` returns it: ``{"events": [...]}``."""
+        return self._run.history.to_aws()
+
+    async def wait(self) -> Execution:
+        """Wait until the execution has ended; return it."""
+        assert self._task is not None
+        await asyncio.shield(self._task)
+        return self
+
+    def stop(self, error: str | None = None, cause: str | None = None) -> None:
+        """Abort a running execution (StopExecution): it ends ABORTED."""
+        if self._task is not None and not self._task.done():
+            self._stop_details = (error, cause)
+            self._task.cancel()
+
+    def _finish(self, status: Status, event: str, details: dict[str, Any]) -> None:
+        self.status = status
+        self.stop_time = self._run.host.now()
+        self._run.history.add(event, self._run.history.events[-1].id, details or None)
+
+
+class Engine:
+    """Runs executions on one Host; many can run at once."""
+
+    def __init__(
+        self,
+        host: Host | None = None,
+        *,
+        region: str = DEFAULT_REGION,
+        account: str = DEFAULT_ACCOUNT,
+    ) -> None:
+        self.host: Host = host if host is not None else LocalHost()
+        self.region = region
+        self.account = account
+        self._executions: dict[str, Execution] = {}
+
+    def create_state_machine(
+        self,
+        definition: Source | m.StateMachine,
+        *,
+        name: str = "StateMachine",
+        type: MachineType = "STANDARD",
+        role_arn: str | None = None,
+    ) -> Machine:
+        """A machine from a definition (validated; raises ``asl.DefinitionError``)."""
+        _check_name(name, "state machine")
+        model = (
+            definition
+            if isinstance(definition, m.StateMachine)
+            else asl.load(definition, machine_type=type)
+        )
+        arn = f"arn:aws:states:{self.region}:{self.account}:stateMachine:{name}"
+        role = role_arn or f"arn:aws:iam::{self.account}:role/service-role/StepFunctions-{name}"
+        return Machine(self, model, name, type, arn, role)
+
+    async def start_execution(
+        self, machine: Machine, input_value: Any = None, *, name: str | None = None
+    ) -> Execution:
+        """Start an execution and return it running."""
+        name = name if name is not None else self.host.new_uuid()
+        _check_name(name, "execution")
+        kind = "express" if machine.type == "EXPRESS" else "execution"
+        arn = f"arn:aws:states:{self.region}:{self.account}:{kind}:{machine.name}:{name}"
+        if arn in self._executions:
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
+        value = {} if input_value is None else input_value
+        run = Run(
+            host=self.host,
+            machine=machine.definition,
+            execution_arn=arn,
+            state_machine_arn=machine.arn,
+            execution_context=execution_context(
+                execution_arn=arn,
+                name=name,
+                input_value=value,
+                role_arn=machine.role_arn,
+                start_time=self.host.now(),
+            ),
+            state_machine_context=state_machine_context(machine.arn, machine.name),
+            region=self.region,
+            account=self.account,
+        )
+        execution = Execution(machine, name, value, run)
+        self._executions[arn] = execution
+        run.history.add("ExecutionStarted", 0, {"input": value, "roleArn": machine.role_arn})
+        execution._task = asyncio.ensure_future(_execute(execution, run))
+        return execution
+
+    def get_execution(self, arn: str) -> Execution | None:
+        """A started execution by ARN."""
+        return self._executions.get(arn)
+
+
+async def _execute(execution: Execution, run: Run) -> None:
+    machine = run.machine
+    frame = Frame(run, 0, {})
+    try:
+        check_payload(execution.input, execution.machine.name)
+        work = run_scope(machine.scope, execution.input, frame)
+        if machine.timeout_seconds is None:
+            output = await work
+        else:
+            output = await _within(work, run.host, machine.timeout_seconds)
+        check_payload(output, execution.machine.name)
+    except _ExecutionTimedOut:
+        execution.error = TIMEOUT
+        execution._finish("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})
+        return
+    except StatesError as failure:
+        execution.error, execution.cause = failure.error, failure.cause
+        execution._finish("FAILED", "ExecutionFailed", _present(failure.error, failure.cause))
+        return
+    except asyncio.CancelledError:
+        error, cause = getattr(execution, "_stop_details", (None, None))
+        execution.error, execution.cause = error, cause
+        execution._finish("ABORTED", "ExecutionAborted", _present(error, cause))
+        return
+    execution.output = output
+    execution._finish("SUCCEEDED", "ExecutionSucceeded", {"output": output})
+
+
+def _present(error: str | None, cause: str | None) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    if error is not None:
+        details["error"] = error
+    if cause is not None:
+        details["cause"] = cause
+    return details
+
+
+class _ExecutionTimedOut(Exception):
+    """The machine's TimeoutSeconds ran out."""
+
+
+async def _within(work: Any, host: Host, seconds: int) -> Any:
+    task = asyncio.ensure_future(work)
+    timer = asyncio.ensure_future(host.sleep(seconds))
+    try:
+        await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        timer.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    raise _ExecutionTimedOut

@@ -1,0 +1,126 @@
+"""The state an execution carries while it runs: one ``Run`` per execution, one ``Frame``
+per thread of it (the top-level scope, each Parallel branch, each Map iteration)."""
+
+from __future__ import annotations
+
+import json
+from collections import ChainMap
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+from asl.errors import DATA_LIMIT_EXCEEDED, StatesError
+from asl.model import StateMachine
+from runtime.context import state_context
+from runtime.history import History
+from runtime.host import Host
+
+#: AWS's limit on a state's or an execution's input and output, in bytes of UTF-8.
+PAYLOAD_LIMIT_BYTES = 262_144
+#: AWS's limit on the events of a Standard execution's history.
+HISTORY_LIMIT_EVENTS = 25_000
+
+
+def payload_size(value: Any) -> int:
+    """Bytes of the compact UTF-8 JSON text of a value, as AWS counts them."""
+    if isinstance(value, str) and len(value) * 4 + 2 < PAYLOAD_LIMIT_BYTES:
+        return len(value) + 2  # surely within the limit: the exact size does not matter
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def check_payload(value: Any, subject: str) -> None:
+    """Raise ``States.DataLimitExceeded`` when a payload is over AWS's limit."""
+    if payload_size(value) > PAYLOAD_LIMIT_BYTES:
+        raise StatesError(
+            DATA_LIMIT_EXCEEDED,
+            f"The state/task '{subject}' returned a result with a size exceeding the maximum "
+            "number of bytes service limit.",
+        )
+
+
+class Run:
+    """What every thread of one execution shares."""
+
+    __slots__ = (
+        "account",
+        "execution_arn",
+        "execution_context",
+        "history",
+        "host",
+        "machine",
+        "path",
+        "region",
+        "state_machine_arn",
+        "state_machine_context",
+    )
+
+    def __init__(
+        self,
+        *,
+        host: Host,
+        machine: StateMachine,
+        execution_arn: str,
+        state_machine_arn: str,
+        execution_context: dict[str, Any],
+        state_machine_context: dict[str, Any],
+        region: str,
+        account: str,
+    ) -> None:
+        self.host = host
+        self.machine = machine
+        self.history = History(host.now)
+        self.path: list[str] = []
+        self.execution_arn = execution_arn
+        self.state_machine_arn = state_machine_arn
+        self.execution_context = execution_context
+        self.state_machine_context = state_machine_context
+        self.region = region
+        self.account = account
+
+
+class Frame:
+    """One thread of an execution: its last event (for ``previousEventId``) and the
+    variables it sees."""
+
+    __slots__ = ("last_event", "run", "variables")
+
+    def __init__(self, run: Run, last_event: int, variables: MutableMapping[str, Any]) -> None:
+        self.run = run
+        self.last_event = last_event
+        self.variables = variables
+
+    def record(self, event_type: str, details: Mapping[str, Any] | None = None) -> int:
+        """Append an event linked to this thread's previous one; return its id."""
+        history = self.run.history
+        if len(history) >= HISTORY_LIMIT_EVENTS:
+            raise StatesError(
+                "States.Runtime",
+                f"The execution reached the maximum number of history events "
+                f"({HISTORY_LIMIT_EVENTS}).",
+            )
+        self.last_event = history.add(event_type, self.last_event, details)
+        return self.last_event
+
+    def child(self, last_event: int) -> Frame:
+        """A thread for a nested scope: it reads this frame's variables; what it assigns
+        stays its own."""
+        return Frame(self.run, last_event, ChainMap({}, self.variables))
+
+    def context(
+        self,
+        name: str,
+        entered_time: float,
+        retry_count: int = 0,
+        map_item: dict[str, Any] | None = None,
+        task_token: str | None = None,
+    ) -> dict[str, Any]:
+        """The context object for a state of this thread."""
+        run = self.run
+        return state_context(
+            run.execution_context,
+            run.state_machine_context,
+            name=name,
+            entered_time=entered_time,
+            retry_count=retry_count,
+            task_token=task_token,
+            map_item=map_item,
+        )

@@ -1,0 +1,88 @@
+"""The loop of one scope: enter a state, do its work, exit, go to the next.
+
+Every state type has a handler in :mod:`runtime.states`; Retry and Catch wrap the work
+of Task, Parallel and Map here, in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asl import model as m
+from asl.errors import StatesError
+from runtime.frame import Frame
+from runtime.retry import find_catcher, retry_delay
+
+#: What a state's work returns: its output, the next state (None to end the scope) and
+#: the variables it assigned (None when it assigned none).
+Outcome = tuple[Any, str | None, dict[str, Any] | None]
+Handler = Callable[[m.State, Any, Frame, int], Awaitable[Outcome]]
+
+_ENTERED = {t: f"{t}StateEntered" for t in m.STATE_TYPES}
+_EXITED = {t: f"{t}StateExited" for t in m.STATE_TYPES}
+# State types AWS records an ``<Type>StateAborted`` event for when they are cut short.
+_ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
+
+
+async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
+    """Run a scope from its StartAt to an end; return its output."""
+    from runtime.states import HANDLERS
+
+    states = scope.states
+    name: str | None = scope.start_at
+    while name is not None:
+        state = states[name]
+        entered = frame.record(_ENTERED[state.type], {"name": name, "input": value})
+        frame.run.path.append(name)
+        try:
+            value, name, assigned = await HANDLERS[state.type](state, value, frame, entered)
+        except asyncio.CancelledError:
+            if state.type in _ABORTABLE:
+                frame.record(f"{state.type}StateAborted", {"name": state.name})
+            raise
+        if assigned:
+            frame.variables.update(assigned)
+            details = {"name": state.name, "output": value, "assignedVariables": assigned}
+        else:
+            details = {"name": state.name, "output": value}
+        frame.record(_EXITED[state.type], details)
+    return value
+
+
+def prefixed(error: StatesError, state: m.State, entered_event: int) -> StatesError:
+    """An evaluation error with AWS's prefix naming the state and its entry event."""
+    return StatesError(
+        error.error,
+        f"An error occurred while executing the state '{state.name}' "
+        f"(entered at the event id #{entered_event}). {error.cause}",
+    )
+
+
+Work = Callable[[int], Awaitable[Outcome]]
+
+
+async def with_retry_and_catch(
+    state: m.Task | m.Parallel | m.Map, raw_input: Any, frame: Frame, work: Work
+) -> Outcome:
+    """Run ``work(retry_count)`` under the state's Retry and Catch fields."""
+    attempts = [0] * len(state.retry)
+    retry_count = 0
+    host = frame.run.host
+    while True:
+        try:
+            return await work(retry_count)
+        except StatesError as failure:
+            error = failure.error
+            delay = retry_delay(state.retry, attempts, error, host.entropy)
+            if delay is not None:
+                retry_count += 1
+                await host.sleep(delay)
+                continue
+            index = find_catcher(state.catch, error)
+            if index is None:
+                raise
+            error_output = {"Error": error, "Cause": failure.cause}
+            output, assigned = state.flow.catch(index, raw_input, error_output, frame)
+            return output, state.catch[index].next, assigned

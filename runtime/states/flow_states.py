@@ -1,0 +1,46 @@
+"""Pass, Succeed and Fail: states that only move data (or end the scope)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asl import model as m
+from asl.errors import StatesError
+from runtime.frame import Frame
+from runtime.interpreter import Outcome, prefixed
+from runtime.states.common import bindings_for
+
+
+async def run_pass(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
+    """Pass: Result (or the prepared input) through the state's output processing."""
+    flow = state.flow
+    if flow.trivial:
+        return raw_input, state.next, None
+    b = bindings_for(state, frame)
+    try:
+        payload = flow.prepare(raw_input, b)
+        output, assigned = flow.finish(raw_input, flow.pass_result(payload), b)
+    except StatesError as error:
+        raise prefixed(error, state, entered) from None
+    return output, state.next, assigned
+
+
+async def run_succeed(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
+    """Succeed: ends the scope with its (filtered) input."""
+    flow = state.flow
+    if flow.trivial:
+        return raw_input, None, None
+    try:
+        output = flow.succeed(raw_input, bindings_for(state, frame))
+    except StatesError as error:
+        raise prefixed(error, state, entered) from None
+    return output, None, None
+
+
+async def run_fail(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
+    """Fail: raises its Error and Cause (static, from paths, or JSONata)."""
+    try:
+        error, cause = state.flow.fail(raw_input, bindings_for(state, frame))
+    except StatesError as failure:
+        raise prefixed(failure, state, entered) from None
+    raise StatesError(error, cause)

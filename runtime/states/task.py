@@ -1,0 +1,144 @@
+"""Task: runs a resource through the Host, with timeouts, Retry and Catch.
+
+History follows AWS: a service integration records TaskScheduled, TaskStarted and
+TaskSucceeded / TaskFailed / TaskTimedOut; a Lambda function ARN used directly records
+the LambdaFunction* events instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import lru_cache
+from typing import Any
+
+from asl import model as m
+from asl.errors import TIMEOUT, StatesError
+from integrations.base import Resource, TaskRequest, parse_resource
+from runtime.frame import Frame, check_payload
+from runtime.interpreter import Outcome, prefixed, with_retry_and_catch
+from runtime.states.common import bindings_for
+
+resource_of = lru_cache(maxsize=4096)(parse_resource)
+
+
+async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
+    """Run the Task under its Retry and Catch."""
+    assert isinstance(state, m.Task)
+
+    async def attempt(retry_count: int) -> Outcome:
+        return await _attempt(state, raw_input, frame, entered, retry_count)
+
+    return await with_retry_and_catch(state, raw_input, frame, attempt)
+
+
+async def _attempt(
+    state: m.Task, raw_input: Any, frame: Frame, entered: int, retry_count: int
+) -> Outcome:
+    resource = resource_of(state.resource)
+    run = frame.run
+    token = run.host.new_task_token() if resource.pattern == "waitForTaskToken" else None
+    b = bindings_for(state, frame, retry_count, task_token=token)
+    flow = state.flow
+    try:
+        payload = flow.prepare(raw_input, b)
+        timeout, heartbeat = flow.timeouts(raw_input, b)
+    except StatesError as error:
+        raise prefixed(error, state, entered) from None
+    _record_scheduled(frame, resource, payload, timeout, heartbeat)
+    request = TaskRequest(
+        resource=resource,
+        parameters=payload,
+        state_name=state.name,
+        execution_arn=run.execution_arn,
+        state_machine_arn=run.state_machine_arn,
+        region=run.region,
+        account=run.account,
+        task_token=token,
+        timeout_seconds=timeout,
+        heartbeat_seconds=heartbeat,
+        credentials=None,
+        retry_count=retry_count,
+    )
+    result = await _invoke(frame, request, timeout)
+    try:
+        output, assigned = flow.finish(raw_input, result, b)
+    except StatesError as error:
+        raise prefixed(error, state, entered) from None
+    return output, state.next, assigned
+
+
+def _record_scheduled(
+    frame: Frame, resource: Resource, payload: Any, timeout: int | None, heartbeat: int | None
+) -> None:
+    if resource.kind == "lambda":
+        details: dict[str, Any] = {"resource": resource.arn, "input": payload}
+        if timeout is not None:
+            details["timeoutInSeconds"] = timeout
+        frame.record("LambdaFunctionScheduled", details)
+        frame.record("LambdaFunctionStarted")
+        return
+    details = {
+        "resourceType": resource.resource_type,
+        "resource": resource.resource_name,
+        "region": frame.run.region,
+        "parameters": payload,
+    }
+    if timeout is not None:
+        details["timeoutInSeconds"] = timeout
+    if heartbeat is not None:
+        details["heartbeatInSeconds"] = heartbeat
+    frame.record("TaskScheduled", details)
+    frame.record(
+        "TaskStarted", {"resourceType": resource.resource_type, "resource": resource.resource_name}
+    )
+
+
+async def _invoke(frame: Frame, request: TaskRequest, timeout: int | None) -> Any:
+    resource = request.resource
+    host = frame.run.host
+    try:
+        if timeout is None:
+            result = await host.invoke(request)
+        else:
+            result = await _with_timeout(host.invoke(request), host.sleep(timeout))
+        check_payload(result, resource.arn)
+    except StatesError as failure:
+        if failure.error == TIMEOUT:  # AWS records a timeout with no cause
+            _record_outcome(frame, resource, "TimedOut", {"error": TIMEOUT})
+        else:
+            _record_outcome(
+                frame, resource, "Failed", {"error": failure.error, "cause": failure.cause}
+            )
+        raise
+    _record_outcome(frame, resource, "Succeeded", {"output": result})
+    return result
+
+
+def _record_outcome(
+    frame: Frame, resource: Resource, outcome: str, details: dict[str, Any]
+) -> None:
+    if resource.kind == "lambda":
+        frame.record(f"LambdaFunction{outcome}", _without_none(details))
+        return
+    typed = {"resourceType": resource.resource_type, "resource": resource.resource_name}
+    frame.record(f"Task{outcome}", typed | _without_none(details))
+
+
+def _without_none(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in details.items() if v is not None}
+
+
+async def _with_timeout(work: Any, timer: Any) -> Any:
+    """The work's result, or ``States.Timeout`` (with no cause, as AWS) when the timer
+    fires first."""
+    work_task = asyncio.ensure_future(work)
+    timer_task = asyncio.ensure_future(timer)
+    try:
+        await asyncio.wait({work_task, timer_task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not work_task.done():
+            work_task.cancel()
+        timer_task.cancel()
+    if work_task.done() and not work_task.cancelled():
+        return work_task.result()
+    raise StatesError(TIMEOUT, "")
