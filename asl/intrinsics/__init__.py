@@ -1,6 +1,21 @@
-"""Intrinsic functions (placeholder: the parser and registry are being written)."""
+"""Intrinsic functions (``States.Format(...)`` and the other 17) of JSONPath states.
+
+``compile_call`` parses a field value once (:mod:`asl.intrinsics.parser`), checks every
+function name against the registry (:mod:`asl.intrinsics.registry`) and returns a callable
+evaluating the tree against :class:`asl.bindings.Bindings`. Evaluation raises only
+:class:`asl.errors.StatesError`; as on AWS, argument counts and types are checked then.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from asl.bindings import Bindings
+from asl.intrinsics.compiler import build
+from asl.intrinsics.parser import IntrinsicSyntaxError, parse
+
+__all__ = ["IntrinsicSyntaxError", "check_call", "compile_call", "is_intrinsic_call"]
 
 
 def is_intrinsic_call(text: str) -> bool:
@@ -8,8 +23,20 @@ def is_intrinsic_call(text: str) -> bool:
     return text.startswith("States.")
 
 
+def compile_call(text: str) -> Callable[[Bindings], Any]:
+    """Parse ``text`` once into a callable; raises :class:`IntrinsicSyntaxError`.
+
+    Syntax errors, unknown function names and more than ten calls in one field are caught
+    here. Wrong argument counts are not: AWS accepts them when the state machine is created
+    and fails the execution (``States.Runtime``) when the call is evaluated.
+    """
+    return build(text, parse(text))
+
+
 def check_call(text: str) -> str | None:
-    """None when ``text`` parses as a call of a real intrinsic, else why not."""
-    if "(" not in text or not text.rstrip().endswith(")"):
-        return f"The value '{text}' is not a valid intrinsic function call"
+    """None when ``text`` compiles as an intrinsic call, else what is wrong with it."""
+    try:
+        compile_call(text)
+    except IntrinsicSyntaxError as exc:
+        return str(exc)
     return None
