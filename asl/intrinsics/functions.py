@@ -25,6 +25,7 @@ ANY, STRING, NUMBER, ARRAY, OBJECT = Kind.ANY, Kind.STRING, Kind.NUMBER, Kind.AR
 MAX_TEXT = 10_000
 #: Jackson's default ``StreamReadConstraints`` nesting limit.
 MAX_JSON_DEPTH = 1000
+# Not in a recording: the wording other AWS-parity work (tiny-asl-machine) reports for it.
 _FORMAT_COUNT = (
     "Invalid arguments in States.Format: number of arguments do not match the occurrences of {}."
 )
@@ -48,8 +49,8 @@ def _format(args: list[Any], bindings: Bindings) -> str:
 
 def _string_to_json(args: list[Any], bindings: Bindings) -> Any:
     text = args[0]
-    if not text.strip():
-        return None  # recorded against AWS: "" and " " parse to null
+    if not text.strip(" \t\r\n"):
+        return None  # recorded against AWS: "" and " " (JSON whitespace only) parse to null
     try:
         value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
         _check_depth(value)
