@@ -22,6 +22,7 @@ from runtime.frame import Frame, Run, check_payload
 from runtime.history import Event
 from runtime.host import Host, LocalHost
 from runtime.interpreter import run_scope
+from runtime.states import HANDLERS
 
 Status = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
 MachineType = Literal["STANDARD", "EXPRESS"]
@@ -185,6 +186,7 @@ class Engine:
 
 
 async def _execute(execution: Execution, run: Run) -> None:
+    assert HANDLERS, "the state handlers are registered"
     machine = run.machine
     frame = Frame(run, 0, {})
     try:

@@ -20,6 +20,9 @@ from runtime.retry import find_catcher, retry_delay
 Outcome = tuple[Any, str | None, dict[str, Any] | None]
 Handler = Callable[[m.State, Any, Frame, int], Awaitable[Outcome]]
 
+#: The handler of each state type; :mod:`runtime.states` fills it in when imported.
+HANDLERS: dict[str, Handler] = {}
+
 _ENTERED = {t: f"{t}StateEntered" for t in m.STATE_TYPES}
 _EXITED = {t: f"{t}StateExited" for t in m.STATE_TYPES}
 # State types AWS records an ``<Type>StateAborted`` event for when they are cut short.
@@ -28,8 +31,6 @@ _ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
 
 async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
     """Run a scope from its StartAt to an end; return its output."""
-    from runtime.states import HANDLERS
-
     states = scope.states
     name: str | None = scope.start_at
     while name is not None:

@@ -1,0 +1,121 @@
+"""Run the shared benchmark workloads (the ones the peers were measured on) in one process.
+
+Usage: python bench/workloads.py [NAME ...] [--workloads DIR]
+
+With no NAME, runs every workload, each in a fresh process. Prints, per workload,
+executions/s, state transitions/s, wall seconds and peak RSS. The workloads live in
+../shared/bench-workloads (or --workloads DIR); a 100,000-execution ``parked_100k`` run
+(each parked on a one-day Wait under the virtual clock) is added. History is recorded
+for every execution, as in normal use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from integrations.base import FunctionIntegration, Registry, TaskRequest  # noqa: E402
+from runtime.executions import Engine  # noqa: E402
+from runtime.host import LocalHost  # noqa: E402
+
+DEFAULT_DIR = ROOT.parent / "shared" / "bench-workloads"
+
+
+async def _echo(request: TaskRequest) -> Any:
+    return request.parameters
+
+
+def _engine(clock: str) -> Engine:
+    registry = Registry()
+    registry.register("lambda-function", FunctionIntegration(_echo))
+    registry.register("lambda:invoke", FunctionIntegration(_echo))
+    return Engine(LocalHost(clock=clock, invoker=registry))  # type: ignore[arg-type]
+
+
+async def _run(name: str, spec: dict[str, Any], folder: Path) -> dict[str, Any]:
+    definition = json.loads((folder / f"{name}.asl.json").read_text())
+    input_value = json.loads((folder / f"{name}.input.json").read_text())
+    engine = _engine("real" if name == "wait_many" else "virtual")
+    machine = engine.create_state_machine(definition, name=name)
+    for _ in range(spec.get("warmup", 0)):
+        await (await machine.start(input_value)).wait()
+    count = spec["repetitions"]
+    started = time.perf_counter()
+    if spec.get("concurrent"):
+        executions = [await machine.start(input_value) for _ in range(count)]
+        await asyncio.gather(*(e.wait() for e in executions))
+    else:
+        executions = []
+        for _ in range(count):
+            execution = await machine.start(input_value)
+            await execution.wait()
+            executions.append(execution)
+    wall = time.perf_counter() - started
+    failed = [e for e in executions if e.status != "SUCCEEDED"]
+    if failed:
+        raise SystemExit(f"{name}: {len(failed)} executions ended {failed[0].status}: "
+                         f"{failed[0].error} {failed[0].cause}")  # fmt: skip
+    transitions = count * spec["transitions_per_exec"]
+    return {
+        "wall_s": wall,
+        "executions_per_s": count / wall,
+        "transitions_per_s": transitions / wall,
+    }
+
+
+async def _parked(count: int = 100_000) -> dict[str, Any]:
+    engine = _engine("virtual")
+    definition = {
+        "StartAt": "Park",
+        "States": {"Park": {"Type": "Wait", "Seconds": 86_400, "End": True}},
+    }
+    machine = engine.create_state_machine(definition, name="parked")
+    started = time.perf_counter()
+    executions = [await machine.start({"n": i}) for i in range(count)]
+    await asyncio.gather(*(e.wait() for e in executions))
+    wall = time.perf_counter() - started
+    assert all(e.status == "SUCCEEDED" for e in executions)
+    return {"wall_s": wall, "executions_per_s": count / wall, "transitions_per_s": count / wall}
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    """Run the chosen workloads and print one line each."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*")
+    parser.add_argument("--workloads", type=Path, default=DEFAULT_DIR)
+    args = parser.parse_args()
+    manifest = json.loads((args.workloads / "manifest.json").read_text())
+    if not args.names:
+        # One fresh process per workload, so peak RSS and warm caches are its own.
+        for name in [*manifest, "parked_100k"]:
+            command = [sys.executable, __file__, name, "--workloads", str(args.workloads)]
+            subprocess.run(command, check=True)
+        return
+    for name in args.names:
+        if name == "parked_100k":
+            figures = asyncio.run(_parked())
+        else:
+            figures = asyncio.run(_run(name, manifest[name], args.workloads))
+        print(
+            f"{name:16} {figures['wall_s']:8.3f} s  {figures['executions_per_s']:10.0f} exec/s  "
+            f"{figures['transitions_per_s']:10.0f} transitions/s  peak RSS {_peak_rss_mb():.0f} MB",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
