@@ -13,16 +13,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Debian packages the project needs: graphviz for `dot`.
+# Debian packages the project needs: graphviz for `dot`, chromium for the HTML report's
+# browser test. Installed only when missing.
 system-packages:
-	@command -v dot >/dev/null 2>&1 || { \
-	  echo "installing Debian's graphviz"; \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends graphviz >/dev/null; }
+	@missing=""; \
+	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
-demo: $(STAMP)
+demo: system-packages $(STAMP)
 	$(PY) -m runtime.demo
 
-test: $(STAMP)
+test: system-packages $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
