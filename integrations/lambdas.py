@@ -1,0 +1,785 @@
+"""Local Python Lambda functions, run in-process with Lambda's observable behaviour.
+
+A :class:`LocalFunction` describes a function (handler, timeout, memory, environment,
+reserved concurrency); :class:`LocalFunctions` is the integration that serves both Task
+resource shapes that reach Lambda:
+
+- ``arn:aws:states:::lambda:invoke`` (key ``lambda:invoke``): Parameters ``FunctionName``,
+  ``Payload``, ``InvocationType``, ``Qualifier``, ``ClientContext``, ``LogType``; the result
+  is Lambda's Invoke response envelope as Step Functions records it.
+- a function ARN used directly (key ``lambda-function``): the event is the state's
+  effective input and the result is the function's return value.
+
+How a handler runs is an :class:`Executor` strategy. :class:`InProcessExecutor` runs a sync
+handler on its own daemon thread and awaits an async handler on the event loop. Both
+exchange the event and the result as JSON *text*, as Lambda does, so a handler can never
+share or mutate the engine's values, and a worker-process executor can replace it.
+
+In-process limits (a worker process lifts them): a sync handler that outlives its
+timeout keeps running on its (abandoned) thread; environment variables are not put in
+``os.environ`` (that would race between concurrent functions) but are handed to the
+handler as the read-only mapping ``context.environment``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import email.utils
+import inspect
+import json
+import logging
+import math
+import re
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType, SimpleNamespace, TracebackType
+from typing import Any, Protocol
+
+from asl.errors import StatesError
+from integrations.base import Registry, TaskRequest
+
+__all__ = [
+    "Executor",
+    "FunctionRef",
+    "InProcessExecutor",
+    "Invocation",
+    "LambdaContext",
+    "LocalFunction",
+    "LocalFunctions",
+    "Outcome",
+    "parse_function_ref",
+]
+
+_log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, "LambdaContext"], Any]
+
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# What Lambda's Invoke accepts as FunctionName: a name, NAME:qualifier, a partial ARN
+# ACCOUNT:function:NAME or a full ARN, each optionally qualified.
+_REF = re.compile(
+    r"^(?:arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):)?"
+    r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[A-Za-z0-9_.-]+)"
+    r"(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?$"
+)
+_REF_PATTERN_TEXT = (
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+    r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"
+)
+_ENV_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
+_RESERVED_ENV = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)  # fmt: skip
+_ENV_LIMIT_BYTES = 4096
+_INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
+LATEST = "$LATEST"
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef:
+    """A FunctionName taken apart: a name plus whatever region, account, qualifier it gave."""
+
+    name: str
+    region: str | None = None
+    account: str | None = None
+    qualifier: str | None = None
+    partition: str = "aws"
+
+
+def parse_function_ref(text: str) -> FunctionRef | None:
+    """Parse NAME, NAME:qualifier, ACCOUNT:function:NAME or an ARN; None if invalid."""
+    m = _REF.match(text) if len(text) <= 170 else None
+    if m is None:
+        return None
+    return FunctionRef(
+        m["name"], m["region"], m["account"], m["qualifier"], m["partition"] or "aws"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFunction:
+    """A registered function: its handler and the configuration Lambda would hold for it.
+
+    ``region``/``account`` are set when it was registered by ARN; it then answers only
+    calls made in (or naming) that region and account.
+    """
+
+    name: str
+    handler: Handler
+    timeout: int = 3
+    memory: int = 128
+    environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    reserved_concurrency: int | None = None
+    region: str | None = None
+    account: str | None = None
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the handler is a coroutine function (awaited, not run on a thread)."""
+        call = getattr(self.handler, "__call__", None)  # noqa: B004 - async __call__ objects
+        return inspect.iscoroutinefunction(self.handler) or inspect.iscoroutinefunction(call)
+
+
+@dataclass(slots=True)
+class LambdaContext:
+    """The ``context`` a handler receives, with the attributes of Lambda's Python runtime.
+
+    ``memory_limit_in_mb`` is text, as in Lambda's runtime; ``client_context`` has
+    ``client``, ``custom`` and ``env`` when the call gave a ``ClientContext``.
+    ``environment`` (not in Lambda's context) holds the function's environment variables.
+    """
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: str
+    aws_request_id: str
+    log_stream_name: str
+    deadline_epoch: float
+    environment: Mapping[str, str]
+    client_context: SimpleNamespace | None = None
+    function_version: str = LATEST
+    identity: None = None
+
+    @property
+    def log_group_name(self) -> str:
+        """``/aws/lambda/<function name>``."""
+        return f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function's timeout (never negative)."""
+        return max(0, int((self.deadline_epoch - time.time()) * 1000))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one run produced: the response payload as Lambda's runtime wrote it.
+
+    ``function_error`` says the payload is an error object (Lambda's ``FunctionError``).
+    """
+
+    payload: str
+    function_error: bool = False
+    timed_out: bool = False
+
+
+class Executor(Protocol):
+    """Runs a handler on a JSON event text; never raises for anything the handler does."""
+
+    async def run(self, function: LocalFunction, event: str, context: LambdaContext) -> Outcome:
+        """Run the function until it returns, fails or reaches its timeout."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """One invocation as Lambda would bill it."""
+
+    function: str
+    request_id: str
+    duration_ms: float
+    billed_ms: int
+    memory_mb: int
+    error: str | None
+
+
+# ---------------------------------------------------------------------------------------
+# What Lambda's runtime writes back: results, errors, and the platform's own failures.
+
+
+def _marshal(result: Any, request_id: str) -> Outcome:
+    if isinstance(result, bytes | bytearray):
+        return Outcome(bytes(result).decode("utf-8", "replace"))
+    try:
+        return Outcome(json.dumps(result, ensure_ascii=False, allow_nan=False))
+    except Exception as exc:
+        body = {
+            "errorMessage": f"Unable to marshal response: {_text_of(exc)}",
+            "errorType": "Runtime.MarshalError",
+            "requestId": request_id,
+            "stackTrace": [],
+        }
+        return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
+
+
+def _text_of(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return ""
+
+
+def _stack_trace(tb: TracebackType | None) -> list[str]:
+    # Lambda's Python runtime lists the handler's frames, its own frames left out.
+    entries = []
+    for frame in traceback.extract_tb(tb):
+        if frame.filename == __file__:
+            continue
+        entry = f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n'
+        if frame.line:
+            entry += f"    {frame.line.strip()}\n"
+        entries.append(entry)
+    return entries
+
+
+def _error_outcome(exc: BaseException, request_id: str) -> Outcome:
+    if not isinstance(exc, Exception):
+        return _platform_error("Runtime.ExitError", request_id, _exit_reason(exc))
+    body = {
+        "errorMessage": _text_of(exc),
+        "errorType": type(exc).__name__,
+        "requestId": request_id,
+        "stackTrace": _stack_trace(exc.__traceback__),
+    }
+    # Lambda's Python runtime writes the error with json.dumps' default separators.
+    return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
+
+
+def _exit_reason(exc: BaseException) -> str:
+    """What Lambda reports when the runtime process dies of an uncaught BaseException."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "Runtime exited with error: signal: interrupt"
+    if isinstance(exc, SystemExit):
+        code = exc.code
+        if code is None or code == 0:
+            return "Runtime exited without providing a reason"
+        status = code & 0xFF if isinstance(code, int) and not isinstance(code, bool) else 1
+        return f"Runtime exited with error: exit status {status}"
+    return "Runtime exited with error: exit status 1"
+
+
+def _platform_error(error_type: str, request_id: str, message: str) -> Outcome:
+    body = {"errorMessage": f"RequestId: {request_id} Error: {message}", "errorType": error_type}
+    return Outcome(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        function_error=True,
+        timed_out=error_type == "Sandbox.Timedout",
+    )
+
+
+def _timed_out(function: LocalFunction, request_id: str) -> Outcome:
+    return _platform_error(
+        "Sandbox.Timedout", request_id, f"Task timed out after {function.timeout:.2f} seconds"
+    )
+
+
+def _call_sync(handler: Handler, event: str, context: LambdaContext) -> Outcome:
+    try:
+        result = handler(json.loads(event), context)
+    except BaseException as exc:
+        return _error_outcome(exc, context.aws_request_id)
+    return _marshal(result, context.aws_request_id)
+
+
+async def _call_async(handler: Handler, event: str, context: LambdaContext) -> Outcome:
+    try:
+        result = await handler(json.loads(event), context)
+    except BaseException as exc:
+        return _error_outcome(exc, context.aws_request_id)
+    return _marshal(result, context.aws_request_id)
+
+
+class InProcessExecutor:
+    """Runs handlers in this process: sync ones on a daemon thread each, async ones as tasks.
+
+    A thread per invocation means a handler that hangs past its timeout holds only its own
+    thread, never a pool slot another invocation needs. Such a thread cannot be killed; it
+    is abandoned and its late result is dropped.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Future[Outcome]] = set()
+
+    async def run(self, function: LocalFunction, event: str, context: LambdaContext) -> Outcome:
+        """Run the function until it returns, fails or reaches its timeout."""
+        work: asyncio.Future[Outcome]
+        if function.is_async:
+            work = asyncio.ensure_future(_call_async(function.handler, event, context))
+        else:
+            work = self._start_thread(function, event, context)
+        self._tasks.add(work)
+        work.add_done_callback(self._tasks.discard)
+        try:
+            done, _ = await asyncio.wait({work}, timeout=function.timeout)
+        except asyncio.CancelledError:
+            work.cancel()
+            raise
+        if not done:
+            work.cancel()  # an async handler is cancelled; a thread is abandoned
+            return _timed_out(function, context.aws_request_id)
+        return work.result()
+
+    @staticmethod
+    def _start_thread(
+        function: LocalFunction, event: str, context: LambdaContext
+    ) -> asyncio.Future[Outcome]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+
+        def settle(outcome: Outcome) -> None:
+            if not future.done():
+                future.set_result(outcome)
+
+        def work() -> None:
+            outcome = _call_sync(function.handler, event, context)
+            with contextlib.suppress(RuntimeError):  # the loop closed while the handler ran
+                loop.call_soon_threadsafe(settle, outcome)
+
+        name = f"lambda:{function.name}:{context.aws_request_id}"
+        threading.Thread(target=work, name=name, daemon=True).start()
+        return future
+
+
+# ---------------------------------------------------------------------------------------
+# Registration checks.
+
+
+def _check_range(label: str, value: Any, low: int, high: int, unit: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{label} must be a whole number of {unit} from {low} to {high}")
+
+
+def _checked_environment(environment: Mapping[str, Any] | None) -> Mapping[str, str]:
+    if environment is None:
+        return MappingProxyType({})
+    if not isinstance(environment, Mapping):
+        raise ValueError("environment must be a mapping of variable names to text values")
+    size = 0
+    for key, value in environment.items():
+        if not isinstance(key, str) or not _ENV_KEY.match(key):
+            raise ValueError(f"environment variable name {key!r} must match [a-zA-Z][a-zA-Z0-9_]+")
+        if key in _RESERVED_ENV:
+            raise ValueError(f"environment variable {key} is reserved by Lambda")
+        if not isinstance(value, str):
+            raise ValueError(f"environment variable {key} must be text, not {value!r}")
+        size += len(key.encode()) + len(value.encode())
+    if size > _ENV_LIMIT_BYTES:
+        raise ValueError(
+            f"environment variables take {size} bytes; Lambda allows at most {_ENV_LIMIT_BYTES}"
+        )
+    return MappingProxyType(dict(environment))
+
+
+def _checked_function(
+    name_or_arn: str,
+    handler: Any,
+    timeout: Any,
+    memory: Any,
+    environment: Mapping[str, Any] | None,
+    reserved_concurrency: Any,
+) -> LocalFunction:
+    ref = parse_function_ref(name_or_arn) if isinstance(name_or_arn, str) else None
+    if ref is None or not _NAME.match(ref.name):
+        raise ValueError(
+            f"{name_or_arn!r} is not a Lambda function name (1-64 of A-Z a-z 0-9 - _) "
+            "or function ARN"
+        )
+    if not callable(handler):
+        raise ValueError(f"the handler of function {ref.name} is not callable: {handler!r}")
+    _check_range(f"timeout of function {ref.name}", timeout, 1, 900, "seconds")
+    _check_range(f"memory of function {ref.name}", memory, 128, 10240, "MB")
+    if reserved_concurrency is not None:
+        _check_range(
+            f"reserved_concurrency of function {ref.name}",
+            reserved_concurrency, 0, 1_000_000, "invocations",
+        )  # fmt: skip
+    env = _checked_environment(environment)
+    return LocalFunction(
+        ref.name, handler, timeout, memory, env, reserved_concurrency, ref.region, ref.account
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The integration.
+
+
+def _service_error(code: str, status: int, message: str, request_id: str) -> StatesError:
+    """A Lambda API error as Step Functions reports it (the AWS SDK for Java's wording)."""
+    return StatesError(
+        f"Lambda.{code}",
+        f"{message} (Service: AWSLambda; Status Code: {status}; Error Code: {code}; "
+        f"Request ID: {request_id}; Proxy: null)",
+    )
+
+
+def _validation_error(field_name: str, value: Any, constraint: str, request_id: str) -> StatesError:
+    return _service_error(
+        "ValidationException",
+        400,
+        f"1 validation error detected: Value '{value}' at '{field_name}' failed to satisfy "
+        f"constraint: {constraint}",
+        request_id,
+    )
+
+
+def _function_error(payload: str, compact: bool) -> StatesError:
+    """The Task error for a function error payload.
+
+    ``lambda:invoke`` re-serialises the payload compactly; the legacy ARN passes it as is.
+    """
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        body = None
+    error_type = body.get("errorType") if isinstance(body, dict) else None
+    if not isinstance(error_type, str):
+        return StatesError(
+            "Lambda.Unknown",
+            "The cause could not be determined because Lambda did not return an error type. "
+            f"Returned payload: {payload}",
+        )
+    if compact:
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return StatesError(error_type, payload)
+
+
+def _parse_payload(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _event_text(parameters: Mapping[str, Any]) -> str:
+    """The request body Step Functions sends for a ``Payload`` parameter.
+
+    Absent or null is ``{}`` and text that is JSON is sent as it is (both recorded against
+    AWS); other text is sent as a JSON string (as LocalStack does; not recorded).
+    """
+    payload = parameters.get("Payload")
+    if payload is None:
+        return "{}"
+    if isinstance(payload, str):
+        try:
+            json.loads(payload)
+            return payload
+        except ValueError:
+            pass
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def _client_context(value: Any) -> SimpleNamespace | None:
+    # Lenient: a ClientContext that is not base64 JSON is dropped rather than refused.
+    if not isinstance(value, str):
+        return None
+    try:
+        decoded = json.loads(base64.b64decode(value, validate=True))
+    except ValueError:
+        return None
+    if not isinstance(decoded, dict):
+        return None
+    return SimpleNamespace(
+        client=decoded.get("client"), custom=decoded.get("custom"), env=decoded.get("env")
+    )
+
+
+class LocalFunctions:
+    """The Lambda integration backed by local Python handlers.
+
+    ``clock`` (epoch seconds) stamps the response ``Date`` and log stream names; ``ids``
+    makes request ids. Both are injectable so tests are deterministic.
+    """
+
+    def __init__(
+        self,
+        executor: Executor | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        ids: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._executor: Executor = executor if executor is not None else InProcessExecutor()
+        self._clock = clock
+        self._ids = ids
+        self._functions: dict[str, LocalFunction] = {}
+        self._in_flight: dict[str, int] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self.invocations: list[Invocation] = []
+
+    def register(
+        self,
+        name_or_arn: str,
+        handler: Handler,
+        *,
+        timeout: int = 3,
+        memory: int = 128,
+        environment: Mapping[str, str] | None = None,
+        reserved_concurrency: int | None = None,
+    ) -> LocalFunction:
+        """Add a function by name or ARN; raises ValueError for a value Lambda would refuse.
+
+        A qualifier in ``name_or_arn`` is accepted and ignored: the one registered handler
+        serves every qualifier, as ``$LATEST``.
+        """
+        function = _checked_function(
+            name_or_arn, handler, timeout, memory, environment, reserved_concurrency
+        )
+        if function.name in self._functions:
+            raise ValueError(f"function {function.name} is already registered")
+        self._functions[function.name] = function
+        return function
+
+    @property
+    def functions(self) -> Mapping[str, LocalFunction]:
+        """The registered functions by name."""
+        return MappingProxyType(self._functions)
+
+    def install(self, registry: Registry) -> None:
+        """Serve ``lambda:invoke`` and function-ARN Task resources from this registry."""
+        registry.register("lambda:invoke", self)
+        registry.register("lambda-function", self)
+
+    def gb_seconds(self) -> float:
+        """Billed GB-seconds of every invocation so far."""
+        return sum(i.billed_ms / 1000 * i.memory_mb / 1024 for i in self.invocations)
+
+    async def invoke(self, request: TaskRequest) -> Any:
+        """Run the Task: the Invoke envelope for ``lambda:invoke``, the raw result otherwise."""
+        if request.resource.key == "lambda:invoke":
+            return await self._invoke_service(request)
+        if request.resource.key == "lambda-function":
+            return await self._invoke_legacy(request)
+        raise ValueError(f"LocalFunctions cannot serve the resource {request.resource.arn}")
+
+    async def _invoke_legacy(self, request: TaskRequest) -> Any:
+        resource = request.resource
+        parts = resource.arn.split(":")  # arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:Q]
+        qualifier = parts[7] if len(parts) > 7 else None
+        ref = FunctionRef(
+            resource.name or "", resource.region, resource.account, qualifier, parts[1]
+        )
+        function, arn = self._find(ref, request)
+        event = json.dumps(request.parameters, ensure_ascii=False)
+        outcome, _ = await self._run(function, arn, event, None, self._ids())
+        if outcome.function_error:
+            raise _function_error(outcome.payload, compact=False)
+        return _parse_payload(outcome.payload)
+
+    async def _invoke_service(self, request: TaskRequest) -> Any:
+        params = request.parameters
+        if not isinstance(params, Mapping) or not isinstance(params.get("FunctionName"), str):
+            raise StatesError(
+                "States.Runtime",
+                "The Parameters of a lambda:invoke Task need a FunctionName text, "
+                f"got {json.dumps(params)}",
+            )
+        ref = self._service_ref(params)
+        invocation_type = params.get("InvocationType", "RequestResponse")
+        if invocation_type not in _INVOCATION_TYPES:
+            raise _validation_error(
+                "invocationType",
+                invocation_type,
+                "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
+                self._ids(),
+            )
+        function, arn = self._find(ref, request)
+        request_id = self._ids()
+        if invocation_type == "DryRun":
+            return self._envelope("", 204, request_id, executed=False)
+        client_context = _client_context(params.get("ClientContext"))
+        if invocation_type == "Event":
+            self._start_event(function, arn, _event_text(params), client_context, request_id)
+            return self._envelope("", 202, request_id, executed=False)
+        outcome, record = await self._run(
+            function, arn, _event_text(params), client_context, request_id
+        )
+        if outcome.function_error:
+            raise _function_error(outcome.payload, compact=True)
+        log = _log_tail(record) if params.get("LogType") == "Tail" else None
+        return self._envelope(outcome.payload, 200, request_id, log_result=log)
+
+    def _service_ref(self, params: Mapping[str, Any]) -> FunctionRef:
+        name = params["FunctionName"]
+        ref = parse_function_ref(name)
+        if ref is None:
+            constraint = f"Member must satisfy regular expression pattern: {_REF_PATTERN_TEXT}"
+            raise _validation_error("functionName", name, constraint, self._ids())
+        qualifier = params.get("Qualifier")
+        if qualifier is not None and ref.qualifier is not None and qualifier != ref.qualifier:
+            raise _service_error(
+                "InvalidParameterValueException",
+                400,
+                "The derived qualifier from the function name does not match the specified "
+                "qualifier.",
+                self._ids(),
+            )
+        if isinstance(qualifier, str):
+            return FunctionRef(ref.name, ref.region, ref.account, qualifier, ref.partition)
+        return ref
+
+    def _find(self, ref: FunctionRef, request: TaskRequest) -> tuple[LocalFunction, str]:
+        """The function a reference names, and the ARN it was invoked by."""
+        region = ref.region or request.region
+        account = ref.account or request.account
+        arn = f"arn:{ref.partition}:lambda:{region}:{account}:function:{ref.name}"
+        if ref.qualifier is not None:
+            arn += f":{ref.qualifier}"
+        function = self._functions.get(ref.name)
+        if (
+            function is None
+            or function.region not in (None, region)
+            or function.account not in (None, account)
+        ):
+            raise _service_error(
+                "ResourceNotFoundException", 404, f"Function not found: {arn}", self._ids()
+            )
+        return function, arn
+
+    def _acquire(self, function: LocalFunction, request_id: str) -> None:
+        running = self._in_flight.get(function.name, 0)
+        limit = function.reserved_concurrency
+        if limit is not None and running >= limit:
+            raise _service_error("TooManyRequestsException", 429, "Rate Exceeded.", request_id)
+        self._in_flight[function.name] = running + 1
+
+    async def _run(
+        self,
+        function: LocalFunction,
+        arn: str,
+        event: str,
+        client_context: SimpleNamespace | None,
+        request_id: str,
+    ) -> tuple[Outcome, Invocation]:
+        """Invoke once, within the function's reserved concurrency, and record the bill."""
+        self._acquire(function, request_id)
+        try:
+            day = time.strftime("%Y/%m/%d", time.gmtime(self._clock()))
+            context = LambdaContext(
+                function_name=function.name,
+                invoked_function_arn=arn,
+                memory_limit_in_mb=str(function.memory),
+                aws_request_id=request_id,
+                log_stream_name=f"{day}/[{LATEST}]{uuid.uuid4().hex}",
+                deadline_epoch=time.time() + function.timeout,
+                environment=function.environment,
+                client_context=client_context,
+            )
+            started = time.perf_counter()
+            outcome = await self._executor.run(function, event, context)
+            record = _bill(function, request_id, time.perf_counter() - started, outcome)
+            self.invocations.append(record)
+            return outcome, record
+        finally:
+            self._in_flight[function.name] -= 1
+
+    def _start_event(
+        self,
+        function: LocalFunction,
+        arn: str,
+        event: str,
+        client_context: SimpleNamespace | None,
+        request_id: str,
+    ) -> None:
+        """An asynchronous (``Event``) invocation: accepted at once, run in the background.
+
+        Lambda queues such events, so a throttle or a function error never reaches the
+        caller; both are logged.
+        """
+
+        async def background() -> None:
+            try:
+                outcome, _ = await self._run(function, arn, event, client_context, request_id)
+            except StatesError as exc:
+                _log.warning("asynchronous invocation of %s refused: %s", function.name, exc)
+                return
+            if outcome.function_error:
+                _log.warning("asynchronous invocation of %s failed: %s", function.name, outcome)
+
+        task = asyncio.ensure_future(background())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait for every asynchronous (``Event``) invocation still running."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    def _envelope(
+        self,
+        payload: str,
+        status: int,
+        request_id: str,
+        *,
+        executed: bool = True,
+        log_result: str | None = None,
+    ) -> dict[str, Any]:
+        """Lambda's Invoke response as Step Functions returns it (recorded against AWS)."""
+        headers = _response_headers(payload, request_id, self._clock(), executed, log_result)
+        envelope: dict[str, Any] = {}
+        if executed:
+            envelope["ExecutedVersion"] = LATEST
+        if log_result is not None:
+            envelope["LogResult"] = log_result
+        envelope["Payload"] = _parse_payload(payload) if payload else ""
+        envelope["SdkHttpMetadata"] = {
+            "AllHttpHeaders": {name: [value] for name, value in headers},
+            "HttpHeaders": dict(sorted(headers, key=lambda item: item[0].lower())),
+            "HttpStatusCode": status,
+        }
+        envelope["SdkResponseMetadata"] = {"RequestId": request_id}
+        envelope["StatusCode"] = status
+        return envelope
+
+
+def _bill(function: LocalFunction, request_id: str, seconds: float, outcome: Outcome) -> Invocation:
+    """The billing record of one run: duration rounded up to 1 ms; a timeout bills it all."""
+    duration_ms = seconds * 1000
+    billed = max(1, math.ceil(duration_ms))
+    if outcome.timed_out:
+        billed = function.timeout * 1000
+        duration_ms = float(billed)
+    error = None
+    if outcome.function_error:
+        body = _parse_payload(outcome.payload)
+        error_type = body.get("errorType") if isinstance(body, dict) else None
+        error = error_type if isinstance(error_type, str) else "Lambda.Unknown"
+    return Invocation(function.name, request_id, duration_ms, billed, function.memory, error)
+
+
+def _log_tail(record: Invocation) -> str:
+    """``LogResult``: base64 of the log's last lines (Lambda's START/END/REPORT lines only)."""
+    rid = record.request_id
+    text = (
+        f"START RequestId: {rid} Version: {LATEST}\n"
+        f"END RequestId: {rid}\n"
+        f"REPORT RequestId: {rid}\tDuration: {record.duration_ms:.2f} ms\t"
+        f"Billed Duration: {record.billed_ms} ms\tMemory Size: {record.memory_mb} MB\t\n"
+    )
+    return base64.b64encode(text.encode()).decode()
+
+
+def _response_headers(
+    payload: str, request_id: str, now: float, executed: bool, log_result: str | None
+) -> list[tuple[str, str]]:
+    """Response headers in the order AWS's recording lists them."""
+    headers: list[tuple[str, str]] = []
+    if log_result is not None:
+        headers.append(("X-Amz-Log-Result", log_result))
+    if executed:
+        headers.append(("X-Amz-Executed-Version", LATEST))
+    headers += [
+        ("x-amzn-Remapped-Content-Length", "0"),
+        ("Connection", "keep-alive"),
+        ("x-amzn-RequestId", request_id),
+        ("Content-Length", str(len(payload.encode()))),
+        ("Date", email.utils.formatdate(now, usegmt=True)),
+        ("X-Amzn-Trace-Id", _trace_id(now)),
+        ("Content-Type", "application/json"),
+    ]
+    return headers
+
+
+def _trace_id(now: float) -> str:
+    token = uuid.uuid4().hex
+    return f"Root=1-{int(now):08x}-{token[:24]};Parent={token[16:32]};Sampled=0"

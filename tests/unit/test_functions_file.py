@@ -1,0 +1,191 @@
+"""The functions file of ``asl run --functions``: loading, resolving handlers, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from integrations.base import TaskRequest, parse_resource
+from integrations.functions_file import FunctionsFileError, load_functions_file
+
+
+@pytest.fixture(autouse=True)
+def _restore_sys_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "path", list(sys.path))
+
+
+def module_name() -> str:
+    """A fresh module name: sys.modules outlives each test."""
+    return f"handlers_{uuid.uuid4().hex[:12]}"
+
+
+HANDLERS = """
+    import json
+
+    def greet(event, context):
+        return {"hello": event["name"], "stage": context.environment.get("STAGE")}
+
+    async def agreet(event, context):
+        return "async " + event["name"]
+
+    class Service:
+        @staticmethod
+        def handle(event, context):
+            return "static"
+
+    NOT_CALLABLE = 3
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def request(name: str, value: Any) -> TaskRequest:
+    arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+    return TaskRequest(parse_resource(arn), value, "S", "e", "m", "us-east-1", "123456789012")
+
+
+async def test_json_file_with_every_handler_form(tmp_path: Path) -> None:
+    mod = module_name()
+    write(tmp_path, f"{mod}.py", HANDLERS)
+    write(tmp_path, "lib/more.py", "def shout(event, context):\n    return event.upper()\n")
+    spec = {
+        "functions": {
+            "greet": {
+                "handler": f"{mod}:greet",
+                "timeout": 10,
+                "memory": 256,
+                "environment": {"STAGE": "dev"},
+                "reserved_concurrency": 2,
+            },
+            "agreet": f"{mod}:agreet",
+            "lambda_style": f"{mod}.greet",
+            "static": f"{mod}:Service.handle",
+            "shout": "lib/more.py:shout",
+        }
+    }
+    file = write(tmp_path, "functions.json", json.dumps(spec))
+    functions = load_functions_file(file)
+    greet = functions.functions["greet"]
+    assert (greet.timeout, greet.memory, greet.reserved_concurrency) == (10, 256, 2)
+    assert dict(greet.environment) == {"STAGE": "dev"}
+    assert functions.functions["agreet"].timeout == 3
+    assert await functions.invoke(request("greet", {"name": "Ann"})) == {
+        "hello": "Ann",
+        "stage": "dev",
+    }
+    assert await functions.invoke(request("lambda_style", {"name": "Bo"})) == {
+        "hello": "Bo",
+        "stage": None,
+    }
+    assert await functions.invoke(request("agreet", {"name": "Cy"})) == "async Cy"
+    assert await functions.invoke(request("static", {})) == "static"
+    assert await functions.invoke(request("shout", "hey")) == "HEY"
+
+
+async def test_yaml_file_and_sibling_imports(tmp_path: Path) -> None:
+    helper = module_name()
+    write(tmp_path, "src/" + helper + ".py", "PREFIX = 'hi '\n")
+    write(
+        tmp_path,
+        "src/app.py",
+        f"from {helper} import PREFIX\n\ndef handler(event, context):\n    return PREFIX + event\n",
+    )
+    file = write(tmp_path, "functions.yaml", "functions:\n  app: src/app.py:handler\n")
+    functions = load_functions_file(str(file))
+    assert await functions.invoke(request("app", "you")) == "hi you"
+
+
+def _expect(file: Path, message: str) -> None:
+    with pytest.raises(FunctionsFileError, match=re.escape(message)):
+        load_functions_file(file)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "cannot be read"),
+        ("[]", "must be an object with a 'functions' object"),
+        ('{"functions": []}', "must be an object with a 'functions' object"),
+        ('{"functions": {}, "extra": 1}', "unknown top-level field(s) ['extra']"),
+        ('{"functions": {"f": 3}}', "function 'f': must be a handler text or an object"),
+        ('{"functions": {"f": {"timeout": 3}}}', "function 'f': needs a 'handler' text"),
+        (
+            '{"functions": {"f": {"handler": "m:f", "memroy": 1}}}',
+            "function 'f': unknown field(s) ['memroy']",
+        ),
+        ('{"functions": {"f": "nohandler"}}', "handler 'nohandler': write it as 'module:function'"),
+        ('{"functions": {"f": "m:"}}', "handler 'm:': write it as"),
+        (
+            '{"functions": {"f": "missing_module_xyz:f"}}',
+            "handler 'missing_module_xyz:f': cannot import missing_module_xyz: "
+            "ModuleNotFoundError(\"No module named 'missing_module_xyz'\")",
+        ),
+        ('{"functions": {"f": "nothere.py:f"}}', "handler 'nothere.py:f': no file "),
+    ],
+)
+def test_file_errors_name_the_file_and_entry(tmp_path: Path, text: str, message: str) -> None:
+    file = write(tmp_path, "functions.json", text)
+    _expect(file, f"{file}: ")
+    _expect(file, message)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    _expect(tmp_path / "none.yaml", "none.yaml: cannot be read")
+
+
+def test_handler_errors(tmp_path: Path) -> None:
+    mod = module_name()
+    write(tmp_path, f"{mod}.py", HANDLERS)
+    write(tmp_path, "broken.py", "raise RuntimeError('boom at import')\n")
+    write(tmp_path, "exits.py", "import sys\nsys.exit(2)\n")
+    cases = {
+        f"{mod}:nope": f"function 'f': handler '{mod}:nope': {mod} has no 'nope'",
+        f"{mod}:NOT_CALLABLE": "'NOT_CALLABLE' is not callable",
+        "broken.py:f": "cannot import " + str(tmp_path / "broken.py") + ": RuntimeError(",
+        "exits.py:f": "SystemExit(2)",
+    }
+    for handler, message in cases.items():
+        file = write(tmp_path, "functions.json", json.dumps({"functions": {"f": handler}}))
+        _expect(file, message)
+
+
+def test_module_name_taken_by_another_module(tmp_path: Path) -> None:
+    write(tmp_path, "json.py", "def loads(event, context):\n    return 1\n")
+    file = write(tmp_path, "functions.json", '{"functions": {"f": "json:loads"}}')
+    _expect(file, "the module name json is already taken by")
+    _expect(file, "name the file instead (path/to/file.py:function)")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"timeout": 1000}, "function 'f': timeout of function f must be a whole number"),
+        ({"memory": 64}, "function 'f': memory of function f"),
+        ({"environment": {"AWS_REGION": "x"}}, "AWS_REGION is reserved by Lambda"),
+    ],
+)
+def test_bad_values(tmp_path: Path, settings: dict[str, Any], message: str) -> None:
+    mod = module_name()
+    write(tmp_path, f"{mod}.py", HANDLERS)
+    entry = {"handler": f"{mod}:greet", **settings}
+    file = write(tmp_path, "functions.json", json.dumps({"functions": {"f": entry}}))
+    _expect(file, message)
+
+
+def test_bad_function_name(tmp_path: Path) -> None:
+    mod = module_name()
+    write(tmp_path, f"{mod}.py", HANDLERS)
+    file = write(tmp_path, "f.json", json.dumps({"functions": {"bad name": f"{mod}:greet"}}))
+    _expect(file, "function 'bad name': 'bad name' is not a Lambda function name")
