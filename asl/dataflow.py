@@ -1,0 +1,276 @@
+"""JSONPath input and output processing, the one place it happens.
+
+A JSONPath state reads its raw input through ``InputPath`` then ``Parameters`` (the
+effective input), and shapes its result through ``ResultSelector``, ``ResultPath`` and
+``OutputPath`` (the effective output) [https://states-language.net/spec.html#filters].
+
+Each field compiles once (``compile_*``) into a callable the runtime calls per visit;
+:func:`compile_io` bundles a state's five fields into one :class:`JsonPathIO`. The
+``apply_*`` functions are conveniences for one-off use; paths they are given are
+compiled once and cached.
+
+Errors are :class:`asl.errors.StatesError`:
+
+- InputPath / OutputPath (and other path fields) selecting nothing: ``States.Runtime``,
+  ``Invalid path '$.x' : No results for path: $['x']``;
+- a Parameters / ResultSelector path selecting nothing: ``States.Runtime`` (worded by
+  :mod:`asl.templates`);
+- a ResultPath that cannot be applied to the state input:
+  ``States.ResultPathMatchFailure``, ``Unable to apply ReferencePath $.x to input <JSON>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final
+
+from asl.bindings import Bindings
+from asl.errors import RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
+from asl.model import MISSING
+from asl.paths import (
+    INPUT,
+    CompiledPath,
+    Key,
+    PathNotFound,
+    PathSyntaxError,
+    compile_path,
+    compile_reference_path,
+)
+from asl.templates import Template, TemplateSyntaxError, compile_template, json_text
+
+__all__ = [
+    "JsonPathIO",
+    "Placer",
+    "Selector",
+    "apply_input_path",
+    "apply_output_path",
+    "apply_result_path",
+    "apply_result_selector",
+    "compile_assign",
+    "compile_input_path",
+    "compile_io",
+    "compile_output_path",
+    "compile_parameters",
+    "compile_path_field",
+    "compile_result_path",
+    "compile_result_selector",
+]
+
+#: Selects from ``bindings.input`` (InputPath, OutputPath, ItemsPath...).
+Selector = Callable[[Bindings], Any]
+#: Places a result into the state input: ``(state_input, result) -> output`` (ResultPath).
+Placer = Callable[[Any, Any], Any]
+
+_ABSENT: Final = object()
+
+
+def compile_path_field(text: str | None, field_name: str) -> Selector:
+    """A Path field: ``None`` (JSON null) selects ``{}``, ``"$"`` the whole input; an
+    indefinite path gathers its matches into an array."""
+    if text is None:
+        return _empty_object
+    path = compile_path(text)
+    if path.root is INPUT and not path.keys and path.definite:
+        return _whole_input
+    return _path_selector(path)
+
+
+def compile_input_path(text: str | None) -> Selector:
+    """``InputPath``: null gives ``{}``, the default ``"$"`` passes the input through."""
+    return compile_path_field(text, "InputPath")
+
+
+def compile_output_path(text: str | None) -> Selector:
+    """``OutputPath``: null gives ``{}``, the default ``"$"`` passes the output through."""
+    return compile_path_field(text, "OutputPath")
+
+
+def compile_parameters(template: Any, field_name: str = "Parameters") -> Template:
+    """``Parameters`` (or ``ItemSelector``, Task ``Credentials``): a payload template over
+    the input that InputPath selected."""
+    return compile_template(template, field_name)
+
+
+def compile_result_selector(template: Any) -> Template:
+    """``ResultSelector``: a payload template over the state's result."""
+    return compile_template(template, "ResultSelector")
+
+
+def compile_assign(template: Any) -> Callable[[Bindings], dict[str, Any]]:
+    """JSONPath ``Assign``: an object of variable names (``"x.$"`` keys evaluated).
+
+    What ``$`` reads is the caller's choice: the result (Task, Map, Parallel, Pass), the
+    Error Output (Catcher) or the effective input (Choice, Wait) [spec].
+    """
+    if not isinstance(template, dict):
+        raise TemplateSyntaxError("Assign", "Assign", "Assign must be an object")
+    return compile_template(template, "Assign")
+
+
+def compile_result_path(text: str | None) -> Placer:
+    """``ResultPath``: a Reference Path into the state input (``$`` replaces it, null
+    discards the result). Raises :class:`PathSyntaxError` for a path that is not a
+    reference path, or that reads the context (``$$``) or a variable."""
+    if text is None:
+        return _keep_input
+    path = compile_reference_path(text)
+    if path.root is not INPUT:
+        raise PathSyntaxError(f"The value '{text}' of ResultPath must refer to the state input")
+    keys = path.keys
+    if not keys:
+        return _replace_input
+
+    def place(state_input: Any, result: Any) -> Any:
+        output = _placed(state_input, keys, result)
+        if output is _ABSENT:
+            raise StatesError(
+                RESULT_PATH_MATCH_FAILURE,
+                f"Unable to apply ReferencePath {text} to input {json_text(state_input)}",
+            )
+        return output
+
+    return place
+
+
+@dataclass(frozen=True, slots=True)
+class JsonPathIO:
+    """The JSONPath data flow of one state, compiled: fields a state does not have are
+    ``None`` (Parameters, ResultSelector) or pass-through (paths)."""
+
+    input_path: Selector
+    parameters: Template | None
+    result_selector: Template | None
+    result_path: Placer
+    output_path: Selector
+
+    def effective_input(self, raw_input: Any, bindings: Bindings) -> Any:
+        """InputPath, then Parameters."""
+        value = self.input_path(_reading(bindings, raw_input))
+        if self.parameters is None:
+            return value
+        return self.parameters(_reading(bindings, value))
+
+    def effective_output(self, raw_input: Any, result: Any, bindings: Bindings) -> Any:
+        """ResultSelector, then ResultPath (into the raw input), then OutputPath."""
+        if self.result_selector is not None:
+            result = self.result_selector(_reading(bindings, result))
+        output = self.result_path(raw_input, result)
+        return self.output_path(_reading(bindings, output))
+
+
+def compile_io(
+    *,
+    input_path: str | None = "$",
+    parameters: Any = MISSING,
+    result_selector: Any = MISSING,
+    result_path: str | None = "$",
+    output_path: str | None = "$",
+    parameters_field: str = "Parameters",
+) -> JsonPathIO:
+    """Compile a state's data-flow fields; ``MISSING`` marks an absent template."""
+    return JsonPathIO(
+        input_path=compile_input_path(input_path),
+        parameters=None
+        if parameters is MISSING
+        else compile_parameters(parameters, parameters_field),
+        result_selector=None
+        if result_selector is MISSING
+        else compile_result_selector(result_selector),
+        result_path=compile_result_path(result_path),
+        output_path=compile_output_path(output_path),
+    )
+
+
+def apply_input_path(text: str | None, bindings: Bindings) -> Any:
+    """``InputPath`` applied to ``bindings.input``."""
+    return _cached_path_field(text, "InputPath")(bindings)
+
+
+def apply_output_path(text: str | None, bindings: Bindings) -> Any:
+    """``OutputPath`` applied to ``bindings.input`` (the output of ResultPath)."""
+    return _cached_path_field(text, "OutputPath")(bindings)
+
+
+def apply_result_path(text: str | None, state_input: Any, result: Any) -> Any:
+    """``ResultPath``: the state output combining ``state_input`` and ``result``."""
+    return _cached_result_path(text)(state_input, result)
+
+
+def apply_result_selector(template: Any, bindings: Bindings) -> Any:
+    """``ResultSelector`` applied to ``bindings.input`` (the result). Compiles the
+    template on every call: the runtime uses :func:`compile_result_selector`."""
+    return compile_result_selector(template)(bindings)
+
+
+@lru_cache(maxsize=1024)
+def _cached_path_field(text: str | None, field_name: str) -> Selector:
+    return compile_path_field(text, field_name)
+
+
+@lru_cache(maxsize=1024)
+def _cached_result_path(text: str | None) -> Placer:
+    return compile_result_path(text)
+
+
+def _reading(bindings: Bindings, value: Any) -> Bindings:
+    return bindings if bindings.input is value else bindings.with_input(value)
+
+
+def _empty_object(bindings: Bindings) -> Any:
+    return {}
+
+
+def _whole_input(bindings: Bindings) -> Any:
+    return bindings.input
+
+
+def _keep_input(state_input: Any, result: Any) -> Any:
+    return state_input
+
+
+def _replace_input(state_input: Any, result: Any) -> Any:
+    return result
+
+
+def _path_selector(path: CompiledPath) -> Selector:
+    text, get = path.text, path.get
+
+    def select(bindings: Bindings) -> Any:
+        try:
+            return get(bindings)
+        except PathNotFound as exc:
+            raise StatesError(RUNTIME, f"Invalid path '{text}' : {exc.detail}") from None
+
+    return select
+
+
+def _placed(container: Any, keys: tuple[Key, ...], result: Any) -> Any:
+    """A copy of ``container`` with ``result`` at ``keys``, copying only the objects and
+    arrays along the way and creating missing objects; _ABSENT when it cannot be done."""
+    key, rest = keys[0], keys[1:]
+    if isinstance(key, str) and isinstance(container, dict):
+        copy = dict(container)
+        if rest:
+            child = container.get(key, _ABSENT)
+            placed = _placed({} if child is _ABSENT else child, rest, result)
+            if placed is _ABSENT:
+                return _ABSENT
+            copy[key] = placed
+        else:
+            copy[key] = result
+        return copy
+    if (
+        isinstance(key, int)
+        and isinstance(container, list)
+        and -len(container) <= key < len(container)
+    ):
+        items = list(container)
+        items[key] = _placed(items[key], rest, result) if rest else result
+        return _ABSENT if items[key] is _ABSENT else items
+    return _ABSENT
+
+
+def _in_range(index: int, items: list[Any]) -> bool:
+    return -len(items) <= index < len(items)
