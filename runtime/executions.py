@@ -188,7 +188,7 @@ class Engine:
 async def _execute(execution: Execution, run: Run) -> None:
     assert HANDLERS, "the state handlers are registered"
     machine = run.machine
-    frame = Frame(run, 0, {})
+    frame = Frame(run, 0)
     try:
         check_payload(execution.input, execution.machine.name)
         work = run_scope(machine.scope, execution.input, frame)

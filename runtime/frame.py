@@ -4,12 +4,12 @@ per thread of it (the top-level scope, each Parallel branch, each Map iteration)
 from __future__ import annotations
 
 import json
-from collections import ChainMap
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import Any
 
 from asl.errors import DATA_LIMIT_EXCEEDED, StatesError
 from asl.model import StateMachine
+from asl.variables import VariableScope
 from runtime.context import state_context
 from runtime.history import History
 from runtime.host import Host
@@ -78,15 +78,15 @@ class Run:
 
 
 class Frame:
-    """One thread of an execution: its last event (for ``previousEventId``) and the
-    variables it sees."""
+    """One thread of an execution: its last event (for ``previousEventId``) and its
+    variable scope."""
 
-    __slots__ = ("last_event", "run", "variables")
+    __slots__ = ("last_event", "run", "scope")
 
-    def __init__(self, run: Run, last_event: int, variables: MutableMapping[str, Any]) -> None:
+    def __init__(self, run: Run, last_event: int, scope: VariableScope | None = None) -> None:
         self.run = run
         self.last_event = last_event
-        self.variables = variables
+        self.scope = scope if scope is not None else VariableScope()
 
     def record(self, event_type: str, details: Mapping[str, Any] | None = None) -> int:
         """Append an event linked to this thread's previous one; return its id."""
@@ -100,10 +100,14 @@ class Frame:
         self.last_event = history.add(event_type, self.last_event, details)
         return self.last_event
 
-    def child(self, last_event: int) -> Frame:
-        """A thread for a nested scope: it reads this frame's variables; what it assigns
-        stays its own."""
-        return Frame(self.run, last_event, ChainMap({}, self.variables))
+    def child(self, last_event: int, *, distributed: bool = False) -> Frame:
+        """A thread for a nested scope: it reads this frame's variables (unless it is a
+        Distributed Map's child workflow); what it assigns stays its own."""
+        return Frame(self.run, last_event, self.scope.child(distributed=distributed))
+
+    def assign(self, values: Mapping[str, Any]) -> None:
+        """Store the variables a state assigned."""
+        self.scope = self.scope.assign(values)
 
     def context(
         self,

@@ -44,7 +44,7 @@ async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
                 frame.record(f"{state.type}StateAborted", {"name": state.name})
             raise
         if assigned:
-            frame.variables.update(assigned)
+            frame.assign(assigned)
             details = {"name": state.name, "output": value, "assignedVariables": assigned}
         else:
             details = {"name": state.name, "output": value}

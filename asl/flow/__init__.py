@@ -24,5 +24,5 @@ def build_flow(state: m.State, document: Mapping[str, Any]) -> JsonPathFlow | Js
     """The compiled flow of one state in its query language."""
     text = json.dumps(document)
     if state.query_language == "JSONata":
-        return JsonataFlow(state, uses_context="states.context" in text)
-    return JsonPathFlow(state, uses_context="$$" in text)
+        return JsonataFlow(state, document, uses_context="states.context" in text)
+    return JsonPathFlow(state, document, uses_context="$$" in text)

@@ -10,7 +10,6 @@ from asl import model as m
 from asl.bindings import Bindings
 from asl.choice import compile_choices
 from asl.dataflow import (
-    compile_assign,
     compile_input_path,
     compile_output_path,
     compile_parameters,
@@ -21,13 +20,14 @@ from asl.dataflow import (
 from asl.errors import RUNTIME, StatesError
 from asl.flow.waiting import check_delay, delay_until, seconds_from_path
 from asl.templates import compile_dynamic, json_text
+from asl.variables import compile_assign
 
 Assigned = dict[str, Any] | None
 _Assign = Callable[[Bindings], dict[str, Any]]
 
 
-def _optional_assign(value: Any) -> _Assign | None:
-    return None if value is m.MISSING else compile_assign(value)
+def _optional_assign(value: Any, field: str = "Assign") -> _Assign | None:
+    return None if value is m.MISSING else compile_assign(value, "JSONPath", field)
 
 
 class JsonPathFlow:

@@ -23,4 +23,4 @@ def bindings_for(
         if state.flow.uses_context
         else None
     )
-    return Bindings(None, context, frame.variables, entropy=host.entropy)
+    return Bindings(None, context, frame.scope.variables, entropy=host.entropy)

@@ -10,7 +10,13 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("asl", "runtime", "integrations", "visualizer")
 # The outermost ring (CLI, API server, demo) may use everything.
-OUTERMOST = ("runtime.cli", "runtime.service", "runtime.demo")
+OUTERMOST = (
+    "runtime.cli",
+    "runtime.service",
+    "runtime.demo",
+    "runtime.testing",
+    "runtime.render_command",
+)
 
 
 def _module_name(path: Path) -> str:

@@ -1,0 +1,102 @@
+"""The Python API for running and unit-testing workflows locally.
+
+This is the outer ring: it builds the integrations (local functions, mocks) and hands
+them to an :class:`~runtime.executions.Engine`.
+
+>>> from runtime.testing import run
+>>> execution = run({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}, {"x": 1})
+>>> execution.status, execution.output
+('SUCCEEDED', {'x': 1})
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from asl.loader import Source
+from asl.model import StateMachine
+from integrations.base import Invoker, Registry
+from integrations.functions_file import load_functions_file
+from integrations.lambdas import LocalFunctions
+from integrations.mocks import MockConfig, MockInvoker
+from runtime.executions import Engine, Execution, Machine, MachineType
+from runtime.host import LocalHost
+
+__all__ = ["Execution", "local_engine", "run", "start"]
+
+Functions = Mapping[str, Callable[..., Any]] | LocalFunctions | str | os.PathLike[str]
+MockSource = str | os.PathLike[str] | Mapping[str, Any] | MockConfig
+
+
+def _local_functions(functions: Functions | None) -> LocalFunctions:
+    if functions is None:
+        return LocalFunctions()
+    if isinstance(functions, LocalFunctions):
+        return functions
+    if isinstance(functions, str | os.PathLike):
+        return load_functions_file(functions)
+    local = LocalFunctions()
+    for name, handler in functions.items():
+        local.register(name, handler)
+    return local
+
+
+def local_engine(
+    *,
+    functions: Functions | None = None,
+    mock_config: MockSource | None = None,
+    state_machine_name: str = "StateMachine",
+    test_case: str | None = None,
+    clock: Literal["virtual", "real"] = "virtual",
+    seed: int | None = None,
+    region: str = "us-east-1",
+    account: str = "123456789012",
+) -> Engine:
+    """An engine with local functions (a name -> handler mapping, a functions file, or a
+    ``LocalFunctions``) and, when ``mock_config`` and ``test_case`` are given, the mocked
+    responses of that test case (MockConfigFile format) in front of them."""
+    registry = Registry()
+    _local_functions(functions).install(registry)
+    invoker: Invoker = registry
+    if mock_config is not None:
+        if test_case is None:
+            raise ValueError("a mock config needs a test case name")
+        config = (
+            mock_config if isinstance(mock_config, MockConfig) else MockConfig.load(mock_config)
+        )
+        invoker = MockInvoker(config, state_machine_name, test_case, registry)
+    host = LocalHost(clock=clock, invoker=invoker, seed=seed)
+    return Engine(host, region=region, account=account)
+
+
+async def start(
+    definition: Source | StateMachine,
+    input: Any = None,
+    *,
+    name: str | None = None,
+    state_machine_name: str = "StateMachine",
+    type: MachineType = "STANDARD",
+    role_arn: str | None = None,
+    engine: Engine | None = None,
+    **engine_options: Any,
+) -> Execution:
+    """Start an execution of a definition and return it running (await ``.wait()``)."""
+    if engine is None:
+        engine = local_engine(state_machine_name=state_machine_name, **engine_options)
+    machine: Machine = engine.create_state_machine(
+        definition, name=state_machine_name, type=type, role_arn=role_arn
+    )
+    return await machine.start(input, name=name)
+
+
+def run(definition: Source | StateMachine, input: Any = None, **options: Any) -> Execution:
+    """Run an execution to its end (virtual time by default) and return it."""
+
+    async def main() -> Execution:
+        execution = await start(definition, input, **options)
+        return await execution.wait()
+
+    return asyncio.run(main())
