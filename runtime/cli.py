@@ -101,6 +101,99 @@ def validate(
         raise typer.Exit(EXIT_FAILED)
 
 
+def _read_input(text: str | None) -> Any:
+    """The execution input from ``--input``: JSON text, or ``@file`` holding it."""
+    if text is None:
+        return {}
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"asl run: cannot read the input file: {exc}", err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        typer.echo(
+            f"asl run: InvalidExecutionInput: Invalid State Machine Execution Input: "
+            f"'{exc.msg} at line {exc.lineno} column {exc.colno}'",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _machine_name(definition: Path) -> str:
+    """The file name without its extensions: ``orders.asl.json`` -> ``orders``."""
+    return definition.name.split(".")[0] or "StateMachine"
+
+
+@app.command()
+def run(
+    definition: Annotated[Path, typer.Argument(help="The definition file (JSON or YAML).")],
+    input_text: Annotated[
+        str | None, typer.Option("--input", "-i", help="Execution input: JSON, or @file.")
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="State machine name (default: the file name); picks the mock entry."),
+    ] = None,
+    functions: Annotated[
+        Path | None, typer.Option(help="Functions file mapping Lambda names to handlers.")
+    ] = None,
+    mock_config: Annotated[
+        Path | None, typer.Option(help="MockConfigFile (Step Functions Local format).")
+    ] = None,
+    test_case: Annotated[
+        str | None, typer.Option(help="The MockConfigFile test case to use.")
+    ] = None,
+    real_time: Annotated[
+        bool, typer.Option("--real-time", help="Wait in real time, not virtual time.")
+    ] = False,
+    history: Annotated[
+        Path | None, typer.Option(help="Write the execution history (GetExecutionHistory JSON).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text, or json.")
+    ] = OutputFormat.text,
+) -> None:
+    """Run a state machine to its end and print its output.
+
+    Exit status: 0 SUCCEEDED, 1 FAILED, TIMED_OUT or ABORTED, 2 bad usage or an invalid
+    definition.
+    """
+    from runtime.local_run import run_file
+
+    execution = run_file(
+        definition,
+        _read_input(input_text),
+        machine_name=name or _machine_name(definition),
+        functions=functions,
+        mock_config=mock_config,
+        test_case=test_case,
+        real_time=real_time,
+    )
+    if history is not None:
+        history.write_text(json.dumps(execution.history_json(), indent=2) + "\n")
+    if output_format is OutputFormat.json:
+        result = {
+            "status": execution.status,
+            "output": execution.output,
+            "error": execution.error,
+            "cause": execution.cause,
+        }
+        typer.echo(json.dumps(result, indent=2))
+    elif execution.status == "SUCCEEDED":
+        typer.echo(f"SUCCEEDED after {len(execution.path)} states", err=True)
+        typer.echo(json.dumps(execution.output, indent=2))
+    else:
+        detail = f": {execution.error}" if execution.error else ""
+        typer.echo(f"{execution.status}{detail}", err=True)
+        if execution.cause:
+            typer.echo(execution.cause, err=True)
+    if execution.status != "SUCCEEDED":
+        raise typer.Exit(EXIT_FAILED)
+
+
 @app.callback(invoke_without_command=True)
 def _main(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,

@@ -15,6 +15,7 @@ OUTERMOST = (
     "runtime.service",
     "runtime.demo",
     "runtime.testing",
+    "runtime.local_run",
     "runtime.render_command",
 )
 

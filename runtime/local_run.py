@@ -1,0 +1,62 @@
+"""``asl run``: one execution of a definition file, with clear errors for bad set-up."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import typer
+
+import asl
+from asl.diagnostics import has_errors
+from integrations.functions_file import FunctionsFileError
+from integrations.mocks import MockConfigError
+from runtime.executions import Execution
+from runtime.testing import local_engine
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"asl run: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def run_file(
+    definition: Path,
+    input_value: Any,
+    *,
+    machine_name: str,
+    functions: Path | None,
+    mock_config: Path | None,
+    test_case: str | None,
+    real_time: bool,
+) -> Execution:
+    """Validate, set up and run; bad usage exits 2 with a message, never a traceback."""
+    try:
+        diagnostics = asl.validate(definition)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    if has_errors(diagnostics):
+        for d in diagnostics:
+            typer.echo(d.format(str(definition)), err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if (mock_config is None) != (test_case is None):
+        raise _fail("--mock-config and --test-case go together")
+    try:
+        engine = local_engine(
+            functions=functions,
+            mock_config=mock_config,
+            state_machine_name=machine_name,
+            test_case=test_case,
+            clock="real" if real_time else "virtual",
+        )
+        machine = engine.create_state_machine(definition, name=machine_name)
+    except (FunctionsFileError, MockConfigError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+
+    async def main() -> Execution:
+        return await (await machine.start(input_value)).wait()
+
+    return asyncio.run(main())
