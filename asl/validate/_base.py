@@ -57,11 +57,6 @@ class Collector:
         self._seen.add(key)
         self.found.append((Diagnostic(severity, code, message, where), loc))
 
-    def has_error_at(self, loc: Location) -> bool:
-        """Whether an ERROR is already recorded at exactly this location."""
-        where = aws_location(loc)
-        return any(d.severity == "ERROR" and d.location == where for d, _ in self.found)
-
     def placed(self, document: Document) -> list[Diagnostic]:
         """Every diagnostic, at the line and column its location has in the source text."""
         out = []
