@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from asl import model as m
+from asl.flow import build_flow
 
 _Doc = Mapping[str, Any]
 
@@ -251,4 +253,5 @@ _BUILDERS: dict[str, Callable[[dict[str, Any], _Doc, m.QueryLanguage], m.State]]
 
 
 def _state(name: str, doc: _Doc, machine_language: m.QueryLanguage) -> m.State:
-    return _BUILDERS[doc["Type"]](_common(name, doc, machine_language), doc, machine_language)
+    state = _BUILDERS[doc["Type"]](_common(name, doc, machine_language), doc, machine_language)
+    return replace(state, flow=build_flow(state, doc))

@@ -21,7 +21,7 @@ from asl.bindings import Bindings
 from asl.errors import RUNTIME, StatesError
 from asl.paths import INPUT, PathNotFound, PathSyntaxError, compile_path
 
-__all__ = ["Template", "TemplateSyntaxError", "compile_template", "json_text"]
+__all__ = ["Template", "TemplateSyntaxError", "compile_template", "compile_value", "json_text"]
 
 #: A compiled template: bindings in, the payload out.
 Template = Callable[[Bindings], Any]
@@ -164,3 +164,9 @@ def _path_value(
             raise missing(bindings) from None
 
     return from_root
+
+
+def compile_value(field: str, text: Any) -> Template:
+    """A single path or intrinsic call written in the field ``field`` (Fail's
+    ``ErrorPath``/``CausePath``); errors name that field."""
+    return _compile_dynamic(field, text, field)

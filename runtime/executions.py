@@ -18,7 +18,7 @@ from asl import model as m
 from asl.errors import TIMEOUT, StatesError
 from asl.loader import Source
 from runtime.context import execution_context, state_machine_context
-from runtime.frame import Frame, Run, check_payload
+from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run, check_payload
 from runtime.history import Event
 from runtime.host import Host, LocalHost
 from runtime.interpreter import run_scope
@@ -173,6 +173,7 @@ class Engine:
             state_machine_context=state_machine_context(machine.arn, machine.name),
             region=self.region,
             account=self.account,
+            history_limit=HISTORY_LIMIT_EVENTS if machine.type == "STANDARD" else None,
         )
         execution = Execution(machine, name, value, run)
         self._executions[arn] = execution

@@ -16,7 +16,7 @@ from runtime.host import Host
 
 #: AWS's limit on a state's or an execution's input and output, in bytes of UTF-8.
 PAYLOAD_LIMIT_BYTES = 262_144
-#: AWS's limit on the events of a Standard execution's history.
+#: AWS's limit on the events of a Standard execution's history (Express has none).
 HISTORY_LIMIT_EVENTS = 25_000
 
 
@@ -45,6 +45,7 @@ class Run:
         "execution_arn",
         "execution_context",
         "history",
+        "history_limit",
         "host",
         "machine",
         "path",
@@ -64,8 +65,10 @@ class Run:
         state_machine_context: dict[str, Any],
         region: str,
         account: str,
+        history_limit: int | None = HISTORY_LIMIT_EVENTS,
     ) -> None:
         self.host = host
+        self.history_limit = history_limit
         self.machine = machine
         self.history = History(host.now)
         self.path: list[str] = []
@@ -90,8 +93,9 @@ class Frame:
 
     def record(self, event_type: str, details: Mapping[str, Any] | None = None) -> int:
         """Append an event linked to this thread's previous one; return its id."""
-        history = self.run.history
-        if len(history) >= HISTORY_LIMIT_EVENTS:
+        run = self.run
+        history = run.history
+        if run.history_limit is not None and len(history) >= run.history_limit:
             raise StatesError(
                 "States.Runtime",
                 f"The execution reached the maximum number of history events "

@@ -19,7 +19,7 @@ from asl.dataflow import (
 )
 from asl.errors import RUNTIME, StatesError
 from asl.flow.waiting import check_delay, delay_until, seconds_from_path
-from asl.templates import compile_dynamic, json_text
+from asl.templates import compile_value, json_text
 from asl.variables import compile_assign
 
 Assigned = dict[str, Any] | None
@@ -213,7 +213,7 @@ def _static_or_dynamic(
 ) -> Callable[[Bindings], Any]:
     if dynamic is None:
         return lambda b: static
-    return compile_dynamic(field, dynamic)
+    return compile_value(field, dynamic)
 
 
 def _setup_task(flow: JsonPathFlow, state: m.State, doc: Mapping[str, Any]) -> None:
