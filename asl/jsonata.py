@@ -1,21 +1,628 @@
-"""JSONata expressions (placeholder: the evaluator is being written)."""
+"""JSONata expressions (``QueryLanguage: JSONata``): compiled once, evaluated many times.
+
+A string that is exactly ``{% ... %}`` is an expression. :func:`compile_expression` parses
+one into a callable taking :class:`~asl.bindings.Bindings`; :func:`compile_jsonata_template`
+does the same for a JSON value whose strings, at any depth, may be expressions (Arguments,
+Output, Assign values, Items, ...). Expressions read ``$states`` (``input``, ``context`` and,
+where AWS allows them, ``result`` and ``errorOutput``), workflow variables as ``$name`` and
+AWS's extra functions ``$partition``, ``$range``, ``$hash``, ``$random``, ``$uuid`` and
+``$parse``. AWS pins JSONata 2.0.6: ``$eval`` is absent and the 2.1 operators ``??`` and
+``?:`` do not parse.
+
+The engine is jsonata-python, driven so that it stays pure: ``$now()``/``$millis()`` read
+the state's entry time from the context, ``$random``/``$uuid``/``$shuffle`` draw from the
+injected entropy, and evaluation state lives in a per-thread copy of each expression.
+"""
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
+import logging
+import math
+import re
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-import jsonata
+from jsonata import Jsonata
+from jsonata.functions import Functions
+from jsonata.jexception import JException
+from jsonata.parser import Parser
+from jsonata.regex_engine import default_regex_engine
+from jsonata.tokenizer import Tokenizer
+from jsonata.utils import Utils
+
+from asl.bindings import Bindings
+from asl.errors import QUERY_EVALUATION_ERROR, StatesError
+
+__all__ = [
+    "RESULT_TYPES",
+    "Evaluator",
+    "JsonataEvaluationError",
+    "JsonataSyntaxError",
+    "check_expression",
+    "check_result_type",
+    "compile_expression",
+    "compile_jsonata_template",
+    "expression_body",
+    "is_expression",
+    "json_type",
+]
+
+_log = logging.getLogger(__name__)
+
+Evaluator = Callable[[Bindings], Any]
+
+#: The result types :func:`check_result_type` knows, as AWS names them in its causes.
+RESULT_TYPES = frozenset({"array", "number", "integer", "string", "boolean", "object"})
+
+_NULL = Utils.NULL_VALUE
+_MISSING = object()
 
 
 def is_expression(value: Any) -> bool:
     """True for a string that is exactly one JSONata expression: ``{% ... %}``."""
-    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
+    return (
+        isinstance(value, str)
+        and len(value) >= 4
+        and value.startswith("{%")
+        and value.endswith("%}")
+    )
+
+
+def expression_body(text: str) -> str:
+    """The expression inside ``{% ... %}``, trimmed, as AWS quotes it in causes."""
+    return text[2:-2].strip()
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+class JsonataSyntaxError(ValueError):
+    """A ``{% ... %}`` string that is not a JSONata 2.0.6 expression."""
+
+    def __init__(self, text: str, detail: str) -> None:
+        super().__init__(f"The JSONata expression '{expression_body(text)}' is invalid: {detail}")
+        self.text = text
+        self.detail = detail
+
+
+class JsonataEvaluationError(StatesError):
+    """``States.QueryEvaluationError`` with the field it happened in (the ``location`` of
+    AWS's ``EvaluationFailed`` history event)."""
+
+    def __init__(self, cause: str, location: str) -> None:
+        super().__init__(QUERY_EVALUATION_ERROR, cause)
+        self.location = location
+
+
+class _FunctionError(Exception):
+    """An AWS extra function rejected its arguments (AWS's wording is not recorded)."""
+
+
+def _failure(body: str, field: str, what: str) -> JsonataEvaluationError:
+    cause = f"The JSONata expression '{body}' specified for the field '{field}' {what}"
+    return JsonataEvaluationError(cause, field)
+
+
+# jsonata-python's message texts are JSONata's, except that they say "Object" for
+# "function" and quote some words with double quotes: _describe puts both right.
+# Which JException fields (current, expected, extra) fill a template's placeholders.
+_ARGUMENT_ORDER = {"D1002": (1,), "T0411": (1, 0)}
+_ARRAY_TYPES = {"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers"}
+_ARRAY_TYPES |= {"o": "objects", "s": "strings"}
+_PLACEHOLDER = re.compile(r"\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}")
+_MESSAGE_CODES = {  # jsonata-python raises a few errors with a message instead of a code
+    "Second argument of replace function cannot be an empty string": "D3010",
+    "Fourth argument of replace function must evaluate to a positive number": "D3011",
+}
+
+
+def _describe(exc: JException) -> str:
+    """``<code>: <message>`` as JSONata 2.0.6 words the error."""
+    code = _MESSAGE_CODES.get(exc.error, exc.error)
+    template = JException.error_codes.get(code)
+    if template is None:
+        return str(exc.error)
+    template = template.replace(" Object", " function").replace('"', "'")
+    fields = [exc.current, exc.expected, exc.extra]
+    if code == "T0412":
+        fields[2] = _ARRAY_TYPES.get(str(exc.extra), exc.extra)
+    values = iter([fields[i] for i in _ARGUMENT_ORDER.get(code, (0, 1, 2))])
+
+    def fill(match: re.Match[str]) -> str:
+        value = next(values, None)
+        return ("undefined" if value is None else str(value)) if match[1] else _stringify(value)
+
+    return f"{code}: {_PLACEHOLDER.sub(fill, template)}"
+
+
+def _stringify(value: Any) -> str:
+    """JavaScript's ``JSON.stringify`` of a value, as JSONata inserts it into messages."""
+    if value is None or _is_function(value):
+        return "undefined"
+    converted = _to_json(value)
+    return "undefined" if converted is _MISSING else _dumps(converted)
+
+
+def _dumps(value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "null"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _python_error(exc: Exception) -> str:
+    """The cause detail for an error jsonata-python raised without a JSONata code."""
+    if isinstance(exc, ZeroDivisionError | OverflowError):
+        return "D1001: Number out of range: null"  # JavaScript's Infinity, stringified
+    if isinstance(exc, RecursionError):
+        return f"D1011: {JException.error_codes['D1011']}"
+    text = str(exc)
+    for prefix, code in (("Formatting or parsing an integer", "D3130"), ("Unknown comp", "D3132")):
+        if text.startswith(prefix):
+            return f"{code}: {text}"
+    # A gap in jsonata-python, not in the expression's author: keep its traceback visible.
+    _log.warning("jsonata-python failed with %s", type(exc).__name__, exc_info=exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+class _Rejected(Parser.Infix):  # type: ignore[misc]
+    """An operator JSONata 2.1 added; 2.0.6 reads its first character as a lone ``?``
+    followed by a symbol that cannot start an expression."""
+
+    def __init__(self, parser: Any, operator: str) -> None:
+        super().__init__(parser, operator, Tokenizer.operators[operator])
+
+    def led(self, left: Any) -> Any:
+        raise JException("S0211", self.position, self.id[1])
+
+
+class _StrictParser(Parser):  # type: ignore[misc]
+    """jsonata-python's parser without ``??`` and ``?:``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for operator in ("??", "?:"):
+            symbol = _Rejected(self, operator)
+            symbol.value = symbol.id = operator
+            symbol.lbp = symbol.bp
+            self.symbol_table[operator] = symbol
+
+
+_parsers = threading.local()
+
+
+def _parse(body: str) -> Any:
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = _parsers.parser = _StrictParser()
+    return parser.parse(body, default_regex_engine)
 
 
 def check_expression(text: str) -> str | None:
-    """None when the ``{% ... %}`` string parses as JSONata, else why not."""
+    """None when the ``{% ... %}`` string parses as JSONata 2.0.6, else why not."""
+    if not is_expression(text):
+        return f"The value '{text}' is not a JSONata expression enclosed in {{% %}}"
     try:
-        jsonata.Jsonata(text[2:-2])
-    except Exception as exc:
-        return f"The JSONata expression '{text[2:-2].strip()}' is invalid: {exc}"
+        _parse(expression_body(text))
+    except JException as exc:
+        return str(JsonataSyntaxError(text, _describe(exc)))
+    except Exception as exc:  # jsonata-python's parser also fails with plain exceptions
+        return str(JsonataSyntaxError(text, _python_error(exc)))
     return None
+
+
+# --- AWS's extra functions -----------------------------------------------------------------
+
+_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384"}
+_HASHES["SHA-512"] = "sha512"
+_MAX_RANGE = 1000  # as States.ArrayRange; AWS documents $range as its JSONata equivalent
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == int(value)
+
+
+def _partition(array: Any, size: Any) -> Any:
+    if array is None or size is None:
+        return None
+    if not _is_integer(size) or size < 1:
+        raise _FunctionError(f"$partition: the chunk size must be a positive integer: {size}")
+    items = list(array)
+    if not items:
+        raise _FunctionError("$partition: the array to partition is empty")
+    n = int(size)
+    return [items[i : i + n] for i in range(0, len(items), n)]
+
+
+def _range(start: Any, end: Any, step: Any) -> Any:
+    if start is None or end is None or step is None:
+        return None
+    if not (_is_integer(start) and _is_integer(end) and _is_integer(step)):
+        raise _FunctionError("$range: the start, end and step must be integers")
+    first, last, by = int(start), int(end), int(step)
+    if by == 0:
+        raise _FunctionError("$range: the step must not be 0")
+    if (last - first) // by + 1 > _MAX_RANGE:
+        raise _FunctionError(f"$range: the range has more than {_MAX_RANGE} items")
+    # A sequence, as AWS returns it: one item is that item, none is undefined.
+    return Utils.create_sequence_from_iter(range(first, last + (1 if by > 0 else -1), by))
+
+
+def _hash(value: Any, algorithm: Any) -> Any:
+    if value is None or algorithm is None:
+        return None
+    name = _HASHES.get(algorithm)
+    if name is None:
+        raise _FunctionError(
+            f"$hash: the algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512: "
+            f"{algorithm}"
+        )
+    return hashlib.new(name, value.encode("utf-8")).hexdigest()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_json(text: Any) -> Any:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise _FunctionError(f"$parse: the string is not JSON: {exc}") from None
+    return _NULL if value is None else value
+
+
+def _seeded_random(seed: float) -> float:
+    digest = hashlib.sha256(repr(float(seed)).encode()).digest()
+    return (int.from_bytes(digest[:8], "big") >> 11) / float(1 << 53)
+
+
+def _shuffle(array: Any, bindings: Bindings) -> Any:
+    if array is None:
+        return None
+    items = list(array)
+    for i in range(len(items) - 1, 0, -1):  # Fisher-Yates, drawing from the entropy
+        j = min(int(bindings.entropy.random() * (i + 1)), i)
+        items[i], items[j] = items[j], items[i]
+    return items
+
+
+def _context_millis(context: Any) -> int:
+    """The state's entry time (else the execution's start) in epoch milliseconds."""
+    for section, key in (("State", "EnteredTime"), ("Execution", "StartTime")):
+        part = context.get(section) if isinstance(context, Mapping) else None
+        text = part.get(key) if isinstance(part, Mapping) else None
+        try:
+            moment = datetime.fromisoformat(text) if isinstance(text, str) else None
+        except ValueError:
+            moment = None
+        if moment is not None:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return int(moment.timestamp() * 1000)
+    return 0
+
+
+def _function(name: str, signature: str, implementation: Callable[..., Any]) -> Any:
+    function = Jsonata.JFunction(Jsonata.JLambda(implementation), signature)
+    function.signature.set_function_name(name)
+    return function
+
+
+def _random_function(b: Bindings) -> Any:
+    def draw(seed: Any = None) -> float:
+        return b.entropy.random() if seed is None else _seeded_random(seed)
+
+    return _function("random", "<n?:n>", draw)
+
+
+# Functions that read the evaluation's bindings, made when an expression first looks one up.
+_DYNAMIC: dict[str, Callable[[Bindings], Any]] = {
+    "random": _random_function,
+    "uuid": lambda b: _function("uuid", "<:s>", b.entropy.uuid4),
+    "shuffle": lambda b: _function("shuffle", "<a:a>", lambda a: _shuffle(a, b)),
+    "millis": lambda b: _function("millis", "<:n>", lambda: _context_millis(b.context)),
+    "now": lambda b: _function(
+        "now",
+        "<s?s?:s>",
+        lambda picture=None, zone=None: Functions.datetime_from_millis(
+            _context_millis(b.context), picture, zone
+        ),
+    ),
+}
+
+_AWS_FRAME = Jsonata.Frame(Jsonata.static_frame)
+_AWS_FRAME.bind("partition", _function("partition", "<an:a>", _partition))
+_AWS_FRAME.bind("range", _function("range", "<nnn:a>", _range))
+_AWS_FRAME.bind("hash", _function("hash", "<ss:s>", _hash))
+_AWS_FRAME.bind("parse", _function("parse", "<s:x>", _parse_json))
+_AWS_FRAME.bind("eval", None)  # not in AWS's JSONata: calling it is calling a non-function
+
+
+# --- evaluation ----------------------------------------------------------------------------
+
+
+def _states(bindings: Bindings) -> dict[str, Any]:
+    states = {"input": bindings.input, "context": bindings.context}
+    if bindings.has_result:
+        states["result"] = bindings.result
+    if bindings.has_error_output:
+        states["errorOutput"] = bindings.error_output
+    return states
+
+
+class _Frame(Jsonata.Frame):  # type: ignore[misc]
+    """The top frame of one evaluation: ``$``, ``$states``, then the workflow variables
+    (read in place, never copied), then the functions that need the bindings."""
+
+    def __init__(self, bindings: Bindings) -> None:
+        super().__init__(_AWS_FRAME)
+        self.bindings["$"] = None  # AWS gives no input document: bare field names are undefined
+        self.bindings["states"] = _states(bindings)
+        self._source = bindings
+
+    def lookup(self, name: str) -> Any:
+        value = self.bindings.get(name, _MISSING)
+        if value is not _MISSING:
+            return value
+        variables = self._source.variables
+        if name in variables and not name.startswith("__evaluate"):  # not the engine's hooks
+            value = variables[name]
+            return _NULL if value is None else value
+        factory = _DYNAMIC.get(name)
+        if factory is not None:
+            value = self.bindings[name] = factory(self._source)
+            return value
+        return self.parent.lookup(name)
+
+
+class _Engine(Jsonata):  # type: ignore[misc]
+    """One parsed expression. Each thread evaluates its own copy: jsonata-python keeps the
+    current input and frame on the instance while it evaluates."""
+
+    def __init__(self, ast: Any) -> None:  # not Jsonata's: that one reads the clock
+        self.parser = _PARSER_FLAGS
+        self.ast = ast
+        self.errors = None
+        self.regex_engine = default_regex_engine
+        self.timeout = None
+        self.stack = None
+        self.environment = _AWS_FRAME
+        self.timestamp = 0
+        self.input = None
+        self.validate_input = False
+        self.output_convert_nulls = False
+
+    def get_per_thread_instance(self) -> _Engine:
+        return self
+
+    def apply_inner(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:
+        # jsonata-python prints before raising T1006 for a call on a non-function
+        if not (Utils.is_function(proc) or Functions.is_lambda(proc) or Functions.is_regex(proc)):
+            raise JException("T1006", 0)
+        return super().apply_inner(proc, args, input, environment)
+
+    def run(self, bindings: Bindings) -> Any:
+        """The raw result: ``None`` is undefined and ``Utils.NULL_VALUE`` is null."""
+        return self.eval(self.ast, None, _Frame(bindings))
+
+
+class _Flags:
+    dbg = False
+
+
+_PARSER_FLAGS = _Flags()
+
+
+def _is_function(value: Any) -> bool:
+    return Utils.is_function(value) or Functions.is_lambda(value) or Functions.is_regex(value)
+
+
+_EXACT = 2**53
+
+
+def _number(value: float) -> int | float:
+    # JSONata numbers are doubles: AWS writes integral ones without a fraction, as
+    # JavaScript does below 1e21.
+    if value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    return value
+
+
+def _nested(value: Any) -> Any:
+    """A value inside an object or array: None there is JSON null (from the input)."""
+    if value is None or value is _NULL:
+        return None
+    return _to_json(value)
+
+
+def _to_json(value: Any) -> Any:
+    """The JSON value of a JSONata result, or ``_MISSING`` for undefined (and, as
+    ``JSON.stringify`` treats them, functions). Unchanged values are returned as they are."""
+    if value is None:
+        return _MISSING
+    if value is _NULL:
+        return None
+    if isinstance(value, str | bool):
+        return value
+    if isinstance(value, int):  # beyond 2**53 a double keeps only the nearest value
+        return value if -_EXACT <= value <= _EXACT else _number(float(value))
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, dict):
+        items = [(key, _nested(item)) for key, item in value.items()]
+        if all(new is old for (_, new), old in zip(items, value.values(), strict=True)):
+            return value
+        return {key: item for key, item in items if item is not _MISSING}
+    if isinstance(value, list):
+        converted = [_nested(item) for item in value]
+        if type(value) is list and all(a is b for a, b in zip(converted, value, strict=True)):
+            return value
+        return [None if item is _MISSING else item for item in converted]
+    return _MISSING  # a function or a regular expression
+
+
+class _Expression:
+    """A compiled ``{% ... %}``: call it with bindings for its JSON result."""
+
+    __slots__ = ("_local", "_prototype", "body", "expected", "field", "text")
+
+    def __init__(self, text: str, field: str, expected: str | None) -> None:
+        if not is_expression(text):
+            raise JsonataSyntaxError(text, "not enclosed in {% %}")
+        if expected is not None and expected not in RESULT_TYPES:
+            raise ValueError(f"unknown result type {expected!r}")
+        self.text = text
+        self.body = expression_body(text)
+        self.field = field
+        self.expected = expected
+        try:
+            ast = _parse(self.body)
+        except JException as exc:
+            raise JsonataSyntaxError(text, _describe(exc)) from None
+        except Exception as exc:  # jsonata-python's parser also fails with plain exceptions
+            raise JsonataSyntaxError(text, _python_error(exc)) from None
+        self._prototype = _Engine(ast)
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return f"<JSONata {self.text!r} for {self.field!r}>"
+
+    def __call__(self, bindings: Bindings) -> Any:
+        value = _to_json(self.evaluate_raw(bindings))
+        if value is _MISSING:
+            raise _failure(self.body, self.field, "returned nothing (undefined).")
+        if self.expected is not None:
+            check_result_type(value, self.expected, self.text, self.field)
+        return value
+
+    def evaluate_raw(self, bindings: Bindings) -> Any:
+        """jsonata-python's result, errors already AWS's ``States.QueryEvaluationError``."""
+        engine = getattr(self._local, "engine", None)
+        if engine is None:
+            engine = self._local.engine = copy.copy(self._prototype)
+        previous = getattr(Jsonata.CURRENT, "jsonata", None)
+        Jsonata.CURRENT.jsonata = engine  # jsonata-python's functions call back through it
+        try:
+            return engine.run(bindings)
+        except JException as exc:
+            detail = _describe(exc)
+        except _FunctionError as exc:
+            detail = str(exc)
+        except MemoryError:
+            raise
+        except Exception as exc:
+            detail = _python_error(exc)
+        finally:
+            Jsonata.CURRENT.jsonata = previous
+        raise _failure(self.body, self.field, f"threw an error during evaluation. {detail}")
+
+
+def compile_expression(text: str, field: str, expected: str | None = None) -> Evaluator:
+    """Compile ``{% ... %}`` (the whole string) for the ASL field ``field`` (as AWS names it
+    in causes, e.g. ``Output`` or ``Arguments/FunctionName``). With ``expected`` (one of
+    :data:`RESULT_TYPES`) the result's type is checked too. Raises
+    :class:`JsonataSyntaxError` for text that is not a JSONata 2.0.6 expression."""
+    return _Expression(text, field, expected)
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+class _Constant:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self, bindings: Bindings) -> Any:
+        return self.value
+
+
+class _ObjectTemplate:
+    __slots__ = ("dynamic", "value")
+
+    def __init__(self, value: Mapping[str, Any], dynamic: dict[str, Evaluator]) -> None:
+        self.value = value
+        self.dynamic = dynamic
+
+    def __call__(self, bindings: Bindings) -> dict[str, Any]:
+        result = dict(self.value)
+        for key, evaluate in self.dynamic.items():
+            result[key] = evaluate(bindings)
+        return result
+
+
+class _ArrayTemplate:
+    __slots__ = ("dynamic", "value")
+
+    def __init__(self, value: list[Any], dynamic: dict[int, Evaluator]) -> None:
+        self.value = value
+        self.dynamic = dynamic
+
+    def __call__(self, bindings: Bindings) -> list[Any]:
+        result = list(self.value)
+        for index, evaluate in self.dynamic.items():
+            result[index] = evaluate(bindings)
+        return result
+
+
+def compile_jsonata_template(value: Any, field: str) -> Evaluator:
+    """Compile a JSON value whose strings, at any depth, may be ``{% ... %}`` expressions.
+    A nested expression's field is the path to it joined with ``/`` (``Arguments/Payload``;
+    an array item adds its index). Values without expressions evaluate to themselves."""
+    if is_expression(value):
+        return compile_expression(value, field)
+    if isinstance(value, Mapping):
+        parts = {k: compile_jsonata_template(v, f"{field}/{k}") for k, v in value.items()}
+        dynamic = {k: p for k, p in parts.items() if not isinstance(p, _Constant)}
+        return _ObjectTemplate(value, dynamic) if dynamic else _Constant(value)
+    if isinstance(value, list):
+        items = [compile_jsonata_template(v, f"{field}/{i}") for i, v in enumerate(value)]
+        found = {i: p for i, p in enumerate(items) if not isinstance(p, _Constant)}
+        return _ArrayTemplate(value, found) if found else _Constant(value)
+    return _Constant(value)
+
+
+# --- result types --------------------------------------------------------------------------
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a value: null, boolean, number, string, array or object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _has_type(value: Any, expected: str) -> bool:
+    if expected == "integer":
+        return json_type(value) == "number" and float(value).is_integer()
+    return json_type(value) == expected
+
+
+def check_result_type(value: Any, expected: str, text: str, field: str) -> None:
+    """Raise AWS's ``States.QueryEvaluationError`` unless ``value`` (the result of the
+    expression ``text`` for ``field``) has the type ``expected`` (see :data:`RESULT_TYPES`)."""
+    if _has_type(value, expected):
+        return
+    body = expression_body(text) if is_expression(text) else text
+    what = (
+        f"returned an unexpected result type. Expected '{expected}', "
+        f"but was '{json_type(value)}' for value: {_dumps(value)}"
+    )
+    raise _failure(body, field, what)
