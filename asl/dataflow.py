@@ -66,13 +66,17 @@ Placer = Callable[[Any, Any], Any]
 _ABSENT: Final = object()
 
 
-def compile_path_field(text: str | None, field_name: str) -> Selector:
-    """A Path field: ``None`` (JSON null) selects ``{}``, ``"$"`` the whole input; an
-    indefinite path gathers its matches into an array."""
+def compile_path_field(text: str | None, field_name: str = "InputPath") -> Selector:
+    """A Path field (InputPath, OutputPath, ItemsPath...): ``None`` (JSON null) selects
+    ``{}``, ``"$"`` the whole input; an indefinite path gathers its matches into an array.
+
+    ``field_name`` is the ASL field; AWS words a path that selects nothing the same way
+    (``Invalid path ...``) for each field where that is recorded, so it does not change
+    the error yet."""
     if text is None:
         return _empty_object
     path = compile_path(text)
-    if path.root is INPUT and not path.keys and path.definite:
+    if path.root == INPUT and not path.keys and path.definite:
         return _whole_input
     return _path_selector(path)
 
@@ -105,7 +109,8 @@ def compile_assign(template: Any) -> Callable[[Bindings], dict[str, Any]]:
     Error Output (Catcher) or the effective input (Choice, Wait) [spec].
     """
     if not isinstance(template, dict):
-        raise TemplateSyntaxError("Assign", "Assign", "Assign must be an object")
+        message = "The field 'Assign' must be an object"
+        raise TemplateSyntaxError("Assign", "Assign", message=message)
     return compile_template(template, "Assign")
 
 
@@ -116,7 +121,7 @@ def compile_result_path(text: str | None) -> Placer:
     if text is None:
         return _keep_input
     path = compile_reference_path(text)
-    if path.root is not INPUT:
+    if path.root != INPUT:
         raise PathSyntaxError(f"The value '{text}' of ResultPath must refer to the state input")
     keys = path.keys
     if not keys:

@@ -90,9 +90,9 @@ class CompiledPath:
     def get(self, bindings: Bindings) -> Any:
         """The value the path selects; raises :class:`PathNotFound` when it selects none."""
         root = self.root
-        if root is INPUT:
+        if root == INPUT:
             return self.select(bindings.input)
-        if root is CONTEXT:
+        if root == CONTEXT:
             return self.select(bindings.context)
         variables, name = bindings.variables, self.variable or ""
         if name not in variables:

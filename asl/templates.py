@@ -34,12 +34,14 @@ class TemplateSyntaxError(ValueError):
     field, slash-separated (``"Parameters/a/x.$"``).
     """
 
-    def __init__(self, field: str, pointer: str, why: str = "") -> None:
-        message = (
-            f"The value for the field '{field}' must be a valid JSONPath or a valid "
-            "intrinsic function call"
-        )
-        super().__init__(f"{message}: {why}" if why else message)
+    def __init__(self, field: str, pointer: str, why: str = "", *, message: str = "") -> None:
+        if not message:
+            message = (
+                f"The value for the field '{field}' must be a valid JSONPath or a valid "
+                "intrinsic function call"
+            )
+            message = f"{message}: {why}" if why else message
+        super().__init__(message)
         self.field = field
         self.pointer = pointer
 
@@ -124,7 +126,7 @@ def _compile_dynamic(key: str, text: Any, pointer: str) -> Template:
             path = compile_path(text)
         except PathSyntaxError as exc:
             raise TemplateSyntaxError(key, pointer, str(exc)) from None
-        return _path_value(path.text, key, path.select, path.get, path.root is INPUT)
+        return _path_value(path.text, key, path.select, path.get, path.root == INPUT)
     if intrinsics.is_intrinsic_call(text):
         try:
             return intrinsics.compile_call(text)

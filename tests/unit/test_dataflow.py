@@ -103,7 +103,7 @@ def test_apply_result_selector() -> None:
 def test_assign() -> None:
     assign = compile_assign({"total.$": "$.price", "n": 1})
     assert assign(Bindings({"price": 2})) == {"total": 2, "n": 1}
-    with pytest.raises(TemplateSyntaxError):
+    with pytest.raises(TemplateSyntaxError, match=r"^The field 'Assign' must be an object$"):
         compile_assign(["not", "an", "object"])
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from asl.bindings import Bindings
 from asl.errors import StatesError
-from asl.templates import TemplateSyntaxError, compile_template, json_text
+from asl.templates import TemplateSyntaxError, compile_template, compile_value, json_text
 
 JSON = st.recursive(
     st.none()
@@ -68,6 +68,21 @@ def test_intrinsic_errors_pass_through() -> None:
 def test_non_string_keys_stay_literal() -> None:
     template = compile_template({1: "x", "v.$": "$"}, "Parameters")  # from YAML, say
     assert template(Bindings(2)) == {1: "x", "v": 2}
+
+
+def test_single_value_fields_name_themselves_in_errors() -> None:
+    error_path = compile_value("ErrorPath", "$.error")
+    assert error_path(Bindings({"error": "Boom"})) == "Boom"
+    with pytest.raises(StatesError) as info:
+        error_path(Bindings({"other": 1}))
+    assert info.value.cause == (
+        "The JSONPath '$.error' specified for the field 'ErrorPath' could not be found "
+        """in the input '{"other":1}'"""
+    )
+    cause = compile_value("CausePath", "States.Format('failed: {}', $.why)")
+    assert cause(Bindings({"why": "x"})) == "failed: x"
+    with pytest.raises(TemplateSyntaxError):
+        compile_value("CausePath", "not a path")
 
 
 def test_json_text_is_compact_and_keeps_order_and_unicode() -> None:
