@@ -4,7 +4,8 @@ language of each field, Task resources, Wait, Fail, Retry and Catch, Map setting
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from asl.diagnostics import (
@@ -34,7 +35,9 @@ MAX_LABEL_LENGTH = 40
 
 def check_name(name: str, loc: Location, collector: Collector) -> None:
     """State names are 1 to 80 characters; AWS restricts no characters in them."""
-    if len(name) > MAX_NAME_LENGTH:
+    if not isinstance(name, str):  # only a dict given directly can have such keys
+        collector.add("ERROR", INVALID_STATE_NAME, "Invalid State name: not a string", loc)
+    elif len(name) > MAX_NAME_LENGTH:
         message = "Invalid State name: State exceeds the 80-character limit allowed by the service"
         collector.add("ERROR", INVALID_STATE_NAME, message, loc)
     elif not name:
@@ -185,14 +188,33 @@ def task_timeouts(state: StateInfo, report: Report) -> None:
 _WAIT_FIELDS = ("SecondsPath", "Seconds", "TimestampPath", "Timestamp")
 # RFC 3339 date-time: uppercase T and Z, or a numeric offset.
 _RFC3339 = re.compile(
-    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)"
-    r"(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)"
+    r"(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?"
+    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)",
+    re.ASCII,
 )
+
+
+def _local_is_timestamp(text: str) -> bool:
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        return False
+    try:
+        date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:  # no such day
+        return False
+    return True
+
+
+_is_timestamp: Callable[[str], bool]
+try:  # asl.timestamps is the one reading of timestamps; this module predates it
+    from asl.timestamps import is_timestamp as _is_timestamp
+except ImportError:  # pragma: no cover - until asl.timestamps lands
+    _is_timestamp = _local_is_timestamp
 
 
 def is_timestamp(text: str) -> bool:
     """Whether the text is an RFC 3339 timestamp as AWS accepts it."""
-    return _RFC3339.fullmatch(text) is not None
+    return _is_timestamp(text)
 
 
 @state_rule(_SCHEMA, "Wait")
