@@ -18,7 +18,6 @@ A JSONata rule is ``{"Condition": "{% ... %}"}`` (or a literal boolean).
 
 from __future__ import annotations
 
-import json
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 from asl import jsonata
 from asl import model as m
 from asl.bindings import Bindings
-from asl.errors import NO_CHOICE_MATCHED, QUERY_EVALUATION_ERROR, RUNTIME, StatesError
+from asl.errors import NO_CHOICE_MATCHED, RUNTIME, StatesError
 from asl.paths import CompiledPath, PathNotFound, PathSyntaxError, compile_path
 from asl.timestamps import epoch_nanos, is_timestamp
 
@@ -367,53 +366,9 @@ def _jsonata_condition(condition: Any) -> Predicate:
         return lambda bindings: condition
     if not jsonata.is_expression(condition):
         raise ChoiceRuleError("'Condition' must be a boolean or a JSONata expression")
-    evaluate = _compile_jsonata(condition)
-    expression = condition[2:-2].strip()
-
-    def test(bindings: Bindings) -> bool:
-        result = evaluate(bindings)
-        if not isinstance(result, bool):
-            raise StatesError(QUERY_EVALUATION_ERROR, _not_boolean_cause(expression, result))
-        return result
-
-    return test
-
-
-def _compile_jsonata(text: str) -> Callable[[Bindings], Any]:
-    """The one door to :mod:`asl.jsonata` (its evaluator is being written concurrently)."""
-    compile_expression = getattr(jsonata, "compile_expression", None)
-    if compile_expression is None:
-        raise NotImplementedError("asl.jsonata.compile_expression does not exist yet")
     try:
-        evaluate: Callable[[Bindings], Any] = compile_expression(text, "Condition")
-    except ValueError as exc:  # the evaluator's syntax error
+        # The evaluator raises AWS's States.QueryEvaluationError for a non-boolean result.
+        evaluate = jsonata.compile_expression(condition, "Condition", "boolean")
+    except jsonata.JsonataSyntaxError as exc:
         raise ChoiceRuleError(str(exc)) from None
-    return evaluate
-
-
-def _not_boolean_cause(expression: str, value: Any) -> str:
-    # Worded like AWS's recorded type errors of other fields (AWS-FACTS section 5).
-    return (
-        f"The JSONata expression '{expression}' specified for the field 'Condition' returned "
-        f"an unexpected result type. Expected 'boolean', but was '{_jsonata_type(value)}' "
-        f"for value: {_render(value)}"
-    )
-
-
-def _jsonata_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    return "object" if isinstance(value, Mapping) else "function"
-
-
-def _render(value: Any) -> str:
-    try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
+    return lambda bindings: evaluate(bindings) is True

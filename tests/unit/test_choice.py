@@ -70,6 +70,8 @@ def test_every_operator_is_known() -> None:
         {"Variable": "$.v", "StringMatches": 5},
         {"Condition": "true"},
         {"Condition": 1},
+        {"Condition": "{% 1 + %}"},
+        {"Condition": " {% true %}"},
     ],
 )
 def test_malformed_rules_do_not_compile(rule: Any) -> None:
@@ -143,6 +145,23 @@ def test_compile_condition_from_the_model() -> None:
     assert holds(Bindings(input={"a": "y"}))
     assert not holds(Bindings(input={"a": "x"}))
     assert not holds(Bindings(input={}))
+
+
+def test_jsonata_condition_must_be_boolean() -> None:
+    holds = compile_rule({"Condition": "{% $states.input.s %}"})
+    with pytest.raises(StatesError) as info:
+        holds(Bindings(input={"s": "yes"}))
+    assert info.value.error == "States.QueryEvaluationError"
+    assert info.value.cause == (
+        "The JSONata expression '$states.input.s' specified for the field 'Condition' returned "
+        "an unexpected result type. Expected 'boolean', but was 'string' for value: \"yes\""
+    )
+
+
+def test_jsonata_condition_reads_variables() -> None:
+    holds = compile_rule({"Condition": "{% $limit > $states.input.n %}"})
+    assert holds(Bindings(input={"n": 1}, variables={"limit": 2}))
+    assert not holds(Bindings(input={"n": 3}, variables={"limit": 2}))
 
 
 # --- the glob matcher against a regular-expression reference -------------------------------
@@ -237,3 +256,18 @@ def test_random_documents_compile_or_raise_choice_rule_error(document: Any) -> N
     except ChoiceRuleError:
         return
     assert callable(holds)
+
+
+@settings(max_examples=150)
+@given(st.text(alphabet="$states.inputab =<>!()'\"1 andor", max_size=20), _JSON)
+def test_random_jsonata_conditions_raise_only_states_errors(body: str, value: Any) -> None:
+    try:
+        holds = compile_rule({"Condition": "{% " + body + " %}"})
+    except ChoiceRuleError:
+        return
+    try:
+        result = holds(Bindings(input=value))
+    except StatesError as error:
+        assert error.error == "States.QueryEvaluationError"
+        return
+    assert isinstance(result, bool)
