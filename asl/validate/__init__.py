@@ -24,6 +24,7 @@ from asl.loader import Document, pointer
 from asl.validate import rules_choice as rules_choice
 from asl.validate import rules_fields as rules_fields
 from asl.validate import rules_graph as rules_graph
+from asl.validate import rules_jsonata as rules_jsonata
 from asl.validate import rules_states as rules_states
 from asl.validate._base import (
     JSONATA,
@@ -45,7 +46,7 @@ __all__ = ["MAX_DEPTH", "validate_document"]
 MAX_DEPTH = 100
 
 # The rule modules register themselves on import.
-_RULE_MODULES = (rules_choice, rules_fields, rules_states)
+_RULE_MODULES = (rules_choice, rules_fields, rules_jsonata, rules_states)
 
 _BAD_TYPE = (
     "The field 'Type' should have one of these values: "

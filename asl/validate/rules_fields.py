@@ -12,8 +12,6 @@ from asl.graph import Location
 from asl.intrinsics import check_call, is_intrinsic_call
 from asl.paths import check_path
 from asl.validate._base import (
-    INVALID_JSONATA_EXPRESSION,
-    JSONATA,
     JSONPATH,
     Report,
     StateInfo,
@@ -240,39 +238,6 @@ def pass_result_is_static(state: StateInfo, report: Report) -> None:
                 state.at("Result"),
             )
             return
-
-
-# --- JSONata -------------------------------------------------------------------------------
-
-# Fields whose strings are never expressions, and fields holding nested scopes.
-_NOT_EXPRESSIONS = frozenset(
-    {"Type", "Comment", "QueryLanguage", "Next", "End", "Default", "Resource", "Label"}
-)
-_SCOPES = frozenset({"Branches", "ItemProcessor", "Iterator"})
-
-
-@state_rule(INVALID_JSONATA_EXPRESSION)
-def jsonata_expressions(state: StateInfo, report: Report) -> None:
-    """Every ``{% %}`` string of a JSONata state parses."""
-    if state.language != JSONATA:
-        return
-    # Imported here: importing the JSONata library raises the interpreter's recursion limit
-    # (jsonata-python sets 10000), which a JSONPath-only user need not pay for.
-    from asl.jsonata import check_expression, is_expression
-
-    for key, value in state.doc.items():
-        if key in _NOT_EXPRESSIONS or key in _SCOPES:
-            continue
-        where = state.at(key)
-        found: list[tuple[str | int, Any, Location]] = [(key, value, where)]
-        if isinstance(value, Mapping | list):
-            found.extend(walk(value, where))
-        for inner_key, inner, inner_loc in found:
-            if inner_key in ("Next", "Comment") or not is_expression(inner):
-                continue
-            problem = check_expression(inner)
-            if problem is not None:
-                report(problem, inner_loc)
 
 
 # --- variables -----------------------------------------------------------------------------
