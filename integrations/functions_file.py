@@ -99,8 +99,13 @@ def _resolve(file: Path, name: str, spec: str) -> Any:
     if not module_part or not attribute:
         raise FunctionsFileError(f"{where}: write it as 'module:function' or 'file.py:function'")
     folder = file.resolve().parent
+    local_file = folder.joinpath(*module_part.split(".")).with_suffix(".py")
     if module_part.endswith(".py") or "/" in module_part or os.sep in module_part:
         module = _import_path(folder / module_part, where)
+    elif local_file.is_file():
+        # A module file next to the functions file is imported by path, under a name of
+        # its own: two folders may each have a functions.py.
+        module = _import_path(local_file, where)
     else:
         module = _import_module(folder, module_part, where)
     target: Any = module

@@ -1,20 +1,28 @@
-"""``make demo``: validate every example and describe what it does.
+"""``make demo``: validate, describe and run every example, writing each history to ``out/``.
 
-(As the engine grows, the demo runs the examples too.)
+Examples that call AWS services run with their ``mock_config.json`` (Step Functions
+Local's format), so the demo needs no network and no credentials.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asl
 from asl import model as m
 from asl.diagnostics import has_errors
+from runtime.executions import Execution
+from runtime.testing import start
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+OUT = ROOT / "out"
 
 
 def _all_states(scope: m.Scope) -> Iterator[m.State]:
@@ -40,12 +48,39 @@ def describe(machine: m.StateMachine) -> list[str]:
     return lines
 
 
+def _first_test_case(mock_file: Path, machine_name: str) -> str:
+    document = json.loads(mock_file.read_text())
+    return next(iter(document["StateMachines"][machine_name]["TestCases"]))
+
+
+async def run_example(folder: Path) -> Execution:
+    """Run one example as its README says, mocks standing in for AWS services."""
+    name = folder.name
+    options: dict[str, Any] = {"state_machine_name": name}
+    if (folder / "functions.json").exists():
+        options["functions"] = folder / "functions.json"
+    mocks = folder / "mock_config.json"
+    if mocks.exists():
+        options.update(mock_config=mocks, test_case=_first_test_case(mocks, name))
+    input_value = json.loads((folder / "input.json").read_text())
+    execution = await start(folder / f"{name}.asl.json", input_value, **options)
+    return await execution.wait()
+
+
+def _summary(execution: Execution) -> str:
+    if execution.status == "SUCCEEDED":
+        text = json.dumps(execution.output)
+        return f"SUCCEEDED: {text[:100]}{'...' if len(text) > 100 else ''}"
+    return f"{execution.status}: {execution.error}: {execution.cause}"
+
+
 def main() -> int:
-    """Validate and describe each example; non-zero when any is invalid."""
-    definitions = sorted(EXAMPLES.glob("*/*.asl.json"))
+    """Validate, describe and run each example; non-zero when any is invalid or fails."""
     failed = 0
-    for path in definitions:
-        rel = path.relative_to(EXAMPLES.parent)
+    folders = sorted(p.parent for p in EXAMPLES.glob("*/*.asl.json"))
+    for folder in folders:
+        path = folder / f"{folder.name}.asl.json"
+        rel = path.relative_to(ROOT)
         diagnostics = asl.validate(path)
         for d in diagnostics:
             print(d.format(str(rel)))
@@ -55,7 +90,15 @@ def main() -> int:
         print(f"{rel}: valid")
         for line in describe(asl.load(path)):
             print(line)
-    print(f"\n{len(definitions) - failed} of {len(definitions)} examples valid.")
+        execution = asyncio.run(run_example(folder))
+        out = OUT / folder.name
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "history.json").write_text(json.dumps(execution.history_json(), indent=2))
+        print(f"  ran {len(execution.path)} states, {len(execution.history)} events -> "
+              f"{_summary(execution)}")  # fmt: skip
+        print(f"  history: {(out / 'history.json').relative_to(ROOT)}")
+        failed += execution.status != "SUCCEEDED"
+    print(f"\n{len(folders) - failed} of {len(folders)} examples valid and succeeded.")
     return 1 if failed else 0
 
 

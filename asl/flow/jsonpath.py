@@ -178,7 +178,7 @@ def _setup_wait(flow: JsonPathFlow, state: m.State, doc: Mapping[str, Any]) -> N
     assert isinstance(state, m.Wait)
     flow.trivial = False
     if state.seconds is not None:
-        seconds = check_delay(state.seconds)
+        seconds = check_delay(int(state.seconds))
         flow._delay = lambda b, now: seconds
     elif state.seconds_path is not None:
         path = state.seconds_path

@@ -161,11 +161,22 @@ def test_handler_errors(tmp_path: Path) -> None:
         _expect(file, message)
 
 
-def test_module_name_taken_by_another_module(tmp_path: Path) -> None:
-    write(tmp_path, "json.py", "def loads(event, context):\n    return 1\n")
+def test_a_local_module_file_wins_over_a_module_of_the_same_name(tmp_path: Path) -> None:
+    write(tmp_path, "json.py", "def loads(event, context):\n    return 'local'\n")
     file = write(tmp_path, "functions.json", '{"functions": {"f": "json:loads"}}')
-    _expect(file, "the module name json is already taken by")
-    _expect(file, "name the file instead (path/to/file.py:function)")
+    handler = load_functions_file(file).functions["f"].handler
+    assert handler({}, None) == "local"
+
+
+def test_two_folders_may_each_have_a_functions_module(tmp_path: Path) -> None:
+    handlers = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        write(folder, "functions.py", f"def h(event, context):\n    return '{name}'\n")
+        file = write(folder, "functions.json", '{"functions": {"f": "functions:h"}}')
+        handlers.append(load_functions_file(file).functions["f"].handler)
+    assert [h({}, None) for h in handlers] == ["a", "b"]
 
 
 @pytest.mark.parametrize(

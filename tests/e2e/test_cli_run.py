@@ -1,0 +1,115 @@
+"""`asl run` as a user runs it, and every example end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runtime.demo import EXAMPLES, run_example
+
+WAIT_A_DAY = {
+    "StartAt": "Wait",
+    "States": {
+        "Wait": {"Type": "Wait", "Seconds": 86400, "Next": "Done"},
+        "Done": {"Type": "Pass", "Parameters": {"got.$": "$.x"}, "End": True},
+    },
+}
+
+
+def asl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "runtime.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+
+
+def test_run_prints_output_and_exits_0(tmp_path: Path) -> None:
+    definition = tmp_path / "wait.asl.json"
+    definition.write_text(json.dumps(WAIT_A_DAY))
+    history = tmp_path / "history.json"
+    proc = asl("run", str(definition), "--input", '{"x": 5}', "--history", str(history))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"got": 5}
+    assert "SUCCEEDED" in proc.stderr
+    events = json.loads(history.read_text())["events"]
+    assert [e["type"] for e in events] == [
+        "ExecutionStarted",
+        "WaitStateEntered",
+        "WaitStateExited",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
+
+
+def test_run_json_format_and_failure_exit_1(tmp_path: Path) -> None:
+    definition = tmp_path / "fail.json"
+    definition.write_text(
+        json.dumps({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "c"}}})
+    )
+    proc = asl("run", str(definition), "--format", "json")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout) == {
+        "status": "FAILED",
+        "output": None,
+        "error": "E",
+        "cause": "c",
+    }
+
+
+def test_run_input_from_file(tmp_path: Path) -> None:
+    definition = tmp_path / "wait.asl.json"
+    definition.write_text(json.dumps(WAIT_A_DAY))
+    (tmp_path / "in.json").write_text('{"x": [1, 2]}')
+    proc = asl("run", str(definition), "--input", f"@{tmp_path / 'in.json'}")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"got": [1, 2]}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--input", "{not json"], "InvalidExecutionInput"),
+        (["--input", "@/nonexistent/input.json"], "cannot read the input file"),
+        (["--mock-config", "m.json"], "--mock-config and --test-case go together"),
+        (["--functions", "/nonexistent/functions.json"], "functions"),
+    ],
+)
+def test_run_bad_usage_exits_2_with_a_message(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    definition = tmp_path / "wait.asl.json"
+    definition.write_text(json.dumps(WAIT_A_DAY))
+    proc = asl("run", str(definition), *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_run_invalid_definition_exits_2_with_diagnostics(tmp_path: Path) -> None:
+    definition = tmp_path / "bad.json"
+    definition.write_text(json.dumps({"StartAt": "Nowhere", "States": {}}))
+    proc = asl("run", str(definition))
+    assert proc.returncode == 2
+    assert "SCHEMA_VALIDATION_FAILED" in proc.stderr or "MISSING_TRANSITION_TARGET" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "folder", sorted(p.parent.name for p in EXAMPLES.glob("*/*.asl.json")), ids=str
+)
+def test_every_example_succeeds(
+    folder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # handlers write under out/ relative to the working folder
+    execution = asyncio.run(run_example(EXAMPLES / folder))
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    assert execution.history_json()["events"][-1]["type"] == "ExecutionSucceeded"
