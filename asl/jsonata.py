@@ -25,6 +25,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from jsonata import Jsonata
@@ -65,12 +66,7 @@ _MISSING = object()
 
 def is_expression(value: Any) -> bool:
     """True for a string that is exactly one JSONata expression: ``{% ... %}``."""
-    return (
-        isinstance(value, str)
-        and len(value) >= 4
-        and value.startswith("{%")
-        and value.endswith("%}")
-    )
+    return isinstance(value, str) and len(value) >= 4 and value[:2] == "{%" and value[-2:] == "%}"
 
 
 def expression_body(text: str) -> str:
@@ -108,12 +104,11 @@ def _failure(body: str, field: str, what: str) -> JsonataEvaluationError:
     return JsonataEvaluationError(cause, field)
 
 
-# jsonata-python's message texts are JSONata's, except that they say "Object" for
-# "function" and quote some words with double quotes: _describe puts both right.
-# Which JException fields (current, expected, extra) fill a template's placeholders.
-_ARGUMENT_ORDER = {"D1002": (1,), "T0411": (1, 0)}
-_ARRAY_TYPES = {"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers"}
-_ARRAY_TYPES |= {"o": "objects", "s": "strings"}
+# jsonata-python's message texts are JSONata's, but say "Object" for "function" and quote
+# with double quotes: _describe puts both right, and fills the placeholders from the
+# exception's (current, expected, extra) fields in this order (3: unknown).
+_ARGUMENT_ORDER = {"D1002": (1,), "T0411": (1, 3)}
+_ARRAY_TYPES = {"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers", "o": "objects"}
 _PLACEHOLDER = re.compile(r"\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}")
 _MESSAGE_CODES = {  # jsonata-python raises a few errors with a message instead of a code
     "Second argument of replace function cannot be an empty string": "D3010",
@@ -127,17 +122,17 @@ def _describe(exc: JException) -> str:
     template = JException.error_codes.get(code)
     if template is None:
         return str(exc.error)
-    template = template.replace(" Object", " function").replace('"', "'")
-    fields = [exc.current, exc.expected, exc.extra]
+    fields = [exc.current, exc.expected, exc.extra, None]
     if code == "T0412":
-        fields[2] = _ARRAY_TYPES.get(str(exc.extra), exc.extra)
+        fields[2] = _ARRAY_TYPES.get(str(exc.extra), "strings")
     values = iter([fields[i] for i in _ARGUMENT_ORDER.get(code, (0, 1, 2))])
 
     def fill(match: re.Match[str]) -> str:
         value = next(values, None)
         return ("undefined" if value is None else str(value)) if match[1] else _stringify(value)
 
-    return f"{code}: {_PLACEHOLDER.sub(fill, template)}"
+    text = template.replace(" Object", " function").replace('"', "'")
+    return f"{code}: {_PLACEHOLDER.sub(fill, text)}"
 
 
 def _stringify(value: Any) -> str:
@@ -202,7 +197,20 @@ def _parse(body: str) -> Any:
     parser = getattr(_parsers, "parser", None)
     if parser is None:
         parser = _parsers.parser = _StrictParser()
-    return parser.parse(body, default_regex_engine)
+    try:
+        return parser.parse(body, default_regex_engine)
+    except KeyError as exc:  # jsonata-python's lookup of an operator it does not know
+        raise JException("S0204", -1, exc.args[0] if exc.args else None) from None
+
+
+def _syntax_tree(text: str) -> Any:
+    """The parsed body of ``{% ... %}``; raises :class:`JsonataSyntaxError`."""
+    try:
+        return _parse(expression_body(text))
+    except JException as exc:
+        raise JsonataSyntaxError(text, _describe(exc)) from None
+    except Exception as exc:  # jsonata-python's parser also fails with plain exceptions
+        raise JsonataSyntaxError(text, _python_error(exc)) from None
 
 
 def check_expression(text: str) -> str | None:
@@ -210,11 +218,9 @@ def check_expression(text: str) -> str | None:
     if not is_expression(text):
         return f"The value '{text}' is not a JSONata expression enclosed in {{% %}}"
     try:
-        _parse(expression_body(text))
-    except JException as exc:
-        return str(JsonataSyntaxError(text, _describe(exc)))
-    except Exception as exc:  # jsonata-python's parser also fails with plain exceptions
-        return str(JsonataSyntaxError(text, _python_error(exc)))
+        _syntax_tree(text)
+    except JsonataSyntaxError as exc:
+        return str(exc)
     return None
 
 
@@ -226,7 +232,7 @@ _MAX_RANGE = 1000  # as States.ArrayRange; AWS documents $range as its JSONata e
 
 
 def _is_integer(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == int(value)
+    return isinstance(value, int | float) and not isinstance(value, bool) and value % 1 == 0
 
 
 def _partition(array: Any, size: Any) -> Any:
@@ -260,10 +266,7 @@ def _hash(value: Any, algorithm: Any) -> Any:
         return None
     name = _HASHES.get(algorithm)
     if name is None:
-        raise _FunctionError(
-            f"$hash: the algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512: "
-            f"{algorithm}"
-        )
+        raise _FunctionError(f"$hash: the algorithm must be one of {', '.join(_HASHES)}")
     return hashlib.new(name, value.encode("utf-8")).hexdigest()
 
 
@@ -318,6 +321,10 @@ def _function(name: str, signature: str, implementation: Callable[..., Any]) -> 
     return function
 
 
+def _now(bindings: Bindings, picture: str | None, zone: str | None) -> Any:
+    return Functions.datetime_from_millis(_context_millis(bindings.context), picture, zone)
+
+
 def _random_function(b: Bindings) -> Any:
     def draw(seed: Any = None) -> float:
         return b.entropy.random() if seed is None else _seeded_random(seed)
@@ -331,13 +338,7 @@ _DYNAMIC: dict[str, Callable[[Bindings], Any]] = {
     "uuid": lambda b: _function("uuid", "<:s>", b.entropy.uuid4),
     "shuffle": lambda b: _function("shuffle", "<a:a>", lambda a: _shuffle(a, b)),
     "millis": lambda b: _function("millis", "<:n>", lambda: _context_millis(b.context)),
-    "now": lambda b: _function(
-        "now",
-        "<s?s?:s>",
-        lambda picture=None, zone=None: Functions.datetime_from_millis(
-            _context_millis(b.context), picture, zone
-        ),
-    ),
+    "now": lambda b: _function("now", "<s?s?:s>", lambda p=None, z=None: _now(b, p, z)),
 }
 
 _AWS_FRAME = Jsonata.Frame(Jsonata.static_frame)
@@ -392,15 +393,11 @@ class _Engine(Jsonata):  # type: ignore[misc]
     def __init__(self, ast: Any) -> None:  # not Jsonata's: that one reads the clock
         self.parser = _PARSER_FLAGS
         self.ast = ast
-        self.errors = None
+        self.errors = self.timeout = self.stack = self.input = None
         self.regex_engine = default_regex_engine
-        self.timeout = None
-        self.stack = None
         self.environment = _AWS_FRAME
         self.timestamp = 0
-        self.input = None
-        self.validate_input = False
-        self.output_convert_nulls = False
+        self.validate_input = self.output_convert_nulls = False
 
     def get_per_thread_instance(self) -> _Engine:
         return self
@@ -416,11 +413,7 @@ class _Engine(Jsonata):  # type: ignore[misc]
         return self.eval(self.ast, None, _Frame(bindings))
 
 
-class _Flags:
-    dbg = False
-
-
-_PARSER_FLAGS = _Flags()
+_PARSER_FLAGS = SimpleNamespace(dbg=False)  # all the engine reads of a parser
 
 
 def _is_function(value: Any) -> bool:
@@ -455,7 +448,11 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, str | bool):
         return value
     if isinstance(value, int):  # beyond 2**53 a double keeps only the nearest value
-        return value if -_EXACT <= value <= _EXACT else _number(float(value))
+        return (
+            value
+            if -_EXACT <= value <= _EXACT or value.bit_length() > 1023
+            else _number(float(value))
+        )
     if isinstance(value, float):
         return _number(value)
     if isinstance(value, dict):
@@ -485,35 +482,29 @@ class _Expression:
         self.body = expression_body(text)
         self.field = field
         self.expected = expected
-        try:
-            ast = _parse(self.body)
-        except JException as exc:
-            raise JsonataSyntaxError(text, _describe(exc)) from None
-        except Exception as exc:  # jsonata-python's parser also fails with plain exceptions
-            raise JsonataSyntaxError(text, _python_error(exc)) from None
-        self._prototype = _Engine(ast)
+        self._prototype = _Engine(_syntax_tree(text))
         self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"<JSONata {self.text!r} for {self.field!r}>"
 
     def __call__(self, bindings: Bindings) -> Any:
-        value = _to_json(self.evaluate_raw(bindings))
+        value = self._run(bindings)
         if value is _MISSING:
             raise _failure(self.body, self.field, "returned nothing (undefined).")
         if self.expected is not None:
             check_result_type(value, self.expected, self.text, self.field)
         return value
 
-    def evaluate_raw(self, bindings: Bindings) -> Any:
-        """jsonata-python's result, errors already AWS's ``States.QueryEvaluationError``."""
+    def _run(self, bindings: Bindings) -> Any:
+        """The JSON result (``_MISSING`` if undefined); errors are AWS's causes."""
         engine = getattr(self._local, "engine", None)
         if engine is None:
             engine = self._local.engine = copy.copy(self._prototype)
         previous = getattr(Jsonata.CURRENT, "jsonata", None)
         Jsonata.CURRENT.jsonata = engine  # jsonata-python's functions call back through it
         try:
-            return engine.run(bindings)
+            return _to_json(engine.run(bindings))
         except JException as exc:
             detail = _describe(exc)
         except _FunctionError as exc:
@@ -548,32 +539,16 @@ class _Constant:
         return self.value
 
 
-class _ObjectTemplate:
-    __slots__ = ("dynamic", "value")
+def _filled(value: Mapping[str, Any] | list[Any], parts: Mapping[Any, Evaluator]) -> Evaluator:
+    """A copy of an object or array with its expressions' results in place."""
 
-    def __init__(self, value: Mapping[str, Any], dynamic: dict[str, Evaluator]) -> None:
-        self.value = value
-        self.dynamic = dynamic
-
-    def __call__(self, bindings: Bindings) -> dict[str, Any]:
-        result = dict(self.value)
-        for key, evaluate in self.dynamic.items():
-            result[key] = evaluate(bindings)
+    def evaluate(bindings: Bindings) -> Any:
+        result: Any = dict(value) if isinstance(value, Mapping) else list(value)
+        for key, part in parts.items():
+            result[key] = part(bindings)
         return result
 
-
-class _ArrayTemplate:
-    __slots__ = ("dynamic", "value")
-
-    def __init__(self, value: list[Any], dynamic: dict[int, Evaluator]) -> None:
-        self.value = value
-        self.dynamic = dynamic
-
-    def __call__(self, bindings: Bindings) -> list[Any]:
-        result = list(self.value)
-        for index, evaluate in self.dynamic.items():
-            result[index] = evaluate(bindings)
-        return result
+    return evaluate
 
 
 def compile_jsonata_template(value: Any, field: str) -> Evaluator:
@@ -585,11 +560,11 @@ def compile_jsonata_template(value: Any, field: str) -> Evaluator:
     if isinstance(value, Mapping):
         parts = {k: compile_jsonata_template(v, f"{field}/{k}") for k, v in value.items()}
         dynamic = {k: p for k, p in parts.items() if not isinstance(p, _Constant)}
-        return _ObjectTemplate(value, dynamic) if dynamic else _Constant(value)
+        return _filled(value, dynamic) if dynamic else _Constant(value)
     if isinstance(value, list):
         items = [compile_jsonata_template(v, f"{field}/{i}") for i, v in enumerate(value)]
         found = {i: p for i, p in enumerate(items) if not isinstance(p, _Constant)}
-        return _ArrayTemplate(value, found) if found else _Constant(value)
+        return _filled(value, found) if found else _Constant(value)
     return _Constant(value)
 
 
