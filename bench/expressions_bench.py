@@ -6,7 +6,7 @@ Each part is a function in :data:`PARTS` that prints evaluations per second with
 iteration counts (a few seconds in all). Parts so far: ``paths`` (a plain reference path
 on the fast path against jsonpath-ng on the same path and input; target >= 10x) and
 ``templates`` (a 10-field Parameters template with paths and one intrinsic; target
-> 100,000 evaluations/s).
+> 100,000 evaluations/s) and ``jsonata`` (JSONata expressions and an Output template).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jsonpath_ng.ext import parse as ng_parse
 
 from asl.bindings import Bindings
+from asl.jsonata import compile_expression, compile_jsonata_template
 from asl.paths import compile_path
 from asl.templates import compile_template
 
@@ -88,7 +89,32 @@ def bench_templates() -> None:
     print(f"  target > 100,000 evaluations/s: {'met' if rate > 100_000 else 'NOT met'}")
 
 
-PARTS: list[Callable[[], None]] = [bench_paths, bench_templates]
+def bench_jsonata() -> None:
+    """JSONata: a $states path, an aggregate with a variable, a 5-field Output template."""
+    bindings = Bindings(ORDER, variables={"discount": 0.1})
+    print("jsonata")
+    path = compile_expression("{% $states.input.order.customer.tier %}", "Output")
+    assert path(bindings) == "gold"
+    _rate("{% $states.input.order.customer.tier %}", 20_000, lambda: path(bindings))
+    total = compile_expression(
+        "{% $sum($states.input.order.items.(price * qty)) * (1 - $discount) %}", "Output"
+    )
+    _rate("{% $sum(items.(price * qty)) * (1 - $discount) %}", 2_000, lambda: total(bindings))
+    output = compile_jsonata_template(
+        {
+            "id": "{% $states.input.order.id %}",
+            "tier": "{% $uppercase($states.input.order.customer.tier) %}",
+            "count": "{% $count($states.input.order.items) %}",
+            "express": "{% $states.input.flags.express %}",
+            "source": "bench",
+        },
+        "Output",
+    )
+    assert output(bindings)["tier"] == "GOLD"
+    _rate("5-field Output template (4 expressions)", 5_000, lambda: output(bindings))
+
+
+PARTS: list[Callable[[], None]] = [bench_paths, bench_templates, bench_jsonata]
 
 
 def main(names: list[str]) -> None:
