@@ -99,6 +99,15 @@ class TaskRequest:
     retry_count: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class CallbackResult:
+    """Returned for a ``.waitForTaskToken`` Task whose callback the invoker answered
+    itself (a mocked task): ``output`` is the task's result and the engine does not wait
+    for the token."""
+
+    output: Any
+
+
 class Integration(Protocol):
     """Runs one kind of Task resource."""
 

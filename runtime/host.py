@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 from asl.bindings import Entropy, SystemEntropy
 from integrations.base import Invoker, Registry, TaskRequest
 from runtime.clock import Clock, RealClock, VirtualClock
+from runtime.tokens import TaskTokens
 
 
 class Host(Protocol):
@@ -41,6 +42,13 @@ class Host(Protocol):
         """Run a Task resource; raises StatesError when the task fails."""
         ...
 
+    async def wait_for_token(
+        self, request: TaskRequest, input_value: Any, heartbeat: int | None, timeout: int | None
+    ) -> Any:
+        """Wait until the request's task token is answered; a missed heartbeat or the
+        timeout raises ``States.Timeout``, SendTaskFailure its error."""
+        ...
+
 
 class LocalHost:
     """A Host in this process: asyncio, a real or virtual clock, local integrations."""
@@ -59,6 +67,7 @@ class LocalHost:
         self.clock: Clock = clock
         self.invoker: Invoker = invoker if invoker is not None else Registry()
         self.entropy: Entropy = SystemEntropy(seed)
+        self.tokens = TaskTokens(self.now)
 
     def now(self) -> float:
         """Seconds since the Unix epoch, by this Host's clock."""
@@ -80,3 +89,18 @@ class LocalHost:
         """Run the request through the invoker; time stands still while it runs."""
         with self.clock.external():
             return await self.invoker.invoke(request)
+
+    async def wait_for_token(
+        self, request: TaskRequest, input_value: Any, heartbeat: int | None, timeout: int | None
+    ) -> Any:
+        """Wait for SendTaskSuccess/Failure on the request's token (see :class:`TaskTokens`)."""
+        assert request.task_token is not None
+        return await self.tokens.wait(
+            request.task_token,
+            execution_arn=request.execution_arn,
+            state_name=request.state_name,
+            input_value=input_value,
+            heartbeat=heartbeat,
+            timeout=timeout,
+            sleep=self.sleep,
+        )

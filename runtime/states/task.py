@@ -13,7 +13,7 @@ from typing import Any
 
 from asl import model as m
 from asl.errors import TIMEOUT, StatesError
-from integrations.base import Resource, TaskRequest, parse_resource
+from integrations.base import CallbackResult, Resource, TaskRequest, parse_resource
 from runtime.frame import Frame, check_payload
 from runtime.interpreter import Outcome, prefixed, with_retry_and_catch
 from runtime.states.common import bindings_for
@@ -59,7 +59,7 @@ async def _attempt(
         credentials=None,
         retry_count=retry_count,
     )
-    result = await _invoke(frame, request, timeout)
+    result = await _invoke(frame, request, timeout, heartbeat)
     try:
         output, assigned = flow.finish(raw_input, result, b)
     except StatesError as error:
@@ -93,11 +93,15 @@ def _record_scheduled(
     )
 
 
-async def _invoke(frame: Frame, request: TaskRequest, timeout: int | None) -> Any:
+async def _invoke(
+    frame: Frame, request: TaskRequest, timeout: int | None, heartbeat: int | None
+) -> Any:
     resource = request.resource
     host = frame.run.host
     try:
-        if timeout is None:
+        if resource.pattern == "waitForTaskToken":
+            result = await _submit_and_wait(frame, request, timeout, heartbeat)
+        elif timeout is None:
             result = await host.invoke(request)
         else:
             result = await _with_timeout(host.invoke(request), host.sleep(timeout))
@@ -112,6 +116,24 @@ async def _invoke(frame: Frame, request: TaskRequest, timeout: int | None) -> An
         raise
     _record_outcome(frame, resource, "Succeeded", {"output": result})
     return result
+
+
+async def _submit_and_wait(
+    frame: Frame, request: TaskRequest, timeout: int | None, heartbeat: int | None
+) -> Any:
+    """``.waitForTaskToken``: run the request, record TaskSubmitted, then wait for the
+    token to be answered (HeartbeatSeconds and TimeoutSeconds apply)."""
+    host = frame.run.host
+    submitted = await host.invoke(request)
+    if isinstance(submitted, CallbackResult):
+        return submitted.output
+    resource = request.resource
+    frame.record(
+        "TaskSubmitted",
+        {"resourceType": resource.resource_type, "resource": resource.resource_name,
+         "output": submitted},
+    )  # fmt: skip
+    return await host.wait_for_token(request, request.parameters, heartbeat, timeout)
 
 
 def _record_outcome(
