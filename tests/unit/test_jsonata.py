@@ -402,3 +402,15 @@ def test_compiled_expressions_raise_only_states_errors(text: str, data: Any, var
 @given(value=_JSON.filter(lambda v: "{%" not in repr(v)))
 def test_constant_templates_evaluate_to_themselves(value: Any) -> None:
     assert compile_jsonata_template(value, "Output")(Bindings()) == value
+
+
+def test_unbound_result_and_bare_names_are_undefined() -> None:
+    # AWS's validator rejects both; should one reach evaluation, it is undefined here.
+    assert failure("$states.result", input={}).cause == (
+        "The JSONata expression '$states.result' specified for the field 'Output' returned "
+        "nothing (undefined)."
+    )
+    assert failure("title", input={"title": "Doctor"}).cause == (
+        "The JSONata expression 'title' specified for the field 'Output' returned nothing "
+        "(undefined)."
+    )
