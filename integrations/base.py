@@ -140,17 +140,22 @@ class Registry:
 
     def __init__(self) -> None:
         self._by_prefix: dict[str, Integration] = {}
+        self._by_key: dict[str, Integration | None] = {}
 
     def register(self, key_prefix: str, integration: Integration) -> None:
         """Serve every resource whose key starts with ``key_prefix`` (e.g. ``aws-sdk:``)."""
         self._by_prefix[key_prefix] = integration
+        self._by_key.clear()
 
     def find(self, resource: Resource) -> Integration | None:
         """The integration for a resource, or None."""
-        best = max(
-            (p for p in self._by_prefix if resource.key.startswith(p)), key=len, default=None
-        )
-        return None if best is None else self._by_prefix[best]
+        key = resource.key
+        if key in self._by_key:
+            return self._by_key[key]
+        best = max((p for p in self._by_prefix if key.startswith(p)), key=len, default=None)
+        found = None if best is None else self._by_prefix[best]
+        self._by_key[key] = found
+        return found
 
     async def invoke(self, request: TaskRequest) -> Any:
         """Run the request on its integration."""

@@ -32,6 +32,14 @@ class Clock(Protocol):
         """Mark an operation that this clock does not control (real I/O, a thread)."""
         ...
 
+    def begin_external(self) -> None:
+        """Start an operation this clock does not control (cheaper than ``external()``)."""
+        ...
+
+    def end_external(self) -> None:
+        """End an operation started with :meth:`begin_external`."""
+        ...
+
 
 class RealClock:
     """Wall-clock time and asyncio's own timers."""
@@ -50,6 +58,12 @@ class RealClock:
     def external(self) -> Iterator[None]:
         """Nothing to track: real time moves on by itself."""
         yield
+
+    def begin_external(self) -> None:
+        """Nothing to track."""
+
+    def end_external(self) -> None:
+        """Nothing to track."""
 
 
 class VirtualClock:
@@ -84,13 +98,21 @@ class VirtualClock:
     @contextmanager
     def external(self) -> Iterator[None]:
         """While inside, time stands still: real work is in flight."""
-        self._external += 1
+        self.begin_external()
         try:
             yield
         finally:
-            self._external -= 1
-            if self._external == 0 and self._external_done is not None:
-                self._external_done.set()
+            self.end_external()
+
+    def begin_external(self) -> None:
+        """Time stands still until the matching :meth:`end_external`."""
+        self._external += 1
+
+    def end_external(self) -> None:
+        """One operation outside the clock's control is over."""
+        self._external -= 1
+        if self._external == 0 and self._external_done is not None:
+            self._external_done.set()
 
     async def _advance(self) -> None:
         loop = asyncio.get_running_loop()

@@ -87,8 +87,12 @@ class LocalHost:
 
     async def invoke(self, request: TaskRequest) -> Any:
         """Run the request through the invoker; time stands still while it runs."""
-        with self.clock.external():
+        clock = self.clock
+        clock.begin_external()
+        try:
             return await self.invoker.invoke(request)
+        finally:
+            clock.end_external()
 
     async def wait_for_token(
         self, request: TaskRequest, input_value: Any, heartbeat: int | None, timeout: int | None
