@@ -19,10 +19,6 @@ QueryLanguage = Literal["JSONPath", "JSONata"]
 JSONPATH: QueryLanguage = "JSONPath"
 JSONATA: QueryLanguage = "JSONata"
 
-#: AWS codes of JSONata checks (measured with ValidateStateMachineDefinition, not yet in
-#: ``asl.diagnostics``).
-INVALID_JSONATA_EXPRESSION = "INVALID_JSONATA_EXPRESSION"
-UNSUPPORTED_JSONATA_EXPRESSION = "UNSUPPORTED_JSONATA_EXPRESSION"
 
 
 def aws_location(loc: Location) -> str:

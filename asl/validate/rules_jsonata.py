@@ -8,15 +8,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from asl.diagnostics import INVALID_JSONATA_EXPRESSION, UNSUPPORTED_JSONATA_EXPRESSION
 from asl.graph import Location
-from asl.validate._base import (
-    INVALID_JSONATA_EXPRESSION,
-    JSONATA,
-    UNSUPPORTED_JSONATA_EXPRESSION,
-    Report,
-    StateInfo,
-    state_rule,
-)
+from asl.validate._base import JSONATA, Report, StateInfo, state_rule
 from asl.validate.rules_fields import walk
 
 # Fields whose strings are never expressions, and fields holding nested scopes.

@@ -13,12 +13,7 @@ from asl.diagnostics import DefinitionError
 from asl.loader import parse_text
 from asl.paths import check_path
 from asl.validate import MAX_DEPTH, too_deep, validate_document
-from asl.validate._base import (
-    INVALID_JSONATA_EXPRESSION,
-    STATE_RULES,
-    UNSUPPORTED_JSONATA_EXPRESSION,
-    aws_location,
-)
+from asl.validate._base import STATE_RULES, aws_location
 from asl.validate._schema import check_state
 from asl.validate.rules_fields import valid_path
 from asl.validate.rules_graph import GRAPH_RULES
@@ -150,7 +145,7 @@ def test_deep_but_acceptable_choice_rules_load() -> None:
 
 _KNOWN_CODES = {
     value for name, value in vars(codes).items() if name.isupper() and isinstance(value, str)
-} | {INVALID_JSONATA_EXPRESSION, UNSUPPORTED_JSONATA_EXPRESSION}
+}
 
 
 def test_every_rule_is_registered_with_a_known_code() -> None:
