@@ -114,14 +114,22 @@ def parse_text(text: str, filename: str | None = None, yaml_text: bool | None = 
     return _parse_json(text, filename)
 
 
+def reject_constant(name: str) -> Any:
+    """``parse_constant`` for ``json.loads``: NaN and Infinity are not JSON, as AWS's
+    parser holds."""
+    raise ValueError(f"Non-standard token '{name}'")
+
+
 def _parse_json(text: str, filename: str | None) -> Document:
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=reject_constant)
     except json.JSONDecodeError as exc:
         diag = error(INVALID_JSON_DESCRIPTION, f"{exc.msg} at line {exc.lineno} column {exc.colno}")
         raise DefinitionError([diag.at(exc.lineno, exc.colno)]) from None
     except RecursionError:
         raise DefinitionError([_too_deep()]) from None
+    except ValueError as exc:  # NaN or Infinity
+        raise DefinitionError([error(INVALID_JSON_DESCRIPTION, str(exc))]) from None
     return Document(value, filename, text, _locate=json_positions)
 
 

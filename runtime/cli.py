@@ -14,6 +14,7 @@ import typer
 
 import asl
 from asl.diagnostics import Diagnostic, has_errors
+from asl.loader import reject_constant
 
 app = typer.Typer(
     name="asl",
@@ -112,11 +113,17 @@ def _read_input(text: str | None) -> Any:
             typer.echo(f"asl run: cannot read the input file: {exc}", err=True)
             raise typer.Exit(EXIT_USAGE) from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return json.loads(text, parse_constant=reject_constant)
+    except ValueError as exc:
+        where = (
+            f" at line {exc.lineno} column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
+        message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         typer.echo(
-            f"asl run: InvalidExecutionInput: Invalid State Machine Execution Input: "
-            f"'{exc.msg} at line {exc.lineno} column {exc.colno}'",
+            "asl run: InvalidExecutionInput: Invalid State Machine Execution Input: "
+            f"'{message}{where}'",
             err=True,
         )
         raise typer.Exit(EXIT_USAGE) from None

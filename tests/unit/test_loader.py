@@ -49,6 +49,7 @@ def test_yaml_scalars_that_are_not_json_keep_their_text() -> None:
         ('{"StartAt": "A",\n "States": {,}}', "INVALID_JSON_DESCRIPTION", 2, 13),
         ("StartAt: [A\n", "INVALID_YAML_DESCRIPTION", 2, 1),
         ("   ", "MISSING_DESCRIPTION", None, None),
+        ('{"StartAt": NaN}', "INVALID_JSON_DESCRIPTION", None, None),
         ("[" * 50_000 + "]" * 50_000, "TOO_DEEPLY_NESTED", None, None),
     ],
 )
