@@ -8,12 +8,15 @@ on asyncio, with a real or a virtual clock (see :mod:`runtime.clock`).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 from asl.bindings import Entropy, SystemEntropy
 from integrations.base import Invoker, Registry, TaskRequest
+from runtime.activities import Activities
 from runtime.clock import Clock, RealClock, VirtualClock
-from runtime.tokens import TaskTokens
+from runtime.store import NewTask, TaskRecord, TaskStore, json_text
+from runtime.tokens import OnStarted, TaskTokens
 
 
 class Host(Protocol):
@@ -49,9 +52,22 @@ class Host(Protocol):
         timeout raises ``States.Timeout``, SendTaskFailure its error."""
         ...
 
+    async def wait_for_activity(self, request: TaskRequest, on_started: OnStarted) -> Any:
+        """Schedule an activity task and wait for a worker's answer; ``on_started(worker)``
+        is called when a worker takes it. Errors as :meth:`wait_for_token`."""
+        ...
+
 
 class LocalHost:
-    """A Host in this process: asyncio, a real or virtual clock, local integrations."""
+    """A Host in this process: asyncio, a real or virtual clock, local integrations.
+
+    Task tokens and activity tasks are kept in ``task_store`` (in memory by default). With
+    ``external_answers``, a wait for a token or an activity task counts as work outside
+    the clock: the virtual clock stands still while a person or another process answers
+    (``asl run`` with a shared store); without it, time jumps to the next heartbeat or
+    timeout when nothing else can run (tests of timeouts take no time).
+    ``on_task_waiting(record)`` is told of each task an execution starts waiting on.
+    """
 
     def __init__(
         self,
@@ -59,6 +75,9 @@ class LocalHost:
         clock: Clock | Literal["virtual", "real"] = "virtual",
         invoker: Invoker | None = None,
         seed: int | None = None,
+        task_store: TaskStore | None = None,
+        external_answers: bool = False,
+        on_task_waiting: Callable[[TaskRecord], None] | None = None,
     ) -> None:
         if clock == "virtual":
             clock = VirtualClock()
@@ -67,7 +86,9 @@ class LocalHost:
         self.clock: Clock = clock
         self.invoker: Invoker = invoker if invoker is not None else Registry()
         self.entropy: Entropy = SystemEntropy(seed)
-        self.tokens = TaskTokens(self.now)
+        self.tokens = TaskTokens(self.now, task_store, on_waiting=on_task_waiting)
+        self.activities = Activities(self.tokens, self.sleep)
+        self.external_answers = external_answers
 
     def now(self) -> float:
         """Seconds since the Unix epoch, by this Host's clock."""
@@ -99,12 +120,27 @@ class LocalHost:
     ) -> Any:
         """Wait for SendTaskSuccess/Failure on the request's token (see :class:`TaskTokens`)."""
         assert request.task_token is not None
-        return await self.tokens.wait(
-            request.task_token,
-            execution_arn=request.execution_arn,
-            state_name=request.state_name,
-            input_value=input_value,
-            heartbeat=heartbeat,
-            timeout=timeout,
-            sleep=self.sleep,
-        )
+        task = NewTask(
+            request.task_token, "callback", request.execution_arn, request.state_name,
+            request.resource.arn, json_text(input_value), heartbeat, timeout,
+        )  # fmt: skip
+        return await self._wait(task, None)
+
+    async def wait_for_activity(self, request: TaskRequest, on_started: OnStarted) -> Any:
+        """Schedule an activity task under a new token and wait for a worker's answer."""
+        task = NewTask(
+            self.new_task_token(), "activity", request.execution_arn, request.state_name,
+            request.resource.arn, json_text(request.parameters), request.heartbeat_seconds,
+            request.timeout_seconds,
+        )  # fmt: skip
+        return await self._wait(task, on_started)
+
+    async def _wait(self, task: NewTask, on_started: OnStarted | None) -> Any:
+        external = self.external_answers
+        if external:
+            self.clock.begin_external()
+        try:
+            return await self.tokens.wait(task, sleep=self.sleep, on_started=on_started)
+        finally:
+            if external:
+                self.clock.end_external()

@@ -1,112 +1,237 @@
-"""Task tokens: executions waiting on ``.waitForTaskToken``, and the calls that answer them
-(SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat)."""
+"""Task tokens: executions waiting on ``.waitForTaskToken`` or an activity task, and the
+calls that answer them (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat).
+
+Every wait is a row of a :class:`~runtime.store.TaskStore`. Answers given through this
+object reach the waiting execution at once; when the store is a file other processes
+share, the store is also polled (every ``poll_interval`` seconds of real time) so that
+answers written by another process (``asl tasks approve``) are noticed.
+
+HeartbeatSeconds and TimeoutSeconds are measured on the Host's clock: TimeoutSeconds from
+the start of the wait; HeartbeatSeconds from the start (a callback), or from the moment a
+worker took the task (an activity), and again from each heartbeat.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from asl.errors import TIMEOUT, StatesError
+from runtime.store import (
+    InvalidOutput,
+    InvalidToken,
+    NewTask,
+    TaskDoesNotExist,
+    TaskRecord,
+    TaskStore,
+    TaskTimedOut,
+    json_text,
+)
+
+__all__ = [
+    "InvalidOutput",
+    "InvalidToken",
+    "TaskDoesNotExist",
+    "TaskTimedOut",
+    "TaskTokens",
+    "TokenTimedOut",
+    "parse_output",
+]
+
+#: How often a shared store is read for answers from other processes (real seconds).
+POLL_INTERVAL = 0.2
+
+Sleep = Callable[[float], Awaitable[None]]
+OnStarted = Callable[[str | None], None]
 
 
-class TaskDoesNotExist(LookupError):
-    """No task waits on this token (unknown, or already answered): AWS's error name."""
+class TokenTimedOut(StatesError):
+    """HeartbeatSeconds or TimeoutSeconds ran out: ``States.Timeout`` with no cause, as AWS
+    records it."""
+
+    def __init__(self) -> None:
+        super().__init__(TIMEOUT, None)
+
+
+def parse_output(text: str) -> Any:
+    """SendTaskSuccess's ``output`` JSON text as a value; ``InvalidOutput`` when it is not JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidOutput(
+            f"Invalid Output: '{exc.msg} at line {exc.lineno} column {exc.colno}'"
+        ) from None
 
 
 @dataclass(slots=True)
-class PendingTask:
-    """One execution waiting on a task token."""
+class _Waiter:
+    """What the waiting execution knows of its task."""
 
-    token: str
-    execution_arn: str
-    state_name: str
-    input: Any
-    started: float
-    last_heartbeat: float
-    future: asyncio.Future[Any] = field(repr=False)
+    record: TaskRecord
+    wake: asyncio.Event
+    created: float  # Host time
+    started: bool  # with its worker: a callback from the start, an activity once taken
+    last_beat: float  # Host time of the start or of the last heartbeat
+    beats: int
+    on_started: OnStarted | None
 
 
 class TaskTokens:
-    """The tokens executions of one Host wait on."""
+    """The task tokens the executions of one Host wait on, kept in a :class:`TaskStore`.
 
-    def __init__(self, now: Callable[[], float]) -> None:
+    ``on_waiting(record)`` is told of every task an execution starts waiting on (the CLI
+    shows how to answer it).
+    """
+
+    def __init__(
+        self,
+        now: Callable[[], float],
+        store: TaskStore | None = None,
+        *,
+        poll_interval: float = POLL_INTERVAL,
+        on_waiting: Callable[[TaskRecord], None] | None = None,
+    ) -> None:
         self._now = now
-        self._pending: dict[str, PendingTask] = {}
-        self._beats: dict[str, asyncio.Event] = {}
+        self.store = store if store is not None else TaskStore()
+        self.poll_interval = poll_interval
+        self.on_waiting = on_waiting
+        self._waiting: dict[str, _Waiter] = {}
+        self._poller: asyncio.Task[None] | None = None
+        self._scheduled: dict[str, list[asyncio.Future[None]]] = {}
 
-    def pending(self) -> list[PendingTask]:
-        """The tasks waiting now, oldest first."""
-        return sorted(self._pending.values(), key=lambda p: p.started)
-
-    def _take(self, token: str) -> PendingTask:
-        task = self._pending.pop(token, None)
-        if task is None or task.future.done():
-            raise TaskDoesNotExist(f"Task Does Not Exist: '{token}'")
-        self._beats.pop(token, None)
-        return task
+    def pending(self) -> list[TaskRecord]:
+        """The tasks waiting for an answer in the store (of every process), oldest first."""
+        return self.store.open_tasks()
 
     def send_success(self, token: str, output: Any) -> None:
-        """SendTaskSuccess: the task's result is ``output``."""
-        self._take(token).future.set_result(output)
+        """SendTaskSuccess: the task's result is ``output`` (a JSON value)."""
+        self.notify(self.store.succeed(token, json_text(output)))
 
     def send_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None:
-        """SendTaskFailure: the task fails with this error and cause."""
-        self._take(token).future.set_exception(StatesError(error, cause))  # type: ignore[arg-type]
+        """SendTaskFailure: the task fails with this error and cause (both optional)."""
+        self.notify(self.store.fail(token, error, cause))
 
     def send_heartbeat(self, token: str) -> None:
         """SendTaskHeartbeat: the task is alive; its HeartbeatSeconds start again."""
-        task = self._pending.get(token)
-        if task is None:
-            raise TaskDoesNotExist(f"Task Does Not Exist: '{token}'")
-        task.last_heartbeat = self._now()
-        self._beats[token].set()
+        self.notify(self.store.heartbeat(token))
+
+    def notify(self, record: TaskRecord) -> None:
+        """A task changed in the store: wake the execution waiting on it, if it is ours."""
+        waiter = self._waiting.get(record.token)
+        if waiter is not None:
+            waiter.record = record
+            waiter.wake.set()
+
+    def next_scheduled(self, resource: str) -> asyncio.Future[None]:
+        """A future done when this process next schedules a task of ``resource``."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiting = [f for f in self._scheduled.get(resource, []) if not f.done()]
+        waiting.append(future)
+        self._scheduled[resource] = waiting
+        return future
+
+    def _announce(self, resource: str) -> None:
+        for future in self._scheduled.pop(resource, []):
+            if not future.done():
+                future.set_result(None)
 
     async def wait(
-        self,
-        token: str,
-        *,
-        execution_arn: str,
-        state_name: str,
-        input_value: Any,
-        heartbeat: int | None,
-        timeout: int | None,
-        sleep: Callable[[float], Awaitable[None]],
+        self, task: NewTask, *, sleep: Sleep, on_started: OnStarted | None = None
     ) -> Any:
-        """Wait for the answer to ``token``; a missed heartbeat or the timeout is
-        ``States.Timeout`` (AWS reports both so)."""
-        loop = asyncio.get_running_loop()
+        """Record ``task`` and wait for its answer: the output of SendTaskSuccess, or the
+        ``StatesError`` of SendTaskFailure; a missed heartbeat or the timeout raises
+        :class:`TokenTimedOut`. ``on_started(worker_name)`` is called when a worker takes
+        an activity task."""
+        record = self.store.add(task)
+        if self.on_waiting is not None:
+            self.on_waiting(record)
         now = self._now()
-        task = PendingTask(
-            token, execution_arn, state_name, input_value, now, now, loop.create_future()
-        )
-        self._pending[token] = task
-        beat = self._beats[token] = asyncio.Event()
+        is_callback = task.kind == "callback"
+        waiter = _Waiter(record, asyncio.Event(), now, is_callback, now, 0, on_started)
+        self._waiting[task.token] = waiter
+        if not is_callback:
+            self._announce(task.resource)
+        self._start_polling()
         try:
-            while True:
-                limits = []
-                if timeout is not None:
-                    limits.append(task.started + timeout)
-                if heartbeat is not None:
-                    limits.append(task.last_heartbeat + heartbeat)
-                waiters: set[asyncio.Future[Any]] = {
-                    task.future,
-                    asyncio.ensure_future(beat.wait()),
-                }
-                timer = None
-                if limits:
-                    timer = asyncio.ensure_future(sleep(max(0.0, min(limits) - self._now())))
-                    waiters.add(timer)
-                done, rest = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-                for other in rest:
-                    if other is not task.future:
-                        other.cancel()
-                if task.future.done():
-                    return task.future.result()
-                if timer is not None and timer in done:
-                    raise StatesError(TIMEOUT, "")
-                beat.clear()
+            return await self._until_answered(waiter, task, sleep)
+        except asyncio.CancelledError:
+            self.store.end(task.token, "ABORTED")
+            raise
         finally:
-            self._pending.pop(token, None)
-            self._beats.pop(token, None)
+            del self._waiting[task.token]
+
+    async def _until_answered(self, waiter: _Waiter, task: NewTask, sleep: Sleep) -> Any:
+        while True:
+            answered, value = self._apply(waiter)
+            if answered:
+                return value
+            deadline = _deadline(waiter, task.heartbeat_seconds, task.timeout_seconds)
+            if await self._changed_before(waiter, deadline, sleep):
+                continue
+            record = self.store.end(task.token, "TIMED_OUT")
+            if record is None or record.status == "TIMED_OUT":
+                raise TokenTimedOut()
+            waiter.record = record  # an answer came in just before the deadline
+
+    def _apply(self, waiter: _Waiter) -> tuple[bool, Any]:
+        """Take in what the store says of the task; ``(True, output)`` once it succeeded."""
+        record = waiter.record
+        if not waiter.started and record.status != "SCHEDULED":
+            waiter.started = True
+            waiter.last_beat = self._now()
+            if waiter.on_started is not None:
+                waiter.on_started(record.worker_name)
+        if record.heartbeats > waiter.beats:
+            waiter.beats = record.heartbeats
+            waiter.last_beat = self._now()
+        if record.status == "SUCCEEDED":
+            return True, json.loads(record.output or "null")
+        if record.status == "FAILED":
+            # SendTaskFailure may give neither: the error is then null, as in AWS's Error Output
+            raise StatesError(record.error, record.cause)  # type: ignore[arg-type]
+        if not record.is_open:  # ended by someone else (its process was thought gone)
+            raise TokenTimedOut()
+        return False, None
+
+    async def _changed_before(self, waiter: _Waiter, deadline: float | None, sleep: Sleep) -> bool:
+        """Wait until the task changes (True) or the deadline passes (False)."""
+        if waiter.wake.is_set():
+            waiter.wake.clear()
+            return True
+        pending: set[asyncio.Future[Any]] = {asyncio.ensure_future(waiter.wake.wait())}
+        if deadline is not None:
+            pending.add(asyncio.ensure_future(sleep(max(0.0, deadline - self._now()))))
+        try:
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for future in pending:
+                future.cancel()
+        if waiter.wake.is_set():
+            waiter.wake.clear()
+            return True
+        return False
+
+    def _start_polling(self) -> None:
+        if self.store.shared and (self._poller is None or self._poller.done()):
+            self._poller = asyncio.get_running_loop().create_task(self._poll())
+
+    async def _poll(self) -> None:
+        """Read the store for answers other processes wrote, while anything waits."""
+        while self._waiting:
+            await asyncio.sleep(self.poll_interval)  # real time: people answer in real time
+            for record in self.store.get_many(list(self._waiting)):
+                waiter = self._waiting.get(record.token)
+                if waiter is not None and record != waiter.record:
+                    self.notify(record)
+
+
+def _deadline(waiter: _Waiter, heartbeat: int | None, timeout: int | None) -> float | None:
+    limits = []
+    if timeout is not None:
+        limits.append(waiter.created + timeout)
+    if heartbeat is not None and waiter.started:
+        limits.append(waiter.last_beat + heartbeat)
+    return min(limits) if limits else None

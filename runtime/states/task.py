@@ -14,6 +14,7 @@ from typing import Any
 from asl import model as m
 from asl.errors import TIMEOUT, StatesError
 from integrations.base import CallbackResult, Resource, TaskRequest, parse_resource
+from runtime.activities import run_activity
 from runtime.frame import Frame, check_payload
 from runtime.interpreter import Outcome, prefixed, with_retry_and_catch
 from runtime.states.common import bindings_for
@@ -70,6 +71,8 @@ async def _attempt(
 def _record_scheduled(
     frame: Frame, resource: Resource, payload: Any, timeout: int | None, heartbeat: int | None
 ) -> None:
+    if resource.kind == "activity":  # run_activity records its own events
+        return
     if resource.kind == "lambda":
         details: dict[str, Any] = {"resource": resource.arn, "input": payload}
         if timeout is not None:
@@ -98,6 +101,8 @@ async def _invoke(
 ) -> Any:
     resource = request.resource
     host = frame.run.host
+    if resource.kind == "activity":
+        return await run_activity(request, host.wait_for_activity, frame.record)
     try:
         if resource.pattern == "waitForTaskToken":
             result = await _submit_and_wait(frame, request, timeout, heartbeat)

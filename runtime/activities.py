@@ -1,0 +1,165 @@
+"""Activities: Task states whose work is done by workers that poll for it.
+
+A Task whose ``Resource`` is ``arn:aws:states:REGION:ACCOUNT:activity:NAME`` schedules an
+activity task and waits. Workers call :meth:`Activities.get_task` (GetActivityTask: a
+long poll of up to 60 seconds that returns ``(token, input)`` or nothing) and answer with
+the same three calls as callbacks (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat).
+An activity exists once it is named (CreateActivity is implicit).
+
+History, as AWS records it: ``ActivityScheduled {resource, input, timeoutInSeconds?,
+heartbeatInSeconds?}``, ``ActivityStarted {workerName?}``, then ``ActivitySucceeded
+{output}``, ``ActivityFailed {error?, cause?}`` or ``ActivityTimedOut {error}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, NamedTuple
+
+from asl.errors import StatesError
+from integrations.base import TaskRequest
+from runtime.store import ActivityWorkerLimitExceeded, InvalidArn, TaskStore
+from runtime.tokens import OnStarted, Sleep, TaskTokens, TokenTimedOut
+
+__all__ = ["Activities", "ActivityTask", "run_activity"]
+
+#: GetActivityTask holds a poll open up to 60 seconds [AWS API reference].
+LONG_POLL_SECONDS = 60.0
+#: AWS's quota of workers polling one activity ARN at once.
+MAX_POLLERS_PER_ARN = 1000
+_POLLER_LIMIT = (
+    "The maximum number of workers concurrently polling for activity tasks has been reached."
+)
+_ARN = re.compile(r"arn:aws[\w-]*:states:[\w-]+:\d{12}:activity:(?P<name>.+)")
+_NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}")
+
+Record = Callable[[str, Mapping[str, Any]], int]
+WaitForActivity = Callable[[TaskRequest, OnStarted], Awaitable[Any]]
+
+
+class ActivityTask(NamedTuple):
+    """What GetActivityTask hands a worker: the task token and the input (a JSON value)."""
+
+    token: str
+    input: Any
+
+
+class Activities:
+    """The worker side of activities over one task store: poll for tasks, answer them."""
+
+    def __init__(
+        self,
+        tokens: TaskTokens,
+        sleep: Sleep,
+        *,
+        region: str = "us-east-1",
+        account: str = "123456789012",
+    ) -> None:
+        self.tokens = tokens
+        self._sleep = sleep
+        self.region = region
+        self.account = account
+        self._pollers: Counter[str] = Counter()
+
+    @classmethod
+    def connect(cls, store: TaskStore | str | os.PathLike[str], **options: Any) -> Activities:
+        """Workers in their own process: the activities of a store file, in real time."""
+        if not isinstance(store, TaskStore):
+            store = TaskStore(store)
+        return cls(TaskTokens(time.time, store), asyncio.sleep, **options)
+
+    def arn(self, activity: str) -> str:
+        """The ARN of an activity given by ARN or by name (in this object's region/account)."""
+        if _ARN.fullmatch(activity):
+            return activity
+        if _NAME.fullmatch(activity):
+            return f"arn:aws:states:{self.region}:{self.account}:activity:{activity}"
+        raise InvalidArn(f"Invalid Arn: '{activity}'")
+
+    async def get_task(
+        self,
+        activity: str,
+        worker_name: str | None = None,
+        *,
+        timeout: float = LONG_POLL_SECONDS,
+    ) -> ActivityTask | None:
+        """GetActivityTask: the oldest waiting task of the activity, waiting up to
+        ``timeout`` seconds (of the Host's clock) for one to be scheduled; None if none was."""
+        arn = self.arn(activity)
+        if self._pollers[arn] >= MAX_POLLERS_PER_ARN:
+            raise ActivityWorkerLimitExceeded(_POLLER_LIMIT)
+        self._pollers[arn] += 1
+        timer = asyncio.ensure_future(self._sleep(timeout))
+        try:
+            return await self._poll(arn, worker_name, timer)
+        finally:
+            timer.cancel()
+            self._pollers[arn] -= 1
+
+    async def _poll(
+        self, arn: str, worker_name: str | None, timer: asyncio.Future[None]
+    ) -> ActivityTask | None:
+        store = self.tokens.store
+        while True:
+            record = store.claim(arn, worker_name)
+            if record is not None:
+                self.tokens.notify(record)
+                return ActivityTask(record.token, json.loads(record.input))
+            if timer.done():
+                return None
+            waits: set[asyncio.Future[Any]] = {timer, self.tokens.next_scheduled(arn)}
+            if store.shared:  # another process may schedule: look again shortly
+                waits.add(asyncio.ensure_future(asyncio.sleep(self.tokens.poll_interval)))
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for future in waits - {timer}:
+                future.cancel()
+
+    def send_success(self, token: str, output: Any) -> None:
+        """SendTaskSuccess for an activity task."""
+        self.tokens.send_success(token, output)
+
+    def send_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None:
+        """SendTaskFailure for an activity task."""
+        self.tokens.send_failure(token, error, cause)
+
+    def send_heartbeat(self, token: str) -> None:
+        """SendTaskHeartbeat for an activity task."""
+        self.tokens.send_heartbeat(token)
+
+    def list(self) -> list[tuple[str, str, float]]:
+        """ListActivities: ``(arn, name, created)`` of every activity named so far."""
+        return self.tokens.store.activities()
+
+
+async def run_activity(request: TaskRequest, wait: WaitForActivity, record: Record) -> Any:
+    """Run an activity Task: schedule it, wait for a worker's answer, record the events.
+
+    ``wait`` is the Host's ``wait_for_activity``; ``record`` appends a history event.
+    """
+    details: dict[str, Any] = {"resource": request.resource.arn, "input": request.parameters}
+    if request.timeout_seconds is not None:
+        details["timeoutInSeconds"] = request.timeout_seconds
+    if request.heartbeat_seconds is not None:
+        details["heartbeatInSeconds"] = request.heartbeat_seconds
+    record("ActivityScheduled", details)
+
+    def started(worker_name: str | None) -> None:
+        record("ActivityStarted", {} if worker_name is None else {"workerName": worker_name})
+
+    try:
+        output = await wait(request, started)
+    except TokenTimedOut as timed_out:
+        record("ActivityTimedOut", {"error": timed_out.error})
+        raise
+    except StatesError as failure:
+        failed = {"error": failure.error, "cause": failure.cause}
+        record("ActivityFailed", {k: v for k, v in failed.items() if v is not None})
+        raise
+    record("ActivitySucceeded", {"output": output})
+    return output
