@@ -93,6 +93,14 @@ class Frame:
 
     def record(self, event_type: str, details: Mapping[str, Any] | None = None) -> int:
         """Append an event linked to this thread's previous one; return its id."""
+        self.last_event = self.record_at(self.last_event, event_type, details)
+        return self.last_event
+
+    def record_at(
+        self, previous: int, event_type: str, details: Mapping[str, Any] | None = None
+    ) -> int:
+        """Append an event linked to ``previous`` without moving this thread on; return
+        its id (AWS links some events, e.g. a Map's end, to an event of another thread)."""
         run = self.run
         history = run.history
         if run.history_limit is not None and len(history) >= run.history_limit:
@@ -101,8 +109,7 @@ class Frame:
                 f"The execution reached the maximum number of history events "
                 f"({HISTORY_LIMIT_EVENTS}).",
             )
-        self.last_event = history.add(event_type, self.last_event, details)
-        return self.last_event
+        return history.add(event_type, previous, details)
 
     def child(self, last_event: int, *, distributed: bool = False) -> Frame:
         """A thread for a nested scope: it reads this frame's variables (unless it is a

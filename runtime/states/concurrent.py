@@ -1,4 +1,5 @@
-"""Running child scopes side by side (Parallel branches, Map iterations)."""
+"""Running child scopes side by side (Parallel branches, Map iterations), and where AWS
+links the events of their start and end."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from asl import model as m
+from runtime.frame import Frame
 
 _INSTANT_TYPES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
 _instant_cache: dict[int, tuple[m.Scope, bool]] = {}
@@ -22,12 +24,59 @@ def is_instant(scope: m.Scope) -> bool:
     return cached[1]
 
 
+class Children:
+    """The child threads of one Parallel or Map attempt.
+
+    AWS links a Parallel's or Map's closing events (``...StateSucceeded``,
+    ``...StateFailed`` and its ``...StateExited``) to the last event of its children, and
+    the ``...Aborted`` events of the siblings of a failed child to that child's last
+    event (recorded: localstack test_timeouts / test_base_scenarios snapshots).
+    """
+
+    __slots__ = ("failed_at", "last", "live")
+
+    def __init__(self) -> None:
+        self.live: set[Frame] = set()
+        self.failed_at: int | None = None
+        self.last = 0
+
+    def spawn(self, parent: Frame, last_event: int) -> Frame:
+        """A child thread starting after ``last_event``."""
+        child = parent.child(last_event)
+        self.live.add(child)
+        return child
+
+    def ended(self, child: Frame, last_event: int) -> None:
+        """A child ended well; ``last_event`` is its closing event."""
+        self.live.discard(child)
+        if last_event > self.last:
+            self.last = last_event
+
+    def failed(self, child: Frame) -> int:
+        """A child failed: the event its siblings' aborts link to (the first failure's)."""
+        self.live.discard(child)
+        if self.failed_at is None:
+            self.failed_at = child.last_event
+        return self.failed_at
+
+    def link_aborts(self) -> None:
+        """Before the siblings are cancelled: their abort events follow the failure."""
+        if self.failed_at is not None:
+            for frame in self.live:
+                frame.last_event = self.failed_at
+
+
 async def run_all(
-    jobs: Sequence[Callable[[], Awaitable[Any]]], *, limit: int = 0, sequential: bool = False
+    jobs: Sequence[Callable[[], Awaitable[Any]]],
+    *,
+    limit: int = 0,
+    sequential: bool = False,
+    on_failure: Callable[[], None] | None = None,
 ) -> list[Any]:
     """Results of all jobs in order; the first failure cancels the rest and is raised.
 
-    ``limit`` caps how many run at once (0 = no cap); ``sequential`` runs them in turn.
+    ``limit`` caps how many run at once (0 = no cap); ``sequential`` runs them in turn;
+    ``on_failure`` runs before the others are cancelled.
     """
     if sequential or limit == 1:
         return [await job() for job in jobs]
@@ -45,6 +94,8 @@ async def run_all(
     try:
         done = await asyncio.gather(*tasks)
     except BaseException:
+        if on_failure is not None:
+            on_failure()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

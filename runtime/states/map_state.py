@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from asl import model as m
@@ -9,7 +10,7 @@ from asl.errors import StatesError
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, prefixed, run_scope, with_retry_and_catch
 from runtime.states.common import bindings_for
-from runtime.states.concurrent import is_instant, run_all
+from runtime.states.concurrent import Children, is_instant, run_all
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
@@ -39,15 +40,22 @@ async def _attempt(
         ]  # fmt: skip
     except StatesError as error:
         raise prefixed(error, state, entered) from None
-    frame.record("MapStateStarted", {"length": len(inputs)})
-    processor = state.item_processor
-    jobs = [_iteration(state, processor, i, value, frame) for i, value in enumerate(inputs)]
+    started = frame.record("MapStateStarted", {"length": len(inputs)})
+    children = Children()
     try:
-        results = await run_all(jobs, limit=limit, sequential=is_instant(processor))
+        if is_instant(state.item_processor) or limit == 1:
+            results = await _in_turn(state, inputs, frame, children)
+        else:
+            results = await _side_by_side(state, inputs, frame, children, limit)
     except StatesError:
-        frame.record("MapStateFailed")
+        end = children.failed_at if children.failed_at is not None else frame.last_event
+        frame.record_at(end, "MapStateFailed")
+        frame.last_event = end
         raise
-    frame.record("MapStateSucceeded")
+    # AWS links MapStateSucceeded, and the state's exit, to the last iteration's end.
+    end = children.last or started
+    frame.record_at(end, "MapStateSucceeded")
+    frame.last_event = end
     try:
         output, assigned = flow.finish(raw_input, results, b)
     except StatesError as error:
@@ -55,24 +63,71 @@ async def _attempt(
     return output, state.next, assigned
 
 
-def _iteration(state: m.Map, processor: m.Scope, index: int, value: Any, frame: Frame) -> Any:
-    async def job() -> Any:
+async def _in_turn(state: m.Map, inputs: list[Any], frame: Frame, children: Children) -> list[Any]:
+    """One iteration after another; each starts after the last event of the one before."""
+    results = []
+    previous = frame.last_event
+    details = {"name": state.name, "index": 0}
+    for index, value in enumerate(inputs):
         details = {"name": state.name, "index": index}
-        started = frame.record("MapIterationStarted", details)
-        child = frame.child(started)
-        try:
-            result = await run_scope(processor, value, child)
-        except StatesError:
-            frame.record("MapIterationFailed", details)
-            raise
-        except BaseException:
-            frame.record("MapIterationAborted", details)
-            raise
-        # AWS links the iteration's end, and the next iteration's start, to the last
-        # event inside the iteration.
-        frame.last_event = child.last_event
-        frame.record("MapIterationSucceeded", details)
-        frame.last_event = child.last_event
-        return result
+        started = frame.record_at(previous, "MapIterationStarted", details)
+        result, previous = await _iteration(state, details, value, frame, children, started)
+        results.append(result)
+    return results
 
-    return job
+
+async def _side_by_side(
+    state: m.Map, inputs: list[Any], frame: Frame, children: Children, limit: int
+) -> list[Any]:
+    """Up to ``limit`` iterations at once (0: all): the first ones all start at once; a
+    later one starts after the last event of the iteration whose place it takes."""
+    count = len(inputs)
+    width = count if limit <= 0 or limit >= count else limit
+    results: list[Any] = [None] * count
+    waiting = iter(range(width, count))
+    starts = [
+        frame.record_at(frame.last_event, "MapIterationStarted", {"name": state.name, "index": i})
+        for i in range(width)
+    ]
+
+    async def lane(index: int, started: int) -> None:
+        while True:
+            details = {"name": state.name, "index": index}
+            value = inputs[index]
+            results[index], last = await _iteration(state, details, value, frame, children, started)
+            following = next(waiting, None)
+            if following is None:
+                return
+            index = following
+            details = {"name": state.name, "index": index}
+            started = frame.record_at(last, "MapIterationStarted", details)
+
+    lanes = [lambda i=i: lane(i, starts[i]) for i in range(width)]
+    await run_all(lanes, on_failure=children.link_aborts)
+    return results
+
+
+async def _iteration(
+    state: m.Map,
+    details: dict[str, Any],
+    value: Any,
+    frame: Frame,
+    children: Children,
+    started: int,
+) -> tuple[Any, int]:
+    """One iteration: its result and its last inner event."""
+    child = children.spawn(frame, started)
+    try:
+        result = await run_scope(state.item_processor, value, child)
+    except StatesError:
+        frame.record_at(child.last_event, "MapIterationFailed", details)
+        children.failed(child)
+        raise
+    except asyncio.CancelledError:
+        aborted_after = children.failed_at if children.failed_at is not None else child.last_event
+        frame.record_at(aborted_after, "MapIterationAborted", details)
+        children.live.discard(child)
+        raise
+    last = child.last_event
+    children.ended(child, frame.record_at(last, "MapIterationSucceeded", details))
+    return result, last

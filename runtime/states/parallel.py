@@ -9,7 +9,7 @@ from asl.errors import StatesError
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, prefixed, run_scope, with_retry_and_catch
 from runtime.states.common import bindings_for
-from runtime.states.concurrent import is_instant, run_all
+from runtime.states.concurrent import Children, is_instant, run_all
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
@@ -22,14 +22,7 @@ async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Out
             payload = state.flow.prepare(raw_input, b)
         except StatesError as error:
             raise prefixed(error, state, entered) from None
-        started = frame.record("ParallelStateStarted")
-        jobs = [_branch_job(branch, payload, frame.child(started)) for branch in state.branches]
-        try:
-            results = await run_all(jobs, sequential=all(is_instant(b) for b in state.branches))
-        except StatesError:
-            frame.record("ParallelStateFailed")
-            raise
-        frame.record("ParallelStateSucceeded")
+        results = await _branches(state, payload, frame)
         try:
             output, assigned = state.flow.finish(raw_input, results, b)
         except StatesError as error:
@@ -39,8 +32,35 @@ async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Out
     return await with_retry_and_catch(state, raw_input, frame, attempt)
 
 
-def _branch_job(branch: m.Scope, payload: Any, frame: Frame) -> Any:
+async def _branches(state: m.Parallel, payload: Any, frame: Frame) -> list[Any]:
+    """ParallelStateStarted, the branches, then ParallelStateSucceeded or Failed (linked,
+    like the state's exit, to the branches' last event)."""
+    started = frame.record("ParallelStateStarted")
+    children = Children()
+    jobs = [_branch_job(branch, payload, children, children.spawn(frame, started))
+            for branch in state.branches]  # fmt: skip
+    sequential = all(is_instant(branch) for branch in state.branches)
+    try:
+        results = await run_all(jobs, sequential=sequential, on_failure=children.link_aborts)
+    except StatesError:
+        end = children.failed_at if children.failed_at is not None else frame.last_event
+        frame.record_at(end, "ParallelStateFailed")
+        frame.last_event = end
+        raise
+    end = children.last or started
+    frame.record_at(end, "ParallelStateSucceeded")
+    frame.last_event = end
+    return results
+
+
+def _branch_job(branch: m.Scope, payload: Any, children: Children, child: Frame) -> Any:
     async def job() -> Any:
-        return await run_scope(branch, payload, frame)
+        try:
+            result = await run_scope(branch, payload, child)
+        except StatesError:
+            children.failed(child)
+            raise
+        children.ended(child, child.last_event)
+        return result
 
     return job

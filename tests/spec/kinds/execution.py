@@ -1,22 +1,38 @@
 """Spec cases of kind ``execution``: a whole execution through the public Python API.
 
 Case fields:
-- ``definition``: the state machine; ``input`` (default ``{}``); ``machineType``.
+- ``definition``: the state machine; ``input`` (default ``{}``); ``machineType``;
+  ``executionName`` (default: a UUID).
 - ``mocks``: ``{"<State>": [<response>, ...]}`` — the n-th invocation of a Task state
   gets the n-th response (the last repeats), each ``{"Return": <JSON>}`` or
   ``{"Throw": {"Error": ..., "Cause": ...}}``; run through the MockConfigFile machinery.
-- ``functions``: ``{"<name>": "echo" | {"raise": "<ErrorType>", "message": "..."}}`` —
-  local Lambda functions the definition calls by name or ARN.
+- ``functions``: ``{"<name>": <spec>}`` — local Lambda functions the definition calls by
+  name or ARN. A spec is ``"echo"`` (returns its event), ``{"return": <JSON>}``, or
+  ``{"raise": "<ErrorType>", "message": "..."}``.
+- ``taskDurations``: ``{"<State>": <seconds> | [<seconds>, ...]}`` — how long each
+  invocation of a Task state's resource takes on the virtual clock (the n-th invocation
+  takes the n-th duration; the last repeats). Used to reach TimeoutSeconds.
 - Expected: ``status``; ``output``; ``error``; ``cause`` (exact) or ``causeContains``;
   ``events`` (the exact sequence of history event types); ``path`` (state names entered);
-  ``eventDetails``: ``[[<index in history>, <details object expected (subset)>], ...]``.
+  ``history``: ``[[<type>, <previousEventId>], ...]`` — the whole history, event ids being
+  the positions from 1; ``eventDetails``: ``[[<index in history>, <details (subset)>], ...]``
+  (a negative index counts from the end); ``eventDetailsMatch``: the same with regular
+  expressions that whole detail values must match; ``timestamps``:
+  ``[[<index>, <seconds after ExecutionStarted>], ...]`` on the virtual clock;
+  ``timestampRanges``: ``[[<index>, <at least>, <at most>], ...]`` (jittered delays).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import datetime
+from typing import Any, cast
 
 from asl.events import details_key
+from integrations.base import TaskRequest
+from runtime.executions import Engine
+from runtime.host import Host
+from runtime.testing import local_engine
 from runtime.testing import run as run_execution
 
 _MACHINE, _CASE = "SpecMachine", "SpecCase"
@@ -36,6 +52,9 @@ def _mock_config(mocks: dict[str, list[Any]]) -> dict[str, Any]:
 def _handler(spec: Any) -> Any:
     if spec == "echo":
         return lambda event, context: event
+    if "return" in spec:
+        value = spec["return"]
+        return lambda event, context: value
     error_type = type(spec["raise"], (Exception,), {})
 
     def fail(event: Any, context: Any) -> Any:
@@ -44,16 +63,99 @@ def _handler(spec: Any) -> Any:
     return fail
 
 
-def run(case: dict[str, Any]) -> None:
-    """Run the case's execution and assert what AWS would report."""
+class _TimedHost:
+    """A Host whose Task invocations take virtual time before they answer (a fake)."""
+
+    def __init__(self, inner: Host, durations: dict[str, Any]) -> None:
+        self._inner = inner
+        self._durations = {
+            state: seconds if isinstance(seconds, list) else [seconds]
+            for state, seconds in durations.items()
+        }
+        self._calls: dict[str, int] = {}
+        self.clock = inner.clock
+        self.entropy = inner.entropy
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)  # the rest of the Host, unchanged
+
+    def now(self) -> float:
+        return self._inner.now()
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+    def new_uuid(self) -> str:
+        return self._inner.new_uuid()
+
+    def new_task_token(self) -> str:
+        return self._inner.new_task_token()
+
+    async def invoke(self, request: TaskRequest) -> Any:
+        durations = self._durations.get(request.state_name)
+        if durations:
+            n = self._calls.get(request.state_name, 0)
+            self._calls[request.state_name] = n + 1
+            await self._inner.sleep(durations[min(n, len(durations) - 1)])
+        return await self._inner.invoke(request)
+
+    async def wait_for_token(
+        self, request: TaskRequest, input_value: Any, heartbeat: int | None, timeout: int | None
+    ) -> Any:
+        return await self._inner.wait_for_token(request, input_value, heartbeat, timeout)
+
+
+def _engine(case: dict[str, Any]) -> Engine:
     options: dict[str, Any] = {"state_machine_name": _MACHINE, "seed": 7}
     if "mocks" in case:
         options.update(mock_config=_mock_config(case["mocks"]), test_case=_CASE)
     if "functions" in case:
         options["functions"] = {name: _handler(s) for name, s in case["functions"].items()}
+    engine = local_engine(**options)
+    if "taskDurations" in case:
+        engine.host = cast(Host, _TimedHost(engine.host, case["taskDurations"]))
+    return engine
+
+
+def _seconds(timestamp: str) -> float:
+    return datetime.fromisoformat(timestamp).timestamp()
+
+
+def _details(event: dict[str, Any]) -> dict[str, Any]:
+    found = event.get(details_key(event["type"]) or "", {})
+    assert isinstance(found, dict)
+    return found
+
+
+def _check_history(case: dict[str, Any], history: list[dict[str, Any]], summary: Any) -> None:
+    if "events" in case:
+        assert [e["type"] for e in history] == case["events"], summary
+    if "history" in case:
+        links = [[e["type"], e["previousEventId"]] for e in history]
+        assert links == case["history"], links
+        assert [e["id"] for e in history] == list(range(1, len(history) + 1))
+    for index, expected in case.get("eventDetails", []):
+        found = _details(history[index])
+        assert {k: found.get(k) for k in expected} == expected, (index, history[index])
+    for index, patterns in case.get("eventDetailsMatch", []):
+        found = _details(history[index])
+        for key, pattern in patterns.items():
+            assert re.fullmatch(pattern, str(found.get(key))), (index, key, history[index])
+    start = _seconds(history[0]["timestamp"])
+    for index, seconds in case.get("timestamps", []):
+        elapsed = _seconds(history[index]["timestamp"]) - start
+        assert abs(elapsed - seconds) < 0.01, (index, elapsed, seconds)
+    for index, low, high in case.get("timestampRanges", []):
+        elapsed = _seconds(history[index]["timestamp"]) - start
+        assert low - 0.01 <= elapsed <= high + 0.01, (index, elapsed, low, high)
+
+
+def run(case: dict[str, Any]) -> None:
+    """Run the case's execution and assert what AWS would report."""
     execution = run_execution(
-        case["definition"], case.get("input", {}), type=case.get("machineType", "STANDARD"),
-        **options,
+        case["definition"], case.get("input", {}), engine=_engine(case),
+        state_machine_name=_MACHINE, type=case.get("machineType", "STANDARD"),
+        name=case.get("executionName"),
     )  # fmt: skip
     history = execution.history_json()["events"]
     summary = (execution.status, execution.error, execution.cause, [e["type"] for e in history])
@@ -66,11 +168,6 @@ def run(case: dict[str, Any]) -> None:
         assert execution.cause == case["cause"], summary
     if "causeContains" in case:
         assert case["causeContains"] in (execution.cause or ""), summary
-    if "events" in case:
-        assert [e["type"] for e in history] == case["events"], summary
     if "path" in case:
         assert execution.path == case["path"], summary
-    for index, expected in case.get("eventDetails", []):
-        event = history[index]
-        found = event.get(details_key(event["type"]) or "", {})
-        assert {k: found.get(k) for k in expected} == expected, (index, event)
+    _check_history(case, history, summary)
