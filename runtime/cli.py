@@ -147,6 +147,10 @@ def run(
     functions: Annotated[
         Path | None, typer.Option(help="Functions file mapping Lambda names to handlers.")
     ] = None,
+    connections: Annotated[
+        Path | None,
+        typer.Option(help="EventBridge connections for HTTP Tasks (JSON or YAML)."),
+    ] = None,
     mock_config: Annotated[
         Path | None, typer.Option(help="MockConfigFile (Step Functions Local format).")
     ] = None,
@@ -175,6 +179,7 @@ def run(
         _read_input(input_text),
         machine_name=name or _machine_name(definition),
         functions=functions,
+        connections=connections,
         mock_config=mock_config,
         test_case=test_case,
         real_time=real_time,

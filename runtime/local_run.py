@@ -29,6 +29,7 @@ def run_file(
     *,
     machine_name: str,
     functions: Path | None,
+    connections: Path | None,
     mock_config: Path | None,
     test_case: str | None,
     real_time: bool,
@@ -47,6 +48,7 @@ def run_file(
     try:
         engine = local_engine(
             functions=functions,
+            connections=connections,
             mock_config=mock_config,
             state_machine_name=machine_name,
             test_case=test_case,

@@ -19,7 +19,9 @@ from typing import Any, Literal
 from asl.loader import Source
 from asl.model import StateMachine
 from integrations.base import Invoker, Registry
+from integrations.connections import ConnectionSource
 from integrations.functions_file import load_functions_file
+from integrations.http import HttpInvoke
 from integrations.lambdas import LocalFunctions
 from integrations.mocks import MockConfig, MockInvoker
 from runtime.executions import Engine, Execution, Machine, MachineType
@@ -47,6 +49,7 @@ def _local_functions(functions: Functions | None) -> LocalFunctions:
 def local_engine(
     *,
     functions: Functions | None = None,
+    connections: ConnectionSource | None = None,
     mock_config: MockSource | None = None,
     state_machine_name: str = "StateMachine",
     test_case: str | None = None,
@@ -56,10 +59,12 @@ def local_engine(
     account: str = "123456789012",
 ) -> Engine:
     """An engine with local functions (a name -> handler mapping, a functions file, or a
-    ``LocalFunctions``) and, when ``mock_config`` and ``test_case`` are given, the mocked
+    ``LocalFunctions``), the HTTP Task (with locally configured EventBridge
+    ``connections``) and, when ``mock_config`` and ``test_case`` are given, the mocked
     responses of that test case (MockConfigFile format) in front of them."""
     registry = Registry()
     _local_functions(functions).install(registry)
+    HttpInvoke(connections).install(registry)
     invoker: Invoker = registry
     if mock_config is not None:
         if test_case is None:
