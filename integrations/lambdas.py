@@ -1,8 +1,7 @@
-"""Local Python Lambda functions, run in-process with Lambda's observable behaviour.
+"""Local Python Lambda functions, run with Lambda's observable behaviour.
 
-A :class:`LocalFunction` describes a function (handler, timeout, memory, environment,
-reserved concurrency); :class:`LocalFunctions` is the integration that serves both Task
-resource shapes that reach Lambda:
+:class:`LocalFunctions` is the integration that serves both Task resource shapes that
+reach Lambda:
 
 - ``arn:aws:states:::lambda:invoke`` (key ``lambda:invoke``): Parameters ``FunctionName``,
   ``Payload``, ``InvocationType``, ``Qualifier``, ``ClientContext``, ``LogType``; the result
@@ -10,45 +9,53 @@ resource shapes that reach Lambda:
 - a function ARN used directly (key ``lambda-function``): the event is the state's
   effective input and the result is the function's return value.
 
-How a handler runs is an :class:`Executor` strategy. :class:`InProcessExecutor` runs a sync
-handler on its own daemon thread and awaits an async handler on the event loop. Both
-exchange the event and the result as JSON *text*, as Lambda does, so a handler can never
-share or mutate the engine's values, and a worker-process executor can replace it.
-
-In-process limits (a worker process lifts them): a sync handler that outlives its
-timeout keeps running on its (abandoned) thread; environment variables are not put in
-``os.environ`` (that would race between concurrent functions) but are handed to the
-handler as the read-only mapping ``context.environment``.
+A function is a :class:`LocalFunction` (handler, timeout, memory, environment, reserved
+concurrency, isolation). How its handler runs is an :class:`Executor` strategy
+(``integrations.lambda_runtime``): by default :class:`InProcessExecutor`, in this process;
+a function registered with ``isolation="process"`` runs in a pool of worker processes
+(``integrations.lambda_workers.WorkerPoolExecutor``) that survives crashes, kills hung
+handlers, caps memory and sets environment variables for real.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import email.utils
-import inspect
 import json
 import logging
 import math
 import re
-import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType, SimpleNamespace, TracebackType
-from typing import Any, Protocol
+from dataclasses import dataclass
+from types import MappingProxyType, SimpleNamespace
+from typing import Any
 
 from asl.errors import StatesError
 from integrations.base import Registry, TaskRequest
+from integrations.lambda_runtime import (
+    LATEST,
+    Executor,
+    Handler,
+    InProcessExecutor,
+    Isolation,
+    LambdaContext,
+    LocalFunction,
+    Outcome,
+    checked_environment,
+)
+from integrations.lambda_workers import WorkerPoolExecutor
 
 __all__ = [
+    "LATEST",
     "Executor",
     "FunctionRef",
+    "Handler",
     "InProcessExecutor",
     "Invocation",
+    "Isolation",
     "LambdaContext",
     "LocalFunction",
     "LocalFunctions",
@@ -57,8 +64,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-Handler = Callable[[Any, "LambdaContext"], Any]
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # What Lambda's Invoke accepts as FunctionName: a name, NAME:qualifier, a partial ARN
@@ -72,20 +77,8 @@ _REF_PATTERN_TEXT = (
     r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
     r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"
 )
-_ENV_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
-_RESERVED_ENV = frozenset(
-    {
-        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-    }
-)  # fmt: skip
-_ENV_LIMIT_BYTES = 4096
 _INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
-LATEST = "$LATEST"
+_ISOLATIONS = ("thread", "process")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,80 +103,6 @@ def parse_function_ref(text: str) -> FunctionRef | None:
 
 
 @dataclass(frozen=True, slots=True)
-class LocalFunction:
-    """A registered function: its handler and the configuration Lambda would hold for it.
-
-    ``region``/``account`` are set when it was registered by ARN; it then answers only
-    calls made in (or naming) that region and account.
-    """
-
-    name: str
-    handler: Handler
-    timeout: int = 3
-    memory: int = 128
-    environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    reserved_concurrency: int | None = None
-    region: str | None = None
-    account: str | None = None
-
-    @property
-    def is_async(self) -> bool:
-        """Whether the handler is a coroutine function (awaited, not run on a thread)."""
-        call = getattr(self.handler, "__call__", None)  # noqa: B004 - async __call__ objects
-        return inspect.iscoroutinefunction(self.handler) or inspect.iscoroutinefunction(call)
-
-
-@dataclass(slots=True)
-class LambdaContext:
-    """The ``context`` a handler receives, with the attributes of Lambda's Python runtime.
-
-    ``memory_limit_in_mb`` is text, as in Lambda's runtime; ``client_context`` has
-    ``client``, ``custom`` and ``env`` when the call gave a ``ClientContext``.
-    ``environment`` (not in Lambda's context) holds the function's environment variables.
-    """
-
-    function_name: str
-    invoked_function_arn: str
-    memory_limit_in_mb: str
-    aws_request_id: str
-    log_stream_name: str
-    deadline_epoch: float
-    environment: Mapping[str, str]
-    client_context: SimpleNamespace | None = None
-    function_version: str = LATEST
-    identity: None = None
-
-    @property
-    def log_group_name(self) -> str:
-        """``/aws/lambda/<function name>``."""
-        return f"/aws/lambda/{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the function's timeout (never negative)."""
-        return max(0, int((self.deadline_epoch - time.time()) * 1000))
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one run produced: the response payload as Lambda's runtime wrote it.
-
-    ``function_error`` says the payload is an error object (Lambda's ``FunctionError``).
-    """
-
-    payload: str
-    function_error: bool = False
-    timed_out: bool = False
-
-
-class Executor(Protocol):
-    """Runs a handler on a JSON event text; never raises for anything the handler does."""
-
-    async def run(self, function: LocalFunction, event: str, context: LambdaContext) -> Outcome:
-        """Run the function until it returns, fails or reaches its timeout."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
 class Invocation:
     """One invocation as Lambda would bill it."""
 
@@ -196,180 +115,12 @@ class Invocation:
 
 
 # ---------------------------------------------------------------------------------------
-# What Lambda's runtime writes back: results, errors, and the platform's own failures.
-
-
-def _marshal(result: Any, request_id: str) -> Outcome:
-    if isinstance(result, bytes | bytearray):
-        return Outcome(bytes(result).decode("utf-8", "replace"))
-    try:
-        return Outcome(json.dumps(result, ensure_ascii=False, allow_nan=False))
-    except Exception as exc:
-        body = {
-            "errorMessage": f"Unable to marshal response: {_text_of(exc)}",
-            "errorType": "Runtime.MarshalError",
-            "requestId": request_id,
-            "stackTrace": [],
-        }
-        return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
-
-
-def _text_of(exc: BaseException) -> str:
-    try:
-        return str(exc)
-    except Exception:
-        return ""
-
-
-def _stack_trace(tb: TracebackType | None) -> list[str]:
-    # Lambda's Python runtime lists the handler's frames, its own frames left out.
-    entries = []
-    for frame in traceback.extract_tb(tb):
-        if frame.filename == __file__:
-            continue
-        entry = f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n'
-        if frame.line:
-            entry += f"    {frame.line.strip()}\n"
-        entries.append(entry)
-    return entries
-
-
-def _error_outcome(exc: BaseException, request_id: str) -> Outcome:
-    if not isinstance(exc, Exception):
-        return _platform_error("Runtime.ExitError", request_id, _exit_reason(exc))
-    body = {
-        "errorMessage": _text_of(exc),
-        "errorType": type(exc).__name__,
-        "requestId": request_id,
-        "stackTrace": _stack_trace(exc.__traceback__),
-    }
-    # Lambda's Python runtime writes the error with json.dumps' default separators.
-    return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
-
-
-def _exit_reason(exc: BaseException) -> str:
-    """What Lambda reports when the runtime process dies of an uncaught BaseException."""
-    if isinstance(exc, KeyboardInterrupt):
-        return "Runtime exited with error: signal: interrupt"
-    if isinstance(exc, SystemExit):
-        code = exc.code
-        if code is None or code == 0:
-            return "Runtime exited without providing a reason"
-        status = code & 0xFF if isinstance(code, int) and not isinstance(code, bool) else 1
-        return f"Runtime exited with error: exit status {status}"
-    return "Runtime exited with error: exit status 1"
-
-
-def _platform_error(error_type: str, request_id: str, message: str) -> Outcome:
-    body = {"errorMessage": f"RequestId: {request_id} Error: {message}", "errorType": error_type}
-    return Outcome(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        function_error=True,
-        timed_out=error_type == "Sandbox.Timedout",
-    )
-
-
-def _timed_out(function: LocalFunction, request_id: str) -> Outcome:
-    return _platform_error(
-        "Sandbox.Timedout", request_id, f"Task timed out after {function.timeout:.2f} seconds"
-    )
-
-
-def _call_sync(handler: Handler, event: str, context: LambdaContext) -> Outcome:
-    try:
-        result = handler(json.loads(event), context)
-    except BaseException as exc:
-        return _error_outcome(exc, context.aws_request_id)
-    return _marshal(result, context.aws_request_id)
-
-
-async def _call_async(handler: Handler, event: str, context: LambdaContext) -> Outcome:
-    try:
-        result = await handler(json.loads(event), context)
-    except BaseException as exc:
-        return _error_outcome(exc, context.aws_request_id)
-    return _marshal(result, context.aws_request_id)
-
-
-class InProcessExecutor:
-    """Runs handlers in this process: sync ones on a daemon thread each, async ones as tasks.
-
-    A thread per invocation means a handler that hangs past its timeout holds only its own
-    thread, never a pool slot another invocation needs. Such a thread cannot be killed; it
-    is abandoned and its late result is dropped.
-    """
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Future[Outcome]] = set()
-
-    async def run(self, function: LocalFunction, event: str, context: LambdaContext) -> Outcome:
-        """Run the function until it returns, fails or reaches its timeout."""
-        work: asyncio.Future[Outcome]
-        if function.is_async:
-            work = asyncio.ensure_future(_call_async(function.handler, event, context))
-        else:
-            work = self._start_thread(function, event, context)
-        self._tasks.add(work)
-        work.add_done_callback(self._tasks.discard)
-        try:
-            done, _ = await asyncio.wait({work}, timeout=function.timeout)
-        except asyncio.CancelledError:
-            work.cancel()
-            raise
-        if not done:
-            work.cancel()  # an async handler is cancelled; a thread is abandoned
-            return _timed_out(function, context.aws_request_id)
-        return work.result()
-
-    @staticmethod
-    def _start_thread(
-        function: LocalFunction, event: str, context: LambdaContext
-    ) -> asyncio.Future[Outcome]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Outcome] = loop.create_future()
-
-        def settle(outcome: Outcome) -> None:
-            if not future.done():
-                future.set_result(outcome)
-
-        def work() -> None:
-            outcome = _call_sync(function.handler, event, context)
-            with contextlib.suppress(RuntimeError):  # the loop closed while the handler ran
-                loop.call_soon_threadsafe(settle, outcome)
-
-        name = f"lambda:{function.name}:{context.aws_request_id}"
-        threading.Thread(target=work, name=name, daemon=True).start()
-        return future
-
-
-# ---------------------------------------------------------------------------------------
 # Registration checks.
 
 
 def _check_range(label: str, value: Any, low: int, high: int, unit: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{label} must be a whole number of {unit} from {low} to {high}")
-
-
-def _checked_environment(environment: Mapping[str, Any] | None) -> Mapping[str, str]:
-    if environment is None:
-        return MappingProxyType({})
-    if not isinstance(environment, Mapping):
-        raise ValueError("environment must be a mapping of variable names to text values")
-    size = 0
-    for key, value in environment.items():
-        if not isinstance(key, str) or not _ENV_KEY.match(key):
-            raise ValueError(f"environment variable name {key!r} must match [a-zA-Z][a-zA-Z0-9_]+")
-        if key in _RESERVED_ENV:
-            raise ValueError(f"environment variable {key} is reserved by Lambda")
-        if not isinstance(value, str):
-            raise ValueError(f"environment variable {key} must be text, not {value!r}")
-        size += len(key.encode()) + len(value.encode())
-    if size > _ENV_LIMIT_BYTES:
-        raise ValueError(
-            f"environment variables take {size} bytes; Lambda allows at most {_ENV_LIMIT_BYTES}"
-        )
-    return MappingProxyType(dict(environment))
 
 
 def _checked_function(
@@ -379,6 +130,7 @@ def _checked_function(
     memory: Any,
     environment: Mapping[str, Any] | None,
     reserved_concurrency: Any,
+    isolation: Any,
 ) -> LocalFunction:
     ref = parse_function_ref(name_or_arn) if isinstance(name_or_arn, str) else None
     if ref is None or not _NAME.match(ref.name):
@@ -395,10 +147,13 @@ def _checked_function(
             f"reserved_concurrency of function {ref.name}",
             reserved_concurrency, 0, 1_000_000, "invocations",
         )  # fmt: skip
-    env = _checked_environment(environment)
+    if isolation not in _ISOLATIONS:
+        raise ValueError(f"isolation of function {ref.name} must be 'thread' or 'process'")
+    env = checked_environment(environment)
     return LocalFunction(
-        ref.name, handler, timeout, memory, env, reserved_concurrency, ref.region, ref.account
-    )
+        ref.name, handler, timeout, memory, env, reserved_concurrency, ref.region, ref.account,
+        isolation,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------
@@ -488,6 +243,12 @@ def _client_context(value: Any) -> SimpleNamespace | None:
 class LocalFunctions:
     """The Lambda integration backed by local Python handlers.
 
+    ``executor`` runs every function registered with ``isolation="thread"`` (the
+    default): an :class:`InProcessExecutor` unless given. Functions registered with
+    ``isolation="process"`` run in ``workers``, a
+    :class:`~integrations.lambda_workers.WorkerPoolExecutor` made on first need. Call
+    :meth:`aclose` (or :meth:`close`) when done, to stop worker processes.
+
     ``clock`` (epoch seconds) stamps the response ``Date`` and log stream names; ``ids``
     makes request ids. Both are injectable so tests are deterministic.
     """
@@ -496,10 +257,12 @@ class LocalFunctions:
         self,
         executor: Executor | None = None,
         *,
+        workers: WorkerPoolExecutor | None = None,
         clock: Callable[[], float] = time.time,
         ids: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._executor: Executor = executor if executor is not None else InProcessExecutor()
+        self._workers = workers
         self._clock = clock
         self._ids = ids
         self._functions: dict[str, LocalFunction] = {}
@@ -516,19 +279,46 @@ class LocalFunctions:
         memory: int = 128,
         environment: Mapping[str, str] | None = None,
         reserved_concurrency: int | None = None,
+        isolation: Isolation = "thread",
     ) -> LocalFunction:
-        """Add a function by name or ARN; raises ValueError for a value Lambda would refuse.
+        """Add a function by name or ARN; raises ValueError for a value Lambda would refuse,
+        or for a handler a worker process cannot import when the function runs in one.
 
         A qualifier in ``name_or_arn`` is accepted and ignored: the one registered handler
         serves every qualifier, as ``$LATEST``.
         """
         function = _checked_function(
-            name_or_arn, handler, timeout, memory, environment, reserved_concurrency
+            name_or_arn, handler, timeout, memory, environment, reserved_concurrency, isolation
         )
         if function.name in self._functions:
             raise ValueError(f"function {function.name} is already registered")
+        executor = self._executor_for(function)
+        if isinstance(executor, WorkerPoolExecutor):
+            executor.check(function)
         self._functions[function.name] = function
         return function
+
+    def _executor_for(self, function: LocalFunction) -> Executor:
+        if function.isolation == "thread":
+            return self._executor
+        if self._workers is None:
+            self._workers = WorkerPoolExecutor()
+        return self._workers
+
+    async def aclose(self) -> None:
+        """Wait for asynchronous invocations, then stop every worker process."""
+        await self.drain()
+        for executor in (self._executor, self._workers):
+            close = getattr(executor, "aclose", None)
+            if close is not None:
+                await close()
+
+    def close(self) -> None:
+        """Stop every worker process at once (for owners without an event loop)."""
+        for executor in (self._executor, self._workers):
+            close = getattr(executor, "close", None)
+            if close is not None:
+                close()
 
     @property
     def functions(self) -> Mapping[str, LocalFunction]:
@@ -666,7 +456,7 @@ class LocalFunctions:
                 client_context=client_context,
             )
             started = time.perf_counter()
-            outcome = await self._executor.run(function, event, context)
+            outcome = await self._executor_for(function).run(function, event, context)
             record = _bill(function, request_id, time.perf_counter() - started, outcome)
             self.invocations.append(record)
             return outcome, record

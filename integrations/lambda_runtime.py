@@ -1,0 +1,326 @@
+"""How a local Lambda function runs: its configuration, its context, what it produced.
+
+This is the part of Lambda's *runtime* the engine reproduces, shared by every way of
+running a handler:
+
+- :class:`LocalFunction`: a handler and the configuration Lambda would hold for it;
+- :class:`LambdaContext`: the ``context`` argument, as Lambda's Python runtime builds it;
+- :class:`Outcome`: the response payload as the runtime wrote it (a result or an error);
+- :class:`Executor`: the strategy that runs a handler. :class:`InProcessExecutor` runs it in
+  this process; ``integrations.lambda_workers.WorkerPoolExecutor`` in worker processes.
+
+Handlers exchange the event and the result as JSON *text*, as Lambda does, so a handler
+never shares or mutates the engine's values and any executor can replace another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import re
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType, SimpleNamespace, TracebackType
+from typing import Any, Literal, Protocol
+
+__all__ = [
+    "LATEST",
+    "Executor",
+    "Handler",
+    "InProcessExecutor",
+    "Isolation",
+    "LambdaContext",
+    "LocalFunction",
+    "Outcome",
+    "call_async",
+    "call_sync",
+    "checked_environment",
+    "is_coroutine_handler",
+    "platform_error",
+    "timed_out",
+]
+
+Handler = Callable[[Any, "LambdaContext"], Any]
+#: Where a function's handler runs: on a thread of this process, or in a worker process.
+Isolation = Literal["thread", "process"]
+LATEST = "$LATEST"
+_ENV_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
+_RESERVED_ENV = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)  # fmt: skip
+_ENV_LIMIT_BYTES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFunction:
+    """A registered function: its handler and the configuration Lambda would hold for it.
+
+    ``region``/``account`` are set when it was registered by ARN; it then answers only
+    calls made in (or naming) that region and account. ``isolation`` says whether it runs
+    in this process (``"thread"``) or in a worker process (``"process"``).
+    """
+
+    name: str
+    handler: Handler
+    timeout: int = 3
+    memory: int = 128
+    environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    reserved_concurrency: int | None = None
+    region: str | None = None
+    account: str | None = None
+    isolation: Isolation = "thread"
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the handler is a coroutine function (awaited, not run on a thread)."""
+        return is_coroutine_handler(self.handler)
+
+
+def is_coroutine_handler(handler: Any) -> bool:
+    """Whether calling ``handler`` gives a coroutine (an ``async def`` or async ``__call__``)."""
+    call = getattr(handler, "__call__", None)  # noqa: B004 - async __call__ objects
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(call)
+
+
+@dataclass(slots=True)
+class LambdaContext:
+    """The ``context`` a handler receives, with the attributes of Lambda's Python runtime.
+
+    ``memory_limit_in_mb`` is text, as in Lambda's runtime; ``client_context`` has
+    ``client``, ``custom`` and ``env`` when the call gave a ``ClientContext``.
+    ``environment`` (not in Lambda's context) holds the function's environment variables.
+    """
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: str
+    aws_request_id: str
+    log_stream_name: str
+    deadline_epoch: float
+    environment: Mapping[str, str]
+    client_context: SimpleNamespace | None = None
+    function_version: str = LATEST
+    identity: None = None
+
+    @property
+    def log_group_name(self) -> str:
+        """``/aws/lambda/<function name>``."""
+        return f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function's timeout (never negative)."""
+        return max(0, int((self.deadline_epoch - time.time()) * 1000))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one run produced: the response payload as Lambda's runtime wrote it.
+
+    ``function_error`` says the payload is an error object (Lambda's ``FunctionError``).
+    """
+
+    payload: str
+    function_error: bool = False
+    timed_out: bool = False
+
+
+class Executor(Protocol):
+    """Runs a handler on a JSON event text; never raises for anything the handler does."""
+
+    async def run(self, function: LocalFunction, event: str, context: LambdaContext) -> Outcome:
+        """Run the function until it returns, fails or reaches its timeout."""
+        ...
+
+
+def checked_environment(environment: Mapping[str, Any] | None) -> Mapping[str, str]:
+    """A function's environment variables as Lambda accepts them; ValueError otherwise."""
+    if environment is None:
+        return MappingProxyType({})
+    if not isinstance(environment, Mapping):
+        raise ValueError("environment must be a mapping of variable names to text values")
+    size = 0
+    for key, value in environment.items():
+        if not isinstance(key, str) or not _ENV_KEY.match(key):
+            raise ValueError(f"environment variable name {key!r} must match [a-zA-Z][a-zA-Z0-9_]+")
+        if key in _RESERVED_ENV:
+            raise ValueError(f"environment variable {key} is reserved by Lambda")
+        if not isinstance(value, str):
+            raise ValueError(f"environment variable {key} must be text, not {value!r}")
+        size += len(key.encode()) + len(value.encode())
+    if size > _ENV_LIMIT_BYTES:
+        raise ValueError(
+            f"environment variables take {size} bytes; Lambda allows at most {_ENV_LIMIT_BYTES}"
+        )
+    return MappingProxyType(dict(environment))
+
+
+# ---------------------------------------------------------------------------------------
+# What Lambda's runtime writes back: results, errors, and the platform's own failures.
+
+
+def _marshal(result: Any, request_id: str) -> Outcome:
+    if isinstance(result, bytes | bytearray):
+        return Outcome(bytes(result).decode("utf-8", "replace"))
+    try:
+        return Outcome(json.dumps(result, ensure_ascii=False, allow_nan=False))
+    except Exception as exc:
+        body = {
+            "errorMessage": f"Unable to marshal response: {_text_of(exc)}",
+            "errorType": "Runtime.MarshalError",
+            "requestId": request_id,
+            "stackTrace": [],
+        }
+        return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
+
+
+def _text_of(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return ""
+
+
+def _stack_trace(tb: TracebackType | None) -> list[str]:
+    # Lambda's Python runtime lists the handler's frames, its own frames left out.
+    entries = []
+    for frame in traceback.extract_tb(tb):
+        if frame.filename == __file__:
+            continue
+        entry = f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n'
+        if frame.line:
+            entry += f"    {frame.line.strip()}\n"
+        entries.append(entry)
+    return entries
+
+
+def _error_outcome(exc: BaseException, request_id: str) -> Outcome:
+    if not isinstance(exc, Exception):
+        return platform_error("Runtime.ExitError", request_id, _exit_reason(exc))
+    body = {
+        "errorMessage": _text_of(exc),
+        "errorType": type(exc).__name__,
+        "requestId": request_id,
+        "stackTrace": _stack_trace(exc.__traceback__),
+    }
+    # Lambda's Python runtime writes the error with json.dumps' default separators.
+    return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
+
+
+def _exit_reason(exc: BaseException) -> str:
+    """What Lambda reports when the runtime process dies of an uncaught BaseException."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "Runtime exited with error: signal: interrupt"
+    if isinstance(exc, SystemExit):
+        code = exc.code
+        if code is None or code == 0:
+            return "Runtime exited without providing a reason"
+        status = code & 0xFF if isinstance(code, int) and not isinstance(code, bool) else 1
+        return f"Runtime exited with error: exit status {status}"
+    return "Runtime exited with error: exit status 1"
+
+
+def platform_error(error_type: str, request_id: str, message: str) -> Outcome:
+    """An error Lambda's platform reports itself (timeout, exit, out of memory).
+
+    Its body is compact and has no ``requestId``/``stackTrace`` fields, unlike a
+    handler's error.
+    """
+    body = {"errorMessage": f"RequestId: {request_id} Error: {message}", "errorType": error_type}
+    return Outcome(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        function_error=True,
+        timed_out=error_type == "Sandbox.Timedout",
+    )
+
+
+def timed_out(function: LocalFunction, request_id: str) -> Outcome:
+    """The outcome of a run stopped at the function's timeout."""
+    return platform_error(
+        "Sandbox.Timedout", request_id, f"Task timed out after {function.timeout:.2f} seconds"
+    )
+
+
+def call_sync(handler: Handler, event: str, context: LambdaContext) -> Outcome:
+    """Call a sync handler on the event text; whatever it raises becomes the outcome."""
+    try:
+        result = handler(json.loads(event), context)
+    except BaseException as exc:
+        return _error_outcome(exc, context.aws_request_id)
+    return _marshal(result, context.aws_request_id)
+
+
+async def call_async(handler: Handler, event: str, context: LambdaContext) -> Outcome:
+    """Await an async handler on the event text; whatever it raises becomes the outcome."""
+    try:
+        result = await handler(json.loads(event), context)
+    except BaseException as exc:
+        return _error_outcome(exc, context.aws_request_id)
+    return _marshal(result, context.aws_request_id)
+
+
+class InProcessExecutor:
+    """Runs handlers in this process: sync ones on a daemon thread each, async ones as tasks.
+
+    A thread per invocation means a handler that hangs past its timeout holds only its own
+    thread, never a pool slot another invocation needs. Such a thread cannot be killed; it
+    is abandoned and its late result is dropped.
+
+    In-process limits (a worker process lifts them): environment variables are not put in
+    ``os.environ`` (that would race between concurrent functions) but are handed to the
+    handler as the read-only mapping ``context.environment``; memory is not capped; a
+    handler that crashes the interpreter takes the engine with it.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Future[Outcome]] = set()
+
+    async def run(self, function: LocalFunction, event: str, context: LambdaContext) -> Outcome:
+        """Run the function until it returns, fails or reaches its timeout."""
+        work: asyncio.Future[Outcome]
+        if function.is_async:
+            work = asyncio.ensure_future(call_async(function.handler, event, context))
+        else:
+            work = self._start_thread(function, event, context)
+        self._tasks.add(work)
+        work.add_done_callback(self._tasks.discard)
+        try:
+            done, _ = await asyncio.wait({work}, timeout=function.timeout)
+        except asyncio.CancelledError:
+            work.cancel()
+            raise
+        if not done:
+            work.cancel()  # an async handler is cancelled; a thread is abandoned
+            return timed_out(function, context.aws_request_id)
+        return work.result()
+
+    @staticmethod
+    def _start_thread(
+        function: LocalFunction, event: str, context: LambdaContext
+    ) -> asyncio.Future[Outcome]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+
+        def settle(outcome: Outcome) -> None:
+            if not future.done():
+                future.set_result(outcome)
+
+        def work() -> None:
+            outcome = call_sync(function.handler, event, context)
+            with contextlib.suppress(RuntimeError):  # the loop closed while the handler ran
+                loop.call_soon_threadsafe(settle, outcome)
+
+        name = f"lambda:{function.name}:{context.aws_request_id}"
+        threading.Thread(target=work, name=name, daemon=True).start()
+        return future

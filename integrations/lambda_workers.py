@@ -1,0 +1,587 @@
+"""Local Lambda functions in worker processes, so no handler can take the engine down.
+
+:class:`WorkerPoolExecutor` is an :class:`~integrations.lambda_runtime.Executor` that runs
+each function's handler in its own warm pool of worker processes. A worker is a fresh
+Python interpreter (``sys.executable``) running :func:`serve`: it imports the handler
+once, then answers one invocation at a time over its stdin/stdout pipes (length-prefixed
+JSON). What that buys, and the rules it follows:
+
+- **Crashes**: a worker that dies (``os._exit``, a segfault, ``sys.exit``) fails only its
+  invocation, with Lambda's ``Runtime.ExitError`` ("Runtime exited with error: exit
+  status 3", "... signal: segmentation fault"); the next invocation starts a new worker.
+- **Timeouts**: at the function's timeout the worker is killed (SIGKILL) and the
+  invocation fails with ``Sandbox.Timedout`` exactly as in-process; a new worker replaces
+  it on the next invocation. The timeout counts from the moment a worker takes the
+  invocation; starting a worker (Lambda's init phase) has its own limit, ``init_timeout``.
+- **Memory**: where ``resource.RLIMIT_AS`` works (Linux), a worker's address space is
+  capped at *what it uses once the interpreter and the handler's module are loaded* plus
+  the function's configured memory. The handler thus gets its configured megabytes for
+  its own allocations; the interpreter and its imports are not charged (Lambda charges
+  them, but address space over-counts real memory, so the two roughly even out). A
+  handler that runs out gets ``Runtime.OutOfMemory`` ("Runtime exited with error: signal:
+  killed", the wording Lambda uses when it kills a function for memory) and its worker
+  is replaced. Elsewhere (macOS, Windows) memory is not capped.
+- **Environment**: a worker's ``os.environ`` is the engine's, plus the variables Lambda
+  sets itself (``AWS_LAMBDA_FUNCTION_NAME``, ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``,
+  ``AWS_REGION``, ...), plus the function's own, which win.
+- **Warm reuse**: workers start lazily and are reused, so module-level state survives
+  between invocations as in a warm Lambda sandbox. A function has at most
+  ``max_workers`` workers (fewer when its reserved concurrency is smaller); more
+  concurrent invocations wait for a free one.
+- **Handlers** are found again in the worker by module and name, so a handler must be a
+  module-level callable (a function, a static method reached through a module-level
+  class, or an object bound to a module-level name). Closures, lambdas and bound methods
+  cannot be found and are refused when the function is registered. The module is
+  imported by name when the worker can, otherwise from its file; its top-level code
+  runs in every worker as well as in the engine.
+- **Output**: a handler's ``print`` goes to the engine's stderr (a worker's stdout is its
+  channel to the engine).
+
+Call :meth:`WorkerPoolExecutor.aclose` (or :meth:`~WorkerPoolExecutor.close`) when done:
+it kills every worker and reaps it, leaving no process behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType, ModuleType, SimpleNamespace
+from typing import IO, Any, TypeVar
+
+from integrations.lambda_runtime import (
+    LATEST,
+    LambdaContext,
+    LocalFunction,
+    Outcome,
+    call_async,
+    call_sync,
+    is_coroutine_handler,
+    platform_error,
+    timed_out,
+)
+
+__all__ = ["HandlerRef", "WorkerPoolExecutor", "handler_reference", "serve"]
+
+_T = TypeVar("_T")
+_ROOT = str(Path(__file__).resolve().parents[1])
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from integrations.lambda_workers import serve; serve()"
+)
+_OUT_OF_MEMORY = "Runtime exited with error: signal: killed"
+# Lambda's runtime manager is written in Go and words signals as Go does.
+_SIGNAL_NAMES: dict[int, str] = {
+    int(signal.SIGABRT): "aborted",
+    int(signal.SIGBUS): "bus error",
+    int(signal.SIGFPE): "floating point exception",
+    int(signal.SIGILL): "illegal instruction",
+    int(signal.SIGINT): "interrupt",
+    int(signal.SIGKILL): "killed",
+    int(signal.SIGSEGV): "segmentation fault",
+    int(signal.SIGTERM): "terminated",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerRef:
+    """Where a worker finds a handler: a module (by name, and its file) and an attribute."""
+
+    module: str
+    file: str | None
+    attribute: str
+
+
+def handler_reference(handler: Any) -> HandlerRef:
+    """How a worker process can import ``handler``; ValueError when it cannot."""
+    module_name = getattr(handler, "__module__", None)
+    if not isinstance(module_name, str):
+        module_name = type(handler).__module__
+    module = sys.modules.get(module_name)
+    attribute = _attribute_of(module, handler) if module is not None else None
+    if module is None or attribute is None:
+        raise ValueError(
+            f"the handler {handler!r} cannot run in a worker process: a worker imports its "
+            "handler by module and name, so it must be a module-level function or an object "
+            "bound to a module-level name (not a closure, a lambda or a bound method)"
+        )
+    file = getattr(module, "__file__", None)
+    return HandlerRef(module_name, str(file) if isinstance(file, str) else None, attribute)
+
+
+def _attribute_of(module: ModuleType, handler: Any) -> str | None:
+    qualname = getattr(handler, "__qualname__", None)
+    if isinstance(qualname, str) and "<" not in qualname:
+        with contextlib.suppress(AttributeError):
+            if _resolve(module, qualname) is handler:
+                return qualname
+    for name, value in vars(module).items():
+        if value is handler:
+            return name
+    return None
+
+
+def _resolve(module: ModuleType, attribute: str) -> Any:
+    target: Any = module
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    return target
+
+
+# ---------------------------------------------------------------------------------------
+# The channel: 4-byte big-endian length, then UTF-8 JSON.
+
+
+def _send(stream: IO[bytes], message: dict[str, Any]) -> None:
+    data = json.dumps(message, ensure_ascii=False).encode()
+    stream.write(len(data).to_bytes(4, "big") + data)
+    stream.flush()
+
+
+def _receive(stream: IO[bytes]) -> dict[str, Any] | None:
+    """The next message, or None when the other side is gone."""
+    header = stream.read(4)
+    if len(header) < 4:
+        return None
+    size = int.from_bytes(header, "big")
+    body = stream.read(size)
+    if len(body) < size:
+        return None
+    message: dict[str, Any] = json.loads(body)
+    return message
+
+
+# ---------------------------------------------------------------------------------------
+# The worker side.
+
+
+def serve() -> None:
+    """The worker's main loop: load the handler, then answer invocations until told to stop."""
+    channel_in = os.fdopen(os.dup(0), "rb")
+    channel_out = os.fdopen(os.dup(1), "wb")
+    # A handler's print and input must not touch the channel.
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.dup2(2, 1)
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    init = _receive(channel_in)
+    if init is None:
+        return
+    handler, failure = _load(init)
+    if failure is not None:
+        _send(channel_out, {"ready": False, "error": failure})
+        return
+    _cap_memory(init["memory"])
+    _send(channel_out, {"ready": True})
+    environment = MappingProxyType(dict(init["environment"]))
+    while (message := _receive(channel_in)) is not None:
+        reply = _answer(handler, message, environment)
+        _send(channel_out, reply)
+        if reply["recycle"]:
+            return
+
+
+def _load(init: dict[str, Any]) -> tuple[Any, dict[str, str] | None]:
+    """The handler, or what Lambda reports when it cannot load it."""
+    sys.path[:] = init["sys_path"]
+    module_name, attribute = init["module"], init["attribute"]
+    try:
+        module = _import(module_name, init["file"])
+    except BaseException as exc:  # an import may raise anything, SystemExit included
+        message = f"Unable to import module '{module_name}': {exc}"
+        return None, {"errorType": "Runtime.ImportModuleError", "errorMessage": message}
+    try:
+        return _resolve(module, attribute), None
+    except AttributeError:
+        message = f"Handler '{attribute}' missing on module '{module_name}'"
+        return None, {"errorType": "Runtime.HandlerNotFound", "errorMessage": message}
+
+
+def _import(module_name: str, file: str | None) -> ModuleType:
+    if file is None:
+        return importlib.import_module(module_name)
+    if module_name != "__main__":
+        try:
+            spec = importlib.util.find_spec(module_name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.origin is not None and _same_file(spec.origin, file):
+            return importlib.import_module(module_name)
+    # Not importable by its name here (a module the engine imported by path): by file.
+    name = module_name if module_name != "__main__" else "__asl_main__"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{file} cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _same_file(first: str, second: str) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
+
+
+def _address_space() -> int | None:
+    """Bytes of address space this process uses now (Linux), or None."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _cap_memory(memory_mb: int) -> None:
+    try:
+        import resource
+    except ImportError:  # not on this platform: no cap
+        return
+    baseline = _address_space()
+    if baseline is None:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = baseline + memory_mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _answer(handler: Any, message: dict[str, Any], environment: Any) -> dict[str, Any]:
+    """Run one invocation in the worker; the reply says whether the worker must retire."""
+    fields = message["context"]
+    client = fields.pop("client_context")
+    context = LambdaContext(
+        **fields,
+        environment=environment,
+        client_context=SimpleNamespace(**client) if client is not None else None,
+    )
+    region = context.invoked_function_arn.split(":")[3]
+    os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
+    os.environ["AWS_LAMBDA_LOG_STREAM_NAME"] = context.log_stream_name
+    outcome = _run_handler(handler, message["event"], context)
+    error_type = _error_type(outcome) if outcome is not None else None
+    if outcome is None or error_type == "MemoryError":
+        outcome = platform_error("Runtime.OutOfMemory", context.aws_request_id, _OUT_OF_MEMORY)
+        error_type = "Runtime.OutOfMemory"
+    return {
+        "payload": outcome.payload,
+        "function_error": outcome.function_error,
+        "recycle": error_type in ("Runtime.OutOfMemory", "Runtime.ExitError"),
+    }
+
+
+def _run_handler(handler: Any, event: str, context: LambdaContext) -> Outcome | None:
+    """The handler's outcome; None when it ran out of memory even to report its error."""
+    try:
+        if is_coroutine_handler(handler):
+            return asyncio.run(call_async(handler, event, context))
+        return call_sync(handler, event, context)
+    except MemoryError:
+        return None
+
+
+def _error_type(outcome: Outcome) -> str | None:
+    if not outcome.function_error:
+        return None
+    try:
+        body = json.loads(outcome.payload)
+    except ValueError:
+        return None
+    error_type = body.get("errorType") if isinstance(body, dict) else None
+    return error_type if isinstance(error_type, str) else None
+
+
+# ---------------------------------------------------------------------------------------
+# The engine side.
+
+
+class _Worker:
+    """One worker process; its methods block, so they run on threads."""
+
+    def __init__(self, function: LocalFunction, reference: HandlerRef) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _BOOT, _ROOT],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=_environment(function),
+            start_new_session=True,  # a Ctrl-C meant for the engine is not the worker's
+        )
+        self.init = {
+            "sys_path": list(sys.path),
+            "module": reference.module,
+            "file": reference.file,
+            "attribute": reference.attribute,
+            "memory": function.memory,
+            "environment": dict(function.environment),
+        }
+        self.retired = False
+
+    def exchange(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """Send a message and read the reply; None when the worker is gone."""
+        stdin, stdout = self.process.stdin, self.process.stdout
+        if stdin is None or stdout is None:
+            return None
+        try:
+            _send(stdin, message)
+            return _receive(stdout)
+        except (OSError, ValueError):
+            return None
+
+    def kill(self) -> None:
+        """Stop the worker at once."""
+        with contextlib.suppress(OSError):
+            self.process.kill()
+
+    def reap(self) -> int:
+        """Wait for the (killed or exiting) worker and release its pipes; its exit code."""
+        code = self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        return code
+
+
+def _environment(function: LocalFunction) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
+            "AWS_LAMBDA_FUNCTION_VERSION": LATEST,
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info[0]}.{sys.version_info[1]}",
+        }
+    )
+    env.update(function.environment)
+    return env
+
+
+def _exit_outcome(code: int, request_id: str) -> Outcome:
+    """Lambda's report of a runtime process that died with ``code`` (as Popen gives it)."""
+    if code < 0:
+        name = _SIGNAL_NAMES.get(-code, f"signal {-code}")
+        return platform_error(
+            "Runtime.ExitError", request_id, f"Runtime exited with error: signal: {name}"
+        )
+    if code == 0:
+        return platform_error(
+            "Runtime.ExitError", request_id, "Runtime exited without providing a reason"
+        )
+    return platform_error(
+        "Runtime.ExitError", request_id, f"Runtime exited with error: exit status {code}"
+    )
+
+
+def _init_failure(error: dict[str, str]) -> Outcome:
+    # An init error has no request id yet: Lambda's Python runtime writes it empty.
+    body = {**error, "requestId": "", "stackTrace": []}
+    return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
+
+
+def _on_thread(work: Callable[[], _T], name: str) -> asyncio.Future[_T]:
+    """Run blocking ``work`` on a daemon thread of its own; its result as a future."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def settle(value: _T) -> None:
+        if not future.done():
+            future.set_result(value)
+
+    def run() -> None:
+        value = work()
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, value)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
+@dataclass(slots=True)
+class _Pool:
+    """The workers of one function: idle ones ready to reuse, and how many may exist."""
+
+    function: LocalFunction
+    slots: asyncio.Semaphore
+    idle: list[_Worker] = field(default_factory=list)
+
+    def take(self) -> _Worker | None:
+        """An idle worker that is still alive, if any."""
+        while self.idle:
+            worker = self.idle.pop()
+            if worker.process.poll() is None:
+                return worker
+        return None
+
+
+class WorkerPoolExecutor:
+    """Runs each function in a warm pool of worker processes (see the module's rules).
+
+    ``max_workers`` caps the workers of one function; ``init_timeout`` (seconds) bounds
+    starting a worker and importing its handler (Lambda's init phase allows 10 s).
+    """
+
+    def __init__(self, *, max_workers: int = 4, init_timeout: float = 10.0) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        self._max_workers = max_workers
+        self._init_timeout = init_timeout
+        self._pools: dict[int, _Pool] = {}  # by id of the LocalFunction
+        self._workers: set[_Worker] = set()  # every worker not yet reaped
+
+    def check(self, function: LocalFunction) -> None:
+        """Raise ValueError if the function's handler cannot be found by a worker process."""
+        self._reference(function)
+
+    @staticmethod
+    def _reference(function: LocalFunction) -> HandlerRef:
+        try:
+            return handler_reference(function.handler)
+        except ValueError as exc:
+            raise ValueError(f"function {function.name}: {exc}") from None
+
+    @property
+    def processes(self) -> list[int]:
+        """Process ids of the live workers (idle or busy)."""
+        return sorted(w.process.pid for w in self._workers if w.process.poll() is None)
+
+    async def run(self, function: LocalFunction, event: str, context: LambdaContext) -> Outcome:
+        """Run the function in one of its workers until it returns, fails or times out."""
+        pool = self._pool(function)
+        async with pool.slots:
+            worker = pool.take()
+            if worker is None:
+                worker, failure = await self._start(function, context.aws_request_id)
+                if worker is None:
+                    return failure
+            outcome, keep = await self._invoke(worker, function, event, context)
+            if keep:
+                pool.idle.append(worker)
+            else:
+                self._retire(worker)
+            return outcome
+
+    def _pool(self, function: LocalFunction) -> _Pool:
+        pool = self._pools.get(id(function))
+        if pool is None:
+            size = self._max_workers
+            if function.reserved_concurrency is not None:
+                size = max(1, min(size, function.reserved_concurrency))
+            pool = self._pools[id(function)] = _Pool(function, asyncio.Semaphore(size))
+        return pool
+
+    async def _start(
+        self, function: LocalFunction, request_id: str
+    ) -> tuple[_Worker | None, Outcome]:
+        """A started worker with its handler loaded, or the outcome of the failed start."""
+        worker = _Worker(function, self._reference(function))
+        self._workers.add(worker)
+        reply = await self._exchange(worker, worker.init, self._init_timeout)
+        if reply is None:
+            return None, timed_out(function, request_id)
+        if reply.get("ready") is True:
+            return worker, Outcome("")
+        code = await self._reap(worker)
+        if reply.get("ready") is False:
+            return None, _init_failure(reply["error"])
+        return None, _exit_outcome(code, request_id)
+
+    async def _invoke(
+        self, worker: _Worker, function: LocalFunction, event: str, context: LambdaContext
+    ) -> tuple[Outcome, bool]:
+        """One invocation on a started worker; the outcome and whether to keep the worker."""
+        message = {"event": event, "context": _context_fields(function, context)}
+        reply = await self._exchange(worker, message, function.timeout)
+        if reply is None:
+            return timed_out(function, context.aws_request_id), False
+        if "payload" not in reply:
+            return _exit_outcome(await self._reap(worker), context.aws_request_id), False
+        outcome = Outcome(reply["payload"], function_error=reply["function_error"] is True)
+        return outcome, reply["recycle"] is not True
+
+    async def _exchange(
+        self, worker: _Worker, message: dict[str, Any], timeout: float
+    ) -> dict[str, Any] | None:
+        """The worker's reply within ``timeout`` seconds, ``{}`` if it died first, or None
+        when the time ran out (the worker is then killed)."""
+        name = f"lambda-worker:{worker.process.pid}"
+        future = _on_thread(lambda: worker.exchange(message) or {}, name)
+        try:
+            done, _ = await asyncio.wait({future}, timeout=timeout)
+        except asyncio.CancelledError:
+            self._retire(worker)
+            raise
+        if not done:
+            self._retire(worker)
+            return None
+        return future.result()
+
+    async def _reap(self, worker: _Worker) -> int:
+        """Wait for a worker that exited; its exit code."""
+        worker.retired = True
+        code = await _on_thread(worker.reap, f"lambda-reap:{worker.process.pid}")
+        self._workers.discard(worker)
+        return code
+
+    def _retire(self, worker: _Worker) -> None:
+        """Kill a worker and reap it on a thread of its own."""
+        if worker.retired:
+            return
+        worker.retired = True
+        worker.kill()
+
+        def reap() -> None:
+            worker.reap()
+            self._workers.discard(worker)
+
+        threading.Thread(target=reap, name=f"lambda-reap:{worker.process.pid}", daemon=True).start()
+
+    async def aclose(self) -> None:
+        """Kill and reap every worker; the executor may be used again afterwards."""
+        workers = self._forget_workers()
+        if workers:
+            await _on_thread(lambda: [w.reap() for w in workers], "lambda-close")
+
+    def close(self) -> None:
+        """Kill and reap every worker (blocking; prefer :meth:`aclose` on an event loop)."""
+        for worker in self._forget_workers():
+            worker.reap()
+
+    def _forget_workers(self) -> list[_Worker]:
+        workers = list(self._workers)
+        for worker in workers:
+            worker.kill()
+        self._workers.clear()
+        self._pools.clear()
+        return workers
+
+
+def _context_fields(function: LocalFunction, context: LambdaContext) -> dict[str, Any]:
+    """The context as the worker rebuilds it; the deadline restarts when a worker takes it."""
+    client = context.client_context
+    return {
+        "function_name": context.function_name,
+        "invoked_function_arn": context.invoked_function_arn,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "aws_request_id": context.aws_request_id,
+        "log_stream_name": context.log_stream_name,
+        "deadline_epoch": time.time() + function.timeout,
+        "client_context": None if client is None else dict(vars(client)),
+    }
