@@ -16,7 +16,6 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from aiobotocore.session import get_session
@@ -25,34 +24,15 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.model import OperationModel, ServiceModel
 
+from integrations.aws.config import ENDPOINT_ENV, AwsConfig
 from integrations.aws.embedded import embedded_endpoint_url
 from integrations.aws.errors import ErrorStyle, client_error, service_error
 from integrations.aws.shapes import payload_member
 
-__all__ = ["ENDPOINT_ENV", "RAW_HEADERS", "AwsClients", "AwsConfig"]
+__all__ = ["RAW_HEADERS", "AwsClients"]
 
-#: The environment variable naming the endpoint when ``AwsConfig.endpoint_url`` is None.
-ENDPOINT_ENV = "ASL_AWS_ENDPOINT_URL"
 #: Where a response's headers, in their wire case and order, are kept in ``ResponseMetadata``.
 RAW_HEADERS = "AslRawHeaders"
-
-
-@dataclass(frozen=True, slots=True)
-class AwsConfig:
-    """Where the AWS integrations send their calls, and as whom.
-
-    ``endpoint_url`` None: ``ASL_AWS_ENDPOINT_URL`` if set, else the embedded moto
-    server (``embedded=True``) or AWS's public endpoints (``embedded=False``).
-    ``access_key_id``/``secret_access_key`` None: botocore's usual credential chain
-    (environment, profile, instance role), for real AWS.
-    """
-
-    endpoint_url: str | None = None
-    region: str = "us-east-1"
-    access_key_id: str | None = "test"
-    secret_access_key: str | None = "test"
-    session_token: str | None = None
-    embedded: bool = True
 
 
 class AwsClients:
@@ -64,7 +44,7 @@ class AwsClients:
 
     def __init__(
         self, config: AwsConfig | None = None, *, environ: Mapping[str, str] | None = None
-    ):
+    ) -> None:
         self.config = config if config is not None else AwsConfig()
         env = os.environ if environ is None else environ
         self._endpoint = self.config.endpoint_url or env.get(ENDPOINT_ENV) or None

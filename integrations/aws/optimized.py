@@ -30,7 +30,7 @@ from integrations.aws.errors import OPTIMIZED_STYLES
 from integrations.aws.shapes import from_response, json_text, to_request
 from integrations.base import TaskRequest
 
-__all__ = ["OPTIMIZED_KEYS", "OptimizedAwsIntegration"]
+__all__ = ["OptimizedAwsIntegration", "http_metadata"]
 
 Prepare = Callable[[dict[str, Any], TaskRequest], dict[str, Any]]
 
@@ -99,12 +99,12 @@ _ACTIONS: dict[str, _Action] = {
     "events:putEvents": _Action("events", "PutEvents", _put_events, with_metadata=False),
 }
 
-#: The resource keys served (``arn:aws:states:::<key>`` and its ``.waitForTaskToken``).
-OPTIMIZED_KEYS: tuple[str, ...] = tuple(_ACTIONS)
-
 
 class OptimizedAwsIntegration:
     """Serves the optimized SQS, SNS, DynamoDB and EventBridge Task resources."""
+
+    #: The resource keys this integration serves.
+    keys: tuple[str, ...] = tuple(_ACTIONS)
 
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients

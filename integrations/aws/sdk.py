@@ -24,8 +24,6 @@ from integrations.base import TaskRequest
 
 __all__ = ["AwsSdkIntegration", "botocore_service_name"]
 
-PREFIX = "aws-sdk:"
-
 # Where the ARN's name (the Java 2.x SDK's) is neither botocore's name nor that name
 # without its hyphens (``sso-admin`` -> ``ssoadmin``). Derived from botocore's service
 # models: the SDK's name is the ``serviceId`` in PascalCase, lower-cased.
@@ -96,6 +94,8 @@ class AwsSdkIntegration:
         operation = _operation(model, action)
         if operation is None:
             raise _unsupported(key, f"'{action}' is not an action of {arn_service}")
+        if operation.has_event_stream_input or operation.has_event_stream_output:
+            raise _unsupported(key, f"{operation.name} streams events, which a Task cannot")
         found = (service, operation, sdk_style(str(model.service_id)))
         self._resolved[key] = found
         return found

@@ -63,7 +63,7 @@ class Aws:
 @pytest.fixture
 def aws(moto_url: str) -> Aws:
     registry = Registry()
-    clients = install(registry, AwsConfig(endpoint_url=moto_url))
+    clients = install(registry, AwsConfig(endpoint_url=moto_url)).clients
     host = LocalHost(invoker=registry)
     return Aws(clients, host, Engine(host))
 
@@ -451,13 +451,21 @@ async def test_aws_sdk_camel_case_api_in_pascal_case(aws: Aws) -> None:
     assert list(execution.output) == ["StateMachines"]
 
 
-async def test_aws_sdk_unknown_action(aws: Aws) -> None:
-    execution = await aws.run(task("arn:aws:states:::aws-sdk:s3:frobnicate", {}))
+@pytest.mark.parametrize(
+    ("resource", "reason"),
+    [
+        ("aws-sdk:s3:frobnicate", "'frobnicate' is not an action of s3"),
+        ("aws-sdk:nosuchservice:getThing", "the service 'nosuchservice' is not known"),
+        (
+            "aws-sdk:s3:selectObjectContent",
+            "SelectObjectContent streams events, which a Task cannot",
+        ),
+    ],
+)
+async def test_aws_sdk_resource_that_cannot_run(aws: Aws, resource: str, reason: str) -> None:
+    execution = await aws.run(task(f"arn:aws:states:::{resource}", {}))
     assert execution.error == "States.Runtime"
-    assert execution.cause == (
-        "The resource 'arn:aws:states:::aws-sdk:s3:frobnicate' cannot run: "
-        "'frobnicate' is not an action of s3."
-    )
+    assert execution.cause == f"The resource 'arn:aws:states:::{resource}' cannot run: {reason}."
 
 
 # --- the embedded default ---------------------------------------------------------------
@@ -468,7 +476,7 @@ async def test_embedded_moto_when_no_endpoint_is_configured(
 ) -> None:
     monkeypatch.delenv("ASL_AWS_ENDPOINT_URL", raising=False)
     registry = Registry()
-    clients = install(registry)
+    clients = install(registry).clients
     url = await clients.endpoint_url()
     assert url is not None and re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
     assert await clients.endpoint_url() == url

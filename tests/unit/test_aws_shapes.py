@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 
 import integrations.aws as aws
 from asl.errors import StatesError
-from integrations.aws.client import ENDPOINT_ENV, RAW_HEADERS, AwsClients, AwsConfig
-from integrations.aws.optimized import http_metadata
+from integrations.aws.client import RAW_HEADERS, AwsClients
+from integrations.aws.config import ENDPOINT_ENV, OPTIMIZED_KEYS, AwsConfig
+from integrations.aws.optimized import OptimizedAwsIntegration, http_metadata
 from integrations.aws.sdk import botocore_service_name
 from integrations.aws.shapes import from_response, instant_text, to_request
+from integrations.base import Registry, parse_resource
 
 _SESSION = get_session()
 
@@ -30,6 +32,7 @@ def test_exports() -> None:
     assert sorted(aws.__all__) == [
         "AwsClients",
         "AwsConfig",
+        "AwsIntegrations",
         "AwsSdkIntegration",
         "ENDPOINT_ENV",
         "OptimizedAwsIntegration",
@@ -37,6 +40,22 @@ def test_exports() -> None:
     ]
     for name in aws.__all__:
         assert hasattr(aws, name)
+
+
+def test_optimized_keys_are_the_actions_served() -> None:
+    assert OptimizedAwsIntegration.keys == OPTIMIZED_KEYS
+
+
+def test_install_registers_every_key_on_one_lazy_integration() -> None:
+    registry = Registry()
+    integrations = aws.install(registry, AwsConfig(endpoint_url="http://127.0.0.1:1"))
+    for arn in (
+        "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "arn:aws:states:::dynamodb:deleteItem",
+        "arn:aws:states:::aws-sdk:s3:getObject",
+    ):
+        assert registry.find(parse_resource(arn)) is integrations
+    assert registry.find(parse_resource("arn:aws:states:::lambda:invoke")) is None
 
 
 # --- requests -------------------------------------------------------------------------
