@@ -15,6 +15,7 @@ import typer
 import asl
 from asl.diagnostics import Diagnostic, has_errors
 from asl.loader import reject_constant
+from runtime.tasks_command import app as tasks_app
 
 app = typer.Typer(
     name="asl",
@@ -163,6 +164,13 @@ def run(
     history: Annotated[
         Path | None, typer.Option(help="Write the execution history (GetExecutionHistory JSON).")
     ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where waiting task tokens are kept for `asl tasks` (default .asl).",
+            envvar="ASL_STORE",
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="text, or json.")
     ] = OutputFormat.text,
@@ -183,6 +191,7 @@ def run(
         mock_config=mock_config,
         test_case=test_case,
         real_time=real_time,
+        store=store,
     )
     if history is not None:
         history.write_text(json.dumps(execution.history_json(), indent=2) + "\n")
@@ -204,6 +213,9 @@ def run(
             typer.echo(execution.cause, err=True)
     if execution.status != "SUCCEEDED":
         raise typer.Exit(EXIT_FAILED)
+
+
+app.add_typer(tasks_app, name="tasks")
 
 
 @app.callback(invoke_without_command=True)

@@ -13,6 +13,7 @@ from asl.diagnostics import has_errors
 from integrations.functions_file import FunctionsFileError
 from integrations.mocks import MockConfigError
 from runtime.executions import Execution
+from runtime.store import TaskRecord, TaskStore, default_store_path
 from runtime.testing import local_engine
 
 EXIT_USAGE = 2
@@ -21,6 +22,18 @@ EXIT_USAGE = 2
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"asl run: {message}", err=True)
     return typer.Exit(EXIT_USAGE)
+
+
+def _tell_how_to_answer(task: TaskRecord) -> None:
+    if task.kind == "activity":
+        typer.echo(f"asl run: '{task.state_name}' waits for a worker of {task.resource}", err=True)
+        return
+    typer.echo(
+        f"asl run: '{task.state_name}' waits for its task token; answer with\n"
+        f"  asl tasks approve {task.token} [--output JSON]\n"
+        f"  asl tasks reject {task.token} [--error E --cause C]",
+        err=True,
+    )
 
 
 def run_file(
@@ -33,6 +46,7 @@ def run_file(
     mock_config: Path | None,
     test_case: str | None,
     real_time: bool,
+    store: Path | None = None,
 ) -> Execution:
     """Validate, set up and run; bad usage exits 2 with a message, never a traceback."""
     try:
@@ -53,6 +67,9 @@ def run_file(
             state_machine_name=machine_name,
             test_case=test_case,
             clock="real" if real_time else "virtual",
+            task_store=TaskStore(store if store is not None else default_store_path()),
+            external_answers=True,
+            on_task_waiting=_tell_how_to_answer,
         )
         machine = engine.create_state_machine(definition, name=machine_name)
     except (FunctionsFileError, MockConfigError, ValueError) as exc:

@@ -26,6 +26,7 @@ from integrations.lambdas import LocalFunctions
 from integrations.mocks import MockConfig, MockInvoker
 from runtime.executions import Engine, Execution, Machine, MachineType
 from runtime.host import LocalHost
+from runtime.store import TaskRecord, TaskStore
 
 __all__ = ["Execution", "local_engine", "run", "start"]
 
@@ -57,11 +58,18 @@ def local_engine(
     seed: int | None = None,
     region: str = "us-east-1",
     account: str = "123456789012",
+    task_store: TaskStore | None = None,
+    external_answers: bool = False,
+    on_task_waiting: Callable[[TaskRecord], None] | None = None,
 ) -> Engine:
     """An engine with local functions (a name -> handler mapping, a functions file, or a
     ``LocalFunctions``), the HTTP Task (with locally configured EventBridge
     ``connections``) and, when ``mock_config`` and ``test_case`` are given, the mocked
-    responses of that test case (MockConfigFile format) in front of them."""
+    responses of that test case (MockConfigFile format) in front of them.
+
+    ``task_store`` shares waiting task tokens with other processes (``asl tasks``);
+    with ``external_answers`` a token wait counts as work outside the clock, so virtual
+    time stands still while a person answers."""
     registry = Registry()
     _local_functions(functions).install(registry)
     HttpInvoke(connections).install(registry)
@@ -73,7 +81,14 @@ def local_engine(
             mock_config if isinstance(mock_config, MockConfig) else MockConfig.load(mock_config)
         )
         invoker = MockInvoker(config, state_machine_name, test_case, registry)
-    host = LocalHost(clock=clock, invoker=invoker, seed=seed)
+    host = LocalHost(
+        clock=clock,
+        invoker=invoker,
+        seed=seed,
+        task_store=task_store,
+        external_answers=external_answers,
+        on_task_waiting=on_task_waiting,
+    )
     return Engine(host, region=region, account=account)
 
 
