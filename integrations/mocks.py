@@ -26,9 +26,17 @@ from typing import Any
 import yaml
 
 from asl.errors import RUNTIME, StatesError
-from integrations.base import CallbackResult, Invoker, TaskRequest
+from integrations.base import CallbackResult, Invoker, Resource, TaskRequest
+from integrations.shapes import MODES, FieldValidationMode, check_output
 
-__all__ = ["MockConfig", "MockConfigError", "MockInvoker", "MockedResponse", "SingleMock"]
+__all__ = [
+    "MockConfig",
+    "MockConfigError",
+    "MockInvoker",
+    "MockValidationError",
+    "MockedResponse",
+    "SingleMock",
+]
 
 _KEY = re.compile(r"^(\d+)(?:-(\d+))?$")
 _ACTIVITY_REFUSED = (
@@ -243,20 +251,47 @@ class MockInvoker:
 
 
 _ABSENT: Any = object()
+_MOCK_INVALID = "Mock result schema validation error: "
+
+
+class MockValidationError(ValueError):
+    """A TestState mock whose ``result`` does not fit the API's output shape.
+
+    TestState answers it with the API error ``ValidationException`` (``code``) and this
+    message, e.g. ``Mock result schema validation error: Field 'StatusCode' must be a
+    number`` (recorded against AWS).
+    """
+
+    code = "ValidationException"
 
 
 class SingleMock:
     """TestState's ``mock``: every invocation returns ``result`` or fails with ``error_output``.
 
     ``result`` is the parsed JSON value (the API carries it as JSON text); ``error_output``
-    is ``{"error": ..., "cause": ...}`` (``cause`` optional).
+    is ``{"error": ..., "cause": ...}`` (``cause`` optional). ``field_validation_mode``
+    (``STRICT``, the default, ``PRESENT`` or ``NONE``) says how strictly ``result`` must
+    fit the output shape of the API the Task calls (see ``integrations.shapes``); a result
+    that does not fit raises :class:`MockValidationError` from :meth:`validate`, which a
+    TestState implementation calls before running the state, and from :meth:`invoke`.
+    A mocked ``.waitForTaskToken`` Task completes with the mocked result.
     """
 
     def __init__(
-        self, *, result: Any = _ABSENT, error_output: Mapping[str, Any] | None = None
+        self,
+        *,
+        result: Any = _ABSENT,
+        error_output: Mapping[str, Any] | None = None,
+        field_validation_mode: FieldValidationMode = "STRICT",
     ) -> None:
         if (result is _ABSENT) == (error_output is None):
             raise ValueError("SingleMock needs exactly one of result and error_output")
+        if field_validation_mode not in MODES:
+            raise ValueError(
+                f"field_validation_mode must be one of {list(MODES)}, not {field_validation_mode!r}"
+            )
+        self.field_validation_mode: FieldValidationMode = field_validation_mode
+        self._checked: set[str] = set()  # resource ARNs the result was found to fit
         if error_output is not None:
             error, cause = error_output.get("error"), error_output.get("cause")
             extra = set(error_output) - {"error", "cause"}
@@ -269,6 +304,20 @@ class SingleMock:
         else:
             self._entry = MockedResponse(0, 0, result)
 
+    def validate(self, resource: Resource) -> None:
+        """Raise MockValidationError naming the first field of ``result`` that does not fit
+        the output shape of ``resource``'s API (an ``error_output`` mock always fits)."""
+        if self._entry.throws or resource.arn in self._checked:
+            return
+        problems = check_output(resource, self._entry.value, self.field_validation_mode)
+        if problems:
+            raise MockValidationError(_MOCK_INVALID + problems[0])
+        self._checked.add(resource.arn)
+
     async def invoke(self, request: TaskRequest) -> Any:
         """The mocked result; raises the mocked error."""
-        return self._entry.apply()
+        self.validate(request.resource)
+        result = self._entry.apply()
+        if request.resource.pattern == "waitForTaskToken":
+            return CallbackResult(result)
+        return result

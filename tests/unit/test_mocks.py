@@ -13,8 +13,14 @@ from typing import Any
 import pytest
 
 from asl.errors import StatesError
-from integrations.base import FunctionIntegration, TaskRequest, parse_resource
-from integrations.mocks import MockConfig, MockConfigError, MockInvoker, SingleMock
+from integrations.base import CallbackResult, FunctionIntegration, TaskRequest, parse_resource
+from integrations.mocks import (
+    MockConfig,
+    MockConfigError,
+    MockInvoker,
+    MockValidationError,
+    SingleMock,
+)
 
 LAMBDA = "arn:aws:states:::lambda:invoke"
 ACTIVITY = "arn:aws:states:us-east-1:123456789012:activity:review"
@@ -118,7 +124,9 @@ async def test_unmocked_states_go_to_the_fallback() -> None:
 async def test_a_mocked_wait_for_task_token_task_returns_its_result() -> None:
     mock, _ = invoker()
     req = request("Charge", resource=LAMBDA + ".waitForTaskToken")
-    assert await mock.invoke(req) == {"StatusCode": 200, "Payload": {"charged": True}}
+    # The mock answers the callback itself: the engine does not wait for the token.
+    expected = CallbackResult({"StatusCode": 200, "Payload": {"charged": True}})
+    assert await mock.invoke(req) == expected
 
 
 async def test_activities_cannot_be_mocked() -> None:
@@ -234,7 +242,11 @@ def test_shape_errors(document: Any, message: str) -> None:
 async def test_single_mock() -> None:
     req = request("Any")
     assert await SingleMock(result={"a": 1}).invoke(req) == {"a": 1}
-    assert await SingleMock(result=None).invoke(req) is None
+    assert await SingleMock(result=None, field_validation_mode="NONE").invoke(req) is None
+    # A Lambda Invoke response is an object: STRICT and PRESENT refuse anything else.
+    with pytest.raises(MockValidationError) as refused:
+        await SingleMock(result=None, field_validation_mode="PRESENT").invoke(req)
+    assert str(refused.value).endswith(": Mocked result must be a JSON object.")
     with pytest.raises(StatesError) as caught:
         await SingleMock(error_output={"error": "E", "cause": "why"}).invoke(req)
     assert (caught.value.error, caught.value.cause) == ("E", "why")
@@ -256,3 +268,57 @@ async def test_single_mock() -> None:
 def test_single_mock_validation(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SingleMock(**kwargs)
+
+
+# --- TestState's fieldValidationMode (recorded against AWS: localstack tests/aws/services/
+# stepfunctions/v2/test_state/test_field_validation_mode*.snapshot.json) ----------------
+
+
+async def test_single_mock_checks_its_result_against_the_api_shape() -> None:
+    req = request("Invoke")
+    mock = SingleMock(result={"StatusCode": "200"})
+    assert mock.field_validation_mode == "STRICT"
+    with pytest.raises(MockValidationError) as caught:
+        mock.validate(req.resource)
+    message = "Mock result schema validation error: Field 'StatusCode' must be a number"
+    assert (str(caught.value), caught.value.code) == (message, "ValidationException")
+    with pytest.raises(MockValidationError, match=re.escape(message)):
+        await mock.invoke(req)
+    ok = {"Payload": "function output", "SdkHttpMetadata": {"HttpStatusCode": 200}}
+    assert await SingleMock(result=ok).invoke(req) == ok
+
+
+@pytest.mark.parametrize(
+    ("mode", "result", "message"),
+    [
+        ("STRICT", {}, "Required field 'ExecutionArn' is missing"),
+        ("PRESENT", {}, None),
+        ("PRESENT", {"ExecutionArn": 1764103483}, "Field 'ExecutionArn' must be a string"),
+        ("NONE", {"ExecutionArn": "arn", "StartDate": True}, None),
+    ],
+)
+async def test_single_mock_validation_modes(mode: Any, result: Any, message: str | None) -> None:
+    req = request("Start", resource="arn:aws:states:::states:startExecution")
+    mock = SingleMock(result=result, field_validation_mode=mode)
+    if message is None:
+        assert await mock.invoke(req) == result
+    else:
+        with pytest.raises(MockValidationError) as caught:
+            await mock.invoke(req)
+        assert str(caught.value) == f"Mock result schema validation error: {message}"
+
+
+async def test_single_mock_errors_and_callbacks_are_not_shape_checked() -> None:
+    mock = SingleMock(error_output={"error": "States.Timeout"})
+    with pytest.raises(StatesError):
+        await mock.invoke(request("Invoke"))
+    callback = request("Wait", resource=LAMBDA + ".waitForTaskToken")
+    # The callback's output has no API shape; the mock answers the callback itself.
+    assert await SingleMock(result={"StatusCode": "x"}).invoke(callback) == CallbackResult(
+        {"StatusCode": "x"}
+    )
+
+
+def test_single_mock_validation_mode_is_checked() -> None:
+    with pytest.raises(ValueError, match="field_validation_mode must be one of"):
+        SingleMock(result={}, field_validation_mode="LOOSE")  # type: ignore[arg-type]
