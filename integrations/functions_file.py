@@ -35,7 +35,7 @@ from integrations.lambdas import Executor, LocalFunctions
 
 __all__ = ["FunctionsFileError", "load_functions_file"]
 
-_SETTINGS = ("handler", "timeout", "memory", "environment", "reserved_concurrency")
+_SETTINGS = ("handler", "timeout", "memory", "environment", "reserved_concurrency", "isolation")
 
 
 class FunctionsFileError(ValueError):
@@ -48,8 +48,11 @@ def load_functions_file(
     """Read a functions file and register every function it lists."""
     file = Path(path)
     functions = LocalFunctions(executor)
-    for name, entry in _entries(file).items():
+    entries, isolation = _entries(file)
+    for name, entry in entries.items():
         settings = _settings(file, name, entry)
+        if isolation is not None:
+            settings.setdefault("isolation", isolation)
         handler = _resolve(file, name, settings.pop("handler"))
         try:
             functions.register(name, handler, **settings)
@@ -58,7 +61,8 @@ def load_functions_file(
     return functions
 
 
-def _entries(file: Path) -> Mapping[str, Any]:
+def _entries(file: Path) -> tuple[Mapping[str, Any], Any]:
+    """The function entries, and the file-wide ``isolation`` (None when not given)."""
     try:
         text = file.read_text(encoding="utf-8")
         document = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
@@ -66,11 +70,11 @@ def _entries(file: Path) -> Mapping[str, Any]:
         raise FunctionsFileError(f"{file}: cannot be read: {exc}") from exc
     if not isinstance(document, Mapping) or not isinstance(document.get("functions"), Mapping):
         raise FunctionsFileError(f"{file}: must be an object with a 'functions' object")
-    unknown = sorted(set(document) - {"functions"})
+    unknown = sorted(set(document) - {"functions", "isolation"})
     if unknown:
         raise FunctionsFileError(f"{file}: unknown top-level field(s) {unknown}")
     functions: Mapping[str, Any] = document["functions"]
-    return functions
+    return functions, document.get("isolation")
 
 
 def _settings(file: Path, name: Any, entry: Any) -> dict[str, Any]:

@@ -43,19 +43,19 @@ def state_context(
     *,
     name: str,
     entered_time: float,
-    retry_count: int,
+    retry_count: int | None,
     task_token: str | None = None,
     map_item: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The whole context object for one state entry."""
+    """The whole context object for one state entry, its members in AWS's order;
+    ``State.RetryCount`` only when ``retry_count`` is given."""
+    state: dict[str, Any] = {"Name": name, "EnteredTime": context_timestamp(entered_time)}
+    if retry_count is not None:
+        state["RetryCount"] = retry_count
     context: dict[str, Any] = {
         "Execution": execution,
-        "State": {
-            "EnteredTime": context_timestamp(entered_time),
-            "Name": name,
-            "RetryCount": retry_count,
-        },
         "StateMachine": state_machine,
+        "State": state,
     }
     if task_token is not None:
         context["Task"] = {"Token": task_token}

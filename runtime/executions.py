@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -127,6 +128,15 @@ class Engine:
         self.region = region
         self.account = account
         self._executions: dict[str, Execution] = {}
+        #: Called by :meth:`aclose`: what the engine's owner set up for it (worker
+        #: processes of local functions, say).
+        self.closers: list[Callable[[], Awaitable[None]]] = []
+
+    async def aclose(self) -> None:
+        """Release what the engine's integrations hold (worker processes, sessions)."""
+        closers, self.closers = self.closers, []
+        for close in closers:
+            await close()
 
     def create_state_machine(
         self,
@@ -191,20 +201,23 @@ async def _execute(execution: Execution, run: Run) -> None:
     machine = run.machine
     frame = Frame(run, 0)
     try:
-        check_payload(execution.input, execution.machine.name)
+        frame.size_bound = check_payload(execution.input, execution.machine.name)
+        # Every state's output is kept within the limit, so the last one, the execution's
+        # output, is too.
         work = run_scope(machine.scope, execution.input, frame)
         if machine.timeout_seconds is None:
             output = await work
         else:
             output = await _within(work, run.host, machine.timeout_seconds)
-        check_payload(output, execution.machine.name)
     except _ExecutionTimedOut:
         execution.error = TIMEOUT
         execution._finish("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})
         return
     except StatesError as failure:
-        execution.error, execution.cause = failure.error, failure.cause
-        execution._finish("FAILED", "ExecutionFailed", _present(failure.error, failure.cause))
+        # AWS records a timeout with no cause (its Error Output has "Cause": "").
+        cause = None if failure.error == TIMEOUT and not failure.cause else failure.cause
+        execution.error, execution.cause = failure.error, cause
+        execution._finish("FAILED", "ExecutionFailed", _present(failure.error, cause))
         return
     except asyncio.CancelledError:
         error, cause = getattr(execution, "_stop_details", (None, None))

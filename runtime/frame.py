@@ -4,11 +4,15 @@ per thread of it (the top-level scope, each Parallel branch, each Map iteration)
 from __future__ import annotations
 
 import json
+import math
+from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
 from collections.abc import Mapping
 from typing import Any
 
+from asl.bindings import Bindings
 from asl.errors import DATA_LIMIT_EXCEEDED, StatesError
-from asl.model import StateMachine
+from asl.flow.sizes import Growth
+from asl.model import State, StateMachine
 from asl.variables import VariableScope
 from runtime.context import state_context
 from runtime.history import History
@@ -18,23 +22,58 @@ from runtime.host import Host
 PAYLOAD_LIMIT_BYTES = 262_144
 #: AWS's limit on the events of a Standard execution's history (Express has none).
 HISTORY_LIMIT_EVENTS = 25_000
+#: The state types whose context object carries ``State.RetryCount``: AWS's recorded
+#: context of a Pass state has none.
+_RETRYING = frozenset({"Task", "Parallel", "Map"})
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# One C encoder for every measurement (json.dumps would build a new one per call):
+# compact separators, non-ASCII kept, no circularity check (JSON values are trees).
+_encode = c_make_encoder(
+    None, _not_json, c_encode_basestring, None, ":", ",", False, False, True
+) if c_make_encoder is not None else json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, check_circular=False
+).iterencode  # fmt: skip
 
 
 def payload_size(value: Any) -> int:
     """Bytes of the compact UTF-8 JSON text of a value, as AWS counts them."""
-    if isinstance(value, str) and len(value) * 4 + 2 < PAYLOAD_LIMIT_BYTES:
-        return len(value) + 2  # surely within the limit: the exact size does not matter
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    text = "".join(_encode(value, 0))
+    return len(text) if text.isascii() else len(text.encode())
 
 
-def check_payload(value: Any, subject: str) -> None:
-    """Raise ``States.DataLimitExceeded`` when a payload is over AWS's limit."""
-    if payload_size(value) > PAYLOAD_LIMIT_BYTES:
+def check_payload(value: Any, subject: str) -> int:
+    """The size of a payload; ``States.DataLimitExceeded`` when it is over AWS's limit."""
+    size = payload_size(value)
+    if size > PAYLOAD_LIMIT_BYTES:
         raise StatesError(
             DATA_LIMIT_EXCEEDED,
             f"The state/task '{subject}' returned a result with a size exceeding the maximum "
             "number of bytes service limit.",
         )
+    return size
+
+
+def bounded_size(growth: Growth, size: float, result_size: float) -> float:
+    """An upper bound on a size by a Growth (see :mod:`asl.flow.sizes`); infinite when
+    there is none."""
+    if growth is None:
+        return math.inf
+    of_input, of_result, constant = growth
+    if of_result:
+        return of_input * size + of_result * result_size + constant
+    return of_input * size + constant  # (0 * an unknown result size would be NaN)
+
+
+def _history_full() -> StatesError:
+    return StatesError(
+        "States.Runtime",
+        f"The execution reached the maximum number of history events ({HISTORY_LIMIT_EVENTS}).",
+    )
 
 
 class Run:
@@ -84,16 +123,34 @@ class Frame:
     """One thread of an execution: its last event (for ``previousEventId``) and its
     variable scope."""
 
-    __slots__ = ("last_event", "run", "scope")
+    __slots__ = ("entered_event", "last_event", "result_size", "run", "scope", "size_bound")
 
-    def __init__(self, run: Run, last_event: int, scope: VariableScope | None = None) -> None:
+    def __init__(
+        self,
+        run: Run,
+        last_event: int,
+        scope: VariableScope | None = None,
+        size_bound: float = math.inf,
+    ) -> None:
         self.run = run
         self.last_event = last_event
+        #: The StateEntered event of the state this thread is in (its time is the
+        #: context's State.EnteredTime).
+        self.entered_event = 0
+        #: An upper bound on the size of this thread's current value, in bytes: while it
+        #: is under AWS's limit, the value need not be measured.
+        self.size_bound = size_bound
+        #: The size of the last Task result (infinite when unknown or caught).
+        self.result_size = math.inf
         self.scope = scope if scope is not None else VariableScope()
 
     def record(self, event_type: str, details: Mapping[str, Any] | None = None) -> int:
         """Append an event linked to this thread's previous one; return its id."""
-        self.last_event = self.record_at(self.last_event, event_type, details)
+        run = self.run
+        history = run.history
+        if run.history_limit is not None and len(history.events) >= run.history_limit:
+            raise _history_full()
+        self.last_event = history.add(event_type, self.last_event, details)
         return self.last_event
 
     def record_at(
@@ -103,39 +160,46 @@ class Frame:
         its id (AWS links some events, e.g. a Map's end, to an event of another thread)."""
         run = self.run
         history = run.history
-        if run.history_limit is not None and len(history) >= run.history_limit:
-            raise StatesError(
-                "States.Runtime",
-                f"The execution reached the maximum number of history events "
-                f"({HISTORY_LIMIT_EVENTS}).",
-            )
+        if run.history_limit is not None and len(history.events) >= run.history_limit:
+            raise _history_full()
         return history.add(event_type, previous, details)
 
-    def child(self, last_event: int, *, distributed: bool = False) -> Frame:
+    def child(
+        self, last_event: int, *, distributed: bool = False, size_bound: float = math.inf
+    ) -> Frame:
         """A thread for a nested scope: it reads this frame's variables (unless it is a
         Distributed Map's child workflow); what it assigns stays its own."""
-        return Frame(self.run, last_event, self.scope.child(distributed=distributed))
+        return Frame(self.run, last_event, self.scope.child(distributed=distributed), size_bound)
 
     def assign(self, values: Mapping[str, Any]) -> None:
         """Store the variables a state assigned."""
         self.scope = self.scope.assign(values)
 
-    def context(
+    def _entered_time(self) -> float:
+        events = self.run.history.events
+        return events[self.entered_event - 1].timestamp if self.entered_event else 0.0
+
+    def bindings(
         self,
-        name: str,
-        entered_time: float,
+        state: State,
         retry_count: int = 0,
         map_item: dict[str, Any] | None = None,
         task_token: str | None = None,
-    ) -> dict[str, Any]:
-        """The context object for a state of this thread."""
+    ) -> Bindings:
+        """What a state's expressions read: the context object (built only when the
+        state reads it), this thread's variables, the Host's entropy."""
         run = self.run
-        return state_context(
-            run.execution_context,
-            run.state_machine_context,
-            name=name,
-            entered_time=entered_time,
-            retry_count=retry_count,
-            task_token=task_token,
-            map_item=map_item,
+        context = (
+            state_context(
+                run.execution_context,
+                run.state_machine_context,
+                name=state.name,
+                entered_time=self._entered_time(),
+                retry_count=retry_count if state.type in _RETRYING else None,
+                task_token=task_token,
+                map_item=map_item,
+            )
+            if state.flow.uses_context
+            else None
         )
+        return Bindings(None, context, self.scope.variables, entropy=run.host.entropy)

@@ -7,12 +7,13 @@ of Task, Parallel and Map here, in one place.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asl import model as m
 from asl.errors import StatesError
-from runtime.frame import Frame
+from runtime.frame import PAYLOAD_LIMIT_BYTES, Frame, bounded_size, check_payload
 from runtime.retry import find_catcher, retry_delay
 
 #: What a state's work returns: its output, the next state (None to end the scope) and
@@ -36,13 +37,17 @@ async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
     while name is not None:
         state = states[name]
         entered = frame.record(_ENTERED[state.type], {"name": name, "input": value})
+        frame.entered_event = entered
         frame.run.path.append(name)
+        state_input = value
         try:
             value, name, assigned = await HANDLERS[state.type](state, value, frame, entered)
         except asyncio.CancelledError:
             if state.type in _ABORTABLE:
                 frame.record(f"{state.type}StateAborted", {"name": state.name})
             raise
+        if value is not state_input:
+            frame.size_bound = _output_size_bound(state, value, frame)
         if assigned:
             frame.assign(assigned)
             details = {"name": state.name, "output": value, "assignedVariables": assigned}
@@ -50,6 +55,15 @@ async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
             details = {"name": state.name, "output": value}
         frame.record(_EXITED[state.type], details)
     return value
+
+
+def _output_size_bound(state: m.State, value: Any, frame: Frame) -> float:
+    """A bound on the size of a state's output; the output is measured (and over the
+    limit, fails the execution, beyond Retry and Catch) only when the bound is too big."""
+    bound = bounded_size(state.flow.growth, frame.size_bound, frame.result_size)
+    if bound <= PAYLOAD_LIMIT_BYTES:
+        return bound
+    return check_payload(value, state.name)
 
 
 def prefixed(error: StatesError, state: m.State, entered_event: int) -> StatesError:
@@ -85,5 +99,7 @@ async def with_retry_and_catch(
             if index is None:
                 raise
             error_output = {"Error": error, "Cause": failure.cause}
-            output, assigned = state.flow.catch(index, raw_input, error_output, frame)
+            frame.result_size = math.inf  # the output is the Error Output's placement
+            b = frame.bindings(state, retry_count)
+            output, assigned = state.flow.catch(index, raw_input, error_output, b)
             return output, state.catch[index].next, assigned

@@ -76,6 +76,9 @@ def run_file(
         raise _fail(str(exc)) from None
 
     async def main() -> Execution:
-        return await (await machine.start(input_value)).wait()
+        try:
+            return await (await machine.start(input_value)).wait()
+        finally:
+            await engine.aclose()
 
     return asyncio.run(main())

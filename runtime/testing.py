@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from asl.loader import Source
 from asl.model import StateMachine
+from integrations.aws import AwsConfig
+from integrations.aws import install as install_aws
 from integrations.base import Invoker, Registry
 from integrations.connections import ConnectionSource
 from integrations.functions_file import load_functions_file
@@ -51,6 +53,7 @@ def local_engine(
     *,
     functions: Functions | None = None,
     connections: ConnectionSource | None = None,
+    aws: AwsConfig | None = None,
     mock_config: MockSource | None = None,
     state_machine_name: str = "StateMachine",
     test_case: str | None = None,
@@ -64,15 +67,19 @@ def local_engine(
 ) -> Engine:
     """An engine with local functions (a name -> handler mapping, a functions file, or a
     ``LocalFunctions``), the HTTP Task (with locally configured EventBridge
-    ``connections``) and, when ``mock_config`` and ``test_case`` are given, the mocked
-    responses of that test case (MockConfigFile format) in front of them.
+    ``connections``), the AWS service integrations (``aws``: where calls go; by default
+    ``ASL_AWS_ENDPOINT_URL`` or a moto server embedded in this process) and, when
+    ``mock_config`` and ``test_case`` are given, the mocked responses of that test case
+    (MockConfigFile format) in front of them.
 
     ``task_store`` shares waiting task tokens with other processes (``asl tasks``);
     with ``external_answers`` a token wait counts as work outside the clock, so virtual
     time stands still while a person answers."""
     registry = Registry()
-    _local_functions(functions).install(registry)
+    local = _local_functions(functions)
+    local.install(registry)
     HttpInvoke(connections).install(registry)
+    install_aws(registry, aws)
     invoker: Invoker = registry
     if mock_config is not None:
         if test_case is None:
@@ -89,7 +96,9 @@ def local_engine(
         external_answers=external_answers,
         on_task_waiting=on_task_waiting,
     )
-    return Engine(host, region=region, account=account)
+    engine = Engine(host, region=region, account=account)
+    engine.closers.append(local.aclose)
+    return engine
 
 
 async def start(
@@ -103,7 +112,8 @@ async def start(
     engine: Engine | None = None,
     **engine_options: Any,
 ) -> Execution:
-    """Start an execution of a definition and return it running (await ``.wait()``)."""
+    """Start an execution of a definition and return it running (await ``.wait()``,
+    then ``execution.machine.engine.aclose()`` to stop worker processes it started)."""
     if engine is None:
         engine = local_engine(state_machine_name=state_machine_name, **engine_options)
     machine: Machine = engine.create_state_machine(
@@ -117,6 +127,9 @@ def run(definition: Source | StateMachine, input: Any = None, **options: Any) ->
 
     async def main() -> Execution:
         execution = await start(definition, input, **options)
-        return await execution.wait()
+        try:
+            return await execution.wait()
+        finally:
+            await execution.machine.engine.aclose()
 
     return asyncio.run(main())

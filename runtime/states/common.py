@@ -17,10 +17,4 @@ def bindings_for(
     task_token: str | None = None,
 ) -> Bindings:
     """Bindings for evaluating a state's expressions: context, variables, entropy."""
-    host = frame.run.host
-    context = (
-        frame.context(state.name, host.now(), retry_count, map_item, task_token)
-        if state.flow.uses_context
-        else None
-    )
-    return Bindings(None, context, frame.scope.variables, entropy=host.entropy)
+    return frame.bindings(state, retry_count, map_item, task_token)

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from asl import model as m
-from runtime.frame import Frame
+from runtime.frame import PAYLOAD_LIMIT_BYTES, Frame, bounded_size, payload_size
 
 _INSTANT_TYPES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
 _instant_cache: dict[int, tuple[m.Scope, bool]] = {}
@@ -40,9 +40,10 @@ class Children:
         self.failed_at: int | None = None
         self.last = 0
 
-    def spawn(self, parent: Frame, last_event: int) -> Frame:
-        """A child thread starting after ``last_event``."""
-        child = parent.child(last_event)
+    def spawn(self, parent: Frame, last_event: int, size_bound: float) -> Frame:
+        """A child thread starting after ``last_event``, its input at most ``size_bound``
+        bytes."""
+        child = parent.child(last_event, size_bound=size_bound)
         self.live.add(child)
         return child
 
@@ -101,3 +102,9 @@ async def run_all(
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     return done if limit <= 0 or limit >= len(jobs) else results
+
+
+def child_size_bound(state: m.State, frame: Frame, child_input: Any) -> float:
+    """A bound on the size of a child's input (measured when no good bound is known)."""
+    bound = bounded_size(state.flow.child_growth, frame.size_bound, 0)
+    return bound if bound <= PAYLOAD_LIMIT_BYTES else payload_size(child_input)

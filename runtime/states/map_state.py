@@ -10,7 +10,7 @@ from asl.errors import StatesError
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, prefixed, run_scope, with_retry_and_catch
 from runtime.states.common import bindings_for
-from runtime.states.concurrent import Children, is_instant, run_all
+from runtime.states.concurrent import Children, child_size_bound, is_instant, run_all
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
@@ -116,7 +116,7 @@ async def _iteration(
     started: int,
 ) -> tuple[Any, int]:
     """One iteration: its result and its last inner event."""
-    child = children.spawn(frame, started)
+    child = children.spawn(frame, started, child_size_bound(state, frame, value))
     try:
         result = await run_scope(state.item_processor, value, child)
     except StatesError:

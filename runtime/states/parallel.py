@@ -9,7 +9,7 @@ from asl.errors import StatesError
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, prefixed, run_scope, with_retry_and_catch
 from runtime.states.common import bindings_for
-from runtime.states.concurrent import Children, is_instant, run_all
+from runtime.states.concurrent import Children, child_size_bound, is_instant, run_all
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
@@ -37,7 +37,8 @@ async def _branches(state: m.Parallel, payload: Any, frame: Frame) -> list[Any]:
     like the state's exit, to the branches' last event)."""
     started = frame.record("ParallelStateStarted")
     children = Children()
-    jobs = [_branch_job(branch, payload, children, children.spawn(frame, started))
+    bound = child_size_bound(state, frame, payload)
+    jobs = [_branch_job(branch, payload, children, children.spawn(frame, started, bound))
             for branch in state.branches]  # fmt: skip
     sequential = all(is_instant(branch) for branch in state.branches)
     try:

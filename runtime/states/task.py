@@ -8,6 +8,7 @@ the LambdaFunction* events instead.
 from __future__ import annotations
 
 import asyncio
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -101,6 +102,7 @@ async def _invoke(
 ) -> Any:
     resource = request.resource
     host = frame.run.host
+    frame.result_size = math.inf  # until the result is measured
     if resource.kind == "activity":
         return await run_activity(request, host.wait_for_activity, frame.record)
     try:
@@ -110,7 +112,8 @@ async def _invoke(
             result = await host.invoke(request)
         else:
             result = await _with_timeout(host.invoke(request), host.sleep(timeout))
-        check_payload(result, resource.arn)
+        subject = resource.arn if resource.kind == "lambda" else resource.resource_type
+        frame.result_size = check_payload(result, subject)
     except StatesError as failure:
         if failure.error == TIMEOUT:  # AWS records a timeout with no cause
             _record_outcome(frame, resource, "TimedOut", {"error": TIMEOUT})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import textwrap
@@ -200,3 +201,31 @@ def test_bad_function_name(tmp_path: Path) -> None:
     write(tmp_path, f"{mod}.py", HANDLERS)
     file = write(tmp_path, "f.json", json.dumps({"functions": {"bad name": f"{mod}:greet"}}))
     _expect(file, "function 'bad name': 'bad name' is not a Lambda function name")
+
+
+async def test_isolation_process_runs_handlers_in_worker_processes(tmp_path: Path) -> None:
+    write(tmp_path, "pid.py", "import os\n\ndef handler(event, context):\n    return os.getpid()\n")
+    file = write(
+        tmp_path,
+        "functions.json",
+        '{"isolation": "process", "functions": {"a": "pid:handler", '
+        '"b": {"handler": "pid:handler", "isolation": "thread"}}}',
+    )
+    functions = load_functions_file(file)
+    try:
+        pids = []
+        for name in ("a", "b"):
+            request = TaskRequest(
+                resource=parse_resource(f"arn:aws:lambda:us-east-1:123456789012:function:{name}"),
+                parameters={},
+                state_name="S",
+                execution_arn="arn:aws:states:us-east-1:123456789012:execution:m:e",
+                state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:m",
+                region="us-east-1",
+                account="123456789012",
+            )
+            pids.append(await functions.invoke(request))
+    finally:
+        await functions.aclose()
+    assert pids[0] != os.getpid()
+    assert pids[1] == os.getpid()
