@@ -1,0 +1,191 @@
+"""What each node, edge and cluster of a picture says, shared by the DOT and Mermaid writers.
+
+The writers only decide syntax and styling; the words come from here, so a workflow reads
+the same in an SVG and on a Markdown page.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from asl import model as m
+from asl.graph import GraphScope
+from visualizer import labels
+from visualizer.diagram import Diagram, Edge
+from visualizer.styles import STATUS_WORDS, Status
+from visualizer.trace import StateTrace, Trace
+
+#: Retriers listed on a state before the rest are counted.
+RETRIERS_SHOWN = 3
+#: Width and number of lines of a Choice rule on an edge.
+RULE_WIDTH, RULE_LINES = 30, 3
+#: Width and number of lines of a failure's cause on the failing state.
+CAUSE_WIDTH, CAUSE_LINES = 40, 3
+
+
+@dataclass(frozen=True, slots=True)
+class NodeText:
+    """The lines of one state's box."""
+
+    title: str
+    caption: str
+    notes: tuple[str, ...] = ()
+    outcome: tuple[str, ...] = ()
+    error: str | None = None
+    cause: tuple[str, ...] = ()
+    status: Status | None = None
+    tooltip: str = ""
+
+
+def node_text(diagram: Diagram, node: str, trace: Trace | None) -> NodeText:
+    """The title, caption, Retry notes and (with a trace) outcome of a state."""
+    state = diagram.states[node]
+    notes = _retry_notes(state)
+    tooltip = f"{state.name} ({state.type})"
+    if state.comment:
+        tooltip += f": {state.comment}"
+    if trace is None:
+        return NodeText(state.name, labels.caption(state), notes, tooltip=tooltip)
+    found = trace.state(node)
+    cause: tuple[str, ...] = ()
+    error = found.error if found.status in ("failed", "caught") else None
+    if found.status == "failed" and found.cause:
+        cause = tuple(labels.wrap(cause_summary(found.cause), CAUSE_WIDTH, CAUSE_LINES))
+    if found.cause:
+        tooltip += f" | {found.error}: {labels.shorten(found.cause, 1000)}"
+    return NodeText(
+        state.name,
+        labels.caption(state),
+        notes,
+        tuple(outcome_lines(found, bool(trace.duration))),
+        error,
+        cause,
+        found.status,
+        tooltip,
+    )
+
+
+def _retry_notes(state: m.State) -> tuple[str, ...]:
+    retriers = getattr(state, "retry", ())
+    notes = [labels.retry_text(r) for r in retriers[:RETRIERS_SHOWN]]
+    if len(retriers) > RETRIERS_SHOWN:
+        notes.append(f"↻ +{len(retriers) - RETRIERS_SHOWN} more")
+    return tuple(notes)
+
+
+def outcome_lines(found: StateTrace, timed: bool = True) -> list[str]:
+    """How a state fared: ``succeeded · 1.2 s``, ``7 runs · 2 caught · 3 s total``.
+
+    ``timed`` is False when the history shows no elapsed time (a virtual clock): then
+    durations, all zero, are left out."""
+    if found.status == "not_reached":
+        return ["not reached"]
+    count = len(found.visits)
+    duration = labels.duration_text(found.duration) if found.duration is not None else None
+    if not timed:
+        duration = None
+    if count == 1:
+        first = STATUS_WORDS[found.status]
+        if found.status == "retried":
+            first = "succeeded"
+        parts = [first]
+    else:
+        parts = [f"{count} runs"]
+        counts = ((found.failed, "failed"), (found.caught, "caught"), (found.aborted, "aborted"))
+        parts += [f"{n} {word}" for n, word in counts]
+        parts = [p for p in parts if not p.startswith("0 ")]
+    if found.retries:
+        parts.append(f"{found.retries} retr{'y' if found.retries == 1 else 'ies'}")
+    if duration is not None:
+        parts.append(duration + (" total" if count > 1 else ""))
+    out = [" · ".join(parts)]
+    if found.iterations:
+        out.append(iteration_text(found))
+    return out
+
+
+def iteration_text(found: StateTrace) -> str:
+    """``7 iterations · 1 failed`` for a Map."""
+    text = f"{found.iterations} iteration{'s' if found.iterations != 1 else ''}"
+    if found.failed_iterations:
+        text += f" · {found.failed_iterations} failed"
+    if found.aborted_iterations:
+        text += f" · {found.aborted_iterations} aborted"
+    return text
+
+
+def cause_summary(cause: str) -> str:
+    """A cause, or the ``errorMessage`` inside a Lambda's JSON cause."""
+    try:
+        value = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(value, dict) and isinstance(value.get("errorMessage"), str):
+        return value["errorMessage"]
+    return cause
+
+
+# --- edges -----------------------------------------------------------------------------
+
+
+def edge_lines(diagram: Diagram, edge: Edge) -> list[str]:
+    """The label of a transition: a Choice rule, ``Default``, a Catch's errors, or nothing."""
+    state = diagram.states[edge.source]
+    if edge.kind == "choice" and isinstance(state, m.Choice) and edge.index is not None:
+        text = labels.condition_text(state.choices[edge.index].condition)
+        return labels.wrap(labels.shorten(text, labels.RULE_MAX), RULE_WIDTH, RULE_LINES)
+    if edge.kind == "default":
+        return ["Default"]
+    if edge.kind == "catch" and edge.index is not None:
+        catch: tuple[m.Catcher, ...] = getattr(state, "catch", ())
+        return labels.wrap(labels.catch_text(catch[edge.index]), RULE_WIDTH, 2)
+    return []
+
+
+def taken_text(count: int) -> str:
+    """How often an edge was taken."""
+    return f"×{count}"
+
+
+# --- clusters and the whole picture ----------------------------------------------------
+
+
+def scope_title(diagram: Diagram, scope: GraphScope, trace: Trace | None) -> str:
+    """The caption of a nested scope: ``Branch 2``, ``Item processor``, with outcomes."""
+    assert scope.parent is not None
+    siblings = diagram.children[scope.parent]
+    if scope.kind == "branch":
+        title = f"Branch {siblings.index(scope) + 1}"
+    else:
+        state = diagram.states[scope.parent]
+        mode = state.item_processor.processor_config.mode if isinstance(state, m.Map) else ""
+        title = "Each item" + (" (distributed)" if mode == "DISTRIBUTED" else "")
+    if trace is None:
+        return title
+    if scope.kind == "processor":
+        found = trace.state(scope.parent)
+        return f"{title} · {iteration_text(found)}" if found.iterations else title
+    statuses = {trace.state(node).status for node in scope.states}
+    for status in ("failed", "aborted", "running", "caught"):
+        if status in statuses:
+            return f"{title} · {STATUS_WORDS[status]}"  # type: ignore[index]
+    return title if statuses == {"not_reached"} else f"{title} · succeeded"
+
+
+def execution_lines(trace: Trace) -> list[str]:
+    """The headline of a trace: the execution's status, duration and error."""
+    head = f"Execution {trace.status}"
+    if trace.duration:
+        head += f" · {labels.duration_text(trace.duration)}"
+    out = [head]
+    if trace.error is not None:
+        text = f"{trace.error}: {cause_summary(trace.cause)}" if trace.cause else trace.error
+        out.append(labels.shorten(text, 110))
+    return out
+
+
+def comment_lines(diagram: Diagram) -> list[str]:
+    """The machine's Comment, wrapped, as a title."""
+    comment = diagram.machine.comment
+    return labels.wrap(comment, 90, 2) if comment else []

@@ -1,0 +1,141 @@
+"""A workflow ready to draw: the :mod:`asl.graph` state graph next to the typed model.
+
+The graph gives structure (states, scopes, typed transitions) exactly as the validator
+sees it; the model gives each state's meaning with AWS's defaults filled in (a Retrier's
+interval, a Choice rule's operator). Every writer (DOT, Mermaid, HTML) draws a
+:class:`Diagram`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from asl import model as m
+from asl.compile import build_machine
+from asl.diagnostics import DefinitionError, has_errors
+from asl.graph import GraphScope, Location, build_graph, terminal_states
+from asl.loader import Source, read_document
+from asl.validate import validate_document
+
+__all__ = ["Diagram", "Edge", "load_diagram"]
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A transition between two states of one scope, as :mod:`asl.graph` types it."""
+
+    source: str
+    target: str
+    key: str
+    kind: str
+    index: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Diagram:
+    """A valid definition's graph and model, indexed for drawing."""
+
+    graph: nx.MultiDiGraph
+    machine: m.StateMachine
+    #: Node id -> the model of that state.
+    states: Mapping[str, m.State]
+    #: State name -> node id (names are unique across a machine).
+    by_name: Mapping[str, str]
+    #: Node id of a Parallel or Map -> its nested scopes, in order.
+    children: Mapping[str, tuple[GraphScope, ...]]
+
+    @property
+    def scopes(self) -> Mapping[str, GraphScope]:
+        """Every scope by id, the machine (id ``""``) first."""
+        scopes: Mapping[str, GraphScope] = self.graph.graph["scopes"]
+        return scopes
+
+    @property
+    def root(self) -> GraphScope:
+        """The machine's own scope."""
+        return self.scopes[""]
+
+    def state_type(self, node: str) -> str:
+        """The ``Type`` of a state."""
+        return self.states[node].type
+
+    def name(self, node: str) -> str:
+        """The name of a state."""
+        return self.states[node].name
+
+    def edges(self) -> Iterator[Edge]:
+        """Every transition, in the order the graph holds them (document order)."""
+        for source, target, key, data in self.graph.edges(keys=True, data=True):
+            yield Edge(source, target, key, data["kind"], data["index"])
+
+    def out_edges(self, node: str) -> list[Edge]:
+        """The transitions leaving one state."""
+        return [
+            Edge(node, target, key, data["kind"], data["index"])
+            for _, target, key, data in self.graph.out_edges(node, keys=True, data=True)
+        ]
+
+    def ends_scope(self, node: str) -> bool:
+        """True for a state that ends its scope successfully (``End: true`` or Succeed)."""
+        return self.state_type(node) != "Fail" and any(terminal_states(self.graph, [node]))
+
+
+def load_diagram(source: Source | Diagram) -> Diagram:
+    """The diagram of a definition (path, JSON or YAML text, or dict).
+
+    Raises :class:`~asl.diagnostics.DefinitionError` with every diagnostic when the
+    definition is invalid, and ``FileNotFoundError`` when a file cannot be read.
+    """
+    if isinstance(source, Diagram):
+        return source
+    document = read_document(source)
+    diagnostics = validate_document(document)
+    if has_errors(diagnostics):
+        raise DefinitionError(diagnostics)
+    return diagram_of(document.value)
+
+
+def diagram_of(definition: Mapping[str, Any]) -> Diagram:
+    """The diagram of a definition the validator accepted."""
+    machine = build_machine(definition)
+    graph = build_graph(definition)
+    states: dict[str, m.State] = {}
+    by_name: dict[str, str] = {}
+    for node, attrs in graph.nodes(data=True):
+        state = _model_state(machine, attrs["location"])
+        states[node] = state
+        by_name[state.name] = node
+    children: dict[str, list[GraphScope]] = {}
+    for scope in graph.graph["scopes"].values():
+        if scope.parent is not None:
+            children.setdefault(scope.parent, []).append(scope)
+    return Diagram(
+        graph=graph,
+        machine=machine,
+        states=states,
+        by_name=by_name,
+        children={node: tuple(scopes) for node, scopes in children.items()},
+    )
+
+
+def _model_state(machine: m.StateMachine, location: Location) -> m.State:
+    """The model state at a location such as ``("States", "P", "Branches", 0, ...)``."""
+    scope: m.Scope = machine.scope
+    state: m.State | None = None
+    parts = list(location)
+    while parts:
+        key = parts.pop(0)
+        if key == "States":
+            state = scope.states[str(parts.pop(0))]
+        elif key == "Branches" and isinstance(state, m.Parallel):
+            scope = state.branches[int(parts.pop(0))]
+        elif key in ("ItemProcessor", "Iterator") and isinstance(state, m.Map):
+            scope = state.item_processor
+        else:  # the graph and the model disagree: a bug, not a user error
+            raise AssertionError(f"no model state at {location!r}")
+    assert state is not None, location
+    return state

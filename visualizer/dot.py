@@ -1,0 +1,311 @@
+"""A workflow (and optionally an execution of it) as graphviz DOT text.
+
+Layout, top to bottom: a Start marker, the states in document order, an End marker. A
+Parallel or Map state is a cluster: its own box on top (the fork, holding its name, what
+it does and its Retry), one nested cluster per branch or for the item processor, and a
+bar at the bottom (the join) from which its ``Next`` and ``Catch`` transitions leave.
+Transitions never leave their scope, so the clusters nest cleanly. Choice edges carry
+their rule, Catch edges are dashed and carry their error names.
+
+With a trace, colours say what happened (see :mod:`visualizer.styles`), edges taken are
+bold with how often, and failing states show their error and cause.
+"""
+
+from __future__ import annotations
+
+from visualizer import describe, styles
+from visualizer.diagram import Diagram, Edge, load_diagram
+from visualizer.dotlang import Html, Value, attr_list, escape, font, lines, quote, statement
+from visualizer.trace import HistoryLike, Trace, build_trace
+
+__all__ = ["END", "START", "join_id", "proxy_id", "shared_catches", "to_dot"]
+
+#: Node ids of the machine's Start and End markers (state ids are JSON pointers, "/...").
+START, END = "start", "end"
+_INDENT = "  "
+
+
+#: A state that this many Catch edges lead to gets them drawn to small stand-ins placed
+#: next to each catching state (all but the last), not as long edges across the picture.
+SHARED_CATCH_EDGES = 4
+
+
+def shared_catches(diagram: Diagram) -> set[tuple[str, str]]:
+    """(source, edge key) of the Catch edges drawn to a stand-in of their target."""
+    into: dict[str, list[Edge]] = {}
+    for edge in diagram.edges():
+        if edge.kind == "catch":
+            into.setdefault(edge.target, []).append(edge)
+    return {
+        (edge.source, edge.key)
+        for edges in into.values()
+        if len(edges) >= SHARED_CATCH_EDGES
+        for edge in edges[:-1]
+    }
+
+
+#: A Choice leading to more states than this puts every other one a row lower, so that
+#: their rule labels stack in two rows instead of one very wide one.
+WIDE_CHOICE = 6
+
+
+def staggered_targets(diagram: Diagram) -> dict[tuple[str, str], str]:
+    """``minlen`` of the edges of wide Choices: (source, target) -> "2" for every other
+    target (in the order of the rules)."""
+    out: dict[tuple[str, str], str] = {}
+    for node, state in diagram.states.items():
+        if state.type != "Choice":
+            continue
+        targets = list(dict.fromkeys(e.target for e in diagram.out_edges(node)))
+        if len(targets) > WIDE_CHOICE:
+            out.update({(node, t): "2" for t in targets[1::2]})
+    return out
+
+
+def proxy_id(edge: Edge) -> str:
+    """Node id of the stand-in a shared Catch edge leads to (never a state's pointer)."""
+    return f"{edge.source}/{edge.key}"
+
+
+def join_id(node: str) -> str:
+    """Node id of the bar closing a Parallel or Map (never a JSON pointer of a state)."""
+    return node + "/join"
+
+
+def to_dot(definition: object, trace: Trace | HistoryLike | None = None) -> str:
+    """The DOT text of a definition (path, text, dict or Diagram), with an execution's
+    history (or a :class:`~visualizer.trace.Trace` of it) drawn over it when given."""
+    diagram = load_diagram(definition)  # type: ignore[arg-type]
+    if trace is not None and not isinstance(trace, Trace):
+        trace = build_trace(diagram, trace)
+    return _Writer(diagram, trace).document()
+
+
+class _Writer:
+    def __init__(self, diagram: Diagram, trace: Trace | None) -> None:
+        self.diagram = diagram
+        self.trace = trace
+        self.out: list[str] = []
+        self.ids = {node: f"state-{i}" for i, node in enumerate(diagram.states)}
+        self.proxied = shared_catches(diagram)
+        self.minlen = staggered_targets(diagram)
+
+    def document(self) -> str:
+        self.out.append("digraph workflow {")
+        self._emit(1, "graph" + attr_list({**styles.GRAPH_ATTRS, **self._title()}) + ";")
+        self._emit(1, "node" + attr_list(styles.NODE_ATTRS) + ";")
+        self._emit(1, "edge" + attr_list(styles.EDGE_ATTRS) + ";")
+        self._markers()
+        for node in self.diagram.root.states:
+            self._state(node, 1)
+        self._edges()
+        self.out.append("}")
+        return "\n".join(self.out) + "\n"
+
+    def _emit(self, depth: int, text: str) -> None:
+        self.out.append(_INDENT * depth + text)
+
+    # --- the picture's title ---------------------------------------------------------
+
+    def _title(self) -> dict[str, Value]:
+        if self.trace is None:
+            comment = describe.comment_lines(self.diagram)
+            if not comment:
+                return {}
+            parts = [font(line, size=12, color=styles.MUTED) for line in comment]
+        else:
+            head, *rest = describe.execution_lines(self.trace)
+            colour = _execution_colour(self.trace.status)
+            parts = [f"<B>{font(head, size=13, color=colour)}</B>"]
+            parts += [font(line, size=10, color=colour) for line in rest]
+            rows = "".join(f"<TR><TD>{part}</TD></TR>" for part in parts)
+            table = f'<TABLE BORDER="0" CELLSPACING="0">{rows}<TR><TD>{_legend()}</TD></TR></TABLE>'
+            return {"label": Html(table), "labelloc": "t", "labeljust": "c"}
+        return {"label": lines(parts), "labelloc": "t", "labeljust": "c"}
+
+    # --- nodes -----------------------------------------------------------------------
+
+    def _markers(self) -> None:
+        marker = {
+            "shape": "box",
+            "style": "rounded,filled",
+            "fillcolor": "#374151",
+            "color": "#374151",
+            "fontcolor": "#ffffff",
+            "fontsize": "10",
+            "width": "0.7",
+            "height": "0.3",
+        }
+        self._emit(1, statement(quote(START), {**marker, "label": "Start"}))
+        if any(self.diagram.ends_scope(n) for n in self.diagram.root.states):
+            self._emit(1, statement(quote(END), {**marker, "label": "End"}))
+
+    def _state(self, node: str, depth: int) -> None:
+        if node in self.diagram.children:
+            self._cluster(node, depth)
+        else:
+            self._emit(depth, statement(quote(node), self._node_attrs(node)))
+        for edge in self.diagram.out_edges(node):
+            if (node, edge.key) in self.proxied:
+                self._emit(depth, statement(quote(proxy_id(edge)), self._proxy_attrs(edge)))
+
+    def _proxy_attrs(self, edge: Edge) -> dict[str, Value]:
+        reached = self.trace is None or bool(self.trace.edges[(edge.source, edge.target, edge.key)])
+        colour = styles.CATCH_EDGE if reached else styles.FAINT
+        label = font("→ " + self.diagram.name(edge.target), size=9, color=colour)
+        return {
+            "shape": "box",
+            "style": "rounded,dashed",
+            "color": colour,
+            "label": Html(label),
+            "height": "0.3",
+            "margin": "0.08,0.03",
+            "tooltip": f"Catch leads to {self.diagram.name(edge.target)}",
+        }
+
+    def _node_attrs(self, node: str) -> dict[str, Value]:
+        text = describe.node_text(self.diagram, node, self.trace)
+        state_type = self.diagram.state_type(node)
+        look = (
+            styles.type_look(state_type)
+            if text.status is None
+            else styles.status_look(state_type, text.status)
+        )
+        attrs: dict[str, Value] = {
+            "id": self.ids[node],
+            "class": f"state {state_type.lower()}"
+            + (f" status-{text.status}" if text.status else ""),
+            "shape": look.shape,
+            "style": look.style,
+            "fillcolor": look.fill,
+            "color": look.border,
+            "label": _node_label(text, look),
+            "tooltip": text.tooltip,
+        }
+        if look.margin is not None:
+            attrs["margin"] = look.margin
+        if text.status == "failed":
+            attrs["penwidth"] = "2.6"
+        return attrs
+
+    def _cluster(self, node: str, depth: int) -> None:
+        state_type = self.diagram.state_type(node)
+        fill, border = styles.CLUSTER_COLOURS[state_type]
+        self._emit(depth, f"subgraph {quote('cluster_' + node)} {{")
+        cluster = {"label": "", "style": "rounded,filled", "fillcolor": fill, "color": border}
+        self._emit(depth + 1, "graph" + attr_list(cluster) + ";")
+        self._emit(depth + 1, statement(quote(node), self._node_attrs(node)))
+        for scope in self.diagram.children[node]:
+            title = describe.scope_title(self.diagram, scope, self.trace)
+            self._emit(depth + 1, f"subgraph {quote('cluster_' + scope.id)} {{")
+            inner: dict[str, Value] = {
+                "label": Html(font(title, size=9, color=styles.MUTED)),
+                "labeljust": "l",
+                "style": "rounded,filled",
+                "fillcolor": styles.SCOPE_FILL,
+                "color": border,
+            }
+            self._emit(depth + 2, "graph" + attr_list(inner) + ";")
+            for child in scope.states:
+                self._state(child, depth + 2)
+            self._emit(depth + 1, "}")
+        bar = {"shape": "box", "label": "", "style": "filled", "fillcolor": border}
+        bar |= {"color": border, "width": "0.9", "height": "0.06", "fixedsize": "true"}
+        self._emit(depth + 1, statement(quote(join_id(node)), bar))
+        self._emit(depth, "}")
+
+    # --- edges -----------------------------------------------------------------------
+
+    def _edges(self) -> None:
+        diagram = self.diagram
+        for scope in diagram.scopes.values():
+            head = START if scope.parent is None else scope.parent
+            if scope.start is not None:
+                count = self.trace.starts[scope.id] if self.trace else None
+                self._edge(head, scope.start, {}, [], count)
+            for node in scope.states:
+                for edge in diagram.out_edges(node):
+                    self._transition(edge)
+                if diagram.ends_scope(node):
+                    tail = node if node not in diagram.children else join_id(node)
+                    end = END if scope.parent is None else join_id(scope.parent)
+                    count = self.trace.ends[node] if self.trace else None
+                    self._edge(tail, end, {}, [], count)
+
+    def _transition(self, edge: Edge) -> None:
+        tail = edge.source
+        if tail in self.diagram.children:
+            tail = join_id(tail)
+        attrs: dict[str, Value] = {}
+        text = describe.edge_lines(self.diagram, edge)
+        colour = None
+        if edge.kind == "choice":
+            colour = styles.CHOICE_EDGE
+        elif edge.kind == "catch":
+            colour = styles.CATCH_EDGE
+            attrs["style"] = "dashed"
+        if colour is not None:
+            attrs |= {"color": colour, "fontcolor": colour}
+        count = None
+        if self.trace is not None:
+            count = self.trace.edges[(edge.source, edge.target, edge.key)]
+        italic = edge.kind == "default"
+        if (edge.source, edge.target) in self.minlen:
+            attrs["minlen"] = self.minlen[(edge.source, edge.target)]
+        head = proxy_id(edge) if (edge.source, edge.key) in self.proxied else edge.target
+        self._edge(tail, head, attrs, text, count, italic)
+
+    def _edge(
+        self,
+        tail: str,
+        head: str,
+        attrs: dict[str, Value],
+        text: list[str],
+        count: int | None,
+        italic: bool = False,
+    ) -> None:
+        parts = [f"<I>{escape(t)}</I>" if italic else escape(t) for t in text]
+        if count:
+            parts.append(f"<B>{escape(describe.taken_text(count))}</B>")
+            taken: dict[str, Value] = {"color": styles.TAKEN_EDGE, "fontcolor": styles.TAKEN_EDGE}
+            attrs = taken | attrs | {"penwidth": "2.6"}
+        elif count == 0:
+            attrs = attrs | {"color": styles.UNTAKEN_EDGE, "fontcolor": styles.FAINT}
+        if parts:
+            attrs = attrs | {"label": lines(parts)}
+        self._emit(1, f"{quote(tail)} -> {quote(head)}{attr_list(attrs)};")
+
+
+def _node_label(text: describe.NodeText, look: styles.Look) -> Html:
+    faint = text.status == "not_reached"
+    parts = [f"<B>{font(text.title, color=look.text if faint else None)}</B>"]
+    parts.append(font(text.caption, size=9, color=styles.FAINT if faint else styles.MUTED))
+    parts += [font(n, size=8.5, color=styles.FAINT if faint else "#92400e") for n in text.notes]
+    if text.status is not None and not faint:
+        _, border = styles.STATUS_COLOURS[text.status]
+        parts += [font(line, size=9, color=border) for line in text.outcome]
+    if text.error is not None:
+        parts.append(f"<B>{font(text.error, size=9, color='#b91c1c')}</B>")
+    parts += [font(line, size=8.5, color="#7f1d1d") for line in text.cause]
+    return lines(parts)
+
+
+def _legend() -> str:
+    cells = []
+    for status in styles.STATUSES:
+        fill, border = styles.STATUS_COLOURS[status]
+        word = escape(styles.STATUS_WORDS[status])
+        cells.append(
+            f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" CELLPADDING="3">'
+            f'<FONT POINT-SIZE="9">{word}</FONT></TD>'
+        )
+    return '<TABLE BORDER="0" CELLSPACING="4"><TR>' + "".join(cells) + "</TR></TABLE>"
+
+
+def _execution_colour(status: str) -> str:
+    return {
+        "SUCCEEDED": styles.STATUS_COLOURS["succeeded"][1],
+        "FAILED": styles.STATUS_COLOURS["failed"][1],
+        "TIMED_OUT": styles.STATUS_COLOURS["failed"][1],
+        "RUNNING": styles.STATUS_COLOURS["running"][1],
+    }.get(status, styles.TEXT)

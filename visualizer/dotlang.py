@@ -1,0 +1,69 @@
+"""Writing the DOT language: quoting, HTML-like labels and attribute lists.
+
+HTML-like labels are used for every label so that text is taken literally (a backslash
+in a StringMatches pattern stays a backslash) and a node can mix bold, small and
+coloured lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Html:
+    """An HTML-like label body (without the outer ``<`` ``>``), emitted as is."""
+
+    body: str
+
+
+def quote(text: str) -> str:
+    """A DOT double-quoted string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def escape(text: str) -> str:
+    """Text made safe inside an HTML-like label."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\n", " ")
+    )
+
+
+def font(text: str, *, size: float | None = None, color: str | None = None) -> str:
+    """Escaped text in a ``<FONT>`` with an optional point size and colour."""
+    attrs = ""
+    if size is not None:
+        attrs += f' POINT-SIZE="{size:g}"'
+    if color is not None:
+        attrs += f' COLOR="{color}"'
+    body = escape(text)
+    return f"<FONT{attrs}>{body}</FONT>" if attrs else body
+
+
+def lines(parts: Iterable[str]) -> Html:
+    """A label of several (already marked-up) lines, centred."""
+    return Html("<BR/>".join(parts))
+
+
+Value = str | Html
+
+
+def attr_list(attrs: Mapping[str, Value]) -> str:
+    """``[a="x", label=<...>]``, or the empty string when there are no attributes."""
+    if not attrs:
+        return ""
+    items = []
+    for key, value in attrs.items():
+        text = f"<{value.body}>" if isinstance(value, Html) else quote(value)
+        items.append(f"{key}={text}")
+    return " [" + ", ".join(items) + "]"
+
+
+def statement(target: str, attrs: Mapping[str, Value]) -> str:
+    """``target [attrs];`` with the target quoted when it is an id."""
+    return f"{target}{attr_list(attrs)};"

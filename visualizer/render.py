@@ -1,0 +1,122 @@
+"""The entry point that writes pictures: pick the format, draw, write the file.
+
+Formats: ``svg``, ``png``, ``pdf`` (laid out by graphviz's ``dot``), ``dot`` (the DOT
+text), ``mermaid`` (Mermaid text; fenced as a code block when the file is ``.md``) and
+``html`` (a self-contained page: the picture and, with a history, the execution's
+timeline and events).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from asl.loader import Source
+from visualizer.diagram import Diagram, load_diagram
+from visualizer.dot import to_dot
+from visualizer.html_report import html_report
+from visualizer.layout import LAYOUT_FORMATS, RenderError, layout
+from visualizer.mermaid import to_mermaid
+from visualizer.trace import HistoryError, HistoryLike, Trace, build_trace
+
+__all__ = ["FORMATS", "output_format", "read_history", "render"]
+
+FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "html")
+_BY_SUFFIX = {
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+    ".md": "mermaid",
+    ".html": "html",
+    ".htm": "html",
+}
+
+
+def output_format(output: str | os.PathLike[str], format: str | None = None) -> str:
+    """The format asked for, or the one the output file's extension names."""
+    if format is not None:
+        chosen = format.lower().lstrip(".")
+        if chosen in ("gv",):
+            chosen = "dot"
+        if chosen in ("mmd", "md"):
+            chosen = "mermaid"
+        if chosen not in FORMATS:
+            raise RenderError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+        return chosen
+    suffix = Path(output).suffix.lower()
+    found = _BY_SUFFIX.get(suffix)
+    if found is None:
+        known = ", ".join(sorted(_BY_SUFFIX))
+        raise RenderError(
+            f"cannot tell the format from {str(output)!r}: use --format or an extension ({known})"
+        )
+    return found
+
+
+def read_history(source: str | os.PathLike[str] | HistoryLike) -> HistoryLike:
+    """A history from a JSON file (``{"events": [...]}``, as ``aws stepfunctions
+    get-execution-history`` prints it) or as given when it is already parsed."""
+    if not isinstance(source, str | os.PathLike):
+        return source
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileNotFoundError(f"cannot read {source}: {exc}") from exc
+    try:
+        value: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RenderError(f"{source} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    return value  # type: ignore[no-any-return]
+
+
+def render(
+    definition: Source | Diagram,
+    output: str | os.PathLike[str],
+    format: str | None = None,
+    history: str | os.PathLike[str] | HistoryLike | Trace | None = None,
+) -> Path:
+    """Draw a definition (and an execution of it, when ``history`` is given) to a file.
+
+    ``format`` defaults to the output's extension. Raises
+    :class:`~asl.diagnostics.DefinitionError` for an invalid definition,
+    ``FileNotFoundError`` for an unreadable file and :class:`RenderError` for anything
+    else that stops the picture (unknown format, ``dot`` missing, a malformed history).
+    """
+    fmt = output_format(output, format)
+    diagram = load_diagram(definition)
+    trace = _trace(diagram, history)
+    data = _draw(diagram, trace, fmt, Path(output).suffix.lower() == ".md")
+    path = Path(output)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise RenderError(f"cannot write {path}: {exc}") from exc
+    return path
+
+
+def _trace(diagram: Diagram, history: Any) -> Trace | None:
+    if history is None or isinstance(history, Trace):
+        return history
+    try:
+        return build_trace(diagram, read_history(history))
+    except HistoryError as exc:
+        raise RenderError(f"not an execution history: {exc}") from None
+
+
+def _draw(diagram: Diagram, trace: Trace | None, fmt: str, fenced: bool) -> bytes:
+    if fmt == "html":
+        return html_report(diagram, trace).encode()
+    if fmt == "mermaid":
+        text = to_mermaid(diagram, trace)
+        return (f"```mermaid\n{text}```\n" if fenced else text).encode()
+    dot_text = to_dot(diagram, trace)
+    if fmt == "dot":
+        return dot_text.encode()
+    assert fmt in LAYOUT_FORMATS, fmt
+    return layout(dot_text, fmt)
