@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from json import encoder as _json_encoder
 from typing import Any
 
 from asl.bindings import Bindings
@@ -31,13 +31,18 @@ def _not_json(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-# One C encoder for every measurement (json.dumps would build a new one per call):
-# compact separators, non-ASCII kept, no circularity check (JSON values are trees).
-_encode = c_make_encoder(
-    None, _not_json, c_encode_basestring, None, ":", ",", False, False, True
-) if c_make_encoder is not None else json.JSONEncoder(
-    separators=(",", ":"), ensure_ascii=False, check_circular=False
-).iterencode  # fmt: skip
+def _make_encoder() -> Callable[[Any, int], Iterable[str]]:
+    """One encoder for every measurement (json.dumps builds a new one per call): compact
+    separators, non-ASCII kept, no circularity check (JSON values here are trees)."""
+    make = getattr(_json_encoder, "c_make_encoder", None)
+    if make is not None:  # CPython's C encoder
+        quote = _json_encoder.c_encode_basestring  # type: ignore[attr-defined]
+        return make(None, _not_json, quote, None, ":", ",", False, False, True)  # type: ignore[no-any-return]
+    plain = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+    return lambda value, _level: plain.iterencode(value)
+
+
+_encode = _make_encoder()
 
 
 def payload_size(value: Any) -> int:
@@ -123,7 +128,15 @@ class Frame:
     """One thread of an execution: its last event (for ``previousEventId``) and its
     variable scope."""
 
-    __slots__ = ("entered_event", "last_event", "result_size", "run", "scope", "size_bound")
+    __slots__ = (
+        "_plain",
+        "entered_event",
+        "last_event",
+        "result_size",
+        "run",
+        "scope",
+        "size_bound",
+    )
 
     def __init__(
         self,
@@ -142,6 +155,8 @@ class Frame:
         self.size_bound = size_bound
         #: The size of the last Task result (infinite when unknown or caught).
         self.result_size = math.inf
+        # The bindings of states that do not read the context, while the variables last.
+        self._plain: Bindings | None = None
         self.scope = scope if scope is not None else VariableScope()
 
     def record(self, event_type: str, details: Mapping[str, Any] | None = None) -> int:
@@ -189,17 +204,20 @@ class Frame:
         """What a state's expressions read: the context object (built only when the
         state reads it), this thread's variables, the Host's entropy."""
         run = self.run
-        context = (
-            state_context(
-                run.execution_context,
-                run.state_machine_context,
-                name=state.name,
-                entered_time=self._entered_time(),
-                retry_count=retry_count if state.type in _RETRYING else None,
-                task_token=task_token,
-                map_item=map_item,
-            )
-            if state.flow.uses_context
-            else None
+        if not state.flow.uses_context:
+            plain = self._plain
+            if plain is None or plain.variables is not self.scope.variables:
+                plain = self._plain = Bindings(
+                    None, None, self.scope.variables, entropy=run.host.entropy
+                )
+            return plain
+        context = state_context(
+            run.execution_context,
+            run.state_machine_context,
+            name=state.name,
+            entered_time=self._entered_time(),
+            retry_count=retry_count if state.type in _RETRYING else None,
+            task_token=task_token,
+            map_item=map_item,
         )
         return Bindings(None, context, self.scope.variables, entropy=run.host.entropy)

@@ -24,24 +24,32 @@ Handler = Callable[[m.State, Any, Frame, int], Awaitable[Outcome]]
 #: The handler of each state type; :mod:`runtime.states` fills it in when imported.
 HANDLERS: dict[str, Handler] = {}
 
-_ENTERED = {t: f"{t}StateEntered" for t in m.STATE_TYPES}
-_EXITED = {t: f"{t}StateExited" for t in m.STATE_TYPES}
 # State types AWS records an ``<Type>StateAborted`` event for when they are cut short.
 _ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
+# Per state type: its entered and exited event types and its handler (filled on first use).
+_STEPS: dict[str, tuple[str, str, Handler]] = {}
+
+
+def _steps(state_type: str) -> tuple[str, str, Handler]:
+    steps = _STEPS[state_type] = (
+        f"{state_type}StateEntered", f"{state_type}StateExited", HANDLERS[state_type]
+    )  # fmt: skip
+    return steps
 
 
 async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
     """Run a scope from its StartAt to an end; return its output."""
     states = scope.states
+    path = frame.run.path
     name: str | None = scope.start_at
     while name is not None:
         state = states[name]
-        entered = frame.record(_ENTERED[state.type], {"name": name, "input": value})
-        frame.entered_event = entered
-        frame.run.path.append(name)
+        entered_type, exited_type, handler = _STEPS.get(state.type) or _steps(state.type)
+        entered = frame.entered_event = frame.record(entered_type, {"name": name, "input": value})
+        path.append(name)
         state_input = value
         try:
-            value, name, assigned = await HANDLERS[state.type](state, value, frame, entered)
+            value, name, assigned = await handler(state, value, frame, entered)
         except asyncio.CancelledError:
             if state.type in _ABORTABLE:
                 frame.record(f"{state.type}StateAborted", {"name": state.name})
@@ -53,7 +61,7 @@ async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
             details = {"name": state.name, "output": value, "assignedVariables": assigned}
         else:
             details = {"name": state.name, "output": value}
-        frame.record(_EXITED[state.type], details)
+        frame.record(exited_type, details)
     return value
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from asl import model as m
 from asl.bindings import Bindings
 from asl.choice import compile_choices
+from asl.flow.sizes import child_growth, jsonata_growth
 from asl.flow.waiting import check_delay, delay_until
 from asl.jsonata import compile_expression, compile_jsonata_template, is_expression
 from asl.variables import compile_assign
@@ -61,6 +62,9 @@ class JsonataFlow:
 
     def __init__(self, state: m.State, document: Mapping[str, Any], *, uses_context: bool) -> None:
         self.uses_context = uses_context
+        #: Bounds on the size of the output and of a child's input (see asl.flow.sizes).
+        self.growth = jsonata_growth(state)
+        self.child_growth = child_growth(state)
         self._arguments = _template(getattr(state, "arguments", m.MISSING), "Arguments")
         self._output = _template(state.output, "Output")
         self._assign = _assign(state.assign)

@@ -18,6 +18,7 @@ from asl.dataflow import (
     compile_result_selector,
 )
 from asl.errors import RUNTIME, StatesError
+from asl.flow.sizes import child_growth, jsonpath_growth
 from asl.flow.waiting import check_delay, delay_until, seconds_from_path
 from asl.templates import compile_value, json_text
 from asl.variables import compile_assign
@@ -48,6 +49,9 @@ class JsonPathFlow:
 
     def __init__(self, state: m.State, document: Mapping[str, Any], *, uses_context: bool) -> None:
         self.uses_context = uses_context
+        #: Bounds on the size of the output and of a child's input (see asl.flow.sizes).
+        self.growth = jsonpath_growth(state)
+        self.child_growth = child_growth(state)
         self._input = compile_input_path(state.input_path)
         self._output = compile_output_path(state.output_path)
         parameters = getattr(state, "parameters", m.MISSING)
