@@ -12,6 +12,7 @@ scope. When ``previousEventId`` is missing the preceding event in the list is us
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -193,21 +194,25 @@ def event_time(event: Mapping[str, Any]) -> float | None:
     value = event.get("timestamp")
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value) / 1000 if value > 1e11 else float(value)
     if isinstance(value, str):
+        text = value
         try:
-            return float(value)
+            value = float(text)
         except ValueError:
-            pass
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            return _iso_time(text)
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
             return None
-        if moment.tzinfo is None:
-            return None
-        return moment.timestamp()
+        return float(value) / 1000 if value > 1e11 else float(value)
     return None
+
+
+def _iso_time(value: str) -> float | None:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None
 
 
 def history_events(history: HistoryLike) -> list[Mapping[str, Any]]:
