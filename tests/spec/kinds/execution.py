@@ -13,7 +13,8 @@ Case fields:
   invocation of a Task state's resource takes on the virtual clock (the n-th invocation
   takes the n-th duration; the last repeats). Used to reach TimeoutSeconds.
 - Expected: ``status``; ``output``; ``error``; ``cause`` (exact) or ``causeContains``;
-  ``events`` (the exact sequence of history event types); ``path`` (state names entered);
+  ``events`` (the exact sequence of history event types); ``lastEvent`` (the type of the
+  last event); ``path`` (state names entered);
   ``history``: ``[[<type>, <previousEventId>], ...]`` — the whole history, event ids being
   the positions from 1; ``eventDetails``: ``[[<index in history>, <details (subset)>], ...]``
   (a negative index counts from the end); ``eventDetailsMatch``: the same with regular
@@ -130,6 +131,8 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
 def _check_history(case: dict[str, Any], history: list[dict[str, Any]], summary: Any) -> None:
     if "events" in case:
         assert [e["type"] for e in history] == case["events"], summary
+    if "lastEvent" in case:
+        assert history[-1]["type"] == case["lastEvent"], summary
     if "history" in case:
         links = [[e["type"], e["previousEventId"]] for e in history]
         assert links == case["history"], links
