@@ -61,39 +61,14 @@ def _stage(machine: dict[str, Any], stage: int, prefix: str) -> tuple[str, list[
         machine[prefix + "call"] = _task(prefix + "call", catch=True)
         return prefix + "call", [prefix + "call"]
     if kind == 1:
-        machine[prefix + "decide"] = {
-            "Type": "Choice",
-            "Choices": [
-                {"Variable": f"$.s{stage}.amount", "NumericGreaterThan": stage * 10,
-                 "Next": prefix + "big"},
-                {"And": [{"Variable": f"$.s{stage}.kind", "StringEquals": "bulk"},
-                         {"Variable": f"$.s{stage}.ok", "BooleanEquals": True}],
-                 "Next": prefix + "bulk"},
-            ],
-            "Default": prefix + "small",
-        }  # fmt: skip
-        ends = [prefix + branch for branch in ("big", "bulk", "small")]
-        for name in ends:
-            machine[name] = {"Type": "Pass"}
-        return prefix + "decide", ends
+        return _choice_stage(machine, stage, prefix)
     if kind == 2:
         pause = {"Type": "Wait", "Seconds": 30 + stage, "Next": prefix + "check"}
         machine[prefix + "pause"] = pause
         machine[prefix + "check"] = _task(prefix + "check", catch=False)
         return prefix + "pause", [prefix + "check"]
     if kind == 3:
-        branches = [
-            {"StartAt": f"{prefix}b{i} load", "States": {
-                f"{prefix}b{i} load": _task(f"{prefix}b{i} load", catch=False,
-                                            next_=f"{prefix}b{i} save"),
-                f"{prefix}b{i} save": {"Type": "Pass", "End": True}}}
-            for i in (1, 2)
-        ]  # fmt: skip
-        machine[prefix + "fan out"] = {
-            "Type": "Parallel",
-            "Branches": branches,
-            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle failure"}],
-        }
+        machine[prefix + "fan out"] = _parallel(prefix)
         return prefix + "fan out", [prefix + "fan out"]
     if kind == 4:
         processor = {"StartAt": prefix + "item", "States": {
@@ -106,6 +81,39 @@ def _stage(machine: dict[str, Any], stage: int, prefix: str) -> tuple[str, list[
         return prefix + "each", [prefix + "each"]
     machine[prefix + "record"] = {"Type": "Pass"}
     return prefix + "record", [prefix + "record"]
+
+
+def _choice_stage(machine: dict[str, Any], stage: int, prefix: str) -> tuple[str, list[str]]:
+    machine[prefix + "decide"] = {
+        "Type": "Choice",
+        "Choices": [
+            {"Variable": f"$.s{stage}.amount", "NumericGreaterThan": stage * 10,
+             "Next": prefix + "big"},
+            {"And": [{"Variable": f"$.s{stage}.kind", "StringEquals": "bulk"},
+                     {"Variable": f"$.s{stage}.ok", "BooleanEquals": True}],
+             "Next": prefix + "bulk"},
+        ],
+        "Default": prefix + "small",
+    }  # fmt: skip
+    ends = [prefix + branch for branch in ("big", "bulk", "small")]
+    for name in ends:
+        machine[name] = {"Type": "Pass"}
+    return prefix + "decide", ends
+
+
+def _parallel(prefix: str) -> dict[str, Any]:
+    branches = [
+        {"StartAt": f"{prefix}b{i} load", "States": {
+            f"{prefix}b{i} load": _task(f"{prefix}b{i} load", catch=False,
+                                        next_=f"{prefix}b{i} save"),
+            f"{prefix}b{i} save": {"Type": "Pass", "End": True}}}
+        for i in (1, 2)
+    ]  # fmt: skip
+    return {
+        "Type": "Parallel",
+        "Branches": branches,
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle failure"}],
+    }
 
 
 def _task(name: str, *, catch: bool, next_: str | None = None) -> dict[str, Any]:

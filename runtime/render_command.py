@@ -47,14 +47,7 @@ def render(
     are bold with how often, and html adds a timeline and the events.
     """
     try:
-        fmt = visualizer.output_format(output, format)
-        events = read_history(history) if history is not None else None
-        diagram = visualizer.load_diagram(definition)
-        trace = visualizer.build_trace(diagram, events) if events is not None else None
-        if trace is not None and trace.unknown_states:
-            names = ", ".join(trace.unknown_states)
-            typer.echo(f"asl render: warning: states not in {definition}: {names}", err=True)
-        visualizer.render(diagram, output, fmt, trace)
+        fmt = _render(definition, output, format, history)
     except DefinitionError as exc:
         for diagnostic in exc.diagnostics:
             typer.echo(diagnostic.format(str(definition)), err=True)
@@ -67,3 +60,16 @@ def render(
         typer.echo(f"asl render: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     typer.echo(f"wrote {output} ({fmt})")
+
+
+def _render(definition: Path, output: Path, format: str | None, history: Path | None) -> str:
+    """Check the format, read the inputs, draw; return the format written."""
+    fmt = visualizer.output_format(output, format)
+    events = read_history(history) if history is not None else None
+    diagram = visualizer.load_diagram(definition)
+    trace = visualizer.build_trace(diagram, events) if events is not None else None
+    if trace is not None and trace.unknown_states:
+        names = ", ".join(trace.unknown_states)
+        typer.echo(f"asl render: warning: states not in {definition}: {names}", err=True)
+    visualizer.render(diagram, output, fmt, trace)
+    return fmt

@@ -18,7 +18,7 @@ from visualizer.diagram import Diagram, Edge, load_diagram
 from visualizer.dotlang import Html, Value, attr_list, escape, font, lines, quote, statement
 from visualizer.trace import HistoryLike, Trace, build_trace
 
-__all__ = ["END", "START", "join_id", "proxy_id", "shared_catches", "to_dot"]
+__all__ = ["END", "START", "back_edges", "join_id", "proxy_id", "shared_catches", "to_dot"]
 
 #: Node ids of the machine's Start and End markers (state ids are JSON pointers, "/...").
 START, END = "start", "end"
@@ -62,6 +62,36 @@ def staggered_targets(diagram: Diagram) -> dict[tuple[str, str], str]:
     return out
 
 
+def back_edges(diagram: Diagram) -> set[tuple[str, str, str]]:
+    """(source, target, key) of the transitions that close a loop: those that reach a
+    state still being explored in a depth-first walk of each scope from its start,
+    following transitions in document order."""
+    found: set[tuple[str, str, str]] = set()
+    for scope in diagram.scopes.values():
+        members = set(scope.states)
+        marks: dict[str, bool] = {}  # True while on the walk's path, False once done
+        roots = [scope.start] if scope.start is not None else []
+        for root in [*roots, *scope.states]:
+            if root in marks:
+                continue
+            marks[root] = True
+            path = [(root, iter(diagram.out_edges(root)))]
+            while path:
+                node, edges = path[-1]
+                edge = next(edges, None)
+                if edge is None:
+                    marks[node] = False
+                    path.pop()
+                elif edge.target not in members:
+                    continue
+                elif marks.get(edge.target) is True:
+                    found.add((edge.source, edge.target, edge.key))
+                elif edge.target not in marks:
+                    marks[edge.target] = True
+                    path.append((edge.target, iter(diagram.out_edges(edge.target))))
+    return found
+
+
 def proxy_id(edge: Edge) -> str:
     """Node id of the stand-in a shared Catch edge leads to (never a state's pointer)."""
     return f"{edge.source}/{edge.key}"
@@ -89,6 +119,7 @@ class _Writer:
         self.ids = {node: f"state-{i}" for i, node in enumerate(diagram.states)}
         self.proxied = shared_catches(diagram)
         self.minlen = staggered_targets(diagram)
+        self.back = back_edges(diagram)
 
     def document(self) -> str:
         self.out.append("digraph workflow {")
@@ -252,8 +283,14 @@ class _Writer:
         italic = edge.kind == "default"
         if (edge.source, edge.target) in self.minlen:
             attrs["minlen"] = self.minlen[(edge.source, edge.target)]
-        head = proxy_id(edge) if (edge.source, edge.key) in self.proxied else edge.target
-        self._edge(tail, head, attrs, text, count, italic)
+        if (edge.source, edge.key) in self.proxied:
+            self._edge(tail, proxy_id(edge), attrs, text, count, italic)
+        elif (edge.source, edge.target, edge.key) in self.back:
+            # Drawn reversed, so that loops always bend back up the same way, whatever
+            # the labels (dot otherwise picks which edge of a cycle to turn around).
+            self._edge(edge.target, tail, attrs | {"dir": "back"}, text, count, italic)
+        else:
+            self._edge(tail, edge.target, attrs, text, count, italic)
 
     def _edge(
         self,

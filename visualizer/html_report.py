@@ -37,7 +37,7 @@ def html_report(
     if history is not None and trace is None:
         trace = build_trace(diagram, history)  # type: ignore[arg-type]
     svg = _inline_svg(layout(to_dot(diagram, trace), "svg").decode())
-    heading = title or diagram.machine.comment or "Workflow"
+    heading = title or diagram.machine.comment or ("Execution" if trace else "Workflow")
     body = [f"<header><h1>{escape(labels.shorten(heading, 140))}</h1>"]
     if trace is not None:
         body.append(_summary(trace))

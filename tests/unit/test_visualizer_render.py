@@ -13,7 +13,7 @@ import pytest
 import visualizer
 from asl.diagnostics import DefinitionError
 from visualizer import RenderError, load_diagram, output_format, render, to_dot, to_mermaid
-from visualizer.dot import SHARED_CATCH_EDGES, join_id, proxy_id, shared_catches
+from visualizer.dot import SHARED_CATCH_EDGES, back_edges, join_id, proxy_id, shared_catches
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -209,3 +209,12 @@ def test_html_report_without_a_history_shows_the_workflow_only() -> None:
     page = visualizer.html_report(EXAMPLES[0])
     assert "<svg" in page
     assert 'id="timeline"' not in page and 'id="events"' not in page
+
+
+def test_loops_are_drawn_as_reversed_back_edges() -> None:
+    cleanup = ROOT / "examples" / "scheduled_cleanup" / "scheduled_cleanup.asl.json"
+    diagram = load_diagram(cleanup)
+    pause, listing = diagram.by_name["Pause between batches"], diagram.by_name["List expired items"]
+    assert back_edges(diagram) == {(pause, listing, "next")}
+    assert f'"{listing}" -> "{pause}" [dir="back"];' in to_dot(diagram)
+    assert back_edges(load_diagram(EXAMPLES[0])) == set()
