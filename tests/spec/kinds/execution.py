@@ -12,12 +12,16 @@ Case fields:
 - ``taskDurations``: ``{"<State>": <seconds> | [<seconds>, ...]}`` — how long each
   invocation of a Task state's resource takes on the virtual clock (the n-th invocation
   takes the n-th duration; the last repeats). Used to reach TimeoutSeconds.
+- Anywhere in ``definition``, ``input``, ``mocks`` and ``functions``,
+  ``{"$repeat": [<text>, <count>]}`` stands for the text repeated ``count`` times (big
+  payloads without big files).
 - Expected: ``status``; ``output``; ``error``; ``cause`` (exact) or ``causeContains``;
   ``events`` (the exact sequence of history event types); ``lastEvent`` (the type of the
   last event); ``path`` (state names entered);
   ``history``: ``[[<type>, <previousEventId>], ...]`` — the whole history, event ids being
   the positions from 1; ``eventDetails``: ``[[<index in history>, <details (subset)>], ...]``
-  (a negative index counts from the end); ``eventDetailsMatch``: the same with regular
+  (a negative index counts from the end); ``eventDetailsExact``: the same, all of the
+  details; ``eventDetailsMatch``: the same with regular
   expressions that whole detail values must match; ``timestamps``:
   ``[[<index>, <seconds after ExecutionStarted>], ...]`` on the virtual clock;
   ``timestampRanges``: ``[[<index>, <at least>, <at most>], ...]`` (jittered delays).
@@ -37,6 +41,18 @@ from runtime.testing import local_engine
 from runtime.testing import run as run_execution
 
 _MACHINE, _CASE = "SpecMachine", "SpecCase"
+_EXPANDED = frozenset({"definition", "input", "mocks", "functions"})
+
+
+def _expand(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$repeat"}:
+            text, count = value["$repeat"]
+            return text * count
+        return {key: _expand(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_expand(item) for item in value]
+    return value
 
 
 def _mock_config(mocks: dict[str, list[Any]]) -> dict[str, Any]:
@@ -140,6 +156,8 @@ def _check_history(case: dict[str, Any], history: list[dict[str, Any]], summary:
     for index, expected in case.get("eventDetails", []):
         found = _details(history[index])
         assert {k: found.get(k) for k in expected} == expected, (index, history[index])
+    for index, expected in case.get("eventDetailsExact", []):
+        assert _details(history[index]) == expected, (index, history[index])
     for index, patterns in case.get("eventDetailsMatch", []):
         found = _details(history[index])
         for key, pattern in patterns.items():
@@ -155,6 +173,7 @@ def _check_history(case: dict[str, Any], history: list[dict[str, Any]], summary:
 
 def run(case: dict[str, Any]) -> None:
     """Run the case's execution and assert what AWS would report."""
+    case = {key: _expand(value) if key in _EXPANDED else value for key, value in case.items()}
     execution = run_execution(
         case["definition"], case.get("input", {}), engine=_engine(case),
         state_machine_name=_MACHINE, type=case.get("machineType", "STANDARD"),
