@@ -1,0 +1,474 @@
+"""Distributed Map: every item (or batch of items) runs as a child workflow execution.
+
+The parent's history records, as AWS does (localstack test_base_scenarios, recorded
+against AWS)::
+
+    MapStateEntered -> MapStateStarted {length} -> MapRunStarted {mapRunArn}
+    -> MapRunSucceeded -> MapStateSucceeded -> MapStateExited
+    (or ... -> MapRunFailed {error, cause} -> MapStateFailed)
+
+``length`` is the number of items of an array input and 0 with an ItemReader. Each child
+execution has its own :class:`~runtime.frame.Run`, history, ARN
+(``arn:aws:states:R:A:execution:<machine>/<label>:<uuid>``, ``express:`` for EXPRESS
+children) and variables. The Map Run ARN is
+``arn:aws:states:R:A:mapRun:<machine>/<label>:<uuid>``, the label being ``Label`` or a
+generated UUID. :func:`map_runs` gives an execution's :class:`MapRun` objects.
+
+Items come from the state input or from an ItemReader read through the Host's
+integrations (``s3:getObject`` answers the object body or ``{"Body": ...}``;
+``s3:listObjectsV2`` answers a ListObjectsV2 response); a ResultWriter writes through
+``s3:putObject`` (``{"Bucket", "Key", "Body"}``). Failed children within the tolerated
+failure thresholds appear in the output as AWS's unchanged execution result (what
+``Transformation: NONE`` gives), as the ResultWriter page says of failed children.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from asl import model as m
+from asl.bindings import Bindings
+from asl.errors import (
+    EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    ITEM_READER_FAILED,
+    RESULT_WRITER_FAILED,
+    StatesError,
+)
+from asl.flow.map_fields import MapFields, WriterConfig
+from asl.item_readers import (
+    inventory_files,
+    inventory_items,
+    limit_items,
+    listed_objects,
+    parse_items,
+)
+from integrations.base import TaskRequest, parse_resource
+from runtime.context import execution_context, state_machine_context
+from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run, payload_size
+from runtime.history import to_json_text
+from runtime.interpreter import Outcome, prefixed, run_scope
+from runtime.states.common import bindings_for
+from runtime.states.map_run import ChildExecution, MapRun, map_runs, register
+
+__all__ = ["ChildExecution", "MapRun", "attempt", "map_runs"]
+
+THRESHOLD_EXCEEDED = "The specified tolerated failure threshold was exceeded"
+
+
+# --- the state ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What the Map Run needs, evaluated before it starts."""
+
+    effective: Any = None
+    items: list[Any] | None = None
+    limit: int = 0
+    tolerated: tuple[Any, Any] = (None, None)
+    max_items: int | None = None
+    items_per_batch: int | None = None
+    bytes_per_batch: int | None = None
+    batch_input: Any = m.MISSING
+    reader_parameters: Any = m.MISSING
+    writer_parameters: Any = m.MISSING
+
+
+async def attempt(
+    state: m.Map, raw_input: Any, frame: Frame, entered: int, retry_count: int
+) -> Outcome:
+    """One attempt of a Distributed Map (Retry and Catch are around it)."""
+    fields: MapFields = state.flow.map_fields
+    b = bindings_for(state, frame, retry_count)
+    plan = _Plan()
+    try:
+        if state.item_reader is None:
+            plan.effective, plan.items = state.flow.items(raw_input, b)
+        else:
+            plan.effective, plan.items = fields.effective_input(b.with_input(raw_input)), None
+    except StatesError as error:
+        raise prefixed(error, state, entered) from None
+    frame.record("MapStateStarted", {"length": 0 if plan.items is None else len(plan.items)})
+    try:
+        _evaluate_settings(state, fields, plan, b)
+    except StatesError as error:
+        raise prefixed(error, state, entered) from None
+    map_run = _start_map_run(state, frame, plan)
+    try:
+        result = await _map_run(state, fields, plan, frame, map_run, entered, retry_count)
+    except StatesError as failure:
+        map_run.close("FAILED", failure.error, failure.cause)
+        frame.record("MapRunFailed", _error_details(failure))
+        frame.record("MapStateFailed")
+        raise
+    except asyncio.CancelledError:
+        map_run.close("ABORTED")
+        frame.record("MapRunAborted")
+        raise
+    map_run.close("SUCCEEDED")
+    succeeded = frame.record("MapRunSucceeded")
+    frame.record_at(succeeded, "MapStateSucceeded")
+    try:
+        output, assigned = state.flow.finish(raw_input, result, b)
+    except StatesError as error:
+        raise prefixed(error, state, entered) from None
+    return output, state.next, assigned
+
+
+def _error_details(failure: StatesError) -> dict[str, Any]:
+    details: dict[str, Any] = {"error": failure.error}
+    if failure.cause is not None:
+        details["cause"] = failure.cause
+    return details
+
+
+def _evaluate_settings(state: m.Map, fields: MapFields, plan: _Plan, b: Bindings) -> None:
+    """The Map Run's settings (errors here are the state's, before the Map Run starts)."""
+    reading = b.with_input(plan.effective)
+    plan.limit = state.flow.max_concurrency(plan.effective, b)
+    plan.tolerated = (fields.tolerated_count(reading), fields.tolerated_percentage(reading))
+    plan.max_items = fields.max_items(reading)
+    plan.items_per_batch = fields.max_items_per_batch(reading)
+    plan.bytes_per_batch = fields.max_bytes_per_batch(reading)
+    plan.batch_input = fields.batch_input(reading)
+    plan.reader_parameters = fields.reader_parameters(reading)
+    plan.writer_parameters = fields.writer_parameters(reading)
+
+
+def _start_map_run(state: m.Map, frame: Frame, plan: _Plan) -> MapRun:
+    run = frame.run
+    host = run.host
+    label = state.label if state.label is not None else host.new_uuid()
+    base = run.state_machine_arn.replace(":stateMachine:", ":mapRun:", 1)
+    map_run = MapRun(f"{base}/{label}:{host.new_uuid()}", state, frame, label)
+    count, percentage = plan.tolerated
+    map_run.max_concurrency = plan.limit
+    map_run.tolerated_failure_count = 0 if count is None else count
+    map_run.tolerated_failure_percentage = 0.0 if percentage is None else percentage
+    register(frame, map_run)
+    frame.record("MapRunStarted", {"mapRunArn": map_run.arn})
+    return map_run
+
+
+async def _map_run(
+    state: m.Map,
+    fields: MapFields,
+    plan: _Plan,
+    frame: Frame,
+    map_run: MapRun,
+    entered: int,
+    retry_count: int,
+) -> Any:
+    """Read the items, run the children, gather (or write) their results."""
+    items = plan.items
+    if items is None:
+        items = await _read_items(state, fields, plan, frame)
+        items = limit_items(items, plan.max_items)
+    try:
+        inputs = [
+            state.flow.item_input(
+                plan.effective, item, index,
+                bindings_for(state, frame, retry_count, {"Index": index, "Value": item}),
+            )
+            for index, item in enumerate(items)
+        ]  # fmt: skip
+    except StatesError as error:
+        raise prefixed(error, state, entered) from None
+    batches = _batches(inputs, plan)
+    children = await _run_children(state, frame, map_run, batches, plan)
+    return await _results(state, fields.writer, plan, frame, map_run, children)
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+def _batches(inputs: list[Any], plan: _Plan) -> list[tuple[Any, int]]:
+    """Each child's input and how many items it carries."""
+    if plan.items_per_batch is None and plan.bytes_per_batch is None:
+        return [(value, 1) for value in inputs]
+    groups: list[list[Any]] = []
+    size = 0
+    for value in inputs:
+        item_size = payload_size(value) + 1
+        if groups and _fits(groups[-1], size + item_size, plan):
+            groups[-1].append(value)
+            size += item_size
+        else:
+            groups.append([value])
+            size = _batch_overhead(plan) + item_size
+    return [(_batch(group, plan), len(group)) for group in groups]
+
+
+def _fits(group: list[Any], size: int, plan: _Plan) -> bool:
+    if plan.items_per_batch is not None and len(group) >= plan.items_per_batch:
+        return False
+    return plan.bytes_per_batch is None or size <= plan.bytes_per_batch
+
+
+def _batch_overhead(plan: _Plan) -> int:
+    return payload_size(_batch([], plan))
+
+
+def _batch(group: list[Any], plan: _Plan) -> dict[str, Any]:
+    # AWS puts BatchInput before Items (recorded: test_map_item_batching_base_json_...).
+    if plan.batch_input is m.MISSING:
+        return {"Items": group}
+    return {"BatchInput": plan.batch_input, "Items": group}
+
+
+# --- children --------------------------------------------------------------------------------
+
+
+class _ThresholdExceeded(Exception):
+    """More children failed than the Map Run tolerates."""
+
+
+def _exceeded(failed: int, total: int, tolerated: tuple[Any, Any]) -> bool:
+    """Whether ``failed`` of ``total`` items breach the thresholds: with neither set, any
+    failure does; with one or both set, exceeding either does [aws:maprun-fail-threshold]."""
+    count, percentage = tolerated
+    if count is None and percentage is None:
+        return failed > 0
+    if count is not None and failed > count:
+        return True
+    return percentage is not None and total > 0 and failed * 100 / total > percentage
+
+
+async def _run_children(
+    state: m.Map,
+    frame: Frame,
+    map_run: MapRun,
+    batches: Sequence[tuple[Any, int]],
+    plan: _Plan,
+) -> list[ChildExecution]:
+    """All children, up to MaxConcurrency at once (0: all), in item order; raises
+    ``States.ExceedToleratedFailureThreshold`` once too many have failed."""
+    total = sum(count for _, count in batches)
+    children: list[ChildExecution | None] = [None] * len(batches)
+    waiting = iter(range(len(batches)))
+    failed = 0
+
+    async def lane() -> None:
+        nonlocal failed
+        for index in waiting:
+            value, count = batches[index]
+            child = children[index] = _new_child(state, frame, map_run, index, value)
+            child.item_count = count
+            await _run_child(state, frame, child)
+            if child.status != "SUCCEEDED":
+                failed += count
+                if _exceeded(failed, total, plan.tolerated):
+                    raise _ThresholdExceeded
+
+    width = len(batches) if plan.limit <= 0 else min(plan.limit, len(batches))
+    lanes = [asyncio.ensure_future(lane()) for _ in range(width)]
+    try:
+        await asyncio.gather(*lanes)
+    except BaseException as failure:
+        for task in lanes:
+            task.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)
+        if isinstance(failure, _ThresholdExceeded):
+            raise StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_EXCEEDED) from None
+        raise
+    return [child for child in children if child is not None]
+
+
+def _new_child(
+    state: m.Map, frame: Frame, map_run: MapRun, index: int, value: Any
+) -> ChildExecution:
+    parent = frame.run
+    host = parent.host
+    name = host.new_uuid()
+    kind = "express" if map_run.execution_type == "EXPRESS" else "execution"
+    prefix = f"arn:aws:states:{parent.region}:{parent.account}:{kind}"
+    arn = f"{prefix}:{map_run.state_machine_name}:{name}"
+    role = parent.execution_context.get("RoleArn", "")
+    run = Run(
+        host=host,
+        machine=m.StateMachine(scope=state.item_processor, query_language=state.query_language),
+        execution_arn=arn,
+        state_machine_arn=map_run.state_machine_arn,
+        execution_context=execution_context(
+            execution_arn=arn, name=name, input_value=value, role_arn=role, start_time=host.now()
+        ),
+        state_machine_context=state_machine_context(
+            map_run.state_machine_arn, map_run.state_machine_name
+        ),
+        region=parent.region,
+        account=parent.account,
+        history_limit=HISTORY_LIMIT_EVENTS if map_run.execution_type == "STANDARD" else None,
+    )
+    child = ChildExecution(map_run, index, name, value, run)
+    map_run.executions.append(child)
+    run.history.add("ExecutionStarted", 0, {"input": value, "roleArn": role})
+    return child
+
+
+async def _run_child(state: m.Map, frame: Frame, child: ChildExecution) -> None:
+    """Run a child to its end; its failure is recorded, not raised."""
+    child_frame = Frame(child.run, 0, frame.scope.child(distributed=True))
+    child_frame.size_bound = payload_size(child.input)
+    try:
+        output = await run_scope(state.item_processor, child.input, child_frame)
+    except StatesError as failure:
+        child.error, child.cause = failure.error, failure.cause
+        child.finish("FAILED", "ExecutionFailed", _error_details(failure))
+        return
+    except asyncio.CancelledError:
+        child.finish("ABORTED", "ExecutionAborted", None)
+        raise
+    child.output = output
+    child.finish("SUCCEEDED", "ExecutionSucceeded", {"output": output})
+
+
+# --- reading items -----------------------------------------------------------------------------
+
+
+async def _get(frame: Frame, state: m.Map, resource: str, parameters: Any) -> Any:
+    """Invoke an S3 resource through the Host; its failure fails the reader."""
+    run = frame.run
+    request = TaskRequest(
+        resource=parse_resource(resource),
+        parameters=parameters,
+        state_name=state.name,
+        execution_arn=run.execution_arn,
+        state_machine_arn=run.state_machine_arn,
+        region=run.region,
+        account=run.account,
+    )
+    return await run.host.invoke(request)
+
+
+async def _reader_call(frame: Frame, state: m.Map, action: str, parameters: Any) -> Any:
+    try:
+        return await _get(frame, state, f"arn:aws:states:::s3:{action}", parameters)
+    except StatesError as error:
+        # Not recorded against AWS: the integration's error becomes the cause.
+        raise StatesError(ITEM_READER_FAILED, _described(error)) from None
+
+
+def _described(error: StatesError) -> str:
+    return f"{error.error}: {error.cause}" if error.cause else error.error
+
+
+async def _read_items(state: m.Map, fields: MapFields, plan: _Plan, frame: Frame) -> list[Any]:
+    config = fields.reader_config
+    assert config is not None and fields.reader_resource is not None
+    parameters = plan.reader_parameters
+    action = parse_resource(fields.reader_resource).resource_name
+    if action == "listObjectsV2":
+        items = await _list_objects(state, frame, parameters)
+        if config.transformation == "LOAD_AND_FLATTEN" and config.input_type is not None:
+            return await _load_each(state, frame, parameters, items, fields)
+        return items
+    body = await _reader_call(frame, state, "getObject", parameters)
+    if config.input_type == "MANIFEST":
+        bucket, keys, columns = inventory_files(body)
+        bodies = [
+            await _reader_call(frame, state, "getObject", {"Bucket": bucket, "Key": key})
+            for key in keys
+        ]
+        return inventory_items(bodies, columns)
+    return parse_items(body, config)
+
+
+async def _list_objects(state: m.Map, frame: Frame, parameters: Any) -> list[Any]:
+    items: list[Any] = []
+    token: str | None = None
+    while True:
+        request = parameters if token is None else {**parameters, "ContinuationToken": token}
+        page, token = listed_objects(await _reader_call(frame, state, "listObjectsV2", request))
+        items.extend(page)
+        if token is None:
+            return items
+
+
+async def _load_each(
+    state: m.Map, frame: Frame, parameters: Any, objects: list[Any], fields: MapFields
+) -> list[Any]:
+    """``Transformation: LOAD_AND_FLATTEN``: the items of every object listed."""
+    assert fields.reader_config is not None
+    bucket = parameters.get("Bucket") if isinstance(parameters, dict) else None
+    items: list[Any] = []
+    for listed in objects:
+        request = {"Bucket": bucket, "Key": listed.get("Key")}
+        body = await _reader_call(frame, state, "getObject", request)
+        items.extend(parse_items(body, fields.reader_config))
+    return items
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+def _transformed(children: list[ChildExecution], transformation: str) -> list[Any]:
+    """The children's results per WriterConfig ``Transformation``; a failed child's is
+    its unchanged execution result [aws:resultwriter]."""
+    out: list[Any] = []
+    for child in children:
+        if child.status != "SUCCEEDED" or transformation == "NONE":
+            out.append(child.record())
+        elif transformation == "FLATTEN" and isinstance(child.output, list):
+            out.extend(child.output)
+        else:
+            out.append(child.output)
+    return out
+
+
+async def _results(
+    state: m.Map,
+    writer: WriterConfig | None,
+    plan: _Plan,
+    frame: Frame,
+    map_run: MapRun,
+    children: list[ChildExecution],
+) -> Any:
+    if writer is None or writer.resource is None:
+        return _transformed(children, "COMPACT" if writer is None else writer.transformation)
+    parameters = plan.writer_parameters if isinstance(plan.writer_parameters, dict) else {}
+    bucket = parameters.get("Bucket")
+    prefix = parameters.get("Prefix") or ""
+    run_id = map_run.arn.rsplit(":", 1)[-1]
+    folder = f"{prefix}{'' if not prefix or prefix.endswith('/') else '/'}{run_id}"
+    files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+    for status in ("SUCCEEDED", "FAILED"):
+        group = [c for c in children if (c.status == "SUCCEEDED") == (status == "SUCCEEDED")]
+        if group:
+            files[status].append(
+                await _write_file(state, frame, writer, bucket, f"{folder}/{status}_0", group)
+            )
+    map_run.results_written = len(children)
+    manifest = {"DestinationBucket": bucket, "MapRunArn": map_run.arn, "ResultFiles": files}
+    key = f"{folder}/manifest.json"
+    await _put(state, frame, writer, {"Bucket": bucket, "Key": key, "Body": json.dumps(manifest)})
+    return {"MapRunArn": map_run.arn, "ResultWriterDetails": {"Bucket": bucket, "Key": key}}
+
+
+async def _write_file(
+    state: m.Map,
+    frame: Frame,
+    writer: WriterConfig,
+    bucket: Any,
+    stem: str,
+    children: list[ChildExecution],
+) -> dict[str, Any]:
+    values = _transformed(children, writer.transformation)
+    if writer.output_type == "JSONL":
+        key, body = f"{stem}.jsonl", "".join(to_json_text(v) + "\n" for v in values)
+    else:
+        key, body = f"{stem}.json", to_json_text(values)
+    await _put(state, frame, writer, {"Bucket": bucket, "Key": key, "Body": body})
+    return {"Key": key, "Size": len(body.encode())}
+
+
+async def _put(state: m.Map, frame: Frame, writer: WriterConfig, parameters: Any) -> None:
+    assert writer.resource is not None
+    try:
+        await _get(frame, state, writer.resource, parameters)
+    except StatesError as error:
+        # Not recorded against AWS: the integration's error becomes the cause.
+        raise StatesError(RESULT_WRITER_FAILED, _described(error)) from None

@@ -1,0 +1,165 @@
+"""The record of a Distributed Map's work: a :class:`MapRun` and its
+:class:`ChildExecution` objects, with their counts as ``DescribeMapRun`` gives them, and
+:func:`map_runs` to find an execution's Map Runs from Python."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from asl import model as m
+from runtime.context import context_timestamp
+from runtime.frame import Frame, Run
+from runtime.history import Event, to_json_text
+
+__all__ = ["ChildExecution", "MapRun", "map_runs", "register"]
+
+# Map Runs by Host, then by the ARN of the execution that started them.
+_MAP_RUNS: weakref.WeakKeyDictionary[Any, dict[str, list[MapRun]]] = weakref.WeakKeyDictionary()
+
+
+class ChildExecution:
+    """One child workflow execution of a Map Run: an item, or a batch of items."""
+
+    def __init__(self, map_run: MapRun, index: int, name: str, value: Any, run: Run) -> None:
+        self.map_run = map_run
+        #: The position of its item (or batch) in the Map Run.
+        self.index = index
+        self.name = name
+        self.arn = run.execution_arn
+        self.input = value
+        self.run = run
+        self.status = "RUNNING"
+        self.output: Any = None
+        self.error: str | None = None
+        self.cause: str | None = None
+        self.start_time = run.host.now()
+        self.stop_time: float | None = None
+        #: How many items it processes (1, or the size of its batch).
+        self.item_count = 1
+
+    @property
+    def history(self) -> list[Event]:
+        """The child execution's own history events."""
+        return self.run.history.events
+
+    @property
+    def path(self) -> list[str]:
+        """The names of the states it entered."""
+        return self.run.path
+
+    def history_json(self) -> dict[str, Any]:
+        """Its history as ``GetExecutionHistory`` returns it."""
+        return self.run.history.to_aws()
+
+    def finish(self, status: str, event: str, details: dict[str, Any] | None) -> None:
+        """Close the execution with its last history event."""
+        self.status = status
+        self.stop_time = self.run.host.now()
+        history = self.run.history
+        history.add(event, history.events[-1].id, details)
+
+    def record(self) -> dict[str, Any]:
+        """The execution as AWS exports it (``Transformation: NONE``)."""
+        out: dict[str, Any] = {}
+        if self.status != "SUCCEEDED":
+            if self.cause is not None:
+                out["Cause"] = self.cause
+            if self.error is not None:
+                out["Error"] = self.error
+        out.update(
+            ExecutionArn=self.arn,
+            Input=to_json_text(self.input),
+            InputDetails={"Included": True},
+            Name=self.name,
+        )
+        if self.status == "SUCCEEDED":
+            out.update(Output=to_json_text(self.output), OutputDetails={"Included": True})
+        out.update(
+            StartDate=context_timestamp(self.start_time),
+            StateMachineArn=self.run.state_machine_arn,
+            Status=self.status,
+            StopDate=context_timestamp(self.stop_time or self.start_time),
+        )
+        return out
+
+
+class MapRun:
+    """The child executions one Distributed Map state started, and their counts."""
+
+    def __init__(self, arn: str, state: m.Map, frame: Frame, label: str) -> None:
+        run = frame.run
+        self.arn = arn
+        self.execution_arn = run.execution_arn
+        self.state_name = state.name
+        self.label = label
+        machine = run.state_machine_arn.split(":stateMachine:", 1)[-1]
+        #: The state machine the children run: ``<machine>/<label>``.
+        self.state_machine_name = f"{machine}/{label}"
+        self.state_machine_arn = f"{run.state_machine_arn}/{label}"
+        self.execution_type = state.item_processor.processor_config.execution_type or "STANDARD"
+        self.status = "RUNNING"
+        self.start_time = run.host.now()
+        self.stop_time: float | None = None
+        self.error: str | None = None
+        self.cause: str | None = None
+        self.max_concurrency = 0
+        self.tolerated_failure_count = 0
+        self.tolerated_failure_percentage = 0.0
+        self.executions: list[ChildExecution] = []
+        self.results_written = 0
+        self._now = run.host.now
+
+    def close(self, status: str, error: str | None = None, cause: str | None = None) -> None:
+        """End the Map Run."""
+        self.status, self.error, self.cause = status, error, cause
+        self.stop_time = self._now()
+
+    def execution_counts(self) -> dict[str, int]:
+        """Child executions by status, as ``DescribeMapRun`` counts them."""
+        return self._counts(lambda child: 1)
+
+    def item_counts(self) -> dict[str, int]:
+        """Items by the status of the child that processed them."""
+        return self._counts(lambda child: child.item_count)
+
+    def _counts(self, weight: Any) -> dict[str, int]:
+        names = {"RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed",
+                 "TIMED_OUT": "timedOut", "ABORTED": "aborted"}  # fmt: skip
+        counts = dict.fromkeys(("pending", *names.values()), 0)
+        for child in self.executions:
+            counts[names[child.status]] += weight(child)
+        counts["total"] = sum(counts.values())
+        counts["resultsWritten"] = self.results_written
+        return counts
+
+    def describe(self) -> dict[str, Any]:
+        """The Map Run as ``DescribeMapRun`` answers (dates as epoch seconds)."""
+        return {
+            "mapRunArn": self.arn,
+            "executionArn": self.execution_arn,
+            "status": self.status,
+            "startDate": self.start_time,
+            **({} if self.stop_time is None else {"stopDate": self.stop_time}),
+            "maxConcurrency": self.max_concurrency,
+            "toleratedFailurePercentage": float(self.tolerated_failure_percentage),
+            "toleratedFailureCount": self.tolerated_failure_count,
+            "itemCounts": self.item_counts(),
+            "executionCounts": self.execution_counts(),
+        }
+
+
+def map_runs(execution: Any) -> list[MapRun]:
+    """The Map Runs an execution (an :class:`~runtime.executions.Execution` or a
+    :class:`ChildExecution`) started, in the order they started."""
+    if isinstance(execution, ChildExecution):
+        host = execution.run.host
+    else:
+        host = execution.machine.engine.host
+    return list(_MAP_RUNS.get(host, {}).get(execution.arn, ()))
+
+
+def register(frame: Frame, map_run: MapRun) -> None:
+    """Record a Map Run the frame's execution started."""
+    by_execution = _MAP_RUNS.setdefault(frame.run.host, {})
+    by_execution.setdefault(frame.run.execution_arn, []).append(map_run)
