@@ -10,6 +10,7 @@ from typing import Any
 from asl import model as m
 from asl.bindings import Bindings
 from asl.choice import compile_choices
+from asl.flow.map_fields import MapFields, compile_map_fields
 from asl.flow.sizes import child_growth, jsonata_growth
 from asl.flow.waiting import check_delay, delay_until
 from asl.jsonata import compile_expression, compile_jsonata_template, is_expression
@@ -59,6 +60,7 @@ class JsonataFlow:
     _items: _Eval | None
     _item_selector: _Eval | None
     _concurrency: _Eval
+    map_fields: MapFields | None
 
     def __init__(self, state: m.State, document: Mapping[str, Any], *, uses_context: bool) -> None:
         self.uses_context = uses_context
@@ -239,6 +241,7 @@ def _setup_map(flow: JsonataFlow, state: m.State) -> None:
     )
     flow._item_selector = _template(state.item_selector, "ItemSelector")
     flow._concurrency = _number(state.max_concurrency, "MaxConcurrency")
+    flow.map_fields = compile_map_fields(state)  # Distributed Map fields
 
 
 _TYPE_SETUP: dict[str, Callable[[JsonataFlow, m.State], None]] = {

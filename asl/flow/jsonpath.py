@@ -18,6 +18,7 @@ from asl.dataflow import (
     compile_result_selector,
 )
 from asl.errors import RUNTIME, StatesError
+from asl.flow.map_fields import MapFields, compile_map_fields
 from asl.flow.sizes import child_growth, jsonpath_growth
 from asl.flow.waiting import check_delay, delay_until, seconds_from_path
 from asl.templates import compile_value, json_text
@@ -46,6 +47,7 @@ class JsonPathFlow:
     _items_path: Callable[[Bindings], Any]
     _item_selector: Callable[[Bindings], Any] | None
     _concurrency: Callable[[Bindings], int]
+    map_fields: MapFields | None
 
     def __init__(self, state: m.State, document: Mapping[str, Any], *, uses_context: bool) -> None:
         self.uses_context = uses_context
@@ -265,6 +267,7 @@ def _setup_map(flow: JsonPathFlow, state: m.State, doc: Mapping[str, Any]) -> No
         else compile_parameters(state.item_selector, "ItemSelector")
     )
     flow._concurrency = _concurrency(state)
+    flow.map_fields = compile_map_fields(state)  # Distributed Map fields
 
 
 def _concurrency(state: m.Map) -> Callable[[Bindings], int]:

@@ -9,6 +9,7 @@ from asl import model as m
 from asl.errors import StatesError
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, prefixed, run_scope, with_retry_and_catch
+from runtime.states import distributed_map
 from runtime.states.common import bindings_for
 from runtime.states.concurrent import Children, child_size_bound, is_instant, run_all
 
@@ -17,8 +18,10 @@ async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Out
     """Run the iterations under the state's Retry and Catch."""
     assert isinstance(state, m.Map)
 
+    work = distributed_map.attempt if state.flow.map_fields is not None else _attempt
+
     async def attempt(retry_count: int) -> Outcome:
-        return await _attempt(state, raw_input, frame, entered, retry_count)
+        return await work(state, raw_input, frame, entered, retry_count)
 
     return await with_retry_and_catch(state, raw_input, frame, attempt)
 
