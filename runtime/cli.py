@@ -15,6 +15,7 @@ import typer
 import asl
 from asl.diagnostics import Diagnostic, has_errors
 from asl.loader import reject_constant
+from runtime.render_command import render
 from runtime.tasks_command import app as tasks_app
 
 app = typer.Typer(
@@ -164,6 +165,10 @@ def run(
     history: Annotated[
         Path | None, typer.Option(help="Write the execution history (GetExecutionHistory JSON).")
     ] = None,
+    trace: Annotated[
+        Path | None,
+        typer.Option(help="Draw the execution: .svg, .png, .pdf, .dot, .mmd or .html."),
+    ] = None,
     store: Annotated[
         Path | None,
         typer.Option(
@@ -180,7 +185,7 @@ def run(
     Exit status: 0 SUCCEEDED, 1 FAILED, TIMED_OUT or ABORTED, 2 bad usage or an invalid
     definition.
     """
-    from runtime.local_run import run_file
+    from runtime.local_run import draw_trace, run_file
 
     execution = run_file(
         definition,
@@ -195,6 +200,8 @@ def run(
     )
     if history is not None:
         history.write_text(json.dumps(execution.history_json(), indent=2) + "\n")
+    if trace is not None:
+        draw_trace(definition, trace, execution.history_json())
     if output_format is OutputFormat.json:
         result = {
             "status": execution.status,
@@ -216,6 +223,7 @@ def run(
 
 
 app.add_typer(tasks_app, name="tasks")
+app.command()(render)
 
 
 @app.callback(invoke_without_command=True)

@@ -1,4 +1,5 @@
-"""``make demo``: validate, describe and run every example, writing each history to ``out/``.
+"""``make demo``: validate, describe and run every example; write each one's history,
+diagram, execution trace and HTML report to ``out/<example>/``.
 
 Examples that call AWS services run with their ``mock_config.json`` (Step Functions
 Local's format), so the demo needs no network and no credentials.
@@ -19,6 +20,7 @@ from asl import model as m
 from asl.diagnostics import has_errors
 from runtime.executions import Execution
 from runtime.testing import start
+from visualizer import render
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -93,10 +95,16 @@ def main() -> int:
         execution = asyncio.run(run_example(folder))
         out = OUT / folder.name
         out.mkdir(parents=True, exist_ok=True)
-        (out / "history.json").write_text(json.dumps(execution.history_json(), indent=2))
+        history = execution.history_json()
+        (out / "history.json").write_text(json.dumps(history, indent=2))
+        render(path, out / "diagram.svg")
+        render(path, out / "trace.svg", history=history)
+        render(path, out / "report.html", history=history)
         print(f"  ran {len(execution.path)} states, {len(execution.history)} events -> "
               f"{_summary(execution)}")  # fmt: skip
-        print(f"  history: {(out / 'history.json').relative_to(ROOT)}")
+        print(
+            f"  wrote {out.relative_to(ROOT)}/: history.json, diagram.svg, trace.svg, report.html"
+        )
         failed += execution.status != "SUCCEEDED"
     print(f"\n{len(folders) - failed} of {len(folders)} examples valid and succeeded.")
     return 1 if failed else 0

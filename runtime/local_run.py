@@ -15,6 +15,7 @@ from integrations.mocks import MockConfigError
 from runtime.executions import Execution
 from runtime.store import TaskRecord, TaskStore, default_store_path
 from runtime.testing import local_engine
+from visualizer import RenderError, render
 
 EXIT_USAGE = 2
 
@@ -82,3 +83,12 @@ def run_file(
             await engine.aclose()
 
     return asyncio.run(main())
+
+
+def draw_trace(definition: Path, output: Path, history: dict[str, Any]) -> None:
+    """``asl run --trace``: draw what the execution did; a drawing problem is reported
+    without hiding the execution's own result."""
+    try:
+        render(definition, output, history=history)
+    except (RenderError, OSError) as exc:
+        typer.echo(f"asl run: cannot draw the trace: {exc}", err=True)
