@@ -1,0 +1,163 @@
+"""Payload sizes: exact measurement, and the static bounds that let the engine skip it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import asl
+from asl.flow.sizes import child_growth, path_growth, template_growth
+from integrations.base import FunctionIntegration, Registry, TaskRequest
+from runtime.executions import Engine
+from runtime.frame import bounded_size, payload_size
+from runtime.host import LocalHost
+from runtime.testing import run
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
+KEYS = st.text(max_size=5)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+INPUTS = st.fixed_dictionaries({"a": JSON, "b": st.lists(JSON, min_size=1, max_size=3)})
+PATHS = st.sampled_from(["$", "$.a", "$.b", "$.b[0]", "$.b[*]", "$['a','b']"])
+TEMPLATE_VALUES = st.one_of(
+    JSON,
+    PATHS.map(lambda p: {"v.$": p}),
+    PATHS.map(lambda p: {"n.$": "States.ArrayLength($.b)", "p.$": p}),
+    PATHS.map(lambda p: {"deep": [{"x.$": p}, 1, {"y.$": p}]}),
+)
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+@given(JSON)
+def test_payload_size_is_the_compact_utf8_json_size(value: Any) -> None:
+    assert payload_size(value) == _size(value)
+
+
+def test_payload_size_of_escapes_and_non_ascii() -> None:
+    for value in ['a"b\\c\n\x01', "é✓𝄞", {"ü": ["\u2028"]}, -0.0, 10**30, 1.5e-7]:
+        assert payload_size(value) == _size(value)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    INPUTS,
+    st.one_of(st.none(), PATHS),
+    st.one_of(st.none(), TEMPLATE_VALUES),
+    st.sampled_from(["$", None, "$.r", "$.r.s.t"]),
+    st.one_of(st.none(), st.sampled_from(["$", "$.r", "$.a"])),
+)
+def test_a_pass_output_is_never_larger_than_its_bound(
+    value: Any, input_path: str | None, parameters: Any, result_path: str | None, output_path: Any
+) -> None:
+    state: dict[str, Any] = {"Type": "Pass", "End": True, "ResultPath": result_path}
+    if input_path is not None:
+        state["InputPath"] = input_path
+    if parameters is not None:
+        state["Parameters" if isinstance(parameters, dict) else "Result"] = parameters
+    if output_path is not None:
+        state["OutputPath"] = output_path
+    definition = {"StartAt": "P", "States": {"P": state}}
+    execution = run(definition, value)
+    if execution.status != "SUCCEEDED":
+        return  # a path that selects nothing: no output to bound
+    growth = asl.load(definition).scope.states["P"].flow.growth
+    assert _size(execution.output) <= bounded_size(growth, _size(value), math.inf)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(INPUTS, JSON, st.sampled_from(["$", None, "$.r"]), st.booleans())
+def test_a_task_output_is_never_larger_than_its_bound(
+    value: Any, result: Any, result_path: str | None, select: bool
+) -> None:
+    async def answer(request: TaskRequest) -> Any:
+        return result
+
+    state: dict[str, Any] = {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True,
+        "Parameters": {"QueueUrl": "q"}, "ResultPath": result_path,
+    }  # fmt: skip
+    if select:
+        state["ResultSelector"] = {"all.$": "$", "fixed": [1, 2]}
+    definition = {"StartAt": "T", "States": {"T": state}}
+    registry = Registry()
+    registry.register("sqs:", FunctionIntegration(answer))
+
+    async def main() -> Any:
+        engine = Engine(LocalHost(invoker=registry))
+        return await (await engine.create_state_machine(definition).start(value)).wait()
+
+    execution = asyncio.run(main())
+    assert execution.status == "SUCCEEDED"
+    growth = asl.load(definition).scope.states["T"].flow.growth
+    assert _size(execution.output) <= bounded_size(growth, _size(value), _size(result))
+
+
+def test_paths_that_may_repeat_parts_have_no_bound() -> None:
+    assert path_growth("$..x") is None
+    assert path_growth("$$.Execution.Input") is None
+    assert path_growth("$var") is None
+    assert path_growth(None) == (0, 0, 2)
+    assert path_growth("$.a[*]") == (2, 0, 2)
+
+
+def test_templates_with_unbounded_values_have_no_bound() -> None:
+    assert template_growth({"x.$": "States.Format('{}', $.a)"}) is None
+    assert template_growth({"x.$": "$$.Execution.Input"}) is None
+    assert template_growth({"x.$": "$var"}) is None
+    assert template_growth({"x.$": "States.MathAdd($v, 1)"}) is None
+    assert template_growth({"x.$": "$.a", "y.$": "States.MathAdd($.i, 1)"}) is not None
+
+
+def test_map_and_parallel_children_are_bounded_by_the_input() -> None:
+    definition = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map", "Next": "P", "ItemSelector": {"v.$": "$$.Map.Item.Value"},
+                "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}},
+            },
+            "P": {
+                "Type": "Parallel", "End": True,
+                "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}],
+            },
+        },
+    }  # fmt: skip
+    states = asl.load(definition).scope.states
+    assert child_growth(states["M"]) is not None
+    assert child_growth(states["P"]) == (1, 0, 0)
+    assert states["M"].flow.growth is None  # the results are measured
+
+
+def test_an_execution_over_the_limit_fails_even_where_bounds_skip_measuring() -> None:
+    big = "x" * 100_000
+    definition = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Parameters": {"a.$": "$.s", "b.$": "$.s"}, "Next": "B"},
+            "B": {
+                "Type": "Pass",
+                "Parameters": {"x.$": "$.a", "y.$": "$.b", "z.$": "$.a"},
+                "End": True,
+            },
+        },
+    }
+    execution = run(definition, {"s": big})
+    assert (execution.status, execution.error) == ("FAILED", "States.DataLimitExceeded")
+    assert execution.cause is not None and "'B'" in execution.cause
