@@ -187,19 +187,22 @@ async def _map_run(
 
 
 def _batches(inputs: list[Any], plan: _Plan) -> list[tuple[Any, int]]:
-    """Each child's input and how many items it carries."""
+    """Each child's input and how many items it carries. A batch's size is the size of
+    its whole input, ``{"BatchInput": ..., "Items": [...]}``; an item too big for any
+    batch goes alone."""
     if plan.items_per_batch is None and plan.bytes_per_batch is None:
         return [(value, 1) for value in inputs]
+    overhead = payload_size(_batch([], plan))
     groups: list[list[Any]] = []
     size = 0
     for value in inputs:
-        item_size = payload_size(value) + 1
-        if groups and _fits(groups[-1], size + item_size, plan):
+        item_size = payload_size(value)
+        if groups and _fits(groups[-1], size + 1 + item_size, plan):
             groups[-1].append(value)
-            size += item_size
+            size += 1 + item_size  # and a comma
         else:
             groups.append([value])
-            size = _batch_overhead(plan) + item_size
+            size = overhead + item_size
     return [(_batch(group, plan), len(group)) for group in groups]
 
 
@@ -207,10 +210,6 @@ def _fits(group: list[Any], size: int, plan: _Plan) -> bool:
     if plan.items_per_batch is not None and len(group) >= plan.items_per_batch:
         return False
     return plan.bytes_per_batch is None or size <= plan.bytes_per_batch
-
-
-def _batch_overhead(plan: _Plan) -> int:
-    return payload_size(_batch([], plan))
 
 
 def _batch(group: list[Any], plan: _Plan) -> dict[str, Any]:
