@@ -142,7 +142,12 @@ def _at_pointer(value: Any, pointer: str) -> Any:
 def csv_items(text: str, config: ReaderConfig) -> list[dict[str, str]]:
     """CSV rows as objects keyed by the header (every value a string)."""
     delimiter = _DELIMITERS.get(config.csv_delimiter, ",")
-    rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if row]
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        rows = [row for row in reader if row]
+    except csv.Error as error:
+        # Not recorded against AWS: the wording is ours.
+        raise _failed(f"The S3 object is not valid CSV: {error}") from None
     if config.csv_header_location == "GIVEN":
         headers = list(config.csv_headers)
     else:
