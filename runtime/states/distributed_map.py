@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -112,6 +113,7 @@ async def attempt(
     map_run.close("SUCCEEDED")
     succeeded = frame.record("MapRunSucceeded")
     frame.record_at(succeeded, "MapStateSucceeded")
+    frame.result_size = math.inf  # not measured: the output is, when it is needed
     try:
         output, assigned = state.flow.finish(raw_input, result, b)
     except StatesError as error:
