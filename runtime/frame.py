@@ -114,7 +114,7 @@ class Run:
         self.host = host
         self.history_limit = history_limit
         self.machine = machine
-        self.history = History(host.now)
+        self.history = History(host.clock.now)  # the Host's time, one call shorter
         self.path: list[str] = []
         self.execution_arn = execution_arn
         self.state_machine_arn = state_machine_arn
@@ -155,8 +155,8 @@ class Frame:
         self.size_bound = size_bound
         #: The size of the last Task result (infinite when unknown or caught).
         self.result_size = math.inf
-        # The bindings of states that do not read the context, while the variables last.
-        self._plain: Bindings | None = None
+        # The bindings of states that do not read the context, for the scope they read.
+        self._plain: tuple[VariableScope, Bindings] | None = None
         self.scope = scope if scope is not None else VariableScope()
 
     def record(self, event_type: str, details: Mapping[str, Any] | None = None) -> int:
@@ -204,13 +204,16 @@ class Frame:
         """What a state's expressions read: the context object (built only when the
         state reads it), this thread's variables, the Host's entropy."""
         run = self.run
+        scope = self.scope
         if not state.flow.uses_context:
             plain = self._plain
-            if plain is None or plain.variables is not self.scope.variables:
-                plain = self._plain = Bindings(
-                    None, None, self.scope.variables, entropy=run.host.entropy
+            if plain is None or plain[0] is not scope:
+                variables = scope.variables
+                plain = self._plain = (
+                    scope,
+                    Bindings(None, None, variables, entropy=run.host.entropy),
                 )
-            return plain
+            return plain[1]
         context = state_context(
             run.execution_context,
             run.state_machine_context,
@@ -220,4 +223,4 @@ class Frame:
             task_token=task_token,
             map_item=map_item,
         )
-        return Bindings(None, context, self.scope.variables, entropy=run.host.entropy)
+        return Bindings(None, context, scope.variables, entropy=run.host.entropy)

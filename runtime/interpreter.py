@@ -13,7 +13,7 @@ from typing import Any
 
 from asl import model as m
 from asl.errors import StatesError
-from runtime.frame import PAYLOAD_LIMIT_BYTES, Frame, bounded_size, check_payload
+from runtime.frame import PAYLOAD_LIMIT_BYTES, Frame, check_payload
 from runtime.retry import find_catcher, retry_delay
 
 #: What a state's work returns: its output, the next state (None to end the scope) and
@@ -68,9 +68,16 @@ async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
 def _output_size_bound(state: m.State, value: Any, frame: Frame) -> float:
     """A bound on the size of a state's output; the output is measured (and over the
     limit, fails the execution, beyond Retry and Catch) only when the bound is too big."""
-    bound = bounded_size(state.flow.growth, frame.size_bound, frame.result_size)
-    if bound <= PAYLOAD_LIMIT_BYTES:
-        return bound
+    growth = state.flow.growth
+    if growth is not None:
+        of_input, of_result, constant = growth
+        bound = constant  # (a zero times an infinite size would be NaN)
+        if of_input:
+            bound += of_input * frame.size_bound
+        if of_result:
+            bound += of_result * frame.result_size
+        if bound <= PAYLOAD_LIMIT_BYTES:
+            return bound
     return check_payload(value, state.name)
 
 

@@ -6,8 +6,9 @@ outputs that cannot be large. A :data:`Growth` ``(a, b, c)`` says
 
     size(output) <= a * size(input) + b * size(result) + c
 
-in bytes of compact JSON, where ``result`` is the result of the state's work when the
-runtime knows its size (a Task's), and ``None`` says no such bound is known (JSONata,
+in bytes of compact JSON, where ``result`` is the result of the state's work, whose
+size the runtime knows (a Task's, measured; a Map's or Parallel's, from the bounds of
+its children's outputs), and ``None`` says no such bound is known (JSONata,
 most intrinsic functions, variables): the runtime then measures the output itself.
 Every bound here errs on the large side, never on the small one.
 """
@@ -123,16 +124,15 @@ def result_path_growth(result_path: str | None, result: Growth) -> Growth:
 
 
 def jsonpath_growth(state: m.State) -> Growth:
-    """The bound of a JSONPath state's output (None for Task, Map and Parallel
-    without a known result, and for Fail, which has no output)."""
+    """The bound of a JSONPath state's output (None for Fail, which has none)."""
     kind = state.type
     within = then(path_growth(state.input_path), path_growth(state.output_path))
     if kind in ("Succeed", "Choice", "Wait"):
         return within
     if kind == "Pass":
         return _pass_growth(state)
-    if kind == "Task":
-        return _task_growth(state)
+    if kind in ("Task", "Map", "Parallel"):
+        return _result_growth(state)
     return None
 
 
@@ -149,8 +149,8 @@ def _pass_growth(state: m.State) -> Growth:
     return then(placed, path_growth(state.output_path))
 
 
-def _task_growth(state: m.State) -> Growth:
-    assert isinstance(state, m.Task)
+def _result_growth(state: m.State) -> Growth:
+    assert isinstance(state, m.Task | m.Map | m.Parallel)
     if state.result_selector is m.MISSING:
         result: Growth = (0, 1, 0)
     else:
@@ -161,9 +161,13 @@ def _task_growth(state: m.State) -> Growth:
 
 
 def jsonata_growth(state: m.State) -> Growth:
-    """A JSONata state's output is its input unless Output computes it."""
-    if state.output is m.MISSING and state.type in ("Pass", "Succeed", "Choice", "Wait"):
+    """A JSONata state's output is its input, or its result, unless Output computes it."""
+    if state.output is not m.MISSING:
+        return None
+    if state.type in ("Pass", "Succeed", "Choice", "Wait"):
         return WITHIN_INPUT
+    if state.type in ("Task", "Map", "Parallel"):
+        return (0, 1, 0)
     return None
 
 

@@ -33,12 +33,14 @@ class Children:
     event (recorded: localstack test_timeouts / test_base_scenarios snapshots).
     """
 
-    __slots__ = ("failed_at", "last", "live")
+    __slots__ = ("failed_at", "last", "live", "sizes")
 
     def __init__(self) -> None:
         self.live: set[Frame] = set()
         self.failed_at: int | None = None
         self.last = 0
+        #: The sum of the bounds on the children's outputs.
+        self.sizes = 0.0
 
     def spawn(self, parent: Frame, last_event: int, size_bound: float) -> Frame:
         """A child thread starting after ``last_event``, its input at most ``size_bound``
@@ -50,8 +52,13 @@ class Children:
     def ended(self, child: Frame, last_event: int) -> None:
         """A child ended well; ``last_event`` is its closing event."""
         self.live.discard(child)
+        self.sizes += child.size_bound
         if last_event > self.last:
             self.last = last_event
+
+    def results_size(self, count: int) -> float:
+        """A bound on the size of the array of the ``count`` children's outputs."""
+        return self.sizes + max(count + 1, 2)  # the brackets and the commas
 
     def failed(self, child: Frame) -> int:
         """A child failed: the event its siblings' aborts link to (the first failure's)."""

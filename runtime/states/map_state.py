@@ -59,6 +59,7 @@ async def _attempt(
     end = children.last or started
     frame.record_at(end, "MapStateSucceeded")
     frame.last_event = end
+    frame.result_size = children.results_size(len(results))
     try:
         output, assigned = flow.finish(raw_input, results, b)
     except StatesError as error:

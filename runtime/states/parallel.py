@@ -51,6 +51,7 @@ async def _branches(state: m.Parallel, payload: Any, frame: Frame) -> list[Any]:
     end = children.last or started
     frame.record_at(end, "ParallelStateSucceeded")
     frame.last_event = end
+    frame.result_size = children.results_size(len(results))
     return results
 
 

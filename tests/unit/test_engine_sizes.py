@@ -7,12 +7,14 @@ import json
 import math
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import asl
 from asl.flow.sizes import child_growth, path_growth, template_growth
 from integrations.base import FunctionIntegration, Registry, TaskRequest
+from runtime import interpreter
 from runtime.executions import Engine
 from runtime.frame import bounded_size, payload_size
 from runtime.host import LocalHost
@@ -142,7 +144,8 @@ def test_map_and_parallel_children_are_bounded_by_the_input() -> None:
     states = asl.load(definition).scope.states
     assert child_growth(states["M"]) is not None
     assert child_growth(states["P"]) == (1, 0, 0)
-    assert states["M"].flow.growth is None  # the results are measured
+    # The results' bound comes from the children's: the Map's output is the results.
+    assert states["M"].flow.growth == (0, 1, 0)
 
 
 def test_an_execution_over_the_limit_fails_even_where_bounds_skip_measuring() -> None:
@@ -161,3 +164,52 @@ def test_an_execution_over_the_limit_fails_even_where_bounds_skip_measuring() ->
     execution = run(definition, {"s": big})
     assert (execution.status, execution.error) == ("FAILED", "States.DataLimitExceeded")
     assert execution.cause is not None and "'B'" in execution.cause
+
+
+def _checked_bounds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float, int]]:
+    """Record (state, bound kept by the engine, actual size) for every state output."""
+    seen: list[tuple[str, float, int]] = []
+    original = interpreter._output_size_bound
+
+    def checking(state: Any, value: Any, frame: Any) -> float:
+        bound = original(state, value, frame)
+        seen.append((state.name, bound, payload_size(value)))
+        return bound
+
+    monkeypatch.setattr(interpreter, "_output_size_bound", checking)
+    return seen
+
+
+def _pass(template: Any, name: str, last: bool = True) -> dict[str, Any]:
+    state: dict[str, Any] = {"Type": "Pass", "Parameters": {"t": template, "in.$": "$"}}
+    return {**state, "End": True} if last else {**state, "Next": name}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(st.lists(JSON, min_size=0, max_size=4), TEMPLATE_VALUES, st.booleans())
+def test_map_and_parallel_bounds_hold_through_nested_states(
+    monkeypatch: pytest.MonkeyPatch, items: list[Any], template: Any, selector: bool
+) -> None:
+    seen = _checked_bounds(monkeypatch)
+    inner = {"StartAt": "I1", "States": {"I1": _pass(template, "I2", False), "I2": _pass(1, "")}}
+    map_state: dict[str, Any] = {
+        "Type": "Map",
+        "ItemsPath": "$.b",
+        "ItemProcessor": inner,
+        "Next": "Par",
+    }
+    if selector:
+        map_state["ItemSelector"] = {"item.$": "$$.Map.Item.Value", "all.$": "$"}
+    branch = {"StartAt": "B1", "States": {"B1": _pass(template, "")}}
+    definition = {
+        "StartAt": "M",
+        "States": {
+            "M": map_state,
+            "Par": {"Type": "Parallel", "Branches": [branch], "ResultPath": "$.p", "End": True},
+        },
+    }
+    execution = run(definition, {"a": template, "b": items})
+    assert execution.status in ("SUCCEEDED", "FAILED")
+    for name, bound, actual in seen:
+        assert actual <= bound, (name, bound, actual)
