@@ -24,6 +24,7 @@ from runtime.history import Event
 from runtime.host import Host, LocalHost
 from runtime.interpreter import run_scope
 from runtime.states import HANDLERS
+from runtime.states.map_run import MapRun, map_runs
 
 Status = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
 MachineType = Literal["STANDARD", "EXPRESS"]
@@ -91,6 +92,12 @@ class Execution:
     def path(self) -> list[str]:
         """The names of the states entered, in order (nested scopes included)."""
         return self._run.path
+
+    @property
+    def map_runs(self) -> list[MapRun]:
+        """The Map Runs of the Distributed Map states this execution ran, with their child
+        executions (see :class:`runtime.states.map_run.MapRun`)."""
+        return map_runs(self)
 
     def history_json(self) -> dict[str, Any]:
         """The history as ``GetExecutionHistory`` returns it: ``{"events": [...]}``."""
