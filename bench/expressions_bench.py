@@ -6,7 +6,8 @@ Each part is a function in :data:`PARTS` that prints evaluations per second with
 iteration counts (a few seconds in all). Parts so far: ``paths`` (a plain reference path
 on the fast path against jsonpath-ng on the same path and input; target >= 10x) and
 ``templates`` (a 10-field Parameters template with paths and one intrinsic; target
-> 100,000 evaluations/s) and ``jsonata`` (JSONata expressions and an Output template).
+> 100,000 evaluations/s), ``choice`` (a Choice state of 10 rules) and ``jsonata``
+(JSONata expressions and an Output template).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jsonpath_ng.ext import parse as ng_parse
 
 from asl.bindings import Bindings
+from asl.choice import compile_choices
 from asl.jsonata import compile_expression, compile_jsonata_template
 from asl.paths import compile_path
 from asl.templates import compile_template
@@ -114,7 +116,39 @@ def bench_jsonata() -> None:
     _rate("5-field Output template (4 expressions)", 5_000, lambda: output(bindings))
 
 
-PARTS: list[Callable[[], None]] = [bench_paths, bench_templates, bench_jsonata]
+def bench_choice() -> None:
+    """A Choice state of 10 rules (numbers, strings, booleans, timestamps, And/Not), the
+    last one matching, so every rule is evaluated."""
+    rules: list[dict[str, Any]] = [
+        {"Variable": "$.order.total", "NumericGreaterThan": 1000, "Next": "Big"},
+        {"Variable": "$.order.customer.tier", "StringEquals": "platinum", "Next": "Vip"},
+        {"Variable": "$.flags.gift", "BooleanEquals": True, "Next": "Gift"},
+        {"Variable": "$.order.id", "StringMatches": "x-*", "Next": "Other"},
+        {"Variable": "$.order.total", "NumericLessThan": 10, "Next": "Small"},
+        {"Variable": "$.order.placed", "IsPresent": True, "Next": "Placed"},
+        {"Variable": "$.order.customer.address.city", "StringEquals": "Lisbon", "Next": "Pt"},
+        {
+            "And": [
+                {"Variable": "$.order.total", "NumericGreaterThan": 100},
+                {"Not": {"Variable": "$.flags.express", "BooleanEquals": True}},
+            ],
+            "Next": "Slow",
+        },
+        {
+            "Variable": "$.order.items[1].qty",
+            "NumericEqualsPath": "$.order.items[3].qty",
+            "Next": "Same",
+        },
+        {"Variable": "$.order.customer.tier", "StringEquals": "gold", "Next": "Gold"},
+    ]
+    choose = compile_choices(rules, "Default")
+    bindings = Bindings(ORDER)
+    assert choose(bindings) == (9, "Gold")
+    print("choice: 10 rules, the last one matching")
+    _rate("compiled Choice", 50_000, lambda: choose(bindings))
+
+
+PARTS: list[Callable[[], None]] = [bench_paths, bench_templates, bench_choice, bench_jsonata]
 
 
 def main(names: list[str]) -> None:
