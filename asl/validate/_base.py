@@ -20,7 +20,6 @@ JSONPATH: QueryLanguage = "JSONPath"
 JSONATA: QueryLanguage = "JSONata"
 
 
-
 def aws_location(loc: Location) -> str:
     """AWS's spelling of a location: ``("States", "C", "Choices", 0)`` is ``/States/C/Choices[0]``.
 
