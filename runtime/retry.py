@@ -8,21 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from asl.bindings import Entropy
-from asl.errors import ALL, DATA_LIMIT_EXCEEDED, RUNTIME, error_matches
+from asl.errors import RUNTIME, error_matches
 from asl.model import Catcher, Retrier
-
-
-def handles(error_equals: Sequence[str], error: str) -> bool:
-    """Whether a Retrier's or Catcher's ErrorEquals takes this error.
-
-    A Task result over the size limit (``States.DataLimitExceeded``) is taken by
-    ``States.ALL``: recorded against AWS (localstack test_states_errors snapshot), though
-    AWS's error-handling page says otherwise. A state's own output over the limit never
-    reaches Retry or Catch (the interpreter raises it after the state's work).
-    """
-    if error == DATA_LIMIT_EXCEEDED:
-        return DATA_LIMIT_EXCEEDED in error_equals or ALL in error_equals
-    return error_matches(error_equals, error)
 
 
 def retry_delay(
@@ -38,7 +25,7 @@ def retry_delay(
     if error == RUNTIME:
         return None
     for index, retrier in enumerate(retriers):
-        if not handles(retrier.error_equals, error):
+        if not error_matches(retrier.error_equals, error):
             continue
         if attempts[index] >= retrier.max_attempts:
             return None
@@ -57,6 +44,6 @@ def find_catcher(catchers: Sequence[Catcher], error: str) -> int | None:
     if error == RUNTIME:
         return None
     for index, catcher in enumerate(catchers):
-        if handles(catcher.error_equals, error):
+        if error_matches(catcher.error_equals, error):
             return index
     return None

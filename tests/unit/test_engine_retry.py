@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from asl.errors import error_matches
 from asl.model import Catcher, Retrier
-from runtime.retry import find_catcher, handles, retry_delay
+from runtime.retry import find_catcher, retry_delay
 
 
 class _Half:
@@ -77,15 +78,15 @@ def test_states_runtime_is_never_retried(name: str) -> None:
 
 
 def test_states_task_failed_does_not_take_a_timeout() -> None:
-    assert not handles(("States.TaskFailed",), "States.Timeout")
-    assert handles(("States.TaskFailed",), "Lambda.ServiceException")
-    assert handles(("States.ALL",), "States.Timeout")
+    assert not error_matches(("States.TaskFailed",), "States.Timeout")
+    assert error_matches(("States.TaskFailed",), "Lambda.ServiceException")
+    assert error_matches(("States.ALL",), "States.Timeout")
 
 
 def test_data_limit_exceeded_is_taken_by_states_all_and_by_name_only() -> None:
-    assert handles(("States.ALL",), "States.DataLimitExceeded")
-    assert handles(("States.DataLimitExceeded",), "States.DataLimitExceeded")
-    assert not handles(("States.TaskFailed",), "States.DataLimitExceeded")
+    assert error_matches(("States.ALL",), "States.DataLimitExceeded")
+    assert error_matches(("States.DataLimitExceeded",), "States.DataLimitExceeded")
+    assert not error_matches(("States.TaskFailed",), "States.DataLimitExceeded")
 
 
 def test_catchers_are_matched_in_order_and_runtime_escapes() -> None:
