@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ENDPOINT_ENV", "OPTIMIZED_KEYS", "SDK_PREFIX", "AwsConfig"]
+__all__ = ["ENDPOINT_ENV", "OPTIMIZED_KEYS", "S3_KEYS", "SDK_PREFIX", "AwsConfig"]
 
 #: The environment variable naming the endpoint when ``AwsConfig.endpoint_url`` is None.
 ENDPOINT_ENV = "ASL_AWS_ENDPOINT_URL"
@@ -20,6 +20,9 @@ OPTIMIZED_KEYS: tuple[str, ...] = (
     "dynamodb:deleteItem",
     "events:putEvents",
 )
+#: The S3 resources of a Distributed Map's ItemReader and ResultWriter
+#: (``arn:aws:states:::s3:<action>``).
+S3_KEYS: tuple[str, ...] = ("s3:getObject", "s3:listObjectsV2", "s3:putObject")
 #: The key prefix of every ``arn:aws:states:::aws-sdk:SERVICE:ACTION`` resource.
 SDK_PREFIX = "aws-sdk:"
 
