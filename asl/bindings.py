@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -47,23 +46,54 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 DEFAULT_ENTROPY = SystemEntropy()
 
 
-@dataclass(frozen=True, slots=True)
 class Bindings:
     """The values an expression reads.
 
     ``input`` is ``$`` (JSONPath) or ``$states.input`` (JSONata); ``context`` is ``$$`` /
     ``$states.context``; ``variables`` are the workflow variables in scope. JSONata's
     ``$states.result`` and ``$states.errorOutput`` are present only where AWS allows them.
+
+    Treated as immutable: derive new bindings (:meth:`with_input`), never assign. (A plain
+    slotted class rather than a frozen dataclass: one is made for every evaluation, and a
+    frozen dataclass's ``__init__`` is several times slower.)
     """
 
-    input: Any = None
-    context: Any = None
-    variables: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
-    result: Any = None
-    error_output: Any = None
-    has_result: bool = False
-    has_error_output: bool = False
-    entropy: Entropy = field(default_factory=lambda: DEFAULT_ENTROPY)
+    __slots__ = (
+        "context",
+        "entropy",
+        "error_output",
+        "has_error_output",
+        "has_result",
+        "input",
+        "result",
+        "variables",
+    )
+
+    def __init__(
+        self,
+        input: Any = None,
+        context: Any = None,
+        variables: Mapping[str, Any] = EMPTY,
+        result: Any = None,
+        error_output: Any = None,
+        has_result: bool = False,
+        has_error_output: bool = False,
+        entropy: Entropy = DEFAULT_ENTROPY,
+    ) -> None:
+        self.input = input
+        self.context = context
+        self.variables = variables
+        self.result = result
+        self.error_output = error_output
+        self.has_result = has_result
+        self.has_error_output = has_error_output
+        self.entropy = entropy
+
+    def __repr__(self) -> str:
+        return (
+            f"Bindings(input={self.input!r}, context={self.context!r}, "
+            f"variables={self.variables!r})"
+        )
 
     def with_input(self, value: Any) -> Bindings:
         """The same bindings reading another ``$``."""
