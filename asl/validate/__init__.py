@@ -26,6 +26,7 @@ from asl.validate import rules_fields as rules_fields
 from asl.validate import rules_graph as rules_graph
 from asl.validate import rules_jsonata as rules_jsonata
 from asl.validate import rules_states as rules_states
+from asl.validate import rules_task as rules_task
 from asl.validate._base import (
     JSONATA,
     JSONPATH,
@@ -46,7 +47,7 @@ __all__ = ["MAX_DEPTH", "validate_document"]
 MAX_DEPTH = 100
 
 # The rule modules register themselves on import.
-_RULE_MODULES = (rules_choice, rules_fields, rules_jsonata, rules_states)
+_RULE_MODULES = (rules_choice, rules_fields, rules_jsonata, rules_states, rules_task)
 
 _BAD_TYPE = (
     "The field 'Type' should have one of these values: "

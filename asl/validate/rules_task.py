@@ -1,0 +1,306 @@
+"""Rules about what a Task calls: the shape of its Resource ARN, the integration patterns
+(``.sync``, ``.sync:2``, ``.waitForTaskToken``) each optimized integration offers, and the
+fields of an HTTP Task (``arn:aws:states:::http:invoke``).
+
+Sources and choices:
+
+- Resource shapes and patterns: AWS's tables of optimized and SDK integrations
+  (https://docs.aws.amazon.com/step-functions/latest/dg/integrate-optimized.html): SDK
+  integrations offer request-response and ``.waitForTaskToken`` only; each optimized
+  service below offers what its row says; ``.sync:2`` is Step Functions' own
+  (``states:startExecution``, connect-stepfunctions). A refused Resource is reported with
+  the same INVALID_RESOURCE message the generic ARN check uses (AWS's "not recognized"
+  wording). Unlike AWS, a service this table does not know (``arn:aws:states:::mine:doIt``)
+  is accepted: the engine's integration registry lets users plug their own in, and an
+  unknown one fails at run time. ARNs of other namespaces (``arn:aws:swf:...``) are left to
+  the generic check in ``rules_states``.
+- HTTP Task fields: https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html
+  (``ApiEndpoint``, ``Method``, a connection in ``Authentication.ConnectionArn`` or, for a
+  private API, ``InvocationConfig.ConnectionArn``; ``Transform``; the refused headers).
+  The refused-headers message is AWS's (console, 2025-04) and is placed, as AWS places it,
+  at the state's Parameters (Arguments). The other messages are ours, in the words AWS
+  uses for its schema checks (``These fields are required: [...]``,
+  ``The field 'X' should have one of these values: [...]``). Only static values are
+  checked: a ``.$`` field (JSONPath) or a ``{% %}`` string (JSONata) is known at run time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from asl.diagnostics import INVALID_RESOURCE, SCHEMA_VALIDATION_FAILED
+from asl.graph import Location
+from asl.validate._base import JSONATA, Report, StateInfo, field_list, state_rule
+
+__all__ = [
+    "ARRAY_FORMATS",
+    "CONNECTION_ARN",
+    "FORBIDDEN_HEADERS",
+    "FORBIDDEN_HEADER_PREFIXES",
+    "HTTP_METHODS",
+    "OPTIMIZED_PATTERNS",
+    "REQUEST_BODY_ENCODINGS",
+    "is_forbidden_header",
+    "resource_problem",
+]
+
+_SCHEMA = SCHEMA_VALIDATION_FAILED
+
+# --- Task resources --------------------------------------------------------------------
+
+SYNC: Final = ".sync"
+SYNC2: Final = ".sync:2"
+WAIT: Final = ".waitForTaskToken"
+_PATTERNS: Final = frozenset({"", SYNC, SYNC2, WAIT})
+
+#: The patterns beyond request-response each optimized integration offers, by the service
+#: name its Resource uses (integrate-optimized, "Optimized integrations in Step Functions").
+OPTIMIZED_PATTERNS: Final[Mapping[str, frozenset[str]]] = {
+    "apigateway": frozenset({WAIT}),
+    "athena": frozenset({SYNC}),
+    "batch": frozenset({SYNC}),
+    "bedrock": frozenset({SYNC, WAIT}),
+    "codebuild": frozenset({SYNC}),
+    "dynamodb": frozenset(),
+    "ecs": frozenset({SYNC, WAIT}),
+    "eks": frozenset({SYNC, WAIT}),
+    "elasticmapreduce": frozenset({SYNC}),
+    "emr-containers": frozenset({SYNC}),
+    "emr-serverless": frozenset({SYNC}),
+    "events": frozenset({WAIT}),
+    "glue": frozenset({SYNC}),
+    "databrew": frozenset({SYNC}),
+    "lambda": frozenset({WAIT}),
+    "mediaconvert": frozenset({SYNC}),
+    "sagemaker": frozenset({SYNC}),
+    "sns": frozenset({WAIT}),
+    "sqs": frozenset({WAIT}),
+    "states": frozenset({SYNC, SYNC2, WAIT}),
+}
+_SDK_PATTERNS: Final = frozenset({WAIT})
+
+_PARTITION = r"aws(?:-[a-z]+)*"
+_ARN_HEAD = re.compile(rf"arn:{_PARTITION}:(lambda|states):")
+_FUNCTION = re.compile(
+    rf"arn:{_PARTITION}:lambda:[a-z0-9-]+:\d+:function:[A-Za-z0-9_-]+(?::[A-Za-z0-9_$-]+)?"
+)
+_ACTIVITY = re.compile(rf"arn:{_PARTITION}:states:[a-z0-9-]+:\d+:activity:[^\s:]+")
+_SERVICE = re.compile(r"[a-z0-9][a-z0-9-]*")
+_ACTION = re.compile(r"([A-Za-z][A-Za-z0-9]*)(\..*)?", re.DOTALL)
+
+
+def _not_recognized(resource: str) -> str:
+    return (
+        f"The resource provided {resource} is not recognized. The value is not a valid "
+        "resource ARN, or the resource is not available in this region."
+    )
+
+
+def resource_problem(resource: str) -> str | None:
+    """Why a Task Resource in the ``lambda`` or ``states`` namespace is refused, or None.
+
+    Resources of other namespaces, and strings that are not ARNs at all, are not judged
+    here (the generic ARN rule reports those).
+    """
+    head = _ARN_HEAD.match(resource)
+    if head is None:
+        return None
+    if head[1] == "lambda":
+        return None if _FUNCTION.fullmatch(resource) else _not_recognized(resource)
+    parts = resource.split(":", 5)
+    if len(parts) < 6:
+        return _not_recognized(resource)
+    if parts[3] or parts[4]:  # a region or an account: only an activity is a Task
+        return None if _ACTIVITY.fullmatch(resource) else _not_recognized(resource)
+    return None if _integration_ok(parts[5]) else _not_recognized(resource)
+
+
+def _integration_ok(rest: str) -> bool:
+    """``SERVICE:ACTION[pattern]`` or ``aws-sdk:SERVICE:ACTION[pattern]``, a pattern offered."""
+    service, _, action = rest.partition(":")
+    sdk = service == "aws-sdk"
+    if sdk:
+        service, _, action = action.partition(":")
+    match = _ACTION.fullmatch(action)
+    if not _SERVICE.fullmatch(service) or match is None:
+        return False
+    pattern = match[2] or ""
+    if pattern not in _PATTERNS:
+        return False
+    if sdk:
+        return pattern in _SDK_PATTERNS or not pattern
+    offered = OPTIMIZED_PATTERNS.get(service)
+    return not pattern or offered is None or pattern in offered
+
+
+@state_rule(INVALID_RESOURCE, "Task")
+def resource_is_known(state: StateInfo, report: Report) -> None:
+    """A Lambda function, an activity, or an integration with a pattern it offers."""
+    resource = state.doc.get("Resource")
+    if isinstance(resource, str):
+        problem = resource_problem(resource)
+        if problem is not None:
+            report(problem, state.at("Resource"))
+
+
+# --- HTTP Task -------------------------------------------------------------------------
+
+HTTP_METHODS: Final = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD")
+REQUEST_BODY_ENCODINGS: Final = ("NONE", "URL_ENCODED")
+ARRAY_FORMATS: Final = ("INDICES", "REPEAT", "COMMAS", "BRACKETS")
+
+#: Request headers an HTTP Task may not set (call-https-apis, "HTTP Task fields",
+#: Headers), lower-cased, plus Authorization, which only the connection sets (AWS refuses
+#: it when the definition is created: the console's message quotes ``[authorization]``).
+FORBIDDEN_HEADERS: Final = frozenset(
+    {
+        "a-im", "accept-charset", "accept-datetime", "accept-encoding", "authorization",
+        "cache-control", "connection", "content-encoding", "content-md5", "date", "expect",
+        "forwarded", "from", "host", "http2-settings", "if-match", "if-modified-since",
+        "if-none-match", "if-range", "if-unmodified-since", "max-forwards", "origin",
+        "pragma", "proxy-authorization", "referer", "server", "te", "trailer",
+        "transfer-encoding", "upgrade", "via", "warning",
+    }
+)  # fmt: skip
+#: Prefixes of refused header names (same page).
+FORBIDDEN_HEADER_PREFIXES: Final = ("x-forwarded-", "x-amz-", "x-amzn-")
+
+#: An EventBridge connection ARN (EventBridge API reference, Connection.ConnectionArn).
+CONNECTION_ARN: Final = re.compile(
+    r"arn:aws([a-z]|-)*:events:([a-z]|\d|-)*:(\d{12})?:connection/"
+    r"[.\-_A-Za-z0-9]+/[\-A-Za-z0-9]+"
+)
+
+_HTTP = re.compile(rf"arn:{_PARTITION}:states:::http:invoke(\..*)?", re.DOTALL)
+# A value known only at run time.
+_DYNAMIC: Any = object()
+_ABSENT: Any = object()
+
+
+def is_forbidden_header(name: str) -> bool:
+    """Whether an HTTP Task may not set this request header (case-insensitive)."""
+    lower = name.lower()
+    return lower in FORBIDDEN_HEADERS or lower.startswith(FORBIDDEN_HEADER_PREFIXES)
+
+
+def _one_of(field: str, values: tuple[str, ...]) -> str:
+    return f"The field '{field}' should have one of these values: {field_list(values)}"
+
+
+class _Fields:
+    """Reads the fields of an HTTP Task's payload template, static or known at run time."""
+
+    def __init__(self, language: str) -> None:
+        self.jsonata = language == JSONATA
+
+    def get(self, obj: Mapping[str, Any], name: str) -> Any:
+        """The static value, :data:`_DYNAMIC`, or :data:`_ABSENT`."""
+        if name in obj:
+            value = obj[name]
+            return _DYNAMIC if self.jsonata and _is_expression(value) else value
+        if not self.jsonata and f"{name}.$" in obj:
+            return _DYNAMIC
+        return _ABSENT
+
+    def header_name(self, key: str) -> str:
+        """The header a key of ``Headers`` sets."""
+        return key[:-2] if not self.jsonata and key.endswith(".$") else key
+
+
+def _is_expression(value: Any) -> bool:
+    return isinstance(value, str) and len(value) >= 4 and value[:2] == "{%" and value[-2:] == "%}"
+
+
+@state_rule(_SCHEMA, "Task")
+def http_task_fields(state: StateInfo, report: Report) -> None:
+    """An HTTP Task names its endpoint, method and connection; static values are valid."""
+    resource = state.doc.get("Resource")
+    if not isinstance(resource, str) or not _HTTP.fullmatch(resource):
+        return
+    holder = "Arguments" if state.language == JSONATA else "Parameters"
+    fields = _Fields(state.language)
+    payload = fields.get(state.doc, holder)
+    if payload is _ABSENT:
+        report(f"These fields are required: [{holder}]", state.loc)
+        return
+    if not isinstance(payload, Mapping):  # known at run time, or reported by the schema
+        return
+    where = state.at(holder)
+    _required(payload, fields, where, report)
+    method = fields.get(payload, "Method")
+    if _static(method) and method not in HTTP_METHODS:
+        report(_one_of("Method", HTTP_METHODS), (*where, "Method"))
+    _headers(payload, fields, where, report)
+    _transform(fields.get(payload, "Transform"), fields, (*where, "Transform"), report)
+    for name in ("Authentication", "InvocationConfig"):
+        _connection(fields.get(payload, name), fields, (*where, name), report)
+
+
+def _required(payload: Mapping[str, Any], fields: _Fields, where: Location, report: Report) -> None:
+    missing = [name for name in ("ApiEndpoint", "Method") if fields.get(payload, name) is _ABSENT]
+    holders = [fields.get(payload, name) for name in ("Authentication", "InvocationConfig")]
+    if all(value is _ABSENT for value in holders):
+        missing.append("Authentication")
+    if missing:
+        report(f"These fields are required: {field_list(missing)}", where)
+    authentication, invocation = holders
+    if (
+        isinstance(authentication, Mapping)
+        and not _has_connection(invocation, fields)
+        and fields.get(authentication, "ConnectionArn") is _ABSENT
+    ):
+        report("These fields are required: [ConnectionArn]", (*where, "Authentication"))
+
+
+def _has_connection(holder: Any, fields: _Fields) -> bool:
+    if holder is _DYNAMIC:
+        return True
+    return isinstance(holder, Mapping) and fields.get(holder, "ConnectionArn") is not _ABSENT
+
+
+def _connection(holder: Any, fields: _Fields, where: Location, report: Report) -> None:
+    arn = fields.get(holder, "ConnectionArn") if isinstance(holder, Mapping) else _ABSENT
+    if arn is _ABSENT or arn is _DYNAMIC:
+        return
+    if not isinstance(arn, str) or not CONNECTION_ARN.fullmatch(arn):
+        report(
+            "The field 'ConnectionArn' should be the ARN of an EventBridge connection "
+            "(arn:aws:events:<region>:<account>:connection/<name>/<id>)",
+            (*where, "ConnectionArn"),
+        )
+
+
+def _headers(payload: Mapping[str, Any], fields: _Fields, where: Location, report: Report) -> None:
+    headers = fields.get(payload, "Headers")
+    if not isinstance(headers, Mapping):
+        return
+    names = (fields.header_name(str(key)) for key in headers)
+    refused = [name.lower() for name in names if is_forbidden_header(name)]
+    if refused:
+        report(f"The 'Headers' field contains unsupported values: {field_list(refused)}", where)
+
+
+def _transform(transform: Any, fields: _Fields, where: Location, report: Report) -> None:
+    if not isinstance(transform, Mapping):
+        return
+    encoding = fields.get(transform, "RequestBodyEncoding")
+    if _static(encoding) and encoding not in REQUEST_BODY_ENCODINGS:
+        report(
+            _one_of("RequestBodyEncoding", REQUEST_BODY_ENCODINGS),
+            (*where, "RequestBodyEncoding"),
+        )
+    options = fields.get(transform, "RequestEncodingOptions")
+    if not isinstance(options, Mapping):
+        return
+    array_format = fields.get(options, "ArrayFormat")
+    if _static(array_format) and array_format not in ARRAY_FORMATS:
+        report(
+            _one_of("ArrayFormat", ARRAY_FORMATS),
+            (*where, "RequestEncodingOptions", "ArrayFormat"),
+        )
+
+
+def _static(value: Any) -> bool:
+    return value is not _ABSENT and value is not _DYNAMIC
