@@ -8,6 +8,7 @@ Invoker: it maps a Task ``Resource`` (parsed into a :class:`Resource`) to the
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -124,6 +125,27 @@ class Invoker(Protocol):
         ...
 
 
+def not_served(request: TaskRequest) -> StatesError:
+    """The error for a resource (or pattern) no integration serves."""
+    return StatesError(
+        "States.Runtime",
+        f"No integration is configured for the resource '{request.resource.arn}' "
+        f"of state '{request.state_name}'.",
+    )
+
+
+def object_parameters(request: TaskRequest) -> dict[str, Any]:
+    """The request's Parameters, which this resource needs to be an object."""
+    params = request.parameters
+    if not isinstance(params, dict):
+        text = json.dumps(params, separators=(",", ":"), ensure_ascii=False)
+        raise StatesError(
+            "States.Runtime",
+            f"The Parameters of a {request.resource.key} Task must be an object, got {text}",
+        )
+    return params
+
+
 class FunctionIntegration:
     """An integration made of one async function (handy for tests and small adapters)."""
 
@@ -161,9 +183,5 @@ class Registry:
         """Run the request on its integration."""
         integration = self.find(request.resource)
         if integration is None:
-            raise StatesError(
-                "States.Runtime",
-                f"No integration is configured for the resource '{request.resource.arn}' "
-                f"of state '{request.state_name}'.",
-            )
+            raise not_served(request)
         return await integration.invoke(request)

@@ -51,6 +51,7 @@ import aiohttp
 import yaml
 
 from asl.errors import StatesError
+from asl.http_task import CONNECTION_ARN
 
 __all__ = [
     "ApiKey",
@@ -69,11 +70,6 @@ __all__ = [
 INVALID_CONNECTION_STATE = "Events.ConnectionResource.InvalidConnectionState"
 RESOURCE_NOT_FOUND = "Events.ConnectionResource.ResourceNotFound"
 
-# EventBridge's pattern for a connection ARN (API reference, Connection.ConnectionArn).
-CONNECTION_ARN = re.compile(
-    r"^arn:aws([a-z]|-)*:events:([a-z]|\d|-)*:(\d{12})?:connection/"
-    r"(?P<name>[.\-_A-Za-z0-9]+)/[\-A-Za-z0-9]+$"
-)
 _NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
 _OAUTH_METHODS = ("GET", "POST", "PUT")
 _PARAMETER_KINDS = ("headers", "queryParameters", "body")

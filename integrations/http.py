@@ -57,6 +57,7 @@ import yarl
 from multidict import CIMultiDict
 
 from asl.errors import DATA_LIMIT_EXCEEDED, HTTP_PREFIX, RUNTIME, StatesError
+from asl.http_task import ARRAY_FORMATS, HTTP_METHODS, is_forbidden_header
 from integrations.base import Registry, TaskRequest
 from integrations.connections import (
     ApiKey,
@@ -83,8 +84,7 @@ __all__ = [
     "task_result",
 ]
 
-METHODS: Final = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD")
-ARRAY_FORMATS: Final = ("INDICES", "REPEAT", "COMMAS", "BRACKETS")
+METHODS: Final = HTTP_METHODS
 SOCKET_TIMEOUT: Final = 60.0
 MAX_RESPONSE_BYTES: Final = 262_145
 SOCKET = f"{HTTP_PREFIX}Socket"
@@ -92,19 +92,6 @@ _RANGE = "bytes=0-262144"
 _JSON_TYPE = "application/json; charset=UTF-8"
 _FORM_TYPE = "application/x-www-form-urlencoded"
 
-# The headers AWS refuses in an HTTP Task [aws:call-https-apis], plus Authorization,
-# which only the connection may set (AWS refuses it when the definition is created).
-_FORBIDDEN: Final = frozenset(
-    {
-        "a-im", "accept-charset", "accept-datetime", "accept-encoding", "authorization",
-        "cache-control", "connection", "content-encoding", "content-md5", "date", "expect",
-        "forwarded", "from", "host", "http2-settings", "if-match", "if-modified-since",
-        "if-none-match", "if-range", "if-unmodified-since", "max-forwards", "origin",
-        "pragma", "proxy-authorization", "referer", "server", "te", "trailer",
-        "transfer-encoding", "upgrade", "via", "warning",
-    }
-)  # fmt: skip
-_FORBIDDEN_PREFIXES: Final = ("x-forwarded-", "x-amz-", "x-amzn-")
 _SET_BY_CLIENT: Final = frozenset({"content-length", "user-agent", "range"})
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _BINARY_PREFIXES: Final = ("image/", "audio/", "video/", "font/")
@@ -264,7 +251,7 @@ def _headers(value: Any) -> Pairs:
         return ()
     if not isinstance(value, dict):
         raise _runtime(f"The field 'Headers' must be an object, got {_json(value)}")
-    refused = [name.lower() for name in value if _is_forbidden(name)]
+    refused = [name.lower() for name in value if is_forbidden_header(name)]
     if refused:
         raise _runtime(f"The 'Headers' field contains unsupported values: [{', '.join(refused)}]")
     pairs: list[tuple[str, str]] = []
@@ -273,11 +260,6 @@ def _headers(value: Any) -> Pairs:
             raise _runtime(f"The 'Headers' field has an invalid header name: {_json(name)}")
         pairs += [(name, text) for text in _header_values(name, item)]
     return tuple(pairs)
-
-
-def _is_forbidden(name: str) -> bool:
-    lower = name.lower()
-    return lower in _FORBIDDEN or lower.startswith(_FORBIDDEN_PREFIXES)
 
 
 def _transform(value: Any) -> tuple[bool, str]:

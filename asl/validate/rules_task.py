@@ -32,6 +32,15 @@ from typing import Any, Final
 
 from asl.diagnostics import INVALID_RESOURCE, SCHEMA_VALIDATION_FAILED
 from asl.graph import Location
+from asl.http_task import (
+    ARRAY_FORMATS,
+    CONNECTION_ARN,
+    FORBIDDEN_HEADER_PREFIXES,
+    FORBIDDEN_HEADERS,
+    HTTP_METHODS,
+    REQUEST_BODY_ENCODINGS,
+    is_forbidden_header,
+)
 from asl.validate._base import JSONATA, Report, StateInfo, field_list, state_rule
 
 __all__ = [
@@ -147,42 +156,10 @@ def resource_is_known(state: StateInfo, report: Report) -> None:
 
 # --- HTTP Task -------------------------------------------------------------------------
 
-HTTP_METHODS: Final = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD")
-REQUEST_BODY_ENCODINGS: Final = ("NONE", "URL_ENCODED")
-ARRAY_FORMATS: Final = ("INDICES", "REPEAT", "COMMAS", "BRACKETS")
-
-#: Request headers an HTTP Task may not set (call-https-apis, "HTTP Task fields",
-#: Headers), lower-cased, plus Authorization, which only the connection sets (AWS refuses
-#: it when the definition is created: the console's message quotes ``[authorization]``).
-FORBIDDEN_HEADERS: Final = frozenset(
-    {
-        "a-im", "accept-charset", "accept-datetime", "accept-encoding", "authorization",
-        "cache-control", "connection", "content-encoding", "content-md5", "date", "expect",
-        "forwarded", "from", "host", "http2-settings", "if-match", "if-modified-since",
-        "if-none-match", "if-range", "if-unmodified-since", "max-forwards", "origin",
-        "pragma", "proxy-authorization", "referer", "server", "te", "trailer",
-        "transfer-encoding", "upgrade", "via", "warning",
-    }
-)  # fmt: skip
-#: Prefixes of refused header names (same page).
-FORBIDDEN_HEADER_PREFIXES: Final = ("x-forwarded-", "x-amz-", "x-amzn-")
-
-#: An EventBridge connection ARN (EventBridge API reference, Connection.ConnectionArn).
-CONNECTION_ARN: Final = re.compile(
-    r"arn:aws([a-z]|-)*:events:([a-z]|\d|-)*:(\d{12})?:connection/"
-    r"[.\-_A-Za-z0-9]+/[\-A-Za-z0-9]+"
-)
-
 _HTTP = re.compile(rf"arn:{_PARTITION}:states:::http:invoke(\..*)?", re.DOTALL)
 # A value known only at run time.
 _DYNAMIC: Any = object()
 _ABSENT: Any = object()
-
-
-def is_forbidden_header(name: str) -> bool:
-    """Whether an HTTP Task may not set this request header (case-insensitive)."""
-    lower = name.lower()
-    return lower in FORBIDDEN_HEADERS or lower.startswith(FORBIDDEN_HEADER_PREFIXES)
 
 
 def _one_of(field: str, values: tuple[str, ...]) -> str:

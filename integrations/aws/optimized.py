@@ -24,11 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from asl.errors import RUNTIME, StatesError
+from asl.errors import StatesError
 from integrations.aws.client import RAW_HEADERS, AwsClients
 from integrations.aws.errors import OPTIMIZED_STYLES
 from integrations.aws.shapes import from_response, json_text, to_request
-from integrations.base import TaskRequest
+from integrations.base import TaskRequest, not_served, object_parameters
 
 __all__ = ["OptimizedAwsIntegration", "http_metadata"]
 
@@ -114,18 +114,8 @@ class OptimizedAwsIntegration:
         resource = request.resource
         action = _ACTIONS.get(resource.key)
         if action is None or resource.pattern not in ("request-response", "waitForTaskToken"):
-            raise StatesError(
-                RUNTIME,
-                f"No integration is configured for the resource '{resource.arn}' "
-                f"of state '{request.state_name}'.",
-            )
-        params = request.parameters
-        if not isinstance(params, dict):
-            raise StatesError(
-                RUNTIME,
-                f"The Parameters of a {resource.key} Task must be an object, "
-                f"got {json_text(params)}",
-            )
+            raise not_served(request)
+        params = object_parameters(request)
         params = action.prepare(params, request)
         model = await self._clients.service_model(action.service)
         operation = model.operation_model(action.operation)

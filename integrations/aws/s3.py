@@ -32,12 +32,11 @@ from typing import Any
 
 from botocore.model import OperationModel
 
-from asl.errors import RUNTIME, StatesError
 from integrations.aws.client import AwsClients
 from integrations.aws.config import S3_KEYS
 from integrations.aws.errors import ErrorStyle, sdk_style
 from integrations.aws.shapes import from_response, json_text, to_request
-from integrations.base import TaskRequest
+from integrations.base import TaskRequest, not_served, object_parameters
 
 __all__ = ["S3ItemIntegration", "listed_object", "object_text"]
 
@@ -126,18 +125,8 @@ class S3ItemIntegration:
         resource = request.resource
         action = _ACTIONS.get(resource.key)
         if action is None or resource.pattern != "request-response":
-            raise StatesError(
-                RUNTIME,
-                f"No integration is configured for the resource '{resource.arn}' "
-                f"of state '{request.state_name}'.",
-            )
-        params = request.parameters
-        if not isinstance(params, dict):
-            raise StatesError(
-                RUNTIME,
-                f"The Parameters of a {resource.key} resource must be an object, "
-                f"got {json_text(params)}",
-            )
+            raise not_served(request)
+        params = object_parameters(request)
         operation_name, call = action
         model = await self._clients.service_model(_SERVICE)
         operation = model.operation_model(operation_name)

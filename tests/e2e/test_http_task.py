@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+import asl
+from asl.diagnostics import DefinitionError
 from integrations.base import Registry
 from integrations.http import METHODS, HttpInvoke
 from runtime.executions import Engine, Execution
@@ -441,11 +443,23 @@ async def test_unknown_connection(server: Server) -> None:
     ],
 )
 async def test_forbidden_headers(server: Server, headers: dict[str, str], listed: str) -> None:
-    execution = await call(server, "/echo", Headers=headers)
+    # Static headers are refused when the definition is created (see the next test); headers
+    # known only at run time are refused by the Task.
+    definition = machine(http_task(server.base + "/echo", **{"Headers.$": "$.headers"}))
+    execution = await (await start(definition, {"headers": headers}, engine=engine())).wait()
     assert execution.status == "FAILED"
     assert execution.error == "States.Runtime"
     assert execution.cause == f"The 'Headers' field contains unsupported values: [{listed}]"
     assert server.requests == []
+
+
+def test_static_forbidden_headers_are_refused_with_the_definition() -> None:
+    definition = machine(http_task("https://api.example.com", Headers={"Host": "x"}))
+    with pytest.raises(DefinitionError) as info:
+        asl.load(definition)
+    (diagnostic,) = [d for d in info.value.diagnostics if d.severity == "ERROR"]
+    assert diagnostic.message == "The 'Headers' field contains unsupported values: [host]"
+    assert diagnostic.location == "/States/Call/Parameters"
 
 
 async def test_plain_http_is_for_loopback_only() -> None:
