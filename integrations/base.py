@@ -141,7 +141,7 @@ def object_parameters(request: TaskRequest) -> dict[str, Any]:
         text = json.dumps(params, separators=(",", ":"), ensure_ascii=False)
         raise StatesError(
             "States.Runtime",
-            f"The Parameters of a {request.resource.key} Task must be an object, got {text}",
+            f"The Parameters of the {request.resource.key} resource must be an object, got {text}",
         )
     return params
 

@@ -308,7 +308,7 @@ async def test_parameters_must_fit_the_api(s3: S3) -> None:
         await s3.invoke("putObject", ["not", "an", "object"])
     assert (caught.value.error, caught.value.cause) == (
         "States.Runtime",
-        'The Parameters of a s3:putObject resource must be an object, got ["not","an","object"]',
+        'The Parameters of the s3:putObject resource must be an object, got ["not","an","object"]',
     )
 
 
