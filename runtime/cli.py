@@ -185,9 +185,9 @@ def run(
     Exit status: 0 SUCCEEDED, 1 FAILED, TIMED_OUT or ABORTED, 2 bad usage or an invalid
     definition.
     """
-    from runtime.local_run import draw_trace, run_file
+    from runtime.local_run import draw_trace, report_billing, run_file
 
-    execution = run_file(
+    execution, functions_used = run_file(
         definition,
         _read_input(input_text),
         machine_name=name or _machine_name(definition),
@@ -218,6 +218,7 @@ def run(
         typer.echo(f"{execution.status}{detail}", err=True)
         if execution.cause:
             typer.echo(execution.cause, err=True)
+    report_billing(functions_used)
     if execution.status != "SUCCEEDED":
         raise typer.Exit(EXIT_FAILED)
 

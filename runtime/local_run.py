@@ -10,7 +10,8 @@ import typer
 
 import asl
 from asl.diagnostics import has_errors
-from integrations.functions_file import FunctionsFileError
+from integrations.functions_file import FunctionsFileError, load_functions_file
+from integrations.lambdas import LocalFunctions
 from integrations.mocks import MockConfigError
 from runtime.executions import Execution
 from runtime.store import TaskRecord, TaskStore, default_store_path
@@ -48,8 +49,9 @@ def run_file(
     test_case: str | None,
     real_time: bool,
     store: Path | None = None,
-) -> Execution:
-    """Validate, set up and run; bad usage exits 2 with a message, never a traceback."""
+) -> tuple[Execution, LocalFunctions]:
+    """Validate, set up and run; bad usage exits 2 with a message, never a traceback.
+    Returns the execution and the local functions it could call (for their billing)."""
     try:
         diagnostics = asl.validate(definition)
     except FileNotFoundError as exc:
@@ -61,8 +63,9 @@ def run_file(
     if (mock_config is None) != (test_case is None):
         raise _fail("--mock-config and --test-case go together")
     try:
+        local = LocalFunctions() if functions is None else load_functions_file(functions)
         engine = local_engine(
-            functions=functions,
+            functions=local,
             connections=connections,
             mock_config=mock_config,
             state_machine_name=machine_name,
@@ -82,7 +85,19 @@ def run_file(
         finally:
             await engine.aclose()
 
-    return asyncio.run(main())
+    return asyncio.run(main()), local
+
+
+def report_billing(functions: LocalFunctions) -> None:
+    """What the local Lambda functions would have been billed, as Lambda bills them."""
+    calls = functions.invocations
+    if calls:
+        billed_ms = sum(call.billed_ms for call in calls)
+        typer.echo(
+            f"Lambda: {len(calls)} invocations, {billed_ms} ms billed, "
+            f"{functions.gb_seconds():.6f} GB-seconds",
+            err=True,
+        )
 
 
 def draw_trace(definition: Path, output: Path, history: dict[str, Any]) -> None:

@@ -65,6 +65,40 @@ def test_run_json_format_and_failure_exit_1(tmp_path: Path) -> None:
     }
 
 
+def test_run_reports_lambda_billing(tmp_path: Path) -> None:
+    (tmp_path / "fns.py").write_text("def echo(event, context):\n    return event\n")
+    (tmp_path / "functions.json").write_text(
+        '{"functions": {"echo": {"handler": "fns:echo", "memory": 256}}}'
+    )
+    definition = tmp_path / "call.asl.json"
+    definition.write_text(
+        json.dumps(
+            {
+                "StartAt": "Call",
+                "States": {
+                    "Call": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo",
+                        "End": True,
+                    }
+                },
+            }
+        )
+    )
+    proc = asl(
+        "run",
+        str(definition),
+        "--input",
+        '{"a": 1}',
+        "--functions",
+        str(tmp_path / "functions.json"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"a": 1}
+    assert "Lambda: 1 invocations, " in proc.stderr
+    assert " GB-seconds" in proc.stderr
+
+
 def test_run_input_from_file(tmp_path: Path) -> None:
     definition = tmp_path / "wait.asl.json"
     definition.write_text(json.dumps(WAIT_A_DAY))
