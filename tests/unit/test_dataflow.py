@@ -23,19 +23,9 @@ from asl.dataflow import (
 from asl.errors import RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
 from asl.paths import PathSyntaxError
 from asl.templates import TemplateSyntaxError
+from tests.strategies import json_values
 
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=5),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.sampled_from("abxy"), children, max_size=4)
-    ),
-    max_leaves=20,
-)
+JSON = json_values(st.sampled_from("abxy"))
 
 
 def test_result_path_copies_only_along_the_written_path() -> None:

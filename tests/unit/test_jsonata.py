@@ -24,6 +24,7 @@ from asl.jsonata import (
     is_expression,
     json_type,
 )
+from tests.strategies import json_values
 
 
 class FixedEntropy:
@@ -317,15 +318,7 @@ def test_check_result_type_accepts_matching_values() -> None:
 
 # --- properties ----------------------------------------------------------------------------
 
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
-    max_leaves=8,
-)
+_JSON = json_values(st.text(max_size=3), max_size=3, max_leaves=8)
 _ATOMS = st.sampled_from(
     [
         *("$states.input", "$states.input.a", "$v", "$states.context", "1", "'s'", "null"),

@@ -22,19 +22,9 @@ from asl.paths import (
     compile_path,
     compile_reference_path,
 )
+from tests.strategies import json_values
 
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=5),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.sampled_from("abcxy"), children, max_size=4)
-    ),
-    max_leaves=20,
-)
+JSON = json_values(st.sampled_from("abcxy"))
 
 PATHS = [
     "$",
