@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from integrations.aws import AwsClients, AwsConfig, install
 from integrations.base import Registry
@@ -22,16 +19,6 @@ from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
 
 REQUEST_ID = r"[A-Za-z0-9-]+"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @dataclass

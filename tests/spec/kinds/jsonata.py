@@ -66,7 +66,7 @@ def run(case: dict[str, Any]) -> None:
     else:
         evaluate = compile_jsonata_template(case["template"], field)
     if "error" in case:
-        _assert_error(evaluate, bindings_of(case), case)
+        assert_error(evaluate, bindings_of(case), case)
         return
     value = evaluate(bindings_of(case))
     _assert_result(value, case)
@@ -84,7 +84,8 @@ def _assert_syntax_error(case: dict[str, Any], field: str) -> None:
     assert case.get("syntaxContains", "") in reason
 
 
-def _assert_error(evaluate: Any, bindings: Bindings, case: dict[str, Any]) -> None:
+def assert_error(evaluate: Any, bindings: Bindings, case: dict[str, Any]) -> None:
+    """``evaluate(bindings)`` raises the case's error with its cause (or cause prefix)."""
     with pytest.raises(StatesError) as info:
         evaluate(bindings)
     assert info.value.error == case["error"]

@@ -27,7 +27,7 @@ from asl.bindings import Bindings
 from asl.errors import StatesError
 from asl.jsonata import compile_expression
 from asl.variables import VariableScope, check_variable_name, compile_assign, json_size
-from tests.spec.kinds.jsonata import assert_strict_equal, bindings_of
+from tests.spec.kinds.jsonata import assert_error, assert_strict_equal, bindings_of
 
 
 def run(case: dict[str, Any]) -> None:
@@ -60,14 +60,7 @@ def _assign(case: dict[str, Any]) -> None:
         if "assignedSizes" in case:
             assert {k: json_size(v) for k, v in assigned.items()} == case["assignedSizes"]
         return
-    with pytest.raises(StatesError) as info:
-        evaluate(bindings)
-    assert info.value.error == case["error"]
-    cause = info.value.cause or ""
-    if "cause" in case:
-        assert cause == case["cause"]
-    else:
-        assert cause.startswith(case["causeStartsWith"]), cause
+    assert_error(evaluate, bindings, case)
 
 
 def _scope(case: dict[str, Any]) -> None:
