@@ -67,6 +67,20 @@ class Children:
             self.failed_at = child.last_event
         return self.failed_at
 
+    def close(self, frame: Frame, started: int, event_type: str, count: int) -> None:
+        """Record the parent's ``...StateSucceeded`` after ``count`` children ended well,
+        linked to the last child event; the state's exit follows it."""
+        end = self.last or started
+        frame.record_at(end, event_type)
+        frame.last_event = end
+        frame.result_size = self.results_size(count)
+
+    def close_failed(self, frame: Frame, event_type: str) -> None:
+        """Record the parent's ``...StateFailed``, linked to the failed child's last event."""
+        end = self.failed_at if self.failed_at is not None else frame.last_event
+        frame.record_at(end, event_type)
+        frame.last_event = end
+
     def link_aborts(self) -> None:
         """Before the siblings are cancelled: their abort events follow the failure."""
         if self.failed_at is not None:

@@ -51,15 +51,9 @@ async def _attempt(
         else:
             results = await _side_by_side(state, inputs, frame, children, limit)
     except StatesError:
-        end = children.failed_at if children.failed_at is not None else frame.last_event
-        frame.record_at(end, "MapStateFailed")
-        frame.last_event = end
+        children.close_failed(frame, "MapStateFailed")
         raise
-    # AWS links MapStateSucceeded, and the state's exit, to the last iteration's end.
-    end = children.last or started
-    frame.record_at(end, "MapStateSucceeded")
-    frame.last_event = end
-    frame.result_size = children.results_size(len(results))
+    children.close(frame, started, "MapStateSucceeded", len(results))
     try:
         output, assigned = flow.finish(raw_input, results, b)
     except StatesError as error:

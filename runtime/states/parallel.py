@@ -44,14 +44,9 @@ async def _branches(state: m.Parallel, payload: Any, frame: Frame) -> list[Any]:
     try:
         results = await run_all(jobs, sequential=sequential, on_failure=children.link_aborts)
     except StatesError:
-        end = children.failed_at if children.failed_at is not None else frame.last_event
-        frame.record_at(end, "ParallelStateFailed")
-        frame.last_event = end
+        children.close_failed(frame, "ParallelStateFailed")
         raise
-    end = children.last or started
-    frame.record_at(end, "ParallelStateSucceeded")
-    frame.last_event = end
-    frame.result_size = children.results_size(len(results))
+    children.close(frame, started, "ParallelStateSucceeded", len(results))
     return results
 
 
