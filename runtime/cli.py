@@ -15,6 +15,7 @@ import typer
 import asl
 from asl.diagnostics import Diagnostic, has_errors
 from asl.loader import reject_constant
+from runtime.cli_input import text_or_file
 from runtime.render_command import render
 from runtime.tasks_command import app as tasks_app
 
@@ -108,12 +109,7 @@ def _read_input(text: str | None) -> Any:
     """The execution input from ``--input``: JSON text, or ``@file`` holding it."""
     if text is None:
         return {}
-    if text.startswith("@"):
-        try:
-            text = Path(text[1:]).read_text(encoding="utf-8")
-        except OSError as exc:
-            typer.echo(f"asl run: cannot read the input file: {exc}", err=True)
-            raise typer.Exit(EXIT_USAGE) from None
+    text = text_or_file(text, command="asl run", what="input")
     try:
         return json.loads(text, parse_constant=reject_constant)
     except ValueError as exc:

@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
+from runtime.cli_input import text_or_file
 from runtime.store import (
     ApiError,
     InvalidOutput,
@@ -154,12 +155,7 @@ def _call(store: Path | None, token: str, call: str, *args: Any) -> None:
 
 def _read_output(text: str) -> Any:
     """``--output``: JSON text, or ``@file`` holding it."""
-    if text.startswith("@"):
-        try:
-            text = Path(text[1:]).read_text(encoding="utf-8")
-        except OSError as exc:
-            typer.echo(f"asl tasks: cannot read the output file: {exc}", err=True)
-            raise typer.Exit(EXIT_USAGE) from None
+    text = text_or_file(text, command="asl tasks", what="output")
     try:
         return parse_output(text)
     except InvalidOutput as error:
