@@ -181,10 +181,10 @@ def _parallel(c: dict[str, Any], d: _Doc, lang: m.QueryLanguage) -> m.State:
     )
 
 
-def _map(c: dict[str, Any], d: _Doc, lang: m.QueryLanguage) -> m.State:
+def _processor(d: _Doc, lang: m.QueryLanguage) -> m.ItemProcessor:
     proc = d.get("ItemProcessor", d.get("Iterator"))
     config = proc.get("ProcessorConfig", {})
-    processor = m.ItemProcessor(
+    return m.ItemProcessor(
         start_at=proc["StartAt"],
         states={name: _state(name, s, lang) for name, s in proc["States"].items()},
         comment=proc.get("Comment"),
@@ -192,40 +192,52 @@ def _map(c: dict[str, Any], d: _Doc, lang: m.QueryLanguage) -> m.State:
             mode=config.get("Mode", "INLINE"), execution_type=config.get("ExecutionType")
         ),
     )
-    reader = d.get("ItemReader")
-    batcher = d.get("ItemBatcher")
-    writer = d.get("ResultWriter")
+
+
+def _reader(reader: _Doc | None) -> m.ItemReader | None:
+    if reader is None:
+        return None
+    return m.ItemReader(
+        resource=reader["Resource"],
+        reader_config=reader.get("ReaderConfig", {}),
+        parameters=_opt(reader, "Parameters"),
+        arguments=_opt(reader, "Arguments"),
+    )
+
+
+def _batcher(batcher: _Doc | None) -> m.ItemBatcher | None:
+    if batcher is None:
+        return None
+    return m.ItemBatcher(
+        max_items_per_batch=batcher.get("MaxItemsPerBatch"),
+        max_items_per_batch_path=batcher.get("MaxItemsPerBatchPath"),
+        max_input_bytes_per_batch=batcher.get("MaxInputBytesPerBatch"),
+        max_input_bytes_per_batch_path=batcher.get("MaxInputBytesPerBatchPath"),
+        batch_input=_opt(batcher, "BatchInput"),
+    )
+
+
+def _writer(writer: _Doc | None) -> m.ResultWriter | None:
+    if writer is None:
+        return None
+    return m.ResultWriter(
+        resource=writer.get("Resource"),
+        parameters=_opt(writer, "Parameters"),
+        arguments=_opt(writer, "Arguments"),
+        writer_config=_opt(writer, "WriterConfig"),
+    )
+
+
+def _map(c: dict[str, Any], d: _Doc, lang: m.QueryLanguage) -> m.State:
     return m.Map(
         **c,
-        item_processor=processor,
+        item_processor=_processor(d, lang),
         items_path=d.get("ItemsPath", "$"),
         items=_opt(d, "Items"),
         item_selector=_opt(d, "ItemSelector") if "ItemSelector" in d else _opt(d, "Parameters"),
-        item_reader=None
-        if reader is None
-        else m.ItemReader(
-            resource=reader["Resource"],
-            reader_config=reader.get("ReaderConfig", {}),
-            parameters=_opt(reader, "Parameters"),
-            arguments=_opt(reader, "Arguments"),
-        ),
-        item_batcher=None
-        if batcher is None
-        else m.ItemBatcher(
-            max_items_per_batch=batcher.get("MaxItemsPerBatch"),
-            max_items_per_batch_path=batcher.get("MaxItemsPerBatchPath"),
-            max_input_bytes_per_batch=batcher.get("MaxInputBytesPerBatch"),
-            max_input_bytes_per_batch_path=batcher.get("MaxInputBytesPerBatchPath"),
-            batch_input=_opt(batcher, "BatchInput"),
-        ),
-        result_writer=None
-        if writer is None
-        else m.ResultWriter(
-            resource=writer.get("Resource"),
-            parameters=_opt(writer, "Parameters"),
-            arguments=_opt(writer, "Arguments"),
-            writer_config=_opt(writer, "WriterConfig"),
-        ),
+        item_reader=_reader(d.get("ItemReader")),
+        item_batcher=_batcher(d.get("ItemBatcher")),
+        result_writer=_writer(d.get("ResultWriter")),
         max_concurrency=d.get("MaxConcurrency", 0),
         max_concurrency_path=d.get("MaxConcurrencyPath"),
         tolerated_failure_count=d.get("ToleratedFailureCount"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,6 +18,9 @@ from asl.loader import reject_constant
 from runtime.cli_input import text_or_file
 from runtime.render_command import render
 from runtime.tasks_command import app as tasks_app
+
+if TYPE_CHECKING:
+    from runtime.executions import Execution
 
 app = typer.Typer(
     name="asl",
@@ -132,6 +135,26 @@ def _machine_name(definition: Path) -> str:
     return definition.name.split(".")[0] or "StateMachine"
 
 
+def _print_result(execution: Execution, output_format: OutputFormat) -> None:
+    """The output on stdout, the status (and any error) on stderr; or all of it as JSON."""
+    if output_format is OutputFormat.json:
+        result = {
+            "status": execution.status,
+            "output": execution.output,
+            "error": execution.error,
+            "cause": execution.cause,
+        }
+        typer.echo(json.dumps(result, indent=2))
+    elif execution.status == "SUCCEEDED":
+        typer.echo(f"SUCCEEDED after {len(execution.path)} states", err=True)
+        typer.echo(json.dumps(execution.output, indent=2))
+    else:
+        detail = f": {execution.error}" if execution.error else ""
+        typer.echo(f"{execution.status}{detail}", err=True)
+        if execution.cause:
+            typer.echo(execution.cause, err=True)
+
+
 @app.command()
 def run(
     definition: Annotated[Path, typer.Argument(help="The definition file (JSON or YAML).")],
@@ -198,22 +221,7 @@ def run(
         history.write_text(json.dumps(execution.history_json(), indent=2) + "\n")
     if trace is not None:
         draw_trace(definition, trace, execution.history_json())
-    if output_format is OutputFormat.json:
-        result = {
-            "status": execution.status,
-            "output": execution.output,
-            "error": execution.error,
-            "cause": execution.cause,
-        }
-        typer.echo(json.dumps(result, indent=2))
-    elif execution.status == "SUCCEEDED":
-        typer.echo(f"SUCCEEDED after {len(execution.path)} states", err=True)
-        typer.echo(json.dumps(execution.output, indent=2))
-    else:
-        detail = f": {execution.error}" if execution.error else ""
-        typer.echo(f"{execution.status}{detail}", err=True)
-        if execution.cause:
-            typer.echo(execution.cause, err=True)
+    _print_result(execution, output_format)
     report_billing(functions_used)
     if execution.status != "SUCCEEDED":
         raise typer.Exit(EXIT_FAILED)
