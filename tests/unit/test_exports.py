@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asl
+import integrations
+import runtime
 
 
 def test_asl_exports() -> None:
@@ -16,3 +18,24 @@ def test_asl_exports() -> None:
     ]
     for name in asl.__all__:
         assert hasattr(asl, name)
+
+
+def test_runtime_exports() -> None:
+    assert sorted(runtime.__all__) == ["Engine", "Execution", "Host", "LocalHost", "Machine"]
+    for name in runtime.__all__:
+        assert hasattr(runtime, name)
+
+
+def test_integrations_exports() -> None:
+    assert sorted(integrations.__all__) == [
+        "CallbackResult",
+        "FunctionIntegration",
+        "Integration",
+        "Invoker",
+        "Registry",
+        "Resource",
+        "TaskRequest",
+        "parse_resource",
+    ]
+    for name in integrations.__all__:
+        assert hasattr(integrations, name)
