@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from asl import jsonata
-from asl import model as m
 from asl.bindings import Bindings
 from asl.errors import NO_CHOICE_MATCHED, RUNTIME, StatesError
 from asl.paths import CompiledPath, PathNotFound, PathSyntaxError, compile_path
@@ -38,7 +37,6 @@ __all__ = [
     "Choose",
     "Predicate",
     "compile_choices",
-    "compile_condition",
     "compile_rule",
     "invalid_path_cause",
 ]
@@ -144,19 +142,6 @@ def compile_rule(rule: Mapping[str, Any]) -> Predicate:
     if len(operators) != 1 or not isinstance(rule.get("Variable"), str):
         raise ChoiceRuleError("A data-test rule needs a 'Variable' and exactly one operator")
     return _data_test(rule["Variable"], operators[0], rule[operators[0]])
-
-
-def compile_condition(condition: m.Condition) -> Predicate:
-    """Compile a Choice condition of the typed model (see :mod:`asl.model`)."""
-    if isinstance(condition, m.And):
-        return _combine("And", tuple(compile_condition(c) for c in condition.rules))
-    if isinstance(condition, m.Or):
-        return _combine("Or", tuple(compile_condition(c) for c in condition.rules))
-    if isinstance(condition, m.Not):
-        return _negate(compile_condition(condition.rule))
-    if isinstance(condition, m.JsonataCondition):
-        return _jsonata_condition(condition.condition)
-    return _data_test(condition.variable, condition.operator, condition.value)
 
 
 def compile_choices(choices: Sequence[Mapping[str, Any]], default: str | None) -> Choose:

@@ -5,9 +5,7 @@ effective input), and shapes its result through ``ResultSelector``, ``ResultPath
 ``OutputPath`` (the effective output) [https://states-language.net/spec.html#filters].
 
 Each field compiles once (``compile_*``) into a callable the runtime calls per visit;
-:func:`compile_io` bundles a state's five fields into one :class:`JsonPathIO`. The
-``apply_*`` functions are conveniences for one-off use; paths they are given are
-compiled once and cached.
+:func:`compile_io` bundles a state's five fields into one :class:`JsonPathIO`.
 
 Errors are :class:`asl.errors.StatesError`:
 
@@ -23,11 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Final
 
 from asl.bindings import Bindings
 from asl.errors import RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
+from asl.jsontext import json_text
 from asl.model import MISSING
 from asl.paths import (
     INPUT,
@@ -38,17 +36,12 @@ from asl.paths import (
     compile_path,
     compile_reference_path,
 )
-from asl.templates import Template, TemplateSyntaxError, compile_template, json_text
+from asl.templates import Template, compile_template
 
 __all__ = [
     "JsonPathIO",
     "Placer",
     "Selector",
-    "apply_input_path",
-    "apply_output_path",
-    "apply_result_path",
-    "apply_result_selector",
-    "compile_assign",
     "compile_input_path",
     "compile_io",
     "compile_output_path",
@@ -102,18 +95,6 @@ def compile_result_selector(template: Any) -> Template:
     return compile_template(template, "ResultSelector")
 
 
-def compile_assign(template: Any) -> Callable[[Bindings], dict[str, Any]]:
-    """JSONPath ``Assign``: an object of variable names (``"x.$"`` keys evaluated).
-
-    What ``$`` reads is the caller's choice: the result (Task, Map, Parallel, Pass), the
-    Error Output (Catcher) or the effective input (Choice, Wait) [spec].
-    """
-    if not isinstance(template, dict):
-        message = "The field 'Assign' must be an object"
-        raise TemplateSyntaxError("Assign", "Assign", message=message)
-    return compile_template(template, "Assign")
-
-
 def compile_result_path(text: str | None) -> Placer:
     """``ResultPath``: a Reference Path into the state input (``$`` replaces it, null
     discards the result). Raises :class:`PathSyntaxError` for a path that is not a
@@ -157,12 +138,19 @@ class JsonPathIO:
             return value
         return self.parameters(_reading(bindings, value))
 
+    def selected_result(self, result: Any, bindings: Bindings) -> Any:
+        """ResultSelector applied to a state's raw result (the result itself without it)."""
+        if self.result_selector is None:
+            return result
+        return self.result_selector(_reading(bindings, result))
+
+    def placed_output(self, raw_input: Any, selected: Any, bindings: Bindings) -> Any:
+        """ResultPath (the selected result into the raw input), then OutputPath."""
+        return self.output_path(_reading(bindings, self.result_path(raw_input, selected)))
+
     def effective_output(self, raw_input: Any, result: Any, bindings: Bindings) -> Any:
         """ResultSelector, then ResultPath (into the raw input), then OutputPath."""
-        if self.result_selector is not None:
-            result = self.result_selector(_reading(bindings, result))
-        output = self.result_path(raw_input, result)
-        return self.output_path(_reading(bindings, output))
+        return self.placed_output(raw_input, self.selected_result(result, bindings), bindings)
 
 
 def compile_io(
@@ -186,37 +174,6 @@ def compile_io(
         result_path=compile_result_path(result_path),
         output_path=compile_output_path(output_path),
     )
-
-
-def apply_input_path(text: str | None, bindings: Bindings) -> Any:
-    """``InputPath`` applied to ``bindings.input``."""
-    return _cached_path_field(text, "InputPath")(bindings)
-
-
-def apply_output_path(text: str | None, bindings: Bindings) -> Any:
-    """``OutputPath`` applied to ``bindings.input`` (the output of ResultPath)."""
-    return _cached_path_field(text, "OutputPath")(bindings)
-
-
-def apply_result_path(text: str | None, state_input: Any, result: Any) -> Any:
-    """``ResultPath``: the state output combining ``state_input`` and ``result``."""
-    return _cached_result_path(text)(state_input, result)
-
-
-def apply_result_selector(template: Any, bindings: Bindings) -> Any:
-    """``ResultSelector`` applied to ``bindings.input`` (the result). Compiles the
-    template on every call: the runtime uses :func:`compile_result_selector`."""
-    return compile_result_selector(template)(bindings)
-
-
-@lru_cache(maxsize=1024)
-def _cached_path_field(text: str | None, field_name: str) -> Selector:
-    return compile_path_field(text, field_name)
-
-
-@lru_cache(maxsize=1024)
-def _cached_result_path(text: str | None) -> Placer:
-    return compile_result_path(text)
 
 
 def _reading(bindings: Bindings, value: Any) -> Bindings:

@@ -1,4 +1,4 @@
-"""The AWS execution-history format: event types, their details keys, and visits.
+"""The AWS execution-history format: event types and their details keys.
 
 Shared by the runtime (which records events), the visualizer (which draws them) and the
 tests (which assert on them). An event is the JSON object ``GetExecutionHistory``
@@ -7,8 +7,7 @@ returns: ``{"id", "previousEventId", "timestamp", "type", "<x>EventDetails": {..
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 #: Every HistoryEventType of the Step Functions API (botocore 1.44.8).
@@ -120,49 +119,3 @@ def details(event: Mapping[str, Any]) -> Mapping[str, Any]:
     key = details_key(event["type"])
     found = event.get(key) if key else None
     return found if isinstance(found, Mapping) else {}
-
-
-@dataclass(slots=True)
-class Visit:
-    """One entry into a state, folded from its events: what happened there."""
-
-    name: str
-    state_type: str
-    entered: Mapping[str, Any]
-    exited: Mapping[str, Any] | None = None
-    events: list[Mapping[str, Any]] = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        """True when the visit ended without a StateExited event (it failed or aborted)."""
-        return self.exited is None
-
-
-def visits(events: Iterable[Mapping[str, Any]]) -> list[Visit]:
-    """Fold a history into per-state visits, in the order the states were entered.
-
-    An event between a state's Entered and Exited events is attached to the most recent
-    open visit of the same state scope; for concurrent branches this is approximate, as
-    AWS's own console is.
-    """
-    out: list[Visit] = []
-    open_visits: dict[str, Visit] = {}
-    last_open: Visit | None = None
-    for event in events:
-        kind = event["type"]
-        state_type = state_type_of(kind)
-        if state_type is not None and kind.endswith("Entered"):
-            name = details(event).get("name", "")
-            visit = Visit(name, state_type, event, events=[event])
-            out.append(visit)
-            open_visits[name] = last_open = visit
-        elif state_type is not None and kind.endswith(("Exited", "Aborted")):
-            name = details(event).get("name", "")
-            visit_or_none = open_visits.pop(name, None)
-            if visit_or_none is not None:
-                visit_or_none.events.append(event)
-                if kind.endswith("Exited"):
-                    visit_or_none.exited = event
-        elif last_open is not None and last_open.exited is None:
-            last_open.events.append(event)
-    return out

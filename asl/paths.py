@@ -17,7 +17,6 @@ message as AWS quotes it (``No results for path: $['a']['b']``,
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from typing import Any, Final
 from jsonpath_ng.ext import parse as _ng_parse
 
 from asl.bindings import Bindings
+from asl.jsontext import json_text
 
 __all__ = [
     "CompiledPath",
@@ -457,4 +457,4 @@ def _java_text(value: Any) -> str:
     """A JSON value as Java's ``toString`` prints it in Jayway's messages."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return json_text(value)

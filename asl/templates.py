@@ -12,16 +12,16 @@ compiles to a constant: evaluating it returns the template itself, uncopied.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from asl import intrinsics
 from asl.bindings import Bindings
 from asl.errors import RUNTIME, StatesError
+from asl.jsontext import json_text
 from asl.paths import INPUT, PathNotFound, PathSyntaxError, compile_path
 
-__all__ = ["Template", "TemplateSyntaxError", "compile_template", "compile_value", "json_text"]
+__all__ = ["Template", "TemplateSyntaxError", "compile_template", "compile_value"]
 
 #: A compiled template: bindings in, the payload out.
 Template = Callable[[Bindings], Any]
@@ -52,11 +52,6 @@ def compile_template(value: Any, field_name: str) -> Template:
     if compiled is None:
         return _constant(value)
     return compiled
-
-
-def json_text(value: Any) -> str:
-    """A JSON value as AWS quotes it in error causes: compact, key order kept."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _constant(value: Any) -> Template:

@@ -15,7 +15,6 @@ Distributed Map's child workflow reads none of the outer ones.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -24,7 +23,8 @@ from typing import Any
 from asl.bindings import EMPTY, Bindings
 from asl.errors import DATA_LIMIT_EXCEEDED, StatesError
 from asl.jsonata import compile_jsonata_template
-from asl.templates import compile_template
+from asl.jsontext import json_size
+from asl.templates import TemplateSyntaxError, compile_template
 
 __all__ = [
     "MAX_ASSIGN_BYTES",
@@ -36,7 +36,6 @@ __all__ = [
     "check_assign_size",
     "check_variable_name",
     "compile_assign",
-    "json_size",
 ]
 
 MAX_NAME_LENGTH = 80
@@ -59,12 +58,6 @@ def check_variable_name(name: str) -> str | None:
     if not name.isidentifier():
         return f"The variable name '{name}' is not a valid identifier"
     return None
-
-
-def json_size(value: Any) -> int:
-    """The size of a JSON value in bytes: its compact JSON text in UTF-8."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return len(text.encode("utf-8"))
 
 
 def check_assign_size(values: Mapping[str, Any]) -> None:
@@ -95,6 +88,8 @@ def compile_assign(
     same bindings (the state-entry variables) and returns the new variables, checked
     against the size limits; the caller stores them after the state's other fields.
     ``field`` names the object in errors (``Assign``, or a Catcher's or Choice rule's)."""
+    if not isinstance(assign, Mapping):
+        raise TemplateSyntaxError(field, field, message=f"The field '{field}' must be an object")
     if query_language == "JSONata":
         evaluate = compile_jsonata_template(assign, field)
     else:

@@ -8,13 +8,13 @@ Invoker: it maps a Task ``Resource`` (parsed into a :class:`Resource`) to the
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from asl.errors import StatesError
+from asl.jsontext import json_text
 
 Pattern = Literal["request-response", "sync", "sync:2", "waitForTaskToken"]
 #: Which family of history events a resource records: TaskScheduled..., LambdaFunction...,
@@ -138,10 +138,10 @@ def object_parameters(request: TaskRequest) -> dict[str, Any]:
     """The request's Parameters, which this resource needs to be an object."""
     params = request.parameters
     if not isinstance(params, dict):
-        text = json.dumps(params, separators=(",", ":"), ensure_ascii=False)
         raise StatesError(
             "States.Runtime",
-            f"The Parameters of the {request.resource.key} resource must be an object, got {text}",
+            f"The Parameters of the {request.resource.key} resource must be an object, "
+            f"got {json_text(params)}",
         )
     return params
 

@@ -58,6 +58,7 @@ from multidict import CIMultiDict
 
 from asl.errors import DATA_LIMIT_EXCEEDED, HTTP_PREFIX, RUNTIME, StatesError
 from asl.http_task import ARRAY_FORMATS, HTTP_METHODS, is_forbidden_header
+from asl.jsontext import json_text
 from integrations.base import Registry, TaskRequest
 from integrations.connections import (
     ApiKey,
@@ -104,10 +105,6 @@ Pairs = tuple[tuple[str, str], ...]
 
 def _runtime(cause: str) -> StatesError:
     return StatesError(RUNTIME, cause)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -212,14 +209,14 @@ class HttpRequest:
 
 def _endpoint(value: Any) -> yarl.URL:
     if not isinstance(value, str):
-        raise _runtime(f"The field 'ApiEndpoint' must be a text, got {_json(value)}")
+        raise _runtime(f"The field 'ApiEndpoint' must be a text, got {json_text(value)}")
     try:
         url = yarl.URL(value)
         usable = url.absolute and url.scheme in ("http", "https") and bool(url.host)
     except (ValueError, TypeError):
         usable = False
     if not usable:
-        raise _runtime(f"The field 'ApiEndpoint' is not an HTTPS URL: {_json(value)}")
+        raise _runtime(f"The field 'ApiEndpoint' is not an HTTPS URL: {json_text(value)}")
     return url
 
 
@@ -238,7 +235,9 @@ def _header_values(name: str, value: Any) -> list[str]:
     texts = []
     for item in items:
         if isinstance(item, dict | list):
-            raise _runtime(f"The value of the header '{name}' must be a text, got {_json(value)}")
+            raise _runtime(
+                f"The value of the header '{name}' must be a text, got {json_text(value)}"
+            )
         text = _utf8(_scalar(item)).decode("utf-8")
         if "\r" in text or "\n" in text:
             raise _runtime(f"The value of the header '{name}' contains a line break")
@@ -250,14 +249,14 @@ def _headers(value: Any) -> Pairs:
     if value is _ABSENT or value is None:
         return ()
     if not isinstance(value, dict):
-        raise _runtime(f"The field 'Headers' must be an object, got {_json(value)}")
+        raise _runtime(f"The field 'Headers' must be an object, got {json_text(value)}")
     refused = [name.lower() for name in value if is_forbidden_header(name)]
     if refused:
         raise _runtime(f"The 'Headers' field contains unsupported values: [{', '.join(refused)}]")
     pairs: list[tuple[str, str]] = []
     for name, item in value.items():
         if not _TOKEN.match(name):
-            raise _runtime(f"The 'Headers' field has an invalid header name: {_json(name)}")
+            raise _runtime(f"The 'Headers' field has an invalid header name: {json_text(name)}")
         pairs += [(name, text) for text in _header_values(name, item)]
     return tuple(pairs)
 
@@ -266,19 +265,19 @@ def _transform(value: Any) -> tuple[bool, str]:
     if value is _ABSENT or value is None:
         return False, "INDICES"
     if not isinstance(value, dict):
-        raise _runtime(f"The field 'Transform' must be an object, got {_json(value)}")
+        raise _runtime(f"The field 'Transform' must be an object, got {json_text(value)}")
     encoding = value.get("RequestBodyEncoding", "NONE")
     if encoding not in ("NONE", "URL_ENCODED"):
         raise _runtime(
             "The field 'Transform.RequestBodyEncoding' must be NONE or URL_ENCODED, "
-            f"got {_json(encoding)}"
+            f"got {json_text(encoding)}"
         )
     options = value.get("RequestEncodingOptions", {})
     array_format = options.get("ArrayFormat", "INDICES") if isinstance(options, dict) else None
     if array_format not in ARRAY_FORMATS:
         raise _runtime(
             "The field 'Transform.RequestEncodingOptions.ArrayFormat' must be one of "
-            f"{', '.join(ARRAY_FORMATS)}, got {_json(options)}"
+            f"{', '.join(ARRAY_FORMATS)}, got {json_text(options)}"
         )
     return encoding == "URL_ENCODED", str(array_format)
 
@@ -286,16 +285,18 @@ def _transform(value: Any) -> tuple[bool, str]:
 def parse_call(parameters: Any) -> HttpCall:
     """Check an HTTP Task's Parameters; raises ``States.Runtime`` for a wrong shape."""
     if not isinstance(parameters, dict):
-        raise _runtime(f"The Parameters of an HTTP Task must be an object, got {_json(parameters)}")
+        raise _runtime(
+            f"The Parameters of an HTTP Task must be an object, got {json_text(parameters)}"
+        )
     method = parameters.get("Method")
     if method not in METHODS:
         raise _runtime(
             f"The field 'Method' must be one of {', '.join(METHODS)}, got "
-            f"{_json(parameters.get('Method'))}"
+            f"{json_text(parameters.get('Method'))}"
         )
     query = parameters.get("QueryParameters")
     if query is not None and not isinstance(query, dict):
-        raise _runtime(f"The field 'QueryParameters' must be an object, got {_json(query)}")
+        raise _runtime(f"The field 'QueryParameters' must be an object, got {json_text(query)}")
     url_encoded, array_format = _transform(parameters.get("Transform", _ABSENT))
     return HttpCall(
         endpoint=_endpoint(parameters.get("ApiEndpoint")),
@@ -329,10 +330,10 @@ def _body(call: HttpCall, connection: Connection) -> tuple[bytes | None, str | N
     if call.url_encoded:
         if not isinstance(body, dict):
             raise _runtime(
-                f"A URL_ENCODED 'RequestBody' must be an object or a text, got {_json(body)}"
+                f"A URL_ENCODED 'RequestBody' must be an object or a text, got {json_text(body)}"
             )
         return encode_form(body, call.array_format).encode("ascii"), _FORM_TYPE
-    return _utf8(_json(body)), None
+    return _utf8(json_text(body)), None
 
 
 def _url(call: HttpCall, connection: Connection) -> str:
@@ -444,7 +445,7 @@ def _phrase(status: int) -> str:
 
 def status_error(result: Mapping[str, Any]) -> StatesError:
     """``States.Http.StatusCode.<code>`` with the result as the cause."""
-    return StatesError(f"{HTTP_PREFIX}StatusCode.{result['StatusCode']}", _json(result))
+    return StatesError(f"{HTTP_PREFIX}StatusCode.{result['StatusCode']}", json_text(result))
 
 
 # ---------------------------------------------------------------------------------------

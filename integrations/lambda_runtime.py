@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType, SimpleNamespace, TracebackType
 from typing import Any, Literal, Protocol
 
+from asl.jsontext import json_text
+
 __all__ = [
     "LATEST",
     "Executor",
@@ -239,7 +241,7 @@ def platform_error(error_type: str, request_id: str, message: str) -> Outcome:
     """
     body = {"errorMessage": f"RequestId: {request_id} Error: {message}", "errorType": error_type}
     return Outcome(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        json_text(body),
         function_error=True,
         timed_out=error_type == "Sandbox.Timedout",
     )

@@ -34,6 +34,7 @@ from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 from asl.errors import StatesError
+from asl.jsontext import json_text
 from integrations.base import Registry, TaskRequest
 from integrations.lambda_runtime import (
     LATEST,
@@ -196,7 +197,7 @@ def _function_error(payload: str, compact: bool) -> StatesError:
             f"Returned payload: {payload}",
         )
     if compact:
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        payload = json_text(body)
     return StatesError(error_type, payload)
 
 

@@ -12,8 +12,6 @@ import asyncio
 import heapq
 import itertools
 import time
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 
@@ -28,12 +26,8 @@ class Clock(Protocol):
         """Return after ``seconds`` of this clock's time."""
         ...
 
-    def external(self) -> AbstractContextManager[None]:
-        """Mark an operation that this clock does not control (real I/O, a thread)."""
-        ...
-
     def begin_external(self) -> None:
-        """Start an operation this clock does not control (cheaper than ``external()``)."""
+        """Start an operation this clock does not control (real I/O, a thread)."""
         ...
 
     def end_external(self) -> None:
@@ -53,11 +47,6 @@ class RealClock:
     async def sleep(self, seconds: float) -> None:
         """Sleep in real time."""
         await asyncio.sleep(max(seconds, 0.0))
-
-    @contextmanager
-    def external(self) -> Iterator[None]:
-        """Nothing to track: real time moves on by itself."""
-        yield
 
     def begin_external(self) -> None:
         """Nothing to track."""
@@ -94,15 +83,6 @@ class VirtualClock:
         if self._advancer is None or self._advancer.done():
             self._advancer = loop.create_task(self._advance())
         await future
-
-    @contextmanager
-    def external(self) -> Iterator[None]:
-        """While inside, time stands still: real work is in flight."""
-        self.begin_external()
-        try:
-            yield
-        finally:
-            self.end_external()
 
     def begin_external(self) -> None:
         """Time stands still until the matching :meth:`end_external`."""

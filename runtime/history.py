@@ -7,22 +7,17 @@ the JSON text AWS returns only when the history is read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from asl.events import details_key
+from asl.jsontext import json_text
 
 #: Detail fields whose value AWS returns as JSON text, with a ``<field>Details`` sibling.
 _DATA_FIELDS = ("input", "output")
 #: Detail fields whose value AWS returns as JSON text with no sibling.
 _TEXT_FIELDS = ("parameters",)
-
-
-def to_json_text(value: Any) -> str:
-    """JSON text as AWS writes it: compact, key order kept, non-ASCII kept."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def iso_timestamp(epoch_seconds: float) -> str:
@@ -68,12 +63,12 @@ def render_details(details: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in details.items():
         if name in _DATA_FIELDS:
-            out[name] = to_json_text(value)
+            out[name] = json_text(value)
             out[f"{name}Details"] = {"truncated": False}
         elif name in _TEXT_FIELDS:
-            out[name] = to_json_text(value)
+            out[name] = json_text(value)
         elif name == "assignedVariables":
-            out[name] = {k: to_json_text(v) for k, v in value.items()}
+            out[name] = {k: json_text(v) for k, v in value.items()}
             out["assignedVariablesDetails"] = {"truncated": False}
         else:
             out[name] = value

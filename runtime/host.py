@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 from asl.bindings import Entropy, SystemEntropy
+from asl.jsontext import json_text
 from integrations.base import Invoker, Registry, TaskRequest
 from runtime.activities import Activities
 from runtime.clock import Clock, RealClock, VirtualClock
-from runtime.store import NewTask, TaskRecord, TaskStore, json_text
+from runtime.store import NewTask, TaskRecord, TaskStore
 from runtime.tokens import OnStarted, TaskTokens
 
 

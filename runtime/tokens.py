@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asl.errors import TIMEOUT, StatesError
+from asl.jsontext import json_text
 from runtime.store import (
     InvalidOutput,
     InvalidToken,
@@ -28,7 +29,6 @@ from runtime.store import (
     TaskRecord,
     TaskStore,
     TaskTimedOut,
-    json_text,
 )
 
 __all__ = [

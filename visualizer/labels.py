@@ -6,12 +6,12 @@ their own syntax. Long text is cut with an ellipsis rather than left to widen a 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from asl import model as m
+from asl.jsontext import json_text as compact_json
 
 ELLIPSIS = "…"
 #: Longest text of one Choice rule on an edge, before it is cut.
@@ -79,7 +79,7 @@ def json_text(value: Any) -> str:
         return '"' + value.replace('"', '\\"') + '"'
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return compact_json(value)
 
 
 # --- Choice rules ----------------------------------------------------------------------

@@ -77,7 +77,7 @@ class JsonataFlow:
         self.trivial = (
             state.type in ("Pass", "Succeed") and self._output is None and self._assign is None
         )
-        _TYPE_SETUP[state.type](self, state)
+        _TYPE_SETUP[state.type](self, state, document)
 
     def prepare(self, raw_input: Any, b: Bindings) -> Any:
         """Arguments (reading ``$states.input``), else the state input."""
@@ -176,26 +176,18 @@ def _input_items(raw_input: Any) -> list[Any]:
     return compile_expression(_ITEMS_CHECK, "Items", "array")(Bindings(raw_input))
 
 
-def _setup_none(flow: JsonataFlow, state: m.State) -> None:
+def _setup_none(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
     return None
 
 
-def _setup_choice(flow: JsonataFlow, state: m.State) -> None:
+def _setup_choice(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
     assert isinstance(state, m.Choice)
-    rules = [
-        {"Condition": _condition_text(rule.condition), "Next": rule.next} for rule in state.choices
-    ]
-    flow._choices = compile_choices(rules, state.default)
+    flow._choices = compile_choices(doc["Choices"], state.default)
     flow._rule_outputs = [(_template(r.output, "Output"), _assign(r.assign)) for r in state.choices]
     flow.trivial = False
 
 
-def _condition_text(condition: m.Condition) -> Any:
-    assert isinstance(condition, m.JsonataCondition)
-    return condition.condition
-
-
-def _setup_wait(flow: JsonataFlow, state: m.State) -> None:
+def _setup_wait(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
     assert isinstance(state, m.Wait)
     flow.trivial = False
     flow._seconds = None if state.seconds is None else _number(state.seconds, "Seconds")
@@ -204,13 +196,13 @@ def _setup_wait(flow: JsonataFlow, state: m.State) -> None:
     )
 
 
-def _setup_fail(flow: JsonataFlow, state: m.State) -> None:
+def _setup_fail(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
     assert isinstance(state, m.Fail)
     flow._error = None if state.error is None else _number(state.error, "Error", "string")
     flow._cause = None if state.cause is None else _number(state.cause, "Cause", "string")
 
 
-def _setup_task(flow: JsonataFlow, state: m.State) -> None:
+def _setup_task(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
     assert isinstance(state, m.Task)
     flow.trivial = False
     flow._timeout = (
@@ -223,11 +215,11 @@ def _setup_task(flow: JsonataFlow, state: m.State) -> None:
     )
 
 
-def _setup_parallel(flow: JsonataFlow, state: m.State) -> None:
+def _setup_parallel(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
     flow.trivial = False
 
 
-def _setup_map(flow: JsonataFlow, state: m.State) -> None:
+def _setup_map(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
     assert isinstance(state, m.Map)
     flow.trivial = False
     flow._items = (
@@ -244,7 +236,7 @@ def _setup_map(flow: JsonataFlow, state: m.State) -> None:
     flow.map_fields = compile_map_fields(state)  # Distributed Map fields
 
 
-_TYPE_SETUP: dict[str, Callable[[JsonataFlow, m.State], None]] = {
+_TYPE_SETUP: dict[str, Callable[[JsonataFlow, m.State, Mapping[str, Any]], None]] = {
     "Pass": _setup_none,
     "Succeed": _setup_none,
     "Choice": _setup_choice,

@@ -10,18 +10,17 @@ from asl import model as m
 from asl.bindings import Bindings
 from asl.choice import compile_choices
 from asl.dataflow import (
-    compile_input_path,
-    compile_output_path,
+    compile_io,
     compile_parameters,
     compile_path_field,
     compile_result_path,
-    compile_result_selector,
 )
 from asl.errors import RUNTIME, StatesError
 from asl.flow.map_fields import MapFields, compile_map_fields
 from asl.flow.sizes import child_growth, jsonpath_growth
 from asl.flow.waiting import check_delay, delay_until, seconds_from_path
-from asl.templates import compile_value, json_text
+from asl.jsontext import json_text
+from asl.templates import compile_value
 from asl.variables import compile_assign
 
 Assigned = dict[str, Any] | None
@@ -54,13 +53,14 @@ class JsonPathFlow:
         #: Bounds on the size of the output and of a child's input (see asl.flow.sizes).
         self.growth = jsonpath_growth(state)
         self.child_growth = child_growth(state)
-        self._input = compile_input_path(state.input_path)
-        self._output = compile_output_path(state.output_path)
-        parameters = getattr(state, "parameters", m.MISSING)
-        self._parameters = None if parameters is m.MISSING else compile_parameters(parameters)
-        selector = getattr(state, "result_selector", m.MISSING)
-        self._selector = None if selector is m.MISSING else compile_result_selector(selector)
-        self._result_path = compile_result_path(getattr(state, "result_path", "$"))
+        self._io = io = compile_io(
+            input_path=state.input_path,
+            parameters=getattr(state, "parameters", m.MISSING),
+            result_selector=getattr(state, "result_selector", m.MISSING),
+            result_path=getattr(state, "result_path", "$"),
+            output_path=state.output_path,
+        )
+        self._input, self._output = io.input_path, io.output_path
         self._assign = _optional_assign(state.assign)
         self._result = getattr(state, "result", m.MISSING)
         self._catchers = [
@@ -71,7 +71,7 @@ class JsonPathFlow:
             state.input_path == "$"
             and state.output_path == "$"
             and getattr(state, "result_path", "$") == "$"
-            and self._parameters is None
+            and self._io.parameters is None
             and self._result is m.MISSING
             and self._assign is None
         )
@@ -81,10 +81,7 @@ class JsonPathFlow:
 
     def prepare(self, raw_input: Any, b: Bindings) -> Any:
         """InputPath, then Parameters: what the state's work receives."""
-        effective = self._input(b.with_input(raw_input))
-        if self._parameters is None:
-            return effective
-        return self._parameters(b.with_input(effective))
+        return self._io.effective_input(raw_input, b)
 
     def pass_result(self, payload: Any) -> Any:
         """A Pass state's result: its Result, else what Parameters made of the input."""
@@ -92,11 +89,10 @@ class JsonPathFlow:
 
     def finish(self, raw_input: Any, result: Any, b: Bindings) -> tuple[Any, Assigned]:
         """ResultSelector, Assign (reading the selected result), ResultPath, OutputPath."""
-        if self._selector is not None:
-            result = self._selector(b.with_input(result))
-        assigned = None if self._assign is None else self._assign(b.with_input(result))
-        combined = self._result_path(raw_input, result)
-        return self._output(b.with_input(combined)), assigned
+        io = self._io
+        selected = io.selected_result(result, b)
+        assigned = None if self._assign is None else self._assign(b.with_input(selected))
+        return io.placed_output(raw_input, selected, b), assigned
 
     def catch(
         self, index: int, raw_input: Any, error_output: Any, b: Bindings

@@ -23,7 +23,7 @@ from asl.dataflow import compile_input_path, compile_parameters, compile_path_fi
 from asl.errors import RUNTIME, StatesError
 from asl.item_readers import ReaderConfig, reader_config
 from asl.jsonata import compile_expression, compile_jsonata_template, is_expression
-from asl.templates import json_text
+from asl.jsontext import json_text
 
 __all__ = ["MAX_BATCH_BYTES", "MapFields", "WriterConfig", "compile_map_fields"]
 

@@ -15,11 +15,11 @@ Every bound here errs on the large side, never on the small one.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from asl import model as m
+from asl.jsontext import json_size
 from asl.paths import INPUT, PathSyntaxError, compile_path
 
 Growth = tuple[float, float, float] | None
@@ -39,7 +39,7 @@ _MAP_ITEM = "$$.Map.Item."
 
 def static_size(value: Any) -> int:
     """The exact size of a constant, in bytes of compact UTF-8 JSON."""
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    return json_size(value)
 
 
 def then(first: Growth, second: Growth) -> Growth:

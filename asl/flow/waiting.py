@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from asl.errors import RUNTIME, StatesError
-from asl.templates import json_text
+from asl.jsontext import json_text
 from asl.timestamps import parse_timestamp
 
 #: The longest wait AWS accepts: a Standard execution's whole life, one year.

@@ -171,37 +171,36 @@ def looks_dynamic(text: str) -> bool:
 _CALL = re.compile(r"States\.[A-Za-z0-9]+\(")
 
 
-@state_rule(_SCHEMA)
-def template_values(state: StateInfo, report: Report) -> None:
-    """A ``.$`` key holds a path or an intrinsic call."""
+def _template_entries(state: StateInfo) -> Iterator[tuple[str | int, Any, Location]]:
+    """Every (key, value, location) inside a JSONPath state's payload templates."""
     if state.language != JSONPATH:
         return
     for template, loc in templates(state):
-        if not isinstance(template, Mapping | list):
+        if isinstance(template, Mapping | list):
+            yield from walk(template, loc)
+
+
+@state_rule(_SCHEMA)
+def template_values(state: StateInfo, report: Report) -> None:
+    """A ``.$`` key holds a path or an intrinsic call."""
+    for key, value, where in _template_entries(state):
+        if not (isinstance(key, str) and key.endswith(".$")):
             continue
-        for key, value, where in walk(template, loc):
-            if not (isinstance(key, str) and key.endswith(".$")):
-                continue
-            if not (isinstance(value, str) and (valid_path(value) or valid_call(value))):
-                report(_template_message(key), where)
+        if not (isinstance(value, str) and (valid_path(value) or valid_call(value))):
+            report(_template_message(key), where)
 
 
 @state_rule(NO_DOLLAR, severity="WARNING")
 def template_literals(state: StateInfo, report: Report) -> None:
     """A literal that looks like a path, under a key without ``.$``, is probably a slip."""
-    if state.language != JSONPATH:
-        return
-    for template, loc in templates(state):
-        if not isinstance(template, Mapping | list):
-            continue
-        for key, value, where in walk(template, loc):
-            literal = isinstance(key, str) and not key.endswith(".$")
-            if literal and isinstance(value, str) and looks_dynamic(value):
-                report(
-                    f"The value of the field '{key}' looks like a JSONPath or an intrinsic "
-                    "function call, but the field name does not end with '.$'",
-                    where,
-                )
+    for key, value, where in _template_entries(state):
+        literal = isinstance(key, str) and not key.endswith(".$")
+        if literal and isinstance(value, str) and looks_dynamic(value):
+            report(
+                f"The value of the field '{key}' looks like a JSONPath or an intrinsic "
+                "function call, but the field name does not end with '.$'",
+                where,
+            )
 
 
 @state_rule(NO_PATH, "Fail", severity="WARNING")

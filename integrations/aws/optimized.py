@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from asl.errors import StatesError
+from asl.jsontext import json_text
 from integrations.aws.client import RAW_HEADERS, AwsClients
 from integrations.aws.errors import OPTIMIZED_STYLES
-from integrations.aws.shapes import from_response, json_text, to_request
+from integrations.aws.shapes import from_response, to_request
 from integrations.base import TaskRequest, not_served, object_parameters
 
 __all__ = ["OptimizedAwsIntegration", "http_metadata"]

@@ -32,10 +32,11 @@ from typing import Any
 
 from botocore.model import OperationModel
 
+from asl.jsontext import json_text
 from integrations.aws.client import AwsClients
 from integrations.aws.config import S3_KEYS
 from integrations.aws.errors import ErrorStyle, sdk_style
-from integrations.aws.shapes import from_response, json_text, to_request
+from integrations.aws.shapes import from_response, to_request
 from integrations.base import TaskRequest, not_served, object_parameters
 
 __all__ = ["S3ItemIntegration", "listed_object", "object_text"]

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 from botocore.model import OperationModel, Shape
 
 from asl.errors import RUNTIME, StatesError
+from asl.jsontext import json_text
 
 __all__ = [
     "from_response",
@@ -40,11 +40,6 @@ __all__ = [
     "payload_member",
     "to_request",
 ]
-
-
-def json_text(value: Any) -> str:
-    """Compact JSON text of a value, as the SDK serialises it."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def payload_member(shape: Shape | None) -> str | None:

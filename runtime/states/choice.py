@@ -8,13 +8,12 @@ from asl import model as m
 from asl.errors import StatesError
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, prefixed
-from runtime.states.common import bindings_for
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
     """Evaluate the rules; no match and no Default is ``States.NoChoiceMatched``."""
     try:
-        next_state, output, assigned = state.flow.choose(raw_input, bindings_for(state, frame))
+        next_state, output, assigned = state.flow.choose(raw_input, frame.bindings(state))
     except StatesError as error:
         raise prefixed(error, state, entered) from None
     return output, next_state, assigned

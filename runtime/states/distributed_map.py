@@ -47,12 +47,11 @@ from asl.item_readers import (
     listed_objects,
     parse_items,
 )
+from asl.jsontext import json_text
 from integrations.base import TaskRequest, parse_resource
 from runtime.context import execution_context, state_machine_context
 from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run, payload_size
-from runtime.history import to_json_text
 from runtime.interpreter import Outcome, prefixed, run_scope
-from runtime.states.common import bindings_for
 from runtime.states.map_run import ChildExecution, MapRun, map_runs, register
 
 __all__ = ["ChildExecution", "MapRun", "attempt", "map_runs"]
@@ -84,7 +83,7 @@ async def attempt(
 ) -> Outcome:
     """One attempt of a Distributed Map (Retry and Catch are around it)."""
     fields: MapFields = state.flow.map_fields
-    b = bindings_for(state, frame, retry_count)
+    b = frame.bindings(state, retry_count)
     plan = _Plan()
     try:
         if state.item_reader is None:
@@ -174,7 +173,7 @@ async def _map_run(
         inputs = [
             state.flow.item_input(
                 plan.effective, item, index,
-                bindings_for(state, frame, retry_count, {"Index": index, "Value": item}),
+                frame.bindings(state, retry_count, {"Index": index, "Value": item}),
             )
             for index, item in enumerate(items)
         ]  # fmt: skip
@@ -459,9 +458,9 @@ async def _write_file(
 ) -> dict[str, Any]:
     values = _transformed(children, writer.transformation)
     if writer.output_type == "JSONL":
-        key, body = f"{stem}.jsonl", "".join(to_json_text(v) + "\n" for v in values)
+        key, body = f"{stem}.jsonl", "".join(json_text(v) + "\n" for v in values)
     else:
-        key, body = f"{stem}.json", to_json_text(values)
+        key, body = f"{stem}.json", json_text(values)
     await _put(state, frame, writer, {"Bucket": bucket, "Key": key, "Body": body})
     return {"Key": key, "Size": len(body.encode())}
 

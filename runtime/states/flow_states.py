@@ -8,7 +8,6 @@ from asl import model as m
 from asl.errors import StatesError
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, prefixed
-from runtime.states.common import bindings_for
 
 
 async def run_pass(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
@@ -16,7 +15,7 @@ async def run_pass(state: m.State, raw_input: Any, frame: Frame, entered: int) -
     flow = state.flow
     if flow.trivial:
         return raw_input, state.next, None
-    b = bindings_for(state, frame)
+    b = frame.bindings(state)
     try:
         payload = flow.prepare(raw_input, b)
         output, assigned = flow.finish(raw_input, flow.pass_result(payload), b)
@@ -31,7 +30,7 @@ async def run_succeed(state: m.State, raw_input: Any, frame: Frame, entered: int
     if flow.trivial:
         return raw_input, None, None
     try:
-        output = flow.succeed(raw_input, bindings_for(state, frame))
+        output = flow.succeed(raw_input, frame.bindings(state))
     except StatesError as error:
         raise prefixed(error, state, entered) from None
     return output, None, None
@@ -40,7 +39,7 @@ async def run_succeed(state: m.State, raw_input: Any, frame: Frame, entered: int
 async def run_fail(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
     """Fail: raises its Error and Cause (static, from paths, or JSONata)."""
     try:
-        error, cause = state.flow.fail(raw_input, bindings_for(state, frame))
+        error, cause = state.flow.fail(raw_input, frame.bindings(state))
     except StatesError as failure:
         raise prefixed(failure, state, entered) from None
     raise StatesError(error, cause)

@@ -8,9 +8,10 @@ import weakref
 from typing import Any
 
 from asl import model as m
+from asl.jsontext import json_text
 from runtime.context import context_timestamp
 from runtime.frame import Frame, Run
-from runtime.history import Event, to_json_text
+from runtime.history import Event
 
 __all__ = ["ChildExecution", "MapRun", "map_runs", "register"]
 
@@ -69,12 +70,12 @@ class ChildExecution:
                 out["Error"] = self.error
         out.update(
             ExecutionArn=self.arn,
-            Input=to_json_text(self.input),
+            Input=json_text(self.input),
             InputDetails={"Included": True},
             Name=self.name,
         )
         if self.status == "SUCCEEDED":
-            out.update(Output=to_json_text(self.output), OutputDetails={"Included": True})
+            out.update(Output=json_text(self.output), OutputDetails={"Included": True})
         out.update(
             StartDate=context_timestamp(self.start_time),
             StateMachineArn=self.run.state_machine_arn,

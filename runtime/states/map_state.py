@@ -10,7 +10,6 @@ from asl.errors import StatesError
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, prefixed, run_scope, with_retry_and_catch
 from runtime.states import distributed_map
-from runtime.states.common import bindings_for
 from runtime.states.concurrent import Children, child_size_bound, is_instant, run_all
 
 
@@ -30,14 +29,14 @@ async def _attempt(
     state: m.Map, raw_input: Any, frame: Frame, entered: int, retry_count: int
 ) -> Outcome:
     flow = state.flow
-    b = bindings_for(state, frame, retry_count)
+    b = frame.bindings(state, retry_count)
     try:
         effective, items = flow.items(raw_input, b)
         limit = flow.max_concurrency(effective, b)
         inputs = [
             flow.item_input(
                 effective, item, index,
-                bindings_for(state, frame, retry_count, {"Index": index, "Value": item}),
+                frame.bindings(state, retry_count, {"Index": index, "Value": item}),
             )
             for index, item in enumerate(items)
         ]  # fmt: skip

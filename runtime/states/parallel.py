@@ -8,7 +8,6 @@ from asl import model as m
 from asl.errors import StatesError
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, prefixed, run_scope, with_retry_and_catch
-from runtime.states.common import bindings_for
 from runtime.states.concurrent import Children, child_size_bound, is_instant, run_all
 
 
@@ -17,7 +16,7 @@ async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Out
     assert isinstance(state, m.Parallel)
 
     async def attempt(retry_count: int) -> Outcome:
-        b = bindings_for(state, frame, retry_count)
+        b = frame.bindings(state, retry_count)
         try:
             payload = state.flow.prepare(raw_input, b)
         except StatesError as error:

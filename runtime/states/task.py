@@ -18,7 +18,6 @@ from integrations.base import CallbackResult, Resource, TaskRequest, parse_resou
 from runtime.activities import run_activity
 from runtime.frame import Frame, check_payload
 from runtime.interpreter import Outcome, prefixed, with_retry_and_catch
-from runtime.states.common import bindings_for
 
 resource_of = lru_cache(maxsize=4096)(parse_resource)
 
@@ -39,7 +38,7 @@ async def _attempt(
     resource = resource_of(state.resource)
     run = frame.run
     token = run.host.new_task_token() if resource.pattern == "waitForTaskToken" else None
-    b = bindings_for(state, frame, retry_count, task_token=token)
+    b = frame.bindings(state, retry_count, task_token=token)
     flow = state.flow
     try:
         payload = flow.prepare(raw_input, b)

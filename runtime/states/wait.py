@@ -8,14 +8,13 @@ from asl import model as m
 from asl.errors import StatesError
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, prefixed
-from runtime.states.common import bindings_for
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
     """Wait, then pass the (filtered) input on."""
     host = frame.run.host
     try:
-        delay, output, assigned = state.flow.wait(raw_input, bindings_for(state, frame), host.now())
+        delay, output, assigned = state.flow.wait(raw_input, frame.bindings(state), host.now())
     except StatesError as error:
         raise prefixed(error, state, entered) from None
     await host.sleep(delay)

@@ -12,7 +12,7 @@ from runtime.store.errors import (
     TaskDoesNotExist,
     TaskTimedOut,
 )
-from runtime.store.tasks import NewTask, TaskRecord, TaskStore, default_store_path, json_text
+from runtime.store.tasks import NewTask, TaskRecord, TaskStore, default_store_path
 
 __all__ = [
     "ActivityWorkerLimitExceeded",
@@ -26,5 +26,4 @@ __all__ = [
     "TaskStore",
     "TaskTimedOut",
     "default_store_path",
-    "json_text",
 ]

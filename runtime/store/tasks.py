@@ -13,7 +13,6 @@ Times in the store are wall-clock seconds (they are shown as ages to people); de
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -23,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from runtime.store.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
 
@@ -382,8 +381,3 @@ def _remember_activity(db: sqlite3.Connection, arn: str, now: float) -> None:
     db.execute(
         "INSERT OR IGNORE INTO activities (arn, name, created) VALUES (?, ?, ?)", (arn, name, now)
     )
-
-
-def json_text(value: Any) -> str:
-    """Compact JSON text, as the API carries task input and output."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asl import model as m
 from asl.bindings import Bindings
 from asl.choice import (
     COMPARATORS,
@@ -19,7 +18,6 @@ from asl.choice import (
     TYPE_TESTS,
     ChoiceRuleError,
     compile_choices,
-    compile_condition,
     compile_rule,
 )
 from asl.errors import StatesError
@@ -134,15 +132,16 @@ def test_booleans_are_not_numbers_in_either_position() -> None:
     assert not choose(Bindings(input={"a": True, "b": 1}))
 
 
-def test_compile_condition_from_the_model() -> None:
-    condition = m.And(
-        rules=(
-            m.DataTest(variable="$.a", operator="IsPresent", value=True),
-            m.Not(rule=m.DataTest(variable="$.a", operator="StringEquals", value="x")),
-            m.Or(rules=(m.JsonataCondition(condition=True),)),
-        )
+def test_compile_a_rule_mixing_every_combinator() -> None:
+    holds = compile_rule(
+        {
+            "And": [
+                {"Variable": "$.a", "IsPresent": True},
+                {"Not": {"Variable": "$.a", "StringEquals": "x"}},
+                {"Or": [{"Condition": True}]},
+            ]
+        }
     )
-    holds = compile_condition(condition)
     assert holds(Bindings(input={"a": "y"}))
     assert not holds(Bindings(input={"a": "x"}))
     assert not holds(Bindings(input={}))

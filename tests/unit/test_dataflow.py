@@ -11,18 +11,17 @@ from hypothesis import strategies as st
 
 from asl.bindings import Bindings
 from asl.dataflow import (
-    apply_input_path,
-    apply_output_path,
-    apply_result_path,
-    apply_result_selector,
-    compile_assign,
+    compile_input_path,
     compile_io,
+    compile_output_path,
     compile_path_field,
     compile_result_path,
+    compile_result_selector,
 )
 from asl.errors import RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
 from asl.paths import PathSyntaxError
 from asl.templates import TemplateSyntaxError
+from asl.variables import compile_assign
 from tests.strategies import json_values
 
 JSON = json_values(st.sampled_from("abxy"))
@@ -32,7 +31,7 @@ def test_result_path_copies_only_along_the_written_path() -> None:
     untouched, along = {"big": [1, 2, 3]}, {"keep": {"k": 1}}
     state_input = {"untouched": untouched, "a": along}
     snapshot = copy.deepcopy(state_input)
-    output = apply_result_path("$.a.b", state_input, "r")
+    output = compile_result_path("$.a.b")(state_input, "r")
     assert output == {"untouched": untouched, "a": {"keep": {"k": 1}, "b": "r"}}
     assert state_input == snapshot
     assert output["untouched"] is untouched
@@ -41,7 +40,7 @@ def test_result_path_copies_only_along_the_written_path() -> None:
 
 def test_result_path_into_null_fails() -> None:
     with pytest.raises(StatesError) as info:
-        apply_result_path("$.a.b", {"a": None}, 1)
+        compile_result_path("$.a.b")({"a": None}, 1)
     assert (info.value.error, info.value.cause) == (
         RESULT_PATH_MATCH_FAILURE,
         'Unable to apply ReferencePath $.a.b to input {"a":null}',
@@ -50,8 +49,8 @@ def test_result_path_into_null_fails() -> None:
 
 def test_result_path_dollar_and_null_return_the_same_objects() -> None:
     state_input, result = {"a": 1}, {"b": 2}
-    assert apply_result_path("$", state_input, result) is result
-    assert apply_result_path(None, state_input, result) is state_input
+    assert compile_result_path("$")(state_input, result) is result
+    assert compile_result_path(None)(state_input, result) is state_input
 
 
 @pytest.mark.parametrize(
@@ -64,11 +63,11 @@ def test_result_path_must_be_a_reference_into_the_input(text: str) -> None:
 
 def test_input_and_output_paths() -> None:
     bindings = Bindings({"a": {"b": 1}})
-    assert apply_input_path("$.a", bindings) == {"b": 1}
-    assert apply_input_path(None, bindings) == {}
-    assert apply_output_path("$", bindings) is bindings.input
+    assert compile_input_path("$.a")(bindings) == {"b": 1}
+    assert compile_input_path(None)(bindings) == {}
+    assert compile_output_path("$")(bindings) is bindings.input
     with pytest.raises(StatesError) as info:
-        apply_output_path("$.a.c", bindings)
+        compile_output_path("$.a.c")(bindings)
     assert (info.value.error, info.value.cause) == (
         RUNTIME,
         "Invalid path '$.a.c' : No results for path: $['a']['c']",
@@ -86,15 +85,15 @@ def test_items_path_reads_variables() -> None:
     assert select(Bindings({}, variables={"items": [1, 2, 3]})) == [2, 3]
 
 
-def test_apply_result_selector() -> None:
-    assert apply_result_selector({"v.$": "$.x"}, Bindings({"x": 3})) == {"v": 3}
+def test_compile_result_selector() -> None:
+    assert compile_result_selector({"v.$": "$.x"})(Bindings({"x": 3})) == {"v": 3}
 
 
 def test_assign() -> None:
-    assign = compile_assign({"total.$": "$.price", "n": 1})
+    assign = compile_assign({"total.$": "$.price", "n": 1}, "JSONPath")
     assert assign(Bindings({"price": 2})) == {"total": 2, "n": 1}
     with pytest.raises(TemplateSyntaxError, match=r"^The field 'Assign' must be an object$"):
-        compile_assign(["not", "an", "object"])
+        compile_assign(["not", "an", "object"], "JSONPath")
 
 
 def test_io_keeps_the_callers_bindings() -> None:

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from asl.bindings import Bindings
 from asl.errors import StatesError
-from asl.templates import TemplateSyntaxError, compile_template, compile_value, json_text
+from asl.jsontext import json_text
+from asl.templates import TemplateSyntaxError, compile_template, compile_value
 from tests.strategies import json_values
 
 JSON = json_values(st.sampled_from(["a", "b", "x", "a.$"]))

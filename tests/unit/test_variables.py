@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from asl.bindings import Bindings
 from asl.errors import StatesError
+from asl.jsontext import json_size
 from asl.variables import (
     MAX_ASSIGN_BYTES,
     MAX_VARIABLE_BYTES,
@@ -18,7 +19,6 @@ from asl.variables import (
     check_assign_size,
     check_variable_name,
     compile_assign,
-    json_size,
 )
 
 

@@ -26,7 +26,8 @@ import pytest
 from asl.bindings import Bindings
 from asl.errors import StatesError
 from asl.jsonata import compile_expression
-from asl.variables import VariableScope, check_variable_name, compile_assign, json_size
+from asl.jsontext import json_size
+from asl.variables import VariableScope, check_variable_name, compile_assign
 from tests.spec.kinds.jsonata import assert_error, assert_strict_equal, bindings_of
 
 
