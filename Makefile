@@ -26,7 +26,7 @@ system-packages:
 	fi
 
 demo: system-packages $(STAMP)
-	$(PY) -m runtime.demo
+	$(PY) -m runtime.cli.demo
 
 test: system-packages $(STAMP)
 	$(VENV)/bin/ruff check .

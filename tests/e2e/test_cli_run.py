@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.demo import EXAMPLES, run_example
+from runtime.cli.demo import EXAMPLES, run_example
 
 WAIT_A_DAY = {
     "StartAt": "Wait",

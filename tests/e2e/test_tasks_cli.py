@@ -11,8 +11,8 @@ from typing import Any
 
 from typer.testing import CliRunner
 
+from runtime.cli.tasks import app
 from runtime.store import NewTask, TaskStore
-from runtime.tasks_command import app
 
 APPROVAL = {
     "StartAt": "Ask",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asl
 import integrations
 import runtime
+import runtime.testing
 
 
 def test_asl_exports() -> None:
@@ -24,6 +25,13 @@ def test_runtime_exports() -> None:
     assert sorted(runtime.__all__) == ["Engine", "Execution", "Host", "LocalHost", "Machine"]
     for name in runtime.__all__:
         assert hasattr(runtime, name)
+
+
+def test_runtime_testing_exports() -> None:
+    assert sorted(runtime.testing.__all__) == ["Execution", "local_engine", "run", "start"]
+    for name in runtime.testing.__all__:
+        assert hasattr(runtime.testing, name)
+    assert runtime.testing.Execution is runtime.Execution
 
 
 def test_integrations_exports() -> None:

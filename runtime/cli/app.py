@@ -15,9 +15,9 @@ import typer
 import asl
 from asl.diagnostics import Diagnostic, has_errors
 from asl.loader import reject_constant
-from runtime.cli_input import text_or_file
-from runtime.render_command import render
-from runtime.tasks_command import app as tasks_app
+from runtime.cli.options import text_or_file
+from runtime.cli.render import render
+from runtime.cli.tasks import app as tasks_app
 
 if TYPE_CHECKING:
     from runtime.executions import Execution
@@ -204,7 +204,7 @@ def run(
     Exit status: 0 SUCCEEDED, 1 FAILED, TIMED_OUT or ABORTED, 2 bad usage or an invalid
     definition.
     """
-    from runtime.local_run import draw_trace, report_billing, run_file
+    from runtime.cli.local_run import draw_trace, report_billing, run_file
 
     execution, functions_used = run_file(
         definition,

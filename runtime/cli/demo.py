@@ -22,7 +22,7 @@ from runtime.executions import Execution
 from runtime.testing import start
 from visualizer import render
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 OUT = ROOT / "out"
 

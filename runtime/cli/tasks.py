@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from runtime.cli_input import text_or_file
+from runtime.cli.options import text_or_file
 from runtime.store import (
     ApiError,
     InvalidOutput,

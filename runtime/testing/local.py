@@ -1,12 +1,8 @@
-"""The Python API for running and unit-testing workflows locally.
+"""Engines with local integrations (``local_engine``), and executions on them (``start``,
+``run``): what ``runtime.testing`` exports.
 
 This is the outer ring: it builds the integrations (local functions, mocks) and hands
 them to an :class:`~runtime.executions.Engine`.
-
->>> from runtime.testing import run
->>> execution = run({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}, {"x": 1})
->>> execution.status, execution.output
-('SUCCEEDED', {'x': 1})
 """
 
 from __future__ import annotations
