@@ -13,12 +13,11 @@ from asl.diagnostics import has_errors
 from integrations.functions_file import FunctionsFileError, load_functions_file
 from integrations.lambdas import LocalFunctions
 from integrations.mocks import MockConfigError
+from runtime.cli.options import EXIT_USAGE
 from runtime.executions import Execution
 from runtime.store import TaskRecord, TaskStore, default_store_path
 from runtime.testing import local_engine
 from visualizer import RenderError, render
-
-EXIT_USAGE = 2
 
 
 def _fail(message: str) -> typer.Exit:

@@ -1,12 +1,22 @@
-"""Command-line values that are JSON text, or ``@file`` naming a file that holds it."""
+"""What the ``asl`` commands share: their exit codes, the ``--format`` of ``validate`` and
+``run``, and command-line values that are JSON text, or ``@file`` naming a file that
+holds it."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-EXIT_USAGE = 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class OutputFormat(StrEnum):
+    """How ``asl validate`` and ``asl run`` print their result."""
+
+    text = "text"
+    json = "json"
 
 
 def text_or_file(value: str, *, command: str, what: str) -> str:

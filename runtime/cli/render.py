@@ -14,10 +14,9 @@ import typer
 
 import visualizer
 from asl.diagnostics import DefinitionError
+from runtime.cli.options import EXIT_FAILED, EXIT_USAGE
 from visualizer.render import read_history
 from visualizer.trace import HistoryError
-
-EXIT_FAILED, EXIT_USAGE = 1, 2
 
 
 def render(

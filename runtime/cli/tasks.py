@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from runtime.cli.options import text_or_file
+from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, text_or_file
 from runtime.store import (
     ApiError,
     InvalidOutput,
@@ -35,7 +35,6 @@ from runtime.store import (
 from runtime.store.tasks import check_token, store_file
 from runtime.tokens import TaskTokens, parse_output
 
-EXIT_FAILED, EXIT_USAGE = 1, 2
 _INPUT_SHOWN = 300  # characters of a task's input shown in the text listing
 
 app = typer.Typer(

@@ -1,0 +1,134 @@
+"""``asl run``: run a state machine to its end and print its output; the execution
+itself is set up and run by ``local_run``, imported only when ``asl run`` runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from asl.loader import reject_constant
+from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, OutputFormat, text_or_file
+
+if TYPE_CHECKING:
+    from runtime.executions import Execution
+
+
+def _read_input(text: str | None) -> Any:
+    """The execution input from ``--input``: JSON text, or ``@file`` holding it."""
+    if text is None:
+        return {}
+    text = text_or_file(text, command="asl run", what="input")
+    try:
+        return json.loads(text, parse_constant=reject_constant)
+    except ValueError as exc:
+        where = (
+            f" at line {exc.lineno} column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
+        message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        typer.echo(
+            "asl run: InvalidExecutionInput: Invalid State Machine Execution Input: "
+            f"'{message}{where}'",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _machine_name(definition: Path) -> str:
+    """The file name without its extensions: ``orders.asl.json`` -> ``orders``."""
+    return definition.name.split(".")[0] or "StateMachine"
+
+
+def _print_result(execution: Execution, output_format: OutputFormat) -> None:
+    """The output on stdout, the status (and any error) on stderr; or all of it as JSON."""
+    if output_format is OutputFormat.json:
+        result = {
+            "status": execution.status,
+            "output": execution.output,
+            "error": execution.error,
+            "cause": execution.cause,
+        }
+        typer.echo(json.dumps(result, indent=2))
+    elif execution.status == "SUCCEEDED":
+        typer.echo(f"SUCCEEDED after {len(execution.path)} states", err=True)
+        typer.echo(json.dumps(execution.output, indent=2))
+    else:
+        detail = f": {execution.error}" if execution.error else ""
+        typer.echo(f"{execution.status}{detail}", err=True)
+        if execution.cause:
+            typer.echo(execution.cause, err=True)
+
+
+def run(
+    definition: Annotated[Path, typer.Argument(help="The definition file (JSON or YAML).")],
+    input_text: Annotated[
+        str | None, typer.Option("--input", "-i", help="Execution input: JSON, or @file.")
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="State machine name (default: the file name); picks the mock entry."),
+    ] = None,
+    functions: Annotated[
+        Path | None, typer.Option(help="Functions file mapping Lambda names to handlers.")
+    ] = None,
+    connections: Annotated[
+        Path | None,
+        typer.Option(help="EventBridge connections for HTTP Tasks (JSON or YAML)."),
+    ] = None,
+    mock_config: Annotated[
+        Path | None, typer.Option(help="MockConfigFile (Step Functions Local format).")
+    ] = None,
+    test_case: Annotated[
+        str | None, typer.Option(help="The MockConfigFile test case to use.")
+    ] = None,
+    real_time: Annotated[
+        bool, typer.Option("--real-time", help="Wait in real time, not virtual time.")
+    ] = False,
+    history: Annotated[
+        Path | None, typer.Option(help="Write the execution history (GetExecutionHistory JSON).")
+    ] = None,
+    trace: Annotated[
+        Path | None,
+        typer.Option(help="Draw the execution: .svg, .png, .pdf, .dot, .mmd or .html."),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where waiting task tokens are kept for `asl tasks` (default .asl).",
+            envvar="ASL_STORE",
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text, or json.")
+    ] = OutputFormat.text,
+) -> None:
+    """Run a state machine to its end and print its output.
+
+    Exit status: 0 SUCCEEDED, 1 FAILED, TIMED_OUT or ABORTED, 2 bad usage or an invalid
+    definition.
+    """
+    from runtime.cli.local_run import draw_trace, report_billing, run_file
+
+    execution, functions_used = run_file(
+        definition,
+        _read_input(input_text),
+        machine_name=name or _machine_name(definition),
+        functions=functions,
+        connections=connections,
+        mock_config=mock_config,
+        test_case=test_case,
+        real_time=real_time,
+        store=store,
+    )
+    if history is not None:
+        history.write_text(json.dumps(execution.history_json(), indent=2) + "\n")
+    if trace is not None:
+        draw_trace(definition, trace, execution.history_json())
+    _print_result(execution, output_format)
+    report_billing(functions_used)
+    if execution.status != "SUCCEEDED":
+        raise typer.Exit(EXIT_FAILED)
