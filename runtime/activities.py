@@ -17,15 +17,15 @@ import asyncio
 import json
 import os
 import re
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NamedTuple
 
 from asl.errors import StatesError
 from integrations.base import TaskRequest
+from runtime.clock import Clock, RealClock
 from runtime.store import ActivityWorkerLimitExceeded, InvalidArn, TaskStore
-from runtime.tokens import OnStarted, Sleep, TaskTokens, TokenTimedOut
+from runtime.tokens import OnStarted, TaskTokens, TokenTimedOut
 
 __all__ = ["Activities", "ActivityTask", "run_activity"]
 
@@ -56,13 +56,13 @@ class Activities:
     def __init__(
         self,
         tokens: TaskTokens,
-        sleep: Sleep,
+        clock: Clock,
         *,
         region: str = "us-east-1",
         account: str = "123456789012",
     ) -> None:
         self.tokens = tokens
-        self._sleep = sleep
+        self._clock = clock
         self.region = region
         self.account = account
         self._pollers: Counter[str] = Counter()
@@ -72,7 +72,8 @@ class Activities:
         """Workers in their own process: the activities of a store file, in real time."""
         if not isinstance(store, TaskStore):
             store = TaskStore(store)
-        return cls(TaskTokens(time.time, store), asyncio.sleep, **options)
+        clock = RealClock()
+        return cls(TaskTokens(clock, store), clock, **options)
 
     def arn(self, activity: str) -> str:
         """The ARN of an activity given by ARN or by name (in this object's region/account)."""
@@ -95,7 +96,7 @@ class Activities:
         if self._pollers[arn] >= MAX_POLLERS_PER_ARN:
             raise ActivityWorkerLimitExceeded(_POLLER_LIMIT)
         self._pollers[arn] += 1
-        timer = asyncio.ensure_future(self._sleep(timeout))
+        timer = self._clock.timer(timeout)
         try:
             return await self._poll(arn, worker_name, timer)
         finally:

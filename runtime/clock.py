@@ -1,9 +1,27 @@
-"""Clocks: real time, and a virtual time that jumps when everything is waiting on it.
+"""One clock for all time, and the strands of work that wait on it.
 
-The virtual clock keeps its own timers. When every execution is parked on one of them
-(nothing else is runnable on the event loop and no external operation is in flight),
-time jumps to the next deadline. A ``Wait`` of 30 days, a Retry backoff or a heartbeat
-timeout then takes no real time, and the order of events is deterministic.
+Every wait of an execution goes through a :class:`Clock`: Wait states, Retry backoff,
+Task, heartbeat and execution timeouts, callback waits; integrations get the same
+clock's timers (Lambda function timeouts, HTTP timeouts) through the Host.
+
+A *strand* is one thread of an execution: an execution's top scope, a Parallel branch,
+a Map iteration, a Distributed Map child. Strands are asyncio tasks started with
+:meth:`Clock.spawn`. A strand *parks* (:meth:`Clock.park`) when it waits for something
+only the clock or the engine can bring: a timer, a task token's answer, its own child
+strands. The clock counts the strands that are not parked (and operations marked
+:meth:`Clock.hold`); that count is exact because every wake-up goes through a
+:class:`Wake` future, which updates it the moment it is resolved or cancelled, before
+the woken strand even runs. No event-loop internals are read.
+
+:class:`VirtualClock` stands still while work runs (so seeded runs repeat to the byte)
+and jumps to the next deadline when every strand is parked, so a Wait of a day takes
+no real time. While something runs outside the clock (a handler, an HTTP call), no jump
+happens, but every timer still fires once as many real seconds have passed as it was
+set for: a handler that overruns its Task's ``TimeoutSeconds`` is timed out after that
+many seconds, on both clocks. :class:`RealClock` is wall-clock time.
+
+Temporal's workflow runtime, which owns its loop and timers, is the model: the
+interpreter sees only this interface, so another Host can provide it.
 """
 
 from __future__ import annotations
@@ -12,111 +30,393 @@ import asyncio
 import heapq
 import itertools
 import time
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, TypeVar
+
+__all__ = ["Clock", "Deadline", "DeadlineExpired", "RealClock", "VirtualClock", "Wake"]
+
+T = TypeVar("T")
+#: Told how a strand ended: None when it returned, else what it raised.
+OnEnd = Callable[[BaseException | None], None]
+
+# Past this many settled timers in the heap (and half of it), the heap is rebuilt.
+_COMPACT_AT = 1024
 
 
-class Clock(Protocol):
-    """What the Host needs of a clock."""
+class Wake(asyncio.Future[Any]):
+    """A future a strand can park on; resolving or cancelling it counts the strand as
+    running again at once. A timer is a Wake the clock resolves at its deadline (with
+    ``None``); anyone may resolve it earlier."""
 
-    def now(self) -> float:
-        """Seconds since the Unix epoch."""
-        ...
+    __slots__ = ("_callback", "_clock", "_handle", "_parked", "_queued", "deadline")
 
-    async def sleep(self, seconds: float) -> None:
-        """Return after ``seconds`` of this clock's time."""
-        ...
+    def __init__(self, clock: Clock, deadline: float | None) -> None:
+        super().__init__()
+        self._clock = clock
+        self._parked = False
+        self._handle: asyncio.TimerHandle | None = None
+        self._callback: Callable[[], None] | None = None
+        self._queued = False  # in a VirtualClock's heap
+        #: When the clock resolves it (None: only when someone does).
+        self.deadline = deadline
 
-    def begin_external(self) -> None:
-        """Start an operation this clock does not control (real I/O, a thread)."""
-        ...
+    def set_result(self, result: Any) -> None:
+        """Resolve it (the parked strand, if any, runs again)."""
+        super().set_result(result)
+        self._settled()
 
-    def end_external(self) -> None:
-        """End an operation started with :meth:`begin_external`."""
-        ...
+    def set_exception(self, exception: BaseException | type[BaseException]) -> None:
+        """Fail it (the parked strand, if any, runs again)."""
+        super().set_exception(exception)
+        self._settled()
+
+    def cancel(self, msg: Any = None) -> bool:
+        """Cancel it: a timer leaves the clock."""
+        if not super().cancel(msg):
+            return False
+        self._settled()
+        return True
+
+    def _settled(self) -> None:
+        if self._parked:
+            self._parked = False
+            self._clock._unpark()
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if self._queued:
+            self._clock._timer_settled()
 
 
-class RealClock:
-    """Wall-clock time and asyncio's own timers."""
+class DeadlineExpired(Exception):
+    """A :class:`Deadline` was reached while its block ran."""
+
+
+class Deadline:
+    """``async with clock.deadline(seconds):`` — the block is cancelled when the clock
+    reaches now + ``seconds``, and :class:`DeadlineExpired` is raised in its place (like
+    ``asyncio.timeout``, on the clock). ``seconds=None``: no deadline."""
+
+    __slots__ = ("_active", "_clock", "_expired", "_seconds", "_task", "_timer")
+
+    def __init__(self, clock: Clock, seconds: float | None) -> None:
+        self._clock = clock
+        self._seconds = seconds
+        self._active = False
+        self._expired = False
+        self._task: asyncio.Task[Any] | None = None
+        self._timer: Wake | None = None
+
+    async def __aenter__(self) -> Deadline:
+        if self._seconds is not None:
+            self._task = asyncio.current_task()
+            self._active = True
+            self._timer = self._clock.timer(self._seconds, self._expire)
+        return self
+
+    def _expire(self) -> None:
+        if self._active and self._task is not None:
+            self._expired = True
+            self._task.cancel()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._active = False
+        if self._timer is not None:
+            self._timer.cancel()
+        if not self._expired or self._task is None:
+            return
+        others = self._task.uncancel()  # ours is taken back; a stop stays
+        if others == 0 and (exc_type is None or issubclass(exc_type, asyncio.CancelledError)):
+            raise DeadlineExpired from exc
+
+
+class Clock:
+    """Time, timers and strands; subclasses say what time it is and how it moves."""
 
     virtual = False
+
+    def __init__(self) -> None:
+        # Strands not parked, plus operations outside the clock's control.
+        self._busy = 0
+        self._strands: set[asyncio.Task[Any]] = set()
+
+    # --- time --------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """Seconds since the Unix epoch, by this clock."""
+        raise NotImplementedError
+
+    def timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
+        """A :class:`Wake` the clock resolves ``seconds`` from now (``None``: never; only
+        whoever holds it resolves it), calling ``callback`` right after. Cancelling it
+        removes it from the clock."""
+        raise NotImplementedError
+
+    async def sleep(self, seconds: float) -> None:
+        """Park the calling strand for ``seconds`` of this clock's time."""
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        await self.park(self.timer(seconds))
+
+    def deadline(self, seconds: float | None) -> Deadline:
+        """An async context that times its block out on this clock (see :class:`Deadline`)."""
+        return Deadline(self, seconds)
+
+    # --- strands -----------------------------------------------------------------------
+
+    def spawn(self, work: Coroutine[Any, Any, T], on_end: OnEnd | None = None) -> asyncio.Task[T]:
+        """Start a strand. ``on_end(error)`` is told how it ended before it stops counting
+        as running; an error given to ``on_end`` is not raised again by the task."""
+        task = asyncio.get_running_loop().create_task(self._strand(work, on_end))
+        self._strands.add(task)
+        self._busy += 1
+        task.add_done_callback(lambda done: self._never_ran(done, on_end))
+        return task
+
+    def _never_ran(self, task: asyncio.Task[Any], on_end: OnEnd | None) -> None:
+        """A strand cancelled before its first step never ran its own bookkeeping."""
+        if task in self._strands:
+            self._strands.discard(task)
+            if on_end is not None:
+                on_end(asyncio.CancelledError())
+            self._busy -= 1
+            self._became_idle()
+
+    async def _strand(self, work: Coroutine[Any, Any, T], on_end: OnEnd | None) -> Any:
+        try:
+            result = await work
+        except asyncio.CancelledError as cancelled:
+            if on_end is not None:
+                on_end(cancelled)
+            raise
+        except BaseException as error:
+            if on_end is None:
+                raise
+            on_end(error)
+            return None
+        else:
+            if on_end is not None:
+                on_end(None)
+            return result
+        finally:
+            self._strands.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._busy -= 1
+            self._became_idle()
+
+    async def park(self, wake: Wake) -> Any:
+        """Wait for ``wake``; the calling strand counts as parked until it is resolved."""
+        if not wake.done() and asyncio.current_task() in self._strands:
+            wake._parked = True
+            self._busy -= 1
+            self._became_idle()
+        return await wake
+
+    def wake(self) -> Wake:
+        """A Wake no timer resolves: whoever holds it wakes the strand parked on it."""
+        return Wake(self, None)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold time still while the block runs: work outside the clock (a person answering,
+        a test looking at a parked execution) during which no jump may happen."""
+        self._busy += 1
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            self._became_idle()
+
+    async def run_all(
+        self,
+        jobs: Sequence[Callable[[], Awaitable[T]]],
+        *,
+        limit: int = 0,
+        on_failure: Callable[[], None] | None = None,
+    ) -> list[T]:
+        """Run the jobs as strands, at most ``limit`` at once (0: all), and park until
+        they end; their results in order. The first failure cancels the others (after
+        ``on_failure()``) and is raised once they have ended."""
+        group = _Group(self, jobs, limit)
+        try:
+            await self.park(group.settled)
+        except asyncio.CancelledError:
+            await group.cancel_and_wait()
+            raise
+        if group.failure is not None:
+            if on_failure is not None:
+                on_failure()
+            await group.cancel_and_wait()
+            raise group.failure
+        return group.results
+
+    def _unpark(self) -> None:
+        self._busy += 1
+
+    def _timer_settled(self) -> None:
+        """A timer was resolved or cancelled."""
+
+    def _became_idle(self) -> None:
+        """Called whenever the running count drops."""
+
+
+class _Group:
+    """The strands of one :meth:`Clock.run_all`."""
+
+    __slots__ = ("clock", "ended", "failure", "jobs", "lanes", "left", "results", "settled")
+
+    def __init__(self, clock: Clock, jobs: Sequence[Callable[[], Awaitable[Any]]], limit: int):
+        self.clock = clock
+        self.jobs = jobs
+        self.results: list[Any] = [None] * len(jobs)
+        self.failure: BaseException | None = None
+        #: Resolved at the first failure or when every lane has ended.
+        self.settled = clock.wake()
+        #: Resolved when every lane has ended.
+        self.ended = clock.wake()
+        width = len(jobs) if limit <= 0 else min(limit, len(jobs))
+        self.left = width
+        if width == 0:
+            self.settled.set_result(None)
+            self.ended.set_result(None)
+        pending = iter(range(len(jobs)))
+        self.lanes = [clock.spawn(self._lane(pending), self._lane_ended) for _ in range(width)]
+
+    async def _lane(self, pending: Iterator[int]) -> None:
+        for index in pending:
+            self.results[index] = await self.jobs[index]()
+
+    def _lane_ended(self, error: BaseException | None) -> None:
+        if error is not None and self.failure is None and not isinstance(
+            error, asyncio.CancelledError
+        ):
+            self.failure = error
+        self.left -= 1
+        if (self.left == 0 or self.failure is not None) and not self.settled.done():
+            self.settled.set_result(None)
+        if self.left == 0:
+            self.ended.set_result(None)
+
+    async def cancel_and_wait(self) -> None:
+        for lane in self.lanes:
+            lane.cancel()
+        await self.clock.park(self.ended)
+
+
+class RealClock(Clock):
+    """Wall-clock time; timers are the event loop's."""
 
     def now(self) -> float:
         """Seconds since the Unix epoch."""
         return time.time()
 
-    async def sleep(self, seconds: float) -> None:
-        """Sleep in real time."""
-        await asyncio.sleep(max(seconds, 0.0))
+    def timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
+        """A Wake resolved after ``seconds`` of real time."""
+        wake = Wake(self, None)
+        if seconds is not None:
+            wake._callback = callback
+            loop = asyncio.get_running_loop()
+            wake._handle = loop.call_later(max(seconds, 0.0), _fire, wake)
+        return wake
 
-    def begin_external(self) -> None:
-        """Nothing to track."""
 
-    def end_external(self) -> None:
-        """Nothing to track."""
-
-
-class VirtualClock:
-    """Time that advances only when everything is waiting for it."""
+class VirtualClock(Clock):
+    """Time that stands still while work runs and jumps when every strand is parked."""
 
     virtual = True
 
     def __init__(self, start: float | None = None) -> None:
+        super().__init__()
         self._now = time.time() if start is None else start
-        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._timers: list[tuple[float, int, Wake]] = []
+        self._settled_timers = 0
         self._sequence = itertools.count()
-        self._external = 0
-        self._external_done: asyncio.Event | None = None
-        self._advancer: asyncio.Task[None] | None = None
+        self._jump_scheduled = False
 
     def now(self) -> float:
         """The virtual time, in seconds since the Unix epoch."""
         return self._now
 
-    async def sleep(self, seconds: float) -> None:
-        """Park until the virtual time reaches now + ``seconds``."""
-        if seconds <= 0:
-            await asyncio.sleep(0)
-            return
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        heapq.heappush(self._timers, (self._now + seconds, next(self._sequence), future))
-        if self._advancer is None or self._advancer.done():
-            self._advancer = loop.create_task(self._advance())
-        await future
+    def pending_timers(self) -> int:
+        """How many timers are still waiting for their deadline."""
+        return len(self._timers) - self._settled_timers
 
-    def begin_external(self) -> None:
-        """Time stands still until the matching :meth:`end_external`."""
-        self._external += 1
+    def timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
+        """A Wake resolved when the virtual time reaches now + ``seconds``, or once
+        ``seconds`` of real time have passed, whichever comes first."""
+        if seconds is None:
+            return Wake(self, None)
+        seconds = max(seconds, 0.0)
+        deadline = self._now + seconds
+        wake = Wake(self, deadline)
+        wake._callback = callback
+        wake._queued = True
+        heapq.heappush(self._timers, (deadline, next(self._sequence), wake))
+        wake._handle = asyncio.get_running_loop().call_later(seconds, self._fire_late, wake)
+        self._became_idle()  # nothing runs on the clock: the new timer may be due at once
+        return wake
 
-    def end_external(self) -> None:
-        """One operation outside the clock's control is over."""
-        self._external -= 1
-        if self._external == 0 and self._external_done is not None:
-            self._external_done.set()
+    def _fire_late(self, wake: Wake) -> None:
+        """Real time has caught up with a timer that no jump reached."""
+        wake._handle = None
+        if not wake.done():
+            self._advance_to(wake.deadline)  # type: ignore[arg-type]
 
-    async def _advance(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._timers:
-            await asyncio.sleep(0)
-            if self._external:
-                self._external_done = asyncio.Event()
-                await self._external_done.wait()
-                continue
-            if _runnable(loop):
-                continue
-            self._fire_next()
-
-    def _fire_next(self) -> None:
-        self._now = max(self._now, self._timers[0][0])
+    def _advance_to(self, deadline: float) -> None:
+        """Move time to ``deadline`` and fire every timer due by then, in order."""
+        self._now = max(self._now, deadline)
         while self._timers and self._timers[0][0] <= self._now:
-            _, _, future = heapq.heappop(self._timers)
-            if not future.done():
-                future.set_result(None)
+            wake = self._pop()
+            if not wake.done():
+                _fire(wake)
+
+    def _pop(self) -> Wake:
+        wake = heapq.heappop(self._timers)[2]
+        wake._queued = False
+        if wake.done():
+            self._settled_timers -= 1
+        return wake
+
+    def _timer_settled(self) -> None:
+        self._settled_timers += 1
+        timers = self._timers
+        if self._settled_timers > _COMPACT_AT and self._settled_timers * 2 > len(timers):
+            for entry in timers:
+                entry[2]._queued = not entry[2].done()
+            self._timers = [entry for entry in timers if entry[2]._queued]
+            heapq.heapify(self._timers)
+            self._settled_timers = 0
+
+    def _became_idle(self) -> None:
+        if self._busy == 0 and self._timers and not self._jump_scheduled:
+            self._jump_scheduled = True
+            asyncio.get_running_loop().call_soon(self._jump)
+
+    def _jump(self) -> None:
+        """Every strand is parked (or none runs): fire the next timers, if still so."""
+        self._jump_scheduled = False
+        if self._busy:
+            return
+        while self._timers and self._timers[0][2].done():
+            self._pop()
+        if not self._timers:
+            return
+        self._advance_to(self._timers[0][0])
+        # Timers with callbacks only (watchers) may have woken nobody yet: look again
+        # once their consequences have run.
+        self._became_idle()
 
 
-def _runnable(loop: asyncio.AbstractEventLoop) -> bool:
-    """True when callbacks other than the caller's are ready to run on the loop."""
-    # CPython's event loops keep ready callbacks in ``_ready``; a loop without it is
-    # treated as idle after the caller yielded once.
-    ready = getattr(loop, "_ready", None)
-    return bool(ready)
+def _fire(wake: Wake) -> None:
+    wake.set_result(None)
+    callback = wake._callback
+    if callback is not None:
+        wake._callback = None
+        callback()

@@ -18,13 +18,14 @@ import asl
 from asl import model as m
 from asl.errors import TIMEOUT, StatesError
 from asl.loader import Source
+from runtime.clock import DeadlineExpired
 from runtime.context import execution_context, state_machine_context
 from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run, check_payload
 from runtime.history import Event
 from runtime.host import Host, LocalHost
 from runtime.interpreter import run_scope
-from runtime.states import HANDLERS
-from runtime.states.map_run import MapRun, map_runs
+from runtime.states import STEPS
+from runtime.states.map_run import MapRun
 
 Status = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
 MachineType = Literal["STANDARD", "EXPRESS"]
@@ -82,6 +83,7 @@ class Execution:
         self.stop_time: float | None = None
         self._run = run
         self._task: asyncio.Task[None] | None = None
+        self._stop_details: tuple[str | None, str | None] = (None, None)
 
     @property
     def history(self) -> list[Event]:
@@ -97,7 +99,7 @@ class Execution:
     def map_runs(self) -> list[MapRun]:
         """The Map Runs of the Distributed Map states this execution ran, with their child
         executions (see :class:`runtime.states.map_run.MapRun`)."""
-        return map_runs(self)
+        return list(self._run.map_runs)
 
     def history_json(self) -> dict[str, Any]:
         """The history as ``GetExecutionHistory`` returns it: ``{"events": [...]}``."""
@@ -191,11 +193,12 @@ class Engine:
             region=self.region,
             account=self.account,
             history_limit=HISTORY_LIMIT_EVENTS if machine.type == "STANDARD" else None,
+            steps=STEPS,
         )
         execution = Execution(machine, name, value, run)
         self._executions[arn] = execution
         run.history.add("ExecutionStarted", 0, {"input": value, "roleArn": machine.role_arn})
-        execution._task = asyncio.ensure_future(_execute(execution, run))
+        execution._task = self.host.clock.spawn(_execute(execution, run))
         return execution
 
     def get_execution(self, arn: str) -> Execution | None:
@@ -204,19 +207,16 @@ class Engine:
 
 
 async def _execute(execution: Execution, run: Run) -> None:
-    assert HANDLERS, "the state handlers are registered"
     machine = run.machine
     frame = Frame(run, 0)
+    deadline = run.host.clock.deadline(machine.timeout_seconds)
     try:
         frame.size_bound = check_payload(execution.input, execution.machine.name)
         # Every state's output is kept within the limit, so the last one, the execution's
         # output, is too.
-        work = run_scope(machine.scope, execution.input, frame)
-        if machine.timeout_seconds is None:
-            output = await work
-        else:
-            output = await _within(work, run.host, machine.timeout_seconds)
-    except _ExecutionTimedOut:
+        async with deadline:
+            output = await run_scope(machine.scope, execution.input, frame)
+    except DeadlineExpired:
         execution.error = TIMEOUT
         execution._finish("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})
         return
@@ -227,7 +227,7 @@ async def _execute(execution: Execution, run: Run) -> None:
         execution._finish("FAILED", "ExecutionFailed", _present(failure.error, cause))
         return
     except asyncio.CancelledError:
-        error, cause = getattr(execution, "_stop_details", (None, None))
+        error, cause = execution._stop_details
         execution.error, execution.cause = error, cause
         execution._finish("ABORTED", "ExecutionAborted", _present(error, cause))
         return
@@ -242,21 +242,3 @@ def _present(error: str | None, cause: str | None) -> dict[str, Any]:
     if cause is not None:
         details["cause"] = cause
     return details
-
-
-class _ExecutionTimedOut(Exception):
-    """The machine's TimeoutSeconds ran out."""
-
-
-async def _within(work: Any, host: Host, seconds: int) -> Any:
-    task = asyncio.ensure_future(work)
-    timer = asyncio.ensure_future(host.sleep(seconds))
-    try:
-        await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        timer.cancel()
-    if task.done():
-        return task.result()
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    raise _ExecutionTimedOut

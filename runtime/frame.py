@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from json import encoder as _json_encoder
 from typing import Any
 
@@ -25,6 +25,15 @@ HISTORY_LIMIT_EVENTS = 25_000
 #: The state types whose context object carries ``State.RetryCount``: AWS's recorded
 #: context of a Pass state has none.
 _RETRYING = frozenset({"Task", "Parallel", "Map"})
+
+
+#: What a state's work returns: its output, the next state (None to end the scope) and
+#: the variables it assigned (None when it assigned none).
+Outcome = tuple[Any, str | None, dict[str, Any] | None]
+#: A state type's handler: ``(state, raw_input, frame, entered_event) -> Outcome``.
+Handler = Callable[[State, Any, "Frame", int], Awaitable[Outcome]]
+#: Per state type: its entered and exited event types and its handler.
+Step = tuple[str, str, Handler]
 
 
 def _not_json(value: Any) -> Any:
@@ -92,10 +101,12 @@ class Run:
         "history_limit",
         "host",
         "machine",
+        "map_runs",
         "path",
         "region",
         "state_machine_arn",
         "state_machine_context",
+        "steps",
     )
 
     def __init__(
@@ -110,12 +121,16 @@ class Run:
         region: str,
         account: str,
         history_limit: int | None = HISTORY_LIMIT_EVENTS,
+        steps: Mapping[str, Step],
     ) -> None:
         self.host = host
+        self.steps = steps
         self.history_limit = history_limit
         self.machine = machine
         self.history = History(host.clock.now)  # the Host's time, one call shorter
         self.path: list[str] = []
+        #: The Map Runs its Distributed Maps started (``runtime.states.map_run.MapRun``).
+        self.map_runs: list[Any] = []
         self.execution_arn = execution_arn
         self.state_machine_arn = state_machine_arn
         self.execution_context = execution_context

@@ -1,12 +1,14 @@
 """The Host: the interpreter's only door to the world.
 
 The interpreter reads time, sleeps, makes ids, tokens and random numbers, and invokes
-Task resources only through a Host. :class:`LocalHost` runs everything in this process
-on asyncio, with a real or a virtual clock (see :mod:`runtime.clock`).
+Task resources only through a Host; integrations reach the Host's clock and ids through
+the request's ``services`` (the Host itself). :class:`LocalHost` runs everything in this
+process on asyncio, with a real or a virtual clock (see :mod:`runtime.clock`).
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
@@ -15,7 +17,7 @@ from asl.bindings import Entropy, SystemEntropy
 from asl.jsontext import json_text
 from integrations.base import Invoker, Registry, TaskRequest
 from runtime.activities import Activities
-from runtime.clock import Clock, RealClock, VirtualClock
+from runtime.clock import Clock, RealClock, VirtualClock, Wake
 from runtime.store import NewTask, TaskRecord, TaskStore
 from runtime.tokens import OnStarted, TaskTokens
 
@@ -32,6 +34,10 @@ class Host(Protocol):
 
     async def sleep(self, seconds: float) -> None:
         """Wait ``seconds`` of the Host's time."""
+        ...
+
+    def timer(self, seconds: float) -> Wake:
+        """A future done when the Host's clock reaches now + ``seconds``."""
         ...
 
     def new_uuid(self) -> str:
@@ -59,8 +65,17 @@ class Host(Protocol):
         ...
 
 
+#: Where a seeded virtual clock starts unless told otherwise: 2025-01-01T00:00:00Z.
+SEEDED_START = 1_735_689_600.0
+
+
 class LocalHost:
     """A Host in this process: asyncio, a real or virtual clock, local integrations.
+
+    With a ``seed``, everything observable comes from it: ids, task tokens, random
+    numbers, and the virtual clock's start time (``start``, by default
+    :data:`SEEDED_START`); two runs of one definition and input repeat to the byte.
+    Seeded task tokens are guessable: a seed is for tests, never for a served engine.
 
     Task tokens and activity tasks are kept in ``task_store`` (in memory by default). With
     ``external_answers``, a wait for a token or an activity task counts as work outside
@@ -76,19 +91,23 @@ class LocalHost:
         clock: Clock | Literal["virtual", "real"] = "virtual",
         invoker: Invoker | None = None,
         seed: int | None = None,
+        start: float | None = None,
         task_store: TaskStore | None = None,
         external_answers: bool = False,
         on_task_waiting: Callable[[TaskRecord], None] | None = None,
     ) -> None:
         if clock == "virtual":
-            clock = VirtualClock()
+            if start is None and seed is not None:
+                start = SEEDED_START
+            clock = VirtualClock(start)
         elif clock == "real":
             clock = RealClock()
         self.clock: Clock = clock
         self.invoker: Invoker = invoker if invoker is not None else Registry()
         self.entropy: Entropy = SystemEntropy(seed)
-        self.tokens = TaskTokens(self.now, task_store, on_waiting=on_task_waiting)
-        self.activities = Activities(self.tokens, self.sleep)
+        self._seeded = seed is not None
+        self.tokens = TaskTokens(clock, task_store, on_waiting=on_task_waiting)
+        self.activities = Activities(self.tokens, clock)
         self.external_answers = external_answers
 
     def now(self) -> float:
@@ -96,25 +115,28 @@ class LocalHost:
         return self.clock.now()
 
     async def sleep(self, seconds: float) -> None:
-        """Wait on this Host's clock."""
+        """Park the calling strand on this Host's clock."""
         await self.clock.sleep(seconds)
+
+    def timer(self, seconds: float) -> Wake:
+        """A future done when this Host's clock reaches now + ``seconds``."""
+        return self.clock.timer(seconds)
 
     def new_uuid(self) -> str:
         """A UUID from this Host's entropy (deterministic when seeded)."""
         return self.entropy.uuid4()
 
     def new_task_token(self) -> str:
-        """256 random bits, URL-safe; never from the seeded source, so never guessable."""
-        return secrets.token_urlsafe(32)
+        """256 random bits, URL-safe: unguessable, except from a seeded Host (tests)."""
+        if not self._seeded:
+            return secrets.token_urlsafe(32)
+        raw = bytes.fromhex((self.entropy.uuid4() + self.entropy.uuid4()).replace("-", ""))
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
     async def invoke(self, request: TaskRequest) -> Any:
-        """Run the request through the invoker; time stands still while it runs."""
-        clock = self.clock
-        clock.begin_external()
-        try:
-            return await self.invoker.invoke(request)
-        finally:
-            clock.end_external()
+        """Run the request through the invoker (the calling strand runs meanwhile, so
+        the clock does not jump; its timers fire in real time)."""
+        return await self.invoker.invoke(request)
 
     async def wait_for_token(
         self, request: TaskRequest, input_value: Any, heartbeat: int | None, timeout: int | None
@@ -137,11 +159,7 @@ class LocalHost:
         return await self._wait(task, on_started)
 
     async def _wait(self, task: NewTask, on_started: OnStarted | None) -> Any:
-        external = self.external_answers
-        if external:
-            self.clock.begin_external()
-        try:
-            return await self.tokens.wait(task, sleep=self.sleep, on_started=on_started)
-        finally:
-            if external:
-                self.clock.end_external()
+        if not self.external_answers:
+            return await self.tokens.wait(task, on_started=on_started)
+        with self.clock.hold():
+            return await self.tokens.wait(task, on_started=on_started)

@@ -1,7 +1,8 @@
 """The loop of one scope: enter a state, do its work, exit, go to the next.
 
-Every state type has a handler in :mod:`runtime.states`; Retry and Catch wrap the work
-of Task, Parallel and Map here, in one place.
+Every state type has a handler in :mod:`runtime.states` (its table reaches the loop
+through the execution's ``Run.steps``); Retry and Catch wrap the work of Task, Parallel
+and Map here, in one place.
 """
 
 from __future__ import annotations
@@ -13,38 +14,29 @@ from typing import Any
 
 from asl import model as m
 from asl.errors import StatesError
-from runtime.frame import PAYLOAD_LIMIT_BYTES, Frame, check_payload
+from runtime.frame import PAYLOAD_LIMIT_BYTES, Frame, Handler, Outcome, Step, check_payload
 from runtime.retry import find_catcher, retry_delay
 
-#: What a state's work returns: its output, the next state (None to end the scope) and
-#: the variables it assigned (None when it assigned none).
-Outcome = tuple[Any, str | None, dict[str, Any] | None]
-Handler = Callable[[m.State, Any, Frame, int], Awaitable[Outcome]]
-
-#: The handler of each state type; :mod:`runtime.states` fills it in when imported.
-HANDLERS: dict[str, Handler] = {}
+__all__ = ["Handler", "Outcome", "Step", "prefixed", "run_scope", "step", "with_retry_and_catch"]
 
 # State types AWS records an ``<Type>StateAborted`` event for when they are cut short.
 _ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
-# Per state type: its entered and exited event types and its handler (filled on first use).
-_STEPS: dict[str, tuple[str, str, Handler]] = {}
 
 
-def _steps(state_type: str) -> tuple[str, str, Handler]:
-    steps = _STEPS[state_type] = (
-        f"{state_type}StateEntered", f"{state_type}StateExited", HANDLERS[state_type]
-    )  # fmt: skip
-    return steps
+def step(state_type: str, handler: Handler) -> Step:
+    """A state type's entry in a steps table: its event types and its handler."""
+    return f"{state_type}StateEntered", f"{state_type}StateExited", handler
 
 
 async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
     """Run a scope from its StartAt to an end; return its output."""
     states = scope.states
     path = frame.run.path
+    steps = frame.run.steps
     name: str | None = scope.start_at
     while name is not None:
         state = states[name]
-        entered_type, exited_type, handler = _STEPS.get(state.type) or _steps(state.type)
+        entered_type, exited_type, handler = steps[state.type]
         entered = frame.entered_event = frame.record(entered_type, {"name": name, "input": value})
         path.append(name)
         state_input = value

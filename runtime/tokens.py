@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from asl.errors import TIMEOUT, StatesError
 from asl.jsontext import json_text
+from runtime.clock import Clock, Wake
 from runtime.store import (
     InvalidOutput,
     InvalidToken,
@@ -44,7 +45,6 @@ __all__ = [
 #: How often a shared store is read for answers from other processes (real seconds).
 POLL_INTERVAL = 0.2
 
-Sleep = Callable[[float], Awaitable[None]]
 OnStarted = Callable[[str | None], None]
 
 
@@ -71,7 +71,8 @@ class _Waiter:
     """What the waiting execution knows of its task."""
 
     record: TaskRecord
-    wake: asyncio.Event
+    wake: Wake | None  # what the waiting strand is parked on
+    changed: bool  # the record changed since the execution last looked
     created: float  # Host time
     started: bool  # with its worker: a callback from the start, an activity once taken
     last_beat: float  # Host time of the start or of the last heartbeat
@@ -88,13 +89,14 @@ class TaskTokens:
 
     def __init__(
         self,
-        now: Callable[[], float],
+        clock: Clock,
         store: TaskStore | None = None,
         *,
         poll_interval: float = POLL_INTERVAL,
         on_waiting: Callable[[TaskRecord], None] | None = None,
     ) -> None:
-        self._now = now
+        self.clock = clock
+        self._now = clock.now
         self.store = store if store is not None else TaskStore()
         self.poll_interval = poll_interval
         self.on_waiting = on_waiting
@@ -123,7 +125,9 @@ class TaskTokens:
         waiter = self._waiting.get(record.token)
         if waiter is not None:
             waiter.record = record
-            waiter.wake.set()
+            waiter.changed = True
+            if waiter.wake is not None and not waiter.wake.done():
+                waiter.wake.set_result(True)
 
     def next_scheduled(self, resource: str) -> asyncio.Future[None]:
         """A future done when this process next schedules a task of ``resource``."""
@@ -138,9 +142,7 @@ class TaskTokens:
             if not future.done():
                 future.set_result(None)
 
-    async def wait(
-        self, task: NewTask, *, sleep: Sleep, on_started: OnStarted | None = None
-    ) -> Any:
+    async def wait(self, task: NewTask, *, on_started: OnStarted | None = None) -> Any:
         """Record ``task`` and wait for its answer: the output of SendTaskSuccess, or the
         ``StatesError`` of SendTaskFailure; a missed heartbeat or the timeout raises
         :class:`TokenTimedOut`. ``on_started(worker_name)`` is called when a worker takes
@@ -150,26 +152,26 @@ class TaskTokens:
             self.on_waiting(record)
         now = self._now()
         is_callback = task.kind == "callback"
-        waiter = _Waiter(record, asyncio.Event(), now, is_callback, now, 0, on_started)
+        waiter = _Waiter(record, None, False, now, is_callback, now, 0, on_started)
         self._waiting[task.token] = waiter
         if not is_callback:
             self._announce(task.resource)
         self._start_polling()
         try:
-            return await self._until_answered(waiter, task, sleep)
+            return await self._until_answered(waiter, task)
         except asyncio.CancelledError:
             self.store.end(task.token, "ABORTED")
             raise
         finally:
             del self._waiting[task.token]
 
-    async def _until_answered(self, waiter: _Waiter, task: NewTask, sleep: Sleep) -> Any:
+    async def _until_answered(self, waiter: _Waiter, task: NewTask) -> Any:
         while True:
             answered, value = self._apply(waiter)
             if answered:
                 return value
             deadline = _deadline(waiter, task.heartbeat_seconds, task.timeout_seconds)
-            if await self._changed_before(waiter, deadline, sleep):
+            if await self._changed_before(waiter, deadline):
                 continue
             record = self.store.end(task.token, "TIMED_OUT")
             if record is None or record.status == "TIMED_OUT":
@@ -196,23 +198,18 @@ class TaskTokens:
             raise TokenTimedOut()
         return False, None
 
-    async def _changed_before(self, waiter: _Waiter, deadline: float | None, sleep: Sleep) -> bool:
-        """Wait until the task changes (True) or the deadline passes (False)."""
-        if waiter.wake.is_set():
-            waiter.wake.clear()
-            return True
-        pending: set[asyncio.Future[Any]] = {asyncio.ensure_future(waiter.wake.wait())}
-        if deadline is not None:
-            pending.add(asyncio.ensure_future(sleep(max(0.0, deadline - self._now()))))
-        try:
-            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for future in pending:
-                future.cancel()
-        if waiter.wake.is_set():
-            waiter.wake.clear()
-            return True
-        return False
+    async def _changed_before(self, waiter: _Waiter, deadline: float | None) -> bool:
+        """Park until the task changes (True) or the deadline passes (False)."""
+        if not waiter.changed:
+            seconds = None if deadline is None else max(0.0, deadline - self._now())
+            waiter.wake = wake = self.clock.timer(seconds)
+            try:
+                await self.clock.park(wake)
+            finally:
+                waiter.wake = None
+                wake.cancel()
+        changed, waiter.changed = waiter.changed, False
+        return changed
 
     def _start_polling(self) -> None:
         if self.store.shared and (self._poller is None or self._poller.done()):

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 import typer
 
 from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, text_or_file
+from runtime.clock import RealClock
 from runtime.store import (
     ApiError,
     InvalidOutput,
@@ -66,7 +67,7 @@ TokenArgument = Annotated[str, typer.Argument(help="The task token.")]
 
 
 def _tokens(store: Path | None) -> TaskTokens:
-    return TaskTokens(time.time, TaskStore(store if store is not None else default_store_path()))
+    return TaskTokens(RealClock(), TaskStore(store if store is not None else default_store_path()))
 
 
 def _exists(store: Path | None) -> bool:

@@ -1,22 +1,26 @@
 """One handler per state type: ``async def run(state, raw_input, frame, entered_event)``.
 
-Importing this package registers them with :mod:`runtime.interpreter`.
+:data:`STEPS` is the table an execution runs with (``Run.steps``): built here, once, in
+plain sight; nothing registers itself on import.
 """
 
 from __future__ import annotations
 
-from runtime.interpreter import HANDLERS
+from collections.abc import Mapping
+
+from runtime.frame import Step
+from runtime.interpreter import step
 from runtime.states import choice, flow_states, map_state, parallel, task, wait
 
-HANDLERS.update(
-    {
-        "Pass": flow_states.run_pass,
-        "Succeed": flow_states.run_succeed,
-        "Fail": flow_states.run_fail,
-        "Choice": choice.run,
-        "Wait": wait.run,
-        "Task": task.run,
-        "Parallel": parallel.run,
-        "Map": map_state.run,
-    }
-)
+__all__ = ["STEPS"]
+
+STEPS: Mapping[str, Step] = {
+    "Pass": step("Pass", flow_states.run_pass),
+    "Succeed": step("Succeed", flow_states.run_succeed),
+    "Fail": step("Fail", flow_states.run_fail),
+    "Choice": step("Choice", choice.run),
+    "Wait": step("Wait", wait.run),
+    "Task": step("Task", task.run),
+    "Parallel": step("Parallel", parallel.run),
+    "Map": step("Map", map_state.run),
+}

@@ -3,7 +3,6 @@ links the events of their start and end."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -89,40 +88,18 @@ class Children:
 
 
 async def run_all(
+    frame: Frame,
     jobs: Sequence[Callable[[], Awaitable[Any]]],
     *,
-    limit: int = 0,
     sequential: bool = False,
     on_failure: Callable[[], None] | None = None,
 ) -> list[Any]:
-    """Results of all jobs in order; the first failure cancels the rest and is raised.
-
-    ``limit`` caps how many run at once (0 = no cap); ``sequential`` runs them in turn;
-    ``on_failure`` runs before the others are cancelled.
-    """
-    if sequential or limit == 1:
+    """Results of all jobs in order, side by side as strands of the Host's clock (or in
+    turn when ``sequential``); the first failure cancels the rest (after
+    ``on_failure()``) and is raised."""
+    if sequential:
         return [await job() for job in jobs]
-    results: list[Any] = [None] * len(jobs)
-    if limit <= 0 or limit >= len(jobs):
-        tasks = [asyncio.ensure_future(job()) for job in jobs]
-    else:
-        pending = iter(range(len(jobs)))
-
-        async def worker() -> None:
-            for index in pending:
-                results[index] = await jobs[index]()
-
-        tasks = [asyncio.ensure_future(worker()) for _ in range(limit)]
-    try:
-        done = await asyncio.gather(*tasks)
-    except BaseException:
-        if on_failure is not None:
-            on_failure()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-    return done if limit <= 0 or limit >= len(jobs) else results
+    return await frame.run.host.clock.run_all(jobs, on_failure=on_failure)
 
 
 def child_size_bound(state: m.State, frame: Frame, child_input: Any) -> float:

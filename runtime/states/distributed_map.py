@@ -249,32 +249,24 @@ async def _run_children(
     ``States.ExceedToleratedFailureThreshold`` once too many have failed."""
     total = sum(count for _, count in batches)
     children: list[ChildExecution | None] = [None] * len(batches)
-    waiting = iter(range(len(batches)))
     failed = 0
 
-    async def lane() -> None:
+    async def run_one(index: int) -> None:
         nonlocal failed
-        for index in waiting:
-            value, count = batches[index]
-            child = children[index] = _new_child(state, frame, map_run, index, value)
-            child.item_count = count
-            await _run_child(state, frame, child)
-            if child.status != "SUCCEEDED":
-                failed += count
-                if _exceeded(failed, total, plan.tolerated):
-                    raise _ThresholdExceeded
+        value, count = batches[index]
+        child = children[index] = _new_child(state, frame, map_run, index, value)
+        child.item_count = count
+        await _run_child(state, frame, child)
+        if child.status != "SUCCEEDED":
+            failed += count
+            if _exceeded(failed, total, plan.tolerated):
+                raise _ThresholdExceeded
 
-    width = len(batches) if plan.limit <= 0 else min(plan.limit, len(batches))
-    lanes = [asyncio.ensure_future(lane()) for _ in range(width)]
+    jobs = [lambda i=i: run_one(i) for i in range(len(batches))]
     try:
-        await asyncio.gather(*lanes)
-    except BaseException as failure:
-        for task in lanes:
-            task.cancel()
-        await asyncio.gather(*lanes, return_exceptions=True)
-        if isinstance(failure, _ThresholdExceeded):
-            raise StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_EXCEEDED) from None
-        raise
+        await frame.run.host.clock.run_all(jobs, limit=plan.limit)
+    except _ThresholdExceeded:
+        raise StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_EXCEEDED) from None
     return [child for child in children if child is not None]
 
 
@@ -302,6 +294,7 @@ def _new_child(
         region=parent.region,
         account=parent.account,
         history_limit=HISTORY_LIMIT_EVENTS if map_run.execution_type == "STANDARD" else None,
+        steps=parent.steps,
     )
     child = ChildExecution(map_run, index, name, value, run)
     map_run.executions.append(child)

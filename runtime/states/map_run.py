@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 from asl import model as m
@@ -14,9 +13,6 @@ from runtime.frame import Frame, Run
 from runtime.history import Event
 
 __all__ = ["ChildExecution", "MapRun", "map_runs", "register"]
-
-# Map Runs by Host, then by the ARN of the execution that started them.
-_MAP_RUNS: weakref.WeakKeyDictionary[Any, dict[str, list[MapRun]]] = weakref.WeakKeyDictionary()
 
 
 class ChildExecution:
@@ -48,6 +44,11 @@ class ChildExecution:
     def path(self) -> list[str]:
         """The names of the states it entered."""
         return self.run.path
+
+    @property
+    def map_runs(self) -> list[MapRun]:
+        """The Map Runs its own Distributed Maps started."""
+        return list(self.run.map_runs)
 
     def history_json(self) -> dict[str, Any]:
         """Its history as ``GetExecutionHistory`` returns it."""
@@ -153,14 +154,9 @@ class MapRun:
 def map_runs(execution: Any) -> list[MapRun]:
     """The Map Runs an execution (an :class:`~runtime.executions.Execution` or a
     :class:`ChildExecution`) started, in the order they started."""
-    if isinstance(execution, ChildExecution):
-        host = execution.run.host
-    else:
-        host = execution.machine.engine.host
-    return list(_MAP_RUNS.get(host, {}).get(execution.arn, ()))
+    return list(execution.map_runs)
 
 
 def register(frame: Frame, map_run: MapRun) -> None:
     """Record a Map Run the frame's execution started."""
-    by_execution = _MAP_RUNS.setdefault(frame.run.host, {})
-    by_execution.setdefault(frame.run.execution_arn, []).append(map_run)
+    frame.run.map_runs.append(map_run)

@@ -100,7 +100,7 @@ async def _side_by_side(
             started = frame.record_at(last, "MapIterationStarted", details)
 
     lanes = [lambda i=i: lane(i, starts[i]) for i in range(width)]
-    await run_all(lanes, on_failure=children.link_aborts)
+    await run_all(frame, lanes, on_failure=children.link_aborts)
     return results
 
 

@@ -41,7 +41,9 @@ async def _branches(state: m.Parallel, payload: Any, frame: Frame) -> list[Any]:
             for branch in state.branches]  # fmt: skip
     sequential = all(is_instant(branch) for branch in state.branches)
     try:
-        results = await run_all(jobs, sequential=sequential, on_failure=children.link_aborts)
+        results = await run_all(
+            frame, jobs, sequential=sequential, on_failure=children.link_aborts
+        )
     except StatesError:
         children.close_failed(frame, "ParallelStateFailed")
         raise

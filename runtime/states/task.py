@@ -7,7 +7,6 @@ the LambdaFunction* events instead.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from functools import lru_cache
 from typing import Any
@@ -16,6 +15,7 @@ from asl import model as m
 from asl.errors import TIMEOUT, StatesError
 from integrations.base import CallbackResult, Resource, TaskRequest, parse_resource
 from runtime.activities import run_activity
+from runtime.clock import DeadlineExpired
 from runtime.frame import Frame, check_payload
 from runtime.interpreter import Outcome, prefixed, with_retry_and_catch
 
@@ -110,7 +110,7 @@ async def _invoke(
         elif timeout is None:
             result = await host.invoke(request)
         else:
-            result = await _with_timeout(host.invoke(request), host.sleep(timeout))
+            result = await _within(frame, request, timeout)
         subject = resource.arn if resource.kind == "lambda" else resource.resource_type
         frame.result_size = check_payload(result, subject)
     except StatesError as failure:
@@ -157,17 +157,12 @@ def _without_none(details: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in details.items() if v is not None}
 
 
-async def _with_timeout(work: Any, timer: Any) -> Any:
-    """The work's result, or ``States.Timeout`` (with no cause, as AWS) when the timer
-    fires first."""
-    work_task = asyncio.ensure_future(work)
-    timer_task = asyncio.ensure_future(timer)
+async def _within(frame: Frame, request: TaskRequest, timeout: int) -> Any:
+    """The Task's result, or ``States.Timeout`` (with no cause, as AWS) once
+    ``TimeoutSeconds`` have passed on the Host's clock."""
+    host = frame.run.host
     try:
-        await asyncio.wait({work_task, timer_task}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if not work_task.done():
-            work_task.cancel()
-        timer_task.cancel()
-    if work_task.done() and not work_task.cancelled():
-        return work_task.result()
-    raise StatesError(TIMEOUT, "")
+        async with host.clock.deadline(timeout):
+            return await host.invoke(request)
+    except DeadlineExpired:
+        raise StatesError(TIMEOUT, "") from None

@@ -521,10 +521,11 @@ def test_stopping_the_parent_aborts_running_children() -> None:
         machine = engine.create_state_machine(
             _machine({"ItemProcessor": processor}), name="Machine"
         )
-        execution = await machine.start([1, 2])
-        for _ in range(20):
-            await asyncio.sleep(0)
-        execution.stop()
+        with engine.host.clock.hold():  # stop it while its children wait
+            execution = await machine.start([1, 2])
+            for _ in range(20):
+                await asyncio.sleep(0)
+            execution.stop()
         return await execution.wait()
 
     execution = asyncio.run(main())

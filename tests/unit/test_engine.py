@@ -33,12 +33,15 @@ async def _stopped_after(
     *,
     error: str | None = None,
     cause: str | None = None,
+    input_value: Any = None,
 ) -> Execution:
-    """Start an execution, let it park, stop it, and wait for its end."""
-    execution = await engine.create_state_machine(definition, name="Stopped").start({})
-    for _ in range(5):
-        await asyncio.sleep(0)
-    execution.stop(error, cause)
+    """Start an execution, let it park, stop it, and wait for its end (time held still
+    meanwhile: the virtual clock would otherwise jump as soon as it parks)."""
+    with engine.host.clock.hold():
+        execution = await engine.create_state_machine(definition, name="Stopped").start(input_value)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        execution.stop(error, cause)
     return await execution.wait()
 
 
@@ -136,12 +139,7 @@ async def test_stop_aborts_map_iterations_and_the_map() -> None:
         "StartAt": "M",
         "States": {"M": {"Type": "Map", "End": True, "ItemProcessor": _wait(DAY)}},
     }
-    engine = Engine(LocalHost())
-    execution = await engine.create_state_machine(definition).start([1, 2])
-    for _ in range(5):
-        await asyncio.sleep(0)
-    execution.stop()
-    await execution.wait()
+    execution = await _stopped_after(Engine(LocalHost()), definition, input_value=[1, 2])
     types = _types(execution)
     assert execution.status == "ABORTED"
     assert types.count("WaitStateAborted") == 2

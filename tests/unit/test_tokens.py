@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from integrations.base import FunctionIntegration, Registry, TaskRequest
+from runtime.clock import RealClock
 from runtime.executions import Engine
 from runtime.host import LocalHost
 from runtime.store import TaskStore
@@ -101,7 +101,7 @@ async def test_an_answered_token_is_timed_out_as_aws_says() -> None:
 
 
 async def test_unknown_and_malformed_tokens() -> None:
-    tokens = TaskTokens(time.time)
+    tokens = TaskTokens(RealClock())
     with pytest.raises(TaskDoesNotExist) as unknown:
         tokens.send_success("A" * 43, {})
     assert unknown.value.code == "TaskDoesNotExist"
@@ -195,7 +195,7 @@ async def test_an_answer_from_another_process_is_noticed(tmp_path: Path) -> None
     engine, host = _engine([], task_store=store, external_answers=True)
     host.tokens.poll_interval = 0.01
     execution = await engine.create_state_machine(CALLBACK).start({})
-    other = TaskTokens(time.time, TaskStore(tmp_path / "store"))
+    other = TaskTokens(RealClock(), TaskStore(tmp_path / "store"))
     token = await _other_sees_a_task(other)
     other.send_heartbeat(token)
     other.send_success(token, {"from": "elsewhere"})
