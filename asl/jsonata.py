@@ -51,6 +51,7 @@ __all__ = [
     "expression_body",
     "is_expression",
     "json_type",
+    "reads_context",
 ]
 
 _log = logging.getLogger(__name__)
@@ -222,6 +223,62 @@ def check_expression(text: str) -> str | None:
     except JsonataSyntaxError as exc:
         return str(exc)
     return None
+
+
+# --- what an expression reads ---------------------------------------------------------------
+
+#: The parts of ``$states`` that are not the context object.
+_STATES_NOT_CONTEXT = frozenset({"input", "result", "errorOutput"})
+#: Functions that read the state's entry time from the context object.
+_CONTEXT_FUNCTIONS = frozenset({"now", "millis"})
+
+
+def reads_context(text: str) -> bool:
+    """Whether the ``{% ... %}`` expression may read the context object: it refers to
+    ``$states`` other than as ``$states.input``, ``.result`` or ``.errorOutput``
+    (``$states``, ``$states.context``, ``$lookup($states, 'context')``, ``$states[0]``...
+    all may), or calls ``$now`` or ``$millis``. Decided from the syntax tree."""
+    return _reads_context(_syntax_tree(text), set())
+
+
+def _reads_context(node: Parser.Symbol, seen: set[int]) -> bool:
+    if id(node) in seen:  # the tree links some nodes to their ancestors
+        return False
+    seen.add(id(node))
+    children = _children(node)
+    if node.type == "path" and _starts_with_a_plain_part(node.steps):
+        children = [child for child in children if child is not node.steps[0]]
+    elif node.type == "variable" and (node.value == "states" or node.value in _CONTEXT_FUNCTIONS):
+        return True
+    return any(_reads_context(child, seen) for child in children)
+
+
+def _starts_with_a_plain_part(steps: list[Parser.Symbol]) -> bool:
+    """``$states.input`` (or ``.result``, ``.errorOutput``) begins the path, with nothing
+    applied to ``$states`` itself and no ``%`` stepping back up to it."""
+    if len(steps) < 2 or any(step.type == "parent" for step in steps):
+        return False
+    first, second = steps[0], steps[1]
+    return (
+        first.type == "variable"
+        and first.value == "states"
+        and not _children(first)
+        and second.type == "name"
+        and second.value in _STATES_NOT_CONTEXT
+    )
+
+
+def _children(node: Parser.Symbol) -> list[Parser.Symbol]:
+    """The nodes a node holds, in any attribute (some hold lists of lists of nodes)."""
+    found: list[Parser.Symbol] = []
+    pending = list(vars(node).values())
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Parser.Symbol):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            pending.extend(value)
+    return found
 
 
 # --- AWS's extra functions -----------------------------------------------------------------
