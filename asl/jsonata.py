@@ -17,6 +17,7 @@ injected entropy, and evaluation state lives in a per-thread copy of each expres
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import logging
@@ -96,8 +97,46 @@ class JsonataEvaluationError(StatesError):
         self.location = location
 
 
-class _FunctionError(Exception):
+# Only errors of the evaluation itself become States.QueryEvaluationError: jsonata-python's
+# (its JException, and the Python errors its own code raises on an expression's values)
+# and the deliberate rejections of AWS's extra functions. An exception from the engine's
+# own code that jsonata-python calls back (the extra functions, the frame's lookups) is an
+# engine bug: it leaves the evaluation as itself, with its traceback. Both kinds travel
+# through jsonata-python as JExceptions, which it passes on unchanged (it turns any other
+# exception raised under `and`/`or` into a bare "Unexpected").
+
+
+class _FunctionError(JException):  # type: ignore[misc]
     """An AWS extra function rejected its arguments (AWS's wording is not recorded)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, -1)
+        self.message = message
+
+
+class _EngineFault(JException):  # type: ignore[misc]
+    """An exception the engine's own code raised during an evaluation, carried out of it."""
+
+    def __init__(self, fault: Exception) -> None:
+        super().__init__("engine fault", -1)
+        self.fault = fault
+
+
+def _guarded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, called back by jsonata-python, with its faults carried out as
+    :class:`_EngineFault`. Deliberate JExceptions pass, and so does RecursionError: the
+    depth of the expression's own recursion, not a fault of the function."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any) -> Any:
+        try:
+            return function(*args)
+        except (JException, RecursionError):
+            raise
+        except Exception as exc:
+            raise _EngineFault(exc) from exc
+
+    return guarded
 
 
 def _failure(body: str, field: str, what: str) -> JsonataEvaluationError:
@@ -157,6 +196,8 @@ def _python_error(exc: Exception) -> str:
     if isinstance(exc, RecursionError):
         return f"D1011: {JException.error_codes['D1011']}"
     text = str(exc)
+    if isinstance(exc, TypeError) and text.startswith("'<' not supported"):
+        return _describe(JException("D3070", -1))  # $sort of values of mixed types
     for prefix, code in (("Formatting or parsing an integer", "D3130"), ("Unknown comp", "D3132")):
         if text.startswith(prefix):
             return f"{code}: {text}"
@@ -373,7 +414,7 @@ def _context_millis(context: Any) -> int:
 
 
 def _function(name: str, signature: str, implementation: Callable[..., Any]) -> Any:
-    function = Jsonata.JFunction(Jsonata.JLambda(implementation), signature)
+    function = Jsonata.JFunction(Jsonata.JLambda(_guarded(implementation)), signature)
     function.signature.set_function_name(name)
     return function
 
@@ -428,6 +469,7 @@ class _Frame(Jsonata.Frame):  # type: ignore[misc]
         self.bindings["states"] = _states(bindings)
         self._source = bindings
 
+    @_guarded
     def lookup(self, name: str) -> Any:
         value = self.bindings.get(name, _MISSING)
         if value is not _MISSING:
@@ -465,9 +507,9 @@ class _Engine(Jsonata):  # type: ignore[misc]
             raise JException("T1006", 0)
         return super().apply_inner(proc, args, input, environment)
 
-    def run(self, bindings: Bindings) -> Any:
+    def run(self, frame: _Frame) -> Any:
         """The raw result: ``None`` is undefined and ``Utils.NULL_VALUE`` is null."""
-        return self.eval(self.ast, None, _Frame(bindings))
+        return self.eval(self.ast, None, frame)
 
 
 _PARSER_FLAGS = SimpleNamespace(dbg=False)  # all the engine reads of a parser
@@ -554,22 +596,28 @@ class _Expression:
         return value
 
     def _run(self, bindings: Bindings) -> Any:
-        """The JSON result (``_MISSING`` if undefined); errors are AWS's causes."""
+        """The JSON result (``_MISSING`` if undefined); evaluation errors are AWS's causes,
+        an engine fault is raised as itself."""
         engine = getattr(self._local, "engine", None)
         if engine is None:
             engine = self._local.engine = copy.copy(self._prototype)
+        frame = _Frame(bindings)
         previous = getattr(Jsonata.CURRENT, "jsonata", None)
         Jsonata.CURRENT.jsonata = engine  # jsonata-python's functions call back through it
         try:
-            return _to_json(engine.run(bindings))
+            result = engine.run(frame)
+        except _EngineFault as carried:
+            raise carried.fault from carried.fault.__cause__
+        except _FunctionError as exc:
+            detail = exc.message
         except JException as exc:
             detail = _describe(exc)
-        except _FunctionError as exc:
-            detail = str(exc)
         except MemoryError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # raised by jsonata-python's code on the expression's values
             detail = _python_error(exc)
+        else:
+            return _to_json(result)
         finally:
             Jsonata.CURRENT.jsonata = previous
         raise _failure(self.body, self.field, f"threw an error during evaluation. {detail}")

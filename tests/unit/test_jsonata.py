@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonata import Jsonata
 
+from asl import jsonata as asl_jsonata
 from asl.bindings import Bindings, SystemEntropy
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
 from asl.jsonata import (
@@ -231,6 +232,8 @@ def test_evaluation_errors_carry_their_location() -> None:
         ("$single([])", "D3139: The $single() function expected exactly 1 matching result."),
         ("5()", "T1006: Attempted to invoke a non-function"),
         ("$power(10, 400)", "D1001: Number out of range: null"),
+        # jsonata-python raises a Python TypeError here: still the expression's error
+        ("$sort([1, 'a'])", "D3070: The single argument form of the sort function can only"),
     ],
 )
 def test_jsonata_errors_use_jsonata_wording(text: str, detail: str) -> None:
@@ -255,6 +258,47 @@ def test_a_gap_in_jsonata_python_is_logged(caplog: pytest.LogCaptureFixture) -> 
         cause = failure("$number('x')").cause
     assert cause is not None and "ValueError" in cause
     assert "jsonata-python failed" in caplog.text
+
+
+def test_an_extra_function_rejection_keeps_its_wording_under_and() -> None:
+    # jsonata-python turns other exceptions raised under `and` into a bare "Unexpected"
+    cause = failure("true and $partition([], 1)").cause
+    assert cause is not None
+    assert cause.endswith(
+        "threw an error during evaluation. $partition: the array to partition is empty"
+    )
+
+
+def _broken_millis(context: Any) -> int:
+    raise TypeError("a bug in the engine")
+
+
+def test_a_bug_in_an_extra_function_is_raised_as_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(asl_jsonata, "_context_millis", _broken_millis)
+    for text in ("$millis()", "true and $millis() > 0", "$map([1], function($v) { $now() })"):
+        with pytest.raises(TypeError, match="a bug in the engine") as info:
+            evaluate(text)
+        assert info.traceback[-1].name == "_broken_millis"
+
+
+class _BrokenEntropy(FixedEntropy):
+    def uuid4(self) -> str:
+        return str(1 / 0)
+
+
+def test_a_bug_in_the_bindings_is_raised_as_itself() -> None:
+    with pytest.raises(ZeroDivisionError):
+        evaluate("$uuid()", entropy=_BrokenEntropy())
+
+
+class _BrokenVariables(dict[str, Any]):
+    def __contains__(self, name: object) -> bool:
+        raise KeyError("a bug in the variable scope")
+
+
+def test_a_bug_in_a_variable_lookup_is_raised_as_itself() -> None:
+    with pytest.raises(KeyError, match="a bug in the variable scope"):
+        evaluate("$x", variables=_BrokenVariables())
 
 
 def test_the_previous_current_instance_is_restored() -> None:
