@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonata import Jsonata
 
-from asl import jsonata as asl_jsonata
+from asl import jsonata_functions
 from asl.bindings import Bindings, SystemEntropy
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
 from asl.jsonata import (
@@ -274,7 +274,7 @@ def _broken_millis(context: Any) -> int:
 
 
 def test_a_bug_in_an_extra_function_is_raised_as_itself(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(asl_jsonata, "_context_millis", _broken_millis)
+    monkeypatch.setattr(jsonata_functions, "_context_millis", _broken_millis)
     for text in ("$millis()", "true and $millis() > 0", "$map([1], function($v) { $now() })"):
         with pytest.raises(TypeError, match="a bug in the engine") as info:
             evaluate(text)
