@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jsonata import Jsonata
 
@@ -24,6 +24,7 @@ from asl.jsonata import (
     expression_body,
     is_expression,
     json_type,
+    reads_context,
 )
 from tests.strategies import json_values
 
@@ -433,6 +434,25 @@ def test_compiled_expressions_raise_only_states_errors(text: str, data: Any, var
         expression(Bindings(input=data, variables={"v": variable}, entropy=SystemEntropy(1)))
     except StatesError as exc:
         assert exc.error == QUERY_EVALUATION_ERROR
+
+
+_CONTEXT = {"Execution": {"Name": "e"}, "State": {"EnteredTime": "2024-05-01T00:00:00Z"}}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_expressions(), data=_JSON)
+def test_an_expression_said_not_to_read_the_context_does_not(text: str, data: Any) -> None:
+    assume(not reads_context("{% " + text + " %}"))
+    expression = compile_expression("{% " + text + " %}", "Output")
+
+    def outcome(context: Any) -> Any:
+        bindings = Bindings(input=data, context=context, entropy=SystemEntropy(1))
+        try:
+            return expression(bindings)
+        except StatesError as exc:
+            return exc.cause
+
+    assert outcome(None) == outcome(_CONTEXT)
 
 
 @settings(max_examples=100, deadline=None)
