@@ -42,19 +42,23 @@ def reads_context(state: m.State) -> bool:
     return any(_text_reads_context(text) for text in _jsonpath_expressions(state))
 
 
+def _is_own_object(value: object) -> bool:
+    """A model object of the state's own: not a nested scope (its states have their flows)."""
+    return is_dataclass(value) and not isinstance(value, m.Scope)
+
+
 def _own_fields(value: object) -> Iterator[tuple[str, object]]:
-    """A model object's fields, without its compiled flow and nested scopes."""
+    """A model object's fields, without its compiled flow."""
     assert is_dataclass(value)
     for f in fields(value):
-        item = getattr(value, f.name)
-        if f.name != "flow" and not isinstance(item, m.Scope):
-            yield f.name, item
+        if f.name != "flow":
+            yield f.name, getattr(value, f.name)
 
 
 def _strings(value: object) -> Iterator[str]:
     if isinstance(value, str):
         yield value
-    elif is_dataclass(value):
+    elif _is_own_object(value):
         for name, item in _own_fields(value):
             if name not in _TEXT_FIELDS:
                 yield from _strings(item)
@@ -72,7 +76,7 @@ def _jsonpath_expressions(value: object) -> Iterator[str]:
         yield value.variable
         if value.operator.endswith("Path"):
             yield value.value
-    elif is_dataclass(value):
+    elif _is_own_object(value):
         for name, item in _own_fields(value):
             if name in _TEMPLATE_FIELDS:
                 yield from _template_expressions(item)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import asl
+from asl import model as m
 from asl.jsonata import reads_context
 from runtime.testing import run
 
@@ -116,6 +117,21 @@ def test_jsonata_state_fields_and_comments() -> None:
     assert _flow_reads_context({**_PASS, **output}, "JSONata")
     comment = {"Comment": "{% $states.context %}", "Output": "{% $states.input %}"}
     assert not _flow_reads_context({**_PASS, **comment}, "JSONata")
+
+
+def test_nested_scopes_are_their_states_concern() -> None:
+    reads = {"Type": "Pass", "Output": "{% $states.context.Execution.Name %}", "End": True}
+    branch = {"StartAt": "B", "States": {"B": reads}}
+    parallel = {"Type": "Parallel", "Branches": [branch], "End": True}
+    definition = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": parallel}}
+    state = asl.load(definition).states["P"]
+    assert isinstance(state, m.Parallel)
+    assert not state.flow.uses_context
+    assert state.branches[0].states["B"].flow.uses_context
+    jsonpath = {"Type": "Pass", "InputPath": "$$", "End": True}
+    processor = {"StartAt": "B", "States": {"B": jsonpath}}
+    mapped = {"Type": "Map", "ItemProcessor": processor, "End": True}
+    assert not _flow_reads_context(mapped)
 
 
 def _jsonata_pass(output: Any) -> dict[str, Any]:
