@@ -14,6 +14,9 @@ Each ``<Family><Comparison>`` has a ``...Path`` twin whose operand is a path rea
 the same bindings. ``Is*`` operators test a type; ``IsPresent`` alone tolerates a
 missing ``Variable``: everywhere else a path that selects nothing is ``States.Runtime``.
 A JSONata rule is ``{"Condition": "{% ... %}"}`` (or a literal boolean).
+
+Rules go from the document to the model (:func:`parse_choices`, used by
+:mod:`asl.compile`) and from the model to predicates (:func:`compile_choices`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from asl import jsonata
+from asl import model as m
 from asl.bindings import Bindings
 from asl.errors import NO_CHOICE_MATCHED, RUNTIME, StatesError
 from asl.paths import CompiledPath, PathNotFound, PathSyntaxError, compile_path
@@ -37,8 +41,11 @@ __all__ = [
     "Choose",
     "Predicate",
     "compile_choices",
+    "compile_condition",
     "compile_rule",
     "invalid_path_cause",
+    "parse_choices",
+    "parse_condition",
 ]
 
 Predicate = Callable[[Bindings], bool]
@@ -119,39 +126,70 @@ OPERATORS: frozenset[str] = frozenset(
 # --- Compiling rules ---------------------------------------------------------------------
 
 
-def compile_rule(rule: Mapping[str, Any]) -> Predicate:
-    """Compile one Choice rule document (top-level or nested) into a predicate.
-
-    ``Next``, ``Comment``, ``Assign`` and ``Output`` are ignored. Raises
-    :class:`ChoiceRuleError` for a rule of the wrong shape; the predicate raises only
-    :class:`~asl.errors.StatesError`.
-    """
+def parse_condition(rule: Mapping[str, Any]) -> m.Condition:
+    """The model of one Choice rule document (top-level or nested); ``Next``, ``Comment``,
+    ``Assign`` and ``Output`` are not part of it. Raises :class:`ChoiceRuleError` for a
+    rule of the wrong shape."""
     if not isinstance(rule, Mapping):
         raise ChoiceRuleError(f"A Choice rule must be an object, not {rule!r}")
-    for key in ("And", "Or"):
+    for key, combinator in (("And", m.And), ("Or", m.Or)):
         if key in rule:
             rules = rule[key]
             if not isinstance(rules, list) or not rules:
                 raise ChoiceRuleError(f"'{key}' must be a non-empty array of rules")
-            return _combine(key, tuple(compile_rule(r) for r in rules))
+            return combinator(rules=tuple(parse_condition(r) for r in rules))
     if "Not" in rule:
-        return _negate(compile_rule(rule["Not"]))
+        return m.Not(rule=parse_condition(rule["Not"]))
     if "Condition" in rule:
-        return _jsonata_condition(rule["Condition"])
+        return m.JsonataCondition(condition=rule["Condition"])
     operators = [key for key in rule if key in OPERATORS]
     if len(operators) != 1 or not isinstance(rule.get("Variable"), str):
         raise ChoiceRuleError("A data-test rule needs a 'Variable' and exactly one operator")
-    return _data_test(rule["Variable"], operators[0], rule[operators[0]])
+    return m.DataTest(variable=rule["Variable"], operator=operators[0], value=rule[operators[0]])
 
 
-def compile_choices(choices: Sequence[Mapping[str, Any]], default: str | None) -> Choose:
-    """Compile a Choice state's ``Choices`` and ``Default``.
+def parse_choices(choices: Sequence[Mapping[str, Any]]) -> tuple[m.ChoiceRule, ...]:
+    """The model of a Choice state's ``Choices``; raises :class:`ChoiceRuleError`."""
+    return tuple(
+        m.ChoiceRule(
+            condition=parse_condition(rule),
+            next=_next_of(rule),
+            assign=rule.get("Assign", m.MISSING),
+            output=rule.get("Output", m.MISSING),
+            comment=rule.get("Comment"),
+        )
+        for rule in choices
+    )
+
+
+def compile_condition(condition: m.Condition) -> Predicate:
+    """Compile a rule of the model into a predicate. Raises :class:`ChoiceRuleError` for
+    an operand the operator cannot take; the predicate raises only
+    :class:`~asl.errors.StatesError`."""
+    if isinstance(condition, m.And | m.Or):
+        predicates = tuple(compile_condition(rule) for rule in condition.rules)
+        return _combine("And" if isinstance(condition, m.And) else "Or", predicates)
+    if isinstance(condition, m.Not):
+        return _negate(compile_condition(condition.rule))
+    if isinstance(condition, m.JsonataCondition):
+        return _jsonata_condition(condition.condition)
+    return _data_test(condition.variable, condition.operator, condition.value)
+
+
+def compile_rule(rule: Mapping[str, Any]) -> Predicate:
+    """Compile one Choice rule document: :func:`parse_condition`, then
+    :func:`compile_condition`."""
+    return compile_condition(parse_condition(rule))
+
+
+def compile_choices(choices: Sequence[m.ChoiceRule], default: str | None) -> Choose:
+    """Compile a Choice state's rules and ``Default``.
 
     The result returns the index of the first rule that holds and its ``Next``, or
     ``(None, default)``; with no match and no Default it raises
     ``States.NoChoiceMatched``.
     """
-    rules = tuple((compile_rule(rule), _next_of(rule)) for rule in choices)
+    rules = tuple((compile_condition(rule.condition), rule.next) for rule in choices)
 
     def choose(bindings: Bindings) -> tuple[int | None, str]:
         for index, (holds, next_state) in enumerate(rules):
@@ -165,7 +203,7 @@ def compile_choices(choices: Sequence[Mapping[str, Any]], default: str | None) -
 
 
 def _next_of(rule: Mapping[str, Any]) -> str:
-    next_state = rule.get("Next") if isinstance(rule, Mapping) else None
+    next_state = rule.get("Next")
     if not isinstance(next_state, str):
         raise ChoiceRuleError("A top-level Choice rule needs a 'Next' state name")
     return next_state

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from asl import model as m
+from asl.choice import parse_choices
 from asl.flow import build_flow
 
 _Doc = Mapping[str, Any]
@@ -25,11 +26,25 @@ def build_machine(document: _Doc) -> m.StateMachine:
 
 
 def _scope(doc: _Doc, language: m.QueryLanguage) -> m.Scope:
+    states = _states(doc, language)
     return m.Scope(
         start_at=doc["StartAt"],
-        states={name: _state(name, s, language) for name, s in doc["States"].items()},
+        states=states,
+        data_only=_data_only(states),
         comment=doc.get("Comment"),
     )
+
+
+def _states(doc: _Doc, language: m.QueryLanguage) -> dict[str, m.State]:
+    return {name: _state(name, s, language) for name, s in doc["States"].items()}
+
+
+_DATA_ONLY_TYPES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
+
+
+def _data_only(states: Mapping[str, m.State]) -> bool:
+    """Whether every state only moves data (none can wait, run work or child scopes)."""
+    return all(state.type in _DATA_ONLY_TYPES for state in states.values())
 
 
 def _opt(doc: _Doc, key: str) -> Any:
@@ -51,6 +66,8 @@ def _common(name: str, doc: _Doc, machine_language: m.QueryLanguage) -> dict[str
         "output": _opt(doc, "Output"),
         "next": doc.get("Next"),
         "end": doc.get("End", False),
+        # Built from the finished state by _state: a state has no flow only until then.
+        "flow": None,
     }
 
 
@@ -87,22 +104,6 @@ def _catchers(doc: _Doc) -> tuple[m.Catcher, ...]:
     )
 
 
-def _condition(rule: _Doc) -> m.Condition:
-    if "And" in rule:
-        return m.And(rules=tuple(_condition(r) for r in rule["And"]))
-    if "Or" in rule:
-        return m.Or(rules=tuple(_condition(r) for r in rule["Or"]))
-    if "Not" in rule:
-        return m.Not(rule=_condition(rule["Not"]))
-    if "Condition" in rule:
-        return m.JsonataCondition(condition=rule["Condition"])
-    operator = next(k for k in rule if k not in _RULE_NON_OPERATORS)
-    return m.DataTest(variable=rule["Variable"], operator=operator, value=rule[operator])
-
-
-_RULE_NON_OPERATORS = frozenset({"Variable", "Next", "Comment", "Assign", "Output"})
-
-
 def _pass(c: dict[str, Any], d: _Doc, lang: m.QueryLanguage) -> m.State:
     return m.Pass(
         **c,
@@ -131,17 +132,7 @@ def _task(c: dict[str, Any], d: _Doc, lang: m.QueryLanguage) -> m.State:
 
 
 def _choice(c: dict[str, Any], d: _Doc, lang: m.QueryLanguage) -> m.State:
-    rules = tuple(
-        m.ChoiceRule(
-            condition=_condition(r),
-            next=r["Next"],
-            assign=_opt(r, "Assign"),
-            output=_opt(r, "Output"),
-            comment=r.get("Comment"),
-        )
-        for r in d["Choices"]
-    )
-    return m.Choice(**c, choices=rules, default=d.get("Default"))
+    return m.Choice(**c, choices=parse_choices(d["Choices"]), default=d.get("Default"))
 
 
 def _wait(c: dict[str, Any], d: _Doc, lang: m.QueryLanguage) -> m.State:
@@ -184,9 +175,11 @@ def _parallel(c: dict[str, Any], d: _Doc, lang: m.QueryLanguage) -> m.State:
 def _processor(d: _Doc, lang: m.QueryLanguage) -> m.ItemProcessor:
     proc = d.get("ItemProcessor", d.get("Iterator"))
     config = proc.get("ProcessorConfig", {})
+    states = _states(proc, lang)
     return m.ItemProcessor(
         start_at=proc["StartAt"],
-        states={name: _state(name, s, lang) for name, s in proc["States"].items()},
+        states=states,
+        data_only=_data_only(states),
         comment=proc.get("Comment"),
         processor_config=m.ProcessorConfig(
             mode=config.get("Mode", "INLINE"), execution_type=config.get("ExecutionType")
@@ -266,4 +259,4 @@ _BUILDERS: dict[str, Callable[[dict[str, Any], _Doc, m.QueryLanguage], m.State]]
 
 def _state(name: str, doc: _Doc, machine_language: m.QueryLanguage) -> m.State:
     state = _BUILDERS[doc["Type"]](_common(name, doc, machine_language), doc, machine_language)
-    return replace(state, flow=build_flow(state, doc))
+    return replace(state, flow=build_flow(state))

@@ -6,8 +6,9 @@ does the same for a JSON value whose strings, at any depth, may be expressions (
 Output, Assign values, Items, ...). Expressions read ``$states`` (``input``, ``context`` and,
 where AWS allows them, ``result`` and ``errorOutput``), workflow variables as ``$name`` and
 AWS's extra functions ``$partition``, ``$range``, ``$hash``, ``$random``, ``$uuid`` and
-``$parse``. AWS pins JSONata 2.0.6: ``$eval`` is absent and the 2.1 operators ``??`` and
-``?:`` do not parse.
+``$parse`` (in :mod:`asl.jsonata_functions`, with the rule of which errors become
+``States.QueryEvaluationError``). AWS pins JSONata 2.0.6: ``$eval`` is absent and the
+2.1 operators ``??`` and ``?:`` do not parse.
 
 The engine is jsonata-python, driven so that it stays pure: ``$now()``/``$millis()`` read
 the state's entry time from the context, ``$random``/``$uuid``/``$shuffle`` draw from the
@@ -17,14 +18,12 @@ injected entropy, and evaluation state lives in a per-thread copy of each expres
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 import math
 import re
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -38,6 +37,7 @@ from jsonata.utils import Utils
 
 from asl.bindings import Bindings
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
+from asl.jsonata_functions import AWS_FRAME, DYNAMIC, EngineFault, FunctionError, guarded
 
 __all__ = [
     "RESULT_TYPES",
@@ -51,6 +51,7 @@ __all__ = [
     "expression_body",
     "is_expression",
     "json_type",
+    "reads_context",
 ]
 
 _log = logging.getLogger(__name__)
@@ -93,10 +94,6 @@ class JsonataEvaluationError(StatesError):
     def __init__(self, cause: str, location: str) -> None:
         super().__init__(QUERY_EVALUATION_ERROR, cause)
         self.location = location
-
-
-class _FunctionError(Exception):
-    """An AWS extra function rejected its arguments (AWS's wording is not recorded)."""
 
 
 def _failure(body: str, field: str, what: str) -> JsonataEvaluationError:
@@ -156,6 +153,8 @@ def _python_error(exc: Exception) -> str:
     if isinstance(exc, RecursionError):
         return f"D1011: {JException.error_codes['D1011']}"
     text = str(exc)
+    if isinstance(exc, TypeError) and text.startswith("'<' not supported"):
+        return _describe(JException("D3070", -1))  # $sort of values of mixed types
     for prefix, code in (("Formatting or parsing an integer", "D3130"), ("Unknown comp", "D3132")):
         if text.startswith(prefix):
             return f"{code}: {text}"
@@ -224,129 +223,60 @@ def check_expression(text: str) -> str | None:
     return None
 
 
-# --- AWS's extra functions -----------------------------------------------------------------
+# --- what an expression reads ---------------------------------------------------------------
 
-_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384"}
-_HASHES["SHA-512"] = "sha512"
-_MAX_RANGE = 1000  # as States.ArrayRange; AWS documents $range as its JSONata equivalent
-
-
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value % 1 == 0
+#: The parts of ``$states`` that are not the context object.
+_STATES_NOT_CONTEXT = frozenset({"input", "result", "errorOutput"})
+#: Functions that read the state's entry time from the context object.
+_CONTEXT_FUNCTIONS = frozenset({"now", "millis"})
 
 
-def _partition(array: Any, size: Any) -> Any:
-    if array is None or size is None:
-        return None
-    if not _is_integer(size) or size < 1:
-        raise _FunctionError(f"$partition: the chunk size must be a positive integer: {size}")
-    items = list(array)
-    if not items:
-        raise _FunctionError("$partition: the array to partition is empty")
-    n = int(size)
-    return [items[i : i + n] for i in range(0, len(items), n)]
+def reads_context(text: str) -> bool:
+    """Whether the ``{% ... %}`` expression may read the context object: it refers to
+    ``$states`` other than as ``$states.input``, ``.result`` or ``.errorOutput``
+    (``$states``, ``$states.context``, ``$lookup($states, 'context')``, ``$states[0]``...
+    all may), or calls ``$now`` or ``$millis``. Decided from the syntax tree."""
+    return _reads_context(_syntax_tree(text), set())
 
 
-def _range(start: Any, end: Any, step: Any) -> Any:
-    if start is None or end is None or step is None:
-        return None
-    if not (_is_integer(start) and _is_integer(end) and _is_integer(step)):
-        raise _FunctionError("$range: the start, end and step must be integers")
-    first, last, by = int(start), int(end), int(step)
-    if by == 0:
-        raise _FunctionError("$range: the step must not be 0")
-    if (last - first) // by + 1 > _MAX_RANGE:
-        raise _FunctionError(f"$range: the range has more than {_MAX_RANGE} items")
-    # A sequence, as AWS returns it: one item is that item, none is undefined.
-    return Utils.create_sequence_from_iter(range(first, last + (1 if by > 0 else -1), by))
+def _reads_context(node: Parser.Symbol, seen: set[int]) -> bool:
+    if id(node) in seen:  # the tree links some nodes to their ancestors
+        return False
+    seen.add(id(node))
+    children = _children(node)
+    if node.type == "path" and _starts_with_a_plain_part(node.steps):
+        children = [child for child in children if child is not node.steps[0]]
+    elif node.type == "variable" and (node.value == "states" or node.value in _CONTEXT_FUNCTIONS):
+        return True
+    return any(_reads_context(child, seen) for child in children)
 
 
-def _hash(value: Any, algorithm: Any) -> Any:
-    if value is None or algorithm is None:
-        return None
-    name = _HASHES.get(algorithm)
-    if name is None:
-        raise _FunctionError(f"$hash: the algorithm must be one of {', '.join(_HASHES)}")
-    return hashlib.new(name, value.encode("utf-8")).hexdigest()
+def _starts_with_a_plain_part(steps: list[Parser.Symbol]) -> bool:
+    """``$states.input`` (or ``.result``, ``.errorOutput``) begins the path, with nothing
+    applied to ``$states`` itself and no ``%`` stepping back up to it."""
+    if len(steps) < 2 or any(step.type == "parent" for step in steps):
+        return False
+    first, second = steps[0], steps[1]
+    return (
+        first.type == "variable"
+        and first.value == "states"
+        and not _children(first)
+        and second.type == "name"
+        and second.value in _STATES_NOT_CONTEXT
+    )
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _parse_json(text: Any) -> Any:
-    if text is None:
-        return None
-    try:
-        value = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
-        raise _FunctionError(f"$parse: the string is not JSON: {exc}") from None
-    return _NULL if value is None else value
-
-
-def _seeded_random(seed: float) -> float:
-    digest = hashlib.sha256(repr(float(seed)).encode()).digest()
-    return (int.from_bytes(digest[:8], "big") >> 11) / float(1 << 53)
-
-
-def _shuffle(array: Any, bindings: Bindings) -> Any:
-    if array is None:
-        return None
-    items = list(array)
-    for i in range(len(items) - 1, 0, -1):  # Fisher-Yates, drawing from the entropy
-        j = min(int(bindings.entropy.random() * (i + 1)), i)
-        items[i], items[j] = items[j], items[i]
-    return items
-
-
-def _context_millis(context: Any) -> int:
-    """The state's entry time (else the execution's start) in epoch milliseconds."""
-    for section, key in (("State", "EnteredTime"), ("Execution", "StartTime")):
-        part = context.get(section) if isinstance(context, Mapping) else None
-        text = part.get(key) if isinstance(part, Mapping) else None
-        try:
-            moment = datetime.fromisoformat(text) if isinstance(text, str) else None
-        except ValueError:
-            moment = None
-        if moment is not None:
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            return int(moment.timestamp() * 1000)
-    return 0
-
-
-def _function(name: str, signature: str, implementation: Callable[..., Any]) -> Any:
-    function = Jsonata.JFunction(Jsonata.JLambda(implementation), signature)
-    function.signature.set_function_name(name)
-    return function
-
-
-def _now(bindings: Bindings, picture: str | None, zone: str | None) -> Any:
-    return Functions.datetime_from_millis(_context_millis(bindings.context), picture, zone)
-
-
-def _random_function(b: Bindings) -> Any:
-    def draw(seed: Any = None) -> float:
-        return b.entropy.random() if seed is None else _seeded_random(seed)
-
-    return _function("random", "<n?:n>", draw)
-
-
-# Functions that read the evaluation's bindings, made when an expression first looks one up.
-_DYNAMIC: dict[str, Callable[[Bindings], Any]] = {
-    "random": _random_function,
-    "uuid": lambda b: _function("uuid", "<:s>", b.entropy.uuid4),
-    "shuffle": lambda b: _function("shuffle", "<a:a>", lambda a: _shuffle(a, b)),
-    "millis": lambda b: _function("millis", "<:n>", lambda: _context_millis(b.context)),
-    "now": lambda b: _function("now", "<s?s?:s>", lambda p=None, z=None: _now(b, p, z)),
-}
-
-_AWS_FRAME = Jsonata.Frame(Jsonata.static_frame)
-_AWS_FRAME.bind("partition", _function("partition", "<an:a>", _partition))
-_AWS_FRAME.bind("range", _function("range", "<nnn:a>", _range))
-_AWS_FRAME.bind("hash", _function("hash", "<ss:s>", _hash))
-_AWS_FRAME.bind("parse", _function("parse", "<s:x>", _parse_json))
-_AWS_FRAME.bind("eval", None)  # not in AWS's JSONata: calling it is calling a non-function
+def _children(node: Parser.Symbol) -> list[Parser.Symbol]:
+    """The nodes a node holds, in any attribute (some hold lists of lists of nodes)."""
+    found: list[Parser.Symbol] = []
+    pending = list(vars(node).values())
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Parser.Symbol):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            pending.extend(value)
+    return found
 
 
 # --- evaluation ----------------------------------------------------------------------------
@@ -366,11 +296,12 @@ class _Frame(Jsonata.Frame):  # type: ignore[misc]
     (read in place, never copied), then the functions that need the bindings."""
 
     def __init__(self, bindings: Bindings) -> None:
-        super().__init__(_AWS_FRAME)
+        super().__init__(AWS_FRAME)
         self.bindings["$"] = None  # AWS gives no input document: bare field names are undefined
         self.bindings["states"] = _states(bindings)
         self._source = bindings
 
+    @guarded
     def lookup(self, name: str) -> Any:
         value = self.bindings.get(name, _MISSING)
         if value is not _MISSING:
@@ -379,7 +310,7 @@ class _Frame(Jsonata.Frame):  # type: ignore[misc]
         if name in variables and not name.startswith("__evaluate"):  # not the engine's hooks
             value = variables[name]
             return _NULL if value is None else value
-        factory = _DYNAMIC.get(name)
+        factory = DYNAMIC.get(name)
         if factory is not None:
             value = self.bindings[name] = factory(self._source)
             return value
@@ -395,7 +326,7 @@ class _Engine(Jsonata):  # type: ignore[misc]
         self.ast = ast
         self.errors = self.timeout = self.stack = self.input = None
         self.regex_engine = default_regex_engine
-        self.environment = _AWS_FRAME
+        self.environment = AWS_FRAME
         self.timestamp = 0
         self.validate_input = self.output_convert_nulls = False
 
@@ -408,9 +339,9 @@ class _Engine(Jsonata):  # type: ignore[misc]
             raise JException("T1006", 0)
         return super().apply_inner(proc, args, input, environment)
 
-    def run(self, bindings: Bindings) -> Any:
+    def run(self, frame: _Frame) -> Any:
         """The raw result: ``None`` is undefined and ``Utils.NULL_VALUE`` is null."""
-        return self.eval(self.ast, None, _Frame(bindings))
+        return self.eval(self.ast, None, frame)
 
 
 _PARSER_FLAGS = SimpleNamespace(dbg=False)  # all the engine reads of a parser
@@ -497,22 +428,28 @@ class _Expression:
         return value
 
     def _run(self, bindings: Bindings) -> Any:
-        """The JSON result (``_MISSING`` if undefined); errors are AWS's causes."""
+        """The JSON result (``_MISSING`` if undefined); evaluation errors are AWS's causes,
+        an engine fault is raised as itself."""
         engine = getattr(self._local, "engine", None)
         if engine is None:
             engine = self._local.engine = copy.copy(self._prototype)
+        frame = _Frame(bindings)
         previous = getattr(Jsonata.CURRENT, "jsonata", None)
         Jsonata.CURRENT.jsonata = engine  # jsonata-python's functions call back through it
         try:
-            return _to_json(engine.run(bindings))
+            result = engine.run(frame)
+        except EngineFault as carried:
+            raise carried.fault from carried.fault.__cause__
+        except FunctionError as exc:
+            detail = exc.message
         except JException as exc:
             detail = _describe(exc)
-        except _FunctionError as exc:
-            detail = str(exc)
         except MemoryError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # raised by jsonata-python's code on the expression's values
             detail = _python_error(exc)
+        else:
+            return _to_json(result)
         finally:
             Jsonata.CURRENT.jsonata = previous
         raise _failure(self.body, self.field, f"threw an error during evaluation. {detail}")

@@ -1,13 +1,17 @@
 """JSON text as AWS writes it: compact, key order kept, non-ASCII characters kept.
 
 The one place the engine turns a JSON value into that text (history details, error
-causes, payload sizes, API bodies).
+causes, payload sizes, API bodies); and :data:`JSON`, the type of such values.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeAlias
+
+#: A JSON value: ``dict``, ``list``, ``str``, ``int``, ``float``, ``bool`` or ``None``
+#: (``Any``: Python's type system cannot spell the recursion usefully).
+JSON: TypeAlias = Any
 
 
 def json_text(value: Any) -> str:

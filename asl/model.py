@@ -12,9 +12,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
-JSON: TypeAlias = Any
+from asl.jsontext import JSON
+
+if TYPE_CHECKING:
+    from asl.flow.protocol import StateFlow
+
 QueryLanguage = Literal["JSONPath", "JSONata"]
 StateType = Literal["Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"]
 STATE_TYPES: tuple[StateType, ...] = (
@@ -144,7 +148,7 @@ class State:
     next: str | None = None
     end: bool = False
     #: The state's compiled data flow (see :mod:`asl.flow`), built by :mod:`asl.compile`.
-    flow: Any = field(default=None, compare=False, repr=False)
+    flow: StateFlow = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,10 +213,15 @@ class Fail(State):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scope:
-    """A set of states with a start: the machine, a Parallel branch or a Map processor."""
+    """A set of states with a start: the machine, a Parallel branch or a Map processor.
+
+    ``data_only`` says every state is a Pass, Choice, Succeed or Fail: the scope only
+    moves data and can never wait (computed by :mod:`asl.compile`).
+    """
 
     start_at: str
     states: Mapping[str, State]
+    data_only: bool
     comment: str | None = None
 
 

@@ -4,19 +4,20 @@ Cause, Map's Items, ItemSelector and MaxConcurrency)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from asl import model as m
 from asl.bindings import Bindings
 from asl.choice import compile_choices
-from asl.flow.map_fields import MapFields, compile_map_fields
+from asl.flow.map_fields import compile_map_fields
+from asl.flow.protocol import Assigned, MapFields
 from asl.flow.sizes import child_growth, jsonata_growth
 from asl.flow.waiting import check_delay, delay_until
 from asl.jsonata import compile_expression, compile_jsonata_template, is_expression
+from asl.jsontext import JSON
 from asl.variables import compile_assign
 
-Assigned = dict[str, Any] | None
 _Eval = Callable[[Bindings], Any]
 
 # States whose ``$states.result`` is the result of their work.
@@ -47,7 +48,7 @@ def _with_error(b: Bindings, raw_input: Any, error_output: Any) -> Bindings:
 
 
 class JsonataFlow:
-    """A JSONata state's compiled flow (see :mod:`asl.flow`)."""
+    """A JSONata state's compiled flow: a :class:`~asl.flow.protocol.StateFlow`."""
 
     _choices: Callable[[Bindings], tuple[int | None, str]]
     _rule_outputs: list[tuple[_Eval | None, _Eval | None]]
@@ -60,10 +61,10 @@ class JsonataFlow:
     _items: _Eval | None
     _item_selector: _Eval | None
     _concurrency: _Eval
-    map_fields: MapFields | None
 
-    def __init__(self, state: m.State, document: Mapping[str, Any], *, uses_context: bool) -> None:
+    def __init__(self, state: m.State, *, uses_context: bool) -> None:
         self.uses_context = uses_context
+        self.map_fields: MapFields | None = None  # set for a Distributed Map
         #: Bounds on the size of the output and of a child's input (see asl.flow.sizes).
         self.growth = jsonata_growth(state)
         self.child_growth = child_growth(state)
@@ -77,19 +78,19 @@ class JsonataFlow:
         self.trivial = (
             state.type in ("Pass", "Succeed") and self._output is None and self._assign is None
         )
-        _TYPE_SETUP[state.type](self, state, document)
+        _TYPE_SETUP[state.type](self, state)
 
-    def prepare(self, raw_input: Any, b: Bindings) -> Any:
+    def prepare(self, raw_input: JSON, b: Bindings) -> JSON:
         """Arguments (reading ``$states.input``), else the state input."""
         if self._arguments is None:
             return raw_input
         return self._arguments(b.with_input(raw_input))
 
-    def pass_result(self, payload: Any) -> Any:
+    def pass_result(self, payload: JSON) -> JSON:
         """A Pass state has no result of its own: its input."""
         return payload
 
-    def finish(self, raw_input: Any, result: Any, b: Bindings) -> tuple[Any, Assigned]:
+    def finish(self, raw_input: JSON, result: JSON, b: Bindings) -> tuple[JSON, Assigned]:
         """Assign and Output, both reading the variables as they were at entry."""
         reading = (
             _with_result(b, raw_input, result) if self._has_result else b.with_input(raw_input)
@@ -99,19 +100,19 @@ class JsonataFlow:
         return output, assigned
 
     def catch(
-        self, index: int, raw_input: Any, error_output: Any, b: Bindings
-    ) -> tuple[Any, Assigned]:
+        self, index: int, raw_input: JSON, error_output: JSON, b: Bindings
+    ) -> tuple[JSON, Assigned]:
         """A Catcher's Output (default: the Error Output) and Assign."""
         output_of, assign = self._catchers[index]
         reading = _with_error(b, raw_input, error_output)
         assigned = None if assign is None else assign(reading)
         return (error_output if output_of is None else output_of(reading)), assigned
 
-    def succeed(self, raw_input: Any, b: Bindings) -> Any:
+    def succeed(self, raw_input: JSON, b: Bindings) -> JSON:
         """Succeed's Output, else its input."""
         return raw_input if self._output is None else self._output(b.with_input(raw_input))
 
-    def choose(self, raw_input: Any, b: Bindings) -> tuple[str, Any, Assigned]:
+    def choose(self, raw_input: JSON, b: Bindings) -> tuple[str, JSON, Assigned]:
         """The next state; a matched rule's Output/Assign replace the state's."""
         reading = b.with_input(raw_input)
         matched, next_state = self._choices(reading)
@@ -121,12 +122,12 @@ class JsonataFlow:
         assigned = None if assign is None else assign(reading)
         return next_state, (raw_input if output_of is None else output_of(reading)), assigned
 
-    def _plain(self, raw_input: Any, b: Bindings) -> tuple[Any, Assigned]:
+    def _plain(self, raw_input: JSON, b: Bindings) -> tuple[JSON, Assigned]:
         reading = b.with_input(raw_input)
         assigned = None if self._assign is None else self._assign(reading)
         return (raw_input if self._output is None else self._output(reading)), assigned
 
-    def wait(self, raw_input: Any, b: Bindings, now: float) -> tuple[float, Any, Assigned]:
+    def wait(self, raw_input: JSON, b: Bindings, now: float) -> tuple[float, JSON, Assigned]:
         """The delay, the output and the assigned variables of a Wait."""
         reading = b.with_input(raw_input)
         if self._seconds is not None:
@@ -137,33 +138,33 @@ class JsonataFlow:
         output, assigned = self._plain(raw_input, b)
         return delay, output, assigned
 
-    def fail(self, raw_input: Any, b: Bindings) -> tuple[str | None, str | None]:
+    def fail(self, raw_input: JSON, b: Bindings) -> tuple[str | None, str | None]:
         """Fail's Error and Cause, static or computed."""
         reading = b.with_input(raw_input)
         error = None if self._error is None else self._error(reading)
         cause = None if self._cause is None else self._cause(reading)
         return error, cause
 
-    def timeouts(self, raw_input: Any, b: Bindings) -> tuple[int | None, int | None]:
+    def timeouts(self, raw_input: JSON, b: Bindings) -> tuple[int | None, int | None]:
         """TimeoutSeconds and HeartbeatSeconds of a Task."""
         reading = b.with_input(raw_input)
         timeout = None if self._timeout is None else self._timeout(reading)
         heartbeat = None if self._heartbeat is None else self._heartbeat(reading)
         return timeout, heartbeat
 
-    def items(self, raw_input: Any, b: Bindings) -> tuple[Any, list[Any]]:
+    def items(self, raw_input: JSON, b: Bindings) -> tuple[JSON, list[JSON]]:
         """The Map's items: Items (default: the state input, which must be an array)."""
         if self._items is None:
             return raw_input, _input_items(raw_input)
         return raw_input, self._items(b.with_input(raw_input))
 
-    def item_input(self, effective: Any, item: Any, index: int, b: Bindings) -> Any:
+    def item_input(self, effective: JSON, item: JSON, index: int, b: Bindings) -> JSON:
         """ItemSelector (reading ``$states.context.Map.Item``), else the item."""
         if self._item_selector is None:
             return item
         return self._item_selector(b.with_input(effective))
 
-    def max_concurrency(self, effective: Any, b: Bindings) -> int:
+    def max_concurrency(self, effective: JSON, b: Bindings) -> int:
         """MaxConcurrency, static or computed (0 means no limit)."""
         return int(self._concurrency(b.with_input(effective)))
 
@@ -176,18 +177,18 @@ def _input_items(raw_input: Any) -> list[Any]:
     return compile_expression(_ITEMS_CHECK, "Items", "array")(Bindings(raw_input))
 
 
-def _setup_none(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_none(flow: JsonataFlow, state: m.State) -> None:
     return None
 
 
-def _setup_choice(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_choice(flow: JsonataFlow, state: m.State) -> None:
     assert isinstance(state, m.Choice)
-    flow._choices = compile_choices(doc["Choices"], state.default)
+    flow._choices = compile_choices(state.choices, state.default)
     flow._rule_outputs = [(_template(r.output, "Output"), _assign(r.assign)) for r in state.choices]
     flow.trivial = False
 
 
-def _setup_wait(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_wait(flow: JsonataFlow, state: m.State) -> None:
     assert isinstance(state, m.Wait)
     flow.trivial = False
     flow._seconds = None if state.seconds is None else _number(state.seconds, "Seconds")
@@ -196,13 +197,13 @@ def _setup_wait(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> No
     )
 
 
-def _setup_fail(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_fail(flow: JsonataFlow, state: m.State) -> None:
     assert isinstance(state, m.Fail)
     flow._error = None if state.error is None else _number(state.error, "Error", "string")
     flow._cause = None if state.cause is None else _number(state.cause, "Cause", "string")
 
 
-def _setup_task(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_task(flow: JsonataFlow, state: m.State) -> None:
     assert isinstance(state, m.Task)
     flow.trivial = False
     flow._timeout = (
@@ -215,11 +216,11 @@ def _setup_task(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> No
     )
 
 
-def _setup_parallel(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_parallel(flow: JsonataFlow, state: m.State) -> None:
     flow.trivial = False
 
 
-def _setup_map(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_map(flow: JsonataFlow, state: m.State) -> None:
     assert isinstance(state, m.Map)
     flow.trivial = False
     flow._items = (
@@ -236,7 +237,7 @@ def _setup_map(flow: JsonataFlow, state: m.State, doc: Mapping[str, Any]) -> Non
     flow.map_fields = compile_map_fields(state)  # Distributed Map fields
 
 
-_TYPE_SETUP: dict[str, Callable[[JsonataFlow, m.State, Mapping[str, Any]], None]] = {
+_TYPE_SETUP: dict[str, Callable[[JsonataFlow, m.State], None]] = {
     "Pass": _setup_none,
     "Succeed": _setup_none,
     "Choice": _setup_choice,

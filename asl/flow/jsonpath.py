@@ -3,7 +3,7 @@ OutputPath and Assign, and the type-specific fields that read paths."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from asl import model as m
@@ -16,14 +16,14 @@ from asl.dataflow import (
     compile_result_path,
 )
 from asl.errors import RUNTIME, StatesError
-from asl.flow.map_fields import MapFields, compile_map_fields
+from asl.flow.map_fields import compile_map_fields
+from asl.flow.protocol import Assigned, MapFields
 from asl.flow.sizes import child_growth, jsonpath_growth
 from asl.flow.waiting import check_delay, delay_until, seconds_from_path
-from asl.jsontext import json_text
+from asl.jsontext import JSON, json_text
 from asl.templates import compile_value
 from asl.variables import compile_assign
 
-Assigned = dict[str, Any] | None
 _Assign = Callable[[Bindings], dict[str, Any]]
 
 
@@ -32,7 +32,7 @@ def _optional_assign(value: Any, field: str = "Assign") -> _Assign | None:
 
 
 class JsonPathFlow:
-    """A JSONPath state's compiled flow (see :mod:`asl.flow`)."""
+    """A JSONPath state's compiled flow: a :class:`~asl.flow.protocol.StateFlow`."""
 
     # Set by the per-type set-up of the states that have them.
     _choices: Callable[[Bindings], tuple[int | None, str]]
@@ -46,10 +46,10 @@ class JsonPathFlow:
     _items_path: Callable[[Bindings], Any]
     _item_selector: Callable[[Bindings], Any] | None
     _concurrency: Callable[[Bindings], int]
-    map_fields: MapFields | None
 
-    def __init__(self, state: m.State, document: Mapping[str, Any], *, uses_context: bool) -> None:
+    def __init__(self, state: m.State, *, uses_context: bool) -> None:
         self.uses_context = uses_context
+        self.map_fields: MapFields | None = None  # set for a Distributed Map
         #: Bounds on the size of the output and of a child's input (see asl.flow.sizes).
         self.growth = jsonpath_growth(state)
         self.child_growth = child_growth(state)
@@ -75,19 +75,19 @@ class JsonPathFlow:
             and self._result is m.MISSING
             and self._assign is None
         )
-        _TYPE_SETUP[state.type](self, state, document)
+        _TYPE_SETUP[state.type](self, state)
 
     # --- the common flow --------------------------------------------------------------
 
-    def prepare(self, raw_input: Any, b: Bindings) -> Any:
+    def prepare(self, raw_input: JSON, b: Bindings) -> JSON:
         """InputPath, then Parameters: what the state's work receives."""
         return self._io.effective_input(raw_input, b)
 
-    def pass_result(self, payload: Any) -> Any:
+    def pass_result(self, payload: JSON) -> JSON:
         """A Pass state's result: its Result, else what Parameters made of the input."""
         return payload if self._result is m.MISSING else self._result
 
-    def finish(self, raw_input: Any, result: Any, b: Bindings) -> tuple[Any, Assigned]:
+    def finish(self, raw_input: JSON, result: JSON, b: Bindings) -> tuple[JSON, Assigned]:
         """ResultSelector, Assign (reading the selected result), ResultPath, OutputPath."""
         io = self._io
         selected = io.selected_result(result, b)
@@ -95,25 +95,25 @@ class JsonPathFlow:
         return io.placed_output(raw_input, selected, b), assigned
 
     def catch(
-        self, index: int, raw_input: Any, error_output: Any, b: Bindings
-    ) -> tuple[Any, Assigned]:
+        self, index: int, raw_input: JSON, error_output: JSON, b: Bindings
+    ) -> tuple[JSON, Assigned]:
         """A Catcher's output: the Error Output placed by its ResultPath; its Assign."""
         place, assign = self._catchers[index]
         assigned = None if assign is None else assign(b.with_input(error_output))
         return place(raw_input, error_output), assigned
 
-    def succeed(self, raw_input: Any, b: Bindings) -> Any:
+    def succeed(self, raw_input: JSON, b: Bindings) -> JSON:
         """Succeed (and any state that only filters): InputPath then OutputPath."""
         return self._output(b.with_input(self._input(b.with_input(raw_input))))
 
-    def _filtered(self, raw_input: Any, b: Bindings) -> tuple[Any, Any, Assigned]:
+    def _filtered(self, raw_input: JSON, b: Bindings) -> tuple[JSON, JSON, Assigned]:
         effective = self._input(b.with_input(raw_input))
         assigned = None if self._assign is None else self._assign(b.with_input(effective))
         return effective, self._output(b.with_input(effective)), assigned
 
     # --- Choice, Wait, Fail ---------------------------------------------------------------
 
-    def choose(self, raw_input: Any, b: Bindings) -> tuple[str, Any, Assigned]:
+    def choose(self, raw_input: JSON, b: Bindings) -> tuple[str, JSON, Assigned]:
         """The next state, the output and the assigned variables of a Choice."""
         reading = b.with_input(self._input(b.with_input(raw_input)))
         matched, next_state = self._choices(reading)
@@ -122,24 +122,24 @@ class JsonPathFlow:
         assigned = None if assign is None else assign(reading)
         return next_state, self._output(reading), assigned
 
-    def wait(self, raw_input: Any, b: Bindings, now: float) -> tuple[float, Any, Assigned]:
+    def wait(self, raw_input: JSON, b: Bindings, now: float) -> tuple[float, JSON, Assigned]:
         """The delay in seconds, the output and the assigned variables of a Wait."""
         effective, output, assigned = self._filtered(raw_input, b)
         return self._delay(b.with_input(effective), now), output, assigned
 
-    def fail(self, raw_input: Any, b: Bindings) -> tuple[str | None, str | None]:
+    def fail(self, raw_input: JSON, b: Bindings) -> tuple[str | None, str | None]:
         """A Fail state's Error and Cause."""
         reading = b.with_input(raw_input)
         return self._error(reading), self._cause(reading)
 
     # --- Task, Map ------------------------------------------------------------------------
 
-    def timeouts(self, raw_input: Any, b: Bindings) -> tuple[int | None, int | None]:
+    def timeouts(self, raw_input: JSON, b: Bindings) -> tuple[int | None, int | None]:
         """TimeoutSeconds and HeartbeatSeconds of a Task, static or from paths."""
         reading = b.with_input(self._input(b.with_input(raw_input)))
         return self._timeout(reading), self._heartbeat(reading)
 
-    def items(self, raw_input: Any, b: Bindings) -> tuple[Any, list[Any]]:
+    def items(self, raw_input: JSON, b: Bindings) -> tuple[JSON, list[JSON]]:
         """A Map's effective input and the items ItemsPath selects from it."""
         effective = self._input(b.with_input(raw_input))
         items = self._items_path(b.with_input(effective))
@@ -151,13 +151,13 @@ class JsonPathFlow:
             )
         return effective, items
 
-    def item_input(self, effective: Any, item: Any, index: int, b: Bindings) -> Any:
+    def item_input(self, effective: JSON, item: JSON, index: int, b: Bindings) -> JSON:
         """One iteration's input: ItemSelector (reading ``$$.Map.Item``), else the item."""
         if self._item_selector is None:
             return item
         return self._item_selector(b.with_input(effective))
 
-    def max_concurrency(self, effective: Any, b: Bindings) -> int:
+    def max_concurrency(self, effective: JSON, b: Bindings) -> int:
         """MaxConcurrency, static or from MaxConcurrencyPath (0 means no limit)."""
         return self._concurrency(b.with_input(effective))
 
@@ -165,18 +165,18 @@ class JsonPathFlow:
 # --- per-type set-up ------------------------------------------------------------------------
 
 
-def _setup_none(flow: JsonPathFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_none(flow: JsonPathFlow, state: m.State) -> None:
     return None
 
 
-def _setup_choice(flow: JsonPathFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_choice(flow: JsonPathFlow, state: m.State) -> None:
     assert isinstance(state, m.Choice)
-    flow._choices = compile_choices(doc["Choices"], state.default)
+    flow._choices = compile_choices(state.choices, state.default)
     flow._choice_assigns = [_optional_assign(rule.assign) for rule in state.choices]
     flow.trivial = False
 
 
-def _setup_wait(flow: JsonPathFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_wait(flow: JsonPathFlow, state: m.State) -> None:
     assert isinstance(state, m.Wait)
     flow.trivial = False
     if state.seconds is not None:
@@ -204,7 +204,7 @@ def _read(select: Callable[[Bindings], Any], b: Bindings, path: str, field: str)
         ) from None
 
 
-def _setup_fail(flow: JsonPathFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_fail(flow: JsonPathFlow, state: m.State) -> None:
     assert isinstance(state, m.Fail)
     flow._error = _static_or_dynamic(state.error, state.error_path, "ErrorPath")
     flow._cause = _static_or_dynamic(state.cause, state.cause_path, "CausePath")
@@ -218,7 +218,7 @@ def _static_or_dynamic(
     return compile_value(field, dynamic)
 
 
-def _setup_task(flow: JsonPathFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_task(flow: JsonPathFlow, state: m.State) -> None:
     assert isinstance(state, m.Task)
     flow.trivial = False
     flow._timeout = _seconds_field(state.timeout_seconds, state.timeout_seconds_path, "Timeout")
@@ -248,11 +248,11 @@ def _seconds_field(
     return read
 
 
-def _setup_parallel(flow: JsonPathFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_parallel(flow: JsonPathFlow, state: m.State) -> None:
     flow.trivial = False
 
 
-def _setup_map(flow: JsonPathFlow, state: m.State, doc: Mapping[str, Any]) -> None:
+def _setup_map(flow: JsonPathFlow, state: m.State) -> None:
     assert isinstance(state, m.Map)
     flow.trivial = False
     flow._items_text = state.items_path
@@ -290,7 +290,7 @@ def _plain(value: Any) -> str:
     return value if isinstance(value, str) else json_text(value)
 
 
-_TYPE_SETUP: dict[str, Callable[[JsonPathFlow, m.State, Mapping[str, Any]], None]] = {
+_TYPE_SETUP: dict[str, Callable[[JsonPathFlow, m.State], None]] = {
     "Pass": _setup_none,
     "Succeed": _setup_none,
     "Choice": _setup_choice,

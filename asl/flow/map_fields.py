@@ -14,14 +14,14 @@ All are ``States.Runtime`` (the runtime adds the state prefix).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from asl import model as m
 from asl.bindings import Bindings
 from asl.dataflow import compile_input_path, compile_parameters, compile_path_field
 from asl.errors import RUNTIME, StatesError
-from asl.item_readers import ReaderConfig, reader_config
+from asl.flow.protocol import MapFields, WriterConfig
+from asl.item_readers import reader_config
 from asl.jsonata import compile_expression, compile_jsonata_template, is_expression
 from asl.jsontext import json_text
 
@@ -125,15 +125,6 @@ def _template(value: Any, field: str, language: m.QueryLanguage) -> Eval:
     return compile_parameters(value, field)
 
 
-@dataclass(frozen=True, slots=True)
-class WriterConfig:
-    """``ResultWriter``: where (``resource``, None: the state output only) and how."""
-
-    resource: str | None
-    output_type: str
-    transformation: str
-
-
 def _writer(writer: m.ResultWriter | None) -> WriterConfig | None:
     if writer is None:
         return None
@@ -147,84 +138,61 @@ def _writer(writer: m.ResultWriter | None) -> WriterConfig | None:
     )
 
 
-class MapFields:
-    """A Distributed Map's compiled fields (see the module docstring)."""
+def _checked_field(
+    name: str, static: Any, path: str | None, check: Callable[[Any], None], *, integer: bool = True
+) -> Number:
+    return _checked(_number_field(name, static, path, integer=integer), check)
 
-    def __init__(self, state: m.Map) -> None:
-        language = state.query_language
-        self.effective_input: Eval = (
-            compile_input_path(state.input_path) if language == "JSONPath" else _input
-        )
-        self._reader(state.item_reader, language)
-        self._batcher(state.item_batcher, language)
-        self.tolerated_count = _checked(
-            _number_field(
-                "ToleratedFailureCount",
-                state.tolerated_failure_count,
-                state.tolerated_failure_count_path,
-            ),
-            _count_check,
-        )
-        self.tolerated_percentage = _checked(
-            _number_field(
-                "ToleratedFailurePercentage",
-                state.tolerated_failure_percentage,
-                state.tolerated_failure_percentage_path,
-                integer=False,
-            ),
-            _percentage_check,
-        )
-        self.writer = _writer(state.result_writer)
-        writer = state.result_writer
-        self.writer_parameters = (
-            _missing
-            if writer is None
-            else _template(
-                writer.arguments if language == "JSONata" else writer.parameters,
-                "Arguments" if language == "JSONata" else "Parameters",
-                language,
-            )
-        )
 
-    def _reader(self, reader: m.ItemReader | None, language: m.QueryLanguage) -> None:
-        self.reader_resource = None if reader is None else reader.resource
-        self.reader_config: ReaderConfig | None = (
-            None if reader is None else reader_config(reader.reader_config)
-        )
-        if reader is None:
-            self.reader_parameters: Eval = _missing
-            self.max_items: Number = _none
-            return
-        field = "Arguments" if language == "JSONata" else "Parameters"
-        template = reader.arguments if language == "JSONata" else reader.parameters
-        self.reader_parameters = _template(template, field, language)
-        config = reader.reader_config
-        self.max_items = _number_field(
-            "MaxItems", config.get("MaxItems"), config.get("MaxItemsPath")
-        )
+def _parameters(part: m.ItemReader | m.ResultWriter, language: m.QueryLanguage) -> Eval:
+    """ItemReader's or ResultWriter's Parameters (JSONPath) or Arguments (JSONata)."""
+    if language == "JSONata":
+        return _template(part.arguments, "Arguments", language)
+    return _template(part.parameters, "Parameters", language)
 
-    def _batcher(self, batcher: m.ItemBatcher | None, language: m.QueryLanguage) -> None:
-        self.batching = batcher is not None
-        if batcher is None:
-            self.max_items_per_batch: Number = _none
-            self.max_bytes_per_batch: Number = _none
-            self.batch_input: Eval = _missing
-            return
-        self.max_items_per_batch = _checked(
-            _number_field(
-                "MaxItemsPerBatch", batcher.max_items_per_batch, batcher.max_items_per_batch_path
-            ),
-            _positive("MaxItemsPerBatch"),
-        )
-        self.max_bytes_per_batch = _checked(
-            _number_field(
-                "MaxInputBytesPerBatch",
-                batcher.max_input_bytes_per_batch,
-                batcher.max_input_bytes_per_batch_path,
-            ),
-            _bytes_check,
-        )
-        self.batch_input = _template(batcher.batch_input, "BatchInput", language)
+
+def _batch_limits(batcher: m.ItemBatcher | None) -> tuple[Number, Number]:
+    """MaxItemsPerBatch and MaxInputBytesPerBatch."""
+    if batcher is None:
+        return _none, _none
+    items = _checked_field(
+        "MaxItemsPerBatch",
+        batcher.max_items_per_batch,
+        batcher.max_items_per_batch_path,
+        _positive("MaxItemsPerBatch"),
+    )
+    size = _checked_field(
+        "MaxInputBytesPerBatch",
+        batcher.max_input_bytes_per_batch,
+        batcher.max_input_bytes_per_batch_path,
+        _bytes_check,
+    )
+    return items, size
+
+
+def _tolerance(state: m.Map) -> tuple[Number, Number]:
+    """ToleratedFailureCount and ToleratedFailurePercentage."""
+    count = _checked_field(
+        "ToleratedFailureCount",
+        state.tolerated_failure_count,
+        state.tolerated_failure_count_path,
+        _count_check,
+    )
+    percentage = _checked_field(
+        "ToleratedFailurePercentage",
+        state.tolerated_failure_percentage,
+        state.tolerated_failure_percentage_path,
+        _percentage_check,
+        integer=False,
+    )
+    return count, percentage
+
+
+def _max_items(reader: m.ItemReader | None) -> Number:
+    if reader is None:
+        return _none
+    config = reader.reader_config
+    return _number_field("MaxItems", config.get("MaxItems"), config.get("MaxItemsPath"))
 
 
 def _input(b: Bindings) -> Any:
@@ -235,4 +203,24 @@ def compile_map_fields(state: m.State) -> MapFields | None:
     """The compiled fields of a Distributed Map (None for any other state)."""
     if not isinstance(state, m.Map) or state.item_processor.processor_config.mode != "DISTRIBUTED":
         return None
-    return MapFields(state)
+    language = state.query_language
+    reader, batcher, writer = state.item_reader, state.item_batcher, state.result_writer
+    items_per_batch, bytes_per_batch = _batch_limits(batcher)
+    tolerated_count, tolerated_percentage = _tolerance(state)
+    return MapFields(
+        effective_input=compile_input_path(state.input_path) if language == "JSONPath" else _input,
+        reader_resource=None if reader is None else reader.resource,
+        reader_config=None if reader is None else reader_config(reader.reader_config),
+        reader_parameters=_missing if reader is None else _parameters(reader, language),
+        max_items=_max_items(reader),
+        batching=batcher is not None,
+        max_items_per_batch=items_per_batch,
+        max_bytes_per_batch=bytes_per_batch,
+        batch_input=(
+            _missing if batcher is None else _template(batcher.batch_input, "BatchInput", language)
+        ),
+        tolerated_count=tolerated_count,
+        tolerated_percentage=tolerated_percentage,
+        writer=_writer(writer),
+        writer_parameters=_missing if writer is None else _parameters(writer, language),
+    )

@@ -19,10 +19,9 @@ import re
 from typing import Any
 
 from asl import model as m
+from asl.flow.protocol import Growth  # defined with the protocol, named here too
 from asl.jsontext import json_size
 from asl.paths import INPUT, PathSyntaxError, compile_path
-
-Growth = tuple[float, float, float] | None
 
 #: The output is the input, or a part of it.
 WITHIN_INPUT: Growth = (1, 0, 0)

@@ -82,7 +82,8 @@ async def attempt(
     state: m.Map, raw_input: Any, frame: Frame, entered: int, retry_count: int
 ) -> Outcome:
     """One attempt of a Distributed Map (Retry and Catch are around it)."""
-    fields: MapFields = state.flow.map_fields
+    fields = state.flow.map_fields
+    assert fields is not None  # map_state sends only a Distributed Map here
     b = frame.bindings(state, retry_count)
     plan = _Plan()
     try:

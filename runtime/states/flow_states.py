@@ -42,4 +42,4 @@ async def run_fail(state: m.State, raw_input: Any, frame: Frame, entered: int) -
         error, cause = state.flow.fail(raw_input, frame.bindings(state))
     except StatesError as failure:
         raise prefixed(failure, state, entered) from None
-    raise StatesError(error, cause)
+    raise StatesError(error, cause)  # type: ignore[arg-type]  # no Error: the execution has none

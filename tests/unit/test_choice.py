@@ -19,6 +19,7 @@ from asl.choice import (
     ChoiceRuleError,
     compile_choices,
     compile_rule,
+    parse_choices,
 )
 from asl.errors import StatesError
 from tests.strategies import SCALARS, json_values
@@ -80,14 +81,16 @@ def test_malformed_rules_do_not_compile(rule: Any) -> None:
 
 def test_top_level_rule_needs_next() -> None:
     with pytest.raises(ChoiceRuleError):
-        compile_choices([{"Variable": "$.v", "IsNull": True}], None)
+        parse_choices([{"Variable": "$.v", "IsNull": True}])
 
 
 # --- evaluation details --------------------------------------------------------------------
 
 
 def test_no_choice_matched_cause() -> None:
-    choose = compile_choices([{"Variable": "$.v", "IsNull": True, "Next": "A"}], None)
+    choose = compile_choices(
+        parse_choices([{"Variable": "$.v", "IsNull": True, "Next": "A"}]), None
+    )
     with pytest.raises(StatesError) as info:
         choose(Bindings(input={"v": 1}))
     assert (info.value.error, info.value.cause) == (

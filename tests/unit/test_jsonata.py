@@ -7,10 +7,11 @@ import threading
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jsonata import Jsonata
 
+from asl import jsonata_functions
 from asl.bindings import Bindings, SystemEntropy
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
 from asl.jsonata import (
@@ -23,6 +24,7 @@ from asl.jsonata import (
     expression_body,
     is_expression,
     json_type,
+    reads_context,
 )
 from tests.strategies import json_values
 
@@ -231,6 +233,8 @@ def test_evaluation_errors_carry_their_location() -> None:
         ("$single([])", "D3139: The $single() function expected exactly 1 matching result."),
         ("5()", "T1006: Attempted to invoke a non-function"),
         ("$power(10, 400)", "D1001: Number out of range: null"),
+        # jsonata-python raises a Python TypeError here: still the expression's error
+        ("$sort([1, 'a'])", "D3070: The single argument form of the sort function can only"),
     ],
 )
 def test_jsonata_errors_use_jsonata_wording(text: str, detail: str) -> None:
@@ -255,6 +259,47 @@ def test_a_gap_in_jsonata_python_is_logged(caplog: pytest.LogCaptureFixture) -> 
         cause = failure("$number('x')").cause
     assert cause is not None and "ValueError" in cause
     assert "jsonata-python failed" in caplog.text
+
+
+def test_an_extra_function_rejection_keeps_its_wording_under_and() -> None:
+    # jsonata-python turns other exceptions raised under `and` into a bare "Unexpected"
+    cause = failure("true and $partition([], 1)").cause
+    assert cause is not None
+    assert cause.endswith(
+        "threw an error during evaluation. $partition: the array to partition is empty"
+    )
+
+
+def _broken_millis(context: Any) -> int:
+    raise TypeError("a bug in the engine")
+
+
+def test_a_bug_in_an_extra_function_is_raised_as_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsonata_functions, "_context_millis", _broken_millis)
+    for text in ("$millis()", "true and $millis() > 0", "$map([1], function($v) { $now() })"):
+        with pytest.raises(TypeError, match="a bug in the engine") as info:
+            evaluate(text)
+        assert info.traceback[-1].name == "_broken_millis"
+
+
+class _BrokenEntropy(FixedEntropy):
+    def uuid4(self) -> str:
+        return str(1 / 0)
+
+
+def test_a_bug_in_the_bindings_is_raised_as_itself() -> None:
+    with pytest.raises(ZeroDivisionError):
+        evaluate("$uuid()", entropy=_BrokenEntropy())
+
+
+class _BrokenVariables(dict[str, Any]):
+    def __contains__(self, name: object) -> bool:
+        raise KeyError("a bug in the variable scope")
+
+
+def test_a_bug_in_a_variable_lookup_is_raised_as_itself() -> None:
+    with pytest.raises(KeyError, match="a bug in the variable scope"):
+        evaluate("$x", variables=_BrokenVariables())
 
 
 def test_the_previous_current_instance_is_restored() -> None:
@@ -389,6 +434,25 @@ def test_compiled_expressions_raise_only_states_errors(text: str, data: Any, var
         expression(Bindings(input=data, variables={"v": variable}, entropy=SystemEntropy(1)))
     except StatesError as exc:
         assert exc.error == QUERY_EVALUATION_ERROR
+
+
+_CONTEXT = {"Execution": {"Name": "e"}, "State": {"EnteredTime": "2024-05-01T00:00:00Z"}}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_expressions(), data=_JSON)
+def test_an_expression_said_not_to_read_the_context_does_not(text: str, data: Any) -> None:
+    assume(not reads_context("{% " + text + " %}"))
+    expression = compile_expression("{% " + text + " %}", "Output")
+
+    def outcome(context: Any) -> Any:
+        bindings = Bindings(input=data, context=context, entropy=SystemEntropy(1))
+        try:
+            return expression(bindings)
+        except StatesError as exc:
+            return exc.cause
+
+    assert outcome(None) == outcome(_CONTEXT)
 
 
 @settings(max_examples=100, deadline=None)

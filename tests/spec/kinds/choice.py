@@ -1,4 +1,5 @@
-"""Spec kind ``choice``: compile a Choice rule (or a whole ``Choices`` list) and evaluate it.
+"""Spec kind ``choice``: compile a Choice rule (or a whole ``Choices`` list, through its
+model) and evaluate it.
 
 Case fields: either ``rule`` (one rule document) or ``choices`` with an optional
 ``default``; the bindings ``input`` ($), optional ``context`` ($$) and ``variables``.
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from asl.bindings import Bindings
-from asl.choice import compile_choices, compile_rule
+from asl.choice import compile_choices, compile_rule, parse_choices
 from asl.errors import StatesError
 
 
@@ -29,7 +30,7 @@ def run(case: dict[str, Any]) -> None:
         variables=case.get("variables", {}),
     )
     if "choices" in case:
-        choose = compile_choices(case["choices"], case.get("default"))
+        choose = compile_choices(parse_choices(case["choices"]), case.get("default"))
         evaluate: Any = lambda: choose(bindings)  # noqa: E731
     else:
         holds = compile_rule(case["rule"])

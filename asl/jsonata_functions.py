@@ -1,0 +1,191 @@
+"""AWS's extra JSONata functions (``$partition``, ``$range``, ``$hash``, ``$parse``, and
+``$random``, ``$uuid``, ``$shuffle``, ``$millis``, ``$now`` read from the bindings), and the
+guard around every piece of engine code that jsonata-python calls back.
+
+Only errors of the evaluation itself become ``States.QueryEvaluationError`` (see
+:mod:`asl.jsonata`): jsonata-python's (its JException, and the Python errors its own
+code raises on an expression's values) and the deliberate rejections of the functions
+here (:class:`FunctionError`). An exception from engine code that jsonata-python calls
+back is an engine bug: :func:`guarded` carries it out of the evaluation as an
+:class:`EngineFault`, and the evaluator raises it as itself, with its traceback. Both
+kinds travel through jsonata-python as JExceptions, which it passes on unchanged (it turns
+any other exception raised under ``and``/``or`` into a bare "Unexpected").
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from jsonata import Jsonata
+from jsonata.functions import Functions
+from jsonata.jexception import JException
+from jsonata.utils import Utils
+
+from asl.bindings import Bindings
+
+__all__ = ["AWS_FRAME", "DYNAMIC", "EngineFault", "FunctionError", "guarded"]
+
+_NULL = Utils.NULL_VALUE
+
+
+class FunctionError(JException):  # type: ignore[misc]
+    """An AWS extra function rejected its arguments (AWS's wording is not recorded)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, -1)
+        self.message = message
+
+
+class EngineFault(JException):  # type: ignore[misc]
+    """An exception the engine's own code raised during an evaluation, carried out of it."""
+
+    def __init__(self, fault: Exception) -> None:
+        super().__init__("engine fault", -1)
+        self.fault = fault
+
+
+def guarded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, called back by jsonata-python, with its faults carried out as
+    :class:`EngineFault`. Deliberate JExceptions pass, and so does RecursionError: the
+    depth of the expression's own recursion, not a fault of the function."""
+
+    @functools.wraps(function)
+    def call(*args: Any) -> Any:
+        try:
+            return function(*args)
+        except (JException, RecursionError):
+            raise
+        except Exception as exc:
+            raise EngineFault(exc) from exc
+
+    return call
+
+
+# --- AWS's extra functions -----------------------------------------------------------------
+
+_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384"}
+_HASHES["SHA-512"] = "sha512"
+_MAX_RANGE = 1000  # as States.ArrayRange; AWS documents $range as its JSONata equivalent
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value % 1 == 0
+
+
+def _partition(array: Any, size: Any) -> Any:
+    if array is None or size is None:
+        return None
+    if not _is_integer(size) or size < 1:
+        raise FunctionError(f"$partition: the chunk size must be a positive integer: {size}")
+    items = list(array)
+    if not items:
+        raise FunctionError("$partition: the array to partition is empty")
+    n = int(size)
+    return [items[i : i + n] for i in range(0, len(items), n)]
+
+
+def _range(start: Any, end: Any, step: Any) -> Any:
+    if start is None or end is None or step is None:
+        return None
+    if not (_is_integer(start) and _is_integer(end) and _is_integer(step)):
+        raise FunctionError("$range: the start, end and step must be integers")
+    first, last, by = int(start), int(end), int(step)
+    if by == 0:
+        raise FunctionError("$range: the step must not be 0")
+    if (last - first) // by + 1 > _MAX_RANGE:
+        raise FunctionError(f"$range: the range has more than {_MAX_RANGE} items")
+    # A sequence, as AWS returns it: one item is that item, none is undefined.
+    return Utils.create_sequence_from_iter(range(first, last + (1 if by > 0 else -1), by))
+
+
+def _hash(value: Any, algorithm: Any) -> Any:
+    if value is None or algorithm is None:
+        return None
+    name = _HASHES.get(algorithm)
+    if name is None:
+        raise FunctionError(f"$hash: the algorithm must be one of {', '.join(_HASHES)}")
+    return hashlib.new(name, value.encode("utf-8")).hexdigest()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_json(text: Any) -> Any:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise FunctionError(f"$parse: the string is not JSON: {exc}") from None
+    return _NULL if value is None else value
+
+
+def _seeded_random(seed: float) -> float:
+    digest = hashlib.sha256(repr(float(seed)).encode()).digest()
+    return (int.from_bytes(digest[:8], "big") >> 11) / float(1 << 53)
+
+
+def _shuffle(array: Any, bindings: Bindings) -> Any:
+    if array is None:
+        return None
+    items = list(array)
+    for i in range(len(items) - 1, 0, -1):  # Fisher-Yates, drawing from the entropy
+        j = min(int(bindings.entropy.random() * (i + 1)), i)
+        items[i], items[j] = items[j], items[i]
+    return items
+
+
+def _context_millis(context: Any) -> int:
+    """The state's entry time (else the execution's start) in epoch milliseconds."""
+    for section, key in (("State", "EnteredTime"), ("Execution", "StartTime")):
+        part = context.get(section) if isinstance(context, Mapping) else None
+        text = part.get(key) if isinstance(part, Mapping) else None
+        try:
+            moment = datetime.fromisoformat(text) if isinstance(text, str) else None
+        except ValueError:
+            moment = None
+        if moment is not None:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return int(moment.timestamp() * 1000)
+    return 0
+
+
+def _function(name: str, signature: str, implementation: Callable[..., Any]) -> Any:
+    function = Jsonata.JFunction(Jsonata.JLambda(guarded(implementation)), signature)
+    function.signature.set_function_name(name)
+    return function
+
+
+def _now(bindings: Bindings, picture: str | None, zone: str | None) -> Any:
+    return Functions.datetime_from_millis(_context_millis(bindings.context), picture, zone)
+
+
+def _random_function(b: Bindings) -> Any:
+    def draw(seed: Any = None) -> float:
+        return b.entropy.random() if seed is None else _seeded_random(seed)
+
+    return _function("random", "<n?:n>", draw)
+
+
+# Functions that read the evaluation's bindings, made when an expression first looks one up.
+DYNAMIC: dict[str, Callable[[Bindings], Any]] = {
+    "random": _random_function,
+    "uuid": lambda b: _function("uuid", "<:s>", b.entropy.uuid4),
+    "shuffle": lambda b: _function("shuffle", "<a:a>", lambda a: _shuffle(a, b)),
+    "millis": lambda b: _function("millis", "<:n>", lambda: _context_millis(b.context)),
+    "now": lambda b: _function("now", "<s?s?:s>", lambda p=None, z=None: _now(b, p, z)),
+}
+
+AWS_FRAME = Jsonata.Frame(Jsonata.static_frame)
+AWS_FRAME.bind("partition", _function("partition", "<an:a>", _partition))
+AWS_FRAME.bind("range", _function("range", "<nnn:a>", _range))
+AWS_FRAME.bind("hash", _function("hash", "<ss:s>", _hash))
+AWS_FRAME.bind("parse", _function("parse", "<s:x>", _parse_json))
+AWS_FRAME.bind("eval", None)  # not in AWS's JSONata: calling it is calling a non-function
