@@ -178,13 +178,16 @@ class Clock:
         task = asyncio.get_running_loop().create_task(self._strand(work, on_end))
         self._strands.add(task)
         self._busy += 1
-        task.add_done_callback(lambda done: self._never_ran(done, on_end))
+        task.add_done_callback(lambda done: self._never_ran(done, work, on_end))
         return task
 
-    def _never_ran(self, task: asyncio.Task[Any], on_end: OnEnd | None) -> None:
+    def _never_ran(
+        self, task: asyncio.Task[Any], work: Coroutine[Any, Any, Any], on_end: OnEnd | None
+    ) -> None:
         """A strand cancelled before its first step never ran its own bookkeeping."""
         if task in self._strands:
             self._strands.discard(task)
+            work.close()
             if on_end is not None:
                 on_end(asyncio.CancelledError())
             self._busy -= 1
@@ -294,8 +297,10 @@ class _Group:
             self.results[index] = await self.jobs[index]()
 
     def _lane_ended(self, error: BaseException | None) -> None:
-        if error is not None and self.failure is None and not isinstance(
-            error, asyncio.CancelledError
+        if (
+            error is not None
+            and self.failure is None
+            and not isinstance(error, asyncio.CancelledError)
         ):
             self.failure = error
         self.left -= 1

@@ -9,19 +9,6 @@ from typing import Any
 from asl import model as m
 from runtime.frame import PAYLOAD_LIMIT_BYTES, Frame, bounded_size, payload_size
 
-_INSTANT_TYPES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
-_instant_cache: dict[int, tuple[m.Scope, bool]] = {}
-
-
-def is_instant(scope: m.Scope) -> bool:
-    """True when a scope only moves data (Pass, Choice, Succeed, Fail): running it never
-    waits, so its runs may go one after another with no observable difference."""
-    cached = _instant_cache.get(id(scope))
-    if cached is None:
-        cached = (scope, all(s.type in _INSTANT_TYPES for s in scope.states.values()))
-        _instant_cache[id(scope)] = cached
-    return cached[1]
-
 
 class Children:
     """The child threads of one Parallel or Map attempt.

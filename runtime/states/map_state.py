@@ -10,7 +10,7 @@ from asl.errors import StatesError
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, prefixed, run_scope, with_retry_and_catch
 from runtime.states import distributed_map
-from runtime.states.concurrent import Children, child_size_bound, is_instant, run_all
+from runtime.states.concurrent import Children, child_size_bound, run_all
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
@@ -45,7 +45,7 @@ async def _attempt(
     started = frame.record("MapStateStarted", {"length": len(inputs)})
     children = Children()
     try:
-        if is_instant(state.item_processor) or limit == 1:
+        if state.item_processor.data_only or limit == 1:
             results = await _in_turn(state, inputs, frame, children)
         else:
             results = await _side_by_side(state, inputs, frame, children, limit)

@@ -8,7 +8,7 @@ from asl import model as m
 from asl.errors import StatesError
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, prefixed, run_scope, with_retry_and_catch
-from runtime.states.concurrent import Children, child_size_bound, is_instant, run_all
+from runtime.states.concurrent import Children, child_size_bound, run_all
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
@@ -39,11 +39,10 @@ async def _branches(state: m.Parallel, payload: Any, frame: Frame) -> list[Any]:
     bound = child_size_bound(state, frame, payload)
     jobs = [_branch_job(branch, payload, children, children.spawn(frame, started, bound))
             for branch in state.branches]  # fmt: skip
-    sequential = all(is_instant(branch) for branch in state.branches)
+    # Scopes that only move data never wait: in turn is the same, and cheaper.
+    sequential = all(branch.data_only for branch in state.branches)
     try:
-        results = await run_all(
-            frame, jobs, sequential=sequential, on_failure=children.link_aborts
-        )
+        results = await run_all(frame, jobs, sequential=sequential, on_failure=children.link_aborts)
     except StatesError:
         children.close_failed(frame, "ParallelStateFailed")
         raise

@@ -160,7 +160,7 @@ async def test_two_workers_one_task() -> None:
     execution = await _start(_machine(TimeoutSeconds=30), LocalHost(external_answers=True))
     activities = _host(execution).activities
     first, second = await asyncio.gather(
-        activities.get_task(ARN, "a", timeout=5), activities.get_task(ARN, "b", timeout=5)
+        activities.get_task(ARN, "a", timeout=0.5), activities.get_task(ARN, "b", timeout=0.5)
     )
     assert [t is None for t in (first, second)].count(True) == 1
     taken = first or second

@@ -1,0 +1,218 @@
+"""The one clock: strands, parking, jumps, timers in real time, cancelled timers, deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import gc
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from runtime.clock import DeadlineExpired, RealClock, VirtualClock, Wake
+from runtime.executions import Execution
+from runtime.host import SEEDED_START, LocalHost
+from runtime.testing import local_engine
+
+DAY = 86_400
+
+
+def _seconds(event: dict[str, Any]) -> float:
+    return datetime.fromisoformat(event["timestamp"]).timestamp()
+
+
+def _events(execution: Execution) -> list[dict[str, Any]]:
+    return execution.history_json()["events"]
+
+
+def _task(resource: str, **fields: Any) -> dict[str, Any]:
+    state = {"Type": "Task", "Resource": resource, "End": True, **fields}
+    return {"StartAt": "T", "States": {"T": state}}
+
+
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:Slow"
+
+
+async def test_a_parked_strand_lets_time_jump_and_a_running_one_holds_it() -> None:
+    clock = VirtualClock(start=1000.0)
+    order: list[tuple[str, float]] = []
+
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.sleep(seconds)
+        order.append((name, clock.now()))
+
+    await asyncio.gather(clock.spawn(sleeper("b", 20)), clock.spawn(sleeper("a", 10)))
+    assert order == [("a", 1010.0), ("b", 1020.0)]
+
+
+async def test_time_stands_still_while_a_strand_runs_outside_the_clock() -> None:
+    clock = VirtualClock(start=0.0)
+    seen: list[float] = []
+
+    async def waiter() -> None:
+        await clock.sleep(DAY)
+        seen.append(clock.now())
+
+    async def worker() -> None:
+        await asyncio.sleep(0.05)  # real work, not on the clock: no jump meanwhile
+        seen.append(clock.now())
+
+    await asyncio.gather(clock.spawn(waiter()), clock.spawn(worker()))
+    assert seen == [0.0, DAY]
+
+
+async def test_timers_fire_in_real_time_while_work_runs_outside_the_clock() -> None:
+    clock = VirtualClock(start=0.0)
+    finished = threading.Event()
+
+    async def overrun() -> None:
+        async with clock.deadline(0.2):
+            await asyncio.get_running_loop().run_in_executor(None, finished.wait, 5)
+
+    with pytest.raises(DeadlineExpired):
+        await clock.spawn(overrun())
+    assert clock.now() == 0.2  # the virtual time of the deadline, exactly
+    assert not finished.is_set()  # the work had not ended: the deadline cut it short
+    finished.set()
+
+
+async def test_a_cancelled_timer_leaves_the_clock() -> None:
+    clock = VirtualClock(start=0.0)
+    timer = clock.timer(DAY)
+    assert clock.pending_timers() == 1
+    timer.cancel()
+    assert clock.pending_timers() == 0
+    await clock.spawn(clock.sleep(5))
+    assert clock.now() == 5.0  # not a day: the cancelled timer was not jumped to
+
+
+async def test_a_strand_cancelled_before_it_ran_ends_its_bookkeeping() -> None:
+    clock = VirtualClock(start=0.0)
+    never = clock.spawn(clock.sleep(DAY))
+    never.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await never
+    await asyncio.sleep(0)
+    await clock.spawn(clock.sleep(3))  # jumps: nothing is left counted as running
+    assert clock.now() == 3.0
+
+
+async def test_run_all_cancels_the_others_at_the_first_failure() -> None:
+    clock = VirtualClock(start=0.0)
+    cancelled: list[int] = []
+
+    async def wait_long(index: int) -> int:
+        try:
+            await clock.sleep(DAY)
+        except asyncio.CancelledError:
+            cancelled.append(index)
+            raise
+        return index
+
+    async def fail() -> int:
+        await clock.sleep(1)
+        raise ValueError("boom")
+
+    jobs = [lambda: wait_long(0), fail, lambda: wait_long(2)]
+    with pytest.raises(ValueError, match="boom"):
+        await clock.spawn(clock.run_all(jobs))
+    assert sorted(cancelled) == [0, 2]
+    assert clock.now() == 1.0
+
+
+async def test_run_all_keeps_to_its_limit_and_the_order_of_results() -> None:
+    clock = VirtualClock(start=0.0)
+    running = 0
+    most = 0
+
+    async def job(index: int) -> int:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await clock.sleep(10 - index)
+        running -= 1
+        return index
+
+    jobs = [lambda i=i: job(i) for i in range(6)]
+    assert await clock.spawn(clock.run_all(jobs, limit=2)) == list(range(6))
+    assert most == 2
+
+
+async def test_real_clock_timers_and_deadlines() -> None:
+    clock = RealClock()
+    started = time.monotonic()
+    await clock.spawn(clock.sleep(0.01))
+    assert time.monotonic() - started >= 0.01
+    with pytest.raises(DeadlineExpired):
+        async with clock.deadline(0.01):
+            await asyncio.sleep(5)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_handler_overrunning_timeout_seconds_times_out(kind: str) -> None:
+    finished = threading.Event()
+
+    def slow_sync(event: Any, context: Any) -> Any:
+        finished.wait(5)
+        return event
+
+    async def slow_async(event: Any, context: Any) -> Any:
+        await asyncio.sleep(5)
+        finished.set()
+        return event
+
+    handler = slow_sync if kind == "sync" else slow_async
+    engine = local_engine(functions={"Slow": handler}, seed=1)
+    machine = engine.create_state_machine(_task(FUNCTION_ARN, TimeoutSeconds=1))
+    execution = await (await machine.start({})).wait()
+    await engine.aclose()
+    assert (execution.status, execution.error) == ("FAILED", "States.Timeout")
+    assert not finished.is_set()  # timed out while the handler still ran
+    finished.set()
+    events = _events(execution)
+    scheduled = next(e for e in events if e["type"] == "LambdaFunctionScheduled")
+    timed_out = next(e for e in events if e["type"] == "LambdaFunctionTimedOut")
+    assert _seconds(timed_out) - _seconds(scheduled) == pytest.approx(1.0)
+    assert _seconds(events[0]) == SEEDED_START
+
+
+async def test_a_long_timeout_that_did_not_fire_does_not_delay_the_next_execution() -> None:
+    engine = local_engine(functions={"Slow": lambda event, context: event})
+    machine = engine.create_state_machine(_task(FUNCTION_ARN, TimeoutSeconds=DAY))
+    first = await (await machine.start({})).wait()
+    second = await (await machine.start({})).wait()
+    await engine.aclose()
+    assert (first.status, second.status) == ("SUCCEEDED", "SUCCEEDED")
+    assert _seconds(_events(second)[0]) == _seconds(_events(first)[-1])
+    clock = engine.host.clock
+    assert isinstance(clock, VirtualClock) and clock.pending_timers() == 0
+
+
+async def test_many_cancelled_timers_leave_the_clock_empty_and_its_memory_flat() -> None:
+    engine = local_engine(functions={"Echo": lambda event, context: event})
+    machine = engine.create_state_machine(_task(FUNCTION_ARN.replace("Slow", "Echo"),
+                                                TimeoutSeconds=DAY))  # fmt: skip
+    clock = engine.host.clock
+    assert isinstance(clock, VirtualClock)
+
+    async def run(count: int) -> None:
+        for _ in range(count):
+            execution = await (await machine.start({})).wait()
+            assert execution.status == "SUCCEEDED"
+
+    await run(10_000)
+    await engine.aclose()
+    assert clock.pending_timers() == 0
+    gc.collect()
+    timers = [o for o in gc.get_objects() if isinstance(o, Wake) and o._queued]
+    assert len(timers) <= 2 * 1024  # settled timers are dropped in bulk, never kept
+
+
+
+async def test_a_seeded_host_starts_its_clock_at_a_fixed_time() -> None:
+    assert LocalHost(seed=5).now() == SEEDED_START
+    assert LocalHost(seed=5, start=10.0).now() == 10.0
+    assert LocalHost(seed=5).new_task_token() == LocalHost(seed=5).new_task_token()
+    assert LocalHost().new_task_token() != LocalHost().new_task_token()
