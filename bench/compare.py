@@ -65,19 +65,20 @@ def _peer_installed() -> str | None:
 
 
 def _install_peer() -> str:
-    version = _peer_installed()
-    if version is not None:
-        return version
+    """Install the pinned peer unless that version is in bench/peer/node_modules already."""
+    pinned = json.loads((PEER / "package.json").read_text())["dependencies"][PEER_PACKAGE]
+    if _peer_installed() == pinned:
+        return pinned
     npm = shutil.which("npm")
     if npm is None:
         raise SystemExit("the peer needs Node.js and npm (Debian: apt-get install nodejs npm)")
     command = [npm, "ci" if (PEER / "package-lock.json").exists() else "install"]
-    print(f"installing {PEER_PACKAGE} into {PEER / 'node_modules'} ({' '.join(command[1:])})")
+    print(f"installing {PEER_PACKAGE} {pinned} into {PEER / 'node_modules'} ({command[1]})")
     subprocess.run([*command, "--no-audit", "--no-fund"], cwd=PEER, check=True)
-    version = _peer_installed()
-    if version is None:
-        raise SystemExit(f"npm did not install {PEER_PACKAGE}")
-    return version
+    installed = _peer_installed()
+    if installed != pinned:
+        raise SystemExit(f"npm installed {PEER_PACKAGE} {installed}, not {pinned}")
+    return pinned
 
 
 def _run_once(command: list[str], name: str) -> dict[str, float] | str:
