@@ -125,11 +125,21 @@ def _number(value: float | None, field: str) -> str:
     return f"{value:.3f}" if field == "wall_s" else f"{value:,.0f}"
 
 
+def _spread(runs: Runs, field: str) -> str:
+    """The runs' range around their median, in percent of it."""
+    values = [f[field] for f in runs.figures]
+    middle = statistics.median(values) if values else 0
+    if len(values) < 2 or not middle:
+        return "-"
+    return f"±{50 * (max(values) - min(values)) / middle:.0f}%"
+
+
 def table(results: dict[str, dict[str, Runs]]) -> str:
-    """The Markdown table of medians and ratios."""
+    """The Markdown table of medians and ratios (spread: half the min-max range)."""
     rows = [
-        "| workload | measure | better | ours | peer | ours/peer | peak RSS ours / peer (MB) |",
-        "|---|---|---|---:|---:|---:|---:|",
+        "| workload | measure | better | ours | peer | ours/peer "
+        "| spread ours / peer | peak RSS ours / peer (MB) |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     notes = []
     for name, by_engine in results.items():
@@ -138,10 +148,11 @@ def table(results: dict[str, dict[str, Runs]]) -> str:
         peer = _median(by_engine["peer"], field)
         ratio = f"{ours / peer:.2f}" if ours is not None and peer else "-"
         rss = " / ".join(_number(_median(r, "rss_mb"), "rss_mb") for r in by_engine.values())
+        spread = " / ".join(_spread(r, field) for r in by_engine.values())
         better = "higher" if higher else "lower"
         rows.append(
             f"| {name} | {label} | {better} | {_number(ours, field)} | {_number(peer, field)} "
-            f"| {ratio} | {rss} |"
+            f"| {ratio} | {spread} | {rss} |"
         )
         for engine, runs in by_engine.items():
             for error in dict.fromkeys(runs.errors):
@@ -182,7 +193,8 @@ def main() -> None:
     results = _measure(names, args.runs, args.workloads.resolve(), args.node)
     print(
         f"Medians of {args.runs} fresh processes each, alternating; ours on Python "
-        f"{python_version}, {PEER_PACKAGE} {peer_version} on Node.js {node_version}."
+        f"{python_version}, {PEER_PACKAGE} {peer_version} on Node.js {node_version}; "
+        "spread is half the range of the runs, in percent of their median."
     )
     print()
     print(table(results))
