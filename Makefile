@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: demo test lint typecheck bench clean system-packages
+.PHONY: demo test lint typecheck bench bench-peers clean system-packages
 
 $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-packages
@@ -40,6 +40,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/validate_bench.py
+
+# The shared workloads on this engine and on aws-local-stepfunctions, side by side. Needs
+# Node.js and npm; installs the peer into bench/peer/node_modules from the npm registry.
+bench-peers: $(STAMP)
+	$(PY) bench/compare.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,12 +1,18 @@
 """Run the shared benchmark workloads (the ones the peers were measured on) in one process.
 
-Usage: python bench/workloads.py [NAME ...] [--workloads DIR]
+Usage, with the project's venv (created by ``make test`` or ``make demo``)::
+
+    .venv/bin/python bench/workloads.py [NAME ...] [--workloads DIR]
 
 With no NAME, runs every workload, each in a fresh process. Prints, per workload,
-executions/s, state transitions/s, wall seconds and peak RSS. The workloads live in
-../shared/bench-workloads (or --workloads DIR); a 100,000-execution ``parked_100k`` run
-(each parked on a one-day Wait under the virtual clock) is added. History is recorded
-for every execution, as in normal use.
+executions/s, state transitions/s, wall seconds and peak RSS. The workloads are the
+files in bench/workloads/ (or --workloads DIR): NAME.asl.json, NAME.input.json and
+manifest.json (executions, concurrency, transitions per execution, warm-up runs). A
+100,000-execution ``parked_100k`` run (each parked on a one-day Wait under the virtual
+clock) is added. Every workload runs on ``runtime.testing.local_engine()``, the engine
+users get, with history recorded for every execution as in normal use; ``task_echo``'s
+Task calls an ordinary Lambda-style handler registered as a local function. Peer
+figures on the same machine: bench/compare.py.
 """
 
 from __future__ import annotations
@@ -24,31 +30,42 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from integrations.base import FunctionIntegration, Registry, TaskRequest  # noqa: E402
-from runtime.executions import Engine  # noqa: E402
-from runtime.host import LocalHost  # noqa: E402
+from integrations.lambdas import parse_function_ref  # noqa: E402
+from runtime.executions import MachineType  # noqa: E402
+from runtime.testing import local_engine  # noqa: E402
 
-DEFAULT_DIR = ROOT.parent / "shared" / "bench-workloads"
-
-
-async def _echo(request: TaskRequest) -> Any:
-    return request.parameters
+DEFAULT_DIR = ROOT / "bench" / "workloads"
 
 
-def _engine(clock: str) -> Engine:
-    registry = Registry()
-    registry.register("lambda-function", FunctionIntegration(_echo))
-    registry.register("lambda:invoke", FunctionIntegration(_echo))
-    return Engine(LocalHost(clock=clock, invoker=registry))  # type: ignore[arg-type]
+def echo(event: Any, context: Any) -> Any:
+    """The Lambda handler behind task_echo's Task: returns its event."""
+    return event
+
+
+def _task_functions(definition: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """The local functions the workload's Task states call: for each state the manifest's
+    ``task_handlers`` names, the function of its Resource ARN, served by ``echo``."""
+    handlers = {"echo": echo}
+    functions = {}
+    for state_name, handler_name in spec.get("task_handlers", {}).items():
+        resource = definition["States"][state_name]["Resource"]
+        ref = parse_function_ref(resource)
+        if ref is None:
+            raise SystemExit(f"{state_name}: {resource} is not a Lambda function ARN")
+        functions[ref.name] = handlers[handler_name]
+    return functions
 
 
 async def _run(name: str, spec: dict[str, Any], folder: Path) -> dict[str, Any]:
     definition = json.loads((folder / f"{name}.asl.json").read_text())
     input_value = json.loads((folder / f"{name}.input.json").read_text())
-    engine = _engine("real" if name == "wait_many" else "virtual")
+    engine = local_engine(
+        functions=_task_functions(definition, spec),
+        clock="real" if name == "wait_many" else "virtual",
+    )
     # An inline Map over 10,000 items records ~60,000 events: past the 25,000 a Standard
     # execution may have, as on AWS. Express executions have no such limit.
-    kind = "EXPRESS" if name == "map_10k" else "STANDARD"
+    kind: MachineType = "EXPRESS" if name == "map_10k" else "STANDARD"
     machine = engine.create_state_machine(definition, name=name, type=kind)
     for _ in range(spec.get("warmup", 0)):
         await (await machine.start(input_value)).wait()
@@ -68,6 +85,7 @@ async def _run(name: str, spec: dict[str, Any], folder: Path) -> dict[str, Any]:
     if failed:
         raise SystemExit(f"{name}: {len(failed)} executions ended {failed[0].status}: "
                          f"{failed[0].error} {failed[0].cause}")  # fmt: skip
+    await engine.aclose()
     transitions = count * spec["transitions_per_exec"]
     return {
         "wall_s": wall,
@@ -77,7 +95,7 @@ async def _run(name: str, spec: dict[str, Any], folder: Path) -> dict[str, Any]:
 
 
 async def _parked(count: int = 100_000) -> dict[str, Any]:
-    engine = _engine("virtual")
+    engine = local_engine()
     definition = {
         "StartAt": "Park",
         "States": {"Park": {"Type": "Wait", "Seconds": 86_400, "End": True}},
@@ -88,6 +106,7 @@ async def _parked(count: int = 100_000) -> dict[str, Any]:
     await asyncio.gather(*(e.wait() for e in executions))
     wall = time.perf_counter() - started
     assert all(e.status == "SUCCEEDED" for e in executions)
+    await engine.aclose()
     return {"wall_s": wall, "executions_per_s": count / wall, "transitions_per_s": count / wall}
 
 
