@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
-import gc
 from datetime import datetime
 from typing import Any
 
@@ -208,7 +208,6 @@ async def test_many_cancelled_timers_leave_the_clock_empty_and_its_memory_flat()
     gc.collect()
     timers = [o for o in gc.get_objects() if isinstance(o, Wake) and o._queued]
     assert len(timers) <= 2 * 1024  # settled timers are dropped in bulk, never kept
-
 
 
 async def test_a_seeded_host_starts_its_clock_at_a_fixed_time() -> None:
