@@ -122,8 +122,8 @@ class _TimedHost:
         return await self._inner.wait_for_token(request, input_value, heartbeat, timeout)
 
 
-def _engine(case: dict[str, Any]) -> Engine:
-    options: dict[str, Any] = {"state_machine_name": _MACHINE, "seed": 7}
+def _engine(case: dict[str, Any], seed: int) -> Engine:
+    options: dict[str, Any] = {"state_machine_name": _MACHINE, "seed": seed}
     if "mocks" in case:
         options.update(mock_config=_mock_config(case["mocks"]), test_case=_CASE)
     if "functions" in case:
@@ -171,14 +171,19 @@ def _check_history(case: dict[str, Any], history: list[dict[str, Any]], summary:
         assert low - 0.01 <= elapsed <= high + 0.01, (index, elapsed, low, high)
 
 
-def run(case: dict[str, Any]) -> None:
-    """Run the case's execution and assert what AWS would report."""
+def execute(case: dict[str, Any], seed: int = 7) -> Any:
+    """Run the case's execution (on an engine seeded with ``seed``) and return it."""
     case = {key: _expand(value) if key in _EXPANDED else value for key, value in case.items()}
-    execution = run_execution(
-        case["definition"], case.get("input", {}), engine=_engine(case),
+    return run_execution(
+        case["definition"], case.get("input", {}), engine=_engine(case, seed),
         state_machine_name=_MACHINE, type=case.get("machineType", "STANDARD"),
         name=case.get("executionName"),
     )  # fmt: skip
+
+
+def run(case: dict[str, Any]) -> None:
+    """Run the case's execution and assert what AWS would report."""
+    execution = execute(case)
     history = execution.history_json()["events"]
     summary = (execution.status, execution.error, execution.cause, [e["type"] for e in history])
     assert execution.status == case["status"], summary

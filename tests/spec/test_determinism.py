@@ -1,0 +1,41 @@
+"""Seeded runs repeat to the byte: every execution spec case, run twice with one seed
+(and, as a property, with any seed), gives identical outputs and histories."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.spec.kinds.execution import execute
+from tests.spec.test_spec import ALL_CASES
+
+EXECUTION_CASES = [param for param in ALL_CASES if param.values[0]["kind"] == "execution"]
+
+
+def _observed(case: dict[str, Any], seed: int) -> str:
+    execution = execute(case, seed)
+    return json.dumps(
+        [execution.status, execution.output, execution.error, execution.cause,
+         execution.start_time, execution.stop_time, execution.history_json()],
+        sort_keys=True,
+    )  # fmt: skip
+
+
+def test_there_are_execution_cases() -> None:
+    assert len(EXECUTION_CASES) > 300
+
+
+@pytest.mark.parametrize("case", EXECUTION_CASES)
+def test_a_seeded_run_repeats(case: dict[str, Any]) -> None:
+    assert _observed(case, 7) == _observed(case, 7)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(index=st.integers(0, len(EXECUTION_CASES) - 1), seed=st.integers(0, 2**32))
+def test_any_seed_repeats(index: int, seed: int) -> None:
+    case = EXECUTION_CASES[index].values[0]
+    assert _observed(case, seed) == _observed(case, seed)
