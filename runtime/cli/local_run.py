@@ -47,6 +47,7 @@ def run_file(
     mock_config: Path | None,
     test_case: str | None,
     real_time: bool,
+    seed: int | None = None,
     store: Path | None = None,
 ) -> tuple[Execution, LocalFunctions]:
     """Validate, set up and run; bad usage exits 2 with a message, never a traceback.
@@ -70,6 +71,7 @@ def run_file(
             state_machine_name=machine_name,
             test_case=test_case,
             clock="real" if real_time else "virtual",
+            seed=seed,
             task_store=TaskStore(store if store is not None else default_store_path()),
             external_answers=True,
             on_task_waiting=_tell_how_to_answer,

@@ -88,6 +88,13 @@ def run(
     real_time: Annotated[
         bool, typer.Option("--real-time", help="Wait in real time, not virtual time.")
     ] = False,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Make the run repeatable: ids, tokens, random numbers and the virtual "
+            "clock's start come from this number (same seed, same output and history)."
+        ),
+    ] = None,
     history: Annotated[
         Path | None, typer.Option(help="Write the execution history (GetExecutionHistory JSON).")
     ] = None,
@@ -122,6 +129,7 @@ def run(
         mock_config=mock_config,
         test_case=test_case,
         real_time=real_time,
+        seed=seed,
         store=store,
     )
     if history is not None:

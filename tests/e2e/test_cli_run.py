@@ -50,6 +50,27 @@ def test_run_prints_output_and_exits_0(tmp_path: Path) -> None:
     ]
 
 
+def test_runs_with_one_seed_repeat_to_the_byte(tmp_path: Path) -> None:
+    definition = tmp_path / "ids.asl.json"
+    definition.write_text(json.dumps({
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {"Type": "Wait", "Seconds": 90, "Next": "Ids"},
+            "Ids": {"Type": "Pass", "End": True, "Parameters": {
+                "id.$": "States.UUID()", "n.$": "States.MathRandom(1, 1000)",
+                "name.$": "$$.Execution.Name", "at.$": "$$.State.EnteredTime"}},
+        },
+    }))  # fmt: skip
+    runs = []
+    for n in range(2):
+        history = tmp_path / f"history{n}.json"
+        proc = asl("run", str(definition), "--seed", "3", "--history", str(history))
+        assert proc.returncode == 0, proc.stderr
+        runs.append((proc.stdout, history.read_bytes()))
+    assert runs[0] == runs[1]
+    assert json.loads(runs[0][0])["at"] == "2025-01-01T00:01:30.000Z"  # the seeded clock's start
+
+
 def test_run_json_format_and_failure_exit_1(tmp_path: Path) -> None:
     definition = tmp_path / "fail.json"
     definition.write_text(
