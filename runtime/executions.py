@@ -83,6 +83,9 @@ class Execution:
         self.stop_time: float | None = None
         self._run = run
         self._task: asyncio.Task[None] | None = None
+        # Resolved when the execution has ended (with the engine's own bug, if one
+        # ended it): what wait() awaits.
+        self._ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._stop_details: tuple[str | None, str | None] = (None, None)
 
     @property
@@ -107,8 +110,7 @@ class Execution:
 
     async def wait(self) -> Execution:
         """Wait until the execution has ended; return it."""
-        assert self._task is not None
-        await asyncio.shield(self._task)
+        await asyncio.shield(self._ended)
         return self
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
@@ -116,6 +118,22 @@ class Execution:
         if self._task is not None and not self._task.done():
             self._stop_details = (error, cause)
             self._task.cancel()
+
+    def _strand_ended(self, error: BaseException | None) -> None:
+        """The execution's strand ended: normally after :meth:`_finish`; cancelled before
+        it ever ran (stopped at once), it is closed here, so it too ends ABORTED."""
+        if self.status == "RUNNING" and (
+            error is None or isinstance(error, asyncio.CancelledError)
+        ):
+            error_name, cause = self._stop_details
+            self.error, self.cause = error_name, cause
+            self._finish("ABORTED", "ExecutionAborted", _present(error_name, cause))
+        if self._ended.done():
+            return
+        if error is None or isinstance(error, asyncio.CancelledError):
+            self._ended.set_result(None)
+        else:  # a bug of the engine's: raised by wait(), never disguised
+            self._ended.set_exception(error)
 
     def _finish(self, status: Status, event: str, details: dict[str, Any]) -> None:
         self.status = status
@@ -198,7 +216,7 @@ class Engine:
         execution = Execution(machine, name, value, run)
         self._executions[arn] = execution
         run.history.add("ExecutionStarted", 0, {"input": value, "roleArn": machine.role_arn})
-        execution._task = self.host.clock.spawn(_execute(execution, run))
+        execution._task = self.host.clock.spawn(_execute(execution, run), execution._strand_ended)
         return execution
 
     def get_execution(self, arn: str) -> Execution | None:
