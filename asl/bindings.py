@@ -9,7 +9,6 @@ comes from an :class:`Entropy` the caller injects (the runtime passes its Host's
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -27,6 +26,11 @@ class Entropy(Protocol):
         ...
 
 
+# The version (4) and variant (RFC 4122) bits of a version 4 UUID.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
 class SystemEntropy:
     """Entropy from Python's ``random`` module, seedable for deterministic tests."""
 
@@ -38,8 +42,11 @@ class SystemEntropy:
         return self._random.random()
 
     def uuid4(self) -> str:
-        """A version 4 UUID drawn from this source."""
-        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+        """A version 4 UUID drawn from this source (as ``uuid.UUID(int=..., version=4)``
+        would give it, formatted directly: one is made for every execution)."""
+        bits = self._random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET
+        text = f"{bits:032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})

@@ -146,6 +146,8 @@ class Clock:
         # Strands not parked, plus operations outside the clock's control.
         self._busy = 0
         self._strands: set[asyncio.Task[Any]] = set()
+        # Strands not started yet, with what ends them (see :meth:`cancel`).
+        self._unstarted: dict[asyncio.Task[Any], tuple[Coroutine[Any, Any, Any], OnEnd | None]] = {}
 
     # --- time --------------------------------------------------------------------------
 
@@ -176,17 +178,17 @@ class Clock:
         """Start a strand. ``on_end(error)`` is told how it ended before it stops counting
         as running; an error given to ``on_end`` is not raised again by the task."""
         task = asyncio.get_running_loop().create_task(self._strand(work, on_end))
-        self._strands.add(task)
+        self._unstarted[task] = (work, on_end)
         self._busy += 1
-        task.add_done_callback(lambda done: self._never_ran(done, work, on_end))
         return task
 
-    def _never_ran(
-        self, task: asyncio.Task[Any], work: Coroutine[Any, Any, Any], on_end: OnEnd | None
-    ) -> None:
-        """A strand cancelled before its first step never ran its own bookkeeping."""
-        if task in self._strands:
-            self._strands.discard(task)
+    def cancel(self, strand: asyncio.Task[Any]) -> None:
+        """Cancel a strand (StopExecution, a failed sibling). One cancelled before its
+        first step never runs, so its bookkeeping is done here."""
+        never_ran = self._unstarted.pop(strand, None)
+        strand.cancel()
+        if never_ran is not None:
+            work, on_end = never_ran
             work.close()
             if on_end is not None:
                 on_end(asyncio.CancelledError())
@@ -194,6 +196,9 @@ class Clock:
             self._became_idle()
 
     async def _strand(self, work: Coroutine[Any, Any, T], on_end: OnEnd | None) -> Any:
+        task = asyncio.current_task()
+        del self._unstarted[task]  # type: ignore[arg-type]
+        self._strands.add(task)  # type: ignore[arg-type]
         try:
             result = await work
         except asyncio.CancelledError as cancelled:
@@ -210,7 +215,7 @@ class Clock:
                 on_end(None)
             return result
         finally:
-            self._strands.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._strands.discard(task)  # type: ignore[arg-type]
             self._busy -= 1
             self._became_idle()
 
@@ -311,7 +316,7 @@ class _Group:
 
     async def cancel_and_wait(self) -> None:
         for lane in self.lanes:
-            lane.cancel()
+            self.clock.cancel(lane)
         await self.clock.park(self.ended)
 
 

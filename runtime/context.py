@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 
+@lru_cache(maxsize=256)  # many executions start and enter states at one virtual instant
 def context_timestamp(epoch_seconds: float) -> str:
     """A context-object timestamp as AWS writes it: ``2024-01-01T12:00:00.123Z``."""
     moment = datetime.fromtimestamp(epoch_seconds, UTC)

@@ -117,7 +117,7 @@ class Execution:
         """Abort a running execution (StopExecution): it ends ABORTED."""
         if self._task is not None and not self._task.done():
             self._stop_details = (error, cause)
-            self._task.cancel()
+            self._run.host.clock.cancel(self._task)
 
     def _strand_ended(self, error: BaseException | None) -> None:
         """The execution's strand ended: normally after :meth:`_finish`; cancelled before
@@ -227,13 +227,15 @@ class Engine:
 async def _execute(execution: Execution, run: Run) -> None:
     machine = run.machine
     frame = Frame(run, 0)
-    deadline = run.host.clock.deadline(machine.timeout_seconds)
     try:
         frame.size_bound = check_payload(execution.input, execution.machine.name)
         # Every state's output is kept within the limit, so the last one, the execution's
         # output, is too.
-        async with deadline:
+        if machine.timeout_seconds is None:
             output = await run_scope(machine.scope, execution.input, frame)
+        else:
+            async with run.host.clock.deadline(machine.timeout_seconds):
+                output = await run_scope(machine.scope, execution.input, frame)
     except DeadlineExpired:
         execution.error = TIMEOUT
         execution._finish("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})

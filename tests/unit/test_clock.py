@@ -91,7 +91,7 @@ async def test_a_cancelled_timer_leaves_the_clock() -> None:
 async def test_a_strand_cancelled_before_it_ran_ends_its_bookkeeping() -> None:
     clock = VirtualClock(start=0.0)
     never = clock.spawn(clock.sleep(DAY))
-    never.cancel()
+    clock.cancel(never)
     with pytest.raises(asyncio.CancelledError):
         await never
     await asyncio.sleep(0)
