@@ -55,10 +55,11 @@ def _first_test_case(mock_file: Path, machine_name: str) -> str:
     return next(iter(document["StateMachines"][machine_name]["TestCases"]))
 
 
-async def run_example(folder: Path) -> Execution:
-    """Run one example as its README says, mocks standing in for AWS services."""
+async def run_example(folder: Path, *, seed: int | None = None) -> Execution:
+    """Run one example as its README says, mocks standing in for AWS services (seeded
+    with ``seed``: two runs then give identical outputs and histories)."""
     name = folder.name
-    options: dict[str, Any] = {"state_machine_name": name}
+    options: dict[str, Any] = {"state_machine_name": name, "seed": seed}
     if (folder / "functions.json").exists():
         options["functions"] = folder / "functions.json"
     mocks = folder / "mock_config.json"

@@ -168,3 +168,18 @@ def test_every_example_succeeds(
     execution = asyncio.run(run_example(EXAMPLES / folder))
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
     assert execution.history_json()["events"][-1]["type"] == "ExecutionSucceeded"
+
+
+@pytest.mark.parametrize(
+    "folder", sorted(p.parent.name for p in EXAMPLES.glob("*/*.asl.json")), ids=str
+)
+def test_every_example_repeats_with_one_seed(
+    folder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = []
+    for n in range(2):
+        (tmp_path / str(n)).mkdir()
+        monkeypatch.chdir(tmp_path / str(n))  # each run with the handlers' files anew
+        execution = asyncio.run(run_example(EXAMPLES / folder, seed=11))
+        runs.append(json.dumps([execution.output, execution.history_json()]))
+    assert runs[0] == runs[1]
