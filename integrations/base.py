@@ -4,14 +4,22 @@ The engine sees only :class:`Invoker`: given a :class:`TaskRequest` it returns t
 result or raises :class:`asl.errors.StatesError`. A :class:`Registry` is the usual
 Invoker: it maps a Task ``Resource`` (parsed into a :class:`Resource`) to the
 :class:`Integration` registered for it.
+
+An integration reaches the Host running the Task only through the request's
+:class:`TaskServices`: its clock, its entropy and its timers. Whatever an integration
+makes up itself (request ids, dates, timeouts) comes from there, so a seeded run repeats
+byte for byte and every timeout runs on the Host's clock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from asl.errors import StatesError
 from asl.jsontext import json_text
@@ -82,9 +90,90 @@ def parse_resource(arn: str) -> Resource:
     raise ValueError(f"'{arn}' is not a Task resource ARN")
 
 
+_T = TypeVar("_T")
+
+
+class TaskServices(Protocol):
+    """What an integration may ask of the Host running the Task."""
+
+    def now(self) -> float:
+        """Seconds since the Unix epoch, on the Host's clock."""
+        ...
+
+    def new_uuid(self) -> str:
+        """A random UUID (version 4 text) from the Host's entropy: seeded runs repeat."""
+        ...
+
+    def timer(self, seconds: float) -> asyncio.Future[Any]:
+        """A future done when the Host's clock reaches now + ``seconds``; cancelling it
+        removes the timer from the clock."""
+        ...
+
+
+class SystemServices:
+    """:class:`TaskServices` of the wall clock, :func:`uuid.uuid4` and the running loop's
+    timers: the default of a :class:`TaskRequest` built without a Host."""
+
+    def now(self) -> float:
+        """``time.time()``."""
+        return time.time()
+
+    def new_uuid(self) -> str:
+        """``uuid.uuid4()`` as text."""
+        return str(uuid.uuid4())
+
+    def timer(self, seconds: float) -> asyncio.Future[Any]:
+        """A future the running loop completes after ``seconds`` (``call_later``)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        handle = loop.call_later(seconds, _settle, future, None)
+        future.add_done_callback(lambda _: handle.cancel())
+        return future
+
+
+#: The services of a request made without a Host (tests, direct calls).
+SYSTEM_SERVICES: TaskServices = SystemServices()
+
+
+def _settle(future: asyncio.Future[_T], value: _T) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+async def before(work: asyncio.Future[_T], deadline: asyncio.Future[Any]) -> _T:
+    """``work``'s result, or TimeoutError if ``deadline`` is done first.
+
+    The loser is cancelled: ``work`` when the deadline comes first (or when the caller is
+    cancelled), ``deadline`` when ``work`` ends first. Neither is awaited after that, so a
+    cancelled caller returns at once.
+    """
+    if not (work.done() or deadline.done()):
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def wake(_: object) -> None:
+            _settle(waiter, None)
+
+        work.add_done_callback(wake)
+        deadline.add_done_callback(wake)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            work.cancel()
+            raise
+        finally:
+            deadline.cancel()
+            work.remove_done_callback(wake)
+            deadline.remove_done_callback(wake)
+    if not work.done():
+        work.cancel()
+        raise TimeoutError
+    deadline.cancel()
+    return work.result()
+
+
 @dataclass(frozen=True, slots=True)
 class TaskRequest:
-    """One invocation of a Task state's resource."""
+    """One invocation of a Task state's resource; ``services`` is the Host running it."""
 
     resource: Resource
     parameters: Any
@@ -98,6 +187,7 @@ class TaskRequest:
     heartbeat_seconds: int | None = None
     credentials: Any = None
     retry_count: int = 0
+    services: TaskServices = SYSTEM_SERVICES
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,9 @@ never shares or mutates the engine's values and any executor can replace another
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import json
 import re
-import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -29,6 +27,8 @@ from types import MappingProxyType, SimpleNamespace, TracebackType
 from typing import Any, Literal, Protocol
 
 from asl.jsontext import json_text
+from integrations.base import before
+from integrations.threads import ThreadPool
 
 __all__ = [
     "LATEST",
@@ -39,6 +39,7 @@ __all__ = [
     "LambdaContext",
     "LocalFunction",
     "Outcome",
+    "Timer",
     "call_async",
     "call_sync",
     "checked_environment",
@@ -48,6 +49,8 @@ __all__ = [
 ]
 
 Handler = Callable[[Any, "LambdaContext"], Any]
+#: Makes a future done after that many seconds on the Host's clock.
+Timer = Callable[[float], "asyncio.Future[Any]"]
 #: Where a function's handler runs: on a thread of this process, or in a worker process.
 Isolation = Literal["thread", "process"]
 LATEST = "$LATEST"
@@ -102,7 +105,9 @@ class LambdaContext:
 
     ``memory_limit_in_mb`` is text, as in Lambda's runtime; ``client_context`` has
     ``client``, ``custom`` and ``env`` when the call gave a ``ClientContext``.
-    ``environment`` (not in Lambda's context) holds the function's environment variables.
+    ``environment`` (not in Lambda's context) holds the function's environment variables;
+    ``clock`` (not in Lambda's context either) tells the time that ``deadline_epoch`` is
+    on: the Host's.
     """
 
     function_name: str
@@ -115,6 +120,7 @@ class LambdaContext:
     client_context: SimpleNamespace | None = None
     function_version: str = LATEST
     identity: None = None
+    clock: Callable[[], float] = field(default=time.time, repr=False)
 
     @property
     def log_group_name(self) -> str:
@@ -123,7 +129,7 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function's timeout (never negative)."""
-        return max(0, int((self.deadline_epoch - time.time()) * 1000))
+        return max(0, int((self.deadline_epoch - self.clock()) * 1000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +145,16 @@ class Outcome:
 
 
 class Executor(Protocol):
-    """Runs a handler on a JSON event text; never raises for anything the handler does."""
+    """Runs a handler on a JSON event text; never raises for anything the handler does.
 
-    async def run(self, function: LocalFunction, event: str, context: LambdaContext) -> Outcome:
-        """Run the function until it returns, fails or reaches its timeout."""
+    A cancelled ``run`` returns at once, abandoning or killing what runs the handler.
+    """
+
+    async def run(
+        self, function: LocalFunction, event: str, context: LambdaContext, timer: Timer
+    ) -> Outcome:
+        """Run the function until it returns, fails or reaches its timeout, measured with
+        ``timer`` (the Host's: :meth:`~integrations.base.TaskServices.timer`)."""
         ...
 
 
@@ -273,11 +285,11 @@ async def call_async(handler: Handler, event: str, context: LambdaContext) -> Ou
 
 
 class InProcessExecutor:
-    """Runs handlers in this process: sync ones on a daemon thread each, async ones as tasks.
+    """Runs handlers in this process: sync ones on reused daemon threads, async ones as tasks.
 
-    A thread per invocation means a handler that hangs past its timeout holds only its own
-    thread, never a pool slot another invocation needs. Such a thread cannot be killed; it
-    is abandoned and its late result is dropped.
+    A handler that hangs past its timeout cannot be killed: its thread is abandoned (its
+    late result dropped) and later invocations run on other threads (see
+    :class:`~integrations.threads.ThreadPool`). :meth:`close` ends the idle threads.
 
     In-process limits (a worker process lifts them): environment variables are not put in
     ``os.environ`` (that would race between concurrent functions) but are handed to the
@@ -285,44 +297,28 @@ class InProcessExecutor:
     handler that crashes the interpreter takes the engine with it.
     """
 
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Future[Outcome]] = set()
+    def __init__(self, *, max_idle_threads: int = 16) -> None:
+        self._threads = ThreadPool("lambda", max_idle=max_idle_threads)
 
-    async def run(self, function: LocalFunction, event: str, context: LambdaContext) -> Outcome:
-        """Run the function until it returns, fails or reaches its timeout."""
+    async def run(
+        self, function: LocalFunction, event: str, context: LambdaContext, timer: Timer
+    ) -> Outcome:
+        """Run the function until it returns, fails or reaches its timeout on ``timer``."""
+        handler = function.handler
         work: asyncio.Future[Outcome]
         if function.is_async:
-            work = asyncio.ensure_future(call_async(function.handler, event, context))
+            work = asyncio.ensure_future(call_async(handler, event, context))
         else:
-            work = self._start_thread(function, event, context)
-        self._tasks.add(work)
-        work.add_done_callback(self._tasks.discard)
+            work = self._threads.submit(lambda: call_sync(handler, event, context))
         try:
-            done, _ = await asyncio.wait({work}, timeout=function.timeout)
-        except asyncio.CancelledError:
-            work.cancel()
-            raise
-        if not done:
-            work.cancel()  # an async handler is cancelled; a thread is abandoned
+            return await before(work, timer(function.timeout))
+        except TimeoutError:  # an async handler was cancelled; a thread abandoned
             return timed_out(function, context.aws_request_id)
-        return work.result()
 
-    @staticmethod
-    def _start_thread(
-        function: LocalFunction, event: str, context: LambdaContext
-    ) -> asyncio.Future[Outcome]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Outcome] = loop.create_future()
+    async def aclose(self) -> None:
+        """End the idle threads (see :meth:`close`)."""
+        self.close()
 
-        def settle(outcome: Outcome) -> None:
-            if not future.done():
-                future.set_result(outcome)
-
-        def work() -> None:
-            outcome = call_sync(function.handler, event, context)
-            with contextlib.suppress(RuntimeError):  # the loop closed while the handler ran
-                loop.call_soon_threadsafe(settle, outcome)
-
-        name = f"lambda:{function.name}:{context.aws_request_id}"
-        threading.Thread(target=work, name=name, daemon=True).start()
-        return future
+    def close(self) -> None:
+        """End the idle threads; a thread still running a handler ends when it returns."""
+        self._threads.close()
