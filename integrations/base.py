@@ -91,6 +91,8 @@ def parse_resource(arn: str) -> Resource:
 
 
 _T = TypeVar("_T")
+#: Makes a future done after that many seconds on the Host's clock (``TaskServices.timer``).
+Timer = Callable[[float], "asyncio.Future[Any]"]
 
 
 class TaskServices(Protocol):

@@ -27,7 +27,7 @@ from types import MappingProxyType, SimpleNamespace, TracebackType
 from typing import Any, Literal, Protocol
 
 from asl.jsontext import json_text
-from integrations.base import before
+from integrations.base import Timer, before
 from integrations.threads import ThreadPool
 
 __all__ = [
@@ -49,8 +49,6 @@ __all__ = [
 ]
 
 Handler = Callable[[Any, "LambdaContext"], Any]
-#: Makes a future done after that many seconds on the Host's clock.
-Timer = Callable[[float], "asyncio.Future[Any]"]
 #: Where a function's handler runs: on a thread of this process, or in a worker process.
 Isolation = Literal["thread", "process"]
 LATEST = "$LATEST"

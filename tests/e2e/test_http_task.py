@@ -21,11 +21,13 @@ from aiohttp import web
 
 import asl
 from asl.diagnostics import DefinitionError
-from integrations.base import Registry
+from asl.errors import StatesError
+from integrations.base import Registry, TaskRequest, parse_resource
 from integrations.http import METHODS, HttpInvoke
 from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
 from runtime.testing import start
+from tests.services import FakeServices
 
 RESOURCE = "arn:aws:states:::http:invoke"
 
@@ -554,6 +556,36 @@ async def test_refused_connection_is_a_socket_error() -> None:
         f"Unable to connect to 127.0.0.1:{port} for GET http://127.0.0.1:{port}/gone: "
         "Connection refused"
     )
+
+
+async def test_socket_timeout_runs_on_the_hosts_clock(server: Server) -> None:
+    services = FakeServices()
+    task = http_task(server.base + "/slow")
+    request = TaskRequest(parse_resource(RESOURCE), task["Parameters"], "Call", "e", "m",
+                          "us-east-1", "123456789012", services=services)  # fmt: skip
+    call = asyncio.ensure_future(HttpInvoke(CONNECTIONS, socket_timeout=60).invoke(request))
+    await services.wait_for_timer()
+    assert services.timers == [60]
+    services.advance(60)  # no real minute passes
+    with pytest.raises(StatesError) as caught:
+        await asyncio.wait_for(call, 5)
+    assert caught.value.error == "States.Http.Socket"
+    assert caught.value.cause == (
+        f"Timed out after 60 seconds waiting for the response of GET {server.base}/slow"
+    )
+
+
+async def test_a_cancelled_http_task_returns_at_once(server: Server) -> None:
+    services = FakeServices()
+    task = http_task(server.base + "/slow")
+    request = TaskRequest(parse_resource(RESOURCE), task["Parameters"], "Call", "e", "m",
+                          "us-east-1", "123456789012", services=services)  # fmt: skip
+    call = asyncio.ensure_future(HttpInvoke(CONNECTIONS).invoke(request))
+    await services.wait_for_timer()
+    call.cancel()
+    done, _ = await asyncio.wait({call}, timeout=5)
+    assert done and call.cancelled()
+    assert services.pending == 0
 
 
 async def test_socket_timeout(server: Server) -> None:
