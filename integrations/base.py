@@ -146,31 +146,28 @@ async def before(work: asyncio.Future[_T], deadline: asyncio.Future[Any]) -> _T:
     """``work``'s result, or TimeoutError if ``deadline`` is done first.
 
     The loser is cancelled: ``work`` when the deadline comes first (or when the caller is
-    cancelled), ``deadline`` when ``work`` ends first. Neither is awaited after that, so a
-    cancelled caller returns at once.
+    cancelled), ``deadline`` when ``work`` ends first. ``work`` is awaited, so its
+    cancellation must be prompt: a plain future, or a task that does not resist it.
     """
-    if not (work.done() or deadline.done()):
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    expired = False
 
-        def wake(_: object) -> None:
-            _settle(waiter, None)
-
-        work.add_done_callback(wake)
-        deadline.add_done_callback(wake)
-        try:
-            await waiter
-        except asyncio.CancelledError:
+    def expire(_: object) -> None:
+        nonlocal expired
+        if not deadline.cancelled():
+            expired = True
             work.cancel()
-            raise
-        finally:
-            deadline.cancel()
-            work.remove_done_callback(wake)
-            deadline.remove_done_callback(wake)
-    if not work.done():
-        work.cancel()
-        raise TimeoutError
-    deadline.cancel()
-    return work.result()
+
+    deadline.add_done_callback(expire)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if expired and (task is None or not task.cancelling()):
+            raise TimeoutError from None
+        raise
+    finally:
+        deadline.remove_done_callback(expire)
+        deadline.cancel()
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ __all__ = [
     "call_async",
     "call_sync",
     "checked_environment",
+    "dumps",
     "is_coroutine_handler",
     "platform_error",
     "timed_out",
@@ -65,6 +66,10 @@ _RESERVED_ENV = frozenset(
 )  # fmt: skip
 _ENV_LIMIT_BYTES = 4096
 
+#: JSON text as Lambda's Python runtime writes it (json.dumps' separators, non-ASCII kept).
+dumps: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False).encode
+_dumps_finite = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+
 
 @dataclass(frozen=True, slots=True)
 class LocalFunction:
@@ -84,11 +89,11 @@ class LocalFunction:
     region: str | None = None
     account: str | None = None
     isolation: Isolation = "thread"
+    #: Whether the handler is a coroutine function (awaited, not run on a thread).
+    is_async: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def is_async(self) -> bool:
-        """Whether the handler is a coroutine function (awaited, not run on a thread)."""
-        return is_coroutine_handler(self.handler)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_async", is_coroutine_handler(self.handler))
 
 
 def is_coroutine_handler(handler: Any) -> bool:
@@ -186,7 +191,7 @@ def _marshal(result: Any, request_id: str) -> Outcome:
     if isinstance(result, bytes | bytearray):
         return Outcome(bytes(result).decode("utf-8", "replace"))
     try:
-        return Outcome(json.dumps(result, ensure_ascii=False, allow_nan=False))
+        return Outcome(_dumps_finite(result))
     except Exception as exc:
         body = {
             "errorMessage": f"Unable to marshal response: {_text_of(exc)}",
@@ -194,7 +199,7 @@ def _marshal(result: Any, request_id: str) -> Outcome:
             "requestId": request_id,
             "stackTrace": [],
         }
-        return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
+        return Outcome(dumps(body), function_error=True)
 
 
 def _text_of(exc: BaseException) -> str:
@@ -227,7 +232,7 @@ def _error_outcome(exc: BaseException, request_id: str) -> Outcome:
         "stackTrace": _stack_trace(exc.__traceback__),
     }
     # Lambda's Python runtime writes the error with json.dumps' default separators.
-    return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
+    return Outcome(dumps(body), function_error=True)
 
 
 def _exit_reason(exc: BaseException) -> str:
@@ -305,7 +310,7 @@ class InProcessExecutor:
         handler = function.handler
         work: asyncio.Future[Outcome]
         if function.is_async:
-            work = asyncio.ensure_future(call_async(handler, event, context))
+            work = _detached(asyncio.ensure_future(call_async(handler, event, context)))
         else:
             work = self._threads.submit(lambda: call_sync(handler, event, context))
         try:
@@ -320,3 +325,27 @@ class InProcessExecutor:
     def close(self) -> None:
         """End the idle threads; a thread still running a handler ends when it returns."""
         self._threads.close()
+
+
+def _detached(task: asyncio.Task[Outcome]) -> asyncio.Future[Outcome]:
+    """A future with the task's outcome; cancelling it cancels the task without waiting
+    for the task to give in (a handler may catch its cancellation and go on)."""
+    proxy: asyncio.Future[Outcome] = task.get_loop().create_future()
+
+    def copy(_: object) -> None:
+        if proxy.done():
+            return
+        if task.cancelled():
+            proxy.cancel()
+        elif (error := task.exception()) is not None:
+            proxy.set_exception(error)
+        else:
+            proxy.set_result(task.result())
+
+    def cancel(_: object) -> None:
+        if proxy.cancelled():
+            task.cancel()
+
+    task.add_done_callback(copy)
+    proxy.add_done_callback(cancel)
+    return proxy

@@ -67,6 +67,7 @@ from integrations.lambda_runtime import (
     Timer,
     call_async,
     call_sync,
+    dumps,
     is_coroutine_handler,
     platform_error,
     timed_out,
@@ -393,7 +394,7 @@ def _exit_outcome(code: int, request_id: str) -> Outcome:
 def _init_failure(error: dict[str, str]) -> Outcome:
     # An init error has no request id yet: Lambda's Python runtime writes it empty.
     body = {**error, "requestId": "", "stackTrace": []}
-    return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
+    return Outcome(dumps(body), function_error=True)
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.utils
+import functools
 import json
 import logging
 import math
@@ -45,6 +46,7 @@ from integrations.lambda_runtime import (
     LocalFunction,
     Outcome,
     checked_environment,
+    dumps,
 )
 from integrations.lambda_workers import WorkerPoolExecutor
 
@@ -234,7 +236,7 @@ def _event_text(parameters: Mapping[str, Any]) -> str:
             return payload
         except ValueError:
             pass
-    return json.dumps(payload, ensure_ascii=False)
+    return dumps(payload)
 
 
 def _client_context(value: Any) -> SimpleNamespace | None:
@@ -359,7 +361,7 @@ class LocalFunctions:
             resource.name or "", resource.region, resource.account, qualifier, parts[1]
         )
         function, arn = self._find(ref, request)
-        event = json.dumps(request.parameters, ensure_ascii=False)
+        event = dumps(request.parameters)
         services = request.services
         call = _Call(function, arn, event, None, services.new_uuid(), services)
         outcome, _ = await self._run(call)
@@ -453,7 +455,7 @@ class LocalFunctions:
         self._acquire(function, call.request_id)
         try:
             now = services.now()
-            day = time.strftime("%Y/%m/%d", time.gmtime(now))
+            day = _log_day(int(now))
             context = LambdaContext(
                 function_name=function.name,
                 invoked_function_arn=call.arn,
@@ -518,8 +520,8 @@ def _envelope(
         envelope["LogResult"] = log_result
     envelope["Payload"] = _parse_payload(payload) if payload else ""
     envelope["SdkHttpMetadata"] = {
-        "AllHttpHeaders": {name: [value] for name, value in headers},
-        "HttpHeaders": dict(sorted(headers, key=lambda item: item[0].lower())),
+        "AllHttpHeaders": {name: [value] for name, value in headers.items()},
+        "HttpHeaders": {name: headers[name] for name in _SORTED_HEADERS if name in headers},
         "HttpStatusCode": status,
     }
     envelope["SdkResponseMetadata"] = {"RequestId": request_id}
@@ -560,24 +562,46 @@ def _response_headers(
     services: TaskServices,
     executed: bool,
     log_result: str | None,
-) -> list[tuple[str, str]]:
+) -> dict[str, str]:
     """Response headers in the order AWS's recording lists them."""
     now = services.now()
-    headers: list[tuple[str, str]] = []
+    headers: dict[str, str] = {}
     if log_result is not None:
-        headers.append(("X-Amz-Log-Result", log_result))
+        headers["X-Amz-Log-Result"] = log_result
     if executed:
-        headers.append(("X-Amz-Executed-Version", LATEST))
-    headers += [
-        ("x-amzn-Remapped-Content-Length", "0"),
-        ("Connection", "keep-alive"),
-        ("x-amzn-RequestId", request_id),
-        ("Content-Length", str(len(payload.encode()))),
-        ("Date", email.utils.formatdate(now, usegmt=True)),
-        ("X-Amzn-Trace-Id", _trace_id(now, services.new_uuid())),
-        ("Content-Type", "application/json"),
-    ]
+        headers["X-Amz-Executed-Version"] = LATEST
+    headers["x-amzn-Remapped-Content-Length"] = "0"
+    headers["Connection"] = "keep-alive"
+    headers["x-amzn-RequestId"] = request_id
+    headers["Content-Length"] = str(len(payload.encode()))
+    headers["Date"] = _http_date(int(now))
+    headers["X-Amzn-Trace-Id"] = _trace_id(now, services.new_uuid())
+    headers["Content-Type"] = "application/json"
     return headers
+
+
+#: Every response header, in the order of ``HttpHeaders`` (sorted ignoring case).
+_SORTED_HEADERS = tuple(
+    sorted(
+        (
+            "X-Amz-Log-Result", "X-Amz-Executed-Version", "x-amzn-Remapped-Content-Length",
+            "Connection", "x-amzn-RequestId", "Content-Length", "Date", "X-Amzn-Trace-Id",
+            "Content-Type",
+        ),
+        key=str.lower,
+    )
+)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1)  # one entry: the second most calls of a moment share
+def _http_date(second: int) -> str:
+    return email.utils.formatdate(second, usegmt=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _log_day(second: int) -> str:
+    """The date part of a log stream name: ``2025/11/06``."""
+    return time.strftime("%Y/%m/%d", time.gmtime(second))
 
 
 def _trace_id(now: float, uuid: str) -> str:

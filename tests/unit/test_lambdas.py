@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import math
 import re
@@ -370,6 +371,26 @@ async def test_timeouts_of_sync_and_async_handlers_run_on_the_hosts_clock() -> N
     ]
     assert functions.gb_seconds() == 4.0
     assert services.pending == 0
+
+
+async def test_an_async_handler_that_resists_cancellation_still_times_out() -> None:
+    stop = asyncio.Event()
+
+    async def stubborn(event: Any, context: LambdaContext) -> Any:
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await stop.wait()
+        return "too late"
+
+    functions = make()
+    functions.register("stubborn", stubborn, timeout=5)
+    call = asyncio.ensure_future(fail(functions, legacy("stubborn"), {}))
+    await services.wait_for_timer()
+    services.advance(5)
+    error = await asyncio.wait_for(call, 5)
+    assert error.error == "Sandbox.Timedout"
+    stop.set()
+    await asyncio.sleep(0.01)
 
 
 async def test_timeout_is_measured_by_the_real_timer_by_default() -> None:
