@@ -35,6 +35,7 @@ class ThreadPool:
         self._lock = threading.Lock()
         self._idle = 0  # threads waiting on _jobs that no job was put for yet
         self._started = 0
+        self._closed = False
 
     @property
     def idle(self) -> int:
@@ -48,6 +49,7 @@ class ThreadPool:
         future: asyncio.Future[_T] = loop.create_future()
         job: _Job = (work, loop, future)
         with self._lock:
+            self._closed = False
             reuse = self._idle > 0
             if reuse:
                 self._idle -= 1
@@ -63,6 +65,7 @@ class ThreadPool:
         """End every idle thread; a busy one ends when its call returns. The pool may be
         used again (it starts new threads)."""
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, 0
         for _ in range(idle):
             self._jobs.put(None)
@@ -72,7 +75,7 @@ class ThreadPool:
             work, loop, future = job
             settle, value = _call(work)
             with self._lock:  # idle before answering, so the next call finds this thread
-                stay = self._idle < self._max_idle
+                stay = not self._closed and self._idle < self._max_idle
                 if stay:
                     self._idle += 1
             with contextlib.suppress(RuntimeError):  # the loop closed while the call ran

@@ -89,6 +89,20 @@ async def test_a_hung_call_does_not_starve_later_ones() -> None:
     pool.close()
 
 
+async def test_a_call_still_running_at_close_ends_its_thread_when_it_returns() -> None:
+    pool = ThreadPool("test-late")
+    release = threading.Event()
+    late = pool.submit(lambda: release.wait(30))
+    pool.close()
+    release.set()
+    assert await asyncio.wait_for(late, 5) is True
+    for _ in range(500):
+        if _named("test-late") == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert (_named("test-late"), pool.idle) == (0, 0)
+
+
 async def test_errors_reach_the_caller() -> None:
     pool = ThreadPool("test-errors")
 
