@@ -41,8 +41,7 @@ import base64
 import json
 import os
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +52,7 @@ import yaml
 
 from asl.errors import StatesError
 from asl.http_task import CONNECTION_ARN
-from integrations.base import Timer, before
+from integrations.base import TaskServices, Timer, before
 
 __all__ = [
     "ApiKey",
@@ -306,14 +305,12 @@ def basic_credentials(username: str, password: str) -> str:
 
 
 class OAuthTokens:
-    """Bearer tokens of OAuth connections, fetched on demand and cached until expiry.
-
-    ``clock`` (seconds, monotonic) is injectable so tests can make tokens expire.
-    Concurrent first calls may each fetch a token; the last one fetched is kept.
+    """Bearer tokens of OAuth connections, fetched on demand and cached until they expire
+    on the Host's clock. Concurrent first calls may each fetch a token; the last one
+    fetched is kept.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self) -> None:
         self._tokens: dict[Connection, tuple[str, float | None]] = {}
 
     async def token(
@@ -321,16 +318,16 @@ class OAuthTokens:
         connection: Connection,
         session: aiohttp.ClientSession,
         timeout: float,
-        timer: Timer,
+        services: TaskServices,
     ) -> str:
-        """A valid token for the connection, fetching a new one when needed within
-        ``timeout`` seconds on ``timer`` (the Host's)."""
+        """A valid token for the connection at ``services.now()``, fetching a new one when
+        needed within ``timeout`` seconds on ``services.timer``."""
         assert isinstance(connection.auth, OAuthClientCredentials)
         cached = self._tokens.get(connection)
-        if cached is not None and (cached[1] is None or self._clock() < cached[1]):
+        started = services.now()
+        if cached is not None and (cached[1] is None or started < cached[1]):
             return cached[0]
-        started = self._clock()
-        token, lifetime = await _fetch_token(connection, session, timeout, timer)
+        token, lifetime = await _fetch_token(connection, session, timeout, services.timer)
         self._tokens[connection] = (token, None if lifetime is None else started + lifetime)
         return token
 

@@ -46,8 +46,7 @@ import os
 import re
 import socket
 import ssl as ssl_module
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Final
@@ -474,8 +473,8 @@ class HttpInvoke:
     ``connections``: a :class:`~integrations.connections.Connections`, a mapping or a
     JSON/YAML file path. ``socket_timeout``: AWS's 60 seconds (shorter in tests).
     ``allow_http``: accept ``http://`` for every host, not only loopback ones. ``ssl``:
-    what aiohttp's ``ssl`` takes (True: verify certificates). ``clock``: monotonic
-    seconds for OAuth token expiry.
+    what aiohttp's ``ssl`` takes (True: verify certificates). Timeouts and OAuth token
+    expiry run on the Host's clock (the request's ``services``).
     """
 
     def __init__(
@@ -485,13 +484,12 @@ class HttpInvoke:
         socket_timeout: float = SOCKET_TIMEOUT,
         allow_http: bool = False,
         ssl: ssl_module.SSLContext | bool = True,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.connections = as_connections(connections)
         self._timeout = socket_timeout
         self._allow_http = allow_http
         self._ssl = ssl
-        self._tokens = OAuthTokens(clock)
+        self._tokens = OAuthTokens()
 
     def install(self, registry: Registry) -> None:
         """Serve ``arn:aws:states:::http:invoke`` from this registry."""
@@ -510,7 +508,7 @@ class HttpInvoke:
             bearer = None
             if isinstance(connection.auth, OAuthClientCredentials):
                 bearer = await self._tokens.token(
-                    connection, session, self._timeout, request.services.timer
+                    connection, session, self._timeout, request.services
                 )
             outgoing = build_request(call, connection, request.region, bearer)
             status, reason, headers, body = await self._send(session, outgoing, request.services)

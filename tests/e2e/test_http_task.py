@@ -381,17 +381,19 @@ async def test_oauth_token_is_fetched_once_and_sent_as_bearer(server: Server) ->
     assert token_request["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
 
 
-async def test_oauth_token_expires(server: Server) -> None:
-    now = [1000.0]
-    eng = engine(oauth_connections(server.base), clock=lambda: now[0])
-    definition = machine(http_task(server.base + "/protected", connection="oauth"))
-    await execute(definition, eng)
-    now[0] += 3599
-    await execute(definition, eng)
+async def test_oauth_token_expires_on_the_hosts_clock(server: Server) -> None:
+    services = FakeServices(1000.0)
+    invoke = HttpInvoke(oauth_connections(server.base))
+    task = http_task(server.base + "/protected", connection="oauth")
+    request = TaskRequest(parse_resource(RESOURCE), task["Parameters"], "Call", "e", "m",
+                          "us-east-1", "123456789012", services=services)  # fmt: skip
+    await invoke.invoke(request)
+    services.advance(3599)
+    await invoke.invoke(request)
     assert len(server.token_requests) == 1
-    now[0] += 1
-    execution = await execute(definition, eng)
-    assert execution.output["ResponseBody"] == {"authorization": "Bearer token-2"}
+    services.advance(1)
+    result = await invoke.invoke(request)
+    assert result["ResponseBody"] == {"authorization": "Bearer token-2"}
     assert len(server.token_requests) == 2
 
 
