@@ -94,6 +94,7 @@ class FunctionRef:
     partition: str = "aws"
 
 
+@functools.lru_cache(maxsize=1024)  # a workflow names few functions, over and over
 def parse_function_ref(text: str) -> FunctionRef | None:
     """Parse NAME, NAME:qualifier, ACCOUNT:function:NAME or an ARN; None if invalid."""
     m = _REF.match(text) if len(text) <= 170 else None
@@ -104,7 +105,7 @@ def parse_function_ref(text: str) -> FunctionRef | None:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per invocation, and frozen ones are slower
 class _Call:
     """One invocation on its way to an executor."""
 
