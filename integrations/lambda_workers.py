@@ -9,10 +9,12 @@ JSON). What that buys, and the rules it follows:
 - **Crashes**: a worker that dies (``os._exit``, a segfault, ``sys.exit``) fails only its
   invocation, with Lambda's ``Runtime.ExitError`` ("Runtime exited with error: exit
   status 3", "... signal: segmentation fault"); the next invocation starts a new worker.
-- **Timeouts**: at the function's timeout the worker is killed (SIGKILL) and the
-  invocation fails with ``Sandbox.Timedout`` exactly as in-process; a new worker replaces
-  it on the next invocation. The timeout counts from the moment a worker takes the
-  invocation; starting a worker (Lambda's init phase) has its own limit, ``init_timeout``.
+- **Timeouts**: at the function's timeout, on the Host's clock (the executor's
+  ``timer``), the worker is killed (SIGKILL) and the invocation fails with
+  ``Sandbox.Timedout`` exactly as in-process; a new worker replaces it on the next
+  invocation. The timeout counts from the moment a worker takes the invocation; starting
+  a worker (Lambda's init phase) has its own limit, ``init_timeout``. A cancelled
+  invocation kills its worker and returns at once (the worker is reaped on a thread).
 - **Memory**: where ``resource.RLIMIT_AS`` works (Linux), a worker's address space is
   capped at *what it uses once the interpreter and the handler's module are loaded* plus
   the function's configured memory. The handler thus gets its configured megabytes for
@@ -35,7 +37,8 @@ JSON). What that buys, and the rules it follows:
   imported by name when the worker can, otherwise from its file; its top-level code
   runs in every worker as well as in the engine.
 - **Output**: a handler's ``print`` goes to the engine's stderr (a worker's stdout is its
-  channel to the engine).
+  channel to the engine). The engine side talks to each worker from a reused thread
+  (:class:`~integrations.threads.ThreadPool`), since pipe reads block.
 
 Call :meth:`WorkerPoolExecutor.aclose` (or :meth:`~WorkerPoolExecutor.close`) when done:
 it kills every worker and reaps it, leaving no process behind.
