@@ -302,6 +302,7 @@ class InProcessExecutor:
 
     def __init__(self, *, max_idle_threads: int = 16) -> None:
         self._threads = ThreadPool("lambda", max_idle=max_idle_threads)
+        self._tasks: set[asyncio.Task[Outcome]] = set()  # async handlers, abandoned or not
 
     async def run(
         self, function: LocalFunction, event: str, context: LambdaContext, timer: Timer
@@ -310,7 +311,10 @@ class InProcessExecutor:
         handler = function.handler
         work: asyncio.Future[Outcome]
         if function.is_async:
-            work = _detached(asyncio.ensure_future(call_async(handler, event, context)))
+            task = asyncio.ensure_future(call_async(handler, event, context))
+            self._tasks.add(task)  # the loop keeps only a weak reference
+            task.add_done_callback(self._tasks.discard)
+            work = _detached(task)
         else:
             work = self._threads.submit(lambda: call_sync(handler, event, context))
         try:
