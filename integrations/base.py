@@ -128,7 +128,7 @@ class SystemServices:
         """A future the running loop completes after ``seconds`` (``call_later``)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        handle = loop.call_later(seconds, _settle, future, None)
+        handle = loop.call_later(seconds, settle, future, None)
         future.add_done_callback(lambda _: handle.cancel())
         return future
 
@@ -137,7 +137,8 @@ class SystemServices:
 SYSTEM_SERVICES: TaskServices = SystemServices()
 
 
-def _settle(future: asyncio.Future[_T], value: _T) -> None:
+def settle(future: asyncio.Future[_T], value: _T) -> None:
+    """Give ``future`` its result, unless it is done already (cancelled, say)."""
     if not future.done():
         future.set_result(value)
 

@@ -17,6 +17,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from integrations.base import settle
+
 __all__ = ["ThreadPool"]
 
 _T = TypeVar("_T")
@@ -88,14 +90,9 @@ class ThreadPool:
 def _call(work: Callable[[], Any]) -> tuple[Callable[[asyncio.Future[Any], Any], None], Any]:
     """How to settle the caller's future: with ``work()``'s result or its exception."""
     try:
-        return _succeed, work()
+        return settle, work()
     except BaseException as exc:  # handed to the loop, which raises it where awaited
         return _fail, exc
-
-
-def _succeed(future: asyncio.Future[Any], value: Any) -> None:
-    if not future.done():
-        future.set_result(value)
 
 
 def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
