@@ -108,9 +108,13 @@ class LambdaContext:
 
     ``memory_limit_in_mb`` is text, as in Lambda's runtime; ``client_context`` has
     ``client``, ``custom`` and ``env`` when the call gave a ``ClientContext``.
-    ``environment`` (not in Lambda's context) holds the function's environment variables;
-    ``clock`` (not in Lambda's context either) tells the time that ``deadline_epoch`` is
-    on: the Host's.
+    ``environment`` (not in Lambda's context) holds the function's environment variables.
+
+    ``deadline_epoch`` is on the Host's clock. The remaining time counts down in real
+    time to ``timer_deadline`` (not in Lambda's context either; ``time.monotonic()``
+    seconds), since that is how the Host's timer runs while a handler runs: a virtual
+    clock stands still meanwhile, yet the function's timeout fires after as many real
+    seconds.
     """
 
     function_name: str
@@ -120,10 +124,10 @@ class LambdaContext:
     log_stream_name: str
     deadline_epoch: float
     environment: Mapping[str, str]
+    timer_deadline: float = field(repr=False)
     client_context: SimpleNamespace | None = None
     function_version: str = LATEST
     identity: None = None
-    clock: Callable[[], float] = field(default=time.time, repr=False)
 
     @property
     def log_group_name(self) -> str:
@@ -132,7 +136,7 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function's timeout (never negative)."""
-        return max(0, int((self.deadline_epoch - self.clock()) * 1000))
+        return max(0, int((self.timer_deadline - time.monotonic()) * 1000))
 
 
 @dataclass(frozen=True, slots=True)

@@ -273,6 +273,7 @@ def _answer(handler: Any, message: dict[str, Any], environment: Any) -> dict[str
     context = LambdaContext(
         **fields,
         environment=environment,
+        timer_deadline=time.monotonic() + message["timeout"],
         client_context=SimpleNamespace(**client) if client is not None else None,
     )
     region = context.invoked_function_arn.split(":")[3]
@@ -502,7 +503,11 @@ class WorkerPoolExecutor:
         timer: Timer,
     ) -> tuple[Outcome, bool]:
         """One invocation on a started worker; the outcome and whether to keep the worker."""
-        message = {"event": event, "context": _context_fields(function, context)}
+        message = {
+            "event": event,
+            "context": _context_fields(context),
+            "timeout": function.timeout,  # counted from the moment this worker takes it
+        }
         reply = await self._exchange(worker, message, timer(function.timeout))
         if reply is None:
             return timed_out(function, context.aws_request_id), False
@@ -568,9 +573,8 @@ class WorkerPoolExecutor:
         return workers
 
 
-def _context_fields(function: LocalFunction, context: LambdaContext) -> dict[str, Any]:
-    """The context as the worker rebuilds it; the deadline restarts when a worker takes it
-    (on the worker's clock: the Host's is not there)."""
+def _context_fields(context: LambdaContext) -> dict[str, Any]:
+    """The context's fields the worker rebuilds it from."""
     client = context.client_context
     return {
         "function_name": context.function_name,
@@ -578,6 +582,6 @@ def _context_fields(function: LocalFunction, context: LambdaContext) -> dict[str
         "memory_limit_in_mb": context.memory_limit_in_mb,
         "aws_request_id": context.aws_request_id,
         "log_stream_name": context.log_stream_name,
-        "deadline_epoch": time.time() + function.timeout,
+        "deadline_epoch": context.deadline_epoch,
         "client_context": None if client is None else dict(vars(client)),
     }

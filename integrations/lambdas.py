@@ -269,9 +269,11 @@ class LocalFunctions:
     :class:`~integrations.lambda_workers.WorkerPoolExecutor` made on first need. Call
     :meth:`aclose` (or :meth:`close`) when done, to stop worker processes.
 
-    Every request id, date, trace id, log stream name and timeout comes from the
-    request's :class:`~integrations.base.TaskServices` (the Host's clock and entropy), so
-    a seeded run repeats.
+    Every request id, date, trace id, log stream name, timeout and billed duration comes
+    from the request's :class:`~integrations.base.TaskServices` (the Host's clock and
+    entropy), so a seeded run repeats. A virtual clock stands still while a handler runs:
+    every run then bills its 1 ms minimum (a timeout bills the whole timeout); a real
+    clock bills what the handler took.
     """
 
     def __init__(
@@ -470,8 +472,8 @@ class LocalFunctions:
                 log_stream_name=f"{day}/[{LATEST}]{services.new_uuid().replace('-', '')}",
                 deadline_epoch=now + function.timeout,
                 environment=function.environment,
+                timer_deadline=time.monotonic() + function.timeout,
                 client_context=call.client_context,
-                clock=services.now,
             )
             executor = self._executor_for(function)
             outcome = await executor.run(function, call.event, context, services.timer)

@@ -15,6 +15,7 @@ import math
 import re
 import sys
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -580,6 +581,21 @@ async def test_context_is_like_lambdas() -> None:
     assert first.client_context is not None
     assert first.client_context.custom == {"k": "v"}
     assert second.client_context is None
+
+
+async def test_remaining_time_counts_down_in_real_time_while_the_host_clock_stands_still() -> None:
+    def look(event: Any, context: LambdaContext) -> Any:
+        first = context.get_remaining_time_in_millis()
+        time.sleep(0.05)
+        return [first, context.get_remaining_time_in_millis(), context.deadline_epoch]
+
+    functions = make()
+    functions.register("look", look, timeout=60)
+    first, second, deadline = await functions.invoke(request(legacy("look"), {}))
+    assert 60_000 >= first > second  # as the function's timer runs: in real time
+    assert deadline == NOW + 60  # on the Host's clock
+    (record,) = functions.invocations
+    assert (record.duration_ms, record.billed_ms) == (0, 1)  # the Host's clock stood still
 
 
 @pytest.mark.parametrize(
