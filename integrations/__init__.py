@@ -12,6 +12,7 @@ from integrations.base import (
     Registry,
     Resource,
     TaskRequest,
+    TaskServices,
     parse_resource,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "Registry",
     "Resource",
     "TaskRequest",
+    "TaskServices",
     "parse_resource",
 ]

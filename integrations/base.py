@@ -4,14 +4,22 @@ The engine sees only :class:`Invoker`: given a :class:`TaskRequest` it returns t
 result or raises :class:`asl.errors.StatesError`. A :class:`Registry` is the usual
 Invoker: it maps a Task ``Resource`` (parsed into a :class:`Resource`) to the
 :class:`Integration` registered for it.
+
+An integration reaches the Host running the Task only through the request's
+:class:`TaskServices`: its clock, its entropy and its timers. Whatever an integration
+makes up itself (request ids, dates, timeouts) comes from there, so a seeded run repeats
+byte for byte and every timeout runs on the Host's clock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from asl.errors import StatesError
 from asl.jsontext import json_text
@@ -82,9 +90,90 @@ def parse_resource(arn: str) -> Resource:
     raise ValueError(f"'{arn}' is not a Task resource ARN")
 
 
+_T = TypeVar("_T")
+#: Makes a future done after that many seconds on the Host's clock (``TaskServices.timer``).
+Timer = Callable[[float], "asyncio.Future[Any]"]
+
+
+class TaskServices(Protocol):
+    """What an integration may ask of the Host running the Task."""
+
+    def now(self) -> float:
+        """Seconds since the Unix epoch, on the Host's clock."""
+        ...
+
+    def new_uuid(self) -> str:
+        """A random UUID (version 4 text) from the Host's entropy: seeded runs repeat."""
+        ...
+
+    def timer(self, seconds: float) -> asyncio.Future[Any]:
+        """A future done when the Host's clock reaches now + ``seconds``; cancelling it
+        removes the timer from the clock."""
+        ...
+
+
+class SystemServices:
+    """:class:`TaskServices` of the wall clock, :func:`uuid.uuid4` and the running loop's
+    timers: the default of a :class:`TaskRequest` built without a Host."""
+
+    def now(self) -> float:
+        """``time.time()``."""
+        return time.time()
+
+    def new_uuid(self) -> str:
+        """``uuid.uuid4()`` as text."""
+        return str(uuid.uuid4())
+
+    def timer(self, seconds: float) -> asyncio.Future[Any]:
+        """A future the running loop completes after ``seconds`` (``call_later``)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        handle = loop.call_later(seconds, settle, future, None)
+        future.add_done_callback(lambda _: handle.cancel())
+        return future
+
+
+#: The services of a request made without a Host (tests, direct calls).
+SYSTEM_SERVICES: TaskServices = SystemServices()
+
+
+def settle(future: asyncio.Future[_T], value: _T) -> None:
+    """Give ``future`` its result, unless it is done already (cancelled, say)."""
+    if not future.done():
+        future.set_result(value)
+
+
+async def before(work: asyncio.Future[_T], deadline: asyncio.Future[Any]) -> _T:
+    """``work``'s result, or TimeoutError if ``deadline`` is done first.
+
+    The loser is cancelled: ``work`` when the deadline comes first (or when the caller is
+    cancelled), ``deadline`` when ``work`` ends first. ``work`` is awaited, so its
+    cancellation must be prompt: a plain future, or a task that does not resist it.
+    """
+    expired = False
+
+    def expire(_: object) -> None:
+        nonlocal expired
+        if not deadline.cancelled():
+            expired = True
+            work.cancel()
+
+    deadline.add_done_callback(expire)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if expired and (task is None or not task.cancelling()):
+            raise TimeoutError from None
+        raise
+    finally:
+        deadline.remove_done_callback(expire)
+        deadline.cancel()
+
+
 @dataclass(frozen=True, slots=True)
 class TaskRequest:
-    """One invocation of a Task state's resource."""
+    """One invocation of a Task state's resource; ``services`` is the Host running it."""
 
     resource: Resource
     parameters: Any
@@ -98,6 +187,7 @@ class TaskRequest:
     heartbeat_seconds: int | None = None
     credentials: Any = None
     retry_count: int = 0
+    services: TaskServices = SYSTEM_SERVICES
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,12 +36,12 @@ family is AWS's, the exact names and causes are not recorded (? UNVERIFIED).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ import yaml
 
 from asl.errors import StatesError
 from asl.http_task import CONNECTION_ARN
+from integrations.base import TaskServices, Timer, before
 
 __all__ = [
     "ApiKey",
@@ -304,26 +305,29 @@ def basic_credentials(username: str, password: str) -> str:
 
 
 class OAuthTokens:
-    """Bearer tokens of OAuth connections, fetched on demand and cached until expiry.
-
-    ``clock`` (seconds, monotonic) is injectable so tests can make tokens expire.
-    Concurrent first calls may each fetch a token; the last one fetched is kept.
+    """Bearer tokens of OAuth connections, fetched on demand and cached until they expire
+    on the Host's clock. Concurrent first calls may each fetch a token; the last one
+    fetched is kept.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self) -> None:
         self._tokens: dict[Connection, tuple[str, float | None]] = {}
 
     async def token(
-        self, connection: Connection, session: aiohttp.ClientSession, timeout: float
+        self,
+        connection: Connection,
+        session: aiohttp.ClientSession,
+        timeout: float,
+        services: TaskServices,
     ) -> str:
-        """A valid token for the connection, fetching a new one when needed."""
+        """A valid token for the connection at ``services.now()``, fetching a new one when
+        needed within ``timeout`` seconds on ``services.timer``."""
         assert isinstance(connection.auth, OAuthClientCredentials)
         cached = self._tokens.get(connection)
-        if cached is not None and (cached[1] is None or self._clock() < cached[1]):
+        started = services.now()
+        if cached is not None and (cached[1] is None or started < cached[1]):
             return cached[0]
-        started = self._clock()
-        token, lifetime = await _fetch_token(connection, session, timeout)
+        token, lifetime = await _fetch_token(connection, session, timeout, services.timer)
         self._tokens[connection] = (token, None if lifetime is None else started + lifetime)
         return token
 
@@ -354,17 +358,17 @@ def _token_request(oauth: OAuthClientCredentials) -> dict[str, Any]:
 
 
 async def _fetch_token(
-    connection: Connection, session: aiohttp.ClientSession, timeout: float
+    connection: Connection,
+    session: aiohttp.ClientSession,
+    timeout: float,
+    timer: Timer,
 ) -> tuple[str, float | None]:
     oauth = connection.auth
     assert isinstance(oauth, OAuthClientCredentials)
     where = f"The OAuth token endpoint '{oauth.token_endpoint}' of connection '{connection.name}'"
-    limits = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
+    fetch = asyncio.ensure_future(_request_token(oauth, session, timeout))
     try:
-        async with session.request(
-            **_token_request(oauth), timeout=limits, allow_redirects=False
-        ) as response:
-            status, text = response.status, await response.text(errors="replace")
+        status, text = await before(fetch, timer(timeout))
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise StatesError(
             INVALID_CONNECTION_STATE, f"{where} could not be reached: {exc!r}"
@@ -372,6 +376,17 @@ async def _fetch_token(
     if not 200 <= status < 300:
         raise StatesError(INVALID_CONNECTION_STATE, f"{where} answered {status}: {text}")
     return _parse_token(where, text)
+
+
+async def _request_token(
+    oauth: OAuthClientCredentials, session: aiohttp.ClientSession, timeout: float
+) -> tuple[int, str]:
+    """The token endpoint's status and text (aiohttp's socket timeouts as a safety net)."""
+    limits = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
+    async with session.request(
+        **_token_request(oauth), timeout=limits, allow_redirects=False
+    ) as response:
+        return response.status, await response.text(errors="replace")
 
 
 def _parse_token(where: str, text: str) -> tuple[str, float | None]:

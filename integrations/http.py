@@ -39,14 +39,14 @@ tests can run a plain server; other hosts need HTTPS unless ``allow_http=True``.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import os
 import re
 import socket
 import ssl as ssl_module
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Final
@@ -59,7 +59,7 @@ from multidict import CIMultiDict
 from asl.errors import DATA_LIMIT_EXCEEDED, HTTP_PREFIX, RUNTIME, StatesError
 from asl.http_task import ARRAY_FORMATS, HTTP_METHODS, is_forbidden_header
 from asl.jsontext import json_text
-from integrations.base import Registry, TaskRequest
+from integrations.base import Registry, TaskRequest, TaskServices, before
 from integrations.connections import (
     ApiKey,
     Basic,
@@ -463,14 +463,18 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
+#: A response: status, reason, headers as sent, body.
+_Response = tuple[int, str | None, list[tuple[str, str]], bytes]
+
+
 class HttpInvoke:
     """The ``http:invoke`` integration.
 
     ``connections``: a :class:`~integrations.connections.Connections`, a mapping or a
     JSON/YAML file path. ``socket_timeout``: AWS's 60 seconds (shorter in tests).
     ``allow_http``: accept ``http://`` for every host, not only loopback ones. ``ssl``:
-    what aiohttp's ``ssl`` takes (True: verify certificates). ``clock``: monotonic
-    seconds for OAuth token expiry.
+    what aiohttp's ``ssl`` takes (True: verify certificates). Timeouts and OAuth token
+    expiry run on the Host's clock (the request's ``services``).
     """
 
     def __init__(
@@ -480,13 +484,12 @@ class HttpInvoke:
         socket_timeout: float = SOCKET_TIMEOUT,
         allow_http: bool = False,
         ssl: ssl_module.SSLContext | bool = True,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.connections = as_connections(connections)
         self._timeout = socket_timeout
         self._allow_http = allow_http
         self._ssl = ssl
-        self._tokens = OAuthTokens(clock)
+        self._tokens = OAuthTokens()
 
     def install(self, registry: Registry) -> None:
         """Serve ``arn:aws:states:::http:invoke`` from this registry."""
@@ -504,9 +507,11 @@ class HttpInvoke:
         ) as session:
             bearer = None
             if isinstance(connection.auth, OAuthClientCredentials):
-                bearer = await self._tokens.token(connection, session, self._timeout)
+                bearer = await self._tokens.token(
+                    connection, session, self._timeout, request.services
+                )
             outgoing = build_request(call, connection, request.region, bearer)
-            status, reason, headers, body = await self._send(session, outgoing)
+            status, reason, headers, body = await self._send(session, outgoing, request.services)
         if bearer is not None and status in (401, 407):
             self._tokens.invalidate(connection)
         result = task_result(status, reason, headers, body)
@@ -523,28 +528,13 @@ class HttpInvoke:
         )
 
     async def _send(
-        self, session: aiohttp.ClientSession, outgoing: HttpRequest
-    ) -> tuple[int, str | None, list[tuple[str, str]], bytes]:
-        limits = aiohttp.ClientTimeout(
-            total=None, sock_connect=self._timeout, sock_read=self._timeout
-        )
+        self, session: aiohttp.ClientSession, outgoing: HttpRequest, services: TaskServices
+    ) -> _Response:
+        """The response, within the socket timeout on the Host's clock (aiohttp's own
+        socket timeouts stay as a safety net)."""
+        exchange = asyncio.ensure_future(self._exchange(session, outgoing))
         try:
-            async with session.request(
-                outgoing.method,
-                yarl.URL(outgoing.url, encoded=True),
-                headers=CIMultiDict(outgoing.headers),
-                data=outgoing.body,
-                allow_redirects=False,
-                timeout=limits,
-                ssl=self._ssl,
-                skip_auto_headers=("Content-Type",),
-            ) as response:
-                body = await _read(response)
-                headers = [
-                    (n.decode("utf-8", "replace"), v.decode("utf-8", "replace"))
-                    for n, v in response.raw_headers
-                ]
-                return response.status, response.reason, headers, body
+            return await before(exchange, services.timer(self._timeout))
         except TimeoutError:
             raise StatesError(
                 SOCKET,
@@ -553,6 +543,27 @@ class HttpInvoke:
             ) from None
         except aiohttp.ClientError as exc:
             raise StatesError(SOCKET, _socket_cause(outgoing, exc)) from None
+
+    async def _exchange(self, session: aiohttp.ClientSession, outgoing: HttpRequest) -> _Response:
+        limits = aiohttp.ClientTimeout(
+            total=None, sock_connect=self._timeout, sock_read=self._timeout
+        )
+        async with session.request(
+            outgoing.method,
+            yarl.URL(outgoing.url, encoded=True),
+            headers=CIMultiDict(outgoing.headers),
+            data=outgoing.body,
+            allow_redirects=False,
+            timeout=limits,
+            ssl=self._ssl,
+            skip_auto_headers=("Content-Type",),
+        ) as response:
+            body = await _read(response)
+            headers = [
+                (n.decode("utf-8", "replace"), v.decode("utf-8", "replace"))
+                for n, v in response.raw_headers
+            ]
+            return response.status, response.reason, headers, body
 
 
 def _shown(url: str) -> str:

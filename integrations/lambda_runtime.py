@@ -16,11 +16,9 @@ never shares or mutates the engine's values and any executor can replace another
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import json
 import re
-import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -29,6 +27,8 @@ from types import MappingProxyType, SimpleNamespace, TracebackType
 from typing import Any, Literal, Protocol
 
 from asl.jsontext import json_text
+from integrations.base import Timer, before
+from integrations.threads import ThreadPool
 
 __all__ = [
     "LATEST",
@@ -39,9 +39,11 @@ __all__ = [
     "LambdaContext",
     "LocalFunction",
     "Outcome",
+    "Timer",
     "call_async",
     "call_sync",
     "checked_environment",
+    "dumps",
     "is_coroutine_handler",
     "platform_error",
     "timed_out",
@@ -64,6 +66,10 @@ _RESERVED_ENV = frozenset(
 )  # fmt: skip
 _ENV_LIMIT_BYTES = 4096
 
+#: JSON text as Lambda's Python runtime writes it (json.dumps' separators, non-ASCII kept).
+dumps: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False).encode
+_dumps_finite = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+
 
 @dataclass(frozen=True, slots=True)
 class LocalFunction:
@@ -83,11 +89,11 @@ class LocalFunction:
     region: str | None = None
     account: str | None = None
     isolation: Isolation = "thread"
+    #: Whether the handler is a coroutine function (awaited, not run on a thread).
+    is_async: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def is_async(self) -> bool:
-        """Whether the handler is a coroutine function (awaited, not run on a thread)."""
-        return is_coroutine_handler(self.handler)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_async", is_coroutine_handler(self.handler))
 
 
 def is_coroutine_handler(handler: Any) -> bool:
@@ -103,6 +109,12 @@ class LambdaContext:
     ``memory_limit_in_mb`` is text, as in Lambda's runtime; ``client_context`` has
     ``client``, ``custom`` and ``env`` when the call gave a ``ClientContext``.
     ``environment`` (not in Lambda's context) holds the function's environment variables.
+
+    ``deadline_epoch`` is on the Host's clock. The remaining time counts down in real
+    time to ``timer_deadline`` (not in Lambda's context either; ``time.monotonic()``
+    seconds), since that is how the Host's timer runs while a handler runs: a virtual
+    clock stands still meanwhile, yet the function's timeout fires after as many real
+    seconds.
     """
 
     function_name: str
@@ -112,6 +124,7 @@ class LambdaContext:
     log_stream_name: str
     deadline_epoch: float
     environment: Mapping[str, str]
+    timer_deadline: float = field(repr=False)
     client_context: SimpleNamespace | None = None
     function_version: str = LATEST
     identity: None = None
@@ -123,7 +136,7 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function's timeout (never negative)."""
-        return max(0, int((self.deadline_epoch - time.time()) * 1000))
+        return max(0, int((self.timer_deadline - time.monotonic()) * 1000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +152,16 @@ class Outcome:
 
 
 class Executor(Protocol):
-    """Runs a handler on a JSON event text; never raises for anything the handler does."""
+    """Runs a handler on a JSON event text; never raises for anything the handler does.
 
-    async def run(self, function: LocalFunction, event: str, context: LambdaContext) -> Outcome:
-        """Run the function until it returns, fails or reaches its timeout."""
+    A cancelled ``run`` returns at once, abandoning or killing what runs the handler.
+    """
+
+    async def run(
+        self, function: LocalFunction, event: str, context: LambdaContext, timer: Timer
+    ) -> Outcome:
+        """Run the function until it returns, fails or reaches its timeout, measured with
+        ``timer`` (the Host's: :meth:`~integrations.base.TaskServices.timer`)."""
         ...
 
 
@@ -176,7 +195,7 @@ def _marshal(result: Any, request_id: str) -> Outcome:
     if isinstance(result, bytes | bytearray):
         return Outcome(bytes(result).decode("utf-8", "replace"))
     try:
-        return Outcome(json.dumps(result, ensure_ascii=False, allow_nan=False))
+        return Outcome(_dumps_finite(result))
     except Exception as exc:
         body = {
             "errorMessage": f"Unable to marshal response: {_text_of(exc)}",
@@ -184,7 +203,7 @@ def _marshal(result: Any, request_id: str) -> Outcome:
             "requestId": request_id,
             "stackTrace": [],
         }
-        return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
+        return Outcome(dumps(body), function_error=True)
 
 
 def _text_of(exc: BaseException) -> str:
@@ -217,7 +236,7 @@ def _error_outcome(exc: BaseException, request_id: str) -> Outcome:
         "stackTrace": _stack_trace(exc.__traceback__),
     }
     # Lambda's Python runtime writes the error with json.dumps' default separators.
-    return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
+    return Outcome(dumps(body), function_error=True)
 
 
 def _exit_reason(exc: BaseException) -> str:
@@ -273,11 +292,11 @@ async def call_async(handler: Handler, event: str, context: LambdaContext) -> Ou
 
 
 class InProcessExecutor:
-    """Runs handlers in this process: sync ones on a daemon thread each, async ones as tasks.
+    """Runs handlers in this process: sync ones on reused daemon threads, async ones as tasks.
 
-    A thread per invocation means a handler that hangs past its timeout holds only its own
-    thread, never a pool slot another invocation needs. Such a thread cannot be killed; it
-    is abandoned and its late result is dropped.
+    A handler that hangs past its timeout cannot be killed: its thread is abandoned (its
+    late result dropped) and later invocations run on other threads (see
+    :class:`~integrations.threads.ThreadPool`). :meth:`close` ends the idle threads.
 
     In-process limits (a worker process lifts them): environment variables are not put in
     ``os.environ`` (that would race between concurrent functions) but are handed to the
@@ -285,44 +304,56 @@ class InProcessExecutor:
     handler that crashes the interpreter takes the engine with it.
     """
 
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Future[Outcome]] = set()
+    def __init__(self, *, max_idle_threads: int = 16) -> None:
+        self._threads = ThreadPool("lambda", max_idle=max_idle_threads)
+        self._tasks: set[asyncio.Task[Outcome]] = set()  # async handlers, abandoned or not
 
-    async def run(self, function: LocalFunction, event: str, context: LambdaContext) -> Outcome:
-        """Run the function until it returns, fails or reaches its timeout."""
+    async def run(
+        self, function: LocalFunction, event: str, context: LambdaContext, timer: Timer
+    ) -> Outcome:
+        """Run the function until it returns, fails or reaches its timeout on ``timer``."""
+        handler = function.handler
         work: asyncio.Future[Outcome]
         if function.is_async:
-            work = asyncio.ensure_future(call_async(function.handler, event, context))
+            task = asyncio.ensure_future(call_async(handler, event, context))
+            self._tasks.add(task)  # the loop keeps only a weak reference
+            task.add_done_callback(self._tasks.discard)
+            work = _detached(task)
         else:
-            work = self._start_thread(function, event, context)
-        self._tasks.add(work)
-        work.add_done_callback(self._tasks.discard)
+            work = self._threads.submit(lambda: call_sync(handler, event, context))
         try:
-            done, _ = await asyncio.wait({work}, timeout=function.timeout)
-        except asyncio.CancelledError:
-            work.cancel()
-            raise
-        if not done:
-            work.cancel()  # an async handler is cancelled; a thread is abandoned
+            return await before(work, timer(function.timeout))
+        except TimeoutError:  # an async handler was cancelled; a thread abandoned
             return timed_out(function, context.aws_request_id)
-        return work.result()
 
-    @staticmethod
-    def _start_thread(
-        function: LocalFunction, event: str, context: LambdaContext
-    ) -> asyncio.Future[Outcome]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Outcome] = loop.create_future()
+    async def aclose(self) -> None:
+        """End the idle threads (see :meth:`close`)."""
+        self.close()
 
-        def settle(outcome: Outcome) -> None:
-            if not future.done():
-                future.set_result(outcome)
+    def close(self) -> None:
+        """End the idle threads; a thread still running a handler ends when it returns."""
+        self._threads.close()
 
-        def work() -> None:
-            outcome = call_sync(function.handler, event, context)
-            with contextlib.suppress(RuntimeError):  # the loop closed while the handler ran
-                loop.call_soon_threadsafe(settle, outcome)
 
-        name = f"lambda:{function.name}:{context.aws_request_id}"
-        threading.Thread(target=work, name=name, daemon=True).start()
-        return future
+def _detached(task: asyncio.Task[Outcome]) -> asyncio.Future[Outcome]:
+    """A future with the task's outcome; cancelling it cancels the task without waiting
+    for the task to give in (a handler may catch its cancellation and go on)."""
+    proxy: asyncio.Future[Outcome] = task.get_loop().create_future()
+
+    def copy(_: object) -> None:
+        if proxy.done():
+            return
+        if task.cancelled():
+            proxy.cancel()
+        elif (error := task.exception()) is not None:
+            proxy.set_exception(error)
+        else:
+            proxy.set_result(task.result())
+
+    def cancel(_: object) -> None:
+        if proxy.cancelled():
+            task.cancel()
+
+    task.add_done_callback(copy)
+    proxy.add_done_callback(cancel)
+    return proxy

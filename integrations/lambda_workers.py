@@ -9,10 +9,12 @@ JSON). What that buys, and the rules it follows:
 - **Crashes**: a worker that dies (``os._exit``, a segfault, ``sys.exit``) fails only its
   invocation, with Lambda's ``Runtime.ExitError`` ("Runtime exited with error: exit
   status 3", "... signal: segmentation fault"); the next invocation starts a new worker.
-- **Timeouts**: at the function's timeout the worker is killed (SIGKILL) and the
-  invocation fails with ``Sandbox.Timedout`` exactly as in-process; a new worker replaces
-  it on the next invocation. The timeout counts from the moment a worker takes the
-  invocation; starting a worker (Lambda's init phase) has its own limit, ``init_timeout``.
+- **Timeouts**: at the function's timeout, on the Host's clock (the executor's
+  ``timer``), the worker is killed (SIGKILL) and the invocation fails with
+  ``Sandbox.Timedout`` exactly as in-process; a new worker replaces it on the next
+  invocation. The timeout counts from the moment a worker takes the invocation; starting
+  a worker (Lambda's init phase) has its own limit, ``init_timeout``. A cancelled
+  invocation kills its worker and returns at once (the worker is reaped on a thread).
 - **Memory**: where ``resource.RLIMIT_AS`` works (Linux), a worker's address space is
   capped at *what it uses once the interpreter and the handler's module are loaded* plus
   the function's configured memory. The handler thus gets its configured megabytes for
@@ -35,7 +37,8 @@ JSON). What that buys, and the rules it follows:
   imported by name when the worker can, otherwise from its file; its top-level code
   runs in every worker as well as in the engine.
 - **Output**: a handler's ``print`` goes to the engine's stderr (a worker's stdout is its
-  channel to the engine).
+  channel to the engine). The engine side talks to each worker from a reused thread
+  (:class:`~integrations.threads.ThreadPool`), since pipe reads block.
 
 Call :meth:`WorkerPoolExecutor.aclose` (or :meth:`~WorkerPoolExecutor.close`) when done:
 it kills every worker and reaps it, leaving no process behind.
@@ -52,29 +55,30 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType, ModuleType, SimpleNamespace
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
+from integrations.base import before
 from integrations.lambda_runtime import (
     LATEST,
     LambdaContext,
     LocalFunction,
     Outcome,
+    Timer,
     call_async,
     call_sync,
+    dumps,
     is_coroutine_handler,
     platform_error,
     timed_out,
 )
+from integrations.threads import ThreadPool
 
 __all__ = ["HandlerRef", "WorkerPoolExecutor", "handler_reference", "serve"]
 
-_T = TypeVar("_T")
 _ROOT = str(Path(__file__).resolve().parents[1])
 _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
@@ -269,6 +273,7 @@ def _answer(handler: Any, message: dict[str, Any], environment: Any) -> dict[str
     context = LambdaContext(
         **fields,
         environment=environment,
+        timer_deadline=time.monotonic() + message["timeout"],
         client_context=SimpleNamespace(**client) if client is not None else None,
     )
     region = context.invoked_function_arn.split(":")[3]
@@ -393,25 +398,7 @@ def _exit_outcome(code: int, request_id: str) -> Outcome:
 def _init_failure(error: dict[str, str]) -> Outcome:
     # An init error has no request id yet: Lambda's Python runtime writes it empty.
     body = {**error, "requestId": "", "stackTrace": []}
-    return Outcome(json.dumps(body, ensure_ascii=False), function_error=True)
-
-
-def _on_thread(work: Callable[[], _T], name: str) -> asyncio.Future[_T]:
-    """Run blocking ``work`` on a daemon thread of its own; its result as a future."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[_T] = loop.create_future()
-
-    def settle(value: _T) -> None:
-        if not future.done():
-            future.set_result(value)
-
-    def run() -> None:
-        value = work()
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(settle, value)
-
-    threading.Thread(target=run, name=name, daemon=True).start()
-    return future
+    return Outcome(dumps(body), function_error=True)
 
 
 @dataclass(slots=True)
@@ -443,6 +430,7 @@ class WorkerPoolExecutor:
             raise ValueError("max_workers must be at least 1")
         self._max_workers = max_workers
         self._init_timeout = init_timeout
+        self._threads = ThreadPool("lambda-worker")  # the blocking pipe exchanges
         self._pools: dict[int, _Pool] = {}  # by id of the LocalFunction
         self._workers: set[_Worker] = set()  # every worker not yet reaped
 
@@ -462,16 +450,19 @@ class WorkerPoolExecutor:
         """Process ids of the live workers (idle or busy)."""
         return sorted(w.process.pid for w in self._workers if w.process.poll() is None)
 
-    async def run(self, function: LocalFunction, event: str, context: LambdaContext) -> Outcome:
-        """Run the function in one of its workers until it returns, fails or times out."""
+    async def run(
+        self, function: LocalFunction, event: str, context: LambdaContext, timer: Timer
+    ) -> Outcome:
+        """Run the function in one of its workers until it returns, fails or times out
+        (measured with ``timer``, as is the start of a worker)."""
         pool = self._pool(function)
         async with pool.slots:
             worker = pool.take()
             if worker is None:
-                worker, failure = await self._start(function, context.aws_request_id)
+                worker, failure = await self._start(function, context.aws_request_id, timer)
                 if worker is None:
                     return failure
-            outcome, keep = await self._invoke(worker, function, event, context)
+            outcome, keep = await self._invoke(worker, function, event, context, timer)
             if keep:
                 pool.idle.append(worker)
             else:
@@ -488,12 +479,12 @@ class WorkerPoolExecutor:
         return pool
 
     async def _start(
-        self, function: LocalFunction, request_id: str
+        self, function: LocalFunction, request_id: str, timer: Timer
     ) -> tuple[_Worker | None, Outcome]:
         """A started worker with its handler loaded, or the outcome of the failed start."""
         worker = _Worker(function, self._reference(function))
         self._workers.add(worker)
-        reply = await self._exchange(worker, worker.init, self._init_timeout)
+        reply = await self._exchange(worker, worker.init, timer(self._init_timeout))
         if reply is None:
             return None, timed_out(function, request_id)
         if reply.get("ready") is True:
@@ -504,11 +495,20 @@ class WorkerPoolExecutor:
         return None, _exit_outcome(code, request_id)
 
     async def _invoke(
-        self, worker: _Worker, function: LocalFunction, event: str, context: LambdaContext
+        self,
+        worker: _Worker,
+        function: LocalFunction,
+        event: str,
+        context: LambdaContext,
+        timer: Timer,
     ) -> tuple[Outcome, bool]:
         """One invocation on a started worker; the outcome and whether to keep the worker."""
-        message = {"event": event, "context": _context_fields(function, context)}
-        reply = await self._exchange(worker, message, function.timeout)
+        message = {
+            "event": event,
+            "context": _context_fields(context),
+            "timeout": function.timeout,  # counted from the moment this worker takes it
+        }
+        reply = await self._exchange(worker, message, timer(function.timeout))
         if reply is None:
             return timed_out(function, context.aws_request_id), False
         if "payload" not in reply:
@@ -517,31 +517,29 @@ class WorkerPoolExecutor:
         return outcome, reply["recycle"] is not True
 
     async def _exchange(
-        self, worker: _Worker, message: dict[str, Any], timeout: float
+        self, worker: _Worker, message: dict[str, Any], deadline: asyncio.Future[Any]
     ) -> dict[str, Any] | None:
-        """The worker's reply within ``timeout`` seconds, ``{}`` if it died first, or None
-        when the time ran out (the worker is then killed)."""
-        name = f"lambda-worker:{worker.process.pid}"
-        future = _on_thread(lambda: worker.exchange(message) or {}, name)
+        """The worker's reply before ``deadline``, ``{}`` if it died first, or None when the
+        time ran out (the worker is then killed, as it is when the caller is cancelled)."""
+        work = self._threads.submit(lambda: worker.exchange(message) or {})
         try:
-            done, _ = await asyncio.wait({future}, timeout=timeout)
+            return await before(work, deadline)
+        except TimeoutError:
+            self._retire(worker)
+            return None
         except asyncio.CancelledError:
             self._retire(worker)
             raise
-        if not done:
-            self._retire(worker)
-            return None
-        return future.result()
 
     async def _reap(self, worker: _Worker) -> int:
         """Wait for a worker that exited; its exit code."""
         worker.retired = True
-        code = await _on_thread(worker.reap, f"lambda-reap:{worker.process.pid}")
+        code = await self._threads.submit(worker.reap)
         self._workers.discard(worker)
         return code
 
     def _retire(self, worker: _Worker) -> None:
-        """Kill a worker and reap it on a thread of its own."""
+        """Kill a worker and reap it on a thread, without waiting."""
         if worker.retired:
             return
         worker.retired = True
@@ -551,18 +549,20 @@ class WorkerPoolExecutor:
             worker.reap()
             self._workers.discard(worker)
 
-        threading.Thread(target=reap, name=f"lambda-reap:{worker.process.pid}", daemon=True).start()
+        self._threads.submit(reap)
 
     async def aclose(self) -> None:
         """Kill and reap every worker; the executor may be used again afterwards."""
         workers = self._forget_workers()
         if workers:
-            await _on_thread(lambda: [w.reap() for w in workers], "lambda-close")
+            await self._threads.submit(lambda: [w.reap() for w in workers])
+        self._threads.close()
 
     def close(self) -> None:
         """Kill and reap every worker (blocking; prefer :meth:`aclose` on an event loop)."""
         for worker in self._forget_workers():
             worker.reap()
+        self._threads.close()
 
     def _forget_workers(self) -> list[_Worker]:
         workers = list(self._workers)
@@ -573,8 +573,8 @@ class WorkerPoolExecutor:
         return workers
 
 
-def _context_fields(function: LocalFunction, context: LambdaContext) -> dict[str, Any]:
-    """The context as the worker rebuilds it; the deadline restarts when a worker takes it."""
+def _context_fields(context: LambdaContext) -> dict[str, Any]:
+    """The context's fields the worker rebuilds it from."""
     client = context.client_context
     return {
         "function_name": context.function_name,
@@ -582,6 +582,6 @@ def _context_fields(function: LocalFunction, context: LambdaContext) -> dict[str
         "memory_limit_in_mb": context.memory_limit_in_mb,
         "aws_request_id": context.aws_request_id,
         "log_stream_name": context.log_stream_name,
-        "deadline_epoch": time.time() + function.timeout,
+        "deadline_epoch": context.deadline_epoch,
         "client_context": None if client is None else dict(vars(client)),
     }

@@ -15,6 +15,11 @@ concurrency, isolation). How its handler runs is an :class:`Executor` strategy
 a function registered with ``isolation="process"`` runs in a pool of worker processes
 (``integrations.lambda_workers.WorkerPoolExecutor``) that survives crashes, kills hung
 handlers, caps memory and sets environment variables for real.
+
+Request ids, the ``Date`` and ``X-Amzn-Trace-Id`` headers, log stream names, deadlines,
+durations and timeouts come from the request's
+:class:`~integrations.base.TaskServices` (the Host's clock and entropy), so a seeded run
+gives the same envelopes byte for byte.
 """
 
 from __future__ import annotations
@@ -22,20 +27,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.utils
+import functools
 import json
 import logging
 import math
 import re
 import time
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 from asl.errors import StatesError
 from asl.jsontext import json_text
-from integrations.base import Registry, TaskRequest
+from integrations.base import Registry, TaskRequest, TaskServices
 from integrations.lambda_runtime import (
     LATEST,
     Executor,
@@ -46,6 +51,7 @@ from integrations.lambda_runtime import (
     LocalFunction,
     Outcome,
     checked_environment,
+    dumps,
 )
 from integrations.lambda_workers import WorkerPoolExecutor
 
@@ -93,6 +99,7 @@ class FunctionRef:
     partition: str = "aws"
 
 
+@functools.lru_cache(maxsize=1024)  # a workflow names few functions, over and over
 def parse_function_ref(text: str) -> FunctionRef | None:
     """Parse NAME, NAME:qualifier, ACCOUNT:function:NAME or an ARN; None if invalid."""
     m = _REF.match(text) if len(text) <= 170 else None
@@ -101,6 +108,18 @@ def parse_function_ref(text: str) -> FunctionRef | None:
     return FunctionRef(
         m["name"], m["region"], m["account"], m["qualifier"], m["partition"] or "aws"
     )
+
+
+@dataclass(slots=True)  # not frozen: one is made per invocation, and frozen ones are slower
+class _Call:
+    """One invocation on its way to an executor."""
+
+    function: LocalFunction
+    arn: str
+    event: str
+    client_context: SimpleNamespace | None
+    request_id: str
+    services: TaskServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +242,7 @@ def _event_text(parameters: Mapping[str, Any]) -> str:
             return payload
         except ValueError:
             pass
-    return json.dumps(payload, ensure_ascii=False)
+    return dumps(payload)
 
 
 def _client_context(value: Any) -> SimpleNamespace | None:
@@ -250,8 +269,11 @@ class LocalFunctions:
     :class:`~integrations.lambda_workers.WorkerPoolExecutor` made on first need. Call
     :meth:`aclose` (or :meth:`close`) when done, to stop worker processes.
 
-    ``clock`` (epoch seconds) stamps the response ``Date`` and log stream names; ``ids``
-    makes request ids. Both are injectable so tests are deterministic.
+    Every request id, date, trace id, log stream name, timeout and billed duration comes
+    from the request's :class:`~integrations.base.TaskServices` (the Host's clock and
+    entropy), so a seeded run repeats. A virtual clock stands still while a handler runs:
+    every run then bills its 1 ms minimum (a timeout bills the whole timeout); a real
+    clock bills what the handler took.
     """
 
     def __init__(
@@ -259,13 +281,9 @@ class LocalFunctions:
         executor: Executor | None = None,
         *,
         workers: WorkerPoolExecutor | None = None,
-        clock: Callable[[], float] = time.time,
-        ids: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._executor: Executor = executor if executor is not None else InProcessExecutor()
         self._workers = workers
-        self._clock = clock
-        self._ids = ids
         self._functions: dict[str, LocalFunction] = {}
         self._in_flight: dict[str, int] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -351,8 +369,10 @@ class LocalFunctions:
             resource.name or "", resource.region, resource.account, qualifier, parts[1]
         )
         function, arn = self._find(ref, request)
-        event = json.dumps(request.parameters, ensure_ascii=False)
-        outcome, _ = await self._run(function, arn, event, None, self._ids())
+        event = dumps(request.parameters)
+        services = request.services
+        call = _Call(function, arn, event, None, services.new_uuid(), services)
+        outcome, _ = await self._run(call)
         if outcome.function_error:
             raise _function_error(outcome.payload, compact=False)
         return _parse_payload(outcome.payload)
@@ -365,37 +385,37 @@ class LocalFunctions:
                 "The Parameters of a lambda:invoke Task need a FunctionName text, "
                 f"got {json.dumps(params)}",
             )
-        ref = self._service_ref(params)
+        services = request.services
+        ref = self._service_ref(params, services)
         invocation_type = params.get("InvocationType", "RequestResponse")
         if invocation_type not in _INVOCATION_TYPES:
             raise _validation_error(
                 "invocationType",
                 invocation_type,
                 "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
-                self._ids(),
+                services.new_uuid(),
             )
         function, arn = self._find(ref, request)
-        request_id = self._ids()
+        request_id = services.new_uuid()
         if invocation_type == "DryRun":
-            return self._envelope("", 204, request_id, executed=False)
+            return _envelope("", 204, request_id, services, executed=False)
         client_context = _client_context(params.get("ClientContext"))
+        call = _Call(function, arn, _event_text(params), client_context, request_id, services)
         if invocation_type == "Event":
-            self._start_event(function, arn, _event_text(params), client_context, request_id)
-            return self._envelope("", 202, request_id, executed=False)
-        outcome, record = await self._run(
-            function, arn, _event_text(params), client_context, request_id
-        )
+            self._start_event(call)
+            return _envelope("", 202, request_id, services, executed=False)
+        outcome, record = await self._run(call)
         if outcome.function_error:
             raise _function_error(outcome.payload, compact=True)
         log = _log_tail(record) if params.get("LogType") == "Tail" else None
-        return self._envelope(outcome.payload, 200, request_id, log_result=log)
+        return _envelope(outcome.payload, 200, request_id, services, log_result=log)
 
-    def _service_ref(self, params: Mapping[str, Any]) -> FunctionRef:
+    def _service_ref(self, params: Mapping[str, Any], services: TaskServices) -> FunctionRef:
         name = params["FunctionName"]
         ref = parse_function_ref(name)
         if ref is None:
             constraint = f"Member must satisfy regular expression pattern: {_REF_PATTERN_TEXT}"
-            raise _validation_error("functionName", name, constraint, self._ids())
+            raise _validation_error("functionName", name, constraint, services.new_uuid())
         qualifier = params.get("Qualifier")
         if qualifier is not None and ref.qualifier is not None and qualifier != ref.qualifier:
             raise _service_error(
@@ -403,7 +423,7 @@ class LocalFunctions:
                 400,
                 "The derived qualifier from the function name does not match the specified "
                 "qualifier.",
-                self._ids(),
+                services.new_uuid(),
             )
         if isinstance(qualifier, str):
             return FunctionRef(ref.name, ref.region, ref.account, qualifier, ref.partition)
@@ -423,7 +443,10 @@ class LocalFunctions:
             or function.account not in (None, account)
         ):
             raise _service_error(
-                "ResourceNotFoundException", 404, f"Function not found: {arn}", self._ids()
+                "ResourceNotFoundException",
+                404,
+                f"Function not found: {arn}",
+                request.services.new_uuid(),
             )
         return function, arn
 
@@ -434,58 +457,48 @@ class LocalFunctions:
             raise _service_error("TooManyRequestsException", 429, "Rate Exceeded.", request_id)
         self._in_flight[function.name] = running + 1
 
-    async def _run(
-        self,
-        function: LocalFunction,
-        arn: str,
-        event: str,
-        client_context: SimpleNamespace | None,
-        request_id: str,
-    ) -> tuple[Outcome, Invocation]:
+    async def _run(self, call: _Call) -> tuple[Outcome, Invocation]:
         """Invoke once, within the function's reserved concurrency, and record the bill."""
-        self._acquire(function, request_id)
+        function, services = call.function, call.services
+        self._acquire(function, call.request_id)
         try:
-            day = time.strftime("%Y/%m/%d", time.gmtime(self._clock()))
+            now = services.now()
+            day = _log_day(int(now))
             context = LambdaContext(
                 function_name=function.name,
-                invoked_function_arn=arn,
+                invoked_function_arn=call.arn,
                 memory_limit_in_mb=str(function.memory),
-                aws_request_id=request_id,
-                log_stream_name=f"{day}/[{LATEST}]{uuid.uuid4().hex}",
-                deadline_epoch=time.time() + function.timeout,
+                aws_request_id=call.request_id,
+                log_stream_name=f"{day}/[{LATEST}]{services.new_uuid().replace('-', '')}",
+                deadline_epoch=now + function.timeout,
                 environment=function.environment,
-                client_context=client_context,
+                timer_deadline=time.monotonic() + function.timeout,
+                client_context=call.client_context,
             )
-            started = time.perf_counter()
-            outcome = await self._executor_for(function).run(function, event, context)
-            record = _bill(function, request_id, time.perf_counter() - started, outcome)
+            executor = self._executor_for(function)
+            outcome = await executor.run(function, call.event, context, services.timer)
+            record = _bill(function, call.request_id, services.now() - now, outcome)
             self.invocations.append(record)
             return outcome, record
         finally:
             self._in_flight[function.name] -= 1
 
-    def _start_event(
-        self,
-        function: LocalFunction,
-        arn: str,
-        event: str,
-        client_context: SimpleNamespace | None,
-        request_id: str,
-    ) -> None:
+    def _start_event(self, call: _Call) -> None:
         """An asynchronous (``Event``) invocation: accepted at once, run in the background.
 
         Lambda queues such events, so a throttle or a function error never reaches the
         caller; both are logged.
         """
+        name = call.function.name
 
         async def background() -> None:
             try:
-                outcome, _ = await self._run(function, arn, event, client_context, request_id)
+                outcome, _ = await self._run(call)
             except StatesError as exc:
-                _log.warning("asynchronous invocation of %s refused: %s", function.name, exc)
+                _log.warning("asynchronous invocation of %s refused: %s", name, exc)
                 return
             if outcome.function_error:
-                _log.warning("asynchronous invocation of %s failed: %s", function.name, outcome)
+                _log.warning("asynchronous invocation of %s failed: %s", name, outcome)
 
         task = asyncio.ensure_future(background())
         self._background.add(task)
@@ -496,31 +509,32 @@ class LocalFunctions:
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
-    def _envelope(
-        self,
-        payload: str,
-        status: int,
-        request_id: str,
-        *,
-        executed: bool = True,
-        log_result: str | None = None,
-    ) -> dict[str, Any]:
-        """Lambda's Invoke response as Step Functions returns it (recorded against AWS)."""
-        headers = _response_headers(payload, request_id, self._clock(), executed, log_result)
-        envelope: dict[str, Any] = {}
-        if executed:
-            envelope["ExecutedVersion"] = LATEST
-        if log_result is not None:
-            envelope["LogResult"] = log_result
-        envelope["Payload"] = _parse_payload(payload) if payload else ""
-        envelope["SdkHttpMetadata"] = {
-            "AllHttpHeaders": {name: [value] for name, value in headers},
-            "HttpHeaders": dict(sorted(headers, key=lambda item: item[0].lower())),
-            "HttpStatusCode": status,
-        }
-        envelope["SdkResponseMetadata"] = {"RequestId": request_id}
-        envelope["StatusCode"] = status
-        return envelope
+
+def _envelope(
+    payload: str,
+    status: int,
+    request_id: str,
+    services: TaskServices,
+    *,
+    executed: bool = True,
+    log_result: str | None = None,
+) -> dict[str, Any]:
+    """Lambda's Invoke response as Step Functions returns it (recorded against AWS)."""
+    headers = _response_headers(payload, request_id, services, executed, log_result)
+    envelope: dict[str, Any] = {}
+    if executed:
+        envelope["ExecutedVersion"] = LATEST
+    if log_result is not None:
+        envelope["LogResult"] = log_result
+    envelope["Payload"] = _parse_payload(payload) if payload else ""
+    envelope["SdkHttpMetadata"] = {
+        "AllHttpHeaders": {name: [value] for name, value in headers.items()},
+        "HttpHeaders": {name: headers[name] for name in _SORTED_HEADERS if name in headers},
+        "HttpStatusCode": status,
+    }
+    envelope["SdkResponseMetadata"] = {"RequestId": request_id}
+    envelope["StatusCode"] = status
+    return envelope
 
 
 def _bill(function: LocalFunction, request_id: str, seconds: float, outcome: Outcome) -> Invocation:
@@ -551,26 +565,53 @@ def _log_tail(record: Invocation) -> str:
 
 
 def _response_headers(
-    payload: str, request_id: str, now: float, executed: bool, log_result: str | None
-) -> list[tuple[str, str]]:
+    payload: str,
+    request_id: str,
+    services: TaskServices,
+    executed: bool,
+    log_result: str | None,
+) -> dict[str, str]:
     """Response headers in the order AWS's recording lists them."""
-    headers: list[tuple[str, str]] = []
+    now = services.now()
+    headers: dict[str, str] = {}
     if log_result is not None:
-        headers.append(("X-Amz-Log-Result", log_result))
+        headers["X-Amz-Log-Result"] = log_result
     if executed:
-        headers.append(("X-Amz-Executed-Version", LATEST))
-    headers += [
-        ("x-amzn-Remapped-Content-Length", "0"),
-        ("Connection", "keep-alive"),
-        ("x-amzn-RequestId", request_id),
-        ("Content-Length", str(len(payload.encode()))),
-        ("Date", email.utils.formatdate(now, usegmt=True)),
-        ("X-Amzn-Trace-Id", _trace_id(now)),
-        ("Content-Type", "application/json"),
-    ]
+        headers["X-Amz-Executed-Version"] = LATEST
+    headers["x-amzn-Remapped-Content-Length"] = "0"
+    headers["Connection"] = "keep-alive"
+    headers["x-amzn-RequestId"] = request_id
+    headers["Content-Length"] = str(len(payload.encode()))
+    headers["Date"] = _http_date(int(now))
+    headers["X-Amzn-Trace-Id"] = _trace_id(now, services.new_uuid())
+    headers["Content-Type"] = "application/json"
     return headers
 
 
-def _trace_id(now: float) -> str:
-    token = uuid.uuid4().hex
+#: Every response header, in the order of ``HttpHeaders`` (sorted ignoring case).
+_SORTED_HEADERS = tuple(
+    sorted(
+        (
+            "X-Amz-Log-Result", "X-Amz-Executed-Version", "x-amzn-Remapped-Content-Length",
+            "Connection", "x-amzn-RequestId", "Content-Length", "Date", "X-Amzn-Trace-Id",
+            "Content-Type",
+        ),
+        key=str.lower,
+    )
+)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1)  # one entry: the second most calls of a moment share
+def _http_date(second: int) -> str:
+    return email.utils.formatdate(second, usegmt=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _log_day(second: int) -> str:
+    """The date part of a log stream name: ``2025/11/06``."""
+    return time.strftime("%Y/%m/%d", time.gmtime(second))
+
+
+def _trace_id(now: float, uuid: str) -> str:
+    token = uuid.replace("-", "")
     return f"Root=1-{int(now):08x}-{token[:24]};Parent={token[16:32]};Sampled=0"

@@ -19,7 +19,6 @@ test_{sqs,sns,dynamodb,events}_task_service.snapshot.json):
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -56,7 +55,7 @@ def _sqs_send_message(params: dict[str, Any], request: TaskRequest) -> dict[str,
             "SQS.AmazonSQSException",
             "The request must contain the parameter MessageBody. (Service: AmazonSQS; "
             "Status Code: 400; Error Code: MissingParameter; "
-            f"Request ID: {uuid.uuid4()}; Proxy: null)",
+            f"Request ID: {request.services.new_uuid()}; Proxy: null)",
         )
     return params if isinstance(body, str) else {**params, "MessageBody": json_text(body)}
 

@@ -21,11 +21,13 @@ from aiohttp import web
 
 import asl
 from asl.diagnostics import DefinitionError
-from integrations.base import Registry
+from asl.errors import StatesError
+from integrations.base import Registry, TaskRequest, parse_resource
 from integrations.http import METHODS, HttpInvoke
 from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
 from runtime.testing import start
+from tests.services import FakeServices
 
 RESOURCE = "arn:aws:states:::http:invoke"
 
@@ -379,17 +381,19 @@ async def test_oauth_token_is_fetched_once_and_sent_as_bearer(server: Server) ->
     assert token_request["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
 
 
-async def test_oauth_token_expires(server: Server) -> None:
-    now = [1000.0]
-    eng = engine(oauth_connections(server.base), clock=lambda: now[0])
-    definition = machine(http_task(server.base + "/protected", connection="oauth"))
-    await execute(definition, eng)
-    now[0] += 3599
-    await execute(definition, eng)
+async def test_oauth_token_expires_on_the_hosts_clock(server: Server) -> None:
+    services = FakeServices(1000.0)
+    invoke = HttpInvoke(oauth_connections(server.base))
+    task = http_task(server.base + "/protected", connection="oauth")
+    request = TaskRequest(parse_resource(RESOURCE), task["Parameters"], "Call", "e", "m",
+                          "us-east-1", "123456789012", services=services)  # fmt: skip
+    await invoke.invoke(request)
+    services.advance(3599)
+    await invoke.invoke(request)
     assert len(server.token_requests) == 1
-    now[0] += 1
-    execution = await execute(definition, eng)
-    assert execution.output["ResponseBody"] == {"authorization": "Bearer token-2"}
+    services.advance(1)
+    result = await invoke.invoke(request)
+    assert result["ResponseBody"] == {"authorization": "Bearer token-2"}
     assert len(server.token_requests) == 2
 
 
@@ -554,6 +558,36 @@ async def test_refused_connection_is_a_socket_error() -> None:
         f"Unable to connect to 127.0.0.1:{port} for GET http://127.0.0.1:{port}/gone: "
         "Connection refused"
     )
+
+
+async def test_socket_timeout_runs_on_the_hosts_clock(server: Server) -> None:
+    services = FakeServices()
+    task = http_task(server.base + "/slow")
+    request = TaskRequest(parse_resource(RESOURCE), task["Parameters"], "Call", "e", "m",
+                          "us-east-1", "123456789012", services=services)  # fmt: skip
+    call = asyncio.ensure_future(HttpInvoke(CONNECTIONS, socket_timeout=60).invoke(request))
+    await services.wait_for_timer()
+    assert services.timers == [60]
+    services.advance(60)  # no real minute passes
+    with pytest.raises(StatesError) as caught:
+        await asyncio.wait_for(call, 5)
+    assert caught.value.error == "States.Http.Socket"
+    assert caught.value.cause == (
+        f"Timed out after 60 seconds waiting for the response of GET {server.base}/slow"
+    )
+
+
+async def test_a_cancelled_http_task_returns_at_once(server: Server) -> None:
+    services = FakeServices()
+    task = http_task(server.base + "/slow")
+    request = TaskRequest(parse_resource(RESOURCE), task["Parameters"], "Call", "e", "m",
+                          "us-east-1", "123456789012", services=services)  # fmt: skip
+    call = asyncio.ensure_future(HttpInvoke(CONNECTIONS).invoke(request))
+    await services.wait_for_timer()
+    call.cancel()
+    done, _ = await asyncio.wait({call}, timeout=5)
+    assert done and call.cancelled()
+    assert services.pending == 0
 
 
 async def test_socket_timeout(server: Server) -> None:

@@ -14,6 +14,9 @@ from botocore.exceptions import (
 )
 from botocore.session import get_session
 
+from asl.errors import StatesError
+from integrations.aws.client import AwsClients
+from integrations.aws.config import AwsConfig
 from integrations.aws.errors import (
     OPTIMIZED_STYLES,
     client_error,
@@ -21,6 +24,9 @@ from integrations.aws.errors import (
     sdk_style,
     service_error,
 )
+from integrations.aws.optimized import OptimizedAwsIntegration
+from integrations.base import TaskRequest, parse_resource
+from tests.services import FakeServices, uid
 
 
 def _exceptions(service: str) -> Any:
@@ -151,3 +157,18 @@ def test_missing_credentials_is_sdk_client_exception() -> None:
     error = client_error(NoCredentialsError(), sdk_style("S3"))
     assert error.error == "S3.SdkClientException"
     assert error.cause == "Unable to locate credentials"
+
+
+async def test_sqs_missing_body_takes_its_request_id_from_the_host() -> None:
+    request = TaskRequest(
+        parse_resource("arn:aws:states:::sqs:sendMessage"), {"QueueUrl": "q"}, "S", "e", "m",
+        "us-east-1", "123456789012", services=FakeServices(),
+    )  # fmt: skip
+    integration = OptimizedAwsIntegration(AwsClients(AwsConfig(endpoint_url="http://127.0.0.1:1")))
+    with pytest.raises(StatesError) as caught:
+        await integration.invoke(request)
+    assert caught.value.error == "SQS.AmazonSQSException"
+    assert caught.value.cause == (
+        "The request must contain the parameter MessageBody. (Service: AmazonSQS; "
+        f"Status Code: 400; Error Code: MissingParameter; Request ID: {uid(1)}; Proxy: null)"
+    )

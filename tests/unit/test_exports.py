@@ -43,6 +43,7 @@ def test_integrations_exports() -> None:
         "Registry",
         "Resource",
         "TaskRequest",
+        "TaskServices",
         "parse_resource",
     ]
     for name in integrations.__all__:

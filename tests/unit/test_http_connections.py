@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 
 from asl.errors import StatesError
+from integrations.base import SYSTEM_SERVICES
 from integrations.connections import (
     ApiKey,
     Basic,
@@ -221,7 +222,7 @@ def oauth_connection(url: str, **settings: Any) -> Connection:
 
 async def fetch(tokens: OAuthTokens, connection: Connection) -> str:
     async with aiohttp.ClientSession() as session:
-        return await tokens.token(connection, session, 5)
+        return await tokens.token(connection, session, 5, SYSTEM_SERVICES)
 
 
 async def test_get_token_request_and_no_expiry() -> None:
@@ -232,7 +233,7 @@ async def test_get_token_request_and_no_expiry() -> None:
         connection = oauth_connection(
             url, httpMethod="GET", scopes=["a"], oauthParameters={"queryParameters": {"x": "1"}}
         )
-        tokens = OAuthTokens(clock=lambda: 0.0)
+        tokens = OAuthTokens()
         assert await fetch(tokens, connection) == "t1"
         assert await fetch(tokens, connection) == "t1"
         seen = endpoint.requests[0]

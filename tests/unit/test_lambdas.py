@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import itertools
+import contextlib
 import json
 import math
 import re
 import sys
+import threading
 import time
 from typing import Any
 
@@ -24,11 +25,14 @@ from hypothesis import strategies as st
 from asl.errors import StatesError
 from integrations.base import Registry, TaskRequest, parse_resource
 from integrations.lambdas import Invocation, LambdaContext, LocalFunctions
+from tests.services import FakeServices, uid
 
 INVOKE = "arn:aws:states:::lambda:invoke"
 REGION, ACCOUNT = "us-east-1", "123456789012"
 # 2025-11-06 12:31:47 UTC, the date of the test_invoke recording.
 NOW = 1762432307.0
+# The Host's services of the requests made since the last make().
+services = FakeServices(NOW)
 
 
 def legacy(name: str, region: str = REGION) -> str:
@@ -37,13 +41,22 @@ def legacy(name: str, region: str = REGION) -> str:
 
 def request(resource: str, parameters: Any, state: str = "S") -> TaskRequest:
     return TaskRequest(
-        parse_resource(resource), parameters, state, "arn:exec", "arn:sm", REGION, ACCOUNT
+        parse_resource(resource),
+        parameters,
+        state,
+        "arn:exec",
+        "arn:sm",
+        REGION,
+        ACCOUNT,
+        services=services,
     )
 
 
 def make(**register: Any) -> LocalFunctions:
-    counter = itertools.count(1)
-    functions = LocalFunctions(clock=lambda: NOW, ids=lambda: f"id-{next(counter)}")
+    """Local functions, and fresh services (ids from uid(1)) for the requests to come."""
+    global services
+    services = FakeServices(NOW)
+    functions = LocalFunctions()
     for name, handler in register.items():
         functions.register(name, handler)
     return functions
@@ -79,7 +92,7 @@ async def test_invoke_envelope_matches_the_recorded_shape() -> None:
     assert result["ExecutedVersion"] == "$LATEST"
     assert result["Payload"] == {}  # absent Payload -> the event is {} (recorded)
     assert result["StatusCode"] == 200
-    assert result["SdkResponseMetadata"] == {"RequestId": "id-1"}
+    assert result["SdkResponseMetadata"] == {"RequestId": uid(1)}
     meta = result["SdkHttpMetadata"]
     assert meta["HttpStatusCode"] == 200
     trace = meta["HttpHeaders"]["X-Amzn-Trace-Id"]
@@ -88,7 +101,7 @@ async def test_invoke_envelope_matches_the_recorded_shape() -> None:
         ("X-Amz-Executed-Version", ["$LATEST"]),
         ("x-amzn-Remapped-Content-Length", ["0"]),
         ("Connection", ["keep-alive"]),
-        ("x-amzn-RequestId", ["id-1"]),
+        ("x-amzn-RequestId", [uid(1)]),
         ("Content-Length", ["2"]),
         ("Date", ["Thu, 06 Nov 2025 12:31:47 GMT"]),
         ("X-Amzn-Trace-Id", [trace]),
@@ -111,6 +124,18 @@ async def test_invoke_envelope_matches_the_recorded_shape() -> None:
         "SdkResponseMetadata",
         "StatusCode",
     ]
+
+
+async def test_envelopes_repeat_with_the_hosts_clock_and_ids() -> None:
+    async def envelope() -> str:
+        functions = make(echo=echo)
+        params = {"FunctionName": "echo", "Payload": {"a": 1}, "LogType": "Tail"}
+        return json.dumps(await functions.invoke(request(INVOKE, params)))
+
+    first = await envelope()
+    assert first == await envelope()
+    # The trace id's random part is the third id (after the request id and the log stream).
+    assert f"Root=1-690c9533-{'0' * 24};Parent={'0' * 15}3;Sampled=0" in first
 
 
 @pytest.mark.parametrize(
@@ -152,7 +177,7 @@ async def test_log_type_tail_adds_the_log_result() -> None:
     assert next(iter(result["SdkHttpMetadata"]["AllHttpHeaders"])) == "X-Amz-Log-Result"
     assert result["SdkHttpMetadata"]["HttpHeaders"]["X-Amz-Log-Result"] == log
     text = base64.b64decode(log).decode()
-    assert text.startswith("START RequestId: id-1 Version: $LATEST\nEND RequestId: id-1\n")
+    assert text.startswith(f"START RequestId: {uid(1)} Version: $LATEST\nEND RequestId: {uid(1)}\n")
     assert "\tMemory Size: 128 MB\t" in text
 
 
@@ -223,7 +248,7 @@ async def test_exception_through_lambda_invoke_has_a_compact_cause() -> None:
     expected = {
         "errorMessage": "Some exception was raised.",
         "errorType": "ValueError",
-        "requestId": "id-1",
+        "requestId": uid(1),
         "stackTrace": _raiser_trace(),
     }
     assert error.cause == json.dumps(expected, separators=(",", ":"))
@@ -234,7 +259,7 @@ async def test_exception_through_the_legacy_arn_has_a_spaced_cause() -> None:
     expected = {
         "errorMessage": "Some exception was raised.",
         "errorType": "ValueError",
-        "requestId": "id-1",
+        "requestId": uid(1),
         "stackTrace": _raiser_trace(),
     }
     assert (error.error, error.cause) == ("ValueError", json.dumps(expected))
@@ -260,7 +285,7 @@ async def test_non_json_result_is_a_marshal_error(value: Any, message: str) -> N
     expected = {
         "errorMessage": f"Unable to marshal response: {message}",
         "errorType": "Runtime.MarshalError",
-        "requestId": "id-1",
+        "requestId": uid(1),
         "stackTrace": [],
     }
     assert error.cause == json.dumps(expected, separators=(",", ":"))
@@ -304,11 +329,12 @@ async def test_process_exits_become_runtime_exit_errors(handler: Any, message: s
     assert await functions.invoke(request(legacy("echo"), 1)) == 1  # the engine lives on
 
 
-async def test_timeouts_of_sync_and_async_handlers() -> None:
+async def test_timeouts_of_sync_and_async_handlers_run_on_the_hosts_clock() -> None:
     cancelled = asyncio.Event()
+    release = threading.Event()
 
     def hang(event: Any, context: LambdaContext) -> Any:
-        time.sleep(3)
+        release.wait(30)
 
     async def ahang(event: Any, context: LambdaContext) -> Any:
         try:
@@ -318,26 +344,94 @@ async def test_timeouts_of_sync_and_async_handlers() -> None:
             raise
 
     functions = make()
-    functions.register("hang", hang, timeout=1, memory=1024)
-    functions.register("ahang", ahang, timeout=1, memory=1024)
-    errors = await asyncio.gather(
+    functions.register("hang", hang, timeout=2, memory=1024)
+    functions.register("ahang", ahang, timeout=2, memory=1024)
+    calls = asyncio.gather(
         fail(functions, INVOKE, {"FunctionName": "hang"}),
         fail(functions, legacy("ahang"), {}),
     )
+    while services.pending < 2:
+        await asyncio.sleep(0.001)
+    assert services.timers == [2, 2]
+    services.advance(1.5)
+    await asyncio.sleep(0.01)
+    assert not calls.done()  # the Host's clock, not the wall's, decides
+    services.advance(0.5)
+    errors = await calls
+    release.set()
     for error in errors:
         assert error.error == "Sandbox.Timedout"
         assert error.cause is not None
         body = json.loads(error.cause)
         assert body["errorType"] == "Sandbox.Timedout"
-        assert re.fullmatch(
-            r"RequestId: id-\d Error: Task timed out after 1\.00 seconds", body["errorMessage"]
-        )
+        assert body["errorMessage"].endswith(" Error: Task timed out after 2.00 seconds")
     assert cancelled.is_set()
     assert [(i.billed_ms, i.error) for i in functions.invocations] == [
-        (1000, "Sandbox.Timedout"),
-        (1000, "Sandbox.Timedout"),
+        (2000, "Sandbox.Timedout"),
+        (2000, "Sandbox.Timedout"),
     ]
-    assert functions.gb_seconds() == 2.0
+    assert functions.gb_seconds() == 4.0
+    assert services.pending == 0
+
+
+async def test_an_async_handler_that_resists_cancellation_still_times_out() -> None:
+    stop = asyncio.Event()
+
+    async def stubborn(event: Any, context: LambdaContext) -> Any:
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await stop.wait()
+        return "too late"
+
+    functions = make()
+    functions.register("stubborn", stubborn, timeout=5)
+    call = asyncio.ensure_future(fail(functions, legacy("stubborn"), {}))
+    await services.wait_for_timer()
+    services.advance(5)
+    error = await asyncio.wait_for(call, 5)
+    assert error.error == "Sandbox.Timedout"
+    stop.set()
+    await asyncio.sleep(0.01)
+
+
+async def test_timeout_is_measured_by_the_real_timer_by_default() -> None:
+    release = threading.Event()
+    functions = LocalFunctions()
+    functions.register("hang", lambda event, context: release.wait(30), timeout=1)
+    plain = TaskRequest(parse_resource(legacy("hang")), {}, "S", "e", "m", REGION, ACCOUNT)
+    with pytest.raises(StatesError) as caught:
+        await functions.invoke(plain)
+    release.set()
+    assert caught.value.error == "Sandbox.Timedout"
+
+
+async def test_a_cancelled_invocation_returns_at_once() -> None:
+    release = threading.Event()
+    entered = threading.Event()
+
+    def hang(event: Any, context: LambdaContext) -> Any:
+        entered.set()
+        release.wait(30)
+
+    async def ahang(event: Any, context: LambdaContext) -> Any:
+        entered.set()
+        await asyncio.Event().wait()
+
+    functions = make(echo=echo)
+    functions.register("hang", hang, timeout=900)
+    functions.register("ahang", ahang, timeout=900)
+    for name in ("hang", "ahang"):
+        entered.clear()
+        call = asyncio.ensure_future(functions.invoke(request(legacy(name), {})))
+        while not entered.is_set():
+            await asyncio.sleep(0.001)
+        call.cancel()
+        done, _ = await asyncio.wait({call}, timeout=5)
+        assert done and call.cancelled()
+    assert services.pending == 0  # the timers left the clock
+    assert await functions.invoke(request(legacy("echo"), 7)) == 7  # not starved
+    release.set()
+    await functions.aclose()
 
 
 # --- service errors ---------------------------------------------------------------------
@@ -363,7 +457,7 @@ async def test_unknown_function(resource: str, name: str | None, arn: str) -> No
     error = await fail(make(echo=echo), resource, {"FunctionName": name})
     assert error.error == "Lambda.ResourceNotFoundException"
     message = f"Function not found: {arn}"
-    assert error.cause == _service_cause(message, 404, "ResourceNotFoundException", "id-1")
+    assert error.cause == _service_cause(message, 404, "ResourceNotFoundException", uid(1))
 
 
 async def test_function_registered_by_arn_answers_only_in_its_region() -> None:
@@ -403,7 +497,7 @@ async def test_qualifier_parameter() -> None:
     error = await fail(functions, INVOKE, {"FunctionName": "who:prod", "Qualifier": "live"})
     assert error.error == "Lambda.InvalidParameterValueException"
     message = "The derived qualifier from the function name does not match the specified qualifier."
-    assert error.cause == _service_cause(message, 400, "InvalidParameterValueException", "id-2")
+    assert error.cause == _service_cause(message, 400, "InvalidParameterValueException", uid(4))
 
 
 async def test_invalid_parameters() -> None:
@@ -423,7 +517,7 @@ async def test_invalid_parameters() -> None:
             "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
             400,
             "ValidationException",
-            "id-2",
+            uid(2),
         ),
     )
     error = await fail(functions, INVOKE, {"Payload": 1})
@@ -449,7 +543,7 @@ async def test_reserved_concurrency_throttles() -> None:
     await started.wait()
     error = await fail(functions, INVOKE, {"FunctionName": "slow"})
     assert error.error == "Lambda.TooManyRequestsException"
-    assert error.cause == _service_cause("Rate Exceeded.", 429, "TooManyRequestsException", "id-2")
+    assert error.cause == _service_cause("Rate Exceeded.", 429, "TooManyRequestsException", uid(3))
     release.set()
     assert await first == "done"
     assert await functions.invoke(request(legacy("slow"), {})) == "done"
@@ -487,6 +581,21 @@ async def test_context_is_like_lambdas() -> None:
     assert first.client_context is not None
     assert first.client_context.custom == {"k": "v"}
     assert second.client_context is None
+
+
+async def test_remaining_time_counts_down_in_real_time_while_the_host_clock_stands_still() -> None:
+    def look(event: Any, context: LambdaContext) -> Any:
+        first = context.get_remaining_time_in_millis()
+        time.sleep(0.05)
+        return [first, context.get_remaining_time_in_millis(), context.deadline_epoch]
+
+    functions = make()
+    functions.register("look", look, timeout=60)
+    first, second, deadline = await functions.invoke(request(legacy("look"), {}))
+    assert 60_000 >= first > second  # as the function's timer runs: in real time
+    assert deadline == NOW + 60  # on the Host's clock
+    (record,) = functions.invocations
+    assert (record.duration_ms, record.billed_ms) == (0, 1)  # the Host's clock stood still
 
 
 @pytest.mark.parametrize(
