@@ -28,6 +28,7 @@ import asyncio
 import base64
 import email.utils
 import functools
+import hashlib
 import json
 import logging
 import math
@@ -583,7 +584,7 @@ def _response_headers(
     headers["x-amzn-RequestId"] = request_id
     headers["Content-Length"] = str(len(payload.encode()))
     headers["Date"] = _http_date(int(now))
-    headers["X-Amzn-Trace-Id"] = _trace_id(now, services.new_uuid())
+    headers["X-Amzn-Trace-Id"] = _trace_id(now, request_id)
     headers["Content-Type"] = "application/json"
     return headers
 
@@ -612,6 +613,8 @@ def _log_day(second: int) -> str:
     return time.strftime("%Y/%m/%d", time.gmtime(second))
 
 
-def _trace_id(now: float, uuid: str) -> str:
-    token = uuid.replace("-", "")
-    return f"Root=1-{int(now):08x}-{token[:24]};Parent={token[16:32]};Sampled=0"
+def _trace_id(now: float, request_id: str) -> str:
+    # Derived from the request id, not drawn when the answer comes: concurrent calls
+    # answer in any order, and a seeded run must repeat.
+    token = hashlib.sha1(request_id.encode()).hexdigest()
+    return f"Root=1-{int(now):08x}-{token[:24]};Parent={token[24:40]};Sampled=0"

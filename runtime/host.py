@@ -18,6 +18,7 @@ from asl.jsontext import json_text
 from integrations.base import Invoker, Registry, TaskRequest
 from runtime.activities import Activities
 from runtime.clock import Clock, RealClock, VirtualClock, Wake
+from runtime.in_order import InOrder
 from runtime.store import NewTask, TaskRecord, TaskStore
 from runtime.tokens import OnStarted, TaskTokens
 
@@ -73,8 +74,9 @@ class LocalHost:
     """A Host in this process: asyncio, a real or virtual clock, local integrations.
 
     With a ``seed``, everything observable comes from it: ids, task tokens, random
-    numbers, and the virtual clock's start time (``start``, by default
-    :data:`SEEDED_START`); two runs of one definition and input repeat to the byte.
+    numbers, the virtual clock's start time (``start``, by default :data:`SEEDED_START`)
+    and the order in which concurrent Tasks' results come back; two runs of one
+    definition and input repeat to the byte.
     Seeded task tokens are guessable: a seed is for tests, never for a served engine.
 
     Task tokens and activity tasks are kept in ``task_store`` (in memory by default). With
@@ -106,6 +108,8 @@ class LocalHost:
         self.invoker: Invoker = invoker if invoker is not None else Registry()
         self.entropy: Entropy = SystemEntropy(seed)
         self._seeded = seed is not None
+        # Seeded: Task results come back in the order the Tasks started (see in_order).
+        self._in_order = InOrder() if self._seeded else None
         self.tokens = TaskTokens(clock, task_store, on_waiting=on_task_waiting)
         self.activities = Activities(self.tokens, clock)
         self.external_answers = external_answers
@@ -135,8 +139,11 @@ class LocalHost:
 
     async def invoke(self, request: TaskRequest) -> Any:
         """Run the request through the invoker (the calling strand runs meanwhile, so
-        the clock does not jump; its timers fire in real time)."""
-        return await self.invoker.invoke(request)
+        the clock does not jump; its timers fire in real time). A seeded Host hands
+        results back in the order the invocations started."""
+        if self._in_order is None:
+            return await self.invoker.invoke(request)
+        return await self._in_order.run(self.invoker.invoke(request))
 
     async def wait_for_token(
         self, request: TaskRequest, input_value: Any, heartbeat: int | None, timeout: int | None

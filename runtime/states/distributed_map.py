@@ -334,6 +334,7 @@ async def _get(frame: Frame, state: m.Map, resource: str, parameters: Any) -> An
         state_machine_arn=run.state_machine_arn,
         region=run.region,
         account=run.account,
+        services=run.host,
     )
     return await run.host.invoke(request)
 

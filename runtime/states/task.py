@@ -59,6 +59,7 @@ async def _attempt(
         heartbeat_seconds=heartbeat,
         credentials=None,
         retry_count=retry_count,
+        services=run.host,
     )
     result = await _invoke(frame, request, timeout, heartbeat)
     try:
