@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 
-@lru_cache(maxsize=256)  # many executions start and enter states at one virtual instant
 def context_timestamp(epoch_seconds: float) -> str:
     """A context-object timestamp as AWS writes it: ``2024-01-01T12:00:00.123Z``."""
-    moment = datetime.fromtimestamp(epoch_seconds, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # As datetime.fromtimestamp rounds (to the microsecond, half to even), then the
+    # second's text from a small cache: most timestamps of a moment share their second.
+    fraction, whole = math.modf(epoch_seconds)
+    micros = round(fraction * 1_000_000)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    return f"{_second_text(int(whole))}.{micros // 1000:03d}Z"
+
+
+@lru_cache(maxsize=64)
+def _second_text(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def execution_context(
