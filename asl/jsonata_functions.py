@@ -119,6 +119,8 @@ def _reject_constant(name: str) -> Any:
 def _parse_json(text: Any) -> Any:
     if text is None:
         return None
+    if not isinstance(text, str):  # JSONata's null passes the signature's "s"
+        raise FunctionError("$parse: the argument must be a string")
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:

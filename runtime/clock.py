@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
@@ -349,6 +350,11 @@ class VirtualClock(Clock):
         self._settled_timers = 0
         self._sequence = itertools.count()
         self._jump_scheduled = False
+        # The same timers by their real deadline (loop time), for when no jump comes
+        # (work runs outside the clock): one loop handle watches the earliest.
+        self._late: list[tuple[float, int, Wake]] = []
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._watchdog_at = math.inf
 
     def now(self) -> float:
         """The virtual time, in seconds since the Unix epoch."""
@@ -368,16 +374,36 @@ class VirtualClock(Clock):
         wake = Wake(self, deadline)
         wake._callback = callback
         wake._queued = True
-        heapq.heappush(self._timers, (deadline, next(self._sequence), wake))
-        wake._handle = asyncio.get_running_loop().call_later(seconds, self._fire_late, wake)
+        sequence = next(self._sequence)
+        heapq.heappush(self._timers, (deadline, sequence, wake))
+        loop = asyncio.get_running_loop()
+        real = loop.time() + seconds
+        heapq.heappush(self._late, (real, sequence, wake))
+        if real < self._watchdog_at:
+            self._watch(loop, real)
+        if len(self._late) > 2 * len(self._timers) + _COMPACT_AT:  # settled ones linger
+            self._late = [entry for entry in self._late if not entry[2].done()]
+            heapq.heapify(self._late)
         self._became_idle()  # nothing runs on the clock: the new timer may be due at once
         return wake
 
-    def _fire_late(self, wake: Wake) -> None:
-        """Real time has caught up with a timer that no jump reached."""
-        wake._handle = None
-        if not wake.done():
-            self._advance_to(wake.deadline)  # type: ignore[arg-type]
+    def _watch(self, loop: asyncio.AbstractEventLoop, real: float) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        self._watchdog_at = real
+        self._watchdog = loop.call_at(real, self._fire_late)
+
+    def _fire_late(self) -> None:
+        """Real time has caught up with timers that no jump reached: fire them."""
+        self._watchdog, self._watchdog_at = None, math.inf
+        late = self._late
+        loop = asyncio.get_running_loop()
+        while late and (late[0][2].done() or late[0][0] <= loop.time()):
+            wake = heapq.heappop(late)[2]
+            if not wake.done():
+                self._advance_to(wake.deadline)  # type: ignore[arg-type]
+        if late:
+            self._watch(loop, late[0][0])
 
     def _advance_to(self, deadline: float) -> None:
         """Move time to ``deadline`` and fire every timer due by then, in order."""

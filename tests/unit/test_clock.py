@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.util
+import sys
 import threading
 import time
+import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from integrations.lambdas import LocalFunctions
 from runtime.clock import DeadlineExpired, RealClock, VirtualClock, Wake
 from runtime.executions import Execution
 from runtime.host import SEEDED_START, LocalHost
@@ -215,3 +220,59 @@ async def test_a_seeded_host_starts_its_clock_at_a_fixed_time() -> None:
     assert LocalHost(seed=5, start=10.0).now() == 10.0
     assert LocalHost(seed=5).new_task_token() == LocalHost(seed=5).new_task_token()
     assert LocalHost().new_task_token() != LocalHost().new_task_token()
+
+
+SLOW_MODULE = """
+import pathlib
+import time
+
+
+def slow(event, context):
+    time.sleep(event["seconds"])
+    pathlib.Path(event["marker"]).write_text("finished")
+    return event
+"""
+
+
+def _slow_handler(tmp_path: Path) -> Any:
+    path = tmp_path / "slow_handlers.py"
+    path.write_text(SLOW_MODULE)
+    name = f"slow_handlers_{uuid.uuid4().hex[:12]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.slow
+
+
+@pytest.mark.parametrize("isolation", ["thread", "process"])
+async def test_a_function_overrunning_timeout_seconds_times_out_in_any_isolation(
+    tmp_path: Path, isolation: str
+) -> None:
+    functions = LocalFunctions()
+    functions.register("Slow", _slow_handler(tmp_path), timeout=30, isolation=isolation)
+    engine = local_engine(functions=functions, seed=2)
+    machine = engine.create_state_machine(_task(FUNCTION_ARN, TimeoutSeconds=1))
+    marker = tmp_path / "finished"
+    execution = await (await machine.start({"seconds": 5, "marker": str(marker)})).wait()
+    await engine.aclose()
+    assert (execution.status, execution.error) == ("FAILED", "States.Timeout")
+    assert not marker.exists()  # the handler was still running when the Task timed out
+    events = _events(execution)
+    assert _seconds(events[-1]) - _seconds(events[0]) == pytest.approx(1.0)
+
+
+async def test_a_function_overrunning_its_own_timeout_gets_lambdas_error(tmp_path: Path) -> None:
+    functions = LocalFunctions()
+    functions.register("Slow", _slow_handler(tmp_path), timeout=1)
+    engine = local_engine(functions=functions, seed=2)
+    machine = engine.create_state_machine(_task(FUNCTION_ARN))
+    marker = tmp_path / "finished"
+    execution = await (await machine.start({"seconds": 4, "marker": str(marker)})).wait()
+    await engine.aclose()
+    assert (execution.status, execution.error) == ("FAILED", "Sandbox.Timedout")
+    assert "Task timed out after 1.00 seconds" in (execution.cause or "")
+    assert not marker.exists()
+    events = _events(execution)
+    assert _seconds(events[-1]) - _seconds(events[0]) == pytest.approx(1.0)
