@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jsonpath_ng.ext import parse as ng_parse
 
 from asl.bindings import Bindings
-from asl.choice import compile_choices
+from asl.choice import compile_choices, parse_choices
 from asl.jsonata import compile_expression, compile_jsonata_template
 from asl.paths import compile_path
 from asl.templates import compile_template
@@ -141,7 +141,7 @@ def bench_choice() -> None:
         },
         {"Variable": "$.order.customer.tier", "StringEquals": "gold", "Next": "Gold"},
     ]
-    choose = compile_choices(rules, "Default")
+    choose = compile_choices(parse_choices(rules), "Default")
     bindings = Bindings(ORDER)
     assert choose(bindings) == (9, "Gold")
     print("choice: 10 rules, the last one matching")

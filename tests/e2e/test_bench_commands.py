@@ -1,0 +1,38 @@
+"""The README's benchmark commands run as written, from the repository's root (their
+figures are printed, never asserted: speed is measured, not tested)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bench(*args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_workloads_run_through_the_public_api() -> None:
+    out = _bench("bench/workloads.py", "task_echo", "choice_loop")
+    assert [line.split()[0] for line in out.splitlines()] == ["task_echo", "choice_loop"]
+    assert "exec/s" in out
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("bench/validate_bench.py", "asl.load"),
+        ("bench/render_bench.py", "total:"),
+        ("bench/expressions_bench.py", "compiled Choice"),
+    ],
+)
+def test_micro_benchmarks_run(script: str, expected: str) -> None:
+    assert expected in _bench(script)
