@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib.util
-import sys
 import threading
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ from runtime.clock import DeadlineExpired, RealClock, VirtualClock, Wake
 from runtime.executions import Execution
 from runtime.host import SEEDED_START, LocalHost
 from runtime.testing import local_engine
+from tests.modules import import_file
 
 DAY = 86_400
 
@@ -237,13 +235,7 @@ def slow(event, context):
 def _slow_handler(tmp_path: Path) -> Any:
     path = tmp_path / "slow_handlers.py"
     path.write_text(SLOW_MODULE)
-    name = f"slow_handlers_{uuid.uuid4().hex[:12]}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module.slow
+    return import_file(path).slow
 
 
 @pytest.mark.parametrize("isolation", ["thread", "process"])

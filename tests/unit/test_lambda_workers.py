@@ -7,12 +7,9 @@ file, as they do for a functions file's handlers.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import os
-import sys
 import textwrap
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
@@ -25,6 +22,7 @@ from integrations.base import SYSTEM_SERVICES, TaskRequest, TaskServices, parse_
 from integrations.functions_file import load_functions_file
 from integrations.lambda_workers import HandlerRef, WorkerPoolExecutor, handler_reference
 from integrations.lambdas import LocalFunctions
+from tests.modules import import_file
 from tests.services import FakeServices
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -115,15 +113,9 @@ HANDLERS = """
 
 @pytest.fixture
 def handlers(tmp_path: Path) -> ModuleType:
-    path = tmp_path / "handlers.py"
+    path = tmp_path / "worker_handlers.py"
     path.write_text(textwrap.dedent(HANDLERS))
-    name = f"worker_handlers_{uuid.uuid4().hex[:12]}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_file(path)
 
 
 @pytest.fixture
