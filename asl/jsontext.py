@@ -14,11 +14,17 @@ from typing import Any, TypeAlias
 JSON: TypeAlias = Any
 
 
+# One encoder for every call (json.dumps builds one per call); no circularity check:
+# JSON values here are trees.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+
+
 def json_text(value: Any) -> str:
     """Compact JSON text of a value (``{"a":1,"b":[2,"é"]}``)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def json_size(value: Any) -> int:
     """The size of a value as AWS counts it: bytes of its compact JSON text in UTF-8."""
-    return len(json_text(value).encode("utf-8"))
+    text = _ENCODER.encode(value)
+    return len(text) if text.isascii() else len(text.encode("utf-8"))

@@ -3,15 +3,14 @@ per thread of it (the top-level scope, each Parallel branch, each Map iteration)
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from json import encoder as _json_encoder
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from asl.bindings import Bindings
 from asl.errors import DATA_LIMIT_EXCEEDED, StatesError
 from asl.flow.sizes import Growth
+from asl.jsontext import json_size
 from asl.model import State, StateMachine
 from asl.variables import VariableScope
 from runtime.context import state_context
@@ -36,33 +35,9 @@ Handler = Callable[[State, Any, "Frame", int], Awaitable[Outcome]]
 Step = tuple[str, str, Handler]
 
 
-def _not_json(value: Any) -> Any:
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def _make_encoder() -> Callable[[Any, int], Iterable[str]]:
-    """One encoder for every measurement (json.dumps builds a new one per call): compact
-    separators, non-ASCII kept, no circularity check (JSON values here are trees)."""
-    make = getattr(_json_encoder, "c_make_encoder", None)
-    if make is not None:  # CPython's C encoder
-        quote = _json_encoder.c_encode_basestring  # type: ignore[attr-defined]
-        return make(None, _not_json, quote, None, ":", ",", False, False, True)  # type: ignore[no-any-return]
-    plain = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
-    return lambda value, _level: plain.iterencode(value)
-
-
-_encode = _make_encoder()
-
-
-def payload_size(value: Any) -> int:
-    """Bytes of the compact UTF-8 JSON text of a value, as AWS counts them."""
-    text = "".join(_encode(value, 0))
-    return len(text) if text.isascii() else len(text.encode())
-
-
 def check_payload(value: Any, subject: str) -> int:
     """The size of a payload; ``States.DataLimitExceeded`` when it is over AWS's limit."""
-    size = payload_size(value)
+    size = json_size(value)
     if size > PAYLOAD_LIMIT_BYTES:
         raise StatesError(
             DATA_LIMIT_EXCEEDED,

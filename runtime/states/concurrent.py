@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from asl import model as m
-from runtime.frame import PAYLOAD_LIMIT_BYTES, Frame, bounded_size, payload_size
+from asl.jsontext import json_size
+from runtime.frame import PAYLOAD_LIMIT_BYTES, Frame, bounded_size
 
 
 class Children:
@@ -92,4 +93,4 @@ async def run_all(
 def child_size_bound(state: m.State, frame: Frame, child_input: Any) -> float:
     """A bound on the size of a child's input (measured when no good bound is known)."""
     bound = bounded_size(state.flow.child_growth, frame.size_bound, 0)
-    return bound if bound <= PAYLOAD_LIMIT_BYTES else payload_size(child_input)
+    return bound if bound <= PAYLOAD_LIMIT_BYTES else json_size(child_input)

@@ -47,10 +47,10 @@ from asl.item_readers import (
     listed_objects,
     parse_items,
 )
-from asl.jsontext import json_text
+from asl.jsontext import json_size, json_text
 from integrations.base import TaskRequest, parse_resource
 from runtime.context import execution_context, state_machine_context
-from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run, payload_size
+from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run
 from runtime.interpreter import Outcome, prefixed, run_scope
 from runtime.states.map_run import ChildExecution, MapRun, map_runs, register
 
@@ -194,11 +194,11 @@ def _batches(inputs: list[Any], plan: _Plan) -> list[tuple[Any, int]]:
     batch goes alone."""
     if plan.items_per_batch is None and plan.bytes_per_batch is None:
         return [(value, 1) for value in inputs]
-    overhead = payload_size(_batch([], plan))
+    overhead = json_size(_batch([], plan))
     groups: list[list[Any]] = []
     size = 0
     for value in inputs:
-        item_size = payload_size(value)
+        item_size = json_size(value)
         if groups and _fits(groups[-1], size + 1 + item_size, plan):
             groups[-1].append(value)
             size += 1 + item_size  # and a comma
@@ -306,7 +306,7 @@ def _new_child(
 async def _run_child(state: m.Map, frame: Frame, child: ChildExecution) -> None:
     """Run a child to its end; its failure is recorded, not raised."""
     child_frame = Frame(child.run, 0, frame.scope.child(distributed=True))
-    child_frame.size_bound = payload_size(child.input)
+    child_frame.size_bound = json_size(child.input)
     try:
         output = await run_scope(state.item_processor, child.input, child_frame)
     except StatesError as failure:

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 import asl
 from asl.flow.sizes import child_growth, path_growth, template_growth
+from asl.jsontext import json_size
 from integrations.base import FunctionIntegration, Registry, TaskRequest
 from runtime import interpreter
 from runtime.executions import Engine
-from runtime.frame import bounded_size, payload_size
+from runtime.frame import bounded_size
 from runtime.host import LocalHost
 from runtime.testing import run
 
@@ -49,12 +50,12 @@ def _size(value: Any) -> int:
 
 @given(JSON)
 def test_payload_size_is_the_compact_utf8_json_size(value: Any) -> None:
-    assert payload_size(value) == _size(value)
+    assert json_size(value) == _size(value)
 
 
 def test_payload_size_of_escapes_and_non_ascii() -> None:
     for value in ['a"b\\c\n\x01', "é✓𝄞", {"ü": ["\u2028"]}, -0.0, 10**30, 1.5e-7]:
-        assert payload_size(value) == _size(value)
+        assert json_size(value) == _size(value)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -173,7 +174,7 @@ def _checked_bounds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float, i
 
     def checking(state: Any, value: Any, frame: Any) -> float:
         bound = original(state, value, frame)
-        seen.append((state.name, bound, payload_size(value)))
+        seen.append((state.name, bound, json_size(value)))
         return bound
 
     monkeypatch.setattr(interpreter, "_output_size_bound", checking)
