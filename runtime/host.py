@@ -109,7 +109,7 @@ class LocalHost:
         self.entropy: Entropy = SystemEntropy(seed)
         self._seeded = seed is not None
         # Seeded: Task results come back in the order the Tasks started (see in_order).
-        self._in_order = InOrder() if self._seeded else None
+        self._in_order = InOrder(clock) if self._seeded else None
         self.tokens = TaskTokens(clock, task_store, on_waiting=on_task_waiting)
         self.activities = Activities(self.tokens, clock)
         self.external_answers = external_answers

@@ -7,8 +7,8 @@ runs every Task invocation through :class:`InOrder`: the work itself still runs 
 by side, but each result is handed back only after the results of every invocation
 started before it. Executions then record their events in the same order on every run.
 
-A result held back keeps its strand counted as running, so the virtual clock does not
-jump meanwhile (exactly as while the work itself ran).
+A call waiting for its turn parks its strand: the work it waits for is either still
+running (which holds the virtual clock) or itself waiting on the clock.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
+
+from runtime.clock import Clock, Wake
 
 __all__ = ["InOrder"]
 
@@ -25,10 +27,11 @@ T = TypeVar("T")
 class InOrder:
     """Hands back the results of awaited work in the order :meth:`run` was called."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._issued = 0  # tickets given out
         self._next = 0  # the ticket whose result goes out next
-        self._ready: dict[int, asyncio.Future[None]] = {}  # tickets waiting for their turn
+        self._ready: dict[int, Wake] = {}  # tickets waiting for their turn
         self._gone: set[int] = set()  # tickets whose callers left (cancelled)
 
     async def run(self, work: Awaitable[T]) -> T:
@@ -49,9 +52,9 @@ class InOrder:
 
     async def _turn(self, ticket: int) -> None:
         if ticket != self._next:
-            turn = self._ready[ticket] = asyncio.get_running_loop().create_future()
+            turn = self._ready[ticket] = self._clock.wake()
             try:
-                await turn
+                await self._clock.park(turn)
             except asyncio.CancelledError:
                 self._ready.pop(ticket, None)
                 self._leave(ticket)
