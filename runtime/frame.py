@@ -158,6 +158,16 @@ class Frame:
         self.last_event = history.add(event_type, self.last_event, details)
         return self.last_event
 
+    def record_state(self, event_type: str, name: str, data: Any) -> int:
+        """Append a state's entry (``data``: its input) or exit (its output), linked to
+        this thread's previous event; return its id."""
+        run = self.run
+        history = run.history
+        if run.history_limit is not None and len(history.events) >= run.history_limit:
+            raise _history_full()
+        self.last_event = history.add_state(event_type, self.last_event, name, data)
+        return self.last_event
+
     def record_at(
         self, previous: int, event_type: str, details: Mapping[str, Any] | None = None
     ) -> int:

@@ -28,7 +28,7 @@ def iso_timestamp(epoch_seconds: float) -> str:
 class Event:
     """One history event; ``details`` holds raw JSON values until it is rendered."""
 
-    __slots__ = ("details", "id", "previous_event_id", "timestamp", "type")
+    __slots__ = ("_details", "id", "previous_event_id", "timestamp", "type")
 
     def __init__(
         self,
@@ -42,7 +42,12 @@ class Event:
         self.previous_event_id = previous_event_id
         self.timestamp = timestamp
         self.type = event_type
-        self.details = details
+        self._details = details
+
+    @property
+    def details(self) -> Mapping[str, Any] | None:
+        """The event's details as raw JSON values (None when it has none)."""
+        return self._details
 
     def to_aws(self) -> dict[str, Any]:
         """The event as ``GetExecutionHistory`` returns it (timestamps as ISO text)."""
@@ -53,9 +58,33 @@ class Event:
             "type": self.type,
         }
         key = details_key(self.type)
-        if key is not None and self.details is not None:
-            out[key] = render_details(self.details)
+        details = self.details
+        if key is not None and details is not None:
+            out[key] = render_details(details)
         return out
+
+
+class StateEvent(Event):
+    """A state's entry or exit (``{"name", "input"}`` or ``{"name", "output"}``), the most
+    common events: kept without a details dict of their own until they are read, so a long
+    history holds fewer objects for the garbage collector to walk."""
+
+    __slots__ = ("data", "name")
+
+    def __init__(
+        self, event_id: int, previous_event_id: int, timestamp: float, event_type: str,
+        name: str, data: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(event_id, previous_event_id, timestamp, event_type, None)
+        self.name = name
+        self.data = data
+
+    @property
+    def details(self) -> Mapping[str, Any] | None:
+        """``{"name": ..., "input": ...}`` for an entry, ``{"name": ..., "output": ...}``
+        for an exit."""
+        field = "input" if self.type.endswith("Entered") else "output"
+        return {"name": self.name, field: self.data}
 
 
 def render_details(details: Mapping[str, Any]) -> dict[str, Any]:
@@ -91,6 +120,14 @@ class History:
         event_id = len(self.events) + 1
         self.events.append(
             Event(event_id, previous_event_id, self._clock_now(), event_type, details)
+        )
+        return event_id
+
+    def add_state(self, event_type: str, previous_event_id: int, name: str, data: Any) -> int:
+        """Record a state's entry or exit (see :class:`StateEvent`) and return its id."""
+        event_id = len(self.events) + 1
+        self.events.append(
+            StateEvent(event_id, previous_event_id, self._clock_now(), event_type, name, data)
         )
         return event_id
 

@@ -37,7 +37,7 @@ async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
     while name is not None:
         state = states[name]
         entered_type, exited_type, handler = steps[state.type]
-        entered = frame.entered_event = frame.record(entered_type, {"name": name, "input": value})
+        entered = frame.entered_event = frame.record_state(entered_type, name, value)
         path.append(name)
         state_input = value
         try:
@@ -51,9 +51,9 @@ async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
         if assigned:
             frame.assign(assigned)
             details = {"name": state.name, "output": value, "assignedVariables": assigned}
+            frame.record(exited_type, details)
         else:
-            details = {"name": state.name, "output": value}
-        frame.record(exited_type, details)
+            frame.record_state(exited_type, state.name, value)
     return value
 
 
