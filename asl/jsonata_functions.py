@@ -119,8 +119,6 @@ def _reject_constant(name: str) -> Any:
 def _parse_json(text: Any) -> Any:
     if text is None:
         return None
-    if not isinstance(text, str):  # JSONata's null passes the signature's "s"
-        raise FunctionError("$parse: the argument must be a string")
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
@@ -160,7 +158,15 @@ def _context_millis(context: Any) -> int:
 
 
 def _function(name: str, signature: str, implementation: Callable[..., Any]) -> Any:
-    function = Jsonata.JFunction(Jsonata.JLambda(guarded(implementation)), signature)
+    def checked(*args: Any) -> Any:
+        # jsonata-python lets JSON null through every signature type; JSONata's own
+        # signature check refuses it (null is its own type), with T0410.
+        for index, arg in enumerate(args, 1):
+            if arg is _NULL:
+                raise JException("T0410", -1, index, name)
+        return implementation(*args)
+
+    function = Jsonata.JFunction(Jsonata.JLambda(guarded(checked)), signature)
     function.signature.set_function_name(name)
     return function
 

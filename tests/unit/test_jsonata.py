@@ -471,3 +471,14 @@ def test_unbound_result_and_bare_names_are_undefined() -> None:
         "The JSONata expression 'title' specified for the field 'Output' returned nothing "
         "(undefined)."
     )
+
+
+@pytest.mark.parametrize("name", ["now", "random", "parse", "hash", "range"])
+def test_null_arguments_to_awss_functions_fail_their_signature(name: str) -> None:
+    # jsonata-python lets null through a signature's types; JSONata refuses it (T0410).
+    extra = {"hash": ', "MD5"', "range": ", 1, 1"}.get(name, "")
+    error = failure(f"${name}($states.input{extra})", input=None)
+    assert error.cause is not None
+    assert error.cause.endswith(
+        f'T0410: Argument 1 of function "{name}" does not match function signature'
+    )
