@@ -147,8 +147,8 @@ class Clock:
         # Strands not parked, plus operations outside the clock's control.
         self._busy = 0
         self._strands: set[asyncio.Task[Any]] = set()
-        # Strands not started yet, with what ends them (see :meth:`cancel`).
-        self._unstarted: dict[asyncio.Task[Any], tuple[Coroutine[Any, Any, Any], OnEnd | None]] = {}
+        # Strands not started yet, with what they tell when they end (see :meth:`cancel`).
+        self._unstarted: dict[asyncio.Task[Any], OnEnd | None] = {}
 
     # --- time --------------------------------------------------------------------------
 
@@ -175,33 +175,44 @@ class Clock:
 
     # --- strands -----------------------------------------------------------------------
 
-    def spawn(self, work: Coroutine[Any, Any, T], on_end: OnEnd | None = None) -> asyncio.Task[T]:
-        """Start a strand. ``on_end(error)`` is told how it ended before it stops counting
-        as running; an error given to ``on_end`` is not raised again by the task."""
-        task = asyncio.get_running_loop().create_task(self._strand(work, on_end))
-        self._unstarted[task] = (work, on_end)
+    def spawn(
+        self,
+        work: Callable[..., Coroutine[Any, Any, T]],
+        *args: Any,
+        on_end: OnEnd | None = None,
+    ) -> asyncio.Task[T]:
+        """Start a strand running ``work(*args)``. ``on_end(error)`` is told how it ended
+        before it stops counting as running; an error given to ``on_end`` is not raised
+        again by the task. (The coroutine is made when the strand first runs, so a strand
+        cancelled before that leaves nothing unawaited.)"""
+        task = asyncio.get_running_loop().create_task(self._strand(work, args, on_end))
+        self._unstarted[task] = on_end
         self._busy += 1
         return task
 
     def cancel(self, strand: asyncio.Task[Any]) -> None:
         """Cancel a strand (StopExecution, a failed sibling). One cancelled before its
         first step never runs, so its bookkeeping is done here."""
-        never_ran = self._unstarted.pop(strand, None)
+        never_ran = strand in self._unstarted
+        on_end = self._unstarted.pop(strand, None)
         strand.cancel()
-        if never_ran is not None:
-            work, on_end = never_ran
-            work.close()
+        if never_ran:
             if on_end is not None:
                 on_end(asyncio.CancelledError())
             self._busy -= 1
             self._became_idle()
 
-    async def _strand(self, work: Coroutine[Any, Any, T], on_end: OnEnd | None) -> Any:
+    async def _strand(
+        self,
+        work: Callable[..., Coroutine[Any, Any, T]],
+        args: tuple[Any, ...],
+        on_end: OnEnd | None,
+    ) -> Any:
         task = asyncio.current_task()
         del self._unstarted[task]  # type: ignore[arg-type]
         self._strands.add(task)  # type: ignore[arg-type]
         try:
-            result = await work
+            result = await work(*args)
         except asyncio.CancelledError as cancelled:
             if on_end is not None:
                 on_end(cancelled)
@@ -296,7 +307,9 @@ class _Group:
             self.settled.set_result(None)
             self.ended.set_result(None)
         pending = iter(range(len(jobs)))
-        self.lanes = [clock.spawn(self._lane(pending), self._lane_ended) for _ in range(width)]
+        self.lanes = [
+            clock.spawn(self._lane, pending, on_end=self._lane_ended) for _ in range(width)
+        ]
 
     async def _lane(self, pending: Iterator[int]) -> None:
         for index in pending:

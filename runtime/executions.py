@@ -83,9 +83,10 @@ class Execution:
         self.stop_time: float | None = None
         self._run = run
         self._task: asyncio.Task[None] | None = None
-        # Resolved when the execution has ended (with the engine's own bug, if one
-        # ended it): what wait() awaits.
-        self._ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # What wait() awaits, made by the first wait() of a running execution.
+        self._ended: asyncio.Future[None] | None = None
+        # A bug of the engine's that ended the execution: raised by wait(), never disguised.
+        self._fault: BaseException | None = None
         self._stop_details: tuple[str | None, str | None] = (None, None)
 
     @property
@@ -110,7 +111,12 @@ class Execution:
 
     async def wait(self) -> Execution:
         """Wait until the execution has ended; return it."""
-        await asyncio.shield(self._ended)
+        if self.status == "RUNNING":
+            if self._ended is None:
+                self._ended = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._ended)
+        if self._fault is not None:
+            raise self._fault
         return self
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
@@ -120,20 +126,23 @@ class Execution:
             self._run.host.clock.cancel(self._task)
 
     def _strand_ended(self, error: BaseException | None) -> None:
-        """The execution's strand ended: normally after :meth:`_finish`; cancelled before
-        it ever ran (stopped at once), it is closed here, so it too ends ABORTED."""
-        if self.status == "RUNNING" and (
-            error is None or isinstance(error, asyncio.CancelledError)
-        ):
-            error_name, cause = self._stop_details
-            self.error, self.cause = error_name, cause
-            self._finish("ABORTED", "ExecutionAborted", _present(error_name, cause))
-        if self._ended.done():
-            return
-        if error is None or isinstance(error, asyncio.CancelledError):
+        """The execution's strand ended: normally after :meth:`_finish`. Cancelled before
+        it ever ran (stopped at once), it ends ABORTED here; ended by a bug of the engine's,
+        it ends FAILED here (every execution ends with its event) and wait() raises the
+        bug."""
+        if self.status == "RUNNING":
+            if error is None or isinstance(error, asyncio.CancelledError):
+                error_name, cause = self._stop_details
+                self.error, self.cause = error_name, cause
+                self._finish("ABORTED", "ExecutionAborted", _present(error_name, cause))
+            else:
+                self._fault = error
+                # Our own wording: AWS has no such failure to record.
+                self.error = "States.Runtime"
+                self.cause = f"Internal engine error: {type(error).__name__}: {error}"
+                self._finish("FAILED", "ExecutionFailed", _present(self.error, self.cause))
+        if self._ended is not None and not self._ended.done():
             self._ended.set_result(None)
-        else:  # a bug of the engine's: raised by wait(), never disguised
-            self._ended.set_exception(error)
 
     def _finish(self, status: Status, event: str, details: dict[str, Any]) -> None:
         self.status = status
@@ -216,7 +225,9 @@ class Engine:
         execution = Execution(machine, name, value, run)
         self._executions[arn] = execution
         run.history.add("ExecutionStarted", 0, {"input": value, "roleArn": machine.role_arn})
-        execution._task = self.host.clock.spawn(_execute(execution, run), execution._strand_ended)
+        execution._task = self.host.clock.spawn(
+            _execute, execution, run, on_end=execution._strand_ended
+        )
         return execution
 
     def get_execution(self, arn: str) -> Execution | None:

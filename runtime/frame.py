@@ -104,8 +104,9 @@ class Run:
         self.machine = machine
         self.history = History(host.clock.now)  # the Host's time, one call shorter
         self.path: list[str] = []
-        #: The Map Runs its Distributed Maps started (``runtime.states.map_run.MapRun``).
-        self.map_runs: list[Any] = []
+        #: The Map Runs its Distributed Maps started (``runtime.states.map_run.MapRun``);
+        #: a tuple, grown on the rare occasion, so most executions hold no list for it.
+        self.map_runs: tuple[Any, ...] = ()
         self.execution_arn = execution_arn
         self.state_machine_arn = state_machine_arn
         self.execution_context = execution_context

@@ -159,4 +159,4 @@ def map_runs(execution: Any) -> list[MapRun]:
 
 def register(frame: Frame, map_run: MapRun) -> None:
     """Record a Map Run the frame's execution started."""
-    frame.run.map_runs.append(map_run)
+    frame.run.map_runs += (map_run,)

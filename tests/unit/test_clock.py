@@ -46,7 +46,7 @@ async def test_a_parked_strand_lets_time_jump_and_a_running_one_holds_it() -> No
         await clock.sleep(seconds)
         order.append((name, clock.now()))
 
-    await asyncio.gather(clock.spawn(sleeper("b", 20)), clock.spawn(sleeper("a", 10)))
+    await asyncio.gather(clock.spawn(sleeper, "b", 20), clock.spawn(sleeper, "a", 10))
     assert order == [("a", 1010.0), ("b", 1020.0)]
 
 
@@ -62,7 +62,7 @@ async def test_time_stands_still_while_a_strand_runs_outside_the_clock() -> None
         await asyncio.sleep(0.05)  # real work, not on the clock: no jump meanwhile
         seen.append(clock.now())
 
-    await asyncio.gather(clock.spawn(waiter()), clock.spawn(worker()))
+    await asyncio.gather(clock.spawn(waiter), clock.spawn(worker))
     assert seen == [0.0, DAY]
 
 
@@ -75,7 +75,7 @@ async def test_timers_fire_in_real_time_while_work_runs_outside_the_clock() -> N
             await asyncio.get_running_loop().run_in_executor(None, finished.wait, 5)
 
     with pytest.raises(DeadlineExpired):
-        await clock.spawn(overrun())
+        await clock.spawn(overrun)
     assert clock.now() == 0.2  # the virtual time of the deadline, exactly
     assert not finished.is_set()  # the work had not ended: the deadline cut it short
     finished.set()
@@ -87,18 +87,18 @@ async def test_a_cancelled_timer_leaves_the_clock() -> None:
     assert clock.pending_timers() == 1
     timer.cancel()
     assert clock.pending_timers() == 0
-    await clock.spawn(clock.sleep(5))
+    await clock.spawn(clock.sleep, 5)
     assert clock.now() == 5.0  # not a day: the cancelled timer was not jumped to
 
 
 async def test_a_strand_cancelled_before_it_ran_ends_its_bookkeeping() -> None:
     clock = VirtualClock(start=0.0)
-    never = clock.spawn(clock.sleep(DAY))
+    never = clock.spawn(clock.sleep, DAY)
     clock.cancel(never)
     with pytest.raises(asyncio.CancelledError):
         await never
     await asyncio.sleep(0)
-    await clock.spawn(clock.sleep(3))  # jumps: nothing is left counted as running
+    await clock.spawn(clock.sleep, 3)  # jumps: nothing is left counted as running
     assert clock.now() == 3.0
 
 
@@ -120,7 +120,7 @@ async def test_run_all_cancels_the_others_at_the_first_failure() -> None:
 
     jobs = [lambda: wait_long(0), fail, lambda: wait_long(2)]
     with pytest.raises(ValueError, match="boom"):
-        await clock.spawn(clock.run_all(jobs))
+        await clock.spawn(clock.run_all, jobs)
     assert sorted(cancelled) == [0, 2]
     assert clock.now() == 1.0
 
@@ -139,14 +139,14 @@ async def test_run_all_keeps_to_its_limit_and_the_order_of_results() -> None:
         return index
 
     jobs = [lambda i=i: job(i) for i in range(6)]
-    assert await clock.spawn(clock.run_all(jobs, limit=2)) == list(range(6))
+    assert await clock.spawn(lambda: clock.run_all(jobs, limit=2)) == list(range(6))
     assert most == 2
 
 
 async def test_real_clock_timers_and_deadlines() -> None:
     clock = RealClock()
     started = time.monotonic()
-    await clock.spawn(clock.sleep(0.01))
+    await clock.spawn(clock.sleep, 0.01)
     assert time.monotonic() - started >= 0.01
     with pytest.raises(DeadlineExpired):
         async with clock.deadline(0.01):

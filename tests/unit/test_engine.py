@@ -217,3 +217,19 @@ async def test_an_execution_timeout_aborts_the_running_state() -> None:
     assert (execution.status, execution.error) == ("TIMED_OUT", "States.Timeout")
     assert events[-1]["type"] == "ExecutionTimedOut"
     assert _seconds(events[-1]) - _seconds(events[0]) == pytest.approx(60)
+
+
+async def test_an_engine_bug_ends_the_execution_and_is_raised_by_wait() -> None:
+    async def broken(request: TaskRequest) -> Any:
+        raise RuntimeError("boom")  # an integration must raise StatesError: this is a bug
+
+    registry = Registry()
+    registry.register("sqs:", FunctionIntegration(broken))
+    task = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True}
+    definition = {"StartAt": "T", "States": {"T": task}}
+    execution = await Engine(LocalHost(invoker=registry)).create_state_machine(definition).start()
+    with pytest.raises(RuntimeError, match="boom"):
+        await execution.wait()
+    assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
+    assert execution.cause == "Internal engine error: RuntimeError: boom"
+    assert _types(execution)[-1] == "ExecutionFailed"
