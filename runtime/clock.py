@@ -425,6 +425,11 @@ class VirtualClock(Clock):
             wake = self._pop()
             if not wake.done():
                 _fire(wake)
+        if not self._timers:  # nothing left to watch in real time either
+            self._late.clear()
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+                self._watchdog, self._watchdog_at = None, math.inf
 
     def _pop(self) -> Wake:
         wake = heapq.heappop(self._timers)[2]
