@@ -43,5 +43,5 @@ def load(source: Source, *, machine_type: MachineType = "STANDARD") -> StateMach
     document = read_document(source)
     diagnostics = validate_document(document, machine_type=machine_type)
     if has_errors(diagnostics):
-        raise DefinitionError(diagnostics)
+        raise DefinitionError(diagnostics, document.filename)
     return build_machine(document.value)

@@ -93,9 +93,12 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
 class DefinitionError(ValueError):
     """An invalid definition; carries every diagnostic found in one pass."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+    def __init__(self, diagnostics: Iterable[Diagnostic], filename: str | None = None) -> None:
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        #: The definition's file, when it came from one (named in the message).
+        self.filename = filename
         errors = [d for d in self.diagnostics if d.severity == "ERROR"] or list(self.diagnostics)
-        first = errors[0].format() if errors else "invalid definition"
+        where = filename if filename is not None else "<definition>"
+        first = errors[0].format(where) if errors else "invalid definition"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         super().__init__(f"Invalid State Machine Definition: {first}{more}")

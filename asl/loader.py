@@ -97,6 +97,17 @@ def read_document(source: Source) -> Document:
     return parse_text(source)
 
 
+def file_machine_name(source: Any) -> str | None:
+    """The name a definition file gives its state machine, as ``asl run`` uses it: the
+    file name without its extensions (``orders.asl.json`` -> ``orders``); None when the
+    source is not a file path."""
+    if isinstance(source, Mapping) or not (
+        isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source))
+    ):
+        return None
+    return Path(source).name.split(".")[0] or None
+
+
 def _looks_like_path(source: str) -> bool:
     if "\n" in source or source.lstrip().startswith(("{", "[")):
         return False
@@ -106,7 +117,7 @@ def _looks_like_path(source: str) -> bool:
 def parse_text(text: str, filename: str | None = None, yaml_text: bool | None = None) -> Document:
     """Parse JSON or YAML text (YAML when told, or when the text is not a JSON value)."""
     if not text.strip():
-        raise DefinitionError([error(MISSING_DESCRIPTION, "The definition is empty.")])
+        raise DefinitionError([error(MISSING_DESCRIPTION, "The definition is empty.")], filename)
     if yaml_text is None:
         yaml_text = not text.lstrip().startswith(("{", "["))
     if yaml_text:
@@ -125,11 +136,11 @@ def _parse_json(text: str, filename: str | None) -> Document:
         value = json.loads(text, parse_constant=reject_constant)
     except json.JSONDecodeError as exc:
         diag = error(INVALID_JSON_DESCRIPTION, f"{exc.msg} at line {exc.lineno} column {exc.colno}")
-        raise DefinitionError([diag.at(exc.lineno, exc.colno)]) from None
+        raise DefinitionError([diag.at(exc.lineno, exc.colno)], filename) from None
     except RecursionError:
-        raise DefinitionError([_too_deep()]) from None
+        raise DefinitionError([_too_deep()], filename) from None
     except ValueError as exc:  # NaN or Infinity
-        raise DefinitionError([error(INVALID_JSON_DESCRIPTION, str(exc))]) from None
+        raise DefinitionError([error(INVALID_JSON_DESCRIPTION, str(exc))], filename) from None
     return Document(value, filename, text, _locate=json_positions)
 
 
@@ -150,13 +161,13 @@ def _parse_yaml(text: str, filename: str | None) -> Document:
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         where = f" at line {line} column {col}" if line else ""
         diag = error(INVALID_YAML_DESCRIPTION, f"{exc.problem or exc.context}{where}")
-        raise DefinitionError([diag.at(line, col)]) from None
+        raise DefinitionError([diag.at(line, col)], filename) from None
     except yaml.YAMLError as exc:
-        raise DefinitionError([error(INVALID_YAML_DESCRIPTION, str(exc))]) from None
+        raise DefinitionError([error(INVALID_YAML_DESCRIPTION, str(exc))], filename) from None
     except RecursionError:
-        raise DefinitionError([_too_deep()]) from None
+        raise DefinitionError([_too_deep()], filename) from None
     if value is None:
-        raise DefinitionError([error(MISSING_DESCRIPTION, "The definition is empty.")])
+        raise DefinitionError([error(MISSING_DESCRIPTION, "The definition is empty.")], filename)
     return Document(value, filename, text, _positions=positions)
 
 

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from asl.loader import reject_constant
+from asl.loader import file_machine_name, reject_constant
 from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, OutputFormat, text_or_file
+from runtime.testing.local import DEFAULT_MACHINE_NAME
 
 if TYPE_CHECKING:
     from runtime.executions import Execution
@@ -20,6 +21,7 @@ def _read_input(text: str | None) -> Any:
     """The execution input from ``--input``: JSON text, or ``@file`` holding it."""
     if text is None:
         return {}
+    given = text
     text = text_or_file(text, command="asl run", what="input")
     try:
         return json.loads(text, parse_constant=reject_constant)
@@ -30,17 +32,15 @@ def _read_input(text: str | None) -> Any:
             else ""
         )
         message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        hint = ""
+        if not given.startswith("@") and Path(given).is_file():
+            hint = f" (to read the input from the file {given}, write --input @{given})"
         typer.echo(
             "asl run: InvalidExecutionInput: Invalid State Machine Execution Input: "
-            f"'{message}{where}'",
+            f"'{message}{where}'{hint}",
             err=True,
         )
         raise typer.Exit(EXIT_USAGE) from None
-
-
-def _machine_name(definition: Path) -> str:
-    """The file name without its extensions: ``orders.asl.json`` -> ``orders``."""
-    return definition.name.split(".")[0] or "StateMachine"
 
 
 def _print_result(execution: Execution, output_format: OutputFormat) -> None:
@@ -123,7 +123,7 @@ def run(
     execution, functions_used = run_file(
         definition,
         _read_input(input_text),
-        machine_name=name or _machine_name(definition),
+        machine_name=name or file_machine_name(definition) or DEFAULT_MACHINE_NAME,
         functions=functions,
         connections=connections,
         mock_config=mock_config,

@@ -66,8 +66,8 @@ def validate(
         results[str(path)] = diagnostics
     if output_format is OutputFormat.json:
         responses = {name: _aws_response(diags) for name, diags in results.items()}
-        shown: Any = next(iter(responses.values())) if len(files) == 1 else responses
         if responses:
+            shown: Any = next(iter(responses.values())) if len(files) == 1 else responses
             typer.echo(json.dumps(shown, indent=2))
     else:
         for name, diagnostics in results.items():

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from asl.loader import Source
+from asl.loader import Source, file_machine_name
 from asl.model import StateMachine
 from integrations.aws import AwsConfig
 from integrations.aws import install as install_aws
@@ -25,6 +25,9 @@ from integrations.mocks import MockConfig, MockInvoker
 from runtime.executions import Engine, Execution, Machine, MachineType
 from runtime.host import LocalHost
 from runtime.store import TaskRecord, TaskStore
+
+#: The name of a state machine given no name and no file to take one from.
+DEFAULT_MACHINE_NAME = "StateMachine"
 
 __all__ = ["Execution", "local_engine", "run", "start"]
 
@@ -51,7 +54,7 @@ def local_engine(
     connections: ConnectionSource | None = None,
     aws: AwsConfig | None = None,
     mock_config: MockSource | None = None,
-    state_machine_name: str = "StateMachine",
+    state_machine_name: str = DEFAULT_MACHINE_NAME,
     test_case: str | None = None,
     clock: Literal["virtual", "real"] = "virtual",
     seed: int | None = None,
@@ -102,14 +105,19 @@ async def start(
     input: Any = None,
     *,
     name: str | None = None,
-    state_machine_name: str = "StateMachine",
+    state_machine_name: str | None = None,
     type: MachineType = "STANDARD",
     role_arn: str | None = None,
     engine: Engine | None = None,
     **engine_options: Any,
 ) -> Execution:
     """Start an execution of a definition and return it running (await ``.wait()``,
-    then ``execution.machine.engine.aclose()`` to stop worker processes it started)."""
+    then ``execution.machine.engine.aclose()`` to stop worker processes it started).
+
+    The state machine's name (which also picks a mock config's ``StateMachines`` entry)
+    defaults, as in ``asl run``, to a definition file's name without its extensions."""
+    if state_machine_name is None:
+        state_machine_name = file_machine_name(definition) or DEFAULT_MACHINE_NAME
     if engine is None:
         engine = local_engine(state_machine_name=state_machine_name, **engine_options)
     machine: Machine = engine.create_state_machine(

@@ -71,6 +71,16 @@ def test_runs_with_one_seed_repeat_to_the_byte(tmp_path: Path) -> None:
     assert json.loads(runs[0][0])["at"] == "2025-01-01T00:01:30.000Z"  # the seeded clock's start
 
 
+def test_an_input_file_without_its_at_sign_gets_a_hint(tmp_path: Path) -> None:
+    definition = tmp_path / "wait.asl.json"
+    definition.write_text(json.dumps(WAIT_A_DAY))
+    (tmp_path / "in.json").write_text('{"x": 1}')
+    proc = asl("run", str(definition), "--input", "in.json", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "InvalidExecutionInput" in proc.stderr
+    assert "write --input @in.json" in proc.stderr
+
+
 def test_run_json_format_and_failure_exit_1(tmp_path: Path) -> None:
     definition = tmp_path / "fail.json"
     definition.write_text(

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 VALID = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
 
 
@@ -45,8 +47,9 @@ def test_json_format_is_aws_response_shape(tmp_path: Path) -> None:
     assert out["diagnostics"][0]["message"] == "Definition must be a valid JSON object"
 
 
-def test_unreadable_file_exits_2(tmp_path: Path) -> None:
-    proc = asl("validate", str(tmp_path / "missing.json"))
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_unreadable_file_exits_2(tmp_path: Path, output_format: str) -> None:
+    proc = asl("validate", "--format", output_format, str(tmp_path / "missing.asl.yaml"))
     assert proc.returncode == 2
     assert "cannot read" in proc.stderr
     assert "Traceback" not in proc.stderr
