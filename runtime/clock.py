@@ -247,12 +247,20 @@ class Clock:
     def hold(self) -> Iterator[None]:
         """Hold time still while the block runs: work outside the clock (a person answering,
         a test looking at a parked execution) during which no jump may happen."""
-        self._busy += 1
+        self.begin_hold()
         try:
             yield
         finally:
-            self._busy -= 1
-            self._became_idle()
+            self.end_hold()
+
+    def begin_hold(self) -> None:
+        """Hold time still until the matching :meth:`end_hold` (see :meth:`hold`)."""
+        self._busy += 1
+
+    def end_hold(self) -> None:
+        """End a :meth:`begin_hold`."""
+        self._busy -= 1
+        self._became_idle()
 
     async def run_all(
         self,

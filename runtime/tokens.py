@@ -102,6 +102,10 @@ class TaskTokens:
         self.on_waiting = on_waiting
         self._waiting: dict[str, _Waiter] = {}
         self._poller: asyncio.Task[None] | None = None
+        # Callers of next_task() waiting for a task, and the tokens handed to them (each
+        # holds the clock until it is answered or ends).
+        self._takers: list[asyncio.Future[TaskRecord]] = []
+        self._taken: set[str] = set()
         self._scheduled: dict[str, list[asyncio.Future[None]]] = {}
 
     def pending(self) -> list[TaskRecord]:
@@ -111,10 +115,43 @@ class TaskTokens:
     def send_success(self, token: str, output: Any) -> None:
         """SendTaskSuccess: the task's result is ``output`` (a JSON value)."""
         self.notify(self.store.succeed(token, json_text(output)))
+        self._release(token)
 
     def send_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None:
         """SendTaskFailure: the task fails with this error and cause (both optional)."""
         self.notify(self.store.fail(token, error, cause))
+        self._release(token)
+
+    async def next_task(self) -> TaskRecord:
+        """The next task an execution of this Host waits on: one already waiting that no
+        call took yet, or the next to come. How a test answers callbacks: it holds the
+        clock from the moment the task is taken until it is answered (or ends), so no
+        HeartbeatSeconds or TimeoutSeconds runs out under virtual time meanwhile."""
+        for token, waiter in self._waiting.items():
+            if token not in self._taken:
+                self._take(token)
+                return waiter.record
+        taker: asyncio.Future[TaskRecord] = asyncio.get_running_loop().create_future()
+        self._takers.append(taker)
+        return await taker
+
+    def _offer(self, record: TaskRecord) -> None:
+        """A new task waits: the first caller of :meth:`next_task` still waiting takes it."""
+        while self._takers:
+            taker = self._takers.pop(0)
+            if not taker.done():
+                self._take(record.token)
+                taker.set_result(record)
+                return
+
+    def _take(self, token: str) -> None:
+        self._taken.add(token)
+        self.clock.begin_hold()
+
+    def _release(self, token: str) -> None:
+        if token in self._taken:
+            self._taken.discard(token)
+            self.clock.end_hold()
 
     def send_heartbeat(self, token: str) -> None:
         """SendTaskHeartbeat: the task is alive; its HeartbeatSeconds start again."""
@@ -156,6 +193,7 @@ class TaskTokens:
         self._waiting[task.token] = waiter
         if not is_callback:
             self._announce(task.resource)
+        self._offer(record)
         self._start_polling()
         try:
             return await self._until_answered(waiter, task)
@@ -164,6 +202,7 @@ class TaskTokens:
             raise
         finally:
             del self._waiting[task.token]
+            self._release(task.token)
 
     async def _until_answered(self, waiter: _Waiter, task: NewTask) -> Any:
         while True:

@@ -228,3 +228,36 @@ async def test_on_task_waiting_is_told_of_each_wait() -> None:
     host.tokens.send_success(await _until_pending(host), 1)
     await execution.wait()
     assert told == ["Ask"]
+
+
+async def test_next_task_holds_the_clock_until_the_test_answers() -> None:
+    engine, host = _engine([])
+    then_wait = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {**CALLBACK["States"]["Ask"], "End": False, "Next": "Later"},
+            "Later": {"Type": "Wait", "Seconds": 86_400, "End": True},
+        },
+    }
+    taking = asyncio.ensure_future(host.tokens.next_task())  # asked before the task exists
+    execution = await engine.create_state_machine(then_wait).start({})
+    task = await taking
+    await asyncio.sleep(0.05)  # a test looking at it: no heartbeat runs out meanwhile
+    host.tokens.send_success(task.token, {"approved": True})
+    await asyncio.wait_for(execution.wait(), 10)  # the held clock was let go: the day passes
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    submitted = next(e for e in execution.history if e.type == "TaskSubmitted")
+    succeeded = next(e for e in execution.history if e.type == "TaskSucceeded")
+    assert succeeded.timestamp == submitted.timestamp
+    assert execution.history[-1].timestamp - succeeded.timestamp == 86_400
+
+
+async def test_next_task_takes_a_task_already_waiting_once() -> None:
+    engine, host = _engine([])
+    machine = engine.create_state_machine(CALLBACK)
+    first = await machine.start({})
+    token = await _until_pending(host)
+    assert (await host.tokens.next_task()).token == token
+    host.tokens.send_failure(token, "Rejected", "no")
+    await first.wait()
+    assert (first.status, first.error) == ("FAILED", "Rejected")
