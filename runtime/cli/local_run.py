@@ -18,6 +18,7 @@ from runtime.executions import Execution
 from runtime.store import TaskRecord, TaskStore, default_store_path
 from runtime.testing import local_engine
 from visualizer import RenderError, render
+from visualizer.render import output_format
 
 
 def _fail(message: str) -> typer.Exit:
@@ -99,6 +100,17 @@ def report_billing(functions: LocalFunctions) -> None:
             f"{functions.gb_seconds():.6f} GB-seconds",
             err=True,
         )
+
+
+def check_trace_format(output: Path) -> None:
+    """``--trace FILE``: its extension must name a format; else exit 2 before running."""
+    try:
+        output_format(output)
+    except RenderError:
+        raise _fail(
+            f"--trace: cannot tell the format from {output.name!r}: end it with .svg, .png, "
+            ".pdf, .dot, .mmd or .html"
+        ) from None
 
 
 def draw_trace(definition: Path, output: Path, history: dict[str, Any]) -> None:

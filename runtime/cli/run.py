@@ -57,10 +57,22 @@ def _print_result(execution: Execution, output_format: OutputFormat) -> None:
         typer.echo(f"SUCCEEDED after {len(execution.path)} states", err=True)
         typer.echo(json.dumps(execution.output, indent=2))
     else:
+        where = f" in state {execution.path[-1]!r}" if execution.path else ""
         detail = f": {execution.error}" if execution.error else ""
-        typer.echo(f"{execution.status}{detail}", err=True)
+        typer.echo(f"{execution.status}{where}{detail}", err=True)
         if execution.cause:
             typer.echo(execution.cause, err=True)
+        hint = _HINTS.get(execution.error or "")
+        if hint:
+            typer.echo(f"hint: {hint}", err=True)
+
+
+# What to do about errors that usually mean the local set-up, not the workflow, is wrong.
+_HINTS = {
+    "Lambda.ResourceNotFoundException": "a Lambda function the Task calls is not registered: "
+    "map its name to a handler in the --functions file "
+    '({"functions": {"NAME": {"handler": "module:function"}}})',
+}
 
 
 def run(
@@ -118,8 +130,10 @@ def run(
     Exit status: 0 SUCCEEDED, 1 FAILED, TIMED_OUT or ABORTED, 2 bad usage or an invalid
     definition.
     """
-    from runtime.cli.local_run import draw_trace, report_billing, run_file
+    from runtime.cli.local_run import check_trace_format, draw_trace, report_billing, run_file
 
+    if trace is not None:
+        check_trace_format(trace)  # before running: a trace that cannot be drawn is bad usage
     execution, functions_used = run_file(
         definition,
         _read_input(input_text),

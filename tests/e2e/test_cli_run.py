@@ -81,6 +81,28 @@ def test_an_input_file_without_its_at_sign_gets_a_hint(tmp_path: Path) -> None:
     assert "write --input @in.json" in proc.stderr
 
 
+def test_a_trace_that_cannot_be_drawn_is_bad_usage(tmp_path: Path) -> None:
+    definition = tmp_path / "wait.asl.json"
+    definition.write_text(json.dumps(WAIT_A_DAY))
+    proc = asl("run", str(definition), "--trace", str(tmp_path / "t.gif"))
+    assert proc.returncode == 2
+    assert "end it with .svg" in proc.stderr
+    assert proc.stdout == ""  # refused before running
+
+
+def test_a_failure_names_its_state_and_an_unregistered_function_gets_a_hint(
+    tmp_path: Path,
+) -> None:
+    definition = tmp_path / "call.asl.json"
+    task = {"Type": "Task", "End": True,
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:nope"}  # fmt: skip
+    definition.write_text(json.dumps({"StartAt": "Call nope", "States": {"Call nope": task}}))
+    proc = asl("run", str(definition))
+    assert proc.returncode == 1
+    assert "FAILED in state 'Call nope': Lambda.ResourceNotFoundException" in proc.stderr
+    assert "hint: a Lambda function the Task calls is not registered" in proc.stderr
+
+
 def test_run_json_format_and_failure_exit_1(tmp_path: Path) -> None:
     definition = tmp_path / "fail.json"
     definition.write_text(

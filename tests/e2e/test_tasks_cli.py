@@ -120,7 +120,7 @@ def test_asl_tasks_rejects_through_the_default_store(tmp_path: Path) -> None:
     finally:
         run.kill()
     assert code == 1
-    assert "FAILED: Rejected" in err and "too big" in err
+    assert "FAILED in state 'Ask': Rejected" in err and "too big" in err
 
 
 # The sub-app in this process, against a store the test fills in.
