@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,20 @@ def _tell_how_to_answer(task: TaskRecord) -> None:
     if task.kind == "activity":
         typer.echo(f"asl run: '{task.state_name}' waits for a worker of {task.resource}", err=True)
         return
+    asl = _program()
     typer.echo(
         f"asl run: '{task.state_name}' waits for its task token; answer with\n"
-        f"  asl tasks approve {task.token} [--output JSON]\n"
-        f"  asl tasks reject {task.token} [--error E --cause C]",
+        f"  {asl} tasks approve {task.token} [--output JSON]\n"
+        f"  {asl} tasks reject {task.token} [--error E --cause C]",
         err=True,
     )
+
+
+def _program() -> str:
+    """The ``asl`` command as this process was started (``.venv/bin/asl`` when it is not
+    on PATH), so a hint can be pasted as it is."""
+    invoked = sys.argv[0] if sys.argv else ""
+    return invoked if Path(invoked).name == "asl" else "asl"
 
 
 def run_file(
