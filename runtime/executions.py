@@ -26,6 +26,7 @@ from runtime.host import Host, LocalHost
 from runtime.interpreter import run_scope
 from runtime.states import STEPS
 from runtime.states.map_run import MapRun
+from runtime.summary import StateSummary, summarize
 
 Status = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
 MachineType = Literal["STANDARD", "EXPRESS"]
@@ -98,6 +99,13 @@ class Execution:
     def path(self) -> list[str]:
         """The names of the states entered, in order (nested scopes included)."""
         return self._run.path
+
+    @property
+    def states(self) -> dict[str, StateSummary]:
+        """What each state did, by name, in the order they were first entered: times
+        entered, attempts and retries of its work, the errors of failed attempts, and how
+        its last entry ended (see :mod:`runtime.summary`)."""
+        return summarize(self._run.history.events, self.status)
 
     @property
     def map_runs(self) -> list[MapRun]:
