@@ -133,7 +133,7 @@ def _import_module(folder: Path, module_name: str, where: str) -> ModuleType:
     try:
         module = importlib.import_module(module_name)
     except (Exception, SystemExit) as exc:
-        raise FunctionsFileError(f"{where}: cannot import {module_name}: {exc!r}") from exc
+        raise FunctionsFileError(f"{where}: cannot import {module_name}: {_why(exc)}") from exc
     # Another module of the same name imported earlier would silently win: refuse it.
     local = folder.joinpath(*module_name.split("."))
     candidates = {local.with_suffix(".py").resolve(), (local / "__init__.py").resolve()}
@@ -166,5 +166,15 @@ def _import_path(path: Path, where: str) -> ModuleType:
         spec.loader.exec_module(module)
     except (Exception, SystemExit) as exc:
         del sys.modules[module_name]
-        raise FunctionsFileError(f"{where}: cannot import {path}: {exc!r}") from exc
+        raise FunctionsFileError(f"{where}: cannot import {path}: {_why(exc)}") from exc
     return module
+
+
+def _why(exc: BaseException) -> str:
+    """Why a module did not import, as a person reads it: a syntax error with its file,
+    line and column; anything else as ``Type: message``."""
+    if isinstance(exc, SyntaxError):
+        where = f"{exc.filename}, line {exc.lineno}" if exc.filename else f"line {exc.lineno}"
+        column = f", column {exc.offset}" if exc.offset else ""
+        return f"SyntaxError: {exc.msg} ({where}{column})"
+    return f"{type(exc).__name__}: {exc}"

@@ -131,7 +131,7 @@ def _expect(file: Path, message: str) -> None:
         (
             '{"functions": {"f": "missing_module_xyz:f"}}',
             "handler 'missing_module_xyz:f': cannot import missing_module_xyz: "
-            "ModuleNotFoundError(\"No module named 'missing_module_xyz'\")",
+            "ModuleNotFoundError: No module named 'missing_module_xyz'",
         ),
         ('{"functions": {"f": "nothere.py:f"}}', "handler 'nothere.py:f': no file "),
     ],
@@ -151,11 +151,13 @@ def test_handler_errors(tmp_path: Path) -> None:
     write(tmp_path, f"{mod}.py", HANDLERS)
     write(tmp_path, "broken.py", "raise RuntimeError('boom at import')\n")
     write(tmp_path, "exits.py", "import sys\nsys.exit(2)\n")
+    write(tmp_path, "typo.py", "def f(event, context)\n    return event\n")
     cases = {
         f"{mod}:nope": f"function 'f': handler '{mod}:nope': {mod} has no 'nope'",
         f"{mod}:NOT_CALLABLE": "'NOT_CALLABLE' is not callable",
-        "broken.py:f": "cannot import " + str(tmp_path / "broken.py") + ": RuntimeError(",
-        "exits.py:f": "SystemExit(2)",
+        "broken.py:f": "cannot import " + str(tmp_path / "broken.py") + ": RuntimeError: boom",
+        "exits.py:f": "SystemExit: 2",
+        "typo.py:f": f"SyntaxError: expected ':' ({tmp_path / 'typo.py'}, line 1, column 22)",
     }
     for handler, message in cases.items():
         file = write(tmp_path, "functions.json", json.dumps({"functions": {"f": handler}}))
