@@ -2,7 +2,7 @@
 
 Usage, with the project's venv (created by ``make test`` or ``make demo``)::
 
-    .venv/bin/python bench/workloads.py [NAME ...] [--workloads DIR]
+    .venv/bin/python bench/workloads.py [NAME ...] [--workloads DIR] [--async-handler] [--no-gc]
 
 With no NAME, runs every workload, each in a fresh process. Prints, per workload,
 executions/s, state transitions/s, wall seconds and peak RSS. The workloads are the
@@ -11,14 +11,17 @@ manifest.json (executions, concurrency, transitions per execution, warm-up runs)
 100,000-execution ``parked_100k`` run (each parked on a one-day Wait under the virtual
 clock) is added. Every workload runs on ``runtime.testing.local_engine()``, the engine
 users get, with history recorded for every execution as in normal use; ``task_echo``'s
-Task calls an ordinary Lambda-style handler registered as a local function. Peer
-figures on the same machine: bench/compare.py.
+Task calls an ordinary Lambda-style handler registered as a local function
+(``--async-handler``: the same echo as ``async def``). ``--no-gc`` switches Python's
+garbage collector off, to show how much of a figure it takes (a diagnosis, not a
+figure to quote). Peer figures on the same machine: bench/compare.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import resource
 import subprocess
@@ -42,10 +45,18 @@ def echo(event: Any, context: Any) -> Any:
     return event
 
 
-def _task_functions(definition: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+async def async_echo(event: Any, context: Any) -> Any:
+    """``echo`` as an ``async def`` handler."""
+    return event
+
+
+def _task_functions(
+    definition: dict[str, Any], spec: dict[str, Any], asynchronous: bool
+) -> dict[str, Any]:
     """The local functions the workload's Task states call: for each state the manifest's
-    ``task_handlers`` names, the function of its Resource ARN, served by ``echo``."""
-    handlers = {"echo": echo}
+    ``task_handlers`` names, the function of its Resource ARN, served by ``echo`` (or
+    ``async_echo``)."""
+    handlers = {"echo": async_echo if asynchronous else echo}
     functions = {}
     for state_name, handler_name in spec.get("task_handlers", {}).items():
         resource = definition["States"][state_name]["Resource"]
@@ -56,11 +67,11 @@ def _task_functions(definition: dict[str, Any], spec: dict[str, Any]) -> dict[st
     return functions
 
 
-async def _run(name: str, spec: dict[str, Any], folder: Path) -> dict[str, Any]:
+async def _run(name: str, spec: dict[str, Any], folder: Path, asynchronous: bool) -> dict[str, Any]:
     definition = json.loads((folder / f"{name}.asl.json").read_text())
     input_value = json.loads((folder / f"{name}.input.json").read_text())
     engine = local_engine(
-        functions=_task_functions(definition, spec),
+        functions=_task_functions(definition, spec, asynchronous),
         clock="real" if name == "wait_many" else "virtual",
     )
     # An inline Map over 10,000 items records ~60,000 events: past the 25,000 a Standard
@@ -119,19 +130,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("names", nargs="*")
     parser.add_argument("--workloads", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--async-handler", action="store_true")
+    parser.add_argument("--no-gc", action="store_true")
     args = parser.parse_args()
+    if args.no_gc:
+        gc.disable()
     manifest = json.loads((args.workloads / "manifest.json").read_text())
     if not args.names:
         # One fresh process per workload, so peak RSS and warm caches are its own.
+        flags = [f for f, on in (("--async-handler", args.async_handler),
+                                 ("--no-gc", args.no_gc)) if on]  # fmt: skip
         for name in [*manifest, "parked_100k"]:
             command = [sys.executable, __file__, name, "--workloads", str(args.workloads)]
-            subprocess.run(command, check=True)
+            subprocess.run([*command, *flags], check=True)
         return
     for name in args.names:
         if name == "parked_100k":
             figures = asyncio.run(_parked())
         else:
-            figures = asyncio.run(_run(name, manifest[name], args.workloads))
+            figures = asyncio.run(_run(name, manifest[name], args.workloads, args.async_handler))
         print(
             f"{name:16} {figures['wall_s']:8.3f} s  {figures['executions_per_s']:10.0f} exec/s  "
             f"{figures['transitions_per_s']:10.0f} transitions/s  peak RSS {_peak_rss_mb():.0f} MB",

@@ -141,8 +141,6 @@ class Deadline:
 class Clock:
     """Time, timers and strands; subclasses say what time it is and how it moves."""
 
-    virtual = False
-
     def __init__(self) -> None:
         # Strands not parked, plus operations outside the clock's control.
         self._busy = 0
@@ -351,7 +349,7 @@ class RealClock(Clock):
 
     def timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
         """A Wake resolved after ``seconds`` of real time."""
-        wake = Wake(self, None)
+        wake = self.wake()
         if seconds is not None:
             wake._callback = callback
             loop = asyncio.get_running_loop()
@@ -361,8 +359,6 @@ class RealClock(Clock):
 
 class VirtualClock(Clock):
     """Time that stands still while work runs and jumps when every strand is parked."""
-
-    virtual = True
 
     def __init__(self, start: float | None = None) -> None:
         super().__init__()
@@ -389,7 +385,7 @@ class VirtualClock(Clock):
         """A Wake resolved when the virtual time reaches now + ``seconds``, or once
         ``seconds`` of real time have passed, whichever comes first."""
         if seconds is None:
-            return Wake(self, None)
+            return self.wake()
         seconds = max(seconds, 0.0)
         deadline = self._now + seconds
         wake = Wake(self, deadline)

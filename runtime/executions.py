@@ -104,7 +104,8 @@ class Execution:
     def states(self) -> dict[str, StateSummary]:
         """What each state did, by name, in the order they were first entered: times
         entered, attempts and retries of its work, the errors of failed attempts, and how
-        its last entry ended (see :mod:`runtime.summary`)."""
+        its last entry ended (see :mod:`runtime.summary`). Read from the history each time:
+        keep the result rather than reading it again per state."""
         return summarize(self._run.history.events, self.status)
 
     @property

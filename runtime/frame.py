@@ -152,21 +152,13 @@ class Frame:
 
     def record(self, event_type: str, details: Mapping[str, Any] | None = None) -> int:
         """Append an event linked to this thread's previous one; return its id."""
-        run = self.run
-        history = run.history
-        if run.history_limit is not None and len(history.events) >= run.history_limit:
-            raise _history_full()
-        self.last_event = history.add(event_type, self.last_event, details)
+        self.last_event = self._history().add(event_type, self.last_event, details)
         return self.last_event
 
     def record_state(self, event_type: str, name: str, data: Any) -> int:
         """Append a state's entry (``data``: its input) or exit (its output), linked to
         this thread's previous event; return its id."""
-        run = self.run
-        history = run.history
-        if run.history_limit is not None and len(history.events) >= run.history_limit:
-            raise _history_full()
-        self.last_event = history.add_state(event_type, self.last_event, name, data)
+        self.last_event = self._history().add_state(event_type, self.last_event, name, data)
         return self.last_event
 
     def record_at(
@@ -174,11 +166,15 @@ class Frame:
     ) -> int:
         """Append an event linked to ``previous`` without moving this thread on; return
         its id (AWS links some events, e.g. a Map's end, to an event of another thread)."""
+        return self._history().add(event_type, previous, details)
+
+    def _history(self) -> History:
+        """The execution's history, when it has room for one more event."""
         run = self.run
         history = run.history
         if run.history_limit is not None and len(history.events) >= run.history_limit:
             raise _history_full()
-        return history.add(event_type, previous, details)
+        return history
 
     def child(
         self, last_event: int, *, distributed: bool = False, size_bound: float = math.inf

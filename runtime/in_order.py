@@ -8,7 +8,9 @@ by side, but each result is handed back only after the results of every invocati
 started before it. Executions then record their events in the same order on every run.
 
 A call waiting for its turn parks its strand: the work it waits for is either still
-running (which holds the virtual clock) or itself waiting on the clock.
+running (which holds the virtual clock) or itself waiting on the clock. Work that takes
+virtual time (a test's fake) then shows it: a later call that finished first is
+recorded when the earlier one is, so its timestamp can be later than on AWS.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ over Parallel branches and Map iterations.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = ["Outcome", "StateSummary", "summarize"]
@@ -51,10 +51,11 @@ class StateSummary:
     #: Attempts beyond the first of each entry.
     retries: int = 0
     #: The errors of its failed attempts, in order.
-    errors: list[str | None] | None = None
+    errors: list[str | None] = field(default_factory=list)
     #: How its last entry ended.
     outcome: Outcome = "RUNNING"
-    _failed_last: bool = False
+    # Whether the current attempt failed (an exit then means a Catcher took it).
+    _failed_last: bool = field(default=False, repr=False, compare=False)
 
 
 def summarize(events: Iterable[Any], execution_status: str) -> dict[str, StateSummary]:
@@ -116,8 +117,6 @@ def _apply(summary: StateSummary, kind: str, event: Any) -> None:
         summary._failed_last = False
     elif kind in _FAILURES:
         details = event.details or {}
-        if summary.errors is None:
-            summary.errors = []
         summary.errors.append(details.get("error"))
         summary._failed_last = True
     elif kind.endswith("StateExited"):

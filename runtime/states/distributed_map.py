@@ -12,7 +12,7 @@ execution has its own :class:`~runtime.frame.Run`, history, ARN
 (``arn:aws:states:R:A:execution:<machine>/<label>:<uuid>``, ``express:`` for EXPRESS
 children) and variables. The Map Run ARN is
 ``arn:aws:states:R:A:mapRun:<machine>/<label>:<uuid>``, the label being ``Label`` or a
-generated UUID. :func:`map_runs` gives an execution's :class:`MapRun` objects.
+generated UUID. ``Execution.map_runs`` gives an execution's :class:`MapRun` objects.
 
 Items come from the state input or from an ItemReader read through the Host's
 integrations (``s3:getObject`` answers the object body or ``{"Body": ...}``;
@@ -52,9 +52,9 @@ from integrations.base import TaskRequest, parse_resource
 from runtime.context import execution_context, state_machine_context
 from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run
 from runtime.interpreter import Outcome, prefixed, run_scope
-from runtime.states.map_run import ChildExecution, MapRun, map_runs, register
+from runtime.states.map_run import ChildExecution, MapRun, register
 
-__all__ = ["ChildExecution", "MapRun", "attempt", "map_runs"]
+__all__ = ["ChildExecution", "MapRun", "attempt"]
 
 THRESHOLD_EXCEEDED = "The specified tolerated failure threshold was exceeded"
 

@@ -1,6 +1,6 @@
 """The record of a Distributed Map's work: a :class:`MapRun` and its
 :class:`ChildExecution` objects, with their counts as ``DescribeMapRun`` gives them, and
-:func:`map_runs` to find an execution's Map Runs from Python."""
+``map_runs`` on an execution (and on a child execution) to find its Map Runs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from runtime.context import context_timestamp
 from runtime.frame import Frame, Run
 from runtime.history import Event
 
-__all__ = ["ChildExecution", "MapRun", "map_runs", "register"]
+__all__ = ["ChildExecution", "MapRun", "register"]
 
 
 class ChildExecution:
@@ -149,12 +149,6 @@ class MapRun:
             "itemCounts": self.item_counts(),
             "executionCounts": self.execution_counts(),
         }
-
-
-def map_runs(execution: Any) -> list[MapRun]:
-    """The Map Runs an execution (an :class:`~runtime.executions.Execution` or a
-    :class:`ChildExecution`) started, in the order they started."""
-    return list(execution.map_runs)
 
 
 def register(frame: Frame, map_run: MapRun) -> None:

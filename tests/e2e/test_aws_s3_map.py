@@ -27,7 +27,6 @@ from integrations.aws.s3 import S3ItemIntegration, listed_object, object_text
 from integrations.base import Registry, TaskRequest, parse_resource
 from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
-from runtime.states.distributed_map import map_runs
 
 CSV = "Col1,Col2\nValue1,Value2\nValue3,Value4\nValue5,Value6\nValue7,Value8\n"
 FOUR_ROWS = [
@@ -118,7 +117,7 @@ def get_object(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def child_inputs(execution: Execution) -> list[Any]:
-    [run] = map_runs(execution)
+    [run] = execution.map_runs
     return [child.input for child in run.executions]
 
 
@@ -134,7 +133,7 @@ async def test_json_array_object_with_results_written_to_s3(s3: S3) -> None:
 
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
     assert child_inputs(execution) == items
-    [run] = map_runs(execution)
+    [run] = execution.map_runs
     run_id = run.arn.rsplit(":", 1)[-1]
     manifest_key = f"out/{run_id}/manifest.json"
     assert execution.output == {

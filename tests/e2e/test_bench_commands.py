@@ -26,12 +26,18 @@ def test_workloads_run_through_the_public_api() -> None:
     assert "exec/s" in out
 
 
+def test_the_diagnostic_variants_run() -> None:
+    out = _bench("bench/workloads.py", "task_echo", "--async-handler", "--no-gc")
+    assert out.split()[0] == "task_echo"
+
+
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
         ("bench/validate_bench.py", "asl.load"),
         ("bench/render_bench.py", "total:"),
         ("bench/expressions_bench.py", "compiled Choice"),
+        ("bench/handoff_bench.py", "reused handler thread"),
     ],
 )
 def test_micro_benchmarks_run(script: str, expected: str) -> None:

@@ -13,7 +13,7 @@ from asl.errors import StatesError
 from integrations.base import FunctionIntegration, Registry, TaskRequest
 from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
-from runtime.states.distributed_map import ChildExecution, MapRun, map_runs
+from runtime.states.distributed_map import ChildExecution, MapRun
 
 CSV = "Col1,Col2\nValue1,Value2\nValue3,Value4\nValue5,Value6\nValue7,Value8\n"
 FOUR_ROWS = [
@@ -113,7 +113,7 @@ def _links(execution: Execution) -> list[list[Any]]:
 
 
 def _only_map_run(execution: Execution) -> MapRun:
-    runs = map_runs(execution)
+    runs = execution.map_runs
     assert len(runs) == 1
     return runs[0]
 
@@ -192,7 +192,7 @@ def test_max_items_path_not_an_integer_fails_the_state_before_the_map_run() -> N
         ["ExecutionStarted", 0], ["MapStateEntered", 0], ["MapStateStarted", 2],
         ["ExecutionFailed", 3],
     ]  # fmt: skip
-    assert map_runs(execution) == []
+    assert execution.map_runs == []
 
 
 def test_json_reader_with_jsonata_arguments_and_max_items() -> None:
@@ -468,7 +468,7 @@ def test_nested_distributed_map_runs_belong_to_the_child() -> None:
     execution = _run(_machine({"ItemProcessor": processor, "Label": "Outer"}), [[1, 2], [3]])
     assert execution.output == [[1, 2], [3]]
     outer = _only_map_run(execution)
-    nested = map_runs(outer.executions[0])
+    nested = outer.executions[0].map_runs
     assert len(nested) == 1
     assert nested[0].state_machine_arn.endswith(":stateMachine:Machine/Outer/Inner")
     assert [c.input for c in nested[0].executions] == [1, 2]
