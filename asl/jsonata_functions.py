@@ -172,7 +172,10 @@ def _function(name: str, signature: str, implementation: Callable[..., Any]) -> 
 
 
 def _now(bindings: Bindings, picture: str | None, zone: str | None) -> Any:
-    return Functions.datetime_from_millis(_context_millis(bindings.context), picture, zone)
+    try:
+        return Functions.datetime_from_millis(_context_millis(bindings.context), picture, zone)
+    except ValueError as exc:  # jsonata-python's own refusal of the picture or the zone
+        raise FunctionError(f"$now: {exc}") from None
 
 
 def _random_function(b: Bindings) -> Any:

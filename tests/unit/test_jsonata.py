@@ -482,3 +482,9 @@ def test_null_arguments_to_awss_functions_fail_their_signature(name: str) -> Non
     assert error.cause.endswith(
         f'T0410: Argument 1 of function "{name}" does not match function signature'
     )
+
+
+def test_a_bad_timezone_for_now_is_an_evaluation_error() -> None:
+    # jsonata-python raises ValueError for a zone it cannot read: the expression's error.
+    error = failure('$now("[Y]", "s")', context={"State": {"EnteredTime": "2024-05-01T00:00:00Z"}})
+    assert error.cause is not None and "$now:" in error.cause
