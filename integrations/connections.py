@@ -48,11 +48,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-import yaml
 
 from asl.errors import StatesError
 from asl.http_task import CONNECTION_ARN
 from integrations.base import TaskServices, Timer, before
+from integrations.settings_file import SettingsFileError, read_settings
 
 __all__ = [
     "ApiKey",
@@ -255,15 +255,14 @@ class Connections:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Connections:
         """Connections from a JSON or YAML file."""
-        file = Path(path)
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConnectionsError(f"{file}: {exc}") from exc
+            data = read_settings(path)
+        except SettingsFileError as exc:
+            raise ConnectionsError(str(exc)) from None
         try:
             return cls.from_mapping({} if data is None else data)
         except ConnectionsError as exc:
-            raise ConnectionsError(f"{file}: {exc}") from exc
+            raise ConnectionsError(f"{Path(path)}: {exc}") from exc
 
     def add(self, key: str, connection: Connection) -> None:
         """Configure a connection under a name or an ARN."""

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -29,9 +28,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import yaml
-
 from integrations.lambdas import Executor, LocalFunctions
+from integrations.settings_file import SettingsFileError, read_settings
 
 __all__ = ["FunctionsFileError", "load_functions_file"]
 
@@ -64,10 +62,9 @@ def load_functions_file(
 def _entries(file: Path) -> tuple[Mapping[str, Any], Any]:
     """The function entries, and the file-wide ``isolation`` (None when not given)."""
     try:
-        text = file.read_text(encoding="utf-8")
-        document = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise FunctionsFileError(f"{file}: cannot be read: {exc}") from exc
+        document = read_settings(file)
+    except SettingsFileError as exc:
+        raise FunctionsFileError(str(exc)) from None
     if not isinstance(document, Mapping) or not isinstance(document.get("functions"), Mapping):
         raise FunctionsFileError(f"{file}: must be an object with a 'functions' object")
     unknown = sorted(set(document) - {"functions", "isolation"})

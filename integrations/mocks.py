@@ -19,14 +19,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from asl.errors import RUNTIME, StatesError
 from integrations.base import CallbackResult, Invoker, Resource, TaskRequest
+from integrations.settings_file import SettingsFileError, read_settings
 from integrations.shapes import MODES, FieldValidationMode, check_output
 
 __all__ = [
@@ -151,14 +149,10 @@ def _test_cases(
 
 
 def _read(path: str | os.PathLike[str]) -> Any:
-    file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-        if file.suffix.lower() in (".yaml", ".yml"):
-            return yaml.safe_load(text)
-        return json.loads(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise MockConfigError(f"MockConfigFile {file}: cannot be read: {exc}") from exc
+        return read_settings(path)
+    except SettingsFileError as exc:
+        raise MockConfigError(f"MockConfigFile {exc}") from None
 
 
 class MockConfig:

@@ -176,6 +176,17 @@ class Engine:
         #: Called by :meth:`aclose`: what the engine's owner set up for it (worker
         #: processes of local functions, say).
         self.closers: list[Callable[[], Awaitable[None]]] = []
+        #: Awaited, in order, before the first execution starts: what the engine's owner
+        #: prepares for it (AWS resources declared for a local endpoint, say). One that
+        #: raises stays, so the next start tries it again.
+        self.openers: list[Callable[[], Awaitable[None]]] = []
+        self._opening = asyncio.Lock()
+
+    async def _open(self) -> None:
+        async with self._opening:
+            while self.openers:
+                await self.openers[0]()
+                self.openers.pop(0)
 
     async def aclose(self) -> None:
         """Release what the engine's integrations hold (worker processes, sessions)."""
@@ -206,6 +217,8 @@ class Engine:
         self, machine: Machine, input_value: Any = None, *, name: str | None = None
     ) -> Execution:
         """Start an execution and return it running."""
+        if self.openers:
+            await self._open()
         name = name if name is not None else self.host.new_uuid()
         _check_name(name, "execution")
         kind = "express" if machine.type == "EXPRESS" else "execution"

@@ -11,6 +11,7 @@ import typer
 
 import asl
 from asl.diagnostics import has_errors
+from integrations.aws.resources import ResourcesError
 from integrations.functions_file import FunctionsFileError, load_functions_file
 from integrations.lambdas import LocalFunctions
 from integrations.mocks import MockConfigError
@@ -54,6 +55,7 @@ def run_file(
     machine_name: str,
     functions: Path | None,
     connections: Path | None,
+    resources: Path | None,
     mock_config: Path | None,
     test_case: str | None,
     real_time: bool,
@@ -77,6 +79,7 @@ def run_file(
         engine = local_engine(
             functions=local,
             connections=connections,
+            resources=resources,
             mock_config=mock_config,
             state_machine_name=machine_name,
             test_case=test_case,
@@ -96,7 +99,10 @@ def run_file(
         finally:
             await engine.aclose()
 
-    return asyncio.run(main()), local
+    try:
+        return asyncio.run(main()), local
+    except ResourcesError as exc:
+        raise _fail(str(exc)) from None
 
 
 def report_billing(functions: LocalFunctions) -> None:

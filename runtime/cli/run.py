@@ -72,6 +72,18 @@ _HINTS = {
     "Lambda.ResourceNotFoundException": "a Lambda function the Task calls is not registered: "
     "map its name to a handler in the --functions file "
     '({"functions": {"NAME": {"handler": "module:function"}}})',
+    **dict.fromkeys(
+        (
+            "SQS.QueueDoesNotExistException",
+            "SNS.NotFoundException",
+            "DynamoDB.ResourceNotFoundException",
+            "S3.NoSuchBucketException",
+            "EventBridge.ResourceNotFoundException",
+        ),
+        "the local AWS endpoint starts empty: declare the queues, topics, tables, buckets "
+        "and event buses the workflow uses in a --resources file "
+        '({"queues": ["NAME"], "tables": [{"name": "NAME", "key": {"id": "S"}}], ...})',
+    ),
 }
 
 
@@ -90,6 +102,13 @@ def run(
     connections: Annotated[
         Path | None,
         typer.Option(help="EventBridge connections for HTTP Tasks (JSON or YAML)."),
+    ] = None,
+    resources: Annotated[
+        Path | None,
+        typer.Option(
+            help="AWS resources to create first on the local endpoint: SQS queues, SNS "
+            "topics, DynamoDB tables, S3 buckets, EventBridge buses (JSON or YAML)."
+        ),
     ] = None,
     mock_config: Annotated[
         Path | None, typer.Option(help="MockConfigFile (Step Functions Local format).")
@@ -140,6 +159,7 @@ def run(
         machine_name=name or file_machine_name(definition) or DEFAULT_MACHINE_NAME,
         functions=functions,
         connections=connections,
+        resources=resources,
         mock_config=mock_config,
         test_case=test_case,
         real_time=real_time,

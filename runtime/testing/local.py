@@ -16,6 +16,7 @@ from asl.loader import Source, file_machine_name
 from asl.model import StateMachine
 from integrations.aws import AwsConfig
 from integrations.aws import install as install_aws
+from integrations.aws.resources import ResourcesSource, as_resources
 from integrations.base import Invoker, Registry
 from integrations.connections import ConnectionSource
 from integrations.functions_file import load_functions_file
@@ -53,6 +54,7 @@ def local_engine(
     functions: Functions | None = None,
     connections: ConnectionSource | None = None,
     aws: AwsConfig | None = None,
+    resources: ResourcesSource | None = None,
     mock_config: MockSource | None = None,
     state_machine_name: str = DEFAULT_MACHINE_NAME,
     test_case: str | None = None,
@@ -67,7 +69,9 @@ def local_engine(
     """An engine with local functions (a name -> handler mapping, a functions file, or a
     ``LocalFunctions``), the HTTP Task (with locally configured EventBridge
     ``connections``), the AWS service integrations (``aws``: where calls go; by default
-    ``ASL_AWS_ENDPOINT_URL`` or a moto server embedded in this process) and, when
+    ``ASL_AWS_ENDPOINT_URL`` or a moto server embedded in this process; ``resources``: a
+    resources file, document or ``AwsResources`` of queues, topics, tables, buckets and
+    event buses created there before the first execution starts) and, when
     ``mock_config`` and ``test_case`` are given, the mocked responses of that test case
     (MockConfigFile format) in front of them.
 
@@ -78,7 +82,8 @@ def local_engine(
     local = _local_functions(functions)
     local.install(registry)
     HttpInvoke(connections).install(registry)
-    install_aws(registry, aws)
+    aws_integrations = install_aws(registry, aws)
+    declared = as_resources(resources) if resources is not None else None
     invoker: Invoker = registry
     if mock_config is not None:
         if test_case is None:
@@ -97,6 +102,8 @@ def local_engine(
     )
     engine = Engine(host, region=region, account=account)
     engine.closers.append(local.aclose)
+    if declared is not None:
+        engine.openers.append(lambda: declared.create(aws_integrations.clients))
     return engine
 
 
