@@ -3,14 +3,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DEBIAN_FRONTEND := noninteractive
+# bash with pipefail: progress output is filtered through grep without hiding a failure
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 .PHONY: demo test lint typecheck bench bench-peers clean system-packages
 
 $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-packages
+	@echo "creating $(VENV) and installing the package with its dev extras (a minute or two)"
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install -e '.[dev]' | { grep -E '^(Collecting|Successfully)' || true; }
 	touch $(STAMP)
 
 # Debian packages the project needs: graphviz for `dot` (and a font for its labels),
@@ -21,8 +25,9 @@ system-packages:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	dpkg -s fonts-dejavu-core >/dev/null 2>&1 || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  echo "installing Debian packages:$$missing (a minute or two; apt's progress follows)"; \
+	  apt-get update -q && apt-get install -y -q --no-install-recommends $$missing \
+	    | { grep -E '^(Get:|Setting up)' || true; }; \
 	fi
 
 demo: system-packages $(STAMP)
