@@ -7,6 +7,7 @@ the same in an SVG and on a Markdown page.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from asl import model as m
@@ -21,7 +22,9 @@ RETRIERS_SHOWN = 3
 #: Width and number of lines of a Choice rule on an edge.
 RULE_WIDTH, RULE_LINES = 30, 3
 #: Width and number of lines of a failure's cause on the failing state.
-CAUSE_WIDTH, CAUSE_LINES = 40, 3
+CAUSE_WIDTH, CAUSE_LINES = 44, 5
+#: Width and number of lines of the execution's error and cause in a trace's headline.
+HEADLINE_WIDTH, HEADLINE_LINES = 110, 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,7 @@ def node_text(diagram: Diagram, node: str, trace: Trace | None) -> NodeText:
     cause: tuple[str, ...] = ()
     error = found.error if found.status in ("failed", "caught") else None
     if found.status == "failed" and found.cause:
-        cause = tuple(labels.wrap(cause_summary(found.cause), CAUSE_WIDTH, CAUSE_LINES))
+        cause = tuple(labels.wrap(cause_label(found.cause), CAUSE_WIDTH, CAUSE_LINES))
     if found.cause:
         tooltip += f" | {found.error}: {labels.shorten(found.cause, 1000)}"
     return NodeText(
@@ -126,6 +129,21 @@ def cause_summary(cause: str) -> str:
     return cause
 
 
+_STATE_PREFIX = re.compile(
+    r"^An error occurred while executing the state '.*?' \(entered at the event id #\d+\)\.\s*",
+    re.DOTALL,
+)
+_SERVICE_SUFFIX = re.compile(r"\s*\(Service: [^()]*\)\s*$")
+
+
+def cause_label(cause: str) -> str:
+    """What a picture shows of a cause: :func:`cause_summary` without what the picture
+    already says (the state it happened in) or what only a support case needs (AWS's
+    service, status code and request id), so the reason fits; tooltips keep it whole."""
+    text = _SERVICE_SUFFIX.sub("", _STATE_PREFIX.sub("", cause_summary(cause), count=1))
+    return text or cause
+
+
 # --- edges -----------------------------------------------------------------------------
 
 
@@ -180,8 +198,8 @@ def execution_lines(trace: Trace) -> list[str]:
         head += f" · {labels.duration_text(trace.duration)}"
     out = [head]
     if trace.error is not None:
-        text = f"{trace.error}: {cause_summary(trace.cause)}" if trace.cause else trace.error
-        out.append(labels.shorten(text, 110))
+        text = f"{trace.error}: {cause_label(trace.cause)}" if trace.cause else trace.error
+        out += labels.wrap(text, HEADLINE_WIDTH, HEADLINE_LINES)
     return out
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
 
 from asl import model as m
 from asl.compile import build_machine
-from visualizer import labels
+from visualizer import describe, labels
+from visualizer.trace import Trace
 
 
 def _rule(rule: dict[str, Any]) -> str:
@@ -231,3 +233,39 @@ def test_wrap_keeps_words_and_cuts_long_tokens() -> None:
     assert labels.wrap("x" * 12, 5, 5) == ["xxxxx", "xxxxx", "xx"]
     cut = labels.wrap("one two three four five six", 8, 2)
     assert len(cut) == 2 and cut[-1].endswith(labels.ELLIPSIS)
+
+
+@pytest.mark.parametrize(
+    ("cause", "label"),
+    [
+        (  # this engine's and AWS's States.Runtime cause: the state is the box itself
+            "An error occurred while executing the state 'Read' (entered at the event id #4)."
+            " The JSONPath '$.a' specified for the field 'x.$' could not be found in the input"
+            " '{}'",
+            "The JSONPath '$.a' specified for the field 'x.$' could not be found in the input '{}'",
+        ),
+        (  # an optimized integration's cause: service, status and request id are for support
+            "Requested resource not found (Service: AmazonDynamoDBv2; Status Code: 400; Error"
+            " Code: ResourceNotFoundException; Request ID: ABC; Proxy: null)",
+            "Requested resource not found",
+        ),
+        ('{"errorMessage": "card declined", "errorType": "PaymentDeclined"}', "card declined"),
+        ("(Service: AmazonSQS; Status Code: 400)", "(Service: AmazonSQS; Status Code: 400)"),
+        ("plain words", "plain words"),
+    ],
+)
+def test_cause_labels_keep_the_reason(cause: str, label: str) -> None:
+    assert describe.cause_label(cause) == label
+
+
+def test_a_long_execution_cause_is_wrapped_in_the_headline_not_cut() -> None:
+    cause = "The JSONPath '$.customer.address.postcode' could not be found in the input " + (
+        '{"customer": {"name": "Ana Silva", "email": "ana@example.com"}}'
+    )
+    trace = Trace(
+        [], [], {}, Counter(), Counter(), Counter(), {}, "FAILED", "States.Runtime", cause
+    )
+    head, *lines = describe.execution_lines(trace)
+    assert head == "Execution FAILED"
+    assert len(lines) == 2 and all(len(line) <= describe.HEADLINE_WIDTH for line in lines)
+    assert " ".join(lines) == f"States.Runtime: {cause}"
