@@ -14,6 +14,7 @@ from asl import model as m
 from asl.graph import GraphScope
 from visualizer import labels
 from visualizer.diagram import Diagram, Edge
+from visualizer.repair import Repair
 from visualizer.styles import STATUS_WORDS, Status
 from visualizer.trace import StateTrace, Trace
 
@@ -39,6 +40,8 @@ class NodeText:
     cause: tuple[str, ...] = ()
     status: Status | None = None
     tooltip: str = ""
+    #: The definition's problems in this state, when an invalid one is drawn.
+    problems: tuple[str, ...] = ()
 
 
 def node_text(diagram: Diagram, node: str, trace: Trace | None) -> NodeText:
@@ -48,6 +51,8 @@ def node_text(diagram: Diagram, node: str, trace: Trace | None) -> NodeText:
     tooltip = f"{state.name} ({state.type})"
     if state.comment:
         tooltip += f": {state.comment}"
+    if diagram.repair is not None and _has_problems(diagram.repair, node):
+        return _problem_text(diagram.repair, node, state, tooltip)
     if trace is None:
         return NodeText(state.name, labels.caption(state), notes, tooltip=tooltip)
     found = trace.state(node)
@@ -67,6 +72,50 @@ def node_text(diagram: Diagram, node: str, trace: Trace | None) -> NodeText:
         found.status,
         tooltip,
     )
+
+
+#: Width and number of lines of each problem marked on a state, and problems listed.
+PROBLEM_WIDTH, PROBLEM_LINES, PROBLEMS_SHOWN = 44, 3, 3
+
+
+def _has_problems(repair: Repair, node: str) -> bool:
+    return node in repair.problems or node in repair.missing or node in repair.stand_ins
+
+
+def _problem_text(repair: Repair, node: str, state: m.State, tooltip: str) -> NodeText:
+    """A state of an invalid definition: what it is (or was declared as) and what is wrong."""
+    found = repair.problems.get(node, [])
+    if node in repair.missing:
+        caption = "missing: no state has this name"
+        lines = [f"{state.name} is named by a transition but not defined"]
+    else:
+        caption = labels.caption(state)
+        if node in repair.stand_ins:
+            caption = f"{repair.stand_ins[node] or 'no Type'} (cannot be read)"
+        lines = [f"{d.code}: {d.message}" for d in found]
+    problems = [
+        line
+        for text in lines[:PROBLEMS_SHOWN]
+        for line in labels.wrap("⚠ " + text, PROBLEM_WIDTH, PROBLEM_LINES)
+    ]
+    if len(lines) > PROBLEMS_SHOWN:
+        problems.append(f"and {len(lines) - PROBLEMS_SHOWN} more")
+    tooltip += "".join(f" | {d.code}: {d.message}" for d in found)
+    return NodeText(state.name, caption, tooltip=tooltip, problems=tuple(problems))
+
+
+def problem_lines(diagram: Diagram) -> list[str]:
+    """The headline of an invalid definition drawn anyway: how many problems, and those
+    not inside any state."""
+    if diagram.repair is None:
+        return []
+    count = sum(len(found) for found in diagram.repair.problems.values())
+    count += len(diagram.repair.general)
+    out = [f"Invalid definition · {count} problem{'s' if count != 1 else ''}"]
+    for d in diagram.repair.general[:PROBLEMS_SHOWN]:
+        where = f" ({d.location})" if d.location else ""
+        out += labels.wrap(f"⚠ {d.code}: {d.message}{where}", HEADLINE_WIDTH, 2)
+    return out
 
 
 def _retry_notes(state: m.State) -> tuple[str, ...]:
@@ -150,6 +199,9 @@ def cause_label(cause: str) -> str:
 def edge_lines(diagram: Diagram, edge: Edge) -> list[str]:
     """The label of a transition: a Choice rule, ``Default``, a Catch's errors, or nothing."""
     state = diagram.states[edge.source]
+    broken = diagram.repair.broken_rules if diagram.repair is not None else ()
+    if edge.kind == "choice" and (edge.source, edge.index) in broken:
+        return ["⚠ invalid rule"]
     if edge.kind == "choice" and isinstance(state, m.Choice) and edge.index is not None:
         text = labels.condition_text(state.choices[edge.index].condition)
         return labels.wrap(labels.shorten(text, labels.RULE_MAX), RULE_WIDTH, RULE_LINES)

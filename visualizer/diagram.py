@@ -9,7 +9,7 @@ interval, a Choice rule's operator). Every writer (DOT, Mermaid, HTML) draws a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
@@ -20,6 +20,7 @@ from asl.diagnostics import DefinitionError, has_errors
 from asl.graph import GraphScope, Location, build_graph, terminal_states
 from asl.loader import Source, read_document
 from asl.validate import validate_document
+from visualizer.repair import Repair, repair
 
 __all__ = ["Diagram", "Edge", "load_diagram"]
 
@@ -47,6 +48,9 @@ class Diagram:
     by_name: Mapping[str, str]
     #: Node id of a Parallel or Map -> its nested scopes, in order.
     children: Mapping[str, tuple[GraphScope, ...]]
+    #: For a definition the validator rejects, drawn anyway: its problems and what was
+    #: mended to draw it (see :mod:`visualizer.repair`); None for a valid one.
+    repair: Repair | None = None
 
     @property
     def scopes(self) -> Mapping[str, GraphScope]:
@@ -84,19 +88,27 @@ class Diagram:
         return self.state_type(node) != "Fail" and any(terminal_states(self.graph, [node]))
 
 
-def load_diagram(source: Source | Diagram) -> Diagram:
+def load_diagram(source: Source | Diagram, *, mark_problems: bool = False) -> Diagram:
     """The diagram of a definition (path, JSON or YAML text, or dict).
 
     Raises :class:`~asl.diagnostics.DefinitionError` with every diagnostic when the
-    definition is invalid, and ``FileNotFoundError`` when a file cannot be read.
+    definition is invalid, and ``FileNotFoundError`` when a file cannot be read. With
+    ``mark_problems`` an invalid definition is drawn anyway, its problems marked on its
+    states (``Diagram.repair``), and the error is raised only when nothing can be drawn.
     """
     if isinstance(source, Diagram):
         return source
     document = read_document(source)
     diagnostics = validate_document(document)
-    if has_errors(diagnostics):
+    if not has_errors(diagnostics):
+        return diagram_of(document.value)
+    mended = repair(document.value) if mark_problems else None
+    if mended is None:
         raise DefinitionError(diagnostics)
-    return diagram_of(document.value)
+    try:
+        return replace(diagram_of(mended.document), repair=mended)
+    except Exception:  # the repair is best effort: what it could not mend is not drawable
+        raise DefinitionError(diagnostics) from None
 
 
 def diagram_of(definition: Mapping[str, Any]) -> Diagram:

@@ -140,10 +140,15 @@ class _Writer:
 
     def _title(self) -> dict[str, Value]:
         if self.trace is None:
+            problems = describe.problem_lines(self.diagram)
             comment = describe.comment_lines(self.diagram)
-            if not comment:
+            if not comment and not problems:
                 return {}
             parts = [font(line, size=12, color=styles.MUTED) for line in comment]
+            if problems:
+                head, *rest = problems
+                parts.append(f"<B>{font(head, size=13, color=styles.PROBLEM)}</B>")
+                parts += [font(line, size=10, color=styles.PROBLEM) for line in rest]
         else:
             head, *rest = describe.execution_lines(self.trace)
             colour = _execution_colour(self.trace.status)
@@ -217,6 +222,8 @@ class _Writer:
             attrs["margin"] = look.margin
         if text.status == "failed":
             attrs["penwidth"] = "2.6"
+        if text.problems:
+            attrs |= {"color": styles.PROBLEM, "style": f"{look.style},dashed", "penwidth": "2"}
         return attrs
 
     def _cluster(self, node: str, depth: int) -> None:
@@ -324,6 +331,7 @@ def _node_label(text: describe.NodeText, look: styles.Look) -> Html:
     if text.error is not None:
         parts.append(f"<B>{font(text.error, size=9, color='#b91c1c')}</B>")
     parts += [font(line, size=8.5, color="#7f1d1d") for line in text.cause]
+    parts += [font(line, size=8.5, color=styles.PROBLEM) for line in text.problems]
     return lines(parts)
 
 

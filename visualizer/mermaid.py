@@ -76,7 +76,7 @@ class _Writer:
     def _title(self) -> list[str]:
         if self.trace is not None:
             return describe.execution_lines(self.trace)
-        return describe.comment_lines(self.diagram)
+        return describe.problem_lines(self.diagram) + describe.comment_lines(self.diagram)
 
     def _id(self, node: str) -> str:
         return self.ids[node]
@@ -118,9 +118,12 @@ class _Writer:
         if text.error is not None:
             parts.append(f"<b>{escape(text.error)}</b>")
         parts += [escape(line) for line in text.cause]
+        parts += [escape(line) for line in text.problems]
         opening, closing = _SHAPES[state_type]
         self._emit(depth, f"{self._id(node)}{opening}{'<br/>'.join(parts)}{closing}")
         css_class = state_type.lower() if text.status is None else text.status
+        if text.problems:
+            css_class = "problem"
         self.classes.setdefault(css_class, []).append(self._id(node))
 
     # --- edges -----------------------------------------------------------------------
@@ -169,7 +172,10 @@ class _Writer:
     # --- styles ----------------------------------------------------------------------
 
     def _styles(self) -> None:
-        definitions = {"marker": "fill:#374151,stroke:#374151,color:#ffffff"}
+        definitions = {
+            "marker": "fill:#374151,stroke:#374151,color:#ffffff",
+            "problem": f"fill:#fef2f2,stroke:{styles.PROBLEM},stroke-dasharray:5 3",
+        }
         for state_type, look in styles.TYPE_LOOKS.items():
             definitions[state_type.lower()] = f"fill:{look.fill},stroke:{look.border}"
             if state_type in styles.CLUSTER_COLOURS:

@@ -80,16 +80,20 @@ def render(
     output: str | os.PathLike[str],
     format: str | None = None,
     history: str | os.PathLike[str] | HistoryLike | Trace | None = None,
+    *,
+    mark_problems: bool = False,
 ) -> Path:
     """Draw a definition (and an execution of it, when ``history`` is given) to a file.
 
     ``format`` defaults to the output's extension. Raises
-    :class:`~asl.diagnostics.DefinitionError` for an invalid definition,
+    :class:`~asl.diagnostics.DefinitionError` for an invalid definition (with
+    ``mark_problems``, only when nothing of it can be drawn: else it is drawn with its
+    problems marked on its states),
     ``FileNotFoundError`` for an unreadable file and :class:`RenderError` for anything
     else that stops the picture (unknown format, ``dot`` missing, a malformed history).
     """
     fmt = output_format(output, format)
-    diagram = load_diagram(definition)
+    diagram = load_diagram(definition, mark_problems=mark_problems)
     trace = _trace(diagram, history)
     data = _draw(diagram, trace, fmt, Path(output).suffix.lower() == ".md")
     path = Path(output)

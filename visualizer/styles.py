@@ -26,6 +26,8 @@ FONT: Final = "Helvetica"
 TEXT: Final = "#1f2937"
 MUTED: Final = "#6b7280"
 FAINT: Final = "#9ca3af"
+#: Problems of an invalid definition drawn anyway: their text and their states' borders.
+PROBLEM: Final = "#dc2626"
 EDGE: Final = "#4b5563"
 CHOICE_EDGE: Final = "#92400e"
 CATCH_EDGE: Final = "#dc2626"

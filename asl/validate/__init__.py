@@ -41,7 +41,7 @@ from asl.validate._base import (
 )
 from asl.validate._schema import STATE_TYPES, check_scope, check_state
 
-__all__ = ["MAX_DEPTH", "validate_document"]
+__all__ = ["MAX_DEPTH", "problems_at", "validate_document"]
 
 #: Deepest nesting of objects and arrays accepted (the root object is level 1).
 MAX_DEPTH = 100
@@ -58,26 +58,31 @@ _DOWNGRADE = "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whol
 
 def validate_document(document: Document, *, machine_type: str = "STANDARD") -> list[Diagnostic]:
     """Every problem of a parsed definition, placed at its line and column."""
-    value = document.value
+    placed = []
+    for diagnostic, loc in problems_at(document.value, machine_type=machine_type):
+        position = None if loc is None else document.position(pointer(*loc) or "/")
+        placed.append(diagnostic.at(*position) if position else diagnostic)
+    return placed
+
+
+def problems_at(
+    value: Any, *, machine_type: str = "STANDARD"
+) -> list[tuple[Diagnostic, Location | None]]:
+    """Every problem of a parsed definition with where it is as a path of keys and
+    indexes (None: the definition as a whole), not yet placed in any text."""
     if not isinstance(value, Mapping):
-        return [error(SCHEMA_VALIDATION_FAILED, "Definition must be a valid JSON object")]
+        return [(error(SCHEMA_VALIDATION_FAILED, "Definition must be a valid JSON object"), None)]
     deep = too_deep(value)
     if deep is not None:
         message = f"The definition is nested deeper than {MAX_DEPTH} levels."
-        return [_placed(document, TOO_DEEPLY_NESTED, message, deep)]
+        return [(error(TOO_DEEPLY_NESTED, message, aws_location(deep)), deep)]
     collector = Collector(machine_type)
     graph = build_graph(value)
     language = effective_language(get(value, "QueryLanguage"), JSONPATH)
     for scope in graph.graph["scopes"].values():
         _check_scope(graph, scope, language, collector)
     rules_graph.check_graph(graph, collector)
-    return collector.placed(document)
-
-
-def _placed(document: Document, code: str, message: str, loc: Location) -> Diagnostic:
-    diagnostic = error(code, message, aws_location(loc))
-    position = document.position(pointer(*loc) or "/")
-    return diagnostic.at(*position) if position else diagnostic
+    return collector.found
 
 
 def too_deep(value: Any) -> Location | None:

@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 from asl.diagnostics import Diagnostic, Severity
 from asl.graph import Location
-from asl.loader import Document, pointer
 
 QueryLanguage = Literal["JSONPath", "JSONata"]
 JSONPATH: QueryLanguage = "JSONPath"
@@ -52,14 +51,6 @@ class Collector:
             return
         self._seen.add(key)
         self.found.append((Diagnostic(severity, code, message, where), loc))
-
-    def placed(self, document: Document) -> list[Diagnostic]:
-        """Every diagnostic, at the line and column its location has in the source text."""
-        out = []
-        for diagnostic, loc in self.found:
-            position = None if loc is None else document.position(pointer(*loc) or "/")
-            out.append(diagnostic.at(*position) if position else diagnostic)
-        return out
 
 
 #: ``report(message, location)``: records a diagnostic with the rule's code and severity.

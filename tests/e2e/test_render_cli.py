@@ -8,6 +8,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 ORDER = ROOT / "examples" / "order_approval" / "order_approval.asl.json"
@@ -91,13 +93,35 @@ def test_unreadable_or_wrong_history_exits_2(tmp_path: Path) -> None:
     )
 
 
-def test_invalid_definition_exits_1_with_diagnostics(tmp_path: Path) -> None:
+def test_an_invalid_definition_is_drawn_with_its_problems_marked(tmp_path: Path) -> None:
     bad = tmp_path / "bad.asl.json"
-    bad.write_text('{"StartAt": "A", "States": {"A": {"Type": "Pass"}}}')
+    bad.write_text('{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}')
+    out = tmp_path / "x.svg"
+    proc = asl_render(bad, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{bad}:1:59: ERROR MISSING_TRANSITION_TARGET Missing 'Next' target: B" in proc.stderr
+    assert proc.stderr.strip().endswith(
+        f"asl render: {bad} is not a valid state machine; drawn with its problems marked"
+    )
+    assert proc.stdout.strip() == f"wrote {out} (svg)"
+    texts = "".join(ET.parse(out).getroot().itertext())
+    assert "Invalid definition · 2 problems" in texts
+    assert "MISSING_END_STATE: Workflow has no terminal state" in texts
+    assert "missing: no state has this name" in texts
+
+
+@pytest.mark.parametrize("text", ['{"StartAt": "A", "States": {}}', "[1, 2]", '{"StartAt": 1}'])
+def test_a_definition_with_nothing_to_draw_exits_1_with_diagnostics(
+    tmp_path: Path, text: str
+) -> None:
+    bad = tmp_path / "bad.asl.json"
+    bad.write_text(text)
     proc = asl_render(bad, "-o", tmp_path / "x.svg")
     assert proc.returncode == 1
-    assert f"{bad}: ERROR MISSING_END_STATE" in proc.stderr
-    assert proc.stderr.strip().endswith(f"asl render: {bad} is not a valid state machine")
+    assert f"{bad}: ERROR " in proc.stderr or f"{bad}:1:" in proc.stderr
+    assert proc.stderr.strip().endswith(
+        f"asl render: {bad} is not a valid state machine, and nothing of it can be drawn"
+    )
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "x.svg").exists()
 
