@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asl.errors import ITEM_READER_FAILED, StatesError
+from asl.jsontext import parse_json
 
 __all__ = [
     "MAX_ITEMS_LIMIT",
@@ -110,7 +111,7 @@ def parse_items(body: Any, config: ReaderConfig) -> list[Any]:
 
 def _json_value(text: str) -> Any:
     try:
-        return json.loads(text)
+        return parse_json(text)
     except ValueError:
         raise _failed(f"The S3 object is not valid JSON: {text[:200]}") from None
 

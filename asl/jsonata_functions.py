@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +26,7 @@ from jsonata.jexception import JException
 from jsonata.utils import Utils
 
 from asl.bindings import Bindings
+from asl.jsontext import parse_json
 
 __all__ = ["AWS_FRAME", "DYNAMIC", "EngineFault", "FunctionError", "guarded"]
 
@@ -112,15 +112,11 @@ def _hash(value: Any, algorithm: Any) -> Any:
     return hashlib.new(name, value.encode("utf-8")).hexdigest()
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _parse_json(text: Any) -> Any:
     if text is None:
         return None
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = parse_json(text)
     except ValueError as exc:
         raise FunctionError(f"$parse: the string is not JSON: {exc}") from None
     return _NULL if value is None else value

@@ -7,6 +7,8 @@ causes, payload sizes, API bodies); and :data:`JSON`, the type of such values.
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any, TypeAlias
 
 #: A JSON value: ``dict``, ``list``, ``str``, ``int``, ``float``, ``bool`` or ``None``
@@ -19,12 +21,59 @@ JSON: TypeAlias = Any
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
+class JsonTooDeep(ValueError):
+    """A value nested deeper than JSON text can be written here (Python's stack)."""
+
+
+def parse_json(text: str | bytes) -> JSON:
+    """The value of JSON text from outside (an input, a response, a file) as AWS's parser
+    reads it: ``ValueError`` for text that is not JSON, including ``NaN``, ``Infinity`` and
+    numbers too large for a double (``1e400``), and ``JsonTooDeep`` (a ``ValueError`` too)
+    for nesting deeper than Python's stack."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise JsonTooDeep("the JSON text is nested too deeply to be read") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"Unrecognized token '{name}'")  # Jackson's words, as AWS parses
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"Numeric value ({text}) out of range of double")
+    return value
+
+
 def json_text(value: Any) -> str:
-    """Compact JSON text of a value (``{"a":1,"b":[2,"é"]}``)."""
-    return _ENCODER.encode(value)
+    """Compact JSON text of a value (``{"a":1,"b":[2,"é"]}``); ``JsonTooDeep`` for a value
+    nested past Python's recursion limit. Lone surrogates are kept as they are (data, as
+    AWS's services accept them): encode the text with ``surrogatepass`` or ``\\u``-escape
+    it before it leaves the process."""
+    try:
+        return _ENCODER.encode(value)
+    except RecursionError:
+        raise JsonTooDeep("the value is nested too deeply to be written as JSON") from None
 
 
 def json_size(value: Any) -> int:
-    """The size of a value as AWS counts it: bytes of its compact JSON text in UTF-8."""
-    text = _ENCODER.encode(value)
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
+    """The size of a value as AWS counts it: bytes of its compact JSON text in UTF-8 (a
+    lone surrogate counted as the three bytes of its code unit)."""
+    text = json_text(value)
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(text: str) -> str:
+    """JSON text with each lone surrogate written as its ``\\uXXXX`` escape: the same
+    JSON value, and text that UTF-8 can encode (a database, a socket, a terminal)."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def replace_surrogates(text: str) -> str:
+    """Plain text with each lone surrogate replaced by U+FFFD, so UTF-8 can encode it."""
+    return _SURROGATE.sub("\ufffd", text)

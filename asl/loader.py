@@ -28,6 +28,7 @@ from asl.diagnostics import (
     Diagnostic,
     error,
 )
+from asl.jsontext import JsonTooDeep, parse_json
 
 Source = str | os.PathLike[str] | Mapping[str, Any]
 
@@ -125,21 +126,15 @@ def parse_text(text: str, filename: str | None = None, yaml_text: bool | None = 
     return _parse_json(text, filename)
 
 
-def reject_constant(name: str) -> Any:
-    """``parse_constant`` for ``json.loads``: NaN and Infinity are not JSON, as AWS's
-    parser holds."""
-    raise ValueError(f"Non-standard token '{name}'")
-
-
 def _parse_json(text: str, filename: str | None) -> Document:
     try:
-        value = json.loads(text, parse_constant=reject_constant)
+        value = parse_json(text)
     except json.JSONDecodeError as exc:
         diag = error(INVALID_JSON_DESCRIPTION, f"{exc.msg} at line {exc.lineno} column {exc.colno}")
         raise DefinitionError([diag.at(exc.lineno, exc.colno)], filename) from None
-    except RecursionError:
+    except JsonTooDeep:
         raise DefinitionError([_too_deep()], filename) from None
-    except ValueError as exc:  # NaN or Infinity
+    except ValueError as exc:  # NaN, Infinity, a number out of range
         raise DefinitionError([error(INVALID_JSON_DESCRIPTION, str(exc))], filename) from None
     return Document(value, filename, text, _locate=json_positions)
 

@@ -51,6 +51,7 @@ import aiohttp
 
 from asl.errors import StatesError
 from asl.http_task import CONNECTION_ARN
+from asl.jsontext import parse_json
 from integrations.base import TaskServices, Timer, before
 from integrations.settings_file import SettingsFileError, read_settings
 
@@ -390,7 +391,7 @@ async def _request_token(
 
 def _parse_token(where: str, text: str) -> tuple[str, float | None]:
     try:
-        body = json.loads(text)
+        body = parse_json(text)
     except ValueError:
         body = None
     token = body.get("access_token") if isinstance(body, dict) else None

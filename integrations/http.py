@@ -58,7 +58,7 @@ from multidict import CIMultiDict
 
 from asl.errors import DATA_LIMIT_EXCEEDED, HTTP_PREFIX, RUNTIME, StatesError
 from asl.http_task import ARRAY_FORMATS, HTTP_METHODS, is_forbidden_header
-from asl.jsontext import json_text
+from asl.jsontext import json_text, parse_json
 from integrations.base import Registry, TaskRequest, TaskServices, before
 from integrations.connections import (
     ApiKey,
@@ -404,14 +404,10 @@ def _response_body(body: bytes, content_type: str | None) -> Any:
         raise _runtime("The HTTP response body is binary, which is not supported") from None
     if media == "application/json" or media.endswith("+json"):
         try:
-            return json.loads(text, parse_constant=_no_constant)
+            return parse_json(text)
         except ValueError:
             return text
     return text
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def task_result(

@@ -61,6 +61,7 @@ from pathlib import Path
 from types import MappingProxyType, ModuleType, SimpleNamespace
 from typing import IO, Any
 
+from asl.jsontext import parse_json
 from integrations.base import before
 from integrations.lambda_runtime import (
     LATEST,
@@ -305,7 +306,7 @@ def _error_type(outcome: Outcome) -> str | None:
     if not outcome.function_error:
         return None
     try:
-        body = json.loads(outcome.payload)
+        body = parse_json(outcome.payload)
     except ValueError:
         return None
     error_type = body.get("errorType") if isinstance(body, dict) else None

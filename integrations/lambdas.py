@@ -40,7 +40,7 @@ from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 from asl.errors import StatesError
-from asl.jsontext import json_text
+from asl.jsontext import json_text, parse_json
 from integrations.base import Registry, TaskRequest, TaskServices
 from integrations.lambda_runtime import (
     LATEST,
@@ -206,7 +206,7 @@ def _function_error(payload: str, compact: bool) -> StatesError:
     ``lambda:invoke`` re-serialises the payload compactly; the legacy ARN passes it as is.
     """
     try:
-        body = json.loads(payload)
+        body = parse_json(payload)
     except ValueError:
         body = None
     error_type = body.get("errorType") if isinstance(body, dict) else None
@@ -223,7 +223,7 @@ def _function_error(payload: str, compact: bool) -> StatesError:
 
 def _parse_payload(text: str) -> Any:
     try:
-        return json.loads(text)
+        return parse_json(text)
     except ValueError:
         return text
 
@@ -239,7 +239,7 @@ def _event_text(parameters: Mapping[str, Any]) -> str:
         return "{}"
     if isinstance(payload, str):
         try:
-            json.loads(payload)
+            parse_json(payload)
             return payload
         except ValueError:
             pass

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from asl.jsontext import parse_json
 
 __all__ = ["SettingsFileError", "read_settings"]
 
@@ -25,7 +26,7 @@ def read_settings(path: str | os.PathLike[str]) -> Any:
     try:
         text = file.read_text(encoding="utf-8")
         if file.suffix.lower() == ".json":
-            return json.loads(text)
+            return parse_json(text)
         return yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise SettingsFileError(f"{file}: cannot be read: {exc}") from exc

@@ -14,7 +14,6 @@ heartbeatInSeconds?}``, ``ActivityStarted {workerName?}``, then ``ActivitySuccee
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 from collections import Counter
@@ -22,6 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NamedTuple
 
 from asl.errors import StatesError
+from asl.jsontext import parse_json
 from integrations.base import TaskRequest
 from runtime.clock import Clock, RealClock
 from runtime.store import ActivityWorkerLimitExceeded, InvalidArn, TaskStore
@@ -111,7 +111,7 @@ class Activities:
             record = store.claim(arn, worker_name)
             if record is not None:
                 self.tokens.notify(record)
-                return ActivityTask(record.token, json.loads(record.input))
+                return ActivityTask(record.token, parse_json(record.input))
             if timer.done():
                 return None
             waits: set[asyncio.Future[Any]] = {timer, self.tokens.next_scheduled(arn)}

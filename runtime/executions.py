@@ -9,6 +9,7 @@ read once it is done.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any, Literal
 import asl
 from asl import model as m
 from asl.errors import TIMEOUT, StatesError
+from asl.jsontext import json_text
 from asl.loader import Source
 from runtime.clock import DeadlineExpired
 from runtime.context import execution_context, state_machine_context
@@ -27,6 +29,8 @@ from runtime.interpreter import run_scope
 from runtime.states import STEPS
 from runtime.states.map_run import MapRun
 from runtime.summary import StateSummary, summarize
+
+_log = logging.getLogger(__name__)
 
 Status = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
 MachineType = Literal["STANDARD", "EXPRESS"]
@@ -42,6 +46,34 @@ class ExecutionAlreadyExists(ValueError):
 
 class InvalidName(ValueError):
     """A name AWS would refuse (AWS's error name)."""
+
+
+class InvalidExecutionInput(ValueError):
+    """An input StartExecution refuses as not JSON text (AWS's error name)."""
+
+
+class ValidationException(ValueError):
+    """A request member outside its constraints, such as a too long input (AWS's error
+    name)."""
+
+
+#: StartExecution's ``input`` is at most this many characters (botocore's service model).
+INPUT_MAX_CHARACTERS = 262_144
+
+
+def _check_input(value: Any) -> None:
+    """Refuse at the door what StartExecution refuses, so every started execution can be
+    written to its history."""
+    try:
+        text = json_text(value)
+    except ValueError as exc:  # nested too deeply for JSON text (JsonTooDeep)
+        raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
+    if len(text) > INPUT_MAX_CHARACTERS:
+        # AWS's validation message for the member's length constraint.
+        raise ValidationException(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {INPUT_MAX_CHARACTERS}"
+        )
 
 
 def _check_name(name: str, what: str) -> None:
@@ -87,7 +119,9 @@ class Execution:
         # What wait() awaits, made by the first wait() of a running execution.
         self._ended: asyncio.Future[None] | None = None
         # A bug of the engine's that ended the execution: raised by wait(), never disguised.
-        self._fault: BaseException | None = None
+        #: The engine bug that ended the execution (FAILED, ``States.Runtime``), if one did;
+        #: it is logged with its traceback and never raised to the caller.
+        self.fault: BaseException | None = None
         self._stop_details: tuple[str | None, str | None] = (None, None)
 
     @property
@@ -124,8 +158,6 @@ class Execution:
             if self._ended is None:
                 self._ended = asyncio.get_running_loop().create_future()
             await asyncio.shield(self._ended)
-        if self._fault is not None:
-            raise self._fault
         return self
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
@@ -137,15 +169,16 @@ class Execution:
     def _strand_ended(self, error: BaseException | None) -> None:
         """The execution's strand ended: normally after :meth:`_finish`. Cancelled before
         it ever ran (stopped at once), it ends ABORTED here; ended by a bug of the engine's,
-        it ends FAILED here (every execution ends with its event) and wait() raises the
-        bug."""
+        it ends FAILED here (every execution ends with its event), the bug logged and kept
+        in :attr:`fault`."""
         if self.status == "RUNNING":
             if error is None or isinstance(error, asyncio.CancelledError):
                 error_name, cause = self._stop_details
                 self.error, self.cause = error_name, cause
                 self._finish("ABORTED", "ExecutionAborted", _present(error_name, cause))
             else:
-                self._fault = error
+                self.fault = error
+                _log.error("execution %s ended by an engine error", self.arn, exc_info=error)
                 # Our own wording: AWS has no such failure to record.
                 self.error = "States.Runtime"
                 self.cause = f"Internal engine error: {type(error).__name__}: {error}"
@@ -226,6 +259,7 @@ class Engine:
         if arn in self._executions:
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
         value = {} if input_value is None else input_value
+        _check_input(value)
         run = Run(
             host=self.host,
             machine=machine.definition,

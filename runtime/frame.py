@@ -10,7 +10,7 @@ from typing import Any
 from asl.bindings import Bindings
 from asl.errors import DATA_LIMIT_EXCEEDED, StatesError
 from asl.flow.sizes import Growth
-from asl.jsontext import json_size
+from asl.jsontext import JsonTooDeep, json_size
 from asl.model import State, StateMachine
 from asl.variables import VariableScope
 from runtime.context import state_context
@@ -37,7 +37,15 @@ Step = tuple[str, str, Handler]
 
 def check_payload(value: Any, subject: str) -> int:
     """The size of a payload; ``States.DataLimitExceeded`` when it is over AWS's limit."""
-    size = json_size(value)
+    try:
+        size = json_size(value)
+    except JsonTooDeep:
+        # Our own wording (AWS's parsers refuse such nesting; no recording says how).
+        raise StatesError(
+            DATA_LIMIT_EXCEEDED,
+            f"The state/task '{subject}' returned a result nested too deeply to be "
+            "written as JSON.",
+        ) from None
     if size > PAYLOAD_LIMIT_BYTES:
         raise StatesError(
             DATA_LIMIT_EXCEEDED,

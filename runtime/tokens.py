@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asl.errors import TIMEOUT, StatesError
-from asl.jsontext import json_text
+from asl.jsontext import json_text, parse_json
 from runtime.clock import Clock, Wake
 from runtime.store import (
     InvalidOutput,
@@ -59,7 +59,7 @@ class TokenTimedOut(StatesError):
 def parse_output(text: str) -> Any:
     """SendTaskSuccess's ``output`` JSON text as a value; ``InvalidOutput`` when it is not JSON."""
     try:
-        return json.loads(text)
+        return parse_json(text)
     except json.JSONDecodeError as exc:
         raise InvalidOutput(
             f"Invalid Output: '{exc.msg} at line {exc.lineno} column {exc.colno}'"
@@ -229,7 +229,7 @@ class TaskTokens:
             waiter.beats = record.heartbeats
             waiter.last_beat = self._now()
         if record.status == "SUCCEEDED":
-            return True, json.loads(record.output or "null")
+            return True, parse_json(record.output or "null")
         if record.status == "FAILED":
             # SendTaskFailure may give neither: the error is then null, as in AWS's Error Output
             raise StatesError(record.error, record.cause)  # type: ignore[arg-type]

@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
-import math
 from typing import Any
 
 from asl.bindings import Bindings
 from asl.intrinsics.render import java_text, json_text, text_key
 from asl.intrinsics.signature import Function, IntrinsicError, InvalidArguments, Kind, java_int
 from asl.intrinsics.template import Template, template_of_text
+from asl.jsontext import parse_json
 
 ANY, STRING, NUMBER, ARRAY, OBJECT = Kind.ANY, Kind.STRING, Kind.NUMBER, Kind.ARRAY, Kind.OBJECT
 
@@ -52,9 +51,9 @@ def _string_to_json(args: list[Any], bindings: Bindings) -> Any:
     if not text.strip(" \t\r\n"):
         return None  # recorded against AWS: "" and " " (JSON whitespace only) parse to null
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = parse_json(text)
         _check_depth(value)
-    except (ValueError, RecursionError) as exc:
+    except ValueError as exc:
         raise IntrinsicError(
             f"Cannot convert String to Json in States.StringToJson, caused by: {exc}"
         ) from None
@@ -78,17 +77,6 @@ def _check_depth(value: Any) -> None:
             for child in (item if isinstance(item, list) else item.values())
             if isinstance(child, list | dict)
         ]
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"Unrecognized token '{name}'")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"Numeric value ({text}) out of range of double")
-    return value
 
 
 def _array_partition(args: list[Any], bindings: Bindings) -> list[list[Any]]:

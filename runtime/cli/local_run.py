@@ -16,7 +16,7 @@ from integrations.functions_file import FunctionsFileError, load_functions_file
 from integrations.lambdas import LocalFunctions
 from integrations.mocks import MockConfigError
 from runtime.cli.options import EXIT_USAGE
-from runtime.executions import Execution
+from runtime.executions import Execution, InvalidExecutionInput, ValidationException
 from runtime.store import TaskRecord, TaskStore, default_store_path
 from runtime.testing import local_engine
 from visualizer import RenderError, render
@@ -103,6 +103,8 @@ def run_file(
         return asyncio.run(main()), local
     except ResourcesError as exc:
         raise _fail(str(exc)) from None
+    except (InvalidExecutionInput, ValidationException) as exc:
+        raise _fail(f"{type(exc).__name__}: {exc}") from None
 
 
 def report_billing(functions: LocalFunctions) -> None:

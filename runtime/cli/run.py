@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from asl.loader import file_machine_name, reject_constant
+from asl.jsontext import parse_json
+from asl.loader import file_machine_name
 from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, OutputFormat, text_or_file
 from runtime.testing.local import DEFAULT_MACHINE_NAME
 
@@ -24,7 +25,7 @@ def _read_input(text: str | None) -> Any:
     given = text
     text = text_or_file(text, command="asl run", what="input")
     try:
-        return json.loads(text, parse_constant=reject_constant)
+        return parse_json(text)
     except ValueError as exc:
         where = (
             f" at line {exc.lineno} column {exc.colno}"

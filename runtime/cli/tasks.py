@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
+from asl.jsontext import escape_surrogates, parse_json
 from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, text_or_file
 from runtime.clock import RealClock
 from runtime.store import (
@@ -93,7 +94,7 @@ def _as_json(record: TaskRecord, now: float) -> dict[str, Any]:
         "stateName": record.state_name,
         "executionArn": record.execution_arn,
         "resource": record.resource,
-        "input": json.loads(record.input),
+        "input": parse_json(record.input),
         "ageSeconds": round(now - record.created, 3),
         "workerName": record.worker_name,
         "heartbeats": record.heartbeats,
@@ -119,7 +120,8 @@ def _show(store: Path | None, output_format: ListFormat) -> None:
     records = _tokens(store).pending() if _exists(store) else []
     now = time.time()
     if output_format is ListFormat.json:
-        typer.echo(json.dumps([_as_json(r, now) for r in records], indent=2, ensure_ascii=False))
+        text = json.dumps([_as_json(r, now) for r in records], indent=2, ensure_ascii=False)
+        typer.echo(escape_surrogates(text))
     elif not records:
         typer.echo("No task is waiting.", err=True)
     else:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from asl.jsontext import escape_surrogates, replace_surrogates
 from runtime.store.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
 
 Kind = Literal["callback", "activity"]
@@ -230,9 +231,10 @@ class TaskStore:
                 "INSERT INTO tasks (token, kind, execution_arn, state_name, resource, input, "
                 "heartbeat_seconds, timeout_seconds, status, owner, created) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (task.token, task.kind, task.execution_arn, task.state_name, task.resource,
-                 task.input, task.heartbeat_seconds, task.timeout_seconds, status,
-                 self._owner, now),
+                (task.token, task.kind, replace_surrogates(task.execution_arn),
+                 replace_surrogates(task.state_name), replace_surrogates(task.resource),
+                 escape_surrogates(task.input), task.heartbeat_seconds, task.timeout_seconds,
+                 status, self._owner, now),
             )  # fmt: skip
             if task.kind == "activity":
                 _remember_activity(db, task.resource, now)
@@ -273,10 +275,12 @@ class TaskStore:
 
     def succeed(self, token: str, output: str) -> TaskRecord:
         """SendTaskSuccess: ``output`` is JSON text."""
-        return self._answer(token, "SUCCEEDED", output, None, None)
+        return self._answer(token, "SUCCEEDED", escape_surrogates(output), None, None)
 
     def fail(self, token: str, error: str | None, cause: str | None) -> TaskRecord:
         """SendTaskFailure."""
+        error = None if error is None else replace_surrogates(error)
+        cause = None if cause is None else replace_surrogates(cause)
         return self._answer(token, "FAILED", None, error, cause)
 
     def heartbeat(self, token: str) -> TaskRecord:

@@ -87,12 +87,6 @@ def test_a_crashing_worker_process_fails_only_its_execution(tmp_path: Path) -> N
     assert (execution.status, execution.error) == ("FAILED", "Runtime.ExitError")
 
 
-def test_an_input_over_the_limit_fails_with_data_limit_exceeded() -> None:
-    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
-    execution = run(definition, {"blob": "x" * 262_144})
-    assert (execution.status, execution.error) == ("FAILED", "States.DataLimitExceeded")
-
-
 def test_a_state_output_over_the_limit_fails_the_execution() -> None:
     definition = {
         "StartAt": "Grow",

@@ -219,7 +219,9 @@ async def test_an_execution_timeout_aborts_the_running_state() -> None:
     assert _seconds(events[-1]) - _seconds(events[0]) == pytest.approx(60)
 
 
-async def test_an_engine_bug_ends_the_execution_and_is_raised_by_wait() -> None:
+async def test_an_engine_bug_ends_the_execution_and_is_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async def broken(request: TaskRequest) -> Any:
         raise RuntimeError("boom")  # an integration must raise StatesError: this is a bug
 
@@ -228,8 +230,9 @@ async def test_an_engine_bug_ends_the_execution_and_is_raised_by_wait() -> None:
     task = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True}
     definition = {"StartAt": "T", "States": {"T": task}}
     execution = await Engine(LocalHost(invoker=registry)).create_state_machine(definition).start()
-    with pytest.raises(RuntimeError, match="boom"):
-        await execution.wait()
+    assert await execution.wait() is execution
+    assert isinstance(execution.fault, RuntimeError)
+    assert "ended by an engine error" in caplog.text and "RuntimeError: boom" in caplog.text
     assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
     assert execution.cause == "Internal engine error: RuntimeError: boom"
     assert _types(execution)[-1] == "ExecutionFailed"

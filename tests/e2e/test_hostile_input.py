@@ -1,0 +1,201 @@
+"""Hostile data through the public entry points: every execution ends with a terminal
+event, nothing escapes to the caller, and the process keeps serving.
+
+Lone surrogates are data (AWS's services accept them): sizes, histories, the task-token
+store and the CLI's output must all cope. Nesting deeper than Python's stack is refused
+where it comes in (a clear error) or fails the execution (``States.DataLimitExceeded``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from typer.testing import CliRunner
+
+from asl.jsontext import json_size
+from runtime.cli.app import app
+from runtime.executions import InvalidExecutionInput, ValidationException
+from runtime.store import NewTask, TaskStore
+from runtime.testing import local_engine, run
+
+TOKEN = "t" * 43  # the shape of a task token
+LONE = "\ud83d"  # the high half of an emoji, alone
+DEEP = 100_000  # levels: far past Python's recursion limit
+TERMINAL = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
+
+
+def _pass(**fields: Any) -> dict[str, Any]:
+    return {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True, **fields}}}
+
+
+def _deep(levels: int) -> list[Any]:
+    top: list[Any] = []
+    inner = top
+    for _ in range(levels):
+        inner.append([])
+        inner = inner[0]
+    return top
+
+
+def _ended(execution: Any) -> None:
+    events = execution.history_json()["events"]
+    assert execution.status != "RUNNING"
+    assert events[-1]["type"] in TERMINAL, [e["type"] for e in events]
+    assert execution.fault is None, execution.fault
+
+
+@pytest.mark.parametrize(
+    ("definition", "input_value"),
+    [
+        (
+            _pass(Parameters={"v.$": "States.StringToJson($.s)"}),
+            {"s": '{"name":"\\ud83d"}'},
+        ),
+        (
+            {
+                "QueryLanguage": "JSONata",
+                "StartAt": "P",
+                "States": {
+                    "P": {"Type": "Pass", "Output": "{% $parse($states.input.s) %}", "End": True}
+                },
+            },
+            {"s": '{"name":"\\ud83d"}'},
+        ),
+        (_pass(), {"name": LONE}),
+    ],
+    ids=["StringToJson", "$parse", "input"],
+)
+def test_a_lone_surrogate_is_data(definition: dict[str, Any], input_value: Any) -> None:
+    execution = run(definition, input_value)
+    _ended(execution)
+    assert execution.status == "SUCCEEDED"
+    output = execution.output.get("v", execution.output)
+    assert output == {"name": LONE}
+    assert json_size(output) == len('{"name":""}') + 3  # a code unit is three bytes
+
+
+def test_a_lambda_result_with_a_lone_surrogate_is_data() -> None:
+    task = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f"}
+    definition = {"StartAt": "T", "States": {"T": {**task, "End": True}}}
+    execution = run(definition, {}, functions={"f": lambda event, context: {"x": LONE}})
+    _ended(execution)
+    assert execution.output == {"x": LONE}
+
+
+@pytest.fixture
+async def hostile_http() -> AsyncIterator[str]:
+    """A server on 127.0.0.1 answering JSON a careful client must survive."""
+
+    async def surrogate(request: web.Request) -> web.Response:
+        return web.Response(text='{"name": "\\ud800"}', content_type="application/json")
+
+    async def deep(request: web.Request) -> web.Response:
+        return web.Response(text="[" * DEEP + "]" * DEEP, content_type="application/json")
+
+    application = web.Application()
+    application.router.add_get("/surrogate", surrogate)
+    application.router.add_get("/deep", deep)
+    runner = web.AppRunner(application, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    yield f"http://{host}:{port}"
+    await runner.cleanup()
+
+
+async def _http(url: str) -> Any:
+    connection = "arn:aws:events:us-east-1:123456789012:connection/c/1"
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {
+            "ApiEndpoint": url,
+            "Method": "GET",
+            "Authentication": {"ConnectionArn": connection},
+        },
+        "ResultSelector": {"body.$": "$.ResponseBody"},
+        "End": True,
+    }
+    engine = local_engine(connections={"c": {"type": "API_KEY", "key": "k", "value": "v"}})
+    try:
+        machine = engine.create_state_machine({"StartAt": "H", "States": {"H": task}})
+        return await (await machine.start({})).wait()
+    finally:
+        await engine.aclose()
+
+
+async def test_an_http_response_with_a_lone_surrogate_is_data(hostile_http: str) -> None:
+    execution = await _http(hostile_http + "/surrogate")
+    _ended(execution)
+    assert execution.output == {"body": {"name": "\ud800"}}
+
+
+async def test_an_http_response_nested_too_deeply_is_kept_as_text(hostile_http: str) -> None:
+    execution = await _http(hostile_http + "/deep")
+    _ended(execution)
+    assert execution.status == "SUCCEEDED"
+    assert execution.output["body"] == "[" * DEEP + "]" * DEEP
+
+
+def test_an_input_nested_too_deeply_is_refused_at_the_door() -> None:
+    with pytest.raises(InvalidExecutionInput, match="nested too deeply"):
+        run(_pass(), {"v": _deep(DEEP)})
+
+
+def test_an_input_over_the_api_limit_is_refused_at_the_door() -> None:
+    with pytest.raises(ValidationException, match="less than or equal to 262144"):
+        run(_pass(), {"v": "x" * 262_144})
+
+
+def test_a_result_nested_too_deeply_fails_the_execution() -> None:
+    # Lambda's runtime cannot write such a result as JSON: its own error, as on AWS.
+    task = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f"}
+    definition = {"StartAt": "T", "States": {"T": {**task, "End": True}}}
+    execution = run(definition, {}, functions={"f": lambda event, context: _deep(DEEP)})
+    _ended(execution)
+    assert (execution.status, execution.error) == ("FAILED", "Runtime.MarshalError")
+
+
+def test_asl_run_refuses_an_input_file_nested_too_deeply(tmp_path: Path) -> None:
+    (tmp_path / "m.asl.json").write_text(json.dumps(_pass()))
+    (tmp_path / "deep.json").write_text("[" * DEEP + "]" * DEEP)
+    result = CliRunner().invoke(
+        app, ["run", str(tmp_path / "m.asl.json"), "--input", f"@{tmp_path / 'deep.json'}"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("asl run: InvalidExecutionInput: ")
+    assert "nested too deeply" in result.stderr
+
+
+def test_approving_with_a_lone_surrogate_in_the_output_answers_the_task(tmp_path: Path) -> None:
+    store = TaskStore(tmp_path / "store")
+    store.add(
+        NewTask(
+            token=TOKEN,
+            kind="callback",
+            execution_arn="arn:aws:states:us-east-1:123456789012:execution:m:e",
+            state_name=f"Ask {LONE}",
+            resource="arn:aws:states:::lambda:invoke.waitForTaskToken",
+            input=json.dumps({"q": LONE}, ensure_ascii=False),
+            heartbeat_seconds=None,
+            timeout_seconds=None,
+        )
+    )
+    listed = CliRunner().invoke(app, ["tasks", "--store", str(tmp_path / "store"), "-f", "json"])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout)[0]["input"] == {"q": LONE}
+    answered = CliRunner().invoke(
+        app,
+        ["tasks", "approve", TOKEN, "--store", str(tmp_path / "store"), "--output",
+         '{"ok": "\\ud800"}'],
+    )  # fmt: skip
+    assert answered.exit_code == 0, answered.output
+    record = store.get(TOKEN)
+    assert record is not None and record.status == "SUCCEEDED"
+    assert json.loads(record.output or "") == {"ok": "\ud800"}
