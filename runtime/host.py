@@ -131,11 +131,14 @@ class LocalHost:
         return self.entropy.uuid4()
 
     def new_task_token(self) -> str:
-        """256 random bits, URL-safe: unguessable, except from a seeded Host (tests)."""
+        """256 random bits, URL-safe: unguessable, except from a seeded Host (tests). Never
+        starting with ``-``, so a token pasted into a command is not read as an option."""
         if not self._seeded:
-            return secrets.token_urlsafe(32)
-        raw = bytes.fromhex((self.entropy.uuid4() + self.entropy.uuid4()).replace("-", ""))
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+            token = secrets.token_urlsafe(32)
+        else:
+            raw = bytes.fromhex((self.entropy.uuid4() + self.entropy.uuid4()).replace("-", ""))
+            token = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        return "A" + token[1:] if token.startswith("-") else token
 
     async def invoke(self, request: TaskRequest) -> Any:
         """Run the request through the invoker (the calling strand runs meanwhile, so

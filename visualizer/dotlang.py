@@ -7,8 +7,13 @@ coloured lines.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from visualizer.labels import visible
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,18 +24,28 @@ class Html:
 
 
 def quote(text: str) -> str:
-    """A DOT double-quoted string."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """A DOT double-quoted identifier. Distinct texts stay distinct identifiers: control
+    characters (a newline, a NUL) are written as ``\\uXXXX`` after backslashes are
+    doubled, so states named ``"A\\nB"`` and ``"A B"`` are two nodes."""
+    body = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", body) + '"'
+
+
+def _text(text: str) -> str:
+    """A DOT double-quoted text value (a tooltip, a plain label): on one line, without
+    control characters."""
+    flat = _CONTROL.sub(" ", text.replace("\\", "\\\\").replace('"', '\\"'))
+    return f'"{flat}"'
 
 
 def escape(text: str) -> str:
-    """Text made safe inside an HTML-like label."""
+    """Text made safe inside an HTML-like label (control characters shown as escapes)."""
     return (
-        text.replace("&", "&amp;")
+        visible(text)
+        .replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace('"', "&quot;")
-        .replace("\n", " ")
     )
 
 
@@ -59,7 +74,7 @@ def attr_list(attrs: Mapping[str, Value]) -> str:
         return ""
     items = []
     for key, value in attrs.items():
-        text = f"<{value.body}>" if isinstance(value, Html) else quote(value)
+        text = f"<{value.body}>" if isinstance(value, Html) else _text(value)
         items.append(f"{key}={text}")
     return " [" + ", ".join(items) + "]"
 

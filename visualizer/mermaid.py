@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from visualizer import describe, styles
 from visualizer.diagram import Diagram, Edge, load_diagram
+from visualizer.labels import visible
 from visualizer.trace import HistoryLike, Trace, build_trace
 
 __all__ = ["to_mermaid"]
@@ -39,7 +40,7 @@ def to_mermaid(definition: object, trace: Trace | HistoryLike | None = None) -> 
 def escape(text: str) -> str:
     """Text made safe inside a quoted Mermaid label (entity codes for markup characters)."""
     out = []
-    for char in text.replace("\n", " "):
+    for char in visible(text):
         if char in '"#&<>|`':
             out.append(f"#{ord(char)};")
         else:

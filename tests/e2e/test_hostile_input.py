@@ -9,6 +9,10 @@ where it comes in (a clear error) or fails the execution (``States.DataLimitExce
 from __future__ import annotations
 
 import json
+import os
+import sys
+import time
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +24,12 @@ from typer.testing import CliRunner
 from asl.jsontext import json_size
 from runtime.cli.app import app
 from runtime.executions import InvalidExecutionInput, ValidationException
+from runtime.host import LocalHost
 from runtime.store import NewTask, TaskStore
 from runtime.testing import local_engine, run
+from visualizer import render
+from visualizer.dot import to_dot
+from visualizer.layout import RenderError, layout
 
 TOKEN = "t" * 43  # the shape of a task token
 LONE = "\ud83d"  # the high half of an emoji, alone
@@ -199,3 +207,54 @@ def test_approving_with_a_lone_surrogate_in_the_output_answers_the_task(tmp_path
     record = store.get(TOKEN)
     assert record is not None and record.status == "SUCCEEDED"
     assert json.loads(record.output or "") == {"ok": "\ud800"}
+
+
+def _fake_dot(folder: Path, body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``dot`` on PATH that behaves as ``body`` (Python) says."""
+    script = folder / "dot"
+    script.write_text(f"#!{sys.executable}\n{body}\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_dot_that_takes_too_long_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_dot(tmp_path, "import time; time.sleep(30)", monkeypatch)
+    started = time.monotonic()
+    with pytest.raises(RenderError, match=r"within 0.5 s; draw it as .dot or .mmd"):
+        layout("digraph { a -> b }", "svg", seconds=0.5)
+    assert time.monotonic() - started < 10
+
+
+def test_dot_that_needs_too_much_memory_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_dot(tmp_path, "x = bytearray(400 * 1024 * 1024)", monkeypatch)
+    with pytest.raises(RenderError, match=r"dot ran out of its 200 MB .*MemoryError"):
+        layout("digraph { a -> b }", "svg", memory_bytes=200 * 1024 * 1024)
+
+
+def test_states_whose_names_differ_only_in_control_characters_are_two_nodes(
+    tmp_path: Path,
+) -> None:
+    definition = {
+        "StartAt": "A\nB",
+        "States": {
+            "A\nB": {"Type": "Pass", "Next": "A B"},
+            "A B": {"Type": "Pass", "Next": "N\u0000ul"},
+            "N\u0000ul": {"Type": "Succeed"},
+        },
+    }
+    render(definition, tmp_path / "names.svg")
+    svg = ET.parse(tmp_path / "names.svg").getroot()
+    titles = ["".join(g.itertext()) for g in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "A\\nB" in titles and "A B" in titles and "N\\u0000ul" in titles
+    assert "digraph" in to_dot(definition) and '"/States/A\\u000aB"' in to_dot(definition)
+
+
+def test_task_tokens_never_look_like_options() -> None:
+    host = LocalHost()
+    tokens = [host.new_task_token() for _ in range(2000)]  # about 31 would start with "-"
+    assert not [t for t in tokens if t.startswith("-")]
+    assert len(set(tokens)) == len(tokens)
