@@ -22,7 +22,13 @@ from asl.jsontext import json_text
 from asl.loader import Source
 from runtime.clock import DeadlineExpired
 from runtime.context import execution_context, state_machine_context
-from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run, check_payload
+from runtime.frame import (
+    EXPRESS_HISTORY_LIMIT_EVENTS,
+    HISTORY_LIMIT_EVENTS,
+    Frame,
+    Run,
+    check_payload,
+)
 from runtime.history import Event
 from runtime.host import Host, LocalHost
 from runtime.interpreter import run_scope
@@ -59,6 +65,13 @@ class ValidationException(ValueError):
 
 #: StartExecution's ``input`` is at most this many characters (botocore's service model).
 INPUT_MAX_CHARACTERS = 262_144
+
+
+#: The longest an execution runs, by type (AWS's quota for Express: 5 minutes); a shorter
+#: ``TimeoutSeconds`` ends it sooner. Standard's one year is not applied: on the virtual
+#: clock its timer would be the next thing to jump to whenever an execution waits for a
+#: person, ending it at once.
+MAX_DURATION_SECONDS: dict[MachineType, int | None] = {"EXPRESS": 300, "STANDARD": None}
 
 
 def _check_input(value: Any) -> None:
@@ -275,7 +288,9 @@ class Engine:
             state_machine_context=state_machine_context(machine.arn, machine.name),
             region=self.region,
             account=self.account,
-            history_limit=HISTORY_LIMIT_EVENTS if machine.type == "STANDARD" else None,
+            history_limit=(
+                HISTORY_LIMIT_EVENTS if machine.type == "STANDARD" else EXPRESS_HISTORY_LIMIT_EVENTS
+            ),
             steps=STEPS,
         )
         execution = Execution(machine, name, value, run)
@@ -298,11 +313,12 @@ async def _execute(execution: Execution, run: Run) -> None:
         frame.size_bound = check_payload(execution.input, execution.machine.name)
         # Every state's output is kept within the limit, so the last one, the execution's
         # output, is too.
-        if machine.timeout_seconds is None:
+        timeout = machine.timeout_seconds
+        limit = MAX_DURATION_SECONDS[execution.machine.type]
+        if limit is not None:
+            timeout = limit if timeout is None else min(timeout, limit)
+        async with run.host.clock.deadline(timeout):
             output = await run_scope(machine.scope, execution.input, frame)
-        else:
-            async with run.host.clock.deadline(machine.timeout_seconds):
-                output = await run_scope(machine.scope, execution.input, frame)
     except DeadlineExpired:
         execution.error = TIMEOUT
         execution._finish("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})

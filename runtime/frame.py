@@ -21,6 +21,9 @@ from runtime.host import Host
 PAYLOAD_LIMIT_BYTES = 262_144
 #: AWS's limit on the events of a Standard execution's history (Express has none).
 HISTORY_LIMIT_EVENTS = 25_000
+#: AWS keeps no history of an Express execution; this engine does, so it bounds it (our
+#: own limit: a loop of cheap states could otherwise fill memory in its 5 minutes).
+EXPRESS_HISTORY_LIMIT_EVENTS = 250_000
 #: The state types whose context object carries ``State.RetryCount``: AWS's recorded
 #: context of a Pass state has none.
 _RETRYING = frozenset({"Task", "Parallel", "Map"})
@@ -66,7 +69,13 @@ def bounded_size(growth: Growth, size: float, result_size: float) -> float:
     return of_input * size + constant  # (0 * an unknown result size would be NaN)
 
 
-def _history_full() -> StatesError:
+def _history_full(limit: int) -> StatesError:
+    if limit != HISTORY_LIMIT_EVENTS:  # our own wording: AWS has no such limit to record
+        return StatesError(
+            "States.Runtime",
+            f"The execution reached this engine's limit of {limit} history events for an "
+            "Express execution.",
+        )
     return StatesError(
         "States.Runtime",
         f"The execution reached the maximum number of history events ({HISTORY_LIMIT_EVENTS}).",
@@ -181,7 +190,7 @@ class Frame:
         run = self.run
         history = run.history
         if run.history_limit is not None and len(history.events) >= run.history_limit:
-            raise _history_full()
+            raise _history_full(run.history_limit)
         return history
 
     def child(

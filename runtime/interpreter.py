@@ -28,6 +28,11 @@ def step(state_type: str, handler: Handler) -> Step:
     return f"{state_type}StateEntered", f"{state_type}StateExited", handler
 
 
+#: States entered (by an execution, all its threads together) between two yields to the
+#: event loop; counted, not timed, so seeded runs interleave the same way every time.
+YIELD_EVERY = 256
+
+
 async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
     """Run a scope from its StartAt to an end; return its output."""
     states = scope.states
@@ -35,6 +40,10 @@ async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
     steps = frame.run.steps
     name: str | None = scope.start_at
     while name is not None:
+        if not len(path) % YIELD_EVERY:
+            # A loop of states that never wait would hold the event loop: let timers
+            # (a timeout), other executions and callers run now and then.
+            await asyncio.sleep(0)
         state = states[name]
         entered_type, exited_type, handler = steps[state.type]
         entered = frame.entered_event = frame.record_state(entered_type, name, value)

@@ -8,6 +8,7 @@ where it comes in (a clear error) or fails the execution (``States.DataLimitExce
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -22,8 +23,10 @@ from aiohttp import web
 from typer.testing import CliRunner
 
 from asl.jsontext import json_size
+from integrations.base import Registry
+from integrations.http import HttpInvoke
 from runtime.cli.app import app
-from runtime.executions import InvalidExecutionInput, ValidationException
+from runtime.executions import Engine, InvalidExecutionInput, ValidationException
 from runtime.host import LocalHost
 from runtime.store import NewTask, TaskStore
 from runtime.testing import local_engine, run
@@ -31,6 +34,7 @@ from visualizer import render
 from visualizer.dot import to_dot
 from visualizer.layout import RenderError, layout
 
+CONNECTION = "arn:aws:events:us-east-1:123456789012:connection/c/1"
 TOKEN = "t" * 43  # the shape of a task token
 LONE = "\ud83d"  # the high half of an emoji, alone
 DEEP = 100_000  # levels: far past Python's recursion limit
@@ -118,14 +122,13 @@ async def hostile_http() -> AsyncIterator[str]:
 
 
 async def _http(url: str) -> Any:
-    connection = "arn:aws:events:us-east-1:123456789012:connection/c/1"
     task = {
         "Type": "Task",
         "Resource": "arn:aws:states:::http:invoke",
         "Parameters": {
             "ApiEndpoint": url,
             "Method": "GET",
-            "Authentication": {"ConnectionArn": connection},
+            "Authentication": {"ConnectionArn": CONNECTION},
         },
         "ResultSelector": {"body.$": "$.ResponseBody"},
         "End": True,
@@ -258,3 +261,106 @@ def test_task_tokens_never_look_like_options() -> None:
     tokens = [host.new_task_token() for _ in range(2000)]  # about 31 would start with "-"
     assert not [t for t in tokens if t.startswith("-")]
     assert len(set(tokens)) == len(tokens)
+
+
+LOOP = {
+    "StartAt": "C",
+    "States": {
+        "C": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.x", "NumericEquals": 1, "Next": "D"}],
+            "Default": "P",
+        },
+        "P": {"Type": "Pass", "Next": "C"},
+        "D": {"Type": "Succeed"},
+    },
+}
+
+
+async def test_a_loop_that_never_waits_still_times_out_and_lets_others_run() -> None:
+    engine = local_engine()
+    # Express (no 25,000-event limit) and a state with some work, so the loop runs on
+    # until the timeout, far from the Express history bound.
+    busy = {
+        "Type": "Pass",
+        "Parameters": {"r.$": "States.ArrayRange(1, 300, 1)"},
+        "ResultPath": "$.r",
+        "Next": "C",
+    }
+    definition = {**LOOP, "TimeoutSeconds": 1, "States": {**LOOP["States"], "P": busy}}
+    machine = engine.create_state_machine(definition, type="EXPRESS")
+    looping = await machine.start({"x": 0})
+    quick = await engine.create_state_machine(_pass(), name="quick").start({})
+    await quick.wait()
+    assert quick.status == "SUCCEEDED" and looping.status == "RUNNING"
+    await looping.wait()
+    assert (looping.status, looping.error) == ("TIMED_OUT", "States.Timeout")
+    _ended(looping)
+
+
+async def test_an_express_execution_ends_after_five_minutes() -> None:
+    wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+    engine = local_engine()
+    execution = await engine.create_state_machine(wait, type="EXPRESS").start({})
+    await execution.wait()
+    assert (execution.status, execution.error) == ("TIMED_OUT", "States.Timeout")
+    assert execution.stop_time is not None
+    assert execution.stop_time - execution.start_time == pytest.approx(300)
+
+
+async def test_an_express_history_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("runtime.executions.EXPRESS_HISTORY_LIMIT_EVENTS", 2_000)
+    engine = local_engine()
+    execution = await engine.create_state_machine(LOOP, type="EXPRESS").start({"x": 0})
+    await execution.wait()
+    assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
+    assert execution.cause == (
+        "The execution reached this engine's limit of 2000 history events for an Express execution."
+    )
+    _ended(execution)
+
+
+async def test_an_http_endpoint_that_drips_its_body_times_out() -> None:
+    async def drip(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        for _ in range(100):  # one byte at a time, each well within a socket read timeout
+            await response.write(b" ")
+            await asyncio.sleep(0.2)
+        await response.write(b"{}")
+        return response
+
+    application = web.Application()
+    application.router.add_get("/drip", drip)
+    runner = web.AppRunner(application, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    registry = Registry()
+    HttpInvoke({"c": {"type": "API_KEY", "key": "k", "value": "v"}}, socket_timeout=1).install(
+        registry
+    )
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {
+            "ApiEndpoint": f"http://{host}:{port}/drip",
+            "Method": "GET",
+            "Authentication": {
+                "ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/c/1"
+            },
+        },
+        "End": True,
+    }
+    started = time.monotonic()
+    try:
+        machine = Engine(LocalHost(invoker=registry)).create_state_machine(
+            {"StartAt": "H", "States": {"H": task}}
+        )
+        execution = await (await machine.start({})).wait()
+    finally:
+        await runner.cleanup()
+    assert time.monotonic() - started < 5  # the body would take 20 s
+    assert (execution.status, execution.error) == ("FAILED", "States.Http.Socket")
+    _ended(execution)
