@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from asl.jsontext import json_size
 from integrations.base import Registry
-from integrations.http import HttpInvoke
+from integrations.http import SOCKET_TIMEOUT, HttpInvoke
 from runtime.cli.app import app
 from runtime.executions import Engine, InvalidExecutionInput, ValidationException
 from runtime.host import LocalHost
@@ -109,9 +109,19 @@ async def hostile_http() -> AsyncIterator[str]:
     async def deep(request: web.Request) -> web.Response:
         return web.Response(text="[" * DEEP + "]" * DEEP, content_type="application/json")
 
+    async def drip(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        for _ in range(100):  # one byte at a time, each well within a socket read timeout
+            await response.write(b" ")
+            await asyncio.sleep(0.2)
+        await response.write(b"{}")
+        return response
+
     application = web.Application()
     application.router.add_get("/surrogate", surrogate)
     application.router.add_get("/deep", deep)
+    application.router.add_get("/drip", drip)
     runner = web.AppRunner(application, shutdown_timeout=0.1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -121,7 +131,7 @@ async def hostile_http() -> AsyncIterator[str]:
     await runner.cleanup()
 
 
-async def _http(url: str) -> Any:
+async def _http(url: str, socket_timeout: float = SOCKET_TIMEOUT) -> Any:
     task = {
         "Type": "Task",
         "Resource": "arn:aws:states:::http:invoke",
@@ -133,12 +143,13 @@ async def _http(url: str) -> Any:
         "ResultSelector": {"body.$": "$.ResponseBody"},
         "End": True,
     }
-    engine = local_engine(connections={"c": {"type": "API_KEY", "key": "k", "value": "v"}})
-    try:
-        machine = engine.create_state_machine({"StartAt": "H", "States": {"H": task}})
-        return await (await machine.start({})).wait()
-    finally:
-        await engine.aclose()
+    registry = Registry()
+    connections = {"c": {"type": "API_KEY", "key": "k", "value": "v"}}
+    HttpInvoke(connections, socket_timeout=socket_timeout).install(registry)
+    machine = Engine(LocalHost(invoker=registry)).create_state_machine(
+        {"StartAt": "H", "States": {"H": task}}
+    )
+    return await (await machine.start({})).wait()
 
 
 async def test_an_http_response_with_a_lone_surrogate_is_data(hostile_http: str) -> None:
@@ -320,47 +331,9 @@ async def test_an_express_history_is_bounded(monkeypatch: pytest.MonkeyPatch) ->
     _ended(execution)
 
 
-async def test_an_http_endpoint_that_drips_its_body_times_out() -> None:
-    async def drip(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
-        await response.prepare(request)
-        for _ in range(100):  # one byte at a time, each well within a socket read timeout
-            await response.write(b" ")
-            await asyncio.sleep(0.2)
-        await response.write(b"{}")
-        return response
-
-    application = web.Application()
-    application.router.add_get("/drip", drip)
-    runner = web.AppRunner(application, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    registry = Registry()
-    HttpInvoke({"c": {"type": "API_KEY", "key": "k", "value": "v"}}, socket_timeout=1).install(
-        registry
-    )
-    task = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::http:invoke",
-        "Parameters": {
-            "ApiEndpoint": f"http://{host}:{port}/drip",
-            "Method": "GET",
-            "Authentication": {
-                "ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/c/1"
-            },
-        },
-        "End": True,
-    }
+async def test_an_http_endpoint_that_drips_its_body_times_out(hostile_http: str) -> None:
     started = time.monotonic()
-    try:
-        machine = Engine(LocalHost(invoker=registry)).create_state_machine(
-            {"StartAt": "H", "States": {"H": task}}
-        )
-        execution = await (await machine.start({})).wait()
-    finally:
-        await runner.cleanup()
+    execution = await _http(hostile_http + "/drip", socket_timeout=1)
     assert time.monotonic() - started < 5  # the body would take 20 s
     assert (execution.status, execution.error) == ("FAILED", "States.Http.Socket")
     _ended(execution)
