@@ -7,8 +7,9 @@ variable). It is compiled once into a :class:`CompiledPath`:
   and the Jayway leaf merge ``$['a','b']``) selects one value. Plain references take a
   fast path: a tuple of keys walked directly, with no JSONPath engine involved.
 - An *indefinite* path (wildcard, ``..``, slice, several indices, filter) selects a list
-  of matches, ``[]`` when nothing matches. Its definite head is walked like a reference
-  (so a missing head still fails, as in Jayway); jsonpath-ng evaluates the rest.
+  of matches, ``[]`` when nothing matches. Its definite head is walked like a reference,
+  except that a missing property there also gives ``[]`` (as AWS answers ``$.items[*]``
+  and ``$.a.items[1:]`` over ``{}``); jsonpath-ng evaluates the rest.
 
 A path that selects nothing raises :class:`PathNotFound`, whose ``detail`` is Jayway's
 message as AWS quotes it (``No results for path: $['a']['b']``,
@@ -55,7 +56,6 @@ _INDEX = re.compile(r"\s*(-?\d+)\s*\]")
 _INDEFINITE_START = re.compile(r"\.\.|\.\*|\[\s*(?:\*|\?|-?\d*\s*:|-?\d+\s*,)")
 # Characters the spec rules out of reference paths ("@", ",", ":", "?") and wildcards.
 _NOT_IN_REFERENCE = frozenset("@,:?*")
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
 
 
 class PathNotFound(Exception):
@@ -238,6 +238,10 @@ class _Parsed:
         return pos + 1
 
     def _read_string(self, pos: int, quote: str) -> tuple[str, int]:
+        r"""A quoted name up to its closing quote. A backslash before that quote puts the
+        quote in the name; any other backslash stays in it with the character after it:
+        ``$['a\"b']`` names the key ``a\"b`` (recorded against AWS: localstack
+        test_base_scenarios, test_escape_sequence_parsing[ESCAPE_SEQUENCES_JSONPATH])."""
         text, i = self.text, pos + 1
         out: list[str] = []
         while i < len(text):
@@ -245,19 +249,13 @@ class _Parsed:
             if c == quote:
                 return "".join(out), i + 1
             if c == "\\" and i + 1 < len(text):
-                i, char = _unescape(text, i + 1)
-                out.append(char)
+                escaped = text[i + 1]
+                out.append(escaped if escaped == quote else c + escaped)
+                i += 2
                 continue
             out.append(c)
             i += 1
         raise self.fail("a quoted property name is not closed")
-
-
-def _unescape(text: str, i: int) -> tuple[int, str]:
-    c = text[i]
-    if c == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[i + 1 : i + 5]):
-        return i + 5, chr(int(text[i + 1 : i + 5], 16))
-    return i + 1, _ESCAPES.get(c, c)
 
 
 # --- evaluation ---------------------------------------------------------------------
@@ -360,7 +358,8 @@ class _Walker:
 
     def walk_head(self, root: Any) -> tuple[Any, str]:
         """The value at the end of the steps and the path evaluated so far; _NOTHING
-        when an index is out of range."""
+        when an index is out of range, or a property is missing from an indefinite
+        path's head."""
         value, at = root, "$"
         last = len(self.keys) - 1
         for i, key in enumerate(self.keys):
@@ -369,10 +368,10 @@ class _Walker:
                 value, at = self._property(value, key, at, i, leaf)
             elif isinstance(key, int):
                 value, at = self._index(value, key, at, i)
-                if value is _NOTHING:
-                    return _NOTHING, at
             else:
                 return self._merge(value, key, at, i, leaf), at
+            if value is _NOTHING:
+                return _NOTHING, at
         return value, at
 
     def _property(self, value: Any, key: str, at: str, i: int, leaf: bool) -> tuple[Any, str]:
@@ -382,6 +381,8 @@ class _Walker:
         if key not in value:
             if leaf:
                 raise self._not_found(f"No results for path: {self.rendered}")
+            if not self.definite:
+                return _NOTHING, at
             raise self._not_found(f"Missing property in path {step}")
         return value[key], step
 

@@ -396,7 +396,7 @@ class LocalFunctions:
                 "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
                 services.new_uuid(),
             )
-        function, arn = self._find(ref, request)
+        function, arn = self._find(ref, request, latest=True)
         request_id = services.new_uuid()
         if invocation_type == "DryRun":
             return _envelope("", 204, request_id, services, executed=False)
@@ -430,8 +430,12 @@ class LocalFunctions:
             return FunctionRef(ref.name, ref.region, ref.account, qualifier, ref.partition)
         return ref
 
-    def _find(self, ref: FunctionRef, request: TaskRequest) -> tuple[LocalFunction, str]:
-        """The function a reference names, and the ARN it was invoked by."""
+    def _find(
+        self, ref: FunctionRef, request: TaskRequest, *, latest: bool = False
+    ) -> tuple[LocalFunction, str]:
+        """The function a reference names, and the ARN it was invoked by. With ``latest``,
+        a missing unqualified function is reported as ``...:$LATEST``, as ``lambda:invoke``
+        reports it (localstack test_task_service_lambda, recorded against AWS 2024-11)."""
         region = ref.region or request.region
         account = ref.account or request.account
         arn = f"arn:{ref.partition}:lambda:{region}:{account}:function:{ref.name}"
@@ -443,10 +447,11 @@ class LocalFunctions:
             or function.region not in (None, region)
             or function.account not in (None, account)
         ):
+            missing = f"{arn}:{LATEST}" if latest and ref.qualifier is None else arn
             raise _service_error(
                 "ResourceNotFoundException",
                 404,
-                f"Function not found: {arn}",
+                f"Function not found: {missing}",
                 request.services.new_uuid(),
             )
         return function, arn

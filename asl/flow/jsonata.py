@@ -13,7 +13,7 @@ from asl.choice import compile_choices
 from asl.flow.map_fields import compile_map_fields
 from asl.flow.protocol import Assigned, MapFields
 from asl.flow.sizes import child_growth, jsonata_growth
-from asl.flow.waiting import check_delay, delay_until
+from asl.flow.waiting import check_delay, delay_until_computed
 from asl.jsonata import compile_expression, compile_jsonata_template, is_expression
 from asl.jsontext import JSON
 from asl.variables import compile_assign
@@ -134,7 +134,7 @@ class JsonataFlow:
             delay = check_delay(self._seconds(reading))
         else:
             assert self._timestamp is not None
-            delay = delay_until(None, self._timestamp(reading), now)
+            delay = delay_until_computed(self._timestamp(reading), now)
         output, assigned = self._plain(raw_input, b)
         return delay, output, assigned
 
@@ -223,13 +223,14 @@ def _setup_parallel(flow: JsonataFlow, state: m.State) -> None:
 def _setup_map(flow: JsonataFlow, state: m.State) -> None:
     assert isinstance(state, m.Map)
     flow.trivial = False
+    # A literal array may hold expressions of its own, evaluated like a template's.
     flow._items = (
         None
         if state.items is m.MISSING
         else (
             compile_expression(state.items, "Items", "array")
             if is_expression(state.items)
-            else (lambda b, items=state.items: items)
+            else compile_jsonata_template(state.items, "Items")
         )
     )
     flow._item_selector = _template(state.item_selector, "ItemSelector")

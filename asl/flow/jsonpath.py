@@ -16,7 +16,7 @@ from asl.dataflow import (
     compile_result_path,
 )
 from asl.errors import RUNTIME, StatesError
-from asl.flow.map_fields import compile_map_fields
+from asl.flow.map_fields import compile_map_fields, not_a_number, path_number
 from asl.flow.protocol import Assigned, MapFields
 from asl.flow.sizes import child_growth, jsonpath_growth
 from asl.flow.waiting import check_delay, delay_until, seconds_from_path
@@ -275,19 +275,12 @@ def _concurrency(state: m.Map) -> Callable[[Bindings], int]:
 
     def read(b: Bindings) -> int:
         value = select(b)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise StatesError(
-                RUNTIME,
-                f'The MaxConcurrencyPath field refers to value "{_plain(value)}" which is not '
-                f"a valid integer: {path}",
-            )
-        return value
+        number = path_number(value)
+        if not isinstance(number, int) or number < 0:
+            raise not_a_number("MaxConcurrency", value, path)
+        return number
 
     return read
-
-
-def _plain(value: Any) -> str:
-    return value if isinstance(value, str) else json_text(value)
 
 
 _TYPE_SETUP: dict[str, Callable[[JsonPathFlow, m.State], None]] = {

@@ -13,6 +13,7 @@ All are ``States.Runtime`` (the runtime adds the state prefix).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,12 +26,22 @@ from asl.item_readers import reader_config
 from asl.jsonata import compile_expression, compile_jsonata_template, is_expression
 from asl.jsontext import json_text
 
-__all__ = ["MAX_BATCH_BYTES", "MapFields", "WriterConfig", "compile_map_fields"]
+__all__ = [
+    "MAX_BATCH_BYTES",
+    "MapFields",
+    "WriterConfig",
+    "compile_map_fields",
+    "not_a_number",
+    "path_number",
+]
 
 Eval = Callable[[Bindings], Any]
 Number = Callable[[Bindings], Any]
 #: MaxInputBytesPerBatch may not exceed AWS's payload limit, 256 KiB.
 MAX_BATCH_BYTES = 262_144
+# Text a ``...Path`` number may be spelled in (Java's integer and decimal forms).
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _none(b: Bindings) -> None:
@@ -53,22 +64,41 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def path_number(value: Any, *, integer: bool = True) -> int | float | None:
+    """The number a ``...Path`` field refers to: a JSON number of the field's kind, or text
+    spelling one (AWS reads a variable holding ``"1"`` as 1: localstack
+    test_assign_reference_variables, recorded against AWS); None for anything else."""
+    if isinstance(value, str):
+        if _INTEGER_TEXT.fullmatch(value):
+            return int(value)
+        if not integer and _DECIMAL_TEXT.fullmatch(value):
+            return float(value)
+        return None
+    valid = _is_int if integer else _is_number
+    return value if valid(value) else None
+
+
+def not_a_number(name: str, value: Any, path: str, *, integer: bool = True) -> StatesError:
+    """AWS's error for a ``<name>Path`` whose value is not a number."""
+    kind = "integer" if integer else "float"
+    return StatesError(
+        RUNTIME,
+        f'The {name}Path field refers to value "{_plain(value)}" which is not a valid {kind}: '
+        f"{path}",
+    )
+
+
 def _number_field(name: str, static: Any, path: str | None, *, integer: bool = True) -> Number:
     """A numeric field: static, ``<name>Path`` or a JSONata expression; None when unset."""
-    kind = "integer" if integer else "float"
-    valid = _is_int if integer else _is_number
     if path is not None:
         select = compile_path_field(path, f"{name}Path")
 
         def read(b: Bindings) -> Any:
             value = select(b)
-            if not valid(value):
-                raise StatesError(
-                    RUNTIME,
-                    f'The {name}Path field refers to value "{_plain(value)}" which is not a '
-                    f"valid {kind}: {path}",
-                )
-            return value
+            number = path_number(value, integer=integer)
+            if number is None:
+                raise not_a_number(name, value, path, integer=integer)
+            return number
 
         return read
     if is_expression(static):

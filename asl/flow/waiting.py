@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from asl.errors import RUNTIME, StatesError
+from asl.errors import QUERY_EVALUATION_ERROR, RUNTIME, StatesError
 from asl.jsontext import json_text
 from asl.timestamps import parse_timestamp
 
@@ -34,14 +34,30 @@ def seconds_from_path(path: str, value: Any) -> int:
 
 def delay_until(path: str | None, value: Any, now: float) -> float:
     """Seconds from ``now`` to a Timestamp(Path) value (0 when it has passed)."""
+    where = f"{path} == {value}" if path else str(value)
+    unparsable = StatesError(
+        RUNTIME,
+        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+        f"date-time format string: {where}",
+    )
+    return _until(value, now, unparsable)
+
+
+def delay_until_computed(value: str, now: float) -> float:
+    """Seconds from ``now`` to the text a JSONata Timestamp expression gave (0 when it has
+    passed), or the ``States.QueryEvaluationError`` AWS raises for text it cannot parse."""
+    unparsable = StatesError(
+        QUERY_EVALUATION_ERROR,
+        "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+        f"format string: {value}",
+    )
+    return _until(value, now, unparsable)
+
+
+def _until(value: Any, now: float, unparsable: StatesError) -> Any:
     moment = parse_timestamp(value) if isinstance(value, str) else None
     if moment is None:
-        where = f"{path} == {value}" if path else str(value)
-        raise StatesError(
-            RUNTIME,
-            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
-            f"date-time format string: {where}",
-        )
+        raise unparsable
     return check_delay(max(0.0, moment.timestamp() - now))
 
 

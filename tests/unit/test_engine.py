@@ -207,7 +207,21 @@ async def test_execution_names_default_to_uuids_and_arns_name_the_kind() -> None
     express = await engine.create_state_machine(_wait(0), name="E", type="EXPRESS").start({})
     assert len(standard.name) == 36 and standard.name.count("-") == 4
     assert standard.arn == f"arn:aws:states:us-east-1:123456789012:execution:S:{standard.name}"
-    assert express.arn.startswith("arn:aws:states:us-east-1:123456789012:express:E:")
+    prefix = f"arn:aws:states:us-east-1:123456789012:express:E:{express.name}:"
+    assert express.arn.startswith(prefix)
+    assert len(express.arn.removeprefix(prefix)) == 36
+
+
+async def test_express_names_can_repeat_and_the_context_id_is_the_arn() -> None:
+    definition = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Parameters": {"id.$": "$$.Execution.Id"}, "End": True}},
+    }
+    machine = Engine(LocalHost()).create_state_machine(definition, name="E", type="EXPRESS")
+    first = await (await machine.start({}, name="same")).wait()
+    second = await (await machine.start({}, name="same")).wait()
+    assert first.arn != second.arn
+    assert first.output == {"id": first.arn} and second.output == {"id": second.arn}
 
 
 async def test_an_execution_timeout_aborts_the_running_state() -> None:

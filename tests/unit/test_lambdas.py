@@ -450,9 +450,9 @@ def _service_cause(message: str, status: int, code: str, request_id: str) -> str
 @pytest.mark.parametrize(
     ("resource", "name", "arn"),
     [
-        (INVOKE, "nope", legacy("nope")),
+        (INVOKE, "nope", legacy("nope") + ":$LATEST"),
         (INVOKE, "nope:prod", legacy("nope") + ":prod"),
-        (INVOKE, legacy("nope", "eu-west-1"), legacy("nope", "eu-west-1")),
+        (INVOKE, legacy("nope", "eu-west-1"), legacy("nope", "eu-west-1") + ":$LATEST"),
         (legacy("nope"), None, legacy("nope")),
     ],
 )
