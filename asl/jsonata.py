@@ -63,6 +63,8 @@ RESULT_TYPES = frozenset({"array", "number", "integer", "string", "boolean", "ob
 
 _NULL = Utils.NULL_VALUE
 _MISSING = object()
+#: A result that is a function (or a regular expression): not a JSON value, and not nothing.
+_UNSUPPORTED = object()
 
 
 def is_expression(value: Any) -> bool:
@@ -423,6 +425,8 @@ class _Expression:
         value = self._run(bindings)
         if value is _MISSING:
             raise _failure(self.body, self.field, "returned nothing (undefined).")
+        if value is _UNSUPPORTED:
+            raise _failure(self.body, self.field, "returned an unsupported result type.")
         if self.expected is not None:
             check_result_type(value, self.expected, self.text, self.field)
         return value
@@ -449,7 +453,7 @@ class _Expression:
         except Exception as exc:  # raised by jsonata-python's code on the expression's values
             detail = _python_error(exc)
         else:
-            return _to_json(result)
+            return _UNSUPPORTED if _is_function(result) else _to_json(result)
         finally:
             Jsonata.CURRENT.jsonata = previous
         raise _failure(self.body, self.field, f"threw an error during evaluation. {detail}")

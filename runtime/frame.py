@@ -139,6 +139,7 @@ class Frame:
     __slots__ = (
         "_plain",
         "entered_event",
+        "failed_state",
         "last_event",
         "result_size",
         "run",
@@ -158,6 +159,8 @@ class Frame:
         #: The StateEntered event of the state this thread is in (its time is the
         #: context's State.EnteredTime).
         self.entered_event = 0
+        #: The state whose failure ended this thread (it never exited).
+        self.failed_state: State | None = None
         #: An upper bound on the size of this thread's current value, in bytes: while it
         #: is under AWS's limit, the value need not be measured.
         self.size_bound = size_bound

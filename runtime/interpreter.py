@@ -13,14 +13,24 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asl import model as m
-from asl.errors import StatesError
+from asl.errors import QUERY_EVALUATION_ERROR, StatesError
+from asl.jsonata import JsonataEvaluationError
 from runtime.frame import PAYLOAD_LIMIT_BYTES, Frame, Handler, Outcome, Step, check_payload
 from runtime.retry import find_catcher, retry_delay
 
-__all__ = ["Handler", "Outcome", "Step", "prefixed", "run_scope", "step", "with_retry_and_catch"]
+__all__ = [
+    "ABORTABLE",
+    "Handler",
+    "Outcome",
+    "Step",
+    "evaluation_error",
+    "run_scope",
+    "step",
+    "with_retry_and_catch",
+]
 
-# State types AWS records an ``<Type>StateAborted`` event for when they are cut short.
-_ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
+#: State types AWS records an ``<Type>StateAborted`` event for when they are cut short.
+ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
 
 
 def step(state_type: str, handler: Handler) -> Step:
@@ -51,8 +61,11 @@ async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
         state_input = value
         try:
             value, name, assigned = await handler(state, value, frame, entered)
+        except StatesError:
+            frame.failed_state = state  # left open: a Parallel or Map around it aborts it
+            raise
         except asyncio.CancelledError:
-            if state.type in _ABORTABLE:
+            if state.type in ABORTABLE:
                 frame.record(f"{state.type}StateAborted", {"name": state.name})
             raise
         if value is not state_input:
@@ -82,22 +95,47 @@ def _output_size_bound(state: m.State, value: Any, frame: Frame) -> float:
     return check_payload(value, state.name)
 
 
-def prefixed(error: StatesError, state: m.State, entered_event: int) -> StatesError:
-    """An evaluation error with AWS's prefix naming the state and its entry event."""
-    return StatesError(
-        error.error,
+def evaluation_error(error: StatesError, state: m.State, frame: Frame, entered: int) -> StatesError:
+    """The error of a state's own expression or path, with AWS's prefix naming the state and
+    its entry event. A JSONata error (``States.QueryEvaluationError``) is also recorded as an
+    ``EvaluationFailed`` event (the thread goes on from it); a JSONPath error records none
+    (recorded: localstack test_assign_reference_variables test_undefined_reference,
+    test_base_scenarios test_wait_timestamp_path)."""
+    cause = (
         f"An error occurred while executing the state '{state.name}' "
-        f"(entered at the event id #{entered_event}). {error.cause}",
+        f"(entered at the event id #{entered}). {error.cause}"
     )
+    if error.error == QUERY_EVALUATION_ERROR:
+        details = {"error": error.error, "cause": cause}
+        if isinstance(error, JsonataEvaluationError):
+            details["location"] = error.location
+        details["state"] = state.name
+        after = _evaluated_after(frame, entered)
+        frame.last_event = frame.record_at(after, "EvaluationFailed", details)
+    return StatesError(error.error, cause)
+
+
+def _evaluated_after(frame: Frame, entered: int) -> int:
+    """The event an EvaluationFailed follows: for an evaluation on entry, the event before
+    the state's entry, as AWS links it; after the state's work (a Task's Output), AWS's
+    link is not recorded and the work's last event is taken."""
+    if frame.last_event != entered:
+        return frame.last_event
+    return frame.run.history.events[entered - 1].previous_event_id
 
 
 Work = Callable[[int], Awaitable[Outcome]]
 
 
 async def with_retry_and_catch(
-    state: m.Task | m.Parallel | m.Map, raw_input: Any, frame: Frame, work: Work
+    state: m.Task | m.Parallel | m.Map,
+    raw_input: Any,
+    frame: Frame,
+    work: Work,
+    failed_for_good: Callable[[], None] | None = None,
 ) -> Outcome:
-    """Run ``work(retry_count)`` under the state's Retry and Catch fields."""
+    """Run ``work(retry_count)`` under the state's Retry and Catch fields;
+    ``failed_for_good()`` runs when a failure is not retried, before it is caught."""
     attempts = [0] * len(state.retry)
     retry_count = 0
     host = frame.run.host
@@ -111,6 +149,8 @@ async def with_retry_and_catch(
                 retry_count += 1
                 await host.sleep(delay)
                 continue
+            if failed_for_good is not None:
+                failed_for_good()
             index = find_catcher(state.catch, error)
             if index is None:
                 raise

@@ -1,11 +1,11 @@
 """What each state of an execution did, read from its history: how often it was entered,
 how many attempts its work took, the retries and errors, and how its last entry ended.
 
-Events are tied to their state by the name they carry (entries, exits, aborts) or
-through ``previousEventId`` (a Task's scheduling links to the entry, a retry to the
-failure before it). A Parallel's or Map's own closing events link to their children's
-last events, so they go to the innermost open state of their type instead. Names sum
-over Parallel branches and Map iterations.
+Events are tied to their state by the name they carry (entries, exits, aborts,
+``EvaluationFailed``) or through ``previousEventId`` (a Task's scheduling links to the
+entry, a retry to the failure before it). A Parallel's or Map's own closing events link
+to their children's last events, so they go to the innermost open state of their type
+instead. Names sum over Parallel branches and Map iterations.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ _FAILURES = frozenset(
     {"TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut",
      "LambdaFunctionScheduleFailed", "LambdaFunctionStartFailed", "TaskSubmitFailed",
      "TaskStartFailed", "ActivityFailed", "ActivityTimedOut", "ActivityScheduleFailed",
-     "ParallelStateFailed", "MapStateFailed"}
+     "ParallelStateFailed", "MapStateFailed", "EvaluationFailed"}
 )  # fmt: skip
 
 
@@ -105,6 +105,8 @@ def _state_of(
 ) -> str | None:
     if kind.endswith(("StateExited", "StateAborted")):
         return event.details["name"]  # type: ignore[no-any-return]
+    if kind == "EvaluationFailed":  # linked to the event before the state's entry
+        return event.details["state"]  # type: ignore[no-any-return]
     if kind in _CLOSING:
         stack = open_by_type[_CLOSING[kind]]
         return stack[-1] if stack else None
@@ -116,10 +118,12 @@ def _apply(summary: StateSummary, kind: str, event: Any) -> None:
         summary.attempts += 1
         summary._failed_last = False
     elif kind in _FAILURES:
+        if kind in _CLOSING and summary._failed_last:
+            return  # the Map's failure after its EvaluationFailed: one error, not two
         details = event.details or {}
         summary.errors.append(details.get("error"))
         summary._failed_last = True
     elif kind.endswith("StateExited"):
         summary.outcome = "CAUGHT" if summary._failed_last else "SUCCEEDED"
-    elif kind.endswith("StateAborted"):
-        summary.outcome = "ABORTED"
+    elif kind.endswith("StateAborted"):  # a Task that failed in a branch is aborted too
+        summary.outcome = "FAILED" if summary._failed_last else "ABORTED"

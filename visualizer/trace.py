@@ -275,6 +275,11 @@ class _Reader:
             return context
         if kind in EXECUTION_ENDS or kind == "ExecutionStarted":
             return None, None
+        if kind == "EvaluationFailed":  # linked to the event before the state's entry
+            opened = self.open_by_name.get(details(event).get("state"))  # type: ignore[arg-type]
+            if opened:
+                self._attach(opened[-1], event)
+                return opened[-1].parent, opened[-1].iteration
         control = next((t for p, t in _CONTROL_PREFIXES.items() if kind.startswith(p)), None)
         if control is not None:
             visit = self._find_control(event, control, parent)

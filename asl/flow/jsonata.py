@@ -10,12 +10,13 @@ from typing import Any
 from asl import model as m
 from asl.bindings import Bindings
 from asl.choice import compile_choices
+from asl.errors import QUERY_EVALUATION_ERROR, StatesError
 from asl.flow.map_fields import compile_map_fields
 from asl.flow.protocol import Assigned, MapFields
 from asl.flow.sizes import child_growth, jsonata_growth
 from asl.flow.waiting import check_delay, delay_until_computed
 from asl.jsonata import compile_expression, compile_jsonata_template, is_expression
-from asl.jsontext import JSON
+from asl.jsontext import JSON, json_text
 from asl.variables import compile_assign
 
 _Eval = Callable[[Bindings], Any]
@@ -169,12 +170,14 @@ class JsonataFlow:
         return int(self._concurrency(b.with_input(effective)))
 
 
-_ITEMS_CHECK = "{% $states.input %}"
-
-
 def _input_items(raw_input: Any) -> list[Any]:
-    # Without Items, the input itself must be an array; worded as AWS words Items.
-    return compile_expression(_ITEMS_CHECK, "Items", "array")(Bindings(raw_input))
+    """Without Items, the state input itself, which must be an array (recorded: localstack
+    test_base_scenarios test_map_state_items_input_types; the error names no field)."""
+    if isinstance(raw_input, list):
+        return raw_input
+    raise StatesError(
+        QUERY_EVALUATION_ERROR, f"Map state input must be an array but was: {json_text(raw_input)}"
+    )
 
 
 def _setup_none(flow: JsonataFlow, state: m.State) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from asl import model as m
 from asl.errors import StatesError
 from runtime.frame import Frame
-from runtime.interpreter import Outcome, prefixed
+from runtime.interpreter import Outcome, evaluation_error
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
@@ -15,5 +15,5 @@ async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Out
     try:
         next_state, output, assigned = state.flow.choose(raw_input, frame.bindings(state))
     except StatesError as error:
-        raise prefixed(error, state, entered) from None
+        raise evaluation_error(error, state, frame, entered) from None
     return output, next_state, assigned

@@ -3,12 +3,14 @@ links the events of their start and end."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from asl import model as m
 from asl.jsontext import json_size
 from runtime.frame import PAYLOAD_LIMIT_BYTES, Frame, bounded_size
+from runtime.interpreter import ABORTABLE
 
 
 class Children:
@@ -20,11 +22,12 @@ class Children:
     event (recorded: localstack test_timeouts / test_base_scenarios snapshots).
     """
 
-    __slots__ = ("failed_at", "last", "live", "sizes")
+    __slots__ = ("failed_at", "failed_child", "last", "live", "sizes")
 
     def __init__(self) -> None:
         self.live: set[Frame] = set()
         self.failed_at: int | None = None
+        self.failed_child: Frame | None = None
         self.last = 0
         #: The sum of the bounds on the children's outputs.
         self.sizes = 0.0
@@ -47,11 +50,26 @@ class Children:
         """A bound on the size of the array of the ``count`` children's outputs."""
         return self.sizes + max(count + 1, 2)  # the brackets and the commas
 
-    def failed(self, child: Frame) -> int:
-        """A child failed: the event its siblings' aborts link to (the first failure's)."""
+    @staticmethod
+    async def settle() -> None:
+        """Before a child's failure is handled, one turn of the event loop: the children
+        whose work ends at the same moment record their ends first, as AWS records them
+        (test_timeouts test_service_lambda_map_timeout: four TaskTimedOut, then one
+        MapIterationFailed)."""
+        await asyncio.sleep(0)
+
+    def failed(self, child: Frame) -> int | None:
+        """A child failed. None for the first failure, the one that fails the parent; a
+        child failing after it (at the same moment) counts as aborted: the state it failed
+        in is aborted at once, and the event its abort links to is returned (recorded:
+        localstack test_timeouts test_service_lambda_map_timeout, where four Tasks time
+        out together, one iteration fails and three are aborted)."""
         self.live.discard(child)
         if self.failed_at is None:
             self.failed_at = child.last_event
+            self.failed_child = child
+            return None
+        self._abort_open_state(child, self.failed_at)
         return self.failed_at
 
     def close(self, frame: Frame, started: int, event_type: str, count: int) -> None:
@@ -62,17 +80,56 @@ class Children:
         frame.last_event = end
         frame.result_size = self.results_size(count)
 
-    def close_failed(self, frame: Frame, event_type: str) -> None:
-        """Record the parent's ``...StateFailed``, linked to the failed child's last event."""
-        end = self.failed_at if self.failed_at is not None else frame.last_event
-        frame.record_at(end, event_type)
-        frame.last_event = end
+    def close_failed(self, frame: Frame) -> None:
+        """After a child failed and its siblings were aborted: the state the failed child
+        was in, left open by its failure, is aborted too (a Task records
+        ``TaskStateAborted`` after its ``TaskFailed``), linked like the siblings' aborts to
+        the failure; the parent goes on from the failure.
+
+        Recorded: localstack test_error_output (PARALLEL_CATCH_ERROR_OUTPUT: a branch's
+        TaskFailed, TaskStateAborted, then the Parallel's failure) and test_timeouts
+        (test_service_lambda_map_timeout: one TaskStateAborted per iteration, the failed
+        one's included, each linked to the failure). Where the failed iteration's comes
+        among its siblings' events the recording leaves open: here, after them."""
+        if self.failed_child is not None and self.failed_at is not None:
+            self._abort_open_state(self.failed_child, self.failed_at)
+            frame.last_event = self.failed_at
+
+    @staticmethod
+    def _abort_open_state(child: Frame, after: int) -> None:
+        state = child.failed_state
+        if state is not None and state.type in ABORTABLE:
+            child.record_at(after, f"{state.type}StateAborted", {"name": state.name})
 
     def link_aborts(self) -> None:
         """Before the siblings are cancelled: their abort events follow the failure."""
         if self.failed_at is not None:
             for frame in self.live:
                 frame.last_event = self.failed_at
+
+
+class FailedEvent:
+    """The ``ParallelStateFailed`` / ``MapStateFailed`` event a state owes its history when
+    an attempt fails for good: after its children failed, or after its own JSONata
+    evaluation failed before they started (an ``EvaluationFailed`` event, then
+    ``MapStateFailed``: recorded, localstack test_base_scenarios
+    test_map_state_items_input_types). None is recorded before a retry (recorded:
+    test_error_output PARALLEL_CATCH_ERROR_OUTPUT_WITH_RETRY, where the next
+    ParallelStateStarted follows the failed Task), nor for a JSONPath error in the
+    state's own fields, which fails the execution at once."""
+
+    __slots__ = ("event_type", "frame", "owed")
+
+    def __init__(self, frame: Frame, event_type: str) -> None:
+        self.frame = frame
+        self.event_type = event_type
+        self.owed = False
+
+    def record(self) -> None:
+        """The attempt failed for good: record the event if it is owed."""
+        if self.owed:
+            self.owed = False
+            self.frame.record(self.event_type)
 
 
 async def run_all(

@@ -51,7 +51,7 @@ from asl.jsontext import json_size, json_text
 from integrations.base import TaskRequest, parse_resource
 from runtime.context import execution_context, state_machine_context
 from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run
-from runtime.interpreter import Outcome, prefixed, run_scope
+from runtime.interpreter import Outcome, evaluation_error, run_scope
 from runtime.states.map_run import ChildExecution, MapRun, register
 
 __all__ = ["ChildExecution", "MapRun", "attempt"]
@@ -92,12 +92,12 @@ async def attempt(
         else:
             plan.effective, plan.items = fields.effective_input(b.with_input(raw_input)), None
     except StatesError as error:
-        raise prefixed(error, state, entered) from None
+        raise evaluation_error(error, state, frame, entered) from None
     frame.record("MapStateStarted", {"length": 0 if plan.items is None else len(plan.items)})
     try:
         _evaluate_settings(state, fields, plan, b)
     except StatesError as error:
-        raise prefixed(error, state, entered) from None
+        raise evaluation_error(error, state, frame, entered) from None
     map_run = _start_map_run(state, frame, plan)
     try:
         result = await _map_run(state, fields, plan, frame, map_run, entered, retry_count)
@@ -117,7 +117,7 @@ async def attempt(
     try:
         output, assigned = state.flow.finish(raw_input, result, b)
     except StatesError as error:
-        raise prefixed(error, state, entered) from None
+        raise evaluation_error(error, state, frame, entered) from None
     return output, state.next, assigned
 
 
@@ -179,7 +179,7 @@ async def _map_run(
             for index, item in enumerate(items)
         ]  # fmt: skip
     except StatesError as error:
-        raise prefixed(error, state, entered) from None
+        raise evaluation_error(error, state, frame, entered) from None
     batches = _batches(inputs, plan)
     children = await _run_children(state, frame, map_run, batches, plan)
     return await _results(state, fields.writer, plan, frame, map_run, children)

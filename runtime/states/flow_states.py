@@ -7,7 +7,7 @@ from typing import Any
 from asl import model as m
 from asl.errors import StatesError
 from runtime.frame import Frame
-from runtime.interpreter import Outcome, prefixed
+from runtime.interpreter import Outcome, evaluation_error
 
 
 async def run_pass(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
@@ -20,7 +20,7 @@ async def run_pass(state: m.State, raw_input: Any, frame: Frame, entered: int) -
         payload = flow.prepare(raw_input, b)
         output, assigned = flow.finish(raw_input, flow.pass_result(payload), b)
     except StatesError as error:
-        raise prefixed(error, state, entered) from None
+        raise evaluation_error(error, state, frame, entered) from None
     return output, state.next, assigned
 
 
@@ -32,7 +32,7 @@ async def run_succeed(state: m.State, raw_input: Any, frame: Frame, entered: int
     try:
         output = flow.succeed(raw_input, frame.bindings(state))
     except StatesError as error:
-        raise prefixed(error, state, entered) from None
+        raise evaluation_error(error, state, frame, entered) from None
     return output, None, None
 
 
@@ -41,5 +41,5 @@ async def run_fail(state: m.State, raw_input: Any, frame: Frame, entered: int) -
     try:
         error, cause = state.flow.fail(raw_input, frame.bindings(state))
     except StatesError as failure:
-        raise prefixed(failure, state, entered) from None
+        raise evaluation_error(failure, state, frame, entered) from None
     raise StatesError(error, cause)  # type: ignore[arg-type]  # no Error: the execution has none

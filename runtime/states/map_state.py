@@ -6,28 +6,35 @@ import asyncio
 from typing import Any
 
 from asl import model as m
-from asl.errors import StatesError
+from asl.errors import QUERY_EVALUATION_ERROR, StatesError
 from runtime.frame import Frame
-from runtime.interpreter import Outcome, prefixed, run_scope, with_retry_and_catch
+from runtime.interpreter import Outcome, evaluation_error, run_scope, with_retry_and_catch
 from runtime.states import distributed_map
-from runtime.states.concurrent import Children, child_size_bound, run_all
+from runtime.states.concurrent import Children, FailedEvent, child_size_bound, run_all
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
     """Run the iterations under the state's Retry and Catch."""
     assert isinstance(state, m.Map)
+    if state.flow.map_fields is not None:
 
-    work = distributed_map.attempt if state.flow.map_fields is not None else _attempt
+        async def distributed(retry_count: int) -> Outcome:
+            return await distributed_map.attempt(state, raw_input, frame, entered, retry_count)
+
+        return await with_retry_and_catch(state, raw_input, frame, distributed)
+    failed = FailedEvent(frame, "MapStateFailed")
 
     async def attempt(retry_count: int) -> Outcome:
-        return await work(state, raw_input, frame, entered, retry_count)
+        failed.owed = False
+        return await _attempt(state, raw_input, frame, entered, retry_count, failed)
 
-    return await with_retry_and_catch(state, raw_input, frame, attempt)
+    return await with_retry_and_catch(state, raw_input, frame, attempt, failed.record)
 
 
 async def _attempt(
-    state: m.Map, raw_input: Any, frame: Frame, entered: int, retry_count: int
-) -> Outcome:
+    state: m.Map, raw_input: Any, frame: Frame, entered: int, retry_count: int,
+    failed: FailedEvent,
+) -> Outcome:  # fmt: skip
     flow = state.flow
     b = frame.bindings(state, retry_count)
     try:
@@ -41,7 +48,8 @@ async def _attempt(
             for index, item in enumerate(items)
         ]  # fmt: skip
     except StatesError as error:
-        raise prefixed(error, state, entered) from None
+        failed.owed = error.error == QUERY_EVALUATION_ERROR
+        raise evaluation_error(error, state, frame, entered) from None
     started = frame.record("MapStateStarted", {"length": len(inputs)})
     children = Children()
     try:
@@ -50,13 +58,14 @@ async def _attempt(
         else:
             results = await _side_by_side(state, inputs, frame, children, limit)
     except StatesError:
-        children.close_failed(frame, "MapStateFailed")
+        children.close_failed(frame)
+        failed.owed = True
         raise
     children.close(frame, started, "MapStateSucceeded", len(results))
     try:
         output, assigned = flow.finish(raw_input, results, b)
     except StatesError as error:
-        raise prefixed(error, state, entered) from None
+        raise evaluation_error(error, state, frame, entered) from None
     return output, state.next, assigned
 
 
@@ -117,8 +126,12 @@ async def _iteration(
     try:
         result = await run_scope(state.item_processor, value, child)
     except StatesError:
-        frame.record_at(child.last_event, "MapIterationFailed", details)
-        children.failed(child)
+        await children.settle()
+        aborted_after = children.failed(child)
+        if aborted_after is None:
+            frame.record_at(child.last_event, "MapIterationFailed", details)
+        else:
+            frame.record_at(aborted_after, "MapIterationAborted", details)
         raise
     except asyncio.CancelledError:
         aborted_after = children.failed_at if children.failed_at is not None else child.last_event

@@ -5,35 +5,43 @@ from __future__ import annotations
 from typing import Any
 
 from asl import model as m
-from asl.errors import StatesError
+from asl.errors import QUERY_EVALUATION_ERROR, StatesError
 from runtime.frame import Frame
-from runtime.interpreter import Outcome, prefixed, run_scope, with_retry_and_catch
-from runtime.states.concurrent import Children, child_size_bound, run_all
+from runtime.interpreter import Outcome, evaluation_error, run_scope, with_retry_and_catch
+from runtime.states.concurrent import Children, FailedEvent, child_size_bound, run_all
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
     """Run the branches under the state's Retry and Catch."""
     assert isinstance(state, m.Parallel)
+    failed = FailedEvent(frame, "ParallelStateFailed")
 
     async def attempt(retry_count: int) -> Outcome:
+        failed.owed = False
         b = frame.bindings(state, retry_count)
         try:
             payload = state.flow.prepare(raw_input, b)
         except StatesError as error:
-            raise prefixed(error, state, entered) from None
-        results = await _branches(state, payload, frame)
+            failed.owed = error.error == QUERY_EVALUATION_ERROR
+            raise evaluation_error(error, state, frame, entered) from None
+        try:
+            results = await _branches(state, payload, frame)
+        except StatesError:
+            failed.owed = True
+            raise
         try:
             output, assigned = state.flow.finish(raw_input, results, b)
         except StatesError as error:
-            raise prefixed(error, state, entered) from None
+            raise evaluation_error(error, state, frame, entered) from None
         return output, state.next, assigned
 
-    return await with_retry_and_catch(state, raw_input, frame, attempt)
+    return await with_retry_and_catch(state, raw_input, frame, attempt, failed.record)
 
 
 async def _branches(state: m.Parallel, payload: Any, frame: Frame) -> list[Any]:
-    """ParallelStateStarted, the branches, then ParallelStateSucceeded or Failed (linked,
-    like the state's exit, to the branches' last event)."""
+    """ParallelStateStarted, the branches, then ParallelStateSucceeded (linked, like the
+    state's exit, to the branches' last event); on a failure the thread goes on from the
+    failed branch's last event."""
     started = frame.record("ParallelStateStarted")
     children = Children()
     bound = child_size_bound(state, frame, payload)
@@ -44,7 +52,7 @@ async def _branches(state: m.Parallel, payload: Any, frame: Frame) -> list[Any]:
     try:
         results = await run_all(frame, jobs, sequential=sequential, on_failure=children.link_aborts)
     except StatesError:
-        children.close_failed(frame, "ParallelStateFailed")
+        children.close_failed(frame)
         raise
     children.close(frame, started, "ParallelStateSucceeded", len(results))
     return results
@@ -55,6 +63,7 @@ def _branch_job(branch: m.Scope, payload: Any, children: Children, child: Frame)
         try:
             result = await run_scope(branch, payload, child)
         except StatesError:
+            await children.settle()
             children.failed(child)
             raise
         children.ended(child, child.last_event)

@@ -17,7 +17,7 @@ from integrations.base import CallbackResult, Resource, TaskRequest, parse_resou
 from runtime.activities import run_activity
 from runtime.clock import DeadlineExpired
 from runtime.frame import Frame, check_payload
-from runtime.interpreter import Outcome, prefixed, with_retry_and_catch
+from runtime.interpreter import Outcome, evaluation_error, with_retry_and_catch
 
 resource_of = lru_cache(maxsize=4096)(parse_resource)
 
@@ -44,7 +44,7 @@ async def _attempt(
         payload = flow.prepare(raw_input, b)
         timeout, heartbeat = flow.timeouts(raw_input, b)
     except StatesError as error:
-        raise prefixed(error, state, entered) from None
+        raise evaluation_error(error, state, frame, entered) from None
     _record_scheduled(frame, resource, payload, timeout, heartbeat)
     request = TaskRequest(
         resource=resource,
@@ -65,7 +65,7 @@ async def _attempt(
     try:
         output, assigned = flow.finish(raw_input, result, b)
     except StatesError as error:
-        raise prefixed(error, state, entered) from None
+        raise evaluation_error(error, state, frame, entered) from None
     return output, state.next, assigned
 
 

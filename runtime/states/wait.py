@@ -7,7 +7,7 @@ from typing import Any
 from asl import model as m
 from asl.errors import StatesError
 from runtime.frame import Frame
-from runtime.interpreter import Outcome, prefixed
+from runtime.interpreter import Outcome, evaluation_error
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
@@ -16,6 +16,6 @@ async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Out
     try:
         delay, output, assigned = state.flow.wait(raw_input, frame.bindings(state), host.now())
     except StatesError as error:
-        raise prefixed(error, state, entered) from None
+        raise evaluation_error(error, state, frame, entered) from None
     await host.sleep(delay)
     return output, state.next, assigned

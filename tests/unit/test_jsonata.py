@@ -155,9 +155,15 @@ def test_results_are_plain_lists_and_dicts() -> None:
     assert all(type(item) is dict for item in result)
 
 
-def test_a_function_result_is_undefined() -> None:
+def test_a_function_result_is_an_unsupported_result_type() -> None:
+    # recorded against AWS: localstack test_base_scenarios snapshot,
+    # test_map_state_items_eval_jsonata_fail[function]
     cause = failure("function($x){$x}").cause
-    assert cause is not None and cause.endswith("returned nothing (undefined).")
+    assert cause is not None and cause.endswith("returned an unsupported result type.")
+
+
+def test_a_function_inside_a_result_is_left_out() -> None:
+    assert evaluate("{'f': function($x){$x}, 'n': 1}") == {"n": 1}
 
 
 def test_null_in_input_arrays_is_null() -> None:

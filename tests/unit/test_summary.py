@@ -77,3 +77,37 @@ def test_a_failed_parallel_and_its_failing_branch() -> None:
     assert execution.status == "FAILED"
     assert execution.states["P"].outcome == "FAILED"
     assert execution.states["Boom"].outcome == "FAILED"
+
+
+def test_a_task_that_failed_in_a_caught_branch_failed_though_aborted() -> None:
+    call = {"Type": "Task", "Resource": FLAKY, "End": True}
+    branch = {"StartAt": "Call", "States": {"Call": call}}
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {"Type": "Parallel", "Branches": [branch], "Next": "H",
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H"}]},
+            "H": {"Type": "Pass", "End": True},
+        },
+    }  # fmt: skip
+    execution = run(definition, {}, functions={"flaky": _flaky(1)})
+    assert "TaskStateAborted" in [e["type"] for e in execution.history_json()["events"]]
+    call = execution.states["Call"]
+    assert (call.errors, call.outcome) == (["Flaky"], "FAILED")
+    assert execution.states["P"].outcome == "CAUGHT"
+
+
+def test_an_evaluation_failure_is_the_error_of_its_state() -> None:
+    processor = {"StartAt": "Each", "States": {"Each": {"Type": "Pass", "End": True}}}
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "First",
+        "States": {
+            "First": {"Type": "Pass", "Next": "M"},
+            "M": {"Type": "Map", "Items": "{% 1 %}", "End": True, "ItemProcessor": processor},
+        },
+    }
+    execution = run(definition, {})
+    assert execution.states["First"].errors == []  # EvaluationFailed links to First's exit
+    m = execution.states["M"]
+    assert (m.errors, m.outcome) == (["States.QueryEvaluationError"], "FAILED")

@@ -234,3 +234,28 @@ def test_any_list_of_events_folds_without_error(events: list[dict[str, Any]]) ->
         assert found.visits
     assert to_dot(diagram, trace).startswith("digraph workflow {")
     assert to_mermaid(diagram, trace).startswith("flowchart TD")
+
+
+def test_an_evaluation_failure_belongs_to_the_state_it_names() -> None:
+    from runtime.testing import run
+
+    processor = {"StartAt": "Each", "States": {"Each": {"Type": "Pass", "Output": "{% $nope %}",
+                                                          "End": True}}}  # fmt: skip
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "First",
+        "States": {
+            "First": {"Type": "Pass", "Next": "M"},
+            "M": {"Type": "Map", "ItemProcessor": processor, "End": True},
+        },
+    }
+    execution = run(definition, [1])
+    events = execution.history_json()["events"]
+    failed = next(e for e in events if e["type"] == "EvaluationFailed")
+    assert events[failed["previousEventId"] - 1]["type"] == "MapIterationStarted"
+    diagram = load_diagram(definition)
+    trace = build_trace(diagram, events)
+    each = trace.state(_node(diagram, "Each"))
+    assert (each.status, each.error) == ("failed", "States.QueryEvaluationError")
+    assert each.visits[0].parent is trace.state(_node(diagram, "M")).visits[0]
+    assert trace.state(_node(diagram, "First")).status == "succeeded"

@@ -16,10 +16,11 @@ Case fields:
   ``{"$repeat": [<text>, <count>]}`` stands for the text repeated ``count`` times (big
   payloads without big files).
 - Expected: ``status``; ``output``; ``error``; ``cause`` (exact) or ``causeContains``;
-  ``events`` (the exact sequence of history event types); ``lastEvent`` (the type of the
-  last event); ``path`` (state names entered);
+  ``events`` (the exact sequence of history event types); ``eventsTail`` (the types the
+  history ends with); ``lastEvent`` (the type of the last event); ``path`` (state names entered);
   ``history``: ``[[<type>, <previousEventId>], ...]`` — the whole history, event ids being
-  the positions from 1; ``eventDetails``: ``[[<index in history>, <details (subset)>], ...]``
+  the positions from 1; ``links``: ``[[<index in history>, <previousEventId>], ...]`` — the
+  links of some events only; ``eventDetails``: ``[[<index in history>, <details (subset)>], ...]``
   (a negative index counts from the end); ``eventDetailsExact``: the same, all of the
   details; ``eventDetailsMatch``: the same with regular
   expressions that whole detail values must match; ``timestamps``:
@@ -147,12 +148,17 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
 def _check_history(case: dict[str, Any], history: list[dict[str, Any]], summary: Any) -> None:
     if "events" in case:
         assert [e["type"] for e in history] == case["events"], summary
+    if "eventsTail" in case:
+        tail = case["eventsTail"]
+        assert [e["type"] for e in history[-len(tail) :]] == tail, summary
     if "lastEvent" in case:
         assert history[-1]["type"] == case["lastEvent"], summary
     if "history" in case:
         links = [[e["type"], e["previousEventId"]] for e in history]
         assert links == case["history"], links
         assert [e["id"] for e in history] == list(range(1, len(history) + 1))
+    for index, previous in case.get("links", []):
+        assert history[index]["previousEventId"] == previous, (index, history[index])
     for index, expected in case.get("eventDetails", []):
         found = _details(history[index])
         assert {k: found.get(k) for k in expected} == expected, (index, history[index])
