@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Literal
 
 from asl.compile import build_machine
-from asl.diagnostics import DefinitionError, Diagnostic, has_errors
+from asl.diagnostics import UNRESOLVED_PLACEHOLDER, DefinitionError, Diagnostic, error, has_errors
 from asl.errors import StatesError
-from asl.loader import Source, read_document
+from asl.loader import Source, Substitutions, read_document
 from asl.model import StateMachine
 from asl.validate import validate_document
+from asl.validate._base import aws_location
+from asl.validate.placeholders import unresolved
 
 __all__ = [
     "DefinitionError",
@@ -27,21 +29,44 @@ __all__ = [
 MachineType = Literal["STANDARD", "EXPRESS"]
 
 
-def validate(source: Source, *, machine_type: MachineType = "STANDARD") -> list[Diagnostic]:
+def validate(
+    source: Source,
+    *,
+    machine_type: MachineType = "STANDARD",
+    substitutions: Substitutions | None = None,
+) -> list[Diagnostic]:
     """Every problem of a definition (a path, JSON or YAML text, or a dict), never raising
-    for an invalid one. Unreadable files raise ``FileNotFoundError``."""
+    for an invalid one. Unreadable files raise ``FileNotFoundError``.
+
+    ``substitutions`` fill its deploy-time ``${Name}`` placeholders first, as
+    CloudFormation's DefinitionSubstitutions do; a placeholder left without a value is
+    checked as any valid value of its field and reported as an UNRESOLVED_PLACEHOLDER
+    warning."""
     try:
-        document = read_document(source)
+        document = read_document(source, substitutions)
     except DefinitionError as exc:
         return list(exc.diagnostics)
     return validate_document(document, machine_type=machine_type)
 
 
-def load(source: Source, *, machine_type: MachineType = "STANDARD") -> StateMachine:
-    """The typed model of a valid definition; raises :class:`DefinitionError` with every
-    diagnostic when it is invalid."""
-    document = read_document(source)
+def load(
+    source: Source,
+    *,
+    machine_type: MachineType = "STANDARD",
+    substitutions: Substitutions | None = None,
+) -> StateMachine:
+    """The typed model of a valid definition, its placeholders filled from
+    ``substitutions``; raises :class:`DefinitionError` with every diagnostic when it is
+    invalid or a placeholder has no value (a model runs, so every value must be known)."""
+    document = read_document(source, substitutions)
     diagnostics = validate_document(document, machine_type=machine_type)
-    if has_errors(diagnostics):
-        raise DefinitionError(diagnostics, document.filename)
+    missing = [
+        error(
+            UNRESOLVED_PLACEHOLDER, f"The placeholder ${{{name}}} has no value", aws_location(loc)
+        )
+        for name, loc in unresolved(document.value).items()
+    ]
+    if has_errors(diagnostics) or missing:
+        errors = [d for d in diagnostics if d.code != UNRESOLVED_PLACEHOLDER]
+        raise DefinitionError([*errors, *map(document.place, missing)], document.filename)
     return build_machine(document.value)

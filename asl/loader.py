@@ -3,6 +3,17 @@
 The result is a :class:`Document`: the JSON value plus a way to turn a JSON pointer into
 the (line, column) where that value starts in the source text. Positions of JSON text are
 found only when a diagnostic asks for one, so a valid definition pays nothing for them.
+
+Deploy-time placeholders (``${Name}``, filled by SAM's and CloudFormation's
+DefinitionSubstitutions, CDK's definitionSubstitutions, Terraform's templatefile) are
+filled as CloudFormation fills them (aws-cloudformation-resource-providers-stepfunctions,
+``DefinitionProcessor``): each ``${key}`` is replaced in the *text*, again until none is
+left, before the text is parsed (a DefinitionS3Location file, SAM's DefinitionUri) or
+after a definition object is written out as JSON (an inline Definition). Values go in as
+text, so the YAML ``Seconds: ${Wait}`` and the JSON ``"Seconds": ${Wait}`` read 60 as a
+number while ``"Seconds": "${Wait}"`` reads it as the string "60", as on AWS; a dict
+given here is a Definition object. A placeholder left without a value stays in the
+definition; in JSON text a bare one (not JSON at all) is read as the string ``"${Name}"``.
 """
 
 from __future__ import annotations
@@ -31,6 +42,18 @@ from asl.diagnostics import (
 from asl.jsontext import JsonTooDeep, parse_json
 
 Source = str | os.PathLike[str] | Mapping[str, Any]
+#: Placeholder name -> value, as DefinitionSubstitutions takes them.
+Substitutions = Mapping[str, str | int | float | bool]
+
+
+class SubstitutionError(ValueError):
+    """Substitutions that cannot fill a definition: a value that is not a string, number
+    or boolean, or values that name each other in a loop."""
+
+
+#: A deploy-time placeholder, ``${Name}``: the names SAM parameters, CDK keys and
+#: Terraform variables take (letters, digits, ``_``, and ``.:-`` after the first).
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.:-]*)\}")
 
 _DEFINITION_SUFFIXES = (".json", ".yaml", ".yml", ".asl")
 
@@ -83,10 +106,15 @@ class Document:
         return diagnostic.at(*pos) if pos else diagnostic
 
 
-def read_document(source: Source) -> Document:
-    """Parse a definition source; malformed text raises :class:`DefinitionError`."""
+def read_document(source: Source, substitutions: Substitutions | None = None) -> Document:
+    """Parse a definition source, its placeholders filled from ``substitutions``; malformed
+    text raises :class:`DefinitionError`, unusable substitutions
+    :class:`SubstitutionError`."""
     if isinstance(source, Mapping):
-        return Document(source)
+        if not substitutions:
+            return Document(source)
+        # The text is ours, not the user's: no positions in it to report.
+        return Document(parse_text(substitute(json.dumps(source), substitutions)).value)
     if isinstance(source, os.PathLike) or _looks_like_path(source):
         path = Path(source)
         try:
@@ -94,8 +122,34 @@ def read_document(source: Source) -> Document:
         except (OSError, UnicodeDecodeError) as exc:
             raise FileNotFoundError(f"cannot read {path}: {exc}") from exc
         yaml_suffix = path.suffix.lower() in (".yaml", ".yml")
+        text = substitute(text, substitutions) if substitutions else text
         return parse_text(text, filename=str(path), yaml_text=yaml_suffix)
-    return parse_text(source)
+    return parse_text(substitute(source, substitutions) if substitutions else source)
+
+
+def substitute(text: str, substitutions: Substitutions) -> str:
+    """``text`` with every ``${key}`` replaced by its value, again until none is left."""
+    values = {f"${{{key}}}": _as_text(key, value) for key, value in substitutions.items()}
+    pattern = re.compile("|".join(re.escape(placeholder) for placeholder in values))
+    for _ in range(len(values) + 1):  # each pass fills at least one name, or none is left
+        filled = pattern.sub(lambda m: values[m[0]], text)
+        if filled == text:
+            return text
+        text = filled
+    raise SubstitutionError("the substitutions' values name each other in a loop")
+
+
+def _as_text(key: str, value: Any) -> str:
+    # CloudFormation takes strings, integers and booleans, and writes booleans in lowercase.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return value
+    raise SubstitutionError(
+        f"the value of {key} must be a string, number or boolean, not {value!r}"
+    )
 
 
 def file_machine_name(source: Any) -> str | None:
@@ -127,6 +181,8 @@ def parse_text(text: str, filename: str | None = None, yaml_text: bool | None = 
 
 
 def _parse_json(text: str, filename: str | None) -> Document:
+    if "${" in text:
+        text = _quote_bare_placeholders(text)
     try:
         value = parse_json(text)
     except json.JSONDecodeError as exc:
@@ -137,6 +193,17 @@ def _parse_json(text: str, filename: str | None) -> Document:
     except ValueError as exc:  # NaN, Infinity, a number out of range
         raise DefinitionError([error(INVALID_JSON_DESCRIPTION, str(exc))], filename) from None
     return Document(value, filename, text, _locate=json_positions)
+
+
+# A JSON string, or a placeholder outside one.
+_STRING_OR_PLACEHOLDER = re.compile(rf'"(?:[^"\\]|\\.)*"|{PLACEHOLDER.pattern}')
+
+
+def _quote_bare_placeholders(text: str) -> str:
+    """JSON text with each placeholder outside a string made the string ``"${Name}"`` (the
+    text is longer by two characters each, so a column after one on its line is off by
+    two)."""
+    return _STRING_OR_PLACEHOLDER.sub(lambda m: m[0] if m[1] is None else f'"{m[0]}"', text)
 
 
 def _too_deep() -> Diagnostic:

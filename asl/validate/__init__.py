@@ -5,7 +5,8 @@ without recursion, before anything recursive runs); then every scope object and 
 is checked against the JSON Schema of its kind (``asl/schema``), each state against its own
 Type and query language; then the semantic rules registered in the ``rules_*`` modules run on
 each state; last come the rules over the state graph (transitions, reachability, terminal
-states, loops, duplicate names).
+states, loops, duplicate names). Deploy-time placeholders (``${Name}``) left in the
+definition are checked as any valid value of their fields (``placeholders``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from asl.validate._base import (
     run_state_rules,
 )
 from asl.validate._schema import STATE_TYPES, check_scope, check_state
+from asl.validate.placeholders import lenient
 
 __all__ = ["MAX_DEPTH", "problems_at", "validate_document"]
 
@@ -66,10 +68,13 @@ def validate_document(document: Document, *, machine_type: str = "STANDARD") -> 
 
 
 def problems_at(
-    value: Any, *, machine_type: str = "STANDARD"
+    value: Any, *, machine_type: str = "STANDARD", placeholders: bool = True
 ) -> list[tuple[Diagnostic, Location | None]]:
     """Every problem of a parsed definition with where it is as a path of keys and
-    indexes (None: the definition as a whole), not yet placed in any text."""
+    indexes (None: the definition as a whole), not yet placed in any text.
+
+    With ``placeholders`` false a ``${Name}`` is checked as the text it is, as AWS would
+    check a definition deployed without its substitutions."""
     if not isinstance(value, Mapping):
         return [(error(SCHEMA_VALIDATION_FAILED, "Definition must be a valid JSON object"), None)]
     deep = too_deep(value)
@@ -82,7 +87,7 @@ def problems_at(
     for scope in graph.graph["scopes"].values():
         _check_scope(graph, scope, language, collector)
     rules_graph.check_graph(graph, collector)
-    return collector.found
+    return lenient(value, collector.found) if placeholders else collector.found
 
 
 def too_deep(value: Any) -> Location | None:

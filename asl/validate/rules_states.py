@@ -4,14 +4,15 @@ language of each field, Task resources, Wait, Fail, Retry and Catch, Map setting
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeGuard
 
 from asl.diagnostics import (
     INVALID_LABEL_NAME,
     INVALID_RESOURCE,
     INVALID_STATE_NAME,
+    RESERVED_ERROR_NAME,
     SCHEMA_VALIDATION_FAILED,
 )
 from asl.errors import ALL, is_predefined
@@ -244,28 +245,55 @@ def fail_error_and_cause(state: StateInfo, report: Report) -> None:
 
 @state_rule(_SCHEMA, "Task", "Parallel", "Map")
 def error_names(state: StateInfo, report: Report) -> None:
-    """States.ALL alone and last; no made-up ``States.`` names."""
+    """States.ALL alone and last."""
+    for key, kind, i, names in _error_equals(state):
+        where = (*state.at(key, i), "ErrorEquals")
+        if ALL in names and len(names) > 1:
+            report(f"'{ALL}' must be the only element of 'ErrorEquals'", where)
+        if ALL in names and i != len(state.doc[key]) - 1:
+            report(f"A {kind} with '{ALL}' must be the last one", where)
+
+
+# AWS reserves the ``States.`` prefix (concepts-error-handling: custom error names may not
+# start with it), yet accepts definitions that throw and catch made-up ``States.`` names:
+# aws-samples/step-functions-workflows-collection quorum-with-parallel-pattern deploys one
+# that fails with ``States.QuorumMet`` and catches it. So a warning, not an error.
+@state_rule(RESERVED_ERROR_NAME, "Task", "Parallel", "Map", severity="WARNING")
+def reserved_error_names(state: StateInfo, report: Report) -> None:
+    """No made-up ``States.`` names in ErrorEquals."""
+    for key, _, i, names in _error_equals(state):
+        for j, name in enumerate(names):
+            if _made_up(name):
+                report(_reserved(name), (*state.at(key, i), "ErrorEquals", j))
+
+
+@state_rule(RESERVED_ERROR_NAME, "Fail", severity="WARNING")
+def reserved_fail_error(state: StateInfo, report: Report) -> None:
+    """A Fail state throws no made-up ``States.`` name."""
+    name = state.doc.get("Error")
+    if _made_up(name):
+        report(_reserved(name), state.at("Error"))
+
+
+def _error_equals(state: StateInfo) -> Iterator[tuple[str, str, int, list[Any]]]:
+    """(field, kind, index, names) of every Retrier's and Catcher's ErrorEquals list."""
     for key, kind in (("Retry", "Retrier"), ("Catch", "Catcher")):
         entries = state.doc.get(key)
-        if not isinstance(entries, list):
-            continue
-        for i, entry in enumerate(entries):
+        for i, entry in enumerate(entries if isinstance(entries, list) else ()):
             names = entry.get("ErrorEquals") if isinstance(entry, Mapping) else None
             if isinstance(names, list):
-                _check_error_equals(names, i == len(entries) - 1, kind, state.at(key, i), report)
+                yield key, kind, i, names
 
 
-def _check_error_equals(
-    names: list[Any], last: bool, kind: str, loc: Location, report: Report
-) -> None:
-    where = (*loc, "ErrorEquals")
-    if ALL in names and len(names) > 1:
-        report(f"'{ALL}' must be the only element of 'ErrorEquals'", where)
-    if ALL in names and not last:
-        report(f"A {kind} with '{ALL}' must be the last one", where)
-    for i, name in enumerate(names):
-        if isinstance(name, str) and name.startswith("States.") and not is_predefined(name):
-            report(f"The error name '{name}' is not a predefined error name", (*where, i))
+def _made_up(name: Any) -> TypeGuard[str]:
+    return isinstance(name, str) and name.startswith("States.") and not is_predefined(name)
+
+
+def _reserved(name: str) -> str:
+    return (
+        f"The error name '{name}' is not a predefined error name; "
+        "names starting with 'States.' are reserved"
+    )
 
 
 # --- Map -----------------------------------------------------------------------------------

@@ -1,19 +1,28 @@
-"""Rules about what a Task calls: the shape of its Resource ARN, the integration patterns
-(``.sync``, ``.sync:2``, ``.waitForTaskToken``) each optimized integration offers, and the
-fields of an HTTP Task (``arn:aws:states:::http:invoke``).
+"""Rules about what a Task calls and as whom: the shape of its Resource ARN, the actions
+and integration patterns (``.sync``, ``.sync:2``, ``.waitForTaskToken``) each optimized
+integration offers, the role of its ``Credentials``, and the fields of an HTTP Task
+(``arn:aws:states:::http:invoke``).
 
 Sources and choices:
 
 - Resource shapes and patterns: AWS's tables of optimized and SDK integrations
-  (https://docs.aws.amazon.com/step-functions/latest/dg/integrate-optimized.html): SDK
-  integrations offer request-response and ``.waitForTaskToken`` only; each optimized
-  service below offers what its row says; ``.sync:2`` is Step Functions' own
-  (``states:startExecution``, connect-stepfunctions). A refused Resource is reported with
-  the same INVALID_RESOURCE message the generic ARN check uses (AWS's "not recognized"
-  wording). Unlike AWS, a service this table does not know (``arn:aws:states:::mine:doIt``)
-  is accepted: the engine's integration registry lets users plug their own in, and an
-  unknown one fails at run time. ARNs of other namespaces (``arn:aws:swf:...``) are left to
-  the generic check in ``rules_states``.
+  (https://docs.aws.amazon.com/step-functions/latest/dg/integrate-optimized.html) and each
+  optimized service's page (connect-<service>.html): SDK integrations offer
+  request-response and ``.waitForTaskToken`` only; an optimized integration has only the
+  actions its page lists (``dynamodb:query`` is not one: AWS refuses it as INVALID_RESOURCE,
+  recorded; the SDK integration ``aws-sdk:dynamodb:query`` has it), each with the patterns
+  the page gives; ``.sync:2`` is Step Functions' own (``states:startExecution``,
+  connect-stepfunctions). A refused Resource is reported with the same INVALID_RESOURCE
+  message the generic ARN check uses (AWS's "not recognized" wording). Unlike AWS, a
+  service this table does not know (``arn:aws:states:::mine:doIt``) is accepted: the
+  engine's integration registry lets users plug their own in, and an unknown one fails at
+  run time. ARNs of other namespaces (``arn:aws:swf:...``) are left to the generic check in
+  ``rules_states``.
+- ``Credentials`` names the role to assume in ``RoleArn`` (``RoleArn.$`` in JSONPath);
+  without one AWS refuses the definition with "The field 'RoleArn' is required but was
+  missing" at the Credentials object (recorded, localstack
+  ``test_credentials_base.py::test_invalid_credentials_field``). Other fields in it are
+  not judged: what AWS says of them is not recorded.
 - HTTP Task fields: https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html
   (``ApiEndpoint``, ``Method``, a connection in ``Authentication.ConnectionArn`` or, for a
   private API, ``InvocationConfig.ConnectionArn``; ``Transform``; the refused headers).
@@ -49,7 +58,7 @@ __all__ = [
     "FORBIDDEN_HEADERS",
     "FORBIDDEN_HEADER_PREFIXES",
     "HTTP_METHODS",
-    "OPTIMIZED_PATTERNS",
+    "OPTIMIZED",
     "REQUEST_BODY_ENCODINGS",
     "is_forbidden_header",
     "resource_problem",
@@ -64,29 +73,118 @@ SYNC2: Final = ".sync:2"
 WAIT: Final = ".waitForTaskToken"
 _PATTERNS: Final = frozenset({"", SYNC, SYNC2, WAIT})
 
-#: The patterns beyond request-response each optimized integration offers, by the service
-#: name its Resource uses (integrate-optimized, "Optimized integrations in Step Functions").
-OPTIMIZED_PATTERNS: Final[Mapping[str, frozenset[str]]] = {
-    "apigateway": frozenset({WAIT}),
-    "athena": frozenset({SYNC}),
-    "batch": frozenset({SYNC}),
-    "bedrock": frozenset({SYNC, WAIT}),
-    "codebuild": frozenset({SYNC}),
-    "dynamodb": frozenset(),
-    "ecs": frozenset({SYNC, WAIT}),
-    "eks": frozenset({SYNC, WAIT}),
-    "elasticmapreduce": frozenset({SYNC}),
-    "emr-containers": frozenset({SYNC}),
-    "emr-serverless": frozenset({SYNC}),
-    "events": frozenset({WAIT}),
-    "glue": frozenset({SYNC}),
-    "databrew": frozenset({SYNC}),
-    "lambda": frozenset({WAIT}),
-    "mediaconvert": frozenset({SYNC}),
-    "sagemaker": frozenset({SYNC}),
-    "sns": frozenset({WAIT}),
-    "sqs": frozenset({WAIT}),
-    "states": frozenset({SYNC, SYNC2, WAIT}),
+
+def _offers(
+    *actions: str, sync: tuple[str, ...] = (), every: frozenset[str] = frozenset()
+) -> Mapping[str, frozenset[str]]:
+    """Action -> the patterns it offers beyond request-response: ``.sync`` for the
+    actions named in ``sync``, and ``every`` for all of them."""
+    return {action: every | ({SYNC} if action in sync else set()) for action in actions}
+
+
+_CALLBACK: Final = frozenset({WAIT})
+# The EKS actions with a .sync variant: all but ``call`` (connect-eks).
+_EKS_JOBS: Final = (
+    "createCluster",
+    "deleteCluster",
+    "createFargateProfile",
+    "deleteFargateProfile",
+    "createNodegroup",
+    "deleteNodegroup",
+    "runJob",
+)
+# Every EMR Serverless action has a .sync variant (connect-emr-serverless).
+_EMR_SERVERLESS: Final = (
+    "createApplication",
+    "startApplication",
+    "stopApplication",
+    "deleteApplication",
+    "startJobRun",
+    "cancelJobRun",
+)
+
+#: The optimized integrations: by the service name their Resource uses, each action and
+#: the patterns it offers beyond request-response. Actions and their ``.sync`` support
+#: come from each service's page under "Integrating optimized services"
+#: (connect-<service>.html); ``.waitForTaskToken`` from the table on integrate-optimized
+#: ("Optimized integrations in Step Functions"), which grants it per service. Where that
+#: table and a service's own page disagree (Bedrock and EKS: the table offers the
+#: callback, their pages do not), the table's wider grant is kept so a definition AWS may
+#: accept is never refused here.
+OPTIMIZED: Final[Mapping[str, Mapping[str, frozenset[str]]]] = {
+    "apigateway": _offers("invoke", every=_CALLBACK),
+    "athena": _offers(
+        "startQueryExecution",
+        "stopQueryExecution",
+        "getQueryExecution",
+        "getQueryResults",
+        sync=("startQueryExecution",),
+    ),
+    "batch": _offers("submitJob", sync=("submitJob",)),
+    "bedrock": _offers(
+        "invokeModel",
+        "createModelCustomizationJob",
+        sync=("createModelCustomizationJob",),
+        every=_CALLBACK,
+    ),
+    "codebuild": _offers(
+        "startBuild",
+        "stopBuild",
+        "batchDeleteBuilds",
+        "batchGetReports",
+        "startBuildBatch",
+        "stopBuildBatch",
+        "retryBuildBatch",
+        "deleteBuildBatch",
+        sync=("startBuild", "startBuildBatch", "retryBuildBatch"),
+    ),
+    "databrew": _offers("startJobRun", sync=("startJobRun",)),
+    "dynamodb": _offers("getItem", "putItem", "updateItem", "deleteItem"),
+    "ecs": _offers("runTask", sync=("runTask",), every=_CALLBACK),
+    "eks": _offers(*_EKS_JOBS, "call", sync=_EKS_JOBS, every=_CALLBACK),
+    "elasticmapreduce": _offers(
+        "createCluster",
+        "setClusterTerminationProtection",
+        "terminateCluster",
+        "addStep",
+        "cancelStep",
+        "modifyInstanceFleetByName",
+        "modifyInstanceGroupByName",
+        sync=("createCluster", "terminateCluster", "addStep"),
+    ),
+    "emr-containers": _offers(
+        "createVirtualCluster",
+        "deleteVirtualCluster",
+        "startJobRun",
+        sync=("deleteVirtualCluster", "startJobRun"),
+    ),
+    "emr-serverless": _offers(*_EMR_SERVERLESS, sync=_EMR_SERVERLESS),
+    "events": _offers("putEvents", every=_CALLBACK),
+    "glue": _offers("startJobRun", sync=("startJobRun",)),
+    "lambda": _offers("invoke", every=_CALLBACK),
+    "mediaconvert": _offers("createJob", sync=("createJob",)),
+    "sagemaker": _offers(
+        "createEndpoint",
+        "createEndpointConfig",
+        "createHyperParameterTuningJob",
+        "createLabelingJob",
+        "createModel",
+        "createProcessingJob",
+        "createTrainingJob",
+        "createTransformJob",
+        "updateEndpoint",
+        sync=(
+            "createHyperParameterTuningJob",
+            "createLabelingJob",
+            "createProcessingJob",
+            "createTrainingJob",
+            "createTransformJob",
+        ),
+    ),
+    "sns": _offers("publish", every=_CALLBACK),
+    "sqs": _offers("sendMessage", every=_CALLBACK),
+    # .sync:2 is Step Functions' own (connect-stepfunctions).
+    "states": {"startExecution": frozenset({SYNC, SYNC2, WAIT})},
 }
 _SDK_PATTERNS: Final = frozenset({WAIT})
 
@@ -127,7 +225,8 @@ def resource_problem(resource: str) -> str | None:
 
 
 def _integration_ok(rest: str) -> bool:
-    """``SERVICE:ACTION[pattern]`` or ``aws-sdk:SERVICE:ACTION[pattern]``, a pattern offered."""
+    """``SERVICE:ACTION[pattern]`` or ``aws-sdk:SERVICE:ACTION[pattern]``: an action the
+    integration has, with a pattern it offers."""
     service, _, action = rest.partition(":")
     sdk = service == "aws-sdk"
     if sdk:
@@ -140,8 +239,11 @@ def _integration_ok(rest: str) -> bool:
         return False
     if sdk:
         return pattern in _SDK_PATTERNS or not pattern
-    offered = OPTIMIZED_PATTERNS.get(service)
-    return not pattern or offered is None or pattern in offered
+    actions = OPTIMIZED.get(service)
+    if actions is None:  # not an AWS integration: one registered locally, or none at all
+        return True
+    offered = actions.get(match[1])
+    return offered is not None and (not pattern or pattern in offered)
 
 
 @state_rule(INVALID_RESOURCE, "Task")
@@ -152,6 +254,17 @@ def resource_is_known(state: StateInfo, report: Report) -> None:
         problem = resource_problem(resource)
         if problem is not None:
             report(problem, state.at("Resource"))
+
+
+@state_rule(_SCHEMA, "Task")
+def credentials_name_a_role(state: StateInfo, report: Report) -> None:
+    """``Credentials`` holds ``RoleArn`` (or, in JSONPath, ``RoleArn.$``)."""
+    credentials = state.doc.get("Credentials")
+    if not isinstance(credentials, Mapping):  # absent, or a JSONata expression
+        return
+    names = ("RoleArn",) if state.language == JSONATA else ("RoleArn", "RoleArn.$")
+    if not any(name in credentials for name in names):
+        report("The field 'RoleArn' is required but was missing", state.at("Credentials"))
 
 
 # --- HTTP Task -------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 diagram, execution trace and HTML report to ``out/<example>/``.
 
 Examples that call AWS services run with their ``mock_config.json`` (Step Functions
-Local's format), so the demo needs no network and no credentials.
+Local's format), so the demo needs no network and no credentials; an example with
+deploy-time placeholders gets their values from its ``substitutions.json``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import asl
 from asl import model as m
 from asl.diagnostics import has_errors
+from asl.loader import read_document
 from runtime.executions import Execution
 from runtime.testing import start
 from visualizer import render
@@ -50,6 +52,19 @@ def describe(machine: m.StateMachine) -> list[str]:
     return lines
 
 
+def substitutions_of(folder: Path) -> dict[str, Any] | None:
+    """The placeholder values of an example (its ``substitutions.json``), if it has any."""
+    file = folder / "substitutions.json"
+    return json.loads(file.read_text()) if file.exists() else None
+
+
+def example_definition(path: Path) -> Path | dict[str, Any]:
+    """An example's definition file as it runs and is drawn: with the placeholders its
+    folder's ``substitutions.json`` fills, when it has one."""
+    values = substitutions_of(path.parent)
+    return path if values is None else read_document(path, values).value
+
+
 def _first_test_case(mock_file: Path, machine_name: str) -> str:
     document = json.loads(mock_file.read_text())
     return next(iter(document["StateMachines"][machine_name]["TestCases"]))
@@ -59,7 +74,11 @@ async def run_example(folder: Path, *, seed: int | None = None) -> Execution:
     """Run one example as its README says, mocks standing in for AWS services (seeded
     with ``seed``: two runs then give identical outputs and histories)."""
     name = folder.name
-    options: dict[str, Any] = {"state_machine_name": name, "seed": seed}
+    options: dict[str, Any] = {
+        "state_machine_name": name,
+        "seed": seed,
+        "substitutions": substitutions_of(folder),
+    }
     if (folder / "functions.json").exists():
         options["functions"] = folder / "functions.json"
     mocks = folder / "mock_config.json"
@@ -84,23 +103,25 @@ def main() -> int:
     for folder in folders:
         path = folder / f"{folder.name}.asl.json"
         rel = path.relative_to(ROOT)
-        diagnostics = asl.validate(path)
+        values = substitutions_of(folder)
+        diagnostics = asl.validate(path, substitutions=values)
         for d in diagnostics:
             print(d.format(str(rel)))
         if has_errors(diagnostics):
             failed += 1
             continue
         print(f"{rel}: valid")
-        for line in describe(asl.load(path)):
+        for line in describe(asl.load(path, substitutions=values)):
             print(line)
         execution = asyncio.run(run_example(folder))
         out = OUT / folder.name
         out.mkdir(parents=True, exist_ok=True)
         history = execution.history_json()
         (out / "history.json").write_text(json.dumps(history, indent=2))
-        render(path, out / "diagram.svg")
-        render(path, out / "trace.svg", history=history)
-        render(path, out / "report.html", history=history)
+        drawn = example_definition(path)
+        render(drawn, out / "diagram.svg")
+        render(drawn, out / "trace.svg", history=history)
+        render(drawn, out / "report.html", history=history)
         print(f"  ran {len(execution.path)} states, {len(execution.history)} events -> "
               f"{_summary(execution)}")  # fmt: skip
         print(

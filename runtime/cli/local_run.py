@@ -9,8 +9,10 @@ from typing import Any
 
 import typer
 
-import asl
-from asl.diagnostics import has_errors
+from asl.diagnostics import DefinitionError, has_errors
+from asl.loader import Document, SubstitutionError, Substitutions, read_document
+from asl.validate import validate_document
+from asl.validate.placeholders import unresolved
 from integrations.aws.resources import ResourcesError
 from integrations.functions_file import FunctionsFileError, load_functions_file
 from integrations.lambdas import LocalFunctions
@@ -61,17 +63,23 @@ def run_file(
     real_time: bool,
     seed: int | None = None,
     store: Path | None = None,
+    substitutions: Substitutions | None = None,
 ) -> tuple[Execution, LocalFunctions]:
     """Validate, set up and run; bad usage exits 2 with a message, never a traceback.
     Returns the execution and the local functions it could call (for their billing)."""
-    try:
-        diagnostics = asl.validate(definition)
-    except FileNotFoundError as exc:
-        raise _fail(str(exc)) from None
+    document = _read(definition, substitutions)
+    diagnostics = validate_document(document)
     if has_errors(diagnostics):
         for d in diagnostics:
             typer.echo(d.format(str(definition)), err=True)
         raise typer.Exit(EXIT_USAGE)
+    missing = unresolved(document.value)
+    if missing:
+        listed = ", ".join(f"${{{name}}}" for name in missing)
+        raise _fail(
+            f"no value for {listed} in {definition}: give each with --substitute NAME=VALUE "
+            "or in a --substitutions file"
+        )
     if (mock_config is None) != (test_case is None):
         raise _fail("--mock-config and --test-case go together")
     try:
@@ -89,7 +97,7 @@ def run_file(
             external_answers=True,
             on_task_waiting=_tell_how_to_answer,
         )
-        machine = engine.create_state_machine(definition, name=machine_name)
+        machine = engine.create_state_machine(document.value, name=machine_name)
     except (FunctionsFileError, MockConfigError, ValueError) as exc:
         raise _fail(str(exc)) from None
 
@@ -105,6 +113,18 @@ def run_file(
         raise _fail(str(exc)) from None
     except (InvalidExecutionInput, ValidationException) as exc:
         raise _fail(f"{type(exc).__name__}: {exc}") from None
+
+
+def _read(definition: Path, substitutions: Substitutions | None) -> Document:
+    """The definition file, its placeholders filled; unreadable or malformed, exit 2."""
+    try:
+        return read_document(definition, substitutions)
+    except (FileNotFoundError, SubstitutionError) as exc:
+        raise _fail(str(exc)) from None
+    except DefinitionError as exc:
+        for d in exc.diagnostics:
+            typer.echo(d.format(str(definition)), err=True)
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 def report_billing(functions: LocalFunctions) -> None:
@@ -130,10 +150,15 @@ def check_trace_format(output: Path) -> None:
         ) from None
 
 
-def draw_trace(definition: Path, output: Path, history: dict[str, Any]) -> None:
+def draw_trace(
+    definition: Path,
+    output: Path,
+    history: dict[str, Any],
+    substitutions: Substitutions | None = None,
+) -> None:
     """``asl run --trace``: draw what the execution did; a drawing problem is reported
     without hiding the execution's own result."""
     try:
-        render(definition, output, history=history)
+        render(read_document(definition, substitutions).value, output, history=history)
     except (RenderError, OSError) as exc:
         typer.echo(f"asl run: cannot draw the trace: {exc}", err=True)

@@ -1,13 +1,17 @@
 """What the ``asl`` commands share: their exit codes, the ``--format`` of ``validate`` and
-``run``, and command-line values that are JSON text, or ``@file`` naming a file that
-holds it."""
+``run``, command-line values that are JSON text, or ``@file`` naming a file that holds
+it, and the placeholder values of ``--substitute`` and ``--substitutions``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
+
+from integrations.settings_file import SettingsFileError, read_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -29,3 +33,59 @@ def text_or_file(value: str, *, command: str, what: str) -> str:
     except OSError as exc:
         typer.echo(f"{command}: cannot read the {what} file: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
+
+
+#: ``--substitute NAME=VALUE``, repeatable: a value for a ``${NAME}`` placeholder.
+SubstituteOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--substitute",
+        metavar="NAME=VALUE",
+        help="A value for the ${NAME} placeholders (SAM/CDK DefinitionSubstitutions, "
+        "Terraform templatefile); repeatable.",
+    ),
+]
+#: ``--substitutions FILE``: placeholder values, a JSON or YAML map of name -> value.
+SubstitutionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--substitutions",
+        help="Placeholder values: a JSON or YAML map of NAME -> value (--substitute wins).",
+    ),
+]
+
+Values = dict[str, str | int | float | bool]
+
+
+def substitutions(pairs: list[str] | None, file: Path | None, *, command: str) -> Values:
+    """The placeholder values of ``--substitutions FILE`` and ``--substitute NAME=VALUE``
+    (the latter win); a malformed one ends the command with exit status 2."""
+    values: Values = {}
+    if file is not None:
+        values.update(_from_file(file, command))
+    for pair in pairs or ():
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            typer.echo(f"{command}: --substitute takes NAME=VALUE, not {pair!r}", err=True)
+            raise typer.Exit(EXIT_USAGE)
+        values[name] = value
+    return values
+
+
+def _from_file(file: Path, command: str) -> Values:
+    try:
+        document = read_settings(file)
+    except SettingsFileError as exc:
+        typer.echo(f"{command}: the substitutions file {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    scalar = str | int | float | bool
+    if not isinstance(document, Mapping) or not all(
+        isinstance(key, str) and isinstance(value, scalar) for key, value in document.items()
+    ):
+        typer.echo(
+            f"{command}: the substitutions file {file} must map each name to a string, "
+            "number or boolean",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return dict(document)

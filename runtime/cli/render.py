@@ -4,21 +4,41 @@ Exit codes as for every ``asl`` command: 0 drawn (an invalid definition too, its
 marked on its states), 1 the definition is invalid and nothing of it can be drawn, 2 bad
 usage or unreadable input (unknown format, a file that cannot be read, a history that is
 not one, graphviz missing).
+
+``${NAME}`` placeholders are filled from ``--substitute`` and ``--substitutions``; one left
+without a value is drawn as it is where its field holds text, and as a stand-in value of
+the field's type elsewhere (a Wait's seconds, a Choice rule's number), said on stderr.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 import asl
 import visualizer
 from asl.diagnostics import DefinitionError
-from runtime.cli.options import EXIT_FAILED, EXIT_USAGE
+from asl.graph import Location
+from asl.loader import PLACEHOLDER, SubstitutionError, read_document
+from asl.validate import problems_at
+from asl.validate.placeholders import strings, unresolved
+from runtime.cli.options import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    SubstituteOption,
+    SubstitutionsOption,
+    Values,
+    substitutions,
+)
 from visualizer.render import read_history
 from visualizer.trace import HistoryError
+
+#: Values tried, in turn, in place of a placeholder its field cannot hold as text.
+_STAND_INS: tuple[Any, ...] = (1, True, "1970-01-01T00:00:00Z", {}, [])
 
 
 def render(
@@ -41,6 +61,8 @@ def render(
             help="An execution's history (GetExecutionHistory JSON) to draw over the workflow.",
         ),
     ] = None,
+    substitute: SubstituteOption = None,
+    substitutions_file: SubstitutionsOption = None,
 ) -> None:
     """Draw a state machine, or one execution of it, as svg, png, pdf, dot, mermaid or html.
 
@@ -48,8 +70,9 @@ def render(
     are bold with how often, and html adds a timeline and the events. An invalid
     definition is drawn too, each problem marked on the state it is in.
     """
+    values = substitutions(substitute, substitutions_file, command="asl render")
     try:
-        fmt = _render(definition, output, format, history)
+        fmt = _render(definition, output, format, history, values)
     except DefinitionError as exc:
         for diagnostic in exc.diagnostics:
             typer.echo(diagnostic.format(str(definition)), err=True)
@@ -62,19 +85,32 @@ def render(
     except HistoryError as exc:
         typer.echo(f"asl render: {history} is not an execution history: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
-    except (FileNotFoundError, visualizer.RenderError) as exc:
+    except (FileNotFoundError, SubstitutionError, visualizer.RenderError) as exc:
         typer.echo(f"asl render: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     typer.echo(f"wrote {output} ({fmt})")
 
 
-def _render(definition: Path, output: Path, format: str | None, history: Path | None) -> str:
+def _render(
+    definition: Path, output: Path, format: str | None, history: Path | None, values: Values
+) -> str:
     """Check the format, read the inputs, draw; return the format written."""
     fmt = visualizer.output_format(output, format)
     events = read_history(history) if history is not None else None
-    diagram = visualizer.load_diagram(definition, mark_problems=True)
+    document = read_document(definition, values)
+    drawn = document.value
+    names = unresolved(drawn)
+    if names:
+        drawn, stood_in = with_stand_ins(drawn)
+        note = f"no value for {_listed(names)}: drawn as written"
+        if stood_in:
+            note += f", but {_listed(stood_in)} as stand-ins (their fields cannot hold text)"
+        typer.echo(f"asl render: {note}; give values with --substitute NAME=VALUE", err=True)
+    # Not an object: nothing to draw, which load_diagram reports from the file itself.
+    source = drawn if isinstance(drawn, Mapping) else definition
+    diagram = visualizer.load_diagram(source, mark_problems=True)
     if diagram.repair is not None:
-        for diagnostic in asl.validate(definition):
+        for diagnostic in asl.validate(definition, substitutions=values):
             typer.echo(diagnostic.format(str(definition)), err=True)
         typer.echo(
             f"asl render: {definition} is not a valid state machine; "
@@ -83,7 +119,39 @@ def _render(definition: Path, output: Path, format: str | None, history: Path | 
         )
     trace = visualizer.build_trace(diagram, events) if events is not None else None
     if trace is not None and trace.unknown_states:
-        names = ", ".join(trace.unknown_states)
-        typer.echo(f"asl render: warning: states not in {definition}: {names}", err=True)
+        names_seen = ", ".join(trace.unknown_states)
+        typer.echo(f"asl render: warning: states not in {definition}: {names_seen}", err=True)
     visualizer.render(diagram, output, fmt, trace)
     return fmt
+
+
+def with_stand_ins(value: Any) -> tuple[Any, list[str]]:
+    """A copy of a definition in which each whole ``${Name}`` its field cannot hold as
+    text (as AWS would check it) is the first of :data:`_STAND_INS` the field can hold,
+    and the names stood in for."""
+    drawn = copy.deepcopy(value)
+    refused = {loc for _, loc in problems_at(drawn, placeholders=False) if loc is not None}
+    stood_in: list[str] = []
+    for loc, text in strings(value):
+        whole = PLACEHOLDER.fullmatch(text)
+        if whole is None or loc not in refused:
+            continue
+        for stand_in in _STAND_INS:
+            _put(drawn, loc, copy.deepcopy(stand_in))
+            problems = problems_at(drawn, placeholders=False)
+            if all(where is None or where[: len(loc)] != loc for _, where in problems):
+                stood_in.append(whole[1])
+                break
+        else:
+            _put(drawn, loc, text)
+    return drawn, stood_in
+
+
+def _listed(names: Iterable[str]) -> str:
+    return ", ".join(f"${{{name}}}" for name in dict.fromkeys(names))
+
+
+def _put(value: Any, loc: Location, new: Any) -> None:
+    for part in loc[:-1]:
+        value = value[part]
+    value[loc[-1]] = new

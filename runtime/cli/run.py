@@ -11,7 +11,15 @@ import typer
 
 from asl.jsontext import parse_json
 from asl.loader import file_machine_name
-from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, OutputFormat, text_or_file
+from runtime.cli.options import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    OutputFormat,
+    SubstituteOption,
+    SubstitutionsOption,
+    substitutions,
+    text_or_file,
+)
 from runtime.testing.local import DEFAULT_MACHINE_NAME
 
 if TYPE_CHECKING:
@@ -144,8 +152,13 @@ def run(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="text, or json.")
     ] = OutputFormat.text,
+    substitute: SubstituteOption = None,
+    substitutions_file: SubstitutionsOption = None,
 ) -> None:
     """Run a state machine to its end and print its output.
+
+    ${NAME} placeholders are filled from --substitute and --substitutions; one left
+    without a value stops the run before it starts.
 
     Exit status: 0 SUCCEEDED, 1 FAILED, TIMED_OUT or ABORTED, 2 bad usage or an invalid
     definition.
@@ -154,9 +167,11 @@ def run(
 
     if trace is not None:
         check_trace_format(trace)  # before running: a trace that cannot be drawn is bad usage
+    values = substitutions(substitute, substitutions_file, command="asl run")
     execution, functions_used = run_file(
         definition,
         _read_input(input_text),
+        substitutions=values,
         machine_name=name or file_machine_name(definition) or DEFAULT_MACHINE_NAME,
         functions=functions,
         connections=connections,
@@ -170,7 +185,7 @@ def run(
     if history is not None:
         history.write_text(json.dumps(execution.history_json(), indent=2) + "\n")
     if trace is not None:
-        draw_trace(definition, trace, execution.history_json())
+        draw_trace(definition, trace, execution.history_json(), substitutions=values)
     _print_result(execution, output_format)
     report_billing(functions_used)
     if execution.status != "SUCCEEDED":

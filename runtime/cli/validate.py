@@ -11,7 +11,15 @@ import typer
 
 import asl
 from asl.diagnostics import Diagnostic, has_errors
-from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, OutputFormat
+from asl.loader import SubstitutionError
+from runtime.cli.options import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    OutputFormat,
+    SubstituteOption,
+    SubstitutionsOption,
+    substitutions,
+)
 
 
 class MachineType(StrEnum):
@@ -47,17 +55,23 @@ def validate(
     severity: Annotated[
         Severity, typer.Option(help="Lowest severity to report (WARNING shows both).")
     ] = Severity.WARNING,
+    substitute: SubstituteOption = None,
+    substitutions_file: SubstitutionsOption = None,
 ) -> None:
     """Check definitions and report every problem with its location.
 
+    ${NAME} placeholders are filled from --substitute and --substitutions first; one left
+    without a value is checked as any valid value of its field, and named in a warning.
+
     Exit status: 0 when all are valid, 1 when any is invalid, 2 when a file cannot be read.
     """
+    values = substitutions(substitute, substitutions_file, command="asl validate")
     results: dict[str, list[Diagnostic]] = {}
     unreadable = False
     for path in files:
         try:
-            diagnostics = asl.validate(path, machine_type=machine_type.value)
-        except FileNotFoundError as exc:
+            diagnostics = asl.validate(path, machine_type=machine_type.value, substitutions=values)
+        except (FileNotFoundError, SubstitutionError) as exc:
             typer.echo(f"asl validate: {exc}", err=True)
             unreadable = True
             continue

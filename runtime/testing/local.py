@@ -12,7 +12,8 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from asl.loader import Source, file_machine_name
+import asl
+from asl.loader import Source, Substitutions, file_machine_name
 from asl.model import StateMachine
 from integrations.aws import AwsConfig
 from integrations.aws import install as install_aws
@@ -115,16 +116,21 @@ async def start(
     state_machine_name: str | None = None,
     type: MachineType = "STANDARD",
     role_arn: str | None = None,
+    substitutions: Substitutions | None = None,
     engine: Engine | None = None,
     **engine_options: Any,
 ) -> Execution:
     """Start an execution of a definition and return it running (await ``.wait()``,
     then ``execution.machine.engine.aclose()`` to stop worker processes it started).
 
-    The state machine's name (which also picks a mock config's ``StateMachines`` entry)
-    defaults, as in ``asl run``, to a definition file's name without its extensions."""
+    ``substitutions`` fill the definition's ``${Name}`` placeholders, as SAM's
+    DefinitionSubstitutions do (see ``asl.load``). The state machine's name (which also
+    picks a mock config's ``StateMachines`` entry) defaults, as in ``asl run``, to a
+    definition file's name without its extensions."""
     if state_machine_name is None:
         state_machine_name = file_machine_name(definition) or DEFAULT_MACHINE_NAME
+    if substitutions and not isinstance(definition, StateMachine):
+        definition = asl.load(definition, machine_type=type, substitutions=substitutions)
     if engine is None:
         engine = local_engine(state_machine_name=state_machine_name, **engine_options)
     machine: Machine = engine.create_state_machine(

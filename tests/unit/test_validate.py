@@ -269,3 +269,23 @@ def test_a_valid_machine_of_every_state_type_loads() -> None:
     }
     machine = asl.load(definition)
     assert set(machine.states) == {"P", "W", "C", "T", "Par", "M", "F"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["States.ALL", "States.Timeout", "States.Http.StatusCode.503", "States.Http.Socket", "Oops"],
+)
+def test_predefined_and_custom_error_names_are_not_warned_about(name: str) -> None:
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:F",
+                "Catch": [{"ErrorEquals": [name], "Next": "F"}],
+                "End": True,
+            },
+            "F": {"Type": "Fail", "Error": name},
+        },
+    }
+    assert [d for d in asl.validate(definition) if d.code == codes.RESERVED_ERROR_NAME] == []

@@ -18,7 +18,7 @@ from asl.validate.rules_task import (
     FORBIDDEN_HEADER_PREFIXES,
     FORBIDDEN_HEADERS,
     HTTP_METHODS,
-    OPTIMIZED_PATTERNS,
+    OPTIMIZED,
     http_task_fields,
     is_forbidden_header,
     resource_is_known,
@@ -63,14 +63,28 @@ def test_the_rules_are_registered() -> None:
     assert {resource_is_known, http_task_fields} <= checks
 
 
-@pytest.mark.parametrize("service", sorted(OPTIMIZED_PATTERNS))
+ACTIONS = sorted((service, action) for service, actions in OPTIMIZED.items() for action in actions)
+
+
+@pytest.mark.parametrize(("service", "action"), ACTIONS, ids=[f"{s}:{a}" for s, a in ACTIONS])
 @pytest.mark.parametrize("pattern", PATTERNS)
-def test_each_optimized_integration_offers_the_patterns_of_its_row(
-    service: str, pattern: str
+def test_each_optimized_action_offers_the_patterns_of_its_page(
+    service: str, action: str, pattern: str
 ) -> None:
-    resource = f"arn:aws:states:::{service}:doSomething{pattern}"
-    offered = pattern == "" or pattern in OPTIMIZED_PATTERNS[service]
+    resource = f"arn:aws:states:::{service}:{action}{pattern}"
+    offered = pattern == "" or pattern in OPTIMIZED[service][action]
     assert (resource_problem(resource) is None) == offered
+
+
+@pytest.mark.parametrize("service", sorted(OPTIMIZED))
+def test_an_action_an_optimized_integration_lacks_is_refused(service: str) -> None:
+    resource = f"arn:aws:states:::{service}:listEverything"
+    assert resource_problem(resource) == _not_recognized(resource)
+
+
+def test_dynamodb_query_is_the_sdk_integrations_not_the_optimized_ones() -> None:
+    assert resource_problem("arn:aws:states:::aws-sdk:dynamodb:query") is None
+    assert resource_problem("arn:aws:states:::dynamodb:query") is not None
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from runtime.cli.demo import example_definition
 from visualizer import to_dot, to_mermaid
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ def _name(path: Path) -> str:
 
 @pytest.mark.parametrize("definition", EXAMPLES + EDGE_CASES, ids=_name)
 def test_definition_dot_matches_golden(definition: Path) -> None:
-    _check(to_dot(definition), GOLDEN / "dot" / f"{_name(definition)}.dot")
+    _check(to_dot(example_definition(definition)), GOLDEN / "dot" / f"{_name(definition)}.dot")
 
 
 @pytest.mark.parametrize("history", sorted(TRACES), ids=str)
@@ -72,4 +73,4 @@ def test_every_example_and_case_has_a_golden() -> None:
     expected = {f"{_name(p)}.dot" for p in EXAMPLES + EDGE_CASES}
     expected |= {f"{h}.trace.dot" for h in TRACES}
     assert {p.name for p in (GOLDEN / "dot").glob("*.dot")} == expected
-    assert len(EXAMPLES) == 6
+    assert len(EXAMPLES) == 7

@@ -12,6 +12,7 @@ import pytest
 
 import visualizer
 from asl.diagnostics import DefinitionError
+from runtime.cli.demo import example_definition
 from visualizer import RenderError, load_diagram, output_format, render, to_dot, to_mermaid
 from visualizer.dot import SHARED_CATCH_EDGES, back_edges, join_id, proxy_id, shared_catches
 
@@ -59,10 +60,10 @@ def test_exports_are_pinned() -> None:
 
 @pytest.mark.parametrize("definition", EXAMPLES, ids=lambda p: p.parent.name)
 def test_svg_is_valid_xml_and_names_every_state(definition: Path, tmp_path: Path) -> None:
-    out = render(definition, tmp_path / "machine.svg")
+    out = render(example_definition(definition), tmp_path / "machine.svg")
     root, texts = _svg_texts(out)
     assert root.tag == f"{SVG}svg"
-    diagram = load_diagram(definition)
+    diagram = load_diagram(example_definition(definition))
     assert {state.name for state in diagram.states.values()} <= texts
     ids = {g.get("id") for g in root.iter(f"{SVG}g")}
     assert {f"state-{i}" for i in range(len(diagram.states))} <= ids

@@ -1,10 +1,11 @@
 """Spec cases of kind ``validation``: a definition and the diagnostics AWS gives for it.
 
 Case fields: ``definition`` (any JSON value) or ``definitionText`` (raw text);
-``machineType`` (``STANDARD`` by default); then either ``valid: true`` (no ERROR, and the
-definition loads into a model) or ``diagnostics``: the expected ERRORs as a multiset of
-(code, location), each message compared exactly when given; an expected WARNING must be
-among the warnings (other warnings are allowed).
+``machineType`` (``STANDARD`` by default); ``substitutions`` (the values of its ``${Name}``
+placeholders, as DefinitionSubstitutions gives them); then either ``valid: true`` (no
+ERROR, and the definition loads into a model) or ``diagnostics``: the expected ERRORs as a
+multiset of (code, location), each message compared exactly when given; an expected
+WARNING must be among the warnings (other warnings are allowed).
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ def run(case: dict[str, Any]) -> None:
         source = case["definitionText"]
     else:
         source = json.dumps(case["definition"], indent=2)
-    machine_type = case.get("machineType", "STANDARD")
-    found = [d.to_aws() for d in asl.validate(source, machine_type=machine_type)]
+    options = {
+        "machine_type": case.get("machineType", "STANDARD"),
+        "substitutions": case.get("substitutions"),
+    }
+    found = [d.to_aws() for d in asl.validate(source, **options)]
     errors = [d for d in found if d["severity"] == "ERROR"]
     if case.get("valid"):
         assert errors == [], errors
-        assert isinstance(asl.load(source, machine_type=machine_type), asl.StateMachine)
+        assert isinstance(asl.load(source, **options), asl.StateMachine)
         return
     expected = case["diagnostics"]
     expected_errors = [d for d in expected if d["severity"] == "ERROR"]
