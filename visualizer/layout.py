@@ -75,5 +75,9 @@ def layout(
 
 
 def _limit_memory(limit: int) -> None:
-    """In the child before ``dot`` starts: cap its address space."""
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    """In the child before ``dot`` starts: cap its address space (never above a hard
+    limit the process already has, which it may not raise)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
