@@ -1,7 +1,7 @@
 """The Amazon States Language: load, validate and compile state machine definitions.
 
 ``asl`` is pure: it parses, checks and evaluates; it never sleeps, reads the clock or
-does I/O beyond reading a definition file it is given.
+does I/O beyond reading a file it is given (``asl.textfile``, with a bound on its size).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Literal
 from asl.compile import build_machine
 from asl.diagnostics import UNRESOLVED_PLACEHOLDER, DefinitionError, Diagnostic, error, has_errors
 from asl.errors import StatesError
-from asl.loader import Source, Substitutions, read_document
+from asl.loader import DefinitionTooLarge, Source, Substitutions, read_document
 from asl.model import StateMachine
 from asl.validate import validate_document
 from asl.validate._base import aws_location
@@ -19,6 +19,7 @@ from asl.validate.placeholders import unresolved
 
 __all__ = [
     "DefinitionError",
+    "DefinitionTooLarge",
     "Diagnostic",
     "StateMachine",
     "StatesError",
@@ -36,7 +37,9 @@ def validate(
     substitutions: Substitutions | None = None,
 ) -> list[Diagnostic]:
     """Every problem of a definition (a path, JSON or YAML text, or a dict), never raising
-    for an invalid one. Unreadable files raise ``FileNotFoundError``.
+    for an invalid one. Unreadable files raise ``FileNotFoundError``; a definition longer
+    than 1,048,576 characters raises :class:`DefinitionTooLarge`, unparsed, as
+    ValidateStateMachineDefinition answers ``ValidationException`` for it.
 
     ``substitutions`` fill its deploy-time ``${Name}`` placeholders first, as
     CloudFormation's DefinitionSubstitutions do; a placeholder left without a value is
@@ -57,7 +60,9 @@ def load(
 ) -> StateMachine:
     """The typed model of a valid definition, its placeholders filled from
     ``substitutions``; raises :class:`DefinitionError` with every diagnostic when it is
-    invalid or a placeholder has no value (a model runs, so every value must be known)."""
+    invalid or a placeholder has no value (a model runs, so every value must be known),
+    and :class:`DefinitionTooLarge` (AWS's ``ValidationException``) for a definition
+    longer than 1,048,576 characters."""
     document = read_document(source, substitutions)
     diagnostics = validate_document(document, machine_type=machine_type)
     missing = [

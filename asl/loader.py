@@ -39,7 +39,9 @@ from asl.diagnostics import (
     Diagnostic,
     error,
 )
-from asl.jsontext import JsonTooDeep, parse_json
+from asl.jsontext import JsonTooDeep, json_text, parse_json
+from asl.textfile import FileTooLarge, TextFileError, read_text_file
+from asl.yamltext import YamlTooLarge, yaml_document
 
 Source = str | os.PathLike[str] | Mapping[str, Any]
 #: Placeholder name -> value, as DefinitionSubstitutions takes them.
@@ -49,6 +51,34 @@ Substitutions = Mapping[str, str | int | float | bool]
 class SubstitutionError(ValueError):
     """Substitutions that cannot fill a definition: a value that is not a string, number
     or boolean, or values that name each other in a loop."""
+
+
+#: The longest definition CreateStateMachine, UpdateStateMachine, TestState and
+#: ValidateStateMachineDefinition take, in characters (their ``definition`` member, in
+#: botocore's service model and the API reference).
+DEFINITION_MAX_CHARACTERS = 1_048_576
+#: A definition file is read up to this many bytes: a longer one cannot hold a
+#: definition of at most DEFINITION_MAX_CHARACTERS characters, each at most 4 bytes of
+#: UTF-8.
+DEFINITION_FILE_MAX_BYTES = 4 * DEFINITION_MAX_CHARACTERS
+
+
+class DefinitionTooLarge(ValueError):
+    """A definition longer than the API takes. AWS answers ``ValidationException``
+    (``code``); ``message`` is its text, ``str()`` adds how this definition got there
+    when that is not plain (YAML aliases, substitutions)."""
+
+    code = "ValidationException"
+
+    def __init__(self, how: str = "") -> None:
+        # AWS's wording for a member's length constraint; the value is not quoted, as
+        # for every member AWS marks sensitive.
+        self.message = (
+            "1 validation error detected: Value at 'definition' failed to satisfy "
+            f"constraint: Member must have length less than or equal to "
+            f"{DEFINITION_MAX_CHARACTERS}"
+        )
+        super().__init__(f"{self.message} ({how})" if how else self.message)
 
 
 #: A deploy-time placeholder, ``${Name}``: the names SAM parameters, CDK keys and
@@ -107,20 +137,32 @@ class Document:
 
 
 def read_document(source: Source, substitutions: Substitutions | None = None) -> Document:
-    """Parse a definition source, its placeholders filled from ``substitutions``; malformed
-    text raises :class:`DefinitionError`, unusable substitutions
-    :class:`SubstitutionError`."""
+    """Parse a definition source, its placeholders filled from ``substitutions``.
+
+    Raises :class:`DefinitionError` for malformed text, :class:`SubstitutionError` for
+    unusable substitutions, ``FileNotFoundError`` for a file that cannot be read (missing,
+    not UTF-8), and :class:`DefinitionTooLarge` for a definition longer than AWS takes,
+    before any of it is parsed.
+    """
     if isinstance(source, Mapping):
+        try:
+            text = json_text(source)
+        except (TypeError, ValueError):  # too deep, or not JSON: the validator says where
+            return Document(source)
         if not substitutions:
+            if len(text) > DEFINITION_MAX_CHARACTERS:
+                raise DefinitionTooLarge()
             return Document(source)
         # The text is ours, not the user's: no positions in it to report.
-        return Document(parse_text(substitute(json.dumps(source), substitutions)).value)
+        return Document(parse_text(substitute(text, substitutions)).value)
     if isinstance(source, os.PathLike) or _looks_like_path(source):
         path = Path(source)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FileNotFoundError(f"cannot read {path}: {exc}") from exc
+            text = read_text_file(path, DEFINITION_FILE_MAX_BYTES)
+        except FileTooLarge as exc:
+            raise DefinitionTooLarge(f"the file is larger than {exc.max_bytes} bytes") from None
+        except TextFileError as exc:
+            raise FileNotFoundError(str(exc)) from exc
         yaml_suffix = path.suffix.lower() in (".yaml", ".yml")
         text = substitute(text, substitutions) if substitutions else text
         return parse_text(text, filename=str(path), yaml_text=yaml_suffix)
@@ -128,10 +170,15 @@ def read_document(source: Source, substitutions: Substitutions | None = None) ->
 
 
 def substitute(text: str, substitutions: Substitutions) -> str:
-    """``text`` with every ``${key}`` replaced by its value, again until none is left."""
+    """``text`` with every ``${key}`` replaced by its value, again until none is left;
+    :class:`DefinitionTooLarge` when the values would make it longer than a definition
+    can be (values that hold placeholders can double it on every pass)."""
     values = {f"${{{key}}}": _as_text(key, value) for key, value in substitutions.items()}
     pattern = re.compile("|".join(re.escape(placeholder) for placeholder in values))
     for _ in range(len(values) + 1):  # each pass fills at least one name, or none is left
+        growth = sum(len(values[m[0]]) - len(m[0]) for m in pattern.finditer(text))
+        if growth > 0 and len(text) + growth > DEFINITION_MAX_CHARACTERS:
+            raise DefinitionTooLarge("once its placeholders are filled")
         filled = pattern.sub(lambda m: values[m[0]], text)
         if filled == text:
             return text
@@ -170,7 +217,12 @@ def _looks_like_path(source: str) -> bool:
 
 
 def parse_text(text: str, filename: str | None = None, yaml_text: bool | None = None) -> Document:
-    """Parse JSON or YAML text (YAML when told, or when the text is not a JSON value)."""
+    """Parse JSON or YAML text (YAML when told, or when the text is not a JSON value);
+    :class:`DefinitionTooLarge` for text longer than a definition can be, unparsed."""
+    # YAML text too: AWS measures the JSON a YAML definition becomes, about as long, and
+    # bounding the text bounds the (pure Python) YAML parse.
+    if len(text) > DEFINITION_MAX_CHARACTERS:
+        raise DefinitionTooLarge()
     if not text.strip():
         raise DefinitionError([error(MISSING_DESCRIPTION, "The definition is empty.")], filename)
     if yaml_text is None:
@@ -215,9 +267,9 @@ def _too_deep() -> Diagnostic:
 
 def _parse_yaml(text: str, filename: str | None) -> Document:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        positions: dict[str, tuple[int, int]] = {}
-        value = _yaml_value(node, "", positions) if node is not None else None
+        with yaml_document(text, DEFINITION_MAX_CHARACTERS) as (node, loader):
+            positions: dict[str, tuple[int, int]] = {}
+            value = _yaml_value(loader, node, "", positions) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -226,6 +278,9 @@ def _parse_yaml(text: str, filename: str | None) -> Document:
         raise DefinitionError([diag.at(line, col)], filename) from None
     except yaml.YAMLError as exc:
         raise DefinitionError([error(INVALID_YAML_DESCRIPTION, str(exc))], filename) from None
+    except YamlTooLarge as exc:
+        # AWS takes the JSON a YAML definition becomes: that text is what is too long.
+        raise DefinitionTooLarge(str(exc)) from None
     except RecursionError:
         raise DefinitionError([_too_deep()], filename) from None
     if value is None:
@@ -233,21 +288,20 @@ def _parse_yaml(text: str, filename: str | None) -> Document:
     return Document(value, filename, text, _positions=positions)
 
 
-_YAML_CONSTRUCTOR = yaml.SafeLoader(b"")
-
-
-def _yaml_value(node: yaml.Node, ptr: str, positions: dict[str, tuple[int, int]]) -> Any:
+def _yaml_value(
+    loader: yaml.SafeLoader, node: yaml.Node, ptr: str, positions: dict[str, tuple[int, int]]
+) -> Any:
     positions[ptr] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = _YAML_CONSTRUCTOR.construct_object(key_node, deep=True)
+            key = loader.construct_object(key_node, deep=True)
             key = key if isinstance(key, str) else json.dumps(key)
-            out[key] = _yaml_value(value_node, ptr + pointer(key), positions)
+            out[key] = _yaml_value(loader, value_node, ptr + pointer(key), positions)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_yaml_value(v, f"{ptr}/{i}", positions) for i, v in enumerate(node.value)]
-    value = _YAML_CONSTRUCTOR.construct_object(node, deep=True)
+        return [_yaml_value(loader, v, f"{ptr}/{i}", positions) for i, v in enumerate(node.value)]
+    value = loader.construct_object(node, deep=True)
     # YAML timestamps and binary are not JSON: keep their text as AWS would see it.
     if not isinstance(value, str | int | float | bool | type(None)):
         return node.value

@@ -1,4 +1,5 @@
-"""Reading the local set-up files (functions, mocks, connections, resources): JSON or YAML."""
+"""Reading the local set-up files (functions, mocks, connections, resources, substitutions):
+JSON or YAML, each at most :data:`SETTINGS_FILE_MAX_BYTES`."""
 
 from __future__ import annotations
 
@@ -9,12 +10,21 @@ from typing import Any
 import yaml
 
 from asl.jsontext import parse_json
+from asl.textfile import MIB, TextFileError, read_text_file
+from asl.yamltext import read_yaml
 
-__all__ = ["SettingsFileError", "read_settings"]
+__all__ = ["SETTINGS_FILE_MAX_BYTES", "SettingsFileError", "read_settings"]
+
+#: The largest set-up file read, and the most its YAML aliases may expand it to (in
+#: characters of JSON text). Our own bound (AWS reads none of these files): room for a
+#: MockConfigFile of a dozen responses as large as a Task result may be (256 KiB), while
+#: a runaway file, or a pure-Python YAML parse of one, stays well within memory.
+SETTINGS_FILE_MAX_BYTES = 4 * MIB
 
 
 class SettingsFileError(ValueError):
-    """A set-up file that is missing, unreadable or not JSON/YAML; the message names it."""
+    """A set-up file that is missing, unreadable, too large or not JSON/YAML; the message
+    names it."""
 
 
 def read_settings(path: str | os.PathLike[str]) -> Any:
@@ -24,9 +34,13 @@ def read_settings(path: str | os.PathLike[str]) -> Any:
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_text_file(file, SETTINGS_FILE_MAX_BYTES)
         if file.suffix.lower() == ".json":
             return parse_json(text)
-        return yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+        return read_yaml(text, SETTINGS_FILE_MAX_BYTES)
+    except TextFileError as exc:
+        raise SettingsFileError(f"{file}: cannot be read: {exc.reason}") from None
+    except (ValueError, yaml.YAMLError) as exc:
         raise SettingsFileError(f"{file}: cannot be read: {exc}") from exc
+    except RecursionError:
+        raise SettingsFileError(f"{file}: cannot be read: it is nested too deeply") from None

@@ -13,7 +13,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from asl.jsontext import parse_json
 from asl.loader import Source
+from asl.textfile import MIB, TextFileError, read_text_file
 from visualizer.diagram import Diagram, load_diagram
 from visualizer.dot import to_dot
 from visualizer.html_report import html_report
@@ -21,7 +23,12 @@ from visualizer.layout import LAYOUT_FORMATS, RenderError, layout
 from visualizer.mermaid import to_mermaid
 from visualizer.trace import HistoryError, HistoryLike, Trace, build_trace
 
-__all__ = ["FORMATS", "output_format", "read_history", "render"]
+__all__ = ["FORMATS", "HISTORY_FILE_MAX_BYTES", "output_format", "read_history", "render"]
+
+#: The largest history file read (our bound: AWS hands a history out page by page):
+#: 25,000 events, a Standard execution's most, of 2.6 KiB each as ``asl run --history``
+#: writes them (indented), where a state's event with a small payload takes 0.4 KiB.
+HISTORY_FILE_MAX_BYTES = 64 * MIB
 
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "html")
 _BY_SUFFIX = {
@@ -65,13 +72,15 @@ def read_history(source: str | os.PathLike[str] | HistoryLike) -> HistoryLike:
     if not isinstance(source, str | os.PathLike):
         return source
     try:
-        text = Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FileNotFoundError(f"cannot read {source}: {exc}") from exc
+        text = read_text_file(source, HISTORY_FILE_MAX_BYTES)
+    except TextFileError as exc:
+        raise FileNotFoundError(str(exc)) from exc
     try:
-        value: Any = json.loads(text)
+        value: Any = parse_json(text)
     except json.JSONDecodeError as exc:
         raise RenderError(f"{source} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    except ValueError as exc:  # NaN, a number out of range, nesting too deep
+        raise RenderError(f"{source} is not JSON: {exc}") from None
     return value  # type: ignore[no-any-return]
 
 

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
+from asl.textfile import MIB, TextFileError, read_file_bytes
 from integrations.settings_file import SettingsFileError, read_settings
 
 if TYPE_CHECKING:
@@ -51,6 +52,10 @@ __all__ = ["AwsResources", "ResourcesError", "ResourcesSource", "as_resources"]
 
 class ResourcesError(ValueError):
     """A resources file that cannot be used, or a resource the endpoint would not create."""
+
+
+#: The largest object ``file`` read (our bound: the embedded S3 holds objects in memory).
+OBJECT_FILE_MAX_BYTES = 64 * MIB
 
 
 _NAME = {"type": "string", "minLength": 1}
@@ -340,13 +345,10 @@ def _body(entry: Mapping[str, Any], folder: Path, source: str) -> bytes:
         return json.dumps(entry["json"], ensure_ascii=False).encode("utf-8")
     if "text" in entry:
         return str(entry["text"]).encode("utf-8")
-    path = folder / entry["file"]
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ResourcesError(
-            f"{source}: object {entry['key']}: cannot read {path}: {exc}"
-        ) from None
+        return read_file_bytes(folder / entry["file"], OBJECT_FILE_MAX_BYTES)
+    except TextFileError as exc:
+        raise ResourcesError(f"{source}: object {entry['key']}: {exc}") from None
 
 
 ResourcesSource = AwsResources | Mapping[str, Any] | str | os.PathLike[str]

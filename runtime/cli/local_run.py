@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,16 +11,24 @@ from typing import Any
 import typer
 
 from asl.diagnostics import DefinitionError, has_errors
-from asl.loader import Document, SubstitutionError, Substitutions, read_document
+from asl.graph import build_graph
+from asl.loader import (
+    DefinitionTooLarge,
+    Document,
+    SubstitutionError,
+    Substitutions,
+    read_document,
+)
 from asl.validate import validate_document
 from asl.validate.placeholders import unresolved
 from integrations.aws.resources import ResourcesError
+from integrations.base import parse_resource
 from integrations.functions_file import FunctionsFileError, load_functions_file
 from integrations.lambdas import LocalFunctions
 from integrations.mocks import MockConfigError
 from runtime.cli.options import EXIT_USAGE
 from runtime.executions import Execution, InvalidExecutionInput, ValidationException
-from runtime.store import TaskRecord, TaskStore, default_store_path
+from runtime.store import StoreError, TaskRecord, TaskStore, default_store_path
 from runtime.testing import local_engine
 from visualizer import RenderError, render
 from visualizer.render import output_format
@@ -93,7 +102,7 @@ def run_file(
             test_case=test_case,
             clock="real" if real_time else "virtual",
             seed=seed,
-            task_store=TaskStore(store if store is not None else default_store_path()),
+            task_store=_task_store(store, document.value),
             external_answers=True,
             on_task_waiting=_tell_how_to_answer,
         )
@@ -121,10 +130,39 @@ def _read(definition: Path, substitutions: Substitutions | None) -> Document:
         return read_document(definition, substitutions)
     except (FileNotFoundError, SubstitutionError) as exc:
         raise _fail(str(exc)) from None
+    except DefinitionTooLarge as exc:
+        raise _fail(f"{definition}: {exc.code}: {exc}") from None
     except DefinitionError as exc:
         for d in exc.diagnostics:
             typer.echo(d.format(str(definition)), err=True)
         raise typer.Exit(EXIT_USAGE) from None
+
+
+def _task_store(store: Path | None, definition: Any) -> TaskStore:
+    """The store of waiting tasks, checked now when the definition has a Task that waits
+    in it: a corrupt or read-only store is an error before the run, not in its middle."""
+    tasks = TaskStore(store if store is not None else default_store_path())
+    if _may_wait(definition):
+        try:
+            tasks.check()
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+    return tasks
+
+
+def _may_wait(definition: Any) -> bool:
+    """Whether a (valid) definition has a ``.waitForTaskToken`` or an activity Task."""
+    for _, state in build_graph(definition).nodes(data="state"):
+        resource = state.get("Resource")
+        if state.get("Type") != "Task" or not isinstance(resource, str):
+            continue
+        try:
+            parsed = parse_resource(resource)
+        except ValueError:
+            continue
+        if parsed.pattern == "waitForTaskToken" or parsed.kind == "activity":
+            return True
+    return False
 
 
 def report_billing(functions: LocalFunctions) -> None:
@@ -150,15 +188,37 @@ def check_trace_format(output: Path) -> None:
         ) from None
 
 
+def check_output(option: str, output: Path) -> None:
+    """An output file's place, checked before running (a directory, or a folder that does
+    not exist, would only fail once the run is over): else exit 2."""
+    if output.is_dir():
+        raise _fail(f"{option}: {output} is a directory")
+    if not output.parent.is_dir():
+        raise _fail(f"{option}: {output.parent} is not a directory")
+
+
+def write_history(output: Path, history: dict[str, Any]) -> bool:
+    """``asl run --history``: write the history as GetExecutionHistory's JSON; a file
+    that cannot be written (no permission, a full disk) is reported, and False returned."""
+    try:
+        output.write_text(json.dumps(history, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"asl run: cannot write the history to {output}: {exc}", err=True)
+        return False
+    return True
+
+
 def draw_trace(
     definition: Path,
     output: Path,
     history: dict[str, Any],
     substitutions: Substitutions | None = None,
-) -> None:
+) -> bool:
     """``asl run --trace``: draw what the execution did; a drawing problem is reported
-    without hiding the execution's own result."""
+    without hiding the execution's own result, and False returned."""
     try:
         render(read_document(definition, substitutions).value, output, history=history)
-    except (RenderError, OSError) as exc:
+    except (RenderError, DefinitionError, DefinitionTooLarge, SubstitutionError, OSError) as exc:
         typer.echo(f"asl run: cannot draw the trace: {exc}", err=True)
+        return False
+    return True

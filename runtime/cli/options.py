@@ -11,9 +11,15 @@ from typing import Annotated
 
 import typer
 
+from asl.textfile import MIB, TextFileError, read_text_file
 from integrations.settings_file import SettingsFileError, read_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+#: The largest ``@file`` of JSON a command reads (``asl run --input``, ``asl tasks approve
+#: --output``): AWS takes at most 256 KiB of JSON text there; four times that leaves room
+#: for indentation, and the value is measured again as AWS measures it.
+JSON_FILE_MAX_BYTES = 1 * MIB
 
 
 class OutputFormat(StrEnum):
@@ -24,14 +30,15 @@ class OutputFormat(StrEnum):
 
 
 def text_or_file(value: str, *, command: str, what: str) -> str:
-    """``value`` itself, or the text of the file ``@path`` names; an unreadable file ends
-    the command with exit status 2 and a message naming ``what`` it was for."""
+    """``value`` itself, or the text of the file ``@path`` names (at most
+    :data:`JSON_FILE_MAX_BYTES`); a file that cannot be read, is larger or is not UTF-8
+    ends the command with exit status 2 and a message naming ``what`` it was for."""
     if not value.startswith("@"):
         return value
     try:
-        return Path(value[1:]).read_text(encoding="utf-8")
-    except OSError as exc:
-        typer.echo(f"{command}: cannot read the {what} file: {exc}", err=True)
+        return read_text_file(value[1:], JSON_FILE_MAX_BYTES)
+    except TextFileError as exc:
+        typer.echo(f"{command}: cannot read the {what} file {value[1:]}: {exc.reason}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
 
 

@@ -23,7 +23,7 @@ import asl
 import visualizer
 from asl.diagnostics import DefinitionError
 from asl.graph import Location
-from asl.loader import PLACEHOLDER, SubstitutionError, read_document
+from asl.loader import PLACEHOLDER, DefinitionTooLarge, SubstitutionError, read_document
 from asl.validate import problems_at
 from asl.validate.placeholders import strings, unresolved
 from runtime.cli.options import (
@@ -84,6 +84,9 @@ def render(
         raise typer.Exit(EXIT_FAILED) from None
     except HistoryError as exc:
         typer.echo(f"asl render: {history} is not an execution history: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    except DefinitionTooLarge as exc:
+        typer.echo(f"asl render: {definition}: {exc.code}: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     except (FileNotFoundError, SubstitutionError, visualizer.RenderError) as exc:
         typer.echo(f"asl render: {exc}", err=True)

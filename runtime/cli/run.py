@@ -160,13 +160,24 @@ def run(
     ${NAME} placeholders are filled from --substitute and --substitutions; one left
     without a value stops the run before it starts.
 
-    Exit status: 0 SUCCEEDED, 1 FAILED, TIMED_OUT or ABORTED, 2 bad usage or an invalid
-    definition.
+    Exit status: 0 SUCCEEDED, 1 FAILED, TIMED_OUT or ABORTED, 2 bad usage, an invalid
+    definition, or (after a run that SUCCEEDED) a --history or --trace that could not be
+    written. The result is printed before those files are written.
     """
-    from runtime.cli.local_run import check_trace_format, draw_trace, report_billing, run_file
+    from runtime.cli.local_run import (
+        check_output,
+        check_trace_format,
+        draw_trace,
+        report_billing,
+        run_file,
+        write_history,
+    )
 
     if trace is not None:
         check_trace_format(trace)  # before running: a trace that cannot be drawn is bad usage
+    for option, output in (("--history", history), ("--trace", trace)):
+        if output is not None:
+            check_output(option, output)
     values = substitutions(substitute, substitutions_file, command="asl run")
     execution, functions_used = run_file(
         definition,
@@ -182,11 +193,14 @@ def run(
         seed=seed,
         store=store,
     )
-    if history is not None:
-        history.write_text(json.dumps(execution.history_json(), indent=2) + "\n")
-    if trace is not None:
-        draw_trace(definition, trace, execution.history_json(), substitutions=values)
     _print_result(execution, output_format)
     report_billing(functions_used)
+    written = True
+    if history is not None:
+        written = write_history(history, execution.history_json())
+    if trace is not None:
+        written &= draw_trace(definition, trace, execution.history_json(), substitutions=values)
     if execution.status != "SUCCEEDED":
         raise typer.Exit(EXIT_FAILED)
+    if not written:
+        raise typer.Exit(EXIT_USAGE)

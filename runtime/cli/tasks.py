@@ -10,7 +10,7 @@ these commands read and answer it from another terminal:
     asl tasks heartbeat TOKEN                  # SendTaskHeartbeat
 
 Exit status: 0 done, 1 the call failed (InvalidToken, TaskDoesNotExist, TaskTimedOut),
-2 bad usage (output that is not JSON).
+2 bad usage (output that is not JSON) or a store that cannot be used (corrupt, read-only).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from runtime.clock import RealClock
 from runtime.store import (
     ApiError,
     InvalidOutput,
+    StoreError,
     TaskDoesNotExist,
     TaskRecord,
     TaskStore,
@@ -116,8 +117,16 @@ def _as_text(record: TaskRecord, now: float) -> str:
     )
 
 
+def _store_failed(error: StoreError) -> typer.Exit:
+    typer.echo(f"asl tasks: {error}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
 def _show(store: Path | None, output_format: ListFormat) -> None:
-    records = _tokens(store).pending() if _exists(store) else []
+    try:
+        records = _tokens(store).pending() if _exists(store) else []
+    except StoreError as error:
+        raise _store_failed(error) from None
     now = time.time()
     if output_format is ListFormat.json:
         text = json.dumps([_as_json(r, now) for r in records], indent=2, ensure_ascii=False)
@@ -153,6 +162,8 @@ def _call(store: Path | None, token: str, call: str, *args: Any) -> None:
     except ApiError as error:
         typer.echo(f"asl tasks: {error}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
+    except StoreError as error:
+        raise _store_failed(error) from None
 
 
 def _read_output(text: str) -> Any:

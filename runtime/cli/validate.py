@@ -11,7 +11,7 @@ import typer
 
 import asl
 from asl.diagnostics import Diagnostic, has_errors
-from asl.loader import SubstitutionError
+from asl.loader import DefinitionTooLarge, SubstitutionError
 from runtime.cli.options import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -63,7 +63,8 @@ def validate(
     ${NAME} placeholders are filled from --substitute and --substitutions first; one left
     without a value is checked as any valid value of its field, and named in a warning.
 
-    Exit status: 0 when all are valid, 1 when any is invalid, 2 when a file cannot be read.
+    Exit status: 0 when all are valid, 1 when any is invalid, 2 when a file cannot be read
+    or is longer than AWS validates (ValidationException: over 1,048,576 characters).
     """
     values = substitutions(substitute, substitutions_file, command="asl validate")
     results: dict[str, list[Diagnostic]] = {}
@@ -73,6 +74,10 @@ def validate(
             diagnostics = asl.validate(path, machine_type=machine_type.value, substitutions=values)
         except (FileNotFoundError, SubstitutionError) as exc:
             typer.echo(f"asl validate: {exc}", err=True)
+            unreadable = True
+            continue
+        except DefinitionTooLarge as exc:
+            typer.echo(f"asl validate: {path}: {exc.code}: {exc}", err=True)
             unreadable = True
             continue
         if severity is Severity.ERROR:

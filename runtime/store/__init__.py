@@ -9,6 +9,7 @@ from runtime.store.errors import (
     InvalidArn,
     InvalidOutput,
     InvalidToken,
+    StoreError,
     TaskDoesNotExist,
     TaskTimedOut,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "InvalidOutput",
     "InvalidToken",
     "NewTask",
+    "StoreError",
     "TaskDoesNotExist",
     "TaskRecord",
     "TaskStore",

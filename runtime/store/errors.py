@@ -70,6 +70,15 @@ class InvalidArn(ApiError):
     code = "InvalidArn"
 
 
+class StoreError(Exception):
+    """The store's file cannot be used (corrupt, read-only, its folder a file, a full
+    disk): not an answer of the API but a fault of the machine it runs on. The message
+    names the file."""
+
+    def __init__(self, path: object, reason: object) -> None:
+        super().__init__(f"the task store {path} cannot be used: {reason}")
+
+
 class ActivityWorkerLimitExceeded(ApiError):
     """More workers poll one activity at once than AWS allows (1,000)."""
 

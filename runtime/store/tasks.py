@@ -13,6 +13,7 @@ Times in the store are wall-clock seconds (they are shown as ages to people); de
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -22,10 +23,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 from asl.jsontext import escape_surrogates, replace_surrogates
-from runtime.store.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
+from runtime.store.errors import InvalidToken, StoreError, TaskDoesNotExist, TaskTimedOut
 
 Kind = Literal["callback", "activity"]
 #: SCHEDULED: an activity task no worker has taken yet; RUNNING: the token is out (with
@@ -165,11 +166,31 @@ def check_token(token: str) -> None:
         raise InvalidToken()
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _guarded(
+    method: Callable[Concatenate[TaskStore, _P], _R],
+) -> Callable[Concatenate[TaskStore, _P], _R]:
+    """A store method whose file cannot be used raises :class:`StoreError`, naming it."""
+
+    @functools.wraps(method)
+    def guarded(store: TaskStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(store, *args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(store.path, exc) from exc
+
+    return guarded
+
+
 class TaskStore:
     """The tasks table, in a SQLite file shared by processes or in memory.
 
     The file and its directory are created on first use, so a run that never waits on a
-    token leaves nothing behind.
+    token leaves nothing behind. A file that cannot be used (corrupt, read-only, its
+    folder a file) raises :class:`StoreError` from every method.
     """
 
     def __init__(
@@ -196,14 +217,39 @@ class TaskStore:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(_SCHEMA)
-        db.execute(
-            "DELETE FROM tasks WHERE ended IS NOT NULL AND ended < ?",
-            (self._now() - KEEP_ENDED_SECONDS,),
-        )
+        try:
+            if self.path is not None:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            db.execute(
+                "DELETE FROM tasks WHERE ended IS NOT NULL AND ended < ?",
+                (self._now() - KEEP_ENDED_SECONDS,),
+            )
+        except BaseException:
+            db.close()
+            raise
         return db
+
+    @_guarded
+    def check(self) -> None:
+        """Raise :class:`StoreError` now if the store could not be used when a task
+        waits: an existing file is opened (a corrupt or read-only one fails); for a file
+        not made yet, the nearest folder that exists must be a directory this process
+        may write to."""
+        if self.path is None:
+            return
+        if self.path.exists():
+            self._db()
+            self.close()  # opened again where it is used: a connection keeps to its thread
+            return
+        folder = self.path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise StoreError(self.path, f"{folder} is not a directory")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreError(self.path, f"the directory {folder} cannot be written to")
 
     def close(self) -> None:
         """Close the connection (it reopens on the next use)."""
@@ -222,6 +268,7 @@ class TaskStore:
             raise
         db.execute("COMMIT")
 
+    @_guarded
     def add(self, task: NewTask) -> TaskRecord:
         """Record a task an execution starts waiting on (an activity task is SCHEDULED)."""
         status: Status = "SCHEDULED" if task.kind == "activity" else "RUNNING"
@@ -240,10 +287,12 @@ class TaskStore:
                 _remember_activity(db, task.resource, now)
         return self._get(self._db(), task.token)  # type: ignore[return-value]
 
+    @_guarded
     def get(self, token: str) -> TaskRecord | None:
         """The task of a token, or None."""
         return self._get(self._db(), token)
 
+    @_guarded
     def get_many(self, tokens: Sequence[str]) -> list[TaskRecord]:
         """The tasks of these tokens (unknown ones left out)."""
         found: list[TaskRecord] = []
@@ -260,6 +309,7 @@ class TaskStore:
         row = db.execute(f"SELECT {_COLUMNS} FROM tasks WHERE token = ?", (token,)).fetchone()
         return None if row is None else TaskRecord(*row)
 
+    @_guarded
     def open_tasks(self) -> list[TaskRecord]:
         """Tasks still waiting, oldest first; tasks of processes that have exited are closed."""
         rows = self._db().execute(
@@ -273,16 +323,19 @@ class TaskStore:
                 self._end(record.token, "ABORTED")
         return alive
 
+    @_guarded
     def succeed(self, token: str, output: str) -> TaskRecord:
         """SendTaskSuccess: ``output`` is JSON text."""
         return self._answer(token, "SUCCEEDED", escape_surrogates(output), None, None)
 
+    @_guarded
     def fail(self, token: str, error: str | None, cause: str | None) -> TaskRecord:
         """SendTaskFailure."""
         error = None if error is None else replace_surrogates(error)
         cause = None if cause is None else replace_surrogates(cause)
         return self._answer(token, "FAILED", None, error, cause)
 
+    @_guarded
     def heartbeat(self, token: str) -> TaskRecord:
         """SendTaskHeartbeat: count a heartbeat of an open task."""
         now = self._now()
@@ -340,6 +393,7 @@ class TaskStore:
             raise TaskTimedOut()
         return self._get(self._db(), token)  # type: ignore[return-value]
 
+    @_guarded
     def end(self, token: str, status: Literal["TIMED_OUT", "ABORTED"]) -> TaskRecord | None:
         """End an open task without an answer; return the task as it is now (an answer may
         have arrived first: then it is returned unchanged)."""
@@ -354,6 +408,7 @@ class TaskStore:
             )
             return self._get(db, token)
 
+    @_guarded
     def claim(self, activity_arn: str, worker_name: str | None) -> TaskRecord | None:
         """GetActivityTask: give the oldest scheduled task of the activity to a worker."""
         now = self._now()
@@ -373,6 +428,7 @@ class TaskStore:
             )
             return self._get(db, token)
 
+    @_guarded
     def activities(self) -> list[tuple[str, str, float]]:
         """Every activity named so far: ``(arn, name, created)``, oldest first."""
         rows = self._db().execute("SELECT arn, name, created FROM activities ORDER BY created")

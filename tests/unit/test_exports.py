@@ -11,6 +11,7 @@ import runtime.testing
 def test_asl_exports() -> None:
     assert sorted(asl.__all__) == [
         "DefinitionError",
+        "DefinitionTooLarge",
         "Diagnostic",
         "StateMachine",
         "StatesError",

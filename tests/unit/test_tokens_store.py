@@ -15,6 +15,7 @@ from runtime.store import (
     ApiError,
     InvalidToken,
     NewTask,
+    StoreError,
     TaskDoesNotExist,
     TaskStore,
     TaskTimedOut,
@@ -32,6 +33,31 @@ def _task(token: str, kind: str = "callback", resource: str = "sqs:sendMessage")
 
 def _token(n: int) -> str:
     return f"{n:043d}"
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error_from_every_call(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    path.write_text("not a database")
+    store = TaskStore(path)
+    calls = [
+        store.check,
+        lambda: store.add(_task(_token(1))),
+        lambda: store.get(_token(1)),
+        store.open_tasks,
+        lambda: store.succeed(_token(1), "{}"),
+        lambda: store.claim(ACTIVITY, None),
+    ]
+    for call in calls:
+        with pytest.raises(StoreError, match=f"^the task store {path} cannot be used: file is not"):
+            call()
+
+
+def test_checking_a_store_not_made_yet_makes_nothing(tmp_path: Path) -> None:
+    TaskStore(tmp_path / "a" / "b" / ".asl").check()
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "file").write_text("")
+    with pytest.raises(StoreError, match=f"{tmp_path / 'file'} is not a directory$"):
+        TaskStore(tmp_path / "file" / ".asl").check()
 
 
 def test_the_store_is_created_on_first_use_in_wal_mode(tmp_path: Path) -> None:

@@ -2,8 +2,11 @@
 
 Case fields: ``definition`` (any JSON value) or ``definitionText`` (raw text);
 ``machineType`` (``STANDARD`` by default); ``substitutions`` (the values of its ``${Name}``
-placeholders, as DefinitionSubstitutions gives them); then either ``valid: true`` (no
-ERROR, and the definition loads into a model) or ``diagnostics``: the expected ERRORs as a
+placeholders, as DefinitionSubstitutions gives them); ``padTo`` (the definition's text
+is padded with trailing spaces to exactly this many characters); then either ``valid:
+true`` (no ERROR, and the definition loads into a model), ``apiError``: ``{code,
+message}`` of the API error that refuses the definition before validating it (both
+``asl.validate`` and ``asl.load`` raise it), or ``diagnostics``: the expected ERRORs as a
 multiset of (code, location), each message compared exactly when given; an expected
 WARNING must be among the warnings (other warnings are allowed).
 """
@@ -14,6 +17,8 @@ import json
 from collections import Counter
 from typing import Any
 
+import pytest
+
 import asl
 
 
@@ -23,10 +28,20 @@ def run(case: dict[str, Any]) -> None:
         source = case["definitionText"]
     else:
         source = json.dumps(case["definition"], indent=2)
+    if "padTo" in case:
+        source = source.ljust(case["padTo"])
     options = {
         "machine_type": case.get("machineType", "STANDARD"),
         "substitutions": case.get("substitutions"),
     }
+    if "apiError" in case:
+        for call in (asl.validate, asl.load):
+            with pytest.raises(asl.DefinitionTooLarge) as refused:
+                call(source, **options)
+            assert {"code": refused.value.code, "message": refused.value.message} == case[
+                "apiError"
+            ]
+        return
     found = [d.to_aws() for d in asl.validate(source, **options)]
     errors = [d for d in found if d["severity"] == "ERROR"]
     if case.get("valid"):
