@@ -18,7 +18,7 @@ from typing import Any, Literal
 import asl
 from asl import model as m
 from asl.errors import TIMEOUT, StatesError
-from asl.jsontext import json_text
+from asl.jsontext import json_size
 from asl.loader import Source
 from runtime.clock import DeadlineExpired
 from runtime.context import execution_context, state_machine_context
@@ -63,8 +63,9 @@ class ValidationException(ValueError):
     name)."""
 
 
-#: StartExecution's ``input`` is at most this many characters (botocore's service model).
-INPUT_MAX_CHARACTERS = 262_144
+#: StartExecution's ``input`` is at most this many bytes of UTF-8 (botocore's service model
+#: gives 262,144; AWS's API reference says SensitiveData lengths are bytes in UTF-8).
+INPUT_MAX_BYTES = 262_144
 
 
 #: The longest an execution runs, by type (AWS's quota for Express: 5 minutes); a shorter
@@ -78,14 +79,16 @@ def _check_input(value: Any) -> None:
     """Refuse at the door what StartExecution refuses, so every started execution can be
     written to its history."""
     try:
-        text = json_text(value)
+        size = json_size(value)
     except ValueError as exc:  # nested too deeply for JSON text (JsonTooDeep)
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
-    if len(text) > INPUT_MAX_CHARACTERS:
-        # AWS's validation message for the member's length constraint.
+    if size > INPUT_MAX_BYTES:
+        # AWS's words, as a StartExecution call quoted them in a user's report (not in a
+        # recorded test suite).
         raise ValidationException(
             "1 validation error detected: Value at 'input' failed to satisfy constraint: "
-            f"Member must have length less than or equal to {INPUT_MAX_CHARACTERS}"
+            f"Member must have size less than or equal to {INPUT_MAX_BYTES} bytes in UTF-8 "
+            "encoding"
         )
 
 

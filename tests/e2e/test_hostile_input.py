@@ -171,8 +171,8 @@ def test_an_input_nested_too_deeply_is_refused_at_the_door() -> None:
 
 
 def test_an_input_over_the_api_limit_is_refused_at_the_door() -> None:
-    with pytest.raises(ValidationException, match="less than or equal to 262144"):
-        run(_pass(), {"v": "x" * 262_144})
+    with pytest.raises(ValidationException, match="less than or equal to 262144 bytes in UTF-8"):
+        run(_pass(), {"v": "é" * 131_069})  # 131,076 characters, 262,146 bytes
 
 
 def test_a_result_nested_too_deeply_fails_the_execution() -> None:
