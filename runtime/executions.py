@@ -20,6 +20,7 @@ from asl import model as m
 from asl.errors import TIMEOUT, StatesError
 from asl.jsontext import json_text
 from asl.loader import Source
+from runtime.api_limits import INPUT_MAX_CHARACTERS, check_error_and_cause, check_lengths
 from runtime.clock import DeadlineExpired
 from runtime.context import execution_context, state_machine_context
 from runtime.frame import (
@@ -34,6 +35,7 @@ from runtime.host import Host, LocalHost
 from runtime.interpreter import run_scope
 from runtime.states import STEPS
 from runtime.states.map_run import MapRun
+from runtime.store import ApiError
 from runtime.summary import StateSummary, summarize
 
 _log = logging.getLogger(__name__)
@@ -54,17 +56,10 @@ class InvalidName(ValueError):
     """A name AWS would refuse (AWS's error name)."""
 
 
-class InvalidExecutionInput(ValueError):
-    """An input StartExecution refuses as not JSON text (AWS's error name)."""
+class InvalidExecutionInput(ApiError, ValueError):
+    """An input StartExecution refuses as not JSON text (AWS's error)."""
 
-
-class ValidationException(ValueError):
-    """A request member outside its constraints, such as a too long input (AWS's error
-    name)."""
-
-
-#: StartExecution's ``input`` is at most this many characters (botocore's service model).
-INPUT_MAX_CHARACTERS = 262_144
+    code = "InvalidExecutionInput"
 
 
 #: The longest an execution runs, by type (AWS's quota for Express: 5 minutes); a shorter
@@ -79,14 +74,9 @@ def _check_input(value: Any) -> None:
     written to its history."""
     try:
         text = json_text(value)
-    except ValueError as exc:  # nested too deeply for JSON text (JsonTooDeep)
+    except ValueError as exc:  # nested too deeply (JsonTooDeep), NaN or Infinity (NotJson)
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
-    if len(text) > INPUT_MAX_CHARACTERS:
-        # AWS's validation message for the member's length constraint.
-        raise ValidationException(
-            "1 validation error detected: Value at 'input' failed to satisfy constraint: "
-            f"Member must have length less than or equal to {INPUT_MAX_CHARACTERS}"
-        )
+    check_lengths(("input", len(text), INPUT_MAX_CHARACTERS))
 
 
 def _check_name(name: str, what: str) -> None:
@@ -174,7 +164,9 @@ class Execution:
         return self
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
-        """Abort a running execution (StopExecution): it ends ABORTED."""
+        """Abort a running execution (StopExecution): it ends ABORTED. ``ValidationException``
+        for an error over 256 or a cause over 32,768 characters, as AWS refuses them."""
+        check_error_and_cause(error, cause)
         if self._task is not None and not self._task.done():
             self._stop_details = (error, cause)
             self._run.host.clock.cancel(self._task)

@@ -17,8 +17,9 @@ from integrations.aws.resources import ResourcesError
 from integrations.functions_file import FunctionsFileError, load_functions_file
 from integrations.lambdas import LocalFunctions
 from integrations.mocks import MockConfigError
+from runtime.api_limits import ValidationException
 from runtime.cli.options import EXIT_USAGE
-from runtime.executions import Execution, InvalidExecutionInput, ValidationException
+from runtime.executions import Execution, InvalidExecutionInput
 from runtime.store import TaskRecord, TaskStore, default_store_path
 from runtime.testing import local_engine
 from visualizer import RenderError, render
@@ -112,7 +113,7 @@ def run_file(
     except ResourcesError as exc:
         raise _fail(str(exc)) from None
     except (InvalidExecutionInput, ValidationException) as exc:
-        raise _fail(f"{type(exc).__name__}: {exc}") from None
+        raise _fail(str(exc)) from None  # "Code: message"
 
 
 def _read(definition: Path, substitutions: Substitutions | None) -> Document:

@@ -24,11 +24,11 @@ from typing import Annotated, Any
 import typer
 
 from asl.jsontext import escape_surrogates, parse_json
+from runtime.api_limits import check_error_and_cause
 from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, text_or_file
 from runtime.clock import RealClock
 from runtime.store import (
     ApiError,
-    InvalidOutput,
     TaskDoesNotExist,
     TaskRecord,
     TaskStore,
@@ -146,6 +146,8 @@ def list_tasks(store: StoreOption = None, output_format: FormatOption = ListForm
 def _call(store: Path | None, token: str, call: str, *args: Any) -> None:
     """Make one SendTask* call; AWS's error ends the command with exit status 1."""
     try:
+        if call == "send_failure":  # AWS checks the members before the token
+            check_error_and_cause(*args)
         check_token(token)
         if not _exists(store):
             raise TaskDoesNotExist()
@@ -160,7 +162,7 @@ def _read_output(text: str) -> Any:
     text = text_or_file(text, command="asl tasks", what="output")
     try:
         return parse_output(text)
-    except InvalidOutput as error:
+    except ApiError as error:  # InvalidOutput, ValidationException (over 256 KiB)
         typer.echo(f"asl tasks: {error}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
 
