@@ -15,10 +15,11 @@ from asl.validate import validate_document
 from asl.validate.placeholders import unresolved
 from integrations.aws.resources import ResourcesError
 from integrations.functions_file import FunctionsFileError, load_functions_file
-from integrations.lambdas import LocalFunctions
+from integrations.handler_logs import stray_output_to
+from integrations.lambdas import Invocation, LocalFunctions
 from integrations.mocks import MockConfigError
 from runtime.api_limits import ValidationException
-from runtime.cli.options import EXIT_USAGE
+from runtime.cli.options import EXIT_USAGE, printable
 from runtime.executions import Execution, InvalidExecutionInput
 from runtime.store import TaskRecord, TaskStore, default_store_path
 from runtime.testing import local_engine
@@ -27,17 +28,18 @@ from visualizer.render import output_format
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"asl run: {message}", err=True)
+    typer.echo(f"asl run: {printable(message)}", err=True)
     return typer.Exit(EXIT_USAGE)
 
 
 def _tell_how_to_answer(task: TaskRecord) -> None:
+    state = printable(task.state_name)
     if task.kind == "activity":
-        typer.echo(f"asl run: '{task.state_name}' waits for a worker of {task.resource}", err=True)
+        typer.echo(f"asl run: '{state}' waits for a worker of {task.resource}", err=True)
         return
     asl = _program()
     typer.echo(
-        f"asl run: '{task.state_name}' waits for its task token; answer with\n"
+        f"asl run: '{state}' waits for its task token; answer with\n"
         f"  {asl} tasks approve {task.token} [--output JSON]\n"
         f"  {asl} tasks reject {task.token} [--error E --cause C]",
         err=True,
@@ -65,14 +67,16 @@ def run_file(
     seed: int | None = None,
     store: Path | None = None,
     substitutions: Substitutions | None = None,
+    show_logs: bool = False,
 ) -> tuple[Execution, LocalFunctions]:
     """Validate, set up and run; bad usage exits 2 with a message, never a traceback.
-    Returns the execution and the local functions it could call (for their billing)."""
+    Returns the execution and the local functions it could call (for their billing).
+    With ``show_logs`` each Lambda invocation's log is printed to stderr as it ends."""
     document = _read(definition, substitutions)
     diagnostics = validate_document(document)
     if has_errors(diagnostics):
         for d in diagnostics:
-            typer.echo(d.format(str(definition)), err=True)
+            typer.echo(printable(d.format(str(definition))), err=True)
         raise typer.Exit(EXIT_USAGE)
     missing = unresolved(document.value)
     if missing:
@@ -85,6 +89,7 @@ def run_file(
         raise _fail("--mock-config and --test-case go together")
     try:
         local = LocalFunctions() if functions is None else load_functions_file(functions)
+        _keep_stdout_for_the_result(local, show_logs)
         engine = local_engine(
             functions=local,
             connections=connections,
@@ -124,12 +129,26 @@ def _read(definition: Path, substitutions: Substitutions | None) -> Document:
         raise _fail(str(exc)) from None
     except DefinitionError as exc:
         for d in exc.diagnostics:
-            typer.echo(d.format(str(definition)), err=True)
+            typer.echo(printable(d.format(str(definition))), err=True)
         raise typer.Exit(EXIT_USAGE) from None
 
 
+def _keep_stdout_for_the_result(functions: LocalFunctions, show_logs: bool) -> None:
+    """Handlers' output is their log, never the command's output: shown on stderr with
+    ``--logs``; output of threads a handler starts goes to stderr too."""
+    stray_output_to(sys.stderr)
+    if show_logs:
+        functions.on_invocation = _print_log
+
+
+def _print_log(call: Invocation) -> None:
+    lines = call.log().rstrip("\n").split("\n")
+    typer.echo("\n".join(f"{call.function} | {printable(line)}" for line in lines), err=True)
+
+
 def report_billing(functions: LocalFunctions) -> None:
-    """What the local Lambda functions would have been billed, as Lambda bills them."""
+    """What the local Lambda functions would have been billed, as Lambda bills them; and
+    how to see their logs, when they wrote any that were not shown."""
     calls = functions.invocations
     if calls:
         billed_ms = sum(call.billed_ms for call in calls)
@@ -138,6 +157,8 @@ def report_billing(functions: LocalFunctions) -> None:
             f"{functions.gb_seconds():.6f} GB-seconds",
             err=True,
         )
+        if functions.on_invocation is None and any(call.output for call in calls):
+            typer.echo("Lambda: the handlers printed to their logs: see them with --logs", err=True)
 
 
 def check_trace_format(output: Path) -> None:
