@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import asl
 from asl import model as m
-from asl.errors import TIMEOUT, StatesError
+from asl.errors import TIMEOUT, StatesError, capped
 from asl.jsontext import json_text
 from asl.loader import Source
 from runtime.api_limits import INPUT_MAX_CHARACTERS, check_error_and_cause, check_lengths
@@ -319,7 +319,10 @@ async def _execute(execution: Execution, run: Run) -> None:
         execution.error = TIMEOUT
         execution._finish("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})
         return
-    except StatesError as failure:
+    except StatesError as raised:
+        # Task and Fail failures came in capped; this caps the engine's own causes too (a
+        # path error quoting a 256 KiB input): ExecutionFailed holds no more on AWS.
+        failure = capped(raised)
         # AWS records a timeout with no cause (its Error Output has "Cause": "").
         cause = None if failure.error == TIMEOUT and not failure.cause else failure.cause
         execution.error, execution.cause = failure.error, cause

@@ -493,6 +493,16 @@ def test_a_fail_state_cause_from_a_path_is_cut_to_aws_length() -> None:
     assert execution.cause == "a😀" * 10_922 + "a"
 
 
+def test_a_path_error_quoting_a_huge_input_ends_with_a_cause_of_aws_length() -> None:
+    execution = run(_pass(Parameters={"v.$": "$.missing"}), {"x": "y" * 200_000})
+    _ended(execution)
+    assert execution.error == "States.Runtime"
+    assert execution.cause is not None and len(execution.cause) == 32_768
+    assert execution.cause.startswith("An error occurred while executing the state 'P'")
+    failed = execution.history_json()["events"][-1]["executionFailedEventDetails"]
+    assert failed["cause"] == execution.cause
+
+
 # --- Numbers JSON cannot hold --------------------------------------------------------------
 
 
