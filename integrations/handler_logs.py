@@ -13,8 +13,8 @@ that was there before. Output is kept per invocation up to :data:`LOG_LIMIT` cha
 
 What is not caught: writes to the file descriptors themselves (``os.write(1, ...)``, C
 extensions, child processes) and output of threads a handler starts, which have a context
-of their own. The command line sends the latter to stderr (:func:`stray_output_to`), so
-nothing but its own result reaches its stdout.
+of their own. ``asl run`` sends both to stderr (:func:`stray_output_to`, and descriptor 1
+pointed at stderr), so nothing but its own result reaches its stdout.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -135,10 +136,34 @@ def _read(definition: Path, substitutions: Substitutions | None) -> Document:
 
 def _keep_stdout_for_the_result(functions: LocalFunctions, show_logs: bool) -> None:
     """Handlers' output is their log, never the command's output: shown on stderr with
-    ``--logs``; output of threads a handler starts goes to stderr too."""
+    ``--logs``; output of threads a handler starts, of its child processes and of C code
+    goes to stderr too."""
+    _stdout_of_its_own()
     stray_output_to(sys.stderr)
     if show_logs:
         functions.on_invocation = _print_log
+
+
+def _stdout_of_its_own() -> None:
+    """Give ``sys.stdout`` a file descriptor of its own on the real stdout and point
+    descriptor 1, which child processes inherit and C code writes to, at stderr. Only
+    when ``sys.stdout`` is descriptor 1 (not when a test runner replaced it)."""
+    try:
+        if sys.stdout.fileno() != 1:
+            return
+    except (AttributeError, OSError, ValueError):  # no descriptor at all
+        return
+    stdout = sys.stdout
+    stdout.flush()
+    own = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(
+        own,
+        "w",
+        encoding=stdout.encoding,
+        errors=stdout.errors,
+        buffering=1 if stdout.line_buffering else -1,
+    )
 
 
 def _print_log(call: Invocation) -> None:

@@ -169,7 +169,7 @@ def test_hung_in_process_handlers_are_bounded_and_the_next_call_is_throttled() -
 
 
 CHATTY = """
-import asyncio, sys, threading, time
+import asyncio, os, subprocess, sys, threading, time
 
 def chatty(event, context):
     for n in range(5):
@@ -179,6 +179,8 @@ def chatty(event, context):
     stray = threading.Thread(target=print, args=("from a thread the handler started",))
     stray.start()
     stray.join()
+    subprocess.run([sys.executable, "-c", "print('from a child process')"], check=True)
+    os.write(1, b"written to descriptor 1\\n")
     return event['i']
 
 async def talks(event, context):
@@ -223,7 +225,8 @@ def test_handlers_print_to_their_logs_never_to_the_output(tmp_path: Path) -> Non
     assert json.loads(quiet.stdout)["output"]["async"] == "done"
     assert "item 0" not in quiet.stderr
     assert "see them with --logs" in quiet.stderr
-    assert "from a thread the handler started" in quiet.stderr  # never on stdout
+    for stray in ("from a thread the handler started", "from a child process", "descriptor 1"):
+        assert stray in quiet.stderr  # never on stdout
     shown = _asl(*common, "--logs", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout) == json.loads(quiet.stdout)
