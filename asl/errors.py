@@ -55,6 +55,13 @@ _NOT_MATCHED_BY_ALL = frozenset({RUNTIME})
 _NOT_MATCHED_BY_TASK_FAILED = frozenset({RUNTIME, TIMEOUT, DATA_LIMIT_EXCEEDED})
 
 
+#: The longest error name and cause AWS keeps, in UTF-16 code units (Java's string length):
+#: the botocore model's ``SensitiveError`` and ``SensitiveCause`` shapes of every history
+#: event detail, SendTaskFailure and StopExecution.
+ERROR_MAX_LENGTH = 256
+CAUSE_MAX_LENGTH = 32_768
+
+
 class StatesError(Exception):
     """An ASL runtime error: an error name and a cause, as AWS reports them."""
 
@@ -82,3 +89,34 @@ def error_matches(error_equals: Iterable[str], error: str | None) -> bool:
         if name == TASK_FAILED and error not in _NOT_MATCHED_BY_TASK_FAILED:
             return True
     return False
+
+
+def java_length(text: str) -> int:
+    """The length of text as AWS's (Java) limits count it: UTF-16 code units."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def capped(failure: StatesError) -> StatesError:
+    """The failure with its error name and cause cut to what AWS's history events hold.
+
+    AWS records no failure beyond these lengths (its event shapes cannot hold one), and
+    no recording shows how it shortens a longer one: they are cut at the limit, never
+    inside a surrogate pair, with nothing added.
+    """
+    error, cause = failure.error, failure.cause
+    short_error = error if error is None else _cut(error, ERROR_MAX_LENGTH)
+    short_cause = cause if cause is None else _cut(cause, CAUSE_MAX_LENGTH)
+    if short_error is error and short_cause is cause:
+        return failure
+    return StatesError(short_error, short_cause)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit // 2 or java_length(text) <= limit:
+        return text
+    units = text.encode("utf-16-le", "surrogatepass")[: 2 * limit]
+    if 0xD8 <= units[-1] <= 0xDB:  # a high surrogate whose low half was cut off
+        units = units[:-2]
+    return units.decode("utf-16-le", "surrogatepass")

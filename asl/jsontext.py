@@ -1,7 +1,10 @@
 """JSON text as AWS writes it: compact, key order kept, non-ASCII characters kept.
 
 The one place the engine turns a JSON value into that text (history details, error
-causes, payload sizes, API bodies); and :data:`JSON`, the type of such values.
+causes, payload sizes, API bodies); and :data:`JSON`, the type of such values. NaN and
+the infinities are no JSON numbers: text holding them is refused where it is read, and a
+value holding them is refused where it is written (:class:`NotJson`), never printed as
+``NaN`` or ``Infinity``.
 """
 
 from __future__ import annotations
@@ -18,11 +21,20 @@ JSON: TypeAlias = Any
 
 # One encoder for every call (json.dumps builds one per call); no circularity check:
 # JSON values here are trees.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+_ENCODER = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, check_circular=False, allow_nan=False
+)
 
 
 class JsonTooDeep(ValueError):
     """A value nested deeper than JSON text can be written here (Python's stack)."""
+
+
+class NotJson(ValueError):
+    """A value holding a number JSON cannot hold: NaN, Infinity or -Infinity."""
+
+    def __init__(self) -> None:
+        super().__init__("NaN and Infinity are not JSON numbers")
 
 
 def parse_json(text: str | bytes) -> JSON:
@@ -49,19 +61,52 @@ def _finite_float(text: str) -> float:
 
 def json_text(value: Any) -> str:
     """Compact JSON text of a value (``{"a":1,"b":[2,"é"]}``); ``JsonTooDeep`` for a value
-    nested past Python's recursion limit. Lone surrogates are kept as they are (data, as
-    AWS's services accept them): encode the text with ``surrogatepass`` or ``\\u``-escape
-    it before it leaves the process."""
+    nested past Python's recursion limit, ``NotJson`` for one holding NaN or an infinity.
+    Lone surrogates are kept as they are (data, as AWS's services accept them): encode the
+    text with ``surrogatepass`` or ``\\u``-escape it before it leaves the process."""
     try:
         return _ENCODER.encode(value)
     except RecursionError:
         raise JsonTooDeep("the value is nested too deeply to be written as JSON") from None
+    except ValueError:  # the encoder's only other refusal: a float out of JSON's range
+        raise NotJson() from None
+
+
+def non_finite_at(value: Any) -> tuple[str | int, ...] | None:
+    """Where a value first holds NaN or an infinity (its keys and indexes), or None.
+    Walks without recursion, so any depth is fine."""
+    # (node, the entry of its parent, its key there): a location is built only when found
+    stack: list[tuple[Any, Any, str | int | None]] = [(value, None, None)]
+    while stack:
+        entry = stack.pop()
+        node = entry[0]
+        if isinstance(node, float):
+            if not math.isfinite(node):
+                return _location(entry)
+        elif isinstance(node, dict):
+            stack.extend((child, entry, key) for key, child in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((node[i], entry, i) for i in reversed(range(len(node))))
+    return None
+
+
+def _location(entry: tuple[Any, Any, str | int | None]) -> tuple[str | int, ...]:
+    keys: list[str | int] = []
+    while entry[1] is not None:
+        keys.append(entry[2])  # type: ignore[arg-type]  # every entry but the root has one
+        entry = entry[1]
+    return tuple(reversed(keys))
 
 
 def json_size(value: Any) -> int:
     """The size of a value as AWS counts it: bytes of its compact JSON text in UTF-8 (a
     lone surrogate counted as the three bytes of its code unit)."""
-    text = json_text(value)
+    return text_size(json_text(value))
+
+
+def text_size(text: str) -> int:
+    """Bytes of text in UTF-8, as AWS's payload limits count them (a lone surrogate as the
+    three bytes of its code unit)."""
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 

@@ -18,16 +18,19 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 import re
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType, SimpleNamespace, TracebackType
 from typing import Any, Literal, Protocol
 
 from asl.jsontext import json_text
 from integrations.base import Timer, before
+from integrations.handler_logs import HandlerLog, capture
 from integrations.threads import ThreadPool
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "LambdaContext",
     "LocalFunction",
     "Outcome",
+    "Saturated",
     "Timer",
     "call_async",
     "call_sync",
@@ -65,9 +69,14 @@ _RESERVED_ENV = frozenset(
     }
 )  # fmt: skip
 _ENV_LIMIT_BYTES = 4096
+_log = logging.getLogger(__name__)
 
 #: JSON text as Lambda's Python runtime writes it (json.dumps' separators, non-ASCII kept).
 dumps: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False).encode
+# A result holding NaN or an infinity: Lambda's Python runtime would write NaN/Infinity
+# (awslambdaric's marshaller test expects '{"pi": NaN}'), text no JSON parser of Step
+# Functions' accepts. Refused here as Runtime.MarshalError, so the failure is clear and
+# no such number ever reaches an execution.
 _dumps_finite = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
@@ -143,18 +152,26 @@ class LambdaContext:
 class Outcome:
     """What one run produced: the response payload as Lambda's runtime wrote it.
 
-    ``function_error`` says the payload is an error object (Lambda's ``FunctionError``).
+    ``function_error`` says the payload is an error object (Lambda's ``FunctionError``);
+    ``log`` is what the handler wrote to ``sys.stdout`` and ``sys.stderr``.
     """
 
     payload: str
     function_error: bool = False
     timed_out: bool = False
+    log: str = ""
+
+
+class Saturated(Exception):
+    """An executor takes no more invocations of a function for now: as many of its earlier
+    ones as it allows still run past their end (abandoned at their timeout)."""
 
 
 class Executor(Protocol):
     """Runs a handler on a JSON event text; never raises for anything the handler does.
 
-    A cancelled ``run`` returns at once, abandoning or killing what runs the handler.
+    A cancelled ``run`` returns at once, abandoning or killing what runs the handler. An
+    executor may refuse an invocation it has no room for with :class:`Saturated`.
     """
 
     async def run(
@@ -273,19 +290,25 @@ def timed_out(function: LocalFunction, request_id: str) -> Outcome:
     )
 
 
-def call_sync(handler: Handler, event: str, context: LambdaContext) -> Outcome:
-    """Call a sync handler on the event text; whatever it raises becomes the outcome."""
+def call_sync(handler: Handler, event: str, context: LambdaContext, log: HandlerLog) -> Outcome:
+    """Call a sync handler on the event text, its output going to ``log``; whatever it
+    raises becomes the outcome."""
     try:
-        result = handler(json.loads(event), context)
+        with capture(log):
+            result = handler(json.loads(event), context)
     except BaseException as exc:
         return _error_outcome(exc, context.aws_request_id)
     return _marshal(result, context.aws_request_id)
 
 
-async def call_async(handler: Handler, event: str, context: LambdaContext) -> Outcome:
-    """Await an async handler on the event text; whatever it raises becomes the outcome."""
+async def call_async(
+    handler: Handler, event: str, context: LambdaContext, log: HandlerLog
+) -> Outcome:
+    """Await an async handler on the event text, its output (and that of the tasks it
+    starts) going to ``log``; whatever it raises becomes the outcome."""
     try:
-        result = await handler(json.loads(event), context)
+        with capture(log):
+            result = await handler(json.loads(event), context)
     except BaseException as exc:
         return _error_outcome(exc, context.aws_request_id)
     return _marshal(result, context.aws_request_id)
@@ -295,36 +318,80 @@ class InProcessExecutor:
     """Runs handlers in this process: sync ones on reused daemon threads, async ones as tasks.
 
     A handler that hangs past its timeout cannot be killed: its thread is abandoned (its
-    late result dropped) and later invocations run on other threads (see
-    :class:`~integrations.threads.ThreadPool`). :meth:`close` ends the idle threads.
+    late result dropped, a warning logged) and later invocations run on other threads (see
+    :class:`~integrations.threads.ThreadPool`); an async handler that ignores its
+    cancellation is left running the same way. At most ``max_abandoned`` of one function's
+    invocations are left running so; while that many still run, the function's further
+    invocations are refused (:class:`Saturated`) rather than piling up threads without end.
+    :meth:`close` ends the idle threads.
 
     In-process limits (a worker process lifts them): environment variables are not put in
     ``os.environ`` (that would race between concurrent functions) but are handed to the
     handler as the read-only mapping ``context.environment``; memory is not capped; a
-    handler that crashes the interpreter takes the engine with it.
+    handler that crashes the interpreter takes the engine with it, and processes it starts
+    outlive it.
     """
 
-    def __init__(self, *, max_idle_threads: int = 16) -> None:
+    def __init__(self, *, max_idle_threads: int = 16, max_abandoned: int = 16) -> None:
         self._threads = ThreadPool("lambda", max_idle=max_idle_threads)
         self._tasks: set[asyncio.Task[Outcome]] = set()  # async handlers, abandoned or not
+        self._max_abandoned = max_abandoned
+        # Per function: a "still running?" probe of each invocation left running.
+        self._abandoned: dict[str, list[Callable[[], bool]]] = {}
+
+    def abandoned(self, function: str) -> int:
+        """How many of the function's invocations still run past their end."""
+        running = [probe for probe in self._abandoned.get(function, ()) if probe()]
+        self._abandoned[function] = running
+        return len(running)
 
     async def run(
         self, function: LocalFunction, event: str, context: LambdaContext, timer: Timer
     ) -> Outcome:
         """Run the function until it returns, fails or reaches its timeout on ``timer``."""
-        handler = function.handler
-        work: asyncio.Future[Outcome]
-        if function.is_async:
-            task = asyncio.ensure_future(call_async(handler, event, context))
+        if self.abandoned(function.name) >= self._max_abandoned:
+            raise Saturated(function.name)
+        log = HandlerLog()
+        work, running = self._start(function.handler, function.is_async, event, context, log)
+        try:
+            outcome = await before(work, timer(function.timeout))
+        except TimeoutError:  # an async handler was cancelled; a thread abandoned
+            outcome = timed_out(function, context.aws_request_id)
+        finally:
+            if running():  # looked at again once the loop turned: a cancelled task may end
+                asyncio.get_running_loop().call_soon(self._abandon, function.name, running)
+        return replace(outcome, log=log.text())
+
+    def _start(
+        self, handler: Handler, is_async: bool, event: str, context: LambdaContext, log: HandlerLog
+    ) -> tuple[asyncio.Future[Outcome], Callable[[], bool]]:
+        """The handler's work, started, and a probe telling whether it still runs."""
+        if is_async:
+            task = asyncio.ensure_future(call_async(handler, event, context, log))
             self._tasks.add(task)  # the loop keeps only a weak reference
             task.add_done_callback(self._tasks.discard)
-            work = _detached(task)
-        else:
-            work = self._threads.submit(lambda: call_sync(handler, event, context))
-        try:
-            return await before(work, timer(function.timeout))
-        except TimeoutError:  # an async handler was cancelled; a thread abandoned
-            return timed_out(function, context.aws_request_id)
+            return _detached(task), lambda: not task.done()
+        finished = threading.Event()
+
+        def call() -> Outcome:
+            try:
+                return call_sync(handler, event, context, log)
+            finally:
+                finished.set()
+
+        return self._threads.submit(call), lambda: not finished.is_set()
+
+    def _abandon(self, function: str, running: Callable[[], bool]) -> None:
+        if not running():
+            return
+        self._abandoned.setdefault(function, []).append(running)
+        _log.warning(
+            "function %s: a handler still runs after its invocation ended and is left to "
+            "finish on its own (%d of at most %d such)",
+            function,
+            self.abandoned(function),
+            self._max_abandoned,
+        )
 
     async def aclose(self) -> None:
         """End the idle threads (see :meth:`close`)."""

@@ -10,9 +10,9 @@ JSON). What that buys, and the rules it follows:
   invocation, with Lambda's ``Runtime.ExitError`` ("Runtime exited with error: exit
   status 3", "... signal: segmentation fault"); the next invocation starts a new worker.
 - **Timeouts**: at the function's timeout, on the Host's clock (the executor's
-  ``timer``), the worker is killed (SIGKILL) and the invocation fails with
-  ``Sandbox.Timedout`` exactly as in-process; a new worker replaces it on the next
-  invocation. The timeout counts from the moment a worker takes the invocation; starting
+  ``timer``), the worker is killed (SIGKILL, with its process group) and the invocation
+  fails with ``Sandbox.Timedout`` exactly as in-process; a new worker replaces it on the
+  next invocation. The timeout counts from the moment a worker takes the invocation; starting
   a worker (Lambda's init phase) has its own limit, ``init_timeout``. A cancelled
   invocation kills its worker and returns at once (the worker is reaped on a thread).
 - **Memory**: where ``resource.RLIMIT_AS`` works (Linux), a worker's address space is
@@ -23,6 +23,9 @@ JSON). What that buys, and the rules it follows:
   handler that runs out gets ``Runtime.OutOfMemory`` ("Runtime exited with error: signal:
   killed", the wording Lambda uses when it kills a function for memory) and its worker
   is replaced. Elsewhere (macOS, Windows) memory is not capped.
+- **Processes**: each worker leads a process group of its own; whenever it is killed or
+  reaped, and whenever the engine's process dies however it dies, the group goes with it:
+  the worker and every process its handler started (``integrations.lifeline``).
 - **Environment**: a worker's ``os.environ`` is the engine's, plus the variables Lambda
   sets itself (``AWS_LAMBDA_FUNCTION_NAME``, ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``,
   ``AWS_REGION``, ...), plus the function's own, which win.
@@ -36,8 +39,10 @@ JSON). What that buys, and the rules it follows:
   cannot be found and are refused when the function is registered. The module is
   imported by name when the worker can, otherwise from its file; its top-level code
   runs in every worker as well as in the engine.
-- **Output**: a handler's ``print`` goes to the engine's stderr (a worker's stdout is its
-  channel to the engine). The engine side talks to each worker from a reused thread
+- **Output**: what a handler writes to ``sys.stdout`` and ``sys.stderr`` is its log,
+  sent back with its outcome (``integrations.handler_logs``); what reaches the worker's
+  file descriptors (its child processes, C code) goes to the engine's stderr (a worker's
+  stdout is its channel to the engine). The engine side talks to each worker from a reused thread
   (:class:`~integrations.threads.ThreadPool`), since pipe reads block.
 
 Call :meth:`WorkerPoolExecutor.aclose` (or :meth:`~WorkerPoolExecutor.close`) when done:
@@ -63,6 +68,7 @@ from typing import IO, Any
 
 from asl.jsontext import parse_json
 from integrations.base import before
+from integrations.handler_logs import HandlerLog
 from integrations.lambda_runtime import (
     LATEST,
     LambdaContext,
@@ -76,6 +82,7 @@ from integrations.lambda_runtime import (
     platform_error,
     timed_out,
 )
+from integrations.lifeline import Lifeline, guard, kill_group
 from integrations.threads import ThreadPool
 
 __all__ = ["HandlerRef", "WorkerPoolExecutor", "handler_reference", "serve"]
@@ -83,7 +90,7 @@ __all__ = ["HandlerRef", "WorkerPoolExecutor", "handler_reference", "serve"]
 _ROOT = str(Path(__file__).resolve().parents[1])
 _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from integrations.lambda_workers import serve; serve()"
+    "from integrations.lambda_workers import serve; serve(int(sys.argv[2]))"
 )
 _OUT_OF_MEMORY = "Runtime exited with error: signal: killed"
 # Lambda's runtime manager is written in Go and words signals as Go does.
@@ -171,8 +178,10 @@ def _receive(stream: IO[bytes]) -> dict[str, Any] | None:
 # The worker side.
 
 
-def serve() -> None:
-    """The worker's main loop: load the handler, then answer invocations until told to stop."""
+def serve(lifeline: int) -> None:
+    """The worker's main loop: load the handler, then answer invocations until told to
+    stop. ``lifeline`` is the file descriptor its guardian watches (see ``lifeline``)."""
+    guard(lifeline)
     channel_in = os.fdopen(os.dup(0), "rb")
     channel_out = os.fdopen(os.dup(1), "wb")
     # A handler's print and input must not touch the channel.
@@ -280,7 +289,8 @@ def _answer(handler: Any, message: dict[str, Any], environment: Any) -> dict[str
     region = context.invoked_function_arn.split(":")[3]
     os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
     os.environ["AWS_LAMBDA_LOG_STREAM_NAME"] = context.log_stream_name
-    outcome = _run_handler(handler, message["event"], context)
+    log = HandlerLog()
+    outcome = _run_handler(handler, message["event"], context, log)
     error_type = _error_type(outcome) if outcome is not None else None
     if outcome is None or error_type == "MemoryError":
         outcome = platform_error("Runtime.OutOfMemory", context.aws_request_id, _OUT_OF_MEMORY)
@@ -289,15 +299,18 @@ def _answer(handler: Any, message: dict[str, Any], environment: Any) -> dict[str
         "payload": outcome.payload,
         "function_error": outcome.function_error,
         "recycle": error_type in ("Runtime.OutOfMemory", "Runtime.ExitError"),
+        "log": log.text(),
     }
 
 
-def _run_handler(handler: Any, event: str, context: LambdaContext) -> Outcome | None:
+def _run_handler(
+    handler: Any, event: str, context: LambdaContext, log: HandlerLog
+) -> Outcome | None:
     """The handler's outcome; None when it ran out of memory even to report its error."""
     try:
         if is_coroutine_handler(handler):
-            return asyncio.run(call_async(handler, event, context))
-        return call_sync(handler, event, context)
+            return asyncio.run(call_async(handler, event, context, log))
+        return call_sync(handler, event, context, log)
     except MemoryError:
         return None
 
@@ -321,13 +334,23 @@ class _Worker:
     """One worker process; its methods block, so they run on threads."""
 
     def __init__(self, function: LocalFunction, reference: HandlerRef) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, _ROOT],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=_environment(function),
-            start_new_session=True,  # a Ctrl-C meant for the engine is not the worker's
-        )
+        self.lifeline = Lifeline()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _BOOT, _ROOT, str(self.lifeline.fd)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=_environment(function),
+                pass_fds=(self.lifeline.fd,),
+                # its own process group (the guardian kills it whole), and a Ctrl-C meant
+                # for the engine is not the worker's
+                start_new_session=True,
+            )
+        except BaseException:
+            self.lifeline.cut()
+            raise
+        finally:
+            self.lifeline.hand_over()
         self.init = {
             "sys_path": list(sys.path),
             "module": reference.module,
@@ -350,13 +373,14 @@ class _Worker:
             return None
 
     def kill(self) -> None:
-        """Stop the worker at once."""
-        with contextlib.suppress(OSError):
-            self.process.kill()
+        """Stop the worker at once, and every process its handler started."""
+        kill_group(self.process)
 
     def reap(self) -> int:
-        """Wait for the (killed or exiting) worker and release its pipes; its exit code."""
+        """Wait for the (killed or exiting) worker and release its pipes and its lifeline
+        (its guardian then kills any process its handler left behind); its exit code."""
         code = self.process.wait()
+        self.lifeline.cut()
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 with contextlib.suppress(OSError):
@@ -514,7 +538,12 @@ class WorkerPoolExecutor:
             return timed_out(function, context.aws_request_id), False
         if "payload" not in reply:
             return _exit_outcome(await self._reap(worker), context.aws_request_id), False
-        outcome = Outcome(reply["payload"], function_error=reply["function_error"] is True)
+        log = reply.get("log")
+        outcome = Outcome(
+            reply["payload"],
+            function_error=reply["function_error"] is True,
+            log=log if isinstance(log, str) else "",
+        )
         return outcome, reply["recycle"] is not True
 
     async def _exchange(

@@ -34,7 +34,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
@@ -42,6 +42,7 @@ from typing import Any
 from asl.errors import StatesError
 from asl.jsontext import json_text, parse_json
 from integrations.base import Registry, TaskRequest, TaskServices
+from integrations.handler_logs import log_tail, log_text
 from integrations.lambda_runtime import (
     LATEST,
     Executor,
@@ -51,6 +52,7 @@ from integrations.lambda_runtime import (
     LambdaContext,
     LocalFunction,
     Outcome,
+    Saturated,
     checked_environment,
     dumps,
 )
@@ -125,7 +127,7 @@ class _Call:
 
 @dataclass(frozen=True, slots=True)
 class Invocation:
-    """One invocation as Lambda would bill it."""
+    """One invocation as Lambda would bill it, and what its handler wrote (``output``)."""
 
     function: str
     request_id: str
@@ -133,6 +135,14 @@ class Invocation:
     billed_ms: int
     memory_mb: int
     error: str | None
+    output: str = ""
+
+    def log(self) -> str:
+        """The invocation's log as Lambda writes it to CloudWatch Logs: START, the
+        handler's output, END and REPORT."""
+        return log_text(
+            self.request_id, self.output, self.duration_ms, self.billed_ms, self.memory_mb
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -188,6 +198,10 @@ def _service_error(code: str, status: int, message: str, request_id: str) -> Sta
         f"{message} (Service: AWSLambda; Status Code: {status}; Error Code: {code}; "
         f"Request ID: {request_id}; Proxy: null)",
     )
+
+
+def _throttled(request_id: str) -> StatesError:
+    return _service_error("TooManyRequestsException", 429, "Rate Exceeded.", request_id)
 
 
 def _validation_error(field_name: str, value: Any, constraint: str, request_id: str) -> StatesError:
@@ -289,6 +303,8 @@ class LocalFunctions:
         self._in_flight: dict[str, int] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self.invocations: list[Invocation] = []
+        #: Told of each invocation as it ends (``asl run --logs`` prints its log).
+        self.on_invocation: Callable[[Invocation], None] | None = None
 
     def register(
         self,
@@ -408,7 +424,7 @@ class LocalFunctions:
         outcome, record = await self._run(call)
         if outcome.function_error:
             raise _function_error(outcome.payload, compact=True)
-        log = _log_tail(record) if params.get("LogType") == "Tail" else None
+        log = log_tail(record.log()) if params.get("LogType") == "Tail" else None
         return _envelope(outcome.payload, 200, request_id, services, log_result=log)
 
     def _service_ref(self, params: Mapping[str, Any], services: TaskServices) -> FunctionRef:
@@ -460,7 +476,7 @@ class LocalFunctions:
         running = self._in_flight.get(function.name, 0)
         limit = function.reserved_concurrency
         if limit is not None and running >= limit:
-            raise _service_error("TooManyRequestsException", 429, "Rate Exceeded.", request_id)
+            raise _throttled(request_id)
         self._in_flight[function.name] = running + 1
 
     async def _run(self, call: _Call) -> tuple[Outcome, Invocation]:
@@ -482,9 +498,14 @@ class LocalFunctions:
                 client_context=call.client_context,
             )
             executor = self._executor_for(function)
-            outcome = await executor.run(function, call.event, context, services.timer)
+            try:
+                outcome = await executor.run(function, call.event, context, services.timer)
+            except Saturated:  # earlier invocations still hold its sandboxes (threads)
+                raise _throttled(call.request_id) from None
             record = _bill(function, call.request_id, services.now() - now, outcome)
             self.invocations.append(record)
+            if self.on_invocation is not None:
+                self.on_invocation(record)
             return outcome, record
         finally:
             self._in_flight[function.name] -= 1
@@ -555,19 +576,9 @@ def _bill(function: LocalFunction, request_id: str, seconds: float, outcome: Out
         body = _parse_payload(outcome.payload)
         error_type = body.get("errorType") if isinstance(body, dict) else None
         error = error_type if isinstance(error_type, str) else "Lambda.Unknown"
-    return Invocation(function.name, request_id, duration_ms, billed, function.memory, error)
-
-
-def _log_tail(record: Invocation) -> str:
-    """``LogResult``: base64 of the log's last lines (Lambda's START/END/REPORT lines only)."""
-    rid = record.request_id
-    text = (
-        f"START RequestId: {rid} Version: {LATEST}\n"
-        f"END RequestId: {rid}\n"
-        f"REPORT RequestId: {rid}\tDuration: {record.duration_ms:.2f} ms\t"
-        f"Billed Duration: {record.billed_ms} ms\tMemory Size: {record.memory_mb} MB\t\n"
+    return Invocation(
+        function.name, request_id, duration_ms, billed, function.memory, error, outcome.log
     )
-    return base64.b64encode(text.encode()).decode()
 
 
 def _response_headers(

@@ -17,9 +17,10 @@ from typing import Any, Literal
 
 import asl
 from asl import model as m
-from asl.errors import TIMEOUT, StatesError
+from asl.errors import TIMEOUT, StatesError, capped
 from asl.jsontext import json_size
 from asl.loader import Source
+from runtime.api_limits import check_error_and_cause, check_payload_size
 from runtime.clock import DeadlineExpired
 from runtime.context import execution_context, state_machine_context
 from runtime.frame import (
@@ -34,6 +35,7 @@ from runtime.host import Host, LocalHost
 from runtime.interpreter import run_scope
 from runtime.states import STEPS
 from runtime.states.map_run import MapRun
+from runtime.store import ApiError
 from runtime.summary import StateSummary, summarize
 
 _log = logging.getLogger(__name__)
@@ -54,18 +56,10 @@ class InvalidName(ValueError):
     """A name AWS would refuse (AWS's error name)."""
 
 
-class InvalidExecutionInput(ValueError):
-    """An input StartExecution refuses as not JSON text (AWS's error name)."""
+class InvalidExecutionInput(ApiError, ValueError):
+    """An input StartExecution refuses as not JSON text (AWS's error)."""
 
-
-class ValidationException(ValueError):
-    """A request member outside its constraints, such as a too long input (AWS's error
-    name)."""
-
-
-#: StartExecution's ``input`` is at most this many bytes of UTF-8 (botocore's service model
-#: gives 262,144; AWS's API reference says SensitiveData lengths are bytes in UTF-8).
-INPUT_MAX_BYTES = 262_144
+    code = "InvalidExecutionInput"
 
 
 #: The longest an execution runs, by type (AWS's quota for Express: 5 minutes); a shorter
@@ -80,16 +74,9 @@ def _check_input(value: Any) -> None:
     written to its history."""
     try:
         size = json_size(value)
-    except ValueError as exc:  # nested too deeply for JSON text (JsonTooDeep)
+    except ValueError as exc:  # nested too deeply (JsonTooDeep), NaN or Infinity (NotJson)
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
-    if size > INPUT_MAX_BYTES:
-        # AWS's words, as a StartExecution call quoted them in a user's report (not in a
-        # recorded test suite).
-        raise ValidationException(
-            "1 validation error detected: Value at 'input' failed to satisfy constraint: "
-            f"Member must have size less than or equal to {INPUT_MAX_BYTES} bytes in UTF-8 "
-            "encoding"
-        )
+    check_payload_size("input", size)
 
 
 def _check_name(name: str, what: str) -> None:
@@ -177,7 +164,9 @@ class Execution:
         return self
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
-        """Abort a running execution (StopExecution): it ends ABORTED."""
+        """Abort a running execution (StopExecution): it ends ABORTED. ``ValidationException``
+        for an error over 256 or a cause over 32,768 characters, as AWS refuses them."""
+        check_error_and_cause(error, cause)
         if self._task is not None and not self._task.done():
             self._stop_details = (error, cause)
             self._run.host.clock.cancel(self._task)
@@ -330,7 +319,10 @@ async def _execute(execution: Execution, run: Run) -> None:
         execution.error = TIMEOUT
         execution._finish("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})
         return
-    except StatesError as failure:
+    except StatesError as raised:
+        # Task and Fail failures came in capped; this caps the engine's own causes too (a
+        # path error quoting a 256 KiB input): ExecutionFailed holds no more on AWS.
+        failure = capped(raised)
         # AWS records a timeout with no cause (its Error Output has "Cause": "").
         cause = None if failure.error == TIMEOUT and not failure.cause else failure.cause
         execution.error, execution.cause = failure.error, cause

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from asl.bindings import Bindings
-from asl.errors import DATA_LIMIT_EXCEEDED, StatesError
+from asl.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
 from asl.flow.sizes import Growth
-from asl.jsontext import JsonTooDeep, json_size
+from asl.jsontext import JsonTooDeep, NotJson, json_size
 from asl.model import State, StateMachine
 from asl.variables import VariableScope
 from runtime.context import state_context
@@ -39,9 +39,17 @@ Step = tuple[str, str, Handler]
 
 
 def check_payload(value: Any, subject: str) -> int:
-    """The size of a payload; ``States.DataLimitExceeded`` when it is over AWS's limit."""
+    """The size of a payload; ``States.DataLimitExceeded`` when it is over AWS's limit,
+    ``States.Runtime`` when it holds NaN or an infinity (a mock's or an integration's
+    result: every door data comes in by refuses them, so AWS never sees one)."""
     try:
         size = json_size(value)
+    except NotJson:
+        raise StatesError(
+            RUNTIME,
+            f"The state/task '{subject}' returned a result holding NaN or Infinity, which "
+            "JSON cannot hold.",
+        ) from None
     except JsonTooDeep:
         # Our own wording (AWS's parsers refuse such nesting; no recording says how).
         raise StatesError(

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from asl.errors import TIMEOUT, StatesError
-from asl.jsontext import json_text, parse_json
+from asl.jsontext import json_text, parse_json, text_size
+from runtime.api_limits import check_error_and_cause, check_payload_size
 from runtime.clock import Clock, Wake
 from runtime.store import (
     InvalidOutput,
@@ -39,6 +40,8 @@ __all__ = [
     "TaskTimedOut",
     "TaskTokens",
     "TokenTimedOut",
+    "check_output_size",
+    "output_text",
     "parse_output",
 ]
 
@@ -57,13 +60,33 @@ class TokenTimedOut(StatesError):
 
 
 def parse_output(text: str) -> Any:
-    """SendTaskSuccess's ``output`` JSON text as a value; ``InvalidOutput`` when it is not JSON."""
+    """SendTaskSuccess's ``output`` JSON text as a value: ``ValidationException`` when it is
+    over 256 KiB (checked first, as AWS checks its members), ``InvalidOutput`` when it is
+    not JSON (NaN and Infinity are not)."""
+    check_output_size(text)
     try:
         return parse_json(text)
     except json.JSONDecodeError as exc:
         raise InvalidOutput(
             f"Invalid Output: '{exc.msg} at line {exc.lineno} column {exc.colno}'"
         ) from None
+    except ValueError as exc:  # NaN, Infinity, 1e400, too deep: JSON AWS's parser refuses
+        raise InvalidOutput(f"Invalid Output: '{exc}'") from None
+
+
+def check_output_size(text: str) -> None:
+    """``ValidationException`` for SendTaskSuccess output over 262,144 bytes of UTF-8."""
+    check_payload_size("output", text_size(text))
+
+
+def output_text(output: Any) -> str:
+    """SendTaskSuccess's output value as the JSON text it sends, checked as AWS checks it."""
+    try:
+        text = json_text(output)
+    except ValueError as exc:  # NaN or Infinity (NotJson), nested too deeply (JsonTooDeep)
+        raise InvalidOutput(f"Invalid Output: '{exc}'") from None
+    check_output_size(text)
+    return text
 
 
 @dataclass(slots=True)
@@ -113,12 +136,15 @@ class TaskTokens:
         return self.store.open_tasks()
 
     def send_success(self, token: str, output: Any) -> None:
-        """SendTaskSuccess: the task's result is ``output`` (a JSON value)."""
-        self.notify(self.store.succeed(token, json_text(output)))
+        """SendTaskSuccess: the task's result is ``output`` (a JSON value of at most 256 KiB
+        as JSON text; ``ValidationException`` beyond, ``InvalidOutput`` for NaN)."""
+        self.notify(self.store.succeed(token, output_text(output)))
         self._release(token)
 
     def send_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None:
-        """SendTaskFailure: the task fails with this error and cause (both optional)."""
+        """SendTaskFailure: the task fails with this error and cause (both optional; at
+        most 256 and 32,768 characters, ``ValidationException`` beyond, as AWS refuses)."""
+        check_error_and_cause(error, cause)
         self.notify(self.store.fail(token, error, cause))
         self._release(token)
 

@@ -1,12 +1,13 @@
 """Validation of a definition: every problem in one pass, shaped like AWS's diagnostics.
 
-Order of work: the definition must be an object and not nested absurdly deep (checked
-without recursion, before anything recursive runs); then every scope object and every state
-is checked against the JSON Schema of its kind (``asl/schema``), each state against its own
-Type and query language; then the semantic rules registered in the ``rules_*`` modules run on
-each state; last come the rules over the state graph (transitions, reachability, terminal
-states, loops, duplicate names). Deploy-time placeholders (``${Name}``) left in the
-definition are checked as any valid value of their fields (``placeholders``).
+Order of work: the definition must be an object, not nested absurdly deep and free of NaN
+and infinities (checked without recursion, before anything recursive runs); then every
+scope object and every state is checked against the JSON Schema of its kind
+(``asl/schema``), each state against its own Type and query language; then the semantic
+rules registered in the ``rules_*`` modules run on each state; last come the rules over
+the state graph (transitions, reachability, terminal states, loops, duplicate names).
+Deploy-time placeholders (``${Name}``) left in the definition are checked as any valid
+value of their fields (``placeholders``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from asl.diagnostics import (
+    INVALID_JSON_DESCRIPTION,
     SCHEMA_VALIDATION_FAILED,
     TOO_DEEPLY_NESTED,
     Diagnostic,
     error,
 )
 from asl.graph import GraphScope, Location, build_graph
+from asl.jsontext import NotJson, non_finite_at
 from asl.loader import Document, pointer
 from asl.validate import rules_choice as rules_choice
 from asl.validate import rules_fields as rules_fields
@@ -81,6 +84,11 @@ def problems_at(
     if deep is not None:
         message = f"The definition is nested deeper than {MAX_DEPTH} levels."
         return [(error(TOO_DEEPLY_NESTED, message, aws_location(deep)), deep)]
+    # A YAML .inf/.nan or a Python float: a definition AWS could never receive as JSON.
+    not_json = non_finite_at(value)
+    if not_json is not None:
+        message = str(NotJson())
+        return [(error(INVALID_JSON_DESCRIPTION, message, aws_location(not_json)), not_json)]
     collector = Collector(machine_type)
     graph = build_graph(value)
     language = effective_language(get(value, "QueryLanguage"), JSONPATH)

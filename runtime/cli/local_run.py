@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,12 @@ from asl.validate.placeholders import unresolved
 from integrations.aws.resources import ResourcesError
 from integrations.base import parse_resource
 from integrations.functions_file import FunctionsFileError, load_functions_file
-from integrations.lambdas import LocalFunctions
+from integrations.handler_logs import stray_output_to
+from integrations.lambdas import Invocation, LocalFunctions
 from integrations.mocks import MockConfigError
-from runtime.cli.options import EXIT_USAGE
-from runtime.executions import Execution, InvalidExecutionInput, ValidationException
+from runtime.api_limits import ValidationException
+from runtime.cli.options import EXIT_USAGE, printable
+from runtime.executions import Execution, InvalidExecutionInput
 from runtime.store import StoreError, TaskRecord, TaskStore, default_store_path
 from runtime.testing import local_engine
 from visualizer import RenderError, render
@@ -35,17 +38,18 @@ from visualizer.render import output_format
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"asl run: {message}", err=True)
+    typer.echo(f"asl run: {printable(message)}", err=True)
     return typer.Exit(EXIT_USAGE)
 
 
 def _tell_how_to_answer(task: TaskRecord) -> None:
+    state = printable(task.state_name)
     if task.kind == "activity":
-        typer.echo(f"asl run: '{task.state_name}' waits for a worker of {task.resource}", err=True)
+        typer.echo(f"asl run: '{state}' waits for a worker of {task.resource}", err=True)
         return
     asl = _program()
     typer.echo(
-        f"asl run: '{task.state_name}' waits for its task token; answer with\n"
+        f"asl run: '{state}' waits for its task token; answer with\n"
         f"  {asl} tasks approve {task.token} [--output JSON]\n"
         f"  {asl} tasks reject {task.token} [--error E --cause C]",
         err=True,
@@ -73,14 +77,16 @@ def run_file(
     seed: int | None = None,
     store: Path | None = None,
     substitutions: Substitutions | None = None,
+    show_logs: bool = False,
 ) -> tuple[Execution, LocalFunctions]:
     """Validate, set up and run; bad usage exits 2 with a message, never a traceback.
-    Returns the execution and the local functions it could call (for their billing)."""
+    Returns the execution and the local functions it could call (for their billing).
+    With ``show_logs`` each Lambda invocation's log is printed to stderr as it ends."""
     document = _read(definition, substitutions)
     diagnostics = validate_document(document)
     if has_errors(diagnostics):
         for d in diagnostics:
-            typer.echo(d.format(str(definition)), err=True)
+            typer.echo(printable(d.format(str(definition))), err=True)
         raise typer.Exit(EXIT_USAGE)
     missing = unresolved(document.value)
     if missing:
@@ -93,6 +99,7 @@ def run_file(
         raise _fail("--mock-config and --test-case go together")
     try:
         local = LocalFunctions() if functions is None else load_functions_file(functions)
+        _keep_stdout_for_the_result(local, show_logs)
         engine = local_engine(
             functions=local,
             connections=connections,
@@ -121,7 +128,7 @@ def run_file(
     except ResourcesError as exc:
         raise _fail(str(exc)) from None
     except (InvalidExecutionInput, ValidationException) as exc:
-        raise _fail(f"{type(exc).__name__}: {exc}") from None
+        raise _fail(str(exc)) from None  # "Code: message"
 
 
 def _read(definition: Path, substitutions: Substitutions | None) -> Document:
@@ -134,7 +141,7 @@ def _read(definition: Path, substitutions: Substitutions | None) -> Document:
         raise _fail(f"{definition}: {exc.code}: {exc}") from None
     except DefinitionError as exc:
         for d in exc.diagnostics:
-            typer.echo(d.format(str(definition)), err=True)
+            typer.echo(printable(d.format(str(definition))), err=True)
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -165,8 +172,46 @@ def _may_wait(definition: Any) -> bool:
     return False
 
 
+def _keep_stdout_for_the_result(functions: LocalFunctions, show_logs: bool) -> None:
+    """Handlers' output is their log, never the command's output: shown on stderr with
+    ``--logs``; output of threads a handler starts, of its child processes and of C code
+    goes to stderr too."""
+    _stdout_of_its_own()
+    stray_output_to(sys.stderr)
+    if show_logs:
+        functions.on_invocation = _print_log
+
+
+def _stdout_of_its_own() -> None:
+    """Give ``sys.stdout`` a file descriptor of its own on the real stdout and point
+    descriptor 1, which child processes inherit and C code writes to, at stderr. Only
+    when ``sys.stdout`` is descriptor 1 (not when a test runner replaced it)."""
+    try:
+        if sys.stdout.fileno() != 1:
+            return
+    except (AttributeError, OSError, ValueError):  # no descriptor at all
+        return
+    stdout = sys.stdout
+    stdout.flush()
+    own = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(
+        own,
+        "w",
+        encoding=stdout.encoding,
+        errors=stdout.errors,
+        buffering=1 if stdout.line_buffering else -1,
+    )
+
+
+def _print_log(call: Invocation) -> None:
+    lines = call.log().rstrip("\n").split("\n")
+    typer.echo("\n".join(f"{call.function} | {printable(line)}" for line in lines), err=True)
+
+
 def report_billing(functions: LocalFunctions) -> None:
-    """What the local Lambda functions would have been billed, as Lambda bills them."""
+    """What the local Lambda functions would have been billed, as Lambda bills them; and
+    how to see their logs, when they wrote any that were not shown."""
     calls = functions.invocations
     if calls:
         billed_ms = sum(call.billed_ms for call in calls)
@@ -175,6 +220,8 @@ def report_billing(functions: LocalFunctions) -> None:
             f"{functions.gb_seconds():.6f} GB-seconds",
             err=True,
         )
+        if functions.on_invocation is None and any(call.output for call in calls):
+            typer.echo("Lambda: the handlers printed to their logs: see them with --logs", err=True)
 
 
 def check_trace_format(output: Path) -> None:

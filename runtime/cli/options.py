@@ -1,9 +1,11 @@
 """What the ``asl`` commands share: their exit codes, the ``--format`` of ``validate`` and
 ``run``, command-line values that are JSON text, or ``@file`` naming a file that holds
-it, and the placeholder values of ``--substitute`` and ``--substitutions``."""
+it, the placeholder values of ``--substitute`` and ``--substitutions``, and data made
+safe to print on a terminal."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -27,6 +29,32 @@ class OutputFormat(StrEnum):
 
     text = "text"
     json = "json"
+
+
+# What a terminal would act on rather than show: C0 controls but tab and newline (ESC
+# starts colour and cursor sequences, CR overwrites a line), DEL, C1 controls (CSI alone
+# starts a sequence), the bidirectional overrides and isolates (they reorder what is
+# shown), and lone surrogates (no encoding can print them).
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def printable(text: str) -> str:
+    """Data (an error, a cause, a state name, a handler's log) as text safe to print: each
+    character a terminal would act on written as its escape (``\\x1b``, ``\\u202e``)."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def printable_json(text: str) -> str:
+    """JSON text safe to print, still the same JSON: such characters (which JSON allows
+    unescaped in strings, but for C0) written as ``\\u`` escapes."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def text_or_file(value: str, *, command: str, what: str) -> str:

@@ -32,6 +32,7 @@ from runtime.cli.options import (
     SubstituteOption,
     SubstitutionsOption,
     Values,
+    printable,
     substitutions,
 )
 from visualizer.render import read_history
@@ -75,7 +76,7 @@ def render(
         fmt = _render(definition, output, format, history, values)
     except DefinitionError as exc:
         for diagnostic in exc.diagnostics:
-            typer.echo(diagnostic.format(str(definition)), err=True)
+            typer.echo(printable(diagnostic.format(str(definition))), err=True)
         typer.echo(
             f"asl render: {definition} is not a valid state machine, and nothing of it "
             "can be drawn",
@@ -83,13 +84,13 @@ def render(
         )
         raise typer.Exit(EXIT_FAILED) from None
     except HistoryError as exc:
-        typer.echo(f"asl render: {history} is not an execution history: {exc}", err=True)
+        typer.echo(printable(f"asl render: {history} is not an execution history: {exc}"), err=True)
         raise typer.Exit(EXIT_USAGE) from None
     except DefinitionTooLarge as exc:
         typer.echo(f"asl render: {definition}: {exc.code}: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     except (FileNotFoundError, SubstitutionError, visualizer.RenderError) as exc:
-        typer.echo(f"asl render: {exc}", err=True)
+        typer.echo(f"asl render: {printable(str(exc))}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     typer.echo(f"wrote {output} ({fmt})")
 
@@ -108,13 +109,15 @@ def _render(
         note = f"no value for {_listed(names)}: drawn as written"
         if stood_in:
             note += f", but {_listed(stood_in)} as stand-ins (their fields cannot hold text)"
-        typer.echo(f"asl render: {note}; give values with --substitute NAME=VALUE", err=True)
+        typer.echo(
+            f"asl render: {printable(note)}; give values with --substitute NAME=VALUE", err=True
+        )
     # Not an object: nothing to draw, which load_diagram reports from the file itself.
     source = drawn if isinstance(drawn, Mapping) else definition
     diagram = visualizer.load_diagram(source, mark_problems=True)
     if diagram.repair is not None:
         for diagnostic in asl.validate(definition, substitutions=values):
-            typer.echo(diagnostic.format(str(definition)), err=True)
+            typer.echo(printable(diagnostic.format(str(definition))), err=True)
         typer.echo(
             f"asl render: {definition} is not a valid state machine; "
             "drawn with its problems marked",
@@ -122,7 +125,7 @@ def _render(
         )
     trace = visualizer.build_trace(diagram, events) if events is not None else None
     if trace is not None and trace.unknown_states:
-        names_seen = ", ".join(trace.unknown_states)
+        names_seen = printable(", ".join(trace.unknown_states))
         typer.echo(f"asl render: warning: states not in {definition}: {names_seen}", err=True)
     visualizer.render(diagram, output, fmt, trace)
     return fmt

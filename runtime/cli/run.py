@@ -17,6 +17,7 @@ from runtime.cli.options import (
     OutputFormat,
     SubstituteOption,
     SubstitutionsOption,
+    printable,
     substitutions,
     text_or_file,
 )
@@ -68,9 +69,9 @@ def _print_result(execution: Execution, output_format: OutputFormat) -> None:
     else:
         where = f" in state {execution.path[-1]!r}" if execution.path else ""
         detail = f": {execution.error}" if execution.error else ""
-        typer.echo(f"{execution.status}{where}{detail}", err=True)
+        typer.echo(printable(f"{execution.status}{where}{detail}"), err=True)
         if execution.cause:
-            typer.echo(execution.cause, err=True)
+            typer.echo(printable(execution.cause), err=True)
         hint = _HINTS.get(execution.error or "")
         if hint:
             typer.echo(f"hint: {hint}", err=True)
@@ -154,11 +155,20 @@ def run(
     ] = OutputFormat.text,
     substitute: SubstituteOption = None,
     substitutions_file: SubstitutionsOption = None,
+    logs: Annotated[
+        bool,
+        typer.Option(
+            "--logs",
+            help="Print each local Lambda invocation's log (what its handler printed) to "
+            "stderr as it ends.",
+        ),
+    ] = False,
 ) -> None:
     """Run a state machine to its end and print its output.
 
     ${NAME} placeholders are filled from --substitute and --substitutions; one left
-    without a value stops the run before it starts.
+    without a value stops the run before it starts. What local Lambda handlers print is
+    their log, shown with --logs and never mixed into the output.
 
     Exit status: 0 SUCCEEDED, 1 FAILED, TIMED_OUT or ABORTED, 2 bad usage, an invalid
     definition, or (after a run that SUCCEEDED) a --history or --trace that could not be
@@ -192,6 +202,7 @@ def run(
         real_time=real_time,
         seed=seed,
         store=store,
+        show_logs=logs,
     )
     _print_result(execution, output_format)
     report_billing(functions_used)

@@ -23,12 +23,12 @@ from typing import Annotated, Any
 
 import typer
 
-from asl.jsontext import escape_surrogates, parse_json
-from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, text_or_file
+from asl.jsontext import parse_json
+from runtime.api_limits import check_error_and_cause
+from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, printable, printable_json, text_or_file
 from runtime.clock import RealClock
 from runtime.store import (
     ApiError,
-    InvalidOutput,
     StoreError,
     TaskDoesNotExist,
     TaskRecord,
@@ -130,11 +130,11 @@ def _show(store: Path | None, output_format: ListFormat) -> None:
     now = time.time()
     if output_format is ListFormat.json:
         text = json.dumps([_as_json(r, now) for r in records], indent=2, ensure_ascii=False)
-        typer.echo(escape_surrogates(text))
+        typer.echo(printable_json(text))
     elif not records:
         typer.echo("No task is waiting.", err=True)
     else:
-        typer.echo("\n\n".join(_as_text(r, now) for r in records))
+        typer.echo(printable("\n\n".join(_as_text(r, now) for r in records)))
 
 
 @app.callback()
@@ -155,12 +155,14 @@ def list_tasks(store: StoreOption = None, output_format: FormatOption = ListForm
 def _call(store: Path | None, token: str, call: str, *args: Any) -> None:
     """Make one SendTask* call; AWS's error ends the command with exit status 1."""
     try:
+        if call == "send_failure":  # AWS checks the members before the token
+            check_error_and_cause(*args)
         check_token(token)
         if not _exists(store):
             raise TaskDoesNotExist()
         getattr(_tokens(store), call)(token, *args)
     except ApiError as error:
-        typer.echo(f"asl tasks: {error}", err=True)
+        typer.echo(f"asl tasks: {printable(str(error))}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
     except StoreError as error:
         raise _store_failed(error) from None
@@ -171,8 +173,8 @@ def _read_output(text: str) -> Any:
     text = text_or_file(text, command="asl tasks", what="output")
     try:
         return parse_output(text)
-    except InvalidOutput as error:
-        typer.echo(f"asl tasks: {error}", err=True)
+    except ApiError as error:  # InvalidOutput, ValidationException (over 256 KiB)
+        typer.echo(f"asl tasks: {printable(str(error))}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
 
 

@@ -18,6 +18,7 @@ from runtime.cli.options import (
     OutputFormat,
     SubstituteOption,
     SubstitutionsOption,
+    printable,
     substitutions,
 )
 
@@ -73,7 +74,7 @@ def validate(
         try:
             diagnostics = asl.validate(path, machine_type=machine_type.value, substitutions=values)
         except (FileNotFoundError, SubstitutionError) as exc:
-            typer.echo(f"asl validate: {exc}", err=True)
+            typer.echo(f"asl validate: {printable(str(exc))}", err=True)
             unreadable = True
             continue
         except DefinitionTooLarge as exc:
@@ -91,7 +92,7 @@ def validate(
     else:
         for name, diagnostics in results.items():
             for d in diagnostics:
-                typer.echo(d.format(name))
+                typer.echo(printable(d.format(name)))
             if not has_errors(diagnostics):
                 typer.echo(f"{name}: OK")
     if unreadable:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from asl import model as m
-from asl.errors import StatesError
+from asl.errors import StatesError, capped
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, evaluation_error
 
@@ -42,4 +42,5 @@ async def run_fail(state: m.State, raw_input: Any, frame: Frame, entered: int) -
         error, cause = state.flow.fail(raw_input, frame.bindings(state))
     except StatesError as failure:
         raise evaluation_error(failure, state, frame, entered) from None
-    raise StatesError(error, cause)  # type: ignore[arg-type]  # no Error: the execution has none
+    # ErrorPath/CausePath may select any text: cut to what AWS's events hold
+    raise capped(StatesError(error, cause))  # type: ignore[arg-type]  # no Error: none recorded

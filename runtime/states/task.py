@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from asl import model as m
-from asl.errors import TIMEOUT, StatesError
+from asl.errors import TIMEOUT, StatesError, capped
 from integrations.base import CallbackResult, Resource, TaskRequest, parse_resource
 from runtime.activities import run_activity
 from runtime.clock import DeadlineExpired
@@ -114,14 +114,17 @@ async def _invoke(
             result = await _within(frame, request, timeout)
         subject = resource.arn if resource.kind == "lambda" else resource.resource_type
         frame.result_size = check_payload(result, subject)
-    except StatesError as failure:
+    except StatesError as raised:
+        failure = capped(raised)  # a 1 MB error message must not become a 1 MB cause
         if failure.error == TIMEOUT:  # AWS records a timeout with no cause
             _record_outcome(frame, resource, "TimedOut", {"error": TIMEOUT})
         else:
             _record_outcome(
                 frame, resource, "Failed", {"error": failure.error, "cause": failure.cause}
             )
-        raise
+        if failure is raised:
+            raise
+        raise failure from None
     _record_outcome(frame, resource, "Succeeded", {"output": result})
     return result
 
@@ -136,6 +139,7 @@ async def _submit_and_wait(
     if isinstance(submitted, CallbackResult):
         return submitted.output
     resource = request.resource
+    check_payload(submitted, resource.resource_type)  # recorded: it must be JSON of size
     frame.record(
         "TaskSubmitted",
         {"resourceType": resource.resource_type, "resource": resource.resource_name,

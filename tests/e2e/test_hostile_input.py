@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -22,13 +23,15 @@ import pytest
 from aiohttp import web
 from typer.testing import CliRunner
 
+from asl.diagnostics import DefinitionError
 from asl.jsontext import json_size
-from integrations.base import Registry
+from integrations.base import FunctionIntegration, Registry
 from integrations.http import SOCKET_TIMEOUT, HttpInvoke
+from runtime.api_limits import ValidationException
 from runtime.cli.app import app
-from runtime.executions import Engine, InvalidExecutionInput, ValidationException
+from runtime.executions import Engine, InvalidExecutionInput
 from runtime.host import LocalHost
-from runtime.store import NewTask, TaskStore
+from runtime.store import InvalidOutput, NewTask, TaskStore
 from runtime.testing import local_engine, run
 from visualizer import render
 from visualizer.dot import to_dot
@@ -337,3 +340,216 @@ async def test_an_http_endpoint_that_drips_its_body_times_out(hostile_http: str)
     assert time.monotonic() - started < 5  # the body would take 20 s
     assert (execution.status, execution.error) == ("FAILED", "States.Http.Socket")
     _ended(execution)
+
+
+# --- Limits AWS enforces on what comes in ------------------------------------------------
+
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:f"
+CALLBACK = {
+    "StartAt": "Ask",
+    "States": {
+        "Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+            "End": True,
+        }
+    },
+}
+# AWS's message for a member over its length (SendTaskFailure's cause, recorded in
+# irothschild/stefuna#8; the same constraint form for every member of the service model).
+TOO_LONG = (
+    "Value at '{}' failed to satisfy constraint: Member must have length less than or equal to {}"
+)
+
+
+async def _waiting_callback() -> tuple[Any, Any, str]:
+    async def sent(request: Any) -> Any:
+        return {}
+
+    registry = Registry()
+    registry.register("sqs:", FunctionIntegration(sent))
+    host = LocalHost(invoker=registry)
+    execution = await Engine(host).create_state_machine(CALLBACK).start({})
+    for _ in range(100):
+        if host.tokens.pending():
+            return host, execution, host.tokens.pending()[0].token
+        await asyncio.sleep(0)
+    raise AssertionError("the execution never waited on its token")
+
+
+async def test_send_task_success_over_256_kib_is_refused_and_the_task_still_waits() -> None:
+    # SendTaskSuccess output: at most 262,144 bytes of UTF-8 (API reference, botocore).
+    host, execution, token = await _waiting_callback()
+    with pytest.raises(ValidationException) as refused:
+        host.tokens.send_success(token, "é" * 131_072)  # 262,146 bytes as JSON text
+    assert str(refused.value) == (
+        "ValidationException: 1 validation error detected: Value at 'output' failed to satisfy "
+        "constraint: Member must have size less than or equal to 262144 bytes in UTF-8 encoding"
+    )
+    with pytest.raises(InvalidOutput, match="NaN and Infinity are not JSON numbers"):
+        host.tokens.send_success(token, {"x": float("nan")})
+    assert execution.status == "RUNNING"
+    host.tokens.send_success(token, "é" * 131_071)  # exactly 262,144: accepted
+    await execution.wait()
+    _ended(execution)
+    assert execution.status == "SUCCEEDED"
+
+
+async def test_send_task_failure_over_aws_lengths_is_refused() -> None:
+    # SendTaskFailure: error at most 256, cause at most 32,768 characters (botocore model);
+    # AWS refuses more with ValidationException (recorded: irothschild/stefuna#8).
+    host, execution, token = await _waiting_callback()
+    with pytest.raises(ValidationException) as refused:
+        host.tokens.send_failure(token, "E", "c" * 32_769)
+    assert str(refused.value).endswith(
+        "1 validation error detected: " + TOO_LONG.format("cause", 32768)
+    )
+    with pytest.raises(ValidationException) as both:
+        host.tokens.send_failure(token, "E" * 257, "😀" * 16_385)  # 32,770 UTF-16 units
+    assert str(both.value).endswith(
+        "2 validation errors detected: "
+        + TOO_LONG.format("error", 256)
+        + "; "
+        + TOO_LONG.format("cause", 32768)
+    )
+    host.tokens.send_failure(token, "E" * 256, "😀" * 16_384)  # at the limits: accepted
+    await execution.wait()
+    _ended(execution)
+    assert (execution.error, execution.cause) == ("E" * 256, "😀" * 16_384)
+
+
+async def test_stop_execution_over_aws_lengths_is_refused() -> None:
+    _, execution, _ = await _waiting_callback()
+    with pytest.raises(ValidationException, match="Value at 'cause'"):
+        execution.stop("E", "c" * 32_769)
+    execution.stop("E", "c" * 32_768)
+    await execution.wait()
+    _ended(execution)
+    assert (execution.status, execution.cause) == ("ABORTED", "c" * 32_768)
+
+
+def test_asl_tasks_refuses_answers_over_aws_lengths(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps("x" * 262_143))  # 262,145 bytes with its quotes
+    result = _asl("tasks", "approve", TOKEN, "--store", str(tmp_path / "s"), "-o", f"@{big}")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "asl tasks: ValidationException: 1 validation error detected: Value at 'output' failed "
+        "to satisfy constraint: Member must have size less than or equal to 262144 bytes in "
+        "UTF-8 encoding\n"
+    )
+    rejected = _asl(
+        "tasks", "reject", TOKEN, "--store", str(tmp_path / "s"), "--cause", "c" * 32_769
+    )
+    assert rejected.returncode == 1
+    assert rejected.stderr == (
+        "asl tasks: ValidationException: 1 validation error detected: "
+        + TOO_LONG.format("cause", 32768)
+        + "\n"
+    )
+
+
+class _Huge(Exception):
+    pass
+
+
+def _raises_a_huge_error(event: Any, context: Any) -> Any:
+    raise type("E" * 300, (Exception,), {})("m" * 1_000_000)
+
+
+def _raises_a_long_cause(event: Any, context: Any) -> Any:
+    raise _Huge("m" * 1_000_000)
+
+
+@pytest.mark.parametrize("resource", [FUNCTION, "arn:aws:states:::lambda:invoke"])
+def test_a_megabyte_error_message_becomes_a_cause_of_aws_length(resource: str) -> None:
+    # TaskFailed / LambdaFunctionFailed / ExecutionFailed hold at most 256 characters of
+    # error and 32,768 of cause (botocore's event detail shapes); how AWS shortens a longer
+    # one is not recorded: cut at the limit.
+    task = {"Type": "Task", "Resource": resource, "Parameters": {"FunctionName": "f"}}
+    if resource == FUNCTION:
+        del task["Parameters"]
+    definition = {"StartAt": "T", "States": {"T": {**task, "End": True}}}
+    for handler, error in ((_raises_a_long_cause, "_Huge"), (_raises_a_huge_error, "E" * 256)):
+        execution = run(definition, {}, functions={"f": handler})
+        _ended(execution)
+        assert execution.error == error
+        assert execution.cause is not None and len(execution.cause) == 32_768
+        failed = [e for e in execution.history_json()["events"] if e["type"].endswith("Failed")]
+        for event in failed:
+            details = next(v for k, v in event.items() if k.endswith("EventDetails"))
+            assert (details["error"], len(details["cause"])) == (error, 32_768)
+
+
+def test_a_fail_state_cause_from_a_path_is_cut_to_aws_length() -> None:
+    definition = {
+        "StartAt": "F",
+        "States": {"F": {"Type": "Fail", "ErrorPath": "$.e", "CausePath": "$.c"}},
+    }
+    execution = run(definition, {"e": "x" * 300, "c": "a😀" * 20_000})
+    _ended(execution)
+    assert execution.error == "x" * 256
+    # 32,768 UTF-16 units, the last pair not cut in half: "a😀" is three units
+    assert execution.cause == "a😀" * 10_922 + "a"
+
+
+def test_a_path_error_quoting_a_huge_input_ends_with_a_cause_of_aws_length() -> None:
+    execution = run(_pass(Parameters={"v.$": "$.missing"}), {"x": "y" * 200_000})
+    _ended(execution)
+    assert execution.error == "States.Runtime"
+    assert execution.cause is not None and len(execution.cause) == 32_768
+    assert execution.cause.startswith("An error occurred while executing the state 'P'")
+    failed = execution.history_json()["events"][-1]["executionFailedEventDetails"]
+    assert failed["cause"] == execution.cause
+
+
+# --- Numbers JSON cannot hold --------------------------------------------------------------
+
+
+def test_a_yaml_definition_with_infinity_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "m.asl.yaml").write_text(
+        "StartAt: P\nStates:\n  P:\n    Type: Pass\n    Result: {a: .inf, b: .nan}\n    End: true\n"
+    )
+    result = _asl("run", str(tmp_path / "m.asl.yaml"))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert (
+        "INVALID_JSON_DESCRIPTION NaN and Infinity are not JSON numbers (/States/P/Result/a)"
+        in (result.stderr)
+    )
+
+
+def test_nan_from_the_python_api_is_refused_at_the_door() -> None:
+    with pytest.raises(InvalidExecutionInput, match="NaN and Infinity are not JSON numbers"):
+        run(_pass(), {"x": float("inf")})
+    with pytest.raises(DefinitionError, match="INVALID_JSON_DESCRIPTION"):
+        run(_pass(Result=[1, float("nan")]), {})
+
+
+def test_a_mocked_infinity_fails_the_execution_and_never_reaches_the_output(
+    tmp_path: Path,
+) -> None:
+    mocks = {
+        "StateMachines": {"m": {"TestCases": {"C": {"T": "R"}}}},
+        "MockedResponses": {"R": {"0": {"Return": {"x": float("inf")}}}},
+    }
+    definition = {
+        "StartAt": "T",
+        "States": {"T": {"Type": "Task", "Resource": FUNCTION, "End": True}},
+    }
+    execution = run(definition, {}, state_machine_name="m", mock_config=mocks, test_case="C")
+    _ended(execution)
+    assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
+    assert execution.cause == (
+        f"The state/task '{FUNCTION}' returned a result holding NaN or Infinity, which JSON "
+        "cannot hold."
+    )
+    types = [e["type"] for e in execution.history_json()["events"]]
+    assert "LambdaFunctionSucceeded" not in types and "TaskStateExited" not in types
+
+
+def _asl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "runtime.cli", *args], capture_output=True, text=True, timeout=120
+    )

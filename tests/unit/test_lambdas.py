@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from asl.errors import StatesError
 from integrations.base import Registry, TaskRequest, parse_resource
+from integrations.handler_logs import HandlerLog
 from integrations.lambdas import Invocation, LambdaContext, LocalFunctions
 from tests.services import FakeServices, uid
 
@@ -182,6 +183,31 @@ async def test_log_type_tail_adds_the_log_result() -> None:
     text = base64.b64decode(log).decode()
     assert text.startswith(f"START RequestId: {uid(1)} Version: $LATEST\nEND RequestId: {uid(1)}\n")
     assert "\tMemory Size: 128 MB\t" in text
+
+
+async def test_what_a_handler_prints_is_its_log_and_tail() -> None:
+    def talks(event: Any, context: LambdaContext) -> Any:
+        print("to stdout")
+        print("to stderr", file=sys.stderr)
+        return 1
+
+    functions = make(talks=talks)
+    seen: list[Invocation] = []
+    functions.on_invocation = seen.append
+    result = await functions.invoke(request(INVOKE, {"FunctionName": "talks", "LogType": "Tail"}))
+    assert [call.output for call in seen] == ["to stdout\nto stderr\n"]
+    text = base64.b64decode(result["LogResult"]).decode()
+    assert text.startswith(
+        f"START RequestId: {uid(1)} Version: $LATEST\nto stdout\nto stderr\nEND RequestId: "
+    )
+    assert seen[0].log() == text
+
+
+def test_a_handler_log_keeps_its_last_characters() -> None:
+    log = HandlerLog(limit=10)
+    for part in ("0123", "4567", "89ab", "cdef"):
+        log.write(part)
+    assert log.text() == "[6 earlier characters of output dropped]\n6789abcdef"
 
 
 async def test_event_invocation_answers_202_and_runs_in_the_background() -> None:
