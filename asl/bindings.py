@@ -8,6 +8,7 @@ comes from an :class:`Entropy` the caller injects (the runtime passes its Host's
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -101,6 +102,12 @@ class Bindings:
             f"Bindings(input={self.input!r}, context={self.context!r}, "
             f"variables={self.variables!r})"
         )
+
+    def with_entropy(self, entropy: Entropy) -> Bindings:
+        """The same bindings drawing from another source of randomness."""
+        derived = copy.copy(self)
+        derived.entropy = entropy
+        return derived
 
     def with_input(self, value: Any) -> Bindings:
         """The same bindings reading another ``$``."""

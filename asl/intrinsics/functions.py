@@ -17,6 +17,7 @@ from asl.intrinsics.render import java_text, json_text, text_key
 from asl.intrinsics.signature import Function, IntrinsicError, InvalidArguments, Kind, java_int
 from asl.intrinsics.template import Template, template_of_text
 from asl.jsontext import parse_json
+from asl.limits import check_text
 
 ANY, STRING, NUMBER, ARRAY, OBJECT = Kind.ANY, Kind.STRING, Kind.NUMBER, Kind.ARRAY, Kind.OBJECT
 
@@ -40,8 +41,12 @@ def _format(args: list[Any], bindings: Bindings) -> str:
     if len(values) != template.placeholders:
         raise IntrinsicError(_FORMAT_COUNT)
     out = [template.segments[0]]
+    length = len(out[0])
     for value, segment in zip(values, template.segments[1:], strict=True):
-        out.append(java_text(value))
+        text = java_text(value)
+        length += len(text) + len(segment)
+        check_text(length)  # before many large arguments add up
+        out.append(text)
         out.append(segment)
     return "".join(out)
 
