@@ -18,10 +18,11 @@ Each JSONata evaluation also gets a :class:`Budget`:
 - time: :data:`EVALUATION_SECONDS` (``States.QueryEvaluationError``);
 - memory: the process may grow by :data:`MEMORY_BYTES` while it runs
   (``States.QueryEvaluationError``);
-- the event loop: an evaluation in an execution's strand (see :func:`on_event_loop`)
-  that runs past :data:`INLINE_STEPS` steps or :data:`INLINE_SECONDS` stops with
-  :class:`Overrun`, and the runtime runs it again, from the start, on a worker thread
-  (``runtime.evaluation``), where a :class:`Watch` can stop it.
+- the event loop: the evaluations of one call in an execution's strand (see
+  :func:`on_event_loop`, :func:`open_slice`) that run past :data:`INLINE_STEPS` steps or
+  :data:`INLINE_SECONDS` stop with :class:`Overrun`, and the runtime runs the call again,
+  from the start, on a worker thread (``runtime.evaluation``), where a :class:`Watch`
+  can stop it.
 
 The evaluator counts its steps (one per node of the syntax tree it evaluates); the
 clock, the memory and the watch are read every :data:`CHECK_EVERY` steps, so the cost on
@@ -37,7 +38,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from jsonata.jexception import JException
@@ -57,10 +58,13 @@ __all__ = [
     "Interrupted",
     "LimitExceeded",
     "Overrun",
+    "Slice",
     "Watch",
     "check_text",
     "check_value",
+    "close_slice",
     "on_event_loop",
+    "open_slice",
     "time_limit",
     "too_long",
     "too_many",
@@ -88,6 +92,7 @@ _MEMORY_EVERY = 2**20
 _LARGE = 4096
 
 _SLICED: ContextVar[bool] = ContextVar("jsonata_on_event_loop", default=False)
+_SLICE: ContextVar[Slice | None] = ContextVar("jsonata_slice", default=None)
 _WATCH: ContextVar[Watch | None] = ContextVar("jsonata_watch", default=None)
 
 
@@ -253,7 +258,7 @@ def on_event_loop() -> None:
 
 @contextmanager
 def watching(watch: Watch) -> Iterator[None]:
-    """Evaluations in this context (a worker thread) stop once ``watch`` is cancelled."""
+    """Evaluations in this context (a worker thread) are under ``watch``."""
     token = _WATCH.set(watch)
     try:
         yield
@@ -261,24 +266,52 @@ def watching(watch: Watch) -> Iterator[None]:
         _WATCH.reset(token)
 
 
+class Slice:
+    """The event loop's share of a call: the steps and the time left to its evaluations
+    before they move to a worker thread (see :func:`open_slice`)."""
+
+    __slots__ = ("deadline", "steps")
+
+    def __init__(self) -> None:
+        self.deadline = time.monotonic() + INLINE_SECONDS
+        self.steps = INLINE_STEPS
+
+
+def open_slice() -> Token[Slice | None]:
+    """The evaluations of one call on the event loop (a state's Items and every
+    ItemSelector, say) share one slice from now until :func:`close_slice`; without one,
+    each evaluation has a slice of its own."""
+    return _SLICE.set(Slice())
+
+
+def close_slice(token: Token[Slice | None]) -> None:
+    """End the slice :func:`open_slice` opened."""
+    _SLICE.reset(token)
+
+
 class Budget:
     """What one evaluation may still spend. The evaluator decrements :attr:`left` at every
     step and calls :meth:`check` when it goes below zero, and hands every string, array
     and object it produces to :meth:`measure`."""
 
-    __slots__ = ("_baseline", "_deadline", "_sliced", "_steps", "_units", "_watch", "left")
+    __slots__ = ("_baseline", "_deadline", "_granted", "_slice", "_units", "_watch", "left")
 
     def __init__(self) -> None:
-        self._sliced = _SLICED.get()
         self._watch = watch = _WATCH.get()
         if watch is not None and watch.cancelled:
             raise Interrupted
-        seconds = INLINE_SECONDS if self._sliced else EVALUATION_SECONDS
-        self._deadline = time.monotonic() + seconds
+        self._slice = share = (_SLICE.get() or Slice()) if _SLICED.get() else None
+        if share is None:
+            self._deadline = time.monotonic() + EVALUATION_SECONDS
+            self._granted = CHECK_EVERY
+        else:
+            if share.steps <= 0 or time.monotonic() > share.deadline:
+                raise Overrun
+            self._deadline = share.deadline
+            self._granted = min(CHECK_EVERY, share.steps)
+        self.left = self._granted
         self._baseline = -1  # the resident memory, read at the first check
-        self._steps = 0
         self._units = 0
-        self.left = min(CHECK_EVERY, INLINE_STEPS) if self._sliced else CHECK_EVERY
 
     @property
     def entropy(self) -> Entropy | None:
@@ -288,7 +321,7 @@ class Budget:
     @property
     def sliced(self) -> bool:
         """Whether this evaluation runs on the event loop (and may raise Overrun)."""
-        return self._sliced
+        return self._slice is not None
 
     def __enter__(self) -> Budget:
         """The evaluation starts (on a worker thread, its watch may now interrupt it)."""
@@ -297,9 +330,11 @@ class Budget:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        """The evaluation has ended."""
+        """The evaluation has ended (its steps are charged to its slice)."""
         if self._watch is not None:
             self._watch.end()
+        if self._slice is not None:
+            self._slice.steps -= self._granted - max(self.left, 0)
 
     def remaining(self) -> float:
         """Seconds left: before the time limit, or on the event loop before Overrun."""
@@ -307,19 +342,22 @@ class Budget:
 
     def out_of_time(self) -> JException:
         """What running out of :meth:`remaining` time raises."""
-        return Overrun() if self._sliced else time_limit()
+        return time_limit() if self._slice is None else Overrun()
 
     def check(self) -> None:
         """The periodic check: the watch, the slice, the clock, the memory."""
         watch = self._watch
         if watch is not None and watch.cancelled:
             raise Interrupted
-        self._steps += CHECK_EVERY
-        if self._sliced and self._steps >= INLINE_STEPS:
-            raise Overrun
+        share = self._slice
+        if share is not None:
+            share.steps -= self._granted
+            self._granted = max(min(CHECK_EVERY, share.steps), 0)
+            if not self._granted:
+                raise Overrun
         self._check_clock()
         self._check_memory()
-        self.left = CHECK_EVERY
+        self.left = self._granted
 
     def measure(self, value: str | list[Any] | dict[str, Any]) -> None:
         """A value the evaluation produced: refused over the size limits; after a large

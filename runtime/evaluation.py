@@ -2,12 +2,13 @@
 run so that it cannot hold the event loop, and its errors given AWS's form.
 
 A flow call is pure and synchronous, and runs on the event loop, where it is cheapest.
-A JSONata evaluation there stops after a short slice with ``Overrun`` (see
-:mod:`asl.limits`); :func:`settle` then runs the whole call again on a worker
-thread, where each evaluation has its whole budget, while the loop serves the other
-executions. Cancelling the strand that waits for it (StopExecution, an execution's
-timeout, a failed sibling) stops it at its next check. It draws its random numbers from
-an entropy seeded on the loop, so a seeded run still repeats.
+Its JSONata evaluations there share a short slice and stop with ``Overrun`` past it (see
+:mod:`asl.limits`); :func:`settle` then runs the whole call again on a worker thread,
+where each evaluation has its whole budget, while the loop serves the other executions.
+Cancelling the strand that waits for it (StopExecution, an execution's timeout, a
+failed sibling) stops it, and a single step still running a while past its evaluation's
+time is interrupted (:class:`asl.limits.Watch`). It draws its random numbers from an
+entropy seeded on the loop, so a seeded run gives the same values.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from asl import model as m
 from asl.bindings import SystemEntropy
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
 from asl.jsonata import JsonataEvaluationError
-from asl.limits import Overrun, Watch, watching
+from asl.limits import Overrun, Watch, close_slice, open_slice, watching
 from runtime.frame import Frame
 
 __all__ = ["evaluate", "evaluate_on_a_thread", "evaluation_error", "settle"]
@@ -34,11 +35,16 @@ _THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="evaluation")
 
 
 async def settle(frame: Frame, call: Callable[..., _T], *args: Any) -> _T:
-    """``call(*args)``, on the event loop, or on a worker thread if it runs too long."""
+    """``call(*args)``, on the event loop, or on a worker thread if it runs too long (its
+    evaluations share one slice of the loop: see :func:`asl.limits.open_slice`)."""
+    slice_ = open_slice()
     try:
         return call(*args)
     except Overrun:
-        return await _on_a_thread(frame, call, args)
+        pass
+    finally:
+        close_slice(slice_)
+    return await _on_a_thread(frame, call, args)
 
 
 async def evaluate(
@@ -47,10 +53,7 @@ async def evaluate(
     """:func:`settle` a flow call of ``state``; its errors get AWS's prefix (see
     :func:`evaluation_error`)."""
     try:
-        try:
-            return call(*args)
-        except Overrun:
-            return await _on_a_thread(frame, call, args)
+        return await settle(frame, call, *args)
     except StatesError as error:
         raise evaluation_error(error, state, frame, entered) from None
 

@@ -128,6 +128,33 @@ async def test_a_single_long_step_is_interrupted_past_the_time_limit() -> None:
     await _no_evaluation_left()
 
 
+async def test_many_short_evaluations_of_one_state_share_the_event_loops_slice() -> None:
+    # Each ItemSelector is short; together they would hold the loop for seconds.
+    selector = "{% $sum([1..400].($ * $states.context.Map.Item.Index)) %}"
+    state = {
+        "Type": "Map",
+        "Items": "{% [1..2000] %}",
+        "ItemSelector": selector,
+        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Succeed"}}},
+        "Output": "{% $count($states.result) %}",
+        "End": True,
+    }
+    definition = {"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": state}}
+    mapping = await local_engine().create_state_machine(definition).start({})
+    assert await _longest_pause(mapping) < 0.5
+    assert (mapping.status, mapping.output) == ("SUCCEEDED", 2000)
+
+
+async def _longest_pause(execution: Any) -> float:
+    """The longest the event loop went without serving others until ``execution`` ended."""
+    longest = 0.0
+    while execution.status == "RUNNING":
+        before = time.monotonic()
+        await asyncio.sleep(0.01)
+        longest = max(longest, time.monotonic() - before)
+    return longest
+
+
 async def test_the_execution_timeout_stops_a_long_evaluation() -> None:
     engine = local_engine()
     machine = engine.create_state_machine(_jsonata(ENDLESS, TimeoutSeconds=1))
