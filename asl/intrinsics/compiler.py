@@ -26,7 +26,7 @@ from asl.intrinsics.parser import Call, IntrinsicSyntaxError, Literal, Node, Pat
 from asl.intrinsics.registry import REGISTRY
 from asl.intrinsics.render import json_text
 from asl.intrinsics.signature import IntrinsicError
-from asl.limits import LimitExceeded, check_text, check_value
+from asl.limits import MAX_TEXT, LimitExceeded, check_value, too_long
 from asl.paths import PathNotFound
 
 Evaluator = Callable[[Bindings], Any]
@@ -77,8 +77,9 @@ def _call(text: str, node: Call) -> Evaluator:
         values = [argument(bindings) for argument in arguments]
         try:
             result = function.invoke(values, bindings)
-            if isinstance(result, str):
-                check_text(len(result))
+            if type(result) is str:
+                if len(result) > MAX_TEXT:
+                    raise too_long(len(result))
             elif isinstance(result, list | dict):
                 check_value(result)
         except IntrinsicError as exc:

@@ -25,6 +25,9 @@ ANY, STRING, NUMBER, ARRAY, OBJECT = Kind.ANY, Kind.STRING, Kind.NUMBER, Kind.AR
 MAX_TEXT = 10_000
 #: Jackson's default ``StreamReadConstraints`` nesting limit.
 MAX_JSON_DEPTH = 1000
+#: A few arguments of States.Format, each a payload or a value within asl.limits, are
+#: joined before the result's length is checked (as every intrinsic result's is).
+_FEW_ARGUMENTS = 16
 # Not in a recording: the wording other AWS-parity work (tiny-asl-machine) reports for it.
 _FORMAT_COUNT = (
     "Invalid arguments in States.Format: number of arguments do not match the occurrences of {}."
@@ -41,13 +44,11 @@ def _format(args: list[Any], bindings: Bindings) -> str:
     if len(values) != template.placeholders:
         raise IntrinsicError(_FORMAT_COUNT)
     out = [template.segments[0]]
-    length = len(out[0])
     for value, segment in zip(values, template.segments[1:], strict=True):
-        text = java_text(value)
-        length += len(text) + len(segment)
-        check_text(length)  # before many large arguments add up
-        out.append(text)
+        out.append(java_text(value))
         out.append(segment)
+    if len(values) > _FEW_ARGUMENTS:  # many large arguments: measured before they are joined
+        check_text(sum(map(len, out)))
     return "".join(out)
 
 
