@@ -12,7 +12,7 @@ import copy
 import random
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 
 class Entropy(Protocol):
@@ -66,6 +66,9 @@ class Bindings:
     frozen dataclass's ``__init__`` is several times slower.)
     """
 
+    #: Whether the evaluation runs on the event loop (see :class:`LoopBindings`).
+    on_event_loop: ClassVar[bool] = False
+
     __slots__ = (
         "context",
         "entropy",
@@ -111,7 +114,7 @@ class Bindings:
 
     def with_input(self, value: Any) -> Bindings:
         """The same bindings reading another ``$``."""
-        return Bindings(
+        return type(self)(
             value,
             self.context,
             self.variables,
@@ -121,3 +124,12 @@ class Bindings:
             self.has_error_output,
             self.entropy,
         )
+
+
+class LoopBindings(Bindings):
+    """Bindings of an evaluation on the event loop (an execution's states): a JSONata
+    evaluation that runs long stops there with ``Overrun``, to be run again on a worker
+    thread (see :mod:`asl.limits`). Derived bindings keep the class."""
+
+    __slots__ = ()
+    on_event_loop = True

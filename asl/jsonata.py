@@ -539,7 +539,7 @@ class _Expression:
         engine = getattr(self._local, "engine", None)
         if engine is None:
             engine = self._local.engine = copy.copy(self._prototype)
-        budget = engine.budget = Budget()
+        budget = engine.budget = Budget(bindings.on_event_loop)
         if budget.entropy is not None:
             bindings = bindings.with_entropy(budget.entropy)
         frame = _Frame(bindings)

@@ -18,11 +18,11 @@ Each JSONata evaluation also gets a :class:`Budget`:
 - time: :data:`EVALUATION_SECONDS` (``States.QueryEvaluationError``);
 - memory: the process may grow by :data:`MEMORY_BYTES` while it runs
   (``States.QueryEvaluationError``);
-- the event loop: the evaluations of one call in an execution's strand (see
-  :func:`on_event_loop`, :func:`open_slice`) that run past :data:`INLINE_STEPS` steps or
-  :data:`INLINE_SECONDS` stop with :class:`Overrun`, and the runtime runs the call again,
-  from the start, on a worker thread (``runtime.evaluation``), where a :class:`Watch`
-  can stop it.
+- the event loop: evaluations on the event loop (their bindings say so:
+  ``asl.bindings.LoopBindings``), those of one call sharing a slice (:func:`open_slice`),
+  stop with :class:`Overrun` past :data:`INLINE_STEPS` steps or :data:`INLINE_SECONDS`,
+  and the runtime runs the call again, from the start, on a worker thread
+  (``runtime.evaluation``), where a :class:`Watch` can stop it.
 
 The evaluator counts its steps (one per node of the syntax tree it evaluates); the
 clock, the memory and the watch are read every :data:`CHECK_EVERY` steps, so the cost on
@@ -63,7 +63,6 @@ __all__ = [
     "check_text",
     "check_value",
     "close_slice",
-    "on_event_loop",
     "open_slice",
     "time_limit",
     "too_long",
@@ -91,7 +90,6 @@ _MEMORY_EVERY = 2**20
 #: A result at least this large took a while to make: the clock is read after it.
 _LARGE = 4096
 
-_SLICED: ContextVar[bool] = ContextVar("jsonata_on_event_loop", default=False)
 _SLICE: ContextVar[Slice | None] = ContextVar("jsonata_slice", default=None)
 _WATCH: ContextVar[Watch | None] = ContextVar("jsonata_watch", default=None)
 
@@ -249,13 +247,6 @@ def _set_async_exception(thread: int, exception: type[BaseException] | None) -> 
     )
 
 
-def on_event_loop() -> None:
-    """Evaluations in the current context run on the event loop: past :data:`INLINE_STEPS`
-    they raise :class:`Overrun`. Called at the start of an execution's strand: an asyncio
-    task's context is its own, and the tasks it starts copy it."""
-    _SLICED.set(True)
-
-
 @contextmanager
 def watching(watch: Watch) -> Iterator[None]:
     """Evaluations in this context (a worker thread) are under ``watch``."""
@@ -296,11 +287,12 @@ class Budget:
 
     __slots__ = ("_baseline", "_deadline", "_granted", "_slice", "_units", "_watch", "left")
 
-    def __init__(self) -> None:
+    def __init__(self, on_event_loop: bool) -> None:
         self._watch = watch = _WATCH.get()
         if watch is not None and watch.cancelled:
             raise Interrupted
-        self._slice = share = (_SLICE.get() or Slice()) if _SLICED.get() else None
+        on_loop = on_event_loop and watch is None  # a watched evaluation runs on a thread
+        self._slice = share = (_SLICE.get() or Slice()) if on_loop else None
         if share is None:
             self._deadline = time.monotonic() + EVALUATION_SECONDS
             self._granted = CHECK_EVERY

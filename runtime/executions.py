@@ -19,7 +19,6 @@ import asl
 from asl import model as m
 from asl.errors import TIMEOUT, StatesError
 from asl.jsontext import json_text
-from asl.limits import on_event_loop
 from asl.loader import Source
 from runtime.clock import DeadlineExpired
 from runtime.context import execution_context, state_machine_context
@@ -312,7 +311,6 @@ class Engine:
 
 
 async def _execute(execution: Execution, run: Run) -> None:
-    on_event_loop()  # long evaluations of this execution's strands move to worker threads
     machine = run.machine
     frame = Frame(run, 0)
     try:

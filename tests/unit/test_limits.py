@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from jsonata import Jsonata
 
-from asl.bindings import Bindings, SystemEntropy
+from asl.bindings import Bindings, LoopBindings, SystemEntropy
 from asl.jsonata import compile_expression
 from asl.limits import (
     MAX_ITEMS,
@@ -21,7 +21,6 @@ from asl.limits import (
     Overrun,
     Watch,
     check_value,
-    on_event_loop,
     watching,
 )
 
@@ -103,21 +102,14 @@ def test_check_value_counts_the_text_of_every_copy() -> None:
 LONG = "{% $sum([1..20000].($ * 2)) %}"
 
 
-def _on_the_loop(evaluate: Any) -> Any:
-    def inside() -> Any:
-        on_event_loop()
-        return evaluate()
-
-    return contextvars.copy_context().run(inside)
-
-
 def test_on_the_event_loop_a_long_evaluation_overruns() -> None:
     long = compile_expression(LONG, "Output")
     short = compile_expression("{% $sum([1..100]) %}", "Output")
     with pytest.raises(Overrun):
-        _on_the_loop(lambda: long(Bindings()))
-    assert _on_the_loop(lambda: short(Bindings())) == 5050
+        long(LoopBindings())
+    assert short(LoopBindings()) == 5050
     assert long(Bindings()) == 20000 * 20001  # elsewhere it runs on
+    assert type(LoopBindings().with_input(1)) is LoopBindings
 
 
 def test_a_cancelled_watch_interrupts_the_evaluation() -> None:
