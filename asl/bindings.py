@@ -8,10 +8,11 @@ comes from an :class:`Entropy` the caller injects (the runtime passes its Host's
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 
 class Entropy(Protocol):
@@ -65,6 +66,9 @@ class Bindings:
     frozen dataclass's ``__init__`` is several times slower.)
     """
 
+    #: Whether the evaluation runs on the event loop (see :class:`LoopBindings`).
+    on_event_loop: ClassVar[bool] = False
+
     __slots__ = (
         "context",
         "entropy",
@@ -102,9 +106,15 @@ class Bindings:
             f"variables={self.variables!r})"
         )
 
+    def with_entropy(self, entropy: Entropy) -> Bindings:
+        """The same bindings drawing from another source of randomness."""
+        derived = copy.copy(self)
+        derived.entropy = entropy
+        return derived
+
     def with_input(self, value: Any) -> Bindings:
         """The same bindings reading another ``$``."""
-        return Bindings(
+        return type(self)(
             value,
             self.context,
             self.variables,
@@ -114,3 +124,12 @@ class Bindings:
             self.has_error_output,
             self.entropy,
         )
+
+
+class LoopBindings(Bindings):
+    """Bindings of an evaluation on the event loop (an execution's states): a JSONata
+    evaluation that runs long stops there with ``Overrun``, to be run again on a worker
+    thread (see :mod:`asl.limits`). Derived bindings keep the class."""
+
+    __slots__ = ()
+    on_event_loop = True

@@ -13,6 +13,10 @@ AWS's extra functions ``$partition``, ``$range``, ``$hash``, ``$random``, ``$uui
 The engine is jsonata-python, driven so that it stays pure: ``$now()``/``$millis()`` read
 the state's entry time from the context, ``$random``/``$uuid``/``$shuffle`` draw from the
 injected entropy, and evaluation state lives in a per-thread copy of each expression.
+Every evaluation is bounded (:mod:`asl.limits`): its steps are charged to a budget of
+time and memory, the values it builds are measured, regular expressions match with a
+timeout (:mod:`asl.jsonata_regex`), and the steps that could build or walk a huge value in
+one go are checked before they start.
 """
 
 from __future__ import annotations
@@ -31,13 +35,23 @@ from jsonata import Jsonata
 from jsonata.functions import Functions
 from jsonata.jexception import JException
 from jsonata.parser import Parser
-from jsonata.regex_engine import default_regex_engine
 from jsonata.tokenizer import Tokenizer
 from jsonata.utils import Utils
 
 from asl.bindings import Bindings
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
 from asl.jsonata_functions import AWS_FRAME, DYNAMIC, EngineFault, FunctionError, guarded
+from asl.jsonata_regex import bounded_regex_engine
+from asl.limits import (
+    MAX_ITEMS,
+    Budget,
+    Interrupted,
+    LimitExceeded,
+    Overrun,
+    check_value,
+    time_limit,
+    too_many,
+)
 
 __all__ = [
     "RESULT_TYPES",
@@ -138,7 +152,7 @@ def _stringify(value: Any) -> str:
     """JavaScript's ``JSON.stringify`` of a value, as JSONata inserts it into messages."""
     if value is None or _is_function(value):
         return "undefined"
-    converted = _to_json(value)
+    converted = _json_result(value)
     return "undefined" if converted is _MISSING else _dumps(converted)
 
 
@@ -199,7 +213,7 @@ def _parse(body: str) -> Any:
     if parser is None:
         parser = _parsers.parser = _StrictParser()
     try:
-        return parser.parse(body, default_regex_engine)
+        return parser.parse(body, bounded_regex_engine)
     except KeyError as exc:  # jsonata-python's lookup of an operator it does not know
         raise JException("S0204", -1, exc.args[0] if exc.args else None) from None
 
@@ -301,6 +315,8 @@ class _Frame(Jsonata.Frame):  # type: ignore[misc]
         super().__init__(AWS_FRAME)
         self.bindings["$"] = None  # AWS gives no input document: bare field names are undefined
         self.bindings["states"] = _states(bindings)
+        # jsonata-python's hooks, looked up at every step: found here, not in the frames above
+        self.bindings["__evaluate_entry"] = self.bindings["__evaluate_exit"] = None
         self._source = bindings
 
     @guarded
@@ -319,15 +335,24 @@ class _Frame(Jsonata.Frame):  # type: ignore[misc]
         return self.parent.lookup(name)
 
 
+#: The results whose size the budget measures at every step.
+_MEASURED = frozenset({str, list, dict, Utils.JList, Utils.RangeList})
+_CONTAINERS = (list, dict)
+
+
 class _Engine(Jsonata):  # type: ignore[misc]
     """One parsed expression. Each thread evaluates its own copy: jsonata-python keeps the
-    current input and frame on the instance while it evaluates."""
+    current input and frame on the instance while it evaluates. Every step is charged to
+    the evaluation's :class:`~asl.limits.Budget`, and the steps that can walk or
+    build a large value in one go are checked first (see :mod:`asl.limits`)."""
+
+    budget: Budget
 
     def __init__(self, ast: Any) -> None:  # not Jsonata's: that one reads the clock
         self.parser = _PARSER_FLAGS
         self.ast = ast
         self.errors = self.timeout = self.stack = self.input = None
-        self.regex_engine = default_regex_engine
+        self.regex_engine = bounded_regex_engine
         self.environment = AWS_FRAME
         self.timestamp = 0
         self.validate_input = self.output_convert_nulls = False
@@ -335,15 +360,82 @@ class _Engine(Jsonata):  # type: ignore[misc]
     def get_per_thread_instance(self) -> _Engine:
         return self
 
+    def eval(self, expr: Any, input: Any, environment: Any) -> Any:
+        # Jsonata.eval (keeping the current input and frame across the step) with the budget
+        budget = self.budget
+        budget.left -= 1
+        if budget.left < 0:
+            budget.check()
+        saved_input, saved_environment = self.input, self.environment
+        try:
+            result = self._eval(expr, input, environment)
+        finally:
+            self.input, self.environment = saved_input, saved_environment
+        if type(result) in _MEASURED:
+            budget.measure(result)
+        return result
+
     def apply_inner(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:
         # jsonata-python prints before raising T1006 for a call on a non-function
         if not (Utils.is_function(proc) or Functions.is_lambda(proc) or Functions.is_regex(proc)):
             raise JException("T1006", 0)
         return super().apply_inner(proc, args, input, environment)
 
+    # Steps that walk a whole value (a value holding another many times over is walked
+    # as often) or build a large one at once: bounded before they start.
+
+    def evaluate_range_expression(self, lhs: Any, rhs: Any) -> Any:
+        if _is_int(lhs) and _is_int(rhs) and rhs - lhs >= MAX_ITEMS:
+            raise too_many()
+        return super().evaluate_range_expression(lhs, rhs)
+
+    def evaluate_string_concat(self, lhs: Any, rhs: Any) -> str:
+        _walkable(lhs, rhs)
+        return super().evaluate_string_concat(lhs, rhs)  # type: ignore[no-any-return]
+
+    def evaluate_equality_expression(self, lhs: Any, rhs: Any, op: Any) -> Any:
+        _walkable(lhs, rhs)
+        return super().evaluate_equality_expression(lhs, rhs, op)
+
+    def evaluate_includes_expression(self, lhs: Any, rhs: Any) -> Any:
+        _walkable(lhs, rhs)
+        return super().evaluate_includes_expression(lhs, rhs)
+
+    def evaluate_descendants(self, expr: Any, input: Any) -> Any:
+        _walkable(input)
+        return super().evaluate_descendants(expr, input)
+
+    def flatten(self, arg: Any, flattened: Any) -> Any:
+        if flattened is None:  # the outermost call (it recurses with the list it fills)
+            _walkable(arg)
+        return super().flatten(arg, flattened)
+
+    def evaluate_transform_expression(self, expr: Any, input: Any, environment: Any) -> Any:
+        return Jsonata.JFunction(_Transformer(self, expr, environment), "<(oa):o>")
+
     def run(self, frame: _Frame) -> Any:
         """The raw result: ``None`` is undefined and ``Utils.NULL_VALUE`` is null."""
         return self.eval(self.ast, None, frame)
+
+
+class _Transformer(Jsonata.Transformer):  # type: ignore[misc]
+    """``~> |path|update|``, which copies its object through its JSON text first."""
+
+    def call(self, input: Any, args: Any) -> Any:
+        if args:
+            _walkable(args[0])
+        return super().call(input, args)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _walkable(*values: Any) -> None:
+    """Refuse arrays and objects too large to walk (see :func:`~asl.limits.check_value`)."""
+    for value in values:
+        if isinstance(value, _CONTAINERS):
+            check_value(value)
 
 
 _PARSER_FLAGS = SimpleNamespace(dbg=False)  # all the engine reads of a parser
@@ -368,6 +460,16 @@ def _nested(value: Any) -> Any:
     """A value inside an object or array: None there is JSON null (from the input)."""
     if value is None or value is _NULL:
         return None
+    return _to_json(value)
+
+
+#: Our own wording: AWS documents no memory limit for an evaluation.
+_NO_MEMORY = "needed more memory than the process could give it."
+
+
+def _json_result(value: Any) -> Any:
+    """:func:`_to_json` of a whole result, refused first if it is too large to walk."""
+    _walkable(value)
     return _to_json(value)
 
 
@@ -437,26 +539,47 @@ class _Expression:
         engine = getattr(self._local, "engine", None)
         if engine is None:
             engine = self._local.engine = copy.copy(self._prototype)
+        budget = engine.budget = Budget(bindings.on_event_loop)
+        if budget.entropy is not None:
+            bindings = bindings.with_entropy(budget.entropy)
         frame = _Frame(bindings)
         previous = getattr(Jsonata.CURRENT, "jsonata", None)
         Jsonata.CURRENT.jsonata = engine  # jsonata-python's functions call back through it
         try:
-            result = engine.run(frame)
+            with budget:
+                result = engine.run(frame)
+                return _UNSUPPORTED if _is_function(result) else _json_result(result)
+        except Interrupted:  # stopped from outside: its time is up, or its execution ended
+            if budget.remaining() < 0:
+                raise self._over(time_limit()) from None
+            raise
         except EngineFault as carried:
             raise carried.fault from carried.fault.__cause__
+        except Overrun:
+            raise
+        except LimitExceeded as exc:
+            raise self._over(exc) from None
         except FunctionError as exc:
             detail = exc.message
         except JException as exc:
-            detail = _describe(exc)
-        except MemoryError:
-            raise
+            try:
+                detail = _describe(exc)
+            except LimitExceeded as limit:  # the message would quote a value too large
+                raise self._over(limit) from None
+        except MemoryError:  # an allocation too large for the machine, refused at once
+            raise self._over(LimitExceeded(QUERY_EVALUATION_ERROR, _NO_MEMORY)) from None
         except Exception as exc:  # raised by jsonata-python's code on the expression's values
             detail = _python_error(exc)
-        else:
-            return _UNSUPPORTED if _is_function(result) else _to_json(result)
         finally:
             Jsonata.CURRENT.jsonata = previous
         raise _failure(self.body, self.field, f"threw an error during evaluation. {detail}")
+
+    def _over(self, limit: LimitExceeded) -> StatesError:
+        """The error of an evaluation that went past one of this engine's limits."""
+        if limit.name == QUERY_EVALUATION_ERROR:
+            return _failure(self.body, self.field, limit.detail)
+        cause = f"The JSONata expression '{self.body}' specified for the field '{self.field}' "
+        return StatesError(limit.name, cause + limit.detail)
 
 
 def compile_expression(text: str, field: str, expected: str | None = None) -> Evaluator:

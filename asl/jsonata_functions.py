@@ -1,6 +1,8 @@
 """AWS's extra JSONata functions (``$partition``, ``$range``, ``$hash``, ``$parse``, and
-``$random``, ``$uuid``, ``$shuffle``, ``$millis``, ``$now`` read from the bindings), and the
-guard around every piece of engine code that jsonata-python calls back.
+``$random``, ``$uuid``, ``$shuffle``, ``$millis``, ``$now`` read from the bindings), the
+built-in functions that could build or walk a huge value in one call, bounded (``$pad``,
+``$join``, ``$replace``, ``$string``, ``$distinct``: see :mod:`asl.limits`), and
+the guard around every piece of engine code that jsonata-python calls back.
 
 Only errors of the evaluation itself become ``States.QueryEvaluationError`` (see
 :mod:`asl.jsonata`): jsonata-python's (its JException, and the Python errors its own
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +30,7 @@ from jsonata.utils import Utils
 
 from asl.bindings import Bindings
 from asl.jsontext import parse_json
+from asl.limits import check_text, check_value
 
 __all__ = ["AWS_FRAME", "DYNAMIC", "EngineFault", "FunctionError", "guarded"]
 
@@ -190,7 +194,93 @@ DYNAMIC: dict[str, Callable[[Bindings], Any]] = {
     "now": lambda b: _function("now", "<s?s?:s>", lambda p=None, z=None: _now(b, p, z)),
 }
 
+# --- built-in functions, bounded ----------------------------------------------------------
+
+
+class _Bounded(Functions):  # type: ignore[misc]
+    """jsonata-python's built-ins that can build or walk a huge value in one call, with
+    that value's size checked first; each then does what jsonata-python's does."""
+
+    @staticmethod
+    def pad(string: Any, width: Any, char: Any) -> Any:
+        if _is_number(width) and math.isfinite(width):
+            check_text(abs(int(width)))
+        return Functions.pad(string, width, char)
+
+    @staticmethod
+    def join(strs: Any, separator: Any) -> Any:
+        if isinstance(strs, list):
+            gaps = len(separator) * (len(strs) - 1) if isinstance(separator, str) else 0
+            check_text(sum(len(s) for s in strs if isinstance(s, str)) + gaps)
+        return Functions.join(strs, separator)
+
+    @staticmethod
+    def replace(string: Any, pattern: Any, replacement: Any, limit: Any) -> Any:
+        # A regular expression builds its result in asl.jsonata_regex, within the limit.
+        if not (isinstance(string, str) and isinstance(pattern, str) and pattern):
+            return Functions.replace(string, pattern, replacement, limit)
+        if not isinstance(replacement, str) or (limit is not None and limit < 0):
+            return Functions.replace(string, pattern, replacement, limit)
+        # A text pattern: every match is the pattern, so every replacement is the same
+        # text, made once by jsonata-python's own rules ("$0", "$$"...); the result's length
+        # is then known before it is built, and str.replace builds it in one pass.
+        expanded = Functions.replace(pattern, pattern, replacement, None)
+        count = string.count(pattern)
+        if limit is not None:
+            count = min(count, math.ceil(limit))
+        check_text(len(string) + count * (len(expanded) - len(pattern)))
+        return string.replace(pattern, expanded, count)
+
+    @staticmethod
+    def string(arg: Any, prettify: Any) -> Any:
+        if isinstance(arg, list | dict):
+            check_value(arg)
+        return Functions.string(arg, prettify)
+
+    @staticmethod
+    def distinct(arr: Any) -> Any:
+        if not isinstance(arr, list) or len(arr) <= 1:
+            return Functions.distinct(arr)
+        check_value(arr)
+        # jsonata-python compares every item with every kept one (Python's ==): the same
+        # result, found by hashing keys that are equal exactly when the items are ==.
+        try:
+            keys = [_equality_key(item) for item in arr]
+        except TypeError:  # an item that cannot be hashed (a function): compare as it does
+            return Functions.distinct(arr)
+        kept = Utils.create_sequence() if isinstance(arr, Utils.JList) else []
+        seen: set[Any] = set()
+        for item, key in zip(arr, keys, strict=True):
+            if key not in seen:
+                seen.add(key)
+                kept.append(item)
+        return kept
+
+
+def _equality_key(value: Any) -> Any:
+    """A hashable key, equal for two JSON values exactly when they are equal by ``==``."""
+    if isinstance(value, list):
+        return ("array", tuple(_equality_key(item) for item in value))
+    if isinstance(value, dict):
+        return ("object", frozenset((k, _equality_key(v)) for k, v in value.items()))
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _bounded(name: str, signature: str) -> Any:
+    return Jsonata.function(name, signature, _Bounded, name)
+
+
 AWS_FRAME = Jsonata.Frame(Jsonata.static_frame)
+# The signatures are jsonata-python's own (Jsonata.register_functions).
+AWS_FRAME.bind("pad", _bounded("pad", "<s-ns?:s>"))
+AWS_FRAME.bind("join", _bounded("join", "<a<s>s?:s>"))
+AWS_FRAME.bind("replace", _bounded("replace", "<s-(sf)(sf)n?:s>"))
+AWS_FRAME.bind("string", _bounded("string", "<x-b?:s>"))
+AWS_FRAME.bind("distinct", _bounded("distinct", "<x:x>"))
 AWS_FRAME.bind("partition", _function("partition", "<an:a>", _partition))
 AWS_FRAME.bind("range", _function("range", "<nnn:a>", _range))
 AWS_FRAME.bind("hash", _function("hash", "<ss:s>", _hash))

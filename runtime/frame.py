@@ -7,7 +7,7 @@ import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from asl.bindings import Bindings
+from asl.bindings import Bindings, LoopBindings
 from asl.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
 from asl.flow.sizes import Growth
 from asl.jsontext import JsonTooDeep, NotJson, json_size
@@ -236,7 +236,7 @@ class Frame:
                 variables = scope.variables
                 plain = self._plain = (
                     scope,
-                    Bindings(None, None, variables, entropy=run.host.entropy),
+                    LoopBindings(None, None, variables, entropy=run.host.entropy),
                 )
             return plain[1]
         context = state_context(
@@ -248,4 +248,4 @@ class Frame:
             task_token=task_token,
             map_item=map_item,
         )
-        return Bindings(None, context, scope.variables, entropy=run.host.entropy)
+        return LoopBindings(None, context, scope.variables, entropy=run.host.entropy)

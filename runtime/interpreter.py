@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asl import model as m
-from asl.errors import QUERY_EVALUATION_ERROR, StatesError
-from asl.jsonata import JsonataEvaluationError
+from asl.errors import StatesError
+from runtime.evaluation import settle
 from runtime.frame import PAYLOAD_LIMIT_BYTES, Frame, Handler, Outcome, Step, check_payload
 from runtime.retry import find_catcher, retry_delay
 
@@ -23,7 +23,6 @@ __all__ = [
     "Handler",
     "Outcome",
     "Step",
-    "evaluation_error",
     "run_scope",
     "step",
     "with_retry_and_catch",
@@ -95,35 +94,6 @@ def _output_size_bound(state: m.State, value: Any, frame: Frame) -> float:
     return check_payload(value, state.name)
 
 
-def evaluation_error(error: StatesError, state: m.State, frame: Frame, entered: int) -> StatesError:
-    """The error of a state's own expression or path, with AWS's prefix naming the state and
-    its entry event. A JSONata error (``States.QueryEvaluationError``) is also recorded as an
-    ``EvaluationFailed`` event (the thread goes on from it); a JSONPath error records none
-    (recorded: localstack test_assign_reference_variables test_undefined_reference,
-    test_base_scenarios test_wait_timestamp_path)."""
-    cause = (
-        f"An error occurred while executing the state '{state.name}' "
-        f"(entered at the event id #{entered}). {error.cause}"
-    )
-    if error.error == QUERY_EVALUATION_ERROR:
-        details = {"error": error.error, "cause": cause}
-        if isinstance(error, JsonataEvaluationError):
-            details["location"] = error.location
-        details["state"] = state.name
-        after = _evaluated_after(frame, entered)
-        frame.last_event = frame.record_at(after, "EvaluationFailed", details)
-    return StatesError(error.error, cause)
-
-
-def _evaluated_after(frame: Frame, entered: int) -> int:
-    """The event an EvaluationFailed follows: for an evaluation on entry, the event before
-    the state's entry, as AWS links it; after the state's work (a Task's Output), AWS's
-    link is not recorded and the work's last event is taken."""
-    if frame.last_event != entered:
-        return frame.last_event
-    return frame.run.history.events[entered - 1].previous_event_id
-
-
 Work = Callable[[int], Awaitable[Outcome]]
 
 
@@ -157,5 +127,7 @@ async def with_retry_and_catch(
             error_output = {"Error": error, "Cause": failure.cause}
             frame.result_size = math.inf  # the output is the Error Output's placement
             b = frame.bindings(state, retry_count)
-            output, assigned = state.flow.catch(index, raw_input, error_output, b)
+            output, assigned = await settle(
+                frame, state.flow.catch, index, raw_input, error_output, b
+            )
             return output, state.catch[index].next, assigned

@@ -41,11 +41,11 @@ def _number(value: Any, field: str, expected: str = "integer") -> _Eval:
 
 
 def _with_result(b: Bindings, raw_input: Any, result: Any) -> Bindings:
-    return Bindings(raw_input, b.context, b.variables, result, None, True, False, b.entropy)
+    return type(b)(raw_input, b.context, b.variables, result, None, True, False, b.entropy)
 
 
 def _with_error(b: Bindings, raw_input: Any, error_output: Any) -> Bindings:
-    return Bindings(raw_input, b.context, b.variables, None, error_output, False, True, b.entropy)
+    return type(b)(raw_input, b.context, b.variables, None, error_output, False, True, b.entropy)
 
 
 class JsonataFlow:

@@ -8,7 +8,10 @@ Failures become ``States.Runtime`` with the causes AWS writes (recorded against 
 - a function rejecting its arguments: ``There was an error while evaluating the intrinsic
   function: <field text>. Invalid arguments in States.<Name>`` (or a more specific message).
 
-Both quote the whole field as written, also when a nested call failed.
+Both quote the whole field as written, also when a nested call failed. A result larger
+than this engine's limits (:mod:`asl.limits`: ``States.Array`` of a value many times over,
+nested ten deep, ``States.Format`` of many large values) fails with
+``States.DataLimitExceeded``, the same prefix and our own wording: AWS records none.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from asl.intrinsics.parser import Call, IntrinsicSyntaxError, Literal, Node, Pat
 from asl.intrinsics.registry import REGISTRY
 from asl.intrinsics.render import json_text
 from asl.intrinsics.signature import IntrinsicError
+from asl.limits import MAX_TEXT, LimitExceeded, check_value, too_long
 from asl.paths import PathNotFound
 
 Evaluator = Callable[[Bindings], Any]
@@ -72,9 +76,17 @@ def _call(text: str, node: Call) -> Evaluator:
     def evaluate(bindings: Bindings) -> Any:
         values = [argument(bindings) for argument in arguments]
         try:
-            return function.invoke(values, bindings)
+            result = function.invoke(values, bindings)
+            if type(result) is str:
+                if len(result) > MAX_TEXT:
+                    raise too_long(len(result))
+            elif isinstance(result, list | dict):
+                check_value(result)
         except IntrinsicError as exc:
             raise StatesError(RUNTIME, prefix + exc.message) from None
+        except LimitExceeded as exc:
+            raise StatesError(exc.name, f"{prefix}The function {exc.detail}") from None
+        return result
 
     return evaluate
 

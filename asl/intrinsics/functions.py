@@ -17,6 +17,7 @@ from asl.intrinsics.render import java_text, json_text, text_key
 from asl.intrinsics.signature import Function, IntrinsicError, InvalidArguments, Kind, java_int
 from asl.intrinsics.template import Template, template_of_text
 from asl.jsontext import parse_json
+from asl.limits import check_text
 
 ANY, STRING, NUMBER, ARRAY, OBJECT = Kind.ANY, Kind.STRING, Kind.NUMBER, Kind.ARRAY, Kind.OBJECT
 
@@ -24,6 +25,9 @@ ANY, STRING, NUMBER, ARRAY, OBJECT = Kind.ANY, Kind.STRING, Kind.NUMBER, Kind.AR
 MAX_TEXT = 10_000
 #: Jackson's default ``StreamReadConstraints`` nesting limit.
 MAX_JSON_DEPTH = 1000
+#: A few arguments of States.Format, each a payload or a value within asl.limits, are
+#: joined before the result's length is checked (as every intrinsic result's is).
+_FEW_ARGUMENTS = 16
 # Not in a recording: the wording other AWS-parity work (tiny-asl-machine) reports for it.
 _FORMAT_COUNT = (
     "Invalid arguments in States.Format: number of arguments do not match the occurrences of {}."
@@ -43,6 +47,8 @@ def _format(args: list[Any], bindings: Bindings) -> str:
     for value, segment in zip(values, template.segments[1:], strict=True):
         out.append(java_text(value))
         out.append(segment)
+    if len(values) > _FEW_ARGUMENTS:  # many large arguments: measured before they are joined
+        check_text(sum(map(len, out)))
     return "".join(out)
 
 

@@ -50,8 +50,9 @@ from asl.item_readers import (
 from asl.jsontext import json_size, json_text
 from integrations.base import TaskRequest, parse_resource
 from runtime.context import execution_context, state_machine_context
+from runtime.evaluation import evaluate
 from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run
-from runtime.interpreter import Outcome, evaluation_error, run_scope
+from runtime.interpreter import Outcome, run_scope
 from runtime.states.map_run import ChildExecution, MapRun, register
 
 __all__ = ["ChildExecution", "MapRun", "attempt"]
@@ -86,18 +87,17 @@ async def attempt(
     assert fields is not None  # map_state sends only a Distributed Map here
     b = frame.bindings(state, retry_count)
     plan = _Plan()
-    try:
-        if state.item_reader is None:
-            plan.effective, plan.items = state.flow.items(raw_input, b)
-        else:
-            plan.effective, plan.items = fields.effective_input(b.with_input(raw_input)), None
-    except StatesError as error:
-        raise evaluation_error(error, state, frame, entered) from None
+    if state.item_reader is None:
+        plan.effective, plan.items = await evaluate(
+            state, frame, entered, state.flow.items, raw_input, b
+        )
+    else:
+        effective = await evaluate(
+            state, frame, entered, fields.effective_input, b.with_input(raw_input)
+        )
+        plan.effective, plan.items = effective, None
     frame.record("MapStateStarted", {"length": 0 if plan.items is None else len(plan.items)})
-    try:
-        _evaluate_settings(state, fields, plan, b)
-    except StatesError as error:
-        raise evaluation_error(error, state, frame, entered) from None
+    await evaluate(state, frame, entered, _evaluate_settings, state, fields, plan, b)
     map_run = _start_map_run(state, frame, plan)
     try:
         result = await _map_run(state, fields, plan, frame, map_run, entered, retry_count)
@@ -114,10 +114,9 @@ async def attempt(
     succeeded = frame.record("MapRunSucceeded")
     frame.record_at(succeeded, "MapStateSucceeded")
     frame.result_size = math.inf  # not measured: the output is, when it is needed
-    try:
-        output, assigned = state.flow.finish(raw_input, result, b)
-    except StatesError as error:
-        raise evaluation_error(error, state, frame, entered) from None
+    output, assigned = await evaluate(
+        state, frame, entered, state.flow.finish, raw_input, result, b
+    )
     return output, state.next, assigned
 
 
@@ -170,16 +169,17 @@ async def _map_run(
     if items is None:
         items = await _read_items(state, fields, plan, frame)
         items = limit_items(items, plan.max_items)
-    try:
-        inputs = [
+
+    def item_inputs() -> list[Any]:
+        return [
             state.flow.item_input(
                 plan.effective, item, index,
                 frame.bindings(state, retry_count, {"Index": index, "Value": item}),
             )
             for index, item in enumerate(items)
         ]  # fmt: skip
-    except StatesError as error:
-        raise evaluation_error(error, state, frame, entered) from None
+
+    inputs = await evaluate(state, frame, entered, item_inputs)
     batches = _batches(inputs, plan)
     children = await _run_children(state, frame, map_run, batches, plan)
     return await _results(state, fields.writer, plan, frame, map_run, children)

@@ -7,8 +7,9 @@ from typing import Any
 
 from asl import model as m
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
+from runtime.evaluation import evaluate, evaluation_error, settle
 from runtime.frame import Frame
-from runtime.interpreter import Outcome, evaluation_error, run_scope, with_retry_and_catch
+from runtime.interpreter import Outcome, run_scope, with_retry_and_catch
 from runtime.states import distributed_map
 from runtime.states.concurrent import Children, FailedEvent, child_size_bound, run_all
 
@@ -37,16 +38,20 @@ async def _attempt(
 ) -> Outcome:  # fmt: skip
     flow = state.flow
     b = frame.bindings(state, retry_count)
-    try:
+
+    def prepare() -> tuple[int, list[Any]]:
         effective, items = flow.items(raw_input, b)
         limit = flow.max_concurrency(effective, b)
-        inputs = [
+        return limit, [
             flow.item_input(
                 effective, item, index,
                 frame.bindings(state, retry_count, {"Index": index, "Value": item}),
             )
             for index, item in enumerate(items)
         ]  # fmt: skip
+
+    try:
+        limit, inputs = await settle(frame, prepare)
     except StatesError as error:
         failed.owed = error.error == QUERY_EVALUATION_ERROR
         raise evaluation_error(error, state, frame, entered) from None
@@ -62,10 +67,7 @@ async def _attempt(
         failed.owed = True
         raise
     children.close(frame, started, "MapStateSucceeded", len(results))
-    try:
-        output, assigned = flow.finish(raw_input, results, b)
-    except StatesError as error:
-        raise evaluation_error(error, state, frame, entered) from None
+    output, assigned = await evaluate(state, frame, entered, flow.finish, raw_input, results, b)
     return output, state.next, assigned
 
 

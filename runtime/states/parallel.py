@@ -6,8 +6,9 @@ from typing import Any
 
 from asl import model as m
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
+from runtime.evaluation import evaluate, evaluation_error, settle
 from runtime.frame import Frame
-from runtime.interpreter import Outcome, evaluation_error, run_scope, with_retry_and_catch
+from runtime.interpreter import Outcome, run_scope, with_retry_and_catch
 from runtime.states.concurrent import Children, FailedEvent, child_size_bound, run_all
 
 
@@ -20,7 +21,7 @@ async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Out
         failed.owed = False
         b = frame.bindings(state, retry_count)
         try:
-            payload = state.flow.prepare(raw_input, b)
+            payload = await settle(frame, state.flow.prepare, raw_input, b)
         except StatesError as error:
             failed.owed = error.error == QUERY_EVALUATION_ERROR
             raise evaluation_error(error, state, frame, entered) from None
@@ -29,10 +30,9 @@ async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Out
         except StatesError:
             failed.owed = True
             raise
-        try:
-            output, assigned = state.flow.finish(raw_input, results, b)
-        except StatesError as error:
-            raise evaluation_error(error, state, frame, entered) from None
+        output, assigned = await evaluate(
+            state, frame, entered, state.flow.finish, raw_input, results, b
+        )
         return output, state.next, assigned
 
     return await with_retry_and_catch(state, raw_input, frame, attempt, failed.record)

@@ -16,8 +16,9 @@ from asl.errors import TIMEOUT, StatesError, capped
 from integrations.base import CallbackResult, Resource, TaskRequest, parse_resource
 from runtime.activities import run_activity
 from runtime.clock import DeadlineExpired
+from runtime.evaluation import evaluate
 from runtime.frame import Frame, check_payload
-from runtime.interpreter import Outcome, evaluation_error, with_retry_and_catch
+from runtime.interpreter import Outcome, with_retry_and_catch
 
 resource_of = lru_cache(maxsize=4096)(parse_resource)
 
@@ -40,11 +41,8 @@ async def _attempt(
     token = run.host.new_task_token() if resource.pattern == "waitForTaskToken" else None
     b = frame.bindings(state, retry_count, task_token=token)
     flow = state.flow
-    try:
-        payload = flow.prepare(raw_input, b)
-        timeout, heartbeat = flow.timeouts(raw_input, b)
-    except StatesError as error:
-        raise evaluation_error(error, state, frame, entered) from None
+    payload = await evaluate(state, frame, entered, flow.prepare, raw_input, b)
+    timeout, heartbeat = await evaluate(state, frame, entered, flow.timeouts, raw_input, b)
     _record_scheduled(frame, resource, payload, timeout, heartbeat)
     request = TaskRequest(
         resource=resource,
@@ -62,10 +60,7 @@ async def _attempt(
         services=run.host,
     )
     result = await _invoke(frame, request, timeout, heartbeat)
-    try:
-        output, assigned = flow.finish(raw_input, result, b)
-    except StatesError as error:
-        raise evaluation_error(error, state, frame, entered) from None
+    output, assigned = await evaluate(state, frame, entered, flow.finish, raw_input, result, b)
     return output, state.next, assigned
 
 

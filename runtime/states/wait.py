@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from asl import model as m
-from asl.errors import StatesError
+from runtime.evaluation import evaluate
 from runtime.frame import Frame
-from runtime.interpreter import Outcome, evaluation_error
+from runtime.interpreter import Outcome
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
     """Wait, then pass the (filtered) input on."""
     host = frame.run.host
-    try:
-        delay, output, assigned = state.flow.wait(raw_input, frame.bindings(state), host.now())
-    except StatesError as error:
-        raise evaluation_error(error, state, frame, entered) from None
+    delay, output, assigned = await evaluate(
+        state, frame, entered, state.flow.wait, raw_input, frame.bindings(state), host.now()
+    )
     await host.sleep(delay)
     return output, state.next, assigned
