@@ -28,7 +28,6 @@ from runtime.frame import (
     HISTORY_LIMIT_EVENTS,
     Frame,
     Run,
-    check_payload,
 )
 from runtime.history import Event
 from runtime.host import Host, LocalHost
@@ -62,21 +61,23 @@ class InvalidExecutionInput(ApiError, ValueError):
     code = "InvalidExecutionInput"
 
 
-#: The longest an execution runs, by type (AWS's quota for Express: 5 minutes); a shorter
+#: The longest an Express execution runs (AWS's quota: 5 minutes); a shorter
 #: ``TimeoutSeconds`` ends it sooner. Standard's one year is not applied: on the virtual
 #: clock its timer would be the next thing to jump to whenever an execution waits for a
 #: person, ending it at once.
-MAX_DURATION_SECONDS: dict[MachineType, int | None] = {"EXPRESS": 300, "STANDARD": None}
+EXPRESS_MAX_SECONDS = 300
 
 
-def _check_input(value: Any) -> None:
-    """Refuse at the door what StartExecution refuses, so every started execution can be
-    written to its history."""
+def _input_size(value: Any) -> int:
+    """The input's size; what StartExecution refuses is refused here, at the door, so
+    every started execution can be written to its history and its input is within the
+    payload limit."""
     try:
         size = json_size(value)
     except ValueError as exc:  # nested too deeply (JsonTooDeep), NaN or Infinity (NotJson)
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
     check_payload_size("input", size)
+    return size
 
 
 def _check_name(name: str, what: str) -> None:
@@ -268,7 +269,7 @@ class Engine:
         if arn in self._executions:
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
         value = {} if input_value is None else input_value
-        _check_input(value)
+        size = _input_size(value)
         run = Run(
             host=self.host,
             machine=machine.definition,
@@ -293,7 +294,7 @@ class Engine:
         self._executions[arn] = execution
         run.history.add("ExecutionStarted", 0, {"input": value, "roleArn": machine.role_arn})
         execution._task = self.host.clock.spawn(
-            _execute, execution, run, on_end=execution._strand_ended
+            _execute, execution, run, size, on_end=execution._strand_ended
         )
         return execution
 
@@ -302,17 +303,15 @@ class Engine:
         return self._executions.get(arn)
 
 
-async def _execute(execution: Execution, run: Run) -> None:
+async def _execute(execution: Execution, run: Run, input_size: int) -> None:
     machine = run.machine
-    frame = Frame(run, 0)
+    frame = Frame(run, 0, size_bound=input_size)
     try:
-        frame.size_bound = check_payload(execution.input, execution.machine.name)
-        # Every state's output is kept within the limit, so the last one, the execution's
-        # output, is too.
+        # The input was measured at the door; every state's output is kept within the
+        # limit, so the last one, the execution's output, is too.
         timeout = machine.timeout_seconds
-        limit = MAX_DURATION_SECONDS[execution.machine.type]
-        if limit is not None:
-            timeout = limit if timeout is None else min(timeout, limit)
+        if execution.machine.type == "EXPRESS":
+            timeout = min(timeout or EXPRESS_MAX_SECONDS, EXPRESS_MAX_SECONDS)
         async with run.host.clock.deadline(timeout):
             output = await run_scope(machine.scope, execution.input, frame)
     except DeadlineExpired:

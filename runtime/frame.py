@@ -13,12 +13,14 @@ from asl.flow.sizes import Growth
 from asl.jsontext import JsonTooDeep, NotJson, json_size
 from asl.model import State, StateMachine
 from asl.variables import VariableScope
+from runtime.api_limits import PAYLOAD_MAX_BYTES
 from runtime.context import state_context
 from runtime.history import History
 from runtime.host import Host
 
-#: AWS's limit on a state's or an execution's input and output, in bytes of UTF-8.
-PAYLOAD_LIMIT_BYTES = 262_144
+#: AWS's limit on a state's or an execution's input and output, in bytes of UTF-8: the
+#: same quota as the API's payload members.
+PAYLOAD_LIMIT_BYTES = PAYLOAD_MAX_BYTES
 #: AWS's limit on the events of a Standard execution's history (Express has none).
 HISTORY_LIMIT_EVENTS = 25_000
 #: AWS keeps no history of an Express execution; this engine does, so it bounds it (our

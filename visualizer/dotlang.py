@@ -7,13 +7,10 @@ coloured lines.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from visualizer.labels import visible
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+from visualizer.labels import CONTROL, visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +25,13 @@ def quote(text: str) -> str:
     characters (a newline, a NUL) are written as ``\\uXXXX`` after backslashes are
     doubled, so states named ``"A\\nB"`` and ``"A B"`` are two nodes."""
     body = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", body) + '"'
+    return '"' + CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", body) + '"'
 
 
 def _text(text: str) -> str:
     """A DOT double-quoted text value (a tooltip, a plain label): on one line, without
     control characters."""
-    flat = _CONTROL.sub(" ", text.replace("\\", "\\\\").replace('"', '\\"'))
+    flat = CONTROL.sub(" ", text.replace("\\", "\\\\").replace('"', '\\"'))
     return f'"{flat}"'
 
 

@@ -38,14 +38,15 @@ _TYPE_TESTS = {
 _SPACES = re.compile(r"\s+")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: The control characters no picture may hold as they are (C0 and DEL).
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def visible(text: str) -> str:
     """Text with its control characters written as escapes (``A\\nB``), so names that
     differ only there look different, and nothing invisible reaches a picture."""
-    return _CONTROL.sub(lambda m: _ESCAPES.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
+    return CONTROL.sub(lambda m: _ESCAPES.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
 
 
 def shorten(text: str, limit: int) -> str:

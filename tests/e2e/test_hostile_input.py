@@ -33,6 +33,7 @@ from runtime.executions import Engine, InvalidExecutionInput
 from runtime.host import LocalHost
 from runtime.store import InvalidOutput, NewTask, TaskStore
 from runtime.testing import local_engine, run
+from tests.invariants import assert_ended
 from visualizer import render
 from visualizer.dot import to_dot
 from visualizer.layout import RenderError, layout
@@ -41,7 +42,6 @@ CONNECTION = "arn:aws:events:us-east-1:123456789012:connection/c/1"
 TOKEN = "t" * 43  # the shape of a task token
 LONE = "\ud83d"  # the high half of an emoji, alone
 DEEP = 100_000  # levels: far past Python's recursion limit
-TERMINAL = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 
 
 def _pass(**fields: Any) -> dict[str, Any]:
@@ -55,13 +55,6 @@ def _deep(levels: int) -> list[Any]:
         inner.append([])
         inner = inner[0]
     return top
-
-
-def _ended(execution: Any) -> None:
-    events = execution.history_json()["events"]
-    assert execution.status != "RUNNING"
-    assert events[-1]["type"] in TERMINAL, [e["type"] for e in events]
-    assert execution.fault is None, execution.fault
 
 
 @pytest.mark.parametrize(
@@ -87,7 +80,7 @@ def _ended(execution: Any) -> None:
 )
 def test_a_lone_surrogate_is_data(definition: dict[str, Any], input_value: Any) -> None:
     execution = run(definition, input_value)
-    _ended(execution)
+    assert_ended(execution)
     assert execution.status == "SUCCEEDED"
     output = execution.output.get("v", execution.output)
     assert output == {"name": LONE}
@@ -98,7 +91,7 @@ def test_a_lambda_result_with_a_lone_surrogate_is_data() -> None:
     task = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f"}
     definition = {"StartAt": "T", "States": {"T": {**task, "End": True}}}
     execution = run(definition, {}, functions={"f": lambda event, context: {"x": LONE}})
-    _ended(execution)
+    assert_ended(execution)
     assert execution.output == {"x": LONE}
 
 
@@ -157,13 +150,13 @@ async def _http(url: str, socket_timeout: float = SOCKET_TIMEOUT) -> Any:
 
 async def test_an_http_response_with_a_lone_surrogate_is_data(hostile_http: str) -> None:
     execution = await _http(hostile_http + "/surrogate")
-    _ended(execution)
+    assert_ended(execution)
     assert execution.output == {"body": {"name": "\ud800"}}
 
 
 async def test_an_http_response_nested_too_deeply_is_kept_as_text(hostile_http: str) -> None:
     execution = await _http(hostile_http + "/deep")
-    _ended(execution)
+    assert_ended(execution)
     assert execution.status == "SUCCEEDED"
     assert execution.output["body"] == "[" * DEEP + "]" * DEEP
 
@@ -183,7 +176,7 @@ def test_a_result_nested_too_deeply_fails_the_execution() -> None:
     task = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f"}
     definition = {"StartAt": "T", "States": {"T": {**task, "End": True}}}
     execution = run(definition, {}, functions={"f": lambda event, context: _deep(DEEP)})
-    _ended(execution)
+    assert_ended(execution)
     assert (execution.status, execution.error) == ("FAILED", "Runtime.MarshalError")
 
 
@@ -309,7 +302,7 @@ async def test_a_loop_that_never_waits_still_times_out_and_lets_others_run() -> 
     assert quick.status == "SUCCEEDED" and looping.status == "RUNNING"
     await looping.wait()
     assert (looping.status, looping.error) == ("TIMED_OUT", "States.Timeout")
-    _ended(looping)
+    assert_ended(looping)
 
 
 async def test_an_express_execution_ends_after_five_minutes() -> None:
@@ -331,7 +324,7 @@ async def test_an_express_history_is_bounded(monkeypatch: pytest.MonkeyPatch) ->
     assert execution.cause == (
         "The execution reached this engine's limit of 2000 history events for an Express execution."
     )
-    _ended(execution)
+    assert_ended(execution)
 
 
 async def test_an_http_endpoint_that_drips_its_body_times_out(hostile_http: str) -> None:
@@ -339,7 +332,7 @@ async def test_an_http_endpoint_that_drips_its_body_times_out(hostile_http: str)
     execution = await _http(hostile_http + "/drip", socket_timeout=1)
     assert time.monotonic() - started < 5  # the body would take 20 s
     assert (execution.status, execution.error) == ("FAILED", "States.Http.Socket")
-    _ended(execution)
+    assert_ended(execution)
 
 
 # --- Limits AWS enforces on what comes in ------------------------------------------------
@@ -392,7 +385,7 @@ async def test_send_task_success_over_256_kib_is_refused_and_the_task_still_wait
     assert execution.status == "RUNNING"
     host.tokens.send_success(token, "é" * 131_071)  # exactly 262,144: accepted
     await execution.wait()
-    _ended(execution)
+    assert_ended(execution)
     assert execution.status == "SUCCEEDED"
 
 
@@ -415,7 +408,7 @@ async def test_send_task_failure_over_aws_lengths_is_refused() -> None:
     )
     host.tokens.send_failure(token, "E" * 256, "😀" * 16_384)  # at the limits: accepted
     await execution.wait()
-    _ended(execution)
+    assert_ended(execution)
     assert (execution.error, execution.cause) == ("E" * 256, "😀" * 16_384)
 
 
@@ -425,7 +418,7 @@ async def test_stop_execution_over_aws_lengths_is_refused() -> None:
         execution.stop("E", "c" * 32_769)
     execution.stop("E", "c" * 32_768)
     await execution.wait()
-    _ended(execution)
+    assert_ended(execution)
     assert (execution.status, execution.cause) == ("ABORTED", "c" * 32_768)
 
 
@@ -473,7 +466,7 @@ def test_a_megabyte_error_message_becomes_a_cause_of_aws_length(resource: str) -
     definition = {"StartAt": "T", "States": {"T": {**task, "End": True}}}
     for handler, error in ((_raises_a_long_cause, "_Huge"), (_raises_a_huge_error, "E" * 256)):
         execution = run(definition, {}, functions={"f": handler})
-        _ended(execution)
+        assert_ended(execution)
         assert execution.error == error
         assert execution.cause is not None and len(execution.cause) == 32_768
         failed = [e for e in execution.history_json()["events"] if e["type"].endswith("Failed")]
@@ -488,7 +481,7 @@ def test_a_fail_state_cause_from_a_path_is_cut_to_aws_length() -> None:
         "States": {"F": {"Type": "Fail", "ErrorPath": "$.e", "CausePath": "$.c"}},
     }
     execution = run(definition, {"e": "x" * 300, "c": "a😀" * 20_000})
-    _ended(execution)
+    assert_ended(execution)
     assert execution.error == "x" * 256
     # 32,768 UTF-16 units, the last pair not cut in half: "a😀" is three units
     assert execution.cause == "a😀" * 10_922 + "a"
@@ -496,7 +489,7 @@ def test_a_fail_state_cause_from_a_path_is_cut_to_aws_length() -> None:
 
 def test_a_path_error_quoting_a_huge_input_ends_with_a_cause_of_aws_length() -> None:
     execution = run(_pass(Parameters={"v.$": "$.missing"}), {"x": "y" * 200_000})
-    _ended(execution)
+    assert_ended(execution)
     assert execution.error == "States.Runtime"
     assert execution.cause is not None and len(execution.cause) == 32_768
     assert execution.cause.startswith("An error occurred while executing the state 'P'")
@@ -539,7 +532,7 @@ def test_a_mocked_infinity_fails_the_execution_and_never_reaches_the_output(
         "States": {"T": {"Type": "Task", "Resource": FUNCTION, "End": True}},
     }
     execution = run(definition, {}, state_machine_name="m", mock_config=mocks, test_case="C")
-    _ended(execution)
+    assert_ended(execution)
     assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
     assert execution.cause == (
         f"The state/task '{FUNCTION}' returned a result holding NaN or Infinity, which JSON "

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from runtime.testing import local_engine, run
+from tests.invariants import assert_ended
 
-TERMINAL = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 ENDLESS = "($f := function($n){ $f($n + 1) }; $f(0))"
 BACKTRACKING = "$match($states.input.s, /(a|a)+$/)"
 BACKTRACKED = {"s": "a" * 40 + "!"}
@@ -30,14 +30,6 @@ QUICK = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 def _jsonata(expression: str, **fields: Any) -> dict[str, Any]:
     state = {"Type": "Pass", "Output": "{% " + expression + " %}", "End": True}
     return {"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": state}, **fields}
-
-
-def _ended(execution: Any) -> list[str]:
-    types = [event["type"] for event in execution.history_json()["events"]]
-    assert execution.status != "RUNNING"
-    assert types[-1] in TERMINAL, types
-    assert execution.fault is None, execution.fault
-    return types
 
 
 def _evaluating() -> int:
@@ -78,7 +70,7 @@ def test_an_endless_evaluation_ends_at_the_time_limit(
     started = time.monotonic()
     execution = run(_jsonata(expression), input_value)
     assert time.monotonic() - started < 5
-    assert "EvaluationFailed" in _ended(execution)
+    assert "EvaluationFailed" in assert_ended(execution)
     assert (execution.status, execution.error) == ("FAILED", "States.QueryEvaluationError")
     assert execution.cause == (
         "An error occurred while executing the state 'P' (entered at the event id #2). "
@@ -106,7 +98,7 @@ async def test_a_long_evaluation_lets_other_executions_run(
     # A stall would last the evaluation's 3 seconds; a loaded machine pauses far less.
     assert await _longest_pause(hog) < 1.5
     assert (hog.status, hog.error) == ("FAILED", "States.QueryEvaluationError")
-    _ended(hog)
+    assert_ended(hog)
 
 
 @pytest.mark.usefixtures("one_second")
@@ -160,7 +152,7 @@ async def test_the_execution_timeout_stops_a_long_evaluation() -> None:
     execution = await (await machine.start({})).wait()
     assert time.monotonic() - started < 3  # the evaluation alone may run 10 seconds
     assert (execution.status, execution.error) == ("TIMED_OUT", "States.Timeout")
-    _ended(execution)
+    assert_ended(execution)
     await _no_evaluation_left()
 
 
@@ -172,7 +164,7 @@ async def test_stopping_an_execution_stops_its_evaluation() -> None:
     execution.stop(error="Stopped", cause="by the test")
     await execution.wait()
     assert (execution.status, execution.error) == ("ABORTED", "Stopped")
-    _ended(execution)
+    assert_ended(execution)
     await _no_evaluation_left()
 
 
@@ -180,7 +172,7 @@ def test_an_evaluation_that_needs_too_much_memory_fails(monkeypatch: pytest.Monk
     monkeypatch.setattr("asl.limits.MEMORY_BYTES", 64 * 2**20)
     expression = "[1..10000] ~> $map(function($v){[1..10000]})"
     execution = run(_jsonata(expression))
-    _ended(execution)
+    assert_ended(execution)
     assert (execution.status, execution.error) == ("FAILED", "States.QueryEvaluationError")
     assert execution.cause is not None
     assert execution.cause.endswith(
@@ -236,7 +228,7 @@ def test_a_value_too_large_fails_with_data_limit_exceeded(expression: str, cause
 def _too_large(execution: Any, own: str, cause: str) -> None:
     """The execution failed with States.DataLimitExceeded: the state's prefix, ``own``
     (the expression's part of the cause), then text matching ``cause``."""
-    _ended(execution)
+    assert_ended(execution)
     assert (execution.status, execution.error) == ("FAILED", "States.DataLimitExceeded")
     prefix = "An error occurred while executing the state 'P' (entered at the event id #2). "
     assert execution.cause is not None and execution.cause.startswith(prefix + own)

@@ -19,10 +19,10 @@ import pytest
 from integrations.lambdas import InProcessExecutor, LocalFunctions
 from runtime.store import NewTask, TaskStore
 from runtime.testing import run, start
+from tests.invariants import assert_ended
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:f"
 CALL = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FUNCTION, "End": True}}}
-TERMINAL = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 
 # A handler that starts a child process, says where both are, then does what MODE says.
 HANDLER = """
@@ -165,7 +165,7 @@ def test_hung_in_process_handlers_are_bounded_and_the_next_call_is_throttled() -
             break
         time.sleep(0.05)
     assert execution.status == "SUCCEEDED"
-    assert execution.history_json()["events"][-1]["type"] in TERMINAL
+    assert_ended(execution)
 
 
 CHATTY = """
