@@ -20,6 +20,8 @@ from asl.diagnostics import DefinitionError, has_errors
 from asl.graph import GraphScope, Location, build_graph, terminal_states
 from asl.loader import Source, read_document
 from asl.validate import validate_document
+from asl.validate.placeholders import unresolved
+from visualizer.placeholders import with_stand_ins
 from visualizer.repair import Repair, repair
 
 __all__ = ["Diagram", "Edge", "load_diagram"]
@@ -51,6 +53,9 @@ class Diagram:
     #: For a definition the validator rejects, drawn anyway: its problems and what was
     #: mended to draw it (see :mod:`visualizer.repair`); None for a valid one.
     repair: Repair | None = None
+    #: Placeholders without a value drawn as a stand-in value of their field's type
+    #: (their fields cannot hold text, see :mod:`visualizer.placeholders`).
+    stand_ins: tuple[str, ...] = ()
 
     @property
     def scopes(self) -> Mapping[str, GraphScope]:
@@ -95,18 +100,24 @@ def load_diagram(source: Source | Diagram, *, mark_problems: bool = False) -> Di
     definition is invalid, and ``FileNotFoundError`` when a file cannot be read. With
     ``mark_problems`` an invalid definition is drawn anyway, its problems marked on its
     states (``Diagram.repair``), and the error is raised only when nothing can be drawn.
+    A ``${Name}`` placeholder without a value is drawn as written, or as a stand-in where
+    its field cannot hold text (``Diagram.stand_ins``).
     """
     if isinstance(source, Diagram):
         return source
     document = read_document(source)
     diagnostics = validate_document(document)
+    value: Any = document.value
+    stand_ins: list[str] = []
+    if isinstance(value, Mapping) and unresolved(value):
+        value, stand_ins = with_stand_ins(value)
     if not has_errors(diagnostics):
-        return diagram_of(document.value)
-    mended = repair(document.value) if mark_problems else None
+        return replace(diagram_of(value), stand_ins=tuple(stand_ins))
+    mended = repair(value) if mark_problems else None
     if mended is None:
         raise DefinitionError(diagnostics)
     try:
-        return replace(diagram_of(mended.document), repair=mended)
+        return replace(diagram_of(mended.document), repair=mended, stand_ins=tuple(stand_ins))
     except Exception:  # the repair is best effort: what it could not mend is not drawable
         raise DefinitionError(diagnostics) from None
 

@@ -12,20 +12,17 @@ the field's type elsewhere (a Wait's seconds, a Choice rule's number), said on s
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 import asl
 import visualizer
 from asl.diagnostics import DefinitionError
-from asl.graph import Location
-from asl.loader import PLACEHOLDER, DefinitionTooLarge, SubstitutionError, read_document
-from asl.validate import problems_at
-from asl.validate.placeholders import strings, unresolved
+from asl.loader import DefinitionTooLarge, SubstitutionError, read_document
+from asl.validate.placeholders import unresolved
 from runtime.cli.options import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -37,9 +34,6 @@ from runtime.cli.options import (
 )
 from visualizer.render import read_history
 from visualizer.trace import HistoryError
-
-#: Values tried, in turn, in place of a placeholder its field cannot hold as text.
-_STAND_INS: tuple[Any, ...] = (1, True, "1970-01-01T00:00:00Z", {}, [])
 
 
 def render(
@@ -101,20 +95,20 @@ def _render(
     """Check the format, read the inputs, draw; return the format written."""
     fmt = visualizer.output_format(output, format)
     events = read_history(history) if history is not None else None
-    document = read_document(definition, values)
-    drawn = document.value
-    names = unresolved(drawn)
+    filled = read_document(definition, values).value
+    # Not an object: nothing to draw, which load_diagram reports from the file itself.
+    source = filled if isinstance(filled, Mapping) else definition
+    diagram = visualizer.load_diagram(source, mark_problems=True)
+    names = unresolved(filled) if isinstance(filled, Mapping) else {}
     if names:
-        drawn, stood_in = with_stand_ins(drawn)
         note = f"no value for {_listed(names)}: drawn as written"
-        if stood_in:
-            note += f", but {_listed(stood_in)} as stand-ins (their fields cannot hold text)"
+        if diagram.stand_ins:
+            note += (
+                f", but {_listed(diagram.stand_ins)} as stand-ins (their fields cannot hold text)"
+            )
         typer.echo(
             f"asl render: {printable(note)}; give values with --substitute NAME=VALUE", err=True
         )
-    # Not an object: nothing to draw, which load_diagram reports from the file itself.
-    source = drawn if isinstance(drawn, Mapping) else definition
-    diagram = visualizer.load_diagram(source, mark_problems=True)
     if diagram.repair is not None:
         for diagnostic in asl.validate(definition, substitutions=values):
             typer.echo(printable(diagnostic.format(str(definition))), err=True)
@@ -131,33 +125,5 @@ def _render(
     return fmt
 
 
-def with_stand_ins(value: Any) -> tuple[Any, list[str]]:
-    """A copy of a definition in which each whole ``${Name}`` its field cannot hold as
-    text (as AWS would check it) is the first of :data:`_STAND_INS` the field can hold,
-    and the names stood in for."""
-    drawn = copy.deepcopy(value)
-    refused = {loc for _, loc in problems_at(drawn, placeholders=False) if loc is not None}
-    stood_in: list[str] = []
-    for loc, text in strings(value):
-        whole = PLACEHOLDER.fullmatch(text)
-        if whole is None or loc not in refused:
-            continue
-        for stand_in in _STAND_INS:
-            _put(drawn, loc, copy.deepcopy(stand_in))
-            problems = problems_at(drawn, placeholders=False)
-            if all(where is None or where[: len(loc)] != loc for _, where in problems):
-                stood_in.append(whole[1])
-                break
-        else:
-            _put(drawn, loc, text)
-    return drawn, stood_in
-
-
 def _listed(names: Iterable[str]) -> str:
     return ", ".join(f"${{{name}}}" for name in dict.fromkeys(names))
-
-
-def _put(value: Any, loc: Location, new: Any) -> None:
-    for part in loc[:-1]:
-        value = value[part]
-    value[loc[-1]] = new

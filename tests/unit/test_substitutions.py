@@ -15,8 +15,8 @@ from asl.loader import SubstitutionError, read_document, substitute
 from asl.model import Wait
 from asl.validate import problems_at
 from asl.validate.placeholders import unresolved
-from runtime.cli.render import with_stand_ins
 from runtime.testing import run
+from visualizer.placeholders import with_stand_ins
 
 YAML_WAIT = "StartAt: W\nStates:\n  W:\n    Type: Wait\n    Seconds: ${Delay}\n    End: true\n"
 WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": "${Delay}", "End": True}}}

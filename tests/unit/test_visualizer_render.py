@@ -12,6 +12,7 @@ import pytest
 
 import visualizer
 from asl.diagnostics import DefinitionError
+from asl.model import Task
 from runtime.cli.demo import example_definition
 from visualizer import RenderError, load_diagram, output_format, render, to_dot, to_mermaid
 from visualizer.dot import SHARED_CATCH_EDGES, back_edges, join_id, proxy_id, shared_catches
@@ -125,6 +126,33 @@ def test_invalid_definitions_raise_definition_error(tmp_path: Path) -> None:
         render({"StartAt": "A", "States": {}}, tmp_path / "x.svg")
     assert caught.value.diagnostics
     assert not (tmp_path / "x.svg").exists()
+
+
+def test_placeholders_without_values_are_drawn_as_the_cli_draws_them(tmp_path: Path) -> None:
+    # A SAM template's definition, its DefinitionSubstitutions not filled: the Python API
+    # draws it as `asl render` does, a stand-in where the field cannot hold the text.
+    text = """
+    StartAt: Pause
+    States:
+      Pause:
+        Type: Wait
+        Seconds: ${Delay}
+        Next: Check
+      Check:
+        Type: Choice
+        Choices: [{Variable: $.n, NumericGreaterThan: "${Limit}", Next: Work}]
+        Default: Work
+      Work: {Type: Task, Resource: "${WorkerArn}", End: true}
+    """
+    path = tmp_path / "template.asl.yaml"
+    path.write_text(text)
+    diagram = load_diagram(path)
+    assert diagram.stand_ins == ("Delay", "Limit")
+    work = diagram.states[diagram.by_name["Work"]]
+    assert isinstance(work, Task) and work.resource == "${WorkerArn}"
+    dot_text = render(path, tmp_path / "template.dot").read_text()
+    assert "${WorkerArn}" in dot_text
+    assert render(path, tmp_path / "template.svg").read_bytes().startswith(b"<?xml")
 
 
 def test_bad_histories_raise_render_error(tmp_path: Path) -> None:
