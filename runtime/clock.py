@@ -33,6 +33,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -44,6 +45,28 @@ OnEnd = Callable[[BaseException | None], None]
 
 # Past this many settled timers in the heap (and half of it), the heap is rebuilt.
 _COMPACT_AT = 1024
+
+
+class _FirstTurn:
+    """The first turn of the strands one :meth:`Clock.run_all` starts together: it ends
+    once each of them has taken its first step (run until it first waits)."""
+
+    __slots__ = ("ended", "waiting")
+
+    def __init__(self) -> None:
+        self.ended = False
+        self.waiting: list[Wake] = []
+
+    def end(self) -> None:
+        self.ended = True
+        for wake in self.waiting:
+            if not wake.done():
+                wake.set_result(None)
+        self.waiting.clear()
+
+
+#: The first turn of the group the running strand was started in (None: none to wait for).
+_first_turn: ContextVar[_FirstTurn | None] = ContextVar("first_turn", default=None)
 
 
 class Wake(asyncio.Future[Any]):
@@ -241,6 +264,21 @@ class Clock:
         """A Wake no timer resolves: whoever holds it wakes the strand parked on it."""
         return Wake(self, None)
 
+    async def after_first_turn(self) -> None:
+        """In a strand that :meth:`run_all` started with ``first_turn``, during its first
+        step: park until every strand started with it has taken its first step too, then
+        go on (in the order they came here). Elsewhere, and later, return at once.
+
+        It ends at a point of the event loop fixed when the strands were started (right
+        after their first steps), never at one that real time chooses (a handler's thread
+        ending), so seeded runs still repeat."""
+        turn = _first_turn.get()
+        if turn is None or turn.ended:
+            return
+        wake = self.wake()
+        turn.waiting.append(wake)
+        await self.park(wake)
+
     @contextmanager
     def hold(self) -> Iterator[None]:
         """Hold time still while the block runs: work outside the clock (a person answering,
@@ -266,11 +304,14 @@ class Clock:
         *,
         limit: int = 0,
         on_failure: Callable[[], None] | None = None,
+        first_turn: bool = False,
     ) -> list[T]:
         """Run the jobs as strands, at most ``limit`` at once (0: all), and park until
         they end; their results in order. The first failure cancels the others (after
-        ``on_failure()``) and is raised once they have ended."""
-        group = _Group(self, jobs, limit)
+        ``on_failure()``) and is raised once they have ended. With ``first_turn``, the
+        strands started together may wait in :meth:`after_first_turn` for one another's
+        first steps."""
+        group = _Group(self, jobs, limit, first_turn)
         try:
             await self.park(group.settled)
         except asyncio.CancelledError:
@@ -298,7 +339,13 @@ class _Group:
 
     __slots__ = ("clock", "ended", "failure", "jobs", "lanes", "left", "results", "settled")
 
-    def __init__(self, clock: Clock, jobs: Sequence[Callable[[], Awaitable[Any]]], limit: int):
+    def __init__(
+        self,
+        clock: Clock,
+        jobs: Sequence[Callable[[], Awaitable[Any]]],
+        limit: int,
+        first_turn: bool,
+    ) -> None:
         self.clock = clock
         self.jobs = jobs
         self.results: list[Any] = [None] * len(jobs)
@@ -313,9 +360,16 @@ class _Group:
             self.settled.set_result(None)
             self.ended.set_result(None)
         pending = iter(range(len(jobs)))
-        self.lanes = [
-            clock.spawn(self._lane, pending, on_end=self._lane_ended) for _ in range(width)
-        ]
+        turn = _FirstTurn() if first_turn and width > 1 else None
+        outer = _first_turn.set(turn)  # the lanes' context is copied from ours
+        try:
+            self.lanes = [
+                clock.spawn(self._lane, pending, on_end=self._lane_ended) for _ in range(width)
+            ]
+        finally:
+            _first_turn.reset(outer)
+        if turn is not None:  # runs after the lanes' first steps, which were queued before
+            asyncio.get_running_loop().call_soon(turn.end)
 
     async def _lane(self, pending: Iterator[int]) -> None:
         for index in pending:

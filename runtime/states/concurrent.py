@@ -138,13 +138,15 @@ async def run_all(
     *,
     sequential: bool = False,
     on_failure: Callable[[], None] | None = None,
+    first_turn: bool = False,
 ) -> list[Any]:
     """Results of all jobs in order, side by side as strands of the Host's clock (or in
     turn when ``sequential``); the first failure cancels the rest (after
-    ``on_failure()``) and is raised."""
+    ``on_failure()``) and is raised. ``first_turn``: see :meth:`Clock.after_first_turn`."""
     if sequential:
         return [await job() for job in jobs]
-    return await frame.run.host.clock.run_all(jobs, on_failure=on_failure)
+    clock = frame.run.host.clock
+    return await clock.run_all(jobs, on_failure=on_failure, first_turn=first_turn)
 
 
 def child_size_bound(state: m.State, frame: Frame, child_input: Any) -> float:

@@ -111,7 +111,9 @@ async def _side_by_side(
             started = frame.record_at(last, "MapIterationStarted", details)
 
     lanes = [lambda i=i: lane(i, starts[i]) for i in range(width)]
-    await run_all(frame, lanes, on_failure=children.link_aborts)
+    # Iterations started together record their Tasks' TaskStarted after every one of
+    # them has recorded its TaskScheduled (see task.py).
+    await run_all(frame, lanes, on_failure=children.link_aborts, first_turn=True)
     return results
 
 

@@ -43,7 +43,7 @@ async def _attempt(
     flow = state.flow
     payload = await evaluate(state, frame, entered, flow.prepare, raw_input, b)
     timeout, heartbeat = await evaluate(state, frame, entered, flow.timeouts, raw_input, b)
-    _record_scheduled(frame, resource, payload, timeout, heartbeat)
+    await _record_scheduled(frame, resource, payload, timeout, heartbeat)
     request = TaskRequest(
         resource=resource,
         parameters=payload,
@@ -64,16 +64,22 @@ async def _attempt(
     return output, state.next, assigned
 
 
-def _record_scheduled(
+async def _record_scheduled(
     frame: Frame, resource: Resource, payload: Any, timeout: int | None, heartbeat: int | None
 ) -> None:
+    """The Task's scheduled and started events. Between them the iterations of a Map
+    started together take their first steps: AWS records the TaskStateEntered and
+    TaskScheduled of each, then the TaskStarted of each (recorded: localstack
+    test_timeouts test_service_lambda_map_timeout, four iterations)."""
     if resource.kind == "activity":  # run_activity records its own events
         return
+    clock = frame.run.host.clock
     if resource.kind == "lambda":
         details: dict[str, Any] = {"resource": resource.arn, "input": payload}
         if timeout is not None:
             details["timeoutInSeconds"] = timeout
         frame.record("LambdaFunctionScheduled", details)
+        await clock.after_first_turn()
         frame.record("LambdaFunctionStarted")
         return
     details = {
@@ -87,6 +93,7 @@ def _record_scheduled(
     if heartbeat is not None:
         details["heartbeatInSeconds"] = heartbeat
     frame.record("TaskScheduled", details)
+    await clock.after_first_turn()
     frame.record(
         "TaskStarted", {"resourceType": resource.resource_type, "resource": resource.resource_name}
     )

@@ -143,6 +143,36 @@ async def test_run_all_keeps_to_its_limit_and_the_order_of_results() -> None:
     assert most == 2
 
 
+@pytest.mark.parametrize("first_turn", [True, False])
+async def test_strands_started_together_wait_for_one_anothers_first_steps(
+    first_turn: bool,
+) -> None:
+    clock = VirtualClock(start=0.0)
+    steps: list[str] = []
+
+    async def job(index: int) -> None:
+        for step in ("scheduled", "started"):
+            steps.append(f"{step} {index}")
+            await clock.after_first_turn()
+        await clock.sleep(1)  # later turns: nothing to wait for
+        steps.append(f"second {index}")
+        await clock.after_first_turn()
+        steps.append(f"done {index}")
+
+    jobs = [lambda i=i: job(i) for i in range(3)]
+    await clock.spawn(lambda: clock.run_all(jobs, first_turn=first_turn))
+    if first_turn:
+        assert steps[:6] == [
+            "scheduled 0", "scheduled 1", "scheduled 2", "started 0", "started 1", "started 2"
+        ]  # fmt: skip
+    else:
+        assert steps[:6] == [
+            "scheduled 0", "started 0", "scheduled 1", "started 1", "scheduled 2", "started 2"
+        ]  # fmt: skip
+    assert steps[6:] == ["second 0", "done 0", "second 1", "done 1", "second 2", "done 2"]
+    assert await clock.spawn(clock.after_first_turn) is None  # outside any group
+
+
 async def test_real_clock_timers_and_deadlines() -> None:
     clock = RealClock()
     started = time.monotonic()
