@@ -4,7 +4,7 @@ The parent's history records, as AWS does (localstack test_base_scenarios, recor
 against AWS)::
 
     MapStateEntered -> MapStateStarted {length} -> MapRunStarted {mapRunArn}
-    -> MapRunSucceeded -> MapStateSucceeded -> MapStateExited
+    -> MapRunSucceeded -> MapStateSucceeded -> MapStateExited (linked to MapRunStarted)
     (or ... -> MapRunFailed {error, cause} -> MapStateFailed)
 
 ``length`` is the number of items of an array input and 0 with an ItemReader. Each child
@@ -99,6 +99,7 @@ async def attempt(
     frame.record("MapStateStarted", {"length": 0 if plan.items is None else len(plan.items)})
     await evaluate(state, frame, entered, _evaluate_settings, state, fields, plan, b)
     map_run = _start_map_run(state, frame, plan)
+    run_started = frame.last_event
     try:
         result = await _map_run(state, fields, plan, frame, map_run, entered, retry_count)
     except StatesError as failure:
@@ -111,7 +112,12 @@ async def attempt(
         frame.record("MapRunAborted")
         raise
     map_run.close("SUCCEEDED")
-    succeeded = frame.record("MapRunSucceeded")
+    # The newest recordings (localstack test_assign_reference_variables, 18-11-2024:
+    # MAP_STATE_REFERENCE_IN_ITEM_SELECTOR and ..._IN_TOLERATED_FAILURE_PATH) link the
+    # state's exit to MapRunStarted; older ones (test_base_scenarios, February and June
+    # 2024) linked it to MapRunSucceeded. We follow the newest.
+    frame.last_event = run_started
+    succeeded = frame.record_at(run_started, "MapRunSucceeded")
     frame.record_at(succeeded, "MapStateSucceeded")
     frame.result_size = math.inf  # not measured: the output is, when it is needed
     output, assigned = await evaluate(

@@ -133,7 +133,7 @@ def test_csv_reader_reads_every_row_and_map_state_started_has_length_zero() -> N
     assert _links(execution) == [
         ["ExecutionStarted", 0], ["MapStateEntered", 0], ["MapStateStarted", 2],
         ["MapRunStarted", 3], ["MapRunSucceeded", 4], ["MapStateSucceeded", 5],
-        ["MapStateExited", 5], ["ExecutionSucceeded", 7],
+        ["MapStateExited", 4], ["ExecutionSucceeded", 7],
     ]  # fmt: skip
 
 
