@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runtime.api_limits import ValidationException
 from runtime.service.schedule_expressions import CronExpression, parse_expression
@@ -76,3 +78,67 @@ def test_refused(text: str) -> None:
     with pytest.raises(ValidationException) as info:
         parse_expression(text)
     assert info.value.message == f"Invalid Schedule Expression {text}."
+
+
+_PARTS = ("*", "?", "L", "W", "LW", "#", "/", "-", ",", "0", "1", "5", "7", "15", "31", "59")
+_NAMES = ("MON", "fri", "JAN", "dec", "2025", "1970", "2199", "3L", "15W", "6#3", "x")
+_FIELD = st.lists(st.sampled_from(_PARTS + _NAMES), min_size=1, max_size=4).map("".join)
+_FIELDS = st.lists(_FIELD, min_size=0, max_size=7)
+
+
+@settings(max_examples=400, deadline=None)
+@given(fields=_FIELDS, kind=st.sampled_from(["cron", "rate", "at"]), noise=st.text(max_size=12))
+def test_any_text_is_an_expression_or_a_validation_exception(
+    fields: list[str], kind: str, noise: str
+) -> None:
+    for text in (f"{kind}({' '.join(fields)})", f"{kind}({noise})"):
+        try:
+            parse_expression(text)
+        except ValidationException as exc:
+            assert exc.message == f"Invalid Schedule Expression {text}."
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    minutes=st.sampled_from(["*", "0", "0/15", "5-10", "59", "1,31"]),
+    hours=st.sampled_from(["*", "0", "22-2", "8-17", "3/5"]),
+    days=st.sampled_from(
+        [
+            ("*", "?"),
+            ("L", "?"),
+            ("15W", "?"),
+            ("LW", "?"),
+            ("1,15", "?"),
+            ("?", "MON-FRI"),
+            ("?", "6L"),
+            ("?", "2#1"),
+            ("?", "L"),
+            ("?", "SUN,SAT"),
+        ]
+    ),
+    months=st.sampled_from(["*", "FEB", "JAN,JUL", "11-2"]),
+    start=st.integers(1_700_000_000, 1_800_000_000),
+)
+def test_the_next_minute_is_the_first_the_fields_take(
+    minutes: str, hours: str, days: tuple[str, str], months: str, start: int
+) -> None:
+    """Walking minute by minute finds the same next fire as the search (in UTC)."""
+    expression = parse_expression(f"cron({minutes} {hours} {days[0]} {months} {days[1]} *)")
+    assert isinstance(expression, CronExpression)
+    cron = expression.cron
+    fire = expression.next_after(start, UTC_ZONE)
+    assert fire is not None and fire > start and fire % 60 == 0
+    moment = datetime.fromtimestamp(fire, UTC)
+    assert moment.minute in cron.minutes and moment.hour in cron.hours
+    assert moment.month in cron.months and cron.days.takes(moment.date())
+    # No minute in between is taken (walked over at most a few days, for speed).
+    walk = (start // 60 + 1) * 60
+    while walk < min(fire, start + 3 * 86400):
+        earlier = datetime.fromtimestamp(walk, UTC)
+        assert not (
+            earlier.minute in cron.minutes
+            and earlier.hour in cron.hours
+            and earlier.month in cron.months
+            and cron.days.takes(earlier.date())
+        ), earlier
+        walk += 60

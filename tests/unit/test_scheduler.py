@@ -3,6 +3,7 @@ fires, what it starts, and what it remembers across a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from runtime.clock import VirtualClock
+from runtime.clock import RealClock, VirtualClock
 from runtime.executions import Execution, ExecutionAlreadyExists
 from runtime.service.schedule_entries import Schedule, read_schedules
 from runtime.service.schedules import Scheduler, execution_name
@@ -246,3 +247,19 @@ def test_execution_names_are_uuid_shaped_and_fixed_by_schedule_and_time() -> Non
     assert digits[2:10] == f"{T0:08x}"  # the scheduled time, as in AWS's names
     assert execution_name(ARN, T0 + DAY).replace("-", "")[10:] == digits[10:]
     assert execution_name(ARN.replace("nightly", "hourly"), T0) != name
+
+
+async def test_on_the_real_clock_a_new_rate_schedule_fires_at_once(tmp_path: Path) -> None:
+    entries = schedules(tmp_path, "rate(1 hour)")
+    names: list[str] = []
+    started = asyncio.Event()
+
+    async def start(arn: str, value: Any, name: str) -> None:
+        names.append(name)
+        started.set()
+
+    scheduler = Scheduler(entries, start, RealClock(), tmp_path / "db")
+    scheduler.start()
+    await asyncio.wait_for(started.wait(), timeout=30)
+    await scheduler.stop()
+    assert len(names) == 1
