@@ -13,9 +13,11 @@ not a burst. The same holds when a wait ends late (a suspended machine).
 Each execution is named as EventBridge Scheduler names the executions it starts: a
 UUID-shaped text that the schedule and the scheduled time determine (observed on AWS:
 awsteele.com, "Step Function execution name format", 2026-04-01; our bytes come from a
-hash of the schedule's ARN). Two starts of one scheduled time thus have one name, and a
-start the server made just before it died is refused as ``ExecutionAlreadyExists`` after
-the restart, not run twice. Starting is attempted once: an error is logged, not retried.
+hash of the schedule's ARN). Two starts of one scheduled time thus have one name: when
+the server died between starting an execution and recording its time, the start made
+again after the restart meets the execution kept by a durable store, and its
+``ExecutionAlreadyExists`` counts as started. Starting is attempted once: any other
+error is logged, not retried.
 
 Under the virtual clock time jumps to the next fire as soon as every strand is parked,
 so a recurring schedule runs ahead without end: stop the scheduler when the test's time
