@@ -1,0 +1,1 @@
+"""The Step Functions API served over HTTP (`asl serve`) and the schedules that start executions."""

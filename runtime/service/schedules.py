@@ -1,0 +1,209 @@
+"""The scheduler of ``asl serve --schedules``: each enabled schedule starts executions at
+its times, on the engine's clock, and remembers in a :class:`ScheduleStore` the times it
+has handled, so a restart neither starts a time twice nor forgets the times it missed.
+
+Runs missed while the server was down: EventBridge Scheduler never is, so AWS documents
+no rule for them. The nearest it has is its target retry policy: an invocation may still
+be attempted until it is ``MaximumEventAgeInSeconds`` old (24 hours unless the entry's
+``Target.RetryPolicy`` says less). So at a restart a schedule that missed runs starts
+one execution, for the latest time it missed, when that time is within this age; older
+ones are dropped with a warning. Many missed times of one schedule start one execution,
+not a burst. The same holds when a wait ends late (a suspended machine).
+
+Each execution is named as EventBridge Scheduler names the executions it starts: a
+UUID-shaped text that the schedule and the scheduled time determine (observed on AWS:
+awsteele.com, "Step Function execution name format", 2026-04-01; our bytes come from a
+hash of the schedule's ARN). Two starts of one scheduled time thus have one name: when
+the server died between starting an execution and recording its time, the start made
+again after the restart meets the execution kept by a durable store, and its
+``ExecutionAlreadyExists`` counts as started. Starting is attempted once: any other
+error is logged, not retried.
+
+Under the virtual clock time jumps to the next fire as soon as every strand is parked,
+so a recurring schedule runs ahead without end: stop the scheduler when the test's time
+is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from asl.jsontext import JSON
+from integrations.aws.shapes import instant_text
+from runtime.clock import Clock
+from runtime.executions import DEFAULT_ACCOUNT, DEFAULT_REGION, ExecutionAlreadyExists
+from runtime.service.schedule_entries import Schedule
+from runtime.store.schedules import ScheduleRecord, ScheduleStore
+
+__all__ = ["Scheduler", "StartExecution", "execution_name", "run_schedules"]
+
+_log = logging.getLogger(__name__)
+
+#: ``start(state machine ARN, input, execution name)``: starts one execution.
+StartExecution = Callable[[str, JSON, str], Awaitable[Any]]
+
+#: The longest single sleep: a long wait is taken in steps, so a wall clock that jumps
+#: (a suspended machine, a corrected clock) is noticed within the hour.
+_STEP_SECONDS = 3600.0
+#: Timer arithmetic in floats can wake a hair before the second it aimed at.
+_TOLERANCE = 0.001
+
+
+def execution_name(schedule_arn: str, scheduled: int) -> str:
+    """The name of the execution a schedule starts for a time: UUID-shaped, as on AWS, a
+    byte of the schedule's hash, the time's four bytes, then eleven more of the hash."""
+    digest = hashlib.sha256(schedule_arn.encode()).digest()
+    raw = digest[:1] + (scheduled % 2**32).to_bytes(4, "big") + digest[1:12]
+    return str(uuid.UUID(bytes=raw, version=4))
+
+
+class Scheduler:
+    """Fires schedules on a clock through ``start``. :meth:`start` begins (one strand per
+    enabled schedule), :meth:`stop` ends; ``store`` is a :class:`ScheduleStore` or its
+    path (``":memory:"``: nothing kept across restarts)."""
+
+    def __init__(
+        self,
+        schedules: Sequence[Schedule],
+        start: StartExecution,
+        clock: Clock,
+        store: ScheduleStore | str | os.PathLike[str] = ":memory:",
+        *,
+        region: str = DEFAULT_REGION,
+        account: str = DEFAULT_ACCOUNT,
+    ) -> None:
+        self.schedules = list(schedules)
+        self._start = start
+        self._clock = clock
+        self._store = store if isinstance(store, ScheduleStore) else ScheduleStore(store)
+        self._region = region
+        self._account = account
+        self._strands: list[asyncio.Task[Any]] = []
+
+    def start(self) -> None:
+        """Begin firing (call it on the running event loop). A store that cannot be used
+        raises ``ScheduleStoreError`` here, before anything fires."""
+        records = [
+            (schedule, self._open(schedule)) for schedule in self.schedules if schedule.enabled
+        ]
+        for schedule, record in records:
+            strand = self._clock.spawn(self._run, schedule, record, on_end=_ended(schedule))
+            self._strands.append(strand)
+
+    async def stop(self) -> None:
+        """Stop firing; executions already started go on."""
+        strands, self._strands = self._strands, []
+        for strand in strands:
+            self._clock.cancel(strand)
+        await asyncio.gather(*strands, return_exceptions=True)
+        self._store.close()
+
+    def _now(self) -> int:
+        return math.floor(self._clock.now() + _TOLERANCE)
+
+    async def _run(self, schedule: Schedule, record: ScheduleRecord) -> None:
+        while True:
+            fire = schedule.next_after(record.handled, record.created)
+            if fire is None:
+                _log.info("schedule %s: no time left to fire", schedule.name)
+                return
+            now = self._now()
+            if fire > now:
+                await self._clock.sleep(
+                    min(max(fire - self._clock.now(), _TOLERANCE), _STEP_SECONDS)
+                )
+                continue
+            latest = self._latest_due(schedule, record, now)
+            if latest is None:
+                _log.warning(
+                    "schedule %s: runs missed before %s are older than %d seconds, not started",
+                    schedule.name, _stamp(now), schedule.max_event_age,
+                )  # fmt: skip
+            else:
+                if latest < now:
+                    _log.info(
+                        "schedule %s: starting the run missed at %s", schedule.name, _stamp(latest)
+                    )
+                await self._fire(schedule, latest)
+            record = replace(record, handled=now if latest is None else latest)
+            self._store.put(record)
+
+    def _open(self, schedule: Schedule) -> ScheduleRecord:
+        """The schedule's record: as stored, or afresh when it is new or has changed (a
+        fire due at this second is then not a missed one)."""
+        key = f"{schedule.group}/{schedule.name}"
+        record = self._store.get(key)
+        if record is None or record.signature != schedule.signature():
+            now = self._now()
+            record = ScheduleRecord(key, schedule.signature(), created=now, handled=now - 1)
+            self._store.put(record)
+        return record
+
+    def _latest_due(self, schedule: Schedule, record: ScheduleRecord, now: int) -> int | None:
+        """The latest fire due by ``now`` and young enough to start, or None."""
+        moment = max(record.handled, now - schedule.max_event_age - 1)
+        latest = None
+        while (fire := schedule.next_after(moment, record.created)) is not None:
+            if fire > now:
+                break
+            latest = moment = fire
+        return latest
+
+    async def _fire(self, schedule: Schedule, scheduled: int) -> None:
+        arn = schedule.arn(self._region, self._account)
+        name = execution_name(arn, scheduled)
+        target = schedule.target
+        try:
+            value = target.input(arn, scheduled, name.replace("-", "")[:16])
+            await self._start(target.machine_arn, value, name)
+        except ExecutionAlreadyExists:
+            _log.info(
+                "schedule %s: the run of %s was started already", schedule.name, _stamp(scheduled)
+            )
+        except Exception:
+            _log.exception(
+                "schedule %s: could not start %s for %s",
+                schedule.name, target.machine_arn, _stamp(scheduled),
+            )  # fmt: skip
+
+
+def _ended(schedule: Schedule) -> Callable[[BaseException | None], None]:
+    """Told how a schedule's strand ended: a failure (its store gone bad) is logged."""
+
+    def ended(error: BaseException | None) -> None:
+        if error is not None and not isinstance(error, asyncio.CancelledError):
+            _log.error("schedule %s stopped firing", schedule.name, exc_info=error)
+
+    return ended
+
+
+def _stamp(moment: int) -> str:
+    return instant_text(datetime.fromtimestamp(moment, UTC))
+
+
+async def run_schedules(
+    schedules: Sequence[Schedule],
+    start: StartExecution,
+    clock: Clock,
+    state_path: str | os.PathLike[str],
+    *,
+    region: str = DEFAULT_REGION,
+    account: str = DEFAULT_ACCOUNT,
+) -> None:
+    """Fire the schedules until cancelled, their state kept in the SQLite file at
+    ``state_path`` (``":memory:"``: none)."""
+    scheduler = Scheduler(schedules, start, clock, state_path, region=region, account=account)
+    scheduler.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await scheduler.stop()
