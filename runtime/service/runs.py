@@ -233,6 +233,9 @@ async def stop_execution(backend: Backend, body: dict[str, Any]) -> dict[str, An
 
 async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """ListExecutions of a machine (or of one version or alias), or of a Map Run."""
+    if (body.get("mapRunArn") is None) == (body.get("stateMachineArn") is None):
+        # Our wording: AWS's text for neither or both is not recorded.
+        raise ValidationException("Give exactly one of stateMachineArn and mapRunArn")
     if body.get("mapRunArn") is not None:
         children = map_run(backend, body["mapRunArn"]).executions
         found: list[tuple[Any, str, ExecutionOrigin | None]] = [

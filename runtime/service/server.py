@@ -36,6 +36,9 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+_SHUTDOWN_SECONDS = 2.0
+
+
 def build_backend(settings: ServiceSettings) -> Backend:
     """The engine (local functions, HTTP connections, AWS integrations, the MockConfigFile)
     and the in-memory catalog the operations work on. Raises the set-up files' own errors
@@ -71,7 +74,11 @@ def build_backend(settings: ServiceSettings) -> Backend:
 
 
 async def _start_site(backend: Backend, host: str, port: int) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(build_app(backend, OPERATIONS), access_log=None)
+    # Requests still open at shutdown (a GetActivityTask's long poll) get a moment, not
+    # aiohttp's default minute.
+    runner = web.AppRunner(
+        build_app(backend, OPERATIONS), access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from asl.jsontext import parse_json
+from runtime.api_limits import ValidationException
 from runtime.service.backend import Backend, Operation
 from runtime.service.errors import SerializationException, UnknownOperation
 from runtime.service.shapes import check_request
@@ -57,7 +58,7 @@ async def _handle(request: web.Request) -> web.Response:
         if operation is None:
             # Our wording: AWS answers this code with no message of note.
             raise UnknownOperation(f"Unknown operation '{target}'")
-        body = _body(await request.read())
+        body = _body(await _read(request))
         check_request(name, body)
         answer = await operation(request.app[_BACKEND], body)
     except ApiError as error:
@@ -70,6 +71,16 @@ async def _handle(request: web.Request) -> web.Response:
         }
         return _reply(failure, 500, request_id)
     return _reply(answer, 200, request_id)
+
+
+async def _read(request: web.Request) -> bytes:
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        # Our wording: more than any member of this API can hold, a client's mistake.
+        raise ValidationException(
+            f"The request body is larger than {_MAX_BODY_BYTES} bytes"
+        ) from None
 
 
 def _body(raw: bytes) -> dict[str, Any]:

@@ -250,3 +250,36 @@ def test_stop_execution(sfn: Any) -> None:
     sfn.stop_execution(executionArn=started["executionArn"], error="Halt", cause="by hand")
     described = sfn.describe_execution(executionArn=started["executionArn"])
     assert (described["status"], described["error"]) == ("ABORTED", "Halt")
+
+
+DISTRIBUTED = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Double",
+                "States": {"Double": {"Type": "Pass", "End": True}},
+            },
+            "End": True,
+        }
+    },
+}
+
+
+def test_map_runs_and_their_child_executions(sfn: Any) -> None:
+    arn = _machine(sfn, "fan-out", DISTRIBUTED)
+    started = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"items": [1, 2, 3]}))
+    assert _done(sfn, started["executionArn"])["status"] == "SUCCEEDED"
+    (listed,) = sfn.list_map_runs(executionArn=started["executionArn"])["mapRuns"]
+    described = sfn.describe_map_run(mapRunArn=listed["mapRunArn"])
+    assert described["status"] == "SUCCEEDED"
+    assert described["itemCounts"]["succeeded"] == described["itemCounts"]["total"] == 3
+    children = sfn.list_executions(mapRunArn=listed["mapRunArn"])["executions"]
+    assert len(children) == 3
+    child = sfn.describe_execution(executionArn=children[0]["executionArn"])
+    assert child["status"] == "SUCCEEDED" and child["stateMachineArn"] == listed["stateMachineArn"]
+    with pytest.raises(sfn.exceptions.ResourceNotFound):
+        sfn.describe_map_run(mapRunArn=listed["mapRunArn"] + "0")
