@@ -11,10 +11,13 @@ from runtime.service.backend import Backend
 from runtime.service.errors import ExecutionDoesNotExist, ResourceNotFound
 from runtime.states.map_run import ChildExecution, MapRun
 
-__all__ = ["execution", "map_run"]
+__all__ = ["Run", "execution", "map_run"]
+
+#: An execution the API describes: a Standard one, or a Map Run's child.
+Run = Execution | ChildExecution
 
 
-def execution(backend: Backend, text: str) -> Execution | ChildExecution:
+def execution(backend: Backend, text: str) -> Run:
     """A Standard execution, or a Map Run's child execution, by ARN: ``InvalidArn`` for
     another kind of ARN (an Express execution's), ``ExecutionDoesNotExist`` for none."""
     arn = parse_arn(text, "execution")

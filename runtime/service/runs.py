@@ -34,7 +34,7 @@ from runtime.service.errors import (
     InvalidName,
     StateMachineTypeNotSupported,
 )
-from runtime.service.lookup import execution, map_run
+from runtime.service.lookup import Run, execution, map_run
 from runtime.service.paging import page
 from runtime.service.versions import target
 
@@ -88,11 +88,7 @@ async def _start(backend: Backend, body: dict[str, Any]) -> tuple[Execution, Tar
             if existing.status == "RUNNING" and existing.input == value:
                 return existing, aim
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'")
-    if test_case is not None and backend.mock_cases is not None:
-        try:
-            backend.mock_cases.config.test_case(aim.record.name, test_case)
-        except MockConfigError as exc:
-            raise ValidationException(str(exc)) from None
+    _check_test_case(backend, aim, test_case)
     machine = backend.machine(aim.record, aim.definition, aim.role_arn, aim.key)
     try:
         execution = await machine.start(value, name=name)
@@ -104,6 +100,16 @@ async def _start(backend: Backend, body: dict[str, Any]) -> tuple[Execution, Tar
         _forget_when_done(backend, execution)
     backend.catalog.put_origin(ExecutionOrigin(execution.arn, aim))
     return execution, aim
+
+
+def _check_test_case(backend: Backend, aim: Target, test_case: str | None) -> None:
+    """A test case the MockConfigFile defines for the machine (our ValidationException:
+    Step Functions Local's answer for an unknown one is not recorded)."""
+    if test_case is not None and backend.mock_cases is not None:
+        try:
+            backend.mock_cases.config.test_case(aim.record.name, test_case)
+        except MockConfigError as exc:
+            raise ValidationException(str(exc)) from None
 
 
 def _forget_when_done(backend: Backend, execution: Execution) -> None:
@@ -136,14 +142,14 @@ async def start_sync_execution(backend: Backend, body: dict[str, Any]) -> dict[s
     return answer
 
 
-def _machine_arn(backend: Backend, run: Any) -> str:
+def _machine_arn(backend: Backend, run: Run) -> str:
     if isinstance(run, Execution):
         origin = backend.catalog.origin(run.arn)
         return origin.target.record.arn if origin is not None else run.machine.arn
-    return str(run.run.state_machine_arn)
+    return run.run.state_machine_arn
 
 
-def _summary(run: Any, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
+def _summary(run: Run, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
     """What DescribeExecution and ListExecutions both say of an execution."""
     answer: dict[str, Any] = {
         "executionArn": run.arn,
@@ -163,7 +169,7 @@ def _summary(run: Any, machine_arn: str, origin: ExecutionOrigin | None) -> dict
 
 
 def describe_run(
-    run: Any, machine_arn: str, origin: ExecutionOrigin | None, included: str | None = None
+    run: Run, machine_arn: str, origin: ExecutionOrigin | None, included: str | None = None
 ) -> dict[str, Any]:
     """An execution (or a Map Run's child) as DescribeExecution answers."""
     answer = _summary(run, machine_arn, origin)
@@ -238,7 +244,7 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
         raise ValidationException("Give exactly one of stateMachineArn and mapRunArn")
     if body.get("mapRunArn") is not None:
         children = map_run(backend, body["mapRunArn"]).executions
-        found: list[tuple[Any, str, ExecutionOrigin | None]] = [
+        found: list[tuple[Run, str, ExecutionOrigin | None]] = [
             (child, child.run.state_machine_arn, None) for child in children
         ]
     else:
@@ -260,7 +266,7 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
     return {"executions": [_listed(*item) for item in shown], **more}
 
 
-def _listed(run: Any, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
+def _listed(run: Run, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
     return {**_summary(run, machine_arn, origin), "redriveCount": 0}
 
 

@@ -35,7 +35,7 @@ def target(backend: Backend, text: str) -> Target:
     alias = backend.catalog.alias(text)
     if alias is None:
         raise StateMachineDoesNotExist(text)
-    versions = [arn for arn, _ in alias.routing]
+    versions = [version_arn for version_arn, _ in alias.routing]
     weights = [weight for _, weight in alias.routing]
     chosen = backend.random.choices(versions, weights)[0]
     return _version_target(backend, record, chosen, alias.arn)
