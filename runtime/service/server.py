@@ -116,7 +116,6 @@ class RunningServer:
     """A server running on a thread of its own: ``url``, and ``stop()`` to end it."""
 
     url: str
-    backend: Backend
     _loop: asyncio.AbstractEventLoop
     _stop: asyncio.Event
     _thread: threading.Thread
@@ -144,7 +143,7 @@ def serve_in_thread(
     async def main() -> None:
         started["stop"] = asyncio.Event()
         started["loop"] = asyncio.get_running_loop()
-        backend = started["backend"] = build_backend(settings or ServiceSettings())
+        backend = build_backend(settings or ServiceSettings())
 
         def accepted(url: str) -> None:
             started["url"] = url
@@ -167,6 +166,4 @@ def serve_in_thread(
     if "url" not in started:
         thread.join()
         raise RuntimeError("the server did not start") from started.get("error")
-    return RunningServer(
-        started["url"], started["backend"], started["loop"], started["stop"], thread
-    )
+    return RunningServer(started["url"], started["loop"], started["stop"], thread)

@@ -168,6 +168,8 @@ def test_errors_are_the_modelled_exception_classes(sfn: Any) -> None:
         sfn.describe_execution(executionArn=arn)
     with pytest.raises(sfn.exceptions.InvalidToken):
         sfn.send_task_success(taskToken="not a token!", output="{}")
+    with pytest.raises(sfn.exceptions.InvalidToken):
+        sfn.list_state_machines(nextToken="not one of ours")
     with pytest.raises(sfn.exceptions.TaskDoesNotExist):
         sfn.send_task_heartbeat(taskToken="A" * 43)  # well formed, never issued
     with pytest.raises(sfn.exceptions.InvalidExecutionInput):
