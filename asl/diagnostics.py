@@ -92,6 +92,20 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity == "ERROR" for d in diagnostics)
 
 
+def validation_response(
+    diagnostics: list[Diagnostic], *, limit: int | None = None, positions: bool = False
+) -> dict[str, Any]:
+    """ValidateStateMachineDefinition's response for these diagnostics: at most ``limit``
+    of them (``truncated`` says whether some were left out), with the line and column of
+    each when ``positions`` is true (the CLI's addition to AWS's shape)."""
+    shown = diagnostics if limit is None else diagnostics[:limit]
+    return {
+        "result": "FAIL" if has_errors(diagnostics) else "OK",
+        "diagnostics": [d.to_json() if positions else d.to_aws() for d in shown],
+        "truncated": len(shown) < len(diagnostics),
+    }
+
+
 class DefinitionError(ValueError):
     """An invalid definition; carries every diagnostic found in one pass."""
 

@@ -28,6 +28,7 @@ from integrations.settings_file import SettingsFileError, read_settings
 from integrations.shapes import MODES, FieldValidationMode, check_output
 
 __all__ = [
+    "MockCases",
     "MockConfig",
     "MockConfigError",
     "MockInvoker",
@@ -242,6 +243,31 @@ class MockInvoker:
         """Drop the invocation counters of a finished execution."""
         for key in [k for k in self._counts if k[0] == execution_arn]:
             del self._counts[key]
+
+
+class MockCases:
+    """An Invoker answering each execution from the test case chosen when it started, as
+    Step Functions Local does for ``StartExecution`` on ``<stateMachineArn>#<TestCase>``;
+    executions started without one reach the fallback."""
+
+    def __init__(self, config: MockConfig, fallback: Invoker) -> None:
+        self.config = config
+        self._fallback = fallback
+        self._chosen: dict[str, MockInvoker] = {}
+
+    def choose(self, execution_arn: str, state_machine_name: str, test_case: str) -> None:
+        """Answer ``execution_arn`` from a test case (``MockConfigError`` if it is unknown)."""
+        invoker = MockInvoker(self.config, state_machine_name, test_case, self._fallback)
+        self._chosen[execution_arn] = invoker
+
+    async def invoke(self, request: TaskRequest) -> Any:
+        """The chosen test case's answer for the request's execution, else the fallback's."""
+        invoker = self._chosen.get(request.execution_arn, self._fallback)
+        return await invoker.invoke(request)
+
+    def forget(self, execution_arn: str) -> None:
+        """Drop what was kept for an execution that has ended."""
+        self._chosen.pop(execution_arn, None)
 
 
 _ABSENT: Any = object()

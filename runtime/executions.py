@@ -80,8 +80,13 @@ def _input_size(value: Any) -> int:
     return size
 
 
+def valid_name(name: str) -> bool:
+    """Whether AWS takes ``name`` as the name of a state machine, execution or activity."""
+    return _NAME.match(name) is not None
+
+
 def _check_name(name: str, what: str) -> None:
-    if not _NAME.match(name):
+    if not valid_name(name):
         raise InvalidName(
             f"Invalid {what} name: '{name}' (1-80 characters, no whitespace, brackets, "
             'wildcards or any of " # % \\ ^ | ~ ` $ & , ; : /)'
@@ -301,6 +306,10 @@ class Engine:
     def get_execution(self, arn: str) -> Execution | None:
         """A started execution by ARN."""
         return self._executions.get(arn)
+
+    def executions(self) -> list[Execution]:
+        """Every execution started on this engine, in the order they started."""
+        return list(self._executions.values())
 
 
 async def _execute(execution: Execution, run: Run, input_size: int) -> None:

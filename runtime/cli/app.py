@@ -1,5 +1,5 @@
 """The ``asl`` command line: the typer app, with one module per command (``validate``,
-``run``, ``tasks``, ``render``), ``--version`` and the console script's ``main``.
+``run``, ``tasks``, ``render``, ``serve``), ``--version`` and the console script's ``main``.
 
 Exit codes: 0 success, 1 the definition or execution failed, 2 bad usage or unreadable input.
 """
@@ -13,6 +13,7 @@ import typer
 from runtime.cli.options import EXIT_OK
 from runtime.cli.render import render
 from runtime.cli.run import run
+from runtime.cli.serve import serve
 from runtime.cli.tasks import app as tasks_app
 from runtime.cli.validate import validate
 
@@ -28,6 +29,7 @@ app.command()(validate)
 app.command()(run)
 app.add_typer(tasks_app, name="tasks")
 app.command()(render)
+app.command()(serve)
 
 
 @app.callback(invoke_without_command=True)

@@ -70,6 +70,21 @@ def text_or_file(value: str, *, command: str, what: str) -> str:
         raise typer.Exit(EXIT_USAGE) from None
 
 
+#: The local set-up files ``asl run`` and ``asl serve`` share.
+FunctionsOption = Annotated[
+    Path | None, typer.Option(help="Functions file mapping Lambda names to handlers.")
+]
+ConnectionsOption = Annotated[
+    Path | None,
+    typer.Option(help="EventBridge connections for HTTP Tasks (JSON or YAML)."),
+]
+ResourcesOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="AWS resources to create first on the local endpoint: SQS queues, SNS "
+        "topics, DynamoDB tables, S3 buckets, EventBridge buses (JSON or YAML)."
+    ),
+]
 #: ``--substitute NAME=VALUE``, repeatable: a value for a ``${NAME}`` placeholder.
 SubstituteOption = Annotated[
     list[str] | None,

@@ -14,7 +14,10 @@ from asl.loader import file_machine_name
 from runtime.cli.options import (
     EXIT_FAILED,
     EXIT_USAGE,
+    ConnectionsOption,
+    FunctionsOption,
     OutputFormat,
+    ResourcesOption,
     SubstituteOption,
     SubstitutionsOption,
     printable,
@@ -106,20 +109,9 @@ def run(
         str | None,
         typer.Option(help="State machine name (default: the file name); picks the mock entry."),
     ] = None,
-    functions: Annotated[
-        Path | None, typer.Option(help="Functions file mapping Lambda names to handlers.")
-    ] = None,
-    connections: Annotated[
-        Path | None,
-        typer.Option(help="EventBridge connections for HTTP Tasks (JSON or YAML)."),
-    ] = None,
-    resources: Annotated[
-        Path | None,
-        typer.Option(
-            help="AWS resources to create first on the local endpoint: SQS queues, SNS "
-            "topics, DynamoDB tables, S3 buckets, EventBridge buses (JSON or YAML)."
-        ),
-    ] = None,
+    functions: FunctionsOption = None,
+    connections: ConnectionsOption = None,
+    resources: ResourcesOption = None,
     mock_config: Annotated[
         Path | None, typer.Option(help="MockConfigFile (Step Functions Local format).")
     ] = None,

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 import asl
-from asl.diagnostics import Diagnostic, has_errors
+from asl.diagnostics import Diagnostic, has_errors, validation_response
 from asl.loader import DefinitionTooLarge, SubstitutionError
 from runtime.cli.options import (
     EXIT_FAILED,
@@ -35,14 +35,6 @@ class Severity(StrEnum):
 
     ERROR = "ERROR"
     WARNING = "WARNING"
-
-
-def _aws_response(diagnostics: list[Diagnostic]) -> dict[str, Any]:
-    return {
-        "result": "FAIL" if has_errors(diagnostics) else "OK",
-        "diagnostics": [d.to_json() for d in diagnostics],
-        "truncated": False,
-    }
 
 
 def validate(
@@ -85,7 +77,9 @@ def validate(
             diagnostics = [d for d in diagnostics if d.severity == "ERROR"]
         results[str(path)] = diagnostics
     if output_format is OutputFormat.json:
-        responses = {name: _aws_response(diags) for name, diags in results.items()}
+        responses = {
+            name: validation_response(diags, positions=True) for name, diags in results.items()
+        }
         if responses:
             shown: Any = next(iter(responses.values())) if len(files) == 1 else responses
             typer.echo(json.dumps(shown, indent=2))

@@ -66,6 +66,7 @@ def local_engine(
     task_store: TaskStore | None = None,
     external_answers: bool = False,
     on_task_waiting: Callable[[TaskRecord], None] | None = None,
+    wrap_invoker: Callable[[Invoker], Invoker] | None = None,
 ) -> Engine:
     """An engine with local functions (a name -> handler mapping, a functions file, or a
     ``LocalFunctions``), the HTTP Task (with locally configured EventBridge
@@ -78,7 +79,8 @@ def local_engine(
 
     ``task_store`` shares waiting task tokens with other processes (``asl tasks``);
     with ``external_answers`` a token wait counts as work outside the clock, so virtual
-    time stands still while a person answers."""
+    time stands still while a person answers. ``wrap_invoker`` puts an Invoker of the
+    caller's in front of the integrations (the API server's per-execution mocks)."""
     registry = Registry()
     local = _local_functions(functions)
     local.install(registry)
@@ -93,6 +95,8 @@ def local_engine(
             mock_config if isinstance(mock_config, MockConfig) else MockConfig.load(mock_config)
         )
         invoker = MockInvoker(config, state_machine_name, test_case, registry)
+    if wrap_invoker is not None:
+        invoker = wrap_invoker(invoker)
     host = LocalHost(
         clock=clock,
         invoker=invoker,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asl
 import integrations
 import runtime
+import runtime.service
 import runtime.testing
 
 
@@ -33,6 +34,21 @@ def test_runtime_testing_exports() -> None:
     for name in runtime.testing.__all__:
         assert hasattr(runtime.testing, name)
     assert runtime.testing.Execution is runtime.Execution
+
+
+def test_runtime_service_exports() -> None:
+    assert sorted(runtime.service.__all__) == [
+        "OPERATIONS",
+        "RunningServer",
+        "ServiceSettings",
+        "SettingsError",
+        "build_backend",
+        "from_environment",
+        "serve",
+        "serve_in_thread",
+    ]
+    for name in runtime.service.__all__:
+        assert hasattr(runtime.service, name)
 
 
 def test_integrations_exports() -> None:

@@ -1,0 +1,95 @@
+"""``asl serve``: the Step Functions API for unmodified AWS clients (boto3, the AWS CLI,
+the SDKs), in memory, until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from runtime.cli.options import (
+    EXIT_USAGE,
+    ConnectionsOption,
+    FunctionsOption,
+    ResourcesOption,
+    printable,
+)
+from runtime.executions import DEFAULT_ACCOUNT, DEFAULT_REGION
+
+
+class ClockKind(StrEnum):
+    """How time passes for the executions served."""
+
+    real = "real"
+    virtual = "virtual"
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port (Step Functions Local's).")] = 8083,
+    functions: FunctionsOption = None,
+    connections: ConnectionsOption = None,
+    resources: ResourcesOption = None,
+    mock_config: Annotated[
+        Path | None,
+        typer.Option(
+            help="MockConfigFile (Step Functions Local format); StartExecution on "
+            "ARN#TestCase picks a test case.",
+            envvar="SFN_MOCK_CONFIG",
+        ),
+    ] = None,
+    clock: Annotated[
+        ClockKind,
+        typer.Option(help="real, or virtual: waits and timeouts take no time (for tests)."),
+    ] = ClockKind.real,
+    region: Annotated[
+        str, typer.Option(help="The region of every ARN.", envvar="AWS_DEFAULT_REGION")
+    ] = DEFAULT_REGION,
+    account: Annotated[
+        str, typer.Option(help="The account of every ARN.", envvar="AWS_ACCOUNT_ID")
+    ] = DEFAULT_ACCOUNT,
+) -> None:
+    """Serve the Step Functions API (AWS JSON 1.0) at http://HOST:PORT/.
+
+    Point clients at it with their endpoint setting; boto3 also needs
+    Config(inject_host_prefix=False) and the AWS CLI AWS_DISABLE_HOST_PREFIX_INJECTION=true
+    for StartSyncExecution. Step Functions Local's SQS_ENDPOINT, SNS_ENDPOINT and
+    DYNAMODB_ENDPOINT say where AWS Tasks send their calls. Everything is kept in memory.
+    """
+    from integrations.functions_file import FunctionsFileError
+    from integrations.mocks import MockConfigError
+    from runtime.service import ServiceSettings, SettingsError, from_environment, serve
+
+    given = ServiceSettings(
+        region=region,
+        account=account,
+        clock="virtual" if clock is ClockKind.virtual else "real",
+        functions=functions,
+        connections=connections,
+        resources=resources,
+        mock_config=mock_config,
+    )
+    try:
+        settings, warnings = from_environment(os.environ, given)
+        for warning in warnings:
+            typer.echo(f"asl serve: warning: {warning}", err=True)
+        serve(settings, host, port, _announce(settings.region, settings.account))
+    except (SettingsError, FunctionsFileError, MockConfigError, OSError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+
+
+def _announce(region: str, account: str) -> Callable[[str], None]:
+    def ready(url: str) -> None:
+        typer.echo(f"asl serve: Step Functions API on {url} (region {region}, account {account})")
+        typer.echo("asl serve: stop with Ctrl+C", err=True)
+
+    return ready
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"asl serve: {printable(message)}", err=True)
+    return typer.Exit(EXIT_USAGE)

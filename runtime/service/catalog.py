@@ -1,0 +1,287 @@
+"""The API's bookkeeping: what AWS keeps about state machines, their versions and
+aliases, activities, tags and executions' origins, beside what the engine runs.
+
+:class:`Catalog` is the interface the operations use; :class:`MemoryCatalog` keeps it all
+in this process. Records are frozen: an update puts a new record in place of the old.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+__all__ = [
+    "ActivityRecord",
+    "AliasRecord",
+    "Catalog",
+    "ExecutionOrigin",
+    "MachineRecord",
+    "MemoryCatalog",
+    "Target",
+    "VersionRecord",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MachineRecord:
+    """A state machine as DescribeStateMachine describes it (its latest revision)."""
+
+    arn: str
+    name: str
+    type: str
+    definition: str
+    role_arn: str
+    created: float
+    revision_id: str | None = None
+    updated: float | None = None
+    #: The number of the last version published (numbers are never given twice).
+    last_version: int = 0
+    logging: dict[str, Any] = field(
+        default_factory=lambda: {"level": "OFF", "includeExecutionData": False}
+    )
+    tracing: dict[str, Any] = field(default_factory=lambda: {"enabled": False})
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    """A published version: an immutable copy of a revision, ``<machine ARN>:<number>``."""
+
+    arn: str
+    machine_arn: str
+    number: int
+    definition: str
+    role_arn: str
+    created: float
+    revision_id: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRecord:
+    """An alias, ``<machine ARN>:<name>``, routing executions to one or two versions."""
+
+    arn: str
+    machine_arn: str
+    name: str
+    routing: tuple[tuple[str, int], ...]  # (version ARN, weight)
+    created: float
+    updated: float | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRecord:
+    """An activity created with CreateActivity."""
+
+    arn: str
+    name: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What an execution runs: a machine's latest revision, a version, or the version an
+    alias picked (the machine as it was when the execution started)."""
+
+    record: MachineRecord
+    definition: str
+    role_arn: str
+    revision_id: str | None
+    version_arn: str | None = None
+    alias_arn: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What its compiled machine is cached under."""
+        return self.version_arn or self.record.arn
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionOrigin:
+    """What an execution was started from."""
+
+    execution_arn: str
+    target: Target
+
+
+class Catalog(Protocol):
+    """Where the API keeps its bookkeeping."""
+
+    def machine(self, arn: str) -> MachineRecord | None:
+        """The state machine of that (unqualified) ARN."""
+        ...
+
+    def machines(self) -> list[MachineRecord]:
+        """Every state machine, by ARN."""
+        ...
+
+    def put_machine(self, record: MachineRecord) -> None:
+        """Create or replace a state machine."""
+        ...
+
+    def delete_machine(self, arn: str) -> None:
+        """Forget a state machine with its versions, aliases and tags."""
+        ...
+
+    def version(self, arn: str) -> VersionRecord | None:
+        """A published version by its ARN."""
+        ...
+
+    def versions(self, machine_arn: str) -> list[VersionRecord]:
+        """The versions of a machine, the newest first."""
+        ...
+
+    def put_version(self, record: VersionRecord) -> None:
+        """Record a published version."""
+        ...
+
+    def delete_version(self, arn: str) -> None:
+        """Forget a version."""
+        ...
+
+    def alias(self, arn: str) -> AliasRecord | None:
+        """An alias by its ARN."""
+        ...
+
+    def aliases(self, machine_arn: str) -> list[AliasRecord]:
+        """The aliases of a machine, by name."""
+        ...
+
+    def put_alias(self, record: AliasRecord) -> None:
+        """Create or replace an alias."""
+        ...
+
+    def delete_alias(self, arn: str) -> None:
+        """Forget an alias."""
+        ...
+
+    def activity(self, arn: str) -> ActivityRecord | None:
+        """An activity by its ARN."""
+        ...
+
+    def activities(self) -> list[ActivityRecord]:
+        """Every activity, by ARN."""
+        ...
+
+    def put_activity(self, record: ActivityRecord) -> None:
+        """Create an activity."""
+        ...
+
+    def delete_activity(self, arn: str) -> None:
+        """Forget an activity and its tags."""
+        ...
+
+    def tags(self, arn: str) -> dict[str, str]:
+        """A resource's tags (empty when it has none)."""
+        ...
+
+    def set_tags(self, arn: str, tags: dict[str, str]) -> None:
+        """Replace a resource's tags."""
+        ...
+
+    def origin(self, execution_arn: str) -> ExecutionOrigin | None:
+        """What an execution was started from."""
+        ...
+
+    def put_origin(self, origin: ExecutionOrigin) -> None:
+        """Record what an execution was started from."""
+        ...
+
+
+class MemoryCatalog:
+    """A :class:`Catalog` in this process's memory."""
+
+    def __init__(self) -> None:
+        self._machines: dict[str, MachineRecord] = {}
+        self._versions: dict[str, VersionRecord] = {}
+        self._aliases: dict[str, AliasRecord] = {}
+        self._activities: dict[str, ActivityRecord] = {}
+        self._tags: dict[str, dict[str, str]] = {}
+        self._origins: dict[str, ExecutionOrigin] = {}
+
+    def machine(self, arn: str) -> MachineRecord | None:
+        """The state machine of that (unqualified) ARN."""
+        return self._machines.get(arn)
+
+    def machines(self) -> list[MachineRecord]:
+        """Every state machine, by ARN."""
+        return sorted(self._machines.values(), key=lambda record: record.arn)
+
+    def put_machine(self, record: MachineRecord) -> None:
+        """Create or replace a state machine."""
+        self._machines[record.arn] = record
+
+    def delete_machine(self, arn: str) -> None:
+        """Forget a state machine with its versions, aliases and tags."""
+        self._machines.pop(arn, None)
+        self._tags.pop(arn, None)
+        for table in (self._versions, self._aliases):
+            for key in [k for k, v in table.items() if v.machine_arn == arn]:
+                del table[key]
+
+    def version(self, arn: str) -> VersionRecord | None:
+        """A published version by its ARN."""
+        return self._versions.get(arn)
+
+    def versions(self, machine_arn: str) -> list[VersionRecord]:
+        """The versions of a machine, the newest first."""
+        found = [v for v in self._versions.values() if v.machine_arn == machine_arn]
+        return sorted(found, key=lambda version: -version.number)
+
+    def put_version(self, record: VersionRecord) -> None:
+        """Record a published version."""
+        self._versions[record.arn] = record
+
+    def delete_version(self, arn: str) -> None:
+        """Forget a version."""
+        self._versions.pop(arn, None)
+
+    def alias(self, arn: str) -> AliasRecord | None:
+        """An alias by its ARN."""
+        return self._aliases.get(arn)
+
+    def aliases(self, machine_arn: str) -> list[AliasRecord]:
+        """The aliases of a machine, by name."""
+        found = [a for a in self._aliases.values() if a.machine_arn == machine_arn]
+        return sorted(found, key=lambda alias: alias.name)
+
+    def put_alias(self, record: AliasRecord) -> None:
+        """Create or replace an alias."""
+        self._aliases[record.arn] = record
+
+    def delete_alias(self, arn: str) -> None:
+        """Forget an alias."""
+        self._aliases.pop(arn, None)
+
+    def activity(self, arn: str) -> ActivityRecord | None:
+        """An activity by its ARN."""
+        return self._activities.get(arn)
+
+    def activities(self) -> list[ActivityRecord]:
+        """Every activity, by ARN."""
+        return sorted(self._activities.values(), key=lambda record: record.arn)
+
+    def put_activity(self, record: ActivityRecord) -> None:
+        """Create an activity."""
+        self._activities[record.arn] = record
+
+    def delete_activity(self, arn: str) -> None:
+        """Forget an activity and its tags."""
+        self._activities.pop(arn, None)
+        self._tags.pop(arn, None)
+
+    def tags(self, arn: str) -> dict[str, str]:
+        """A resource's tags (empty when it has none)."""
+        return dict(self._tags.get(arn, {}))
+
+    def set_tags(self, arn: str, tags: dict[str, str]) -> None:
+        """Replace a resource's tags."""
+        self._tags[arn] = dict(tags)
+
+    def origin(self, execution_arn: str) -> ExecutionOrigin | None:
+        """What an execution was started from."""
+        return self._origins.get(execution_arn)
+
+    def put_origin(self, origin: ExecutionOrigin) -> None:
+        """Record what an execution was started from."""
+        self._origins[origin.execution_arn] = origin

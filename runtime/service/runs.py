@@ -1,0 +1,307 @@
+"""Execution operations: StartExecution, StartSyncExecution, DescribeExecution,
+DescribeStateMachineForExecution, StopExecution, ListExecutions and GetExecutionHistory.
+
+Recorded against AWS (localstack snapshots test_sfn_api, test_sfn_api_express): an
+execution's ``input`` and ``output`` are JSON text with ``{"included": true}`` details;
+executions are listed newest first; an Express execution's ARN
+(``...:express:...``) given to DescribeExecution, StopExecution or GetExecutionHistory is
+``InvalidArn``, ListExecutions of an Express machine ``StateMachineTypeNotSupported``,
+and so is StartSyncExecution of a Standard one; StartSyncExecution bills whole 100 ms and
+64 MB. The StartExecution API reference: a call with the name and input of a RUNNING
+Standard execution answers that execution; another input, or an execution that has
+ended, is ``ExecutionAlreadyExists``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from typing import Any
+
+from asl.jsontext import json_text, parse_json, text_size
+from integrations.mocks import MockConfigError
+from runtime import executions as engine_executions
+from runtime.api_limits import ValidationException, check_payload_size
+from runtime.executions import Execution, InvalidExecutionInput, valid_name
+from runtime.history import Event
+from runtime.service.arns import parse_arn
+from runtime.service.backend import Backend, Operation
+from runtime.service.catalog import ExecutionOrigin, Target
+from runtime.service.errors import (
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    InvalidName,
+    StateMachineTypeNotSupported,
+)
+from runtime.service.lookup import Run, execution, map_run
+from runtime.service.paging import page
+from runtime.service.versions import target
+
+__all__ = ["OPERATIONS", "describe_run"]
+
+#: How long StopExecution waits for the execution to record its end before answering.
+_STOP_WAIT_SECONDS = 10.0
+
+
+def _input(text: str | None) -> Any:
+    """StartExecution's ``input`` text as a value, refused as AWS refuses it (the size in
+    bytes first; an empty text has AWS's recorded words; other parse errors name
+    Python's parser where AWS names Jackson's)."""
+    if text is None:
+        return {}
+    check_payload_size("input", text_size(text))
+    invalid = "Invalid State Machine Execution Input: "
+    if not text.strip():
+        raise InvalidExecutionInput(invalid + "'Invalid execution input.'")
+    try:
+        return parse_json(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidExecutionInput(f"{invalid}'{exc.msg}'") from None
+    except ValueError as exc:  # NaN, Infinity, numbers out of range, nesting too deep
+        raise InvalidExecutionInput(f"{invalid}'{exc}'") from None
+
+
+def _test_case(backend: Backend, arn: str) -> tuple[str, str | None]:
+    """``<stateMachineArn>#<TestCase>`` (Step Functions Local's way of picking a
+    MockConfigFile test case) split in two, when the server has a MockConfigFile."""
+    if backend.mock_cases is None or "#" not in arn:
+        return arn, None
+    machine, case = arn.split("#", 1)
+    return machine, case
+
+
+async def _start(backend: Backend, body: dict[str, Any]) -> tuple[Execution, Target]:
+    """Start the execution a StartExecution or StartSyncExecution call asks for; a
+    repeated call for a running Standard execution answers it, as AWS does."""
+    arn, test_case = _test_case(backend, body["stateMachineArn"])
+    aim = target(backend, arn)
+    value = _input(body.get("input"))
+    name = body.get("name")
+    if name is not None and not valid_name(name):
+        raise InvalidName(name)
+    if name is not None and aim.record.type == "STANDARD":
+        existing = backend.engine.get_execution(
+            backend.arn("execution", f"{aim.record.name}:{name}")
+        )
+        if existing is not None:
+            if existing.status == "RUNNING" and existing.input == value:
+                return existing, aim
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'")
+    _check_test_case(backend, aim, test_case)
+    machine = backend.machine(aim.record, aim.definition, aim.role_arn, aim.key)
+    try:
+        execution = await machine.start(value, name=name)
+    except engine_executions.ExecutionAlreadyExists as exc:
+        raise ExecutionAlreadyExists(str(exc)) from None
+    # Chosen before the new execution's strand first runs: starting it only scheduled it.
+    if test_case is not None and backend.mock_cases is not None:
+        backend.mock_cases.choose(execution.arn, aim.record.name, test_case)
+        _forget_when_done(backend, execution)
+    backend.catalog.put_origin(ExecutionOrigin(execution.arn, aim))
+    return execution, aim
+
+
+def _check_test_case(backend: Backend, aim: Target, test_case: str | None) -> None:
+    """A test case the MockConfigFile defines for the machine (our ValidationException:
+    Step Functions Local's answer for an unknown one is not recorded)."""
+    if test_case is not None and backend.mock_cases is not None:
+        try:
+            backend.mock_cases.config.test_case(aim.record.name, test_case)
+        except MockConfigError as exc:
+            raise ValidationException(str(exc)) from None
+
+
+def _forget_when_done(backend: Backend, execution: Execution) -> None:
+    async def forget() -> None:
+        await execution.wait()
+        if backend.mock_cases is not None:
+            backend.mock_cases.forget(execution.arn)
+
+    backend.background(forget())
+
+
+async def start_execution(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    """StartExecution."""
+    execution, _ = await _start(backend, body)
+    return {"executionArn": execution.arn, "startDate": execution.start_time}
+
+
+async def start_sync_execution(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    """StartSyncExecution: run an Express execution to its end and answer its result."""
+    arn, _ = _test_case(backend, body["stateMachineArn"])
+    if target(backend, arn).record.type != "EXPRESS":
+        raise StateMachineTypeNotSupported()
+    execution, aim = await _start(backend, body)
+    await execution.wait()
+    origin = backend.catalog.origin(execution.arn)
+    answer = describe_run(execution, aim.record.arn, origin, body.get("includedData"))
+    stop = execution.stop_time or execution.start_time
+    billed = max(100, math.ceil((stop - execution.start_time) * 10) * 100)
+    answer["billingDetails"] = {"billedDurationInMilliseconds": billed, "billedMemoryUsedInMB": 64}
+    return answer
+
+
+def _machine_arn(backend: Backend, run: Run) -> str:
+    if isinstance(run, Execution):
+        origin = backend.catalog.origin(run.arn)
+        return origin.target.record.arn if origin is not None else run.machine.arn
+    return run.run.state_machine_arn
+
+
+def _summary(run: Run, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
+    """What DescribeExecution and ListExecutions both say of an execution."""
+    answer: dict[str, Any] = {
+        "executionArn": run.arn,
+        "stateMachineArn": machine_arn,
+        "name": run.name,
+        "status": run.status,
+        "startDate": run.start_time,
+    }
+    if run.stop_time is not None:
+        answer["stopDate"] = run.stop_time
+    aim = None if origin is None else origin.target
+    if aim is not None and aim.version_arn is not None:
+        answer["stateMachineVersionArn"] = aim.version_arn
+    if aim is not None and aim.alias_arn is not None:
+        answer["stateMachineAliasArn"] = aim.alias_arn
+    return answer
+
+
+def describe_run(
+    run: Run, machine_arn: str, origin: ExecutionOrigin | None, included: str | None = None
+) -> dict[str, Any]:
+    """An execution (or a Map Run's child) as DescribeExecution answers."""
+    answer = _summary(run, machine_arn, origin)
+    with_data = included != "METADATA_ONLY"
+    if with_data:
+        answer["input"] = json_text(run.input)
+    answer["inputDetails"] = {"included": with_data}
+    if run.status == "SUCCEEDED":
+        if with_data:
+            answer["output"] = json_text(run.output)
+        answer["outputDetails"] = {"included": with_data}
+    if run.error is not None:
+        answer["error"] = run.error
+    if run.cause is not None:
+        answer["cause"] = run.cause
+    return answer
+
+
+async def describe_execution(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    """DescribeExecution."""
+    run = execution(backend, body["executionArn"])
+    origin = backend.catalog.origin(run.arn)
+    answer = describe_run(run, _machine_arn(backend, run), origin, body.get("includedData"))
+    answer["redriveCount"] = 0
+    if run.status in ("RUNNING", "SUCCEEDED"):
+        answer["redriveStatus"] = "NOT_REDRIVABLE"
+        answer["redriveStatusReason"] = f"Execution is {run.status} and cannot be redriven"
+    return answer
+
+
+async def describe_state_machine_for_execution(
+    backend: Backend, body: dict[str, Any]
+) -> dict[str, Any]:
+    """DescribeStateMachineForExecution: the definition the execution runs."""
+    run = execution(backend, body["executionArn"])
+    origin = backend.catalog.origin(run.arn)
+    if origin is None:  # a Map Run's child: the definition of its item processor is not kept
+        raise ExecutionDoesNotExist(run.arn)
+    aim = origin.target
+    record = aim.record
+    answer: dict[str, Any] = {
+        "stateMachineArn": aim.version_arn or record.arn,
+        "name": record.name,
+        "definition": aim.definition,
+        "roleArn": aim.role_arn,
+        "updateDate": record.updated if record.updated is not None else record.created,
+        "loggingConfiguration": record.logging,
+        "tracingConfiguration": record.tracing,
+    }
+    if record.updated is not None and aim.revision_id is not None:
+        answer["revisionId"] = aim.revision_id
+    return answer
+
+
+async def stop_execution(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    """StopExecution: the execution ends ABORTED with the error and cause given."""
+    run = execution(backend, body["executionArn"])
+    if not isinstance(run, Execution):
+        raise ExecutionDoesNotExist(run.arn)
+    run.stop(body.get("error"), body.get("cause"))
+    try:
+        await asyncio.wait_for(run.wait(), _STOP_WAIT_SECONDS)
+    except TimeoutError:
+        return {"stopDate": backend.now()}
+    return {"stopDate": run.stop_time}
+
+
+async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    """ListExecutions of a machine (or of one version or alias), or of a Map Run."""
+    if (body.get("mapRunArn") is None) == (body.get("stateMachineArn") is None):
+        # Our wording: AWS's text for neither or both is not recorded.
+        raise ValidationException("Give exactly one of stateMachineArn and mapRunArn")
+    if body.get("mapRunArn") is not None:
+        children = map_run(backend, body["mapRunArn"]).executions
+        found: list[tuple[Run, str, ExecutionOrigin | None]] = [
+            (child, child.run.state_machine_arn, None) for child in children
+        ]
+    else:
+        arn = parse_arn(body["stateMachineArn"], "stateMachine")
+        record = backend.machine_record(arn.base)
+        if record.type == "EXPRESS":
+            raise StateMachineTypeNotSupported()
+        found = []
+        for run in reversed(backend.engine.executions()):
+            origin = backend.catalog.origin(run.arn)
+            aim = None if origin is None else origin.target
+            if aim is None or aim.record.arn != record.arn:
+                continue
+            if arn.text in (record.arn, aim.version_arn, aim.alias_arn):
+                found.append((run, record.arn, origin))
+    wanted = body.get("statusFilter")
+    found = [item for item in found if wanted is None or item[0].status == wanted]
+    shown, more = page(found, body)
+    return {"executions": [_listed(*item) for item in shown], **more}
+
+
+def _listed(run: Run, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
+    return {**_summary(run, machine_arn, origin), "redriveCount": 0}
+
+
+async def get_execution_history(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    """GetExecutionHistory: ``reverseOrder``, ``includeExecutionData`` (default true),
+    ``maxResults`` and ``nextToken``."""
+    events: list[Event] = list(execution(backend, body["executionArn"]).history)
+    if body.get("reverseOrder"):
+        events.reverse()
+    shown, more = page(events, body)
+    with_data = body.get("includeExecutionData", True)
+    return {"events": [_event(event, with_data) for event in shown], **more}
+
+
+_DATA_FIELDS = ("input", "inputDetails", "output", "outputDetails")
+
+
+def _event(event: Event, with_data: bool) -> dict[str, Any]:
+    """An event as the API answers it: its timestamp in epoch seconds, its input and
+    output left out when execution data is not asked for."""
+    out = event.to_aws()
+    out["timestamp"] = event.timestamp
+    if not with_data:
+        for key, details in out.items():
+            if key.endswith("EventDetails") and isinstance(details, dict):
+                out[key] = {k: v for k, v in details.items() if k not in _DATA_FIELDS}
+    return out
+
+
+OPERATIONS: dict[str, Operation] = {
+    "StartExecution": start_execution,
+    "StartSyncExecution": start_sync_execution,
+    "DescribeExecution": describe_execution,
+    "DescribeStateMachineForExecution": describe_state_machine_for_execution,
+    "StopExecution": stop_execution,
+    "ListExecutions": list_executions,
+    "GetExecutionHistory": get_execution_history,
+}

@@ -1,0 +1,169 @@
+"""The API server: the backend built from its settings, the aiohttp site, and its life
+(``serve`` until SIGINT or SIGTERM; ``serve_in_thread`` for tests and notebooks)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from integrations.aws import AwsConfig
+from integrations.base import Invoker
+from integrations.mocks import MockCases, MockConfig
+from runtime.host import LocalHost
+from runtime.service import machines, map_runs, runs, tagging, tasks, versions
+from runtime.service.backend import Backend, Operation
+from runtime.service.catalog import MemoryCatalog
+from runtime.service.settings import ServiceSettings
+from runtime.service.wire import build_app
+from runtime.testing import local_engine
+
+__all__ = ["OPERATIONS", "RunningServer", "build_backend", "serve", "serve_in_thread"]
+
+#: Every operation served. Not yet: RedriveExecution, TestState, UpdateMapRun.
+OPERATIONS: dict[str, Operation] = {
+    **machines.OPERATIONS,
+    **versions.OPERATIONS,
+    **runs.OPERATIONS,
+    **map_runs.OPERATIONS,
+    **tasks.OPERATIONS,
+    **tagging.OPERATIONS,
+}
+
+
+_SHUTDOWN_SECONDS = 2.0
+
+
+def build_backend(settings: ServiceSettings) -> Backend:
+    """The engine (local functions, HTTP connections, AWS integrations, the MockConfigFile)
+    and the in-memory catalog the operations work on. Raises the set-up files' own errors
+    (``FunctionsFileError``, ``MockConfigError``, ``ValueError``)."""
+    mock_config = None if settings.mock_config is None else MockConfig.load(settings.mock_config)
+    cases: list[MockCases] = []
+
+    def with_mocks(invoker: Invoker) -> Invoker:
+        assert mock_config is not None
+        cases.append(MockCases(mock_config, invoker))
+        return cases[0]
+
+    engine = local_engine(
+        functions=settings.functions,
+        connections=settings.connections,
+        resources=settings.resources,
+        aws=AwsConfig(endpoint_url=settings.aws_endpoint, region=settings.region),
+        clock=settings.clock,
+        region=settings.region,
+        account=settings.account,
+        external_answers=True,
+        wrap_invoker=None if mock_config is None else with_mocks,
+    )
+    host = engine.host
+    assert isinstance(host, LocalHost)
+    return Backend(
+        engine,
+        MemoryCatalog(),
+        host.tokens,
+        mock_cases=cases[0] if cases else None,
+        activity_poll_seconds=settings.activity_poll_seconds,
+    )
+
+
+async def _start_site(backend: Backend, host: str, port: int) -> tuple[web.AppRunner, str]:
+    # Requests still open at shutdown (a GetActivityTask's long poll) get a moment, not
+    # aiohttp's default minute.
+    runner = web.AppRunner(
+        build_app(backend, OPERATIONS), access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0]
+    return runner, f"http://{host}:{bound[1]}"
+
+
+async def _run(
+    backend: Backend, host: str, port: int, stop: asyncio.Event, ready: Callable[[str], None]
+) -> None:
+    runner, url = await _start_site(backend, host, port)
+    try:
+        ready(url)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await backend.engine.aclose()
+
+
+def serve(settings: ServiceSettings, host: str, port: int, ready: Callable[[str], None]) -> None:
+    """Serve until SIGINT or SIGTERM; ``ready(url)`` once requests are accepted."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await _run(build_backend(settings), host, port, stop, ready)
+
+    asyncio.run(main())
+
+
+@dataclass(slots=True)
+class RunningServer:
+    """A server running on a thread of its own: ``url``, and ``stop()`` to end it."""
+
+    url: str
+    _loop: asyncio.AbstractEventLoop
+    _stop: asyncio.Event
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread to end."""
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join()
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def serve_in_thread(
+    settings: ServiceSettings | None = None, host: str = "127.0.0.1", port: int = 0
+) -> RunningServer:
+    """Start a server on a thread of its own (``port`` 0: a free one) and return once it
+    accepts requests."""
+    started: dict[str, Any] = {}
+    ready = threading.Event()
+
+    async def main() -> None:
+        started["stop"] = asyncio.Event()
+        started["loop"] = asyncio.get_running_loop()
+        backend = build_backend(settings or ServiceSettings())
+
+        def accepted(url: str) -> None:
+            started["url"] = url
+            ready.set()
+
+        await _run(backend, host, port, started["stop"], accepted)
+
+    def thread_main() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:
+            started["error"] = exc
+            raise
+        finally:
+            ready.set()
+
+    thread = threading.Thread(target=thread_main, name="asl-serve", daemon=True)
+    thread.start()
+    ready.wait()
+    if "url" not in started:
+        thread.join()
+        raise RuntimeError("the server did not start") from started.get("error")
+    return RunningServer(started["url"], started["loop"], started["stop"], thread)

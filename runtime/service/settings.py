@@ -1,0 +1,86 @@
+"""What ``asl serve`` runs with: its own options, and the configuration a Step Functions
+Local user already has in the environment.
+
+Step Functions Local's variables (its configuration page: AWS_ACCOUNT_ID,
+AWS_DEFAULT_REGION, SFN_MOCK_CONFIG and the ``<SERVICE>_ENDPOINT`` overrides) are read
+where this engine can honour them: the SQS, SNS and DynamoDB endpoints are where the AWS
+integrations send their calls (one endpoint for all, as here every AWS integration shares
+one); the others have no counterpart and are named in a warning, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from runtime.executions import DEFAULT_ACCOUNT, DEFAULT_REGION
+
+__all__ = ["ServiceSettings", "SettingsError", "from_environment"]
+
+#: Step Functions Local's endpoint variables this engine sends AWS calls to.
+AWS_ENDPOINT_VARIABLES = ("SQS_ENDPOINT", "SNS_ENDPOINT", "DYNAMODB_ENDPOINT")
+#: Step Functions Local's variables with no counterpart here, and why.
+UNUSED_VARIABLES = {
+    "LAMBDA_ENDPOINT": "Lambda Tasks run the local handlers of --functions",
+    "BATCH_ENDPOINT": "AWS Batch is not integrated",
+    "ECS_ENDPOINT": "Amazon ECS is not integrated",
+    "GLUE_ENDPOINT": "AWS Glue is not integrated",
+    "SAGE_MAKER_ENDPOINT": "SageMaker is not integrated",
+    "STEP_FUNCTIONS_ENDPOINT": "nested executions run on this server",
+    "WAIT_TIME_SCALE": "use --clock virtual for waits that take no time",
+}
+
+
+class SettingsError(ValueError):
+    """Settings that cannot work together."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    """Everything the API server is built from."""
+
+    region: str = DEFAULT_REGION
+    account: str = DEFAULT_ACCOUNT
+    clock: Literal["virtual", "real"] = "real"
+    functions: Path | None = None
+    connections: Path | None = None
+    resources: Path | None = None
+    mock_config: Path | None = None
+    #: Where the AWS integrations' calls go (None: ``ASL_AWS_ENDPOINT_URL`` or the
+    #: embedded moto server).
+    aws_endpoint: str | None = None
+    #: How long GetActivityTask waits for a task (AWS: 60 seconds).
+    activity_poll_seconds: float = 60.0
+
+
+def from_environment(
+    environment: Mapping[str, str], settings: ServiceSettings
+) -> tuple[ServiceSettings, list[str]]:
+    """``settings`` completed from Step Functions Local's variables (an option given
+    wins over a variable), and warnings for the variables that cannot be honoured."""
+    endpoints = {environment[v] for v in AWS_ENDPOINT_VARIABLES if environment.get(v)}
+    if len(endpoints) > 1:
+        named = ", ".join(
+            f"{v}={environment[v]}" for v in AWS_ENDPOINT_VARIABLES if environment.get(v)
+        )
+        raise SettingsError(f"the AWS integrations share one endpoint, but these differ: {named}")
+    mock = environment.get("SFN_MOCK_CONFIG")
+    completed = ServiceSettings(
+        region=settings.region,
+        account=settings.account,
+        clock=settings.clock,
+        functions=settings.functions,
+        connections=settings.connections,
+        resources=settings.resources,
+        mock_config=settings.mock_config or (Path(mock) if mock else None),
+        aws_endpoint=settings.aws_endpoint or (endpoints.pop() if endpoints else None),
+        activity_poll_seconds=settings.activity_poll_seconds,
+    )
+    warnings = [
+        f"{variable} is not used: {why}"
+        for variable, why in UNUSED_VARIABLES.items()
+        if environment.get(variable)
+    ]
+    return completed, warnings

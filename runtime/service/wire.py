@@ -1,0 +1,103 @@
+"""The AWS JSON 1.0 protocol: ``POST /`` with ``X-Amz-Target: AWSStepFunctions.<Operation>``
+and a JSON body, answered with JSON (``application/x-amz-json-1.0``) and dates as epoch
+seconds.
+
+Routing reads ``X-Amz-Target`` only, never ``Host``: boto3 and the AWS CLI send
+StartSyncExecution and TestState to a ``sync-`` host prefix. Errors are ``{"__type":
+code, "message": text}`` with status 400, which botocore raises as the operation's
+modelled exception class (``client.exceptions.ExecutionDoesNotExist``) and never retries;
+a client's mistake is never a 5xx, which botocore retries (a StartExecution could run
+twice). A fault of this server is logged with its traceback here and answered as AWS's
+common ``InternalFailure`` (status 500), without the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from asl.jsontext import parse_json
+from runtime.api_limits import ValidationException
+from runtime.service.backend import Backend, Operation
+from runtime.service.errors import SerializationException, UnknownOperation
+from runtime.service.shapes import check_request
+from runtime.store import ApiError
+
+__all__ = ["CONTENT_TYPE", "TARGET_PREFIX", "build_app"]
+
+_log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/x-amz-json-1.0"
+TARGET_PREFIX = "AWSStepFunctions."
+#: A definition is up to 1,048,576 characters, each up to 6 bytes once escaped in JSON.
+_MAX_BODY_BYTES = 8 * 1024 * 1024
+_BACKEND: web.AppKey[Backend] = web.AppKey("backend", Backend)
+_OPERATIONS: web.AppKey[Mapping[str, Operation]] = web.AppKey("operations", Mapping)
+
+
+def build_app(backend: Backend, operations: Mapping[str, Operation]) -> web.Application:
+    """The aiohttp application serving ``operations`` on ``backend``."""
+    app = web.Application(client_max_size=_MAX_BODY_BYTES)
+    app[_BACKEND] = backend
+    app[_OPERATIONS] = operations
+    app.router.add_post("/", _handle)
+    return app
+
+
+async def _handle(request: web.Request) -> web.Response:
+    request_id = str(uuid.uuid4())
+    target = request.headers.get("X-Amz-Target", "")
+    name = target.removeprefix(TARGET_PREFIX) if target.startswith(TARGET_PREFIX) else ""
+    try:
+        operation = request.app[_OPERATIONS].get(name)
+        if operation is None:
+            # Our wording: AWS answers this code with no message of note.
+            raise UnknownOperation(f"Unknown operation '{target}'")
+        body = _body(await _read(request))
+        check_request(name, body)
+        answer = await operation(request.app[_BACKEND], body)
+    except ApiError as error:
+        return _reply({"__type": error.code, "message": error.message}, 400, request_id)
+    except Exception:
+        _log.exception("%s failed (request %s)", name or target, request_id)
+        failure = {
+            "__type": "InternalFailure",
+            "message": f"Internal failure (request {request_id})",
+        }
+        return _reply(failure, 500, request_id)
+    return _reply(answer, 200, request_id)
+
+
+async def _read(request: web.Request) -> bytes:
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        # Our wording: more than any member of this API can hold, a client's mistake.
+        raise ValidationException(
+            f"The request body is larger than {_MAX_BODY_BYTES} bytes"
+        ) from None
+
+
+def _body(raw: bytes) -> dict[str, Any]:
+    """The request's members; ``SerializationException`` for anything but a JSON object."""
+    try:
+        body = parse_json(raw.decode("utf-8")) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError):
+        raise SerializationException("The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise SerializationException("The request body is not a JSON object")
+    return body
+
+
+def _reply(payload: dict[str, Any], status: int, request_id: str) -> web.Response:
+    headers = {"x-amzn-RequestId": request_id}
+    if status != 200:
+        headers["x-amzn-ErrorType"] = str(payload["__type"])
+    headers["Content-Type"] = CONTENT_TYPE  # as AWS sends it, with no charset parameter
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return web.Response(body=body, status=status, headers=headers)

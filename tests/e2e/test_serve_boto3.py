@@ -1,0 +1,289 @@
+"""`asl serve` driven by boto3, unmodified but for its endpoint: a server in this process
+(a thread of its own, a free port on 127.0.0.1, virtual time)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from runtime.service import ServiceSettings, serve_in_thread
+
+ROLE = "arn:aws:iam::123456789012:role/service-role/tests"
+APPROVAL = {
+    "StartAt": "Ask",
+    "States": {
+        "Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "notify", "Payload": {"token.$": "$$.Task.Token"}},
+            "ResultPath": "$.approval",
+            "End": True,
+        }
+    },
+}
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+MOCKED = {
+    "StartAt": "Charge",
+    "States": {
+        "Charge": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "charge"},
+            "OutputPath": "$.Payload",
+            "End": True,
+        }
+    },
+}
+MOCK_CONFIG = {
+    "StateMachines": {"billing": {"TestCases": {"Paid": {"Charge": "Paid"}}}},
+    "MockedResponses": {"Paid": {"0": {"Return": {"Payload": {"paid": True}}}}},
+}
+BOUND = 10.0  # seconds: every wait here ends well before
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("serve")
+    (folder / "handlers.py").write_text("def notify(event, context):\n    return {}\n")
+    (folder / "functions.json").write_text(json.dumps({"functions": {"notify": "handlers:notify"}}))
+    (folder / "mocks.json").write_text(json.dumps(MOCK_CONFIG))
+    settings = ServiceSettings(
+        clock="virtual",
+        functions=folder / "functions.json",
+        mock_config=folder / "mocks.json",
+        activity_poll_seconds=0.5,
+    )
+    with serve_in_thread(settings) as running:
+        yield running.url
+
+
+@pytest.fixture(scope="module")
+def sfn(server: str) -> Any:
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=server,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1}),
+    )
+
+
+def _machine(sfn: Any, name: str, definition: dict[str, Any], **extra: Any) -> str:
+    made = sfn.create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=ROLE, **extra
+    )
+    return str(made["stateMachineArn"])
+
+
+def _until(check: Any) -> Any:
+    deadline = time.monotonic() + BOUND
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
+def _done(sfn: Any, execution_arn: str) -> dict[str, Any]:
+    return _until(  # type: ignore[no-any-return]
+        lambda: (
+            (d := sfn.describe_execution(executionArn=execution_arn))["status"] != "RUNNING" and d
+        )
+    )
+
+
+def test_create_start_wait_for_the_token_and_approve(sfn: Any) -> None:
+    arn = _machine(sfn, "approval", APPROVAL)
+    started = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"order": 7}))
+
+    def token() -> str | None:
+        events = sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+        for event in events:
+            if event["type"] == "TaskScheduled":
+                parameters = json.loads(event["taskScheduledEventDetails"]["parameters"])
+                return str(parameters["Payload"]["token"])
+        return None
+
+    sfn.send_task_success(taskToken=_until(token), output=json.dumps({"approved": True}))
+    described = _done(sfn, started["executionArn"])
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"order": 7, "approval": {"approved": True}}
+    assert described["startDate"] <= described["stopDate"]  # epoch numbers parsed by botocore
+    history = sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+    assert [e["type"] for e in history][-3:] == [
+        "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded",
+    ]  # fmt: skip
+
+
+def test_lists_and_history_come_in_pages(sfn: Any) -> None:
+    arn = _machine(sfn, "paged", PASS)
+    names = [f"run-{i}" for i in range(3)]
+    for name in names:
+        _done(sfn, sfn.start_execution(stateMachineArn=arn, name=name)["executionArn"])
+    first = sfn.list_executions(stateMachineArn=arn, maxResults=2)
+    second = sfn.list_executions(stateMachineArn=arn, maxResults=2, nextToken=first["nextToken"])
+    listed = [e["name"] for e in first["executions"] + second["executions"]]
+    assert listed == names[::-1] and "nextToken" not in second
+    pages = sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=arn, PaginationConfig={"PageSize": 1}
+    )
+    assert [e["name"] for page in pages for e in page["executions"]] == names[::-1]
+
+    execution_arn = f"{arn.replace(':stateMachine:', ':execution:')}:run-0"
+    forward = sfn.get_execution_history(executionArn=execution_arn)["events"]
+    newest = sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=2)
+    rest = sfn.get_execution_history(
+        executionArn=execution_arn, reverseOrder=True, nextToken=newest["nextToken"]
+    )
+    assert [e["id"] for e in newest["events"] + rest["events"]] == [e["id"] for e in forward][::-1]
+    assert forward[0]["executionStartedEventDetails"]["input"] == "{}"
+    bare = sfn.get_execution_history(executionArn=execution_arn, includeExecutionData=False)
+    assert "input" not in bare["events"][0]["executionStartedEventDetails"]
+
+
+def test_errors_are_the_modelled_exception_classes(sfn: Any) -> None:
+    arn = _machine(sfn, "errors", PASS)
+    missing = arn.replace(":stateMachine:", ":execution:") + ":nope"
+    with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
+        sfn.describe_execution(executionArn=missing)
+    with pytest.raises(sfn.exceptions.StateMachineDoesNotExist):
+        sfn.start_execution(stateMachineArn=arn + "-gone")
+    with pytest.raises(sfn.exceptions.InvalidArn) as invalid:
+        sfn.describe_state_machine(stateMachineArn="not-an-arn")
+    assert (
+        invalid.value.response["Error"]["Message"]
+        == "Invalid Arn: 'Invalid ARN prefix: not-an-arn'"
+    )
+    with pytest.raises(sfn.exceptions.InvalidArn):  # an ARN of the wrong kind
+        sfn.describe_execution(executionArn=arn)
+    with pytest.raises(sfn.exceptions.InvalidToken):
+        sfn.send_task_success(taskToken="not a token!", output="{}")
+    with pytest.raises(sfn.exceptions.InvalidToken):
+        sfn.list_state_machines(nextToken="not one of ours")
+    with pytest.raises(sfn.exceptions.TaskDoesNotExist):
+        sfn.send_task_heartbeat(taskToken="A" * 43)  # well formed, never issued
+    with pytest.raises(sfn.exceptions.InvalidExecutionInput):
+        sfn.start_execution(stateMachineArn=arn, input="{not json")
+    with pytest.raises(sfn.exceptions.InvalidDefinition):
+        sfn.create_state_machine(name="broken", definition="{}", roleArn=ROLE)
+    with pytest.raises(sfn.exceptions.ValidationException):
+        sfn.start_execution(stateMachineArn=arn, input=json.dumps("x" * 262_144))
+
+
+def _raw(url: str, target: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        url,
+        data=body,
+        headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=BOUND) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as failed:
+        return failed.code, json.loads(failed.read())
+
+
+def test_malformed_json_and_unknown_operations_are_client_errors(server: str) -> None:
+    status, answer = _raw(server, "AWSStepFunctions.ListStateMachines", b"{not json")
+    assert (status, answer["__type"].split("#")[-1]) == (400, "SerializationException")
+    status, answer = _raw(server, "AWSStepFunctions.ListStateMachines", b"[]")
+    assert (status, answer["__type"].split("#")[-1]) == (400, "SerializationException")
+    status, answer = _raw(server, "AWSStepFunctions.MakeCoffee", b"{}")
+    assert (status, answer["__type"].split("#")[-1]) == (400, "UnknownOperationException")
+    status, answer = _raw(server, "", b"{}")
+    assert (status, answer["__type"].split("#")[-1]) == (400, "UnknownOperationException")
+    status, answer = _raw(server, "AWSStepFunctions.ListStateMachines", b'{"maxResults": "ten"}')
+    assert (status, answer["__type"].split("#")[-1]) == (400, "SerializationException")
+
+
+def test_a_worker_polls_an_activity_and_answers(sfn: Any) -> None:
+    activity = sfn.create_activity(name="review")["activityArn"]
+    assert "taskToken" not in sfn.get_activity_task(activityArn=activity)  # the poll ran out
+    definition = {
+        "StartAt": "Review",
+        "States": {"Review": {"Type": "Task", "Resource": activity, "End": True}},
+    }
+    started = sfn.start_execution(
+        stateMachineArn=_machine(sfn, "reviewed", definition), input='{"doc": 1}'
+    )
+    task = sfn.get_activity_task(activityArn=activity, workerName="worker-1")
+    assert json.loads(task["input"]) == {"doc": 1}
+    sfn.send_task_heartbeat(taskToken=task["taskToken"])
+    sfn.send_task_failure(taskToken=task["taskToken"], error="Rejected", cause="typos")
+    described = _done(sfn, started["executionArn"])
+    assert (described["status"], described["error"], described["cause"]) == (
+        "FAILED",
+        "Rejected",
+        "typos",
+    )
+
+
+def test_start_sync_execution_with_the_host_prefix_turned_off(sfn: Any) -> None:
+    arn = _machine(
+        sfn,
+        "quick",
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 42, "End": True}}},
+        type="EXPRESS",
+    )
+    answer = sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+    assert (answer["status"], answer["output"]) == ("SUCCEEDED", "42")
+
+
+def test_a_mock_config_test_case_is_chosen_by_the_arn(sfn: Any) -> None:
+    arn = _machine(sfn, "billing", MOCKED)
+    started = sfn.start_execution(stateMachineArn=f"{arn}#Paid")
+    described = _done(sfn, started["executionArn"])
+    assert json.loads(described["output"]) == {"paid": True}
+    with pytest.raises(sfn.exceptions.ValidationException):
+        sfn.start_execution(stateMachineArn=f"{arn}#NoSuchCase")
+
+
+def test_stop_execution(sfn: Any) -> None:
+    arn = _machine(sfn, "stopped", APPROVAL)
+    started = sfn.start_execution(stateMachineArn=arn)
+    sfn.stop_execution(executionArn=started["executionArn"], error="Halt", cause="by hand")
+    described = sfn.describe_execution(executionArn=started["executionArn"])
+    assert (described["status"], described["error"]) == ("ABORTED", "Halt")
+
+
+DISTRIBUTED = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Double",
+                "States": {"Double": {"Type": "Pass", "End": True}},
+            },
+            "End": True,
+        }
+    },
+}
+
+
+def test_map_runs_and_their_child_executions(sfn: Any) -> None:
+    arn = _machine(sfn, "fan-out", DISTRIBUTED)
+    started = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"items": [1, 2, 3]}))
+    assert _done(sfn, started["executionArn"])["status"] == "SUCCEEDED"
+    (listed,) = sfn.list_map_runs(executionArn=started["executionArn"])["mapRuns"]
+    described = sfn.describe_map_run(mapRunArn=listed["mapRunArn"])
+    assert described["status"] == "SUCCEEDED"
+    assert described["itemCounts"]["succeeded"] == described["itemCounts"]["total"] == 3
+    children = sfn.list_executions(mapRunArn=listed["mapRunArn"])["executions"]
+    assert len(children) == 3
+    child = sfn.describe_execution(executionArn=children[0]["executionArn"])
+    assert child["status"] == "SUCCEEDED" and child["stateMachineArn"] == listed["stateMachineArn"]
+    with pytest.raises(sfn.exceptions.ResourceNotFound):
+        sfn.describe_map_run(mapRunArn=listed["mapRunArn"] + "0")
