@@ -18,6 +18,7 @@ from typing import Any, Literal
 import asl
 from asl import model as m
 from asl.errors import TIMEOUT, StatesError, capped
+from asl.flow.waiting import MAX_WAIT_SECONDS
 from asl.jsontext import json_size
 from asl.loader import Source
 from runtime.api_limits import check_error_and_cause, check_payload_size
@@ -62,10 +63,13 @@ class InvalidExecutionInput(ApiError, ValueError):
 
 
 #: The longest an Express execution runs (AWS's quota: 5 minutes); a shorter
-#: ``TimeoutSeconds`` ends it sooner. Standard's one year is not applied: on the virtual
-#: clock its timer would be the next thing to jump to whenever an execution waits for a
-#: person, ending it at once.
+#: ``TimeoutSeconds`` ends it sooner.
 EXPRESS_MAX_SECONDS = 300
+#: The longest a Standard execution runs: AWS's quota says "1 year" and ends it with
+#: ``States.Timeout``, as the Express one; the year of the longest Wait. Its timer is
+#: passive (:meth:`runtime.clock.Clock.passive_timer`): an execution waiting for a person
+#: on the virtual clock is not ended at once by a jump to it.
+STANDARD_MAX_SECONDS = MAX_WAIT_SECONDS
 
 
 def _input_size(value: Any) -> int:
@@ -309,10 +313,13 @@ async def _execute(execution: Execution, run: Run, input_size: int) -> None:
     try:
         # The input was measured at the door; every state's output is kept within the
         # limit, so the last one, the execution's output, is too.
-        timeout = machine.timeout_seconds
+        timeout, limit = machine.timeout_seconds, None
         if execution.machine.type == "EXPRESS":
             timeout = min(timeout or EXPRESS_MAX_SECONDS, EXPRESS_MAX_SECONDS)
-        async with run.host.clock.deadline(timeout):
+        elif timeout is None or timeout > STANDARD_MAX_SECONDS:
+            limit = STANDARD_MAX_SECONDS
+        clock = run.host.clock
+        async with clock.deadline(timeout), clock.deadline(limit, passive=True):
             output = await run_scope(machine.scope, execution.input, frame)
     except DeadlineExpired:
         execution.error = TIMEOUT
