@@ -34,6 +34,7 @@ import logging
 import math
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, SimpleNamespace
@@ -59,7 +60,9 @@ from integrations.lambda_runtime import (
 from integrations.lambda_workers import WorkerPoolExecutor
 
 __all__ = [
+    "KEPT_INVOCATIONS",
     "LATEST",
+    "Billing",
     "Executor",
     "FunctionRef",
     "Handler",
@@ -89,6 +92,9 @@ _REF_PATTERN_TEXT = (
 )
 _INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
 _ISOLATIONS = ("thread", "process")
+#: How many of the latest invocations :attr:`LocalFunctions.invocations` keeps: an engine
+#: that serves for weeks must not keep every one (their totals are kept in ``billing``).
+KEPT_INVOCATIONS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +149,24 @@ class Invocation:
         return log_text(
             self.request_id, self.output, self.duration_ms, self.billed_ms, self.memory_mb
         )
+
+
+@dataclass(slots=True)
+class Billing:
+    """What every invocation so far would be billed, however few of them are kept."""
+
+    invocations: int = 0
+    billed_ms: int = 0
+    gb_seconds: float = 0.0
+    #: Whether any handler wrote to its log.
+    logged: bool = False
+
+    def add(self, record: Invocation) -> None:
+        """Count one more invocation."""
+        self.invocations += 1
+        self.billed_ms += record.billed_ms
+        self.gb_seconds += record.billed_ms / 1000 * record.memory_mb / 1024
+        self.logged = self.logged or bool(record.output)
 
 
 # ---------------------------------------------------------------------------------------
@@ -289,6 +313,9 @@ class LocalFunctions:
     entropy), so a seeded run repeats. A virtual clock stands still while a handler runs:
     every run then bills its 1 ms minimum (a timeout bills the whole timeout); a real
     clock bills what the handler took.
+
+    :attr:`invocations` holds the latest ``keep`` invocations (:data:`KEPT_INVOCATIONS`
+    by default), oldest first, each with its log; :attr:`billing` counts every one.
     """
 
     def __init__(
@@ -296,13 +323,15 @@ class LocalFunctions:
         executor: Executor | None = None,
         *,
         workers: WorkerPoolExecutor | None = None,
+        keep: int = KEPT_INVOCATIONS,
     ) -> None:
         self._executor: Executor = executor if executor is not None else InProcessExecutor()
         self._workers = workers
         self._functions: dict[str, LocalFunction] = {}
         self._in_flight: dict[str, int] = {}
         self._background: set[asyncio.Task[Any]] = set()
-        self.invocations: list[Invocation] = []
+        self.invocations: deque[Invocation] = deque(maxlen=keep)
+        self.billing = Billing()
         #: Told of each invocation as it ends (``asl run --logs`` prints its log).
         self.on_invocation: Callable[[Invocation], None] | None = None
 
@@ -368,7 +397,7 @@ class LocalFunctions:
 
     def gb_seconds(self) -> float:
         """Billed GB-seconds of every invocation so far."""
-        return sum(i.billed_ms / 1000 * i.memory_mb / 1024 for i in self.invocations)
+        return self.billing.gb_seconds
 
     async def invoke(self, request: TaskRequest) -> Any:
         """Run the Task: the Invoke envelope for ``lambda:invoke``, the raw result otherwise."""
@@ -504,6 +533,7 @@ class LocalFunctions:
                 raise _throttled(call.request_id) from None
             record = _bill(function, call.request_id, services.now() - now, outcome)
             self.invocations.append(record)
+            self.billing.add(record)
             if self.on_invocation is not None:
                 self.on_invocation(record)
             return outcome, record
