@@ -39,8 +39,9 @@ JSON). What that buys, and the rules it follows:
   cannot be found and are refused when the function is registered. The module is
   imported by name when the worker can, otherwise from its file; its top-level code
   runs in every worker as well as in the engine.
-- **Output**: what a handler writes to ``sys.stdout`` and ``sys.stderr`` is its log,
-  sent back with its outcome (``integrations.handler_logs``); what reaches the worker's
+- **Output**: what a handler writes to ``sys.stdout`` and ``sys.stderr`` is its log
+  (``integrations.handler_logs``), sent to the engine as it is written, so a worker killed
+  at its timeout leaves what it printed in the invocation's log; what reaches the worker's
   file descriptors (its child processes, C code) goes to the engine's stderr (a worker's
   stdout is its channel to the engine). The engine side talks to each worker from a reused thread
   (:class:`~integrations.threads.ThreadPool`), since pipe reads block.
@@ -60,8 +61,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType, ModuleType, SimpleNamespace
 from typing import IO, Any
@@ -93,6 +96,8 @@ _BOOT = (
     "from integrations.lambda_workers import serve; serve(int(sys.argv[2]))"
 )
 _OUT_OF_MEMORY = "Runtime exited with error: signal: killed"
+#: How long (real seconds) a killed worker's last output is awaited.
+_LOG_GRACE = 1.0
 # Lambda's runtime manager is written in Go and words signals as Go does.
 _SIGNAL_NAMES: dict[int, str] = {
     int(signal.SIGABRT): "aborted",
@@ -152,7 +157,8 @@ def _resolve(module: ModuleType, attribute: str) -> Any:
 
 
 # ---------------------------------------------------------------------------------------
-# The channel: 4-byte big-endian length, then UTF-8 JSON.
+# The channel: 4-byte big-endian length, then UTF-8 JSON. While an invocation runs, the
+# worker sends ``{"log": text}`` messages before its reply.
 
 
 def _send(stream: IO[bytes], message: dict[str, Any]) -> None:
@@ -177,6 +183,39 @@ def _receive(stream: IO[bytes]) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------------------
 # The worker side.
 
+Send = Callable[[dict[str, Any]], None]
+
+
+class _ForwardedLog(HandlerLog):
+    """An invocation's output in a worker, sent to the engine as it is written rather than
+    kept here: a worker killed at its timeout cannot send what it kept. Output written
+    once the invocation has ended (by a thread it left running) is dropped."""
+
+    def __init__(self, send: Send) -> None:
+        super().__init__()
+        self._send: Send | None = send
+
+    def write(self, text: str) -> None:
+        """Send output to the engine."""
+        send = self._send
+        if send is not None and text:
+            send({"log": text})
+
+    def close(self) -> None:
+        """The invocation has ended."""
+        self._send = None
+
+
+def _sender(stream: IO[bytes]) -> Send:
+    """Send messages on ``stream``, one at a time (a handler's threads may log at once)."""
+    lock = threading.Lock()
+
+    def send(message: dict[str, Any]) -> None:
+        with lock:
+            _send(stream, message)
+
+    return send
+
 
 def serve(lifeline: int) -> None:
     """The worker's main loop: load the handler, then answer invocations until told to
@@ -189,19 +228,20 @@ def serve(lifeline: int) -> None:
     os.dup2(2, 1)
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    send = _sender(channel_out)
     init = _receive(channel_in)
     if init is None:
         return
     handler, failure = _load(init)
     if failure is not None:
-        _send(channel_out, {"ready": False, "error": failure})
+        send({"ready": False, "error": failure})
         return
     _cap_memory(init["memory"])
-    _send(channel_out, {"ready": True})
+    send({"ready": True})
     environment = MappingProxyType(dict(init["environment"]))
     while (message := _receive(channel_in)) is not None:
-        reply = _answer(handler, message, environment)
-        _send(channel_out, reply)
+        reply = _answer(handler, message, environment, send)
+        send(reply)
         if reply["recycle"]:
             return
 
@@ -276,8 +316,9 @@ def _cap_memory(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _answer(handler: Any, message: dict[str, Any], environment: Any) -> dict[str, Any]:
-    """Run one invocation in the worker; the reply says whether the worker must retire."""
+def _answer(handler: Any, message: dict[str, Any], environment: Any, send: Send) -> dict[str, Any]:
+    """Run one invocation in the worker, its output sent as it comes; the reply says
+    whether the worker must retire."""
     fields = message["context"]
     client = fields.pop("client_context")
     context = LambdaContext(
@@ -289,8 +330,11 @@ def _answer(handler: Any, message: dict[str, Any], environment: Any) -> dict[str
     region = context.invoked_function_arn.split(":")[3]
     os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
     os.environ["AWS_LAMBDA_LOG_STREAM_NAME"] = context.log_stream_name
-    log = HandlerLog()
-    outcome = _run_handler(handler, message["event"], context, log)
+    log = _ForwardedLog(send)
+    try:
+        outcome = _run_handler(handler, message["event"], context, log)
+    finally:
+        log.close()
     error_type = _error_type(outcome) if outcome is not None else None
     if outcome is None or error_type == "MemoryError":
         outcome = platform_error("Runtime.OutOfMemory", context.aws_request_id, _OUT_OF_MEMORY)
@@ -299,7 +343,6 @@ def _answer(handler: Any, message: dict[str, Any], environment: Any) -> dict[str
         "payload": outcome.payload,
         "function_error": outcome.function_error,
         "recycle": error_type in ("Runtime.OutOfMemory", "Runtime.ExitError"),
-        "log": log.text(),
     }
 
 
@@ -361,14 +404,18 @@ class _Worker:
         }
         self.retired = False
 
-    def exchange(self, message: dict[str, Any]) -> dict[str, Any] | None:
-        """Send a message and read the reply; None when the worker is gone."""
+    def exchange(self, message: dict[str, Any], log: HandlerLog | None) -> dict[str, Any] | None:
+        """Send a message and read the reply, the output sent before it going to ``log``;
+        None when the worker is gone."""
         stdin, stdout = self.process.stdin, self.process.stdout
         if stdin is None or stdout is None:
             return None
         try:
             _send(stdin, message)
-            return _receive(stdout)
+            while (reply := _receive(stdout)) is not None and "log" in reply:
+                if log is not None:
+                    log.write(reply["log"])
+            return reply
         except (OSError, ValueError):
             return None
 
@@ -509,7 +556,7 @@ class WorkerPoolExecutor:
         """A started worker with its handler loaded, or the outcome of the failed start."""
         worker = _Worker(function, self._reference(function))
         self._workers.add(worker)
-        reply = await self._exchange(worker, worker.init, timer(self._init_timeout))
+        reply, _ = await self._exchange(worker, worker.init, timer(self._init_timeout))
         if reply is None:
             return None, timed_out(function, request_id)
         if reply.get("ready") is True:
@@ -533,30 +580,49 @@ class WorkerPoolExecutor:
             "context": _context_fields(context),
             "timeout": function.timeout,  # counted from the moment this worker takes it
         }
-        reply = await self._exchange(worker, message, timer(function.timeout))
+        log = HandlerLog()
+        reply, ended = await self._exchange(worker, message, timer(function.timeout), log)
         if reply is None:
-            return timed_out(function, context.aws_request_id), False
+            # What the worker wrote before it was killed is still on its way: read to the
+            # end of the channel (the kill closes it), for a moment at most.
+            await asyncio.wait((ended,), timeout=_LOG_GRACE)
+            outcome = timed_out(function, context.aws_request_id)
+            return replace(outcome, log=log.text()), False
         if "payload" not in reply:
-            return _exit_outcome(await self._reap(worker), context.aws_request_id), False
-        log = reply.get("log")
+            outcome = _exit_outcome(await self._reap(worker), context.aws_request_id)
+            return replace(outcome, log=log.text()), False
         outcome = Outcome(
-            reply["payload"],
-            function_error=reply["function_error"] is True,
-            log=log if isinstance(log, str) else "",
+            reply["payload"], function_error=reply["function_error"] is True, log=log.text()
         )
         return outcome, reply["recycle"] is not True
 
     async def _exchange(
-        self, worker: _Worker, message: dict[str, Any], deadline: asyncio.Future[Any]
-    ) -> dict[str, Any] | None:
+        self,
+        worker: _Worker,
+        message: dict[str, Any],
+        deadline: asyncio.Future[Any],
+        log: HandlerLog | None = None,
+    ) -> tuple[dict[str, Any] | None, asyncio.Future[None]]:
         """The worker's reply before ``deadline``, ``{}`` if it died first, or None when the
-        time ran out (the worker is then killed, as it is when the caller is cancelled)."""
-        work = self._threads.submit(lambda: worker.exchange(message) or {})
+        time ran out (the worker is then killed, as it is when the caller is cancelled);
+        and a future done when the exchange has read all it will (it goes on reading the
+        output of a killed worker until its channel closes)."""
+        loop = asyncio.get_running_loop()
+        ended: asyncio.Future[None] = loop.create_future()
+
+        def exchange() -> dict[str, Any]:
+            try:
+                return worker.exchange(message, log) or {}
+            finally:
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(_settle, ended)
+
+        work = self._threads.submit(exchange)
         try:
-            return await before(work, deadline)
+            return await before(work, deadline), ended
         except TimeoutError:
             self._retire(worker)
-            return None
+            return None, ended
         except asyncio.CancelledError:
             self._retire(worker)
             raise
@@ -601,6 +667,11 @@ class WorkerPoolExecutor:
         self._workers.clear()
         self._pools.clear()
         return workers
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _context_fields(context: LambdaContext) -> dict[str, Any]:
