@@ -26,6 +26,7 @@ __all__ = ["HandlerProcesses"]
 _PROC = Path("/proc")
 #: A process: its id and its start time (ticks after boot), so a reused id is told apart.
 _Process = tuple[int, int]
+_PRUNE_AT = 64
 
 
 class HandlerProcesses:
@@ -35,6 +36,9 @@ class HandlerProcesses:
         self._lock = threading.Lock()
         self._running: set[int] = set()  # native ids of threads running a handler now
         self._started: set[_Process] = set()
+        # Ended ones are dropped whenever the set has doubled, so it stays as small as
+        # what still runs: an engine may serve for weeks.
+        self._prune_at = _PRUNE_AT
 
     def call_started(self) -> None:
         """This thread begins a handler."""
@@ -48,6 +52,9 @@ class HandlerProcesses:
         with self._lock:
             self._running.discard(tid)
             self._started.update(found)
+            if len(self._started) >= self._prune_at:
+                self._started = {p for p in self._started if _identity(p[0]) == p}
+                self._prune_at = max(_PRUNE_AT, 2 * len(self._started))
 
     def kill(self) -> None:
         """Kill every noted process still running, and its descendants."""

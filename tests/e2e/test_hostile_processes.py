@@ -314,3 +314,23 @@ def test_asl_tasks_shows_hostile_names_escaped(tmp_path: Path) -> None:
     assert json.loads(listed.stdout)[0]["stateName"] == "Ask\x1b[2J\u2066"
     for shown in (text.stdout, listed.stdout):
         assert not any(c in shown for c in "\x1b\x9b\x7f\u2066")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="Linux lists a thread's children")
+async def test_processes_handlers_left_that_have_ended_are_forgotten() -> None:
+    def brief(event: Any, context: Any) -> Any:
+        subprocess.Popen(["true"])  # left running, ends on its own a moment later
+        return None
+
+    local = LocalFunctions()
+    local.register("f", brief)
+    execution = await start(CALL, {}, functions=local, clock="real")
+    engine = execution.machine.engine
+    try:
+        for _ in range(200):
+            await (await engine.create_state_machine(CALL).start({})).wait()
+        executor = local._executor
+        assert isinstance(executor, InProcessExecutor)
+        assert len(executor._processes._started) <= 2 * 64  # not one per invocation
+    finally:
+        await engine.aclose()
