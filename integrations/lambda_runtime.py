@@ -31,6 +31,7 @@ from typing import Any, Literal, Protocol
 from asl.jsontext import json_text
 from integrations.base import Timer, before
 from integrations.handler_logs import HandlerLog, capture
+from integrations.handler_processes import HandlerProcesses
 from integrations.threads import ThreadPool
 
 __all__ = [
@@ -328,12 +329,14 @@ class InProcessExecutor:
     In-process limits (a worker process lifts them): environment variables are not put in
     ``os.environ`` (that would race between concurrent functions) but are handed to the
     handler as the read-only mapping ``context.environment``; memory is not capped; a
-    handler that crashes the interpreter takes the engine with it, and processes it starts
-    outlive it.
+    handler that crashes the interpreter takes the engine with it. Processes a sync
+    handler starts and leaves running are killed by :meth:`close` (on Linux; see
+    :mod:`integrations.handler_processes`); an async handler's outlive it.
     """
 
     def __init__(self, *, max_idle_threads: int = 16, max_abandoned: int = 16) -> None:
-        self._threads = ThreadPool("lambda", max_idle=max_idle_threads)
+        self._threads = ThreadPool("lambda", max_idle=max_idle_threads)  # handlers only
+        self._processes = HandlerProcesses()
         self._tasks: set[asyncio.Task[Outcome]] = set()  # async handlers, abandoned or not
         self._max_abandoned = max_abandoned
         # Per function: a "still running?" probe of each invocation left running.
@@ -374,9 +377,11 @@ class InProcessExecutor:
         finished = threading.Event()
 
         def call() -> Outcome:
+            self._processes.call_started()
             try:
                 return call_sync(handler, event, context, log)
             finally:
+                self._processes.call_ended()
                 finished.set()
 
         return self._threads.submit(call), lambda: not finished.is_set()
@@ -398,8 +403,10 @@ class InProcessExecutor:
         self.close()
 
     def close(self) -> None:
-        """End the idle threads; a thread still running a handler ends when it returns."""
+        """End the idle threads (a thread still running a handler ends when it returns),
+        and kill the processes sync handlers started and left running."""
         self._threads.close()
+        self._processes.kill()
 
 
 def _detached(task: asyncio.Task[Outcome]) -> asyncio.Future[Outcome]:

@@ -2,9 +2,9 @@
 
 :class:`WorkerPoolExecutor` is an :class:`~integrations.lambda_runtime.Executor` that runs
 each function's handler in its own warm pool of worker processes. A worker is a fresh
-Python interpreter (``sys.executable``) running :func:`serve`: it imports the handler
-once, then answers one invocation at a time over its stdin/stdout pipes (length-prefixed
-JSON). What that buys, and the rules it follows:
+Python interpreter (``sys.executable``) running :func:`integrations.worker_process.serve`:
+it imports the handler once, then answers one invocation at a time over its stdin/stdout
+pipes (``integrations.worker_channel``). What that buys, and the rules it follows:
 
 - **Crashes**: a worker that dies (``os._exit``, a segfault, ``sys.exit``) fails only its
   invocation, with Lambda's ``Runtime.ExitError`` ("Runtime exited with error: exit
@@ -39,8 +39,9 @@ JSON). What that buys, and the rules it follows:
   cannot be found and are refused when the function is registered. The module is
   imported by name when the worker can, otherwise from its file; its top-level code
   runs in every worker as well as in the engine.
-- **Output**: what a handler writes to ``sys.stdout`` and ``sys.stderr`` is its log,
-  sent back with its outcome (``integrations.handler_logs``); what reaches the worker's
+- **Output**: what a handler writes to ``sys.stdout`` and ``sys.stderr`` is its log
+  (``integrations.handler_logs``), sent to the engine as it is written, so a worker killed
+  at its timeout leaves what it printed in the invocation's log; what reaches the worker's
   file descriptors (its child processes, C code) goes to the engine's stderr (a worker's
   stdout is its channel to the engine). The engine side talks to each worker from a reused thread
   (:class:`~integrations.threads.ThreadPool`), since pipe reads block.
@@ -53,46 +54,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import importlib.util
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType, ModuleType, SimpleNamespace
-from typing import IO, Any
+from typing import Any
 
-from asl.jsontext import parse_json
 from integrations.base import before
 from integrations.handler_logs import HandlerLog
+from integrations.handler_refs import HandlerRef, handler_reference
 from integrations.lambda_runtime import (
     LATEST,
     LambdaContext,
     LocalFunction,
     Outcome,
     Timer,
-    call_async,
-    call_sync,
     dumps,
-    is_coroutine_handler,
     platform_error,
     timed_out,
 )
-from integrations.lifeline import Lifeline, guard, kill_group
+from integrations.lifeline import Lifeline, kill_group
 from integrations.threads import ThreadPool
+from integrations.worker_channel import receive, send
 
-__all__ = ["HandlerRef", "WorkerPoolExecutor", "handler_reference", "serve"]
+__all__ = ["HandlerRef", "WorkerPoolExecutor", "handler_reference"]
 
 _ROOT = str(Path(__file__).resolve().parents[1])
 _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from integrations.lambda_workers import serve; serve(int(sys.argv[2]))"
+    "from integrations.worker_process import serve; serve(int(sys.argv[2]))"
 )
-_OUT_OF_MEMORY = "Runtime exited with error: signal: killed"
+#: How long (real seconds) a killed worker's last output is awaited.
+_LOG_GRACE = 1.0
 # Lambda's runtime manager is written in Go and words signals as Go does.
 _SIGNAL_NAMES: dict[int, str] = {
     int(signal.SIGABRT): "aborted",
@@ -104,230 +99,6 @@ _SIGNAL_NAMES: dict[int, str] = {
     int(signal.SIGSEGV): "segmentation fault",
     int(signal.SIGTERM): "terminated",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class HandlerRef:
-    """Where a worker finds a handler: a module (by name, and its file) and an attribute."""
-
-    module: str
-    file: str | None
-    attribute: str
-
-
-def handler_reference(handler: Any) -> HandlerRef:
-    """How a worker process can import ``handler``; ValueError when it cannot."""
-    module_name = getattr(handler, "__module__", None)
-    if not isinstance(module_name, str):
-        module_name = type(handler).__module__
-    module = sys.modules.get(module_name)
-    attribute = _attribute_of(module, handler) if module is not None else None
-    if module is None or attribute is None:
-        raise ValueError(
-            f"the handler {handler!r} cannot run in a worker process: a worker imports its "
-            "handler by module and name, so it must be a module-level function or an object "
-            "bound to a module-level name (not a closure, a lambda or a bound method)"
-        )
-    file = getattr(module, "__file__", None)
-    return HandlerRef(module_name, str(file) if isinstance(file, str) else None, attribute)
-
-
-def _attribute_of(module: ModuleType, handler: Any) -> str | None:
-    qualname = getattr(handler, "__qualname__", None)
-    if isinstance(qualname, str) and "<" not in qualname:
-        with contextlib.suppress(AttributeError):
-            if _resolve(module, qualname) is handler:
-                return qualname
-    for name, value in vars(module).items():
-        if value is handler:
-            return name
-    return None
-
-
-def _resolve(module: ModuleType, attribute: str) -> Any:
-    target: Any = module
-    for part in attribute.split("."):
-        target = getattr(target, part)
-    return target
-
-
-# ---------------------------------------------------------------------------------------
-# The channel: 4-byte big-endian length, then UTF-8 JSON.
-
-
-def _send(stream: IO[bytes], message: dict[str, Any]) -> None:
-    data = json.dumps(message, ensure_ascii=False).encode()
-    stream.write(len(data).to_bytes(4, "big") + data)
-    stream.flush()
-
-
-def _receive(stream: IO[bytes]) -> dict[str, Any] | None:
-    """The next message, or None when the other side is gone."""
-    header = stream.read(4)
-    if len(header) < 4:
-        return None
-    size = int.from_bytes(header, "big")
-    body = stream.read(size)
-    if len(body) < size:
-        return None
-    message: dict[str, Any] = json.loads(body)
-    return message
-
-
-# ---------------------------------------------------------------------------------------
-# The worker side.
-
-
-def serve(lifeline: int) -> None:
-    """The worker's main loop: load the handler, then answer invocations until told to
-    stop. ``lifeline`` is the file descriptor its guardian watches (see ``lifeline``)."""
-    guard(lifeline)
-    channel_in = os.fdopen(os.dup(0), "rb")
-    channel_out = os.fdopen(os.dup(1), "wb")
-    # A handler's print and input must not touch the channel.
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    os.dup2(2, 1)
-    with contextlib.suppress(AttributeError, ValueError):
-        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    init = _receive(channel_in)
-    if init is None:
-        return
-    handler, failure = _load(init)
-    if failure is not None:
-        _send(channel_out, {"ready": False, "error": failure})
-        return
-    _cap_memory(init["memory"])
-    _send(channel_out, {"ready": True})
-    environment = MappingProxyType(dict(init["environment"]))
-    while (message := _receive(channel_in)) is not None:
-        reply = _answer(handler, message, environment)
-        _send(channel_out, reply)
-        if reply["recycle"]:
-            return
-
-
-def _load(init: dict[str, Any]) -> tuple[Any, dict[str, str] | None]:
-    """The handler, or what Lambda reports when it cannot load it."""
-    sys.path[:] = init["sys_path"]
-    module_name, attribute = init["module"], init["attribute"]
-    try:
-        module = _import(module_name, init["file"])
-    except BaseException as exc:  # an import may raise anything, SystemExit included
-        message = f"Unable to import module '{module_name}': {exc}"
-        return None, {"errorType": "Runtime.ImportModuleError", "errorMessage": message}
-    try:
-        return _resolve(module, attribute), None
-    except AttributeError:
-        message = f"Handler '{attribute}' missing on module '{module_name}'"
-        return None, {"errorType": "Runtime.HandlerNotFound", "errorMessage": message}
-
-
-def _import(module_name: str, file: str | None) -> ModuleType:
-    if file is None:
-        return importlib.import_module(module_name)
-    if module_name != "__main__":
-        try:
-            spec = importlib.util.find_spec(module_name)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is not None and spec.origin is not None and _same_file(spec.origin, file):
-            return importlib.import_module(module_name)
-    # Not importable by its name here (a module the engine imported by path): by file.
-    name = module_name if module_name != "__main__" else "__asl_main__"
-    spec = importlib.util.spec_from_file_location(name, file)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"{file} cannot be imported")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _same_file(first: str, second: str) -> bool:
-    try:
-        return os.path.samefile(first, second)
-    except OSError:
-        return False
-
-
-def _address_space() -> int | None:
-    """Bytes of address space this process uses now (Linux), or None."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as statm:
-            pages = int(statm.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def _cap_memory(memory_mb: int) -> None:
-    try:
-        import resource
-    except ImportError:  # not on this platform: no cap
-        return
-    baseline = _address_space()
-    if baseline is None:
-        return
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = baseline + memory_mb * 1024 * 1024
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def _answer(handler: Any, message: dict[str, Any], environment: Any) -> dict[str, Any]:
-    """Run one invocation in the worker; the reply says whether the worker must retire."""
-    fields = message["context"]
-    client = fields.pop("client_context")
-    context = LambdaContext(
-        **fields,
-        environment=environment,
-        timer_deadline=time.monotonic() + message["timeout"],
-        client_context=SimpleNamespace(**client) if client is not None else None,
-    )
-    region = context.invoked_function_arn.split(":")[3]
-    os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
-    os.environ["AWS_LAMBDA_LOG_STREAM_NAME"] = context.log_stream_name
-    log = HandlerLog()
-    outcome = _run_handler(handler, message["event"], context, log)
-    error_type = _error_type(outcome) if outcome is not None else None
-    if outcome is None or error_type == "MemoryError":
-        outcome = platform_error("Runtime.OutOfMemory", context.aws_request_id, _OUT_OF_MEMORY)
-        error_type = "Runtime.OutOfMemory"
-    return {
-        "payload": outcome.payload,
-        "function_error": outcome.function_error,
-        "recycle": error_type in ("Runtime.OutOfMemory", "Runtime.ExitError"),
-        "log": log.text(),
-    }
-
-
-def _run_handler(
-    handler: Any, event: str, context: LambdaContext, log: HandlerLog
-) -> Outcome | None:
-    """The handler's outcome; None when it ran out of memory even to report its error."""
-    try:
-        if is_coroutine_handler(handler):
-            return asyncio.run(call_async(handler, event, context, log))
-        return call_sync(handler, event, context, log)
-    except MemoryError:
-        return None
-
-
-def _error_type(outcome: Outcome) -> str | None:
-    if not outcome.function_error:
-        return None
-    try:
-        body = parse_json(outcome.payload)
-    except ValueError:
-        return None
-    error_type = body.get("errorType") if isinstance(body, dict) else None
-    return error_type if isinstance(error_type, str) else None
-
-
-# ---------------------------------------------------------------------------------------
-# The engine side.
 
 
 class _Worker:
@@ -361,14 +132,18 @@ class _Worker:
         }
         self.retired = False
 
-    def exchange(self, message: dict[str, Any]) -> dict[str, Any] | None:
-        """Send a message and read the reply; None when the worker is gone."""
+    def exchange(self, message: dict[str, Any], log: HandlerLog | None) -> dict[str, Any] | None:
+        """Send a message and read the reply, the output sent before it going to ``log``;
+        None when the worker is gone."""
         stdin, stdout = self.process.stdin, self.process.stdout
         if stdin is None or stdout is None:
             return None
         try:
-            _send(stdin, message)
-            return _receive(stdout)
+            send(stdin, message)
+            while (reply := receive(stdout)) is not None and "log" in reply:
+                if log is not None:
+                    log.write(reply["log"])
+            return reply
         except (OSError, ValueError):
             return None
 
@@ -509,7 +284,7 @@ class WorkerPoolExecutor:
         """A started worker with its handler loaded, or the outcome of the failed start."""
         worker = _Worker(function, self._reference(function))
         self._workers.add(worker)
-        reply = await self._exchange(worker, worker.init, timer(self._init_timeout))
+        reply, _ = await self._exchange(worker, worker.init, timer(self._init_timeout))
         if reply is None:
             return None, timed_out(function, request_id)
         if reply.get("ready") is True:
@@ -533,30 +308,49 @@ class WorkerPoolExecutor:
             "context": _context_fields(context),
             "timeout": function.timeout,  # counted from the moment this worker takes it
         }
-        reply = await self._exchange(worker, message, timer(function.timeout))
+        log = HandlerLog()
+        reply, ended = await self._exchange(worker, message, timer(function.timeout), log)
         if reply is None:
-            return timed_out(function, context.aws_request_id), False
+            # What the worker wrote before it was killed is still on its way: read to the
+            # end of the channel (the kill closes it), for a moment at most.
+            await asyncio.wait((ended,), timeout=_LOG_GRACE)
+            outcome = timed_out(function, context.aws_request_id)
+            return replace(outcome, log=log.text()), False
         if "payload" not in reply:
-            return _exit_outcome(await self._reap(worker), context.aws_request_id), False
-        log = reply.get("log")
+            outcome = _exit_outcome(await self._reap(worker), context.aws_request_id)
+            return replace(outcome, log=log.text()), False
         outcome = Outcome(
-            reply["payload"],
-            function_error=reply["function_error"] is True,
-            log=log if isinstance(log, str) else "",
+            reply["payload"], function_error=reply["function_error"] is True, log=log.text()
         )
         return outcome, reply["recycle"] is not True
 
     async def _exchange(
-        self, worker: _Worker, message: dict[str, Any], deadline: asyncio.Future[Any]
-    ) -> dict[str, Any] | None:
+        self,
+        worker: _Worker,
+        message: dict[str, Any],
+        deadline: asyncio.Future[Any],
+        log: HandlerLog | None = None,
+    ) -> tuple[dict[str, Any] | None, asyncio.Future[None]]:
         """The worker's reply before ``deadline``, ``{}`` if it died first, or None when the
-        time ran out (the worker is then killed, as it is when the caller is cancelled)."""
-        work = self._threads.submit(lambda: worker.exchange(message) or {})
+        time ran out (the worker is then killed, as it is when the caller is cancelled);
+        and a future done when the exchange has read all it will (it goes on reading the
+        output of a killed worker until its channel closes)."""
+        loop = asyncio.get_running_loop()
+        ended: asyncio.Future[None] = loop.create_future()
+
+        def exchange() -> dict[str, Any]:
+            try:
+                return worker.exchange(message, log) or {}
+            finally:
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(_settle, ended)
+
+        work = self._threads.submit(exchange)
         try:
-            return await before(work, deadline)
+            return await before(work, deadline), ended
         except TimeoutError:
             self._retire(worker)
-            return None
+            return None, ended
         except asyncio.CancelledError:
             self._retire(worker)
             raise
@@ -601,6 +395,11 @@ class WorkerPoolExecutor:
         self._workers.clear()
         self._pools.clear()
         return workers
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _context_fields(context: LambdaContext) -> dict[str, Any]:

@@ -20,29 +20,44 @@ Request ids, the ``Date`` and ``X-Amzn-Trace-Id`` headers, log stream names, dea
 durations and timeouts come from the request's
 :class:`~integrations.base.TaskServices` (the Host's clock and entropy), so a seeded run
 gives the same envelopes byte for byte.
+
+Its parts: ``lambda_refs`` (function names, ARNs, settings), ``lambda_api`` (Invoke's
+envelope and errors), ``lambda_billing`` (what each invocation would be billed).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import email.utils
 import functools
-import hashlib
 import json
 import logging
-import math
-import re
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 from asl.errors import StatesError
-from asl.jsontext import json_text, parse_json
 from integrations.base import Registry, TaskRequest, TaskServices
-from integrations.handler_logs import log_tail, log_text
+from integrations.handler_logs import log_tail
+from integrations.lambda_api import (
+    envelope,
+    event_text,
+    function_error,
+    parse_client_context,
+    parse_payload,
+    service_error,
+    throttled,
+    validation_error,
+)
+from integrations.lambda_billing import KEPT_INVOCATIONS, Billing, Invocation, bill
+from integrations.lambda_refs import (
+    REF_PATTERN_TEXT,
+    FunctionRef,
+    checked_function,
+    parse_function_ref,
+)
 from integrations.lambda_runtime import (
     LATEST,
     Executor,
@@ -53,13 +68,14 @@ from integrations.lambda_runtime import (
     LocalFunction,
     Outcome,
     Saturated,
-    checked_environment,
     dumps,
 )
 from integrations.lambda_workers import WorkerPoolExecutor
 
 __all__ = [
+    "KEPT_INVOCATIONS",
     "LATEST",
+    "Billing",
     "Executor",
     "FunctionRef",
     "Handler",
@@ -75,42 +91,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-# What Lambda's Invoke accepts as FunctionName: a name, NAME:qualifier, a partial ARN
-# ACCOUNT:function:NAME or a full ARN, each optionally qualified.
-_REF = re.compile(
-    r"^(?:arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):)?"
-    r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[A-Za-z0-9_.-]+)"
-    r"(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?$"
-)
-_REF_PATTERN_TEXT = (
-    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
-    r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"
-)
 _INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
-_ISOLATIONS = ("thread", "process")
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionRef:
-    """A FunctionName taken apart: a name plus whatever region, account, qualifier it gave."""
-
-    name: str
-    region: str | None = None
-    account: str | None = None
-    qualifier: str | None = None
-    partition: str = "aws"
-
-
-@functools.lru_cache(maxsize=1024)  # a workflow names few functions, over and over
-def parse_function_ref(text: str) -> FunctionRef | None:
-    """Parse NAME, NAME:qualifier, ACCOUNT:function:NAME or an ARN; None if invalid."""
-    m = _REF.match(text) if len(text) <= 170 else None
-    if m is None:
-        return None
-    return FunctionRef(
-        m["name"], m["region"], m["account"], m["qualifier"], m["partition"] or "aws"
-    )
 
 
 @dataclass(slots=True)  # not frozen: one is made per invocation, and frozen ones are slower
@@ -123,156 +104,6 @@ class _Call:
     client_context: SimpleNamespace | None
     request_id: str
     services: TaskServices
-
-
-@dataclass(frozen=True, slots=True)
-class Invocation:
-    """One invocation as Lambda would bill it, and what its handler wrote (``output``)."""
-
-    function: str
-    request_id: str
-    duration_ms: float
-    billed_ms: int
-    memory_mb: int
-    error: str | None
-    output: str = ""
-
-    def log(self) -> str:
-        """The invocation's log as Lambda writes it to CloudWatch Logs: START, the
-        handler's output, END and REPORT."""
-        return log_text(
-            self.request_id, self.output, self.duration_ms, self.billed_ms, self.memory_mb
-        )
-
-
-# ---------------------------------------------------------------------------------------
-# Registration checks.
-
-
-def _check_range(label: str, value: Any, low: int, high: int, unit: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{label} must be a whole number of {unit} from {low} to {high}")
-
-
-def _checked_function(
-    name_or_arn: str,
-    handler: Any,
-    timeout: Any,
-    memory: Any,
-    environment: Mapping[str, Any] | None,
-    reserved_concurrency: Any,
-    isolation: Any,
-) -> LocalFunction:
-    ref = parse_function_ref(name_or_arn) if isinstance(name_or_arn, str) else None
-    if ref is None or not _NAME.match(ref.name):
-        raise ValueError(
-            f"{name_or_arn!r} is not a Lambda function name (1-64 of A-Z a-z 0-9 - _) "
-            "or function ARN"
-        )
-    if not callable(handler):
-        raise ValueError(f"the handler of function {ref.name} is not callable: {handler!r}")
-    _check_range(f"timeout of function {ref.name}", timeout, 1, 900, "seconds")
-    _check_range(f"memory of function {ref.name}", memory, 128, 10240, "MB")
-    if reserved_concurrency is not None:
-        _check_range(
-            f"reserved_concurrency of function {ref.name}",
-            reserved_concurrency, 0, 1_000_000, "invocations",
-        )  # fmt: skip
-    if isolation not in _ISOLATIONS:
-        raise ValueError(f"isolation of function {ref.name} must be 'thread' or 'process'")
-    env = checked_environment(environment)
-    return LocalFunction(
-        ref.name, handler, timeout, memory, env, reserved_concurrency, ref.region, ref.account,
-        isolation,
-    )  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------
-# The integration.
-
-
-def _service_error(code: str, status: int, message: str, request_id: str) -> StatesError:
-    """A Lambda API error as Step Functions reports it (the AWS SDK for Java's wording)."""
-    return StatesError(
-        f"Lambda.{code}",
-        f"{message} (Service: AWSLambda; Status Code: {status}; Error Code: {code}; "
-        f"Request ID: {request_id}; Proxy: null)",
-    )
-
-
-def _throttled(request_id: str) -> StatesError:
-    return _service_error("TooManyRequestsException", 429, "Rate Exceeded.", request_id)
-
-
-def _validation_error(field_name: str, value: Any, constraint: str, request_id: str) -> StatesError:
-    return _service_error(
-        "ValidationException",
-        400,
-        f"1 validation error detected: Value '{value}' at '{field_name}' failed to satisfy "
-        f"constraint: {constraint}",
-        request_id,
-    )
-
-
-def _function_error(payload: str, compact: bool) -> StatesError:
-    """The Task error for a function error payload.
-
-    ``lambda:invoke`` re-serialises the payload compactly; the legacy ARN passes it as is.
-    """
-    try:
-        body = parse_json(payload)
-    except ValueError:
-        body = None
-    error_type = body.get("errorType") if isinstance(body, dict) else None
-    if not isinstance(error_type, str):
-        return StatesError(
-            "Lambda.Unknown",
-            "The cause could not be determined because Lambda did not return an error type. "
-            f"Returned payload: {payload}",
-        )
-    if compact:
-        payload = json_text(body)
-    return StatesError(error_type, payload)
-
-
-def _parse_payload(text: str) -> Any:
-    try:
-        return parse_json(text)
-    except ValueError:
-        return text
-
-
-def _event_text(parameters: Mapping[str, Any]) -> str:
-    """The request body Step Functions sends for a ``Payload`` parameter.
-
-    Absent or null is ``{}`` and text that is JSON is sent as it is (both recorded against
-    AWS); other text is sent as a JSON string (as LocalStack does; not recorded).
-    """
-    payload = parameters.get("Payload")
-    if payload is None:
-        return "{}"
-    if isinstance(payload, str):
-        try:
-            parse_json(payload)
-            return payload
-        except ValueError:
-            pass
-    return dumps(payload)
-
-
-def _client_context(value: Any) -> SimpleNamespace | None:
-    # Lenient: a ClientContext that is not base64 JSON is dropped rather than refused.
-    if not isinstance(value, str):
-        return None
-    try:
-        decoded = json.loads(base64.b64decode(value, validate=True))
-    except ValueError:
-        return None
-    if not isinstance(decoded, dict):
-        return None
-    return SimpleNamespace(
-        client=decoded.get("client"), custom=decoded.get("custom"), env=decoded.get("env")
-    )
 
 
 class LocalFunctions:
@@ -289,6 +120,9 @@ class LocalFunctions:
     entropy), so a seeded run repeats. A virtual clock stands still while a handler runs:
     every run then bills its 1 ms minimum (a timeout bills the whole timeout); a real
     clock bills what the handler took.
+
+    :attr:`invocations` holds the latest ``keep`` invocations (:data:`KEPT_INVOCATIONS`
+    by default), oldest first, each with its log; :attr:`billing` counts every one.
     """
 
     def __init__(
@@ -296,13 +130,15 @@ class LocalFunctions:
         executor: Executor | None = None,
         *,
         workers: WorkerPoolExecutor | None = None,
+        keep: int = KEPT_INVOCATIONS,
     ) -> None:
         self._executor: Executor = executor if executor is not None else InProcessExecutor()
         self._workers = workers
         self._functions: dict[str, LocalFunction] = {}
         self._in_flight: dict[str, int] = {}
         self._background: set[asyncio.Task[Any]] = set()
-        self.invocations: list[Invocation] = []
+        self.invocations: deque[Invocation] = deque(maxlen=keep)
+        self.billing = Billing()
         #: Told of each invocation as it ends (``asl run --logs`` prints its log).
         self.on_invocation: Callable[[Invocation], None] | None = None
 
@@ -323,7 +159,7 @@ class LocalFunctions:
         A qualifier in ``name_or_arn`` is accepted and ignored: the one registered handler
         serves every qualifier, as ``$LATEST``.
         """
-        function = _checked_function(
+        function = checked_function(
             name_or_arn, handler, timeout, memory, environment, reserved_concurrency, isolation
         )
         if function.name in self._functions:
@@ -368,7 +204,7 @@ class LocalFunctions:
 
     def gb_seconds(self) -> float:
         """Billed GB-seconds of every invocation so far."""
-        return sum(i.billed_ms / 1000 * i.memory_mb / 1024 for i in self.invocations)
+        return self.billing.gb_seconds
 
     async def invoke(self, request: TaskRequest) -> Any:
         """Run the Task: the Invoke envelope for ``lambda:invoke``, the raw result otherwise."""
@@ -391,8 +227,8 @@ class LocalFunctions:
         call = _Call(function, arn, event, None, services.new_uuid(), services)
         outcome, _ = await self._run(call)
         if outcome.function_error:
-            raise _function_error(outcome.payload, compact=False)
-        return _parse_payload(outcome.payload)
+            raise function_error(outcome.payload, compact=False)
+        return parse_payload(outcome.payload)
 
     async def _invoke_service(self, request: TaskRequest) -> Any:
         params = request.parameters
@@ -406,7 +242,7 @@ class LocalFunctions:
         ref = self._service_ref(params, services)
         invocation_type = params.get("InvocationType", "RequestResponse")
         if invocation_type not in _INVOCATION_TYPES:
-            raise _validation_error(
+            raise validation_error(
                 "invocationType",
                 invocation_type,
                 "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
@@ -415,27 +251,27 @@ class LocalFunctions:
         function, arn = self._find(ref, request, latest=True)
         request_id = services.new_uuid()
         if invocation_type == "DryRun":
-            return _envelope("", 204, request_id, services, executed=False)
-        client_context = _client_context(params.get("ClientContext"))
-        call = _Call(function, arn, _event_text(params), client_context, request_id, services)
+            return envelope("", 204, request_id, services, executed=False)
+        context = parse_client_context(params.get("ClientContext"))
+        call = _Call(function, arn, event_text(params), context, request_id, services)
         if invocation_type == "Event":
             self._start_event(call)
-            return _envelope("", 202, request_id, services, executed=False)
+            return envelope("", 202, request_id, services, executed=False)
         outcome, record = await self._run(call)
         if outcome.function_error:
-            raise _function_error(outcome.payload, compact=True)
+            raise function_error(outcome.payload, compact=True)
         log = log_tail(record.log()) if params.get("LogType") == "Tail" else None
-        return _envelope(outcome.payload, 200, request_id, services, log_result=log)
+        return envelope(outcome.payload, 200, request_id, services, log_result=log)
 
     def _service_ref(self, params: Mapping[str, Any], services: TaskServices) -> FunctionRef:
         name = params["FunctionName"]
         ref = parse_function_ref(name)
         if ref is None:
-            constraint = f"Member must satisfy regular expression pattern: {_REF_PATTERN_TEXT}"
-            raise _validation_error("functionName", name, constraint, services.new_uuid())
+            constraint = f"Member must satisfy regular expression pattern: {REF_PATTERN_TEXT}"
+            raise validation_error("functionName", name, constraint, services.new_uuid())
         qualifier = params.get("Qualifier")
         if qualifier is not None and ref.qualifier is not None and qualifier != ref.qualifier:
-            raise _service_error(
+            raise service_error(
                 "InvalidParameterValueException",
                 400,
                 "The derived qualifier from the function name does not match the specified "
@@ -464,7 +300,7 @@ class LocalFunctions:
             or function.account not in (None, account)
         ):
             missing = f"{arn}:{LATEST}" if latest and ref.qualifier is None else arn
-            raise _service_error(
+            raise service_error(
                 "ResourceNotFoundException",
                 404,
                 f"Function not found: {missing}",
@@ -476,7 +312,7 @@ class LocalFunctions:
         running = self._in_flight.get(function.name, 0)
         limit = function.reserved_concurrency
         if limit is not None and running >= limit:
-            raise _throttled(request_id)
+            raise throttled(request_id)
         self._in_flight[function.name] = running + 1
 
     async def _run(self, call: _Call) -> tuple[Outcome, Invocation]:
@@ -501,9 +337,10 @@ class LocalFunctions:
             try:
                 outcome = await executor.run(function, call.event, context, services.timer)
             except Saturated:  # earlier invocations still hold its sandboxes (threads)
-                raise _throttled(call.request_id) from None
-            record = _bill(function, call.request_id, services.now() - now, outcome)
+                raise throttled(call.request_id) from None
+            record = bill(function, call.request_id, services.now() - now, outcome)
             self.invocations.append(record)
+            self.billing.add(record)
             if self.on_invocation is not None:
                 self.on_invocation(record)
             return outcome, record
@@ -537,100 +374,7 @@ class LocalFunctions:
             await asyncio.gather(*self._background, return_exceptions=True)
 
 
-def _envelope(
-    payload: str,
-    status: int,
-    request_id: str,
-    services: TaskServices,
-    *,
-    executed: bool = True,
-    log_result: str | None = None,
-) -> dict[str, Any]:
-    """Lambda's Invoke response as Step Functions returns it (recorded against AWS)."""
-    headers = _response_headers(payload, request_id, services, executed, log_result)
-    envelope: dict[str, Any] = {}
-    if executed:
-        envelope["ExecutedVersion"] = LATEST
-    if log_result is not None:
-        envelope["LogResult"] = log_result
-    envelope["Payload"] = _parse_payload(payload) if payload else ""
-    envelope["SdkHttpMetadata"] = {
-        "AllHttpHeaders": {name: [value] for name, value in headers.items()},
-        "HttpHeaders": {name: headers[name] for name in _SORTED_HEADERS if name in headers},
-        "HttpStatusCode": status,
-    }
-    envelope["SdkResponseMetadata"] = {"RequestId": request_id}
-    envelope["StatusCode"] = status
-    return envelope
-
-
-def _bill(function: LocalFunction, request_id: str, seconds: float, outcome: Outcome) -> Invocation:
-    """The billing record of one run: duration rounded up to 1 ms; a timeout bills it all."""
-    duration_ms = seconds * 1000
-    billed = max(1, math.ceil(duration_ms))
-    if outcome.timed_out:
-        billed = function.timeout * 1000
-        duration_ms = float(billed)
-    error = None
-    if outcome.function_error:
-        body = _parse_payload(outcome.payload)
-        error_type = body.get("errorType") if isinstance(body, dict) else None
-        error = error_type if isinstance(error_type, str) else "Lambda.Unknown"
-    return Invocation(
-        function.name, request_id, duration_ms, billed, function.memory, error, outcome.log
-    )
-
-
-def _response_headers(
-    payload: str,
-    request_id: str,
-    services: TaskServices,
-    executed: bool,
-    log_result: str | None,
-) -> dict[str, str]:
-    """Response headers in the order AWS's recording lists them."""
-    now = services.now()
-    headers: dict[str, str] = {}
-    if log_result is not None:
-        headers["X-Amz-Log-Result"] = log_result
-    if executed:
-        headers["X-Amz-Executed-Version"] = LATEST
-    headers["x-amzn-Remapped-Content-Length"] = "0"
-    headers["Connection"] = "keep-alive"
-    headers["x-amzn-RequestId"] = request_id
-    headers["Content-Length"] = str(len(payload.encode()))
-    headers["Date"] = _http_date(int(now))
-    headers["X-Amzn-Trace-Id"] = _trace_id(now, request_id)
-    headers["Content-Type"] = "application/json"
-    return headers
-
-
-#: Every response header, in the order of ``HttpHeaders`` (sorted ignoring case).
-_SORTED_HEADERS = tuple(
-    sorted(
-        (
-            "X-Amz-Log-Result", "X-Amz-Executed-Version", "x-amzn-Remapped-Content-Length",
-            "Connection", "x-amzn-RequestId", "Content-Length", "Date", "X-Amzn-Trace-Id",
-            "Content-Type",
-        ),
-        key=str.lower,
-    )
-)  # fmt: skip
-
-
-@functools.lru_cache(maxsize=1)  # one entry: the second most calls of a moment share
-def _http_date(second: int) -> str:
-    return email.utils.formatdate(second, usegmt=True)
-
-
 @functools.lru_cache(maxsize=1)
 def _log_day(second: int) -> str:
     """The date part of a log stream name: ``2025/11/06``."""
     return time.strftime("%Y/%m/%d", time.gmtime(second))
-
-
-def _trace_id(now: float, request_id: str) -> str:
-    # Derived from the request id, not drawn when the answer comes: concurrent calls
-    # answer in any order, and a seeded run must repeat.
-    token = hashlib.sha1(request_id.encode()).hexdigest()
-    return f"Root=1-{int(now):08x}-{token[:24]};Parent={token[24:40]};Sampled=0"

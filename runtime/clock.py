@@ -20,6 +20,11 @@ happens, but every timer still fires once as many real seconds have passed as it
 set for: a handler that overruns its Task's ``TimeoutSeconds`` is timed out after that
 many seconds, on both clocks. :class:`RealClock` is wall-clock time.
 
+A *passive* timer (:meth:`Clock.passive_timer`) fires when the clock's time reaches it,
+but never draws time to itself: a jump toward another timer stops at it on the way, and
+real time reaches it, but a strand that waits for a person (a task token) while it is
+the only timer left is not timed out at once. Standard executions' one-year limit is one.
+
 Temporal's workflow runtime, which owns its loop and timers, is the model: the
 interpreter sees only this interface, so another Host can provide it.
 """
@@ -123,11 +128,12 @@ class Deadline:
     reaches now + ``seconds``, and :class:`DeadlineExpired` is raised in its place (like
     ``asyncio.timeout``, on the clock). ``seconds=None``: no deadline."""
 
-    __slots__ = ("_active", "_clock", "_expired", "_seconds", "_task", "_timer")
+    __slots__ = ("_active", "_clock", "_expired", "_passive", "_seconds", "_task", "_timer")
 
-    def __init__(self, clock: Clock, seconds: float | None) -> None:
+    def __init__(self, clock: Clock, seconds: float | None, passive: bool = False) -> None:
         self._clock = clock
         self._seconds = seconds
+        self._passive = passive
         self._active = False
         self._expired = False
         self._task: asyncio.Task[Any] | None = None
@@ -137,7 +143,8 @@ class Deadline:
         if self._seconds is not None:
             self._task = asyncio.current_task()
             self._active = True
-            self._timer = self._clock.timer(self._seconds, self._expire)
+            start = self._clock.passive_timer if self._passive else self._clock.timer
+            self._timer = start(self._seconds, self._expire)
         return self
 
     def _expire(self) -> None:
@@ -183,6 +190,14 @@ class Clock:
         removes it from the clock."""
         raise NotImplementedError
 
+    def passive_timer(
+        self, seconds: float | None, callback: Callable[[], None] | None = None
+    ) -> Wake:
+        """A :meth:`timer` that fires when this clock's time reaches it, but is never a
+        reason for the time to move there (see the module's docstring). Real time is never
+        moved, so here it is a plain timer."""
+        return self.timer(seconds, callback)
+
     async def sleep(self, seconds: float) -> None:
         """Park the calling strand for ``seconds`` of this clock's time."""
         if seconds <= 0:
@@ -190,9 +205,10 @@ class Clock:
             return
         await self.park(self.timer(seconds))
 
-    def deadline(self, seconds: float | None) -> Deadline:
-        """An async context that times its block out on this clock (see :class:`Deadline`)."""
-        return Deadline(self, seconds)
+    def deadline(self, seconds: float | None, *, passive: bool = False) -> Deadline:
+        """An async context that times its block out on this clock (see :class:`Deadline`);
+        ``passive``: on a :meth:`passive_timer`."""
+        return Deadline(self, seconds, passive)
 
     # --- strands -----------------------------------------------------------------------
 
@@ -419,6 +435,10 @@ class VirtualClock(Clock):
         self._now = time.time() if start is None else start
         self._timers: list[tuple[float, int, Wake]] = []
         self._settled_timers = 0
+        # Passive timers: fired on the way, never jumped to. Settled ones linger until
+        # the heap has doubled since it was last cleared of them.
+        self._passive: list[tuple[float, int, Wake]] = []
+        self._passive_compact_at = _COMPACT_AT
         self._sequence = itertools.count()
         self._jump_scheduled = False
         # The same timers by their real deadline (loop time), for when no jump comes
@@ -440,23 +460,46 @@ class VirtualClock(Clock):
         ``seconds`` of real time have passed, whichever comes first."""
         if seconds is None:
             return self.wake()
+        entry = self._new_timer(seconds, callback)
+        wake = entry[2]
+        wake._queued = True
+        heapq.heappush(self._timers, entry)
+        self._became_idle()  # nothing runs on the clock: the new timer may be due at once
+        return wake
+
+    def passive_timer(
+        self, seconds: float | None, callback: Callable[[], None] | None = None
+    ) -> Wake:
+        """A Wake resolved when the virtual time reaches now + ``seconds`` (moved there by
+        other timers, or by as many seconds of real time): never a jump's target."""
+        if seconds is None:
+            return self.wake()
+        entry = self._new_timer(seconds, callback)
+        if len(self._passive) >= self._passive_compact_at:
+            self._passive = [kept for kept in self._passive if not kept[2].done()]
+            heapq.heapify(self._passive)
+            self._passive_compact_at = max(_COMPACT_AT, 2 * len(self._passive))
+        heapq.heappush(self._passive, entry)
+        return entry[2]
+
+    def _new_timer(
+        self, seconds: float, callback: Callable[[], None] | None
+    ) -> tuple[float, int, Wake]:
+        """A timer's Wake, watched in real time, as an entry of a heap of timers."""
         seconds = max(seconds, 0.0)
         deadline = self._now + seconds
         wake = Wake(self, deadline)
         wake._callback = callback
-        wake._queued = True
         sequence = next(self._sequence)
-        heapq.heappush(self._timers, (deadline, sequence, wake))
         loop = asyncio.get_running_loop()
         real = loop.time() + seconds
         heapq.heappush(self._late, (real, sequence, wake))
         if real < self._watchdog_at:
             self._watch(loop, real)
-        if len(self._late) > 2 * len(self._timers) + _COMPACT_AT:  # settled ones linger
-            self._late = [entry for entry in self._late if not entry[2].done()]
+        if len(self._late) > 2 * (len(self._timers) + len(self._passive)) + _COMPACT_AT:
+            self._late = [entry for entry in self._late if not entry[2].done()]  # settled
             heapq.heapify(self._late)
-        self._became_idle()  # nothing runs on the clock: the new timer may be due at once
-        return wake
+        return deadline, sequence, wake
 
     def _watch(self, loop: asyncio.AbstractEventLoop, real: float) -> None:
         if self._watchdog is not None:
@@ -479,11 +522,19 @@ class VirtualClock(Clock):
     def _advance_to(self, deadline: float) -> None:
         """Move time to ``deadline`` and fire every timer due by then, in order."""
         self._now = max(self._now, deadline)
-        while self._timers and self._timers[0][0] <= self._now:
-            wake = self._pop()
+        passive = self._passive
+        while True:
+            due_active = bool(self._timers) and self._timers[0][0] <= self._now
+            due_passive = bool(passive) and passive[0][0] <= self._now
+            if due_passive and (not due_active or passive[0] < self._timers[0]):
+                wake = heapq.heappop(passive)[2]
+            elif due_active:
+                wake = self._pop()
+            else:
+                break
             if not wake.done():
                 _fire(wake)
-        if not self._timers:  # nothing left to watch in real time either
+        if not self._timers and not passive:  # nothing left to watch in real time either
             self._late.clear()
             if self._watchdog is not None:
                 self._watchdog.cancel()
@@ -520,7 +571,15 @@ class VirtualClock(Clock):
             self._pop()
         if not self._timers:
             return
-        self._advance_to(self._timers[0][0])
+        target = self._timers[0][0]
+        passive = self._passive
+        while passive and passive[0][2].done():
+            heapq.heappop(passive)
+        # A passive timer on the way is where this jump stops: what it ends (an execution
+        # past its limit) ends at its time, before the timer jumped to could fire.
+        if passive and passive[0][0] < target:
+            target = passive[0][0]
+        self._advance_to(target)
         # Timers with callbacks only (watchers) may have woken nobody yet: look again
         # once their consequences have run.
         self._became_idle()

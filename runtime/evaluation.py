@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from asl import model as m
 from asl.bindings import SystemEntropy
-from asl.errors import QUERY_EVALUATION_ERROR, StatesError
+from asl.errors import QUERY_EVALUATION_ERROR, StatesError, capped
 from asl.jsonata import JsonataEvaluationError
 from asl.limits import Overrun, Watch, close_slice, open_slice, watching
 from runtime.frame import Frame
@@ -97,22 +97,26 @@ async def _on_a_thread(frame: Frame, call: Callable[..., _T], args: tuple[Any, .
 
 def evaluation_error(error: StatesError, state: m.State, frame: Frame, entered: int) -> StatesError:
     """The error of a state's own expression or path, with AWS's prefix naming the state and
-    its entry event. A JSONata error (``States.QueryEvaluationError``) is also recorded as an
-    ``EvaluationFailed`` event (the thread goes on from it); a JSONPath error records none
-    (recorded: localstack test_assign_reference_variables test_undefined_reference,
+    its entry event, cut to AWS's lengths (:func:`asl.errors.capped`: an evaluation may quote
+    a value of any size). A JSONata error (``States.QueryEvaluationError``) is also recorded
+    as an ``EvaluationFailed`` event (the thread goes on from it); a JSONPath error records
+    none (recorded: localstack test_assign_reference_variables test_undefined_reference,
     test_base_scenarios test_wait_timestamp_path)."""
-    cause = (
-        f"An error occurred while executing the state '{state.name}' "
-        f"(entered at the event id #{entered}). {error.cause}"
+    failure = capped(
+        StatesError(
+            error.error,
+            f"An error occurred while executing the state '{state.name}' "
+            f"(entered at the event id #{entered}). {error.cause}",
+        )
     )
-    if error.error == QUERY_EVALUATION_ERROR:
-        details = {"error": error.error, "cause": cause}
+    if failure.error == QUERY_EVALUATION_ERROR:
+        details = {"error": failure.error, "cause": failure.cause}
         if isinstance(error, JsonataEvaluationError):
             details["location"] = error.location
         details["state"] = state.name
         after = _evaluated_after(frame, entered)
         frame.last_event = frame.record_at(after, "EvaluationFailed", details)
-    return StatesError(error.error, cause)
+    return failure
 
 
 def _evaluated_after(frame: Frame, entered: int) -> int:

@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 import asl
 from asl import model as m
-from asl.errors import TIMEOUT, StatesError, capped
+from asl.errors import RUNTIME, TIMEOUT, StatesError, capped
+from asl.flow.waiting import MAX_WAIT_SECONDS
 from asl.jsontext import json_size
 from asl.loader import Source
 from runtime.api_limits import check_error_and_cause, check_payload_size
@@ -34,7 +35,7 @@ from runtime.host import Host, LocalHost
 from runtime.interpreter import run_scope
 from runtime.states import STEPS
 from runtime.states.map_run import MapRun
-from runtime.store import ApiError
+from runtime.store import ApiError, StoreError
 from runtime.summary import StateSummary, summarize
 
 _log = logging.getLogger(__name__)
@@ -62,10 +63,13 @@ class InvalidExecutionInput(ApiError, ValueError):
 
 
 #: The longest an Express execution runs (AWS's quota: 5 minutes); a shorter
-#: ``TimeoutSeconds`` ends it sooner. Standard's one year is not applied: on the virtual
-#: clock its timer would be the next thing to jump to whenever an execution waits for a
-#: person, ending it at once.
+#: ``TimeoutSeconds`` ends it sooner.
 EXPRESS_MAX_SECONDS = 300
+#: The longest a Standard execution runs: AWS's quota says "1 year" and ends it with
+#: ``States.Timeout``, as the Express one; the year of the longest Wait. Its timer is
+#: passive (:meth:`runtime.clock.Clock.passive_timer`): an execution waiting for a person
+#: on the virtual clock is not ended at once by a jump to it.
+STANDARD_MAX_SECONDS = MAX_WAIT_SECONDS
 
 
 def _input_size(value: Any) -> int:
@@ -191,7 +195,7 @@ class Execution:
                 self.fault = error
                 _log.error("execution %s ended by an engine error", self.arn, exc_info=error)
                 # Our own wording: AWS has no such failure to record.
-                self.error = "States.Runtime"
+                self.error = RUNTIME
                 self.cause = f"Internal engine error: {type(error).__name__}: {error}"
                 self._finish("FAILED", "ExecutionFailed", _present(self.error, self.cause))
         if self._ended is not None and not self._ended.done():
@@ -318,23 +322,27 @@ async def _execute(execution: Execution, run: Run, input_size: int) -> None:
     try:
         # The input was measured at the door; every state's output is kept within the
         # limit, so the last one, the execution's output, is too.
-        timeout = machine.timeout_seconds
+        timeout, limit = machine.timeout_seconds, None
         if execution.machine.type == "EXPRESS":
             timeout = min(timeout or EXPRESS_MAX_SECONDS, EXPRESS_MAX_SECONDS)
-        async with run.host.clock.deadline(timeout):
+        elif timeout is None or timeout > STANDARD_MAX_SECONDS:
+            limit = STANDARD_MAX_SECONDS
+        clock = run.host.clock
+        async with clock.deadline(timeout), clock.deadline(limit, passive=True):
             output = await run_scope(machine.scope, execution.input, frame)
     except DeadlineExpired:
         execution.error = TIMEOUT
         execution._finish("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})
         return
     except StatesError as raised:
-        # Task and Fail failures came in capped; this caps the engine's own causes too (a
-        # path error quoting a 256 KiB input): ExecutionFailed holds no more on AWS.
-        failure = capped(raised)
-        # AWS records a timeout with no cause (its Error Output has "Cause": "").
-        cause = None if failure.error == TIMEOUT and not failure.cause else failure.cause
-        execution.error, execution.cause = failure.error, cause
-        execution._finish("FAILED", "ExecutionFailed", _present(failure.error, cause))
+        _fail(execution, raised)
+        return
+    except StoreError as broken:
+        # The machine's fault (the task store's file), neither the engine's nor the
+        # definition's: the execution fails saying so, no traceback logged; only at INFO,
+        # as its cause already tells whoever reads the execution (`asl run` prints it).
+        _log.info("execution %s failed: %s", execution.arn, broken)
+        _fail(execution, StatesError(RUNTIME, str(broken)))
         return
     except asyncio.CancelledError:
         error, cause = execution._stop_details
@@ -343,6 +351,16 @@ async def _execute(execution: Execution, run: Run, input_size: int) -> None:
         return
     execution.output = output
     execution._finish("SUCCEEDED", "ExecutionSucceeded", {"output": output})
+
+
+def _fail(execution: Execution, raised: StatesError) -> None:
+    # Task and Fail failures came in capped; this caps the engine's own causes too (a
+    # path error quoting a 256 KiB input): ExecutionFailed holds no more on AWS.
+    failure = capped(raised)
+    # AWS records a timeout with no cause (its Error Output has "Cause": "").
+    cause = None if failure.error == TIMEOUT and not failure.cause else failure.cause
+    execution.error, execution.cause = failure.error, cause
+    execution._finish("FAILED", "ExecutionFailed", _present(failure.error, cause))
 
 
 def _present(error: str | None, cause: str | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from runtime.store import (
     InvalidOutput,
     InvalidToken,
     NewTask,
+    StoreError,
     TaskDoesNotExist,
     TaskRecord,
     TaskStore,
@@ -49,6 +51,8 @@ __all__ = [
 POLL_INTERVAL = 0.2
 
 OnStarted = Callable[[str | None], None]
+
+_log = logging.getLogger(__name__)
 
 
 class TokenTimedOut(StatesError):
@@ -101,6 +105,7 @@ class _Waiter:
     last_beat: float  # Host time of the start or of the last heartbeat
     beats: int
     on_started: OnStarted | None
+    broken: StoreError | None = None  # the store failed while the task waited in it
 
 
 class TaskTokens:
@@ -224,7 +229,10 @@ class TaskTokens:
         try:
             return await self._until_answered(waiter, task)
         except asyncio.CancelledError:
-            self.store.end(task.token, "ABORTED")
+            try:
+                self.store.end(task.token, "ABORTED")
+            except StoreError as exc:  # the stop still stops: nothing waits in it now
+                _log.warning("%s", exc)
             raise
         finally:
             del self._waiting[task.token]
@@ -232,6 +240,8 @@ class TaskTokens:
 
     async def _until_answered(self, waiter: _Waiter, task: NewTask) -> Any:
         while True:
+            if waiter.broken is not None:
+                raise waiter.broken
             answered, value = self._apply(waiter)
             if answered:
                 return value
@@ -281,13 +291,27 @@ class TaskTokens:
             self._poller = asyncio.get_running_loop().create_task(self._poll())
 
     async def _poll(self) -> None:
-        """Read the store for answers other processes wrote, while anything waits."""
+        """Read the store for answers other processes wrote, while anything waits. A store
+        that fails here ends every wait on it with its :class:`StoreError`: no answer
+        could reach them any more."""
         while self._waiting:
             await asyncio.sleep(self.poll_interval)  # real time: people answer in real time
-            for record in self.store.get_many(list(self._waiting)):
+            try:
+                records = self.store.get_many(list(self._waiting))
+            except StoreError as exc:
+                self._broken(exc)
+                return
+            for record in records:
                 waiter = self._waiting.get(record.token)
                 if waiter is not None and record != waiter.record:
                     self.notify(record)
+
+    def _broken(self, exc: StoreError) -> None:
+        """End every wait with the store's failure."""
+        for waiter in self._waiting.values():
+            waiter.broken, waiter.changed = exc, True
+            if waiter.wake is not None and not waiter.wake.done():
+                waiter.wake.set_result(True)
 
 
 def _deadline(waiter: _Waiter, heartbeat: int | None, timeout: int | None) -> float | None:

@@ -212,15 +212,14 @@ def _print_log(call: Invocation) -> None:
 def report_billing(functions: LocalFunctions) -> None:
     """What the local Lambda functions would have been billed, as Lambda bills them; and
     how to see their logs, when they wrote any that were not shown."""
-    calls = functions.invocations
-    if calls:
-        billed_ms = sum(call.billed_ms for call in calls)
+    billing = functions.billing
+    if billing.invocations:
         typer.echo(
-            f"Lambda: {len(calls)} invocations, {billed_ms} ms billed, "
-            f"{functions.gb_seconds():.6f} GB-seconds",
+            f"Lambda: {billing.invocations} invocations, {billing.billed_ms} ms billed, "
+            f"{billing.gb_seconds:.6f} GB-seconds",
             err=True,
         )
-        if functions.on_invocation is None and any(call.output for call in calls):
+        if functions.on_invocation is None and billing.logged:
             typer.echo("Lambda: the handlers printed to their logs: see them with --logs", err=True)
 
 

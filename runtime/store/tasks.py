@@ -200,6 +200,7 @@ class TaskStore:
         self._now = now
         self._owner = this_owner()
         self._connection: sqlite3.Connection | None = None
+        self._identity: tuple[int, int] | None = None  # the file the connection opened
 
     @property
     def shared(self) -> bool:
@@ -209,7 +210,22 @@ class TaskStore:
     def _db(self) -> sqlite3.Connection:
         if self._connection is None:
             self._connection = self._connect()
+            self._identity = self._file_identity()
+        elif self.path is not None and self._file_identity() != self._identity:
+            # An open connection goes on reading and writing a deleted or replaced file,
+            # where no other process will ever answer: say so rather than wait forever.
+            self.close()
+            raise StoreError(self.path, "the file was deleted or replaced while in use")
         return self._connection
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        if self.path is None:
+            return None
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return found.st_dev, found.st_ino
 
     def _connect(self) -> sqlite3.Connection:
         if self.path is None:

@@ -22,6 +22,7 @@ from runtime.testing import run, start
 from tests.invariants import assert_ended
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:f"
+HANG = "arn:aws:lambda:us-east-1:123456789012:function:hang"
 CALL = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FUNCTION, "End": True}}}
 
 # A handler that starts a child process, says where both are, then does what MODE says.
@@ -51,10 +52,10 @@ def _asl(*args: str, **options: Any) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _functions(folder: Path, timeout: int = 900) -> Path:
+def _functions(folder: Path, timeout: int = 900, isolation: str = "process") -> Path:
     (folder / "spawner.py").write_text(HANDLER)
     file = folder / "functions.json"
-    entry = {"handler": "spawner:handler", "isolation": "process", "timeout": timeout}
+    entry = {"handler": "spawner:handler", "isolation": isolation, "timeout": timeout}
     file.write_text(json.dumps({"functions": {"f": entry}}))
     (folder / "call.asl.json").write_text(json.dumps(CALL))
     return file
@@ -110,8 +111,9 @@ def test_killing_asl_run_ends_a_spinning_worker_and_its_children(
         engine.wait()
 
 
-def test_a_child_a_worker_handler_left_behind_ends_with_the_run(tmp_path: Path) -> None:
-    functions = _functions(tmp_path)
+@pytest.mark.parametrize("isolation", ["process", "thread"])
+def test_a_child_a_handler_left_behind_ends_with_the_run(tmp_path: Path, isolation: str) -> None:
+    functions = _functions(tmp_path, isolation=isolation)
     pids_file = tmp_path / "pids"
     result = _asl(
         "run", "call.asl.json", "--functions", str(functions), "--input", '{"mode": "return"}',
@@ -121,6 +123,44 @@ def test_a_child_a_worker_handler_left_behind_ends_with_the_run(tmp_path: Path) 
     worker, child = _pids(pids_file)
     assert json.loads(result.stdout) == {"child": child}
     assert _all_end([worker, child])
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="Linux lists a thread's children")
+async def test_processes_in_process_handlers_leave_running_end_with_the_engine_alone() -> None:
+    released = threading.Event()
+    hung_child: list[int] = []
+
+    def spawn(event: Any, context: Any) -> Any:
+        shell = subprocess.Popen(
+            ["sh", "-c", "sleep 1000 & echo $!; wait"], stdout=subprocess.PIPE, text=True
+        )
+        assert shell.stdout is not None
+        return {"shell": shell.pid, "grandchild": int(shell.stdout.readline())}
+
+    def hang(event: Any, context: Any) -> Any:
+        hung_child.append(subprocess.Popen(["sleep", "1000"]).pid)
+        released.wait(60)  # past its timeout: abandoned, still running at close
+
+    local = LocalFunctions()
+    local.register("f", spawn)
+    local.register("hang", hang, timeout=1)
+    bystander = subprocess.Popen(["sleep", "1000"])  # the program's own, not a handler's
+    try:
+        first = await start(CALL, {}, functions=local, clock="real")
+        spawned = (await first.wait()).output
+        hang_call = {"StartAt": "H", "States": {"H": {**CALL["States"]["T"], "Resource": HANG}}}
+        engine = first.machine.engine
+        hung = await (await engine.create_state_machine(hang_call).start({})).wait()
+        assert hung.error == "Sandbox.Timedout"
+        pids = [spawned["shell"], spawned["grandchild"], *hung_child]
+        assert all(_alive(pid) for pid in pids)
+        await engine.aclose()
+        assert _all_end(pids), "a process a handler started outlived the engine"
+        assert _alive(bystander.pid)
+    finally:
+        released.set()
+        bystander.kill()
+        bystander.wait()
 
 
 async def test_a_worker_killed_at_its_timeout_takes_its_children_along(
@@ -274,3 +314,23 @@ def test_asl_tasks_shows_hostile_names_escaped(tmp_path: Path) -> None:
     assert json.loads(listed.stdout)[0]["stateName"] == "Ask\x1b[2J\u2066"
     for shown in (text.stdout, listed.stdout):
         assert not any(c in shown for c in "\x1b\x9b\x7f\u2066")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="Linux lists a thread's children")
+async def test_processes_handlers_left_that_have_ended_are_forgotten() -> None:
+    def brief(event: Any, context: Any) -> Any:
+        subprocess.Popen(["true"])  # left running, ends on its own a moment later
+        return None
+
+    local = LocalFunctions()
+    local.register("f", brief)
+    execution = await start(CALL, {}, functions=local, clock="real")
+    engine = execution.machine.engine
+    try:
+        for _ in range(200):
+            await (await engine.create_state_machine(CALL).start({})).wait()
+        executor = local._executor
+        assert isinstance(executor, InProcessExecutor)
+        assert len(executor._processes._started) <= 2 * 64  # not one per invocation
+    finally:
+        await engine.aclose()

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from runtime.cli.tasks import app
@@ -180,3 +181,32 @@ def test_answers_that_fail(tmp_path: Path) -> None:
     )
     record = TaskStore(tmp_path).get(TOKEN)
     assert record is not None and json.loads(record.output or "") == {"from": "file"}
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("deleted", "the file was deleted or replaced while in use"),
+        ("overwritten", "file is not a database"),
+    ],
+)
+def test_a_store_broken_while_asl_run_waits_fails_the_run_in_one_line(
+    tmp_path: Path, damage: str, reason: str
+) -> None:
+    store = tmp_path / "store"
+    run = _start_run(tmp_path, "--store", str(store))
+    try:
+        _until_waiting(tmp_path, run, "--store", str(store))
+        for part in store.iterdir():  # the database and its WAL and shared-memory files
+            if damage == "deleted":
+                part.unlink()
+            else:
+                part.write_bytes(b"not a database " * 4096)
+        code, out, err = _finish(run)
+    finally:
+        run.kill()
+    assert code == 1 and out == ""
+    assert "Traceback" not in err and "engine error" not in err, err
+    lines = err.splitlines()
+    failed = lines.index("FAILED in state 'Ask': States.Runtime")
+    assert lines[failed + 1] == f"the task store {store / 'store.sqlite3'} cannot be used: {reason}"

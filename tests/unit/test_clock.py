@@ -298,3 +298,92 @@ async def test_a_function_overrunning_its_own_timeout_gets_lambdas_error(tmp_pat
     assert not marker.exists()
     events = _events(execution)
     assert _seconds(events[-1]) - _seconds(events[0]) == pytest.approx(1.0)
+
+
+async def test_a_passive_timer_is_never_jumped_to() -> None:
+    clock = VirtualClock(start=0.0)
+    fired: list[float] = []
+    clock.passive_timer(DAY, lambda: fired.append(clock.now()))
+    answered = clock.wake()  # a strand waiting for a person: nothing else on the clock
+
+    async def waiter() -> float:
+        await clock.park(answered)
+        return clock.now()
+
+    strand = clock.spawn(waiter)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    answered.set_result(None)
+    assert await strand == 0.0
+    assert fired == []
+
+
+async def test_a_jump_stops_at_a_passive_timer_on_its_way() -> None:
+    clock = VirtualClock(start=0.0)
+    fired: list[float] = []
+    limit = clock.passive_timer(10, lambda: fired.append(clock.now()))
+    await clock.spawn(clock.sleep, 25)
+    assert fired == [10.0]  # fired at its own time, not at the sleep's end
+    assert limit.done() and clock.now() == 25.0
+
+
+async def test_a_passive_deadline_cuts_a_long_sleep_at_its_time() -> None:
+    clock = VirtualClock(start=0.0)
+
+    async def sleep_past_the_limit() -> None:
+        async with clock.deadline(5, passive=True):
+            await clock.sleep(DAY)
+
+    with pytest.raises(DeadlineExpired):
+        await clock.spawn(sleep_past_the_limit)
+    assert clock.now() == 5.0
+    assert clock.pending_timers() == 0  # the sleep's timer left with its strand
+
+
+async def test_a_passive_timer_fires_in_real_time_too() -> None:
+    clock = VirtualClock(start=0.0)
+    limit = clock.passive_timer(0.05)
+    await asyncio.wait_for(limit, timeout=5)
+    assert clock.now() == 0.05
+
+
+async def test_many_cancelled_passive_timers_do_not_pile_up() -> None:
+    clock = VirtualClock(start=0.0)
+    for _ in range(20_000):
+        clock.passive_timer(DAY).cancel()
+    live = clock.passive_timer(DAY)
+    assert len(clock._passive) <= 2 * 1024
+    await clock.spawn(clock.sleep, 2 * DAY)
+    assert live.done()
+
+
+async def test_a_standard_execution_waiting_for_a_token_is_not_ended_by_the_year_limit() -> None:
+    definition = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "Echo", "Payload": {"token.$": "$$.Task.Token"}},
+                "End": True,
+            }
+        },
+    }
+    engine = local_engine(functions={"Echo": lambda event, context: event}, seed=3)
+    execution = await engine.create_state_machine(definition).start({})
+    # Until the handler's thread has answered and the execution parks on its token (a
+    # loaded machine takes a while); parked, it leaves the clock nothing to jump to.
+    for _ in range(1000):
+        if engine.host.tokens.pending() or execution.status != "RUNNING":
+            break
+        await asyncio.sleep(0.01)
+    for _ in range(200):
+        await asyncio.sleep(0)
+    assert execution.status == "RUNNING"
+    (waiting,) = engine.host.tokens.pending()
+    engine.host.tokens.send_success(waiting.token, {"approved": True})
+    await execution.wait()
+    await engine.aclose()
+    assert (execution.status, execution.output) == ("SUCCEEDED", {"approved": True})
+    events = _events(execution)
+    assert _seconds(events[-1]) == _seconds(events[0])  # no time passed: no jump

@@ -69,6 +69,15 @@ HANDLERS = """
             time.sleep(60)
         return os.getpid()
 
+    def talk_then_hang(event, context):
+        print("working on", event)
+        print("still working", file=sys.stderr)
+        time.sleep(60)
+
+    def talk_then_crash(event, context):
+        print("about to crash")
+        os._exit(3)
+
     def hog(event, context):
         if event == "hog":
             chunks = []
@@ -270,6 +279,25 @@ async def test_a_hung_handler_is_killed_at_its_timeout(
     assert replacement != first
     timed_out = functions.invocations[1]
     assert (timed_out.billed_ms, timed_out.error) == (1000, "Sandbox.Timedout")
+
+
+async def test_a_handler_killed_at_its_timeout_keeps_what_it_printed_in_its_log(
+    functions: LocalFunctions, handlers: ModuleType
+) -> None:
+    add(functions, handlers, "talk_then_hang", timeout=1)
+    error = await fail(functions, "talk_then_hang", "order 7")
+    assert error.error == "Sandbox.Timedout"
+    (timed_out,) = functions.invocations
+    assert timed_out.output == "working on order 7\nstill working\n"
+    assert "working on order 7\nstill working\nEND RequestId" in timed_out.log()
+
+
+async def test_a_crashed_handler_keeps_what_it_printed_in_its_log(
+    functions: LocalFunctions, handlers: ModuleType
+) -> None:
+    add(functions, handlers, "talk_then_crash")
+    assert (await fail(functions, "talk_then_crash")).error == "Runtime.ExitError"
+    assert functions.invocations[-1].output == "about to crash\n"
 
 
 async def test_the_timeout_runs_on_the_hosts_clock(

@@ -26,7 +26,13 @@ from hypothesis import strategies as st
 from asl.errors import StatesError
 from integrations.base import Registry, TaskRequest, parse_resource
 from integrations.handler_logs import HandlerLog
-from integrations.lambdas import Invocation, LambdaContext, LocalFunctions
+from integrations.lambdas import (
+    KEPT_INVOCATIONS,
+    Billing,
+    Invocation,
+    LambdaContext,
+    LocalFunctions,
+)
 from tests.services import FakeServices, uid
 
 INVOKE = "arn:aws:states:::lambda:invoke"
@@ -680,11 +686,32 @@ async def test_billing_rounds_up_to_a_millisecond() -> None:
     (record,) = functions.invocations
     assert record.billed_ms == max(1, math.ceil(record.duration_ms))
     assert (record.function, record.memory_mb, record.error) == ("echo", 2048, None)
-    functions.invocations[:] = [
-        Invocation("a", "1", 0.2, 1, 1024, None),
-        Invocation("b", "2", 1499.1, 1500, 2048, "ValueError"),
-    ]
-    assert functions.gb_seconds() == pytest.approx(0.001 + 3.0)
+    billing = Billing()
+    billing.add(Invocation("a", "1", 0.2, 1, 1024, None))
+    billing.add(Invocation("b", "2", 1499.1, 1500, 2048, "ValueError", "printed"))
+    assert billing == Billing(2, 1501, pytest.approx(0.001 + 3.0), logged=True)  # type: ignore[arg-type]
+
+
+async def test_only_the_latest_invocations_are_kept_but_every_one_is_billed() -> None:
+    def say(event: Any, context: Any) -> Any:
+        print(event)
+        return event
+
+    functions = LocalFunctions(keep=3)
+    functions.register("say", say, memory=1024)
+    for n in range(5):
+        await functions.invoke(request(legacy("say"), n))
+    # the latest, oldest first
+    assert [record.output for record in functions.invocations] == ["2\n", "3\n", "4\n"]
+    billing = functions.billing
+    assert (billing.invocations, billing.logged) == (5, True)
+    assert billing.billed_ms >= 5
+    assert functions.gb_seconds() == pytest.approx(billing.billed_ms / 1000)
+
+
+def test_an_engine_keeps_ten_thousand_invocations_by_default() -> None:
+    assert KEPT_INVOCATIONS == 10_000
+    assert LocalFunctions().invocations.maxlen == KEPT_INVOCATIONS
 
 
 async def test_install_and_wrong_resources() -> None:

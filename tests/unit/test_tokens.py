@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +262,55 @@ async def test_next_task_takes_a_task_already_waiting_once() -> None:
     host.tokens.send_failure(token, "Rejected", "no")
     await first.wait()
     assert (first.status, first.error) == ("FAILED", "Rejected")
+
+
+async def _waiting_on_a_store_file(tmp_path: Path) -> tuple[LocalHost, Any, Path]:
+    path = tmp_path / "store.sqlite3"
+    engine, host = _engine([], task_store=TaskStore(path))
+    host.tokens.poll_interval = 0.01
+    execution = await engine.create_state_machine(CALLBACK).start({})
+    await _until_pending(host)
+    return host, execution, path
+
+
+async def test_a_store_file_deleted_while_a_task_waits_fails_the_execution_saying_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    host, execution, path = await _waiting_on_a_store_file(tmp_path)
+    with host.clock.hold():  # real time passes for the poller; the heartbeat waits
+        for part in tmp_path.iterdir():
+            part.unlink()
+        await asyncio.wait_for(execution.wait(), 5)
+    assert (execution.status, execution.error, execution.cause) == (
+        "FAILED",
+        "States.Runtime",
+        f"the task store {path} cannot be used: the file was deleted or replaced while in use",
+    )
+    assert execution.fault is None  # not an engine bug
+    assert _types(execution)[-2:] == ["TaskSubmitted", "ExecutionFailed"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_a_store_file_overwritten_while_a_task_waits_fails_the_execution(
+    tmp_path: Path,
+) -> None:
+    host, execution, path = await _waiting_on_a_store_file(tmp_path)
+    with host.clock.hold():
+        for part in tmp_path.iterdir():
+            part.write_bytes(b"not a database " * 4096)
+        await asyncio.wait_for(execution.wait(), 5)
+    assert (execution.status, execution.cause) == (
+        "FAILED",
+        f"the task store {path} cannot be used: file is not a database",
+    )
+
+
+async def test_an_execution_waiting_on_a_broken_store_can_still_be_stopped(
+    tmp_path: Path,
+) -> None:
+    _, execution, _ = await _waiting_on_a_store_file(tmp_path)
+    for part in tmp_path.iterdir():
+        part.write_bytes(b"not a database " * 4096)
+    execution.stop("Stopped", "by hand")
+    await asyncio.wait_for(execution.wait(), 5)
+    assert (execution.status, execution.error, execution.cause) == ("ABORTED", "Stopped", "by hand")
