@@ -100,21 +100,25 @@ class Deadline:
     reaches now + ``seconds``, and :class:`DeadlineExpired` is raised in its place (like
     ``asyncio.timeout``, on the clock). ``seconds=None``: no deadline."""
 
-    __slots__ = ("_active", "_clock", "_expired", "_seconds", "_task", "_timer")
+    __slots__ = ("_active", "_at", "_clock", "_expired", "_seconds", "_task", "_timer")
 
-    def __init__(self, clock: Clock, seconds: float | None) -> None:
+    def __init__(self, clock: Clock, seconds: float | None, at: float | None = None) -> None:
         self._clock = clock
         self._seconds = seconds
+        self._at = at
         self._active = False
         self._expired = False
         self._task: asyncio.Task[Any] | None = None
         self._timer: Wake | None = None
 
     async def __aenter__(self) -> Deadline:
-        if self._seconds is not None:
+        if self._seconds is not None or self._at is not None:
             self._task = asyncio.current_task()
             self._active = True
-            self._timer = self._clock.timer(self._seconds, self._expire)
+            if self._at is not None:
+                self._timer = self._clock.timer_at(self._at, self._expire)
+            else:
+                self._timer = self._clock.timer(self._seconds, self._expire)
         return self
 
     def _expire(self) -> None:
@@ -160,6 +164,11 @@ class Clock:
         removes it from the clock."""
         raise NotImplementedError
 
+    def timer_at(self, deadline: float, callback: Callable[[], None] | None = None) -> Wake:
+        """A :class:`Wake` the clock resolves at the time ``deadline`` (at once when it has
+        passed), calling ``callback`` right after."""
+        return self.timer(max(deadline - self.now(), 0.0), callback)
+
     async def sleep(self, seconds: float) -> None:
         """Park the calling strand for ``seconds`` of this clock's time."""
         if seconds <= 0:
@@ -170,6 +179,10 @@ class Clock:
     def deadline(self, seconds: float | None) -> Deadline:
         """An async context that times its block out on this clock (see :class:`Deadline`)."""
         return Deadline(self, seconds)
+
+    def deadline_at(self, deadline: float) -> Deadline:
+        """An async context that times its block out at the time ``deadline``."""
+        return Deadline(self, None, deadline)
 
     # --- strands -----------------------------------------------------------------------
 
@@ -377,6 +390,11 @@ class VirtualClock(Clock):
         """The virtual time, in seconds since the Unix epoch."""
         return self._now
 
+    def move_to(self, moment: float) -> None:
+        """Move the time on to ``moment`` (never back), firing the timers due by then: an
+        engine recovering executions starts where their committed history left off."""
+        self._advance_to(moment)
+
     def pending_timers(self) -> int:
         """How many timers are still waiting for their deadline."""
         return len(self._timers) - self._settled_timers
@@ -386,8 +404,13 @@ class VirtualClock(Clock):
         ``seconds`` of real time have passed, whichever comes first."""
         if seconds is None:
             return self.wake()
-        seconds = max(seconds, 0.0)
-        deadline = self._now + seconds
+        return self.timer_at(self._now + max(seconds, 0.0), callback)
+
+    def timer_at(self, deadline: float, callback: Callable[[], None] | None = None) -> Wake:
+        """A Wake resolved when the virtual time reaches ``deadline``, or once as many real
+        seconds have passed as were left to it, whichever comes first."""
+        seconds = max(deadline - self._now, 0.0)
+        deadline = max(deadline, self._now)
         wake = Wake(self, deadline)
         wake._callback = callback
         wake._queued = True

@@ -66,6 +66,7 @@ def local_engine(
     task_store: TaskStore | None = None,
     external_answers: bool = False,
     on_task_waiting: Callable[[TaskRecord], None] | None = None,
+    database: str | os.PathLike[str] | None = None,
 ) -> Engine:
     """An engine with local functions (a name -> handler mapping, a functions file, or a
     ``LocalFunctions``), the HTTP Task (with locally configured EventBridge
@@ -78,7 +79,9 @@ def local_engine(
 
     ``task_store`` shares waiting task tokens with other processes (``asl tasks``);
     with ``external_answers`` a token wait counts as work outside the clock, so virtual
-    time stands still while a person answers."""
+    time stands still while a person answers. With a ``database`` (a SQLite file), machines
+    and executions are kept in it: ``await engine.recover()`` on a new engine resumes what
+    a dead process left running (see :class:`runtime.Engine`)."""
     registry = Registry()
     local = _local_functions(functions)
     local.install(registry)
@@ -101,7 +104,7 @@ def local_engine(
         external_answers=external_answers,
         on_task_waiting=on_task_waiting,
     )
-    engine = Engine(host, region=region, account=account)
+    engine = Engine(host, region=region, account=account, database=database)
     engine.closers.append(local.aclose)
     if declared is not None:
         engine.openers.append(lambda: declared.create(aws_integrations.clients))
