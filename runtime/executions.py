@@ -14,6 +14,7 @@ left running, and finished executions leave memory, read back from the file on d
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import re
@@ -116,6 +117,9 @@ class Machine:
     role_arn: str
     #: The definition as JSON text, when the engine keeps it (a durable engine does).
     definition_text: str | None = None
+    #: What tells this definition, type and role apart from the machine's others (a
+    #: durable engine's executions keep the revision they started with).
+    revision: str | None = None
 
     async def start(self, input: Any = None, *, name: str | None = None) -> Execution:
         """Start an execution; ``input`` is a JSON value (default ``{}``)."""
@@ -315,25 +319,40 @@ class Engine:
                 text = json_text(read_document(definition).value)
         arn = f"arn:aws:states:{self.region}:{self.account}:stateMachine:{name}"
         role = role_arn or f"arn:aws:iam::{self.account}:role/service-role/StepFunctions-{name}"
-        machine = Machine(self, model, name, type, arn, role, text)
+        revision = None
         if self.store is not None and text is not None:
-            self.store.put_machine(MachineRow(arn, name, type, role, text))
+            kept = f"{type}\n{role}\n{text}".encode("utf-8", "surrogatepass")
+            revision = hashlib.sha256(kept).hexdigest()[:32]
+            self.store.put_machine(MachineRow(arn, revision, name, type, role, text))
+        machine = Machine(self, model, name, type, arn, role, text, revision)
         self._machines[arn] = machine
         return machine
 
     def get_machine(self, arn: str) -> Machine | None:
-        """A machine created on this engine (or kept in its database) by ARN."""
+        """A machine created on this engine (or kept in its database) by ARN: its latest
+        definition."""
         machine = self._machines.get(arn)
         if machine is None and self.store is not None:
             row = self.store.machine(arn)
             if row is not None:
-                kind: MachineType = "EXPRESS" if row.type == "EXPRESS" else "STANDARD"
-                model = asl.load(parse_json(row.definition), machine_type=kind)
-                machine = Machine(
-                    self, model, row.name, kind, row.arn, row.role_arn, row.definition
-                )
-                self._machines[arn] = machine
+                machine = self._machines[arn] = self._stored_machine(row)
         return machine
+
+    def _machine_at(self, arn: str, revision: str) -> Machine | None:
+        """A durable machine as it was at ``revision`` (an execution's own)."""
+        machine = self.get_machine(arn)
+        if machine is not None and machine.revision != revision:
+            assert self.store is not None
+            row = self.store.machine(arn, revision)
+            machine = None if row is None else self._stored_machine(row)
+        return machine
+
+    def _stored_machine(self, row: MachineRow) -> Machine:
+        kind: MachineType = "EXPRESS" if row.type == "EXPRESS" else "STANDARD"
+        model = asl.load(parse_json(row.definition), machine_type=kind)
+        return Machine(
+            self, model, row.name, kind, row.arn, row.role_arn, row.definition, row.revision
+        )
 
     def machines(self) -> list[Machine]:
         """Every machine created on this engine (or kept in its database), by name."""
@@ -370,8 +389,9 @@ class Engine:
             host = JournaledHost(self.host, log, seed)
             execution = self._begin(machine, name, arn, value, host, log)
             log.commit_start(
-                ExecutionRow(arn, machine.arn, name, "RUNNING", json_text(value), None, None,
-                             None, execution.start_time, None, seed, 0)
+                ExecutionRow(arn, machine.arn, machine.revision or "", name, "RUNNING",
+                             json_text(value), None, None, None, execution.start_time, None,
+                             seed, 0)
             )  # fmt: skip
         self._spawn(execution, size)
         return execution
@@ -458,7 +478,7 @@ class Engine:
         self, row: ExecutionRow, events: list[EventRow], answers: list[JournalRow]
     ) -> Execution:
         assert self.store is not None
-        machine = self.get_machine(row.machine_arn)
+        machine = self._machine_at(row.machine_arn, row.revision)
         if machine is None:
             raise LookupError(f"{row.arn}: its state machine {row.machine_arn} is not kept")
         log = Log(self.store, row.arn, events, answers)
@@ -489,7 +509,7 @@ class Engine:
     def _stored(self, row: ExecutionRow) -> Execution | None:
         """An execution as its database row and history say (not running here)."""
         assert self.store is not None
-        machine = self.get_machine(row.machine_arn)
+        machine = self._machine_at(row.machine_arn, row.revision)
         if machine is None:
             return None
         value = parse_json(row.input)

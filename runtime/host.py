@@ -72,10 +72,16 @@ class Host(Protocol):
         ...
 
     async def wait_for_activity(
-        self, request: TaskRequest, on_started: OnStarted, *, started: float | None = None
+        self,
+        request: TaskRequest,
+        on_started: OnStarted,
+        *,
+        started: float | None = None,
+        token: str | None = None,
     ) -> Any:
         """Schedule an activity task and wait for a worker's answer; ``on_started(worker)``
-        is called when a worker takes it. Errors and ``started`` as :meth:`wait_for_token`."""
+        is called when a worker takes it. Errors and ``started`` as :meth:`wait_for_token`;
+        ``token``: the task's token, if it has one already (a recovered execution's)."""
         ...
 
 
@@ -183,11 +189,18 @@ class LocalHost:
         return await self._wait(task, None, started)
 
     async def wait_for_activity(
-        self, request: TaskRequest, on_started: OnStarted, *, started: float | None = None
+        self,
+        request: TaskRequest,
+        on_started: OnStarted,
+        *,
+        started: float | None = None,
+        token: str | None = None,
     ) -> Any:
-        """Schedule an activity task under a new token and wait for a worker's answer."""
+        """Schedule an activity task (under a new token unless given one) and wait for a
+        worker's answer."""
+        token = self.new_task_token() if token is None else token
         task = NewTask(
-            self.new_task_token(), "activity", request.execution_arn, request.state_name,
+            token, "activity", request.execution_arn, request.state_name,
             request.resource.arn, json_text(request.parameters), request.heartbeat_seconds,
             request.timeout_seconds,
         )  # fmt: skip

@@ -375,11 +375,19 @@ class JournaledHost:
         return await self._journaled(key, waiting)
 
     async def wait_for_activity(
-        self, request: TaskRequest, on_started: OnStarted, *, started: float | None = None
+        self,
+        request: TaskRequest,
+        on_started: OnStarted,
+        *,
+        started: float | None = None,
+        token: str | None = None,
     ) -> Any:
-        """An activity task's journaled answer (and worker), or a wait for them."""
+        """An activity task's journaled answer (and worker), or a wait for them under its
+        journaled token (the worker that took it can still answer)."""
         first = self.log.recall("now", self.inner.now)
         started = first if started is None else started
+        journaled = self.log.recall("token", self.inner.new_task_token)
+        token = journaled if token is None else token
         key = self.log.call_key()
         taken_key = (key[0], f"{key[1]}.taken")
         taken = self.log.lookup(taken_key, "worker")
@@ -396,7 +404,7 @@ class JournaledHost:
                 on_started(worker)
 
         self.log.commit()
-        waiting = self.inner.wait_for_activity(request, journal_taken, started=started)
+        waiting = self.inner.wait_for_activity(request, journal_taken, started=started, token=token)
         return await self._journaled(key, waiting)
 
     async def _journaled(self, key: tuple[str, str], work: Any) -> Any:

@@ -33,15 +33,18 @@ __all__ = [
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS machines (
-    arn        TEXT PRIMARY KEY,
+    arn        TEXT NOT NULL,
+    revision   TEXT NOT NULL,
     name       TEXT NOT NULL,
     type       TEXT NOT NULL,
     role_arn   TEXT NOT NULL,
-    definition TEXT NOT NULL
+    definition TEXT NOT NULL,
+    PRIMARY KEY (arn, revision)
 );
 CREATE TABLE IF NOT EXISTS executions (
     arn           TEXT PRIMARY KEY,
     machine_arn   TEXT NOT NULL,
+    revision      TEXT NOT NULL,
     name          TEXT NOT NULL,
     status        TEXT NOT NULL,
     input         TEXT NOT NULL,
@@ -77,17 +80,20 @@ CREATE TABLE IF NOT EXISTS journal (
 PRAGMA user_version = 1;
 """
 
+_MACHINE_COLUMNS = "arn, revision, name, type, role_arn, definition"
 _EXECUTION_COLUMNS = (
-    "arn, machine_arn, name, status, input, output, error, cause, start_time, stop_time, "
+    "arn, machine_arn, revision, name, status, input, output, error, cause, start_time, stop_time, "
     "seed, redrive_count"
 )
 
 
 @dataclass(frozen=True, slots=True)
 class MachineRow:
-    """A state machine as stored: its definition is JSON text."""
+    """A state machine as stored: its definition is JSON text; ``revision`` tells its
+    definitions (and types, roles) apart, so an execution keeps the one it started with."""
 
     arn: str
+    revision: str
     name: str
     type: str
     role_arn: str
@@ -100,6 +106,7 @@ class ExecutionRow:
 
     arn: str
     machine_arn: str
+    revision: str  # the machine's revision it runs
     name: str
     status: str
     input: str
@@ -175,25 +182,32 @@ class ExecutionStore:
     # --- machines ----------------------------------------------------------------------
 
     def put_machine(self, row: MachineRow) -> None:
-        """Create or replace a state machine."""
+        """Store a state machine's revision; the latest stored is the machine's current one."""
         with self._write() as db:
             db.execute(
-                "INSERT OR REPLACE INTO machines (arn, name, type, role_arn, definition) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (row.arn, row.name, row.type, row.role_arn, escape_surrogates(row.definition)),
+                "DELETE FROM machines WHERE arn = ? AND revision = ?", (row.arn, row.revision)
             )
+            db.execute(
+                f"INSERT INTO machines ({_MACHINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                (row.arn, row.revision, row.name, row.type, row.role_arn,
+                 escape_surrogates(row.definition)),
+            )  # fmt: skip
 
-    def machine(self, arn: str) -> MachineRow | None:
-        """A stored state machine by ARN."""
-        row = self._db.execute(
-            "SELECT arn, name, type, role_arn, definition FROM machines WHERE arn = ?", (arn,)
-        ).fetchone()
+    def machine(self, arn: str, revision: str | None = None) -> MachineRow | None:
+        """A stored state machine by ARN: its current revision, or the one given."""
+        if revision is None:
+            query = f"SELECT {_MACHINE_COLUMNS} FROM machines WHERE arn = ? ORDER BY rowid DESC"
+            row = self._db.execute(query, (arn,)).fetchone()
+        else:
+            query = f"SELECT {_MACHINE_COLUMNS} FROM machines WHERE arn = ? AND revision = ?"
+            row = self._db.execute(query, (arn, revision)).fetchone()
         return None if row is None else MachineRow(*row)
 
     def machines(self) -> list[MachineRow]:
-        """Every stored state machine, by name."""
+        """Every stored state machine (its current revision), by name."""
         rows = self._db.execute(
-            "SELECT arn, name, type, role_arn, definition FROM machines ORDER BY name"
+            f"SELECT {_MACHINE_COLUMNS} FROM machines WHERE rowid IN "
+            "(SELECT max(rowid) FROM machines GROUP BY arn) ORDER BY name"
         )
         return [MachineRow(*row) for row in rows]
 
@@ -206,10 +220,10 @@ class ExecutionStore:
         with self._write() as db:
             db.execute(
                 f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (row.arn, row.machine_arn, row.name, row.status, escape_surrogates(row.input),
-                 row.output, row.error, row.cause, row.start_time, row.stop_time, row.seed,
-                 row.redrive_count),
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.arn, row.machine_arn, row.revision, row.name, row.status,
+                 escape_surrogates(row.input), row.output, row.error, row.cause, row.start_time,
+                 row.stop_time, row.seed, row.redrive_count),
             )  # fmt: skip
             _insert_events(db, row.arn, events)
             _insert_answers(db, row.arn, answers)

@@ -428,3 +428,76 @@ def test_a_durable_engine_needs_the_definitions_text(tmp_path: Path) -> None:
             engine.create_state_machine(asl.load(WAIT_AND_TASK))
 
     asyncio.run(main())
+
+
+ACTIVITY = {
+    "StartAt": "Approve",
+    "States": {
+        "Approve": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:us-east-1:123456789012:activity:approve",
+            "End": True,
+        }
+    },
+}
+
+
+def test_an_activity_task_taken_before_a_crash_is_answered_after_it(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+
+    async def take(engine: Engine) -> str:
+        host = engine.host
+        assert isinstance(host, LocalHost)
+        with host.clock.hold():  # no time passes while the worker holds the task
+            task = await host.activities.get_task("approve", "worker-1")
+        assert task is not None and task.input == {"n": 1}
+        return task.token
+
+    async def before_crash() -> str:
+        engine = _engine(db, [])
+        engine.host.clock.begin_hold()
+        await engine.create_state_machine(ACTIVITY, name="M").start({"n": 1}, name="e")
+        return await take(engine)
+
+    token = asyncio.run(before_crash())
+
+    async def after() -> Execution:
+        engine = _engine(db, [])
+        engine.host.clock.begin_hold()
+        (execution,) = await engine.recover()
+        host = engine.host
+        assert isinstance(host, LocalHost)
+        host.activities.send_success(token, {"approved": True})  # the worker's token still works
+        host.clock.end_hold()
+        return await execution.wait()
+
+    execution = asyncio.run(after())
+    assert (execution.status, execution.output) == ("SUCCEEDED", {"approved": True})
+
+    async def answer(engine: Engine) -> None:
+        host = engine.host
+        assert isinstance(host, LocalHost)
+        host.activities.send_success(await take(engine), {"approved": True})
+
+    assert execution.history_json() == _uninterrupted(tmp_path, ACTIVITY, answer=answer)
+    assert _types(execution)[2:5] == ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"]
+
+
+def test_a_recovered_execution_keeps_the_definition_it_started_with(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    calls: list[Any] = []
+
+    async def before_crash() -> None:
+        engine = _engine(db, calls)
+        engine.host.clock.begin_hold()
+        execution = await engine.create_state_machine(WAIT_AND_TASK, name="M").start({})
+        await _until(lambda: _types(execution)[-1] == "WaitStateEntered")
+        changed = {"StartAt": "Other", "States": {"Other": {"Type": "Succeed"}}}
+        assert engine.create_state_machine(changed, name="M").revision != execution.machine.revision
+
+    asyncio.run(before_crash())
+    execution = _recover(db, calls)
+    assert (execution.status, execution.path) == ("SUCCEEDED", ["First", "Nap", "Last"])
+    assert execution.machine.definition.start_at == "First"
+    current = execution.machine.engine.get_machine(execution.machine.arn)
+    assert current is not None and current.definition.start_at == "Other"

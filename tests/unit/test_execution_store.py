@@ -16,11 +16,11 @@ from runtime.store.executions import (
     MachineRow,
 )
 
-MACHINE = MachineRow("arn:m", "M", "STANDARD", "arn:role", '{"StartAt":"A","States":{}}')
+MACHINE = MachineRow("arn:m", "r1", "M", "STANDARD", "arn:role", '{"StartAt":"A","States":{}}')
 
 
 def _execution(arn: str, start: float, machine: str = "arn:m") -> ExecutionRow:
-    return ExecutionRow(arn, machine, arn[-1], "RUNNING", '{"a":"\\ud800"}', None, None, None,
+    return ExecutionRow(arn, machine, "r1", arn[-1], "RUNNING", '{"a":"\\ud800"}', None, None, None,
                         start, None, 42, 0)  # fmt: skip
 
 
@@ -42,6 +42,18 @@ def test_a_file_keeps_everything_across_connections(tmp_path: Path) -> None:
     assert again.events("arn:e1") == [first, second]
     assert again.journal("arn:e1") == [answer, JournalRow("/3.b0", "0", 1, '{"ok":[1,2]}')]
     assert again.machine("arn:other") is None and again.execution("arn:other") is None
+
+
+def test_a_machine_keeps_its_revisions_the_latest_current() -> None:
+    store = ExecutionStore(":memory:")
+    store.put_machine(MACHINE)
+    updated = MachineRow("arn:m", "r2", "M", "STANDARD", "arn:role", '{"StartAt":"B","States":{}}')
+    store.put_machine(updated)
+    assert store.machine("arn:m") == updated
+    assert store.machine("arn:m", "r1") == MACHINE
+    assert store.machines() == [updated]
+    store.put_machine(MACHINE)  # back to the first definition: current again
+    assert store.machine("arn:m") == MACHINE
 
 
 def test_an_end_is_written_with_the_last_events() -> None:
