@@ -51,7 +51,7 @@ from runtime.store.executions import (
     JournalRow,
     MachineRow,
 )
-from runtime.strands import STRAND, in_strand
+from runtime.strands import STRAND
 from runtime.summary import StateSummary, summarize
 
 _log = logging.getLogger(__name__)
@@ -408,39 +408,50 @@ class Engine:
         redrive_count: int = 0,
     ) -> Execution:
         """An execution up to its ``ExecutionStarted`` (recorded again, and found committed,
-        when it is recovered)."""
-        with in_strand(""):
+        when it is recovered), as its own top strand whoever starts it."""
+        strand = STRAND.set("")
+        try:
             start_time = host.now()
             if log is not None and history is None:
                 history = DurableHistory(host.clock.now, log)
-            run = Run(
-                host=host,
-                machine=machine.definition,
+            context = execution_context(
                 execution_arn=arn,
-                state_machine_arn=machine.arn,
-                execution_context=execution_context(
-                    execution_arn=arn,
-                    name=name,
-                    input_value=value,
-                    role_arn=machine.role_arn,
-                    start_time=start_time,
-                    redrive_count=redrive_count,
-                ),
-                state_machine_context=state_machine_context(machine.arn, machine.name),
-                region=self.region,
-                account=self.account,
-                history_limit=(
-                    HISTORY_LIMIT_EVENTS
-                    if machine.type == "STANDARD"
-                    else EXPRESS_HISTORY_LIMIT_EVENTS
-                ),
-                steps=STEPS,
-                history=history,
+                name=name,
+                input_value=value,
+                role_arn=machine.role_arn,
+                start_time=start_time,
+                redrive_count=redrive_count,
             )
+            run = self._new_run(machine, arn, host, context, history)
             execution = Execution(machine, name, value, run, start_time, log)
             details = {"input": value, "roleArn": machine.role_arn}
             run.history.add("ExecutionStarted", 0, details)
+        finally:
+            STRAND.reset(strand)
         return execution
+
+    def _new_run(
+        self,
+        machine: Machine,
+        arn: str,
+        host: Host,
+        context: dict[str, Any],
+        history: History | None,
+    ) -> Run:
+        standard = machine.type == "STANDARD"
+        return Run(
+            host=host,
+            machine=machine.definition,
+            execution_arn=arn,
+            state_machine_arn=machine.arn,
+            execution_context=context,
+            state_machine_context=state_machine_context(machine.arn, machine.name),
+            region=self.region,
+            account=self.account,
+            history_limit=HISTORY_LIMIT_EVENTS if standard else EXPRESS_HISTORY_LIMIT_EVENTS,
+            steps=STEPS,
+            history=history,
+        )
 
     def _spawn(self, execution: Execution, input_size: int) -> None:
         self._executions[execution.arn] = execution
@@ -515,18 +526,7 @@ class Engine:
         value = parse_json(row.input)
         history = History(self.host.clock.now)
         history.events.extend(stored_event(event) for event in self.store.events(row.arn))
-        run = Run(
-            host=self.host,
-            machine=machine.definition,
-            execution_arn=row.arn,
-            state_machine_arn=machine.arn,
-            execution_context={},
-            state_machine_context={},
-            region=self.region,
-            account=self.account,
-            steps=STEPS,
-            history=history,
-        )
+        run = self._new_run(machine, row.arn, self.host, {}, history)
         run.path.extend(
             event.details["name"]
             for event in history.events
