@@ -501,3 +501,22 @@ def test_a_recovered_execution_keeps_the_definition_it_started_with(tmp_path: Pa
     assert execution.machine.definition.start_at == "First"
     current = execution.machine.engine.get_machine(execution.machine.arn)
     assert current is not None and current.definition.start_at == "Other"
+
+
+def test_the_execution_timeout_keeps_its_deadline(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    definition = WAIT_AND_TASK | {"TimeoutSeconds": 100}
+
+    async def before_crash() -> None:
+        engine = _engine(db, [])
+        engine.host.clock.begin_hold()
+        execution = await engine.create_state_machine(definition, name="M").start(
+            {"n": 1}, name="e"
+        )
+        await _until(lambda: _types(execution)[-1] == "WaitStateEntered")
+
+    asyncio.run(before_crash())
+    execution = _recover(db, [])
+    assert (execution.status, execution.error) == ("TIMED_OUT", "States.Timeout")
+    assert execution.history_json() == _uninterrupted(tmp_path, definition)
+    assert execution.history_json()["events"][-1]["timestamp"] == "2025-01-01T00:01:40.000000+00:00"
