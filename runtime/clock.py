@@ -126,25 +126,41 @@ class DeadlineExpired(Exception):
 class Deadline:
     """``async with clock.deadline(seconds):`` — the block is cancelled when the clock
     reaches now + ``seconds``, and :class:`DeadlineExpired` is raised in its place (like
-    ``asyncio.timeout``, on the clock). ``seconds=None``: no deadline."""
+    ``asyncio.timeout``, on the clock); or, given ``at``, when it reaches that time.
+    ``seconds=None`` and no ``at``: no deadline. ``passive``: on a passive timer."""
 
-    __slots__ = ("_active", "_clock", "_expired", "_passive", "_seconds", "_task", "_timer")
+    __slots__ = (
+        "_active", "_at", "_clock", "_expired", "_passive", "_seconds", "_task", "_timer",
+    )  # fmt: skip
 
-    def __init__(self, clock: Clock, seconds: float | None, passive: bool = False) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        seconds: float | None,
+        passive: bool = False,
+        at: float | None = None,
+    ) -> None:
         self._clock = clock
         self._seconds = seconds
         self._passive = passive
+        self._at = at
         self._active = False
         self._expired = False
         self._task: asyncio.Task[Any] | None = None
         self._timer: Wake | None = None
 
     async def __aenter__(self) -> Deadline:
-        if self._seconds is not None:
+        if self._seconds is not None or self._at is not None:
             self._task = asyncio.current_task()
             self._active = True
-            start = self._clock.passive_timer if self._passive else self._clock.timer
-            self._timer = start(self._seconds, self._expire)
+            clock = self._clock
+            if self._passive:
+                seconds = self._seconds if self._at is None else self._at - clock.now()
+                self._timer = clock.passive_timer(seconds, self._expire)
+            elif self._at is not None:
+                self._timer = clock.timer_at(self._at, self._expire)
+            else:
+                self._timer = clock.timer(self._seconds, self._expire)
         return self
 
     def _expire(self) -> None:
@@ -198,6 +214,11 @@ class Clock:
         moved, so here it is a plain timer."""
         return self.timer(seconds, callback)
 
+    def timer_at(self, deadline: float, callback: Callable[[], None] | None = None) -> Wake:
+        """A :class:`Wake` the clock resolves at the time ``deadline`` (at once when it has
+        passed), calling ``callback`` right after."""
+        return self.timer(max(deadline - self.now(), 0.0), callback)
+
     async def sleep(self, seconds: float) -> None:
         """Park the calling strand for ``seconds`` of this clock's time."""
         if seconds <= 0:
@@ -209,6 +230,10 @@ class Clock:
         """An async context that times its block out on this clock (see :class:`Deadline`);
         ``passive``: on a :meth:`passive_timer`."""
         return Deadline(self, seconds, passive)
+
+    def deadline_at(self, deadline: float, *, passive: bool = False) -> Deadline:
+        """An async context that times its block out at the time ``deadline``."""
+        return Deadline(self, None, passive, deadline)
 
     # --- strands -----------------------------------------------------------------------
 
@@ -451,6 +476,11 @@ class VirtualClock(Clock):
         """The virtual time, in seconds since the Unix epoch."""
         return self._now
 
+    def move_to(self, moment: float) -> None:
+        """Move the time on to ``moment`` (never back), firing the timers due by then: an
+        engine recovering executions starts where their committed history left off."""
+        self._advance_to(moment)
+
     def pending_timers(self) -> int:
         """How many timers are still waiting for their deadline."""
         return len(self._timers) - self._settled_timers
@@ -460,7 +490,12 @@ class VirtualClock(Clock):
         ``seconds`` of real time have passed, whichever comes first."""
         if seconds is None:
             return self.wake()
-        entry = self._new_timer(seconds, callback)
+        return self.timer_at(self._now + max(seconds, 0.0), callback)
+
+    def timer_at(self, deadline: float, callback: Callable[[], None] | None = None) -> Wake:
+        """A Wake resolved when the virtual time reaches ``deadline``, or once as many real
+        seconds have passed as were left to it, whichever comes first."""
+        entry = self._new_timer(deadline, callback)
         wake = entry[2]
         wake._queued = True
         heapq.heappush(self._timers, entry)
@@ -474,7 +509,7 @@ class VirtualClock(Clock):
         other timers, or by as many seconds of real time): never a jump's target."""
         if seconds is None:
             return self.wake()
-        entry = self._new_timer(seconds, callback)
+        entry = self._new_timer(self._now + max(seconds, 0.0), callback)
         if len(self._passive) >= self._passive_compact_at:
             self._passive = [kept for kept in self._passive if not kept[2].done()]
             heapq.heapify(self._passive)
@@ -483,11 +518,12 @@ class VirtualClock(Clock):
         return entry[2]
 
     def _new_timer(
-        self, seconds: float, callback: Callable[[], None] | None
+        self, deadline: float, callback: Callable[[], None] | None
     ) -> tuple[float, int, Wake]:
-        """A timer's Wake, watched in real time, as an entry of a heap of timers."""
-        seconds = max(seconds, 0.0)
-        deadline = self._now + seconds
+        """A timer's Wake for the time ``deadline``, watched in real time (as many seconds
+        as are left to it), as an entry of a heap of timers."""
+        seconds = max(deadline - self._now, 0.0)
+        deadline = max(deadline, self._now)
         wake = Wake(self, deadline)
         wake._callback = callback
         sequence = next(self._sequence)

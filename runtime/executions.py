@@ -4,12 +4,19 @@ An :class:`Engine` owns a Host; :meth:`Engine.create_state_machine` gives a
 :class:`Machine` (a definition with a name, type and ARN); :meth:`Machine.start` gives a
 running :class:`Execution` whose status, output, error, cause, history and path can be
 read once it is done.
+
+Given a ``database``, an engine keeps its machines and executions in it
+(:mod:`runtime.store.executions`), each execution journaled as it moves
+(:mod:`runtime.journal`): :meth:`Engine.recover` resumes the executions a dead process
+left running, and finished executions leave memory, read back from the file on demand.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,10 +26,10 @@ import asl
 from asl import model as m
 from asl.errors import RUNTIME, TIMEOUT, StatesError, capped
 from asl.flow.waiting import MAX_WAIT_SECONDS
-from asl.jsontext import json_size
-from asl.loader import Source
+from asl.jsontext import json_size, json_text, parse_json
+from asl.loader import Source, read_document
 from runtime.api_limits import check_error_and_cause, check_payload_size
-from runtime.clock import DeadlineExpired
+from runtime.clock import DeadlineExpired, VirtualClock
 from runtime.context import execution_context, state_machine_context
 from runtime.frame import (
     EXPRESS_HISTORY_LIMIT_EVENTS,
@@ -30,12 +37,22 @@ from runtime.frame import (
     Frame,
     Run,
 )
-from runtime.history import Event
+from runtime.history import Event, History
 from runtime.host import Host, LocalHost
 from runtime.interpreter import run_scope
+from runtime.journal import DurableHistory, JournaledHost, Log, stored_event
 from runtime.states import STEPS
 from runtime.states.map_run import MapRun
 from runtime.store import ApiError, StoreError
+from runtime.store.executions import (
+    Ended,
+    EventRow,
+    ExecutionRow,
+    ExecutionStore,
+    JournalRow,
+    MachineRow,
+)
+from runtime.strands import STRAND
 from runtime.summary import StateSummary, summarize
 
 _log = logging.getLogger(__name__)
@@ -107,6 +124,11 @@ class Machine:
     type: MachineType
     arn: str
     role_arn: str
+    #: The definition as JSON text, when the engine keeps it (a durable engine does).
+    definition_text: str | None = None
+    #: What tells this definition, type and role apart from the machine's others (a
+    #: durable engine's executions keep the revision they started with).
+    revision: str | None = None
 
     async def start(self, input: Any = None, *, name: str | None = None) -> Execution:
         """Start an execution; ``input`` is a JSON value (default ``{}``)."""
@@ -116,7 +138,15 @@ class Machine:
 class Execution:
     """One run of a machine."""
 
-    def __init__(self, machine: Machine, name: str, input_value: Any, run: Run) -> None:
+    def __init__(
+        self,
+        machine: Machine,
+        name: str,
+        input_value: Any,
+        run: Run,
+        start_time: float | None = None,
+        log: Log | None = None,
+    ) -> None:
         self.machine = machine
         self.name = name
         self.arn = run.execution_arn
@@ -125,9 +155,10 @@ class Execution:
         self.output: Any = None
         self.error: str | None = None
         self.cause: str | None = None
-        self.start_time = run.host.now()
+        self.start_time = run.host.now() if start_time is None else start_time
         self.stop_time: float | None = None
         self._run = run
+        self._log = log
         self._task: asyncio.Task[None] | None = None
         # What wait() awaits, made by the first wait() of a running execution.
         self._ended: asyncio.Future[None] | None = None
@@ -136,6 +167,7 @@ class Execution:
         #: it is logged with its traceback and never raised to the caller.
         self.fault: BaseException | None = None
         self._stop_details: tuple[str | None, str | None] = (None, None)
+        self._stopped = False
 
     @property
     def history(self) -> list[Event]:
@@ -179,13 +211,26 @@ class Execution:
         check_error_and_cause(error, cause)
         if self._task is not None and not self._task.done():
             self._stop_details = (error, cause)
+            self._stopped = True
             self._run.host.clock.cancel(self._task)
+
+    def _left_running(self, error: BaseException | None) -> bool:
+        """Whether the strand was cancelled by something else than :meth:`stop` (the event
+        loop closing, the process going away) while its execution is durable: it stays
+        RUNNING in the database, for :meth:`Engine.recover`, and nothing more is written."""
+        return (
+            self._log is not None
+            and isinstance(error, asyncio.CancelledError)
+            and not self._stopped
+        )
 
     def _strand_ended(self, error: BaseException | None) -> None:
         """The execution's strand ended: normally after :meth:`_finish`. Cancelled before
         it ever ran (stopped at once), it ends ABORTED here; ended by a bug of the engine's,
         it ends FAILED here (every execution ends with its event), the bug logged and kept
         in :attr:`fault`."""
+        if self._left_running(error):
+            return
         if self.status == "RUNNING":
             if error is None or isinstance(error, asyncio.CancelledError):
                 error_name, cause = self._stop_details
@@ -200,15 +245,26 @@ class Execution:
                 self._finish("FAILED", "ExecutionFailed", _present(self.error, self.cause))
         if self._ended is not None and not self._ended.done():
             self._ended.set_result(None)
+        if self._log is not None:
+            self.machine.engine._forget(self)
 
     def _finish(self, status: Status, event: str, details: dict[str, Any]) -> None:
         self.status = status
         self.stop_time = self._run.host.now()
         self._run.history.add(event, self._run.history.events[-1].id, details or None)
+        if self._log is not None:
+            output = json_text(self.output) if status == "SUCCEEDED" else None
+            ended = Ended(status, output, self.error, self.cause, self.stop_time)
+            self._log.commit(ended)
 
 
 class Engine:
-    """Runs executions on one Host; many can run at once."""
+    """Runs executions on one Host; many can run at once.
+
+    With a ``database`` (a SQLite file, or ``":memory:"``), machines and executions are kept
+    there as they move; after a crash, a new engine on the same file resumes what was
+    running with :meth:`recover`. Without one, everything lives in memory.
+    """
 
     def __init__(
         self,
@@ -216,11 +272,15 @@ class Engine:
         *,
         region: str = DEFAULT_REGION,
         account: str = DEFAULT_ACCOUNT,
+        database: str | os.PathLike[str] | None = None,
     ) -> None:
         self.host: Host = host if host is not None else LocalHost()
         self.region = region
         self.account = account
+        #: Where machines and executions are kept (None: in memory only).
+        self.store = None if database is None else ExecutionStore(database)
         self._executions: dict[str, Execution] = {}
+        self._machines: dict[str, Machine] = {}
         #: Called by :meth:`aclose`: what the engine's owner set up for it (worker
         #: processes of local functions, say).
         self.closers: list[Callable[[], Awaitable[None]]] = []
@@ -237,10 +297,13 @@ class Engine:
                 self.openers.pop(0)
 
     async def aclose(self) -> None:
-        """Release what the engine's integrations hold (worker processes, sessions)."""
+        """Release what the engine's integrations hold (worker processes, sessions) and
+        close its database."""
         closers, self.closers = self.closers, []
         for close in closers:
             await close()
+        if self.store is not None:
+            self.store.close()
 
     def create_state_machine(
         self,
@@ -250,21 +313,67 @@ class Engine:
         type: MachineType = "STANDARD",
         role_arn: str | None = None,
     ) -> Machine:
-        """A machine from a definition (validated; raises ``asl.DefinitionError``)."""
+        """A machine from a definition (validated; raises ``asl.DefinitionError``). A durable
+        engine keeps it, so it needs the definition as text, a file or a document, not a
+        model."""
         _check_name(name, "state machine")
-        model = (
-            definition
-            if isinstance(definition, m.StateMachine)
-            else asl.load(definition, machine_type=type)
-        )
+        text = None
+        if isinstance(definition, m.StateMachine):
+            if self.store is not None:
+                raise TypeError("a durable engine keeps a definition's text: give it, not a model")
+            model = definition
+        else:
+            model = asl.load(definition, machine_type=type)
+            if self.store is not None:
+                text = json_text(read_document(definition).value)
         arn = f"arn:aws:states:{self.region}:{self.account}:stateMachine:{name}"
         role = role_arn or f"arn:aws:iam::{self.account}:role/service-role/StepFunctions-{name}"
-        return Machine(self, model, name, type, arn, role)
+        revision = None
+        if self.store is not None and text is not None:
+            kept = f"{type}\n{role}\n{text}".encode("utf-8", "surrogatepass")
+            revision = hashlib.sha256(kept).hexdigest()[:32]
+            self.store.put_machine(MachineRow(arn, revision, name, type, role, text))
+        machine = Machine(self, model, name, type, arn, role, text, revision)
+        self._machines[arn] = machine
+        return machine
+
+    def get_machine(self, arn: str) -> Machine | None:
+        """A machine created on this engine (or kept in its database) by ARN: its latest
+        definition."""
+        machine = self._machines.get(arn)
+        if machine is None and self.store is not None:
+            row = self.store.machine(arn)
+            if row is not None:
+                machine = self._machines[arn] = self._stored_machine(row)
+        return machine
+
+    def _machine_at(self, arn: str, revision: str) -> Machine | None:
+        """A durable machine as it was at ``revision`` (an execution's own)."""
+        machine = self.get_machine(arn)
+        if machine is not None and machine.revision != revision:
+            assert self.store is not None
+            row = self.store.machine(arn, revision)
+            machine = None if row is None else self._stored_machine(row)
+        return machine
+
+    def _stored_machine(self, row: MachineRow) -> Machine:
+        kind: MachineType = "EXPRESS" if row.type == "EXPRESS" else "STANDARD"
+        model = asl.load(parse_json(row.definition), machine_type=kind)
+        return Machine(
+            self, model, row.name, kind, row.arn, row.role_arn, row.definition, row.revision
+        )
+
+    def machines(self) -> list[Machine]:
+        """Every machine created on this engine (or kept in its database), by name."""
+        if self.store is not None:
+            for row in self.store.machines():
+                self.get_machine(row.arn)
+        return sorted(self._machines.values(), key=lambda machine: machine.name)
 
     async def start_execution(
         self, machine: Machine, input_value: Any = None, *, name: str | None = None
     ) -> Execution:
-        """Start an execution and return it running."""
+        """Start an execution and return it running (its start committed, when durable)."""
         if self.openers:
             await self._open()
         name = name if name is not None else self.host.new_uuid()
@@ -275,41 +384,169 @@ class Engine:
             # An Express execution's ARN has an id of its own after the name (recorded
             # against AWS: localstack test_express_sync), so two never share one.
             arn = f"{prefix}:express:{machine.name}:{name}:{self.host.new_uuid()}"
-        if arn in self._executions:
+        if arn in self._executions or (
+            self.store is not None and self.store.execution(arn) is not None
+        ):
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
         value = {} if input_value is None else input_value
         size = _input_size(value)
-        run = Run(
-            host=self.host,
-            machine=machine.definition,
-            execution_arn=arn,
-            state_machine_arn=machine.arn,
-            execution_context=execution_context(
+        if self.store is None:
+            execution = self._begin(machine, name, arn, value, self.host, None)
+        else:
+            seed = int(self.host.entropy.random() * 2**53)
+            log = Log(self.store, arn)
+            host = JournaledHost(self.host, log, seed)
+            execution = self._begin(machine, name, arn, value, host, log)
+            log.commit_start(
+                ExecutionRow(arn, machine.arn, machine.revision or "", name, "RUNNING",
+                             json_text(value), None, None, None, execution.start_time, None,
+                             seed, 0)
+            )  # fmt: skip
+        self._spawn(execution, size)
+        return execution
+
+    def _begin(
+        self,
+        machine: Machine,
+        name: str,
+        arn: str,
+        value: Any,
+        host: Host,
+        log: Log | None,
+        history: History | None = None,
+        redrive_count: int = 0,
+    ) -> Execution:
+        """An execution up to its ``ExecutionStarted`` (recorded again, and found committed,
+        when it is recovered), as its own top strand whoever starts it."""
+        strand = STRAND.set("")
+        try:
+            start_time = host.now()
+            if log is not None and history is None:
+                history = DurableHistory(host.clock.now, log)
+            context = execution_context(
                 execution_arn=arn,
                 name=name,
                 input_value=value,
                 role_arn=machine.role_arn,
-                start_time=self.host.now(),
-            ),
+                start_time=start_time,
+                redrive_count=redrive_count,
+            )
+            run = self._new_run(machine, arn, host, context, history)
+            execution = Execution(machine, name, value, run, start_time, log)
+            details = {"input": value, "roleArn": machine.role_arn}
+            run.history.add("ExecutionStarted", 0, details)
+        finally:
+            STRAND.reset(strand)
+        return execution
+
+    def _new_run(
+        self,
+        machine: Machine,
+        arn: str,
+        host: Host,
+        context: dict[str, Any],
+        history: History | None,
+    ) -> Run:
+        standard = machine.type == "STANDARD"
+        return Run(
+            host=host,
+            machine=machine.definition,
+            execution_arn=arn,
+            state_machine_arn=machine.arn,
+            execution_context=context,
             state_machine_context=state_machine_context(machine.arn, machine.name),
             region=self.region,
             account=self.account,
-            history_limit=(
-                HISTORY_LIMIT_EVENTS if machine.type == "STANDARD" else EXPRESS_HISTORY_LIMIT_EVENTS
-            ),
+            history_limit=HISTORY_LIMIT_EVENTS if standard else EXPRESS_HISTORY_LIMIT_EVENTS,
             steps=STEPS,
+            history=history,
         )
-        execution = Execution(machine, name, value, run)
-        self._executions[arn] = execution
-        run.history.add("ExecutionStarted", 0, {"input": value, "roleArn": machine.role_arn})
+
+    def _spawn(self, execution: Execution, input_size: int) -> None:
+        self._executions[execution.arn] = execution
         execution._task = self.host.clock.spawn(
-            _execute, execution, run, size, on_end=execution._strand_ended
+            _execute, execution, execution._run, input_size, on_end=execution._strand_ended
         )
+
+    async def recover(self) -> list[Execution]:
+        """Resume every execution the database holds as RUNNING that this engine does not
+        run (a process running them died): each is replayed from its journal up to where
+        it was, then goes on. Returns once every one has caught up (its task tokens wait
+        again, so SendTaskSuccess reaches them) or ended."""
+        if self.store is None:
+            return []
+        if self.openers:
+            await self._open()
+        store = self.store
+        rows = [
+            row for row in store.executions(status="RUNNING") if row.arn not in self._executions
+        ]
+        saved = [(row, store.events(row.arn), store.journal(row.arn)) for row in rows]
+        clock = self.host.clock
+        if isinstance(clock, VirtualClock):  # virtual time goes on from where it was
+            latest = [event.timestamp for _, events, _ in saved for event in events]
+            clock.move_to(max(latest, default=clock.now()))
+        resumed = [self._resume(row, events, answers) for row, events, answers in saved]
+        for execution in resumed:
+            assert execution._log is not None and execution._task is not None
+            await asyncio.wait(
+                [execution._log.caught_up, execution._task], return_when=asyncio.FIRST_COMPLETED
+            )
+        return resumed
+
+    def _resume(
+        self, row: ExecutionRow, events: list[EventRow], answers: list[JournalRow]
+    ) -> Execution:
+        assert self.store is not None
+        machine = self._machine_at(row.machine_arn, row.revision)
+        if machine is None:
+            raise LookupError(f"{row.arn}: its state machine {row.machine_arn} is not kept")
+        log = Log(self.store, row.arn, events, answers)
+        host = JournaledHost(self.host, log, row.seed)
+        value = parse_json(row.input)
+        history = DurableHistory(host.clock.now, log, events)
+        execution = self._begin(
+            machine, row.name, row.arn, value, host, log, history, row.redrive_count
+        )
+        self._spawn(execution, _input_size(value))
         return execution
 
+    def _forget(self, execution: Execution) -> None:
+        """A durable execution ended: it is read back from the database from now on."""
+        if self._executions.get(execution.arn) is execution:
+            del self._executions[execution.arn]
+
     def get_execution(self, arn: str) -> Execution | None:
-        """A started execution by ARN."""
-        return self._executions.get(arn)
+        """A started execution by ARN (a durable engine's ended ones read back from its
+        database)."""
+        execution = self._executions.get(arn)
+        if execution is None and self.store is not None:
+            row = self.store.execution(arn)
+            if row is not None:
+                return self._stored(row)
+        return execution
+
+    def _stored(self, row: ExecutionRow) -> Execution | None:
+        """An execution as its database row and history say (not running here)."""
+        assert self.store is not None
+        machine = self._machine_at(row.machine_arn, row.revision)
+        if machine is None:
+            return None
+        value = parse_json(row.input)
+        history = History(self.host.clock.now)
+        history.events.extend(stored_event(event) for event in self.store.events(row.arn))
+        run = self._new_run(machine, row.arn, self.host, {}, history)
+        run.path.extend(
+            event.details["name"]
+            for event in history.events
+            if event.type.endswith("StateEntered") and event.details is not None
+        )
+        execution = Execution(machine, row.name, value, run, row.start_time)
+        execution.status = row.status  # type: ignore[assignment]
+        execution.output = None if row.output is None else parse_json(row.output)
+        execution.error, execution.cause = row.error, row.cause
+        execution.stop_time = row.stop_time
+        return execution
 
     def executions(self) -> list[Execution]:
         """Every execution started on this engine, in the order they started."""
@@ -317,6 +554,7 @@ class Engine:
 
 
 async def _execute(execution: Execution, run: Run, input_size: int) -> None:
+    STRAND.set("")  # this strand's own context: the top scope, whoever started it
     machine = run.machine
     frame = Frame(run, 0, size_bound=input_size)
     try:
@@ -326,9 +564,11 @@ async def _execute(execution: Execution, run: Run, input_size: int) -> None:
         if execution.machine.type == "EXPRESS":
             timeout = min(timeout or EXPRESS_MAX_SECONDS, EXPRESS_MAX_SECONDS)
         elif timeout is None or timeout > STANDARD_MAX_SECONDS:
-            limit = STANDARD_MAX_SECONDS
+            # From the start, so an execution recovered after a crash keeps its year.
+            limit = execution.start_time + STANDARD_MAX_SECONDS
         clock = run.host.clock
-        async with clock.deadline(timeout), clock.deadline(limit, passive=True):
+        year = clock.deadline(None) if limit is None else clock.deadline_at(limit, passive=True)
+        async with run.host.deadline(timeout), year:
             output = await run_scope(machine.scope, execution.input, frame)
     except DeadlineExpired:
         execution.error = TIMEOUT
@@ -344,7 +584,9 @@ async def _execute(execution: Execution, run: Run, input_size: int) -> None:
         _log.info("execution %s failed: %s", execution.arn, broken)
         _fail(execution, StatesError(RUNTIME, str(broken)))
         return
-    except asyncio.CancelledError:
+    except asyncio.CancelledError as cancelled:
+        if execution._left_running(cancelled):
+            raise
         error, cause = execution._stop_details
         execution.error, execution.cause = error, cause
         execution._finish("ABORTED", "ExecutionAborted", _present(error, cause))

@@ -124,12 +124,14 @@ class Run:
         account: str,
         history_limit: int | None = HISTORY_LIMIT_EVENTS,
         steps: Mapping[str, Step],
+        history: History | None = None,
     ) -> None:
         self.host = host
         self.steps = steps
         self.history_limit = history_limit
         self.machine = machine
-        self.history = History(host.clock.now)  # the Host's time, one call shorter
+        # The Host's time, one call shorter (a durable execution's history is its own).
+        self.history = History(host.clock.now) if history is None else history
         self.path: list[str] = []
         #: The Map Runs its Distributed Maps started (``runtime.states.map_run.MapRun``);
         #: a tuple, grown on the rare occasion, so most executions hold no list for it.

@@ -17,7 +17,7 @@ from asl.bindings import Entropy, SystemEntropy
 from asl.jsontext import json_text
 from integrations.base import Invoker, Registry, TaskRequest
 from runtime.activities import Activities
-from runtime.clock import Clock, RealClock, VirtualClock, Wake
+from runtime.clock import Clock, Deadline, RealClock, VirtualClock, Wake
 from runtime.in_order import InOrder
 from runtime.store import NewTask, TaskRecord, TaskStore
 from runtime.tokens import OnStarted, TaskTokens
@@ -41,6 +41,10 @@ class Host(Protocol):
         """A future done when the Host's clock reaches now + ``seconds``."""
         ...
 
+    def deadline(self, seconds: float | None) -> Deadline:
+        """An async context that times its block out ``seconds`` from now (None: never)."""
+        ...
+
     def new_uuid(self) -> str:
         """A fresh UUID (execution names, request ids)."""
         ...
@@ -54,15 +58,30 @@ class Host(Protocol):
         ...
 
     async def wait_for_token(
-        self, request: TaskRequest, input_value: Any, heartbeat: int | None, timeout: int | None
+        self,
+        request: TaskRequest,
+        input_value: Any,
+        heartbeat: int | None,
+        timeout: int | None,
+        *,
+        started: float | None = None,
     ) -> Any:
         """Wait until the request's task token is answered; a missed heartbeat or the
-        timeout raises ``States.Timeout``, SendTaskFailure its error."""
+        timeout raises ``States.Timeout``, SendTaskFailure its error. ``started``: when
+        the wait began, if before now (a recovered execution's)."""
         ...
 
-    async def wait_for_activity(self, request: TaskRequest, on_started: OnStarted) -> Any:
+    async def wait_for_activity(
+        self,
+        request: TaskRequest,
+        on_started: OnStarted,
+        *,
+        started: float | None = None,
+        token: str | None = None,
+    ) -> Any:
         """Schedule an activity task and wait for a worker's answer; ``on_started(worker)``
-        is called when a worker takes it. Errors as :meth:`wait_for_token`."""
+        is called when a worker takes it. Errors and ``started`` as :meth:`wait_for_token`;
+        ``token``: the task's token, if it has one already (a recovered execution's)."""
         ...
 
 
@@ -126,6 +145,10 @@ class LocalHost:
         """A future done when this Host's clock reaches now + ``seconds``."""
         return self.clock.timer(seconds)
 
+    def deadline(self, seconds: float | None) -> Deadline:
+        """A timeout ``seconds`` from now on this Host's clock."""
+        return self.clock.deadline(seconds)
+
     def new_uuid(self) -> str:
         """A UUID from this Host's entropy (deterministic when seeded)."""
         return self.entropy.uuid4()
@@ -149,7 +172,13 @@ class LocalHost:
         return await self._in_order.run(self.invoker.invoke(request))
 
     async def wait_for_token(
-        self, request: TaskRequest, input_value: Any, heartbeat: int | None, timeout: int | None
+        self,
+        request: TaskRequest,
+        input_value: Any,
+        heartbeat: int | None,
+        timeout: int | None,
+        *,
+        started: float | None = None,
     ) -> Any:
         """Wait for SendTaskSuccess/Failure on the request's token (see :class:`TaskTokens`)."""
         assert request.task_token is not None
@@ -157,19 +186,30 @@ class LocalHost:
             request.task_token, "callback", request.execution_arn, request.state_name,
             request.resource.arn, json_text(input_value), heartbeat, timeout,
         )  # fmt: skip
-        return await self._wait(task, None)
+        return await self._wait(task, None, started)
 
-    async def wait_for_activity(self, request: TaskRequest, on_started: OnStarted) -> Any:
-        """Schedule an activity task under a new token and wait for a worker's answer."""
+    async def wait_for_activity(
+        self,
+        request: TaskRequest,
+        on_started: OnStarted,
+        *,
+        started: float | None = None,
+        token: str | None = None,
+    ) -> Any:
+        """Schedule an activity task (under a new token unless given one) and wait for a
+        worker's answer."""
+        token = self.new_task_token() if token is None else token
         task = NewTask(
-            self.new_task_token(), "activity", request.execution_arn, request.state_name,
+            token, "activity", request.execution_arn, request.state_name,
             request.resource.arn, json_text(request.parameters), request.heartbeat_seconds,
             request.timeout_seconds,
         )  # fmt: skip
-        return await self._wait(task, on_started)
+        return await self._wait(task, on_started, started)
 
-    async def _wait(self, task: NewTask, on_started: OnStarted | None) -> Any:
+    async def _wait(
+        self, task: NewTask, on_started: OnStarted | None, started: float | None
+    ) -> Any:
         if not self.external_answers:
-            return await self.tokens.wait(task, on_started=on_started)
+            return await self.tokens.wait(task, on_started=on_started, started=started)
         with self.clock.hold():
-            return await self.tokens.wait(task, on_started=on_started)
+            return await self.tokens.wait(task, on_started=on_started, started=started)

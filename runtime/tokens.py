@@ -210,15 +210,18 @@ class TaskTokens:
             if not future.done():
                 future.set_result(None)
 
-    async def wait(self, task: NewTask, *, on_started: OnStarted | None = None) -> Any:
+    async def wait(
+        self, task: NewTask, *, on_started: OnStarted | None = None, started: float | None = None
+    ) -> Any:
         """Record ``task`` and wait for its answer: the output of SendTaskSuccess, or the
         ``StatesError`` of SendTaskFailure; a missed heartbeat or the timeout raises
         :class:`TokenTimedOut`. ``on_started(worker_name)`` is called when a worker takes
-        an activity task."""
+        an activity task. ``started``: when the wait began (now unless told: a recovered
+        execution waits again on its token, its timeout counted from the first wait)."""
         record = self.store.add(task)
         if self.on_waiting is not None:
             self.on_waiting(record)
-        now = self._now()
+        now = self._now() if started is None else started
         is_callback = task.kind == "callback"
         waiter = _Waiter(record, None, False, now, is_callback, now, 0, on_started)
         self._waiting[task.token] = waiter

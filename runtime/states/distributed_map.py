@@ -54,6 +54,7 @@ from runtime.evaluation import evaluate
 from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run
 from runtime.interpreter import Outcome, run_scope
 from runtime.states.map_run import ChildExecution, MapRun, register
+from runtime.strands import in_strand, strand_key
 
 __all__ = ["ChildExecution", "MapRun", "attempt"]
 
@@ -269,7 +270,13 @@ async def _run_children(
             if _exceeded(failed, total, plan.tolerated):
                 raise _ThresholdExceeded
 
-    jobs = [lambda i=i: run_one(i) for i in range(len(batches))]
+    strands = strand_key(f"{frame.last_event}.d")  # + the child's index
+
+    async def keyed(index: int) -> None:
+        with in_strand(f"{strands}{index}"):
+            await run_one(index)
+
+    jobs = [lambda i=i: keyed(i) for i in range(len(batches))]
     try:
         await frame.run.host.clock.run_all(jobs, limit=plan.limit)
     except _ThresholdExceeded:

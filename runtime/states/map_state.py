@@ -12,6 +12,7 @@ from runtime.frame import Frame
 from runtime.interpreter import Outcome, run_scope, with_retry_and_catch
 from runtime.states import distributed_map
 from runtime.states.concurrent import Children, FailedEvent, child_size_bound, run_all
+from runtime.strands import in_strand, strand_key
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
@@ -57,11 +58,12 @@ async def _attempt(
         raise evaluation_error(error, state, frame, entered) from None
     started = frame.record("MapStateStarted", {"length": len(inputs)})
     children = Children()
+    strands = strand_key(f"{started}.i")  # + the iteration's index
     try:
         if state.item_processor.data_only or limit == 1:
-            results = await _in_turn(state, inputs, frame, children)
+            results = await _in_turn(state, inputs, frame, children, strands)
         else:
-            results = await _side_by_side(state, inputs, frame, children, limit)
+            results = await _side_by_side(state, inputs, frame, children, limit, strands)
     except StatesError:
         children.close_failed(frame)
         failed.owed = True
@@ -71,7 +73,9 @@ async def _attempt(
     return output, state.next, assigned
 
 
-async def _in_turn(state: m.Map, inputs: list[Any], frame: Frame, children: Children) -> list[Any]:
+async def _in_turn(
+    state: m.Map, inputs: list[Any], frame: Frame, children: Children, strands: str
+) -> list[Any]:
     """One iteration after another; each starts after the last event of the one before."""
     results = []
     previous = frame.last_event
@@ -79,13 +83,14 @@ async def _in_turn(state: m.Map, inputs: list[Any], frame: Frame, children: Chil
     for index, value in enumerate(inputs):
         details = {"name": state.name, "index": index}
         started = frame.record_at(previous, "MapIterationStarted", details)
-        result, previous = await _iteration(state, details, value, frame, children, started)
+        with in_strand(f"{strands}{index}"):
+            result, previous = await _iteration(state, details, value, frame, children, started)
         results.append(result)
     return results
 
 
 async def _side_by_side(
-    state: m.Map, inputs: list[Any], frame: Frame, children: Children, limit: int
+    state: m.Map, inputs: list[Any], frame: Frame, children: Children, limit: int, strands: str
 ) -> list[Any]:
     """Up to ``limit`` iterations at once (0: all): the first ones all start at once; a
     later one starts after the last event of the iteration whose place it takes."""
@@ -102,13 +107,17 @@ async def _side_by_side(
         while True:
             details = {"name": state.name, "index": index}
             value = inputs[index]
-            results[index], last = await _iteration(state, details, value, frame, children, started)
+            with in_strand(f"{strands}{index}"):
+                results[index], last = await _iteration(
+                    state, details, value, frame, children, started
+                )
             following = next(waiting, None)
             if following is None:
                 return
             index = following
             details = {"name": state.name, "index": index}
-            started = frame.record_at(last, "MapIterationStarted", details)
+            with in_strand(f"{strands}{index}"):  # which lane takes it is a matter of timing
+                started = frame.record_at(last, "MapIterationStarted", details)
 
     lanes = [lambda i=i: lane(i, starts[i]) for i in range(width)]
     # Iterations started together record their Tasks' TaskStarted after every one of

@@ -10,6 +10,7 @@ from runtime.evaluation import evaluate, evaluation_error, settle
 from runtime.frame import Frame
 from runtime.interpreter import Outcome, run_scope, with_retry_and_catch
 from runtime.states.concurrent import Children, FailedEvent, child_size_bound, run_all
+from runtime.strands import in_strand, strand_key
 
 
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
@@ -45,8 +46,9 @@ async def _branches(state: m.Parallel, payload: Any, frame: Frame) -> list[Any]:
     started = frame.record("ParallelStateStarted")
     children = Children()
     bound = child_size_bound(state, frame, payload)
-    jobs = [_branch_job(branch, payload, children, children.spawn(frame, started, bound))
-            for branch in state.branches]  # fmt: skip
+    jobs = [_branch_job(branch, payload, children, children.spawn(frame, started, bound),
+                        strand_key(f"{started}.b{index}"))
+            for index, branch in enumerate(state.branches)]  # fmt: skip
     # Scopes that only move data never wait: in turn is the same, and cheaper.
     sequential = all(branch.data_only for branch in state.branches)
     try:
@@ -58,15 +60,18 @@ async def _branches(state: m.Parallel, payload: Any, frame: Frame) -> list[Any]:
     return results
 
 
-def _branch_job(branch: m.Scope, payload: Any, children: Children, child: Frame) -> Any:
+def _branch_job(
+    branch: m.Scope, payload: Any, children: Children, child: Frame, strand: str
+) -> Any:
     async def job() -> Any:
-        try:
-            result = await run_scope(branch, payload, child)
-        except StatesError:
-            await children.settle()
-            children.failed(child)
-            raise
-        children.ended(child, child.last_event)
-        return result
+        with in_strand(strand):
+            try:
+                result = await run_scope(branch, payload, child)
+            except StatesError:
+                await children.settle()
+                children.failed(child)
+                raise
+            children.ended(child, child.last_event)
+            return result
 
     return job

@@ -169,7 +169,7 @@ async def _within(frame: Frame, request: TaskRequest, timeout: int) -> Any:
     ``TimeoutSeconds`` have passed on the Host's clock."""
     host = frame.run.host
     try:
-        async with host.clock.deadline(timeout):
+        async with host.deadline(timeout):
             return await host.invoke(request)
     except DeadlineExpired:
         raise StatesError(TIMEOUT, "") from None

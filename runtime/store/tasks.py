@@ -19,14 +19,15 @@ import re
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 from asl.jsontext import escape_surrogates, replace_surrogates
 from runtime.store.errors import InvalidToken, StoreError, TaskDoesNotExist, TaskTimedOut
+from runtime.store.sqlite import connect, transaction
 
 Kind = Literal["callback", "activity"]
 #: SCHEDULED: an activity task no worker has taken yet; RUNNING: the token is out (with
@@ -228,16 +229,8 @@ class TaskStore:
         return found.st_dev, found.st_ino
 
     def _connect(self) -> sqlite3.Connection:
-        if self.path is None:
-            db = sqlite3.connect(":memory:", isolation_level=None)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        db = connect(self.path, _SCHEMA)
         try:
-            if self.path is not None:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
             db.execute(
                 "DELETE FROM tasks WHERE ended IS NOT NULL AND ended < ?",
                 (self._now() - KEEP_ENDED_SECONDS,),
@@ -273,27 +266,27 @@ class TaskStore:
             self._connection.close()
             self._connection = None
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db())
 
     @_guarded
     def add(self, task: NewTask) -> TaskRecord:
-        """Record a task an execution starts waiting on (an activity task is SCHEDULED)."""
+        """Record a task an execution starts waiting on (an activity task is SCHEDULED). A
+        recovered execution waiting again on its token takes the task over (open, or
+        aborted when its process went away); an answer given meanwhile stays, for it to
+        find."""
         status: Status = "SCHEDULED" if task.kind == "activity" else "RUNNING"
         now = self._now()
         with self._write() as db:
             db.execute(
                 "INSERT INTO tasks (token, kind, execution_arn, state_name, resource, input, "
                 "heartbeat_seconds, timeout_seconds, status, owner, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (token) DO UPDATE SET owner = excluded.owner, "
+                "status = CASE tasks.status WHEN 'ABORTED' THEN excluded.status "
+                "ELSE tasks.status END, ended = NULL "
+                "WHERE tasks.execution_arn = excluded.execution_arn "
+                "AND tasks.status IN ('SCHEDULED', 'RUNNING', 'ABORTED')",
                 (task.token, task.kind, replace_surrogates(task.execution_arn),
                  replace_surrogates(task.state_name), replace_surrogates(task.resource),
                  escape_surrogates(task.input), task.heartbeat_seconds, task.timeout_seconds,

@@ -67,6 +67,7 @@ def local_engine(
     external_answers: bool = False,
     on_task_waiting: Callable[[TaskRecord], None] | None = None,
     wrap_invoker: Callable[[Invoker], Invoker] | None = None,
+    database: str | os.PathLike[str] | None = None,
 ) -> Engine:
     """An engine with local functions (a name -> handler mapping, a functions file, or a
     ``LocalFunctions``), the HTTP Task (with locally configured EventBridge
@@ -80,7 +81,10 @@ def local_engine(
     ``task_store`` shares waiting task tokens with other processes (``asl tasks``);
     with ``external_answers`` a token wait counts as work outside the clock, so virtual
     time stands still while a person answers. ``wrap_invoker`` puts an Invoker of the
-    caller's in front of the integrations (the API server's per-execution mocks)."""
+    caller's in front of the integrations (the API server's per-execution mocks). With a
+    ``database`` (a SQLite file), machines and executions are kept in it: ``await
+    engine.recover()`` on a new engine resumes what a dead process left running (see
+    :class:`runtime.Engine`)."""
     registry = Registry()
     local = _local_functions(functions)
     local.install(registry)
@@ -105,7 +109,7 @@ def local_engine(
         external_answers=external_answers,
         on_task_waiting=on_task_waiting,
     )
-    engine = Engine(host, region=region, account=account)
+    engine = Engine(host, region=region, account=account, database=database)
     engine.closers.append(local.aclose)
     if declared is not None:
         engine.openers.append(lambda: declared.create(aws_integrations.clients))

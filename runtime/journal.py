@@ -1,0 +1,439 @@
+"""Durable executions: every answer the world gives an execution is journaled, and
+recovery is a replay.
+
+The interpreter reaches the world only through its Host, and given the same answers it
+does the same thing. So a durable execution runs on a :class:`JournaledHost`, a view of
+the engine's Host that writes down each answer it hands out (a time reading, a random
+number, a task token, a Task's result or failure, a token's answer, a timer's absolute
+deadline) under a key that does not depend on how concurrent threads interleave: the
+*strand* that asked (:mod:`runtime.strands`) and the how-manieth call of that strand
+it is. History events are keyed the same way.
+
+The :class:`Log` of one execution gathers the new events and answers and writes them in
+one transaction (:meth:`Log.commit`) before the execution touches the world again: before
+a Task is invoked, a timer set or a token waited on, and as soon as an answer comes back.
+After a crash a new engine reads the execution back and runs the interpreter again from
+the start: each call finds its answer in the journal, each event its committed twin (the
+two must be equal, else :class:`ReplayDiverged` fails the execution as an engine bug), and
+where the journal ends the execution goes on live. A Task whose answer was never
+committed is invoked again: at least once, never lost. Answers that ended waits (Task
+results, token answers) are handed back in the order they first came, so concurrent
+threads replay in the order they ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from asl.bindings import Entropy, SystemEntropy
+from asl.errors import StatesError
+from asl.jsontext import json_text, parse_json
+from integrations.base import CallbackResult, TaskRequest
+from runtime.clock import Clock, Deadline, Wake
+from runtime.history import Event, History, StateEvent
+from runtime.host import Host
+from runtime.store.executions import Ended, EventRow, ExecutionRow, ExecutionStore, JournalRow
+from runtime.strands import STRAND
+from runtime.tokens import OnStarted
+
+__all__ = ["DurableHistory", "JournaledHost", "Log", "ReplayDiverged", "stored_event"]
+
+T = TypeVar("T")
+
+
+class ReplayDiverged(Exception):
+    """A replayed execution did something else than it had done: an engine bug."""
+
+
+#: Journal answers that end a wait: replayed in the order they came.
+_ORDERED = frozenset({"ok", "error", "callback"})
+
+
+class Log:
+    """One durable execution's record as it moves: what was committed before (matched and
+    consumed as the replay reaches it) and what is new (written by :meth:`commit`)."""
+
+    def __init__(
+        self,
+        store: ExecutionStore,
+        arn: str,
+        committed: Sequence[EventRow] = (),
+        journal: Sequence[JournalRow] = (),
+    ) -> None:
+        self.store = store
+        self.arn = arn
+        self._events = {(e.strand, e.seq): e for e in committed}
+        self._answers = {(a.strand, a.seq): a for a in journal}
+        self._ord = max((a.ord for a in journal), default=-1) + 1
+        self._event_seq: dict[str, int] = {}
+        self._call_seq: dict[str, int] = {}
+        self._new_events: list[EventRow] = []
+        self._new_answers: list[JournalRow] = []
+        # Waits' answers not handed back yet, by their order, and who waits for theirs.
+        self._ordered = sorted(a.ord for a in journal if _kind(a.answer) in _ORDERED)
+        self._turns: dict[int, asyncio.Future[None]] = {}
+        #: Done once every committed event and answer has been replayed.
+        self.caught_up: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._check_caught_up()
+
+    # --- events ------------------------------------------------------------------------
+
+    def event_key(self) -> tuple[str, int]:
+        """The key of the current strand's next event."""
+        strand = STRAND.get()
+        seq = self._event_seq.get(strand, 0)
+        self._event_seq[strand] = seq + 1
+        return strand, seq
+
+    def replayed(
+        self, key: tuple[str, int], event_type: str, previous: int, details: Any
+    ) -> int | None:
+        """The id of the committed event ``key`` names (checked equal to this one), or None
+        when the execution is past its committed events."""
+        if not self._events:
+            return None
+        committed = self._events.pop(key, None)
+        if committed is None:
+            return None
+        text = None if details is None else json_text(details)
+        if (committed.type, committed.previous_id, committed.details) != (
+            event_type, previous, text,
+        ):  # fmt: skip
+            self._diverged()
+            raise ReplayDiverged(
+                f"{self.arn}: event {committed.id} was {committed.type} after "
+                f"{committed.previous_id} {committed.details}, is now {event_type} after "
+                f"{previous} {text}"
+            )
+        self._check_caught_up()
+        return committed.id
+
+    def new_event(self, event: Event, key: tuple[str, int]) -> None:
+        """An event recorded for the first time: written at the next commit."""
+        details = event.details
+        text = None if details is None else json_text(details)
+        self._new_events.append(
+            EventRow(event.id, event.previous_event_id, event.timestamp, event.type, text, *key)
+        )
+
+    # --- answers -----------------------------------------------------------------------
+
+    def call_key(self) -> tuple[str, str]:
+        """The key of the current strand's next call to the world."""
+        strand = STRAND.get()
+        seq = self._call_seq.get(strand, 0)
+        self._call_seq[strand] = seq + 1
+        return strand, str(seq)
+
+    def recall(self, kind: str, make: Callable[[], T]) -> T:
+        """An answer that costs nothing to make (``kind``: what it is, ``now``, ``random``):
+        the journaled one when there is one (``make`` is still called, so a seeded source
+        is drawn from as it was), else ``make()``'s, journaled."""
+        key = self.call_key()
+        value = make()
+        found = self._take(key)
+        if found is None:
+            self.journal(key, {"v": value, "of": kind})
+            return value
+        answer = parse_json(found.answer)
+        if answer.get("of") != kind:
+            self._diverged()
+            raise ReplayDiverged(f"{self.arn}: call {key} was {found.answer}, is now {kind}")
+        return answer["v"]  # type: ignore[no-any-return]
+
+    def journal(self, key: tuple[str, str], answer: Mapping[str, Any]) -> None:
+        """Write down an answer (at the next commit)."""
+        self._new_answers.append(JournalRow(*key, self._ord, json_text(answer)))
+        self._ord += 1
+
+    def lookup(self, key: tuple[str, str], field: str) -> dict[str, Any] | None:
+        """A journaled answer that needs no turn (a deadline: ``at``, a worker taking a
+        task: ``worker``), which must hold ``field``."""
+        found = self._take(key)
+        if found is None:
+            return None
+        answer: dict[str, Any] = parse_json(found.answer)
+        if field not in answer:
+            self._diverged()
+            raise ReplayDiverged(f"{self.arn}: call {key} was {found.answer}, is now {field}")
+        return answer
+
+    async def answer(self, clock: Clock, key: tuple[str, str]) -> dict[str, Any] | None:
+        """The journaled answer of a wait, handed back in its turn; None when there is none."""
+        found = self._answers.get(key)
+        if found is None:
+            return None
+        if _kind(found.answer) not in _ORDERED:
+            self._diverged()
+            raise ReplayDiverged(f"{self.arn}: call {key} was {found.answer}, is now a wait")
+        try:
+            if self._ordered[0] != found.ord:
+                turn = self._turns[found.ord] = clock.wake()
+                try:
+                    await clock.park(turn)
+                finally:
+                    self._turns.pop(found.ord, None)
+        finally:  # handed back, or its strand cancelled meanwhile: the next one's turn
+            self._answers.pop(key, None)
+            if found.ord in self._ordered:
+                self._ordered.remove(found.ord)
+            following = self._turns.get(self._ordered[0]) if self._ordered else None
+            if following is not None and not following.done():
+                following.set_result(None)
+            self._check_caught_up()
+        return parse_json(found.answer)  # type: ignore[no-any-return]
+
+    def _take(self, key: tuple[str, str]) -> JournalRow | None:
+        if not self._answers:
+            return None
+        found = self._answers.pop(key, None)
+        if found is not None:
+            self._check_caught_up()
+        return found
+
+    def _diverged(self) -> None:
+        """The replay went astray: what was committed is no guide any more; the execution
+        fails (an engine bug), its end recorded after the committed events."""
+        self._events.clear()
+        self._answers.clear()
+        self._ordered.clear()
+        for turn in self._turns.values():
+            if not turn.done():
+                turn.set_result(None)
+        self._check_caught_up()
+
+    def _check_caught_up(self) -> None:
+        if not self._events and not self._answers and not self.caught_up.done():
+            self.caught_up.set_result(None)
+
+    # --- writing -----------------------------------------------------------------------
+
+    def commit_start(self, row: ExecutionRow) -> None:
+        """Write a new execution with its first event and answers, in one transaction."""
+        events, self._new_events = self._new_events, []
+        answers, self._new_answers = self._new_answers, []
+        self.store.start(row, events, answers)
+
+    def commit(self, ended: Ended | None = None) -> None:
+        """Write what is new (and the execution's end) in one transaction."""
+        if self._new_events or self._new_answers or ended is not None:
+            events, self._new_events = self._new_events, []
+            answers, self._new_answers = self._new_answers, []
+            self.store.commit(self.arn, events, answers, ended)
+
+
+def _kind(answer: str) -> str:
+    """An answer's kind: the first key of its JSON object (``{"ok": ...}``)."""
+    return answer[2 : answer.index('"', 2)]
+
+
+class DurableHistory(History):
+    """A history whose events are keyed by strand, matched against the committed ones while
+    an execution replays, and written by its :class:`Log`."""
+
+    __slots__ = ("log",)
+
+    def __init__(self, now: Any, log: Log, committed: Sequence[EventRow] = ()) -> None:
+        super().__init__(now)
+        self.log = log
+        self.events.extend(stored_event(e) for e in committed)
+
+    def add(
+        self, event_type: str, previous_event_id: int, details: Mapping[str, Any] | None = None
+    ) -> int:
+        """Record an event (or find its committed twin) and return its id."""
+        key = self.log.event_key()
+        found = self.log.replayed(key, event_type, previous_event_id, details)
+        if found is not None:
+            return found
+        event_id = super().add(event_type, previous_event_id, details)
+        self.log.new_event(self.events[-1], key)
+        return event_id
+
+    def add_state(self, event_type: str, previous_event_id: int, name: str, data: Any) -> int:
+        """Record a state's entry or exit (or find its committed twin); return its id."""
+        key = self.log.event_key()
+        field = "input" if event_type.endswith("Entered") else "output"
+        found = self.log.replayed(key, event_type, previous_event_id, {"name": name, field: data})
+        if found is not None:
+            return found
+        event_id = len(self.events) + 1
+        event = StateEvent(event_id, previous_event_id, self._clock_now(), event_type, name, data)
+        self.events.append(event)
+        self.log.new_event(event, key)
+        return event_id
+
+
+def stored_event(row: EventRow) -> Event:
+    """A committed event as the history holds it."""
+    details = None if row.details is None else parse_json(row.details)
+    return Event(row.id, row.previous_id, row.timestamp, row.type, details)
+
+
+class _JournaledEntropy:
+    """An execution's own seeded entropy, every draw journaled."""
+
+    __slots__ = ("_entropy", "_log")
+
+    def __init__(self, seed: int, log: Log) -> None:
+        self._entropy = SystemEntropy(seed)
+        self._log = log
+
+    def random(self) -> float:
+        """A journaled float in [0, 1)."""
+        return self._log.recall("random", self._entropy.random)
+
+    def uuid4(self) -> str:
+        """A journaled version 4 UUID."""
+        return self._log.recall("uuid", self._entropy.uuid4)
+
+
+class JournaledHost:
+    """One durable execution's view of the engine's Host (see the module's docstring).
+    ``seed`` seeds the execution's own entropy (kept with the execution), so the draws
+    after a recovery are those an uninterrupted run would have made."""
+
+    def __init__(self, inner: Host, log: Log, seed: int) -> None:
+        self.inner = inner
+        self.log = log
+        self.clock: Clock = inner.clock
+        self.entropy: Entropy = _JournaledEntropy(seed, log)
+
+    def now(self) -> float:
+        """The Host's time, journaled."""
+        return self.log.recall("now", self.inner.now)
+
+    async def sleep(self, seconds: float) -> None:
+        """Park until a journaled absolute deadline."""
+        deadline = self._deadline(seconds)
+        self.log.commit()
+        await self.clock.park(self.clock.timer_at(deadline))
+
+    def timer(self, seconds: float) -> Wake:
+        """A timer of the Host's clock (integrations' timers need no journal: their work's
+        answer is journaled)."""
+        return self.inner.timer(seconds)
+
+    def deadline(self, seconds: float | None) -> Deadline:
+        """A timeout at a journaled absolute time."""
+        if seconds is None:
+            return self.clock.deadline(None)
+        return self.clock.deadline_at(self._deadline(seconds))
+
+    def _deadline(self, seconds: float) -> float:
+        key = self.log.call_key()
+        found = self.log.lookup(key, "at")
+        if found is not None:
+            return float(found["at"])
+        at = self.inner.now() + max(seconds, 0.0)
+        self.log.journal(key, {"at": at})
+        return at
+
+    def new_uuid(self) -> str:
+        """A journaled UUID of the execution's entropy."""
+        return self.entropy.uuid4()
+
+    def new_task_token(self) -> str:
+        """A journaled task token (the Host's: unguessable unless the Host is seeded)."""
+        return self.log.recall("token", self.inner.new_task_token)
+
+    async def invoke(self, request: TaskRequest) -> Any:
+        """A Task's journaled answer, or the Task run (again, if it was in flight)."""
+        key = self.log.call_key()
+        found = await self.log.answer(self.clock, key)
+        if found is not None:
+            return self._given(found)
+        self.log.commit()
+        # The integration's own ids and times are its business: its answer is journaled.
+        live = replace(request, services=self.inner)
+        return await self._journaled(key, self.inner.invoke(live))
+
+    async def wait_for_token(
+        self,
+        request: TaskRequest,
+        input_value: Any,
+        heartbeat: int | None,
+        timeout: int | None,
+        *,
+        started: float | None = None,
+    ) -> Any:
+        """A token's journaled answer, or a wait for it whose timeout runs from when the
+        execution first waited."""
+        first = self.log.recall("now", self.inner.now)
+        started = first if started is None else started
+        key = self.log.call_key()
+        found = await self.log.answer(self.clock, key)
+        if found is not None:
+            return self._given(found)
+        self.log.commit()
+        waiting = self.inner.wait_for_token(
+            request, input_value, heartbeat, timeout, started=started
+        )
+        return await self._journaled(key, waiting)
+
+    async def wait_for_activity(
+        self,
+        request: TaskRequest,
+        on_started: OnStarted,
+        *,
+        started: float | None = None,
+        token: str | None = None,
+    ) -> Any:
+        """An activity task's journaled answer (and worker), or a wait for them under its
+        journaled token (the worker that took it can still answer)."""
+        first = self.log.recall("now", self.inner.now)
+        started = first if started is None else started
+        journaled = self.log.recall("token", self.inner.new_task_token)
+        token = journaled if token is None else token
+        key = self.log.call_key()
+        taken_key = (key[0], f"{key[1]}.taken")
+        taken = self.log.lookup(taken_key, "worker")
+        if taken is not None:
+            on_started(taken["worker"])
+        found = await self.log.answer(self.clock, key)
+        if found is not None:
+            return self._given(found)
+
+        def journal_taken(worker: str | None) -> None:
+            if taken is None:
+                self.log.journal(taken_key, {"worker": worker})
+                self.log.commit()
+                on_started(worker)
+
+        self.log.commit()
+        waiting = self.inner.wait_for_activity(request, journal_taken, started=started, token=token)
+        return await self._journaled(key, waiting)
+
+    async def _journaled(self, key: tuple[str, str], work: Any) -> Any:
+        """Await the world's answer and journal it before handing it back."""
+        try:
+            result = await work
+        except StatesError as failure:
+            self._keep(key, {"error": failure.error, "cause": failure.cause})
+            raise
+        # Cut short (a timeout, a failed sibling, the process going away), it leaves no
+        # answer: replayed, it runs again and is cut short by the same cause (its deadline
+        # is journaled), or goes on if the process went away.
+        if isinstance(result, CallbackResult):
+            self._keep(key, {"callback": result.output})
+        else:
+            self._keep(key, {"ok": result})
+        return result
+
+    def _keep(self, key: tuple[str, str], answer: dict[str, Any]) -> None:
+        try:
+            self.log.journal(key, answer)
+        except ValueError:  # not JSON (NaN): the payload check fails the Task; nothing to keep
+            return
+        self.log.commit()
+
+    @staticmethod
+    def _given(answer: dict[str, Any]) -> Any:
+        if "ok" in answer:
+            return answer["ok"]
+        if "callback" in answer:
+            return CallbackResult(answer["callback"])
+        raise StatesError(answer["error"], answer["cause"])

@@ -1,0 +1,310 @@
+"""State machines, executions, their histories and journals, in SQLite.
+
+The durable half of an engine (see :mod:`runtime.journal`): every row an execution
+writes as it moves goes in through :meth:`ExecutionStore.commit`, one transaction per
+batch, so after the process dies the file holds each execution as of its last commit.
+SQLite as :mod:`runtime.store.sqlite` opens it: a commit survives the process being killed.
+
+Values are kept as JSON text (AWS's, :func:`asl.jsontext.json_text`); times as epoch
+seconds of the Host's clock.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from asl.jsontext import escape_surrogates
+from runtime.store.errors import StoreError
+from runtime.store.sqlite import connect, transaction
+
+__all__ = [
+    "Ended",
+    "EventRow",
+    "ExecutionRow",
+    "ExecutionStore",
+    "JournalRow",
+    "MachineRow",
+]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS machines (
+    arn        TEXT NOT NULL,
+    revision   TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    role_arn   TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    PRIMARY KEY (arn, revision)
+);
+CREATE TABLE IF NOT EXISTS executions (
+    arn           TEXT PRIMARY KEY,
+    machine_arn   TEXT NOT NULL,
+    revision      TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    input         TEXT NOT NULL,
+    output        TEXT,
+    error         TEXT,
+    cause         TEXT,
+    start_time    REAL NOT NULL,
+    stop_time     REAL,
+    seed          INTEGER NOT NULL,
+    redrive_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
+CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (machine_arn, start_time);
+CREATE TABLE IF NOT EXISTS events (
+    execution_arn TEXT NOT NULL,
+    id            INTEGER NOT NULL,
+    previous_id   INTEGER NOT NULL,
+    timestamp     REAL NOT NULL,
+    type          TEXT NOT NULL,
+    details       TEXT,
+    strand        TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    PRIMARY KEY (execution_arn, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS journal (
+    execution_arn TEXT NOT NULL,
+    strand        TEXT NOT NULL,
+    seq           TEXT NOT NULL,
+    ord           INTEGER NOT NULL,
+    answer        TEXT NOT NULL,
+    PRIMARY KEY (execution_arn, strand, seq)
+) WITHOUT ROWID;
+PRAGMA user_version = 1;
+"""
+
+_MACHINE_COLUMNS = "arn, revision, name, type, role_arn, definition"
+_EXECUTION_COLUMNS = (
+    "arn, machine_arn, revision, name, status, input, output, error, cause, start_time, stop_time, "
+    "seed, redrive_count"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MachineRow:
+    """A state machine as stored: its definition is JSON text; ``revision`` tells its
+    definitions (and types, roles) apart, so an execution keeps the one it started with."""
+
+    arn: str
+    revision: str
+    name: str
+    type: str
+    role_arn: str
+    definition: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionRow:
+    """An execution as stored; ``input`` and ``output`` are JSON text."""
+
+    arn: str
+    machine_arn: str
+    revision: str  # the machine's revision it runs
+    name: str
+    status: str
+    input: str
+    output: str | None
+    error: str | None
+    cause: str | None
+    start_time: float
+    stop_time: float | None
+    seed: int
+    redrive_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One history event as stored: ``details`` is JSON text of its raw details (None when
+    it has none); ``strand`` and ``seq`` say which thread of the execution recorded it,
+    and as its how-manieth event (see :mod:`runtime.journal`)."""
+
+    id: int
+    previous_id: int
+    timestamp: float
+    type: str
+    details: str | None
+    strand: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    """One answer the world gave an execution: ``answer`` is JSON text; ``ord`` orders the
+    answers of one execution as they came."""
+
+    strand: str
+    seq: str
+    ord: int
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """How an execution ended, written with its last events."""
+
+    status: str
+    output: str | None  # JSON text
+    error: str | None
+    cause: str | None
+    stop_time: float
+
+
+class ExecutionStore:
+    """The machines, executions, events and journal tables of one SQLite file (or of memory,
+    for tests: ``":memory:"``). Used from the event loop's thread only."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = None if str(path) == ":memory:" else Path(path)
+        try:
+            self._db = connect(self.path, _SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(self.path, exc) from exc
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with transaction(self._db) as db:
+                yield db
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(self.path, exc) from exc
+
+    # --- machines ----------------------------------------------------------------------
+
+    def put_machine(self, row: MachineRow) -> None:
+        """Store a state machine's revision; the latest stored is the machine's current one."""
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM machines WHERE arn = ? AND revision = ?", (row.arn, row.revision)
+            )
+            db.execute(
+                f"INSERT INTO machines ({_MACHINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                (row.arn, row.revision, row.name, row.type, row.role_arn,
+                 escape_surrogates(row.definition)),
+            )  # fmt: skip
+
+    def machine(self, arn: str, revision: str | None = None) -> MachineRow | None:
+        """A stored state machine by ARN: its current revision, or the one given."""
+        if revision is None:
+            query = f"SELECT {_MACHINE_COLUMNS} FROM machines WHERE arn = ? ORDER BY rowid DESC"
+            row = self._db.execute(query, (arn,)).fetchone()
+        else:
+            query = f"SELECT {_MACHINE_COLUMNS} FROM machines WHERE arn = ? AND revision = ?"
+            row = self._db.execute(query, (arn, revision)).fetchone()
+        return None if row is None else MachineRow(*row)
+
+    def machines(self) -> list[MachineRow]:
+        """Every stored state machine (its current revision), by name."""
+        rows = self._db.execute(
+            f"SELECT {_MACHINE_COLUMNS} FROM machines WHERE rowid IN "
+            "(SELECT max(rowid) FROM machines GROUP BY arn) ORDER BY name"
+        )
+        return [MachineRow(*row) for row in rows]
+
+    # --- executions --------------------------------------------------------------------
+
+    def start(
+        self, row: ExecutionRow, events: Sequence[EventRow], answers: Sequence[JournalRow]
+    ) -> None:
+        """Record a new execution with its first event (``ExecutionStarted``) and answers."""
+        with self._write() as db:
+            db.execute(
+                f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.arn, row.machine_arn, row.revision, row.name, row.status,
+                 escape_surrogates(row.input), row.output, row.error, row.cause, row.start_time,
+                 row.stop_time, row.seed, row.redrive_count),
+            )  # fmt: skip
+            _insert_events(db, row.arn, events)
+            _insert_answers(db, row.arn, answers)
+
+    def commit(
+        self,
+        arn: str,
+        events: Sequence[EventRow],
+        answers: Sequence[JournalRow],
+        ended: Ended | None = None,
+    ) -> None:
+        """Append events and journal answers of an execution, and its end if it ended, in
+        one transaction."""
+        with self._write() as db:
+            _insert_events(db, arn, events)
+            _insert_answers(db, arn, answers)
+            if ended is not None:
+                output = None if ended.output is None else escape_surrogates(ended.output)
+                db.execute(
+                    "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, "
+                    "stop_time = ? WHERE arn = ?",
+                    (ended.status, output, ended.error, ended.cause, ended.stop_time, arn),
+                )
+
+    def execution(self, arn: str) -> ExecutionRow | None:
+        """A stored execution by ARN."""
+        row = self._db.execute(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE arn = ?", (arn,)
+        ).fetchone()
+        return None if row is None else ExecutionRow(*row)
+
+    def executions(
+        self, machine_arn: str | None = None, status: str | None = None
+    ) -> list[ExecutionRow]:
+        """Stored executions, newest first, of one machine and in one status if given."""
+        clauses, args = [], []
+        if machine_arn is not None:
+            clauses.append("machine_arn = ?")
+            args.append(machine_arn)
+        if status is not None:
+            clauses.append("status = ?")
+            args.append(status)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._db.execute(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions{where} "
+            "ORDER BY start_time DESC, rowid DESC",
+            args,
+        )
+        return [ExecutionRow(*row) for row in rows]
+
+    def events(self, arn: str) -> list[EventRow]:
+        """The stored history of an execution, in order."""
+        rows = self._db.execute(
+            "SELECT id, previous_id, timestamp, type, details, strand, seq FROM events "
+            "WHERE execution_arn = ? ORDER BY id",
+            (arn,),
+        )
+        return [EventRow(*row) for row in rows]
+
+    def journal(self, arn: str) -> list[JournalRow]:
+        """The journaled answers of an execution, in the order they came."""
+        rows = self._db.execute(
+            "SELECT strand, seq, ord, answer FROM journal WHERE execution_arn = ? ORDER BY ord",
+            (arn,),
+        )
+        return [JournalRow(*row) for row in rows]
+
+
+def _insert_events(db: sqlite3.Connection, arn: str, events: Sequence[EventRow]) -> None:
+    db.executemany(
+        "INSERT INTO events (execution_arn, id, previous_id, timestamp, type, details, strand, "
+        "seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(arn, e.id, e.previous_id, e.timestamp, e.type,
+          None if e.details is None else escape_surrogates(e.details), e.strand, e.seq)
+         for e in events],
+    )  # fmt: skip
+
+
+def _insert_answers(db: sqlite3.Connection, arn: str, answers: Sequence[JournalRow]) -> None:
+    db.executemany(
+        "INSERT OR REPLACE INTO journal (execution_arn, strand, seq, ord, answer) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(arn, a.strand, a.seq, a.ord, escape_surrogates(a.answer)) for a in answers],
+    )

@@ -1,0 +1,41 @@
+"""What the store's SQLite files share: how one is opened and how it is written."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def connect(path: Path | None, schema: str) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit, see :func:`transaction`)
+    to the file at ``path`` (its folder made) or to memory (None), with ``schema`` applied.
+    A file is in WAL mode with ``synchronous=NORMAL``: a commit survives the process being
+    killed; a power cut may lose the last few."""
+    if path is None:
+        db = sqlite3.connect(":memory:", isolation_level=None)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    try:
+        if path is not None:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(schema)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction, taken at once (``BEGIN IMMEDIATE``), rolled back on error."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

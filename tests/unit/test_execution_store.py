@@ -1,0 +1,90 @@
+"""The SQLite store of machines, executions, histories and journals (runtime.store.executions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runtime.store import StoreError
+from runtime.store.executions import (
+    Ended,
+    EventRow,
+    ExecutionRow,
+    ExecutionStore,
+    JournalRow,
+    MachineRow,
+)
+
+MACHINE = MachineRow("arn:m", "r1", "M", "STANDARD", "arn:role", '{"StartAt":"A","States":{}}')
+
+
+def _execution(arn: str, start: float, machine: str = "arn:m") -> ExecutionRow:
+    return ExecutionRow(arn, machine, "r1", arn[-1], "RUNNING", '{"a":"\\ud800"}', None, None, None,
+                        start, None, 42, 0)  # fmt: skip
+
+
+def test_a_file_keeps_everything_across_connections(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "db.sqlite3"
+    store = ExecutionStore(path)
+    store.put_machine(MACHINE)
+    first = EventRow(1, 0, 10.0, "ExecutionStarted", '{"input":{}}', "", 0)
+    answer = JournalRow("", "0", 0, '{"v":10.0}')
+    store.start(_execution("arn:e1", 10.0), [first], [answer])
+    second = EventRow(2, 1, 11.5, "PassStateEntered", '{"name":"A","input":{}}', "/3.b0", 0)
+    store.commit("arn:e1", [second], [JournalRow("/3.b0", "0", 1, '{"ok":[1,2]}')])
+    store.close()
+
+    again = ExecutionStore(path)
+    assert again.machine("arn:m") == MACHINE
+    assert again.machines() == [MACHINE]
+    assert again.execution("arn:e1") == _execution("arn:e1", 10.0)
+    assert again.events("arn:e1") == [first, second]
+    assert again.journal("arn:e1") == [answer, JournalRow("/3.b0", "0", 1, '{"ok":[1,2]}')]
+    assert again.machine("arn:other") is None and again.execution("arn:other") is None
+
+
+def test_a_machine_keeps_its_revisions_the_latest_current() -> None:
+    store = ExecutionStore(":memory:")
+    store.put_machine(MACHINE)
+    updated = MachineRow("arn:m", "r2", "M", "STANDARD", "arn:role", '{"StartAt":"B","States":{}}')
+    store.put_machine(updated)
+    assert store.machine("arn:m") == updated
+    assert store.machine("arn:m", "r1") == MACHINE
+    assert store.machines() == [updated]
+    store.put_machine(MACHINE)  # back to the first definition: current again
+    assert store.machine("arn:m") == MACHINE
+
+
+def test_an_end_is_written_with_the_last_events() -> None:
+    store = ExecutionStore(":memory:")
+    store.start(_execution("arn:e1", 1.0), [], [])
+    last = EventRow(2, 1, 3.0, "ExecutionSucceeded", '{"output":null}', "", 1)
+    store.commit("arn:e1", [last], [], Ended("SUCCEEDED", "null", None, None, 3.0))
+    row = store.execution("arn:e1")
+    assert row is not None
+    assert (row.status, row.output, row.stop_time) == ("SUCCEEDED", "null", 3.0)
+    assert store.events("arn:e1") == [last]
+
+
+def test_executions_are_listed_newest_first_by_machine_and_status() -> None:
+    store = ExecutionStore(":memory:")
+    for arn, start, machine in [("arn:e1", 1.0, "arn:m"), ("arn:e2", 2.0, "arn:m"),
+                                ("arn:e3", 3.0, "arn:n")]:  # fmt: skip
+        store.start(_execution(arn, start, machine), [], [])
+    store.commit("arn:e2", [], [], Ended("FAILED", None, "Boom", "why", 4.0))
+    assert [row.arn for row in store.executions()] == ["arn:e3", "arn:e2", "arn:e1"]
+    assert [row.arn for row in store.executions("arn:m")] == ["arn:e2", "arn:e1"]
+    assert [row.arn for row in store.executions(status="RUNNING")] == ["arn:e3", "arn:e1"]
+    assert [row.arn for row in store.executions("arn:m", "FAILED")] == ["arn:e2"]
+
+
+def test_a_file_that_cannot_be_used_is_named(tmp_path: Path) -> None:
+    folder_is_a_file = tmp_path / "file"
+    folder_is_a_file.write_text("")
+    with pytest.raises(StoreError, match="file"):
+        ExecutionStore(folder_is_a_file / "db.sqlite3")
+    corrupt = tmp_path / "corrupt.sqlite3"
+    corrupt.write_bytes(b"not a database" * 100)
+    with pytest.raises(StoreError, match=r"corrupt\.sqlite3"):
+        ExecutionStore(corrupt)
