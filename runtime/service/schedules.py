@@ -44,7 +44,7 @@ from runtime.executions import DEFAULT_ACCOUNT, DEFAULT_REGION, ExecutionAlready
 from runtime.service.schedule_entries import Schedule
 from runtime.store.schedules import ScheduleRecord, ScheduleStore
 
-__all__ = ["Scheduler", "StartExecution", "execution_name", "run_schedules"]
+__all__ = ["Scheduler", "StartExecution", "execution_name"]
 
 _log = logging.getLogger(__name__)
 
@@ -188,22 +188,3 @@ def _ended(schedule: Schedule) -> Callable[[BaseException | None], None]:
 
 def _stamp(moment: int) -> str:
     return instant_text(datetime.fromtimestamp(moment, UTC))
-
-
-async def run_schedules(
-    schedules: Sequence[Schedule],
-    start: StartExecution,
-    clock: Clock,
-    state_path: str | os.PathLike[str],
-    *,
-    region: str = DEFAULT_REGION,
-    account: str = DEFAULT_ACCOUNT,
-) -> None:
-    """Fire the schedules until cancelled, their state kept in the SQLite file at
-    ``state_path`` (``":memory:"``: none)."""
-    scheduler = Scheduler(schedules, start, clock, state_path, region=region, account=account)
-    scheduler.start()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await scheduler.stop()

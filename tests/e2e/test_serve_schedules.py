@@ -1,0 +1,210 @@
+"""`asl serve --schedules`: schedules start executions that boto3 lists, describes and
+reads the history of, with the input the schedule's target gives them.
+
+The context attributes filled into a target's input (`<aws.scheduler.schedule-arn>`,
+`<aws.scheduler.scheduled-time>`, as `2022-03-22T18:59:43Z`) and the one-time
+`at(yyyy-mm-ddThh:mm:ss)` expression are EventBridge Scheduler's (User Guide, "Adding
+context attributes" and "Schedule types":
+https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html,
+https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html).
+
+Fast where time can be virtual: a server in this process on the virtual clock, whose
+time jumps to an `at()` a day ahead at once. For real: `asl serve` as a subprocess on
+the real clock with an `at()` a few seconds ahead, and restarts on the same `--db`.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from runtime.service import ServiceSettings, serve_in_thread
+
+BOUND = 30.0  # seconds: every wait here ends well before
+#: How far ahead a real-clock `at()` is set: the server must have started by then.
+LEAD = 6
+ACCOUNT, REGION = "123456789012", "us-east-1"
+MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:cleanup"
+DEFINITION_YAML = "StartAt: Clean\nStates:\n  Clean:\n    Type: Pass\n    End: true\n"
+INPUT = '{"schedule": "<aws.scheduler.schedule-arn>", "time": "<aws.scheduler.scheduled-time>"}'
+
+
+def _at(moment: float) -> tuple[str, str]:
+    """An `at()` expression for a moment (UTC, whole seconds) and the scheduled time as
+    the context attribute gives it."""
+    instant = datetime.fromtimestamp(int(moment), UTC)
+    return f"at({instant:%Y-%m-%dT%H:%M:%S})", f"{instant:%Y-%m-%dT%H:%M:%S}Z"
+
+
+def _write_schedules(folder: Path, entries: dict[str, str], name: str = "schedules.json") -> Path:
+    """A schedules file of the named expressions, each starting `cleanup.asl.yaml`."""
+    (folder / "cleanup.asl.yaml").write_text(DEFINITION_YAML)
+    schedules = [
+        {
+            "Name": schedule,
+            "ScheduleExpression": expression,
+            "Target": {"Arn": "cleanup.asl.yaml", "Input": INPUT},
+        }
+        for schedule, expression in entries.items()
+    ]
+    path = folder / name
+    path.write_text(json.dumps({"Schedules": schedules}))
+    return path
+
+
+def _client(url: str) -> Any:
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1}),
+    )
+
+
+def _executions(sfn: Any, count: int) -> list[dict[str, Any]]:
+    """The machine's executions, once at least ``count`` are listed (oldest first)."""
+    deadline = time.monotonic() + LEAD + BOUND
+    while time.monotonic() < deadline:
+        listed = sfn.list_executions(stateMachineArn=MACHINE_ARN)["executions"]
+        if len(listed) >= count:
+            return list(reversed(listed))
+        time.sleep(0.2)
+    raise AssertionError(f"fewer than {count} executions started")
+
+
+def _schedule_arn(name: str) -> str:
+    return f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/{name}"
+
+
+def test_a_schedule_starts_an_execution_clients_see(tmp_path: Path) -> None:
+    expression, scheduled = _at(time.time() + 86400)
+    settings = ServiceSettings(
+        clock="virtual", schedules=_write_schedules(tmp_path, {"tomorrow": expression})
+    )
+    with serve_in_thread(settings) as server:
+        sfn = _client(server.url)
+        machines = sfn.list_state_machines()["stateMachines"]
+        assert [(m["name"], m["type"]) for m in machines] == [("cleanup", "STANDARD")]
+        [listed] = _executions(sfn, 1)
+        assert str(uuid.UUID(listed["name"])) == listed["name"]
+        described = sfn.describe_execution(executionArn=listed["executionArn"])
+        assert described["status"] == "SUCCEEDED"
+        expected = {"schedule": _schedule_arn("tomorrow"), "time": scheduled}
+        assert json.loads(described["input"]) == expected
+        assert json.loads(described["output"]) == expected
+        events = sfn.get_execution_history(executionArn=listed["executionArn"])["events"]
+        assert [e["type"] for e in events] == [
+            "ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded",
+        ]  # fmt: skip
+
+
+def test_recurring_schedules_are_refused_on_the_virtual_clock(tmp_path: Path) -> None:
+    path = _write_schedules(tmp_path, {"often": "rate(5 minutes)"})
+    done = subprocess.run(
+        [sys.executable, "-m", "runtime.cli", "serve", "--port", "0", "--clock", "virtual",
+         "--schedules", str(path), "--db", ":memory:"],
+        capture_output=True, text=True, timeout=BOUND,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "recurring schedules cannot run on the virtual clock ('often')" in done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _Server:
+    """`asl serve --schedules FILE --db DB` as a subprocess on a free loopback port,
+    started ``before`` a moment when one is given."""
+
+    def __init__(self, schedules: Path, db: Path, *, before: float | None = None) -> None:
+        port = _free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "runtime.cli", "serve", "--port", str(port),
+             "--schedules", str(schedules), "--db", str(db)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        announced = self.process.stdout.readline()
+        assert "Step Functions API on" in announced, self.process.communicate(timeout=BOUND)
+        # Its schedules started before it announced: a time to come must still be to come.
+        assert before is None or time.time() < int(before), "the server took too long to start"
+        self.sfn = _client(f"http://127.0.0.1:{port}")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        _, err = self.process.communicate(timeout=BOUND)
+        assert self.process.returncode == 0, err
+        assert "Traceback" not in err, err
+
+
+@pytest.fixture
+def servers() -> Iterator[list[_Server]]:
+    started: list[_Server] = []
+    yield started
+    for server in started:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait(BOUND)
+
+
+def _only_run(server: _Server, schedule: str, scheduled: str) -> None:
+    """The server starts one execution, by ``schedule`` for its time ``scheduled``, and
+    no other."""
+    [ran] = _executions(server.sfn, 1)
+    described = server.sfn.describe_execution(executionArn=ran["executionArn"])
+    expected = {"schedule": _schedule_arn(schedule), "time": scheduled}
+    assert json.loads(described["input"]) == expected
+    time.sleep(1)
+    assert len(server.sfn.list_executions(stateMachineArn=MACHINE_ARN)["executions"]) == 1
+
+
+def test_a_restart_on_the_same_db_does_not_start_a_time_again(
+    tmp_path: Path, servers: list[_Server]
+) -> None:
+    db = tmp_path / "state.sqlite3"
+    moment = time.time() + LEAD
+    first, first_time = _at(moment)
+    servers.append(_Server(_write_schedules(tmp_path, {"first": first}), db, before=moment))
+    _only_run(servers[0], "first", first_time)
+    servers[0].stop()
+
+    # The second server has a later schedule too: once it has fired, the first one, if
+    # it were to start again, would have started already (a due time starts at once).
+    later, later_time = _at(time.time() + LEAD)
+    both = _write_schedules(tmp_path, {"first": first, "later": later}, "both.json")
+    servers.append(_Server(both, db))
+    _only_run(servers[1], "later", later_time)
+    servers[1].stop()
+
+
+def test_a_time_missed_while_down_starts_once_at_the_restart(
+    tmp_path: Path, servers: list[_Server]
+) -> None:
+    db = tmp_path / "state.sqlite3"
+    moment = time.time() + LEAD
+    expression, scheduled = _at(moment)
+    path = _write_schedules(tmp_path, {"missed": expression})
+    servers.append(_Server(path, db, before=moment))
+    servers[0].stop()
+    time.sleep(max(0.0, int(moment) + 1 - time.time()))
+
+    servers.append(_Server(path, db))
+    _only_run(servers[1], "missed", scheduled)
