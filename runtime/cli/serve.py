@@ -64,7 +64,8 @@ def serve(
         str | None,
         typer.Option(
             help="The SQLite database of the server's state (for now, where each schedule "
-            "stands): a file, or a directory holding store.sqlite3; ':memory:' for none. "
+            "stands): a file, or a directory (a path without an extension) holding "
+            "store.sqlite3; ':memory:' for none. "
             "Default: $ASL_STORE, else .asl/ in the working directory.",
             metavar="PATH",
         ),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from asl.diagnostics import DefinitionError
 from asl.jsontext import JSON, json_text
@@ -80,12 +81,19 @@ async def serving_schedules(backend: Backend, settings: ServiceSettings) -> Asyn
 async def _create_target_machines(backend: Backend, schedules: Sequence[Schedule]) -> None:
     """Each definition-file target as a Standard state machine named after its file (as
     CreateStateMachine would make it); one already there with another definition (a file
-    edited since a durable server last ran) is updated to the file's."""
+    edited since a durable server last ran) is updated to the file's. Two files of one
+    name would make one machine of two definitions: ``SettingsError``."""
+    files: dict[str, Path] = {}
     for schedule in schedules:
         file = schedule.target.definition
         if file is None:
             continue
         name = schedule.target.machine_arn.rsplit(":", 1)[1]
+        if files.setdefault(name, file).resolve() != file.resolve():
+            raise SettingsError(
+                f"schedule {schedule.name!r}: {file} and {files[name]} would both be the "
+                f"state machine {name!r}: rename one"
+            )
         try:
             definition = json_text(read_document(file).value)
             request = {"name": name, "definition": definition, "roleArn": _role(backend, name)}
@@ -94,8 +102,10 @@ async def _create_target_machines(backend: Backend, schedules: Sequence[Schedule
             except StateMachineAlreadyExists:
                 update = {"stateMachineArn": schedule.target.machine_arn, "definition": definition}
                 await update_state_machine(backend, update)
-        except (DefinitionError, InvalidDefinition, OSError, ValueError) as exc:
-            raise SettingsError(f"schedule {schedule.name!r}: {file}: {exc}") from None
+        except (InvalidDefinition, OSError, ValueError) as exc:
+            where = "" if isinstance(exc, DefinitionError) else f"{file}: "  # it names the file
+            said = exc.message if isinstance(exc, InvalidDefinition) else str(exc)
+            raise SettingsError(f"schedule {schedule.name!r}: {where}{said}") from None
 
 
 def _role(backend: Backend, name: str) -> str:

@@ -113,15 +113,55 @@ def test_a_schedule_starts_an_execution_clients_see(tmp_path: Path) -> None:
         ]  # fmt: skip
 
 
-def test_recurring_schedules_are_refused_on_the_virtual_clock(tmp_path: Path) -> None:
-    path = _write_schedules(tmp_path, {"often": "rate(5 minutes)"})
+BROKEN = '{"StartAt": "Nowhere", "States": {}}'
+#: Set-ups `asl serve` refuses: (schedules, files beside them, options, what it says).
+REFUSED = {
+    "recurring on the virtual clock": (
+        [{"Name": "often", "ScheduleExpression": "rate(5 minutes)", "Target": {"Arn": "m"}}],
+        {},
+        ["--clock", "virtual"],
+        "recurring schedules cannot run on the virtual clock ('often')",
+    ),
+    "an invalid definition file": (
+        [{"Name": "bad", "ScheduleExpression": "rate(5 minutes)", "Target": {"Arn": "m.json"}}],
+        {"m.json": BROKEN},
+        [],
+        "schedule 'bad': m.json: Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED",
+    ),
+    "two definition files of one name": (
+        [
+            {"Name": "one", "ScheduleExpression": "rate(5 minutes)", "Target": {"Arn": "a/m.yaml"}},
+            {"Name": "two", "ScheduleExpression": "rate(9 minutes)", "Target": {"Arn": "b/m.yaml"}},
+        ],
+        {"a/m.yaml": DEFINITION_YAML, "b/m.yaml": DEFINITION_YAML.replace("Clean", "Other")},
+        [],
+        "would both be the state machine 'm': rename one",
+    ),
+    "a database that cannot be used": (
+        [{"Name": "often", "ScheduleExpression": "rate(5 minutes)", "Target": {"Arn": "m"}}],
+        {"file": "not a folder"},
+        ["--db", "file/state.sqlite3"],
+        "the schedule store file/state.sqlite3 cannot be used",
+    ),
+}
+
+
+@pytest.mark.parametrize(("entries", "files", "options", "said"), REFUSED.values(), ids=REFUSED)
+def test_a_set_up_that_cannot_work_exits_2_with_a_message(
+    tmp_path: Path, entries: list[Any], files: dict[str, str], options: list[str], said: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "schedules.json").write_text(json.dumps({"Schedules": entries}))
     done = subprocess.run(
-        [sys.executable, "-m", "runtime.cli", "serve", "--port", "0", "--clock", "virtual",
-         "--schedules", str(path), "--db", ":memory:"],
-        capture_output=True, text=True, timeout=BOUND,
+        [sys.executable, "-m", "runtime.cli", "serve", "--port", "0",
+         "--schedules", "schedules.json", "--db", ":memory:", *options],
+        capture_output=True, text=True, timeout=BOUND, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert "recurring schedules cannot run on the virtual clock ('often')" in done.stderr
+    assert said in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def _free_port() -> int:
