@@ -42,6 +42,7 @@ from integrations.aws.shapes import instant_text
 from runtime.clock import Clock
 from runtime.executions import DEFAULT_ACCOUNT, DEFAULT_REGION, ExecutionAlreadyExists
 from runtime.service.schedule_entries import Schedule
+from runtime.store.errors import ApiError
 from runtime.store.schedules import ScheduleRecord, ScheduleStore
 
 __all__ = ["Scheduler", "StartExecution", "execution_name"]
@@ -169,6 +170,13 @@ class Scheduler:
             _log.info(
                 "schedule %s: the run of %s was started already", schedule.name, _stamp(scheduled)
             )
+        except ApiError as exc:
+            # The API's answer (no such machine yet, an input too large): the user's to
+            # fix, said without a traceback.
+            _log.error(
+                "schedule %s: could not start %s for %s: %s",
+                schedule.name, target.machine_arn, _stamp(scheduled), exc,
+            )  # fmt: skip
         except Exception:
             _log.exception(
                 "schedule %s: could not start %s for %s",

@@ -76,11 +76,11 @@ def _client(url: str) -> Any:
     )
 
 
-def _executions(sfn: Any, count: int) -> list[dict[str, Any]]:
+def _executions(sfn: Any, count: int, machine_arn: str = MACHINE_ARN) -> list[dict[str, Any]]:
     """The machine's executions, once at least ``count`` are listed (oldest first)."""
     deadline = time.monotonic() + LEAD + BOUND
     while time.monotonic() < deadline:
-        listed = sfn.list_executions(stateMachineArn=MACHINE_ARN)["executions"]
+        listed = sfn.list_executions(stateMachineArn=machine_arn)["executions"]
         if len(listed) >= count:
             return list(reversed(listed))
         time.sleep(0.2)
@@ -188,11 +188,13 @@ class _Server:
         assert before is None or time.time() < int(before), "the server took too long to start"
         self.sfn = _client(f"http://127.0.0.1:{port}")
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """Stop it as SIGTERM does; what it said on stderr."""
         self.process.send_signal(signal.SIGTERM)
         _, err = self.process.communicate(timeout=BOUND)
         assert self.process.returncode == 0, err
         assert "Traceback" not in err, err
+        return err
 
 
 @pytest.fixture
@@ -248,3 +250,33 @@ def test_a_time_missed_while_down_starts_once_at_the_restart(
 
     servers.append(_Server(path, db))
     _only_run(servers[1], "missed", scheduled)
+
+
+def test_a_schedule_targets_a_machine_created_through_the_api(
+    tmp_path: Path, servers: list[_Server]
+) -> None:
+    moment = time.time() + LEAD
+    expression, scheduled = _at(moment)
+    entries = [
+        {"Name": name, "ScheduleExpression": expression, "Target": {"Arn": target, "Input": INPUT}}
+        for name, target in (("deployed", "deployed"), ("orphan", "nowhere"))
+    ]
+    path = tmp_path / "schedules.json"
+    path.write_text(json.dumps({"Schedules": entries}))
+    servers.append(_Server(path, tmp_path / "db", before=moment))
+    sfn = servers[0].sfn
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    role = f"arn:aws:iam::{ACCOUNT}:role/deployer"
+    arn = sfn.create_state_machine(name="deployed", definition=definition, roleArn=role)[
+        "stateMachineArn"
+    ]
+    [ran] = _executions(sfn, 1, arn)
+    described = sfn.describe_execution(executionArn=ran["executionArn"])
+    assert json.loads(described["input"]) == {
+        "schedule": _schedule_arn("deployed"),
+        "time": scheduled,
+    }
+    said = servers[0].stop()
+    nowhere = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:nowhere"
+    assert f"schedule orphan: could not start {nowhere} for {scheduled}: " in said
+    assert f"StateMachineDoesNotExist: State Machine Does Not Exist: '{nowhere}'" in said
