@@ -1,5 +1,6 @@
 """``asl serve``: the Step Functions API for unmodified AWS clients (boto3, the AWS CLI,
-the SDKs), in memory, until SIGINT or SIGTERM."""
+the SDKs), in memory, with EventBridge Scheduler schedules starting executions, until
+SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
@@ -52,17 +53,38 @@ def serve(
     account: Annotated[
         str, typer.Option(help="The account of every ARN.", envvar="AWS_ACCOUNT_ID")
     ] = DEFAULT_ACCOUNT,
+    schedules: Annotated[
+        Path | None,
+        typer.Option(
+            help="EventBridge Scheduler schedules (JSON or YAML) that start executions.",
+            dir_okay=False,
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="The SQLite database of the server's state (for now, where each schedule "
+            "stands): a file, or a directory (a path without an extension) holding "
+            "store.sqlite3; ':memory:' for none. "
+            "Default: $ASL_STORE, else .asl/ in the working directory.",
+            metavar="PATH",
+        ),
+    ] = None,
 ) -> None:
     """Serve the Step Functions API (AWS JSON 1.0) at http://HOST:PORT/.
 
     Point clients at it with their endpoint setting; boto3 also needs
     Config(inject_host_prefix=False) and the AWS CLI AWS_DISABLE_HOST_PREFIX_INJECTION=true
     for StartSyncExecution. Step Functions Local's SQS_ENDPOINT, SNS_ENDPOINT and
-    DYNAMODB_ENDPOINT say where AWS Tasks send their calls. Everything is kept in memory.
+    DYNAMODB_ENDPOINT say where AWS Tasks send their calls. State machines and executions
+    are kept in memory. --schedules FILE starts executions on EventBridge Scheduler
+    schedules, whose progress is kept in --db, so a restart neither repeats a scheduled
+    run nor forgets one it missed.
     """
     from integrations.functions_file import FunctionsFileError
     from integrations.mocks import MockConfigError
     from runtime.service import ServiceSettings, SettingsError, from_environment, serve
+    from runtime.store import StoreError, default_store_path
 
     given = ServiceSettings(
         region=region,
@@ -72,13 +94,22 @@ def serve(
         connections=connections,
         resources=resources,
         mock_config=mock_config,
+        schedules=schedules,
+        db=db if db is not None else default_store_path(),
     )
     try:
         settings, warnings = from_environment(os.environ, given)
         for warning in warnings:
             typer.echo(f"asl serve: warning: {warning}", err=True)
         serve(settings, host, port, _announce(settings.region, settings.account))
-    except (SettingsError, FunctionsFileError, MockConfigError, OSError, ValueError) as exc:
+    except (
+        SettingsError,
+        FunctionsFileError,
+        MockConfigError,
+        StoreError,
+        OSError,
+        ValueError,
+    ) as exc:
         raise _fail(str(exc)) from None
 
 

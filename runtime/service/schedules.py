@@ -42,9 +42,10 @@ from integrations.aws.shapes import instant_text
 from runtime.clock import Clock
 from runtime.executions import DEFAULT_ACCOUNT, DEFAULT_REGION, ExecutionAlreadyExists
 from runtime.service.schedule_entries import Schedule
+from runtime.store.errors import ApiError
 from runtime.store.schedules import ScheduleRecord, ScheduleStore
 
-__all__ = ["Scheduler", "StartExecution", "execution_name", "run_schedules"]
+__all__ = ["Scheduler", "StartExecution", "execution_name"]
 
 _log = logging.getLogger(__name__)
 
@@ -169,6 +170,13 @@ class Scheduler:
             _log.info(
                 "schedule %s: the run of %s was started already", schedule.name, _stamp(scheduled)
             )
+        except ApiError as exc:
+            # The API's answer (no such machine yet, an input too large): the user's to
+            # fix, said without a traceback.
+            _log.error(
+                "schedule %s: could not start %s for %s: %s",
+                schedule.name, target.machine_arn, _stamp(scheduled), exc,
+            )  # fmt: skip
         except Exception:
             _log.exception(
                 "schedule %s: could not start %s for %s",
@@ -188,22 +196,3 @@ def _ended(schedule: Schedule) -> Callable[[BaseException | None], None]:
 
 def _stamp(moment: int) -> str:
     return instant_text(datetime.fromtimestamp(moment, UTC))
-
-
-async def run_schedules(
-    schedules: Sequence[Schedule],
-    start: StartExecution,
-    clock: Clock,
-    state_path: str | os.PathLike[str],
-    *,
-    region: str = DEFAULT_REGION,
-    account: str = DEFAULT_ACCOUNT,
-) -> None:
-    """Fire the schedules until cancelled, their state kept in the SQLite file at
-    ``state_path`` (``":memory:"``: none)."""
-    scheduler = Scheduler(schedules, start, clock, state_path, region=region, account=account)
-    scheduler.start()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await scheduler.stop()

@@ -1,5 +1,6 @@
-"""The API server: the backend built from its settings, the aiohttp site, and its life
-(``serve`` until SIGINT or SIGTERM; ``serve_in_thread`` for tests and notebooks)."""
+"""The API server: the backend built from its settings, the aiohttp site, the schedules
+it fires, and its life (``serve`` until SIGINT or SIGTERM; ``serve_in_thread`` for tests
+and notebooks)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from runtime.host import LocalHost
 from runtime.service import machines, map_runs, runs, tagging, tasks, versions
 from runtime.service.backend import Backend, Operation
 from runtime.service.catalog import MemoryCatalog
+from runtime.service.server_schedules import serving_schedules
 from runtime.service.settings import ServiceSettings
 from runtime.service.wire import build_app
 from runtime.testing import local_engine
@@ -87,12 +89,17 @@ async def _start_site(backend: Backend, host: str, port: int) -> tuple[web.AppRu
 
 
 async def _run(
-    backend: Backend, host: str, port: int, stop: asyncio.Event, ready: Callable[[str], None]
+    backend: Backend,
+    settings: ServiceSettings,
+    address: tuple[str, int],
+    stop: asyncio.Event,
+    ready: Callable[[str], None],
 ) -> None:
-    runner, url = await _start_site(backend, host, port)
+    runner, url = await _start_site(backend, *address)
     try:
-        ready(url)
-        await stop.wait()
+        async with serving_schedules(backend, settings):
+            ready(url)
+            await stop.wait()
     finally:
         await runner.cleanup()
         await backend.engine.aclose()
@@ -106,7 +113,7 @@ def serve(settings: ServiceSettings, host: str, port: int, ready: Callable[[str]
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await _run(build_backend(settings), host, port, stop, ready)
+        await _run(build_backend(settings), settings, (host, port), stop, ready)
 
     asyncio.run(main())
 
@@ -139,17 +146,18 @@ def serve_in_thread(
     accepts requests."""
     started: dict[str, Any] = {}
     ready = threading.Event()
+    given = settings or ServiceSettings()
 
     async def main() -> None:
         started["stop"] = asyncio.Event()
         started["loop"] = asyncio.get_running_loop()
-        backend = build_backend(settings or ServiceSettings())
+        backend = build_backend(given)
 
         def accepted(url: str) -> None:
             started["url"] = url
             ready.set()
 
-        await _run(backend, host, port, started["stop"], accepted)
+        await _run(backend, given, (host, port), started["stop"], accepted)
 
     def thread_main() -> None:
         try:

@@ -10,8 +10,9 @@ one); the others have no counterpart and are named in a warning, never silently 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -53,6 +54,12 @@ class ServiceSettings:
     aws_endpoint: str | None = None
     #: How long GetActivityTask waits for a task (AWS: 60 seconds).
     activity_poll_seconds: float = 60.0
+    #: The schedules file of ``--schedules`` (EventBridge Scheduler's entries).
+    schedules: Path | None = None
+    #: The SQLite database the server keeps its state in (a directory holds
+    #: ``store.sqlite3``); ``":memory:"``: nothing outlives the server. For now it holds
+    #: where the schedules stand.
+    db: str | os.PathLike[str] = ":memory:"
 
 
 def from_environment(
@@ -67,16 +74,10 @@ def from_environment(
         )
         raise SettingsError(f"the AWS integrations share one endpoint, but these differ: {named}")
     mock = environment.get("SFN_MOCK_CONFIG")
-    completed = ServiceSettings(
-        region=settings.region,
-        account=settings.account,
-        clock=settings.clock,
-        functions=settings.functions,
-        connections=settings.connections,
-        resources=settings.resources,
+    completed = replace(
+        settings,
         mock_config=settings.mock_config or (Path(mock) if mock else None),
         aws_endpoint=settings.aws_endpoint or (endpoints.pop() if endpoints else None),
-        activity_poll_seconds=settings.activity_poll_seconds,
     )
     warnings = [
         f"{variable} is not used: {why}"

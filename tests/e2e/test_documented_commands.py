@@ -4,19 +4,27 @@ copy of the repository after ``make demo``, as a new user would paste it.
 A block may show two terminals: the commands before a ``# in another terminal`` comment
 run first, the last of them left running (an ``asl run`` waiting for its task token);
 the rest run once ``asl tasks`` lists the waiting token, with ``TOKEN`` replaced by it,
-and the waiting run must then succeed. A command may say how it ends with a trailing
+and the waiting run must then succeed. When the command left running is an ``asl serve``,
+the rest run once it has announced its endpoint, then it is stopped as the user stops
+it (Ctrl+C, SIGINT) and must exit 0; one such block runs at a time on this machine, since
+each serves on its documented port. A command may say how it ends with a trailing
 ``# exits N`` comment; every other command must exit 0, and every file it is told to
 write (``-o FILE``, ``--trace FILE``) must exist afterwards.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +39,7 @@ NOT_RUN = {"make test": "it runs the suite this test is part of"}
 _FENCE = re.compile(r"^( *)```(sh|python)\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
 _EXITS = re.compile(r"#\s*exits (\d+)")
 _WRITES = re.compile(r"(?:^|\s)(?:-o|--trace)\s+(\S+)")
+_SERVE = re.compile(r"\basl serve\b")
 
 
 @dataclass(frozen=True)
@@ -129,7 +138,40 @@ def _waiting_token(folder: Path, waiting: subprocess.Popen[str]) -> str:
     raise AssertionError("asl tasks never listed a waiting token")
 
 
+def _serve_two_terminals(first: list[str], second: list[str], folder: Path) -> None:
+    for command in first[:-1]:
+        _run(command, folder)
+    with _port_lock():
+        server = subprocess.Popen(
+            ["bash", "-c", first[-1]], cwd=folder, env=_env(folder), start_new_session=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert server.stdout is not None
+            announced = server.stdout.readline()
+            assert "Step Functions API on" in announced, server.communicate(timeout=BOUND)
+            for command in second:
+                _run(command, folder)
+            os.killpg(server.pid, signal.SIGINT)
+            out, err = server.communicate(timeout=BOUND)
+        finally:
+            server.kill()
+    assert server.returncode == 0, f"{first[-1]}\n{out}\n{err}"
+
+
+@contextmanager
+def _port_lock() -> Iterator[None]:
+    """Held while a documented server runs: two runs of this suite at once would meet on
+    its port."""
+    with open(Path(tempfile.gettempdir()) / "asl-documented-serve.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def _run_two_terminals(first: list[str], second: list[str], folder: Path) -> None:
+    if _SERVE.search(first[-1]):
+        _serve_two_terminals(first, second, folder)
+        return
     for command in first[:-1]:
         _run(command, folder)
     waiting = subprocess.Popen(
