@@ -25,12 +25,13 @@ process posting AWS JSON 1.0 with aiohttp (unsigned: ``asl serve`` reads no
 ``Authorization``). A measure stops after ``--seconds`` (default 10) or ``--requests``
 executions, whichever comes first. After both measures the server's peak RSS (``VmHWM``
 in /proc/PID/status) is read. Each line also gives the CPU seconds per wall second used
-by the server process and by the clients (1.00 is one core). Every (server, client)
-pair gets ``--runs`` fresh servers, pairs alternating within a run; the table gives the
-median of the runs and their spread (half the range, in percent of the median). The
-load average is printed before and after: the machine may be shared. ``--profile DIR``
-runs each ``asl serve`` under cProfile, writing ``DIR/asl-CLIENT-RUN.prof`` (read with
-``python -m pstats``). Figures are printed, never asserted.
+by the server process and by the clients (1.00 is one core), and the server's CPU
+milliseconds per execution, a figure less swayed by other load on the machine than the
+rates. Every (server, client) pair gets ``--runs`` fresh servers, pairs alternating
+within a run; the table gives the median of the runs and their spread (half the range,
+in percent of the median). The load average is printed before and after: the machine
+may be shared. ``--profile DIR`` runs each ``asl serve`` under cProfile, writing
+``DIR/asl-CLIENT-RUN.prof`` (read with ``python -m pstats``). Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -429,8 +430,10 @@ def _one_run(kind: str, client: str, args: argparse.Namespace, run: int) -> list
                 tally, client_cpu = measure_once(arn, measure)
                 wall = time.perf_counter() - began
                 figure = _figure(kind, client, measure, tally, wall)
-                figure["server_cpu"] = (server.cpu_seconds() - server_cpu) / wall
+                server_cpu = server.cpu_seconds() - server_cpu
+                figure["server_cpu"] = server_cpu / wall
                 figure["client_cpu"] = client_cpu / wall
+                figure["server_ms"] = 1000 * server_cpu / tally.done if tally.done else 0.0
                 figures.append(figure)
         rss = server.peak_rss_mb()
     for figure in figures:
@@ -464,7 +467,8 @@ def _print_figure(figure: dict[str, Any]) -> None:
         f"{figure['server']:5} {figure['client']:6} {figure['measure']:6}"
         f"{figure['per_s']:9.1f} {unit:17} {figure['done']:7} done"
         f"  {figure['calls_per_exec']:4.2f} calls/exec  CPU server {figure['server_cpu']:.2f}"
-        f" clients {figure['client_cpu']:.2f}  peak RSS {figure['rss_mb']:.1f} MB"
+        f" clients {figure['client_cpu']:.2f} ({figure['server_ms']:.2f} ms server CPU/exec)"
+        f"  peak RSS {figure['rss_mb']:.1f} MB"
         + (f"  {len(failures)} failed, e.g. {failures[0]}" if failures else ""),
         flush=True,
     )
@@ -479,21 +483,22 @@ def table(figures: list[dict[str, Any]]) -> str:
     """A Markdown table of the medians (and spreads) of the runs' figures."""
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for figure in figures:
-        groups.setdefault((figure["server"], figure["client"], figure["measure"]), []).append(
-            figure
-        )
+        key = (figure["server"], figure["client"], figure["measure"])
+        groups.setdefault(key, []).append(figure)
     rows = [
-        "| server | client | measure | median | spread | peak RSS MB (median) | failed |",
-        "|---|---|---|---|---|---|---|",
+        "| server | client | measure | median | spread | server CPU ms/exec "
+        "| peak RSS MB | failed |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for (kind, client, measure), runs in groups.items():
         rates = [r["per_s"] for r in runs]
         unit = "StartExecution/s" if measure == "start" else "executions/s"
+        server_ms = statistics.median(r["server_ms"] for r in runs)
         rss = statistics.median(r["rss_mb"] for r in runs)
         failed = sum(len(r["failures"]) for r in runs)
         rows.append(
             f"| {kind} | {client} | {measure} | {statistics.median(rates):,.0f} {unit} "
-            f"| {_spread(rates)} | {rss:.0f} | {failed} |"
+            f"| {_spread(rates)} | {server_ms:.2f} | {rss:.0f} | {failed} |"
         )
     return "\n".join(rows)
 
