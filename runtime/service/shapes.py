@@ -109,25 +109,29 @@ def _of_type(shape: Shape, value: Any) -> bool:
 
 def _constraints(shape: Shape, value: Any, path: str) -> Iterator[str]:
     meta = shape.metadata
-    quoted = "Value" if meta.get("sensitive") else f"Value '{_java_text(value)}'"
-    failed = f"{quoted} at '{path}' failed to satisfy constraint: Member must"
+
+    def failed(rule: str) -> str:
+        # Quoted only for a breach: quoting a large input on every request costs.
+        quoted = "Value" if meta.get("sensitive") else f"Value '{_java_text(value)}'"
+        return f"{quoted} at '{path}' failed to satisfy constraint: Member must {rule}"
+
     if isinstance(value, (str, list, dict)):
         size = java_length(value) if isinstance(value, str) else len(value)
         if "min" in meta and size < meta["min"]:
-            yield f"{failed} have length greater than or equal to {meta['min']}"
+            yield failed(f"have length greater than or equal to {meta['min']}")
         if "max" in meta and size > meta["max"] and shape.name not in _MEASURED_IN_BYTES:
-            yield f"{failed} have length less than or equal to {meta['max']}"
+            yield failed(f"have length less than or equal to {meta['max']}")
     elif isinstance(value, int | float) and not isinstance(value, bool):
         if "min" in meta and value < meta["min"]:
-            yield f"{failed} have value greater than or equal to {meta['min']}"
+            yield failed(f"have value greater than or equal to {meta['min']}")
         if "max" in meta and value > meta["max"]:
-            yield f"{failed} have value less than or equal to {meta['max']}"
+            yield failed(f"have value less than or equal to {meta['max']}")
     enum = getattr(shape, "enum", None)
     if enum and value not in enum:
-        yield f"{failed} satisfy enum value set: [{', '.join(enum)}]"
+        yield failed(f"satisfy enum value set: [{', '.join(enum)}]")
     pattern = _pattern(meta.get("pattern"))
     if isinstance(value, str) and pattern is not None and not pattern.fullmatch(value):
-        yield f"{failed} satisfy regular expression pattern: {pattern.pattern}"
+        yield failed(f"satisfy regular expression pattern: {pattern.pattern}")
 
 
 @cache

@@ -42,3 +42,22 @@ def test_the_diagnostic_variants_run() -> None:
 )
 def test_micro_benchmarks_run(script: str, expected: str) -> None:
     assert expected in _bench(script)
+
+
+def test_the_serve_benchmark_runs_every_server_and_client() -> None:
+    out = _bench(
+        "bench/serve_bench.py", "--requests", "4", "--runs", "1", "--concurrency", "2",
+        "--client-processes", "2", "--clients", "boto3", "light",
+    )  # fmt: skip
+    lines = [line.split() for line in out.splitlines() if " done " in line]
+    assert [line[:3] for line in lines] == [
+        [server, client, measure]
+        for server in ("asl", "moto")
+        for client in ("boto3", "light")
+        for measure in ("start", "e2e")
+    ]
+    # Every execution asked for started (start) or succeeded (e2e), none failed.
+    assert [line[5] for line in lines] == ["4"] * len(lines)
+    rows = [row for row in out.splitlines() if row.startswith(("| asl", "| moto"))]
+    assert len(rows) == len(lines)
+    assert all(row.endswith("| 0 |") for row in rows)
