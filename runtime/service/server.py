@@ -16,7 +16,7 @@ from integrations.aws import AwsConfig
 from integrations.base import Invoker
 from integrations.mocks import MockCases, MockConfig
 from runtime.host import LocalHost
-from runtime.service import machines, map_runs, runs, tagging, tasks, versions
+from runtime.service import machines, map_runs, runs, tagging, tasks, test_state, versions
 from runtime.service.backend import Backend, Operation
 from runtime.service.catalog import MemoryCatalog
 from runtime.service.settings import ServiceSettings
@@ -25,7 +25,7 @@ from runtime.testing import local_engine
 
 __all__ = ["OPERATIONS", "RunningServer", "build_backend", "serve", "serve_in_thread"]
 
-#: Every operation served. Not yet: RedriveExecution, TestState, UpdateMapRun.
+#: Every operation served. Not yet: RedriveExecution, UpdateMapRun.
 OPERATIONS: dict[str, Operation] = {
     **machines.OPERATIONS,
     **versions.OPERATIONS,
@@ -33,6 +33,7 @@ OPERATIONS: dict[str, Operation] = {
     **map_runs.OPERATIONS,
     **tasks.OPERATIONS,
     **tagging.OPERATIONS,
+    **test_state.OPERATIONS,
 }
 
 
