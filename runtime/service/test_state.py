@@ -16,11 +16,12 @@ from typing import Any
 
 from asl.jsontext import json_text, parse_json
 from runtime.api_limits import ValidationException
+from runtime.executions import Engine
 from runtime.service.backend import Backend, Operation
 from runtime.service.runs import execution_input
 from runtime.testing.test_state import test_state as run_test_state
 
-__all__ = ["OPERATIONS"]
+__all__ = ["OPERATIONS", "answer"]
 
 #: InspectionData's members that the API carries as JSON text (botocore: SensitiveData).
 _TEXT_MEMBERS = frozenset(
@@ -91,10 +92,9 @@ def _wire(response: dict[str, Any]) -> dict[str, Any]:
     return wired
 
 
-async def test_state(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    """TestState."""
-    if body.get("roleArn") is None and _tests_a_task(body):
-        raise ValidationException(_NO_ROLE)
+async def answer(body: dict[str, Any], engine: Engine) -> dict[str, Any]:
+    """TestState's answer to a request's members (as botocore's model has them), a Task
+    without a mock calling its integration on ``engine``; the API's errors raised."""
     response = await run_test_state(
         body["definition"],
         execution_input(body.get("input")),
@@ -106,9 +106,16 @@ async def test_state(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
         reveal_secrets=body.get("revealSecrets", False),
         state_configuration=_parsed_within(body, "stateConfiguration", "mapItemReaderData"),
         role_arn=body.get("roleArn"),
-        engine=backend.engine,
+        engine=engine,
     )
     return _wire(response)
+
+
+async def test_state(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    """TestState."""
+    if body.get("roleArn") is None and _tests_a_task(body):
+        raise ValidationException(_NO_ROLE)
+    return await answer(body, backend.engine)
 
 
 test_state.__test__ = False  # type: ignore[attr-defined]  # not a test for pytest to collect

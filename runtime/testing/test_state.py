@@ -25,8 +25,6 @@ from runtime.context import execution_context, state_machine_context
 from runtime.executions import Engine
 from runtime.frame import Frame, Run
 from runtime.host import LocalHost
-from runtime.service.definitions import compile_definition
-from runtime.service.errors import InvalidDefinition
 from runtime.states import STEPS
 from runtime.testing.local import local_engine
 from runtime.testing.state_probe import MockedOutcome, Recorder, StateConfiguration, probe
@@ -142,6 +140,10 @@ def _state_under_test(
 ) -> tuple[m.StateMachine, m.State]:
     """The typed machine and state to test; ``InvalidDefinition`` in AWS's words for a
     bad definition."""
+    # Imported here: the runtime.service package imports its server, which imports
+    # runtime.testing, so a module-level import would be circular.
+    from runtime.service.definitions import compile_definition
+
     text = definition if isinstance(definition, str) else json.dumps(definition)
     if state_name is not None:
         machine = compile_definition(text, "STANDARD")
@@ -155,10 +157,7 @@ def _state_under_test(
         compile_definition(text, "STANDARD")  # raises AWS's INVALID_JSON_DESCRIPTION
         raise
     if not isinstance(document, dict):
-        raise InvalidDefinition(
-            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: "
-            "Definition must be a valid JSON object'"
-        )
+        compile_definition(text, "STANDARD")  # raises AWS's "must be a valid JSON object"
     machine = compile_definition(json.dumps(_one_state_machine(document)), "STANDARD")
     return machine, machine.scope.states[SINGLE_STATE_NAME]
 
@@ -237,6 +236,8 @@ def _mocking(
     state: m.State, mock: Mapping[str, Any] | None
 ) -> tuple[SingleMock | None, MockedOutcome | None]:
     """The Task's mock (an Invoker) or the Map's/Parallel's mocked outcome, checked."""
+    from runtime.service.errors import InvalidDefinition  # (see _state_under_test)
+
     if mock is None:
         if isinstance(state, m.Map | m.Parallel):
             raise InvalidDefinition(_NO_MAP_OR_PARALLEL)
