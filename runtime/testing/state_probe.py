@@ -17,25 +17,38 @@ import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from asl import model as m
 from asl.bindings import Bindings
 from asl.dataflow import compile_io
 from asl.errors import RUNTIME, TIMEOUT, StatesError, error_matches
+from asl.jsontext import json_text
 from integrations.base import Invoker, TaskRequest
+from integrations.http import EXCHANGES, HttpExchange, HttpRequest
 from runtime.clock import DeadlineExpired
 from runtime.evaluation import evaluate, settle
 from runtime.frame import Frame
 from runtime.retry import find_catcher, retry_delay
 from runtime.states import STEPS
 
-__all__ = ["MockedOutcome", "Probe", "Recorder", "StateConfiguration", "probe"]
+__all__ = [
+    "HttpTrace",
+    "MockedOutcome",
+    "Probe",
+    "Recorder",
+    "StateConfiguration",
+    "Trial",
+    "http_inspection",
+    "probe",
+]
 
 #: TestState's limit on one call (botocore's TestState documentation).
 TEST_STATE_SECONDS = 300
 EXCEEDED = "States.ExceedToleratedFailureThreshold"
 EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
+#: TRACE's HTTP request: without the connection's secrets, or with them (revealSecrets).
+HttpTrace = Literal["plain", "revealed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +104,33 @@ class Recorder:
         return self.result
 
 
-async def probe(
-    state: m.State,
-    value: Any,
-    frame: Frame,
-    recorder: Recorder,
-    mocked: MockedOutcome | None,
-    configuration: StateConfiguration,
-) -> Probe:
-    """Run ``state`` once on ``value`` (``mocked``: a Map's or Parallel's mocked outcome)
-    and report it as TestState does."""
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """One state to run once on ``value``, and what it runs with (``mocked``: a Map's
+    or Parallel's mocked outcome)."""
+
+    state: m.State
+    value: Any
+    frame: Frame
+    recorder: Recorder
+    mocked: MockedOutcome | None
+    configuration: StateConfiguration
+
+
+async def probe(trial: Trial, http: HttpTrace | None = None) -> Probe:
+    """Run the trial's state once and report it as TestState does; with ``http``, an HTTP
+    Task's request and response join the inspection data."""
+    exchanges: list[HttpExchange] | None = None if http is None else []
+    EXCHANGES.set(exchanges)  # this strand's own context: no other call sees it
+    answer = await _probe(trial)
+    if exchanges:
+        request, response = http_inspection(exchanges[-1], http == "revealed")
+        answer.inspection["request"], answer.inspection["response"] = request, response
+    return answer
+
+
+async def _probe(trial: Trial) -> Probe:
+    state, value, frame = trial.state, trial.value, trial.frame
     answer = Probe()
     answer.inspection["input"] = value
     entered = frame.record_state(f"{state.type}StateEntered", state.name, value)
@@ -110,14 +140,12 @@ async def probe(
     limit = None if isinstance(state, m.Wait) else TEST_STATE_SECONDS
     try:
         async with frame.run.host.clock.deadline(limit):
-            output, next_state, assigned = await _attempt(
-                state, value, frame, entered, recorder, mocked, configuration, answer
-            )
+            output, next_state, assigned = await _attempt(trial, entered, answer)
     except DeadlineExpired:
         _failed(answer, StatesError(TIMEOUT, ""))
         return answer
     except StatesError as failure:
-        await _handle(state, value, frame, failure, configuration, answer)
+        await _handle(trial, failure, answer)
         return answer
     answer.output, answer.has_output, answer.next_state = output, True, next_state
     if assigned:
@@ -126,42 +154,29 @@ async def probe(
 
 
 async def _attempt(
-    state: m.State,
-    value: Any,
-    frame: Frame,
-    entered: int,
-    recorder: Recorder,
-    mocked: MockedOutcome | None,
-    configuration: StateConfiguration,
-    answer: Probe,
+    trial: Trial, entered: int, answer: Probe
 ) -> tuple[Any, str | None, dict[str, Any] | None]:
+    state, value, frame = trial.state, trial.value, trial.frame
     try:
         if isinstance(state, m.Map | m.Parallel):
-            assert mocked is not None  # checked with the request
-            return await _mocked_container(
-                state, value, frame, entered, mocked, configuration, answer
-            )
+            return await _mocked_container(state, trial, entered, answer)
         bare = (
             dataclasses.replace(state, retry=(), catch=()) if isinstance(state, m.Task) else state
         )
         return await STEPS[state.type][2](bare, value, frame, entered)
     finally:
-        _inspect(state, value, frame, recorder, answer)
+        _inspect(state, value, frame, trial.recorder, answer)
 
 
 async def _mocked_container(
-    state: m.Map | m.Parallel,
-    value: Any,
-    frame: Frame,
-    entered: int,
-    mocked: MockedOutcome,
-    configuration: StateConfiguration,
-    answer: Probe,
+    state: m.Map | m.Parallel, trial: Trial, entered: int, answer: Probe
 ) -> tuple[Any, str | None, dict[str, Any] | None]:
+    value, frame, mocked = trial.value, trial.frame, trial.mocked
+    assert mocked is not None  # a Map or Parallel without a mock is refused with the request
     flow = state.flow
     b = frame.bindings(state)
     if isinstance(state, m.Map):
-        await _map_limits(state, value, frame, entered, b, configuration, answer)
+        await _map_limits(state, trial, entered, b, answer)
     if mocked.error is not None:
         raise mocked.error
     frame.result_size = math.inf
@@ -171,17 +186,10 @@ async def _mocked_container(
     return output, state.next, assigned
 
 
-async def _map_limits(
-    state: m.Map,
-    value: Any,
-    frame: Frame,
-    entered: int,
-    b: Bindings,
-    configuration: StateConfiguration,
-    answer: Probe,
-) -> None:
+async def _map_limits(state: m.Map, trial: Trial, entered: int, b: Bindings, answer: Probe) -> None:
     """A mocked Map's MaxConcurrency and tolerated failures (in the inspection data, as
     recorded), and its failure when ``mapIterationFailureCount`` exceeds them."""
+    value, frame, configuration = trial.value, trial.frame, trial.configuration
     flow = state.flow
     if state.item_reader is None:
         effective, items = await evaluate(state, frame, entered, flow.items, value, b)
@@ -214,15 +222,9 @@ async def _map_limits(
         raise StatesError(EXCEEDED, EXCEEDED_CAUSE)
 
 
-async def _handle(
-    state: m.State,
-    value: Any,
-    frame: Frame,
-    failure: StatesError,
-    configuration: StateConfiguration,
-    answer: Probe,
-) -> None:
+async def _handle(trial: Trial, failure: StatesError, answer: Probe) -> None:
     """What Retry, then Catch, would do with the error (never done: reported)."""
+    state, value, frame, configuration = trial.state, trial.value, trial.frame, trial.configuration
     retriers: tuple[m.Retrier, ...] = getattr(state, "retry", ())
     catchers: tuple[m.Catcher, ...] = getattr(state, "catch", ())
     details: dict[str, Any] = {}
@@ -322,3 +324,35 @@ def _jsonpath_steps(
         return
     selected = inspection["afterResultSelector"] = io.selected_result(result, b)
     inspection["afterResultPath"] = io.result_path(value, selected)
+
+
+def http_inspection(
+    exchange: HttpExchange, revealed: bool
+) -> tuple[dict[str, str], dict[str, str]]:
+    """TRACE's ``request`` and ``response`` of an HTTP Task (botocore's members; the
+    text of ``headers`` is our choice, as no recording shows AWS's: a JSON object of
+    each header's values, as the Task's result gives the response's)."""
+    sent: HttpRequest = exchange.sent if revealed else exchange.plain
+    protocol = sent.url.split(":", 1)[0]
+    request = {
+        "protocol": protocol,
+        "method": sent.method,
+        "url": sent.url,
+        "headers": _header_text(sent.headers),
+        "body": (sent.body or b"").decode("utf-8", "replace"),
+    }
+    response = {
+        "protocol": protocol,
+        "statusCode": str(exchange.status),
+        "statusMessage": exchange.reason,
+        "headers": _header_text(exchange.headers),
+        "body": exchange.body.decode("utf-8", "replace"),
+    }
+    return request, response
+
+
+def _header_text(headers: tuple[tuple[str, str], ...]) -> str:
+    grouped: dict[str, list[str]] = {}
+    for name, value in headers:
+        grouped.setdefault(name, []).append(value)
+    return json_text(grouped)

@@ -27,7 +27,14 @@ from runtime.frame import Frame, Run
 from runtime.host import LocalHost
 from runtime.states import STEPS
 from runtime.testing.local import local_engine
-from runtime.testing.state_probe import MockedOutcome, Recorder, StateConfiguration, probe
+from runtime.testing.state_probe import (
+    HttpTrace,
+    MockedOutcome,
+    Recorder,
+    StateConfiguration,
+    Trial,
+    probe,
+)
 
 __all__ = ["INSPECTION_LEVELS", "SINGLE_STATE_NAME", "test_state"]
 
@@ -99,6 +106,7 @@ async def test_state(
             machine, state, input, engine, invoker, mocked, configuration,
             context=context, variables=variables, role_arn=role_arn, seed=seed,
             inspection_level=inspection_level,
+            reveal_secrets=reveal_secrets,
         )  # fmt: skip
     finally:
         if own_engine:
@@ -307,6 +315,7 @@ async def _run(
     role_arn: str | None,
     seed: int | None,
     inspection_level: str,
+    reveal_secrets: bool,
 ) -> dict[str, Any]:
     value = {} if value is None else value
     real: Invoker = engine.host.invoker if isinstance(engine.host, LocalHost) else engine.host
@@ -315,7 +324,11 @@ async def _run(
     run = _one_run(host, engine, machine, value, context, role_arn)
     scope = VariableScope().assign(dict(variables)) if variables else None
     frame = Frame(run, 0, scope)
-    answer = await host.clock.spawn(probe, state, value, frame, recorder, mocked, configuration)
+    http: HttpTrace | None = None
+    if inspection_level == "TRACE":
+        http = "revealed" if reveal_secrets else "plain"
+    trial = Trial(state, value, frame, recorder, mocked, configuration)
+    answer = await host.clock.spawn(probe, trial, http)
     response: dict[str, Any] = {"status": answer.status}
     if answer.has_output:
         response["output"] = answer.output
