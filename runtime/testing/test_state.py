@@ -17,7 +17,7 @@ from typing import Any, Literal
 from asl import model as m
 from asl.errors import StatesError
 from asl.variables import VariableScope
-from integrations.base import Invoker, parse_resource
+from integrations.base import Invoker, TaskRequest, parse_resource
 from integrations.mocks import MockValidationError, SingleMock
 from integrations.shapes import NOT_AN_OBJECT
 from runtime.api_limits import ValidationException
@@ -35,6 +35,7 @@ from runtime.testing.state_probe import (
     Trial,
     probe,
 )
+from runtime.tokens import OnStarted
 
 __all__ = ["INSPECTION_LEVELS", "SINGLE_STATE_NAME", "test_state"]
 
@@ -320,7 +321,7 @@ async def _run(
     value = {} if value is None else value
     real: Invoker = engine.host.invoker if isinstance(engine.host, LocalHost) else engine.host
     recorder = Recorder(mock if mock is not None else real)
-    host = LocalHost(invoker=recorder, seed=seed)
+    host = _OneStateHost(invoker=recorder, seed=seed)
     run = _one_run(host, engine, machine, value, context, role_arn)
     scope = VariableScope().assign(dict(variables)) if variables else None
     frame = Frame(run, 0, scope)
@@ -343,6 +344,16 @@ async def _run(
             inspection["variables"] = dict(frame.scope.variables)
         response["inspectionData"] = inspection
     return response
+
+
+class _OneStateHost(LocalHost):
+    """The Host of one tested state: an Activity task is answered by the Invoker (its
+    mock: TestState takes an Activity task only with one), not by a worker."""
+
+    async def wait_for_activity(self, request: TaskRequest, on_started: OnStarted) -> Any:
+        """The mocked answer, the task started by no worker."""
+        on_started(None)
+        return await self.invoke(request)
 
 
 def _execution(

@@ -84,3 +84,16 @@ async def test_callback_tasks_need_a_mock() -> None:
     )
     mocked = await run_test_state(waiting, {}, mock={"result": {"ok": True}})
     assert mocked == {"status": "SUCCEEDED", "output": {"ok": True}}
+
+
+async def test_a_mocked_activity_is_answered_by_its_mock() -> None:
+    activity = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:us-east-1:123456789012:activity:approve",
+        "ResultPath": "$.answer",
+        "End": True,
+    }
+    with pytest.raises(ValidationException):
+        await run_test_state(activity, {})
+    mocked = await run_test_state(activity, {"a": 1}, mock={"result": {"ok": True}})
+    assert mocked == {"status": "SUCCEEDED", "output": {"a": 1, "answer": {"ok": True}}}
