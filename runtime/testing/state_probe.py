@@ -53,10 +53,11 @@ HttpTrace = Literal["plain", "revealed"]
 
 @dataclass(frozen=True, slots=True)
 class StateConfiguration:
-    """TestState's ``stateConfiguration``, parsed."""
+    """TestState's ``stateConfiguration``, parsed. (``errorCausedByState`` is only
+    checked: the mocked error is the state's whichever inner state it names, as recorded
+    in localstack test_state_configuration, test_map_state_error_caused_by_state.)"""
 
     retrier_retry_count: int = 0
-    error_caused_by_state: str | None = None
     map_iteration_failure_count: int | None = None
     map_item_reader_data: Any = None
 

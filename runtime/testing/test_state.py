@@ -227,7 +227,7 @@ def _configuration(
             raise ValidationException(
                 f"errorCausedByState '{caused_by}' is not a state of '{state.name}'."
             )
-    return StateConfiguration(retries, caused_by, failures, reader_data)
+    return StateConfiguration(retries, failures, reader_data)
 
 
 def _inner_states(state: m.Map | m.Parallel) -> set[str]:
