@@ -350,8 +350,16 @@ class _OneStateHost(LocalHost):
     """The Host of one tested state: an Activity task is answered by the Invoker (its
     mock: TestState takes an Activity task only with one), not by a worker."""
 
-    async def wait_for_activity(self, request: TaskRequest, on_started: OnStarted) -> Any:
-        """The mocked answer, the task started by no worker."""
+    async def wait_for_activity(
+        self,
+        request: TaskRequest,
+        on_started: OnStarted,
+        *,
+        started: float | None = None,
+        token: str | None = None,
+    ) -> Any:
+        """The mocked answer, the task started by no worker (``started`` and ``token``,
+        which a recovered execution's wait passes, mean nothing to a mock)."""
         on_started(None)
         return await self.invoke(request)
 
