@@ -47,7 +47,8 @@ import re
 import socket
 import ssl as ssl_module
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import quote
@@ -67,6 +68,7 @@ from integrations.connections import (
     ConnectionSource,
     OAuthClientCredentials,
     OAuthTokens,
+    Parameters,
     as_connections,
     basic_credentials,
     not_found,
@@ -74,8 +76,10 @@ from integrations.connections import (
 
 __all__ = [
     "ARRAY_FORMATS",
+    "EXCHANGES",
     "METHODS",
     "HttpCall",
+    "HttpExchange",
     "HttpInvoke",
     "HttpRequest",
     "build_request",
@@ -359,14 +363,23 @@ def _authorization(connection: Connection, bearer: str | None) -> Pairs:
 
 
 def build_request(
-    call: HttpCall, connection: Connection, region: str, bearer: str | None = None
+    call: HttpCall,
+    connection: Connection,
+    region: str,
+    bearer: str | None = None,
+    *,
+    secrets: bool = True,
 ) -> HttpRequest:
     """The request AWS would send for a call through a connection (``bearer``: the
-    token of an OAuth connection)."""
+    token of an OAuth connection); without ``secrets``, the request without what the
+    connection adds (its headers, query and body parameters, and authorization)."""
+    if not secrets:
+        connection = replace(connection, invocation=Parameters())
     body, forced_type = _body(call, connection)
     headers = tuple((n, v) for n, v in call.headers if n.lower() not in _SET_BY_CLIENT)
     headers = _merge_headers(headers, connection.invocation.headers)
-    headers = _merge_headers(headers, _authorization(connection, bearer))
+    if secrets:
+        headers = _merge_headers(headers, _authorization(connection, bearer))
     if forced_type is not None:
         headers = _merge_headers(headers, (("Content-Type", forced_type),))
     elif body is not None and not any(n.lower() == "content-type" for n, _ in headers):
@@ -463,6 +476,24 @@ def _is_loopback(host: str | None) -> bool:
 _Response = tuple[int, str | None, list[tuple[str, str]], bytes]
 
 
+@dataclass(frozen=True, slots=True)
+class HttpExchange:
+    """One call as sent and answered; ``plain`` is the request without its connection's
+    secrets (see :func:`build_request`)."""
+
+    sent: HttpRequest
+    plain: HttpRequest
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+#: Where the calls made in this context are kept, when a caller sets a list here
+#: (TestState's TRACE inspection data); None, the default, keeps nothing.
+EXCHANGES: ContextVar[list[HttpExchange] | None] = ContextVar("http_exchanges", default=None)
+
+
 class HttpInvoke:
     """The ``http:invoke`` integration.
 
@@ -508,6 +539,12 @@ class HttpInvoke:
                 )
             outgoing = build_request(call, connection, request.region, bearer)
             status, reason, headers, body = await self._send(session, outgoing, request.services)
+        exchanges = EXCHANGES.get()
+        if exchanges is not None:
+            plain = build_request(call, connection, request.region, secrets=False)
+            exchange = HttpExchange(outgoing, plain, status, reason or _phrase(status),
+                                    tuple(headers), body)  # fmt: skip
+            exchanges.append(exchange)
         if bearer is not None and status in (401, 407):
             self._tokens.invalidate(connection)
         result = task_result(status, reason, headers, body)

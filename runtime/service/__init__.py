@@ -2,10 +2,10 @@
 
 ``wire`` speaks the protocol, ``shapes`` checks requests against botocore's service
 model, the operation modules (``machines``, ``versions``, ``runs``, ``map_runs``,
-``tasks``, ``tagging``) answer them on a ``Backend`` (the engine and the ``catalog`` of
-what AWS keeps beside executions), and ``server`` runs it all. ``schedules`` (with
-``schedule_entries``, ``schedule_expressions``, ``schedule_cron``) starts executions on
-EventBridge Scheduler schedules.
+``tasks``, ``tagging``, ``test_state``) answer them on a ``Backend`` (the engine and the
+``catalog`` of what AWS keeps beside executions), and ``server`` runs it all.
+``schedules`` (with ``schedule_entries``, ``schedule_expressions``, ``schedule_cron``)
+starts executions on EventBridge Scheduler schedules.
 """
 
 from runtime.service.server import OPERATIONS, RunningServer, build_backend, serve, serve_in_thread

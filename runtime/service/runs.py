@@ -38,13 +38,13 @@ from runtime.service.lookup import Run, execution, map_run
 from runtime.service.paging import page
 from runtime.service.versions import target
 
-__all__ = ["OPERATIONS", "describe_run"]
+__all__ = ["OPERATIONS", "describe_run", "execution_input"]
 
 #: How long StopExecution waits for the execution to record its end before answering.
 _STOP_WAIT_SECONDS = 10.0
 
 
-def _input(text: str | None) -> Any:
+def execution_input(text: str | None) -> Any:
     """StartExecution's ``input`` text as a value, refused as AWS refuses it (the size in
     bytes first; an empty text has AWS's recorded words; other parse errors name
     Python's parser where AWS names Jackson's)."""
@@ -76,7 +76,7 @@ async def _start(backend: Backend, body: dict[str, Any]) -> tuple[Execution, Tar
     repeated call for a running Standard execution answers it, as AWS does."""
     arn, test_case = _test_case(backend, body["stateMachineArn"])
     aim = target(backend, arn)
-    value = _input(body.get("input"))
+    value = execution_input(body.get("input"))
     name = body.get("name")
     if name is not None and not valid_name(name):
         raise InvalidName(name)

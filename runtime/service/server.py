@@ -17,7 +17,7 @@ from integrations.aws import AwsConfig
 from integrations.base import Invoker
 from integrations.mocks import MockCases, MockConfig
 from runtime.host import LocalHost
-from runtime.service import machines, map_runs, runs, tagging, tasks, versions
+from runtime.service import machines, map_runs, runs, tagging, tasks, test_state, versions
 from runtime.service.backend import Backend, Operation
 from runtime.service.catalog import MemoryCatalog
 from runtime.service.server_schedules import serving_schedules
@@ -27,7 +27,7 @@ from runtime.testing import local_engine
 
 __all__ = ["OPERATIONS", "RunningServer", "build_backend", "serve", "serve_in_thread"]
 
-#: Every operation served. Not yet: RedriveExecution, TestState, UpdateMapRun.
+#: Every operation served. Not yet: RedriveExecution, UpdateMapRun.
 OPERATIONS: dict[str, Operation] = {
     **machines.OPERATIONS,
     **versions.OPERATIONS,
@@ -35,6 +35,7 @@ OPERATIONS: dict[str, Operation] = {
     **map_runs.OPERATIONS,
     **tasks.OPERATIONS,
     **tagging.OPERATIONS,
+    **test_state.OPERATIONS,
 }
 
 

@@ -7,8 +7,11 @@ them to an :class:`~runtime.executions.Engine`.
 >>> execution = run({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}, {"x": 1})
 >>> execution.status, execution.output
 ('SUCCEEDED', {'x': 1})
+
+``test_state`` runs one state as AWS's TestState API does (``await test_state(...)``).
 """
 
 from runtime.testing.local import Execution, local_engine, run, start
+from runtime.testing.test_state import test_state
 
-__all__ = ["Execution", "local_engine", "run", "start"]
+__all__ = ["Execution", "local_engine", "run", "start", "test_state"]

@@ -30,7 +30,13 @@ def test_runtime_exports() -> None:
 
 
 def test_runtime_testing_exports() -> None:
-    assert sorted(runtime.testing.__all__) == ["Execution", "local_engine", "run", "start"]
+    assert sorted(runtime.testing.__all__) == [
+        "Execution",
+        "local_engine",
+        "run",
+        "start",
+        "test_state",
+    ]
     for name in runtime.testing.__all__:
         assert hasattr(runtime.testing, name)
     assert runtime.testing.Execution is runtime.Execution
