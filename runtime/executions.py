@@ -312,14 +312,14 @@ class Engine:
         name: str = "StateMachine",
         type: MachineType = "STANDARD",
         role_arn: str | None = None,
+        text: str | None = None,
     ) -> Machine:
         """A machine from a definition (validated; raises ``asl.DefinitionError``). A durable
-        engine keeps it, so it needs the definition as text, a file or a document, not a
-        model."""
+        engine keeps it, so it needs the definition as text, a file or a document, or a
+        model with the JSON ``text`` it was compiled from."""
         _check_name(name, "state machine")
-        text = None
         if isinstance(definition, m.StateMachine):
-            if self.store is not None:
+            if self.store is not None and text is None:
                 raise TypeError("a durable engine keeps a definition's text: give it, not a model")
             model = definition
         else:

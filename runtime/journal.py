@@ -35,7 +35,14 @@ from integrations.base import CallbackResult, TaskRequest
 from runtime.clock import Clock, Deadline, Wake
 from runtime.history import Event, History, StateEvent
 from runtime.host import Host
-from runtime.store.executions import Ended, EventRow, ExecutionRow, ExecutionStore, JournalRow
+from runtime.store.executions import (
+    INERT,
+    Ended,
+    EventRow,
+    ExecutionRow,
+    ExecutionStore,
+    JournalRow,
+)
 from runtime.strands import STRAND
 from runtime.tokens import OnStarted
 
@@ -65,7 +72,8 @@ class Log:
     ) -> None:
         self.store = store
         self.arn = arn
-        self._events = {(e.strand, e.seq): e for e in committed}
+        # Events a redrive set aside are history, not a path to replay.
+        self._events = {(e.strand, e.seq): e for e in committed if not e.strand.startswith(INERT)}
         self._answers = {(a.strand, a.seq): a for a in journal}
         self._ord = max((a.ord for a in journal), default=-1) + 1
         self._event_seq: dict[str, int] = {}
@@ -115,8 +123,11 @@ class Log:
         """An event recorded for the first time: written at the next commit."""
         details = event.details
         text = None if details is None else json_text(details)
+        calls = self._call_seq.get(key[0], 0)
         self._new_events.append(
-            EventRow(event.id, event.previous_event_id, event.timestamp, event.type, text, *key)
+            EventRow(
+                event.id, event.previous_event_id, event.timestamp, event.type, text, *key, calls
+            )
         )
 
     # --- answers -----------------------------------------------------------------------

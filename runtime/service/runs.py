@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from typing import Any
+from typing import Any, Protocol
 
 from asl.jsontext import json_text, parse_json, text_size
 from integrations.mocks import MockConfigError
@@ -149,7 +149,32 @@ def _machine_arn(backend: Backend, run: Run) -> str:
     return run.run.state_machine_arn
 
 
-def _summary(run: Run, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
+class Summarized(Protocol):
+    """What ListExecutions says of an execution: a running one, a Map Run's child, or one
+    a durable engine keeps only in its database (its row)."""
+
+    @property
+    def arn(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def start_time(self) -> float: ...
+    @property
+    def stop_time(self) -> float | None: ...
+
+
+def _started(backend: Backend, machine_arn: str) -> list[Summarized]:
+    """The executions started on a machine, newest first: a durable engine's from its
+    database (the ended ones are no longer in memory), read without their histories."""
+    store = backend.engine.store
+    if store is None:
+        return list(reversed(backend.engine.executions()))
+    return list(store.executions(machine_arn=machine_arn))
+
+
+def _summary(run: Summarized, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
     """What DescribeExecution and ListExecutions both say of an execution."""
     answer: dict[str, Any] = {
         "executionArn": run.arn,
@@ -244,7 +269,7 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
         raise ValidationException("Give exactly one of stateMachineArn and mapRunArn")
     if body.get("mapRunArn") is not None:
         children = map_run(backend, body["mapRunArn"]).executions
-        found: list[tuple[Run, str, ExecutionOrigin | None]] = [
+        found: list[tuple[Summarized, str, ExecutionOrigin | None]] = [
             (child, child.run.state_machine_arn, None) for child in children
         ]
     else:
@@ -253,7 +278,7 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
         if record.type == "EXPRESS":
             raise StateMachineTypeNotSupported()
         found = []
-        for run in reversed(backend.engine.executions()):
+        for run in _started(backend, record.arn):
             origin = backend.catalog.origin(run.arn)
             aim = None if origin is None else origin.target
             if aim is None or aim.record.arn != record.arn:
@@ -266,7 +291,7 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
     return {"executions": [_listed(*item) for item in shown], **more}
 
 
-def _listed(run: Run, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
+def _listed(run: Summarized, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
     return {**_summary(run, machine_arn, origin), "redriveCount": 0}
 
 
