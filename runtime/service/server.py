@@ -29,7 +29,7 @@ from runtime.testing import local_engine
 
 __all__ = ["OPERATIONS", "RunningServer", "build_backend", "serve", "serve_in_thread"]
 
-#: Every operation served. Not yet: RedriveExecution, TestState, UpdateMapRun.
+#: Every operation served. Not yet: TestState, UpdateMapRun.
 OPERATIONS: dict[str, Operation] = {
     **machines.OPERATIONS,
     **versions.OPERATIONS,
