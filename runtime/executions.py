@@ -41,6 +41,7 @@ from runtime.history import Event, History
 from runtime.host import Host, LocalHost
 from runtime.interpreter import run_scope
 from runtime.journal import DurableHistory, JournaledHost, Log, stored_event
+from runtime.redrive import ExecutionNotRedrivable, not_redrivable, redrive_plan
 from runtime.states import STEPS
 from runtime.states.map_run import MapRun
 from runtime.store import ApiError, StoreError
@@ -168,6 +169,9 @@ class Execution:
         self.fault: BaseException | None = None
         self._stop_details: tuple[str | None, str | None] = (None, None)
         self._stopped = False
+        #: How many times it was redriven, and when last (RedriveExecution).
+        self.redrive_count = 0
+        self.redrive_date: float | None = None
 
     @property
     def history(self) -> list[Event]:
@@ -312,14 +316,14 @@ class Engine:
         name: str = "StateMachine",
         type: MachineType = "STANDARD",
         role_arn: str | None = None,
+        text: str | None = None,
     ) -> Machine:
         """A machine from a definition (validated; raises ``asl.DefinitionError``). A durable
-        engine keeps it, so it needs the definition as text, a file or a document, not a
-        model."""
+        engine keeps it, so it needs the definition as text, a file or a document, or a
+        model with the JSON ``text`` it was compiled from."""
         _check_name(name, "state machine")
-        text = None
         if isinstance(definition, m.StateMachine):
-            if self.store is not None:
+            if self.store is not None and text is None:
                 raise TypeError("a durable engine keeps a definition's text: give it, not a model")
             model = definition
         else:
@@ -488,11 +492,44 @@ class Engine:
             clock.move_to(max(latest, default=clock.now()))
         resumed = [self._resume(row, events, answers) for row, events, answers in saved]
         for execution in resumed:
-            assert execution._log is not None and execution._task is not None
-            await asyncio.wait(
-                [execution._log.caught_up, execution._task], return_when=asyncio.FIRST_COMPLETED
-            )
+            await _caught_up(execution)
         return resumed
+
+    async def redrive(self, arn: str) -> Execution:
+        """Redrive an ended execution (RedriveExecution; see :mod:`runtime.redrive`): it
+        goes on from where it failed, its successful steps replayed, not run again; returned
+        running once it has caught up. ``ExecutionNotRedrivable`` saying why it cannot be
+        (an engine without a database keeps no journal to redrive from); ``LookupError``
+        when the database holds no such execution."""
+        store = self.store
+        if store is None:
+            # Our wording: AWS always keeps what a redrive needs.
+            raise ExecutionNotRedrivable(
+                "Execution cannot be redriven: the engine keeps no journal without a database"
+            )
+        row = store.execution(arn)
+        if row is None:
+            raise LookupError(arn)
+        machine = self._machine_at(row.machine_arn, row.revision)
+        events = store.events(arn)
+        now = self.host.now()
+        status = "RUNNING" if arn in self._executions else row.status
+        reason = not_redrivable(
+            status,
+            "STANDARD" if machine is None else machine.type,
+            row.stop_time,
+            now,
+            events,
+            now - row.start_time > STANDARD_MAX_SECONDS,
+        )
+        if reason is not None:
+            raise ExecutionNotRedrivable(reason)
+        store.redrive(arn, redrive_plan(events, store.journal(arn), row.redrive_count + 1, now))
+        redriven = store.execution(arn)
+        assert redriven is not None
+        execution = self._resume(redriven, store.events(arn), store.journal(arn))
+        await _caught_up(execution)
+        return execution
 
     def _resume(
         self, row: ExecutionRow, events: list[EventRow], answers: list[JournalRow]
@@ -508,12 +545,14 @@ class Engine:
         execution = self._begin(
             machine, row.name, row.arn, value, host, log, history, row.redrive_count
         )
+        execution.redrive_count, execution.redrive_date = row.redrive_count, row.redrive_date
         self._spawn(execution, _input_size(value))
         return execution
 
     def _forget(self, execution: Execution) -> None:
-        """A durable execution ended: it is read back from the database from now on."""
-        if self._executions.get(execution.arn) is execution:
+        """A durable execution ended: it is read back from the database from now on (one
+        that ran a Distributed Map stays: its Map Runs are not stored)."""
+        if self._executions.get(execution.arn) is execution and not execution.map_runs:
             del self._executions[execution.arn]
 
     def get_execution(self, arn: str) -> Execution | None:
@@ -546,11 +585,20 @@ class Engine:
         execution.output = None if row.output is None else parse_json(row.output)
         execution.error, execution.cause = row.error, row.cause
         execution.stop_time = row.stop_time
+        execution.redrive_count, execution.redrive_date = row.redrive_count, row.redrive_date
         return execution
 
     def executions(self) -> list[Execution]:
         """Every execution started on this engine, in the order they started."""
         return list(self._executions.values())
+
+
+async def _caught_up(execution: Execution) -> None:
+    """Until a resumed execution has replayed what it had committed, or has ended."""
+    assert execution._log is not None and execution._task is not None
+    await asyncio.wait(
+        [execution._log.caught_up, execution._task], return_when=asyncio.FIRST_COMPLETED
+    )
 
 
 async def _execute(execution: Execution, run: Run, input_size: int) -> None:
@@ -568,7 +616,11 @@ async def _execute(execution: Execution, run: Run, input_size: int) -> None:
             limit = execution.start_time + STANDARD_MAX_SECONDS
         clock = run.host.clock
         year = clock.deadline(None) if limit is None else clock.deadline_at(limit, passive=True)
-        async with run.host.deadline(timeout), year:
+        deadline = run.host.deadline(timeout)  # journaled: a replay finds the first run's
+        if execution.redrive_date is not None and timeout is not None:
+            # A redrive gives the execution its TimeoutSeconds again, from the redrive.
+            deadline = clock.deadline_at(execution.redrive_date + timeout)
+        async with deadline, year:
             output = await run_scope(machine.scope, execution.input, frame)
     except DeadlineExpired:
         execution.error = TIMEOUT

@@ -243,8 +243,12 @@ class Frame:
                     LoopBindings(None, None, variables, entropy=run.host.entropy),
                 )
             return plain[1]
+        execution = run.execution_context
+        seen = run.history.replayed_redrive_count()
+        if seen is not None and seen != execution["RedriveCount"]:
+            execution = {**execution, "RedriveCount": seen}
         context = state_context(
-            run.execution_context,
+            execution,
             run.state_machine_context,
             name=state.name,
             entered_time=self._entered_time(),

@@ -131,6 +131,11 @@ class History:
         )
         return event_id
 
+    def replayed_redrive_count(self) -> int | None:
+        """While a redriven execution replays a step that ran before its last redrive, the
+        redrive count that step saw (``$$.Execution.RedriveCount``); None otherwise."""
+        return None
+
     def __len__(self) -> int:
         return len(self.events)
 

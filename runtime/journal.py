@@ -24,6 +24,7 @@ threads replay in the order they ran.
 from __future__ import annotations
 
 import asyncio
+import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -35,7 +36,14 @@ from integrations.base import CallbackResult, TaskRequest
 from runtime.clock import Clock, Deadline, Wake
 from runtime.history import Event, History, StateEvent
 from runtime.host import Host
-from runtime.store.executions import Ended, EventRow, ExecutionRow, ExecutionStore, JournalRow
+from runtime.store.executions import (
+    INERT,
+    Ended,
+    EventRow,
+    ExecutionRow,
+    ExecutionStore,
+    JournalRow,
+)
 from runtime.strands import STRAND
 from runtime.tokens import OnStarted
 
@@ -65,7 +73,9 @@ class Log:
     ) -> None:
         self.store = store
         self.arn = arn
-        self._events = {(e.strand, e.seq): e for e in committed}
+        # Events a redrive set aside are history, not a path to replay.
+        self._events = {(e.strand, e.seq): e for e in committed if not e.strand.startswith(INERT)}
+        self._redrives = sorted(e.id for e in committed if e.type == "ExecutionRedriven")
         self._answers = {(a.strand, a.seq): a for a in journal}
         self._ord = max((a.ord for a in journal), default=-1) + 1
         self._event_seq: dict[str, int] = {}
@@ -111,12 +121,24 @@ class Log:
         self._check_caught_up()
         return committed.id
 
+    def redrive_count_of_next(self) -> int | None:
+        """How many redrives came before the current strand's next committed event (None
+        when it has none left to replay)."""
+        strand = STRAND.get()
+        committed = self._events.get((strand, self._event_seq.get(strand, 0)))
+        if committed is None:
+            return None
+        return bisect.bisect(self._redrives, committed.id)
+
     def new_event(self, event: Event, key: tuple[str, int]) -> None:
         """An event recorded for the first time: written at the next commit."""
         details = event.details
         text = None if details is None else json_text(details)
+        calls = self._call_seq.get(key[0], 0)
         self._new_events.append(
-            EventRow(event.id, event.previous_event_id, event.timestamp, event.type, text, *key)
+            EventRow(
+                event.id, event.previous_event_id, event.timestamp, event.type, text, *key, calls
+            )
         )
 
     # --- answers -----------------------------------------------------------------------
@@ -252,6 +274,10 @@ class DurableHistory(History):
         event_id = super().add(event_type, previous_event_id, details)
         self.log.new_event(self.events[-1], key)
         return event_id
+
+    def replayed_redrive_count(self) -> int | None:
+        """The redrive count a replayed step saw when it ran (see :class:`History`)."""
+        return self.log.redrive_count_of_next()
 
     def add_state(self, event_type: str, previous_event_id: int, name: str, data: Any) -> int:
         """Record a state's entry or exit (or find its committed twin); return its id."""

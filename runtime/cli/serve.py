@@ -1,6 +1,6 @@
 """``asl serve``: the Step Functions API for unmodified AWS clients (boto3, the AWS CLI,
-the SDKs), in memory, with EventBridge Scheduler schedules starting executions, until
-SIGINT or SIGTERM."""
+the SDKs), its state kept in a SQLite database (or in memory), with EventBridge Scheduler
+schedules starting executions, until SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
@@ -63,10 +63,11 @@ def serve(
     db: Annotated[
         str | None,
         typer.Option(
-            help="The SQLite database of the server's state (for now, where each schedule "
-            "stands): a file, or a directory (a path without an extension) holding "
-            "store.sqlite3; ':memory:' for none. "
-            "Default: $ASL_STORE, else .asl/ in the working directory.",
+            help="The SQLite database of the server's state (state machines, versions, "
+            "aliases, activities, tags, executions and their histories, where each schedule "
+            "stands), so a restart goes on where the last server stopped: a file, or a "
+            "directory (a path without an extension) holding store.sqlite3; ':memory:' for "
+            "none. Default: $ASL_STORE, else .asl/ in the working directory.",
             metavar="PATH",
         ),
     ] = None,
@@ -76,10 +77,11 @@ def serve(
     Point clients at it with their endpoint setting; boto3 also needs
     Config(inject_host_prefix=False) and the AWS CLI AWS_DISABLE_HOST_PREFIX_INJECTION=true
     for StartSyncExecution. Step Functions Local's SQS_ENDPOINT, SNS_ENDPOINT and
-    DYNAMODB_ENDPOINT say where AWS Tasks send their calls. State machines and executions
-    are kept in memory. --schedules FILE starts executions on EventBridge Scheduler
-    schedules, whose progress is kept in --db, so a restart neither repeats a scheduled
-    run nor forgets one it missed.
+    DYNAMODB_ENDPOINT say where AWS Tasks send their calls. State machines, executions and
+    histories are kept in --db: a server restarted on it (even after a crash) resumes the
+    executions left running, each Task at least once. --schedules FILE starts executions
+    on EventBridge Scheduler schedules, whose progress is kept in --db too, so a restart
+    neither repeats a scheduled run nor forgets one it missed.
     """
     from integrations.functions_file import FunctionsFileError
     from integrations.mocks import MockConfigError

@@ -85,7 +85,7 @@ class Backend:
             model = compile_definition(definition, record.type)
             machine_type: MachineType = "EXPRESS" if record.type == "EXPRESS" else "STANDARD"
             machine = self.engine.create_state_machine(
-                model, name=record.name, type=machine_type, role_arn=role_arn
+                model, name=record.name, type=machine_type, role_arn=role_arn, text=definition
             )
             self._compiled = {k: v for k, v in self._compiled.items() if k[0] != key}
             self._compiled[cache_key] = machine

@@ -2,7 +2,8 @@
 aliases, activities, tags and executions' origins, beside what the engine runs.
 
 :class:`Catalog` is the interface the operations use; :class:`MemoryCatalog` keeps it all
-in this process. Records are frozen: an update puts a new record in place of the old.
+in this process, ``runtime.service.sqlite_catalog.SqliteCatalog`` in a SQLite file.
+Records are frozen: an update puts a new record in place of the old.
 """
 
 from __future__ import annotations
@@ -187,6 +188,10 @@ class Catalog(Protocol):
         """Record what an execution was started from."""
         ...
 
+    def close(self) -> None:
+        """Release what it holds (a file)."""
+        ...
+
 
 class MemoryCatalog:
     """A :class:`Catalog` in this process's memory."""
@@ -285,3 +290,6 @@ class MemoryCatalog:
     def put_origin(self, origin: ExecutionOrigin) -> None:
         """Record what an execution was started from."""
         self._origins[origin.execution_arn] = origin
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -17,14 +17,20 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from typing import Any
+from typing import Any, Protocol
 
 from asl.jsontext import json_text, parse_json, text_size
 from integrations.mocks import MockConfigError
 from runtime import executions as engine_executions
 from runtime.api_limits import ValidationException, check_payload_size
-from runtime.executions import Execution, InvalidExecutionInput, valid_name
+from runtime.executions import (
+    STANDARD_MAX_SECONDS,
+    Execution,
+    InvalidExecutionInput,
+    valid_name,
+)
 from runtime.history import Event
+from runtime.redrive import ExecutionNotRedrivable, not_redrivable, not_redrivable_express
 from runtime.service.arns import parse_arn
 from runtime.service.backend import Backend, Operation
 from runtime.service.catalog import ExecutionOrigin, Target
@@ -39,6 +45,12 @@ from runtime.service.paging import page
 from runtime.service.versions import target
 
 __all__ = ["OPERATIONS", "describe_run", "execution_input"]
+
+#: Our words for an execution an engine without a database cannot redrive (AWS keeps the
+#: journal of every execution it could redrive).
+_NO_JOURNAL = "Execution cannot be redriven: the server keeps no journal (serve with --db FILE)"
+#: Our words: the docs say a Map Run's children are redriven by redriving their parent.
+_MAP_RUN_CHILD = "Execution is a Map Run's child execution: redrive the parent execution"
 
 #: How long StopExecution waits for the execution to record its end before answering.
 _STOP_WAIT_SECONDS = 10.0
@@ -149,7 +161,36 @@ def _machine_arn(backend: Backend, run: Run) -> str:
     return run.run.state_machine_arn
 
 
-def _summary(run: Run, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
+class Summarized(Protocol):
+    """What ListExecutions says of an execution: a running one, a Map Run's child, or one
+    a durable engine keeps only in its database (its row)."""
+
+    @property
+    def arn(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def start_time(self) -> float: ...
+    @property
+    def stop_time(self) -> float | None: ...
+    @property
+    def redrive_count(self) -> int: ...
+    @property
+    def redrive_date(self) -> float | None: ...
+
+
+def _started(backend: Backend, machine_arn: str) -> list[Summarized]:
+    """The executions started on a machine, newest first: a durable engine's from its
+    database (the ended ones are no longer in memory), read without their histories."""
+    store = backend.engine.store
+    if store is None:
+        return list(reversed(backend.engine.executions()))
+    return list(store.executions(machine_arn=machine_arn))
+
+
+def _summary(run: Summarized, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
     """What DescribeExecution and ListExecutions both say of an execution."""
     answer: dict[str, Any] = {
         "executionArn": run.arn,
@@ -193,11 +234,54 @@ async def describe_execution(backend: Backend, body: dict[str, Any]) -> dict[str
     run = execution(backend, body["executionArn"])
     origin = backend.catalog.origin(run.arn)
     answer = describe_run(run, _machine_arn(backend, run), origin, body.get("includedData"))
-    answer["redriveCount"] = 0
+    return {**answer, **_redrive_state(backend, run)}
+
+
+def _redrive_state(backend: Backend, run: Run) -> dict[str, Any]:
+    """DescribeExecution's redriveCount, redriveDate, redriveStatus and
+    redriveStatusReason (the API reference: the reason only when NOT_REDRIVABLE)."""
     if run.status in ("RUNNING", "SUCCEEDED"):
-        answer["redriveStatus"] = "NOT_REDRIVABLE"
-        answer["redriveStatusReason"] = f"Execution is {run.status} and cannot be redriven"
-    return answer
+        return _redrive_fields(
+            run.redrive_count, run.redrive_date, f"Execution is {run.status} and cannot be redriven"
+        )
+    if not isinstance(run, Execution):
+        return _redrive_fields(0, None, _MAP_RUN_CHILD)
+    store = backend.engine.store
+    if store is None:
+        return _redrive_fields(0, None, _NO_JOURNAL)
+    stored = store.events(run.arn)
+    now = backend.now()
+    reason = not_redrivable(
+        run.status, run.machine.type, run.stop_time, now, stored,
+        now - run.start_time > STANDARD_MAX_SECONDS,
+    )  # fmt: skip
+    return _redrive_fields(run.redrive_count, run.redrive_date, reason)
+
+
+def _redrive_fields(count: int, date: float | None, reason: str | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {"redriveCount": count}
+    if date is not None:
+        fields["redriveDate"] = date
+    fields["redriveStatus"] = "REDRIVABLE" if reason is None else "NOT_REDRIVABLE"
+    if reason is not None:
+        fields["redriveStatusReason"] = reason
+    return fields
+
+
+async def redrive_execution(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    """RedriveExecution: the execution goes on from where it failed (see
+    :mod:`runtime.redrive`); ``ExecutionNotRedrivable`` says why it cannot."""
+    if parse_arn(body["executionArn"], "execution", "express").kind == "express":
+        raise ExecutionNotRedrivable(not_redrivable_express())
+    run = execution(backend, body["executionArn"])
+    if not isinstance(run, Execution):
+        raise ExecutionNotRedrivable(_MAP_RUN_CHILD)
+    try:
+        redriven = await backend.engine.redrive(run.arn)
+    except LookupError:
+        raise ExecutionNotRedrivable(_NO_JOURNAL) from None
+    assert redriven.redrive_date is not None
+    return {"redriveDate": redriven.redrive_date}
 
 
 async def describe_state_machine_for_execution(
@@ -244,7 +328,7 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
         raise ValidationException("Give exactly one of stateMachineArn and mapRunArn")
     if body.get("mapRunArn") is not None:
         children = map_run(backend, body["mapRunArn"]).executions
-        found: list[tuple[Run, str, ExecutionOrigin | None]] = [
+        found: list[tuple[Summarized, str, ExecutionOrigin | None]] = [
             (child, child.run.state_machine_arn, None) for child in children
         ]
     else:
@@ -253,7 +337,7 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
         if record.type == "EXPRESS":
             raise StateMachineTypeNotSupported()
         found = []
-        for run in reversed(backend.engine.executions()):
+        for run in _started(backend, record.arn):
             origin = backend.catalog.origin(run.arn)
             aim = None if origin is None else origin.target
             if aim is None or aim.record.arn != record.arn:
@@ -266,8 +350,11 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
     return {"executions": [_listed(*item) for item in shown], **more}
 
 
-def _listed(run: Run, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
-    return {**_summary(run, machine_arn, origin), "redriveCount": 0}
+def _listed(run: Summarized, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
+    listed = {**_summary(run, machine_arn, origin), "redriveCount": run.redrive_count}
+    if run.redrive_date is not None:
+        listed["redriveDate"] = run.redrive_date
+    return listed
 
 
 async def get_execution_history(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
@@ -304,4 +391,5 @@ OPERATIONS: dict[str, Operation] = {
     "StopExecution": stop_execution,
     "ListExecutions": list_executions,
     "GetExecutionHistory": get_execution_history,
+    "RedriveExecution": redrive_execution,
 }

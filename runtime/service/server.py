@@ -19,15 +19,17 @@ from integrations.mocks import MockCases, MockConfig
 from runtime.host import LocalHost
 from runtime.service import machines, map_runs, runs, tagging, tasks, test_state, versions
 from runtime.service.backend import Backend, Operation
-from runtime.service.catalog import MemoryCatalog
+from runtime.service.catalog import Catalog, MemoryCatalog
 from runtime.service.server_schedules import serving_schedules
 from runtime.service.settings import ServiceSettings
+from runtime.service.sqlite_catalog import SqliteCatalog
 from runtime.service.wire import build_app
+from runtime.store.tasks import store_file
 from runtime.testing import local_engine
 
 __all__ = ["OPERATIONS", "RunningServer", "build_backend", "serve", "serve_in_thread"]
 
-#: Every operation served. Not yet: RedriveExecution, UpdateMapRun.
+#: Every operation served. Not yet: UpdateMapRun.
 OPERATIONS: dict[str, Operation] = {
     **machines.OPERATIONS,
     **versions.OPERATIONS,
@@ -44,8 +46,10 @@ _SHUTDOWN_SECONDS = 2.0
 
 def build_backend(settings: ServiceSettings) -> Backend:
     """The engine (local functions, HTTP connections, AWS integrations, the MockConfigFile)
-    and the in-memory catalog the operations work on. Raises the set-up files' own errors
-    (``FunctionsFileError``, ``MockConfigError``, ``ValueError``)."""
+    and the catalog the operations work on: both kept in ``settings.db`` (the durable
+    engine's tables and :class:`SqliteCatalog`'s, one file), or in memory for
+    ``":memory:"``. Raises the set-up files' own errors (``FunctionsFileError``,
+    ``MockConfigError``, ``ValueError``) and ``StoreError`` for a database it cannot use."""
     mock_config = None if settings.mock_config is None else MockConfig.load(settings.mock_config)
     cases: list[MockCases] = []
 
@@ -54,6 +58,8 @@ def build_backend(settings: ServiceSettings) -> Backend:
         cases.append(MockCases(mock_config, invoker))
         return cases[0]
 
+    durable = str(settings.db) != ":memory:"
+    database = store_file(settings.db) if durable else None
     engine = local_engine(
         functions=settings.functions,
         connections=settings.connections,
@@ -64,12 +70,14 @@ def build_backend(settings: ServiceSettings) -> Backend:
         account=settings.account,
         external_answers=True,
         wrap_invoker=None if mock_config is None else with_mocks,
+        database=database,
     )
     host = engine.host
     assert isinstance(host, LocalHost)
+    catalog: Catalog = MemoryCatalog() if database is None else SqliteCatalog(database)
     return Backend(
         engine,
-        MemoryCatalog(),
+        catalog,
         host.tokens,
         mock_cases=cases[0] if cases else None,
         activity_poll_seconds=settings.activity_poll_seconds,
@@ -96,6 +104,9 @@ async def _run(
     stop: asyncio.Event,
     ready: Callable[[str], None],
 ) -> None:
+    # What a dead server left running goes on (its task tokens waiting again) before the
+    # first request can ask about it.
+    await backend.engine.recover()
     runner, url = await _start_site(backend, *address)
     try:
         async with serving_schedules(backend, settings):
@@ -104,6 +115,7 @@ async def _run(
     finally:
         await runner.cleanup()
         await backend.engine.aclose()
+        backend.catalog.close()
 
 
 def serve(settings: ServiceSettings, host: str, port: int, ready: Callable[[str], None]) -> None:

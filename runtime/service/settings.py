@@ -57,8 +57,9 @@ class ServiceSettings:
     #: The schedules file of ``--schedules`` (EventBridge Scheduler's entries).
     schedules: Path | None = None
     #: The SQLite database the server keeps its state in (a directory holds
-    #: ``store.sqlite3``); ``":memory:"``: nothing outlives the server. For now it holds
-    #: where the schedules stand.
+    #: ``store.sqlite3``): the durable engine's machines, executions and histories, the
+    #: API's catalog and where the schedules stand; ``":memory:"``: nothing outlives the
+    #: server.
     db: str | os.PathLike[str] = ":memory:"
 
 

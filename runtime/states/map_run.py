@@ -34,6 +34,9 @@ class ChildExecution:
         self.stop_time: float | None = None
         #: How many items it processes (1, or the size of its batch).
         self.item_count = 1
+        #: Never redriven on its own (a Map Run's children are redriven with their parent).
+        self.redrive_count = 0
+        self.redrive_date: float | None = None
 
     @property
     def history(self) -> list[Event]:

@@ -73,10 +73,10 @@ class InvalidArn(ApiError):
 class StoreError(Exception):
     """The store's file cannot be used (corrupt, read-only, its folder a file, a full
     disk): not an answer of the API but a fault of the machine it runs on. The message
-    names the file."""
+    names the file, and ``what`` it holds."""
 
-    def __init__(self, path: object, reason: object) -> None:
-        super().__init__(f"the task store {path} cannot be used: {reason}")
+    def __init__(self, path: object, reason: object, what: str = "task store") -> None:
+        super().__init__(f"the {what} {path} cannot be used: {reason}")
 
 
 class ActivityWorkerLimitExceeded(ApiError):

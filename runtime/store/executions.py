@@ -13,23 +13,25 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from asl.jsontext import escape_surrogates
-from runtime.store.errors import StoreError
-from runtime.store.sqlite import connect, transaction
+from runtime.store.sqlite import Database
 
 __all__ = [
+    "INERT",
     "Ended",
     "EventRow",
     "ExecutionRow",
     "ExecutionStore",
     "JournalRow",
     "MachineRow",
+    "RedrivePlan",
 ]
+
+#: The prefix of the strand of an event no replay matches (the path a redrive set aside).
+INERT = "~"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS machines (
@@ -54,7 +56,8 @@ CREATE TABLE IF NOT EXISTS executions (
     start_time    REAL NOT NULL,
     stop_time     REAL,
     seed          INTEGER NOT NULL,
-    redrive_count INTEGER NOT NULL DEFAULT 0
+    redrive_count INTEGER NOT NULL DEFAULT 0,
+    redrive_date  REAL
 );
 CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (machine_arn, start_time);
@@ -67,6 +70,7 @@ CREATE TABLE IF NOT EXISTS events (
     details       TEXT,
     strand        TEXT NOT NULL,
     seq           INTEGER NOT NULL,
+    calls         INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (execution_arn, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS journal (
@@ -77,13 +81,17 @@ CREATE TABLE IF NOT EXISTS journal (
     answer        TEXT NOT NULL,
     PRIMARY KEY (execution_arn, strand, seq)
 ) WITHOUT ROWID;
-PRAGMA user_version = 1;
 """
+#: Columns added since the first version of the file, and their definitions.
+_ADDED = {
+    "executions": {"redrive_date": "REAL"},
+    "events": {"calls": "INTEGER NOT NULL DEFAULT 0"},
+}
 
 _MACHINE_COLUMNS = "arn, revision, name, type, role_arn, definition"
 _EXECUTION_COLUMNS = (
     "arn, machine_arn, revision, name, status, input, output, error, cause, start_time, stop_time, "
-    "seed, redrive_count"
+    "seed, redrive_count, redrive_date"
 )
 
 
@@ -117,13 +125,15 @@ class ExecutionRow:
     stop_time: float | None
     seed: int
     redrive_count: int
+    redrive_date: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class EventRow:
     """One history event as stored: ``details`` is JSON text of its raw details (None when
     it has none); ``strand`` and ``seq`` say which thread of the execution recorded it,
-    and as its how-manieth event (see :mod:`runtime.journal`)."""
+    and as its how-manieth event, ``calls`` how many calls to the world that thread had
+    made by then (see :mod:`runtime.journal`)."""
 
     id: int
     previous_id: int
@@ -132,6 +142,7 @@ class EventRow:
     details: str | None
     strand: str
     seq: int
+    calls: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +157,20 @@ class JournalRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RedrivePlan:
+    """What redriving an execution changes in its rows (see :mod:`runtime.redrive`)."""
+
+    #: The ids of the events of the path that failed: kept, their strand marked inert.
+    set_aside: tuple[int, ...]
+    #: The journal keys of that path's answers: forgotten, so that work runs again.
+    forgotten: tuple[tuple[str, str], ...]
+    #: The ``ExecutionRedriven`` event (its strand inert: nothing replays it).
+    event: EventRow
+    #: The execution's redrive count from now on.
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class Ended:
     """How an execution ended, written with its last events."""
 
@@ -156,28 +181,18 @@ class Ended:
     stop_time: float
 
 
-class ExecutionStore:
+class ExecutionStore(Database):
     """The machines, executions, events and journal tables of one SQLite file (or of memory,
     for tests: ``":memory:"``). Used from the event loop's thread only."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = None if str(path) == ":memory:" else Path(path)
-        try:
-            self._db = connect(self.path, _SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(self.path, exc) from exc
-
-    def close(self) -> None:
-        """Close the file."""
-        self._db.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        try:
-            with transaction(self._db) as db:
-                yield db
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(self.path, exc) from exc
+        super().__init__(path, _SCHEMA)
+        with self._write() as db:
+            for table, columns in _ADDED.items():
+                present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                for column, kind in columns.items():
+                    if column not in present:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     # --- machines ----------------------------------------------------------------------
 
@@ -220,10 +235,10 @@ class ExecutionStore:
         with self._write() as db:
             db.execute(
                 f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (row.arn, row.machine_arn, row.revision, row.name, row.status,
                  escape_surrogates(row.input), row.output, row.error, row.cause, row.start_time,
-                 row.stop_time, row.seed, row.redrive_count),
+                 row.stop_time, row.seed, row.redrive_count, row.redrive_date),
             )  # fmt: skip
             _insert_events(db, row.arn, events)
             _insert_answers(db, row.arn, answers)
@@ -277,7 +292,7 @@ class ExecutionStore:
     def events(self, arn: str) -> list[EventRow]:
         """The stored history of an execution, in order."""
         rows = self._db.execute(
-            "SELECT id, previous_id, timestamp, type, details, strand, seq FROM events "
+            "SELECT id, previous_id, timestamp, type, details, strand, seq, calls FROM events "
             "WHERE execution_arn = ? ORDER BY id",
             (arn,),
         )
@@ -291,13 +306,35 @@ class ExecutionStore:
         )
         return [JournalRow(*row) for row in rows]
 
+    def redrive(self, arn: str, plan: RedrivePlan) -> None:
+        """Make an ended execution RUNNING again as ``plan`` says, in one transaction: the
+        events of the path that failed set aside (kept in the history, never replayed), its
+        answers forgotten, the ``ExecutionRedriven`` event added."""
+        with self._write() as db:
+            db.executemany(
+                f"UPDATE events SET strand = '{INERT}' || strand "
+                "WHERE execution_arn = ? AND id = ?",
+                [(arn, event_id) for event_id in plan.set_aside],
+            )
+            db.executemany(
+                "DELETE FROM journal WHERE execution_arn = ? AND strand = ? AND seq = ?",
+                [(arn, strand, seq) for strand, seq in plan.forgotten],
+            )
+            _insert_events(db, arn, [plan.event])
+            db.execute(
+                "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, "
+                "cause = NULL, stop_time = NULL, redrive_count = ?, redrive_date = ? "
+                "WHERE arn = ?",
+                (plan.count, plan.event.timestamp, arn),
+            )
+
 
 def _insert_events(db: sqlite3.Connection, arn: str, events: Sequence[EventRow]) -> None:
     db.executemany(
         "INSERT INTO events (execution_arn, id, previous_id, timestamp, type, details, strand, "
-        "seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "seq, calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(arn, e.id, e.previous_id, e.timestamp, e.type,
-          None if e.details is None else escape_surrogates(e.details), e.strand, e.seq)
+          None if e.details is None else escape_surrogates(e.details), e.strand, e.seq, e.calls)
          for e in events],
     )  # fmt: skip
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from runtime.store.errors import StoreError
 
 
 def connect(path: Path | None, schema: str) -> sqlite3.Connection:
@@ -39,3 +42,27 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+class Database:
+    """One SQLite file (or memory: ``":memory:"``) opened with a schema; a file that cannot
+    be used raises ``StoreError`` naming it, on opening and on each write."""
+
+    def __init__(self, path: str | os.PathLike[str], schema: str) -> None:
+        self.path = None if str(path) == ":memory:" else Path(path)
+        try:
+            self._db = connect(self.path, schema)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(self.path, exc, "database") from exc
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with transaction(self._db) as db:
+                yield db
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(self.path, exc, "database") from exc

@@ -36,7 +36,8 @@ def served() -> Iterator[tuple[str, subprocess.Popen[str]]]:
         "AWS_ACCOUNT_ID": "111122223333",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "serve", "--port", str(port), "--clock", "virtual"],
+        [sys.executable, "-m", "runtime.cli", "serve", "--port", str(port), "--clock", "virtual",
+         "--db", ":memory:"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
     )  # fmt: skip
     assert server.stdout is not None

@@ -1,0 +1,208 @@
+"""Engine.redrive: an ended durable execution goes on from where it failed (runtime.redrive).
+
+AWS's documentation (RedriveExecution API reference; "Redriving executions"): FAILED,
+ABORTED and TIMED_OUT Standard executions are redriven from the unsuccessful step, the
+execution's timeout starts again, ``$$.Execution.RedriveCount`` counts redrives. What a
+redriven history records beyond ``ExecutionRedriven`` is not published: the choices here
+(the unsuccessful state is not entered again, its retries start afresh) are ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+
+from asl.errors import StatesError
+from integrations.base import FunctionIntegration, Registry, TaskRequest
+from runtime.executions import Engine, Execution
+from runtime.host import LocalHost
+from runtime.redrive import ExecutionNotRedrivable
+
+SQS = "arn:aws:states:::sqs:sendMessage"
+
+
+class _Flaky:
+    """A Task integration whose steps named in ``failing`` fail until ``healed``."""
+
+    def __init__(self, failing: set[str]) -> None:
+        self.failing = failing
+        self.healed = False
+        self.calls: list[str] = []
+
+    async def send(self, request: TaskRequest) -> Any:
+        step = request.parameters["step"]
+        self.calls.append(step)
+        if step in self.failing and not self.healed:
+            raise StatesError("Broken", f"{step} failed")
+        return {"step": step, "redrives": request.parameters.get("redrives")}
+
+
+def _engine(
+    db: Path | None, flaky: _Flaky, clock: Literal["virtual", "real"] = "virtual"
+) -> Engine:
+    registry = Registry()
+    registry.register("sqs:", FunctionIntegration(flaky.send))
+    return Engine(LocalHost(invoker=registry, seed=5, clock=clock), database=db)
+
+
+def _task(step: str, then: str | None = None, **fields: Any) -> dict[str, Any]:
+    parameters = {"step": step, "redrives.$": "$$.Execution.RedriveCount"}
+    state = {"Type": "Task", "Resource": SQS, "Parameters": parameters, **fields}
+    return state | ({"Next": then} if then else {"End": True})
+
+
+def _types(execution: Execution) -> list[str]:
+    return [event.type for event in execution.history]
+
+
+async def _failed_then_redriven(engine: Engine, definition: dict[str, Any]) -> Execution:
+    machine = engine.create_state_machine(definition, name="m")
+    first = await (await machine.start({})).wait()
+    assert first.status == "FAILED"
+    return await (await engine.redrive(first.arn)).wait()
+
+
+def test_a_retried_task_that_failed_for_good_runs_again_with_its_retries_afresh(
+    tmp_path: Path,
+) -> None:
+    retry = [{"ErrorEquals": ["Broken"], "IntervalSeconds": 1, "MaxAttempts": 1}]
+    definition = {"StartAt": "A", "States": {"A": _task("a", "B"), "B": _task("b", Retry=retry)}}
+    flaky = _Flaky({"b"})
+
+    async def main() -> tuple[str, Execution]:
+        engine = _engine(tmp_path / "db.sqlite3", flaky)
+        machine = engine.create_state_machine(definition, name="m")
+        first = await (await machine.start({})).wait()
+        assert flaky.calls == ["a", "b", "b"]
+        again = await (await engine.redrive(first.arn)).wait()  # still broken: two attempts
+        status = again.status
+        flaky.healed = True
+        done = await (await engine.redrive(first.arn)).wait()
+        await engine.aclose()
+        return status, done
+
+    status, again = asyncio.run(main())
+    assert status == "FAILED"
+    assert flaky.calls == ["a", "b", "b", "b", "b", "b"]
+    assert again.redrive_count == 2 and again.status == "SUCCEEDED"
+    assert again.output == {"step": "b", "redrives": 2}
+    types = _types(again)
+    assert types.count("ExecutionRedriven") == 2 and types.count("ExecutionFailed") == 2
+    assert types.count("TaskStateEntered") == 2  # A and B, once each
+
+
+def test_the_execution_timeout_starts_again_at_the_redrive(tmp_path: Path) -> None:
+    definition = {
+        "TimeoutSeconds": 10,
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Seconds": 30, "Next": "A"}, "A": _task("a")},
+    }
+    flaky = _Flaky(set())
+
+    async def main() -> tuple[str, Execution]:
+        engine = _engine(tmp_path / "db.sqlite3", flaky)
+        machine = engine.create_state_machine(definition, name="m")
+        first = await (await machine.start({})).wait()
+        status = first.status
+        redriven = await (await engine.redrive(first.arn)).wait()
+        await engine.aclose()
+        return status, redriven
+
+    status, redriven = asyncio.run(main())
+    assert (status, redriven.status) == ("TIMED_OUT", "TIMED_OUT")
+    assert redriven.redrive_date is not None and redriven.stop_time is not None
+    assert redriven.stop_time - redriven.redrive_date == pytest.approx(10)
+    assert flaky.calls == []
+
+
+def test_an_aborted_execution_is_redriven_from_the_state_it_was_stopped_in(
+    tmp_path: Path,
+) -> None:
+    definition = {
+        "StartAt": "A",
+        "States": {"A": _task("a", "W"), "W": {"Type": "Wait", "Seconds": 1, "Next": "B"},
+                   "B": _task("b")},
+    }  # fmt: skip
+    flaky = _Flaky(set())
+
+    async def main() -> Execution:
+        engine = _engine(tmp_path / "db.sqlite3", flaky)
+        machine = engine.create_state_machine(definition, name="m")
+        execution = await machine.start({})
+        while "WaitStateEntered" not in _types(execution):
+            await asyncio.sleep(0)
+        execution.stop("Stop", "by hand")
+        assert (await execution.wait()).status == "ABORTED"
+        redriven = await (await engine.redrive(execution.arn)).wait()
+        await engine.aclose()
+        return redriven
+
+    redriven = asyncio.run(main())
+    assert redriven.status == "SUCCEEDED" and flaky.calls == ["a", "b"]
+    types = _types(redriven)
+    assert types[types.index("ExecutionRedriven") :] == [
+        "ExecutionRedriven", "WaitStateExited", "TaskStateEntered", "TaskScheduled",
+        "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded",
+    ]  # fmt: skip
+
+
+def test_a_redriven_execution_recovers_after_a_crash(tmp_path: Path) -> None:
+    """Killed after its redrive, it is recovered like any other: the failed path the redrive
+    set aside is not replayed, the re-run is."""
+    definition = {
+        "StartAt": "A",
+        "States": {"A": _task("a", "W"), "W": {"Type": "Wait", "Seconds": 1, "Next": "B"},
+                   "B": _task("b")},
+    }  # fmt: skip
+    flaky = _Flaky({"a"})
+    db = tmp_path / "db.sqlite3"
+
+    async def crash() -> str:
+        engine = _engine(db, flaky, "real")
+        machine = engine.create_state_machine(definition, name="m")
+        first = await (await machine.start({})).wait()
+        flaky.healed = True
+        redriven = await engine.redrive(first.arn)
+        while "WaitStateEntered" not in _types(redriven):
+            await asyncio.sleep(0)
+        return first.arn  # the loop ends: the process "dies" waiting
+
+    async def recover(arn: str) -> Execution:
+        engine = _engine(db, flaky, "real")
+        [recovered] = await engine.recover()
+        done = await recovered.wait()
+        await engine.aclose()
+        return done
+
+    done = asyncio.run(recover(asyncio.run(crash())))
+    assert done.status == "SUCCEEDED" and flaky.calls == ["a", "a", "b"]
+    assert done.redrive_count == 1
+    ids = [event.id for event in done.history]
+    assert ids == list(range(1, len(ids) + 1))
+
+
+def test_what_cannot_be_redriven_says_why(tmp_path: Path) -> None:
+    definition = {"StartAt": "A", "States": {"A": _task("a")}}
+
+    async def main() -> list[str]:
+        reasons = []
+        memory = _engine(None, _Flaky({"a"}))
+        failed = await (await memory.create_state_machine(definition).start({})).wait()
+        engine = _engine(tmp_path / "db.sqlite3", _Flaky(set()))
+        done = await (await engine.create_state_machine(definition).start({})).wait()
+        for who, arn in ((memory, failed.arn), (engine, done.arn)):
+            with pytest.raises(ExecutionNotRedrivable) as refused:
+                await who.redrive(arn)
+            reasons.append(refused.value.message)
+        with pytest.raises(LookupError):
+            await engine.redrive(done.arn + "-none")
+        await engine.aclose()
+        return reasons
+
+    assert asyncio.run(main()) == [
+        "Execution cannot be redriven: the engine keeps no journal without a database",
+        "Execution is SUCCEEDED and cannot be redriven",
+    ]

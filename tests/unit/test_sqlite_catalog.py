@@ -1,0 +1,83 @@
+"""SqliteCatalog keeps what MemoryCatalog keeps, and a new one on the same file reads it back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runtime.service.catalog import (
+    ActivityRecord,
+    AliasRecord,
+    Catalog,
+    ExecutionOrigin,
+    MachineRecord,
+    MemoryCatalog,
+    Target,
+    VersionRecord,
+)
+from runtime.service.sqlite_catalog import SqliteCatalog
+from runtime.store import StoreError
+
+ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
+MACHINE = MachineRecord(ARN, "m", "STANDARD", '{"StartAt": "\\ud800"}', "role", 1.0)
+VERSION = VersionRecord(f"{ARN}:1", ARN, 1, "{}", "role", 2.0, "rev", "first")
+ALIAS = AliasRecord(f"{ARN}:live", ARN, "live", ((f"{ARN}:1", 100),), 3.0)
+ACTIVITY = ActivityRecord("arn:aws:states:us-east-1:123456789012:activity:a", "a", 4.0)
+ORIGIN = ExecutionOrigin(
+    "arn:aws:states:us-east-1:123456789012:execution:m:e",
+    Target(MACHINE, "{}", "role", "rev", f"{ARN}:1", f"{ARN}:live"),
+)
+
+
+def _fill(catalog: Catalog) -> None:
+    catalog.put_machine(MACHINE)
+    catalog.put_version(VERSION)
+    catalog.put_alias(ALIAS)
+    catalog.put_activity(ACTIVITY)
+    catalog.set_tags(ARN, {"team": "x"})
+    catalog.put_origin(ORIGIN)
+
+
+def _seen(catalog: Catalog) -> tuple[object, ...]:
+    return (
+        catalog.machine(ARN),
+        catalog.machines(),
+        catalog.version(VERSION.arn),
+        catalog.versions(ARN),
+        catalog.alias(ALIAS.arn),
+        catalog.aliases(ARN),
+        catalog.activity(ACTIVITY.arn),
+        catalog.activities(),
+        catalog.tags(ARN),
+        catalog.origin(ORIGIN.execution_arn),
+    )
+
+
+def test_a_file_catalog_reads_back_what_memory_keeps(tmp_path: Path) -> None:
+    memory, kept = MemoryCatalog(), SqliteCatalog(tmp_path / "catalog.sqlite3")
+    _fill(memory)
+    _fill(kept)
+    kept.close()
+    reopened = SqliteCatalog(tmp_path / "catalog.sqlite3")
+    assert _seen(reopened) == _seen(memory)
+    assert reopened.origin(ORIGIN.execution_arn) == ORIGIN
+    reopened.close()
+
+
+@pytest.mark.parametrize("make", [MemoryCatalog, lambda: SqliteCatalog(":memory:")])
+def test_deleting_a_machine_forgets_its_versions_aliases_and_tags(make: type[Catalog]) -> None:
+    catalog = make()
+    _fill(catalog)
+    catalog.delete_machine(ARN)
+    catalog.delete_activity(ACTIVITY.arn)
+    assert (catalog.machine(ARN), catalog.versions(ARN), catalog.aliases(ARN)) == (None, [], [])
+    assert (catalog.tags(ARN), catalog.activities()) == ({}, [])
+    assert catalog.origin(ORIGIN.execution_arn) == ORIGIN  # executions outlive their machine
+
+
+def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_text("not a database" * 100)
+    with pytest.raises(StoreError, match=r"broken\.sqlite3"):
+        SqliteCatalog(broken)
