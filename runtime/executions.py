@@ -9,6 +9,7 @@ Given a ``database``, an engine keeps its machines and executions in it
 (:mod:`runtime.store.executions`), each execution journaled as it moves
 (:mod:`runtime.journal`): :meth:`Engine.recover` resumes the executions a dead process
 left running, and finished executions leave memory, read back from the file on demand.
+One execution's own life, from its start to its end event, is :mod:`runtime.lifecycle`'s.
 """
 
 from __future__ import annotations
@@ -19,34 +20,28 @@ import logging
 import os
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import asl
 from asl import model as m
-from asl.errors import RUNTIME, TIMEOUT, StatesError, capped
-from asl.flow.waiting import MAX_WAIT_SECONDS
 from asl.jsontext import json_size, json_text, parse_json
 from asl.loader import Source, read_document
-from runtime.api_limits import check_error_and_cause, check_payload_size
-from runtime.clock import DeadlineExpired, VirtualClock
+from runtime.api_limits import check_payload_size
+from runtime.clock import VirtualClock
 from runtime.context import execution_context, state_machine_context
 from runtime.frame import (
     EXPRESS_HISTORY_LIMIT_EVENTS,
     HISTORY_LIMIT_EVENTS,
-    Frame,
     Run,
 )
-from runtime.history import Event, History
+from runtime.history import History
 from runtime.host import Host, LocalHost
-from runtime.interpreter import run_scope
 from runtime.journal import DurableHistory, JournaledHost, Log, stored_event
+from runtime.lifecycle import STANDARD_MAX_SECONDS, Execution, Machine, MachineType, execute
 from runtime.redrive import ExecutionNotRedrivable, not_redrivable, redrive_plan
 from runtime.states import STEPS
-from runtime.states.map_run import MapRun
-from runtime.store import ApiError, StoreError
+from runtime.store import ApiError
 from runtime.store.executions import (
-    Ended,
     EventRow,
     ExecutionRow,
     ExecutionStore,
@@ -54,12 +49,9 @@ from runtime.store.executions import (
     MachineRow,
 )
 from runtime.strands import STRAND
-from runtime.summary import StateSummary, summarize
 
 _log = logging.getLogger(__name__)
 
-Status = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
-MachineType = Literal["STANDARD", "EXPRESS"]
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
@@ -78,16 +70,6 @@ class InvalidExecutionInput(ApiError, ValueError):
     """An input StartExecution refuses as not JSON text (AWS's error)."""
 
     code = "InvalidExecutionInput"
-
-
-#: The longest an Express execution runs (AWS's quota: 5 minutes); a shorter
-#: ``TimeoutSeconds`` ends it sooner.
-EXPRESS_MAX_SECONDS = 300
-#: The longest a Standard execution runs: AWS's quota says "1 year" and ends it with
-#: ``States.Timeout``, as the Express one; the year of the longest Wait. Its timer is
-#: passive (:meth:`runtime.clock.Clock.passive_timer`): an execution waiting for a person
-#: on the virtual clock is not ended at once by a jump to it.
-STANDARD_MAX_SECONDS = MAX_WAIT_SECONDS
 
 
 def _input_size(value: Any) -> int:
@@ -113,153 +95,6 @@ def _check_name(name: str, what: str) -> None:
             f"Invalid {what} name: '{name}' (1-80 characters, no whitespace, brackets, "
             'wildcards or any of " # % \\ ^ | ~ ` $ & , ; : /)'
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Machine:
-    """A state machine as created on an engine."""
-
-    engine: Engine
-    definition: m.StateMachine
-    name: str
-    type: MachineType
-    arn: str
-    role_arn: str
-    #: The definition as JSON text, when the engine keeps it (a durable engine does).
-    definition_text: str | None = None
-    #: What tells this definition, type and role apart from the machine's others (a
-    #: durable engine's executions keep the revision they started with).
-    revision: str | None = None
-
-    async def start(self, input: Any = None, *, name: str | None = None) -> Execution:
-        """Start an execution; ``input`` is a JSON value (default ``{}``)."""
-        return await self.engine.start_execution(self, input, name=name)
-
-
-class Execution:
-    """One run of a machine."""
-
-    def __init__(
-        self,
-        machine: Machine,
-        name: str,
-        input_value: Any,
-        run: Run,
-        start_time: float | None = None,
-        log: Log | None = None,
-    ) -> None:
-        self.machine = machine
-        self.name = name
-        self.arn = run.execution_arn
-        self.input = input_value
-        self.status: Status = "RUNNING"
-        self.output: Any = None
-        self.error: str | None = None
-        self.cause: str | None = None
-        self.start_time = run.host.now() if start_time is None else start_time
-        self.stop_time: float | None = None
-        self._run = run
-        self._log = log
-        self._task: asyncio.Task[None] | None = None
-        # What wait() awaits, made by the first wait() of a running execution.
-        self._ended: asyncio.Future[None] | None = None
-        # A bug of the engine's that ended the execution: raised by wait(), never disguised.
-        #: The engine bug that ended the execution (FAILED, ``States.Runtime``), if one did;
-        #: it is logged with its traceback and never raised to the caller.
-        self.fault: BaseException | None = None
-        self._stop_details: tuple[str | None, str | None] = (None, None)
-        self._stopped = False
-        #: How many times it was redriven, and when last (RedriveExecution).
-        self.redrive_count = 0
-        self.redrive_date: float | None = None
-
-    @property
-    def history(self) -> list[Event]:
-        """The events recorded so far."""
-        return self._run.history.events
-
-    @property
-    def path(self) -> list[str]:
-        """The names of the states entered, in order (nested scopes included)."""
-        return self._run.path
-
-    @property
-    def states(self) -> dict[str, StateSummary]:
-        """What each state did, by name, in the order they were first entered: times
-        entered, attempts and retries of its work, the errors of failed attempts, and how
-        its last entry ended (see :mod:`runtime.summary`). Read from the history each time:
-        keep the result rather than reading it again per state."""
-        return summarize(self._run.history.events, self.status)
-
-    @property
-    def map_runs(self) -> list[MapRun]:
-        """The Map Runs of the Distributed Map states this execution ran, with their child
-        executions (see :class:`runtime.states.map_run.MapRun`)."""
-        return list(self._run.map_runs)
-
-    def history_json(self) -> dict[str, Any]:
-        """The history as ``GetExecutionHistory`` returns it: ``{"events": [...]}``."""
-        return self._run.history.to_aws()
-
-    async def wait(self) -> Execution:
-        """Wait until the execution has ended; return it."""
-        if self.status == "RUNNING":
-            if self._ended is None:
-                self._ended = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._ended)
-        return self
-
-    def stop(self, error: str | None = None, cause: str | None = None) -> None:
-        """Abort a running execution (StopExecution): it ends ABORTED. ``ValidationException``
-        for an error over 256 or a cause over 32,768 characters, as AWS refuses them."""
-        check_error_and_cause(error, cause)
-        if self._task is not None and not self._task.done():
-            self._stop_details = (error, cause)
-            self._stopped = True
-            self._run.host.clock.cancel(self._task)
-
-    def _left_running(self, error: BaseException | None) -> bool:
-        """Whether the strand was cancelled by something else than :meth:`stop` (the event
-        loop closing, the process going away) while its execution is durable: it stays
-        RUNNING in the database, for :meth:`Engine.recover`, and nothing more is written."""
-        return (
-            self._log is not None
-            and isinstance(error, asyncio.CancelledError)
-            and not self._stopped
-        )
-
-    def _strand_ended(self, error: BaseException | None) -> None:
-        """The execution's strand ended: normally after :meth:`_finish`. Cancelled before
-        it ever ran (stopped at once), it ends ABORTED here; ended by a bug of the engine's,
-        it ends FAILED here (every execution ends with its event), the bug logged and kept
-        in :attr:`fault`."""
-        if self._left_running(error):
-            return
-        if self.status == "RUNNING":
-            if error is None or isinstance(error, asyncio.CancelledError):
-                error_name, cause = self._stop_details
-                self.error, self.cause = error_name, cause
-                self._finish("ABORTED", "ExecutionAborted", _present(error_name, cause))
-            else:
-                self.fault = error
-                _log.error("execution %s ended by an engine error", self.arn, exc_info=error)
-                # Our own wording: AWS has no such failure to record.
-                self.error = RUNTIME
-                self.cause = f"Internal engine error: {type(error).__name__}: {error}"
-                self._finish("FAILED", "ExecutionFailed", _present(self.error, self.cause))
-        if self._ended is not None and not self._ended.done():
-            self._ended.set_result(None)
-        if self._log is not None:
-            self.machine.engine._forget(self)
-
-    def _finish(self, status: Status, event: str, details: dict[str, Any]) -> None:
-        self.status = status
-        self.stop_time = self._run.host.now()
-        self._run.history.add(event, self._run.history.events[-1].id, details or None)
-        if self._log is not None:
-            output = json_text(self.output) if status == "SUCCEEDED" else None
-            ended = Ended(status, output, self.error, self.cause, self.stop_time)
-            self._log.commit(ended)
 
 
 class Engine:
@@ -436,7 +271,8 @@ class Engine:
                 redrive_count=redrive_count,
             )
             run = self._new_run(machine, arn, host, context, history)
-            execution = Execution(machine, name, value, run, start_time, log)
+            forget = None if log is None else self._forget  # a durable one is read back
+            execution = Execution(machine, name, value, run, start_time, log, forget)
             details = {"input": value, "roleArn": machine.role_arn}
             run.history.add("ExecutionStarted", 0, details)
         finally:
@@ -469,7 +305,7 @@ class Engine:
     def _spawn(self, execution: Execution, input_size: int) -> None:
         self._executions[execution.arn] = execution
         execution._task = self.host.clock.spawn(
-            _execute, execution, execution._run, input_size, on_end=execution._strand_ended
+            execute, execution, execution._run, input_size, on_end=execution._strand_ended
         )
 
     async def recover(self) -> list[Execution]:
@@ -599,68 +435,3 @@ async def _caught_up(execution: Execution) -> None:
     await asyncio.wait(
         [execution._log.caught_up, execution._task], return_when=asyncio.FIRST_COMPLETED
     )
-
-
-async def _execute(execution: Execution, run: Run, input_size: int) -> None:
-    STRAND.set("")  # this strand's own context: the top scope, whoever started it
-    machine = run.machine
-    frame = Frame(run, 0, size_bound=input_size)
-    try:
-        # The input was measured at the door; every state's output is kept within the
-        # limit, so the last one, the execution's output, is too.
-        timeout, limit = machine.timeout_seconds, None
-        if execution.machine.type == "EXPRESS":
-            timeout = min(timeout or EXPRESS_MAX_SECONDS, EXPRESS_MAX_SECONDS)
-        elif timeout is None or timeout > STANDARD_MAX_SECONDS:
-            # From the start, so an execution recovered after a crash keeps its year.
-            limit = execution.start_time + STANDARD_MAX_SECONDS
-        clock = run.host.clock
-        year = clock.deadline(None) if limit is None else clock.deadline_at(limit, passive=True)
-        deadline = run.host.deadline(timeout)  # journaled: a replay finds the first run's
-        if execution.redrive_date is not None and timeout is not None:
-            # A redrive gives the execution its TimeoutSeconds again, from the redrive.
-            deadline = clock.deadline_at(execution.redrive_date + timeout)
-        async with deadline, year:
-            output = await run_scope(machine.scope, execution.input, frame)
-    except DeadlineExpired:
-        execution.error = TIMEOUT
-        execution._finish("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})
-        return
-    except StatesError as raised:
-        _fail(execution, raised)
-        return
-    except StoreError as broken:
-        # The machine's fault (the task store's file), neither the engine's nor the
-        # definition's: the execution fails saying so, no traceback logged; only at INFO,
-        # as its cause already tells whoever reads the execution (`asl run` prints it).
-        _log.info("execution %s failed: %s", execution.arn, broken)
-        _fail(execution, StatesError(RUNTIME, str(broken)))
-        return
-    except asyncio.CancelledError as cancelled:
-        if execution._left_running(cancelled):
-            raise
-        error, cause = execution._stop_details
-        execution.error, execution.cause = error, cause
-        execution._finish("ABORTED", "ExecutionAborted", _present(error, cause))
-        return
-    execution.output = output
-    execution._finish("SUCCEEDED", "ExecutionSucceeded", {"output": output})
-
-
-def _fail(execution: Execution, raised: StatesError) -> None:
-    # Task and Fail failures came in capped; this caps the engine's own causes too (a
-    # path error quoting a 256 KiB input): ExecutionFailed holds no more on AWS.
-    failure = capped(raised)
-    # AWS records a timeout with no cause (its Error Output has "Cause": "").
-    cause = None if failure.error == TIMEOUT and not failure.cause else failure.cause
-    execution.error, execution.cause = failure.error, cause
-    execution._finish("FAILED", "ExecutionFailed", _present(failure.error, cause))
-
-
-def _present(error: str | None, cause: str | None) -> dict[str, Any]:
-    details: dict[str, Any] = {}
-    if error is not None:
-        details["error"] = error
-    if cause is not None:
-        details["cause"] = cause
-    return details

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from runtime.cli.options import EXIT_OK
+from runtime.cli.options import EXIT_OK, help_of
 from runtime.cli.render import render
 from runtime.cli.run import run
 from runtime.cli.serve import serve
@@ -27,12 +27,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-app.command()(validate)
-app.command()(run)
+app.command(help=help_of(validate))(validate)
+app.command(help=help_of(run))(run)
 app.add_typer(tasks_app, name="tasks")
-app.command()(render)
-app.command()(serve)
-app.command(name="test-state")(test_state)
+app.command(help=help_of(render))(render)
+app.command(help=help_of(serve))(serve)
+app.command(name="test-state", help=help_of(test_state))(test_state)
 
 
 @app.callback(invoke_without_command=True)

@@ -5,8 +5,9 @@ safe to print on a terminal."""
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,15 @@ from asl.textfile import MIB, TextFileError, read_text_file
 from integrations.settings_file import SettingsFileError, read_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def help_of(command: Callable[..., object]) -> str:
+    """A command's docstring as its ``--help`` text: each paragraph on one line, which the
+    terminal's width wraps (typer keeps a docstring's line breaks, and a narrower terminal
+    wraps those lines again, raggedly)."""
+    paragraphs = inspect.cleandoc(command.__doc__ or "").split("\n\n")
+    return "\n\n".join(" ".join(paragraph.split("\n")) for paragraph in paragraphs)
+
 
 #: The largest ``@file`` of JSON a command reads (``asl run --input``, ``asl tasks approve
 #: --output``): AWS takes at most 256 KiB of JSON text there; four times that leaves room

@@ -63,25 +63,32 @@ def serve(
     db: Annotated[
         str | None,
         typer.Option(
-            help="The SQLite database of the server's state (state machines, versions, "
-            "aliases, activities, tags, executions and their histories, where each schedule "
-            "stands), so a restart goes on where the last server stopped: a file, or a "
-            "directory (a path without an extension) holding store.sqlite3; ':memory:' for "
-            "none. Default: $ASL_STORE, else .asl/ in the working directory.",
+            help="The SQLite file that holds the server's whole state (state machines, "
+            "executions, histories, activities, tags, schedules), so a restart goes on where "
+            "the last server stopped. A path without an extension is a directory holding "
+            "store.sqlite3; ':memory:' keeps nothing. Default: $ASL_STORE, else .asl/ in "
+            "the working directory.",
             metavar="PATH",
         ),
     ] = None,
 ) -> None:
     """Serve the Step Functions API (AWS JSON 1.0) at http://HOST:PORT/.
 
-    Point clients at it with their endpoint setting; boto3 also needs
-    Config(inject_host_prefix=False) and the AWS CLI AWS_DISABLE_HOST_PREFIX_INJECTION=true
-    for StartSyncExecution. Step Functions Local's SQS_ENDPOINT, SNS_ENDPOINT and
-    DYNAMODB_ENDPOINT say where AWS Tasks send their calls. State machines, executions and
-    histories are kept in --db: a server restarted on it (even after a crash) resumes the
-    executions left running, each Task at least once. --schedules FILE starts executions
-    on EventBridge Scheduler schedules, whose progress is kept in --db too, so a restart
+    Point a client at it with its endpoint setting (the AWS CLI's --endpoint-url, boto3's
+    endpoint_url). For StartSyncExecution and TestState, turn off the host prefix too:
+    boto3's Config(inject_host_prefix=False), the AWS CLI's
+    AWS_DISABLE_HOST_PREFIX_INJECTION=true.
+
+    --db is the server's whole state: state machines, executions and their histories,
+    versions, aliases, activities, tags and where each schedule stands. A server started
+    again on the same --db (even after a crash) goes on where the last one stopped: the
+    executions it left running resume, each Task run at least once.
+
+    --schedules FILE starts executions on EventBridge Scheduler schedules; a restart
     neither repeats a scheduled run nor forgets one it missed.
+
+    Step Functions Local's SQS_ENDPOINT, SNS_ENDPOINT and DYNAMODB_ENDPOINT say where
+    AWS service Tasks send their calls.
     """
     from integrations.functions_file import FunctionsFileError
     from integrations.mocks import MockConfigError

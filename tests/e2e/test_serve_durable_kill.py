@@ -1,7 +1,9 @@
 """`asl serve --db FILE` killed with SIGKILL while executions wait on a Wait, a task token
 (a local function's `.waitForTaskToken`) and a retry backoff: a server restarted on the
 same file recovers them, SendTaskSuccess reaches the token issued before the kill, and
-boto3 sees each execution complete once, its history whole and its ids unbroken."""
+boto3 sees each execution complete once, its history whole and its ids unbroken. An
+activity task a worker took (GetActivityTask) before the kill is answered with its token
+after the restart."""
 
 from __future__ import annotations
 
@@ -171,6 +173,50 @@ def test_a_killed_server_restarted_on_its_db_completes_every_execution(tmp_path:
         retry_types = [e["type"] for e in _history(sfn, started["retry"])]
         assert retry_types.count("TaskFailed") == 1 and retry_types.count("TaskSucceeded") == 1
         assert len((tmp_path / "flaky.calls").read_text().splitlines()) == 2
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(BOUND)
+
+
+def test_an_activity_task_taken_before_a_kill_is_answered_after_the_restart(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "functions.json").write_text(json.dumps({"functions": {}}))
+    port = _free_port()
+    first = _serve(tmp_path, port)
+    try:
+        sfn = _client(port)
+        activity = sfn.create_activity(name="approve")["activityArn"]
+        task = {"Type": "Task", "Resource": activity, "End": True}
+        definition = {"StartAt": "Approve", "States": {"Approve": task}}
+        machine = sfn.create_state_machine(
+            name="activity", definition=json.dumps(definition), roleArn=ROLE
+        )["stateMachineArn"]
+        arn = sfn.start_execution(stateMachineArn=machine, input='{"n": 1}')["executionArn"]
+        taken = sfn.get_activity_task(activityArn=activity, workerName="w1")
+        assert json.loads(taken["input"]) == {"n": 1}
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(BOUND)
+
+    second = _serve(tmp_path, port)
+    try:
+        sfn = _client(port)
+        assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+        sfn.send_task_success(taskToken=taken["taskToken"], output='{"approved": true}')
+        _until(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING")
+        ended = sfn.describe_execution(executionArn=arn)
+        assert (ended["status"], json.loads(ended["output"])) == ("SUCCEEDED", {"approved": True})
+        types = [e["type"] for e in _history(sfn, arn)]
+        assert types == [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivitySucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded",
+        ]
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(BOUND)

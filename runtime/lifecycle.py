@@ -1,0 +1,278 @@
+"""A state machine as created (:class:`Machine`) and one run of it: what can be read of
+it (:class:`Execution`: status, output, error, history, path) and the strand that runs
+it from its start to its end event (:func:`execute`), with the time limits every
+execution has.
+
+:mod:`runtime.executions` makes executions and hands them here; a durable one's end is
+committed to its journal (:mod:`runtime.journal`) with its last event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from asl import model as m
+from asl.errors import RUNTIME, TIMEOUT, StatesError, capped
+from asl.flow.waiting import MAX_WAIT_SECONDS
+from asl.jsontext import json_text
+from runtime.api_limits import check_error_and_cause
+from runtime.clock import DeadlineExpired
+from runtime.frame import Frame, Run
+from runtime.history import Event
+from runtime.interpreter import run_scope
+from runtime.journal import Log
+from runtime.states.map_run import MapRun
+from runtime.store import StoreError
+from runtime.store.executions import Ended
+from runtime.strands import STRAND
+from runtime.summary import StateSummary, summarize
+
+_log = logging.getLogger(__name__)
+
+Status = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
+MachineType = Literal["STANDARD", "EXPRESS"]
+
+#: The longest an Express execution runs (AWS's quota: 5 minutes); a shorter
+#: ``TimeoutSeconds`` ends it sooner.
+EXPRESS_MAX_SECONDS = 300
+#: The longest a Standard execution runs: AWS's quota says "1 year" and ends it with
+#: ``States.Timeout``, as the Express one; the year of the longest Wait. Its timer is
+#: passive (:meth:`runtime.clock.Clock.passive_timer`): an execution waiting for a person
+#: on the virtual clock is not ended at once by a jump to it.
+STANDARD_MAX_SECONDS = MAX_WAIT_SECONDS
+
+
+class Starter(Protocol):
+    """What a :class:`Machine` asks of the engine that made it
+    (:class:`runtime.executions.Engine`)."""
+
+    async def start_execution(
+        self, machine: Machine, input_value: Any = None, *, name: str | None = None
+    ) -> Execution:
+        """Start an execution of ``machine``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the engine holds."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """A state machine as created on an engine."""
+
+    engine: Starter
+    definition: m.StateMachine
+    name: str
+    type: MachineType
+    arn: str
+    role_arn: str
+    #: The definition as JSON text, when the engine keeps it (a durable engine does).
+    definition_text: str | None = None
+    #: What tells this definition, type and role apart from the machine's others (a
+    #: durable engine's executions keep the revision they started with).
+    revision: str | None = None
+
+    async def start(self, input: Any = None, *, name: str | None = None) -> Execution:
+        """Start an execution; ``input`` is a JSON value (default ``{}``)."""
+        return await self.engine.start_execution(self, input, name=name)
+
+
+class Execution:
+    """One run of a machine."""
+
+    def __init__(
+        self,
+        machine: Machine,
+        name: str,
+        input_value: Any,
+        run: Run,
+        start_time: float | None = None,
+        log: Log | None = None,
+        forget: Callable[[Execution], None] | None = None,
+    ) -> None:
+        self.machine = machine
+        self.name = name
+        self.arn = run.execution_arn
+        self.input = input_value
+        self.status: Status = "RUNNING"
+        self.output: Any = None
+        self.error: str | None = None
+        self.cause: str | None = None
+        self.start_time = run.host.now() if start_time is None else start_time
+        self.stop_time: float | None = None
+        self._run = run
+        self._log = log
+        # Called when a durable execution has ended, to let it leave its engine's memory.
+        self._forget = forget
+        self._task: asyncio.Task[None] | None = None
+        # What wait() awaits, made by the first wait() of a running execution.
+        self._ended: asyncio.Future[None] | None = None
+        # A bug of the engine's that ended the execution: raised by wait(), never disguised.
+        #: The engine bug that ended the execution (FAILED, ``States.Runtime``), if one did;
+        #: it is logged with its traceback and never raised to the caller.
+        self.fault: BaseException | None = None
+        self._stop_details: tuple[str | None, str | None] = (None, None)
+        self._stopped = False
+        #: How many times it was redriven, and when last (RedriveExecution).
+        self.redrive_count = 0
+        self.redrive_date: float | None = None
+
+    @property
+    def history(self) -> list[Event]:
+        """The events recorded so far."""
+        return self._run.history.events
+
+    @property
+    def path(self) -> list[str]:
+        """The names of the states entered, in order (nested scopes included)."""
+        return self._run.path
+
+    @property
+    def states(self) -> dict[str, StateSummary]:
+        """What each state did, by name, in the order they were first entered: times
+        entered, attempts and retries of its work, the errors of failed attempts, and how
+        its last entry ended (see :mod:`runtime.summary`). Read from the history each time:
+        keep the result rather than reading it again per state."""
+        return summarize(self._run.history.events, self.status)
+
+    @property
+    def map_runs(self) -> list[MapRun]:
+        """The Map Runs of the Distributed Map states this execution ran, with their child
+        executions (see :class:`runtime.states.map_run.MapRun`)."""
+        return list(self._run.map_runs)
+
+    def history_json(self) -> dict[str, Any]:
+        """The history as ``GetExecutionHistory`` returns it: ``{"events": [...]}``."""
+        return self._run.history.to_aws()
+
+    async def wait(self) -> Execution:
+        """Wait until the execution has ended; return it."""
+        if self.status == "RUNNING":
+            if self._ended is None:
+                self._ended = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._ended)
+        return self
+
+    def stop(self, error: str | None = None, cause: str | None = None) -> None:
+        """Abort a running execution (StopExecution): it ends ABORTED. ``ValidationException``
+        for an error over 256 or a cause over 32,768 characters, as AWS refuses them."""
+        check_error_and_cause(error, cause)
+        if self._task is not None and not self._task.done():
+            self._stop_details = (error, cause)
+            self._stopped = True
+            self._run.host.clock.cancel(self._task)
+
+    def _left_running(self, error: BaseException | None) -> bool:
+        """Whether the strand was cancelled by something else than :meth:`stop` (the event
+        loop closing, the process going away) while its execution is durable: it stays
+        RUNNING in the database, for :meth:`Engine.recover`, and nothing more is written."""
+        return (
+            self._log is not None
+            and isinstance(error, asyncio.CancelledError)
+            and not self._stopped
+        )
+
+    def _strand_ended(self, error: BaseException | None) -> None:
+        """The execution's strand ended: normally after :meth:`_finish`. Cancelled before
+        it ever ran (stopped at once), it ends ABORTED here; ended by a bug of the engine's,
+        it ends FAILED here (every execution ends with its event), the bug logged and kept
+        in :attr:`fault`."""
+        if self._left_running(error):
+            return
+        if self.status == "RUNNING":
+            if error is None or isinstance(error, asyncio.CancelledError):
+                error_name, cause = self._stop_details
+                self.error, self.cause = error_name, cause
+                self._finish("ABORTED", "ExecutionAborted", _present(error_name, cause))
+            else:
+                self.fault = error
+                _log.error("execution %s ended by an engine error", self.arn, exc_info=error)
+                # Our own wording: AWS has no such failure to record.
+                self.error = RUNTIME
+                self.cause = f"Internal engine error: {type(error).__name__}: {error}"
+                self._finish("FAILED", "ExecutionFailed", _present(self.error, self.cause))
+        if self._ended is not None and not self._ended.done():
+            self._ended.set_result(None)
+        if self._forget is not None:
+            self._forget(self)
+
+    def _finish(self, status: Status, event: str, details: dict[str, Any]) -> None:
+        self.status = status
+        self.stop_time = self._run.host.now()
+        self._run.history.add(event, self._run.history.events[-1].id, details or None)
+        if self._log is not None:
+            output = json_text(self.output) if status == "SUCCEEDED" else None
+            ended = Ended(status, output, self.error, self.cause, self.stop_time)
+            self._log.commit(ended)
+
+
+async def execute(execution: Execution, run: Run, input_size: int) -> None:
+    """Run ``execution`` (its ``ExecutionStarted`` recorded) to its end event, within its
+    ``TimeoutSeconds`` and the longest any execution of its type runs."""
+    STRAND.set("")  # this strand's own context: the top scope, whoever started it
+    machine = run.machine
+    frame = Frame(run, 0, size_bound=input_size)
+    try:
+        # The input was measured at the door; every state's output is kept within the
+        # limit, so the last one, the execution's output, is too.
+        timeout, limit = machine.timeout_seconds, None
+        if execution.machine.type == "EXPRESS":
+            timeout = min(timeout or EXPRESS_MAX_SECONDS, EXPRESS_MAX_SECONDS)
+        elif timeout is None or timeout > STANDARD_MAX_SECONDS:
+            # From the start, so an execution recovered after a crash keeps its year.
+            limit = execution.start_time + STANDARD_MAX_SECONDS
+        clock = run.host.clock
+        year = clock.deadline(None) if limit is None else clock.deadline_at(limit, passive=True)
+        deadline = run.host.deadline(timeout)  # journaled: a replay finds the first run's
+        if execution.redrive_date is not None and timeout is not None:
+            # A redrive gives the execution its TimeoutSeconds again, from the redrive.
+            deadline = clock.deadline_at(execution.redrive_date + timeout)
+        async with deadline, year:
+            output = await run_scope(machine.scope, execution.input, frame)
+    except DeadlineExpired:
+        execution.error = TIMEOUT
+        execution._finish("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})
+        return
+    except StatesError as raised:
+        _fail(execution, raised)
+        return
+    except StoreError as broken:
+        # The machine's fault (the task store's file), neither the engine's nor the
+        # definition's: the execution fails saying so, no traceback logged; only at INFO,
+        # as its cause already tells whoever reads the execution (`asl run` prints it).
+        _log.info("execution %s failed: %s", execution.arn, broken)
+        _fail(execution, StatesError(RUNTIME, str(broken)))
+        return
+    except asyncio.CancelledError as cancelled:
+        if execution._left_running(cancelled):
+            raise
+        error, cause = execution._stop_details
+        execution.error, execution.cause = error, cause
+        execution._finish("ABORTED", "ExecutionAborted", _present(error, cause))
+        return
+    execution.output = output
+    execution._finish("SUCCEEDED", "ExecutionSucceeded", {"output": output})
+
+
+def _fail(execution: Execution, raised: StatesError) -> None:
+    # Task and Fail failures came in capped; this caps the engine's own causes too (a
+    # path error quoting a 256 KiB input): ExecutionFailed holds no more on AWS.
+    failure = capped(raised)
+    # AWS records a timeout with no cause (its Error Output has "Cause": "").
+    cause = None if failure.error == TIMEOUT and not failure.cause else failure.cause
+    execution.error, execution.cause = failure.error, cause
+    execution._finish("FAILED", "ExecutionFailed", _present(failure.error, cause))
+
+
+def _present(error: str | None, cause: str | None) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    if error is not None:
+        details["error"] = error
+    if cause is not None:
+        details["cause"] = cause
+    return details
