@@ -11,10 +11,6 @@ import os
 
 from hypothesis import settings
 
-# The plugin users get from the installed package's pytest11 entry point, loaded here too
-# so this checkout's copy is the one tested.
-pytest_plugins = ["runtime.testing.pytest_plugin"]
-
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")

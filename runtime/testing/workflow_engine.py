@@ -9,12 +9,14 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from asl.loader import Source, file_machine_name
+import asl
+from asl.loader import Source, Substitutions, file_machine_name
 from asl.model import StateMachine
 from integrations.base import Invoker, TaskRequest
 from integrations.functions_file import load_functions_file
 from integrations.lambdas import LocalFunctions
 from integrations.mocks import MockCases, MockConfig, SingleMock
+from integrations.shapes import FieldValidationMode
 from runtime.executions import Engine, Execution, MachineType
 from runtime.testing.local import DEFAULT_MACHINE_NAME, MockSource, local_engine
 
@@ -97,7 +99,7 @@ class WorkflowEngine:
         result: Any = None,
         error: str | None = None,
         cause: str | None = None,
-        field_validation_mode: str = "NONE",
+        field_validation_mode: FieldValidationMode = "NONE",
     ) -> None:
         """Answer every invocation of the Task state ``state_name`` (in any machine) as
         TestState's ``mock`` does: with ``result``, or failing with ``error`` and ``cause``.
@@ -106,10 +108,10 @@ class WorkflowEngine:
         if error is not None:
             single = SingleMock(
                 error_output={"error": error, "cause": cause},
-                field_validation_mode=field_validation_mode,  # type: ignore[arg-type]
+                field_validation_mode=field_validation_mode,
             )
         else:
-            single = SingleMock(result=result, field_validation_mode=field_validation_mode)  # type: ignore[arg-type]
+            single = SingleMock(result=result, field_validation_mode=field_validation_mode)
         self._single[state_name] = single
 
     @property
@@ -147,10 +149,16 @@ class WorkflowEngine:
         state_machine_name: str | None = None,
         test_case: str | None = None,
         type: MachineType = "STANDARD",
+        substitutions: Substitutions | None = None,
     ) -> Execution:
         """Run an execution to its end and return it. The machine's name defaults to the
         definition file's name, as in ``asl run``; ``test_case`` picks the MockConfigFile
-        test case of that machine."""
+        test case of that machine; ``substitutions`` fill the definition's ``${Name}``
+        placeholders (see ``asl.load``)."""
+        if substitutions and not isinstance(definition, StateMachine):
+            machine_name = state_machine_name or file_machine_name(definition)
+            definition = asl.load(definition, machine_type=type, substitutions=substitutions)
+            state_machine_name = machine_name
         return self.loop.run_until_complete(
             self._run(definition, input, name, state_machine_name, test_case, type)
         )
