@@ -9,8 +9,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import asl
-from asl.loader import Source, Substitutions, file_machine_name
+from asl.loader import Source, Substitutions, file_machine_name, read_document
 from asl.model import StateMachine
 from integrations.base import Invoker, TaskRequest
 from integrations.functions_file import load_functions_file
@@ -54,6 +53,8 @@ class WorkflowEngine:
         self.seed = seed
         #: Every execution run so far, in order.
         self.executions: list[Execution] = []
+        #: The definition each execution ran (by execution ARN), placeholders filled.
+        self.definitions: dict[str, Source | StateMachine] = {}
         self._functions = LocalFunctions()
         self._options = engine_options
         self._config: MockConfig | None = None
@@ -157,7 +158,7 @@ class WorkflowEngine:
         placeholders (see ``asl.load``)."""
         if substitutions and not isinstance(definition, StateMachine):
             machine_name = state_machine_name or file_machine_name(definition)
-            definition = asl.load(definition, machine_type=type, substitutions=substitutions)
+            definition = read_document(definition, substitutions).value
             state_machine_name = machine_name
         return self.loop.run_until_complete(
             self._run(definition, input, name, state_machine_name, test_case, type)
@@ -176,6 +177,7 @@ class WorkflowEngine:
         machine = self.engine.create_state_machine(definition, name=machine_name, type=type)
         execution = await machine.start(input, name=name)
         self.executions.append(execution)
+        self.definitions[execution.arn] = definition
         if test_case is not None:
             assert self._invoker is not None
             if self._invoker.cases is None:
