@@ -1,5 +1,5 @@
 """The ``asl`` command line: the typer app, with one module per command (``validate``,
-``run``, ``tasks``, ``render``, ``serve``, ``test-state``), ``--version`` and the console
+``run``, ``tasks``, ``render``, ``serve``, ``test-state``, ``test``), ``--version`` and the console
 script's ``main``.
 
 Exit codes: 0 success, 1 the definition or execution failed, 2 bad usage or unreadable input.
@@ -16,6 +16,7 @@ from runtime.cli.render import render
 from runtime.cli.run import run
 from runtime.cli.serve import serve
 from runtime.cli.tasks import app as tasks_app
+from runtime.cli.test_cases import test_cases
 from runtime.cli.test_state import test_state
 from runtime.cli.validate import validate
 
@@ -33,6 +34,7 @@ app.add_typer(tasks_app, name="tasks")
 app.command(help=help_of(render))(render)
 app.command(help=help_of(serve))(serve)
 app.command(name="test-state", help=help_of(test_state))(test_state)
+app.command(name="test", help=help_of(test_cases))(test_cases)
 
 
 @app.callback(invoke_without_command=True)

@@ -32,10 +32,19 @@ def test_runtime_exports() -> None:
 def test_runtime_testing_exports() -> None:
     assert sorted(runtime.testing.__all__) == [
         "Execution",
+        "ExecutionAssertionError",
+        "WorkflowEngine",
+        "assert_caught",
+        "assert_failed",
+        "assert_path",
+        "assert_retries",
+        "assert_succeeded",
         "local_engine",
         "run",
         "start",
+        "state",
         "test_state",
+        "trace",
     ]
     for name in runtime.testing.__all__:
         assert hasattr(runtime.testing, name)
