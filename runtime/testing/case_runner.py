@@ -57,11 +57,14 @@ def run_cases(
     expectations: Mapping[str, Any] | None = None,
     functions: str | os.PathLike[str] | None = None,
     seed: int = 0,
+    default_input: Any = None,
 ) -> list[CaseResult]:
     """Run each test case of each state machine of ``config`` that ``definitions`` (machine
-    name -> definition) holds, in the config's order; ``ValueError`` for an expectation
+    name -> definition) holds, in the config's order, each with its expectation's
+    ``input``, else ``default_input`` (``{}`` when None); ``ValueError`` for an expectation
     of a machine or test case the config does not have, or a field it does not know."""
     expectations = expectations or {}
+    fallback = {} if default_input is None else default_input
     _check_expectations(config, expectations)
     engine = WorkflowEngine(seed=seed)
     try:
@@ -76,7 +79,7 @@ def run_cases(
                 expected = expectations.get(machine, {}).get(case)
                 execution = engine.run(
                     definitions[machine],
-                    (expected or {}).get("input", {}),
+                    (expected or {}).get("input", fallback),
                     state_machine_name=machine,
                     test_case=case,
                 )

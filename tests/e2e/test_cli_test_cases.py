@@ -41,8 +41,24 @@ def test_every_case_is_run_and_reported() -> None:
         "http_task/BusyThenCreated: FAILED",
         "http_task/Replayed: FAILED",
         "http_task/UnknownCustomer: FAILED",
-        "4 of 4 test cases passed",
+        "4 test cases run (nothing to check them against: --expect)",
     ]
+
+
+def test_input_is_given_to_every_case_without_its_own(tmp_path: Path) -> None:
+    expect = _expectations(tmp_path, {"Created": {"status": "SUCCEEDED", "output": SENT}})
+    proc = asl_test(MOCKS, MACHINE, "--input", f"@{EXAMPLE / 'input.json'}", "--expect", expect)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "http_task/Created: SUCCEEDED  ok"
+    assert "http_task/BusyThenCreated: SUCCEEDED" in lines  # the same input, no expectation
+    assert lines[-1] == "4 of 4 test cases passed"
+
+
+def test_an_input_that_is_not_json_is_a_usage_error() -> None:
+    proc = asl_test(MOCKS, MACHINE, "--input", "{bad")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("asl test: --input is not JSON: Expecting property name")
 
 
 def test_expectations_pass_and_fail_with_a_junit_report(tmp_path: Path) -> None:
