@@ -4,10 +4,12 @@ Usage, with the project's venv::
 
     .venv/bin/python bench/serve_bench.py [--servers asl moto] [--clients boto3 light]
         [--seconds S] [--requests N] [--runs N] [--concurrency N] [--client-processes N]
-        [--poll-seconds S] [--profile DIR]
+        [--poll-seconds S] [--profile DIR] [--db PATH | --db :memory:]
 
 Each server runs as a process of its own on a free loopback port, started here and
-stopped after each run: ``asl serve --port P`` (real clock, everything in memory) and
+stopped after each run: ``asl serve --port P --db FILE`` (real clock, the embedded SQLite
+store on: by default a fresh database file in a temporary folder for each server run;
+``--db PATH`` names the file instead, ``--db :memory:`` keeps everything in memory) and
 ``python -m moto.server -p P`` with its state-machine interpreter switched on (moto's
 ``execute_state_machine`` setting; without it moto's executions stay RUNNING forever).
 On each server one machine of 5 Pass states in a chain (each adding a small Result at its
@@ -167,23 +169,35 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _command(kind: str, port: int, profile: Path | None) -> list[str]:
+def _command(kind: str, port: int, profile: Path | None, db: str | None) -> list[str]:
     if kind == "moto":
         return [sys.executable, "-m", "moto.server", "-p", str(port)]
     profiled = [] if profile is None else ["-m", "cProfile", "-o", str(profile)]
-    return [sys.executable, *profiled, "-m", "runtime.cli", "serve", "--port", str(port)]
+    store = [] if db == ":memory:" or db is None else ["--db", db]
+    return [sys.executable, *profiled, "-m", "runtime.cli", "serve", "--port", str(port), *store]
 
 
 @contextmanager
-def _server(kind: str, profile: Path | None) -> Iterator[Server]:
+def _database(kind: str, db: str | None) -> Iterator[str | None]:
+    """The database file ``asl serve`` gets: ``db`` as given, or (None) a fresh one in a
+    temporary folder removed on leaving."""
+    if kind != "asl" or db is not None:
+        yield db
+        return
+    with tempfile.TemporaryDirectory(prefix="serve-bench-") as folder:
+        yield str(Path(folder) / "bench.db")
+
+
+@contextmanager
+def _server(kind: str, profile: Path | None, db: str | None) -> Iterator[Server]:
     """A fresh server process, stopped (SIGTERM) on leaving."""
     port = _free_port()
     # This checkout's code, before any installed copy of the package.
     paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
-    with tempfile.TemporaryFile() as errors:
+    with _database(kind, db) as database, tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(
-            _command(kind, port, profile),
+            _command(kind, port, profile, database),
             cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=errors,
         )  # fmt: skip
         server = Server(kind, process, f"http://127.0.0.1:{port}")
@@ -419,7 +433,7 @@ def _one_run(kind: str, client: str, args: argparse.Namespace, run: int) -> list
         args.profile.mkdir(parents=True, exist_ok=True)
         profile = args.profile / f"asl-{client}-{run}.prof"
     figures = []
-    with _server(kind, profile) as server:
+    with _server(kind, profile, args.db) as server:
         arn = _prepare(server)
         fleet = (
             _boto3_fleet(server.url, args) if client == "boto3" else _light_clients(server, args)
@@ -518,6 +532,9 @@ def _arguments() -> argparse.Namespace:
                         help="processes the boto3 client threads are spread over")  # fmt: skip
     parser.add_argument("--poll-seconds", type=float, default=0.005)
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR")
+    parser.add_argument("--db", default=None, metavar="PATH",
+                        help="asl serve's database (default: a fresh temporary file per "
+                        "server run; :memory: for none)")  # fmt: skip
     args = parser.parse_args()
     if args.seconds is None and args.requests is None:
         args.seconds = 10.0
@@ -541,6 +558,7 @@ def main() -> None:
     bound = f"{args.seconds} s" if args.requests is None else f"{args.requests} executions"
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"each measure: {bound}, {args.concurrency} clients; {len(DEFINITION['States'])} Pass")
+    print(f"asl serve store: {args.db or 'a fresh temporary SQLite file per run'}")
     figures = []
     for run in range(1, args.runs + 1):
         for kind, client in _pairs(args):
