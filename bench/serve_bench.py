@@ -25,15 +25,17 @@ take much of the CPU), in a process of their own or spread over ``--client-proce
 (Python runs one thread at a time per process); and ``light``, N asyncio tasks in this
 process posting AWS JSON 1.0 with aiohttp (unsigned: ``asl serve`` reads no
 ``Authorization``). A measure stops after ``--seconds`` (default 10) or ``--requests``
-executions, whichever comes first. After both measures the server's peak RSS (``VmHWM``
-in /proc/PID/status) is read. Each line also gives the CPU seconds per wall second used
-by the server process and by the clients (1.00 is one core), and the server's CPU
-milliseconds per execution, a figure less swayed by other load on the machine than the
-rates. Every (server, client) pair gets ``--runs`` fresh servers, pairs alternating
-within a run; the table gives the median of the runs and their spread (half the range,
-in percent of the median). The load average is printed before and after: the machine
-may be shared. ``--profile DIR`` runs each ``asl serve`` under cProfile, writing
-``DIR/asl-CLIENT-RUN.prof`` (read with ``python -m pstats``). Figures are printed, never asserted.
+executions, whichever comes first. The server's RSS is read after each measure
+(``VmRSS`` in /proc/PID/status: a server that keeps something per finished execution
+shows it growing from one to the next) and its peak (``VmHWM``) after both. Each line
+also gives the CPU seconds per wall second used by the server process and by the clients
+(1.00 is one core), and the server's CPU milliseconds per execution, a figure less
+swayed by other load on the machine than the rates. Every (server, client) pair gets
+``--runs`` fresh servers, pairs alternating within a run; the table gives the median of
+the runs and their spread (half the range, in percent of the median). The load average
+is printed before and after: the machine may be shared. ``--profile DIR`` runs each
+``asl serve`` under cProfile, writing ``DIR/asl-CLIENT-RUN.prof`` (read with ``python -m
+pstats``). Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -156,10 +158,10 @@ class Server:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def peak_rss_mb(self) -> float:
-        """The process's peak resident set size so far, in MB."""
+    def rss_mb(self, field: str = "VmRSS") -> float:
+        """The process's resident set size now (``VmHWM``: its peak so far), in MB."""
         status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
+        line = next(x for x in status.splitlines() if x.startswith(f"{field}:"))
         return int(line.split()[1]) / 1024
 
 
@@ -448,8 +450,9 @@ def _one_run(kind: str, client: str, args: argparse.Namespace, run: int) -> list
                 figure["server_cpu"] = server_cpu / wall
                 figure["client_cpu"] = client_cpu / wall
                 figure["server_ms"] = 1000 * server_cpu / tally.done if tally.done else 0.0
+                figure["rss_after_mb"] = server.rss_mb()
                 figures.append(figure)
-        rss = server.peak_rss_mb()
+        rss = server.rss_mb("VmHWM")
     for figure in figures:
         figure["rss_mb"] = rss
         _print_figure(figure)
@@ -482,7 +485,7 @@ def _print_figure(figure: dict[str, Any]) -> None:
         f"{figure['per_s']:9.1f} {unit:17} {figure['done']:7} done"
         f"  {figure['calls_per_exec']:4.2f} calls/exec  CPU server {figure['server_cpu']:.2f}"
         f" clients {figure['client_cpu']:.2f} ({figure['server_ms']:.2f} ms server CPU/exec)"
-        f"  peak RSS {figure['rss_mb']:.1f} MB"
+        f"  RSS after {figure['rss_after_mb']:.1f} MB, peak {figure['rss_mb']:.1f} MB"
         + (f"  {len(failures)} failed, e.g. {failures[0]}" if failures else ""),
         flush=True,
     )

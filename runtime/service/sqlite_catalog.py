@@ -59,6 +59,9 @@ class SqliteCatalog(Database):
         # JSON text is made (and its definitions stored) once.
         self._last_origin: tuple[Target, str, list[tuple[str, str]]] | None = None
         self._definitions: OrderedDict[str, str] = OrderedDict()
+        # Every StartExecution reads its machine: kept as last read or written (this
+        # process is the file's only writer), forgotten when the machine is deleted.
+        self._machines: dict[str, MachineRecord] = {}
 
     def _bodies(self, query: str, *args: Any) -> list[dict[str, Any]]:
         try:
@@ -88,8 +91,13 @@ class SqliteCatalog(Database):
 
     def machine(self, arn: str) -> MachineRecord | None:
         """The state machine of that (unqualified) ARN."""
-        body = self._body("catalog_machines", arn)
-        return None if body is None else MachineRecord(**body)
+        record = self._machines.get(arn)
+        if record is None:
+            body = self._body("catalog_machines", arn)
+            if body is None:
+                return None
+            record = self._machines[arn] = MachineRecord(**body)
+        return record
 
     def machines(self) -> list[MachineRecord]:
         """Every state machine, by ARN."""
@@ -98,10 +106,13 @@ class SqliteCatalog(Database):
 
     def put_machine(self, record: MachineRecord) -> None:
         """Create or replace a state machine."""
+        self._machines.pop(record.arn, None)
         self._put("catalog_machines", record.arn, asdict(record))
+        self._machines[record.arn] = record
 
     def delete_machine(self, arn: str) -> None:
         """Forget a state machine with its versions, aliases and tags."""
+        self._machines.pop(arn, None)
         with self._write() as db:
             db.execute("DELETE FROM catalog_machines WHERE arn = ?", (arn,))
             db.execute("DELETE FROM catalog_tags WHERE arn = ?", (arn,))
