@@ -116,6 +116,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def escape_surrogates(text: str) -> str:
     """JSON text with each lone surrogate written as its ``\\uXXXX`` escape: the same
     JSON value, and text that UTF-8 can encode (a database, a socket, a terminal)."""
+    if text.isascii():  # most text: checked faster than searched
+        return text
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -4,10 +4,12 @@ Usage, with the project's venv::
 
     .venv/bin/python bench/serve_bench.py [--servers asl moto] [--clients boto3 light]
         [--seconds S] [--requests N] [--runs N] [--concurrency N] [--client-processes N]
-        [--poll-seconds S] [--profile DIR]
+        [--poll-seconds S] [--profile DIR] [--db PATH | --db :memory:]
 
 Each server runs as a process of its own on a free loopback port, started here and
-stopped after each run: ``asl serve --port P`` (real clock, everything in memory) and
+stopped after each run: ``asl serve --port P --db FILE`` (real clock, the embedded SQLite
+store on: by default a fresh database file in a temporary folder for each server run;
+``--db PATH`` names the file instead, ``--db :memory:`` keeps everything in memory) and
 ``python -m moto.server -p P`` with its state-machine interpreter switched on (moto's
 ``execute_state_machine`` setting; without it moto's executions stay RUNNING forever).
 On each server one machine of 5 Pass states in a chain (each adding a small Result at its
@@ -23,15 +25,17 @@ take much of the CPU), in a process of their own or spread over ``--client-proce
 (Python runs one thread at a time per process); and ``light``, N asyncio tasks in this
 process posting AWS JSON 1.0 with aiohttp (unsigned: ``asl serve`` reads no
 ``Authorization``). A measure stops after ``--seconds`` (default 10) or ``--requests``
-executions, whichever comes first. After both measures the server's peak RSS (``VmHWM``
-in /proc/PID/status) is read. Each line also gives the CPU seconds per wall second used
-by the server process and by the clients (1.00 is one core), and the server's CPU
-milliseconds per execution, a figure less swayed by other load on the machine than the
-rates. Every (server, client) pair gets ``--runs`` fresh servers, pairs alternating
-within a run; the table gives the median of the runs and their spread (half the range,
-in percent of the median). The load average is printed before and after: the machine
-may be shared. ``--profile DIR`` runs each ``asl serve`` under cProfile, writing
-``DIR/asl-CLIENT-RUN.prof`` (read with ``python -m pstats``). Figures are printed, never asserted.
+executions, whichever comes first. The server's RSS is read after each measure
+(``VmRSS`` in /proc/PID/status: a server that keeps something per finished execution
+shows it growing from one to the next) and its peak (``VmHWM``) after both. Each line
+also gives the CPU seconds per wall second used by the server process and by the clients
+(1.00 is one core), and the server's CPU milliseconds per execution, a figure less
+swayed by other load on the machine than the rates. Every (server, client) pair gets
+``--runs`` fresh servers, pairs alternating within a run; the table gives the median of
+the runs and their spread (half the range, in percent of the median). The load average
+is printed before and after: the machine may be shared. ``--profile DIR`` runs each
+``asl serve`` under cProfile, writing ``DIR/asl-CLIENT-RUN.prof`` (read with ``python -m
+pstats``). Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -154,10 +158,10 @@ class Server:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def peak_rss_mb(self) -> float:
-        """The process's peak resident set size so far, in MB."""
+    def rss_mb(self, field: str = "VmRSS") -> float:
+        """The process's resident set size now (``VmHWM``: its peak so far), in MB."""
         status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
+        line = next(x for x in status.splitlines() if x.startswith(f"{field}:"))
         return int(line.split()[1]) / 1024
 
 
@@ -167,23 +171,35 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _command(kind: str, port: int, profile: Path | None) -> list[str]:
+def _command(kind: str, port: int, profile: Path | None, db: str | None) -> list[str]:
     if kind == "moto":
         return [sys.executable, "-m", "moto.server", "-p", str(port)]
     profiled = [] if profile is None else ["-m", "cProfile", "-o", str(profile)]
-    return [sys.executable, *profiled, "-m", "runtime.cli", "serve", "--port", str(port)]
+    store = [] if db == ":memory:" or db is None else ["--db", db]
+    return [sys.executable, *profiled, "-m", "runtime.cli", "serve", "--port", str(port), *store]
 
 
 @contextmanager
-def _server(kind: str, profile: Path | None) -> Iterator[Server]:
+def _database(kind: str, db: str | None) -> Iterator[str | None]:
+    """The database file ``asl serve`` gets: ``db`` as given, or (None) a fresh one in a
+    temporary folder removed on leaving."""
+    if kind != "asl" or db is not None:
+        yield db
+        return
+    with tempfile.TemporaryDirectory(prefix="serve-bench-") as folder:
+        yield str(Path(folder) / "bench.db")
+
+
+@contextmanager
+def _server(kind: str, profile: Path | None, db: str | None) -> Iterator[Server]:
     """A fresh server process, stopped (SIGTERM) on leaving."""
     port = _free_port()
     # This checkout's code, before any installed copy of the package.
     paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
-    with tempfile.TemporaryFile() as errors:
+    with _database(kind, db) as database, tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(
-            _command(kind, port, profile),
+            _command(kind, port, profile, database),
             cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=errors,
         )  # fmt: skip
         server = Server(kind, process, f"http://127.0.0.1:{port}")
@@ -419,7 +435,7 @@ def _one_run(kind: str, client: str, args: argparse.Namespace, run: int) -> list
         args.profile.mkdir(parents=True, exist_ok=True)
         profile = args.profile / f"asl-{client}-{run}.prof"
     figures = []
-    with _server(kind, profile) as server:
+    with _server(kind, profile, args.db) as server:
         arn = _prepare(server)
         fleet = (
             _boto3_fleet(server.url, args) if client == "boto3" else _light_clients(server, args)
@@ -434,8 +450,9 @@ def _one_run(kind: str, client: str, args: argparse.Namespace, run: int) -> list
                 figure["server_cpu"] = server_cpu / wall
                 figure["client_cpu"] = client_cpu / wall
                 figure["server_ms"] = 1000 * server_cpu / tally.done if tally.done else 0.0
+                figure["rss_after_mb"] = server.rss_mb()
                 figures.append(figure)
-        rss = server.peak_rss_mb()
+        rss = server.rss_mb("VmHWM")
     for figure in figures:
         figure["rss_mb"] = rss
         _print_figure(figure)
@@ -468,7 +485,7 @@ def _print_figure(figure: dict[str, Any]) -> None:
         f"{figure['per_s']:9.1f} {unit:17} {figure['done']:7} done"
         f"  {figure['calls_per_exec']:4.2f} calls/exec  CPU server {figure['server_cpu']:.2f}"
         f" clients {figure['client_cpu']:.2f} ({figure['server_ms']:.2f} ms server CPU/exec)"
-        f"  peak RSS {figure['rss_mb']:.1f} MB"
+        f"  RSS after {figure['rss_after_mb']:.1f} MB, peak {figure['rss_mb']:.1f} MB"
         + (f"  {len(failures)} failed, e.g. {failures[0]}" if failures else ""),
         flush=True,
     )
@@ -518,6 +535,9 @@ def _arguments() -> argparse.Namespace:
                         help="processes the boto3 client threads are spread over")  # fmt: skip
     parser.add_argument("--poll-seconds", type=float, default=0.005)
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR")
+    parser.add_argument("--db", default=None, metavar="PATH",
+                        help="asl serve's database (default: a fresh temporary file per "
+                        "server run; :memory: for none)")  # fmt: skip
     args = parser.parse_args()
     if args.seconds is None and args.requests is None:
         args.seconds = 10.0
@@ -541,6 +561,7 @@ def main() -> None:
     bound = f"{args.seconds} s" if args.requests is None else f"{args.requests} executions"
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"each measure: {bound}, {args.concurrency} clients; {len(DEFINITION['States'])} Pass")
+    print(f"asl serve store: {args.db or 'a fresh temporary SQLite file per run'}")
     figures = []
     for run in range(1, args.runs + 1):
         for kind, client in _pairs(args):

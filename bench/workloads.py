@@ -3,6 +3,7 @@
 Usage, with the project's venv (created by ``make test`` or ``make demo``)::
 
     .venv/bin/python bench/workloads.py [NAME ...] [--workloads DIR] [--async-handler] [--no-gc]
+        [--durable]
 
 With no NAME, runs every workload, each in a fresh process. Prints, per workload,
 executions/s, state transitions/s, wall seconds and peak RSS. The workloads are the
@@ -14,7 +15,10 @@ users get, with history recorded for every execution as in normal use; ``task_ec
 Task calls an ordinary Lambda-style handler registered as a local function
 (``--async-handler``: the same echo as ``async def``). ``--no-gc`` switches Python's
 garbage collector off, to show how much of a figure it takes (a diagnosis, not a
-figure to quote). Peer figures on the same machine: bench/compare.py.
+figure to quote). ``--durable`` runs each workload on a durable engine
+(``local_engine(database=...)``, a fresh SQLite file in a temporary folder): every
+execution's start, events, journal and end committed to the file. Peer figures on the
+same machine: bench/compare.py.
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +74,25 @@ def _task_functions(
     return functions
 
 
-async def _run(name: str, spec: dict[str, Any], folder: Path, asynchronous: bool) -> dict[str, Any]:
+@contextmanager
+def _database(durable: bool) -> Iterator[Path | None]:
+    """A fresh database file in a temporary folder (removed on leaving), or None."""
+    if not durable:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="workloads-") as folder:
+        yield Path(folder) / "workload.db"
+
+
+async def _run(
+    name: str, spec: dict[str, Any], folder: Path, asynchronous: bool, database: Path | None
+) -> dict[str, Any]:
     definition = json.loads((folder / f"{name}.asl.json").read_text())
     input_value = json.loads((folder / f"{name}.input.json").read_text())
     engine = local_engine(
         functions=_task_functions(definition, spec, asynchronous),
         clock="real" if name == "wait_many" else "virtual",
+        database=database,
     )
     # An inline Map over 10,000 items records ~60,000 events: past the 25,000 a Standard
     # execution may have, as on AWS. Express executions have no such limit.
@@ -105,8 +125,8 @@ async def _run(name: str, spec: dict[str, Any], folder: Path, asynchronous: bool
     }
 
 
-async def _parked(count: int = 100_000) -> dict[str, Any]:
-    engine = local_engine()
+async def _parked(database: Path | None, count: int = 100_000) -> dict[str, Any]:
+    engine = local_engine(database=database)
     definition = {
         "StartAt": "Park",
         "States": {"Park": {"Type": "Wait", "Seconds": 86_400, "End": True}},
@@ -132,6 +152,7 @@ def main() -> None:
     parser.add_argument("--workloads", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--async-handler", action="store_true")
     parser.add_argument("--no-gc", action="store_true")
+    parser.add_argument("--durable", action="store_true")
     args = parser.parse_args()
     if args.no_gc:
         gc.disable()
@@ -139,16 +160,21 @@ def main() -> None:
     if not args.names:
         # One fresh process per workload, so peak RSS and warm caches are its own.
         flags = [f for f, on in (("--async-handler", args.async_handler),
-                                 ("--no-gc", args.no_gc)) if on]  # fmt: skip
+                                 ("--no-gc", args.no_gc),
+                                 ("--durable", args.durable)) if on]  # fmt: skip
         for name in [*manifest, "parked_100k"]:
             command = [sys.executable, __file__, name, "--workloads", str(args.workloads)]
             subprocess.run([*command, *flags], check=True)
         return
     for name in args.names:
-        if name == "parked_100k":
-            figures = asyncio.run(_parked())
-        else:
-            figures = asyncio.run(_run(name, manifest[name], args.workloads, args.async_handler))
+        with _database(args.durable) as database:
+            if name == "parked_100k":
+                figures = asyncio.run(_parked(database))
+            else:
+                spec = manifest[name]
+                figures = asyncio.run(
+                    _run(name, spec, args.workloads, args.async_handler, database)
+                )
         print(
             f"{name:16} {figures['wall_s']:8.3f} s  {figures['executions_per_s']:10.0f} exec/s  "
             f"{figures['transitions_per_s']:10.0f} transitions/s  peak RSS {_peak_rss_mb():.0f} MB",

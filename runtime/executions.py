@@ -210,9 +210,18 @@ class Engine:
         return sorted(self._machines.values(), key=lambda machine: machine.name)
 
     async def start_execution(
-        self, machine: Machine, input_value: Any = None, *, name: str | None = None
+        self,
+        machine: Machine,
+        input_value: Any = None,
+        *,
+        name: str | None = None,
+        on_start: Callable[[str], None] | None = None,
     ) -> Execution:
-        """Start an execution and return it running (its start committed, when durable)."""
+        """Start an execution and return it running (its start committed, when durable).
+        ``on_start`` is called with its ARN before it first runs; on a durable engine inside
+        the transaction that commits its start, so what the caller writes to the same
+        database then (through a ``Database`` made ``beside`` the engine's store) is
+        committed with it, or not at all."""
         if self.openers:
             await self._open()
         name = name if name is not None else self.host.new_uuid()
@@ -231,6 +240,8 @@ class Engine:
         size = _input_size(value)
         if self.store is None:
             execution = self._begin(machine, name, arn, value, self.host, None)
+            if on_start is not None:
+                on_start(arn)
         else:
             seed = int(self.host.entropy.random() * 2**53)
             log = Log(self.store, arn)
@@ -239,7 +250,8 @@ class Engine:
             log.commit_start(
                 ExecutionRow(arn, machine.arn, machine.revision or "", name, "RUNNING",
                              json_text(value), None, None, None, execution.start_time, None,
-                             seed, 0)
+                             seed, 0),
+                on_start,
             )  # fmt: skip
         self._spawn(execution, size)
         return execution

@@ -233,11 +233,12 @@ class Log:
 
     # --- writing -----------------------------------------------------------------------
 
-    def commit_start(self, row: ExecutionRow) -> None:
-        """Write a new execution with its first event and answers, in one transaction."""
+    def commit_start(self, row: ExecutionRow, also: Callable[[str], None] | None = None) -> None:
+        """Write a new execution with its first event and answers, in one transaction
+        (``also``, given the ARN, writes more in it: see :meth:`ExecutionStore.start`)."""
         events, self._new_events = self._new_events, []
         answers, self._new_answers = self._new_answers, []
-        self.store.start(row, events, answers)
+        self.store.start(row, events, answers, also)
 
     def commit(self, ended: Ended | None = None) -> None:
         """Write what is new (and the execution's end) in one transaction."""

@@ -51,9 +51,15 @@ class Starter(Protocol):
     (:class:`runtime.executions.Engine`)."""
 
     async def start_execution(
-        self, machine: Machine, input_value: Any = None, *, name: str | None = None
+        self,
+        machine: Machine,
+        input_value: Any = None,
+        *,
+        name: str | None = None,
+        on_start: Callable[[str], None] | None = None,
     ) -> Execution:
-        """Start an execution of ``machine``."""
+        """Start an execution of ``machine`` (``on_start``: called with its ARN as its start
+        is recorded)."""
         ...
 
     async def aclose(self) -> None:
@@ -77,9 +83,17 @@ class Machine:
     #: durable engine's executions keep the revision they started with).
     revision: str | None = None
 
-    async def start(self, input: Any = None, *, name: str | None = None) -> Execution:
-        """Start an execution; ``input`` is a JSON value (default ``{}``)."""
-        return await self.engine.start_execution(self, input, name=name)
+    async def start(
+        self,
+        input: Any = None,
+        *,
+        name: str | None = None,
+        on_start: Callable[[str], None] | None = None,
+    ) -> Execution:
+        """Start an execution; ``input`` is a JSON value (default ``{}``). ``on_start`` is
+        called with the new execution's ARN as its start is recorded (see
+        :meth:`runtime.executions.Engine.start_execution`)."""
+        return await self.engine.start_execution(self, input, name=name, on_start=on_start)
 
 
 class Execution:

@@ -102,15 +102,19 @@ async def _start(backend: Backend, body: dict[str, Any]) -> tuple[Execution, Tar
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'")
     _check_test_case(backend, aim, test_case)
     machine = backend.machine(aim.record, aim.definition, aim.role_arn, aim.key)
+
+    def keep_origin(execution_arn: str) -> None:
+        # In the transaction of the start, on a durable server: no second one per start.
+        backend.catalog.put_origin(ExecutionOrigin(execution_arn, aim))
+
     try:
-        execution = await machine.start(value, name=name)
+        execution = await machine.start(value, name=name, on_start=keep_origin)
     except engine_executions.ExecutionAlreadyExists as exc:
         raise ExecutionAlreadyExists(str(exc)) from None
     # Chosen before the new execution's strand first runs: starting it only scheduled it.
     if test_case is not None and backend.mock_cases is not None:
         backend.mock_cases.choose(execution.arn, aim.record.name, test_case)
         _forget_when_done(backend, execution)
-    backend.catalog.put_origin(ExecutionOrigin(execution.arn, aim))
     return execution, aim
 
 
@@ -154,9 +158,9 @@ async def start_sync_execution(backend: Backend, body: dict[str, Any]) -> dict[s
     return answer
 
 
-def _machine_arn(backend: Backend, run: Run) -> str:
+def _machine_arn(run: Run, origin: ExecutionOrigin | None) -> str:
+    """The ARN of the machine ``run`` (whose origin is ``origin``) is an execution of."""
     if isinstance(run, Execution):
-        origin = backend.catalog.origin(run.arn)
         return origin.target.record.arn if origin is not None else run.machine.arn
     return run.run.state_machine_arn
 
@@ -233,7 +237,7 @@ async def describe_execution(backend: Backend, body: dict[str, Any]) -> dict[str
     """DescribeExecution."""
     run = execution(backend, body["executionArn"])
     origin = backend.catalog.origin(run.arn)
-    answer = describe_run(run, _machine_arn(backend, run), origin, body.get("includedData"))
+    answer = describe_run(run, _machine_arn(run, origin), origin, body.get("includedData"))
     return {**answer, **_redrive_state(backend, run)}
 
 

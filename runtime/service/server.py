@@ -74,7 +74,9 @@ def build_backend(settings: ServiceSettings) -> Backend:
     )
     host = engine.host
     assert isinstance(host, LocalHost)
-    catalog: Catalog = MemoryCatalog() if database is None else SqliteCatalog(database)
+    catalog: Catalog = (
+        MemoryCatalog() if database is None else SqliteCatalog(database, beside=engine.store)
+    )
     return Backend(
         engine,
         catalog,

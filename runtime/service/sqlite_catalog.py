@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from collections import OrderedDict
 from dataclasses import asdict
 from typing import Any
 
@@ -43,15 +44,24 @@ CREATE TABLE IF NOT EXISTS catalog_origins (
     execution_arn TEXT PRIMARY KEY, body TEXT NOT NULL
 ) WITHOUT ROWID;
 """
+#: How many definitions' texts :meth:`SqliteCatalog.origin` keeps at hand, by digest.
+_DEFINITIONS_AT_HAND = 64
 
 
 class SqliteCatalog(Database):
     """A :class:`~runtime.service.catalog.Catalog` in a SQLite file (or in memory:
-    ``":memory:"``). Used from the event loop's thread only; a file that cannot be used
-    raises ``StoreError`` naming it."""
+    ``":memory:"``), or in the file of ``beside`` through its connection. Used from the
+    event loop's thread only; a file that cannot be used raises ``StoreError`` naming it."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        super().__init__(path, _SCHEMA)
+    def __init__(self, path: str | os.PathLike[str], beside: Database | None = None) -> None:
+        super().__init__(path, _SCHEMA, beside)
+        # Most executions start from the target the one before started from: its origin's
+        # JSON text is made (and its definitions stored) once.
+        self._last_origin: tuple[Target, str, list[tuple[str, str]]] | None = None
+        self._definitions: OrderedDict[str, str] = OrderedDict()
+        # Every StartExecution reads its machine: kept as last read or written (this
+        # process is the file's only writer), forgotten when the machine is deleted.
+        self._machines: dict[str, MachineRecord] = {}
 
     def _bodies(self, query: str, *args: Any) -> list[dict[str, Any]]:
         try:
@@ -81,8 +91,13 @@ class SqliteCatalog(Database):
 
     def machine(self, arn: str) -> MachineRecord | None:
         """The state machine of that (unqualified) ARN."""
-        body = self._body("catalog_machines", arn)
-        return None if body is None else MachineRecord(**body)
+        record = self._machines.get(arn)
+        if record is None:
+            body = self._body("catalog_machines", arn)
+            if body is None:
+                return None
+            record = self._machines[arn] = MachineRecord(**body)
+        return record
 
     def machines(self) -> list[MachineRecord]:
         """Every state machine, by ARN."""
@@ -91,10 +106,13 @@ class SqliteCatalog(Database):
 
     def put_machine(self, record: MachineRecord) -> None:
         """Create or replace a state machine."""
+        self._machines.pop(record.arn, None)
         self._put("catalog_machines", record.arn, asdict(record))
+        self._machines[record.arn] = record
 
     def delete_machine(self, arn: str) -> None:
         """Forget a state machine with its versions, aliases and tags."""
+        self._machines.pop(arn, None)
         with self._write() as db:
             db.execute("DELETE FROM catalog_machines WHERE arn = ?", (arn,))
             db.execute("DELETE FROM catalog_tags WHERE arn = ?", (arn,))
@@ -190,42 +208,59 @@ class SqliteCatalog(Database):
         return ExecutionOrigin(execution_arn, target)
 
     def _definition(self, digest: str) -> str:
+        text = self._definitions.get(digest)
+        if text is not None:
+            self._definitions.move_to_end(digest)
+            return text
         try:
             row = self._db.execute(
                 "SELECT text FROM catalog_definitions WHERE digest = ?", (digest,)
             ).fetchone()
         except sqlite3.Error as exc:
             raise StoreError(self.path, exc, "database") from exc
-        return str(row[0])
+        self._definitions[digest] = text = str(row[0])
+        if len(self._definitions) > _DEFINITIONS_AT_HAND:
+            self._definitions.popitem(last=False)
+        return text
 
     def put_origin(self, origin: ExecutionOrigin) -> None:
         """Record what an execution was started from (the definitions it names kept once)."""
         aim = origin.target
-        record = {k: v for k, v in asdict(aim.record).items() if k != "definition"}
+        if self._last_origin is None or self._last_origin[0] != aim:
+            self._last_origin = (aim, *_origin_body(aim))
+        _, body, definitions = self._last_origin
         with self._write() as db:
-            body = {
-                "digest": _keep_definition(db, aim.definition),
-                "record": record,
-                "record_digest": _keep_definition(db, aim.record.definition),
-                "role_arn": aim.role_arn,
-                "revision_id": aim.revision_id,
-                "version_arn": aim.version_arn,
-                "alias_arn": aim.alias_arn,
-            }
+            # Written each time: the transaction that wrote them last may have rolled back.
+            db.executemany(
+                "INSERT OR IGNORE INTO catalog_definitions (digest, text) VALUES (?, ?)",
+                definitions,
+            )
             db.execute(
                 "INSERT OR REPLACE INTO catalog_origins (execution_arn, body) VALUES (?, ?)",
-                (origin.execution_arn, _text(body)),
+                (origin.execution_arn, body),
             )
 
 
-def _keep_definition(db: sqlite3.Connection, text: str) -> str:
-    """Store a definition's text once; its digest names it."""
+def _origin_body(aim: Target) -> tuple[str, list[tuple[str, str]]]:
+    """What an origin keeps of its target, as JSON text naming its definitions by digest;
+    and those definitions, as (digest, text) rows."""
+    definitions = [_definition_row(aim.definition), _definition_row(aim.record.definition)]
+    body = {
+        "digest": definitions[0][0],
+        "record": {k: v for k, v in asdict(aim.record).items() if k != "definition"},
+        "record_digest": definitions[1][0],
+        "role_arn": aim.role_arn,
+        "revision_id": aim.revision_id,
+        "version_arn": aim.version_arn,
+        "alias_arn": aim.alias_arn,
+    }
+    return _text(body), definitions
+
+
+def _definition_row(text: str) -> tuple[str, str]:
+    """A definition's row: its digest (which names it) and its text."""
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    db.execute(
-        "INSERT OR IGNORE INTO catalog_definitions (digest, text) VALUES (?, ?)",
-        (digest, escape_surrogates(text)),
-    )
-    return digest
+    return digest, escape_surrogates(text)
 
 
 def _text(value: Any) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from asl.jsontext import escape_surrogates
@@ -229,9 +229,15 @@ class ExecutionStore(Database):
     # --- executions --------------------------------------------------------------------
 
     def start(
-        self, row: ExecutionRow, events: Sequence[EventRow], answers: Sequence[JournalRow]
+        self,
+        row: ExecutionRow,
+        events: Sequence[EventRow],
+        answers: Sequence[JournalRow],
+        also: Callable[[str], None] | None = None,
     ) -> None:
-        """Record a new execution with its first event (``ExecutionStarted``) and answers."""
+        """Record a new execution with its first event (``ExecutionStarted``) and answers;
+        ``also`` (given the execution's ARN) writes in the same transaction, through a
+        ``Database`` sharing this one's connection."""
         with self._write() as db:
             db.execute(
                 f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES "
@@ -242,6 +248,8 @@ class ExecutionStore(Database):
             )  # fmt: skip
             _insert_events(db, row.arn, events)
             _insert_answers(db, row.arn, answers)
+            if also is not None:
+                also(row.arn)
 
     def commit(
         self,

@@ -46,21 +46,39 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 class Database:
     """One SQLite file (or memory: ``":memory:"``) opened with a schema; a file that cannot
-    be used raises ``StoreError`` naming it, on opening and on each write."""
+    be used raises ``StoreError`` naming it, on opening and on each write.
 
-    def __init__(self, path: str | os.PathLike[str], schema: str) -> None:
+    Given ``beside`` (another ``Database``), it adds its schema to that one's file and
+    uses that one's connection: two kinds of records in one file then share one page
+    cache, which one connection's writes do not invalidate for the other's reads. The
+    connection is then the other's to close."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], schema: str, beside: Database | None = None
+    ) -> None:
         self.path = None if str(path) == ":memory:" else Path(path)
+        self._owned = beside is None
         try:
-            self._db = connect(self.path, schema)
+            if beside is None:
+                self._db = connect(self.path, schema)
+            else:
+                self.path, self._db = beside.path, beside._db
+                self._db.executescript(schema)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(self.path, exc, "database") from exc
 
     def close(self) -> None:
-        """Close the file."""
-        self._db.close()
+        """Close the file (unless its connection is another ``Database``'s)."""
+        if self._owned:
+            self._db.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; one already open on a shared connection is joined (the
+        ``Database`` that opened it commits or rolls back what is written)."""
+        if self._db.in_transaction:
+            yield self._db
+            return
         try:
             with transaction(self._db) as db:
                 yield db

@@ -18,6 +18,7 @@ from runtime.service.catalog import (
 )
 from runtime.service.sqlite_catalog import SqliteCatalog
 from runtime.store import StoreError
+from runtime.store.executions import ExecutionRow, ExecutionStore
 
 ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
 MACHINE = MachineRecord(ARN, "m", "STANDARD", '{"StartAt": "\\ud800"}', "role", 1.0)
@@ -81,3 +82,31 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
     broken.write_text("not a database" * 100)
     with pytest.raises(StoreError, match=r"broken\.sqlite3"):
         SqliteCatalog(broken)
+
+
+def _row(arn: str) -> ExecutionRow:
+    return ExecutionRow(arn, ARN, "rev", "e", "RUNNING", "{}", None, None, None, 1.0, None, 7, 0)
+
+
+def test_an_origin_written_beside_the_store_is_committed_with_the_start(tmp_path: Path) -> None:
+    store = ExecutionStore(tmp_path / "state.sqlite3")
+    catalog = SqliteCatalog(store.path or ":memory:", beside=store)
+    arn = ORIGIN.execution_arn
+
+    def keep_origin(execution_arn: str) -> None:
+        catalog.put_origin(ExecutionOrigin(execution_arn, ORIGIN.target))
+        raise ValueError("the caller failed after writing")
+
+    with pytest.raises(ValueError, match="after writing"):
+        store.start(_row(arn), [], [], keep_origin)
+    assert (store.execution(arn), catalog.origin(arn)) == (None, None)  # neither kept
+    store.start(_row(arn), [], [], lambda execution_arn: catalog.put_origin(ORIGIN))
+    catalog.close()  # the store's connection: still open
+    store.close()
+    reopened, kept = (
+        SqliteCatalog(tmp_path / "state.sqlite3"),
+        ExecutionStore(tmp_path / "state.sqlite3"),
+    )
+    assert (kept.execution(arn), reopened.origin(arn)) == (_row(arn), ORIGIN)
+    reopened.close()
+    kept.close()
