@@ -1,0 +1,34 @@
+"""Server-sent events for an execution's page: a message each time its history grows, and
+a ``done`` event once it has ended. One stream per open page; each checks the history's
+length a few times a second (a length, no copy), so an idle page costs next to nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from runtime.service.console.context import Context
+from runtime.service.lookup import execution
+
+__all__ = ["stream"]
+
+_CHECK_SECONDS = 0.25
+
+
+async def stream(ctx: Context) -> web.StreamResponse:
+    """The event stream of the execution ``?arn=`` (``ExecutionDoesNotExist`` if none)."""
+    run = execution(ctx.backend, ctx.query("arn") or "")
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
+    )
+    await response.prepare(ctx.request)
+    seen = len(run.history)
+    while run.status == "RUNNING":
+        await asyncio.sleep(_CHECK_SECONDS)
+        count = len(run.history)
+        if count != seen:
+            seen = count
+            await response.write(f"data: {count}\n\n".encode())
+    await response.write(b"event: done\ndata: \n\n")
+    return response
