@@ -51,7 +51,7 @@ async def machine(ctx: Context) -> str:
     described = await ctx.call("DescribeStateMachine", {"stateMachineArn": ctx.query("arn")})
     definition = described["definition"]
     svg = await asyncio.to_thread(_diagram_svg, definition)
-    name_field = '<label>Name (optional) <input name="name"></label><br>'
+    name_field = '<label>Name (optional) <input name="name"></label>'
     fields = {"arn": described["stateMachineArn"]}
     start = form(
         "/console/start", ctx.csrf, fields, name_field + _editor("input"), "Start", "input"
@@ -73,7 +73,7 @@ def _diagram_svg(definition: str) -> str:
 
 def _editor(name: str) -> str:
     """A JSON text area (``{}`` to begin with) and the line its check writes to."""
-    return f'<textarea name="{name}" rows="6">{{}}</textarea><div class="json-error error"></div>'
+    return f'<textarea name="{name}" rows="4">{{}}</textarea><div class="json-error error"></div>'
 
 
 async def executions(ctx: Context) -> str:
@@ -175,8 +175,8 @@ async def execution(ctx: Context) -> str:
         f"started {date(described['startDate'])}, stopped {date(described.get('stopDate'))} - "
         f"{link(url('/console/machine', arn=machine_arn), _name(machine_arn))}</p>"
         f"{actions}{_failure(described)}"
-        f"<h2>Input</h2>{json_block(described.get('input'))}"
-        f"<h2>Output</h2>{json_block(described.get('output'))}"
+        f'<div class="cols"><div><h2>Input</h2>{json_block(described.get("input"))}</div>'
+        f"<div><h2>Output</h2>{json_block(described.get('output'))}</div></div>"
         f'<h2>Trace</h2><iframe id="report" title="Execution report" src="{escape(report_url)}"'
         f' data-src="{escape(report_url)}"></iframe>'
         f"<h2>States</h2>{states}"
