@@ -16,7 +16,15 @@ import pytest
 
 from runtime.service import ServiceSettings
 from runtime.service.server import RunningServer, serve_in_thread
-from tests.e2e.console_helpers import XSS, Browser, approval_machine, sfn, until, waiting_machine
+from tests.e2e.console_helpers import (
+    ROLE,
+    XSS,
+    Browser,
+    approval_machine,
+    sfn,
+    until,
+    waiting_machine,
+)
 
 
 @pytest.fixture
@@ -183,3 +191,35 @@ def test_a_token_is_asked_for_when_one_is_set() -> None:
                 timeout=30,
             ).text
         ) == {"activities": []}
+
+
+def test_an_execution_lists_its_map_runs_and_their_children(server: RunningServer) -> None:
+    client = sfn(server)
+    each = {
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Double",
+            "States": {"Double": {"Type": "Pass", "End": True}},
+        },
+        "End": True,
+    }
+    arn = client.create_state_machine(
+        name="fan-out",
+        definition=json.dumps({"StartAt": "Each", "States": {"Each": each}}),
+        roleArn=ROLE,
+    )["stateMachineArn"]
+    execution = client.start_execution(stateMachineArn=arn, input='{"items": [1, 2, 3]}')
+    until(lambda: _status(client, execution["executionArn"]) == "SUCCEEDED")
+    browser = Browser(server.url)
+    shown = browser.get("/console/execution", arn=execution["executionArn"])
+    assert "<h2>Map Runs</h2>" in shown.text
+    (map_run,) = client.list_map_runs(executionArn=execution["executionArn"])["mapRuns"]
+    children = client.list_executions(mapRunArn=map_run["mapRunArn"])["executions"]
+    for child in children:
+        assert child["name"] in shown.text
+    child_page = browser.get("/console/execution", arn=children[0]["executionArn"])
+    assert child_page.status_code == 200 and "SUCCEEDED" in child_page.text
+    # The API keeps no definition for a child (DescribeStateMachineForExecution): no report.
+    assert "No diagram" in child_page.text
