@@ -223,3 +223,20 @@ def test_an_execution_lists_its_map_runs_and_their_children(server: RunningServe
     assert child_page.status_code == 200 and "SUCCEEDED" in child_page.text
     # The API keeps no definition for a child (DescribeStateMachineForExecution): no report.
     assert "No diagram" in child_page.text
+
+
+def test_a_machines_diagnostics_are_placed_on_its_definition(server: RunningServer) -> None:
+    client = sfn(server)
+    # A path in a Pass state's Result is not evaluated: our validator warns
+    # (PASS_RESULT_IS_STATIC, line 4) and CreateStateMachine accepts the definition.
+    text = (
+        '{\n  "StartAt": "P",\n  "States": {\n'
+        '    "P": {"Type": "Pass", "Result": {"a.$": "$.x"}, "End": true}\n  }\n}'
+    )
+    arn = client.create_state_machine(name="warned", definition=text, roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    shown = Browser(server.url).get("/console/machine", arn=arn).text
+    marked = shown.split('<div class="line marked">')[1]
+    assert marked.startswith('<span class="number">4</span>')
+    assert 'class="diag diag-WARNING">WARNING PASS_RESULT_IS_STATIC' in marked.split("</pre>")[0]

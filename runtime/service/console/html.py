@@ -27,7 +27,10 @@ iframe{width:100%;height:640px;border:1px solid #d5dbe3;background:#fff}
 .filters input,.filters select{margin-right:8px}.muted{color:#5f6b7a}
 .cols{display:grid;grid-template-columns:1fr 1fr;gap:16px}td form.inline{display:block}
 td form.inline+form.inline{margin-top:8px;padding-top:8px;border-top:1px solid #d5dbe3}
-label{display:block;margin-bottom:6px}
+label{display:block;margin-bottom:6px}pre.definition{max-height:none}
+.line .number{display:inline-block;width:3em;color:#8a94a3;user-select:none}
+.line.marked{background:#fff4d6}.diag{font:12px system-ui;padding:2px 8px 2px 3.6em}
+.diag-ERROR{color:#d13212}.diag-WARNING{color:#8a5a00}
 """
 
 

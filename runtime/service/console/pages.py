@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 
 from runtime.service.console.context import Context
+from runtime.service.console.definition import definition_html
 from runtime.service.console.html import date, form, json_block, link, page, table, url
 from runtime.service.console.html import status as status_badge
 from runtime.service.console.states import state_rows
@@ -52,6 +53,7 @@ async def machine(ctx: Context) -> str:
     described = await ctx.call("DescribeStateMachine", {"stateMachineArn": ctx.query("arn")})
     definition = described["definition"]
     svg = await asyncio.to_thread(_diagram_svg, definition)
+    text = await asyncio.to_thread(definition_html, definition, described["type"])
     name_field = '<label>Name (optional) <input name="name"></label>'
     fields = {"arn": described["stateMachineArn"]}
     start = form(
@@ -62,7 +64,7 @@ async def machine(ctx: Context) -> str:
         f"<p>{escape(described['type'])} - {link(listed, 'executions')}</p>"
         f"<h2>Start an execution</h2>{start}"
         f'<h2>Diagram</h2><div class="svg">{svg}</div>'
-        f"<h2>Definition</h2>{json_block(definition)}"
+        f"<h2>Definition</h2>{text}"
     )
     return page(described["name"], body, _CHECK_JSON)
 
