@@ -86,21 +86,32 @@ def test_approve_and_reject_with_a_click(server: RunningServer, page: Page) -> N
     client = sfn(server)
     arn, _ = approval_machine(client)
     yes = client.start_execution(stateMachineArn=arn, name="yes")["executionArn"]
-    page.goto(server.url + "/console/tasks")
-    until(lambda: page.reload() and page.locator("tbody tr").count() == 1)
+    _open_with_one_task(page, server.url)
     page.locator("textarea[name=output]").fill('{"approved": true}')
-    page.get_by_role("button", name="Approve").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Approve").click()
     until(lambda: _status(client, yes) == "SUCCEEDED")
     assert json.loads(client.describe_execution(executionArn=yes)["output"]) == {"approved": True}
     no = client.start_execution(stateMachineArn=arn, name="no")["executionArn"]
-    until(lambda: page.reload() and page.locator("tbody tr").count() == 1)
+    _open_with_one_task(page, server.url)
     page.locator("input[name=error]").fill("Rejected")
     page.locator("input[name=cause]").fill("not today")
-    page.get_by_role("button", name="Reject").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Reject").click()
     until(lambda: _status(client, no) == "FAILED")
     page.goto(server.url + "/console/executions")
     page.get_by_role("link", name="no", exact=True).click()
     expect(page.locator(".error").first).to_have_text("Rejected")
+
+
+def _open_with_one_task(page: Page, url: str) -> None:
+    """The waiting tasks page, opened again until the one task has come."""
+
+    def shown() -> bool:
+        page.goto(url + "/console/tasks", wait_until="load")
+        return page.locator("tbody tr").count() == 1
+
+    until(shown)
 
 
 def test_start_from_the_machine_page_and_a_script_stays_text(
