@@ -5,10 +5,11 @@ schedules starting executions, until SIGINT or SIGTERM."""
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +21,9 @@ from runtime.cli.options import (
     printable,
 )
 from runtime.executions import DEFAULT_ACCOUNT, DEFAULT_REGION
+
+if TYPE_CHECKING:
+    from runtime.service import ServiceSettings
 
 
 class ClockKind(StrEnum):
@@ -84,6 +88,11 @@ def serve(
     again on the same --db (even after a crash) goes on where the last one stopped: the
     executions it left running resume, each Task run at least once.
 
+    The web console is at http://HOST:PORT/console/: state machines, executions (live),
+    waiting tasks to approve or reject. On an address other than loopback it asks for a
+    token, printed at start ($ASL_CONSOLE_TOKEN, else a new one each start); the API itself
+    asks for none, so expose it only on a network you trust.
+
     --schedules FILE starts executions on EventBridge Scheduler schedules; a restart
     neither repeats a scheduled run nor forgets one it missed.
 
@@ -93,6 +102,7 @@ def serve(
     from integrations.functions_file import FunctionsFileError
     from integrations.mocks import MockConfigError
     from runtime.service import ServiceSettings, SettingsError, from_environment, serve
+    from runtime.service.console import is_loopback
     from runtime.store import StoreError, default_store_path
 
     given = ServiceSettings(
@@ -105,12 +115,13 @@ def serve(
         mock_config=mock_config,
         schedules=schedules,
         db=db if db is not None else default_store_path(),
+        console_token=None if is_loopback(host) else _console_token(),
     )
     try:
         settings, warnings = from_environment(os.environ, given)
         for warning in warnings:
             typer.echo(f"asl serve: warning: {warning}", err=True)
-        serve(settings, host, port, _announce(settings.region, settings.account))
+        serve(settings, host, port, _announce(settings))
     except (
         SettingsError,
         FunctionsFileError,
@@ -122,9 +133,18 @@ def serve(
         raise _fail(str(exc)) from None
 
 
-def _announce(region: str, account: str) -> Callable[[str], None]:
+def _console_token() -> str:
+    return os.environ.get("ASL_CONSOLE_TOKEN") or secrets.token_urlsafe(18)
+
+
+def _announce(settings: ServiceSettings) -> Callable[[str], None]:
+    region, account, token = settings.region, settings.account, settings.console_token
+
     def ready(url: str) -> None:
         typer.echo(f"asl serve: Step Functions API on {url} (region {region}, account {account})")
+        typer.echo(
+            f"asl serve: web console on {url}/console/" + (f"?token={token}" if token else "")
+        )
         typer.echo("asl serve: stop with Ctrl+C", err=True)
 
     return ready

@@ -20,6 +20,7 @@ from runtime.host import LocalHost
 from runtime.service import machines, map_runs, runs, tagging, tasks, test_state, versions
 from runtime.service.backend import Backend, Operation
 from runtime.service.catalog import Catalog, MemoryCatalog
+from runtime.service.console import add_console
 from runtime.service.server_schedules import serving_schedules
 from runtime.service.settings import ServiceSettings
 from runtime.service.sqlite_catalog import SqliteCatalog
@@ -86,12 +87,14 @@ def build_backend(settings: ServiceSettings) -> Backend:
     )
 
 
-async def _start_site(backend: Backend, host: str, port: int) -> tuple[web.AppRunner, str]:
-    # Requests still open at shutdown (a GetActivityTask's long poll) get a moment, not
-    # aiohttp's default minute.
-    runner = web.AppRunner(
-        build_app(backend, OPERATIONS), access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS
-    )
+async def _start_site(
+    backend: Backend, settings: ServiceSettings, host: str, port: int
+) -> tuple[web.AppRunner, str]:
+    app = build_app(backend, OPERATIONS)
+    add_console(app, backend, OPERATIONS, settings.console_token)
+    # Requests still open at shutdown (a GetActivityTask's long poll, a console's event
+    # stream) get a moment, not aiohttp's default minute.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -109,7 +112,7 @@ async def _run(
     # What a dead server left running goes on (its task tokens waiting again) before the
     # first request can ask about it.
     await backend.engine.recover()
-    runner, url = await _start_site(backend, *address)
+    runner, url = await _start_site(backend, settings, *address)
     try:
         async with serving_schedules(backend, settings):
             ready(url)

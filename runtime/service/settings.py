@@ -61,6 +61,8 @@ class ServiceSettings:
     #: API's catalog and where the schedules stand; ``":memory:"``: nothing outlives the
     #: server.
     db: str | os.PathLike[str] = ":memory:"
+    #: The token the web console asks for once (``?token=``); None: it asks for none.
+    console_token: str | None = None
 
 
 def from_environment(

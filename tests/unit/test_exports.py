@@ -6,6 +6,7 @@ import asl
 import integrations
 import runtime
 import runtime.service
+import runtime.service.console
 import runtime.testing
 
 
@@ -64,6 +65,12 @@ def test_runtime_service_exports() -> None:
     ]
     for name in runtime.service.__all__:
         assert hasattr(runtime.service, name)
+
+
+def test_runtime_service_console_exports() -> None:
+    assert sorted(runtime.service.console.__all__) == ["add_console", "is_loopback"]
+    for name in runtime.service.console.__all__:
+        assert hasattr(runtime.service.console, name)
 
 
 def test_integrations_exports() -> None:

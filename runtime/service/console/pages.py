@@ -1,0 +1,262 @@
+"""The console's pages (GET): state machines, one machine, executions, one execution and
+its report, waiting tasks. Each reads through the API operations."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from html import escape
+from typing import Any
+
+from runtime.service.console.context import Context
+from runtime.service.console.definition import definition_html
+from runtime.service.console.html import date, form, json_block, link, page, table, url
+from runtime.service.console.html import status as status_badge
+from runtime.service.console.states import state_rows
+from runtime.store import ApiError
+from visualizer import html_report, layout, load_diagram, to_dot
+
+__all__ = ["execution", "executions", "machine", "machines", "report", "tasks"]
+
+_PAGE_SIZE = 25
+_ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+_STATUSES = ("RUNNING", "PENDING_REDRIVE", *_ENDED)
+
+_CHECK_JSON = """
+document.querySelectorAll('form[data-json]').forEach(function (form) {
+  form.addEventListener('submit', function (event) {
+    var field = form.elements[form.dataset.json], note = form.querySelector('.json-error');
+    try { if (field.value.trim() !== '') JSON.parse(field.value); note.textContent = ''; }
+    catch (e) { event.preventDefault(); note.textContent = 'Not valid JSON: ' + e.message; }
+  });
+});
+"""
+
+
+async def machines(ctx: Context) -> str:
+    """Every state machine."""
+    listed = (await ctx.call("ListStateMachines", {}))["stateMachines"]
+    rows = [
+        [
+            link(url("/console/machine", arn=m["stateMachineArn"]), m["name"]),
+            escape(m["type"]),
+            date(m["creationDate"]),
+            link(url("/console/executions", machine=m["stateMachineArn"]), "executions"),
+        ]
+        for m in listed
+    ]
+    return page("State machines", table(["Name", "Type", "Created", ""], rows))
+
+
+async def machine(ctx: Context) -> str:
+    """A machine: its diagram, its definition, and a form starting an execution."""
+    described = await ctx.call("DescribeStateMachine", {"stateMachineArn": ctx.query("arn")})
+    definition = described["definition"]
+    svg = await asyncio.to_thread(_diagram_svg, definition)
+    text = await asyncio.to_thread(definition_html, definition, described["type"])
+    name_field = '<label>Name (optional) <input name="name"></label>'
+    fields = {"arn": described["stateMachineArn"]}
+    start = form(
+        "/console/start", ctx.csrf, fields, name_field + _editor("input"), "Start", "input"
+    )
+    listed = url("/console/executions", machine=described["stateMachineArn"])
+    body = (
+        f"<p>{escape(described['type'])} - {link(listed, 'executions')}</p>"
+        f"<h2>Start an execution</h2>{start}"
+        f'<h2>Diagram</h2><div class="svg">{svg}</div>'
+        f"<h2>Definition</h2>{text}"
+    )
+    return page(described["name"], body, _CHECK_JSON)
+
+
+def _diagram_svg(definition: str) -> str:
+    svg = layout(to_dot(load_diagram(definition), None), "svg").decode()
+    return svg[svg.find("<svg") :]
+
+
+def _editor(name: str) -> str:
+    """A JSON text area (``{}`` to begin with) and the line its check writes to."""
+    return f'<textarea name="{name}" rows="4">{{}}</textarea><div class="json-error error"></div>'
+
+
+async def executions(ctx: Context) -> str:
+    """Executions of every Standard machine, newest first, filtered and paged."""
+    status, machine_arn, name = ctx.query("status"), ctx.query("machine"), ctx.query("name")
+    found = await _executions(ctx, status, machine_arn, name)
+    page_text = ctx.query("page") or "1"
+    number = max(int(page_text), 1) if page_text.isdigit() else 1
+    shown = found[(number - 1) * _PAGE_SIZE : number * _PAGE_SIZE]
+    rows = [
+        [
+            link(url("/console/execution", arn=e["executionArn"]), e["name"]),
+            status_badge(e["status"]),
+            link(url("/console/machine", arn=e["stateMachineArn"]), _name(e["stateMachineArn"])),
+            date(e["startDate"]),
+            date(e.get("stopDate")),
+        ]
+        for e in shown
+    ]
+    filters = dict(status=status, machine=machine_arn, name=name)
+    pager = []
+    if number > 1:
+        pager.append(link(url("/console/executions", **filters, page=number - 1), "Previous"))
+    if len(found) > number * _PAGE_SIZE:
+        pager.append(link(url("/console/executions", **filters, page=number + 1), "Next"))
+    body = (
+        _filters(status, machine_arn, name)
+        + table(["Name", "Status", "State machine", "Started", "Stopped"], rows)
+        + f"<p>Page {number} {' '.join(pager)}</p>"
+    )
+    return page("Executions", body)
+
+
+async def _executions(
+    ctx: Context, status: str | None, machine_arn: str | None, name: str | None
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for listed in (await ctx.call("ListStateMachines", {}))["stateMachines"]:
+        arn = listed["stateMachineArn"]
+        if listed["type"] == "EXPRESS" or machine_arn not in (None, arn):
+            continue
+        request: dict[str, Any] = {"stateMachineArn": arn}
+        if status:
+            request["statusFilter"] = status
+        found.extend((await ctx.call("ListExecutions", request))["executions"])
+    found = [e for e in found if name is None or name in e["name"]]
+    found.sort(key=lambda e: e["startDate"], reverse=True)
+    return found
+
+
+def _name(arn: str) -> str:
+    return arn.rsplit(":", 1)[-1]
+
+
+def _filters(status: str | None, machine_arn: str | None, name: str | None) -> str:
+    options = "".join(
+        f"<option{' selected' if s == status else ''}>{s}</option>" for s in _STATUSES
+    )
+    kept = (
+        ""
+        if machine_arn is None
+        else f'<input type="hidden" name="machine" value="{escape(machine_arn)}">'
+    )
+    return (
+        '<form class="filters" method="get" action="/console/executions">'
+        f'<select name="status"><option value="">any status</option>{options}</select>'
+        f'<input name="name" placeholder="name contains" value="{escape(name or "")}">{kept}'
+        "<button>Filter</button></form>"
+    )
+
+
+_LIVE = """
+(function () {
+  var frame = document.getElementById('report'), source = new EventSource(%s);
+  source.onmessage = function () { frame.src = frame.dataset.src + '&t=' + Date.now(); };
+  source.addEventListener('done', function () { source.close(); location.reload(); });
+})();
+"""
+
+
+async def execution(ctx: Context) -> str:
+    """An execution: status, actions, its report (trace, timeline, events), each state's
+    input and output; a running one updates itself (server-sent events)."""
+    arn = ctx.query("arn")
+    described = await ctx.call("DescribeExecution", {"executionArn": arn})
+    history = await ctx.call("GetExecutionHistory", {"executionArn": arn})
+    status, machine_arn = described["status"], described["stateMachineArn"]
+    states = table(["State", "Input", "Output", "Error", "Cause"], state_rows(history["events"]))
+    actions = ""
+    if status == "RUNNING":
+        actions += form("/console/stop", ctx.csrf, {"arn": described["executionArn"]}, "", "Stop")
+    if status in ("FAILED", "TIMED_OUT", "ABORTED"):
+        actions += form(
+            "/console/redrive", ctx.csrf, {"arn": described["executionArn"]}, "", "Redrive"
+        )
+    trace = await _trace_frame(ctx, described["executionArn"])
+    body = (
+        f"<p>Status: {status_badge(status)} - "
+        f"started {date(described['startDate'])}, stopped {date(described.get('stopDate'))} - "
+        f"{link(url('/console/machine', arn=machine_arn), _name(machine_arn))}</p>"
+        f"{actions}{_failure(described)}"
+        f'<div class="cols"><div><h2>Input</h2>{json_block(described.get("input"))}</div>'
+        f"<div><h2>Output</h2>{json_block(described.get('output'))}</div></div>"
+        f"<h2>Trace</h2>{trace}"
+        f"<h2>States</h2>{states}{await _map_runs(ctx, described['executionArn'])}"
+    )
+    script = _LIVE % json.dumps(url("/console/live", arn=arn)) if status == "RUNNING" else ""
+    return page(f"Execution {described['name']}", body, script)
+
+
+async def _trace_frame(ctx: Context, arn: str) -> str:
+    """The frame of the execution's report; a note for a Map Run's child, whose item
+    processor's definition the API does not keep (DescribeStateMachineForExecution)."""
+    try:
+        await ctx.call("DescribeStateMachineForExecution", {"executionArn": arn})
+    except ApiError:
+        return '<p class="muted">No diagram: the definition of a Map Run\'s child is not kept.</p>'
+    src = escape(url("/console/report", arn=arn))
+    return f'<iframe id="report" title="Execution report" src="{src}" data-src="{src}"></iframe>'
+
+
+async def _map_runs(ctx: Context, arn: str) -> str:
+    """The execution's Map Runs, each with its child executions."""
+    sections = []
+    for run in (await ctx.call("ListMapRuns", {"executionArn": arn}))["mapRuns"]:
+        listed = {"mapRunArn": run["mapRunArn"]}
+        children = (await ctx.call("ListExecutions", listed))["executions"]
+        rows = [
+            [
+                link(url("/console/execution", arn=c["executionArn"]), c["name"]),
+                status_badge(c["status"]),
+                date(c["startDate"]),
+                date(c.get("stopDate")),
+            ]
+            for c in children
+        ]
+        heading = f"<h3>Map Run {escape(_name(run['mapRunArn']))}</h3>"
+        sections.append(heading + table(["Child execution", "Status", "Started", "Stopped"], rows))
+    return "<h2>Map Runs</h2>" + "".join(sections) if sections else ""
+
+
+def _failure(described: dict[str, Any]) -> str:
+    if "error" not in described and "cause" not in described:
+        return ""
+    error, cause = described.get("error", ""), described.get("cause", "")
+    return f'<p class="error">{escape(error)}</p>{json_block(cause) if cause else ""}'
+
+
+async def report(ctx: Context) -> str:
+    """The visualizer's HTML report of an execution (its trace, timeline and events)."""
+    arn = ctx.query("arn")
+    machine_of = await ctx.call("DescribeStateMachineForExecution", {"executionArn": arn})
+    history = await ctx.call("GetExecutionHistory", {"executionArn": arn})
+    title = f"Execution {_name(arn or '')}"
+    return await asyncio.to_thread(html_report, machine_of["definition"], history, title=title)
+
+
+async def tasks(ctx: Context) -> str:
+    """Every task token and activity task waiting for an answer, with Approve and Reject."""
+    now = ctx.backend.now()
+    rows = []
+    for task in ctx.backend.tokens.pending():
+        answer = {"token": task.token}
+        approve = form("/console/approve", ctx.csrf, answer, _editor("output"), "Approve", "output")
+        reject = form(
+            "/console/reject",
+            ctx.csrf,
+            answer,
+            '<input name="error" placeholder="error"> <input name="cause" placeholder="cause">',
+            "Reject",
+        )
+        rows.append(
+            [
+                link(url("/console/execution", arn=task.execution_arn), _name(task.execution_arn)),
+                escape(task.state_name),
+                f"{escape(task.kind)}<br><small>{escape(task.resource)}</small>",
+                json_block(task.input),
+                f"{max(now - task.created, 0):.0f} s",
+                approve + reject,
+            ]
+        )
+    headers = ["Execution", "State", "Kind", "Input", "Age", "Answer"]
+    return page("Waiting tasks", table(headers, rows), _CHECK_JSON)

@@ -1,0 +1,97 @@
+"""What the console tests share: a server with a few machines, and a browser-like client
+(its cookies kept, its forms posted with the page's CSRF value)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import requests
+from botocore.config import Config
+
+from runtime.service.console.guard import SESSION_COOKIE
+from runtime.service.server import RunningServer
+
+ROLE = "arn:aws:iam::123456789012:role/r"
+CONFIG = Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1})
+XSS = "<script>alert(1)</script>"
+
+
+def sfn(server: RunningServer) -> Any:
+    """A boto3 client of the server."""
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+        config=CONFIG,
+    )
+
+
+def approval_machine(client: Any, name: str = "approval") -> tuple[str, str]:
+    """A machine whose one Task waits on an activity, then a state named like a script."""
+    activity = client.create_activity(name=f"{name}-review")["activityArn"]
+    definition = {
+        "StartAt": "Review",
+        "States": {
+            "Review": {"Type": "Task", "Resource": activity, "Next": XSS},
+            XSS: {"Type": "Pass", "End": True},
+        },
+    }
+    arn = client.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    return arn, activity
+
+
+def waiting_machine(client: Any, seconds: int = 2) -> str:
+    """A machine that waits ``seconds`` then passes."""
+    definition = {
+        "StartAt": "Pause",
+        "States": {
+            "Pause": {"Type": "Wait", "Seconds": seconds, "Next": "Done"},
+            "Done": {"Type": "Pass", "End": True},
+        },
+    }
+    return client.create_state_machine(
+        name="waiting", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+
+
+def until(check: Callable[[], Any], bound: float = 20.0) -> Any:
+    """``check()`` once it is truthy; fails after ``bound`` seconds."""
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+class Browser:
+    """A session that keeps its cookies and posts forms as the console's pages do."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+
+    def get(self, path: str, **params: str) -> requests.Response:
+        """GET a console page (its session cookie kept)."""
+        return self.session.get(self.url + path, params=params, timeout=30)
+
+    def post(
+        self, path: str, headers: dict[str, str] | None = None, **form: str
+    ) -> requests.Response:
+        """POST a console form as the page would, with its CSRF value."""
+        return self.session.post(
+            self.url + path,
+            # The session cookie's value is what every form of the console repeats.
+            data={"csrf": self.session.cookies.get(SESSION_COOKIE, ""), **form},
+            headers={"Origin": self.url, "Sec-Fetch-Site": "same-origin", **(headers or {})},
+            timeout=30,
+        )
