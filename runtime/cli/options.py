@@ -10,10 +10,11 @@ import re
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from asl.jsontext import parse_json
 from asl.textfile import MIB, TextFileError, read_text_file
 from integrations.settings_file import SettingsFileError, read_settings
 
@@ -77,6 +78,18 @@ def text_or_file(value: str, *, command: str, what: str) -> str:
         return read_text_file(value[1:], JSON_FILE_MAX_BYTES)
     except TextFileError as exc:
         typer.echo(f"{command}: cannot read the {what} file {value[1:]}: {exc.reason}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def json_option(value: str, *, command: str, what: str) -> Any:
+    """The JSON value of the option ``--what`` (text, or ``@file`` as :func:`text_or_file`
+    reads it), read as every JSON from outside is (:func:`asl.jsontext.parse_json`); text
+    that is not JSON ends the command with exit status 2 and a message saying so."""
+    text = text_or_file(value, command=command, what=what)
+    try:
+        return parse_json(text)
+    except ValueError as exc:
+        typer.echo(printable(f"{command}: --{what} is not JSON: {exc}"), err=True)
         raise typer.Exit(EXIT_USAGE) from None
 
 

@@ -17,7 +17,6 @@ from typing import Annotated
 import typer
 
 from asl.diagnostics import DefinitionError
-from asl.jsontext import parse_json
 from asl.loader import file_machine_name
 from integrations.functions_file import FunctionsFileError
 from integrations.mocks import MockConfig, MockConfigError
@@ -27,8 +26,8 @@ from runtime.cli.options import (
     EXIT_OK,
     EXIT_USAGE,
     FunctionsOption,
+    json_option,
     printable,
-    text_or_file,
 )
 from runtime.testing.case_runner import CaseResult, junit_xml, run_cases
 
@@ -75,12 +74,9 @@ def test_cases(
         if name is None:
             raise _usage(f"{path}: cannot tell the state machine's name from the file name")
         by_name[name] = path
-    default_input = None
-    if input_text is not None:
-        try:
-            default_input = parse_json(text_or_file(input_text, command=_COMMAND, what="input"))
-        except ValueError as exc:
-            raise _usage(f"--input is not JSON: {exc}") from None
+    default_input = (
+        None if input_text is None else json_option(input_text, command=_COMMAND, what="input")
+    )
     try:
         config = MockConfig.load(mock_config)
         expectations = read_settings(expect) if expect is not None else None

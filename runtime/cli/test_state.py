@@ -28,6 +28,7 @@ from runtime.cli.options import (
     ConnectionsOption,
     FunctionsOption,
     ResourcesOption,
+    json_option,
     printable,
     text_or_file,
 )
@@ -62,11 +63,7 @@ def _json_object(value: str | None, what: str) -> dict[str, Any] | None:
     """An option holding a JSON object (text, or ``@file``)."""
     if value is None:
         return None
-    text = text_or_file(value, command=_COMMAND, what=what)
-    try:
-        parsed = json.loads(text)
-    except ValueError as exc:
-        raise _usage(f"--{what} is not JSON: {exc}") from None
+    parsed = json_option(value, command=_COMMAND, what=what)
     if not isinstance(parsed, dict):
         raise _usage(f"--{what} must be a JSON object")
     return parsed

@@ -11,7 +11,6 @@ test_test_state_scenarios, test_base_lambda_service_task_state_no_role_arn_valid
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from asl.jsontext import json_text, parse_json
@@ -70,7 +69,7 @@ def _tests_a_task(body: dict[str, Any]) -> bool:
     """Whether the state under test is a Task (False for a definition not even JSON: the
     engine refuses it in AWS's words)."""
     try:
-        document = json.loads(body["definition"])
+        document = parse_json(body["definition"])
         if "stateName" in body:
             document = document["States"][body["stateName"]]
         return bool(document.get("Type") == "Task")

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -60,17 +58,6 @@ def waiting_machine(client: Any, seconds: int = 2) -> str:
     return client.create_state_machine(
         name="waiting", definition=json.dumps(definition), roleArn=ROLE
     )["stateMachineArn"]
-
-
-def until(check: Callable[[], Any], bound: float = 20.0) -> Any:
-    """``check()`` once it is truthy; fails after ``bound`` seconds."""
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 class Browser:

@@ -16,7 +16,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from runtime.service import ServiceSettings
 from runtime.service.server import RunningServer, serve_in_thread
-from tests.e2e.console_helpers import ROLE, XSS, approval_machine, sfn, until
+from tests.e2e.console_helpers import ROLE, XSS, approval_machine, sfn
+from tests.polling import until
 
 CHROMIUM = "/usr/bin/chromium"
 BOUND_MS = 20_000

@@ -22,9 +22,9 @@ from tests.e2e.console_helpers import (
     Browser,
     approval_machine,
     sfn,
-    until,
     waiting_machine,
 )
+from tests.polling import until
 
 
 @pytest.fixture

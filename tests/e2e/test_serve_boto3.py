@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import pytest
 from botocore.config import Config
 
 from runtime.service import ServiceSettings, serve_in_thread
+from tests.polling import until
 
 ROLE = "arn:aws:iam::123456789012:role/service-role/tests"
 APPROVAL = {
@@ -84,21 +84,12 @@ def _machine(sfn: Any, name: str, definition: dict[str, Any], **extra: Any) -> s
     return str(made["stateMachineArn"])
 
 
-def _until(check: Any) -> Any:
-    deadline = time.monotonic() + BOUND
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.01)
-    raise AssertionError("the condition never held")
-
-
 def _done(sfn: Any, execution_arn: str) -> dict[str, Any]:
-    return _until(  # type: ignore[no-any-return]
+    return until(  # type: ignore[no-any-return]
         lambda: (
             (d := sfn.describe_execution(executionArn=execution_arn))["status"] != "RUNNING" and d
-        )
+        ),
+        BOUND,
     )
 
 
@@ -114,7 +105,7 @@ def test_create_start_wait_for_the_token_and_approve(sfn: Any) -> None:
                 return str(parameters["Payload"]["token"])
         return None
 
-    sfn.send_task_success(taskToken=_until(token), output=json.dumps({"approved": True}))
+    sfn.send_task_success(taskToken=until(token, BOUND), output=json.dumps({"approved": True}))
     described = _done(sfn, started["executionArn"])
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"order": 7, "approval": {"approved": True}}

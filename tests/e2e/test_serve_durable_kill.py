@@ -13,13 +13,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from tests.polling import until
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUND = 30.0  # seconds: every wait here ends well before
@@ -110,13 +110,6 @@ def _client(port: int) -> Any:
     )
 
 
-def _until(check: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + BOUND
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
 def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
     return list(sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"])
 
@@ -138,8 +131,10 @@ def test_a_killed_server_restarted_on_its_db_completes_every_execution(tmp_path:
             machines[name] = made["stateMachineArn"]
             begun = sfn.start_execution(stateMachineArn=machines[name], name=f"{name}-1")
             started[name] = begun["executionArn"]
-        _until(lambda: (tmp_path / "token").exists())
-        _until(lambda: any(e["type"] == "TaskFailed" for e in _history(sfn, started["retry"])))
+        until(lambda: (tmp_path / "token").exists(), BOUND)
+        until(
+            lambda: any(e["type"] == "TaskFailed" for e in _history(sfn, started["retry"])), BOUND
+        )
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(BOUND)
@@ -155,7 +150,7 @@ def test_a_killed_server_restarted_on_its_db_completes_every_execution(tmp_path:
         statuses = lambda: [  # noqa: E731
             sfn.describe_execution(executionArn=arn)["status"] for arn in started.values()
         ]
-        _until(lambda: statuses() == ["SUCCEEDED"] * 3)
+        until(lambda: statuses() == ["SUCCEEDED"] * 3, BOUND)
         outputs = {
             name: json.loads(sfn.describe_execution(executionArn=arn)["output"])
             for name, arn in started.items()
@@ -204,7 +199,7 @@ def test_an_activity_task_taken_before_a_kill_is_answered_after_the_restart(
         sfn = _client(port)
         assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
         sfn.send_task_success(taskToken=taken["taskToken"], output='{"approved": true}')
-        _until(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING")
+        until(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", BOUND)
         ended = sfn.describe_execution(executionArn=arn)
         assert (ended["status"], json.loads(ended["output"])) == ("SUCCEEDED", {"approved": True})
         types = [e["type"] for e in _history(sfn, arn)]
