@@ -107,6 +107,12 @@ class MachineCoverage:
         """The share of items hit at least once, in percent (100 for a machine of none)."""
         return _percent(self.items())
 
+    def heat_map(self) -> str:
+        """The machine drawn as a heat map of its hits (DOT text, :func:`visualizer.dot.to_dot`)
+        headed by its percentage."""
+        headline = f"coverage {self.percent():.0f}% over {_runs(self.executions)}"
+        return to_dot(self.diagram, merge_traces(self.traces, headline), heat=True)
+
 
 def _key(edge: Edge) -> tuple[str, str, str]:
     return (edge.source, edge.target, edge.key)
@@ -114,6 +120,10 @@ def _key(edge: Edge) -> tuple[str, str, str]:
 
 def _how(edge: Edge) -> str:
     return f"choice #{edge.index}" if edge.kind == "choice" else str(edge.kind)
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"
 
 
 def _percent(items: list[CoverageItem]) -> float:
@@ -148,7 +158,7 @@ class SessionCoverage:
             counts = ", ".join(
                 f"{_PLURAL[kind]} {hit[kind]}/{kinds[kind]}" for kind in _PLURAL if kinds[kind]
             )
-            yield f"{name}: {machine.percent():.0f}% ({counts}; {machine.executions} runs)"
+            yield f"{name}: {machine.percent():.0f}% ({counts}; {_runs(machine.executions)})"
             if missed:
                 for item in items:
                     if not item.hits:
@@ -167,9 +177,7 @@ def write_html_report(coverage: SessionCoverage, directory: str | os.PathLike[st
     for name in sorted(coverage.machines):
         machine = coverage.machines[name]
         picture = f"{_file_name(name)}.svg"
-        headline = f"coverage {machine.percent():.0f}% over {machine.executions} runs"
-        drawn = merge_traces(machine.traces, headline)
-        (folder / picture).write_bytes(layout(to_dot(machine.diagram, drawn), "svg"))
+        (folder / picture).write_bytes(layout(machine.heat_map(), "svg"))
         sections.append(
             f"<section><h2>{html.escape(name)}: {machine.percent():.0f}%</h2>"
             f"{_item_table(machine.items())}"

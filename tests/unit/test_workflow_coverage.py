@@ -244,7 +244,23 @@ def test_fail_under_fails_a_passing_session(session: pytest.Pytester) -> None:
     assert session.runpytest(*PLUGIN, "--asl-cov-fail-under", "50").ret == pytest.ExitCode.OK
 
 
-def test_the_report_draws_each_machine(session: pytest.Pytester, tmp_path: Path) -> None:
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _shapes(svg: ElementTree.Element) -> dict[str, ElementTree.Element]:
+    """Each state's drawn shape (path or polygon) by state name."""
+    out = {}
+    for group in svg.iter(f"{SVG}g"):
+        if "state" in (group.get("class") or "").split():
+            title = group.find(f"{SVG}title")
+            shape = next(e for e in group.iter() if e.tag in (f"{SVG}path", f"{SVG}polygon"))
+            out[(title.text or "").rsplit("/", 1)[-1]] = shape  # type: ignore[union-attr]
+    return out
+
+
+def test_the_report_draws_each_machine_as_a_heat_map(
+    session: pytest.Pytester, tmp_path: Path
+) -> None:
     result = session.runpytest(*PLUGIN, "--asl-cov-report", str(tmp_path / "cov"))
     result.assert_outcomes(passed=2)
     index = (tmp_path / "cov" / "index.html").read_text()
@@ -253,7 +269,23 @@ def test_the_report_draws_each_machine(session: pytest.Pytester, tmp_path: Path)
     assert "<td>retrier</td><td>Boom Retry #0 (Busy)</td><td class='hits'>2</td>" in index
     assert "<img src='router.svg'" in index
     svg = ElementTree.parse(tmp_path / "cov" / "router.svg").getroot()
-    texts = " ".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
+    texts = " ".join(t.text or "" for t in svg.iter(f"{SVG}text"))
     assert "coverage 50% over 2 runs" in texts
-    for name in ("Route", "Both", "Left", "Boom", "Done"):
-        assert name in texts
+    assert "hits: never 1 2 failed in a run caught an error" in texts  # the legend
+    assert "↻ retry 1× 1s ×2 · Busy · handled 2" in texts
+    shapes = _shapes(svg)
+    # Never entered: white, a dashed grey border. Entered: graded by hits, the most
+    # (Route and Done, twice) darkest. Boom caught its error: an orange border.
+    for name in ("Both", "Left", "Right"):
+        assert (shapes[name].get("fill"), shapes[name].get("stroke")) == ("#ffffff", "#9ca3af")
+        assert shapes[name].get("stroke-dasharray")
+    assert shapes["Route"].get("fill") == shapes["Done"].get("fill") == "#1d91c0"
+    assert (shapes["Boom"].get("fill"), shapes["Boom"].get("stroke")) == ("#41b6c4", "#c2410c")
+    edges = {
+        (g.findtext(f"{SVG}title") or ""): g
+        for g in svg.iter(f"{SVG}g")
+        if g.get("class") == "edge"
+    }
+    never = edges["/States/Route->/States/Both"].find(f"{SVG}path")
+    assert never is not None and never.get("stroke") == "#9ca3af"
+    assert never.get("stroke-dasharray") == "1,5"  # dotted
