@@ -75,6 +75,7 @@ def test_mermaid_matches_golden(name: str) -> None:
 def test_every_example_and_case_has_a_golden() -> None:
     expected = {f"{_name(p)}.dot" for p in EXAMPLES + EDGE_CASES}
     expected |= {f"{h}.trace.dot" for h in TRACES}
+    expected |= {f"{d}.heat.dot" for d in HEAT_MAPS}
     assert {p.name for p in (GOLDEN / "dot").glob("*.dot")} == expected
     assert len(EXAMPLES) == 7
 
