@@ -516,37 +516,51 @@ def _inherit_error(trace: Trace, visit: Visit) -> None:
 
 
 def _attempt_errors(trace: Trace) -> None:
-    """Each visit's errors, one per failed attempt. A Task's are its failure events'. A
-    Map or Parallel records no failure event for an attempt it retries: each attempt's
-    error is that of the child that failed last in it (after it the others are aborted),
-    the state's own when no child shows one."""
+    """Each visit's errors, one per failed attempt: a Task's are its failure events'."""
     position = {id(event): i for i, event in enumerate(trace.events)}
     children: dict[int, list[Visit]] = {}
     for visit in trace.visits:
         if visit.parent is not None:
             children.setdefault(id(visit.parent), []).append(visit)
     for visit in trace.visits:
-        own = [e for e in visit.events if e["type"] in FAILURE_EVENTS]
-        if visit.state_type not in ("Map", "Parallel"):
-            visit.errors = [_text(details(e).get("error")) for e in own]
+        if visit.state_type in ("Map", "Parallel"):
+            visit.errors = _scope_errors(visit, children.get(id(visit), []), position)
+        else:
+            failures = [e for e in visit.events if e["type"] in FAILURE_EVENTS]
+            visit.errors = [_text(details(e).get("error")) for e in failures]
+
+
+def _scope_errors(
+    visit: Visit, children: list[Visit], position: dict[int, int]
+) -> list[str | None]:
+    """A Map's or Parallel's errors. It records no failure event for an attempt it
+    retries, so each failed attempt's error is the one an event of its own names (an
+    evaluation's, a Map Run's), else that of the child that failed last in the attempt
+    (after it the others are aborted), else, for the last attempt, the state's own.
+    Before the first attempt only an evaluation can fail."""
+    said = [(position[id(e)], details(e).get("error")) for e in visit.events]
+    said = [(at, error) for at, error in said if error is not None]
+    starts = [position[id(e)] for e in visit.events if e["type"] in ATTEMPT_EVENTS]
+    ended_failed = any(e["type"] in ("MapStateFailed", "ParallelStateFailed") for e in visit.events)
+    bounds = [-1, *starts, len(position)]
+    errors: list[str | None] = []
+    for k in range(len(bounds) - 1):
+        low, high = bounds[k], bounds[k + 1]
+        last = k == len(starts)
+        found = [(at, error) for at, error in said if low < at < high]
+        if not (found if k == 0 else not last or ended_failed):
             continue
-        # An evaluation failing before the state's work starts is an attempt's failure too.
-        visit.errors = [_text(details(e).get("error")) for e in own if details(e).get("error")]
-        starts = [position[id(e)] for e in visit.events if e["type"] in ATTEMPT_EVENTS]
-        ended_failed = any(e["type"] in ("MapStateFailed", "ParallelStateFailed") for e in own)
-        for k, start in enumerate(starts):
-            last = k == len(starts) - 1
-            if last and not ended_failed:
-                break
-            end = len(trace.events) if last else starts[k + 1]
-            failed = [
-                (at, child.error)
-                for child in children.get(id(visit), ())
-                if start < position[id(child.events[0])] < end
-                and (at := _failed_at(child, position)) is not None
-            ]
-            error = max(failed, key=lambda found: found[0])[1] if failed else None
-            visit.errors.append(visit.error if error is None and last else error)
+        found += [
+            (at, child.error)
+            for child in children
+            if low < position[id(child.events[0])] < high
+            and (at := _failed_at(child, position)) is not None
+        ]
+        if found:
+            errors.append(_text(max(found, key=lambda pair: pair[0])[1]))
+        else:
+            errors.append(visit.error if last else None)
+    return errors
 
 
 def _failed_at(visit: Visit, position: dict[int, int]) -> int | None:

@@ -14,7 +14,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +111,7 @@ class MachineCoverage:
         """The machine drawn as a heat map of its hits (DOT text, :func:`visualizer.dot.to_dot`)
         headed by its percentage."""
         headline = f"coverage {self.percent():.0f}% over {_runs(self.executions)}"
-        return to_dot(self.diagram, merge_traces(self.traces, headline), heat=True)
+        return to_dot(self.diagram, replace(self.trace(), status=headline), heat=True)
 
 
 def _key(edge: Edge) -> tuple[str, str, str]:

@@ -195,6 +195,45 @@ def test_a_map_or_parallel_retry_is_counted_by_the_error_of_each_attempt(
     }
 
 
+def test_a_distributed_map_is_counted_by_its_map_runs_error(asl_engine: WorkflowEngine) -> None:
+    # Its items fail in child executions this history does not hold: the MapRunFailed
+    # event names the Map's error, which decides the Retrier and the Catcher.
+    machine = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "F",
+                    "States": {"F": {"Type": "Fail", "Error": "Bad"}},
+                },
+                "ToleratedFailureCount": 0,
+                "Retry": [
+                    {"ErrorEquals": ["Bad"]},
+                    {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "MaxAttempts": 1},
+                ],
+                "Catch": [
+                    {"ErrorEquals": ["Bad"], "Next": "Done"},
+                    {"ErrorEquals": ["States.ALL"], "Next": "Done"},
+                ],
+                "End": True,
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    coverage = SessionCoverage()
+    coverage.add("each", machine, asl_engine.run(machine, [1, 2]).history_json())
+    assert _hits(coverage, "each", "retrier") == {
+        "Each Retry #0 (Bad)": 0,
+        "Each Retry #1 (States.ExceedToleratedFailureThreshold)": 2,
+    }
+    assert _hits(coverage, "each", "catcher") == {
+        "Each Catch #0 (Bad) -> Done": 0,
+        "Each Catch #1 (States.ALL) -> Done": 1,
+    }
+
+
 SESSION = """
 from test_machine import ROUTER
 
