@@ -55,8 +55,9 @@ def _type_checking_only(tree: ast.AST) -> set[ast.AST]:
     """The statements under ``if TYPE_CHECKING:``, which never run."""
     skipped: set[ast.AST] = set()
     for node in ast.walk(tree):
-        test = node.test if isinstance(node, ast.If) else None
-        name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
+        if not isinstance(node, ast.If):
+            continue
+        name = node.test.id if isinstance(node.test, ast.Name) else getattr(node.test, "attr", None)
         if name == "TYPE_CHECKING":
             skipped.update(inner for stmt in node.body for inner in ast.walk(stmt))
     return skipped

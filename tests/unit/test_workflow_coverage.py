@@ -174,11 +174,18 @@ def test_a_map_or_parallel_retry_is_counted_by_the_error_of_each_attempt(
 ) -> None:
     # A retried attempt of a Map or Parallel records no failure event of its own: the
     # error is its child's (here Y, then X, then the third attempt succeeds).
-    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
-    task["Parameters"] = {"FunctionName": "f"}
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "End": True,
+    }
     machine = _retried(scope, {"StartAt": "F", "States": {"F": task}})
-    answers = {"0": {"Throw": {"Error": "Y"}}, "1": {"Throw": {"Error": "X"}}}
-    answers["2"] = {"Return": {"Payload": 1}}
+    answers = {
+        "0": {"Throw": {"Error": "Y"}},
+        "1": {"Throw": {"Error": "X"}},
+        "2": {"Return": {"Payload": 1}},
+    }
     asl_engine.mock_config(
         {
             "StateMachines": {"outer": {"TestCases": {"T": {"F": "YXok"}}}},
