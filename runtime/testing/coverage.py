@@ -148,8 +148,9 @@ class SessionCoverage:
         """The share of all machines' items hit, in percent."""
         return _percent([item for machine in self.machines.values() for item in machine.items()])
 
-    def report_lines(self, *, missed: bool = True) -> Iterable[str]:
-        """The terminal summary: per machine its counts and percent, then what was missed."""
+    def report_lines(self, *, missed: bool = True, hits: bool = False) -> Iterable[str]:
+        """The terminal summary: per machine its counts and percent, then what was missed
+        (and with ``hits``, every item hit with how often)."""
         for name in sorted(self.machines):
             machine = self.machines[name]
             items = machine.items()
@@ -159,10 +160,11 @@ class SessionCoverage:
                 f"{_PLURAL[kind]} {hit[kind]}/{kinds[kind]}" for kind in _PLURAL if kinds[kind]
             )
             yield f"{name}: {machine.percent():.0f}% ({counts}; {_runs(machine.executions)})"
-            if missed:
-                for item in items:
-                    if not item.hits:
-                        yield f"    missed {item.kind}: {item.label}"
+            for item in items:
+                if item.hits and hits:
+                    yield f"    {item.hits:>6}× {item.kind}: {item.label}"
+                elif not item.hits and missed:
+                    yield f"    missed {item.kind}: {item.label}"
         yield f"TOTAL: {self.total_percent():.0f}%"
 
 

@@ -9,6 +9,7 @@ each execution it ran (see :func:`runtime.testing.assertions.trace`).
 With ``--asl-cov`` (or ``--asl-cov-report DIR`` or ``--asl-cov-fail-under N``) every
 execution run through ``asl_engine`` counts towards the session's workflow coverage (see
 :mod:`runtime.testing.coverage`), printed per state machine at the end of the session;
+with ``-v`` every item hit is listed with its count, after the machine's line;
 ``--asl-cov-report DIR`` draws each machine there as a heat map of its hits.
 """
 
@@ -109,7 +110,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if coverage is None:
         return
     terminalreporter.write_sep("-", "asl workflow coverage")
-    for line in coverage.report_lines():
+    for line in coverage.report_lines(hits=config.get_verbosity() > 0):
         terminalreporter.write_line(line)
     directory = config.getoption("asl_cov_report")
     if directory is not None and coverage.machines:

@@ -282,6 +282,28 @@ def test_asl_cov_prints_each_machine_and_what_it_missed(session: pytest.Pytester
     )
 
 
+def test_asl_cov_verbose_lists_every_item_hit_with_its_count(session: pytest.Pytester) -> None:
+    result = session.runpytest(*PLUGIN, "--asl-cov", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "router: 50% (*)",
+            "         2× state: Route",
+            "    missed state: Both",
+            "*",
+            "         1× state: Boom",
+            "         2× retrier: Boom Retry #0 (Busy)",
+            "         1× catcher: Boom Catch #0 (States.ALL) -> Done",
+            "         2× state: Done",
+            "    missed transition: Route -> Both (choice #0)",
+            "         1× transition: Route -> Boom (choice #1)",
+            "         1× transition: Route -> Done (default)",
+            "    missed transition: Both -> Done (next)",
+            "TOTAL: 50%",
+        ]
+    )
+
+
 def test_fail_under_fails_a_passing_session(session: pytest.Pytester) -> None:
     result = session.runpytest(*PLUGIN, "--asl-cov-fail-under", "60")
     result.assert_outcomes(passed=2)
