@@ -91,6 +91,20 @@ def error_matches(error_equals: Iterable[str], error: str | None) -> bool:
     return False
 
 
+def first_match(error_equals: Iterable[Iterable[str]], error: str | None) -> int | None:
+    """The index of the first Retrier or Catcher (given by their ErrorEquals, in order) that
+    handles an error: AWS scans them in order and applies the first that names it [AWS
+    error handling: "Step Functions scans through the retriers", and the catchers "in the
+    order listed in the array"]. None when none does; ``States.Runtime`` is never retried
+    nor caught."""
+    if error == RUNTIME:
+        return None
+    for index, names in enumerate(error_equals):
+        if error_matches(names, error):
+            return index
+    return None
+
+
 def java_length(text: str) -> int:
     """The length of text as AWS's (Java) limits count it: UTF-16 code units."""
     if text.isascii():

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from asl.bindings import Entropy
-from asl.errors import RUNTIME, error_matches
+from asl.errors import first_match
 from asl.model import Catcher, Retrier
 
 
@@ -22,28 +22,21 @@ def retry_delay(
     min(IntervalSeconds x BackoffRate^(k-1), MaxDelaySeconds), then FULL jitter draws it
     uniformly from [0, delay]. ``States.Runtime`` is never retried.
     """
-    if error == RUNTIME:
+    index = first_match((retrier.error_equals for retrier in retriers), error)
+    if index is None:
         return None
-    for index, retrier in enumerate(retriers):
-        if not error_matches(retrier.error_equals, error):
-            continue
-        if attempts[index] >= retrier.max_attempts:
-            return None
-        attempts[index] += 1
-        delay = retrier.interval_seconds * retrier.backoff_rate ** (attempts[index] - 1)
-        if retrier.max_delay_seconds is not None:
-            delay = min(delay, retrier.max_delay_seconds)
-        if retrier.jitter_strategy == "FULL":
-            delay *= entropy.random()
-        return float(delay)
-    return None
+    retrier = retriers[index]
+    if attempts[index] >= retrier.max_attempts:
+        return None
+    attempts[index] += 1
+    delay = retrier.interval_seconds * retrier.backoff_rate ** (attempts[index] - 1)
+    if retrier.max_delay_seconds is not None:
+        delay = min(delay, retrier.max_delay_seconds)
+    if retrier.jitter_strategy == "FULL":
+        delay *= entropy.random()
+    return float(delay)
 
 
 def find_catcher(catchers: Sequence[Catcher], error: str) -> int | None:
     """The index of the first Catcher that handles the error; ``States.Runtime`` escapes."""
-    if error == RUNTIME:
-        return None
-    for index, catcher in enumerate(catchers):
-        if error_matches(catcher.error_equals, error):
-            return index
-    return None
+    return first_match((catcher.error_equals for catcher in catchers), error)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from asl import model as m
 from asl.graph import GraphScope
@@ -74,6 +75,33 @@ def node_text(diagram: Diagram, node: str, trace: Trace | None) -> NodeText:
     )
 
 
+def heat_text(diagram: Diagram, node: str, trace: Trace) -> NodeText:
+    """A state of a heat map (many executions merged): what it is, how often it was
+    entered and how it fared, and how many errors each Retrier handled."""
+    text = node_text(diagram, node, trace)
+    found = trace.state(node)
+    notes = _retry_notes(diagram.states[node], found.retriers)
+    outcome = tuple(hit_lines(found))
+    name, _, failure = text.tooltip.partition(" | ")
+    tooltip = " | ".join(part for part in (name, *outcome, *notes, failure) if part)
+    return replace(text, notes=notes, outcome=outcome, cause=(), tooltip=tooltip)
+
+
+def hit_lines(found: StateTrace) -> list[str]:
+    """How often a state was entered and how it fared: ``entered ×7 · 2 caught``."""
+    if not found.visits:
+        return ["never entered"]
+    parts = [f"entered {taken_text(len(found.visits))}"]
+    counts = ((found.failed, "failed"), (found.caught, "caught"), (found.aborted, "aborted"))
+    parts += [f"{n} {word}" for n, word in counts if n]
+    if found.retries:
+        parts.append(f"{found.retries} retr{'y' if found.retries == 1 else 'ies'}")
+    out = [" · ".join(parts)]
+    if found.iterations:
+        out.append(iteration_text(found))
+    return out
+
+
 #: Width and number of lines of each problem marked on a state, and problems listed.
 PROBLEM_WIDTH, PROBLEM_LINES, PROBLEMS_SHOWN = 44, 3, 3
 
@@ -118,12 +146,24 @@ def problem_lines(diagram: Diagram) -> list[str]:
     return out
 
 
-def _retry_notes(state: m.State) -> tuple[str, ...]:
+def _retry_notes(state: m.State, handled: Counter[int] | None = None) -> tuple[str, ...]:
+    """A line per Retrier; with ``handled``, each with how many errors it handled."""
     retriers = getattr(state, "retry", ())
     notes = [labels.retry_text(r) for r in retriers[:RETRIERS_SHOWN]]
+    if handled is not None:
+        notes = [f"{note} · {_handled_text(handled[i])}" for i, note in enumerate(notes)]
     if len(retriers) > RETRIERS_SHOWN:
-        notes.append(f"↻ +{len(retriers) - RETRIERS_SHOWN} more")
+        more = f"↻ +{len(retriers) - RETRIERS_SHOWN} more"
+        if handled is not None:
+            more += (
+                f" · {_handled_text(sum(handled[i] for i in range(RETRIERS_SHOWN, len(retriers))))}"
+            )
+        notes.append(more)
     return tuple(notes)
+
+
+def _handled_text(count: int) -> str:
+    return f"handled {count}" if count else "never handled"
 
 
 def outcome_lines(found: StateTrace, timed: bool = True) -> list[str]:
@@ -221,8 +261,11 @@ def taken_text(count: int) -> str:
 # --- clusters and the whole picture ----------------------------------------------------
 
 
-def scope_title(diagram: Diagram, scope: GraphScope, trace: Trace | None) -> str:
-    """The caption of a nested scope: ``Branch 2``, ``Item processor``, with outcomes."""
+def scope_title(
+    diagram: Diagram, scope: GraphScope, trace: Trace | None, heat: bool = False
+) -> str:
+    """The caption of a nested scope: ``Branch 2``, ``Item processor``, with outcomes (in a
+    heat map, with how often it ran)."""
     assert scope.parent is not None
     siblings = diagram.children[scope.parent]
     if scope.kind == "branch":
@@ -235,7 +278,12 @@ def scope_title(diagram: Diagram, scope: GraphScope, trace: Trace | None) -> str
         return title
     if scope.kind == "processor":
         found = trace.state(scope.parent)
-        return f"{title} · {iteration_text(found)}" if found.iterations else title
+        if found.iterations:
+            return f"{title} · {iteration_text(found)}"
+        return f"{title} · no iterations" if heat else title
+    if heat:
+        runs = trace.starts[scope.id]
+        return f"{title} · ran {taken_text(runs)}" if runs else f"{title} · never ran"
     statuses = {trace.state(node).status for node in scope.states}
     for status in ("failed", "aborted", "running", "caught"):
         if status in statuses:

@@ -8,7 +8,11 @@ Transitions never leave their scope, so the clusters nest cleanly. Choice edges 
 their rule, Catch edges are dashed and carry their error names.
 
 With a trace, colours say what happened (see :mod:`visualizer.styles`), edges taken are
-bold with how often, and failing states show their error and cause.
+bold with how often, and failing states show their error and cause. As a heat map
+(``heat=True``, for a trace of many executions merged), colours say how often instead:
+states and edges graded by their hits (:mod:`visualizer.heat`), those never hit white or
+grey and dashed, a state that failed with a red border, one that caught an error orange,
+each Retrier with the errors it handled.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 from visualizer import describe, styles
 from visualizer.diagram import Diagram, Edge, load_diagram
 from visualizer.dotlang import Html, Value, attr_list, escape, font, lines, quote, statement
+from visualizer.heat import HeatScale
 from visualizer.trace import HistoryLike, Trace, build_trace
 
 __all__ = ["END", "START", "back_edges", "join_id", "proxy_id", "shared_catches", "to_dot"]
@@ -102,19 +107,26 @@ def join_id(node: str) -> str:
     return node + "/join"
 
 
-def to_dot(definition: object, trace: Trace | HistoryLike | None = None) -> str:
+def to_dot(
+    definition: object, trace: Trace | HistoryLike | None = None, *, heat: bool = False
+) -> str:
     """The DOT text of a definition (path, text, dict or Diagram), with an execution's
-    history (or a :class:`~visualizer.trace.Trace` of it) drawn over it when given."""
+    history (or a :class:`~visualizer.trace.Trace` of it) drawn over it when given. With
+    ``heat``, the trace (usually :func:`~visualizer.trace.merge_traces` of many) is drawn
+    as a heat map of hit counts, headed by its ``status`` text."""
     diagram = load_diagram(definition)  # type: ignore[arg-type]
     if trace is not None and not isinstance(trace, Trace):
         trace = build_trace(diagram, trace)
-    return _Writer(diagram, trace).document()
+    if heat and trace is None:
+        raise ValueError("a heat map needs a trace to count")
+    return _Writer(diagram, trace, HeatScale.of(trace) if heat and trace else None).document()
 
 
 class _Writer:
-    def __init__(self, diagram: Diagram, trace: Trace | None) -> None:
+    def __init__(self, diagram: Diagram, trace: Trace | None, heat: HeatScale | None) -> None:
         self.diagram = diagram
         self.trace = trace
+        self.heat = heat
         self.out: list[str] = []
         self.ids = {node: f"state-{i}" for i, node in enumerate(diagram.states)}
         self.proxied = shared_catches(diagram)
@@ -150,12 +162,17 @@ class _Writer:
                 parts.append(f"<B>{font(head, size=13, color=styles.PROBLEM)}</B>")
                 parts += [font(line, size=10, color=styles.PROBLEM) for line in rest]
         else:
-            head, *rest = describe.execution_lines(self.trace)
-            colour = _execution_colour(self.trace.status)
-            parts = [f"<B>{font(head, size=13, color=colour)}</B>"]
-            parts += [font(line, size=10, color=colour) for line in rest]
+            if self.heat is not None:
+                parts = [f"<B>{font(self.trace.status or 'Hit counts', size=13)}</B>"]
+                legend = _heat_legend(self.heat)
+            else:
+                head, *rest = describe.execution_lines(self.trace)
+                colour = _execution_colour(self.trace.status)
+                parts = [f"<B>{font(head, size=13, color=colour)}</B>"]
+                parts += [font(line, size=10, color=colour) for line in rest]
+                legend = _legend()
             rows = "".join(f"<TR><TD>{part}</TD></TR>" for part in parts)
-            table = f'<TABLE BORDER="0" CELLSPACING="0">{rows}<TR><TD>{_legend()}</TD></TR></TABLE>'
+            table = f'<TABLE BORDER="0" CELLSPACING="0">{rows}<TR><TD>{legend}</TD></TR></TABLE>'
             return {"label": Html(table), "labelloc": "t", "labeljust": "c"}
         return {"label": lines(parts), "labelloc": "t", "labeljust": "c"}
 
@@ -200,13 +217,18 @@ class _Writer:
         }
 
     def _node_attrs(self, node: str) -> dict[str, Value]:
-        text = describe.node_text(self.diagram, node, self.trace)
         state_type = self.diagram.state_type(node)
-        look = (
-            styles.type_look(state_type)
-            if text.status is None
-            else styles.status_look(state_type, text.status)
-        )
+        if self.heat is not None and self.trace is not None:
+            text = describe.heat_text(self.diagram, node, self.trace)
+            step = self.heat.step(len(self.trace.state(node).visits))
+            look = styles.heat_look(state_type, step, text.status or "not_reached")
+        else:
+            text = describe.node_text(self.diagram, node, self.trace)
+            look = (
+                styles.type_look(state_type)
+                if text.status is None
+                else styles.status_look(state_type, text.status)
+            )
         attrs: dict[str, Value] = {
             "id": self.ids[node],
             "class": f"state {state_type.lower()}"
@@ -215,12 +237,12 @@ class _Writer:
             "style": look.style,
             "fillcolor": look.fill,
             "color": look.border,
-            "label": _node_label(text, look),
+            "label": _node_label(text, look, heat=self.heat is not None),
             "tooltip": text.tooltip,
         }
         if look.margin is not None:
             attrs["margin"] = look.margin
-        if text.status == "failed":
+        if text.status == "failed" or (self.heat is not None and text.status == "caught"):
             attrs["penwidth"] = "2.6"
         if text.problems:
             attrs |= {"color": styles.PROBLEM, "style": f"{look.style},dashed", "penwidth": "2"}
@@ -234,7 +256,7 @@ class _Writer:
         self._emit(depth + 1, "graph" + attr_list(cluster) + ";")
         self._emit(depth + 1, statement(quote(node), self._node_attrs(node)))
         for scope in self.diagram.children[node]:
-            title = describe.scope_title(self.diagram, scope, self.trace)
+            title = describe.scope_title(self.diagram, scope, self.trace, self.heat is not None)
             self._emit(depth + 1, f"subgraph {quote('cluster_' + scope.id)} {{")
             inner: dict[str, Value] = {
                 "label": Html(font(title, size=9, color=styles.MUTED)),
@@ -309,7 +331,10 @@ class _Writer:
         italic: bool = False,
     ) -> None:
         parts = [f"<I>{escape(t)}</I>" if italic else escape(t) for t in text]
-        if count:
+        if self.heat is not None and count is not None:
+            attrs = attrs | _heat_edge(self.heat.step(count))
+            parts.append(f"<B>{escape(describe.taken_text(count))}</B>" if count else "never")
+        elif count:
             parts.append(f"<B>{escape(describe.taken_text(count))}</B>")
             taken: dict[str, Value] = {"color": styles.TAKEN_EDGE, "fontcolor": styles.TAKEN_EDGE}
             attrs = taken | attrs | {"penwidth": "2.6"}
@@ -320,8 +345,15 @@ class _Writer:
         self._emit(1, f"{quote(tail)} -> {quote(head)}{attr_list(attrs)};")
 
 
-def _node_label(text: describe.NodeText, look: styles.Look) -> Html:
+def _node_label(text: describe.NodeText, look: styles.Look, heat: bool = False) -> Html:
     faint = text.status == "not_reached"
+    if heat:  # every line in the text colour its fill was chosen for
+        parts = [f"<B>{font(text.title, color=look.text)}</B>"]
+        parts += [font(line, size=9, color=look.text) for line in (text.caption, *text.notes)]
+        parts += [font(line, size=9, color=look.text) for line in text.outcome]
+        if text.error is not None:
+            parts.append(f"<B>{font('✗ ' + text.error, size=9, color=look.text)}</B>")
+        return lines(parts)
     parts = [f"<B>{font(text.title, color=look.text if faint else None)}</B>"]
     parts.append(font(text.caption, size=9, color=styles.FAINT if faint else styles.MUTED))
     parts += [font(n, size=8.5, color=styles.FAINT if faint else "#92400e") for n in text.notes]
@@ -345,6 +377,40 @@ def _legend() -> str:
             f'<FONT POINT-SIZE="9">{word}</FONT></TD>'
         )
     return '<TABLE BORDER="0" CELLSPACING="4"><TR>' + "".join(cells) + "</TR></TABLE>"
+
+
+def _heat_edge(step: int | None) -> dict[str, Value]:
+    """A transition of a heat map: dotted grey when never taken, else in its step's colour,
+    the thicker the more it was taken."""
+    if step is None:
+        return {"color": styles.NEVER_LINE, "fontcolor": styles.FAINT, "style": "dotted"}
+    _, line, _ = styles.HEAT_STEPS[step]
+    return {"color": line, "fontcolor": styles.TEXT, "penwidth": f"{1.2 + 0.6 * step:g}"}
+
+
+def _heat_legend(scale: HeatScale) -> str:
+    """The steps of hits and what the borders say."""
+    never = f'<TD BORDER="1" COLOR="{styles.NEVER_LINE}" CELLPADDING="3">{_small("never")}</TD>'
+    cells = [f"<TD>{_small('hits:')}</TD>", never]
+    for step, low, high in scale.ranges():
+        fill, line, text = styles.HEAT_STEPS[step]
+        words = str(low) if low == high else f"{low}–{high}"
+        cells.append(
+            f'<TD BGCOLOR="{fill}" COLOR="{line}" BORDER="1" CELLPADDING="3">'
+            f"{_small(words, text)}</TD>"
+        )
+    borders: tuple[tuple[styles.Status, str], ...] = (
+        ("failed", "failed in a run"),
+        ("caught", "caught an error"),
+    )
+    for status, words in borders:
+        border = styles.STATUS_COLOURS[status][1]
+        cells.append(f'<TD BORDER="2" COLOR="{border}" CELLPADDING="3">{_small(words)}</TD>')
+    return '<TABLE BORDER="0" CELLSPACING="4"><TR>' + "".join(cells) + "</TR></TABLE>"
+
+
+def _small(words: str, colour: str = styles.TEXT) -> str:
+    return f'<FONT POINT-SIZE="9" COLOR="{colour}">{escape(words)}</FONT>'
 
 
 def _execution_colour(status: str) -> str:

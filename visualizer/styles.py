@@ -83,6 +83,21 @@ STATUS_WORDS: Final[dict[Status, str]] = {
     "not_reached": "not reached",
 }
 
+#: Hit counts drawn as a heat map (the coverage report): the fill, line (border and edge)
+#: and text colour of each step, the fewest hits first. ColorBrewer's YlGnBu: a
+#: sequential palette safe for colour-blind readers whose lightness falls step by step,
+#: so the order survives a grey print.
+HEAT_STEPS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("#edf8b1", "#41b6c4", TEXT),
+    ("#c7e9b4", "#1d91c0", TEXT),
+    ("#7fcdbb", "#225ea8", TEXT),
+    ("#41b6c4", "#253494", TEXT),
+    ("#1d91c0", "#081d58", "#ffffff"),
+)
+#: Never hit: white with a dashed grey border (a state), dotted grey (a transition).
+NEVER_FILL: Final = "#ffffff"
+NEVER_LINE: Final = "#9ca3af"
+
 #: Fill and border of the clusters around Parallel branches and Map item processors.
 CLUSTER_COLOURS: Final[dict[str, tuple[str, str]]] = {
     "Parallel": ("#faf5ff", "#a78bfa"),
@@ -135,3 +150,16 @@ def status_look(state_type: str | None, status: Status) -> Look:
     if status == "running":
         style += ",dashed"
     return Look(base.shape, fill, border, text, style, base.margin)
+
+
+def heat_look(state_type: str | None, step: int | None, status: Status) -> Look:
+    """The look of a state in a heat map: its type's shape, filled by its step of hits
+    (``None``: never entered), its border red when it failed, orange when it caught an
+    error."""
+    base = type_look(state_type)
+    if step is None:
+        return Look(base.shape, NEVER_FILL, NEVER_LINE, FAINT, base.style + ",dashed", base.margin)
+    fill, line, text = HEAT_STEPS[step]
+    if status in ("failed", "caught"):
+        line = STATUS_COLOURS[status][1]
+    return Look(base.shape, fill, line, text, base.style, base.margin)

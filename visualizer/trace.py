@@ -20,12 +20,20 @@ from datetime import datetime
 from typing import Any
 
 from asl import model as m
-from asl.errors import error_matches
+from asl.errors import first_match
 from asl.events import details, state_type_of
 from visualizer.diagram import Diagram, Edge
 from visualizer.styles import Status
 
-__all__ = ["HistoryError", "StateTrace", "Trace", "Visit", "build_trace", "event_time"]
+__all__ = [
+    "HistoryError",
+    "StateTrace",
+    "Trace",
+    "Visit",
+    "build_trace",
+    "event_time",
+    "merge_traces",
+]
 
 HistoryLike = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
@@ -113,6 +121,9 @@ class Visit:
     retries: int = 0
     error: str | None = None
     cause: str | None = None
+    #: The error of each failed attempt of the state's work, in order (None when the
+    #: history names none).
+    errors: list[str | None] = field(default_factory=list)
 
     @property
     def duration(self) -> float | None:
@@ -148,6 +159,9 @@ class StateTrace:
     iterations: int = 0
     failed_iterations: int = 0
     aborted_iterations: int = 0
+    #: Retrier index -> errors it handled: it was the first whose ErrorEquals names the
+    #: error, whether it retried or, exhausted, handed the error on to the Catchers.
+    retriers: Counter[int] = field(default_factory=Counter)
 
 
 @dataclass(slots=True)
@@ -391,9 +405,50 @@ def build_trace(diagram: Diagram, history: HistoryLike) -> Trace:
         _visit_outcome(diagram, trace, visit)
     for visit in reversed(reader.visits):  # children before their Map or Parallel
         _inherit_error(trace, visit)
-    _aggregate(trace)
+    _attempt_errors(trace)
+    _aggregate(diagram, trace)
     _count_transitions(diagram, trace, reader)
     return trace
+
+
+def merge_traces(traces: Sequence[Trace], status: str = "") -> Trace:
+    """Several executions of one diagram as one :class:`Trace` to draw or count: each
+    state with all its visits and every count summed, its status the most severe seen
+    (one never entered ``not_reached``), each transition with how often it was taken."""
+    states: dict[str, StateTrace] = {}
+    for found in (s for t in traces for s in t.states.values()):
+        merged = states.setdefault(found.node, StateTrace(found.node))
+        merged.visits.extend(found.visits)
+        for name in _SUMMED:
+            setattr(merged, name, getattr(merged, name) + getattr(found, name))
+        merged.retriers.update(found.retriers)
+        if found.duration is not None:
+            merged.duration = (merged.duration or 0.0) + found.duration
+        if _SEVERITY[found.status] >= _SEVERITY[merged.status]:
+            merged.status = found.status
+            if found.error is not None:
+                merged.error, merged.cause = found.error, found.cause
+    return Trace(
+        events=[],
+        visits=[v for t in traces for v in t.visits],
+        states=states,
+        edges=sum((t.edges for t in traces), Counter()),
+        starts=sum((t.starts for t in traces), Counter()),
+        ends=sum((t.ends for t in traces), Counter()),
+        owners={},
+        status=status,
+    )
+
+
+_SUMMED = (
+    "retries",
+    "failed",
+    "caught",
+    "aborted",
+    "iterations",
+    "failed_iterations",
+    "aborted_iterations",
+)
 
 
 def _execution_outcome(trace: Trace) -> None:
@@ -460,17 +515,83 @@ def _inherit_error(trace: Trace, visit: Visit) -> None:
             return
 
 
+def _attempt_errors(trace: Trace) -> None:
+    """Each visit's errors, one per failed attempt: a Task's are its failure events'."""
+    position = {id(event): i for i, event in enumerate(trace.events)}
+    children: dict[int, list[Visit]] = {}
+    for visit in trace.visits:
+        if visit.parent is not None:
+            children.setdefault(id(visit.parent), []).append(visit)
+    for visit in trace.visits:
+        if visit.state_type in ("Map", "Parallel"):
+            visit.errors = _scope_errors(visit, children.get(id(visit), []), position)
+        else:
+            failures = [e for e in visit.events if e["type"] in FAILURE_EVENTS]
+            visit.errors = [_text(details(e).get("error")) for e in failures]
+
+
+def _scope_errors(
+    visit: Visit, children: list[Visit], position: dict[int, int]
+) -> list[str | None]:
+    """A Map's or Parallel's errors. It records no failure event for an attempt it
+    retries, so each failed attempt's error is the one an event of its own names (an
+    evaluation's, a Map Run's), else that of the child that failed last in the attempt
+    (after it the others are aborted), else, for the last attempt, the state's own.
+    Before the first attempt only an evaluation can fail."""
+    said = [(position[id(e)], details(e).get("error")) for e in visit.events]
+    said = [(at, error) for at, error in said if error is not None]
+    starts = [position[id(e)] for e in visit.events if e["type"] in ATTEMPT_EVENTS]
+    ended_failed = any(e["type"] in ("MapStateFailed", "ParallelStateFailed") for e in visit.events)
+    bounds = [-1, *starts, len(position)]
+    errors: list[str | None] = []
+    for k in range(len(bounds) - 1):
+        low, high = bounds[k], bounds[k + 1]
+        last = k == len(starts)
+        found = [(at, error) for at, error in said if low < at < high]
+        if not (found if k == 0 else not last or ended_failed):
+            continue
+        found += [
+            (at, child.error)
+            for child in children
+            if low < position[id(child.events[0])] < high
+            and (at := _failed_at(child, position)) is not None
+        ]
+        if found:
+            errors.append(_text(max(found, key=lambda pair: pair[0])[1]))
+        else:
+            errors.append(visit.error if last else None)
+    return errors
+
+
+def _failed_at(visit: Visit, position: dict[int, int]) -> int | None:
+    """Where in the history a visit failed (its last outcome a failure, never left), or
+    None when it did not."""
+    if visit.exited is not None:
+        return None
+    outcomes = [
+        e for e in visit.events if e["type"] in FAILURE_EVENTS or e["type"] in SUCCESS_EVENTS
+    ]
+    if outcomes and outcomes[-1]["type"] in FAILURE_EVENTS:
+        return position[id(outcomes[-1])]
+    return position[id(visit.events[-1])] if visit.status == "failed" else None
+
+
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
 
 
-def _aggregate(trace: Trace) -> None:
+def _aggregate(diagram: Diagram, trace: Trace) -> None:
     for visit in trace.visits:
         if visit.node is None:
             continue
         state = trace.states.setdefault(visit.node, StateTrace(visit.node))
+        retriers = [r.error_equals for r in getattr(diagram.states[visit.node], "retry", ())]
+        for error in visit.errors:
+            index = first_match(retriers, error)
+            if index is not None:
+                state.retriers[index] += 1
         state.visits.append(visit)
         state.retries += visit.retries
         state.failed += visit.status == "failed"
@@ -508,7 +629,8 @@ def _count_transitions(diagram: Diagram, trace: Trace, reader: _Reader) -> None:
 
 
 def _edge_taken(diagram: Diagram, visit: Visit, target: str) -> Edge | None:
-    """Which transition a visit left by: its Catcher when it ended in an error, else the
+    """Which transition a visit left by: its Catcher (the first whose ErrorEquals names the
+    error of its last attempt) when it ended in an error, else the
     Choice rule, Default or Next leading to the state entered next. Two Choice rules
     leading to the same state cannot be told apart from the history: the first is used."""
     assert visit.node is not None
@@ -516,11 +638,11 @@ def _edge_taken(diagram: Diagram, visit: Visit, target: str) -> Edge | None:
     if not candidates:
         return None
     if visit.status == "caught":
+        catchers = [c.error_equals for c in getattr(diagram.states[visit.node], "catch", ())]
+        index = first_match(catchers, visit.errors[-1] if visit.errors else visit.error)
         catches = [e for e in candidates if e.kind == "catch"]
-        state = diagram.states[visit.node]
         for edge in catches:
-            catcher = getattr(state, "catch", ())[edge.index or 0]
-            if error_matches(catcher.error_equals, visit.error):
+            if edge.index == index:
                 return edge
         if catches:
             return catches[0]

@@ -4,10 +4,13 @@ Every one is an :class:`~runtime.store.ApiError` (``code``, ``message``); the wi
 turns it into ``{"__type": code, "message": message}`` with HTTP status 400, as AWS answers
 every modelled error of this API. Messages follow AWS's recorded wording
 (``"<Title Case Name>: '<detail>'"``, localstack's snapshots recorded against AWS).
+``InvalidDefinition`` is defined beside the reading of definitions, in
+:mod:`runtime.definitions`, and answered from here like the others.
 """
 
 from __future__ import annotations
 
+from runtime.definitions import InvalidDefinition
 from runtime.store import ApiError
 
 __all__ = [
@@ -83,12 +86,6 @@ class ConflictException(ApiError):
     an alias still routes to)."""
 
     code = "ConflictException"
-
-
-class InvalidDefinition(ApiError):
-    """CreateStateMachine or UpdateStateMachine with a definition the validator refuses."""
-
-    code = "InvalidDefinition"
 
 
 class InvalidName(ApiError):

@@ -3,8 +3,8 @@
 Read from each execution's history in AWS's ``GetExecutionHistory`` format, folded onto
 the machine's diagram by :func:`visualizer.trace.build_trace` (so it works for any
 history, this engine's or AWS's). The items counted per machine: each state entered,
-each transition taken (every Choice rule, Default, Next and Catcher), each state's Retry
-used, and each Parallel branch and Map run started.
+each transition taken (every Choice rule, Default and Next), each Retrier and each
+Catcher by its index, and each Parallel branch and Map run started.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +22,25 @@ from asl.loader import Source
 from visualizer.diagram import Diagram, Edge, load_diagram
 from visualizer.dot import to_dot
 from visualizer.layout import layout
-from visualizer.trace import StateTrace, Trace, build_trace
+from visualizer.trace import Trace, build_trace, merge_traces
 
 __all__ = ["CoverageItem", "MachineCoverage", "SessionCoverage", "write_html_report"]
 
 
-_PLURAL = {"state": "states", "transition": "transitions", "retry": "retries", "branch": "branches"}
+_PLURAL = {
+    "state": "states",
+    "transition": "transitions",
+    "retrier": "retriers",
+    "catcher": "catchers",
+    "branch": "branches",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class CoverageItem:
     """One thing of a machine a test can exercise, and how often the session did."""
 
-    kind: str  # "state", "transition", "retry" or "branch"
+    kind: str  # "state", "transition", "retrier", "catcher" or "branch"
     label: str
     hits: int
 
@@ -45,78 +51,83 @@ class MachineCoverage:
 
     name: str
     diagram: Diagram
-    executions: int = 0
-    entered: Counter[str] = field(default_factory=Counter)
-    retries: Counter[str] = field(default_factory=Counter)
-    edges: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    starts: Counter[str] = field(default_factory=Counter)
-    ends: Counter[str] = field(default_factory=Counter)
-    iterations: Counter[str] = field(default_factory=Counter)
     traces: list[Trace] = field(default_factory=list)
+    _merged: Trace | None = field(default=None, init=False, repr=False)
+
+    @property
+    def executions(self) -> int:
+        """How many executions were counted."""
+        return len(self.traces)
 
     def add(self, history: Mapping[str, Any] | list[Mapping[str, Any]]) -> None:
         """Count one execution's history."""
-        trace = build_trace(self.diagram, history)
-        self.executions += 1
-        self.traces.append(trace)
-        for node, found in trace.states.items():
-            self.entered[node] += len(found.visits)
-            self.retries[node] += found.retries
-            self.iterations[node] += found.iterations
-        self.edges.update(trace.edges)
-        self.starts.update(trace.starts)
-        self.ends.update(trace.ends)
+        self.traces.append(build_trace(self.diagram, history))
+        self._merged = None
+
+    def trace(self) -> Trace:
+        """Every execution folded into one :class:`Trace`: the counts to draw."""
+        if self._merged is None:
+            self._merged = merge_traces(self.traces)
+        return self._merged
 
     def items(self) -> list[CoverageItem]:
-        """Every coverable item of the machine, in document order, with its hits."""
-        diagram, out = self.diagram, []
+        """Every coverable item of the machine, in document order, with its hits.
+
+        A Retrier is hit by each error it handled and a Catcher by each error it caught:
+        AWS applies the first Retrier, and then the first Catcher, whose ErrorEquals
+        names the error, so which one fired follows from the error in the history."""
+        diagram, merged, out = self.diagram, self.trace(), []
         for node, state in diagram.states.items():
-            out.append(CoverageItem("state", state.name, self.entered[node]))
-            if getattr(state, "retry", ()):
-                out.append(CoverageItem("retry", f"{state.name} Retry", self.retries[node]))
+            found = merged.state(node)
+            out.append(CoverageItem("state", state.name, len(found.visits)))
+            for index, retrier in enumerate(getattr(state, "retry", ())):
+                label = f"{state.name} Retry #{index} ({', '.join(retrier.error_equals)})"
+                out.append(CoverageItem("retrier", label, found.retriers[index]))
+            for edge in diagram.out_edges(node):
+                if edge.kind == "catch":
+                    catcher = state.catch[edge.index or 0]  # type: ignore[attr-defined]
+                    label = (
+                        f"{state.name} Catch #{edge.index} ({', '.join(catcher.error_equals)})"
+                        f" -> {diagram.name(edge.target)}"
+                    )
+                    out.append(CoverageItem("catcher", label, merged.edges[_key(edge)]))
             for number, scope in enumerate(diagram.children.get(node, ()), 1):
                 if state.type == "Map":
-                    label, hits = f"{state.name} iterations", self.iterations[node]
+                    label, hits = f"{state.name} iterations", found.iterations
                 else:
-                    label, hits = f"{state.name} branch {number}", self.starts[scope.id]
+                    label, hits = f"{state.name} branch {number}", merged.starts[scope.id]
                 out.append(CoverageItem("branch", label, hits))
         for edge in diagram.edges():
-            label = f"{diagram.name(edge.source)} -> {diagram.name(edge.target)} ({_how(edge)})"
-            hits = self.edges[edge.source, edge.target, edge.key]
-            out.append(CoverageItem("transition", label, hits))
+            if edge.kind != "catch":
+                label = f"{diagram.name(edge.source)} -> {diagram.name(edge.target)} ({_how(edge)})"
+                out.append(CoverageItem("transition", label, merged.edges[_key(edge)]))
         return out
 
     def percent(self) -> float:
         """The share of items hit at least once, in percent (100 for a machine of none)."""
-        items = self.items()
-        return 100.0 * sum(item.hits > 0 for item in items) / len(items) if items else 100.0
+        return _percent(self.items())
 
-    def trace(self) -> Trace:
-        """Every execution folded into one :class:`Trace` to draw: each state entered with
-        all its visits and the status of the latest, one never entered ``not_reached``,
-        each transition with how often it was taken."""
-        states: dict[str, StateTrace] = {}
-        for found in (s for t in self.traces for s in t.states.values()):
-            merged = states.setdefault(found.node, StateTrace(found.node))
-            merged.visits.extend(found.visits)
-            merged.retries += found.retries
-            merged.status = found.status
-        return Trace(
-            events=[],
-            visits=[v for t in self.traces for v in t.visits],
-            states=states,
-            edges=Counter(self.edges),
-            starts=Counter(self.starts),
-            ends=Counter(self.ends),
-            owners={},
-            status=f"coverage {self.percent():.0f}% over {self.executions} runs",
-        )
+    def heat_map(self) -> str:
+        """The machine drawn as a heat map of its hits (DOT text, :func:`visualizer.dot.to_dot`)
+        headed by its percentage."""
+        headline = f"coverage {self.percent():.0f}% over {_runs(self.executions)}"
+        return to_dot(self.diagram, replace(self.trace(), status=headline), heat=True)
+
+
+def _key(edge: Edge) -> tuple[str, str, str]:
+    return (edge.source, edge.target, edge.key)
 
 
 def _how(edge: Edge) -> str:
-    if edge.kind in ("choice", "catch"):
-        return f"{edge.kind} #{edge.index}"
-    return str(edge.kind)
+    return f"choice #{edge.index}" if edge.kind == "choice" else str(edge.kind)
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"
+
+
+def _percent(items: list[CoverageItem]) -> float:
+    return 100.0 * sum(item.hits > 0 for item in items) / len(items) if items else 100.0
 
 
 class SessionCoverage:
@@ -135,11 +146,11 @@ class SessionCoverage:
 
     def total_percent(self) -> float:
         """The share of all machines' items hit, in percent."""
-        items = [item for machine in self.machines.values() for item in machine.items()]
-        return 100.0 * sum(item.hits > 0 for item in items) / len(items) if items else 100.0
+        return _percent([item for machine in self.machines.values() for item in machine.items()])
 
-    def report_lines(self, *, missed: bool = True) -> Iterable[str]:
-        """The terminal summary: per machine its counts and percent, then what was missed."""
+    def report_lines(self, *, missed: bool = True, hits: bool = False) -> Iterable[str]:
+        """The terminal summary: per machine its counts and percent, then what was missed
+        (and with ``hits``, every item hit with how often)."""
         for name in sorted(self.machines):
             machine = self.machines[name]
             items = machine.items()
@@ -148,42 +159,56 @@ class SessionCoverage:
             counts = ", ".join(
                 f"{_PLURAL[kind]} {hit[kind]}/{kinds[kind]}" for kind in _PLURAL if kinds[kind]
             )
-            yield f"{name}: {machine.percent():.0f}% ({counts}; {machine.executions} runs)"
-            if missed:
-                for item in items:
-                    if not item.hits:
-                        yield f"    missed {item.kind}: {item.label}"
+            yield f"{name}: {machine.percent():.0f}% ({counts}; {_runs(machine.executions)})"
+            for item in items:
+                if item.hits and hits:
+                    yield f"    {item.hits:>6}× {item.kind}: {item.label}"
+                elif not item.hits and missed:
+                    yield f"    missed {item.kind}: {item.label}"
         yield f"TOTAL: {self.total_percent():.0f}%"
 
 
 def write_html_report(coverage: SessionCoverage, directory: str | os.PathLike[str]) -> Path:
-    """Draw each machine with the states it entered and the transitions it took (with their
-    counts) into ``directory``, one SVG each, and an ``index.html`` listing them with their
-    percentages and misses; return the index's path."""
+    """Draw each machine with how often each state, transition, Retrier and Catcher was hit
+    into ``directory``, one SVG each, and an ``index.html`` listing them with their
+    percentages and a table of every item's hits (the missed ones first); return the
+    index's path."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    rows = []
+    sections = []
     for name in sorted(coverage.machines):
         machine = coverage.machines[name]
         picture = f"{_file_name(name)}.svg"
-        (folder / picture).write_bytes(layout(to_dot(machine.diagram, machine.trace()), "svg"))
-        missed = "".join(
-            f"<li>{html.escape(item.kind)}: {html.escape(item.label)}</li>"
-            for item in machine.items()
-            if not item.hits
-        )
-        rows.append(
+        (folder / picture).write_bytes(layout(machine.heat_map(), "svg"))
+        sections.append(
             f"<section><h2>{html.escape(name)}: {machine.percent():.0f}%</h2>"
-            f"<ul>{missed}</ul><img src='{picture}' alt='{html.escape(name)}'></section>"
+            f"{_item_table(machine.items())}"
+            f"<img src='{picture}' alt='{html.escape(name)}'></section>"
         )
     title = f"Workflow coverage: {coverage.total_percent():.0f}%"
     index = folder / "index.html"
     index.write_text(
-        f"<!doctype html><meta charset='utf-8'><title>{title}</title>"
-        f"<h1>{title}</h1>{''.join(rows)}\n",
+        f"<!doctype html><meta charset='utf-8'><title>{title}</title>{_STYLE}"
+        f"<h1>{title}</h1>{''.join(sections)}\n",
         encoding="utf-8",
     )
     return index
+
+
+_STYLE = (
+    "<style>body{font-family:Helvetica,Arial,sans-serif;color:#1f2937}"
+    "table{border-collapse:collapse;margin:0.5em 0}td,th{padding:2px 10px;text-align:left}"
+    "td.hits{text-align:right}tr.missed{color:#b91c1c;font-weight:bold}</style>"
+)
+
+
+def _item_table(items: list[CoverageItem]) -> str:
+    rows = "".join(
+        f"<tr class='{'hit' if item.hits else 'missed'}'><td>{html.escape(item.kind)}</td>"
+        f"<td>{html.escape(item.label)}</td><td class='hits'>{item.hits or 'missed'}</td></tr>"
+        for item in sorted(items, key=lambda item: item.hits > 0)
+    )
+    return f"<table><tr><th>kind</th><th>item</th><th>hits</th></tr>{rows}</table>"
 
 
 def _file_name(machine_name: str) -> str:

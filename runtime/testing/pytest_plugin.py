@@ -8,7 +8,9 @@ each execution it ran (see :func:`runtime.testing.assertions.trace`).
 
 With ``--asl-cov`` (or ``--asl-cov-report DIR`` or ``--asl-cov-fail-under N``) every
 execution run through ``asl_engine`` counts towards the session's workflow coverage (see
-:mod:`runtime.testing.coverage`), printed per state machine at the end of the session.
+:mod:`runtime.testing.coverage`), printed per state machine at the end of the session;
+with ``-v`` every item hit is listed with its count, after the machine's line;
+``--asl-cov-report DIR`` draws each machine there as a heat map of its hits.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--asl-cov-report",
         metavar="DIR",
-        help="also draw each state machine's coverage into DIR (index.html and SVGs)",
+        help="also draw each state machine as a heat map of its hits into DIR (index.html, SVGs)",
     )
     group.addoption(
         "--asl-cov-fail-under",
@@ -108,7 +110,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if coverage is None:
         return
     terminalreporter.write_sep("-", "asl workflow coverage")
-    for line in coverage.report_lines():
+    for line in coverage.report_lines(hits=config.get_verbosity() > 0):
         terminalreporter.write_line(line)
     directory = config.getoption("asl_cov_report")
     if directory is not None and coverage.machines:

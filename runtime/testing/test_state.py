@@ -22,6 +22,7 @@ from integrations.mocks import MockValidationError, SingleMock
 from integrations.shapes import NOT_AN_OBJECT
 from runtime.api_limits import ValidationException
 from runtime.context import execution_context, state_machine_context
+from runtime.definitions import InvalidDefinition, compile_definition
 from runtime.executions import Engine
 from runtime.frame import Frame, Run
 from runtime.host import LocalHost
@@ -92,7 +93,7 @@ async def test_state(
     ``errorCausedByState``, ``mapIterationFailureCount``, ``mapItemReaderData``).
 
     Raises :class:`~runtime.api_limits.ValidationException` or
-    :class:`~runtime.service.errors.InvalidDefinition` (``.code``, ``.message``) for a
+    :class:`~runtime.definitions.InvalidDefinition` (``.code``, ``.message``) for a
     request AWS refuses.
     """
     _check_request(mock, context, variables, inspection_level, reveal_secrets)
@@ -149,10 +150,6 @@ def _state_under_test(
 ) -> tuple[m.StateMachine, m.State]:
     """The typed machine and state to test; ``InvalidDefinition`` in AWS's words for a
     bad definition."""
-    # Imported here: the runtime.service package imports its server, which imports
-    # runtime.testing, so a module-level import would be circular.
-    from runtime.service.definitions import compile_definition
-
     text = definition if isinstance(definition, str) else json.dumps(definition)
     if state_name is not None:
         machine = compile_definition(text, "STANDARD")
@@ -245,8 +242,6 @@ def _mocking(
     state: m.State, mock: Mapping[str, Any] | None
 ) -> tuple[SingleMock | None, MockedOutcome | None]:
     """The Task's mock (an Invoker) or the Map's/Parallel's mocked outcome, checked."""
-    from runtime.service.errors import InvalidDefinition  # (see _state_under_test)
-
     if mock is None:
         if isinstance(state, m.Map | m.Parallel):
             raise InvalidDefinition(_NO_MAP_OR_PARALLEL)

@@ -2,7 +2,8 @@
 
 The rings are known by package: the outer ring of ``runtime`` is every module under
 ``runtime.cli``, ``runtime.testing``, ``runtime.service`` and ``runtime.backends``; the
-engine core is the rest of ``runtime``.
+engine core is the rest of ``runtime``. Cycles are looked for twice: among modules, and
+among the imports that run, each counted with the package ``__init__``s it runs.
 """
 
 from __future__ import annotations
@@ -50,12 +51,28 @@ def _imported_from(node: ast.ImportFrom, module: str, is_package: bool) -> str:
     return ".".join([*base, *([node.module] if node.module else [])])
 
 
-def _imports(path: Path) -> set[str]:
+def _type_checking_only(tree: ast.AST) -> set[ast.AST]:
+    """The statements under ``if TYPE_CHECKING:``, which never run."""
+    skipped: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.If):
+            continue
+        name = node.test.id if isinstance(node.test, ast.Name) else getattr(node.test, "attr", None)
+        if name == "TYPE_CHECKING":
+            skipped.update(inner for stmt in node.body for inner in ast.walk(stmt))
+    return skipped
+
+
+def _imports(path: Path, *, run_only: bool = False) -> set[str]:
+    """What a module imports (with ``run_only``, not what only the type checker reads)."""
     module = _module_name(path)
     is_package = path.name == "__init__.py"
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = _type_checking_only(tree) if run_only else set()
     found: set[str] = set()
     for node in ast.walk(tree):
+        if node in skipped:
+            continue
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -67,13 +84,13 @@ def _imports(path: Path) -> set[str]:
     return {name for name in found if name.split(".")[0] in PACKAGES}
 
 
-def _graph() -> nx.DiGraph:
+def _graph(*, run_only: bool = False) -> nx.DiGraph:
     graph = nx.DiGraph()
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             module = _module_name(path)
             graph.add_node(module)
-            for target in _imports(path):
+            for target in _imports(path, run_only=run_only):
                 graph.add_edge(module, target)
     return graph
 
@@ -122,6 +139,36 @@ def test_no_module_cycles() -> None:
     # A package importing its own submodules from __init__ is not a cycle of concern
     # unless a submodule imports the package back; count only real cycles.
     assert _cycles(_graph()) == []
+
+
+def _packages_run(source: str, target: str) -> list[str]:
+    """The packages whose ``__init__`` importing ``target`` from ``source`` runs first:
+    its enclosing packages, but for those enclosing ``source`` too (already running)."""
+    parts = target.split(".")
+    ancestors = [".".join(parts[:n]) for n in range(1, len(parts))]
+    return [p for p in ancestors if not _within(source, p)]
+
+
+def _graph_with_package_inits() -> nx.DiGraph:
+    """The imports that run, each with the package ``__init__``s it runs."""
+    graph = _graph(run_only=True)
+    for source, target in list(graph.edges):
+        graph.add_edges_from((source, package) for package in _packages_run(source, target))
+    return graph
+
+
+def test_no_cycles_through_package_inits() -> None:
+    # runtime.testing.test_state once imported runtime.service.definitions in a function:
+    # at module level that import runs runtime/service/__init__, whose server imports
+    # runtime.testing back. Counting each import's package __init__s finds such a loop.
+    assert _cycles(_graph_with_package_inits()) == []
+
+
+def test_package_inits_are_counted() -> None:
+    assert _packages_run("runtime.testing.test_state", "runtime.service.definitions") == [
+        "runtime.service"
+    ]
+    assert _packages_run("runtime.testing.test_state", "runtime.testing.local") == []
 
 
 def test_the_checker_sees_each_kind_of_wrong_import() -> None:

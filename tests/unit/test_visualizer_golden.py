@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from runtime.cli.demo import example_definition
-from visualizer import to_dot, to_mermaid
+from visualizer import build_trace, load_diagram, to_dot, to_mermaid
+from visualizer.trace import merge_traces
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -30,6 +31,8 @@ TRACES = {
     "parallel": "parallel",
     "parallel_running": "parallel",
 }
+#: Heat maps: a definition and the histories merged onto it.
+HEAT_MAPS = {"parallel": ["parallel", "parallel_running"], "retry": ["retry"]}
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
@@ -72,5 +75,17 @@ def test_mermaid_matches_golden(name: str) -> None:
 def test_every_example_and_case_has_a_golden() -> None:
     expected = {f"{_name(p)}.dot" for p in EXAMPLES + EDGE_CASES}
     expected |= {f"{h}.trace.dot" for h in TRACES}
+    expected |= {f"{d}.heat.dot" for d in HEAT_MAPS}
     assert {p.name for p in (GOLDEN / "dot").glob("*.dot")} == expected
     assert len(EXAMPLES) == 7
+
+
+@pytest.mark.parametrize("definition", sorted(HEAT_MAPS), ids=str)
+def test_heat_map_dot_matches_golden(definition: str) -> None:
+    diagram = load_diagram(GOLDEN / "definitions" / f"{definition}.asl.json")
+    traces = [
+        build_trace(diagram, json.loads((GOLDEN / "histories" / f"{name}.json").read_text()))
+        for name in HEAT_MAPS[definition]
+    ]
+    drawn = to_dot(diagram, merge_traces(traces, "hits of the golden histories"), heat=True)
+    _check(drawn, GOLDEN / "dot" / f"{definition}.heat.dot")

@@ -48,7 +48,7 @@ ROUTER = {
 }
 
 
-def test_coverage_counts_states_transitions_retries_and_branches(
+def test_coverage_counts_states_transitions_retriers_catchers_and_branches(
     asl_engine: WorkflowEngine,
 ) -> None:
     coverage = SessionCoverage()
@@ -63,15 +63,182 @@ def test_coverage_counts_states_transitions_retries_and_branches(
         ("state", "Left"): 1,
         ("state", "Right"): 1,
         ("state", "Boom"): 0,
-        ("retry", "Boom Retry"): 0,
+        ("retrier", "Boom Retry #0 (Busy)"): 0,
+        ("catcher", "Boom Catch #0 (States.ALL) -> Done"): 0,
         ("state", "Done"): 1,
         ("transition", "Route -> Both (choice #0)"): 1,
         ("transition", "Route -> Boom (choice #1)"): 0,
         ("transition", "Route -> Done (default)"): 0,
         ("transition", "Both -> Done (next)"): 1,
-        ("transition", "Boom -> Done (catch #0)"): 0,
     }
     assert coverage.machines["router"].percent() == pytest.approx(100 * 9 / 14)
+
+
+# AWS applies the first Retrier whose ErrorEquals names the error ("When a state reports an
+# error, Step Functions scans through the retriers"), each Retrier keeping its own count,
+# and once retries no longer resolve it, the first Catcher in array order that names it
+# ("Step Functions scans through the catchers in the order listed in the array"):
+# https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+PAY = {
+    "StartAt": "Charge",
+    "States": {
+        "Charge": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "charge"},
+            "Retry": [
+                {"ErrorEquals": ["Busy"], "MaxAttempts": 2},
+                {"ErrorEquals": ["Throttled"], "MaxAttempts": 0},
+                {"ErrorEquals": ["States.ALL"], "MaxAttempts": 1},
+            ],
+            "Catch": [
+                {"ErrorEquals": ["Declined"], "Next": "Declined"},
+                {"ErrorEquals": ["States.ALL"], "Next": "Broken"},
+            ],
+            "End": True,
+        },
+        "Declined": {"Type": "Fail", "Error": "Declined"},
+        "Broken": {"Type": "Fail", "Error": "Broken"},
+    },
+}
+
+
+def _throws(*errors: str) -> dict[str, dict[str, dict[str, str]]]:
+    return {str(i): {"Throw": {"Error": error, "Cause": ""}} for i, error in enumerate(errors)}
+
+
+PAY_CASES = {
+    "StateMachines": {
+        "pay": {
+            "TestCases": {
+                "BusyOopsDeclined": {"Charge": "BusyOopsDeclined"},
+                "Throttled": {"Charge": "Throttled"},
+            }
+        }
+    },
+    "MockedResponses": {
+        "BusyOopsDeclined": _throws("Busy", "Busy", "Oops", "Declined"),
+        "Throttled": _throws("Throttled"),
+    },
+}
+
+
+def _hits(coverage: SessionCoverage, name: str, kind: str) -> dict[str, int]:
+    return {i.label: i.hits for i in coverage.machines[name].items() if i.kind == kind}
+
+
+def test_each_retrier_and_catcher_is_the_first_that_names_the_error(
+    asl_engine: WorkflowEngine,
+) -> None:
+    asl_engine.mock_config(PAY_CASES)
+    coverage = SessionCoverage()
+    for case in ("BusyOopsDeclined", "Throttled"):
+        execution = asl_engine.run(PAY, {}, state_machine_name="pay", test_case=case)
+        coverage.add("pay", PAY, execution.history_json())
+    # Busy twice: retrier #0 retries both. Oops: #2 (States.ALL) retries it. Declined: #2
+    # again, exhausted, so Catcher #0 takes it. Throttled: #1 (MaxAttempts 0) hands it on
+    # at once, and only Catcher #1 (States.ALL) names it.
+    assert _hits(coverage, "pay", "retrier") == {
+        "Charge Retry #0 (Busy)": 2,
+        "Charge Retry #1 (Throttled)": 1,
+        "Charge Retry #2 (States.ALL)": 2,
+    }
+    assert _hits(coverage, "pay", "catcher") == {
+        "Charge Catch #0 (Declined) -> Declined": 1,
+        "Charge Catch #1 (States.ALL) -> Broken": 1,
+    }
+    assert coverage.machines["pay"].percent() == 100.0
+
+
+def _retried(scope: str, states: dict[str, object]) -> dict[str, object]:
+    """A Map or Parallel around the Task F, retried per error name."""
+    return {
+        "StartAt": "Outer",
+        "States": {
+            "Outer": {
+                "Type": scope,
+                **({"Branches": [states]} if scope == "Parallel" else {"ItemProcessor": states}),
+                "Retry": [
+                    {"ErrorEquals": ["X"], "MaxAttempts": 1, "IntervalSeconds": 1},
+                    {"ErrorEquals": ["States.ALL"], "MaxAttempts": 1, "IntervalSeconds": 1},
+                ],
+                "End": True,
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize("scope", ["Parallel", "Map"])
+def test_a_map_or_parallel_retry_is_counted_by_the_error_of_each_attempt(
+    asl_engine: WorkflowEngine, scope: str
+) -> None:
+    # A retried attempt of a Map or Parallel records no failure event of its own: the
+    # error is its child's (here Y, then X, then the third attempt succeeds).
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "End": True,
+    }
+    machine = _retried(scope, {"StartAt": "F", "States": {"F": task}})
+    answers = {
+        "0": {"Throw": {"Error": "Y"}},
+        "1": {"Throw": {"Error": "X"}},
+        "2": {"Return": {"Payload": 1}},
+    }
+    asl_engine.mock_config(
+        {
+            "StateMachines": {"outer": {"TestCases": {"T": {"F": "YXok"}}}},
+            "MockedResponses": {"YXok": answers},
+        }
+    )
+    execution = asl_engine.run(machine, [1], state_machine_name="outer", test_case="T")
+    assert execution.status == "SUCCEEDED"
+    coverage = SessionCoverage()
+    coverage.add("outer", machine, execution.history_json())
+    assert _hits(coverage, "outer", "retrier") == {
+        "Outer Retry #0 (X)": 1,
+        "Outer Retry #1 (States.ALL)": 1,
+    }
+
+
+def test_a_distributed_map_is_counted_by_its_map_runs_error(asl_engine: WorkflowEngine) -> None:
+    # Its items fail in child executions this history does not hold: the MapRunFailed
+    # event names the Map's error, which decides the Retrier and the Catcher.
+    machine = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "F",
+                    "States": {"F": {"Type": "Fail", "Error": "Bad"}},
+                },
+                "ToleratedFailureCount": 0,
+                "Retry": [
+                    {"ErrorEquals": ["Bad"]},
+                    {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "MaxAttempts": 1},
+                ],
+                "Catch": [
+                    {"ErrorEquals": ["Bad"], "Next": "Done"},
+                    {"ErrorEquals": ["States.ALL"], "Next": "Done"},
+                ],
+                "End": True,
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    coverage = SessionCoverage()
+    coverage.add("each", machine, asl_engine.run(machine, [1, 2]).history_json())
+    assert _hits(coverage, "each", "retrier") == {
+        "Each Retry #0 (Bad)": 0,
+        "Each Retry #1 (States.ExceedToleratedFailureThreshold)": 2,
+    }
+    assert _hits(coverage, "each", "catcher") == {
+        "Each Catch #0 (Bad) -> Done": 0,
+        "Each Catch #1 (States.ALL) -> Done": 1,
+    }
 
 
 SESSION = """
@@ -101,13 +268,36 @@ def test_asl_cov_prints_each_machine_and_what_it_missed(session: pytest.Pytester
     result.stdout.fnmatch_lines(
         [
             "*- asl workflow coverage -*",
-            "router: 50% (states 3/6, transitions 3/5, retries 1/1, branches 0/2; 2 runs)",
+            "router: 50% (states 3/6, transitions 2/4, retriers 1/1, catchers 1/1, branches 0/2;"
+            " 2 runs)",
             "    missed state: Both",
             "    missed branch: Both branch 1",
             "    missed branch: Both branch 2",
             "    missed state: Left",
             "    missed state: Right",
             "    missed transition: Route -> Both (choice #0)",
+            "    missed transition: Both -> Done (next)",
+            "TOTAL: 50%",
+        ]
+    )
+
+
+def test_asl_cov_verbose_lists_every_item_hit_with_its_count(session: pytest.Pytester) -> None:
+    result = session.runpytest(*PLUGIN, "--asl-cov", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "router: 50% (*)",
+            "         2× state: Route",
+            "    missed state: Both",
+            "*",
+            "         1× state: Boom",
+            "         2× retrier: Boom Retry #0 (Busy)",
+            "         1× catcher: Boom Catch #0 (States.ALL) -> Done",
+            "         2× state: Done",
+            "    missed transition: Route -> Both (choice #0)",
+            "         1× transition: Route -> Boom (choice #1)",
+            "         1× transition: Route -> Done (default)",
             "    missed transition: Both -> Done (next)",
             "TOTAL: 50%",
         ]
@@ -122,14 +312,48 @@ def test_fail_under_fails_a_passing_session(session: pytest.Pytester) -> None:
     assert session.runpytest(*PLUGIN, "--asl-cov-fail-under", "50").ret == pytest.ExitCode.OK
 
 
-def test_the_report_draws_each_machine(session: pytest.Pytester, tmp_path: Path) -> None:
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _shapes(svg: ElementTree.Element) -> dict[str, ElementTree.Element]:
+    """Each state's drawn shape (path or polygon) by state name."""
+    out = {}
+    for group in svg.iter(f"{SVG}g"):
+        if "state" in (group.get("class") or "").split():
+            title = group.find(f"{SVG}title")
+            shape = next(e for e in group.iter() if e.tag in (f"{SVG}path", f"{SVG}polygon"))
+            out[(title.text or "").rsplit("/", 1)[-1]] = shape  # type: ignore[union-attr]
+    return out
+
+
+def test_the_report_draws_each_machine_as_a_heat_map(
+    session: pytest.Pytester, tmp_path: Path
+) -> None:
     result = session.runpytest(*PLUGIN, "--asl-cov-report", str(tmp_path / "cov"))
     result.assert_outcomes(passed=2)
     index = (tmp_path / "cov" / "index.html").read_text()
     assert "<h1>Workflow coverage: 50%</h1>" in index
-    assert "<li>state: Left</li>" in index and "<img src='router.svg'" in index
+    assert "<td>state</td><td>Left</td><td class='hits'>missed</td>" in index
+    assert "<td>retrier</td><td>Boom Retry #0 (Busy)</td><td class='hits'>2</td>" in index
+    assert "<img src='router.svg'" in index
     svg = ElementTree.parse(tmp_path / "cov" / "router.svg").getroot()
-    texts = " ".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
+    texts = " ".join(t.text or "" for t in svg.iter(f"{SVG}text"))
     assert "coverage 50% over 2 runs" in texts
-    for name in ("Route", "Both", "Left", "Boom", "Done"):
-        assert name in texts
+    assert "hits: never 1 2 failed in a run caught an error" in texts  # the legend
+    assert "↻ retry 1× 1s ×2 · Busy · handled 2" in texts
+    shapes = _shapes(svg)
+    # Never entered: white, a dashed grey border. Entered: graded by hits, the most
+    # (Route and Done, twice) darkest. Boom caught its error: an orange border.
+    for name in ("Both", "Left", "Right"):
+        assert (shapes[name].get("fill"), shapes[name].get("stroke")) == ("#ffffff", "#9ca3af")
+        assert shapes[name].get("stroke-dasharray")
+    assert shapes["Route"].get("fill") == shapes["Done"].get("fill") == "#1d91c0"
+    assert (shapes["Boom"].get("fill"), shapes["Boom"].get("stroke")) == ("#41b6c4", "#c2410c")
+    edges = {
+        (g.findtext(f"{SVG}title") or ""): g
+        for g in svg.iter(f"{SVG}g")
+        if g.get("class") == "edge"
+    }
+    never = edges["/States/Route->/States/Both"].find(f"{SVG}path")
+    assert never is not None and never.get("stroke") == "#9ca3af"
+    assert never.get("stroke-dasharray") == "1,5"  # dotted
