@@ -162,7 +162,7 @@ def _machine_arn(run: Run, origin: ExecutionOrigin | None) -> str:
     """The ARN of the machine ``run`` (whose origin is ``origin``) is an execution of."""
     if isinstance(run, Execution):
         return origin.target.record.arn if origin is not None else run.machine.arn
-    return run.run.state_machine_arn
+    return run.state_machine_arn
 
 
 class Summarized(Protocol):
@@ -333,7 +333,7 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
     if body.get("mapRunArn") is not None:
         children = map_run(backend, body["mapRunArn"]).executions
         found: list[tuple[Summarized, str, ExecutionOrigin | None]] = [
-            (child, child.run.state_machine_arn, None) for child in children
+            (child, child.state_machine_arn, None) for child in children
         ]
     else:
         arn = parse_arn(body["stateMachineArn"], "stateMachine")
