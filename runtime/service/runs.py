@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from asl.jsontext import json_text, parse_json, text_size
@@ -41,8 +42,9 @@ from runtime.service.errors import (
     StateMachineTypeNotSupported,
 )
 from runtime.service.lookup import Run, execution, map_run
-from runtime.service.paging import page
+from runtime.service.paging import page, page_size, place_token, token_place
 from runtime.service.versions import target
+from runtime.store.executions import ExecutionStore
 
 __all__ = ["OPERATIONS", "describe_run", "execution_input"]
 
@@ -185,13 +187,8 @@ class Summarized(Protocol):
     def redrive_date(self) -> float | None: ...
 
 
-def _started(backend: Backend, machine_arn: str) -> list[Summarized]:
-    """The executions started on a machine, newest first: a durable engine's from its
-    database (the ended ones are no longer in memory), read without their histories."""
-    store = backend.engine.store
-    if store is None:
-        return list(reversed(backend.engine.executions()))
-    return list(store.executions(machine_arn=machine_arn))
+#: An execution as ListExecutions lists it: the execution, its machine's ARN, its origin.
+Listed = tuple[Summarized, str, ExecutionOrigin | None]
 
 
 def _summary(run: Summarized, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
@@ -330,28 +327,66 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
     if (body.get("mapRunArn") is None) == (body.get("stateMachineArn") is None):
         # Our wording: AWS's text for neither or both is not recorded.
         raise ValidationException("Give exactly one of stateMachineArn and mapRunArn")
+    wanted = body.get("statusFilter")
     if body.get("mapRunArn") is not None:
         children = map_run(backend, body["mapRunArn"]).executions
-        found: list[tuple[Summarized, str, ExecutionOrigin | None]] = [
-            (child, child.state_machine_arn, None) for child in children
+        found: list[Listed] = [
+            (child, child.state_machine_arn, None)
+            for child in children
+            if wanted is None or child.status == wanted
         ]
-    else:
-        arn = parse_arn(body["stateMachineArn"], "stateMachine")
-        record = backend.machine_record(arn.base)
-        if record.type == "EXPRESS":
-            raise StateMachineTypeNotSupported()
-        found = []
-        for run in _started(backend, record.arn):
-            origin = backend.catalog.origin(run.arn)
-            aim = None if origin is None else origin.target
-            if aim is None or aim.record.arn != record.arn:
-                continue
-            if arn.text in (record.arn, aim.version_arn, aim.alias_arn):
-                found.append((run, record.arn, origin))
-    wanted = body.get("statusFilter")
-    found = [item for item in found if wanted is None or item[0].status == wanted]
-    shown, more = page(found, body)
-    return {"executions": [_listed(*item) for item in shown], **more}
+        shown, more = page(found, body)
+        return {"executions": [_listed(*item) for item in shown], **more}
+    arn = parse_arn(body["stateMachineArn"], "stateMachine")
+    record = backend.machine_record(arn.base)
+    if record.type == "EXPRESS":
+        raise StateMachineTypeNotSupported()
+
+    def started_from(run: Summarized) -> Listed | None:
+        """The execution as listed, if it was started from the ARN asked about."""
+        origin = backend.catalog.origin(run.arn)
+        aim = None if origin is None else origin.target
+        if aim is None or aim.record.arn != record.arn:
+            return None
+        if arn.text not in (record.arn, aim.version_arn, aim.alias_arn):
+            return None
+        return run, record.arn, origin
+
+    store = backend.engine.store
+    if store is None:
+        started = reversed(backend.engine.executions())
+        listed = [item for run in started if (wanted is None or run.status == wanted)
+                  and (item := started_from(run)) is not None]  # fmt: skip
+        shown, more = page(listed, body)
+        return {"executions": [_listed(*item) for item in shown], **more}
+    return _stored_page(store, record.arn, body, started_from)
+
+
+def _stored_page(
+    store: ExecutionStore,
+    machine_arn: str,
+    body: dict[str, Any],
+    started_from: Callable[[Summarized], Listed | None],
+) -> dict[str, Any]:
+    """A page of a durable engine's executions of a machine, read from its database a
+    page at a time from the place the ``nextToken`` names: the rows of one page (and one
+    more, to know whether another follows) when every execution of the machine is
+    wanted; for a version or an alias, as many more as those started otherwise."""
+    size = page_size(body)
+    place = token_place(body.get("nextToken"))
+    status = body.get("statusFilter")
+    listed: list[tuple[Listed, tuple[float, int]]] = []
+    while len(listed) <= size:
+        wanted = size + 1 - len(listed)
+        rows = store.execution_page(machine_arn, wanted, status=status, after=place)
+        for row, place in rows:
+            item = started_from(row)
+            if item is not None:
+                listed.append((item, place))
+        if len(rows) < wanted:  # no more rows
+            break
+    more = {"nextToken": place_token(listed[size - 1][1])} if len(listed) > size else {}
+    return {"executions": [_listed(*item) for item, _ in listed[:size]], **more}
 
 
 def _listed(run: Summarized, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:

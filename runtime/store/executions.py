@@ -330,6 +330,33 @@ class ExecutionStore(Database):
         )
         return [ExecutionRow(*row) for row in rows]
 
+    def execution_page(
+        self,
+        machine_arn: str,
+        limit: int,
+        *,
+        status: str | None = None,
+        after: tuple[float, int] | None = None,
+    ) -> list[tuple[ExecutionRow, tuple[float, int]]]:
+        """Up to ``limit`` executions of a machine (in one status, if given), newest first,
+        each with its place in that order; ``after`` a place, those that follow it. Only
+        those rows are read (keyset pagination on the machine's index)."""
+        clauses: list[str] = ["machine_arn = ?"]
+        args: list[object] = [machine_arn]
+        if status is not None:
+            clauses.append("status = ?")
+            args.append(status)
+        if after is not None:
+            clauses.append("(start_time < ? OR (start_time = ? AND rowid < ?))")
+            args.extend([after[0], after[0], after[1]])
+        rows = self._db.execute(
+            f"SELECT rowid, {_EXECUTION_COLUMNS} FROM executions WHERE {' AND '.join(clauses)} "
+            "ORDER BY start_time DESC, rowid DESC LIMIT ?",
+            [*args, limit],
+        )
+        found = [(ExecutionRow(*row[1:]), int(row[0])) for row in rows]
+        return [(execution, (execution.start_time, rowid)) for execution, rowid in found]
+
     def events(self, arn: str) -> list[EventRow]:
         """The stored history of an execution, in order."""
         rows = self._db.execute(
