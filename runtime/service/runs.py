@@ -34,7 +34,7 @@ from runtime.history import Event
 from runtime.redrive import ExecutionNotRedrivable, not_redrivable, not_redrivable_express
 from runtime.service.arns import parse_arn
 from runtime.service.backend import Backend, Operation
-from runtime.service.catalog import ExecutionOrigin, Target
+from runtime.service.catalog import ExecutionOrigin, RedriveToken, Target
 from runtime.service.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -53,6 +53,10 @@ __all__ = ["OPERATIONS", "describe_run", "execution_input"]
 _NO_JOURNAL = "Execution cannot be redriven: the server keeps no journal (serve with --db FILE)"
 #: Our words: the docs say a Map Run's children are redriven by redriving their parent.
 _MAP_RUN_CHILD = "Execution is a Map Run's child execution: redrive the parent execution"
+
+#: How long a RedriveExecution client token answers a repeated call (AWS's API reference:
+#: "valid for up to 15 minutes after they are first used").
+_REDRIVE_TOKEN_SECONDS = 15 * 60
 
 #: How long StopExecution waits for the execution to record its end before answering.
 _STOP_WAIT_SECONDS = 10.0
@@ -271,18 +275,44 @@ def _redrive_fields(count: int, date: float | None, reason: str | None) -> dict[
 
 async def redrive_execution(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """RedriveExecution: the execution goes on from where it failed (see
-    :mod:`runtime.redrive`); ``ExecutionNotRedrivable`` says why it cannot."""
+    :mod:`runtime.redrive`); ``ExecutionNotRedrivable`` says why it cannot. A repeated
+    call with a ``clientToken`` that redrove it answers as that call did (see
+    :func:`_redrove`)."""
     if parse_arn(body["executionArn"], "execution", "express").kind == "express":
         raise ExecutionNotRedrivable(not_redrivable_express())
     run = execution(backend, body["executionArn"])
     if not isinstance(run, Execution):
         raise ExecutionNotRedrivable(_MAP_RUN_CHILD)
+    token = body.get("clientToken")
+    done = None if token is None else _redrove(backend, run.arn, token)
+    if done is not None:
+        return {"redriveDate": done.redrive_date}
     try:
         redriven = await backend.engine.redrive(run.arn)
     except LookupError:
         raise ExecutionNotRedrivable(_NO_JOURNAL) from None
     assert redriven.redrive_date is not None
+    if token is not None:
+        used = RedriveToken(run.arn, token, redriven.redrive_date, backend.now())
+        backend.catalog.put_redrive_token(used)
     return {"redriveDate": redriven.redrive_date}
+
+
+def _redrove(backend: Backend, execution_arn: str, token: str) -> RedriveToken | None:
+    """The redrive a client token made, when a call with it is to be answered as that one
+    was. AWS's API reference (RedriveExecution, clientToken): "The API will return
+    idempotent responses for the last 10 client tokens used to successfully redrive the
+    execution. These client tokens are valid for up to 15 minutes after they are first
+    used." It leaves undocumented what a token out of that reach does, and whether a token
+    is the execution's or the account's; we choose: out of reach, the call is a new one
+    (a redrive, or AWS's ExecutionNotRedrivable for a running execution), and tokens are
+    per execution. A token given to a call that failed is not kept ("successfully");
+    one given while another call with it is still redriving is that call's twin, not yet
+    kept: it is answered as a second redrive would be."""
+    used = backend.catalog.redrive_token(execution_arn, token)
+    if used is None or backend.now() - used.used > _REDRIVE_TOKEN_SECONDS:
+        return None
+    return used
 
 
 async def describe_state_machine_for_execution(
