@@ -48,6 +48,7 @@ from runtime.store.executions import (
     JournalRow,
     MachineRow,
 )
+from runtime.stored_map_runs import stored_map_runs
 from runtime.strands import STRAND
 
 _log = logging.getLogger(__name__)
@@ -398,9 +399,9 @@ class Engine:
         return execution
 
     def _forget(self, execution: Execution) -> None:
-        """A durable execution ended: it is read back from the database from now on (one
-        that ran a Distributed Map stays: its Map Runs are not stored)."""
-        if self._executions.get(execution.arn) is execution and not execution.map_runs:
+        """A durable execution ended: it is read back from the database from now on (its
+        Map Runs too: they were written with its end)."""
+        if self._executions.get(execution.arn) is execution:
             del self._executions[execution.arn]
 
     def get_execution(self, arn: str) -> Execution | None:
@@ -423,6 +424,7 @@ class Engine:
         history = History(self.host.clock.now)
         history.events.extend(stored_event(event) for event in self.store.events(row.arn))
         run = self._new_run(machine, row.arn, self.host, {}, history)
+        run.map_runs = tuple(stored_map_runs(self.store, row.arn))
         run.path.extend(
             event.details["name"]
             for event in history.events

@@ -43,6 +43,7 @@ from runtime.store.executions import (
     ExecutionRow,
     ExecutionStore,
     JournalRow,
+    MapRunRows,
 )
 from runtime.strands import STRAND
 from runtime.tokens import OnStarted
@@ -240,12 +241,13 @@ class Log:
         answers, self._new_answers = self._new_answers, []
         self.store.start(row, events, answers, also)
 
-    def commit(self, ended: Ended | None = None) -> None:
-        """Write what is new (and the execution's end) in one transaction."""
+    def commit(self, ended: Ended | None = None, map_runs: MapRunRows | None = None) -> None:
+        """Write what is new (and the execution's end, with its Map Runs) in one
+        transaction."""
         if self._new_events or self._new_answers or ended is not None:
             events, self._new_events = self._new_events, []
             answers, self._new_answers = self._new_answers, []
-            self.store.commit(self.arn, events, answers, ended)
+            self.store.commit(self.arn, events, answers, ended, map_runs)
 
 
 def _kind(answer: str) -> str:

@@ -25,9 +25,10 @@ from runtime.frame import Frame, Run
 from runtime.history import Event
 from runtime.interpreter import run_scope
 from runtime.journal import Log
-from runtime.states.map_run import MapRun
+from runtime.states.map_run import MapRunRecord
 from runtime.store import StoreError
 from runtime.store.executions import Ended
+from runtime.stored_map_runs import map_run_rows
 from runtime.strands import STRAND
 from runtime.summary import StateSummary, summarize
 
@@ -155,9 +156,9 @@ class Execution:
         return summarize(self._run.history.events, self.status)
 
     @property
-    def map_runs(self) -> list[MapRun]:
+    def map_runs(self) -> list[MapRunRecord]:
         """The Map Runs of the Distributed Map states this execution ran, with their child
-        executions (see :class:`runtime.states.map_run.MapRun`)."""
+        executions (see :mod:`runtime.states.map_run`)."""
         return list(self._run.map_runs)
 
     def history_json(self) -> dict[str, Any]:
@@ -222,7 +223,8 @@ class Execution:
         if self._log is not None:
             output = json_text(self.output) if status == "SUCCEEDED" else None
             ended = Ended(status, output, self.error, self.cause, self.stop_time)
-            self._log.commit(ended)
+            runs = self._run.map_runs
+            self._log.commit(ended, map_run_rows(runs) if runs else None)
 
 
 async def execute(execution: Execution, run: Run, input_size: int) -> None:

@@ -1,5 +1,6 @@
 """The API's bookkeeping: what AWS keeps about state machines, their versions and
-aliases, activities, tags and executions' origins, beside what the engine runs.
+aliases, activities, tags, executions' origins and the client tokens of their redrives,
+beside what the engine runs.
 
 :class:`Catalog` is the interface the operations use; :class:`MemoryCatalog` keeps it all
 in this process, ``runtime.service.sqlite_catalog.SqliteCatalog`` in a SQLite file.
@@ -12,12 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 __all__ = [
+    "REDRIVE_TOKENS_KEPT",
     "ActivityRecord",
     "AliasRecord",
     "Catalog",
     "ExecutionOrigin",
     "MachineRecord",
     "MemoryCatalog",
+    "RedriveToken",
     "Target",
     "VersionRecord",
 ]
@@ -105,6 +108,24 @@ class ExecutionOrigin:
     target: Target
 
 
+#: How many of an execution's RedriveExecution client tokens are kept: AWS's API reference
+#: (RedriveExecution, clientToken) answers idempotently "for the last 10 client tokens
+#: used to successfully redrive the execution".
+REDRIVE_TOKENS_KEPT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class RedriveToken:
+    """A client token that redrove an execution, and how: RedriveExecution's answer to a
+    repeated call with it."""
+
+    execution_arn: str
+    token: str
+    redrive_date: float
+    #: When it was first used (epoch seconds).
+    used: float
+
+
 class Catalog(Protocol):
     """Where the API keeps its bookkeeping."""
 
@@ -188,6 +209,15 @@ class Catalog(Protocol):
         """Record what an execution was started from."""
         ...
 
+    def redrive_token(self, execution_arn: str, token: str) -> RedriveToken | None:
+        """The redrive an execution's client token made, if it is one of those kept."""
+        ...
+
+    def put_redrive_token(self, record: RedriveToken) -> None:
+        """Keep a client token that redrove an execution (and only the execution's latest
+        :data:`REDRIVE_TOKENS_KEPT`)."""
+        ...
+
     def close(self) -> None:
         """Release what it holds (a file)."""
         ...
@@ -203,6 +233,7 @@ class MemoryCatalog:
         self._activities: dict[str, ActivityRecord] = {}
         self._tags: dict[str, dict[str, str]] = {}
         self._origins: dict[str, ExecutionOrigin] = {}
+        self._redrive_tokens: dict[str, list[RedriveToken]] = {}
 
     def machine(self, arn: str) -> MachineRecord | None:
         """The state machine of that (unqualified) ARN."""
@@ -290,6 +321,17 @@ class MemoryCatalog:
     def put_origin(self, origin: ExecutionOrigin) -> None:
         """Record what an execution was started from."""
         self._origins[origin.execution_arn] = origin
+
+    def redrive_token(self, execution_arn: str, token: str) -> RedriveToken | None:
+        """The redrive an execution's client token made, if it is one of those kept."""
+        kept = self._redrive_tokens.get(execution_arn, [])
+        return next((record for record in kept if record.token == token), None)
+
+    def put_redrive_token(self, record: RedriveToken) -> None:
+        """Keep a client token that redrove an execution (and only the execution's latest
+        :data:`REDRIVE_TOKENS_KEPT`)."""
+        kept = self._redrive_tokens.setdefault(record.execution_arn, [])
+        kept[:] = [*(r for r in kept if r.token != record.token), record][-REDRIVE_TOKENS_KEPT:]
 
     def close(self) -> None:
         """Nothing to release."""

@@ -1,20 +1,21 @@
 """Finding what an ARN names: an execution (a Standard one, or a Map Run's child), a Map
-Run."""
+Run. Those of a running execution are in the engine's memory; those of an ended one, on a
+durable engine, are read back with it from its database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from runtime.executions import Execution
 from runtime.service.arns import parse_arn
 from runtime.service.backend import Backend
 from runtime.service.errors import ExecutionDoesNotExist, ResourceNotFound
-from runtime.states.map_run import ChildExecution, MapRun
+from runtime.states.map_run import ChildRecord, MapRunRecord
 
 __all__ = ["Run", "execution", "map_run"]
 
 #: An execution the API describes: a Standard one, or a Map Run's child.
-Run = Execution | ChildExecution
+Run = Execution | ChildRecord
 
 
 def execution(backend: Backend, text: str) -> Run:
@@ -27,28 +28,28 @@ def execution(backend: Backend, text: str) -> Run:
     return found
 
 
-def map_run(backend: Backend, text: str) -> MapRun:
+def map_run(backend: Backend, text: str) -> MapRunRecord:
     """A Map Run by ARN; ``ResourceNotFound`` when there is none."""
     arn = parse_arn(text, "mapRun")
-    for run in _all_map_runs(backend):
+    for run in _all_map_runs(backend, arn.text):
         if run.arn == arn.text:
             return run
     raise ResourceNotFound(arn.text)
 
 
-def _child_execution(backend: Backend, arn: str) -> ChildExecution | None:
+def _child_execution(backend: Backend, arn: str) -> ChildRecord | None:
     """A Map Run's child execution (its ARN names ``<machine>/<label>``)."""
     machine = arn.split(":execution:", 1)[-1].split(":", 1)[0]
     if "/" not in machine:
         return None
-    for run in _all_map_runs(backend):
+    for run in _all_map_runs(backend, arn):
         for child in run.executions:
             if child.arn == arn:
                 return child
     return None
 
 
-def _map_runs(runs: list[MapRun]) -> Iterator[MapRun]:
+def _map_runs(runs: Iterable[MapRunRecord]) -> Iterator[MapRunRecord]:
     """Map Runs and, depth first, those their children started."""
     for run in runs:
         yield run
@@ -56,6 +57,13 @@ def _map_runs(runs: list[MapRun]) -> Iterator[MapRun]:
             yield from _map_runs(child.map_runs)
 
 
-def _all_map_runs(backend: Backend) -> Iterator[MapRun]:
-    for execution in backend.engine.executions():
+def _all_map_runs(backend: Backend, arn: str) -> Iterator[MapRunRecord]:
+    """The Map Runs of the executions in memory, then those stored with the ended execution
+    that ``arn`` (a Map Run's, or a child execution's) belongs to."""
+    engine = backend.engine
+    for execution in engine.executions():
         yield from _map_runs(execution.map_runs)
+    owner = None if engine.store is None else engine.store.map_run_owner(arn)
+    ended = None if owner is None else engine.get_execution(owner)
+    if ended is not None:
+        yield from _map_runs(ended.map_runs)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from asl.jsontext import json_text, parse_json, text_size
@@ -33,7 +34,7 @@ from runtime.history import Event
 from runtime.redrive import ExecutionNotRedrivable, not_redrivable, not_redrivable_express
 from runtime.service.arns import parse_arn
 from runtime.service.backend import Backend, Operation
-from runtime.service.catalog import ExecutionOrigin, Target
+from runtime.service.catalog import ExecutionOrigin, RedriveToken, Target
 from runtime.service.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -41,8 +42,9 @@ from runtime.service.errors import (
     StateMachineTypeNotSupported,
 )
 from runtime.service.lookup import Run, execution, map_run
-from runtime.service.paging import page
+from runtime.service.paging import page, page_size, place_token, token_place
 from runtime.service.versions import target
+from runtime.store.executions import ExecutionStore
 
 __all__ = ["OPERATIONS", "describe_run", "execution_input"]
 
@@ -51,6 +53,10 @@ __all__ = ["OPERATIONS", "describe_run", "execution_input"]
 _NO_JOURNAL = "Execution cannot be redriven: the server keeps no journal (serve with --db FILE)"
 #: Our words: the docs say a Map Run's children are redriven by redriving their parent.
 _MAP_RUN_CHILD = "Execution is a Map Run's child execution: redrive the parent execution"
+
+#: How long a RedriveExecution client token answers a repeated call (AWS's API reference:
+#: "valid for up to 15 minutes after they are first used").
+_REDRIVE_TOKEN_SECONDS = 15 * 60
 
 #: How long StopExecution waits for the execution to record its end before answering.
 _STOP_WAIT_SECONDS = 10.0
@@ -162,7 +168,7 @@ def _machine_arn(run: Run, origin: ExecutionOrigin | None) -> str:
     """The ARN of the machine ``run`` (whose origin is ``origin``) is an execution of."""
     if isinstance(run, Execution):
         return origin.target.record.arn if origin is not None else run.machine.arn
-    return run.run.state_machine_arn
+    return run.state_machine_arn
 
 
 class Summarized(Protocol):
@@ -185,13 +191,8 @@ class Summarized(Protocol):
     def redrive_date(self) -> float | None: ...
 
 
-def _started(backend: Backend, machine_arn: str) -> list[Summarized]:
-    """The executions started on a machine, newest first: a durable engine's from its
-    database (the ended ones are no longer in memory), read without their histories."""
-    store = backend.engine.store
-    if store is None:
-        return list(reversed(backend.engine.executions()))
-    return list(store.executions(machine_arn=machine_arn))
+#: An execution as ListExecutions lists it: the execution, its machine's ARN, its origin.
+Listed = tuple[Summarized, str, ExecutionOrigin | None]
 
 
 def _summary(run: Summarized, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
@@ -274,18 +275,44 @@ def _redrive_fields(count: int, date: float | None, reason: str | None) -> dict[
 
 async def redrive_execution(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """RedriveExecution: the execution goes on from where it failed (see
-    :mod:`runtime.redrive`); ``ExecutionNotRedrivable`` says why it cannot."""
+    :mod:`runtime.redrive`); ``ExecutionNotRedrivable`` says why it cannot. A repeated
+    call with a ``clientToken`` that redrove it answers as that call did (see
+    :func:`_redrove`)."""
     if parse_arn(body["executionArn"], "execution", "express").kind == "express":
         raise ExecutionNotRedrivable(not_redrivable_express())
     run = execution(backend, body["executionArn"])
     if not isinstance(run, Execution):
         raise ExecutionNotRedrivable(_MAP_RUN_CHILD)
+    token = body.get("clientToken")
+    done = None if token is None else _redrove(backend, run.arn, token)
+    if done is not None:
+        return {"redriveDate": done.redrive_date}
     try:
         redriven = await backend.engine.redrive(run.arn)
     except LookupError:
         raise ExecutionNotRedrivable(_NO_JOURNAL) from None
     assert redriven.redrive_date is not None
+    if token is not None:
+        used = RedriveToken(run.arn, token, redriven.redrive_date, backend.now())
+        backend.catalog.put_redrive_token(used)
     return {"redriveDate": redriven.redrive_date}
+
+
+def _redrove(backend: Backend, execution_arn: str, token: str) -> RedriveToken | None:
+    """The redrive a client token made, when a call with it is to be answered as that one
+    was. AWS's API reference (RedriveExecution, clientToken): "The API will return
+    idempotent responses for the last 10 client tokens used to successfully redrive the
+    execution. These client tokens are valid for up to 15 minutes after they are first
+    used." It leaves undocumented what a token out of that reach does, and whether a token
+    is the execution's or the account's; we choose: out of reach, the call is a new one
+    (a redrive, or AWS's ExecutionNotRedrivable for a running execution), and tokens are
+    per execution. A token given to a call that failed is not kept ("successfully");
+    one given while another call with it is still redriving is that call's twin, not yet
+    kept: it is answered as a second redrive would be."""
+    used = backend.catalog.redrive_token(execution_arn, token)
+    if used is None or backend.now() - used.used > _REDRIVE_TOKEN_SECONDS:
+        return None
+    return used
 
 
 async def describe_state_machine_for_execution(
@@ -330,28 +357,66 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
     if (body.get("mapRunArn") is None) == (body.get("stateMachineArn") is None):
         # Our wording: AWS's text for neither or both is not recorded.
         raise ValidationException("Give exactly one of stateMachineArn and mapRunArn")
+    wanted = body.get("statusFilter")
     if body.get("mapRunArn") is not None:
         children = map_run(backend, body["mapRunArn"]).executions
-        found: list[tuple[Summarized, str, ExecutionOrigin | None]] = [
-            (child, child.run.state_machine_arn, None) for child in children
+        found: list[Listed] = [
+            (child, child.state_machine_arn, None)
+            for child in children
+            if wanted is None or child.status == wanted
         ]
-    else:
-        arn = parse_arn(body["stateMachineArn"], "stateMachine")
-        record = backend.machine_record(arn.base)
-        if record.type == "EXPRESS":
-            raise StateMachineTypeNotSupported()
-        found = []
-        for run in _started(backend, record.arn):
-            origin = backend.catalog.origin(run.arn)
-            aim = None if origin is None else origin.target
-            if aim is None or aim.record.arn != record.arn:
-                continue
-            if arn.text in (record.arn, aim.version_arn, aim.alias_arn):
-                found.append((run, record.arn, origin))
-    wanted = body.get("statusFilter")
-    found = [item for item in found if wanted is None or item[0].status == wanted]
-    shown, more = page(found, body)
-    return {"executions": [_listed(*item) for item in shown], **more}
+        shown, more = page(found, body)
+        return {"executions": [_listed(*item) for item in shown], **more}
+    arn = parse_arn(body["stateMachineArn"], "stateMachine")
+    record = backend.machine_record(arn.base)
+    if record.type == "EXPRESS":
+        raise StateMachineTypeNotSupported()
+
+    def started_from(run: Summarized) -> Listed | None:
+        """The execution as listed, if it was started from the ARN asked about."""
+        origin = backend.catalog.origin(run.arn)
+        aim = None if origin is None else origin.target
+        if aim is None or aim.record.arn != record.arn:
+            return None
+        if arn.text not in (record.arn, aim.version_arn, aim.alias_arn):
+            return None
+        return run, record.arn, origin
+
+    store = backend.engine.store
+    if store is None:
+        started = reversed(backend.engine.executions())
+        listed = [item for run in started if (wanted is None or run.status == wanted)
+                  and (item := started_from(run)) is not None]  # fmt: skip
+        shown, more = page(listed, body)
+        return {"executions": [_listed(*item) for item in shown], **more}
+    return _stored_page(store, record.arn, body, started_from)
+
+
+def _stored_page(
+    store: ExecutionStore,
+    machine_arn: str,
+    body: dict[str, Any],
+    started_from: Callable[[Summarized], Listed | None],
+) -> dict[str, Any]:
+    """A page of a durable engine's executions of a machine, read from its database a
+    page at a time from the place the ``nextToken`` names: the rows of one page (and one
+    more, to know whether another follows) when every execution of the machine is
+    wanted; for a version or an alias, as many more as those started otherwise."""
+    size = page_size(body)
+    place = token_place(body.get("nextToken"))
+    status = body.get("statusFilter")
+    listed: list[tuple[Listed, tuple[float, int]]] = []
+    while len(listed) <= size:
+        wanted = size + 1 - len(listed)
+        rows = store.execution_page(machine_arn, wanted, status=status, after=place)
+        for row, place in rows:
+            item = started_from(row)
+            if item is not None:
+                listed.append((item, place))
+        if len(rows) < wanted:  # no more rows
+            break
+    more = {"nextToken": place_token(listed[size - 1][1])} if len(listed) > size else {}
+    return {"executions": [_listed(*item) for item, _ in listed[:size]], **more}
 
 
 def _listed(run: Summarized, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:

@@ -10,6 +10,10 @@ one execution, for the latest time it missed, when that time is within this age;
 ones are dropped with a warning. Many missed times of one schedule start one execution,
 not a burst. The same holds when a wait ends late (a suspended machine).
 
+Servers may share one database (``--db``): each fire time is claimed in a transaction
+before its execution starts (see :mod:`runtime.store.schedules`), so only one of them
+fires it; a claim its server died holding is taken over once its lease expires.
+
 Each execution is named as EventBridge Scheduler names the executions it starts: a
 UUID-shaped text that the schedule and the scheduled time determine (observed on AWS:
 awsteele.com, "Step Function execution name format", 2026-04-01; our bytes come from a
@@ -55,6 +59,9 @@ StartExecution = Callable[[str, JSON, str], Awaitable[Any]]
 #: The longest single sleep: a long wait is taken in steps, so a wall clock that jumps
 #: (a suspended machine, a corrected clock) is noticed within the hour.
 _STEP_SECONDS = 3600.0
+#: How long a claim on a fire time holds (of the scheduler's clock): starting one execution
+#: takes far less; a scheduler that died holding one has it taken over once it expires.
+_LEASE = 60.0
 #: Timer arithmetic in floats can wake a hair before the second it aimed at.
 _TOLERANCE = 0.001
 
@@ -89,6 +96,8 @@ class Scheduler:
         self._region = region
         self._account = account
         self._strands: list[asyncio.Task[Any]] = []
+        #: Who this scheduler is, in the claims of the store it may share with others.
+        self._claimer = str(uuid.uuid4())
 
     def start(self) -> None:
         """Begin firing (call it on the running event loop). A store that cannot be used
@@ -119,9 +128,7 @@ class Scheduler:
                 return
             now = self._now()
             if fire > now:
-                await self._clock.sleep(
-                    min(max(fire - self._clock.now(), _TOLERANCE), _STEP_SECONDS)
-                )
+                await self._sleep_until(fire)
                 continue
             latest = self._latest_due(schedule, record, now)
             if latest is None:
@@ -130,24 +137,52 @@ class Scheduler:
                     schedule.name, _stamp(now), schedule.max_event_age,
                 )  # fmt: skip
             else:
+                taken = await self._take(schedule, record, latest)
+                if taken is None:
+                    return
+                if taken is not record:  # another scheduler handled the time
+                    record = taken
+                    continue
                 if latest < now:
                     _log.info(
                         "schedule %s: starting the run missed at %s", schedule.name, _stamp(latest)
                     )
                 await self._fire(schedule, latest)
             record = replace(record, handled=now if latest is None else latest)
-            self._store.put(record)
+            self._store.handled(record, self._claimer)
+
+    async def _sleep_until(self, moment: float) -> None:
+        await self._clock.sleep(min(max(moment - self._clock.now(), _TOLERANCE), _STEP_SECONDS))
+
+    async def _take(
+        self, schedule: Schedule, record: ScheduleRecord, fire: int
+    ) -> ScheduleRecord | None:
+        """Claim ``fire`` for this scheduler, waiting while another holds a live claim on
+        it: ``record`` when the time is ours to fire; the schedule as another scheduler
+        left it, when that one handled the time; None when another server changed the
+        schedule (a schedules file of its own), which this one then stops firing."""
+        while True:
+            claim = self._store.claim(record, fire, self._claimer, self._clock.now(), _LEASE)
+            if claim.busy_until is None:
+                break
+            await self._sleep_until(claim.busy_until)
+        if claim.won:
+            return record
+        if claim.record is None or claim.record.signature != record.signature:
+            _log.error(
+                "schedule %s was changed by another server sharing the database: this one "
+                "stops firing it", schedule.name,
+            )  # fmt: skip
+            return None
+        return claim.record
 
     def _open(self, schedule: Schedule) -> ScheduleRecord:
         """The schedule's record: as stored, or afresh when it is new or has changed (a
         fire due at this second is then not a missed one)."""
+        now = self._now()
         key = f"{schedule.group}/{schedule.name}"
-        record = self._store.get(key)
-        if record is None or record.signature != schedule.signature():
-            now = self._now()
-            record = ScheduleRecord(key, schedule.signature(), created=now, handled=now - 1)
-            self._store.put(record)
-        return record
+        fresh = ScheduleRecord(key, schedule.signature(), created=now, handled=now - 1)
+        return self._store.open(fresh)
 
     def _latest_due(self, schedule: Schedule, record: ScheduleRecord, now: int) -> int | None:
         """The latest fire due by ``now`` and young enough to start, or None."""

@@ -17,10 +17,12 @@ from typing import Any
 
 from asl.jsontext import escape_surrogates, json_text, parse_json
 from runtime.service.catalog import (
+    REDRIVE_TOKENS_KEPT,
     ActivityRecord,
     AliasRecord,
     ExecutionOrigin,
     MachineRecord,
+    RedriveToken,
     Target,
     VersionRecord,
 )
@@ -43,6 +45,13 @@ CREATE TABLE IF NOT EXISTS catalog_definitions (digest TEXT PRIMARY KEY, text TE
 CREATE TABLE IF NOT EXISTS catalog_origins (
     execution_arn TEXT PRIMARY KEY, body TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS catalog_redrive_tokens (
+    execution_arn TEXT NOT NULL,
+    token         TEXT NOT NULL,
+    redrive_date  REAL NOT NULL,
+    used          REAL NOT NULL,
+    PRIMARY KEY (execution_arn, token)
+);
 """
 #: How many definitions' texts :meth:`SqliteCatalog.origin` keeps at hand, by digest.
 _DEFINITIONS_AT_HAND = 64
@@ -238,6 +247,38 @@ class SqliteCatalog(Database):
             db.execute(
                 "INSERT OR REPLACE INTO catalog_origins (execution_arn, body) VALUES (?, ?)",
                 (origin.execution_arn, body),
+            )
+
+    # --- redrive client tokens ----------------------------------------------------------
+
+    def redrive_token(self, execution_arn: str, token: str) -> RedriveToken | None:
+        """The redrive an execution's client token made, if it is one of those kept."""
+        try:
+            row = self._db.execute(
+                "SELECT redrive_date, used FROM catalog_redrive_tokens "
+                "WHERE execution_arn = ? AND token = ?",
+                (execution_arn, token),
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(self.path, exc, "database") from exc
+        return None if row is None else RedriveToken(execution_arn, token, *row)
+
+    def put_redrive_token(self, record: RedriveToken) -> None:
+        """Keep a client token that redrove an execution (and only the execution's latest
+        :data:`~runtime.service.catalog.REDRIVE_TOKENS_KEPT`)."""
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO catalog_redrive_tokens "
+                "(execution_arn, token, redrive_date, used) VALUES (?, ?, ?, ?)",
+                (record.execution_arn, record.token, record.redrive_date, record.used),
+            )
+            # The latest by the order they were written (rowid): on a virtual clock many
+            # share one time of first use.
+            db.execute(
+                "DELETE FROM catalog_redrive_tokens WHERE execution_arn = ? AND token NOT IN "
+                "(SELECT token FROM catalog_redrive_tokens WHERE execution_arn = ? "
+                "ORDER BY rowid DESC LIMIT ?)",
+                (record.execution_arn, record.execution_arn, REDRIVE_TOKENS_KEPT),
             )
 
 

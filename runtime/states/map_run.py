@@ -1,6 +1,12 @@
-"""The record of a Distributed Map's work: a :class:`MapRun` and its
-:class:`ChildExecution` objects, with their counts as ``DescribeMapRun`` gives them, and
-``map_runs`` on an execution (and on a child execution) to find its Map Runs."""
+"""The record of a Distributed Map's work: a Map Run and its child executions, with their
+counts as ``DescribeMapRun`` gives them, and ``map_runs`` on an execution (and on a child
+execution) to find its Map Runs.
+
+What can be read of them is :class:`MapRunRecord` and :class:`ChildRecord`; while their
+execution runs they are the live :class:`MapRun` and :class:`ChildExecution`, and once a
+durable execution has ended they are read back from its database
+(:mod:`runtime.stored_map_runs`).
+"""
 
 from __future__ import annotations
 
@@ -12,25 +18,29 @@ from runtime.context import context_timestamp
 from runtime.frame import Frame, Run
 from runtime.history import Event
 
-__all__ = ["ChildExecution", "MapRun", "register"]
+__all__ = ["ChildExecution", "ChildRecord", "MapRun", "MapRunRecord", "register"]
 
 
-class ChildExecution:
-    """One child workflow execution of a Map Run: an item, or a batch of items."""
+class ChildRecord:
+    """What can be read of one child workflow execution of a Map Run: an item, or a batch
+    of items."""
 
-    def __init__(self, map_run: MapRun, index: int, name: str, value: Any, run: Run) -> None:
-        self.map_run = map_run
+    def __init__(
+        self, arn: str, index: int, name: str, value: Any, state_machine_arn: str,
+        start_time: float,
+    ) -> None:  # fmt: skip
+        self.arn = arn
         #: The position of its item (or batch) in the Map Run.
         self.index = index
         self.name = name
-        self.arn = run.execution_arn
         self.input = value
-        self.run = run
+        #: The state machine it is an execution of: ``<machine>/<label>``.
+        self.state_machine_arn = state_machine_arn
         self.status = "RUNNING"
         self.output: Any = None
         self.error: str | None = None
         self.cause: str | None = None
-        self.start_time = run.host.now()
+        self.start_time = start_time
         self.stop_time: float | None = None
         #: How many items it processes (1, or the size of its batch).
         self.item_count = 1
@@ -41,28 +51,25 @@ class ChildExecution:
     @property
     def history(self) -> list[Event]:
         """The child execution's own history events."""
-        return self.run.history.events
+        raise NotImplementedError
+
+    @property
+    def map_runs(self) -> list[MapRunRecord]:
+        """The Map Runs its own Distributed Maps started."""
+        raise NotImplementedError
 
     @property
     def path(self) -> list[str]:
         """The names of the states it entered."""
-        return self.run.path
-
-    @property
-    def map_runs(self) -> list[MapRun]:
-        """The Map Runs its own Distributed Maps started."""
-        return list(self.run.map_runs)
+        return [
+            str(event.details["name"])
+            for event in self.history
+            if event.type.endswith("StateEntered") and event.details is not None
+        ]
 
     def history_json(self) -> dict[str, Any]:
         """Its history as ``GetExecutionHistory`` returns it."""
-        return self.run.history.to_aws()
-
-    def finish(self, status: str, event: str, details: dict[str, Any] | None) -> None:
-        """Close the execution with its last history event."""
-        self.status = status
-        self.stop_time = self.run.host.now()
-        history = self.run.history
-        history.add(event, history.events[-1].id, details)
+        return {"events": [event.to_aws() for event in self.history]}
 
     def record(self) -> dict[str, Any]:
         """The execution as AWS exports it (``Transformation: NONE``)."""
@@ -82,43 +89,68 @@ class ChildExecution:
             out.update(Output=json_text(self.output), OutputDetails={"Included": True})
         out.update(
             StartDate=context_timestamp(self.start_time),
-            StateMachineArn=self.run.state_machine_arn,
+            StateMachineArn=self.state_machine_arn,
             Status=self.status,
             StopDate=context_timestamp(self.stop_time or self.start_time),
         )
         return out
 
 
-class MapRun:
-    """The child executions one Distributed Map state started, and their counts."""
+class ChildExecution(ChildRecord):
+    """A child execution while its Map Run runs: its own :class:`~runtime.frame.Run`."""
 
-    def __init__(self, arn: str, state: m.Map, frame: Frame, label: str) -> None:
-        run = frame.run
+    def __init__(self, map_run: MapRun, index: int, name: str, value: Any, run: Run) -> None:
+        super().__init__(
+            run.execution_arn, index, name, value, run.state_machine_arn, run.host.now()
+        )
+        self.map_run = map_run
+        self.run = run
+
+    @property
+    def history(self) -> list[Event]:
+        """The child execution's own history events."""
+        return self.run.history.events
+
+    @property
+    def path(self) -> list[str]:
+        """The names of the states it entered."""
+        return self.run.path
+
+    @property
+    def map_runs(self) -> list[MapRunRecord]:
+        """The Map Runs its own Distributed Maps started."""
+        return list(self.run.map_runs)
+
+    def finish(self, status: str, event: str, details: dict[str, Any] | None) -> None:
+        """Close the execution with its last history event."""
+        self.status = status
+        self.stop_time = self.run.host.now()
+        history = self.run.history
+        history.add(event, history.events[-1].id, details)
+
+
+class MapRunRecord:
+    """What can be read of the child executions one Distributed Map state started, and
+    their counts."""
+
+    def __init__(
+        self, arn: str, execution_arn: str, state_machine_arn: str, start_time: float
+    ) -> None:
         self.arn = arn
-        self.execution_arn = run.execution_arn
-        self.state_name = state.name
-        self.label = label
-        machine = run.state_machine_arn.split(":stateMachine:", 1)[-1]
+        #: The execution (or child execution) whose Distributed Map started it.
+        self.execution_arn = execution_arn
         #: The state machine the children run: ``<machine>/<label>``.
-        self.state_machine_name = f"{machine}/{label}"
-        self.state_machine_arn = f"{run.state_machine_arn}/{label}"
-        self.execution_type = state.item_processor.processor_config.execution_type or "STANDARD"
+        self.state_machine_arn = state_machine_arn
         self.status = "RUNNING"
-        self.start_time = run.host.now()
+        self.start_time = start_time
         self.stop_time: float | None = None
         self.error: str | None = None
         self.cause: str | None = None
         self.max_concurrency = 0
         self.tolerated_failure_count = 0
         self.tolerated_failure_percentage = 0.0
-        self.executions: list[ChildExecution] = []
+        self.executions: list[ChildRecord] = []
         self.results_written = 0
-        self._now = run.host.now
-
-    def close(self, status: str, error: str | None = None, cause: str | None = None) -> None:
-        """End the Map Run."""
-        self.status, self.error, self.cause = status, error, cause
-        self.stop_time = self._now()
 
     def execution_counts(self) -> dict[str, int]:
         """Child executions by status, as ``DescribeMapRun`` counts them."""
@@ -152,6 +184,26 @@ class MapRun:
             "itemCounts": self.item_counts(),
             "executionCounts": self.execution_counts(),
         }
+
+
+class MapRun(MapRunRecord):
+    """A Map Run while its Distributed Map state runs."""
+
+    def __init__(self, arn: str, state: m.Map, frame: Frame, label: str) -> None:
+        run = frame.run
+        super().__init__(arn, run.execution_arn, f"{run.state_machine_arn}/{label}", run.host.now())
+        self.state_name = state.name
+        self.label = label
+        machine = run.state_machine_arn.split(":stateMachine:", 1)[-1]
+        #: The name of the state machine the children run: ``<machine>/<label>``.
+        self.state_machine_name = f"{machine}/{label}"
+        self.execution_type = state.item_processor.processor_config.execution_type or "STANDARD"
+        self._now = run.host.now
+
+    def close(self, status: str, error: str | None = None, cause: str | None = None) -> None:
+        """End the Map Run."""
+        self.status, self.error, self.cause = status, error, cause
+        self.stop_time = self._now()
 
 
 def register(frame: Frame, map_run: MapRun) -> None:

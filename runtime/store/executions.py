@@ -27,6 +27,7 @@ __all__ = [
     "ExecutionStore",
     "JournalRow",
     "MachineRow",
+    "MapRunRows",
     "RedrivePlan",
 ]
 
@@ -81,6 +82,22 @@ CREATE TABLE IF NOT EXISTS journal (
     answer        TEXT NOT NULL,
     PRIMARY KEY (execution_arn, strand, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS map_runs (
+    arn        TEXT PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    parent_arn TEXT NOT NULL,
+    ord        INTEGER NOT NULL,
+    body       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS map_runs_by_owner ON map_runs (owner, ord);
+CREATE TABLE IF NOT EXISTS map_run_children (
+    arn         TEXT PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    map_run_arn TEXT NOT NULL,
+    ord         INTEGER NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS map_run_children_by_owner ON map_run_children (owner, ord);
 """
 #: Columns added since the first version of the file, and their definitions.
 _ADDED = {
@@ -171,6 +188,18 @@ class RedrivePlan:
 
 
 @dataclass(frozen=True, slots=True)
+class MapRunRows:
+    """The Map Runs an execution's Distributed Maps started (nested ones too), written with
+    its end: each Map Run as ``(arn, the ARN of the execution or child execution that
+    started it, JSON text of its fields)``, each child execution as ``(arn, its Map Run's
+    ARN, JSON text of its fields)``, in the order they started, and each child's history."""
+
+    runs: Sequence[tuple[str, str, str]]
+    children: Sequence[tuple[str, str, str]]
+    histories: Sequence[tuple[str, Sequence[EventRow]]]
+
+
+@dataclass(frozen=True, slots=True)
 class Ended:
     """How an execution ended, written with its last events."""
 
@@ -257,12 +286,16 @@ class ExecutionStore(Database):
         events: Sequence[EventRow],
         answers: Sequence[JournalRow],
         ended: Ended | None = None,
+        map_runs: MapRunRows | None = None,
     ) -> None:
         """Append events and journal answers of an execution, and its end if it ended, in
-        one transaction."""
+        one transaction; with ``map_runs``, its Map Runs replace those stored for it (a
+        redriven execution writes them again when it ends again)."""
         with self._write() as db:
             _insert_events(db, arn, events)
             _insert_answers(db, arn, answers)
+            if map_runs is not None:
+                _replace_map_runs(db, arn, map_runs)
             if ended is not None:
                 output = None if ended.output is None else escape_surrogates(ended.output)
                 db.execute(
@@ -297,6 +330,33 @@ class ExecutionStore(Database):
         )
         return [ExecutionRow(*row) for row in rows]
 
+    def execution_page(
+        self,
+        machine_arn: str,
+        limit: int,
+        *,
+        status: str | None = None,
+        after: tuple[float, int] | None = None,
+    ) -> list[tuple[ExecutionRow, tuple[float, int]]]:
+        """Up to ``limit`` executions of a machine (in one status, if given), newest first,
+        each with its place in that order; ``after`` a place, those that follow it. Only
+        those rows are read (keyset pagination on the machine's index)."""
+        clauses: list[str] = ["machine_arn = ?"]
+        args: list[object] = [machine_arn]
+        if status is not None:
+            clauses.append("status = ?")
+            args.append(status)
+        if after is not None:
+            clauses.append("(start_time < ? OR (start_time = ? AND rowid < ?))")
+            args.extend([after[0], after[0], after[1]])
+        rows = self._db.execute(
+            f"SELECT rowid, {_EXECUTION_COLUMNS} FROM executions WHERE {' AND '.join(clauses)} "
+            "ORDER BY start_time DESC, rowid DESC LIMIT ?",
+            [*args, limit],
+        )
+        found = [(ExecutionRow(*row[1:]), int(row[0])) for row in rows]
+        return [(execution, (execution.start_time, rowid)) for execution, rowid in found]
+
     def events(self, arn: str) -> list[EventRow]:
         """The stored history of an execution, in order."""
         rows = self._db.execute(
@@ -305,6 +365,27 @@ class ExecutionStore(Database):
             (arn,),
         )
         return [EventRow(*row) for row in rows]
+
+    def map_runs(self, owner: str) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+        """The Map Runs and child executions stored with an ended execution (see
+        :class:`MapRunRows`), in the order they started."""
+        runs = self._db.execute(
+            "SELECT arn, parent_arn, body FROM map_runs WHERE owner = ? ORDER BY ord", (owner,)
+        ).fetchall()
+        children = self._db.execute(
+            "SELECT arn, map_run_arn, body FROM map_run_children WHERE owner = ? ORDER BY ord",
+            (owner,),
+        ).fetchall()
+        return runs, children
+
+    def map_run_owner(self, arn: str) -> str | None:
+        """The execution a stored Map Run, or Map Run child execution, belongs to."""
+        row = self._db.execute(
+            "SELECT owner FROM map_runs WHERE arn = ? UNION ALL "
+            "SELECT owner FROM map_run_children WHERE arn = ?",
+            (arn, arn),
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def journal(self, arn: str) -> list[JournalRow]:
         """The journaled answers of an execution, in the order they came."""
@@ -353,3 +434,25 @@ def _insert_answers(db: sqlite3.Connection, arn: str, answers: Sequence[JournalR
         "VALUES (?, ?, ?, ?, ?)",
         [(arn, a.strand, a.seq, a.ord, escape_surrogates(a.answer)) for a in answers],
     )
+
+
+def _replace_map_runs(db: sqlite3.Connection, owner: str, rows: MapRunRows) -> None:
+    db.execute(
+        "DELETE FROM events WHERE execution_arn IN "
+        "(SELECT arn FROM map_run_children WHERE owner = ?)",
+        (owner,),
+    )
+    db.execute("DELETE FROM map_run_children WHERE owner = ?", (owner,))
+    db.execute("DELETE FROM map_runs WHERE owner = ?", (owner,))
+    db.executemany(
+        "INSERT INTO map_runs (arn, owner, parent_arn, ord, body) VALUES (?, ?, ?, ?, ?)",
+        [(arn, owner, parent, i, escape_surrogates(body))
+         for i, (arn, parent, body) in enumerate(rows.runs)],
+    )  # fmt: skip
+    db.executemany(
+        "INSERT INTO map_run_children (arn, owner, map_run_arn, ord, body) VALUES (?, ?, ?, ?, ?)",
+        [(arn, owner, run, i, escape_surrogates(body))
+         for i, (arn, run, body) in enumerate(rows.children)],
+    )  # fmt: skip
+    for child, events in rows.histories:
+        _insert_events(db, child, events)

@@ -1,10 +1,17 @@
 """Where each schedule of ``asl serve --schedules`` stands, in SQLite: so that after a
-restart a schedule neither fires twice for one time nor forgets the times it missed.
+restart a schedule neither fires twice for one time nor forgets the times it missed, and
+so that servers sharing one file never both fire one time.
 
 One row per schedule (``group/name``): the signature of its timing and target (a
 changed schedule starts afresh), when this store first saw it (a rate schedule without
-StartDate counts from there) and the last fire time it has handled. The table can live in the same
-file as the server's other tables; its path is given.
+StartDate counts from there), the last fire time it has handled, and the *claim* on the
+time being fired: which scheduler fires it, until when. A scheduler claims a time in a
+transaction before it starts its execution (:meth:`ScheduleStore.claim`), and marks it
+handled after (:meth:`ScheduleStore.handled`); another finds the time handled, or claimed
+and waits. A claim whose scheduler died (its lease expired unhandled) is taken over, and
+the time fired again: the execution's name, fixed by the schedule and the time, finds
+the one the dead scheduler may have started. The table can live in the same file as the
+server's other tables; its path is given.
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.store.errors import StoreError
+from runtime.store.sqlite import transaction
 from runtime.store.tasks import store_file
 
-__all__ = ["ScheduleRecord", "ScheduleStore", "ScheduleStoreError"]
+__all__ = ["Claim", "ScheduleRecord", "ScheduleStore", "ScheduleStoreError"]
 
 # WAL, as the task store's file: readers never wait for the writer (in memory: no-op).
 _SCHEMA = """
@@ -31,6 +39,9 @@ CREATE TABLE IF NOT EXISTS schedules (
     handled   INTEGER NOT NULL
 );
 """
+#: Columns added since the first version of the file (the claim), and their definitions.
+_ADDED = {"claimed": "INTEGER", "claimer": "TEXT", "claim_expires": "REAL"}
+_COLUMNS = "key, signature, created, handled"
 
 
 class ScheduleStoreError(StoreError):
@@ -52,6 +63,17 @@ class ScheduleRecord:
     handled: int
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What :meth:`ScheduleStore.claim` found: the time is ours to fire (``won``); or the
+    schedule as it stands now (another handled the time, or changed the schedule: None
+    when it is gone); or another's live claim on it, until ``busy_until``."""
+
+    won: bool
+    record: ScheduleRecord | None
+    busy_until: float | None = None
+
+
 class ScheduleStore:
     """The schedules table, in a SQLite file (a directory holds ``store.sqlite3``) or in
     memory (``":memory:"``, nothing kept across restarts)."""
@@ -69,6 +91,11 @@ class ScheduleStore:
         except (sqlite3.Error, OSError) as exc:
             raise ScheduleStoreError(self.path or ":memory:", exc) from exc
 
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._db() as db, transaction(db):
+            yield db
+
     def _connect(self) -> sqlite3.Connection:
         target: str | Path = ":memory:"
         if self.path is not None:
@@ -77,26 +104,58 @@ class ScheduleStore:
         db = sqlite3.connect(target, timeout=30.0, isolation_level=None)
         try:
             db.executescript(_SCHEMA)
+            with transaction(db):
+                present = {row[1] for row in db.execute("PRAGMA table_info(schedules)")}
+                for column, kind in _ADDED.items():
+                    if column not in present:
+                        db.execute(f"ALTER TABLE schedules ADD COLUMN {column} {kind}")
         except BaseException:
             db.close()
             raise
         return db
 
-    def get(self, key: str) -> ScheduleRecord | None:
-        """The schedule's record, or None for one never seen."""
-        with self._db() as db:
-            row = db.execute(
-                "SELECT key, signature, created, handled FROM schedules WHERE key = ?", (key,)
-            ).fetchone()
-        return None if row is None else ScheduleRecord(*row)
+    def open(self, fresh: ScheduleRecord) -> ScheduleRecord:
+        """The schedule's record as stored when its signature is ``fresh``'s; else
+        ``fresh``, stored in its place (in one transaction, so two servers opening one new
+        schedule keep one record)."""
+        with self._write() as db:
+            record = _record(db, fresh.key)
+            if record is not None and record.signature == fresh.signature:
+                return record
+            _put(db, fresh)
+            return fresh
 
-    def put(self, record: ScheduleRecord) -> None:
-        """Write the schedule's record (replacing an older one), durably."""
-        with self._db() as db:
+    def claim(
+        self, record: ScheduleRecord, fire: int, claimer: str, now: float, lease: float
+    ) -> Claim:
+        """Claim the schedule's time ``fire`` for ``claimer`` until ``now + lease``, in one
+        transaction: won unless the time is handled already (or the schedule changed), or
+        another's claim on it has not expired."""
+        with self._write() as db:
+            stored = _record(db, record.key)
+            if stored is None or stored.signature != record.signature or stored.handled >= fire:
+                return Claim(False, stored)
+            claimed, by, expires = db.execute(
+                "SELECT claimed, claimer, claim_expires FROM schedules WHERE key = ?",
+                (record.key,),
+            ).fetchone()
+            if claimed is not None and by != claimer and expires > now:
+                return Claim(False, stored, busy_until=float(expires))
             db.execute(
-                "INSERT OR REPLACE INTO schedules (key, signature, created, handled) "
-                "VALUES (?, ?, ?, ?)",
-                (record.key, record.signature, record.created, record.handled),
+                "UPDATE schedules SET claimed = ?, claimer = ?, claim_expires = ? WHERE key = ?",
+                (fire, claimer, now + lease, record.key),
+            )
+            return Claim(True, stored)
+
+    def handled(self, record: ScheduleRecord, claimer: str) -> None:
+        """Every time up to ``record.handled`` is handled (never moving back), and
+        ``claimer``'s claim, if it holds one, released."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE schedules SET handled = max(handled, ?), claimed = CASE WHEN claimer = ? "
+                "THEN NULL ELSE claimed END, claimer = CASE WHEN claimer = ? THEN NULL "
+                "ELSE claimer END WHERE key = ? AND signature = ?",
+                (record.handled, claimer, claimer, record.key, record.signature),
             )
 
     def close(self) -> None:
@@ -104,3 +163,15 @@ class ScheduleStore:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _record(db: sqlite3.Connection, key: str) -> ScheduleRecord | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM schedules WHERE key = ?", (key,)).fetchone()
+    return None if row is None else ScheduleRecord(*row)
+
+
+def _put(db: sqlite3.Connection, record: ScheduleRecord) -> None:
+    db.execute(
+        f"INSERT OR REPLACE INTO schedules ({_COLUMNS}) VALUES (?, ?, ?, ?)",
+        (record.key, record.signature, record.created, record.handled),
+    )

@@ -3,7 +3,8 @@
 same file recovers them, SendTaskSuccess reaches the token issued before the kill, and
 boto3 sees each execution complete once, its history whole and its ids unbroken. An
 activity task a worker took (GetActivityTask) before the kill is answered with its token
-after the restart."""
+after the restart. A Distributed Map cut by the kill resumes and processes each item once;
+its Map Run and child executions answer after a second kill as they did before it."""
 
 from __future__ import annotations
 
@@ -44,6 +45,12 @@ def flaky(event, context):
     if count == 0:
         raise RuntimeError("first call fails")
     return {"calls": count + 1}
+
+
+def count(event, context):
+    with (HERE / "items").open("a") as out:
+        out.write(f"{event}\\n")
+    return event
 """
 
 WAIT = {
@@ -110,6 +117,17 @@ def _client(port: int) -> Any:
     )
 
 
+def _kill(server: subprocess.Popen[str]) -> None:
+    server.send_signal(signal.SIGKILL)
+    server.wait(BOUND)
+
+
+def _ended(sfn: Any, arn: str) -> dict[str, Any]:
+    """The execution once it has ended."""
+    until(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", BOUND)
+    return dict(sfn.describe_execution(executionArn=arn))
+
+
 def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
     return list(sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"])
 
@@ -136,8 +154,7 @@ def test_a_killed_server_restarted_on_its_db_completes_every_execution(tmp_path:
             lambda: any(e["type"] == "TaskFailed" for e in _history(sfn, started["retry"])), BOUND
         )
     finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait(BOUND)
+        _kill(first)
     assert first.returncode == -signal.SIGKILL
 
     second = _serve(tmp_path, port)
@@ -191,16 +208,14 @@ def test_an_activity_task_taken_before_a_kill_is_answered_after_the_restart(
         taken = sfn.get_activity_task(activityArn=activity, workerName="w1")
         assert json.loads(taken["input"]) == {"n": 1}
     finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait(BOUND)
+        _kill(first)
 
     second = _serve(tmp_path, port)
     try:
         sfn = _client(port)
         assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
         sfn.send_task_success(taskToken=taken["taskToken"], output='{"approved": true}')
-        until(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", BOUND)
-        ended = sfn.describe_execution(executionArn=arn)
+        ended = _ended(sfn, arn)
         assert (ended["status"], json.loads(ended["output"])) == ("SUCCEEDED", {"approved": True})
         types = [e["type"] for e in _history(sfn, arn)]
         assert types == [
@@ -215,3 +230,102 @@ def test_an_activity_task_taken_before_a_kill_is_answered_after_the_restart(
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(BOUND)
+
+
+FAN_OUT = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "MaxConcurrency": 1,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Count",
+                "States": {
+                    "Count": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke",
+                        "Parameters": {"FunctionName": "count", "Payload.$": "$"},
+                        "OutputPath": "$.Payload",
+                        "Next": "Nap",
+                    },
+                    "Nap": {"Type": "Wait", "Seconds": 2, "End": True},
+                },
+            },
+            "End": True,
+        }
+    },
+}
+
+
+def _map_run_answers(sfn: Any, arn: str) -> dict[str, Any]:
+    """What the API says of an execution's Map Run and its children."""
+
+    def strip(answer: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in answer.items() if k != "ResponseMetadata"}
+
+    (listed,) = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    children = sfn.list_executions(mapRunArn=listed["mapRunArn"])["executions"]
+    return {
+        "listed": listed,
+        "described": strip(sfn.describe_map_run(mapRunArn=listed["mapRunArn"])),
+        "children": children,
+        "child described": [
+            strip(sfn.describe_execution(executionArn=c["executionArn"])) for c in children
+        ],
+        "child histories": [_history(sfn, c["executionArn"]) for c in children],
+    }
+
+
+def _first_child_waits(sfn: Any, arn: str) -> bool:
+    runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    children = [] if not runs else sfn.list_executions(mapRunArn=runs[0]["mapRunArn"])["executions"]
+    return any(
+        e["type"] == "WaitStateEntered"
+        for child in children
+        for e in _history(sfn, child["executionArn"])
+    )
+
+
+def test_a_distributed_map_cut_by_a_kill_completes_once_and_its_map_run_is_kept(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "handlers.py").write_text(HANDLERS)
+    (tmp_path / "functions.json").write_text(json.dumps({"functions": {"count": "handlers:count"}}))
+    port = _free_port()
+    first = _serve(tmp_path, port)
+    try:
+        sfn = _client(port)
+        machine = sfn.create_state_machine(
+            name="fan-out", definition=json.dumps(FAN_OUT), roleArn=ROLE
+        )["stateMachineArn"]
+        arn = sfn.start_execution(stateMachineArn=machine, input='{"items": [1, 2, 3]}')[
+            "executionArn"
+        ]
+        until(lambda: _first_child_waits(sfn, arn), BOUND)  # its Task's answer is committed
+        (cut,) = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    finally:
+        _kill(first)
+
+    second = _serve(tmp_path, port)
+    try:
+        sfn = _client(port)
+        ended = _ended(sfn, arn)
+        assert (ended["status"], json.loads(ended["output"])) == ("SUCCEEDED", [1, 2, 3])
+        assert (tmp_path / "items").read_text().split() == ["1", "2", "3"]  # each once
+        before = _map_run_answers(sfn, arn)
+        assert before["listed"]["mapRunArn"] == cut["mapRunArn"]
+        assert before["described"]["status"] == "SUCCEEDED"
+        assert before["described"]["executionCounts"]["succeeded"] == 3
+        types = [e["type"] for e in _history(sfn, arn)]
+        assert types.count("MapRunStarted") == types.count("MapRunSucceeded") == 1
+    finally:
+        _kill(second)
+
+    third = _serve(tmp_path, port)
+    try:
+        assert _map_run_answers(_client(port), arn) == before
+    finally:
+        third.send_signal(signal.SIGTERM)
+        third.wait(BOUND)

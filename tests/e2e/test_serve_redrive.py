@@ -254,3 +254,33 @@ def test_running_and_express_executions_are_not_redrivable(sfn: Any) -> None:
     ran = sfn.start_sync_execution(stateMachineArn=express["stateMachineArn"])
     with pytest.raises(sfn.exceptions.ExecutionNotRedrivable, match="EXPRESS"):
         sfn.redrive_execution(executionArn=ran["executionArn"])
+
+
+ALWAYS_FAILS = {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "No", "Cause": "no"}}}
+NAP = {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 1200, "End": True}}}
+
+
+def _redrive(sfn: Any, arn: str, token: str) -> tuple[float, int]:
+    """Redrive with a client token; the answer's date and the redrive count once ended."""
+    answer = sfn.redrive_execution(executionArn=arn, clientToken=token)
+    return answer["redriveDate"], _ended(sfn, arn)["redriveCount"]
+
+
+def test_a_client_token_answers_again_as_it_did_and_redrives_once(sfn: Any) -> None:
+    """The API reference (RedriveExecution, clientToken): "The API will return idempotent
+    responses for the last 10 client tokens used to successfully redrive the execution.
+    These client tokens are valid for up to 15 minutes after they are first used." Beyond
+    that reach the call is a new one (AWS documents nothing there: our choice)."""
+    arn = _run(sfn, "tokens", ALWAYS_FAILS)
+    _ended(sfn, arn)
+    first_date, count = _redrive(sfn, arn, "t0")
+    assert count == 1
+    assert _redrive(sfn, arn, "t0") == (first_date, 1)  # not redriven twice
+    assert _types(sfn, arn).count("ExecutionRedriven") == 1
+    dates = {token: _redrive(sfn, arn, token)[0] for token in [f"t{i}" for i in range(1, 11)]}
+    assert _ended(sfn, arn)["redriveCount"] == 11
+    assert _redrive(sfn, arn, "t0")[1] == 12  # no longer among the last ten: a new redrive
+    assert _redrive(sfn, arn, "t10") == (dates["t10"], 12)
+    _ended(sfn, _run(sfn, "nap", NAP))  # the virtual clock runs 20 minutes on
+    assert _redrive(sfn, arn, "t10")[1] == 13  # past its 15 minutes: a new redrive
+    assert _types(sfn, arn).count("ExecutionRedriven") == 13

@@ -282,3 +282,27 @@ def test_a_schedule_targets_a_machine_created_through_the_api(
     nowhere = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:nowhere"
     assert f"schedule orphan: could not start {nowhere} for {scheduled}: " in said
     assert f"StateMachineDoesNotExist: State Machine Does Not Exist: '{nowhere}'" in said
+
+
+def test_two_servers_on_one_db_start_each_time_once(tmp_path: Path, servers: list[_Server]) -> None:
+    """Each (schedule, time) is claimed in the shared database before its execution
+    starts: the server that claims it starts it, the other finds it handled."""
+    db = tmp_path / "state.sqlite3"
+    moment = time.time() + 2 * LEAD  # two servers to start first
+    expression, scheduled = _at(moment)
+    names = ["one", "two", "three"]
+    path = _write_schedules(tmp_path, dict.fromkeys(names, expression))
+    servers.extend(_Server(path, db, before=moment) for _ in range(2))
+    _executions(servers[0].sfn, len(names))
+    time.sleep(1)  # a second start of a time, if there were one, would have come by now
+    for server in servers:
+        listed = server.sfn.list_executions(stateMachineArn=MACHINE_ARN)["executions"]
+        inputs = [
+            json.loads(server.sfn.describe_execution(executionArn=e["executionArn"])["input"])
+            for e in listed
+        ]
+        assert sorted(inputs, key=lambda given: given["schedule"]) == [
+            {"schedule": _schedule_arn(name), "time": scheduled} for name in sorted(names)
+        ]
+    for server in servers:
+        server.stop()

@@ -17,7 +17,7 @@ from runtime.clock import RealClock, VirtualClock
 from runtime.executions import Execution, ExecutionAlreadyExists
 from runtime.service.schedule_entries import Schedule, read_schedules
 from runtime.service.schedules import Scheduler, execution_name
-from runtime.store.schedules import ScheduleStoreError
+from runtime.store.schedules import ScheduleRecord, ScheduleStore, ScheduleStoreError
 from runtime.testing import local_engine
 
 T0 = 1_735_689_600  # 2025-01-01T00:00:00Z
@@ -263,3 +263,56 @@ async def test_on_the_real_clock_a_new_rate_schedule_fires_at_once(tmp_path: Pat
     await asyncio.wait_for(started.wait(), timeout=30)
     await scheduler.stop()
     assert len(names) == 1
+
+
+async def _shared(entries: list[Schedule], store: Path, seconds: int) -> list[tuple[int, str]]:
+    """Two schedulers on one store file and one virtual clock from T0 for ``seconds``: each
+    start either makes, as (which scheduler, execution name)."""
+    clock = VirtualClock(T0)
+    attempts: list[tuple[int, str]] = []
+
+    def starter(which: int) -> Any:
+        async def start(arn: str, value: Any, name: str) -> None:
+            attempts.append((which, name))
+
+        return start
+
+    schedulers = [Scheduler(entries, starter(which), clock, store) for which in (0, 1)]
+    for scheduler in schedulers:
+        scheduler.start()
+
+    async def time_passes() -> None:
+        await clock.sleep(seconds)
+        # Stopped by this strand, which runs meanwhile: time cannot jump on past the end.
+        await asyncio.gather(*(scheduler.stop() for scheduler in schedulers))
+
+    await clock.spawn(time_passes)
+    return attempts
+
+
+async def test_two_schedulers_on_one_store_start_each_time_once(tmp_path: Path) -> None:
+    entries = schedules(tmp_path, "rate(1 day)")
+    attempts = await _shared(entries, tmp_path / "db", 3 * DAY - 1)
+    names = [name for _, name in attempts]
+    assert names == [execution_name(ARN, T0 + day * DAY) for day in range(3)]  # no start twice
+
+
+async def test_a_claim_whose_scheduler_died_is_taken_over_when_it_expires(tmp_path: Path) -> None:
+    entries = schedules(tmp_path, "rate(1 day)")
+    (schedule,) = entries
+    store = ScheduleStore(tmp_path / "db")
+    fresh = ScheduleRecord("default/nightly", schedule.signature(), created=T0, handled=T0 - 1)
+    record = store.open(fresh)
+    assert store.claim(record, T0, "a scheduler that died", T0, 60.0).won
+    store.close()
+    clock = VirtualClock(T0)
+    started: list[tuple[str, float]] = []
+
+    async def start(arn: str, value: Any, name: str) -> None:
+        started.append((name, clock.now()))
+
+    scheduler = Scheduler(entries, start, clock, tmp_path / "db")
+    scheduler.start()
+    await clock.spawn(clock.sleep, HOUR)
+    await scheduler.stop()
+    assert started == [(execution_name(ARN, T0), T0 + 60.0)]  # once its lease ran out

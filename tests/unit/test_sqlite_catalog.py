@@ -13,6 +13,7 @@ from runtime.service.catalog import (
     ExecutionOrigin,
     MachineRecord,
     MemoryCatalog,
+    RedriveToken,
     Target,
     VersionRecord,
 )
@@ -38,6 +39,8 @@ def _fill(catalog: Catalog) -> None:
     catalog.put_activity(ACTIVITY)
     catalog.set_tags(ARN, {"team": "x"})
     catalog.put_origin(ORIGIN)
+    for used in range(12):  # the execution's latest ten are kept
+        catalog.put_redrive_token(RedriveToken(ORIGIN.execution_arn, f"t{used}", 7.0, used))
 
 
 def _seen(catalog: Catalog) -> tuple[object, ...]:
@@ -52,6 +55,7 @@ def _seen(catalog: Catalog) -> tuple[object, ...]:
         catalog.activities(),
         catalog.tags(ARN),
         catalog.origin(ORIGIN.execution_arn),
+        [catalog.redrive_token(ORIGIN.execution_arn, f"t{used}") for used in range(12)],
     )
 
 
@@ -63,6 +67,9 @@ def test_a_file_catalog_reads_back_what_memory_keeps(tmp_path: Path) -> None:
     reopened = SqliteCatalog(tmp_path / "catalog.sqlite3")
     assert _seen(reopened) == _seen(memory)
     assert reopened.origin(ORIGIN.execution_arn) == ORIGIN
+    kept_tokens = _seen(reopened)[-1]
+    assert kept_tokens[:2] == [None, None]
+    assert kept_tokens[11] == RedriveToken(ORIGIN.execution_arn, "t11", 7.0, 11.0)
     reopened.close()
 
 

@@ -1,0 +1,123 @@
+"""Map Runs kept in a durable engine's database: written with their execution's end (in
+the transaction of its last events), read back once it has left memory.
+
+While an execution runs, its Map Runs are the live objects of its Distributed Maps (after
+a crash the replay makes them again); once it has ended, they and their child executions
+(with their histories, and the Map Runs of their own Distributed Maps) are rows of
+:mod:`runtime.store.executions`, and :func:`stored_map_runs` gives them back as records
+that answer as the live ones did.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+from asl.jsontext import json_text, parse_json
+from runtime.history import Event
+from runtime.journal import stored_event
+from runtime.states.map_run import ChildRecord, MapRunRecord
+from runtime.store.executions import EventRow, ExecutionStore, MapRunRows
+
+__all__ = ["map_run_rows", "stored_map_runs"]
+
+#: The fields of a Map Run (beyond its ARNs and children) kept in its row.
+_RUN_FIELDS = (
+    "state_machine_arn", "status", "start_time", "stop_time", "error", "cause", "max_concurrency",
+    "tolerated_failure_count", "tolerated_failure_percentage", "results_written",
+)  # fmt: skip
+#: The fields of a child execution (beyond its ARN, history and Map Runs) kept in its row.
+_CHILD_FIELDS = (
+    "index", "name", "input", "state_machine_arn", "status", "output", "error", "cause",
+    "start_time", "stop_time", "item_count",
+)  # fmt: skip
+
+
+def map_run_rows(runs: Iterable[MapRunRecord]) -> MapRunRows:
+    """An execution's Map Runs, their children and the children's own Map Runs, as rows."""
+    listed: list[tuple[str, str, str]] = []
+    children: list[tuple[str, str, str]] = []
+    histories: list[tuple[str, list[EventRow]]] = []
+
+    def add(runs: Iterable[MapRunRecord]) -> None:
+        for run in runs:
+            listed.append((run.arn, run.execution_arn, _fields(run, _RUN_FIELDS)))
+            for child in run.executions:
+                children.append((child.arn, run.arn, _fields(child, _CHILD_FIELDS)))
+                histories.append((child.arn, [_event_row(e) for e in child.history]))
+                add(child.map_runs)
+
+    add(runs)
+    return MapRunRows(listed, children, histories)
+
+
+def _fields(record: object, names: tuple[str, ...]) -> str:
+    return json_text({name: getattr(record, name) for name in names})
+
+
+def _event_row(event: Event) -> EventRow:
+    details = event.details
+    text = None if details is None else json_text(details)
+    return EventRow(event.id, event.previous_event_id, event.timestamp, event.type, text, "", 0)
+
+
+def stored_map_runs(store: ExecutionStore, owner: str) -> list[MapRunRecord]:
+    """The Map Runs stored with the ended execution ``owner`` (its own, each with its
+    children, and theirs within them)."""
+    run_rows, child_rows = store.map_runs(owner)
+    started: dict[str, list[MapRunRecord]] = defaultdict(list)  # by who started them
+    runs: dict[str, MapRunRecord] = {}
+    for arn, parent, body in run_rows:
+        fields = parse_json(body)
+        run = MapRunRecord(arn, parent, fields["state_machine_arn"], fields["start_time"])
+        _set(run, fields)
+        runs[arn] = run
+        started[parent].append(run)
+    for arn, run_arn, body in child_rows:
+        fields = parse_json(body)
+        child = _StoredChild(arn, fields, partial(_history, store, arn), started[arn])
+        runs[run_arn].executions.append(child)
+    return started[owner]
+
+
+def _set(record: object, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(record, name, value)
+
+
+def _history(store: ExecutionStore, arn: str) -> list[Event]:
+    return [stored_event(row) for row in store.events(arn)]
+
+
+class _StoredChild(ChildRecord):
+    """A child execution of an ended execution, read back: its history read when asked."""
+
+    def __init__(
+        self,
+        arn: str,
+        fields: dict[str, Any],
+        history: Callable[[], list[Event]],
+        map_runs: list[MapRunRecord],
+    ) -> None:
+        super().__init__(
+            arn, fields["index"], fields["name"], fields["input"], fields["state_machine_arn"],
+            fields["start_time"],
+        )  # fmt: skip
+        _set(self, fields)
+        self._read_history = history
+        self._history: list[Event] | None = None
+        self._map_runs = map_runs
+
+    @property
+    def history(self) -> list[Event]:
+        """The child execution's own history events (read from the database once)."""
+        if self._history is None:
+            self._history = self._read_history()
+        return self._history
+
+    @property
+    def map_runs(self) -> list[MapRunRecord]:
+        """The Map Runs its own Distributed Maps started."""
+        return list(self._map_runs)
