@@ -221,8 +221,12 @@ def test_an_execution_lists_its_map_runs_and_their_children(server: RunningServe
         assert child["name"] in shown.text
     child_page = browser.get("/console/execution", arn=children[0]["executionArn"])
     assert child_page.status_code == 200 and "SUCCEEDED" in child_page.text
-    # The API keeps no definition for a child (DescribeStateMachineForExecution): no report.
-    assert "No diagram" in child_page.text
+    # The API keeps no definition for a child (DescribeStateMachineForExecution): its
+    # report draws the Map's ItemProcessor, read from the parent's definition.
+    assert 'id="report"' in child_page.text
+    report = browser.get("/console/report", arn=children[0]["executionArn"])
+    assert report.status_code == 200 and "<svg" in report.text
+    assert "/States/Double" in report.text and "/States/Each" not in report.text
 
 
 def test_a_machines_diagnostics_are_placed_on_its_definition(server: RunningServer) -> None:
@@ -240,3 +244,59 @@ def test_a_machines_diagnostics_are_placed_on_its_definition(server: RunningServ
     marked = shown.split('<div class="line marked">')[1]
     assert marked.startswith('<span class="number">4</span>')
     assert 'class="diag diag-WARNING">WARNING PASS_RESULT_IS_STATIC' in marked.split("</pre>")[0]
+
+
+def _schedules_file(folder: Path) -> Path:
+    """Three schedules of one machine made from a definition file: one that fires when
+    the server starts (a new rate schedule fires at once), one on a Paris clock, one off."""
+    (folder / "cleanup.asl.yaml").write_text(
+        "StartAt: Clean\nStates:\n  Clean:\n    Type: Pass\n    End: true\n"
+    )
+    target = {"Arn": "cleanup.asl.yaml"}
+    entries = [
+        {"Name": "hourly", "ScheduleExpression": "rate(1 hour)", "Target": target},
+        {
+            "Name": "nightly",
+            "ScheduleExpression": "cron(0 3 * * ? *)",
+            "ScheduleExpressionTimezone": "Europe/Paris",
+            "Target": target,
+        },
+        {
+            "Name": "paused",
+            "ScheduleExpression": "rate(5 minutes)",
+            "State": "DISABLED",
+            "Target": target,
+        },
+    ]
+    path = folder / "schedules.json"
+    path.write_text(json.dumps({"Schedules": entries}))
+    return path
+
+
+def test_the_schedules_page_shows_next_and_last_runs(tmp_path: Path) -> None:
+    settings = ServiceSettings(schedules=_schedules_file(tmp_path))
+    with serve_in_thread(settings) as server:
+        client = sfn(server)
+        machine = "arn:aws:states:us-east-1:123456789012:stateMachine:cleanup"
+        (started,) = until(lambda: client.list_executions(stateMachineArn=machine)["executions"])
+        until(lambda: _status(client, started["executionArn"]) == "SUCCEEDED")
+        shown = Browser(server.url).get("/console/schedules")
+    assert shown.status_code == 200
+    assert '<a href="/console/schedules">Schedules</a>' in shown.text
+    rows = {row.split("</td>", 1)[0]: row for row in shown.text.split("<tr><td>")[1:]}
+    assert set(rows) == {"hourly", "nightly", "paused"}
+    hourly, nightly, paused = rows["hourly"], rows["nightly"], rows["paused"]
+    assert "<code>rate(1 hour)</code>" in hourly and "ENABLED" in hourly
+    assert f'href="/console/machine?arn={machine.replace(":", "%3A")}"' in hourly
+    # Its one run, linked to its execution, with the execution's status.
+    assert started["executionArn"].replace(":", "%3A") in hourly
+    assert 'status-SUCCEEDED">SUCCEEDED' in hourly
+    # The next runs of a cron on a Paris clock: 03:00 there, each shown on both clocks.
+    assert nightly.count(" 03:00:00 Europe/Paris)") == 5
+    assert "none yet" in nightly
+    assert "DISABLED" in paused and "none yet" in paused
+
+
+def test_the_schedules_page_of_a_server_without_schedules(server: RunningServer) -> None:
+    shown = Browser(server.url).get("/console/schedules")
+    assert shown.status_code == 200 and "runs no schedules" in shown.text

@@ -38,7 +38,7 @@ def page(title: str, body: str, script: str = "") -> str:
     """A whole console page: navigation, ``title`` (escaped here) and ``body`` (HTML)."""
     nav = (
         '<nav><a href="/console/">State machines</a><a href="/console/executions">Executions</a>'
-        '<a href="/console/tasks">Waiting tasks</a></nav>'
+        '<a href="/console/tasks">Waiting tasks</a><a href="/console/schedules">Schedules</a></nav>'
     )
     tail = f"<script>{script}</script>" if script else ""
     return (
