@@ -2,8 +2,9 @@
 a ``done`` event once it has ended. One stream per open page; each checks the history's
 length a few times a second (a length, no copy), so an idle page costs next to nothing; a
 comment after ``Console.keep_alive_seconds`` quiet seconds (15 by default) keeps proxies
-from closing a quiet stream, and ends the stream of a page that was closed: writing to a
-connection the browser has gone from fails, and the handler returns."""
+from closing a quiet stream, and ends the stream of a page that was closed: aiohttp does
+not cancel a handler whose client went away (``handler_cancellation`` is off), but
+writing to its connection then fails, and the handler returns."""
 
 from __future__ import annotations
 
