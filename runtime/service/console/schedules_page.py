@@ -4,12 +4,12 @@ executions' status. Read from the scheduler's overview (its read-only interface)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 from runtime.service.console import reads
 from runtime.service.console.context import Context
-from runtime.service.console.html import date, link, page, table, url
+from runtime.service.console.html import link, page, table, url
 from runtime.service.console.html import status as status_badge
 from runtime.service.schedule_entries import Schedule
 from runtime.service.schedule_overview import Fired, ScheduleOverview
@@ -43,7 +43,7 @@ async def _row(ctx: Context, shown: ScheduleOverview) -> list[str]:
     fired = "<br>".join([await _fired(ctx, one) for one in shown.fired])
     return [
         name,
-        f"<code>{escape(schedule.expression_text)}</code>",
+        f'<code class="nowrap">{escape(schedule.expression_text)}</code>',
         escape(schedule.timezone),
         f'<span class="schedule-{state}">{state}</span>',
         link(url("/console/machine", arn=target), target.split(":stateMachine:", 1)[-1]),
@@ -54,16 +54,21 @@ async def _row(ctx: Context, shown: ScheduleOverview) -> list[str]:
 
 def _when(moment: int, schedule: Schedule) -> str:
     """A fire time in UTC, and on the schedule's own clock when that is another."""
-    text = escape(date(moment))
-    if schedule.timezone == "UTC":
-        return text
-    local = f"{datetime.fromtimestamp(moment, schedule.zone):%Y-%m-%d %H:%M:%S}"
-    return f'{text} <small class="muted">({local} {escape(schedule.timezone)})</small>'
+    text = _utc(moment)
+    if schedule.timezone != "UTC":
+        local = f"{datetime.fromtimestamp(moment, schedule.zone):%Y-%m-%d %H:%M:%S}"
+        text += f' <small class="muted">({local} local)</small>'
+    return f'<span class="nowrap">{text}</span>'
+
+
+def _utc(moment: int) -> str:
+    """A whole second (schedules fire on them) as UTC text."""
+    return f"{datetime.fromtimestamp(moment, UTC):%Y-%m-%d %H:%M:%S}Z"
 
 
 async def _fired(ctx: Context, fired: Fired) -> str:
     """One handled fire: its time, linked to its execution, with the execution's status."""
-    when = date(fired.scheduled)
+    when = _utc(fired.scheduled)
     if fired.execution_arn is None:
         return f'{escape(when)} <span class="muted">{escape(fired.problem or "")}</span>'
     try:
