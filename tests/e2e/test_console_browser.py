@@ -148,8 +148,9 @@ def test_an_express_execution_started_from_the_page_is_followed_to_its_end(
     server: RunningServer, page: Page
 ) -> None:
     client = sfn(server)
-    # The API does not describe Express executions (DescribeExecution: InvalidArn, as on
-    # AWS): the console shows the ones it started.
+    # The API does not describe Express executions (DescribeExecution: InvalidArn, as
+    # recorded against AWS in localstack's test_sfn_api_express.snapshot.json): the
+    # console shows the ones it started.
     definition = {
         "StartAt": "Pause",
         "States": {

@@ -102,16 +102,25 @@ async def executions(ctx: Context) -> str:
         _filters(status, machine_arn, name)
         + _listing(shown)
         + f"<p>Page {number} {' '.join(pager)}</p>"
-        + await _express_started(ctx)
+        + await _express_started(ctx, status, machine_arn, name)
     )
     return page("Executions", body)
 
 
-async def _express_started(ctx: Context) -> str:
-    """The Express executions started from the console, newest first."""
+async def _express_started(
+    ctx: Context, status: str | None, machine_arn: str | None, name: str | None
+) -> str:
+    """The Express executions started from the console, newest first, filtered as the
+    Standard ones are."""
     if not ctx.console.express:
         return ""
-    described = [await reads.describe(ctx, arn) for arn in list(ctx.console.express)]
+    described = [
+        e
+        for e in [await reads.describe(ctx, arn) for arn in list(ctx.console.express)]
+        if status in (None, e["status"])
+        and machine_arn in (None, e["stateMachineArn"])
+        and (name is None or name in e["name"])
+    ]
     heading = f'<h2>Express executions started here</h2><p class="muted">{_EXPRESS_NOTE}</p>'
     return heading + _listing(described)
 
