@@ -194,6 +194,8 @@ def test_a_map_run_childs_page_draws_its_item_processor(server: RunningServer, p
     # The child's graph is its Map's ItemProcessor (one state, Double), with its trace.
     expect(report.locator("g.node.state")).to_have_count(1)
     expect(report.locator("g.node.status-succeeded", has_text="Double")).to_have_count(1)
+    page.get_by_role("link", name=execution["executionArn"].rsplit(":", 1)[1]).click()
+    expect(page.locator("h2", has_text="Map Runs")).to_be_visible()
 
 
 def test_the_schedules_page_links_each_run_to_its_execution(tmp_path: Path, page: Page) -> None:

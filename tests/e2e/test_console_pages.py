@@ -210,6 +210,8 @@ def test_an_execution_lists_its_map_runs_and_their_children(server: RunningServe
         assert child["name"] in shown.text
     child_page = browser.get("/console/execution", arn=children[0]["executionArn"])
     assert child_page.status_code == 200 and "SUCCEEDED" in child_page.text
+    parent = execution["executionArn"].replace(":", "%3A")
+    assert f'Map Run child of <a href="/console/execution?arn={parent}">' in child_page.text
     # The API keeps no definition for a child (DescribeStateMachineForExecution): its
     # report draws the Map's ItemProcessor, read from the parent's definition.
     assert 'id="report"' in child_page.text
@@ -286,7 +288,7 @@ def test_an_express_execution_started_from_the_page_is_shown_and_listed(
     # ... the console does, from the engine.
     until(lambda: "SUCCEEDED" in browser.get("/console/execution", arn=execution).text)
     shown = browser.get("/console/execution", arn=execution).text
-    assert "Express - Status" in shown and XSS not in shown
+    assert "Express execution of <a" in shown and XSS not in shown
     assert "&quot;x&quot;: &quot;&lt;script&gt;" in shown and 'id="report"' in shown
     assert ">Stop</button>" not in shown and ">Redrive</button>" not in shown
     report = browser.get("/console/report", arn=execution)

@@ -193,22 +193,22 @@ async def execution(ctx: Context) -> str:
     arn = ctx.query("arn") or ""
     described = await reads.describe(ctx, arn)
     history = await reads.history(ctx, arn)
-    status, machine_arn = described["status"], described["stateMachineArn"]
+    status = described["status"]
     states = table(["State", "Input", "Output", "Error", "Cause"], state_rows(history["events"]))
-    express = reads.is_express(arn)
+    express, parent = reads.is_express(arn), reads.parent(ctx, arn)
     actions = "" if not express else f'<p class="muted">{_EXPRESS_NOTE}</p>'
-    if status == "RUNNING" and not express:
+    # StopExecution and RedriveExecution take a top Standard execution only.
+    if status == "RUNNING" and not express and parent is None:
         actions += form("/console/stop", ctx.csrf, {"arn": described["executionArn"]}, "", "Stop")
-    if status in ("FAILED", "TIMED_OUT", "ABORTED") and not express:
+    if status in ("FAILED", "TIMED_OUT", "ABORTED") and not express and parent is None:
         actions += form(
             "/console/redrive", ctx.csrf, {"arn": described["executionArn"]}, "", "Redrive"
         )
     trace = await _trace_frame(ctx, described["executionArn"])
     map_runs = "" if express else await _map_runs(ctx, described["executionArn"])
     body = (
-        f"<p>{'Express' if express else 'Standard'} - Status: {status_badge(status)} - "
-        f"started {date(described['startDate'])}, stopped {date(described.get('stopDate'))} - "
-        f"{link(url('/console/machine', arn=machine_arn), _name(machine_arn))}</p>"
+        f"<p>{_kind(described, express, parent)} - Status: {status_badge(status)} - "
+        f"started {date(described['startDate'])}, stopped {date(described.get('stopDate'))}</p>"
         f"{actions}{_failure(described)}"
         f'<div class="cols"><div><h2>Input</h2>{json_block(described.get("input"))}</div>'
         f"<div><h2>Output</h2>{json_block(described.get('output'))}</div></div>"
@@ -217,6 +217,16 @@ async def execution(ctx: Context) -> str:
     )
     script = _LIVE % json.dumps(url("/console/live", arn=arn)) if status == "RUNNING" else ""
     return page(f"Execution {described['name']}", body, script)
+
+
+def _kind(described: dict[str, Any], express: bool, parent: str | None) -> str:
+    """What the execution is, and what it belongs to: its machine, or the execution whose
+    Map Run started it (the API describes no machine of a Map Run's children)."""
+    if parent is not None:
+        return f"Map Run child of {link(url('/console/execution', arn=parent), _name(parent))}"
+    machine_arn = described["stateMachineArn"]
+    machine = link(url("/console/machine", arn=machine_arn), _name(machine_arn))
+    return f"{'Express' if express else 'Standard'} execution of {machine}"
 
 
 async def _trace_frame(ctx: Context, arn: str) -> str:

@@ -22,7 +22,7 @@ from runtime.service.lookup import Run, execution
 from runtime.service.runs import describe_run
 from runtime.states.map_run import ChildExecution
 
-__all__ = ["definition", "describe", "history", "is_express", "run"]
+__all__ = ["definition", "describe", "history", "is_express", "parent", "run"]
 
 
 def is_express(arn: str) -> bool:
@@ -33,6 +33,14 @@ def is_express(arn: str) -> bool:
 def run(ctx: Context, arn: str) -> Run:
     """The execution of ``arn`` (``ExecutionDoesNotExist``, ``InvalidArn``)."""
     return _express(ctx, arn) if is_express(arn) else execution(ctx.backend, arn)
+
+
+def parent(ctx: Context, arn: str) -> str | None:
+    """The ARN of the execution whose Map Run started ``arn``'s, None for a top one."""
+    if is_express(arn):
+        return None
+    found = execution(ctx.backend, arn)
+    return found.map_run.execution_arn if isinstance(found, ChildExecution) else None
 
 
 async def describe(ctx: Context, arn: str) -> dict[str, Any]:
