@@ -26,7 +26,7 @@ __all__ = ["map_run_rows", "stored_map_runs"]
 #: The fields of a Map Run (beyond its ARNs and children) kept in its row.
 _RUN_FIELDS = (
     "state_machine_arn", "status", "start_time", "stop_time", "error", "cause", "max_concurrency",
-    "tolerated_failure_count", "tolerated_failure_percentage", "results_written",
+    "tolerated_failure_count", "tolerated_failure_percentage", "results_written", "state_name",
 )  # fmt: skip
 #: The fields of a child execution (beyond its ARN, history and Map Runs) kept in its row.
 _CHILD_FIELDS = (

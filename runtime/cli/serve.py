@@ -89,9 +89,10 @@ def serve(
     executions it left running resume, each Task run at least once.
 
     The web console is at http://HOST:PORT/console/: state machines, executions (live),
-    waiting tasks to approve or reject. On an address other than loopback it asks for a
-    token, printed at start ($ASL_CONSOLE_TOKEN, else a new one each start); the API itself
-    asks for none, so expose it only on a network you trust.
+    waiting tasks to approve or reject, schedules with their next and last runs. On an
+    address other than loopback it asks for a token, printed at start ($ASL_CONSOLE_TOKEN,
+    else a new one each start); the API itself asks for none, so expose it only on a
+    network you trust.
 
     --schedules FILE starts executions on EventBridge Scheduler schedules; a restart
     neither repeats a scheduled run nor forgets one it missed.

@@ -12,7 +12,7 @@ from runtime.service.backend import Backend
 from runtime.service.errors import ExecutionDoesNotExist, ResourceNotFound
 from runtime.states.map_run import ChildRecord, MapRunRecord
 
-__all__ = ["Run", "execution", "map_run"]
+__all__ = ["Run", "execution", "map_run", "map_run_of"]
 
 #: An execution the API describes: a Standard one, or a Map Run's child.
 Run = Execution | ChildRecord
@@ -37,16 +37,20 @@ def map_run(backend: Backend, text: str) -> MapRunRecord:
     raise ResourceNotFound(arn.text)
 
 
-def _child_execution(backend: Backend, arn: str) -> ChildRecord | None:
-    """A Map Run's child execution (its ARN names ``<machine>/<label>``)."""
+def map_run_of(backend: Backend, arn: str) -> MapRunRecord | None:
+    """The Map Run that started the child execution ``arn``; None for another execution."""
     machine = arn.split(":execution:", 1)[-1].split(":", 1)[0]
-    if "/" not in machine:
+    if "/" not in machine:  # a Map Run's children run ``<machine>/<label>``
         return None
     for run in _all_map_runs(backend, arn):
-        for child in run.executions:
-            if child.arn == arn:
-                return child
+        if any(child.arn == arn for child in run.executions):
+            return run
     return None
+
+
+def _child_execution(backend: Backend, arn: str) -> ChildRecord | None:
+    run = map_run_of(backend, arn)
+    return None if run is None else next(c for c in run.executions if c.arn == arn)
 
 
 def _map_runs(runs: Iterable[MapRunRecord]) -> Iterator[MapRunRecord]:

@@ -36,6 +36,7 @@ import logging
 import math
 import os
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -46,6 +47,7 @@ from integrations.aws.shapes import instant_text
 from runtime.clock import Clock
 from runtime.executions import DEFAULT_ACCOUNT, DEFAULT_REGION, ExecutionAlreadyExists
 from runtime.service.schedule_entries import Schedule
+from runtime.service.schedule_overview import KEPT_FIRES, Fired, ScheduleOverview, upcoming
 from runtime.store.errors import ApiError
 from runtime.store.schedules import ScheduleRecord, ScheduleStore
 
@@ -53,8 +55,9 @@ __all__ = ["Scheduler", "StartExecution", "execution_name"]
 
 _log = logging.getLogger(__name__)
 
-#: ``start(state machine ARN, input, execution name)``: starts one execution.
-StartExecution = Callable[[str, JSON, str], Awaitable[Any]]
+#: ``start(state machine ARN, input, execution name)``: starts one execution and returns
+#: its ARN (None when the starter does not tell).
+StartExecution = Callable[[str, JSON, str], Awaitable[str | None]]
 
 #: The longest single sleep: a long wait is taken in steps, so a wall clock that jumps
 #: (a suspended machine, a corrected clock) is noticed within the hour.
@@ -98,6 +101,8 @@ class Scheduler:
         self._strands: list[asyncio.Task[Any]] = []
         #: Who this scheduler is, in the claims of the store it may share with others.
         self._claimer = str(uuid.uuid4())
+        self._records: dict[str, ScheduleRecord] = {}
+        self._fired: dict[str, deque[Fired]] = {}
 
     def start(self) -> None:
         """Begin firing (call it on the running event loop). A store that cannot be used
@@ -116,6 +121,22 @@ class Scheduler:
             self._clock.cancel(strand)
         await asyncio.gather(*strands, return_exceptions=True)
         self._store.close()
+
+    def overview(self, count: int = 5) -> list[ScheduleOverview]:
+        """Every schedule (disabled ones too), with its next ``count`` fire times and the
+        fires handled since the scheduler started, newest first."""
+        now = self._now()
+        shown = []
+        for schedule in self.schedules:
+            key = _key(schedule)
+            record = self._records.get(key)
+            fires: tuple[int, ...] = ()
+            if schedule.enabled and record is not None:
+                fires = upcoming(schedule, max(record.handled, now), record.created, count)
+            arn = schedule.arn(self._region, self._account)
+            fired = tuple(reversed(self._fired.get(key, ())))
+            shown.append(ScheduleOverview(schedule, arn, fires, fired))
+        return shown
 
     def _now(self) -> int:
         return math.floor(self._clock.now() + _TOLERANCE)
@@ -141,7 +162,7 @@ class Scheduler:
                 if taken is None:
                     return
                 if taken is not record:  # another scheduler handled the time
-                    record = taken
+                    record = self._records[record.key] = taken
                     continue
                 if latest < now:
                     _log.info(
@@ -150,6 +171,7 @@ class Scheduler:
                 await self._fire(schedule, latest)
             record = replace(record, handled=now if latest is None else latest)
             self._store.handled(record, self._claimer)
+            self._records[record.key] = record
 
     async def _sleep_until(self, moment: float) -> None:
         await self._clock.sleep(min(max(moment - self._clock.now(), _TOLERANCE), _STEP_SECONDS))
@@ -180,9 +202,10 @@ class Scheduler:
         """The schedule's record: as stored, or afresh when it is new or has changed (a
         fire due at this second is then not a missed one)."""
         now = self._now()
-        key = f"{schedule.group}/{schedule.name}"
-        fresh = ScheduleRecord(key, schedule.signature(), created=now, handled=now - 1)
-        return self._store.open(fresh)
+        fresh = ScheduleRecord(_key(schedule), schedule.signature(), created=now, handled=now - 1)
+        record = self._store.open(fresh)
+        self._records[record.key] = record
+        return record
 
     def _latest_due(self, schedule: Schedule, record: ScheduleRecord, now: int) -> int | None:
         """The latest fire due by ``now`` and young enough to start, or None."""
@@ -198,21 +221,25 @@ class Scheduler:
         arn = schedule.arn(self._region, self._account)
         name = execution_name(arn, scheduled)
         target = schedule.target
+        fired = self._fired.setdefault(_key(schedule), deque(maxlen=KEPT_FIRES))
         try:
             value = target.input(arn, scheduled, name.replace("-", "")[:16])
-            await self._start(target.machine_arn, value, name)
+            fired.append(Fired(scheduled, await self._start(target.machine_arn, value, name)))
         except ExecutionAlreadyExists:
+            fired.append(Fired(scheduled, None, "started already (before a restart)"))
             _log.info(
                 "schedule %s: the run of %s was started already", schedule.name, _stamp(scheduled)
             )
         except ApiError as exc:
+            fired.append(Fired(scheduled, None, str(exc)))
             # The API's answer (no such machine yet, an input too large): the user's to
             # fix, said without a traceback.
             _log.error(
                 "schedule %s: could not start %s for %s: %s",
                 schedule.name, target.machine_arn, _stamp(scheduled), exc,
             )  # fmt: skip
-        except Exception:
+        except Exception as exc:
+            fired.append(Fired(scheduled, None, f"{type(exc).__name__}: {exc}"))
             _log.exception(
                 "schedule %s: could not start %s for %s",
                 schedule.name, target.machine_arn, _stamp(scheduled),
@@ -227,6 +254,10 @@ def _ended(schedule: Schedule) -> Callable[[BaseException | None], None]:
             _log.error("schedule %s stopped firing", schedule.name, exc_info=error)
 
     return ended
+
+
+def _key(schedule: Schedule) -> str:
+    return f"{schedule.group}/{schedule.name}"
 
 
 def _stamp(moment: int) -> str:

@@ -21,6 +21,7 @@ from runtime.service import machines, map_runs, runs, tagging, tasks, test_state
 from runtime.service.backend import Backend, Operation
 from runtime.service.catalog import Catalog, MemoryCatalog
 from runtime.service.console import add_console
+from runtime.service.schedule_overview import ScheduleReader
 from runtime.service.server_schedules import serving_schedules
 from runtime.service.settings import ServiceSettings
 from runtime.service.sqlite_catalog import SqliteCatalog
@@ -88,10 +89,14 @@ def build_backend(settings: ServiceSettings) -> Backend:
 
 
 async def _start_site(
-    backend: Backend, settings: ServiceSettings, host: str, port: int
+    backend: Backend,
+    settings: ServiceSettings,
+    schedules: ScheduleReader | None,
+    host: str,
+    port: int,
 ) -> tuple[web.AppRunner, str]:
     app = build_app(backend, OPERATIONS)
-    add_console(app, backend, OPERATIONS, settings.console_token)
+    add_console(app, backend, OPERATIONS, settings.console_token, schedules=schedules)
     # Requests still open at shutdown (a GetActivityTask's long poll, a console's event
     # stream) get a moment, not aiohttp's default minute.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS)
@@ -112,13 +117,15 @@ async def _run(
     # What a dead server left running goes on (its task tokens waiting again) before the
     # first request can ask about it.
     await backend.engine.recover()
-    runner, url = await _start_site(backend, settings, *address)
     try:
-        async with serving_schedules(backend, settings):
-            ready(url)
-            await stop.wait()
+        async with serving_schedules(backend, settings) as scheduler:
+            runner, url = await _start_site(backend, settings, scheduler, *address)
+            try:
+                ready(url)
+                await stop.wait()
+            finally:
+                await runner.cleanup()
     finally:
-        await runner.cleanup()
         await backend.engine.aclose()
         backend.catalog.close()
 

@@ -53,14 +53,17 @@ def read_server_schedules(settings: ServiceSettings) -> list[Schedule]:
 
 
 @asynccontextmanager
-async def serving_schedules(backend: Backend, settings: ServiceSettings) -> AsyncIterator[None]:
+async def serving_schedules(
+    backend: Backend, settings: ServiceSettings
+) -> AsyncIterator[Scheduler | None]:
     """Fire the server's schedules (if any) while the block runs: the target machines
-    made from definition files first, then the scheduler, stopped at the end. Raises
+    made from definition files first, then the scheduler (given to the block, None
+    without schedules), stopped at the end. Raises
     ``SettingsError`` for a definition file that is not a valid state machine and
     ``ScheduleStoreError`` for a database that cannot be used."""
     schedules = read_server_schedules(settings)
     if not schedules:
-        yield
+        yield None
         return
     await _create_target_machines(backend, schedules)
     scheduler = Scheduler(
@@ -73,7 +76,7 @@ async def serving_schedules(backend: Backend, settings: ServiceSettings) -> Asyn
     )
     scheduler.start()
     try:
-        yield
+        yield scheduler
     finally:
         await scheduler.stop()
 
@@ -114,10 +117,10 @@ def _role(backend: Backend, name: str) -> str:
 
 
 def _starter(backend: Backend) -> StartExecution:
-    async def start(machine_arn: str, value: JSON, name: str) -> None:
+    async def start(machine_arn: str, value: JSON, name: str) -> str:
         request = {"stateMachineArn": machine_arn, "input": json_text(value), "name": name}
         try:
-            await start_execution(backend, request)
+            return str((await start_execution(backend, request))["executionArn"])
         except ExecutionAlreadyExists as exc:
             # The scheduler counts the engine's error as a start made already.
             raise engine_executions.ExecutionAlreadyExists(str(exc)) from None

@@ -151,6 +151,8 @@ class MapRunRecord:
         self.tolerated_failure_percentage = 0.0
         self.executions: list[ChildRecord] = []
         self.results_written = 0
+        #: The Distributed Map state that started it (its children run its ItemProcessor).
+        self.state_name = ""
 
     def execution_counts(self) -> dict[str, int]:
         """Child executions by status, as ``DescribeMapRun`` counts them."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -12,10 +13,13 @@ from botocore.config import Config
 
 from runtime.service.console.guard import SESSION_COOKIE
 from runtime.service.server import RunningServer
+from tests.e2e.test_serve_boto3 import DISTRIBUTED
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 CONFIG = Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1})
 XSS = "<script>alert(1)</script>"
+#: The machine the schedules of :func:`schedules_file` start.
+CLEANUP = "arn:aws:states:us-east-1:123456789012:stateMachine:cleanup"
 
 
 def sfn(server: RunningServer) -> Any:
@@ -58,6 +62,44 @@ def waiting_machine(client: Any, seconds: int = 2) -> str:
     return client.create_state_machine(
         name="waiting", definition=json.dumps(definition), roleArn=ROLE
     )["stateMachineArn"]
+
+
+def fan_out_machine(client: Any) -> str:
+    """A machine whose Distributed Map ``Each`` runs ``Double`` (a Pass) per item of
+    ``$.items``, each item a child execution of a Map Run."""
+    definition = json.dumps(DISTRIBUTED)
+    return str(
+        client.create_state_machine(name="fan-out", definition=definition, roleArn=ROLE)[
+            "stateMachineArn"
+        ]
+    )
+
+
+def schedules_file(folder: Path) -> Path:
+    """Three schedules of one machine made from a definition file: one that fires when
+    the server starts (a new rate schedule fires at once), one on a Paris clock, one off."""
+    (folder / "cleanup.asl.yaml").write_text(
+        "StartAt: Clean\nStates:\n  Clean:\n    Type: Pass\n    End: true\n"
+    )
+    target = {"Arn": "cleanup.asl.yaml"}
+    entries = [
+        {"Name": "hourly", "ScheduleExpression": "rate(1 hour)", "Target": target},
+        {
+            "Name": "nightly",
+            "ScheduleExpression": "cron(0 3 * * ? *)",
+            "ScheduleExpressionTimezone": "Europe/Paris",
+            "Target": target,
+        },
+        {
+            "Name": "paused",
+            "ScheduleExpression": "rate(5 minutes)",
+            "State": "DISABLED",
+            "Target": target,
+        },
+    ]
+    path = folder / "schedules.json"
+    path.write_text(json.dumps({"Schedules": entries}))
+    return path
 
 
 class Browser:

@@ -1,7 +1,8 @@
 """The web console in headless Chromium (Debian's, driven by Playwright): the executions
 list, a running execution's page updating itself, a task approved and one rejected with a
 click, an execution started from its machine's page, and a state named like a script that
-stays text."""
+stays text; an Express execution started from the page and followed to its end; a Map
+Run child's graph; the schedules page and its runs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +18,15 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from runtime.service import ServiceSettings
 from runtime.service.server import RunningServer, serve_in_thread
-from tests.e2e.console_helpers import ROLE, XSS, approval_machine, sfn
+from tests.e2e.console_helpers import (
+    CLEANUP,
+    ROLE,
+    XSS,
+    approval_machine,
+    fan_out_machine,
+    schedules_file,
+    sfn,
+)
 from tests.polling import until
 
 CHROMIUM = "/usr/bin/chromium"
@@ -59,11 +69,14 @@ def _status(client: Any, arn: str) -> str:
 
 def test_a_running_execution_updates_itself(server: RunningServer, page: Page) -> None:
     client = sfn(server)
-    # Two waits: the history grows after the first while the execution still runs.
+    # An activity the test answers once the page is open, so the history grows while the
+    # page watches (a timed Wait could end before a loaded machine opened the page), then a
+    # Wait that keeps the execution running meanwhile.
+    activity = client.create_activity(name="step")["activityArn"]
     definition = {
-        "StartAt": "Short",
+        "StartAt": "Work",
         "States": {
-            "Short": {"Type": "Wait", "Seconds": 1, "Next": "Long"},
+            "Work": {"Type": "Task", "Resource": activity, "Next": "Long"},
             "Long": {"Type": "Wait", "Seconds": 4, "End": True},
         },
     }
@@ -74,7 +87,9 @@ def test_a_running_execution_updates_itself(server: RunningServer, page: Page) -
     page.goto(server.url + "/console/executions")
     page.get_by_role("link", name="live").click()
     expect(page.locator(".status")).to_have_text("RUNNING")
-    # The history grows as the Wait ends: the report frame is fetched again.
+    task = client.get_activity_task(activityArn=activity)
+    client.send_task_success(taskToken=task["taskToken"], output="{}")
+    # The history grows as the activity ends: the report frame is fetched again.
     expect(page.locator("#report")).to_have_attribute(
         "src", re.compile(r"&t=\d+$"), timeout=BOUND_MS
     )
@@ -132,3 +147,77 @@ def test_start_from_the_machine_page_and_a_script_stays_text(
     page.get_by_role("button", name="Start").click()
     expect(page.locator("h1")).to_have_text("Execution from-page")
     assert XSS in page.locator("pre").first.inner_text()
+
+
+def test_an_express_execution_started_from_the_page_is_followed_to_its_end(
+    server: RunningServer, page: Page
+) -> None:
+    client = sfn(server)
+    # The API does not describe Express executions (DescribeExecution: InvalidArn, as
+    # recorded against AWS in localstack's test_sfn_api_express.snapshot.json): the
+    # console shows the ones it started.
+    definition = {
+        "StartAt": "Pause",
+        "States": {
+            "Pause": {"Type": "Wait", "Seconds": 2, "Next": "Echo"},
+            "Echo": {"Type": "Pass", "End": True},
+        },
+    }
+    client.create_state_machine(
+        name="quick", definition=json.dumps(definition), roleArn=ROLE, type="EXPRESS"
+    )
+    page.goto(server.url + "/console/")
+    page.get_by_role("link", name="quick").click()
+    page.locator("input[name=name]").fill("express-run")
+    page.locator("textarea[name=input]").fill(json.dumps({"note": XSS}))
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("h1")).to_have_text("Execution express-run")
+    expect(page.locator("main > p").first).to_contain_text("Express")
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0)  # InvalidArn on AWS
+    # Its page follows it live, then shows its output and its graph's trace.
+    expect(page.locator(".status")).to_have_text("SUCCEEDED", timeout=BOUND_MS)
+    assert json.loads(page.locator(".cols pre").nth(1).inner_text()) == {"note": XSS}
+    report = page.frame_locator("#report")
+    expect(report.locator("g.node.status-succeeded", has_text="Echo")).to_have_count(1)
+    page.get_by_role("link", name="Executions").click()
+    expect(page.locator("h2", has_text="Express executions started here")).to_be_visible()
+    page.get_by_role("link", name="express-run").click()
+    expect(page.locator(".status")).to_have_text("SUCCEEDED")
+
+
+def test_a_map_run_childs_page_draws_its_item_processor(server: RunningServer, page: Page) -> None:
+    client = sfn(server)
+    arn = fan_out_machine(client)
+    execution = client.start_execution(stateMachineArn=arn, input='{"items": [1, 2]}')
+    until(lambda: _status(client, execution["executionArn"]) == "SUCCEEDED")
+    page.goto(server.url + "/console/executions")
+    page.locator("tbody a").first.click()
+    expect(page.locator("h2", has_text="Map Runs")).to_be_visible()
+    page.locator("h3 + table tbody a").first.click()
+    expect(page.locator(".status")).to_have_text("SUCCEEDED")
+    report = page.frame_locator("#report")
+    # The child's graph is its Map's ItemProcessor (one state, Double), with its trace.
+    expect(report.locator("g.node.state")).to_have_count(1)
+    expect(report.locator("g.node.status-succeeded", has_text="Double")).to_have_count(1)
+    page.get_by_role("link", name=execution["executionArn"].rsplit(":", 1)[1]).click()
+    expect(page.locator("h2", has_text="Map Runs")).to_be_visible()
+
+
+def test_the_schedules_page_links_each_run_to_its_execution(tmp_path: Path, page: Page) -> None:
+    with serve_in_thread(ServiceSettings(schedules=schedules_file(tmp_path))) as server:
+        client = sfn(server)
+        (started,) = until(lambda: client.list_executions(stateMachineArn=CLEANUP)["executions"])
+        until(lambda: _status(client, started["executionArn"]) == "SUCCEEDED")
+        page.goto(server.url + "/console/")
+        page.get_by_role("link", name="Schedules").click()
+        expect(page.locator("h1")).to_have_text("Schedules")
+        expect(page.locator("tbody tr")).to_have_count(3)
+        paused = page.locator("tr", has_text="paused")
+        expect(paused).to_contain_text("DISABLED")
+        expect(paused).to_contain_text("none yet")
+        hourly = page.locator("tr", has_text="hourly")
+        expect(hourly.locator("code")).to_have_text("rate(1 hour)")
+        expect(hourly.locator(".status")).to_have_text("SUCCEEDED")
+        hourly.locator("a[href*='/console/execution']").click()
+        expect(page.locator("h1")).to_have_text(f"Execution {started['name']}")
+        expect(page.locator(".status")).to_have_text("SUCCEEDED")

@@ -16,6 +16,7 @@ import pytest
 from runtime.clock import RealClock, VirtualClock
 from runtime.executions import Execution, ExecutionAlreadyExists
 from runtime.service.schedule_entries import Schedule, read_schedules
+from runtime.service.schedule_overview import ScheduleOverview
 from runtime.service.schedules import Scheduler, execution_name
 from runtime.store.schedules import ScheduleRecord, ScheduleStore, ScheduleStoreError
 from runtime.testing import local_engine
@@ -316,3 +317,60 @@ async def test_a_claim_whose_scheduler_died_is_taken_over_when_it_expires(tmp_pa
     await clock.spawn(clock.sleep, HOUR)
     await scheduler.stop()
     assert started == [(execution_name(ARN, T0), T0 + 60.0)]  # once its lease ran out
+
+
+async def test_the_overview_gives_next_fires_and_the_fires_handled(tmp_path: Path) -> None:
+    path = tmp_path / "schedules.json"
+    target = {"Arn": "cleanup"}
+    path.write_text(
+        json.dumps(
+            {
+                "Schedules": [
+                    {"Name": "hourly", "ScheduleExpression": "rate(1 hour)", "Target": target},
+                    {
+                        "Name": "paused",
+                        "ScheduleExpression": "rate(1 hour)",
+                        "State": "DISABLED",
+                        "Target": target,
+                    },
+                ]
+            }
+        )
+    )
+    entries = read_schedules(path, region="us-east-1", account="123456789012")
+    clock = VirtualClock(T0)
+    calls = 0
+
+    async def start(arn: str, value: Any, name: str) -> str | None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise LookupError("no such machine")
+        return f"arn:aws:states:us-east-1:123456789012:execution:cleanup:{name}"
+
+    async def time_passes() -> list[ScheduleOverview]:
+        await clock.sleep(2 * HOUR + 1)
+        return scheduler.overview(count=3)  # read on the clock's strand, at that time
+
+    scheduler = Scheduler(entries, start, clock)
+    scheduler.start()
+    hourly, paused = await clock.spawn(time_passes)
+    await scheduler.stop()
+    assert hourly.arn == "arn:aws:scheduler:us-east-1:123456789012:schedule/default/hourly"
+    assert hourly.upcoming == (T0 + 3 * HOUR, T0 + 4 * HOUR, T0 + 5 * HOUR)
+    assert [(f.scheduled, f.execution_arn, f.problem) for f in hourly.fired] == [
+        (
+            T0 + 2 * HOUR,
+            f"arn:aws:states:us-east-1:123456789012:execution:cleanup:"
+            f"{execution_name(hourly.arn, T0 + 2 * HOUR)}",
+            None,
+        ),
+        (T0 + HOUR, None, "LookupError: no such machine"),
+        (
+            T0,
+            f"arn:aws:states:us-east-1:123456789012:execution:cleanup:"
+            f"{execution_name(hourly.arn, T0)}",
+            None,
+        ),
+    ]
+    assert (paused.schedule.enabled, paused.upcoming, paused.fired) == (False, (), ())

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 from runtime.service.console.context import Context
 from runtime.service.console.html import url
+from runtime.service.console.reads import is_express
 
 __all__ = ["approve", "redrive", "reject", "start", "stop"]
 
 
 async def start(ctx: Context, form: dict[str, str]) -> str:
-    """StartExecution; to the new execution's page."""
+    """StartExecution; to the new execution's page. An Express one is remembered: the API
+    does not describe it, the console's pages do."""
     body = {"stateMachineArn": form.get("arn", ""), "input": form.get("input") or "{}"}
     if form.get("name"):
         body["name"] = form["name"]
     started = await ctx.call("StartExecution", body)
-    return url("/console/execution", arn=started["executionArn"])
+    arn = started["executionArn"]
+    if is_express(arn):
+        ctx.console.express.appendleft(arn)
+    return url("/console/execution", arn=arn)
 
 
 async def stop(ctx: Context, form: dict[str, str]) -> str:

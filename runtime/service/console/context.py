@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from runtime.service.backend import Backend, Operation
+from runtime.service.schedule_overview import ScheduleReader
 from runtime.service.shapes import check_request
 
-__all__ = ["Console", "Context"]
+__all__ = ["EXPRESS_KEPT", "Console", "Context"]
+
+#: How many Express executions started from the console its executions page lists.
+EXPRESS_KEPT = 50
 
 
 @dataclass(frozen=True, slots=True)
 class Console:
     """The console's share of the server: its backend, the operations ``POST /`` serves,
-    and the access token (None on loopback)."""
+    the access token (None on loopback), the server's schedules (None without), how
+    often a quiet event stream sends a keep-alive, and the ARNs of the Express executions
+    started from the console, newest first (the API lists none)."""
 
     backend: Backend
     operations: Mapping[str, Operation]
     token: str | None
+    schedules: ScheduleReader | None = None
+    keep_alive_seconds: float = 15.0
+    express: deque[str] = field(default_factory=lambda: deque(maxlen=EXPRESS_KEPT))
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ td form.inline+form.inline{margin-top:8px;padding-top:8px;border-top:1px solid #
 label{display:block;margin-bottom:6px}pre.definition{max-height:none}
 .line .number{display:inline-block;width:3em;color:#8a94a3;user-select:none}
 .line.marked{background:#fff4d6}.diag{font:12px system-ui;padding:2px 8px 2px 3.6em}
-.diag-ERROR{color:#d13212}.diag-WARNING{color:#8a5a00}
+.diag-ERROR{color:#d13212}.diag-WARNING{color:#8a5a00}.nowrap{white-space:nowrap}
 """
 
 
@@ -38,7 +38,7 @@ def page(title: str, body: str, script: str = "") -> str:
     """A whole console page: navigation, ``title`` (escaped here) and ``body`` (HTML)."""
     nav = (
         '<nav><a href="/console/">State machines</a><a href="/console/executions">Executions</a>'
-        '<a href="/console/tasks">Waiting tasks</a></nav>'
+        '<a href="/console/tasks">Waiting tasks</a><a href="/console/schedules">Schedules</a></nav>'
     )
     tail = f"<script>{script}</script>" if script else ""
     return (

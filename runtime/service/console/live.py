@@ -1,7 +1,10 @@
 """Server-sent events for an execution's page: a message each time its history grows, and
 a ``done`` event once it has ended. One stream per open page; each checks the history's
 length a few times a second (a length, no copy), so an idle page costs next to nothing; a
-comment every 15 quiet seconds ends the stream of a page that was closed."""
+comment after ``Console.keep_alive_seconds`` quiet seconds (15 by default) keeps proxies
+from closing a quiet stream, and ends the stream of a page that was closed: aiohttp does
+not cancel a handler whose client went away (``handler_cancellation`` is off), but
+writing to its connection then fails, and the handler returns."""
 
 from __future__ import annotations
 
@@ -10,31 +13,32 @@ import asyncio
 from aiohttp import web
 
 from runtime.service.console.context import Context
-from runtime.service.lookup import execution
+from runtime.service.console.reads import run
 
 __all__ = ["stream"]
 
 _CHECK_SECONDS = 0.25
-_KEEP_ALIVE_SECONDS = 15.0
 
 
 async def stream(ctx: Context) -> web.StreamResponse:
     """The event stream of the execution ``?arn=`` (``ExecutionDoesNotExist`` if none)."""
-    run = execution(ctx.backend, ctx.query("arn") or "")
+    watched = run(ctx, ctx.query("arn") or "")
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
     )
     await response.prepare(ctx.request)
-    seen, quiet = len(run.history), 0.0
+    keep_alive = ctx.console.keep_alive_seconds
+    check = min(_CHECK_SECONDS, keep_alive)
+    seen, quiet = len(watched.history), 0.0
     try:
-        while run.status == "RUNNING":
-            await asyncio.sleep(_CHECK_SECONDS)
-            count = len(run.history)
-            quiet += _CHECK_SECONDS
+        while watched.status == "RUNNING":
+            await asyncio.sleep(check)
+            count = len(watched.history)
+            quiet += check
             if count != seen:
                 seen, quiet = count, 0.0
                 await response.write(f"data: {count}\n\n".encode())
-            elif quiet >= _KEEP_ALIVE_SECONDS:
+            elif quiet >= keep_alive:
                 # A comment line: nothing for the page, but a closed page's stream ends here.
                 quiet = 0.0
                 await response.write(b": waiting\n\n")

@@ -8,12 +8,12 @@ import json
 from html import escape
 from typing import Any
 
-from runtime.service.console.context import Context
+from runtime.service.console import reads
+from runtime.service.console.context import EXPRESS_KEPT, Context
 from runtime.service.console.definition import definition_html
 from runtime.service.console.html import date, form, json_block, link, page, table, url
 from runtime.service.console.html import status as status_badge
 from runtime.service.console.states import state_rows
-from runtime.store import ApiError
 from visualizer import html_report, layout, load_diagram, to_dot
 
 __all__ = ["execution", "executions", "machine", "machines", "report", "tasks"]
@@ -21,6 +21,12 @@ __all__ = ["execution", "executions", "machine", "machines", "report", "tasks"]
 _PAGE_SIZE = 25
 _ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _STATUSES = ("RUNNING", "PENDING_REDRIVE", *_ENDED)
+
+_EXPRESS_NOTE = (
+    "The API does not describe Express executions (AWS keeps their histories in CloudWatch "
+    "Logs, if anywhere): the console shows the ones it started, the latest "
+    f"{EXPRESS_KEPT}."
+)
 
 _CHECK_JSON = """
 document.querySelectorAll('form[data-json]').forEach(function (form) {
@@ -86,16 +92,6 @@ async def executions(ctx: Context) -> str:
     page_text = ctx.query("page") or "1"
     number = max(int(page_text), 1) if page_text.isdigit() else 1
     shown = found[(number - 1) * _PAGE_SIZE : number * _PAGE_SIZE]
-    rows = [
-        [
-            link(url("/console/execution", arn=e["executionArn"]), e["name"]),
-            status_badge(e["status"]),
-            link(url("/console/machine", arn=e["stateMachineArn"]), _name(e["stateMachineArn"])),
-            date(e["startDate"]),
-            date(e.get("stopDate")),
-        ]
-        for e in shown
-    ]
     filters = dict(status=status, machine=machine_arn, name=name)
     pager = []
     if number > 1:
@@ -104,10 +100,44 @@ async def executions(ctx: Context) -> str:
         pager.append(link(url("/console/executions", **filters, page=number + 1), "Next"))
     body = (
         _filters(status, machine_arn, name)
-        + table(["Name", "Status", "State machine", "Started", "Stopped"], rows)
+        + _listing(shown)
         + f"<p>Page {number} {' '.join(pager)}</p>"
+        + await _express_started(ctx, status, machine_arn, name)
     )
     return page("Executions", body)
+
+
+async def _express_started(
+    ctx: Context, status: str | None, machine_arn: str | None, name: str | None
+) -> str:
+    """The Express executions started from the console, newest first, filtered as the
+    Standard ones are."""
+    if not ctx.console.express:
+        return ""
+    described = [
+        e
+        for e in [await reads.describe(ctx, arn) for arn in list(ctx.console.express)]
+        if status in (None, e["status"])
+        and machine_arn in (None, e["stateMachineArn"])
+        and (name is None or name in e["name"])
+    ]
+    heading = f'<h2>Express executions started here</h2><p class="muted">{_EXPRESS_NOTE}</p>'
+    return heading + _listing(described)
+
+
+def _listing(described: list[dict[str, Any]]) -> str:
+    """A table of executions as ListExecutions or DescribeExecution gives them."""
+    rows = [
+        [
+            link(url("/console/execution", arn=e["executionArn"]), e["name"]),
+            status_badge(e["status"]),
+            link(url("/console/machine", arn=e["stateMachineArn"]), _name(e["stateMachineArn"])),
+            date(e["startDate"]),
+            date(e.get("stopDate")),
+        ]
+        for e in described
+    ]
+    return table(["Name", "Status", "State machine", "Started", "Stopped"], rows)
 
 
 async def _executions(
@@ -160,40 +190,49 @@ _LIVE = """
 async def execution(ctx: Context) -> str:
     """An execution: status, actions, its report (trace, timeline, events), each state's
     input and output; a running one updates itself (server-sent events)."""
-    arn = ctx.query("arn")
-    described = await ctx.call("DescribeExecution", {"executionArn": arn})
-    history = await ctx.call("GetExecutionHistory", {"executionArn": arn})
-    status, machine_arn = described["status"], described["stateMachineArn"]
+    arn = ctx.query("arn") or ""
+    described = await reads.describe(ctx, arn)
+    history = await reads.history(ctx, arn)
+    status = described["status"]
     states = table(["State", "Input", "Output", "Error", "Cause"], state_rows(history["events"]))
-    actions = ""
-    if status == "RUNNING":
+    express, parent = reads.is_express(arn), reads.parent(ctx, arn)
+    actions = "" if not express else f'<p class="muted">{_EXPRESS_NOTE}</p>'
+    # StopExecution and RedriveExecution take a top Standard execution only.
+    if status == "RUNNING" and not express and parent is None:
         actions += form("/console/stop", ctx.csrf, {"arn": described["executionArn"]}, "", "Stop")
-    if status in ("FAILED", "TIMED_OUT", "ABORTED"):
+    if status in ("FAILED", "TIMED_OUT", "ABORTED") and not express and parent is None:
         actions += form(
             "/console/redrive", ctx.csrf, {"arn": described["executionArn"]}, "", "Redrive"
         )
     trace = await _trace_frame(ctx, described["executionArn"])
+    map_runs = "" if express else await _map_runs(ctx, described["executionArn"])
     body = (
-        f"<p>Status: {status_badge(status)} - "
-        f"started {date(described['startDate'])}, stopped {date(described.get('stopDate'))} - "
-        f"{link(url('/console/machine', arn=machine_arn), _name(machine_arn))}</p>"
+        f"<p>{_kind(described, express, parent)} - Status: {status_badge(status)} - "
+        f"started {date(described['startDate'])}, stopped {date(described.get('stopDate'))}</p>"
         f"{actions}{_failure(described)}"
         f'<div class="cols"><div><h2>Input</h2>{json_block(described.get("input"))}</div>'
         f"<div><h2>Output</h2>{json_block(described.get('output'))}</div></div>"
         f"<h2>Trace</h2>{trace}"
-        f"<h2>States</h2>{states}{await _map_runs(ctx, described['executionArn'])}"
+        f"<h2>States</h2>{states}{map_runs}"
     )
     script = _LIVE % json.dumps(url("/console/live", arn=arn)) if status == "RUNNING" else ""
     return page(f"Execution {described['name']}", body, script)
 
 
+def _kind(described: dict[str, Any], express: bool, parent: str | None) -> str:
+    """What the execution is, and what it belongs to: its machine, or the execution whose
+    Map Run started it (the API describes no machine of a Map Run's children)."""
+    if parent is not None:
+        return f"Map Run child of {link(url('/console/execution', arn=parent), _name(parent))}"
+    machine_arn = described["stateMachineArn"]
+    machine = link(url("/console/machine", arn=machine_arn), _name(machine_arn))
+    return f"{'Express' if express else 'Standard'} execution of {machine}"
+
+
 async def _trace_frame(ctx: Context, arn: str) -> str:
-    """The frame of the execution's report; a note for a Map Run's child, whose item
-    processor's definition the API does not keep (DescribeStateMachineForExecution)."""
-    try:
-        await ctx.call("DescribeStateMachineForExecution", {"executionArn": arn})
-    except ApiError:
-        return '<p class="muted">No diagram: the definition of a Map Run\'s child is not kept.</p>'
+    """The frame of the execution's report (its graph, trace, timeline and events)."""
+    if await reads.definition(ctx, arn) is None:
+        return '<p class="muted">No diagram: the definition it runs is not known.</p>'
     src = escape(url("/console/report", arn=arn))
     return f'<iframe id="report" title="Execution report" src="{src}" data-src="{src}"></iframe>'
 
@@ -227,11 +266,13 @@ def _failure(described: dict[str, Any]) -> str:
 
 async def report(ctx: Context) -> str:
     """The visualizer's HTML report of an execution (its trace, timeline and events)."""
-    arn = ctx.query("arn")
-    machine_of = await ctx.call("DescribeStateMachineForExecution", {"executionArn": arn})
-    history = await ctx.call("GetExecutionHistory", {"executionArn": arn})
-    title = f"Execution {_name(arn or '')}"
-    return await asyncio.to_thread(html_report, machine_of["definition"], history, title=title)
+    arn = ctx.query("arn") or ""
+    definition = await reads.definition(ctx, arn)
+    if definition is None:
+        return page("No diagram", '<p class="muted">The definition it runs is not known.</p>')
+    history = await reads.history(ctx, arn)
+    title = f"Execution {_name(arn)}"
+    return await asyncio.to_thread(html_report, definition, history, title=title)
 
 
 async def tasks(ctx: Context) -> str:

@@ -8,10 +8,11 @@ from html import escape
 from aiohttp import web
 
 from runtime.service.backend import Backend, Operation
-from runtime.service.console import actions, live, pages
+from runtime.service.console import actions, live, pages, schedules_page
 from runtime.service.console.context import Console, Context
 from runtime.service.console.guard import SESSION_COOKIE, check_access, check_post, session
 from runtime.service.console.html import page
+from runtime.service.schedule_overview import ScheduleReader
 from runtime.store import ApiError
 
 __all__ = ["add_console"]
@@ -34,6 +35,7 @@ _PAGES: dict[str, Page] = {
     "/execution": pages.execution,
     "/report": pages.report,
     "/tasks": pages.tasks,
+    "/schedules": schedules_page.schedules,
 }
 _ACTIONS: dict[str, Action] = {
     "/start": actions.start,
@@ -49,11 +51,16 @@ def add_console(
     backend: Backend,
     operations: Mapping[str, Operation],
     token: str | None = None,
+    *,
+    schedules: ScheduleReader | None = None,
+    keep_alive_seconds: float = 15.0,
 ) -> None:
     """Serve the console under ``/console/`` of ``app``; with a ``token``, only to a browser
-    that gave it once as ``?token=``."""
+    that gave it once as ``?token=``. ``schedules``: the server's scheduler, for the
+    Schedules page; ``keep_alive_seconds``: how long an execution's event stream stays
+    quiet before it sends a comment (which ends the stream of a page that was closed)."""
     console = web.Application(middlewares=[_guarded])
-    console[_CONSOLE] = Console(backend, operations, token)
+    console[_CONSOLE] = Console(backend, operations, token, schedules, keep_alive_seconds)
     for path, render in _PAGES.items():
         console.router.add_get(path, _page(render))
     for path, act in _ACTIONS.items():
