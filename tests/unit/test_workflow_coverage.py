@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from runtime.testing import WorkflowEngine
-from runtime.testing.coverage import SessionCoverage
+from runtime.testing.coverage import SessionCoverage, map_run_histories
+from visualizer.describe import iteration_text
 from visualizer.styles import HEAT_STEPS
 
 pytest_plugins = ["pytester"]
@@ -203,7 +204,9 @@ def test_a_map_or_parallel_retry_is_counted_by_the_error_of_each_attempt(
     }
 
 
-def test_a_distributed_map_is_counted_by_its_map_runs_error(asl_engine: WorkflowEngine) -> None:
+def test_a_retried_distributed_map_counts_its_map_runs_error_and_every_child(
+    asl_engine: WorkflowEngine,
+) -> None:
     # Its items fail in child executions this history does not hold: the MapRunFailed
     # event names the Map's error, which decides the Retrier and the Catcher.
     machine = {
@@ -231,7 +234,8 @@ def test_a_distributed_map_is_counted_by_its_map_runs_error(asl_engine: Workflow
         },
     }
     coverage = SessionCoverage()
-    coverage.add("each", machine, asl_engine.run(machine, [1, 2]).history_json())
+    execution = asl_engine.run(machine, [1, 2])
+    coverage.add("each", machine, execution.history_json(), map_run_histories(execution))
     assert _hits(coverage, "each", "retrier") == {
         "Each Retry #0 (Bad)": 0,
         "Each Retry #1 (States.ExceedToleratedFailureThreshold)": 2,
@@ -240,6 +244,13 @@ def test_a_distributed_map_is_counted_by_its_map_runs_error(asl_engine: Workflow
         "Each Catch #0 (Bad) -> Done": 0,
         "Each Catch #1 (States.ALL) -> Done": 1,
     }
+    # Each attempt started a Map Run of its own: both items failed in both, and every
+    # child counts (the Map's first attempt and its retry).
+    each = coverage.machines["each"]
+    assert _hits(coverage, "each", "state")["F"] == 4
+    assert iteration_text(each.trace().state(each.diagram.by_name["Each"])) == (
+        "4 iterations · 4 failed"
+    )
 
 
 SESSION = """
