@@ -4,7 +4,10 @@ Read from each execution's history in AWS's ``GetExecutionHistory`` format, fold
 the machine's diagram by :func:`visualizer.trace.build_trace` (so it works for any
 history, this engine's or AWS's). The items counted per machine: each state entered,
 each transition taken (every Choice rule, Default and Next), each Retrier and each
-Catcher by its index, and each Parallel branch and Map run started.
+Catcher by its index, and each Parallel branch and Map run started. A Distributed Map's
+items run as child executions with histories of their own: given with the parent's
+(:func:`map_run_histories`), they count towards the parent machine
+(:func:`visualizer.map_runs.fold_map_runs`), each child an iteration of its Map state.
 """
 
 from __future__ import annotations
@@ -19,12 +22,20 @@ from pathlib import Path
 from typing import Any
 
 from asl.loader import Source
+from runtime.lifecycle import Execution
 from visualizer.diagram import Diagram, Edge, load_diagram
 from visualizer.dot import to_dot
 from visualizer.layout import layout
+from visualizer.map_runs import MapRunHistories, fold_map_runs
 from visualizer.trace import Trace, build_trace, merge_traces
 
-__all__ = ["CoverageItem", "MachineCoverage", "SessionCoverage", "write_html_report"]
+__all__ = [
+    "CoverageItem",
+    "MachineCoverage",
+    "SessionCoverage",
+    "map_run_histories",
+    "write_html_report",
+]
 
 
 _PLURAL = {
@@ -59,9 +70,15 @@ class MachineCoverage:
         """How many executions were counted."""
         return len(self.traces)
 
-    def add(self, history: Mapping[str, Any] | list[Mapping[str, Any]]) -> None:
-        """Count one execution's history."""
-        self.traces.append(build_trace(self.diagram, history))
+    def add(
+        self,
+        history: Mapping[str, Any] | list[Mapping[str, Any]],
+        map_runs: MapRunHistories | None = None,
+    ) -> None:
+        """Count one execution's history, with its Distributed Maps' child executions
+        (``map_runs``: Map Run ARN -> its children's histories, nested ones too)."""
+        trace = build_trace(self.diagram, history)
+        self.traces.append(fold_map_runs(self.diagram, trace, map_runs or {}))
         self._merged = None
 
     def trace(self) -> Trace:
@@ -136,13 +153,20 @@ class SessionCoverage:
     def __init__(self) -> None:
         self.machines: dict[str, MachineCoverage] = {}
 
-    def add(self, name: str, definition: Source, history: Mapping[str, Any]) -> None:
+    def add(
+        self,
+        name: str,
+        definition: Source,
+        history: Mapping[str, Any],
+        map_runs: MapRunHistories | None = None,
+    ) -> None:
         """Count one execution of the machine ``name`` (its definition drawn the first time
-        the name is seen)."""
+        the name is seen), with its Map Runs' child executions (see
+        :meth:`MachineCoverage.add`)."""
         machine = self.machines.get(name)
         if machine is None:
             machine = self.machines[name] = MachineCoverage(name, load_diagram(definition))
-        machine.add(history)
+        machine.add(history, map_runs)
 
     def total_percent(self) -> float:
         """The share of all machines' items hit, in percent."""
@@ -166,6 +190,18 @@ class SessionCoverage:
                 elif not item.hits and missed:
                     yield f"    missed {item.kind}: {item.label}"
         yield f"TOTAL: {self.total_percent():.0f}%"
+
+
+def map_run_histories(execution: Execution) -> dict[str, list[dict[str, Any]]]:
+    """The histories of the child executions of every Map Run an execution's Distributed
+    Maps started, and of those their own Distributed Maps started, by Map Run ARN."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    pending = list(execution.map_runs)
+    while pending:
+        map_run = pending.pop()
+        out[map_run.arn] = [child.history_json() for child in map_run.executions]
+        pending += [nested for child in map_run.executions for nested in child.map_runs]
+    return out
 
 
 def write_html_report(coverage: SessionCoverage, directory: str | os.PathLike[str]) -> Path:

@@ -8,9 +8,10 @@ each execution it ran (see :func:`runtime.testing.assertions.trace`).
 
 With ``--asl-cov`` (or ``--asl-cov-report DIR`` or ``--asl-cov-fail-under N``) every
 execution run through ``asl_engine`` counts towards the session's workflow coverage (see
-:mod:`runtime.testing.coverage`), printed per state machine at the end of the session;
-with ``-v`` every item hit is listed with its count, after the machine's line;
-``--asl-cov-report DIR`` draws each machine there as a heat map of its hits.
+:mod:`runtime.testing.coverage`), its Distributed Maps' child executions with it, printed
+per state machine at the end of the session; with ``-v`` every item hit is listed with its
+count, after the machine's line; ``--asl-cov-report DIR`` draws each machine there as a
+heat map of its hits.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 
 from asl.model import StateMachine
 from runtime.testing.assertions import trace
-from runtime.testing.coverage import SessionCoverage, write_html_report
+from runtime.testing.coverage import SessionCoverage, map_run_histories, write_html_report
 from runtime.testing.workflow_engine import WorkflowEngine
 
 _SECTION = "asl executions"
@@ -77,7 +78,8 @@ def _count(coverage: SessionCoverage, engine: WorkflowEngine) -> None:
     for execution in engine.executions:
         definition = engine.definitions[execution.arn]
         if not isinstance(definition, StateMachine):  # a model alone cannot be drawn
-            coverage.add(execution.machine.name, definition, execution.history_json())
+            histories = map_run_histories(execution)
+            coverage.add(execution.machine.name, definition, execution.history_json(), histories)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from runtime.testing import WorkflowEngine
-from runtime.testing.coverage import SessionCoverage
+from runtime.testing.coverage import SessionCoverage, map_run_histories
+from visualizer.describe import iteration_text
+from visualizer.styles import HEAT_STEPS
 
 pytest_plugins = ["pytester"]
 
@@ -202,7 +204,9 @@ def test_a_map_or_parallel_retry_is_counted_by_the_error_of_each_attempt(
     }
 
 
-def test_a_distributed_map_is_counted_by_its_map_runs_error(asl_engine: WorkflowEngine) -> None:
+def test_a_retried_distributed_map_counts_its_map_runs_error_and_every_child(
+    asl_engine: WorkflowEngine,
+) -> None:
     # Its items fail in child executions this history does not hold: the MapRunFailed
     # event names the Map's error, which decides the Retrier and the Catcher.
     machine = {
@@ -230,7 +234,8 @@ def test_a_distributed_map_is_counted_by_its_map_runs_error(asl_engine: Workflow
         },
     }
     coverage = SessionCoverage()
-    coverage.add("each", machine, asl_engine.run(machine, [1, 2]).history_json())
+    execution = asl_engine.run(machine, [1, 2])
+    coverage.add("each", machine, execution.history_json(), map_run_histories(execution))
     assert _hits(coverage, "each", "retrier") == {
         "Each Retry #0 (Bad)": 0,
         "Each Retry #1 (States.ExceedToleratedFailureThreshold)": 2,
@@ -239,6 +244,13 @@ def test_a_distributed_map_is_counted_by_its_map_runs_error(asl_engine: Workflow
         "Each Catch #0 (Bad) -> Done": 0,
         "Each Catch #1 (States.ALL) -> Done": 1,
     }
+    # Each attempt started a Map Run of its own: both items failed in both, and every
+    # child counts (the Map's first attempt and its retry).
+    each = coverage.machines["each"]
+    assert _hits(coverage, "each", "state")["F"] == 4
+    assert iteration_text(each.trace().state(each.diagram.by_name["Each"])) == (
+        "4 iterations · 4 failed"
+    )
 
 
 SESSION = """
@@ -357,3 +369,144 @@ def test_the_report_draws_each_machine_as_a_heat_map(
     never = edges["/States/Route->/States/Both"].find(f"{SVG}path")
     assert never is not None and never.get("stroke") == "#9ca3af"
     assert never.get("stroke-dasharray") == "1,5"  # dotted
+
+
+# ORDERS: a Distributed Map, EACH, inside a Parallel branch, which runs each item as a
+# child workflow execution whose history is its own, apart from the parent's
+# (https://docs.aws.amazon.com/step-functions/latest/dg/state-map.html); inside it, a Choice,
+# an inline Map and a Task with a Retrier and a Catcher.
+CHARGE = {
+    "Type": "Task",
+    "Resource": "arn:aws:states:::lambda:invoke",
+    "Parameters": {"FunctionName": "charge", "Payload.$": "$"},
+    "Retry": [{"ErrorEquals": ["Busy"], "MaxAttempts": 1, "IntervalSeconds": 1}],
+    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Refund"}],
+    "End": True,
+}
+PARTS = {
+    "Type": "Map",
+    "ItemsPath": "$.parts",
+    "ItemProcessor": {"StartAt": "Part", "States": {"Part": {"Type": "Pass", "End": True}}},
+    "End": True,
+}
+KIND = {
+    "Type": "Choice",
+    "Choices": [{"Variable": "$.parts", "IsPresent": True, "Next": "Parts"}],
+    "Default": "Charge",
+}
+EACH = {
+    "Type": "Map",
+    "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Kind",
+        "States": {
+            "Kind": KIND,
+            "Parts": PARTS,
+            "Charge": CHARGE,
+            "Refund": {"Type": "Pass", "End": True},
+        },
+    },
+    "End": True,
+}
+ORDERS = {
+    "StartAt": "Split",
+    "States": {
+        "Split": {
+            "Type": "Parallel",
+            "Branches": [{"StartAt": "Each", "States": {"Each": EACH}}],
+            "End": True,
+        }
+    },
+}
+
+ORDERS_SESSION = """
+from test_orders_machine import ORDERS
+
+
+class Busy(Exception):
+    pass
+
+
+class Declined(Exception):
+    pass
+
+
+def charge(event, context):
+    if event["id"] == "declined":
+        raise Declined("card declined")
+    return "charged"
+
+
+def test_parts_and_a_declined_card(asl_engine):
+    asl_engine.function("charge", charge)
+    items = [{"parts": [1, 2]}, {"id": "ok"}, {"id": "declined"}]
+    assert asl_engine.run(ORDERS, items, state_machine_name="orders").status == "SUCCEEDED"
+
+
+def test_a_busy_card(asl_engine):
+    tries = []
+
+    def busy_once(event, context):
+        tries.append(event)
+        if len(tries) == 1:
+            raise Busy("try again")
+        return "charged"
+
+    asl_engine.function("charge", busy_once)
+    assert asl_engine.run(ORDERS, [{"id": "ok"}], state_machine_name="orders").status == "SUCCEEDED"
+"""
+
+
+@pytest.fixture
+def orders(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        test_orders_machine=f"ORDERS = {ORDERS!r}\n", test_orders_session=ORDERS_SESSION
+    )
+    return pytester
+
+
+def test_a_distributed_maps_children_count_towards_the_machine(orders: pytest.Pytester) -> None:
+    result = orders.runpytest(*PLUGIN, "--asl-cov", "-v")
+    result.assert_outcomes(passed=2)
+    # 4 children in 2 runs: Kind 4×, Charge 3× (once retried, once caught), the inline Map
+    # Parts once with 2 iterations.
+    result.stdout.fnmatch_lines(
+        [
+            "orders: 100% (states 7/7, transitions 2/2, retriers 1/1, catchers 1/1,"
+            " branches 3/3; 2 runs)",
+            "         2× state: Split",
+            "         2× branch: Split branch 1",
+            "         2× state: Each",
+            "         4× branch: Each iterations",
+            "         4× state: Kind",
+            "         1× state: Parts",
+            "         2× branch: Parts iterations",
+            "         3× state: Charge",
+            "         1× retrier: Charge Retry #0 (Busy)",
+            "         1× catcher: Charge Catch #0 (States.ALL) -> Refund",
+            "         1× state: Refund",
+            "         2× state: Part",
+            "         1× transition: Kind -> Parts (choice #0)",
+            "         3× transition: Kind -> Charge (default)",
+            "TOTAL: 100%",
+        ]
+    )
+
+
+def test_the_heat_map_shades_the_states_a_distributed_map_ran(
+    orders: pytest.Pytester, tmp_path: Path
+) -> None:
+    result = orders.runpytest(*PLUGIN, "--asl-cov-report", str(tmp_path / "cov"))
+    result.assert_outcomes(passed=2)
+    assert "<h1>Workflow coverage: 100%</h1>" in (tmp_path / "cov" / "index.html").read_text()
+    svg = ElementTree.parse(tmp_path / "cov" / "orders.svg").getroot()
+    texts = " ".join(t.text or "" for t in svg.iter(f"{SVG}text"))
+    assert "Each item (distributed) · 4 iterations" in texts
+    shapes = _shapes(svg)
+    # Kind, entered most (4×), darkest; none of the ItemProcessor's states left white.
+    assert shapes["Kind"].get("fill") == HEAT_STEPS[-1][0]
+    for name in ("Parts", "Part", "Charge", "Refund"):
+        assert shapes[name].get("fill") not in ("#ffffff", None), name
+        assert not shapes[name].get("stroke-dasharray"), name
+    assert shapes["Charge"].get("stroke") == "#c2410c"  # it caught an error
