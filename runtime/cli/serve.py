@@ -84,9 +84,9 @@ def serve(
     AWS_DISABLE_HOST_PREFIX_INJECTION=true.
 
     --db is the server's whole state: state machines, executions and their histories,
-    versions, aliases, activities, tags and where each schedule stands. A server started
-    again on the same --db (even after a crash) goes on where the last one stopped: the
-    executions it left running resume, each Task run at least once.
+    versions, aliases, activities, tags, where each schedule stands and its last runs. A
+    server started again on the same --db (even after a crash) goes on where the last one
+    stopped: the executions it left running resume, each Task run at least once.
 
     The web console is at http://HOST:PORT/console/: state machines, executions (live),
     waiting tasks to approve or reject, schedules with their next and last runs. On an

@@ -41,9 +41,10 @@ from runtime.service.errors import (
     InvalidName,
     StateMachineTypeNotSupported,
 )
-from runtime.service.lookup import Run, execution, map_run
+from runtime.service.lookup import Run, execution, map_run, map_run_of
 from runtime.service.paging import page, page_size, place_token, token_place
 from runtime.service.versions import target
+from runtime.states.map_run import MapRunRecord
 from runtime.store.executions import ExecutionStore
 
 __all__ = ["OPERATIONS", "describe_run", "execution_input"]
@@ -235,10 +236,14 @@ def describe_run(
 
 
 async def describe_execution(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    """DescribeExecution."""
+    """DescribeExecution; a Map Run's child names the Map Run that started it
+    (``mapRunArn``, the API reference's DescribeExecutionOutput)."""
     run = execution(backend, body["executionArn"])
     origin = backend.catalog.origin(run.arn)
     answer = describe_run(run, _machine_arn(run, origin), origin, body.get("includedData"))
+    started_by = None if isinstance(run, Execution) else map_run_of(backend, run.arn)
+    if started_by is not None:
+        answer["mapRunArn"] = started_by.arn
     return {**answer, **_redrive_state(backend, run)}
 
 
@@ -359,14 +364,7 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
         raise ValidationException("Give exactly one of stateMachineArn and mapRunArn")
     wanted = body.get("statusFilter")
     if body.get("mapRunArn") is not None:
-        children = map_run(backend, body["mapRunArn"]).executions
-        found: list[Listed] = [
-            (child, child.state_machine_arn, None)
-            for child in children
-            if wanted is None or child.status == wanted
-        ]
-        shown, more = page(found, body)
-        return {"executions": [_listed(*item) for item in shown], **more}
+        return _list_children(map_run(backend, body["mapRunArn"]), body)
     arn = parse_arn(body["stateMachineArn"], "stateMachine")
     record = backend.machine_record(arn.base)
     if record.type == "EXPRESS":
@@ -424,6 +422,21 @@ def _listed(run: Summarized, machine_arn: str, origin: ExecutionOrigin | None) -
     if run.redrive_date is not None:
         listed["redriveDate"] = run.redrive_date
     return listed
+
+
+def _list_children(run: MapRunRecord, body: dict[str, Any]) -> dict[str, Any]:
+    """ListExecutions of a Map Run: its children, each with the Map Run's ARN and how many
+    items it processed (the API reference's ExecutionListItem: both only when
+    ``mapRunArn`` was asked about)."""
+    wanted = body.get("statusFilter")
+    found = [child for child in run.executions if wanted is None or child.status == wanted]
+    shown, more = page(found, body)
+    listed = [
+        {**_listed(child, child.state_machine_arn, None), "mapRunArn": run.arn,
+         "itemCount": child.item_count}
+        for child in shown
+    ]  # fmt: skip
+    return {"executions": listed, **more}
 
 
 async def get_execution_history(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """What a running scheduler tells about its schedules, read-only: each schedule with its
 next fire times and the fires it handled lately (the console's Schedules page reads it).
 
-The fires are kept in memory, the latest few per schedule: a restarted server lists the
-fires of its own life only (the store keeps where each schedule stands, not a log).
+The fires are read from the schedule store, the latest few per schedule
+(:data:`runtime.store.schedules.KEPT_FIRES`): a restarted server lists those of its
+earlier lives too, and servers sharing a database list each other's.
 """
 
 from __future__ import annotations
@@ -12,21 +13,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from runtime.service.schedule_entries import Schedule
+from runtime.store.schedules import Fired
 
 __all__ = ["Fired", "ScheduleOverview", "ScheduleReader", "upcoming"]
-
-#: How many handled fires each schedule keeps.
-KEPT_FIRES = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Fired:
-    """One fire a schedule handled: the time it was for and the execution it started, or
-    why none was started."""
-
-    scheduled: int
-    execution_arn: str | None
-    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """The scheduler of ``asl serve --schedules``: each enabled schedule starts executions at
 its times, on the engine's clock, and remembers in a :class:`ScheduleStore` the times it
-has handled, so a restart neither starts a time twice nor forgets the times it missed.
+has handled, so a restart neither starts a time twice nor forgets the times it missed,
+and each schedule's latest fires, which :meth:`Scheduler.overview` reads back.
 
 Runs missed while the server was down: EventBridge Scheduler never is, so AWS documents
 no rule for them. The nearest it has is its target retry policy: an invocation may still
@@ -36,7 +37,6 @@ import logging
 import math
 import os
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -47,9 +47,9 @@ from integrations.aws.shapes import instant_text
 from runtime.clock import Clock
 from runtime.executions import DEFAULT_ACCOUNT, DEFAULT_REGION, ExecutionAlreadyExists
 from runtime.service.schedule_entries import Schedule
-from runtime.service.schedule_overview import KEPT_FIRES, Fired, ScheduleOverview, upcoming
+from runtime.service.schedule_overview import ScheduleOverview, upcoming
 from runtime.store.errors import ApiError
-from runtime.store.schedules import ScheduleRecord, ScheduleStore
+from runtime.store.schedules import Fired, ScheduleRecord, ScheduleStore
 
 __all__ = ["Scheduler", "StartExecution", "execution_name"]
 
@@ -102,7 +102,6 @@ class Scheduler:
         #: Who this scheduler is, in the claims of the store it may share with others.
         self._claimer = str(uuid.uuid4())
         self._records: dict[str, ScheduleRecord] = {}
-        self._fired: dict[str, deque[Fired]] = {}
 
     def start(self) -> None:
         """Begin firing (call it on the running event loop). A store that cannot be used
@@ -123,8 +122,8 @@ class Scheduler:
         self._store.close()
 
     def overview(self, count: int = 5) -> list[ScheduleOverview]:
-        """Every schedule (disabled ones too), with its next ``count`` fire times and the
-        fires handled since the scheduler started, newest first."""
+        """Every schedule (disabled ones too), with its next ``count`` fire times and its
+        latest handled fires as the store keeps them, newest first."""
         now = self._now()
         shown = []
         for schedule in self.schedules:
@@ -134,8 +133,7 @@ class Scheduler:
             if schedule.enabled and record is not None:
                 fires = upcoming(schedule, max(record.handled, now), record.created, count)
             arn = schedule.arn(self._region, self._account)
-            fired = tuple(reversed(self._fired.get(key, ())))
-            shown.append(ScheduleOverview(schedule, arn, fires, fired))
+            shown.append(ScheduleOverview(schedule, arn, fires, self._store.fires(key)))
         return shown
 
     def _now(self) -> int:
@@ -152,6 +150,7 @@ class Scheduler:
                 await self._sleep_until(fire)
                 continue
             latest = self._latest_due(schedule, record, now)
+            fired = None
             if latest is None:
                 _log.warning(
                     "schedule %s: runs missed before %s are older than %d seconds, not started",
@@ -168,9 +167,9 @@ class Scheduler:
                     _log.info(
                         "schedule %s: starting the run missed at %s", schedule.name, _stamp(latest)
                     )
-                await self._fire(schedule, latest)
+                fired = await self._fire(schedule, latest)
             record = replace(record, handled=now if latest is None else latest)
-            self._store.handled(record, self._claimer)
+            self._store.handled(record, self._claimer, fired)
             self._records[record.key] = record
 
     async def _sleep_until(self, moment: float) -> None:
@@ -217,33 +216,33 @@ class Scheduler:
             latest = moment = fire
         return latest
 
-    async def _fire(self, schedule: Schedule, scheduled: int) -> None:
+    async def _fire(self, schedule: Schedule, scheduled: int) -> Fired:
+        """Start the execution of ``scheduled``: what came of it."""
         arn = schedule.arn(self._region, self._account)
         name = execution_name(arn, scheduled)
         target = schedule.target
-        fired = self._fired.setdefault(_key(schedule), deque(maxlen=KEPT_FIRES))
         try:
             value = target.input(arn, scheduled, name.replace("-", "")[:16])
-            fired.append(Fired(scheduled, await self._start(target.machine_arn, value, name)))
+            return Fired(scheduled, await self._start(target.machine_arn, value, name))
         except ExecutionAlreadyExists:
-            fired.append(Fired(scheduled, None, "started already (before a restart)"))
             _log.info(
                 "schedule %s: the run of %s was started already", schedule.name, _stamp(scheduled)
             )
+            return Fired(scheduled, None, "started already (before a restart)")
         except ApiError as exc:
-            fired.append(Fired(scheduled, None, str(exc)))
             # The API's answer (no such machine yet, an input too large): the user's to
             # fix, said without a traceback.
             _log.error(
                 "schedule %s: could not start %s for %s: %s",
                 schedule.name, target.machine_arn, _stamp(scheduled), exc,
             )  # fmt: skip
+            return Fired(scheduled, None, str(exc))
         except Exception as exc:
-            fired.append(Fired(scheduled, None, f"{type(exc).__name__}: {exc}"))
             _log.exception(
                 "schedule %s: could not start %s for %s",
                 schedule.name, target.machine_arn, _stamp(scheduled),
             )  # fmt: skip
+            return Fired(scheduled, None, f"{type(exc).__name__}: {exc}")
 
 
 def _ended(schedule: Schedule) -> Callable[[BaseException | None], None]:

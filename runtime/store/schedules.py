@@ -10,8 +10,11 @@ transaction before it starts its execution (:meth:`ScheduleStore.claim`), and ma
 handled after (:meth:`ScheduleStore.handled`); another finds the time handled, or claimed
 and waits. A claim whose scheduler died (its lease expired unhandled) is taken over, and
 the time fired again: the execution's name, fixed by the schedule and the time, finds
-the one the dead scheduler may have started. The table can live in the same file as the
-server's other tables; its path is given.
+the one the dead scheduler may have started. Beside it, each schedule's latest
+``KEPT_FIRES`` handled fires (the time, the execution started or why none was), each
+written in the transaction that marks its time handled, so a reader (the console's
+Schedules page) lists them after a restart, whichever server sharing the file fired them.
+The tables can live in the same file as the server's other tables; its path is given.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ from runtime.store.errors import StoreError
 from runtime.store.sqlite import transaction
 from runtime.store.tasks import store_file
 
-__all__ = ["Claim", "ScheduleRecord", "ScheduleStore", "ScheduleStoreError"]
+__all__ = ["KEPT_FIRES", "Claim", "Fired", "ScheduleRecord", "ScheduleStore", "ScheduleStoreError"]
+
+#: How many handled fires the store keeps of each schedule.
+KEPT_FIRES = 10
 
 # WAL, as the task store's file: readers never wait for the writer (in memory: no-op).
 _SCHEMA = """
@@ -37,6 +43,13 @@ CREATE TABLE IF NOT EXISTS schedules (
     signature TEXT NOT NULL,
     created   INTEGER NOT NULL,
     handled   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schedule_fires (
+    key           TEXT NOT NULL,
+    scheduled     INTEGER NOT NULL,
+    execution_arn TEXT,
+    problem       TEXT,
+    PRIMARY KEY (key, scheduled)
 );
 """
 #: Columns added since the first version of the file (the claim), and their definitions.
@@ -61,6 +74,16 @@ class ScheduleRecord:
     created: int
     #: Every fire time up to this one has been handled: started, or dropped as too old.
     handled: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """One fire a schedule handled: the time it was for and the execution it started, or
+    why none was started."""
+
+    scheduled: int
+    execution_arn: str | None
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +170,10 @@ class ScheduleStore:
             )
             return Claim(True, stored)
 
-    def handled(self, record: ScheduleRecord, claimer: str) -> None:
+    def handled(self, record: ScheduleRecord, claimer: str, fired: Fired | None = None) -> None:
         """Every time up to ``record.handled`` is handled (never moving back), and
-        ``claimer``'s claim, if it holds one, released."""
+        ``claimer``'s claim, if it holds one, released; ``fired``, the fire that handled
+        it (none when the times were dropped), kept among the schedule's latest."""
         with self._write() as db:
             db.execute(
                 "UPDATE schedules SET handled = max(handled, ?), claimed = CASE WHEN claimer = ? "
@@ -157,6 +181,18 @@ class ScheduleStore:
                 "ELSE claimer END WHERE key = ? AND signature = ?",
                 (record.handled, claimer, claimer, record.key, record.signature),
             )
+            if fired is not None:
+                _keep_fire(db, record.key, fired)
+
+    def fires(self, key: str) -> tuple[Fired, ...]:
+        """The schedule's latest handled fires (at most ``KEPT_FIRES``), newest first."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT scheduled, execution_arn, problem FROM schedule_fires WHERE key = ? "
+                "ORDER BY scheduled DESC LIMIT ?",
+                (key, KEPT_FIRES),
+            ).fetchall()
+        return tuple(Fired(*row) for row in rows)
 
     def close(self) -> None:
         """Close the connection (it reopens on the next use)."""
@@ -168,6 +204,21 @@ class ScheduleStore:
 def _record(db: sqlite3.Connection, key: str) -> ScheduleRecord | None:
     row = db.execute(f"SELECT {_COLUMNS} FROM schedules WHERE key = ?", (key,)).fetchone()
     return None if row is None else ScheduleRecord(*row)
+
+
+def _keep_fire(db: sqlite3.Connection, key: str, fired: Fired) -> None:
+    """Keep ``fired`` (in place of an earlier fire of its time, one a scheduler that died
+    holding its claim handled) and forget the schedule's fires beyond the latest few."""
+    db.execute(
+        "INSERT OR REPLACE INTO schedule_fires (key, scheduled, execution_arn, problem) "
+        "VALUES (?, ?, ?, ?)",
+        (key, fired.scheduled, fired.execution_arn, fired.problem),
+    )
+    db.execute(
+        "DELETE FROM schedule_fires WHERE key = ? AND scheduled NOT IN (SELECT scheduled "
+        "FROM schedule_fires WHERE key = ? ORDER BY scheduled DESC LIMIT ?)",
+        (key, key, KEPT_FIRES),
+    )
 
 
 def _put(db: sqlite3.Connection, record: ScheduleRecord) -> None:

@@ -261,6 +261,19 @@ def test_the_schedules_page_shows_next_and_last_runs(tmp_path: Path) -> None:
     assert "DISABLED" in paused and "none yet" in paused
 
 
+def test_the_schedules_page_keeps_last_runs_across_a_restart_on_one_db(tmp_path: Path) -> None:
+    settings = ServiceSettings(schedules=schedules_file(tmp_path), db=tmp_path / "db")
+    with serve_in_thread(settings) as server:
+        client = sfn(server)
+        (started,) = until(lambda: client.list_executions(stateMachineArn=CLEANUP)["executions"])
+        until(lambda: _status(client, started["executionArn"]) == "SUCCEEDED")
+    with serve_in_thread(settings) as server:  # the hourly schedule's next run is an hour away
+        shown = Browser(server.url).get("/console/schedules")
+    rows = {row.split("</td>", 1)[0]: row for row in shown.text.split("<tr><td>")[1:]}
+    assert started["executionArn"].replace(":", "%3A") in rows["hourly"]
+    assert 'status-SUCCEEDED">SUCCEEDED' in rows["hourly"]
+
+
 def test_the_schedules_page_of_a_server_without_schedules(server: RunningServer) -> None:
     shown = Browser(server.url).get("/console/schedules")
     assert shown.status_code == 200 and "runs no schedules" in shown.text

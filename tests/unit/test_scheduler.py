@@ -374,3 +374,41 @@ async def test_the_overview_gives_next_fires_and_the_fires_handled(tmp_path: Pat
         ),
     ]
     assert (paused.schedule.enabled, paused.upcoming, paused.fired) == (False, (), ())
+
+
+async def test_the_latest_fires_are_kept_in_the_store_across_a_restart(tmp_path: Path) -> None:
+    entries = schedules(tmp_path, "rate(1 hour)")
+    store = tmp_path / "db"
+
+    async def start(arn: str, value: Any, name: str) -> str:
+        if name == execution_name(ARN, T0 + 11 * HOUR):
+            raise LookupError("no such machine")
+        return f"arn:aws:states:us-east-1:123456789012:execution:cleanup:{name}"
+
+    async def life(begin: int, seconds: int) -> list[ScheduleOverview]:
+        """One life of a server from ``begin``: the overview once ``seconds`` passed."""
+        clock = VirtualClock(begin)
+        scheduler = Scheduler(entries, start, clock, store)
+        scheduler.start()
+
+        async def time_passes() -> list[ScheduleOverview]:
+            await clock.sleep(seconds)
+            return scheduler.overview(count=1)
+
+        shown = await clock.spawn(time_passes)
+        await scheduler.stop()
+        return shown
+
+    (first,) = await life(T0, 12 * HOUR - 1)  # fires T0 .. T0 + 11 hours
+    (restarted,) = await life(T0 + 12 * HOUR - 1, 0)  # read before anything fires again
+    kept = [(f.scheduled, f.execution_arn, f.problem) for f in restarted.fired]
+    assert kept == [(f.scheduled, f.execution_arn, f.problem) for f in first.fired]
+    assert [f.scheduled for f in restarted.fired] == [T0 + h * HOUR for h in range(11, 1, -1)]
+    assert kept[0] == (T0 + 11 * HOUR, None, "LookupError: no such machine")
+    assert kept[1] == (
+        T0 + 10 * HOUR,
+        f"arn:aws:states:us-east-1:123456789012:execution:cleanup:"
+        f"{execution_name(ARN, T0 + 10 * HOUR)}",
+        None,
+    )
+    assert restarted.upcoming == (T0 + 12 * HOUR,)

@@ -4,11 +4,15 @@ JSON 1.0 protocol to a fresh ``asl serve`` server (in this process, virtual cloc
 Case fields:
 - ``calls``: made in order, each ``{"operation": <name>, "body": {...}}`` with:
   - ``save``: a name for the call's response; later strings may say ``${name.member}``
-    (``${machine.stateMachineArn}``) and get that member of it;
+    (``${machine.stateMachineArn}``) and get that member of it, or go deeper, a list's
+    items by position (``${runs.mapRuns.0.mapRunArn}``);
   - ``error``: ``{"type": <__type>, "message"?: <text>}``, the error the call must get
     (status 400); without it the call must succeed;
   - ``response``: members the response must have, with these values;
   - ``absent``: members the response must not have;
+  - ``each``: ``{<list member>: {<member>: <value>}}``, members every item of a list
+    member of the response must have, with these values (null: not at all; the list
+    must not be empty);
   - ``eventTypes``: for GetExecutionHistory, the types of the events answered;
   - ``untilDone``: for StartExecution, wait until the execution has ended.
   A string that is one placeholder gets the member itself, whatever its type. A
@@ -26,7 +30,7 @@ from typing import Any
 
 from runtime.service import ServiceSettings, serve_in_thread
 
-_PLACEHOLDER = re.compile(r"\$\{(\w+)\.(\w+)\}")
+_PLACEHOLDER = re.compile(r"\$\{(\w+(?:\.\w+)+)\}")
 _DONE_WITHIN = 10.0  # seconds of real time
 
 
@@ -47,12 +51,20 @@ def call(url: str, operation: str, body: dict[str, Any]) -> tuple[int, dict[str,
         return failed.code, json.loads(failed.read())
 
 
+def _member(saved: dict[str, dict[str, Any]], path: str) -> Any:
+    """The value ``name.member[.member|.index]...`` names in the saved responses."""
+    found: Any = saved
+    for step in path.split("."):
+        found = found[int(step)] if isinstance(found, list) else found[step]
+    return found
+
+
 def _fill(value: Any, saved: dict[str, dict[str, Any]]) -> Any:
     if isinstance(value, str):
         whole = _PLACEHOLDER.fullmatch(value)
         if whole is not None:  # the member itself, of whatever type (a date is a number)
-            return saved[whole.group(1)][whole.group(2)]
-        return _PLACEHOLDER.sub(lambda m: str(saved[m.group(1)][m.group(2)]), value)
+            return _member(saved, whole.group(1))
+        return _PLACEHOLDER.sub(lambda m: str(_member(saved, m.group(1))), value)
     if isinstance(value, list):
         return [_fill(item, saved) for item in value]
     if isinstance(value, dict):
@@ -84,6 +96,11 @@ def _check(step: dict[str, Any], status: int, answer: dict[str, Any], saved: Any
         assert answer.get(key) == expected, (where, key, answer.get(key), expected)
     for key in step.get("absent", []):
         assert key not in answer, (where, key, answer)
+    for key, members in _fill(step.get("each", {}), saved).items():
+        assert answer.get(key), (where, key, answer)
+        for item in answer[key]:
+            for member, expected in members.items():
+                assert item.get(member) == expected, (where, key, member, item)
     if "eventTypes" in step:
         assert [event["type"] for event in answer["events"]] == step["eventTypes"], answer
 
