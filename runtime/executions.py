@@ -120,6 +120,8 @@ class Engine:
         #: Where machines and executions are kept (None: in memory only).
         self.store = None if database is None else ExecutionStore(database)
         self._executions: dict[str, Execution] = {}
+        #: Durable starts waiting for their commit, by ARN.
+        self._starting: dict[str, asyncio.Future[None]] = {}
         self._machines: dict[str, Machine] = {}
         #: Called by :meth:`aclose`: what the engine's owner set up for it (worker
         #: processes of local functions, say).
@@ -233,6 +235,8 @@ class Engine:
             # An Express execution's ARN has an id of its own after the name (recorded
             # against AWS: localstack test_express_sync), so two never share one.
             arn = f"{prefix}:express:{machine.name}:{name}:{self.host.new_uuid()}"
+        while (starting := self._starting.get(arn)) is not None:
+            await asyncio.wait([starting])  # a start of the same ARN being committed
         if arn in self._executions or (
             self.store is not None and self.store.execution(arn) is not None
         ):
@@ -243,19 +247,25 @@ class Engine:
             execution = self._begin(machine, name, arn, value, self.host, None)
             if on_start is not None:
                 on_start(arn)
-        else:
-            seed = int(self.host.entropy.random() * 2**53)
-            log = Log(self.store, arn)
-            host = JournaledHost(self.host, log, seed)
-            execution = self._begin(machine, name, arn, value, host, log)
-            log.commit_start(
-                ExecutionRow(arn, machine.arn, machine.revision or "", name, "RUNNING",
-                             json_text(value), None, None, None, execution.start_time, None,
-                             seed, 0),
-                on_start,
-            )  # fmt: skip
-        self._spawn(execution, size)
+            self._spawn(execution, size)
+            return execution
+        seed = int(self.host.entropy.random() * 2**53)
+        log = Log(self.store, arn)
+        host = JournaledHost(self.host, log, seed)
+        execution = self._begin(machine, name, arn, value, host, log)
+        row = ExecutionRow(arn, machine.arn, machine.revision or "", name, "RUNNING",
+                           json_text(value), None, None, None, execution.start_time, None,
+                           seed, 0)  # fmt: skip
+        committed = self._starting[arn] = log.start(row, on_start)
+        # Run once committed, even if the caller stops waiting: a committed start is kept.
+        committed.add_done_callback(lambda done: self._started(execution, size, done))
+        await asyncio.shield(committed)
         return execution
+
+    def _started(self, execution: Execution, size: int, committed: asyncio.Future[None]) -> None:
+        del self._starting[execution.arn]
+        if committed.exception() is None:
+            self._spawn(execution, size)
 
     def _begin(
         self,
