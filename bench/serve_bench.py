@@ -17,7 +17,10 @@ own ResultPath) is created, then two measures are taken, one after the other:
 
 - ``start``: StartExecution requests/s (the executions run meanwhile on the server);
 - ``e2e``: completed executions/s, each a StartExecution, then DescribeExecution until
-  the execution is no longer RUNNING (again every ``--poll-seconds`` while it is).
+  the execution is no longer RUNNING. The client polls as a sensible one does: its first
+  Describe after ``--poll-seconds`` (an execution just started is still running), then
+  again after twice as long each time, up to a second, never in a tight loop; moto and
+  asl are measured by the same client.
 
 Two kinds of client: ``boto3``, N threads each with its own boto3 client
 (``Config(inject_host_prefix=False)``, as users run it; on a small machine these clients
@@ -85,6 +88,7 @@ DEFINITION = {
 }
 INPUT = json.dumps({"order": 1})
 _READY_SECONDS = 60.0
+_LONGEST_POLL_SECONDS = 1.0
 _UNSIGNED = (
     "AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/states/aws4_request, "
     "SignedHeaders=host, Signature=0"
@@ -274,13 +278,23 @@ def _boto3_worker(client: Any, arn: str, measure: str, budget: Budget, poll: flo
     return tally
 
 
-def _boto3_wait(client: Any, execution_arn: str, poll: float, tally: Tally) -> str:
+def _poll_delays(first: float) -> Iterator[float]:
+    """How long a client waits before each DescribeExecution: ``first``, then twice as
+    long each time, up to a second."""
+    delay = first
     while True:
+        yield delay
+        delay = min(2 * delay, _LONGEST_POLL_SECONDS)
+
+
+def _boto3_wait(client: Any, execution_arn: str, poll: float, tally: Tally) -> str:
+    for delay in _poll_delays(poll):
+        time.sleep(delay)
         status = str(client.describe_execution(executionArn=execution_arn)["status"])
         tally.calls += 1
         if status != "RUNNING":
             return status
-        time.sleep(poll)
+    raise AssertionError("unreachable: the delays never end")
 
 
 def _measure_boto3(
@@ -334,12 +348,13 @@ async def _light_worker(call: Call, arn: str, measure: str, budget: Budget, poll
 
 
 async def _light_wait(call: Call, execution_arn: str, poll: float, tally: Tally) -> str:
-    while True:
+    for delay in _poll_delays(poll):
+        await asyncio.sleep(delay)
         described = await call("DescribeExecution", {"executionArn": execution_arn})
         tally.calls += 1
         if described["status"] != "RUNNING":
             return str(described["status"])
-        await asyncio.sleep(poll)
+    raise AssertionError("unreachable: the delays never end")
 
 
 async def _measure_light(
@@ -533,7 +548,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=50, help="clients (threads, tasks)")
     parser.add_argument("--client-processes", type=int, default=1,
                         help="processes the boto3 client threads are spread over")  # fmt: skip
-    parser.add_argument("--poll-seconds", type=float, default=0.005)
+    parser.add_argument("--poll-seconds", type=float, default=0.005,
+                        help="the wait before the first DescribeExecution, doubled after "
+                        "each (at most 1 s)")  # fmt: skip
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR")
     parser.add_argument("--db", default=None, metavar="PATH",
                         help="asl serve's database (default: a fresh temporary file per "

@@ -20,6 +20,7 @@ import logging
 import os
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import asl
@@ -431,16 +432,9 @@ class Engine:
         if machine is None:
             return None
         value = parse_json(row.input)
-        history = History(self.host.clock.now)
-        history.events.extend(stored_event(event) for event in self.store.events(row.arn))
-        run = self._new_run(machine, row.arn, self.host, {}, history)
-        run.map_runs = tuple(stored_map_runs(self.store, row.arn))
-        run.path.extend(
-            event.details["name"]
-            for event in history.events
-            if event.type.endswith("StateEntered") and event.details is not None
-        )
+        run = self._new_run(machine, row.arn, self.host, {}, History(self.host.clock.now))
         execution = Execution(machine, row.name, value, run, row.start_time)
+        execution._unread = partial(_read_back, self.store)
         execution.status = row.status  # type: ignore[assignment]
         execution.output = None if row.output is None else parse_json(row.output)
         execution.error, execution.cause = row.error, row.cause
@@ -451,6 +445,18 @@ class Engine:
     def executions(self) -> list[Execution]:
         """Every execution started on this engine, in the order they started."""
         return list(self._executions.values())
+
+
+def _read_back(store: ExecutionStore, run: Run) -> None:
+    """Fill in a stored execution's history, path and Map Runs from its database."""
+    history = run.history
+    history.events.extend(stored_event(event) for event in store.events(run.execution_arn))
+    run.map_runs = tuple(stored_map_runs(store, run.execution_arn))
+    run.path.extend(
+        event.details["name"]
+        for event in history.events
+        if event.type.endswith("StateEntered") and event.details is not None
+    )
 
 
 async def _caught_up(execution: Execution) -> None:

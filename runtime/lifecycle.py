@@ -136,16 +136,25 @@ class Execution:
         #: How many times it was redriven, and when last (RedriveExecution).
         self.redrive_count = 0
         self.redrive_date: float | None = None
+        # An ended execution read back from a database: what fills in its history, path
+        # and Map Runs, read only when asked (DescribeExecution needs none of them).
+        self._unread: Callable[[Run], None] | None = None
+
+    def _read(self) -> Run:
+        if self._unread is not None:
+            unread, self._unread = self._unread, None
+            unread(self._run)
+        return self._run
 
     @property
     def history(self) -> list[Event]:
         """The events recorded so far."""
-        return self._run.history.events
+        return self._read().history.events
 
     @property
     def path(self) -> list[str]:
         """The names of the states entered, in order (nested scopes included)."""
-        return self._run.path
+        return self._read().path
 
     @property
     def states(self) -> dict[str, StateSummary]:
@@ -153,17 +162,17 @@ class Execution:
         entered, attempts and retries of its work, the errors of failed attempts, and how
         its last entry ended (see :mod:`runtime.summary`). Read from the history each time:
         keep the result rather than reading it again per state."""
-        return summarize(self._run.history.events, self.status)
+        return summarize(self._read().history.events, self.status)
 
     @property
     def map_runs(self) -> list[MapRunRecord]:
         """The Map Runs of the Distributed Map states this execution ran, with their child
         executions (see :mod:`runtime.states.map_run`)."""
-        return list(self._run.map_runs)
+        return list(self._read().map_runs)
 
     def history_json(self) -> dict[str, Any]:
         """The history as ``GetExecutionHistory`` returns it: ``{"events": [...]}``."""
-        return self._run.history.to_aws()
+        return self._read().history.to_aws()
 
     async def wait(self) -> Execution:
         """Wait until the execution has ended; return it."""
