@@ -146,6 +146,7 @@ class Engine:
         for close in closers:
             await close()
         if self.store is not None:
+            self.store.group.flush()  # batches queued this turn: their writers wait for them
             self.store.close()
 
     def create_state_machine(
