@@ -32,13 +32,15 @@ executions, whichever comes first. The server's RSS is read after each measure
 (``VmRSS`` in /proc/PID/status: a server that keeps something per finished execution
 shows it growing from one to the next) and its peak (``VmHWM``) after both. Each line
 also gives the CPU seconds per wall second used by the server process and by the clients
-(1.00 is one core), and the server's CPU milliseconds per execution, a figure less
-swayed by other load on the machine than the rates. Every (server, client) pair gets
-``--runs`` fresh servers, pairs alternating within a run; the table gives the median of
-the runs and their spread (half the range, in percent of the median). The load average
-is printed before and after: the machine may be shared. ``--profile DIR`` runs each
-``asl serve`` under cProfile, writing ``DIR/asl-CLIENT-RUN.prof`` (read with ``python -m
-pstats``). Figures are printed, never asserted.
+(1.00 is one core), and the server's and the clients' CPU milliseconds per execution,
+figures less swayed by other load on the machine than the rates (a boto3 client spends
+more per call than asl serve does: on one machine the clients bound the rates). Every
+(server, client) pair gets ``--runs`` fresh servers, pairs alternating within a run; the
+table gives the median of the runs and their spread (half the range, in percent of the
+median). The load average is printed before and after: the machine may be shared.
+``--profile DIR`` runs each ``asl serve`` under cProfile, writing
+``DIR/asl-CLIENT-RUN.prof`` (read with ``python -m pstats``). Figures are printed, never
+asserted.
 """
 
 from __future__ import annotations
@@ -465,6 +467,7 @@ def _one_run(kind: str, client: str, args: argparse.Namespace, run: int) -> list
                 figure["server_cpu"] = server_cpu / wall
                 figure["client_cpu"] = client_cpu / wall
                 figure["server_ms"] = 1000 * server_cpu / tally.done if tally.done else 0.0
+                figure["client_ms"] = 1000 * client_cpu / tally.done if tally.done else 0.0
                 figure["rss_after_mb"] = server.rss_mb()
                 figures.append(figure)
         rss = server.rss_mb("VmHWM")
@@ -499,7 +502,8 @@ def _print_figure(figure: dict[str, Any]) -> None:
         f"{figure['server']:5} {figure['client']:6} {figure['measure']:6}"
         f"{figure['per_s']:9.1f} {unit:17} {figure['done']:7} done"
         f"  {figure['calls_per_exec']:4.2f} calls/exec  CPU server {figure['server_cpu']:.2f}"
-        f" clients {figure['client_cpu']:.2f} ({figure['server_ms']:.2f} ms server CPU/exec)"
+        f" clients {figure['client_cpu']:.2f} ({figure['server_ms']:.2f} ms server CPU/exec,"
+        f" {figure['client_ms']:.2f} ms clients)"
         f"  RSS after {figure['rss_after_mb']:.1f} MB, peak {figure['rss_mb']:.1f} MB"
         + (f"  {len(failures)} failed, e.g. {failures[0]}" if failures else ""),
         flush=True,
@@ -519,18 +523,19 @@ def table(figures: list[dict[str, Any]]) -> str:
         groups.setdefault(key, []).append(figure)
     rows = [
         "| server | client | measure | median | spread | server CPU ms/exec "
-        "| peak RSS MB | failed |",
-        "|---|---|---|---|---|---|---|---|",
+        "| client CPU ms/exec | peak RSS MB | failed |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for (kind, client, measure), runs in groups.items():
         rates = [r["per_s"] for r in runs]
         unit = "StartExecution/s" if measure == "start" else "executions/s"
         server_ms = statistics.median(r["server_ms"] for r in runs)
+        client_ms = statistics.median(r["client_ms"] for r in runs)
         rss = statistics.median(r["rss_mb"] for r in runs)
         failed = sum(len(r["failures"]) for r in runs)
         rows.append(
             f"| {kind} | {client} | {measure} | {statistics.median(rates):,.0f} {unit} "
-            f"| {_spread(rates)} | {server_ms:.2f} | {rss:.0f} | {failed} |"
+            f"| {_spread(rates)} | {server_ms:.2f} | {client_ms:.2f} | {rss:.0f} | {failed} |"
         )
     return "\n".join(rows)
 
