@@ -17,7 +17,10 @@ own ResultPath) is created, then two measures are taken, one after the other:
 
 - ``start``: StartExecution requests/s (the executions run meanwhile on the server);
 - ``e2e``: completed executions/s, each a StartExecution, then DescribeExecution until
-  the execution is no longer RUNNING (again every ``--poll-seconds`` while it is).
+  the execution is no longer RUNNING. The client polls as a sensible one does: its first
+  Describe after ``--poll-seconds`` (an execution just started is still running), then
+  again after twice as long each time, up to a second, never in a tight loop; moto and
+  asl are measured by the same client.
 
 Two kinds of client: ``boto3``, N threads each with its own boto3 client
 (``Config(inject_host_prefix=False)``, as users run it; on a small machine these clients
@@ -29,13 +32,15 @@ executions, whichever comes first. The server's RSS is read after each measure
 (``VmRSS`` in /proc/PID/status: a server that keeps something per finished execution
 shows it growing from one to the next) and its peak (``VmHWM``) after both. Each line
 also gives the CPU seconds per wall second used by the server process and by the clients
-(1.00 is one core), and the server's CPU milliseconds per execution, a figure less
-swayed by other load on the machine than the rates. Every (server, client) pair gets
-``--runs`` fresh servers, pairs alternating within a run; the table gives the median of
-the runs and their spread (half the range, in percent of the median). The load average
-is printed before and after: the machine may be shared. ``--profile DIR`` runs each
-``asl serve`` under cProfile, writing ``DIR/asl-CLIENT-RUN.prof`` (read with ``python -m
-pstats``). Figures are printed, never asserted.
+(1.00 is one core), and the server's and the clients' CPU milliseconds per execution,
+figures less swayed by other load on the machine than the rates (a boto3 client spends
+more per call than asl serve does: on one machine the clients bound the rates). Every
+(server, client) pair gets ``--runs`` fresh servers, pairs alternating within a run; the
+table gives the median of the runs and their spread (half the range, in percent of the
+median). The load average is printed before and after: the machine may be shared.
+``--profile DIR`` runs each ``asl serve`` under cProfile, writing
+``DIR/asl-CLIENT-RUN.prof`` (read with ``python -m pstats``). Figures are printed, never
+asserted.
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ DEFINITION = {
 }
 INPUT = json.dumps({"order": 1})
 _READY_SECONDS = 60.0
+_LONGEST_POLL_SECONDS = 1.0
 _UNSIGNED = (
     "AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/states/aws4_request, "
     "SignedHeaders=host, Signature=0"
@@ -274,13 +280,23 @@ def _boto3_worker(client: Any, arn: str, measure: str, budget: Budget, poll: flo
     return tally
 
 
-def _boto3_wait(client: Any, execution_arn: str, poll: float, tally: Tally) -> str:
+def _poll_delays(first: float) -> Iterator[float]:
+    """How long a client waits before each DescribeExecution: ``first``, then twice as
+    long each time, up to a second."""
+    delay = first
     while True:
+        yield delay
+        delay = min(2 * delay, _LONGEST_POLL_SECONDS)
+
+
+def _boto3_wait(client: Any, execution_arn: str, poll: float, tally: Tally) -> str:
+    for delay in _poll_delays(poll):
+        time.sleep(delay)
         status = str(client.describe_execution(executionArn=execution_arn)["status"])
         tally.calls += 1
         if status != "RUNNING":
             return status
-        time.sleep(poll)
+    raise AssertionError("unreachable: the delays never end")
 
 
 def _measure_boto3(
@@ -334,12 +350,13 @@ async def _light_worker(call: Call, arn: str, measure: str, budget: Budget, poll
 
 
 async def _light_wait(call: Call, execution_arn: str, poll: float, tally: Tally) -> str:
-    while True:
+    for delay in _poll_delays(poll):
+        await asyncio.sleep(delay)
         described = await call("DescribeExecution", {"executionArn": execution_arn})
         tally.calls += 1
         if described["status"] != "RUNNING":
             return str(described["status"])
-        await asyncio.sleep(poll)
+    raise AssertionError("unreachable: the delays never end")
 
 
 async def _measure_light(
@@ -450,6 +467,7 @@ def _one_run(kind: str, client: str, args: argparse.Namespace, run: int) -> list
                 figure["server_cpu"] = server_cpu / wall
                 figure["client_cpu"] = client_cpu / wall
                 figure["server_ms"] = 1000 * server_cpu / tally.done if tally.done else 0.0
+                figure["client_ms"] = 1000 * client_cpu / tally.done if tally.done else 0.0
                 figure["rss_after_mb"] = server.rss_mb()
                 figures.append(figure)
         rss = server.rss_mb("VmHWM")
@@ -484,7 +502,8 @@ def _print_figure(figure: dict[str, Any]) -> None:
         f"{figure['server']:5} {figure['client']:6} {figure['measure']:6}"
         f"{figure['per_s']:9.1f} {unit:17} {figure['done']:7} done"
         f"  {figure['calls_per_exec']:4.2f} calls/exec  CPU server {figure['server_cpu']:.2f}"
-        f" clients {figure['client_cpu']:.2f} ({figure['server_ms']:.2f} ms server CPU/exec)"
+        f" clients {figure['client_cpu']:.2f} ({figure['server_ms']:.2f} ms server CPU/exec,"
+        f" {figure['client_ms']:.2f} ms clients)"
         f"  RSS after {figure['rss_after_mb']:.1f} MB, peak {figure['rss_mb']:.1f} MB"
         + (f"  {len(failures)} failed, e.g. {failures[0]}" if failures else ""),
         flush=True,
@@ -504,18 +523,19 @@ def table(figures: list[dict[str, Any]]) -> str:
         groups.setdefault(key, []).append(figure)
     rows = [
         "| server | client | measure | median | spread | server CPU ms/exec "
-        "| peak RSS MB | failed |",
-        "|---|---|---|---|---|---|---|---|",
+        "| client CPU ms/exec | peak RSS MB | failed |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for (kind, client, measure), runs in groups.items():
         rates = [r["per_s"] for r in runs]
         unit = "StartExecution/s" if measure == "start" else "executions/s"
         server_ms = statistics.median(r["server_ms"] for r in runs)
+        client_ms = statistics.median(r["client_ms"] for r in runs)
         rss = statistics.median(r["rss_mb"] for r in runs)
         failed = sum(len(r["failures"]) for r in runs)
         rows.append(
             f"| {kind} | {client} | {measure} | {statistics.median(rates):,.0f} {unit} "
-            f"| {_spread(rates)} | {server_ms:.2f} | {rss:.0f} | {failed} |"
+            f"| {_spread(rates)} | {server_ms:.2f} | {client_ms:.2f} | {rss:.0f} | {failed} |"
         )
     return "\n".join(rows)
 
@@ -533,7 +553,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=50, help="clients (threads, tasks)")
     parser.add_argument("--client-processes", type=int, default=1,
                         help="processes the boto3 client threads are spread over")  # fmt: skip
-    parser.add_argument("--poll-seconds", type=float, default=0.005)
+    parser.add_argument("--poll-seconds", type=float, default=0.005,
+                        help="the wait before the first DescribeExecution, doubled after "
+                        "each (at most 1 s)")  # fmt: skip
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR")
     parser.add_argument("--db", default=None, metavar="PATH",
                         help="asl serve's database (default: a fresh temporary file per "

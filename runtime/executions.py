@@ -20,6 +20,7 @@ import logging
 import os
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import asl
@@ -120,6 +121,8 @@ class Engine:
         #: Where machines and executions are kept (None: in memory only).
         self.store = None if database is None else ExecutionStore(database)
         self._executions: dict[str, Execution] = {}
+        #: Durable starts waiting for their commit, by ARN.
+        self._starting: dict[str, asyncio.Future[None]] = {}
         self._machines: dict[str, Machine] = {}
         #: Called by :meth:`aclose`: what the engine's owner set up for it (worker
         #: processes of local functions, say).
@@ -143,6 +146,7 @@ class Engine:
         for close in closers:
             await close()
         if self.store is not None:
+            self.store.group.flush()  # batches queued this turn: their writers wait for them
             self.store.close()
 
     def create_state_machine(
@@ -233,6 +237,8 @@ class Engine:
             # An Express execution's ARN has an id of its own after the name (recorded
             # against AWS: localstack test_express_sync), so two never share one.
             arn = f"{prefix}:express:{machine.name}:{name}:{self.host.new_uuid()}"
+        while (starting := self._starting.get(arn)) is not None:
+            await asyncio.wait([starting])  # a start of the same ARN being committed
         if arn in self._executions or (
             self.store is not None and self.store.execution(arn) is not None
         ):
@@ -243,19 +249,25 @@ class Engine:
             execution = self._begin(machine, name, arn, value, self.host, None)
             if on_start is not None:
                 on_start(arn)
-        else:
-            seed = int(self.host.entropy.random() * 2**53)
-            log = Log(self.store, arn)
-            host = JournaledHost(self.host, log, seed)
-            execution = self._begin(machine, name, arn, value, host, log)
-            log.commit_start(
-                ExecutionRow(arn, machine.arn, machine.revision or "", name, "RUNNING",
-                             json_text(value), None, None, None, execution.start_time, None,
-                             seed, 0),
-                on_start,
-            )  # fmt: skip
-        self._spawn(execution, size)
+            self._spawn(execution, size)
+            return execution
+        seed = int(self.host.entropy.random() * 2**53)
+        log = Log(self.store, arn)
+        host = JournaledHost(self.host, log, seed)
+        execution = self._begin(machine, name, arn, value, host, log)
+        row = ExecutionRow(arn, machine.arn, machine.revision or "", name, "RUNNING",
+                           json_text(value), None, None, None, execution.start_time, None,
+                           seed, 0)  # fmt: skip
+        committed = self._starting[arn] = log.start(row, on_start)
+        # Run once committed, even if the caller stops waiting: a committed start is kept.
+        committed.add_done_callback(lambda done: self._started(execution, size, done))
+        await asyncio.shield(committed)
         return execution
+
+    def _started(self, execution: Execution, size: int, committed: asyncio.Future[None]) -> None:
+        del self._starting[execution.arn]
+        if committed.exception() is None:
+            self._spawn(execution, size)
 
     def _begin(
         self,
@@ -421,16 +433,9 @@ class Engine:
         if machine is None:
             return None
         value = parse_json(row.input)
-        history = History(self.host.clock.now)
-        history.events.extend(stored_event(event) for event in self.store.events(row.arn))
-        run = self._new_run(machine, row.arn, self.host, {}, history)
-        run.map_runs = tuple(stored_map_runs(self.store, row.arn))
-        run.path.extend(
-            event.details["name"]
-            for event in history.events
-            if event.type.endswith("StateEntered") and event.details is not None
-        )
+        run = self._new_run(machine, row.arn, self.host, {}, History(self.host.clock.now))
         execution = Execution(machine, row.name, value, run, row.start_time)
+        execution._unread = partial(_read_back, self.store)
         execution.status = row.status  # type: ignore[assignment]
         execution.output = None if row.output is None else parse_json(row.output)
         execution.error, execution.cause = row.error, row.cause
@@ -441,6 +446,18 @@ class Engine:
     def executions(self) -> list[Execution]:
         """Every execution started on this engine, in the order they started."""
         return list(self._executions.values())
+
+
+def _read_back(store: ExecutionStore, run: Run) -> None:
+    """Fill in a stored execution's history, path and Map Runs from its database."""
+    history = run.history
+    history.events.extend(stored_event(event) for event in store.events(run.execution_arn))
+    run.map_runs = tuple(stored_map_runs(store, run.execution_arn))
+    run.path.extend(
+        event.details["name"]
+        for event in history.events
+        if event.type.endswith("StateEntered") and event.details is not None
+    )
 
 
 async def _caught_up(execution: Execution) -> None:

@@ -10,8 +10,10 @@ deadline) under a key that does not depend on how concurrent threads interleave:
 it is. History events are keyed the same way.
 
 The :class:`Log` of one execution gathers the new events and answers and writes them in
-one transaction (:meth:`Log.commit`) before the execution touches the world again: before
-a Task is invoked, a timer set or a token waited on, and as soon as an answer comes back.
+one transaction (:meth:`Log.committed`, shared with the other executions' batches of the
+same event-loop turn) and waits for it before the execution touches the world again:
+before a Task is invoked, a timer set or a token waited on, and as soon as an answer comes
+back.
 After a crash a new engine reads the execution back and runs the interpreter again from
 the start: each call finds its answer in the journal, each event its committed twin (the
 two must be equal, else :class:`ReplayDiverged` fails the execution as an engine bug), and
@@ -44,6 +46,8 @@ from runtime.store.executions import (
     ExecutionStore,
     JournalRow,
     MapRunRows,
+    commit_write,
+    start_write,
 )
 from runtime.strands import STRAND
 from runtime.tokens import OnStarted
@@ -79,6 +83,9 @@ class Log:
         self._redrives = sorted(e.id for e in committed if e.type == "ExecutionRedriven")
         self._answers = {(a.strand, a.seq): a for a in journal}
         self._ord = max((a.ord for a in journal), default=-1) + 1
+        self._resumed = bool(committed or journal)
+        #: The latest batch queued and not known to be committed.
+        self._pending: asyncio.Future[None] | None = None
         self._event_seq: dict[str, int] = {}
         self._call_seq: dict[str, int] = {}
         self._new_events: list[EventRow] = []
@@ -234,20 +241,57 @@ class Log:
 
     # --- writing -----------------------------------------------------------------------
 
-    def commit_start(self, row: ExecutionRow, also: Callable[[str], None] | None = None) -> None:
-        """Write a new execution with its first event and answers, in one transaction
-        (``also``, given the ARN, writes more in it: see :meth:`ExecutionStore.start`)."""
+    def start(
+        self, row: ExecutionRow, also: Callable[[str], None] | None = None
+    ) -> asyncio.Future[None]:
+        """Write a new execution with its first event and answers, in one transaction with
+        other batches of this event-loop turn (``also``, given the ARN, writes more in it:
+        see :func:`runtime.store.executions.start_write`); done once committed."""
         events, self._new_events = self._new_events, []
         answers, self._new_answers = self._new_answers, []
-        self.store.start(row, events, answers, also)
+        self._pending = self.store.group.queue(start_write(row, events, answers, also))
+        return self._pending
+
+    async def committed(
+        self, ended: Ended | None = None, map_runs: MapRunRows | None = None
+    ) -> None:
+        """Write what is new (and the execution's end, with its Map Runs) in one transaction
+        with other batches of this event-loop turn; return once it, and whatever another
+        strand of the execution queued before, is committed (a caller cancelled meanwhile
+        leaves it to be committed all the same)."""
+        if self._resumed and self._has_new(ended):
+            # A resumed execution's first writes after its replay go at once, so it is
+            # waiting again (on its tokens, its activities) when the replay has caught up.
+            self._resumed = False
+            self.commit(ended, map_runs)
+            return
+        self._queue(ended, map_runs)
+        pending = self._pending
+        if pending is not None:
+            await asyncio.shield(pending)
+            if self._pending is pending:
+                self._pending = None
 
     def commit(self, ended: Ended | None = None, map_runs: MapRunRows | None = None) -> None:
-        """Write what is new (and the execution's end, with its Map Runs) in one
-        transaction."""
-        if self._new_events or self._new_answers or ended is not None:
+        """:meth:`committed` at once, for a caller that cannot wait (batches queued before
+        are written with it, in their order)."""
+        self._queue(ended, map_runs)
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self.store.group.flush()
+            pending.result()
+
+    def _has_new(self, ended: Ended | None) -> bool:
+        return bool(self._new_events or self._new_answers or ended is not None)
+
+    def _queue(self, ended: Ended | None, map_runs: MapRunRows | None) -> None:
+        """Queue what is new as the execution's latest batch (FIFO: once it is committed,
+        so is every batch the execution queued before)."""
+        if self._has_new(ended):
             events, self._new_events = self._new_events, []
             answers, self._new_answers = self._new_answers, []
-            self.store.commit(self.arn, events, answers, ended, map_runs)
+            write = commit_write(self.arn, events, answers, ended, map_runs)
+            self._pending = self.store.group.queue(write)
 
 
 def _kind(answer: str) -> str:
@@ -338,7 +382,7 @@ class JournaledHost:
     async def sleep(self, seconds: float) -> None:
         """Park until a journaled absolute deadline."""
         deadline = self._deadline(seconds)
-        self.log.commit()
+        await self.log.committed()
         await self.clock.park(self.clock.timer_at(deadline))
 
     def timer(self, seconds: float) -> Wake:
@@ -375,7 +419,7 @@ class JournaledHost:
         found = await self.log.answer(self.clock, key)
         if found is not None:
             return self._given(found)
-        self.log.commit()
+        await self.log.committed()
         # The integration's own ids and times are its business: its answer is journaled.
         live = replace(request, services=self.inner)
         return await self._journaled(key, self.inner.invoke(live))
@@ -397,7 +441,7 @@ class JournaledHost:
         found = await self.log.answer(self.clock, key)
         if found is not None:
             return self._given(found)
-        self.log.commit()
+        await self.log.committed()
         waiting = self.inner.wait_for_token(
             request, input_value, heartbeat, timeout, started=started
         )
@@ -432,7 +476,7 @@ class JournaledHost:
                 self.log.commit()
                 on_started(worker)
 
-        self.log.commit()
+        await self.log.committed()
         waiting = self.inner.wait_for_activity(request, journal_taken, started=started, token=token)
         return await self._journaled(key, waiting)
 
@@ -441,23 +485,23 @@ class JournaledHost:
         try:
             result = await work
         except StatesError as failure:
-            self._keep(key, {"error": failure.error, "cause": failure.cause})
+            await self._keep(key, {"error": failure.error, "cause": failure.cause})
             raise
         # Cut short (a timeout, a failed sibling, the process going away), it leaves no
         # answer: replayed, it runs again and is cut short by the same cause (its deadline
         # is journaled), or goes on if the process went away.
         if isinstance(result, CallbackResult):
-            self._keep(key, {"callback": result.output})
+            await self._keep(key, {"callback": result.output})
         else:
-            self._keep(key, {"ok": result})
+            await self._keep(key, {"ok": result})
         return result
 
-    def _keep(self, key: tuple[str, str], answer: dict[str, Any]) -> None:
+    async def _keep(self, key: tuple[str, str], answer: dict[str, Any]) -> None:
         try:
             self.log.journal(key, answer)
         except ValueError:  # not JSON (NaN): the payload check fails the Task; nothing to keep
             return
-        self.log.commit()
+        await self.log.committed()
 
     @staticmethod
     def _given(answer: dict[str, Any]) -> Any:

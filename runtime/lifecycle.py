@@ -27,7 +27,7 @@ from runtime.interpreter import run_scope
 from runtime.journal import Log
 from runtime.states.map_run import MapRunRecord
 from runtime.store import StoreError
-from runtime.store.executions import Ended
+from runtime.store.executions import Ended, MapRunRows
 from runtime.stored_map_runs import map_run_rows
 from runtime.strands import STRAND
 from runtime.summary import StateSummary, summarize
@@ -136,16 +136,25 @@ class Execution:
         #: How many times it was redriven, and when last (RedriveExecution).
         self.redrive_count = 0
         self.redrive_date: float | None = None
+        # An ended execution read back from a database: what fills in its history, path
+        # and Map Runs, read only when asked (DescribeExecution needs none of them).
+        self._unread: Callable[[Run], None] | None = None
+
+    def _read(self) -> Run:
+        if self._unread is not None:
+            unread, self._unread = self._unread, None
+            unread(self._run)
+        return self._run
 
     @property
     def history(self) -> list[Event]:
         """The events recorded so far."""
-        return self._run.history.events
+        return self._read().history.events
 
     @property
     def path(self) -> list[str]:
         """The names of the states entered, in order (nested scopes included)."""
-        return self._run.path
+        return self._read().path
 
     @property
     def states(self) -> dict[str, StateSummary]:
@@ -153,17 +162,17 @@ class Execution:
         entered, attempts and retries of its work, the errors of failed attempts, and how
         its last entry ended (see :mod:`runtime.summary`). Read from the history each time:
         keep the result rather than reading it again per state."""
-        return summarize(self._run.history.events, self.status)
+        return summarize(self._read().history.events, self.status)
 
     @property
     def map_runs(self) -> list[MapRunRecord]:
         """The Map Runs of the Distributed Map states this execution ran, with their child
         executions (see :mod:`runtime.states.map_run`)."""
-        return list(self._run.map_runs)
+        return list(self._read().map_runs)
 
     def history_json(self) -> dict[str, Any]:
         """The history as ``GetExecutionHistory`` returns it: ``{"events": [...]}``."""
-        return self._run.history.to_aws()
+        return self._read().history.to_aws()
 
     async def wait(self) -> Execution:
         """Wait until the execution has ended; return it."""
@@ -217,14 +226,37 @@ class Execution:
             self._forget(self)
 
     def _finish(self, status: Status, event: str, details: dict[str, Any]) -> None:
-        self.status = status
+        """End the execution with ``event`` now (its end committed at once, when durable)."""
+        ended = self._end(status, event, details)
+        try:
+            if ended is not None and self._log is not None:
+                self._log.commit(*ended)
+        finally:
+            self.status = status
+
+    async def _finish_committed(self, status: Status, event: str, details: dict[str, Any]) -> None:
+        """End the execution with ``event``; a durable one shows its new status once the end
+        is committed (with other executions' batches of this event-loop turn)."""
+        ended = self._end(status, event, details)
+        try:
+            if ended is not None and self._log is not None:
+                await self._log.committed(*ended)
+        finally:
+            self.status = status
+
+    def _end(
+        self, status: Status, event: str, details: dict[str, Any]
+    ) -> tuple[Ended, MapRunRows | None] | None:
+        """Record the end event; what a durable execution writes with it."""
         self.stop_time = self._run.host.now()
         self._run.history.add(event, self._run.history.events[-1].id, details or None)
-        if self._log is not None:
-            output = json_text(self.output) if status == "SUCCEEDED" else None
-            ended = Ended(status, output, self.error, self.cause, self.stop_time)
-            runs = self._run.map_runs
-            self._log.commit(ended, map_run_rows(runs) if runs else None)
+        if self._log is None:
+            return None
+        output = json_text(self.output) if status == "SUCCEEDED" else None
+        runs = self._run.map_runs
+        return Ended(status, output, self.error, self.cause, self.stop_time), (
+            map_run_rows(runs) if runs else None
+        )
 
 
 async def execute(execution: Execution, run: Run, input_size: int) -> None:
@@ -252,37 +284,37 @@ async def execute(execution: Execution, run: Run, input_size: int) -> None:
             output = await run_scope(machine.scope, execution.input, frame)
     except DeadlineExpired:
         execution.error = TIMEOUT
-        execution._finish("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})
+        await execution._finish_committed("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})
         return
     except StatesError as raised:
-        _fail(execution, raised)
+        await _fail(execution, raised)
         return
     except StoreError as broken:
         # The machine's fault (the task store's file), neither the engine's nor the
         # definition's: the execution fails saying so, no traceback logged; only at INFO,
         # as its cause already tells whoever reads the execution (`asl run` prints it).
         _log.info("execution %s failed: %s", execution.arn, broken)
-        _fail(execution, StatesError(RUNTIME, str(broken)))
+        await _fail(execution, StatesError(RUNTIME, str(broken)))
         return
     except asyncio.CancelledError as cancelled:
         if execution._left_running(cancelled):
             raise
         error, cause = execution._stop_details
         execution.error, execution.cause = error, cause
-        execution._finish("ABORTED", "ExecutionAborted", _present(error, cause))
+        await execution._finish_committed("ABORTED", "ExecutionAborted", _present(error, cause))
         return
     execution.output = output
-    execution._finish("SUCCEEDED", "ExecutionSucceeded", {"output": output})
+    await execution._finish_committed("SUCCEEDED", "ExecutionSucceeded", {"output": output})
 
 
-def _fail(execution: Execution, raised: StatesError) -> None:
+async def _fail(execution: Execution, raised: StatesError) -> None:
     # Task and Fail failures came in capped; this caps the engine's own causes too (a
     # path error quoting a 256 KiB input): ExecutionFailed holds no more on AWS.
     failure = capped(raised)
     # AWS records a timeout with no cause (its Error Output has "Cause": "").
     cause = None if failure.error == TIMEOUT and not failure.cause else failure.cause
     execution.error, execution.cause = failure.error, cause
-    execution._finish("FAILED", "ExecutionFailed", _present(failure.error, cause))
+    await execution._finish_committed("FAILED", "ExecutionFailed", _present(failure.error, cause))
 
 
 def _present(error: str | None, cause: str | None) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """State machines, executions, their histories and journals, in SQLite.
 
 The durable half of an engine (see :mod:`runtime.journal`): every row an execution
-writes as it moves goes in through :meth:`ExecutionStore.commit`, one transaction per
-batch, so after the process dies the file holds each execution as of its last commit.
+writes as it moves goes in as a batch (:func:`start_write`, :func:`commit_write`), in a
+transaction with the other batches of the same event-loop turn
+(:mod:`runtime.store.group_commit`), so after the process dies the file holds each
+execution as of its last commit.
 SQLite as :mod:`runtime.store.sqlite` opens it: a commit survives the process being killed.
 
 Values are kept as JSON text (AWS's, :func:`asl.jsontext.json_text`); times as epoch
@@ -17,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from asl.jsontext import escape_surrogates
+from runtime.store.group_commit import GroupCommit, Write
 from runtime.store.sqlite import Database
 
 __all__ = [
@@ -29,6 +32,8 @@ __all__ = [
     "MachineRow",
     "MapRunRows",
     "RedrivePlan",
+    "commit_write",
+    "start_write",
 ]
 
 #: The prefix of the strand of an event no replay matches (the path a redrive set aside).
@@ -216,6 +221,8 @@ class ExecutionStore(Database):
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         super().__init__(path, _SCHEMA)
+        #: Batches of many executions written in one transaction per event-loop turn.
+        self.group = GroupCommit(self)
         with self._write() as db:
             for table, columns in _ADDED.items():
                 present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
@@ -257,52 +264,12 @@ class ExecutionStore(Database):
 
     # --- executions --------------------------------------------------------------------
 
-    def start(
-        self,
-        row: ExecutionRow,
-        events: Sequence[EventRow],
-        answers: Sequence[JournalRow],
-        also: Callable[[str], None] | None = None,
-    ) -> None:
-        """Record a new execution with its first event (``ExecutionStarted``) and answers;
-        ``also`` (given the execution's ARN) writes in the same transaction, through a
-        ``Database`` sharing this one's connection."""
+    def write(self, write: Write) -> None:
+        """Write one batch (:func:`start_write`, :func:`commit_write`) in a transaction of
+        its own; ``self.group.queue(write)`` writes it with the other batches of this
+        event-loop turn instead (:mod:`runtime.store.group_commit`)."""
         with self._write() as db:
-            db.execute(
-                f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (row.arn, row.machine_arn, row.revision, row.name, row.status,
-                 escape_surrogates(row.input), row.output, row.error, row.cause, row.start_time,
-                 row.stop_time, row.seed, row.redrive_count, row.redrive_date),
-            )  # fmt: skip
-            _insert_events(db, row.arn, events)
-            _insert_answers(db, row.arn, answers)
-            if also is not None:
-                also(row.arn)
-
-    def commit(
-        self,
-        arn: str,
-        events: Sequence[EventRow],
-        answers: Sequence[JournalRow],
-        ended: Ended | None = None,
-        map_runs: MapRunRows | None = None,
-    ) -> None:
-        """Append events and journal answers of an execution, and its end if it ended, in
-        one transaction; with ``map_runs``, its Map Runs replace those stored for it (a
-        redriven execution writes them again when it ends again)."""
-        with self._write() as db:
-            _insert_events(db, arn, events)
-            _insert_answers(db, arn, answers)
-            if map_runs is not None:
-                _replace_map_runs(db, arn, map_runs)
-            if ended is not None:
-                output = None if ended.output is None else escape_surrogates(ended.output)
-                db.execute(
-                    "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, "
-                    "stop_time = ? WHERE arn = ?",
-                    (ended.status, output, ended.error, ended.cause, ended.stop_time, arn),
-                )
+            write(db)
 
     def execution(self, arn: str) -> ExecutionRow | None:
         """A stored execution by ARN."""
@@ -416,6 +383,59 @@ class ExecutionStore(Database):
                 "WHERE arn = ?",
                 (plan.count, plan.event.timestamp, arn),
             )
+
+
+def start_write(
+    row: ExecutionRow,
+    events: Sequence[EventRow],
+    answers: Sequence[JournalRow],
+    also: Callable[[str], None] | None = None,
+) -> Write:
+    """The batch that records a new execution with its first event (``ExecutionStarted``)
+    and answers; ``also`` (given the execution's ARN) writes in the same transaction,
+    through a ``Database`` sharing the store's connection."""
+
+    def write(db: sqlite3.Connection) -> None:
+        db.execute(
+            f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.arn, row.machine_arn, row.revision, row.name, row.status,
+             escape_surrogates(row.input), row.output, row.error, row.cause, row.start_time,
+             row.stop_time, row.seed, row.redrive_count, row.redrive_date),
+        )  # fmt: skip
+        _insert_events(db, row.arn, events)
+        _insert_answers(db, row.arn, answers)
+        if also is not None:
+            also(row.arn)
+
+    return write
+
+
+def commit_write(
+    arn: str,
+    events: Sequence[EventRow],
+    answers: Sequence[JournalRow],
+    ended: Ended | None = None,
+    map_runs: MapRunRows | None = None,
+) -> Write:
+    """The batch that appends events and journal answers of an execution, and its end if
+    it ended; with ``map_runs``, its Map Runs replace those stored for it (a redriven
+    execution writes them again when it ends again)."""
+
+    def write(db: sqlite3.Connection) -> None:
+        _insert_events(db, arn, events)
+        _insert_answers(db, arn, answers)
+        if map_runs is not None:
+            _replace_map_runs(db, arn, map_runs)
+        if ended is not None:
+            output = None if ended.output is None else escape_surrogates(ended.output)
+            db.execute(
+                "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, "
+                "stop_time = ? WHERE arn = ?",
+                (ended.status, output, ended.error, ended.cause, ended.stop_time, arn),
+            )
+
+    return write
 
 
 def _insert_events(db: sqlite3.Connection, arn: str, events: Sequence[EventRow]) -> None:

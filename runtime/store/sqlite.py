@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,3 +84,27 @@ class Database:
                 yield db
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(self.path, exc, "database") from exc
+
+    def write_each(
+        self, writes: Sequence[Callable[[sqlite3.Connection], None]]
+    ) -> list[BaseException | None]:
+        """Run ``writes`` in one transaction, each in a savepoint of its own: one that raises
+        is rolled back alone (its exception, a ``StoreError`` for SQLite's, in its place in
+        the list returned; None for each that was written), the others are committed
+        together. ``StoreError`` when the transaction itself cannot be had or committed."""
+        outcomes: list[BaseException | None] = []
+        with self._write() as db:
+            for write in writes:
+                db.execute("SAVEPOINT one")
+                try:
+                    write(db)
+                except Exception as exc:  # that write's own failure, handed to its caller
+                    db.execute("ROLLBACK TO one")
+                    failure = exc
+                    if isinstance(exc, sqlite3.Error | OSError):
+                        failure = StoreError(self.path, exc, "database")
+                    outcomes.append(failure)
+                else:
+                    outcomes.append(None)
+                db.execute("RELEASE one")
+        return outcomes

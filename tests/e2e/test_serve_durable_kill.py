@@ -4,7 +4,9 @@ same file recovers them, SendTaskSuccess reaches the token issued before the kil
 boto3 sees each execution complete once, its history whole and its ids unbroken. An
 activity task a worker took (GetActivityTask) before the kill is answered with its token
 after the restart. A Distributed Map cut by the kill resumes and processes each item once;
-its Map Run and child executions answer after a second kill as they did before it."""
+its Map Run and child executions answer after a second kill as they did before it. Many
+StartExecution calls made at once (their starts committed together, a group commit) each
+survive a kill that comes as soon as the last of them was answered."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +87,10 @@ RETRY = {
         }
     },
 }
+
+#: A machine whose executions are still waiting when the server is killed.
+LONG_WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}}
+STARTS = 32
 
 
 def _free_port() -> int:
@@ -329,3 +336,42 @@ def test_a_distributed_map_cut_by_a_kill_completes_once_and_its_map_run_is_kept(
     finally:
         third.send_signal(signal.SIGTERM)
         third.wait(BOUND)
+
+
+def test_starts_answered_together_all_survive_a_kill(tmp_path: Path) -> None:
+    (tmp_path / "functions.json").write_text(json.dumps({"functions": {}}))
+    port = _free_port()
+    first = _serve(tmp_path, port)
+    try:
+        sfn = _client(port)
+        machine = sfn.create_state_machine(
+            name="long-wait", definition=json.dumps(LONG_WAIT), roleArn=ROLE
+        )["stateMachineArn"]
+        clients = [_client(port) for _ in range(STARTS)]  # one per thread: calls at once
+
+        def start(n: int) -> str:
+            begun = clients[n].start_execution(
+                stateMachineArn=machine, name=f"e{n}", input=json.dumps({"n": n})
+            )
+            return str(begun["executionArn"])
+
+        with ThreadPoolExecutor(STARTS) as pool:
+            acknowledged = list(pool.map(start, range(STARTS)))
+    finally:
+        _kill(first)  # at once: only what was committed before each answer is left
+
+    second = _serve(tmp_path, port)
+    try:
+        sfn = _client(port)
+        for n, arn in enumerate(acknowledged):
+            described = sfn.describe_execution(executionArn=arn)
+            assert (described["status"], json.loads(described["input"])) == ("RUNNING", {"n": n})
+            assert [e["type"] for e in _history(sfn, arn)][:2] == [
+                "ExecutionStarted",
+                "WaitStateEntered",
+            ]
+        listed = sfn.list_executions(stateMachineArn=machine, maxResults=1000)["executions"]
+        assert sorted(e["executionArn"] for e in listed) == sorted(acknowledged)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(BOUND)

@@ -14,6 +14,8 @@ from runtime.store.executions import (
     ExecutionStore,
     JournalRow,
     MachineRow,
+    commit_write,
+    start_write,
 )
 
 MACHINE = MachineRow("arn:m", "r1", "M", "STANDARD", "arn:role", '{"StartAt":"A","States":{}}')
@@ -30,9 +32,9 @@ def test_a_file_keeps_everything_across_connections(tmp_path: Path) -> None:
     store.put_machine(MACHINE)
     first = EventRow(1, 0, 10.0, "ExecutionStarted", '{"input":{}}', "", 0)
     answer = JournalRow("", "0", 0, '{"v":10.0}')
-    store.start(_execution("arn:e1", 10.0), [first], [answer])
+    store.write(start_write(_execution("arn:e1", 10.0), [first], [answer]))
     second = EventRow(2, 1, 11.5, "PassStateEntered", '{"name":"A","input":{}}', "/3.b0", 0)
-    store.commit("arn:e1", [second], [JournalRow("/3.b0", "0", 1, '{"ok":[1,2]}')])
+    store.write(commit_write("arn:e1", [second], [JournalRow("/3.b0", "0", 1, '{"ok":[1,2]}')]))
     store.close()
 
     again = ExecutionStore(path)
@@ -58,9 +60,9 @@ def test_a_machine_keeps_its_revisions_the_latest_current() -> None:
 
 def test_an_end_is_written_with_the_last_events() -> None:
     store = ExecutionStore(":memory:")
-    store.start(_execution("arn:e1", 1.0), [], [])
+    store.write(start_write(_execution("arn:e1", 1.0), [], []))
     last = EventRow(2, 1, 3.0, "ExecutionSucceeded", '{"output":null}', "", 1)
-    store.commit("arn:e1", [last], [], Ended("SUCCEEDED", "null", None, None, 3.0))
+    store.write(commit_write("arn:e1", [last], [], Ended("SUCCEEDED", "null", None, None, 3.0)))
     row = store.execution("arn:e1")
     assert row is not None
     assert (row.status, row.output, row.stop_time) == ("SUCCEEDED", "null", 3.0)
@@ -71,8 +73,8 @@ def test_executions_are_listed_newest_first_by_machine_and_status() -> None:
     store = ExecutionStore(":memory:")
     for arn, start, machine in [("arn:e1", 1.0, "arn:m"), ("arn:e2", 2.0, "arn:m"),
                                 ("arn:e3", 3.0, "arn:n")]:  # fmt: skip
-        store.start(_execution(arn, start, machine), [], [])
-    store.commit("arn:e2", [], [], Ended("FAILED", None, "Boom", "why", 4.0))
+        store.write(start_write(_execution(arn, start, machine), [], []))
+    store.write(commit_write("arn:e2", [], [], Ended("FAILED", None, "Boom", "why", 4.0)))
     assert [row.arn for row in store.executions()] == ["arn:e3", "arn:e2", "arn:e1"]
     assert [row.arn for row in store.executions("arn:m")] == ["arn:e2", "arn:e1"]
     assert [row.arn for row in store.executions(status="RUNNING")] == ["arn:e3", "arn:e1"]

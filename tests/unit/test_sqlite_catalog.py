@@ -19,7 +19,7 @@ from runtime.service.catalog import (
 )
 from runtime.service.sqlite_catalog import SqliteCatalog
 from runtime.store import StoreError
-from runtime.store.executions import ExecutionRow, ExecutionStore
+from runtime.store.executions import ExecutionRow, ExecutionStore, start_write
 
 ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
 MACHINE = MachineRecord(ARN, "m", "STANDARD", '{"StartAt": "\\ud800"}', "role", 1.0)
@@ -105,9 +105,9 @@ def test_an_origin_written_beside_the_store_is_committed_with_the_start(tmp_path
         raise ValueError("the caller failed after writing")
 
     with pytest.raises(ValueError, match="after writing"):
-        store.start(_row(arn), [], [], keep_origin)
+        store.write(start_write(_row(arn), [], [], keep_origin))
     assert (store.execution(arn), catalog.origin(arn)) == (None, None)  # neither kept
-    store.start(_row(arn), [], [], lambda execution_arn: catalog.put_origin(ORIGIN))
+    store.write(start_write(_row(arn), [], [], lambda execution_arn: catalog.put_origin(ORIGIN)))
     catalog.close()  # the store's connection: still open
     store.close()
     reopened, kept = (
