@@ -90,6 +90,20 @@ def _test_case(backend: Backend, arn: str) -> tuple[str, str | None]:
     return machine, case
 
 
+def _named(backend: Backend, aim: Target, name: str, value: Any) -> Execution | None:
+    """The Standard execution a repeated StartExecution of ``name`` answers: the running
+    one with the same input (AWS's idempotent start); ``ExecutionAlreadyExists`` when the
+    name is taken otherwise; None when it is free."""
+    if aim.record.type != "STANDARD":
+        return None
+    existing = backend.engine.get_execution(backend.arn("execution", f"{aim.record.name}:{name}"))
+    if existing is None:
+        return None
+    if existing.status == "RUNNING" and existing.input == value:
+        return existing
+    raise ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'")
+
+
 async def _start(backend: Backend, body: dict[str, Any]) -> tuple[Execution, Target]:
     """Start the execution a StartExecution or StartSyncExecution call asks for; a
     repeated call for a running Standard execution answers it, as AWS does."""
@@ -99,14 +113,8 @@ async def _start(backend: Backend, body: dict[str, Any]) -> tuple[Execution, Tar
     name = body.get("name")
     if name is not None and not valid_name(name):
         raise InvalidName(name)
-    if name is not None and aim.record.type == "STANDARD":
-        existing = backend.engine.get_execution(
-            backend.arn("execution", f"{aim.record.name}:{name}")
-        )
-        if existing is not None:
-            if existing.status == "RUNNING" and existing.input == value:
-                return existing, aim
-            raise ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'")
+    if name is not None and (existing := _named(backend, aim, name, value)) is not None:
+        return existing, aim
     _check_test_case(backend, aim, test_case)
     machine = backend.machine(aim.record, aim.definition, aim.role_arn, aim.key)
 
@@ -117,6 +125,9 @@ async def _start(backend: Backend, body: dict[str, Any]) -> tuple[Execution, Tar
     try:
         execution = await machine.start(value, name=name, on_start=keep_origin)
     except engine_executions.ExecutionAlreadyExists as exc:
+        # A start of the same name was being committed meanwhile: answered as above.
+        if name is not None and (existing := _named(backend, aim, name, value)) is not None:
+            return existing, aim
         raise ExecutionAlreadyExists(str(exc)) from None
     # Chosen before the new execution's strand first runs: starting it only scheduled it.
     if test_case is not None and backend.mock_cases is not None:
