@@ -20,11 +20,10 @@ pointed at stderr), so nothing but its own result reaches its stdout.
 from __future__ import annotations
 
 import base64
-import contextlib
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any, TextIO
 
@@ -117,6 +116,9 @@ class _Router:
 def _install() -> tuple[_Router, _Router]:
     """The routers in place of ``sys.stdout`` and ``sys.stderr`` (put there if need be:
     by someone else since, or never yet)."""
+    out, err = sys.stdout, sys.stderr
+    if isinstance(out, _Router) and isinstance(err, _Router):  # as almost always
+        return out, err
     with _install_lock:
         if not isinstance(sys.stdout, _Router):
             sys.stdout = _Router(sys.stdout)  # type: ignore[assignment]
@@ -125,15 +127,26 @@ def _install() -> tuple[_Router, _Router]:
         return sys.stdout, sys.stderr  # type: ignore[return-value]
 
 
-@contextlib.contextmanager
-def capture(log: HandlerLog) -> Iterator[None]:
+class _Capture:
+    """The context manager :func:`capture` gives (a class: it is entered on every
+    invocation, and a generator-based one costs several times more)."""
+
+    __slots__ = ("_log", "_token")
+
+    def __init__(self, log: HandlerLog) -> None:
+        self._log = log
+
+    def __enter__(self) -> None:
+        _install()
+        self._token = _current.set(self._log)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _current.reset(self._token)
+
+
+def capture(log: HandlerLog) -> AbstractContextManager[None]:
     """Send what this context writes to ``sys.stdout`` and ``sys.stderr`` to ``log``."""
-    _install()
-    token = _current.set(log)
-    try:
-        yield
-    finally:
-        _current.reset(token)
+    return _Capture(log)
 
 
 def stray_output_to(stream: TextIO) -> None:

@@ -20,11 +20,10 @@ import inspect
 import json
 import logging
 import re
-import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType, SimpleNamespace, TracebackType
 from typing import Any, Literal, Protocol
 
@@ -344,7 +343,10 @@ class InProcessExecutor:
 
     def abandoned(self, function: str) -> int:
         """How many of the function's invocations still run past their end."""
-        running = [probe for probe in self._abandoned.get(function, ()) if probe()]
+        probes = self._abandoned.get(function)
+        if not probes:
+            return 0
+        running = [probe for probe in probes if probe()]
         self._abandoned[function] = running
         return len(running)
 
@@ -363,7 +365,7 @@ class InProcessExecutor:
         finally:
             if running():  # looked at again once the loop turned: a cancelled task may end
                 asyncio.get_running_loop().call_soon(self._abandon, function.name, running)
-        return replace(outcome, log=log.text())
+        return Outcome(outcome.payload, outcome.function_error, outcome.timed_out, log.text())
 
     def _start(
         self, handler: Handler, is_async: bool, event: str, context: LambdaContext, log: HandlerLog
@@ -374,7 +376,7 @@ class InProcessExecutor:
             self._tasks.add(task)  # the loop keeps only a weak reference
             task.add_done_callback(self._tasks.discard)
             return _detached(task), lambda: not task.done()
-        finished = threading.Event()
+        running = [True]  # a flag the thread clears (a list: cheaper than an Event)
 
         def call() -> Outcome:
             self._processes.call_started()
@@ -382,9 +384,9 @@ class InProcessExecutor:
                 return call_sync(handler, event, context, log)
             finally:
                 self._processes.call_ended()
-                finished.set()
+                running[0] = False
 
-        return self._threads.submit(call), lambda: not finished.is_set()
+        return self._threads.submit(call), lambda: running[0]
 
     def _abandon(self, function: str, running: Callable[[], bool]) -> None:
         if not running():

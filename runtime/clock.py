@@ -594,7 +594,11 @@ class VirtualClock(Clock):
             self._settled_timers = 0
 
     def _became_idle(self) -> None:
-        if self._busy == 0 and self._timers and not self._jump_scheduled:
+        if (
+            self._busy == 0
+            and len(self._timers) > self._settled_timers  # a timer still to fire
+            and not self._jump_scheduled
+        ):
             self._jump_scheduled = True
             asyncio.get_running_loop().call_soon(self._jump)
 

@@ -49,7 +49,7 @@ async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
     steps = frame.run.steps
     name: str | None = scope.start_at
     while name is not None:
-        if not len(path) % YIELD_EVERY:
+        if path and not len(path) % YIELD_EVERY:
             # A loop of states that never wait would hold the event loop: let timers
             # (a timeout), other executions and callers run now and then.
             await asyncio.sleep(0)

@@ -125,8 +125,9 @@ class Execution:
         # Called when a durable execution has ended, to let it leave its engine's memory.
         self._forget = forget
         self._task: asyncio.Task[None] | None = None
-        # What wait() awaits, made by the first wait() of a running execution.
-        self._ended: asyncio.Future[None] | None = None
+        # What each wait() of the running execution awaits: its own future, so that
+        # cancelling one waiter leaves the others waiting (no shield, one hop fewer).
+        self._waiters: list[asyncio.Future[None]] | None = None
         # A bug of the engine's that ended the execution: raised by wait(), never disguised.
         #: The engine bug that ended the execution (FAILED, ``States.Runtime``), if one did;
         #: it is logged with its traceback and never raised to the caller.
@@ -177,9 +178,16 @@ class Execution:
     async def wait(self) -> Execution:
         """Wait until the execution has ended; return it."""
         if self.status == "RUNNING":
-            if self._ended is None:
-                self._ended = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._ended)
+            waiter = asyncio.get_running_loop().create_future()
+            if self._waiters is None:
+                self._waiters = []
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if self._waiters is not None and waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                raise
         return self
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
@@ -220,8 +228,10 @@ class Execution:
                 self.error = RUNTIME
                 self.cause = f"Internal engine error: {type(error).__name__}: {error}"
                 self._finish("FAILED", "ExecutionFailed", _present(self.error, self.cause))
-        if self._ended is not None and not self._ended.done():
-            self._ended.set_result(None)
+        waiters, self._waiters = self._waiters or (), None
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
         if self._forget is not None:
             self._forget(self)
 

@@ -387,3 +387,29 @@ async def test_a_standard_execution_waiting_for_a_token_is_not_ended_by_the_year
     assert (execution.status, execution.output) == ("SUCCEEDED", {"approved": True})
     events = _events(execution)
     assert _seconds(events[-1]) == _seconds(events[0])  # no time passed: no jump
+
+
+async def test_sync_handlers_of_concurrent_map_iterations_run_side_by_side() -> None:
+    # Each handler blocks until all four run at once: one that held the event loop, or
+    # handlers run one after another, would leave the barrier broken after its timeout.
+    barrier = threading.Barrier(4, timeout=10)
+
+    def meet(event: Any, context: Any) -> Any:
+        barrier.wait()
+        return event
+
+    engine = local_engine(functions={"Meet": meet})
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "End": True,
+                "ItemProcessor": _task(FUNCTION_ARN.replace("Slow", "Meet")),
+            }
+        },
+    }
+    machine = engine.create_state_machine(definition)
+    execution = await (await machine.start([1, 2, 3, 4])).wait()
+    await engine.aclose()
+    assert (execution.status, execution.output) == ("SUCCEEDED", [1, 2, 3, 4])

@@ -250,3 +250,18 @@ async def test_an_engine_bug_ends_the_execution_and_is_logged_not_raised(
     assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
     assert execution.cause == "Internal engine error: RuntimeError: boom"
     assert _types(execution)[-1] == "ExecutionFailed"
+
+
+async def test_a_cancelled_wait_leaves_the_other_waiters_waiting() -> None:
+    engine = Engine(LocalHost())
+    with engine.host.clock.hold():  # the Wait cannot end until the test lets time move
+        execution = await engine.create_state_machine(_wait(DAY)).start({"a": 1})
+        cancelled = asyncio.ensure_future(execution.wait())
+        kept = asyncio.ensure_future(execution.wait())
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        await asyncio.sleep(0)
+        assert cancelled.cancelled() and not kept.done()
+    assert await kept is execution
+    assert execution.status == "SUCCEEDED"
+    assert await execution.wait() is execution  # an ended execution's wait returns at once
