@@ -169,14 +169,21 @@ class TemporalExecutions:
         handle = self._handle(workflow_of_token(token))
         try:
             await handle.execute_update(update, args=args)
+            return
         except WorkflowUpdateFailedError as failed:
             cause = failed.cause
             if isinstance(cause, ApplicationError) and cause.type in _API_ERRORS:
                 raise _API_ERRORS[cause.type](cause.message) from None
             raise
         except RPCError as refused:
-            if refused.status == RPCStatusCode.NOT_FOUND:  # no such workflow
+            if refused.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+                raise
+        # No running workflow took it: its execution has ended (AWS: the task does not
+        # exist anymore), or there never was one.
+        try:
+            await handle.describe()
+        except RPCError as missing:
+            if missing.status == RPCStatusCode.NOT_FOUND:
                 raise TaskDoesNotExist() from None
-            if refused.status == RPCStatusCode.FAILED_PRECONDITION:  # the workflow ended
-                raise TaskTimedOut() from None
             raise
+        raise TaskTimedOut()
