@@ -24,7 +24,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, CancelledError
 
 from asl.errors import RUNTIME, StatesError
 from integrations.base import TaskRequest
@@ -100,6 +100,10 @@ class _Activities:
                 ),
             )
         except ActivityError as failure:
+            if isinstance(failure.cause, CancelledError):
+                # The strand was cancelled (a deadline, StopExecution) and the SDK, having
+                # cancelled the activity, says so this way: the cancellation goes on up.
+                raise asyncio.CancelledError() from None
             raise raised_by(failure) from None
         return task_result(result)
 

@@ -68,6 +68,42 @@ def test_stop_execution_ends_it_aborted_with_its_error_and_cause(temporal: Backe
     assert last["executionAbortedEventDetails"] == {"error": "Stopped.ByUser", "cause": "enough"}
 
 
+def test_a_task_past_its_timeout_seconds_times_out(temporal: Backend) -> None:
+    """The execution's own deadline ends the Task's activity, with AWS's event (the local
+    backend's spec cases fake the duration; here the function really runs too long)."""
+    definition = machines.running("slow")
+    definition["States"]["Run"]["TimeoutSeconds"] = 1
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        workflow_id = await _started(temporal, definition, "TaskStarted")
+        return await temporal.executions.wait(workflow_id), await temporal.executions.history(
+            workflow_id
+        )
+
+    ended, history = temporal.run(scenario())
+    assert (ended["status"], ended["error"], ended["cause"]) == ("FAILED", "States.Timeout", None)
+    # As recorded against AWS: localstack tests/aws/services/stepfunctions/v2/timeouts/
+    # test_timeouts.snapshot.json (test_fixed_timeout_service_lambda), no cause.
+    events = history["events"]
+    assert [event["type"] for event in events] == [
+        "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskTimedOut",
+        "ExecutionFailed",
+    ]  # fmt: skip
+    assert events[4]["taskTimedOutEventDetails"] == {
+        "resourceType": "lambda", "resource": "invoke", "error": "States.Timeout",
+    }  # fmt: skip
+
+
+def test_stop_execution_cancels_a_running_task(temporal: Backend) -> None:
+    async def scenario() -> dict[str, Any]:
+        workflow_id = await _started(temporal, machines.running("slow"), "TaskStarted")
+        await temporal.executions.stop(workflow_id)
+        return await temporal.executions.wait(workflow_id)
+
+    ended = temporal.run(scenario())
+    assert (ended["status"], ended["error"], ended["cause"]) == ("ABORTED", None, None)
+
+
 def test_cancelling_the_workflow_stops_the_execution(temporal: Backend) -> None:
     async def scenario() -> dict[str, Any]:
         workflow_id = await _started(temporal, machines.waiting(3600), "WaitStateEntered")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,14 @@ def _functions() -> Invoker:
     def fail(event: Any, context: Any) -> Any:
         raise ValueError("no")
 
+    def slow(event: Any, context: Any) -> Any:
+        time.sleep(2)
+        return event
+
     local = LocalFunctions()
     local.register("echo", lambda event, context: event)
     local.register("fail", fail)
+    local.register("slow", slow)
     registry = Registry()
     local.install(registry)
     return registry
