@@ -9,10 +9,16 @@ workflow starts.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any, Literal
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -46,6 +52,10 @@ __all__ = ["TemporalExecutions"]
 #: The JSON read per ``history`` query: within Temporal's 2 MB blob limit on a query's
 #: answer, with room for one event over it (an event holds at most a 256 KiB payload).
 _HISTORY_PAGE_BYTES = 1024 * 1024
+#: How often a query is asked when the server gives up on it, and the pause between.
+_QUERY_ATTEMPTS = 3
+_QUERY_PAUSE_SECONDS = 0.5
+_TRANSIENT = (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE)
 _API_ERRORS: dict[str, type[ApiError]] = {
     error.code: error
     for error in (
@@ -130,15 +140,30 @@ class TemporalExecutions:
     async def describe(self, workflow_id: str) -> dict[str, Any] | None:
         """The execution's ARN, name, status, input and output (JSON text), error,
         cause, start and stop dates (seconds), and path; None before it has started."""
-        found: dict[str, Any] | None = await self._handle(workflow_id).query("description")
+        found: dict[str, Any] | None = await self._query(workflow_id, "description", [])
         return found
+
+    async def _query(self, workflow_id: str, query: str, args: list[Any]) -> Any:
+        """A query, asked again when the server gave up waiting for a busy worker (a
+        query changes nothing, so asking twice is harmless)."""
+        handle = self._handle(workflow_id)
+        for _ in range(_QUERY_ATTEMPTS - 1):
+            try:
+                return await handle.query(query, args=args)
+            except WorkflowQueryFailedError as failed:
+                if "context canceled" not in str(failed) and "deadline" not in str(failed):
+                    raise
+            except RPCError as failed:
+                if failed.status not in _TRANSIENT:
+                    raise
+            await asyncio.sleep(_QUERY_PAUSE_SECONDS)
+        return await handle.query(query, args=args)
 
     async def history(self, workflow_id: str) -> dict[str, Any]:
         """Its history as GetExecutionHistory returns it: ``{"events": [...]}``."""
-        handle = self._handle(workflow_id)
         events: list[dict[str, Any]] = []
         while True:
-            page = await handle.query("history", args=[len(events), _HISTORY_PAGE_BYTES])
+            page = await self._query(workflow_id, "history", [len(events), _HISTORY_PAGE_BYTES])
             events.extend(page["events"])
             if not page["events"] or len(events) >= page["total"]:
                 return {"events": events}

@@ -28,7 +28,7 @@ LOCAL_ONLY = {
     "Temporal a Task runs on a worker in real time",
 }
 #: How many executions run at once.
-_AT_ONCE = 32
+_AT_ONCE = 16
 _SEED = 7
 
 
