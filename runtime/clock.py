@@ -279,6 +279,10 @@ class Clock:
             if on_end is not None:
                 on_end(cancelled)
             raise
+        except GeneratorExit:
+            # The coroutine is closed, not ended (a Temporal workflow evicted from its
+            # worker's cache): it goes on elsewhere, nothing is told.
+            raise
         except BaseException as error:
             if on_end is None:
                 raise

@@ -82,6 +82,9 @@ async def _on_a_thread(frame: Frame, call: Callable[..., _T], args: tuple[Any, .
         with watching(watch):
             return call(*args)
 
+    if frame.run.host.evaluates_inline:
+        # Watched, so its evaluations have their whole budget, whose own clock stops them.
+        return work()
     done = asyncio.get_running_loop().run_in_executor(_THREADS, work)
     try:
         while not done.done():

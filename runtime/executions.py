@@ -74,7 +74,7 @@ class InvalidExecutionInput(ApiError, ValueError):
     code = "InvalidExecutionInput"
 
 
-def _input_size(value: Any) -> int:
+def input_size(value: Any) -> int:
     """The input's size; what StartExecution refuses is refused here, at the door, so
     every started execution can be written to its history and its input is within the
     payload limit."""
@@ -91,7 +91,7 @@ def valid_name(name: str) -> bool:
     return _NAME.match(name) is not None
 
 
-def _check_name(name: str, what: str) -> None:
+def check_name(name: str, what: str) -> None:
     if not valid_name(name):
         raise InvalidName(
             f"Invalid {what} name: '{name}' (1-80 characters, no whitespace, brackets, "
@@ -161,7 +161,7 @@ class Engine:
         """A machine from a definition (validated; raises ``asl.DefinitionError``). A durable
         engine keeps it, so it needs the definition as text, a file or a document, or a
         model with the JSON ``text`` it was compiled from."""
-        _check_name(name, "state machine")
+        check_name(name, "state machine")
         if isinstance(definition, m.StateMachine):
             if self.store is not None and text is None:
                 raise TypeError("a durable engine keeps a definition's text: give it, not a model")
@@ -230,7 +230,7 @@ class Engine:
         if self.openers:
             await self._open()
         name = name if name is not None else self.host.new_uuid()
-        _check_name(name, "execution")
+        check_name(name, "execution")
         prefix = f"arn:aws:states:{self.region}:{self.account}"
         arn = f"{prefix}:execution:{machine.name}:{name}"
         if machine.type == "EXPRESS":
@@ -244,7 +244,7 @@ class Engine:
         ):
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
         value = {} if input_value is None else input_value
-        size = _input_size(value)
+        size = input_size(value)
         if self.store is None:
             execution = self._begin(machine, name, arn, value, self.host, None)
             if on_start is not None:
@@ -407,7 +407,7 @@ class Engine:
             machine, row.name, row.arn, value, host, log, history, row.redrive_count
         )
         execution.redrive_count, execution.redrive_date = row.redrive_count, row.redrive_date
-        self._spawn(execution, _input_size(value))
+        self._spawn(execution, input_size(value))
         return execution
 
     def _forget(self, execution: Execution) -> None:

@@ -8,6 +8,7 @@ process on asyncio, with a real or a virtual clock (see :mod:`runtime.clock`).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 from collections.abc import Callable
@@ -28,6 +29,10 @@ class Host(Protocol):
 
     clock: Clock
     entropy: Entropy
+    #: Whether an expression evaluation too long for a slice of the event loop goes on
+    #: on the loop itself, with its whole budget, rather than on a worker thread: a
+    #: Temporal workflow owns its loop and may start no thread.
+    evaluates_inline: bool
 
     def now(self) -> float:
         """Seconds since the Unix epoch, by the Host's clock."""
@@ -35,6 +40,10 @@ class Host(Protocol):
 
     async def sleep(self, seconds: float) -> None:
         """Wait ``seconds`` of the Host's time."""
+        ...
+
+    async def pause(self) -> None:
+        """Let other work run a moment (a long run of states that never wait calls it)."""
         ...
 
     def timer(self, seconds: float) -> Wake:
@@ -132,6 +141,7 @@ class LocalHost:
         self.tokens = TaskTokens(clock, task_store, on_waiting=on_task_waiting)
         self.activities = Activities(self.tokens, clock)
         self.external_answers = external_answers
+        self.evaluates_inline = False
 
     def now(self) -> float:
         """Seconds since the Unix epoch, by this Host's clock."""
@@ -140,6 +150,10 @@ class LocalHost:
     async def sleep(self, seconds: float) -> None:
         """Park the calling strand on this Host's clock."""
         await self.clock.sleep(seconds)
+
+    async def pause(self) -> None:
+        """One turn of the event loop."""
+        await asyncio.sleep(0)
 
     def timer(self, seconds: float) -> Wake:
         """A future done when this Host's clock reaches now + ``seconds``."""

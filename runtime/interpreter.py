@@ -52,7 +52,7 @@ async def run_scope(scope: m.Scope, value: Any, frame: Frame) -> Any:
         if path and not len(path) % YIELD_EVERY:
             # A loop of states that never wait would hold the event loop: let timers
             # (a timeout), other executions and callers run now and then.
-            await asyncio.sleep(0)
+            await frame.run.host.pause()
         state = states[name]
         entered_type, exited_type, handler = steps[state.type]
         entered = frame.entered_event = frame.record_state(entered_type, name, value)

@@ -374,6 +374,7 @@ class JournaledHost:
         self.log = log
         self.clock: Clock = inner.clock
         self.entropy: Entropy = _JournaledEntropy(seed, log)
+        self.evaluates_inline = inner.evaluates_inline
 
     def now(self) -> float:
         """The Host's time, journaled."""
@@ -384,6 +385,10 @@ class JournaledHost:
         deadline = self._deadline(seconds)
         await self.log.committed()
         await self.clock.park(self.clock.timer_at(deadline))
+
+    async def pause(self) -> None:
+        """The Host's pause."""
+        await self.inner.pause()
 
     def timer(self, seconds: float) -> Wake:
         """A timer of the Host's clock (integrations' timers need no journal: their work's

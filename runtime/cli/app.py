@@ -1,6 +1,6 @@
 """The ``asl`` command line: the typer app, with one module per command (``validate``,
-``run``, ``tasks``, ``render``, ``serve``, ``test-state``, ``test``), ``--version`` and the console
-script's ``main``.
+``run``, ``tasks``, ``render``, ``serve``, ``test-state``, ``test``, ``worker``),
+``--version`` and the console script's ``main``.
 
 Exit codes: 0 success, 1 the definition or execution failed, 2 bad usage or unreadable input.
 """
@@ -19,6 +19,7 @@ from runtime.cli.tasks import app as tasks_app
 from runtime.cli.test_cases import test_cases
 from runtime.cli.test_state import test_state
 from runtime.cli.validate import validate
+from runtime.cli.worker import worker
 
 app = typer.Typer(
     name="asl",
@@ -35,6 +36,7 @@ app.command(help=help_of(render))(render)
 app.command(help=help_of(serve))(serve)
 app.command(name="test-state", help=help_of(test_state))(test_state)
 app.command(name="test", help=help_of(test_cases))(test_cases)
+app.command(help=help_of(worker))(worker)
 
 
 @app.callback(invoke_without_command=True)

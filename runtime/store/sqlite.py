@@ -17,7 +17,9 @@ def connect(path: Path | None, schema: str) -> sqlite3.Connection:
     A file is in WAL mode with ``synchronous=NORMAL``: a commit survives the process being
     killed; a power cut may lose the last few."""
     if path is None:
-        db = sqlite3.connect(":memory:", isolation_level=None)
+        # Used by one thread at a time, though not always the same one: a Temporal
+        # workflow's activations run on a pool's threads.
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, timeout=30.0, isolation_level=None)

@@ -13,7 +13,11 @@ from hypothesis import strategies as st
 from tests.spec.kinds.execution import execute
 from tests.spec.test_spec import ALL_CASES
 
-EXECUTION_CASES = [param for param in ALL_CASES if param.values[0]["kind"] == "execution"]
+EXECUTION_CASES = [
+    pytest.param(param.values[0], id=param.id)
+    for param in ALL_CASES
+    if param.values[0]["kind"] == "execution" and param.values[1] == "local"
+]
 
 
 def _observed(case: dict[str, Any], seed: int) -> str:

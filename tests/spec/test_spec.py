@@ -3,6 +3,10 @@
 A spec file is ``{"feature": ..., "source": ..., "kind": ..., "cases": [...]}``; each
 case may override ``source`` and ``kind``. The ``kind`` picks a runner from
 ``tests/spec/kinds/<kind>.py`` (its ``run(case)`` asserts the expected outcome).
+
+Every ``execution`` case runs on two backends: the local engine (its id as is) and
+Temporal (its id ending ``@temporal``; see :mod:`tests.temporal.spec_cases`), but for
+the cases :data:`tests.temporal.spec_cases.LOCAL_ONLY` says why cannot.
 """
 
 from __future__ import annotations
@@ -14,7 +18,11 @@ from typing import Any
 
 import pytest
 
+from tests.spec.kinds import execution
+from tests.temporal.spec_cases import Ended, local_only
+
 SPEC_ROOT = Path(__file__).parent
+TEMPORAL = "@temporal"
 
 
 def _cases() -> list[Any]:
@@ -24,15 +32,36 @@ def _cases() -> list[Any]:
         for i, case in enumerate(spec["cases"]):
             full = {"source": spec.get("source"), "kind": spec.get("kind"), **case}
             case_id = f"{path.relative_to(SPEC_ROOT)}::{case.get('name', i)}"
-            params.append(pytest.param(full, id=case_id))
+            params.append(pytest.param(full, "local", id=case_id))
+            if full["kind"] == "execution" and local_only(full) is None:
+                params.append(pytest.param(full, "temporal", id=case_id + TEMPORAL))
     return params
 
 
 ALL_CASES = _cases()
 
 
-@pytest.mark.parametrize("case", ALL_CASES)
-def test_spec_case(case: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("case", "backend"), ALL_CASES)
+def test_spec_case(case: dict[str, Any], backend: str, request: pytest.FixtureRequest) -> None:
     assert case.get("source"), "every spec case cites where its expected value comes from"
-    runner = importlib.import_module(f"tests.spec.kinds.{case['kind']}")
-    runner.run(case)
+    if backend == "local":
+        runner = importlib.import_module(f"tests.spec.kinds.{case['kind']}")
+        runner.run(case)
+        return
+    ended: dict[str, Ended | BaseException] = request.getfixturevalue("temporal_spec_runs")
+    found = ended[request.node.callspec.id]
+    if isinstance(found, BaseException):
+        raise found
+    execution.check(case, found)
+
+
+def test_only_cases_with_a_reason_stay_local() -> None:
+    """Every execution case runs on Temporal too, but those whose reason is given."""
+    local = [
+        p.id for p in ALL_CASES if p.values[1] == "local" and p.values[0]["kind"] == "execution"
+    ]
+    on_temporal = {p.id.removesuffix(TEMPORAL) for p in ALL_CASES if p.values[1] == "temporal"}
+    for case_id in set(local) - on_temporal:
+        case = next(p.values[0] for p in ALL_CASES if p.id == case_id)
+        assert local_only(case), case_id
+    assert len(on_temporal) > 0.95 * len(local)

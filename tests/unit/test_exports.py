@@ -7,6 +7,7 @@ import integrations
 import runtime
 import runtime.service
 import runtime.service.console
+import runtime.temporal
 import runtime.testing
 
 
@@ -65,6 +66,16 @@ def test_runtime_service_exports() -> None:
     ]
     for name in runtime.service.__all__:
         assert hasattr(runtime.service, name)
+
+
+def test_runtime_temporal_exports() -> None:
+    assert sorted(runtime.temporal.__all__) == [
+        "DEFAULT_TASK_QUEUE",
+        "TemporalExecutions",
+        "new_worker",
+    ]
+    for name in runtime.temporal.__all__:
+        assert hasattr(runtime.temporal, name)
 
 
 def test_runtime_service_console_exports() -> None:

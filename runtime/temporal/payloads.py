@@ -1,0 +1,131 @@
+"""What crosses Temporal's wire between an execution's workflow and the workers' Task
+activities, and the start request of an execution: plain JSON-able values, JSON values
+carried as JSON text (so key order, big integers and lone surrogates arrive as sent).
+
+A Task's failure crosses as an ``ApplicationError`` of type :data:`STATES_ERROR` whose
+details are the error and the cause; it is not retried by Temporal (the state's own
+Retry decides). A fault of the worker's integration code crosses as
+:data:`INTEGRATION_FAULT`, and the execution fails with it as with any engine bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from temporalio.exceptions import ActivityError, ApplicationError, ApplicationErrorCategory
+
+from asl.errors import StatesError
+from asl.jsontext import json_text, parse_json
+from integrations.base import CallbackResult, TaskRequest, TaskServices, parse_resource
+
+#: The activity that runs one Task invocation on a worker.
+INVOKE_ACTIVITY = "asl.invoke_task"
+#: The ``ApplicationError`` type of a Task's ``StatesError``.
+STATES_ERROR = "StatesError"
+#: The ``ApplicationError`` type of an integration's own bug on a worker.
+INTEGRATION_FAULT = "IntegrationFault"
+
+
+@dataclass(frozen=True, slots=True)
+class StartRequest:
+    """An execution as its workflow is started: the machine, the input and how it runs."""
+
+    definition: str
+    state_machine_name: str
+    machine_type: str
+    role_arn: str | None
+    region: str
+    account: str
+    input_text: str
+    #: None: drawn from the execution's entropy, as a local engine draws it.
+    name: str | None = None
+    #: The execution's entropy; None: drawn from Temporal's deterministic randomness.
+    seed: int | None = None
+    #: "real": Temporal's workflow time; "virtual": a per-execution virtual clock.
+    clock: str = "real"
+    #: Where a virtual clock starts (None: the workflow's start time).
+    start: float | None = None
+    #: How long a worker running a Task may go without a Temporal heartbeat before the
+    #: Task's activity is retried on another worker (it heartbeats every third of it).
+    liveness_seconds: float = 10.0
+
+
+def request_payload(request: TaskRequest, seed: int, now: float) -> dict[str, Any]:
+    """A Task invocation as its activity's argument: ``seed`` seeds the ids the
+    integration makes up and ``now`` is the execution's time when it was scheduled."""
+    return {
+        "resource": request.resource.arn,
+        "parameters": json_text(request.parameters),
+        "stateName": request.state_name,
+        "executionArn": request.execution_arn,
+        "stateMachineArn": request.state_machine_arn,
+        "region": request.region,
+        "account": request.account,
+        "taskToken": request.task_token,
+        "timeoutSeconds": request.timeout_seconds,
+        "heartbeatSeconds": request.heartbeat_seconds,
+        "credentials": json_text(request.credentials),
+        "retryCount": request.retry_count,
+        "seed": seed,
+        "now": now,
+    }
+
+
+def task_request(payload: dict[str, Any], services: TaskServices) -> TaskRequest:
+    """The Task invocation an activity's argument describes, run with ``services``."""
+    return TaskRequest(
+        resource=parse_resource(payload["resource"]),
+        parameters=parse_json(payload["parameters"]),
+        state_name=payload["stateName"],
+        execution_arn=payload["executionArn"],
+        state_machine_arn=payload["stateMachineArn"],
+        region=payload["region"],
+        account=payload["account"],
+        task_token=payload["taskToken"],
+        timeout_seconds=payload["timeoutSeconds"],
+        heartbeat_seconds=payload["heartbeatSeconds"],
+        credentials=parse_json(payload["credentials"]),
+        retry_count=payload["retryCount"],
+        services=services,
+    )
+
+
+def result_payload(result: Any) -> dict[str, Any]:
+    """A Task's result as its activity returns it."""
+    if isinstance(result, CallbackResult):
+        return {"callback": json_text(result.output)}
+    return {"value": json_text(result)}
+
+
+def task_result(payload: dict[str, Any]) -> Any:
+    """The Task's result an activity returned."""
+    if "callback" in payload:
+        return CallbackResult(parse_json(payload["callback"]))
+    return parse_json(payload["value"])
+
+
+def failure_of(error: StatesError) -> ApplicationError:
+    """A Task's failure as its activity raises it."""
+    return ApplicationError(
+        error.cause or "", error.error, error.cause, type=STATES_ERROR, non_retryable=True,
+        category=ApplicationErrorCategory.BENIGN,  # the Task's outcome: nothing to log
+    )  # fmt: skip
+
+
+class IntegrationFault(Exception):
+    """A worker's integration code raised something else than a ``StatesError``: a bug,
+    raised in the workflow as it would be in a local engine (the execution fails)."""
+
+
+def raised_by(failure: ActivityError) -> Exception:
+    """What the workflow raises for a failed Task activity: the Task's ``StatesError``,
+    an :class:`IntegrationFault`, or the activity's own failure (timed out, cancelled)."""
+    cause = failure.cause
+    if isinstance(cause, ApplicationError):
+        if cause.type == STATES_ERROR and len(cause.details) == 2:
+            error, text = cause.details
+            return StatesError(error, text)
+        if cause.type == INTEGRATION_FAULT:
+            return IntegrationFault(cause.message)
+    return failure

@@ -1,0 +1,49 @@
+"""Workers: the processes that run executions' workflows and their Tasks' activities.
+
+Any number of workers, in any number of processes and machines, serve one task queue;
+Temporal hands each workflow task and each activity to one of them. A worker holds the
+integrations (an :class:`~integrations.base.Invoker`) that the Tasks it runs call.
+
+The workflow runs outside Temporal's sandbox. The sandbox re-imports a workflow's
+modules for each run unless they are passed through, and the engine's would be (the
+interpreter, jsonata-python, jsonschema: heavy, and imported once per process); what it
+would still guard, it guards badly here: it refuses ``threading.local`` at run time,
+which jsonata-python and ``asl.jsonata`` use as per-thread caches of parsers and
+evaluators (harmless: they hold no result). Determinism is the engine's own design: the
+interpreter reaches time, randomness and the world only through its Host (see
+:mod:`runtime.temporal.host`), and the replay tests run recorded histories through
+Temporal's Replayer.
+"""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from integrations.base import Invoker
+from runtime.temporal.activities import TaskActivities
+from runtime.temporal.workflow import ExecutionWorkflow
+
+#: The task queue executions run on unless told otherwise.
+DEFAULT_TASK_QUEUE = "asl-executions"
+
+
+def workflow_runner() -> UnsandboxedWorkflowRunner:
+    """How workers (and the Replayer) run the workflow: unsandboxed (see above)."""
+    return UnsandboxedWorkflowRunner()
+
+
+def new_worker(
+    client: Client,
+    invoker: Invoker,
+    *,
+    task_queue: str = DEFAULT_TASK_QUEUE,
+) -> Worker:
+    """A worker of ``task_queue`` running executions, its Tasks through ``invoker``."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ExecutionWorkflow],
+        activities=[TaskActivities(invoker).invoke_task],
+        workflow_runner=workflow_runner(),
+    )

@@ -1,0 +1,172 @@
+"""One ASL execution as one Temporal workflow, running the engine's own interpreter.
+
+The workflow builds an in-memory :class:`~runtime.executions.Engine` on a
+:class:`~runtime.temporal.host.WorkflowHost`, creates the machine from the start
+request's definition and runs the execution to its end event. Its result is the
+execution's description (status, output, error, cause, dates); the AWS history is kept
+by the execution as on a local engine and read with the ``history`` query, so
+GetExecutionHistory, the visualizer and the testing kit read it unchanged.
+
+StopExecution is the ``stop`` signal (with its error and cause) or the workflow's
+cancellation (with none): the execution ends ABORTED and the workflow completes.
+SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat are updates, so their errors
+(``TaskTimedOut`` for an ended task...) reach the caller.
+
+Virtual time (``clock="virtual"``): the execution's clock jumps to its next timer when
+every strand of the execution is parked (waiting on that clock only: no activity, no
+task token), exactly as :class:`~runtime.clock.VirtualClock` does in one process. That
+depends only on the workflow's own state, so it replays the same; a day's Wait takes no
+time, while a Task runs in real time and its timeout still fires after as many real
+seconds (the clock's real-time watch is a durable timer). It is for tests and
+demonstrations: the history's timestamps are then the execution's, not the server's.
+
+Versioning: see docs/architecture.md (*Executions on Temporal*).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from asl.diagnostics import DefinitionError
+from asl.jsontext import json_size, json_text, parse_json
+from runtime.clock import Clock, VirtualClock
+from runtime.executions import Engine, Execution, MachineType
+from runtime.store import ApiError
+from runtime.temporal.host import WorkflowClock, WorkflowHost
+from runtime.temporal.payloads import StartRequest
+from runtime.tokens import TaskTokens, parse_output
+
+#: The workflow type every execution runs as.
+WORKFLOW_NAME = "AslExecution"
+#: The ``ApplicationError`` type of a start request the engine refuses (the client
+#: checks the same first; a workflow started with one fails at once with this type).
+INVALID_START = "InvalidStart"
+
+
+def describe(execution: Execution) -> dict[str, Any]:
+    """What DescribeExecution tells of an execution (JSON values as JSON text)."""
+    return {
+        "executionArn": execution.arn,
+        "stateMachineArn": execution.machine.arn,
+        "name": execution.name,
+        "status": execution.status,
+        "input": json_text(execution.input),
+        "output": None if execution.output is None else json_text(execution.output),
+        "error": execution.error,
+        "cause": execution.cause,
+        "startDate": execution.start_time,
+        "stopDate": execution.stop_time,
+        "path": execution.path,
+    }
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class ExecutionWorkflow:
+    """An ASL execution (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._execution: Execution | None = None
+        self._host: WorkflowHost | None = None
+        self._stop: tuple[str | None, str | None] | None = None
+
+    @workflow.run
+    async def run(self, start: StartRequest) -> dict[str, Any]:
+        """Run the execution to its end and describe it."""
+        execution = self._execution = await self._start(start)
+        if self._stop is not None:  # stopped before it started
+            execution.stop(*self._stop)
+        try:
+            await execution.wait()
+        except asyncio.CancelledError:  # the workflow was cancelled: StopExecution
+            execution.stop()
+            await execution.wait()
+        return describe(execution)
+
+    async def _start(self, start: StartRequest) -> Execution:
+        clock: Clock
+        if start.clock == "virtual":
+            clock = VirtualClock(workflow.now().timestamp() if start.start is None else start.start)
+        else:
+            clock = WorkflowClock()
+        seed = workflow.random().getrandbits(53) if start.seed is None else start.seed
+        info = workflow.info()
+        host = self._host = WorkflowHost(clock, seed, info.task_queue, start.liveness_seconds)
+        engine = Engine(host, region=start.region, account=start.account)
+        kind: MachineType = "EXPRESS" if start.machine_type == "EXPRESS" else "STANDARD"
+        try:
+            machine = engine.create_state_machine(
+                start.definition, name=start.state_machine_name, type=kind,
+                role_arn=start.role_arn,
+            )  # fmt: skip
+            return await machine.start(parse_json(start.input_text), name=start.name)
+        except (DefinitionError, ValueError) as refused:
+            raise ApplicationError(str(refused), type=INVALID_START, non_retryable=True) from None
+
+    @workflow.query
+    def history(self, first: int, max_bytes: int) -> dict[str, Any]:
+        """The AWS history's events from index ``first``: as many as fit in ``max_bytes``
+        of JSON (one at least), and how many there are in all. Only those are rendered."""
+        if self._execution is None:
+            return {"events": [], "total": 0}
+        events: list[dict[str, Any]] = []
+        size = 0
+        recorded = self._execution.history
+        for event in recorded[first:]:
+            rendered = event.to_aws()
+            size += json_size(rendered)
+            if events and size > max_bytes:
+                break
+            events.append(rendered)
+        return {"events": events, "total": len(recorded)}
+
+    @workflow.query
+    def description(self) -> dict[str, Any] | None:
+        """The execution as DescribeExecution shows it (None before it has started)."""
+        return None if self._execution is None else describe(self._execution)
+
+    @workflow.signal
+    def stop(self, error: str | None, cause: str | None) -> None:
+        """StopExecution with an error and a cause (either may be None)."""
+        if self._execution is None:
+            self._stop = (error, cause)
+        else:
+            self._execution.stop(error, cause)
+
+    @workflow.update(name="SendTaskSuccess")
+    def send_task_success(self, token: str, output: str) -> None:
+        """SendTaskSuccess: ``output`` is the task's result as JSON text."""
+        with _api_errors():
+            self._tokens().send_success(token, parse_output(output))
+
+    @workflow.update(name="SendTaskFailure")
+    def send_task_failure(self, token: str, error: str | None, cause: str | None) -> None:
+        """SendTaskFailure."""
+        with _api_errors():
+            self._tokens().send_failure(token, error, cause)
+
+    @workflow.update(name="SendTaskHeartbeat")
+    def send_task_heartbeat(self, token: str) -> None:
+        """SendTaskHeartbeat."""
+        with _api_errors():
+            self._tokens().send_heartbeat(token)
+
+    def _tokens(self) -> TaskTokens:
+        if self._host is None:
+            raise ApplicationError("Provided task does not exist", type="TaskDoesNotExist")
+        return self._host.tokens
+
+
+@contextmanager
+def _api_errors() -> Iterator[None]:
+    """An API error of a task call becomes the update's failure, with AWS's code as its
+    type; anything else is a bug and fails the workflow task, as it should."""
+    try:
+        yield
+    except ApiError as error:
+        raise ApplicationError(error.message, type=error.code, non_retryable=True) from None

@@ -1,0 +1,111 @@
+"""State machines the Temporal tests run: each reaches one kind of durable moment (a
+Wait, a Retry's backoff, a task token wait, a running Task, Map and Parallel strands,
+random ids)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LAMBDA = "arn:aws:states:::lambda:invoke"
+
+
+def task(function: str, next_state: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A ``lambda:invoke`` Task calling ``function`` with its input, keeping the Payload."""
+    state: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": LAMBDA,
+        "Parameters": {"FunctionName": function, "Payload.$": "$"},
+        "ResultSelector": {"value.$": "$.Payload"},
+        **fields,
+    }
+    if next_state is None:
+        state["End"] = True
+    else:
+        state["Next"] = next_state
+    return state
+
+
+def waiting(seconds: int) -> dict[str, Any]:
+    """Wait ``seconds``, then say so."""
+    return {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {"Type": "Wait", "Seconds": seconds, "Next": "Done"},
+            "Done": {"Type": "Pass", "Result": "waited", "End": True},
+        },
+    }
+
+
+def backing_off(seconds: int) -> dict[str, Any]:
+    """A Task that fails, retried once after ``seconds``, then caught."""
+    retry = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": seconds, "MaxAttempts": 1}]
+    catch = [{"ErrorEquals": ["States.ALL"], "Next": "Caught", "ResultPath": "$.error"}]
+    return {
+        "StartAt": "Fail",
+        "States": {
+            "Fail": task("fail", "Done", Retry=retry, Catch=catch),
+            "Caught": {"Type": "Pass", "Parameters": {"caught.$": "$.error.Error"}, "End": True},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+
+
+def calling_back() -> dict[str, Any]:
+    """A ``.waitForTaskToken`` Task whose token the test answers."""
+    return {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "echo", "Payload": {"token.$": "$$.Task.Token"}},
+                "End": True,
+            }
+        },
+    }
+
+
+def running(function: str) -> dict[str, Any]:
+    """One Task calling ``function``."""
+    return {"StartAt": "Run", "States": {"Run": task(function)}}
+
+
+def everything() -> dict[str, Any]:
+    """Parallel branches, a Map, a retried Task, a Wait and random ids, in one."""
+    return {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "Each",
+                        "States": {
+                            "Each": {
+                                "Type": "Map",
+                                "ItemsPath": "$.items",
+                                "ItemProcessor": {
+                                    "StartAt": "Echo",
+                                    "States": {"Echo": task("echo")},
+                                },
+                                "End": True,
+                            }
+                        },
+                    },
+                    {
+                        "StartAt": "Nap",
+                        "States": {
+                            "Nap": {**waiting(3600)["States"]["Wait"], "Next": "Ids"},
+                            "Ids": {
+                                "Type": "Pass",
+                                "Parameters": {"id.$": "States.UUID()"},
+                                "End": True,
+                            },
+                        },
+                    },
+                    backing_off(2) | {},
+                ],
+                "End": True,
+            }
+        },
+    }
