@@ -19,6 +19,9 @@ from runtime.service.server import RunningServer, serve_in_thread
 from tests.e2e.console_helpers import ROLE, XSS, approval_machine, sfn
 from tests.polling import until
 
+# One Chromium for the module: its tests run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("console_browser")
+
 CHROMIUM = "/usr/bin/chromium"
 BOUND_MS = 20_000
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ import boto3
 from botocore.config import Config
 
 from tests.polling import until
+from tests.serving import announced_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUND = 30.0  # seconds: every wait here ends well before
@@ -79,16 +79,11 @@ RETRY = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _serve(folder: Path, port: int) -> subprocess.Popen[str]:
+def _serve(folder: Path) -> tuple[subprocess.Popen[str], int]:
+    """The server on ``folder``'s database, and the port it chose."""
     path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     server = subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "serve", "--port", str(port),
+        [sys.executable, "-m", "runtime.cli", "serve", "--port", "0",
          "--db", str(folder / "state.sqlite3"), "--functions", "functions.json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder,
         env=os.environ | {"PYTHONPATH": path},
@@ -96,7 +91,7 @@ def _serve(folder: Path, port: int) -> subprocess.Popen[str]:
     assert server.stdout is not None
     announced = server.stdout.readline()
     assert "Step Functions API on" in announced, server.stderr.read() if server.stderr else ""
-    return server
+    return server, announced_port(announced)
 
 
 def _client(port: int) -> Any:
@@ -118,8 +113,7 @@ def test_a_killed_server_restarted_on_its_db_completes_every_execution(tmp_path:
     (tmp_path / "handlers.py").write_text(HANDLERS)
     functions = {"functions": {"hold": "handlers:hold", "flaky": "handlers:flaky"}}
     (tmp_path / "functions.json").write_text(json.dumps(functions))
-    port = _free_port()
-    first = _serve(tmp_path, port)
+    first, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         machines: dict[str, str] = {}
@@ -140,7 +134,7 @@ def test_a_killed_server_restarted_on_its_db_completes_every_execution(tmp_path:
         first.wait(BOUND)
     assert first.returncode == -signal.SIGKILL
 
-    second = _serve(tmp_path, port)
+    second, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         running = sfn.describe_execution(executionArn=started["token"])
@@ -177,8 +171,7 @@ def test_an_activity_task_taken_before_a_kill_is_answered_after_the_restart(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "functions.json").write_text(json.dumps({"functions": {}}))
-    port = _free_port()
-    first = _serve(tmp_path, port)
+    first, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         activity = sfn.create_activity(name="approve")["activityArn"]
@@ -194,7 +187,7 @@ def test_an_activity_task_taken_before_a_kill_is_answered_after_the_restart(
         first.send_signal(signal.SIGKILL)
         first.wait(BOUND)
 
-    second = _serve(tmp_path, port)
+    second, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"

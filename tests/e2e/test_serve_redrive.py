@@ -28,6 +28,9 @@ from botocore.config import Config
 from runtime.service import ServiceSettings
 from runtime.service.server import serve_in_thread
 
+# One server and its folder for the module: its tests run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("serve_redrive")
+
 ROLE = "arn:aws:iam::123456789012:role/r"
 BOUND = 30.0
 CONFIG = Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1})
