@@ -8,6 +8,7 @@ engine core is the rest of ``runtime``.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -67,6 +68,7 @@ def _imports(path: Path) -> set[str]:
     return {name for name in found if name.split(".")[0] in PACKAGES}
 
 
+@functools.cache  # parsing every module is most of these tests' time; they only read it
 def _graph() -> nx.DiGraph:
     graph = nx.DiGraph()
     for package in PACKAGES:
