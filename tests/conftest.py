@@ -2,7 +2,16 @@
 
 Property tests explore new random examples on every local run (that is how they find
 bugs); on CI (``CI`` set) they replay one fixed sequence, so a submission's result does
-not depend on the luck of the draw.
+not depend on the luck of the draw. Neither fails because drawing examples was slow.
+
+The suite runs on pytest-xdist workers (pyproject's ``addopts``: ``-n auto --dist
+loadgroup``), beside other runs of it on the same machine, so every test keeps to itself:
+a server listens on a port the system chose (port 0; :mod:`tests.serving`), files go
+under ``tmp_path``, a wait is a bounded poll (:func:`tests.polling.until`), a time bound
+on work holds its CPU time (:func:`tests.timing.within`), and no test relies on another
+having run before it. A module whose tests share a module-scoped fixture that starts
+something (a server, a browser, a workspace) marks itself
+``pytestmark = pytest.mark.xdist_group("<name>")``, so that its tests run on one worker.
 """
 
 from __future__ import annotations
@@ -11,14 +20,17 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from tests.temporal.backend import Backend, temporal_backend
 from tests.temporal.spec_cases import Ended, run_all
 
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# How fast examples are drawn depends on the machine's load (xdist workers, other suites on
+# its cores), not on the code under test: never a failure.
+_ANY_LOAD = {"suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("local", **_ANY_LOAD)
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True, **_ANY_LOAD)
+settings.load_profile("ci" if os.environ.get("CI") else "local")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,9 @@ execution run through ``asl_engine`` counts towards the session's workflow cover
 :mod:`runtime.testing.coverage`), its Distributed Maps' child executions with it, printed
 per state machine at the end of the session; with ``-v`` every item hit is listed with its
 count, after the machine's line; ``--asl-cov-report DIR`` draws each machine there as a
-heat map of its hits.
+heat map of its hits. Under pytest-xdist each worker sends the executions it ran to the
+controller, which counts them all: the coverage printed, drawn and enforced is the whole
+session's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from asl.jsontext import json_text, parse_json
+from asl.loader import read_document
 from asl.model import StateMachine
 from runtime.testing.assertions import trace
 from runtime.testing.coverage import SessionCoverage, map_run_histories, write_html_report
@@ -28,6 +32,9 @@ from runtime.testing.workflow_engine import WorkflowEngine
 
 _SECTION = "asl executions"
 _COVERAGE = pytest.StashKey[SessionCoverage]()
+#: On an xdist worker: each execution to count, as ``[machine name, definition, history]``.
+_RUNS = pytest.StashKey[list[list[Any]]]()
+_WORKER_OUTPUT = "asl_coverage_runs"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,7 +65,10 @@ def pytest_configure(config: pytest.Config) -> None:
     """Start counting coverage when any coverage option is given."""
     options = ("asl_cov", "asl_cov_report", "asl_cov_fail_under")
     if any(config.getoption(name) not in (None, False) for name in options):
-        config.stash[_COVERAGE] = SessionCoverage()
+        if hasattr(config, "workerinput"):  # an xdist worker: the controller counts
+            config.stash[_RUNS] = []
+        else:
+            config.stash[_COVERAGE] = SessionCoverage()
 
 
 @pytest.fixture
@@ -69,17 +79,21 @@ def asl_engine(request: pytest.FixtureRequest) -> Iterator[WorkflowEngine]:
         yield engine
     finally:
         engine.close()
-        coverage = request.config.stash.get(_COVERAGE, None)
-        if coverage is not None:
-            _count(coverage, engine)
+        _count(request.config, engine)
 
 
-def _count(coverage: SessionCoverage, engine: WorkflowEngine) -> None:
+def _count(config: pytest.Config, engine: WorkflowEngine) -> None:
+    coverage, runs = config.stash.get(_COVERAGE, None), config.stash.get(_RUNS, None)
     for execution in engine.executions:
         definition = engine.definitions[execution.arn]
-        if not isinstance(definition, StateMachine):  # a model alone cannot be drawn
-            histories = map_run_histories(execution)
+        if isinstance(definition, StateMachine):  # a model alone cannot be drawn
+            continue
+        histories = map_run_histories(execution)
+        if coverage is not None:
             coverage.add(execution.machine.name, definition, execution.history_json(), histories)
+        elif runs is not None:  # as JSON: a path may be relative to this worker's folder
+            value = read_document(definition).value
+            runs.append([execution.machine.name, value, execution.history_json(), histories])
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -97,13 +111,28 @@ def pytest_runtest_makereport(
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """A session whose tests passed fails when the coverage is under ``--asl-cov-fail-under``."""
+    """A session whose tests passed fails when the coverage is under ``--asl-cov-fail-under``;
+    an xdist worker hands the executions it counted to the controller."""
+    runs = session.config.stash.get(_RUNS, None)
+    if runs is not None:
+        session.config.workeroutput[_WORKER_OUTPUT] = json_text(runs)  # type: ignore[attr-defined]
     coverage = session.config.stash.get(_COVERAGE, None)
     threshold = session.config.getoption("asl_cov_fail_under")
     if coverage is None or threshold is None or session.exitstatus != pytest.ExitCode.OK:
         return
     if coverage.total_percent() < threshold:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the xdist controller: count the executions a worker ran (a worker that crashed
+    sends none; its tests are reported failed)."""
+    coverage = node.config.stash.get(_COVERAGE, None)
+    sent = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT)
+    if coverage is not None and sent is not None:
+        for name, definition, history, histories in parse_json(sent):
+            coverage.add(name, definition, history, histories)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -29,6 +29,9 @@ from tests.e2e.console_helpers import (
 )
 from tests.polling import until
 
+# One Chromium for the module: its tests run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("console_browser")
+
 CHROMIUM = "/usr/bin/chromium"
 BOUND_MS = 20_000
 

@@ -12,38 +12,41 @@ from pathlib import Path
 
 import requests
 
-from tests.e2e.test_serve_cli import BOUND, ROOT, _free_port
+from tests.e2e.test_serve_cli import BOUND, ROOT
+from tests.serving import announced_port
 
 
 @contextmanager
-def _serving(tmp_path: Path, *options: str, token: str | None = None) -> Iterator[list[str]]:
+def _serving(
+    tmp_path: Path, *options: str, token: str | None = None
+) -> Iterator[tuple[int, list[str]]]:
+    """`asl serve` on a port of the system's choice: that port and the two lines it printed."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     environment.pop("ASL_CONSOLE_TOKEN", None)
     if token is not None:
         environment["ASL_CONSOLE_TOKEN"] = token
     server = subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "serve", "--db", ":memory:", *options],
+        [sys.executable, "-m", "runtime.cli", "serve", "--db", ":memory:", "--port", "0", *options],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment, cwd=tmp_path,
     )  # fmt: skip
     assert server.stdout is not None
     try:
-        yield [server.stdout.readline(), server.stdout.readline()]
+        lines = [server.stdout.readline(), server.stdout.readline()]
+        yield announced_port(lines[0]), lines
     finally:
         server.terminate()
         server.wait(BOUND)
 
 
 def test_on_loopback_the_console_asks_for_no_token(tmp_path: Path) -> None:
-    port = _free_port()
-    with _serving(tmp_path, "--port", str(port)) as lines:
+    with _serving(tmp_path) as (port, lines):
         assert lines[1] == f"asl serve: web console on http://127.0.0.1:{port}/console/\n"
         answer = requests.get(f"http://127.0.0.1:{port}/console/", timeout=BOUND)
         assert answer.status_code == 200 and "State machines" in answer.text
 
 
 def test_beyond_loopback_the_console_asks_for_the_printed_token(tmp_path: Path) -> None:
-    port = _free_port()
-    with _serving(tmp_path, "--host", "0.0.0.0", "--port", str(port)) as lines:
+    with _serving(tmp_path, "--host", "0.0.0.0") as (port, lines):
         prefix = f"asl serve: web console on http://0.0.0.0:{port}/console/?token="
         assert lines[1].startswith(prefix), lines
         token = lines[1].removeprefix(prefix).strip()
@@ -61,6 +64,5 @@ def test_beyond_loopback_the_console_asks_for_the_printed_token(tmp_path: Path) 
 
 
 def test_the_token_can_be_chosen(tmp_path: Path) -> None:
-    port = _free_port()
-    with _serving(tmp_path, "--host", "0.0.0.0", "--port", str(port), token="chosen") as lines:
+    with _serving(tmp_path, "--host", "0.0.0.0", token="chosen") as (_, lines):
         assert lines[1].endswith("/console/?token=chosen\n")

@@ -30,6 +30,9 @@ from pathlib import Path
 
 import pytest
 
+# One workspace (`make demo` in a copy) for the module: its tests run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("documented")
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted(ROOT.glob("examples/*/README.md"))]
 BOUND = 300.0  # seconds: every command here ends well before

@@ -28,6 +28,9 @@ from runtime.testing import run
 from tests.invariants import assert_ended
 from tests.strategies import json_values
 
+# One HTTP server for the module: its tests run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("hostile_properties")
+
 #: Peak resident memory the whole test process may reach (the suite runs in it too).
 MEMORY_BOUND_BYTES = 2 * 1024**3
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:f"

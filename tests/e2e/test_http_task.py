@@ -12,7 +12,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,6 +27,7 @@ from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
 from runtime.testing import start
 from tests.services import FakeServices
+from tests.serving import refused_port
 
 RESOURCE = "arn:aws:states:::http:invoke"
 
@@ -549,10 +549,8 @@ async def test_catch_on_404(server: Server) -> None:
 
 
 async def test_refused_connection_is_a_socket_error() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    execution = await execute(machine(http_task(f"http://127.0.0.1:{port}/gone")))
+    with refused_port() as port:
+        execution = await execute(machine(http_task(f"http://127.0.0.1:{port}/gone")))
     assert execution.error == "States.Http.Socket"
     assert execution.cause == (
         f"Unable to connect to 127.0.0.1:{port} for GET http://127.0.0.1:{port}/gone: "

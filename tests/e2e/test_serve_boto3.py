@@ -16,6 +16,9 @@ from botocore.config import Config
 from runtime.service import ServiceSettings, serve_in_thread
 from tests.polling import until
 
+# One server for the module: its tests run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("serve_boto3")
+
 ROLE = "arn:aws:iam::123456789012:role/service-role/tests"
 APPROVAL = {
     "StartAt": "Ask",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,10 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_serve_durable_kill import TOKEN  # its `hold` function writes the token
+from tests.serving import announced_port
+
+# One `asl serve` process for the module: its tests run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("serve_cli")
 
 BOUND = 30.0  # seconds: every command here ends well before
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,12 +71,6 @@ FAIL_ONCE = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(
     tmp_path_factory: pytest.TempPathFactory,
@@ -82,7 +79,6 @@ def served(
     (folder / "handlers.py").write_text(HANDLERS)
     functions = {"hold": "handlers:hold", "fail_once": "handlers:fail_once"}
     (folder / "functions.json").write_text(json.dumps({"functions": functions}))
-    port = _free_port()
     environment = {
         **os.environ,
         "AWS_DEFAULT_REGION": "eu-west-1",
@@ -90,13 +86,12 @@ def served(
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "serve", "--port", str(port), "--clock", "virtual",
+        [sys.executable, "-m", "runtime.cli", "serve", "--port", "0", "--clock", "virtual",
          "--db", "state.sqlite3", "--functions", "functions.json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment, cwd=folder,
     )  # fmt: skip
     assert server.stdout is not None
-    announced = server.stdout.readline()
-    assert f"Step Functions API on http://127.0.0.1:{port}" in announced, announced
+    port = announced_port(server.stdout.readline())
     yield f"http://127.0.0.1:{port}", server, folder
     if server.poll() is None:
         server.kill()

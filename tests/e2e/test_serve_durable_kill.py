@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ import boto3
 from botocore.config import Config
 
 from tests.polling import until
+from tests.serving import announced_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUND = 30.0  # seconds: every wait here ends well before
@@ -93,16 +93,11 @@ LONG_WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "E
 STARTS = 32
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _serve(folder: Path, port: int) -> subprocess.Popen[str]:
+def _serve(folder: Path) -> tuple[subprocess.Popen[str], int]:
+    """The server on ``folder``'s database, and the port it chose."""
     path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     server = subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "serve", "--port", str(port),
+        [sys.executable, "-m", "runtime.cli", "serve", "--port", "0",
          "--db", str(folder / "state.sqlite3"), "--functions", "functions.json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder,
         env=os.environ | {"PYTHONPATH": path},
@@ -110,7 +105,7 @@ def _serve(folder: Path, port: int) -> subprocess.Popen[str]:
     assert server.stdout is not None
     announced = server.stdout.readline()
     assert "Step Functions API on" in announced, server.stderr.read() if server.stderr else ""
-    return server
+    return server, announced_port(announced)
 
 
 def _client(port: int) -> Any:
@@ -143,8 +138,7 @@ def test_a_killed_server_restarted_on_its_db_completes_every_execution(tmp_path:
     (tmp_path / "handlers.py").write_text(HANDLERS)
     functions = {"functions": {"hold": "handlers:hold", "flaky": "handlers:flaky"}}
     (tmp_path / "functions.json").write_text(json.dumps(functions))
-    port = _free_port()
-    first = _serve(tmp_path, port)
+    first, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         machines: dict[str, str] = {}
@@ -164,7 +158,7 @@ def test_a_killed_server_restarted_on_its_db_completes_every_execution(tmp_path:
         _kill(first)
     assert first.returncode == -signal.SIGKILL
 
-    second = _serve(tmp_path, port)
+    second, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         running = sfn.describe_execution(executionArn=started["token"])
@@ -201,8 +195,7 @@ def test_an_activity_task_taken_before_a_kill_is_answered_after_the_restart(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "functions.json").write_text(json.dumps({"functions": {}}))
-    port = _free_port()
-    first = _serve(tmp_path, port)
+    first, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         activity = sfn.create_activity(name="approve")["activityArn"]
@@ -217,7 +210,7 @@ def test_an_activity_task_taken_before_a_kill_is_answered_after_the_restart(
     finally:
         _kill(first)
 
-    second = _serve(tmp_path, port)
+    second, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
@@ -300,8 +293,7 @@ def test_a_distributed_map_cut_by_a_kill_completes_once_and_its_map_run_is_kept(
 ) -> None:
     (tmp_path / "handlers.py").write_text(HANDLERS)
     (tmp_path / "functions.json").write_text(json.dumps({"functions": {"count": "handlers:count"}}))
-    port = _free_port()
-    first = _serve(tmp_path, port)
+    first, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         machine = sfn.create_state_machine(
@@ -315,7 +307,7 @@ def test_a_distributed_map_cut_by_a_kill_completes_once_and_its_map_run_is_kept(
     finally:
         _kill(first)
 
-    second = _serve(tmp_path, port)
+    second, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         ended = _ended(sfn, arn)
@@ -330,7 +322,7 @@ def test_a_distributed_map_cut_by_a_kill_completes_once_and_its_map_run_is_kept(
     finally:
         _kill(second)
 
-    third = _serve(tmp_path, port)
+    third, port = _serve(tmp_path)
     try:
         assert _map_run_answers(_client(port), arn) == before
     finally:
@@ -340,8 +332,7 @@ def test_a_distributed_map_cut_by_a_kill_completes_once_and_its_map_run_is_kept(
 
 def test_starts_answered_together_all_survive_a_kill(tmp_path: Path) -> None:
     (tmp_path / "functions.json").write_text(json.dumps({"functions": {}}))
-    port = _free_port()
-    first = _serve(tmp_path, port)
+    first, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         machine = sfn.create_state_machine(
@@ -360,7 +351,7 @@ def test_starts_answered_together_all_survive_a_kill(tmp_path: Path) -> None:
     finally:
         _kill(first)  # at once: only what was committed before each answer is left
 
-    second = _serve(tmp_path, port)
+    second, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         for n, arn in enumerate(acknowledged):

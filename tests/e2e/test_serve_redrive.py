@@ -27,20 +27,35 @@ from botocore.config import Config
 
 from runtime.service import ServiceSettings
 from runtime.service.server import serve_in_thread
+from tests.polling import until
+
+# One server and its folder for the module: its tests run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("serve_redrive")
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 BOUND = 30.0
 CONFIG = Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1})
 
-# Each call is written down; a call whose payload asks fails the first time its key is seen.
+# Each call is written down; a call whose payload asks fails the first time its key is seen,
+# and one given a gate waits (30 s at most) until the test has created that file.
 HANDLERS = """
 import json
 import pathlib
+import time
 
 HERE = pathlib.Path(__file__).parent
 
 
+def _wait_for(path):
+    for _ in range(3000):
+        if path.exists():
+            return
+        time.sleep(0.01)
+
+
 def work(event, context):
+    if "gate" in event:
+        _wait_for(HERE / event["gate"])
     calls = HERE / "calls"
     seen = calls.read_text().splitlines() if calls.exists() else []
     with calls.open("a") as out:
@@ -71,6 +86,7 @@ SEQUENCE = {
         ),
     },
 }
+BAD = {"key": "bad", "failOnce": True, "gate": "good-done"}
 PARALLEL = {
     "StartAt": "Both",
     "States": {
@@ -81,7 +97,7 @@ PARALLEL = {
                 {"StartAt": "Good", "States": {"Good": _task({"key": "good"}, End=True)}},
                 {
                     "StartAt": "Bad",
-                    "States": {"Bad": _task({"key": "bad", "failOnce": True}, End=True)},
+                    "States": {"Bad": _task(BAD, End=True)},
                 },
             ],
         }
@@ -122,7 +138,8 @@ ASK = {
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     found = tmp_path_factory.mktemp("redrive")
     (found / "handlers.py").write_text(HANDLERS)
-    (found / "functions.json").write_text(json.dumps({"functions": {"work": "handlers:work"}}))
+    work = {"handler": "handlers:work", "timeout": 60}  # past a gate's 30 s
+    (found / "functions.json").write_text(json.dumps({"functions": {"work": work}}))
     return found
 
 
@@ -180,6 +197,11 @@ def _redriven(sfn: Any, arn: str) -> dict[str, Any]:
     return ended
 
 
+def _exited(sfn: Any, arn: str) -> list[str]:
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return [e["stateExitedEventDetails"]["name"] for e in events if "stateExitedEventDetails" in e]
+
+
 def _types(sfn: Any, arn: str) -> list[str]:
     events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
@@ -214,8 +236,12 @@ def test_a_failed_task_runs_again_and_the_steps_before_it_do_not(sfn: Any, folde
 def test_only_the_failed_branch_of_a_parallel_runs_again(sfn: Any, folder: Path) -> None:
     before = len(_calls(folder))
     arn = _run(sfn, "parallel", PARALLEL)
+    # Bad fails once Good has succeeded: a Good still running would be aborted by Bad's
+    # failure, and an aborted branch runs again too.
+    until(lambda: "Good" in _exited(sfn, arn), BOUND)
+    (folder / "good-done").touch()
     ended = _redriven(sfn, arn)
-    assert json.loads(ended["output"]) == [{"key": "good"}, {"key": "bad", "failOnce": True}]
+    assert json.loads(ended["output"]) == [{"key": "good"}, BAD]
     assert sorted(_calls(folder)[before:]) == ["bad", "bad", "good"]
     types = _types(sfn, arn)
     assert types.count("ExecutionRedriven") == 1 and types[-1] == "ExecutionSucceeded"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ import pytest
 from botocore.config import Config
 
 from runtime.service import ServiceSettings, serve_in_thread
+from tests.serving import announced_port
 
 BOUND = 30.0  # seconds: every wait here ends well before
 #: How far ahead a real-clock `at()` is set: the server must have started by then.
@@ -164,26 +164,20 @@ def test_a_set_up_that_cannot_work_exits_2_with_a_message(
     assert "Traceback" not in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class _Server:
     """`asl serve --schedules FILE --db DB` as a subprocess on a free loopback port,
     started ``before`` a moment when one is given."""
 
     def __init__(self, schedules: Path, db: Path, *, before: float | None = None) -> None:
-        port = _free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "runtime.cli", "serve", "--port", str(port),
+            [sys.executable, "-m", "runtime.cli", "serve", "--port", "0",
              "--schedules", str(schedules), "--db", str(db)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert self.process.stdout is not None
         announced = self.process.stdout.readline()
         assert "Step Functions API on" in announced, self.process.communicate(timeout=BOUND)
+        port = announced_port(announced)
         # Its schedules started before it announced: a time to come must still be to come.
         assert before is None or time.time() < int(before), "the server took too long to start"
         self.sfn = _client(f"http://127.0.0.1:{port}")

@@ -15,6 +15,9 @@ from botocore.config import Config
 
 from runtime.service import ServiceSettings, serve_in_thread
 
+# One server for the module: its tests run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("serve_test_state")
+
 ROLE = "arn:aws:iam::123456789012:role/service-role/tests"
 IO_PASS = {
     "Type": "Pass",

@@ -25,7 +25,7 @@ APPROVAL = {
                 "FunctionName": "notify",
                 "Payload": {"token.$": "$$.Task.Token", "order.$": "$.order"},
             },
-            "HeartbeatSeconds": 5,
+            "HeartbeatSeconds": 300,  # past every wait here: each `asl tasks` takes seconds
             "ResultPath": "$.approval",
             "Next": "Done",
         },
@@ -88,7 +88,7 @@ def test_asl_tasks_approves_what_asl_run_waits_on(tmp_path: Path) -> None:
         assert (task["stateName"], task["kind"], task["status"]) == ("Ask", "callback", "RUNNING")
         assert task["input"]["Payload"] == {"token": task["taskToken"], "order": 7}
         assert task["executionArn"].startswith("arn:aws:states:us-east-1:")
-        assert task["heartbeatSeconds"] == 5 and task["ageSeconds"] >= 0
+        assert task["heartbeatSeconds"] == 300 and task["ageSeconds"] >= 0
         text = asl_tasks(tmp_path, *store)
         assert task["taskToken"] in text.stdout and "Ask (callback, waiting" in text.stdout
         approved = asl_tasks(

@@ -23,6 +23,8 @@ from tests.temporal.spec_cases import Ended, local_only
 
 SPEC_ROOT = Path(__file__).parent
 TEMPORAL = "@temporal"
+#: One xdist worker runs every test on Temporal: one dev server and worker, the cases at once.
+ON_TEMPORAL = pytest.mark.xdist_group("temporal")
 
 
 def _cases() -> list[Any]:
@@ -34,7 +36,9 @@ def _cases() -> list[Any]:
             case_id = f"{path.relative_to(SPEC_ROOT)}::{case.get('name', i)}"
             params.append(pytest.param(full, "local", id=case_id))
             if full["kind"] == "execution" and local_only(full) is None:
-                params.append(pytest.param(full, "temporal", id=case_id + TEMPORAL))
+                params.append(
+                    pytest.param(full, "temporal", id=case_id + TEMPORAL, marks=ON_TEMPORAL)
+                )
     return params
 
 

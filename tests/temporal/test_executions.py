@@ -25,6 +25,9 @@ from tests.temporal import machines
 from tests.temporal.backend import Backend
 from tests.temporal.test_replay import _functions
 
+#: With every other test on Temporal on one xdist worker: one dev server for them all.
+pytestmark = pytest.mark.xdist_group("temporal")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -31,6 +31,9 @@ from runtime.temporal.workflow import ExecutionWorkflow
 from tests.temporal import machines
 from tests.temporal.backend import Backend, temporal_backend
 
+#: With every other test on Temporal on one xdist worker: one dev server for them all.
+pytestmark = pytest.mark.xdist_group("temporal")
+
 HISTORIES = Path(__file__).parent / "histories"
 MACHINES: dict[str, dict[str, Any]] = {
     "wait": machines.waiting(86_400),

@@ -26,6 +26,9 @@ _LONG = 8
 HANDLERS = """
 import time
 
+#: With every other test on Temporal on one xdist worker: one dev server for them all.
+pytestmark = pytest.mark.xdist_group("temporal")
+
 def echo(event, context):
     return event
 

@@ -7,7 +7,6 @@ token request is RFC 6749 §4.4 with the client's credentials in Basic authentic
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from integrations.connections import (
     as_connections,
     parse_connection,
 )
+from tests.serving import refused_port
 
 REGION_ARN = "arn:aws:events:us-east-1:123456789012:connection/{}/81210c42-8af1-456b"
 
@@ -271,10 +271,7 @@ async def test_token_endpoint_failures(answer: Any, cause_end: str) -> None:
 
 
 async def test_unreachable_token_endpoint() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with pytest.raises(StatesError) as caught:
+    with refused_port() as port, pytest.raises(StatesError) as caught:
         await fetch(OAuthTokens(), oauth_connection(f"http://127.0.0.1:{port}/token"))
     assert caught.value.error == "Events.ConnectionResource.InvalidConnectionState"
     assert (caught.value.cause or "").startswith(

@@ -10,6 +10,7 @@ twice: among modules, and among the imports that run, each counted with the pack
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -91,6 +92,7 @@ def _imports(path: Path, *, run_only: bool = False) -> set[str]:
     return {name for name in found if name.split(".")[0] in PACKAGES}
 
 
+@functools.cache  # parsing every module is most of these tests' time; they only read it
 def _graph(*, run_only: bool = False) -> nx.DiGraph:
     graph = nx.DiGraph()
     for package in PACKAGES:

@@ -4,6 +4,7 @@ machine by ``pytest --asl-cov``, drawn by ``--asl-cov-report``, enforced by
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -267,6 +268,21 @@ def test_two(asl_engine):
 """
 
 
+#: What ``--asl-cov`` prints for SESSION's two tests.
+REPORT = [
+    "*- asl workflow coverage -*",
+    "router: 50% (states 3/6, transitions 2/4, retriers 1/1, catchers 1/1, branches 0/2; 2 runs)",
+    "    missed state: Both",
+    "    missed branch: Both branch 1",
+    "    missed branch: Both branch 2",
+    "    missed state: Left",
+    "    missed state: Right",
+    "    missed transition: Route -> Both (choice #0)",
+    "    missed transition: Both -> Done (next)",
+    "TOTAL: 50%",
+]
+
+
 @pytest.fixture
 def session(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
@@ -277,21 +293,7 @@ def session(pytester: pytest.Pytester) -> pytest.Pytester:
 def test_asl_cov_prints_each_machine_and_what_it_missed(session: pytest.Pytester) -> None:
     result = session.runpytest(*PLUGIN, "--asl-cov")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(
-        [
-            "*- asl workflow coverage -*",
-            "router: 50% (states 3/6, transitions 2/4, retriers 1/1, catchers 1/1, branches 0/2;"
-            " 2 runs)",
-            "    missed state: Both",
-            "    missed branch: Both branch 1",
-            "    missed branch: Both branch 2",
-            "    missed state: Left",
-            "    missed state: Right",
-            "    missed transition: Route -> Both (choice #0)",
-            "    missed transition: Both -> Done (next)",
-            "TOTAL: 50%",
-        ]
-    )
+    result.stdout.fnmatch_lines(REPORT)
 
 
 def test_asl_cov_verbose_lists_every_item_hit_with_its_count(session: pytest.Pytester) -> None:
@@ -510,3 +512,35 @@ def test_the_heat_map_shades_the_states_a_distributed_map_ran(
         assert shapes[name].get("fill") not in ("#ffffff", None), name
         assert not shapes[name].get("stroke-dasharray"), name
     assert shapes["Charge"].get("stroke") == "#c2410c"  # it caught an error
+
+
+@pytest.fixture
+def split_session(pytester: pytest.Pytester) -> pytest.Pytester:
+    """SESSION's two tests in two files, the second running the machine from its file."""
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        test_machine=f"ROUTER = {ROUTER!r}\n",
+        test_one=SESSION[: SESSION.index("def test_two")],
+        test_two="""
+def test_two(asl_engine):
+    asl_engine.run("router.asl.json", {"n": 3})  # the machine "router", from its file
+""",
+    )
+    (pytester.path / "router.asl.json").write_text(json.dumps(ROUTER))
+    return pytester
+
+
+def test_under_xdist_the_controller_counts_every_workers_executions(
+    split_session: pytest.Pytester, tmp_path: Path
+) -> None:
+    """Each file runs on a worker of its own (``--dist loadfile``), which alone would see
+    43% or 21%: the controller prints, draws and enforces the session's 50%."""
+    result = split_session.runpytest(
+        *PLUGIN, "-n", "2", "--dist", "loadfile", "-v", "--asl-cov",
+        "--asl-cov-report", str(tmp_path / "cov"), "--asl-cov-fail-under", "60",
+    )  # fmt: skip
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines_random(["*gw0*PASSED*", "*gw1*PASSED*"])
+    result.stdout.fnmatch_lines([*REPORT, "FAIL: workflow coverage 50.0% is under 60%"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "<h1>Workflow coverage: 50%</h1>" in (tmp_path / "cov" / "index.html").read_text()
