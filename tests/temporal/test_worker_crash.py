@@ -15,9 +15,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from runtime.temporal import TemporalExecutions
 from tests.temporal import machines
 from tests.temporal.backend import Backend
+
+#: With every other test on Temporal on one xdist worker: one dev server for them all.
+pytestmark = pytest.mark.xdist_group("temporal")
 
 ROOT = Path(__file__).resolve().parents[2]
 #: How long the Wait, the backoff and the Task last (seconds): long enough for every
@@ -25,9 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 _LONG = 8
 HANDLERS = """
 import time
-
-#: With every other test on Temporal on one xdist worker: one dev server for them all.
-pytestmark = pytest.mark.xdist_group("temporal")
 
 def echo(event, context):
     return event
