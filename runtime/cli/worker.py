@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Annotated
+import sys
+from typing import Annotated, NoReturn
 
 import typer
 
 from runtime.cli.options import (
+    EXIT_FAILED,
+    EXIT_OK,
     EXIT_USAGE,
     ConnectionsOption,
     FunctionsOption,
@@ -37,8 +40,24 @@ def worker(
     functions, HTTP connections, AWS services). Run as many workers, on as many machines,
     as the load needs: Temporal hands each one work; an execution whose worker dies goes
     on on another, a running Task run again there (at least once).
+
+    Each worker process prints "asl worker: process PID serving task queue QUEUE on
+    HOST:PORT (namespace NAMESPACE)" once it polls the queue. Exit status: 0 after SIGINT
+    or SIGTERM, 1 when the server does not answer or has no such namespace, 2 for a bad
+    address or set-up file.
     """
-    from runtime.temporal.workers import WorkerSettings, run_processes, serve_worker
+    from runtime.temporal.workers import (
+        TemporalUnreachable,
+        WorkerSettings,
+        check_address,
+        run_processes,
+        serve_worker,
+    )
+
+    wrong = check_address(temporal_address)
+    if wrong is not None:
+        typer.echo(f"asl worker: --temporal-address {printable(wrong)}", err=True)
+        raise typer.Exit(EXIT_USAGE)
 
     settings = WorkerSettings(
         temporal_address, namespace, task_queue, functions, connections, resources
@@ -54,6 +73,19 @@ def worker(
 
     try:
         asyncio.run(serve_worker(settings, ready))
+    except TemporalUnreachable as exc:
+        _leave(EXIT_FAILED, printable(str(exc)))
     except (OSError, ValueError, RuntimeError) as exc:
-        typer.echo(f"asl worker: {printable(str(exc))}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        _leave(EXIT_USAGE, printable(str(exc)))
+    _leave(EXIT_OK)
+
+
+def _leave(code: int, error: str | None = None) -> NoReturn:
+    """Exit at once, skipping the interpreter's finalisation: the Temporal SDK's Rust
+    threads may call into Python during it and abort the process, even after a clean
+    stop (temporalio/sdk-python#300)."""
+    if error is not None:
+        typer.echo(f"asl worker: {error}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -10,6 +10,8 @@ workflow starts.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import gc
 import uuid
 from typing import Any, Literal
 
@@ -80,6 +82,12 @@ class TemporalExecutions:
         self.task_queue = task_queue
         self.region = region
         self.account = account
+        # The SDK's client, when the interpreter's teardown frees it, may call into Python
+        # from a Rust thread and abort the process ("PyGILState_Release",
+        # temporalio/sdk-python#300); freed by a collection before the teardown, it did
+        # not in our runs. Registered once however many instances there are.
+        atexit.unregister(gc.collect)
+        atexit.register(gc.collect)
 
     @classmethod
     async def connect(

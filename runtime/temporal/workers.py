@@ -5,6 +5,7 @@ until SIGINT or SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import subprocess
 import sys
@@ -12,11 +13,58 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from runtime.host import LocalHost
 from runtime.temporal.worker import new_worker
 from runtime.testing import local_engine
+
+
+class TemporalUnreachable(Exception):
+    """The Temporal frontend at the address given did not answer, or has no such
+    namespace."""
+
+
+#: HOST:PORT, the host a name, an IPv4 address or a bracketed IPv6 address.
+_ADDRESS = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(?P<port>[0-9]{1,5})")
+#: The reason inside the Temporal SDK's connection error (its Rust error's debug text).
+_REASON = re.compile(r'(?:message|error): "([^"]+)"')
+
+
+def check_address(address: str) -> str | None:
+    """Why ``address`` is not a ``HOST:PORT`` a worker can connect to, or None."""
+    found = _ADDRESS.fullmatch(address)
+    if found is None:
+        return f"{address!r} is not HOST:PORT (such as 127.0.0.1:7233)"
+    if not 0 < int(found["port"]) < 65536:
+        return f"{address!r}: the port is not in 1..65535"
+    return None
+
+
+async def _connect(settings: WorkerSettings) -> Client:
+    """A client of the server, its namespace checked (a worker would only say so later,
+    after it has announced that it polls)."""
+    try:
+        client = await Client.connect(settings.address, namespace=settings.namespace)
+    except RuntimeError as failed:
+        reasons = _REASON.findall(str(failed))
+        reason = reasons[-1] if reasons else str(failed)
+        raise TemporalUnreachable(
+            f"cannot connect to Temporal at {settings.address}: {reason}"
+        ) from None
+    try:
+        await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=settings.namespace)
+        )
+    except RPCError as refused:
+        if refused.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise TemporalUnreachable(
+            f"Temporal at {settings.address} has no namespace {settings.namespace!r}"
+        ) from None
+    return client
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +95,8 @@ class WorkerSettings:
 
 
 async def serve_worker(settings: WorkerSettings, ready: Callable[[], None]) -> None:
-    """Run one worker until SIGINT or SIGTERM (``ready()`` once it polls)."""
+    """Run one worker until SIGINT or SIGTERM (``ready()`` once it polls); raises
+    :class:`TemporalUnreachable` when the server does not answer."""
     engine = local_engine(
         functions=settings.functions,
         connections=settings.connections,
@@ -57,7 +106,7 @@ async def serve_worker(settings: WorkerSettings, ready: Callable[[], None]) -> N
     try:
         for opener in engine.openers:  # the declared AWS resources, created once
             await opener()
-        client = await Client.connect(settings.address, namespace=settings.namespace)
+        client = await _connect(settings)
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

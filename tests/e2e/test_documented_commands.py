@@ -1,15 +1,18 @@
 """Every shell and Python block of README.md and the examples' READMEs runs as written, in a
 copy of the repository after ``make demo``, as a new user would paste it.
 
-A block may show two terminals: the commands before a ``# in another terminal`` comment
-run first, the last of them left running (an ``asl run`` waiting for its task token);
-the rest run once ``asl tasks`` lists the waiting token, with ``TOKEN`` replaced by it,
-and the waiting run must then succeed. When the command left running is an ``asl serve``,
-the rest run once it has announced its endpoint, then it is stopped as the user stops
-it (Ctrl+C, SIGINT) and must exit 0; one such block runs at a time on this machine, since
-each serves on its documented port. A command may say how it ends with a trailing
-``# exits N`` comment; every other command must exit 0, and every file it is told to
-write (``-o FILE``, ``--trace FILE``) must exist afterwards.
+A block may show several terminals, each begun by a ``# in another terminal`` comment. In
+every terminal but the last, the commands run in turn and the last of them is left
+running: a server (``asl serve``, Temporal's dev server, ``asl worker``) until it prints
+the line saying it is ready, or an ``asl run`` until ``asl tasks`` lists the token it
+waits for (``TOKEN`` in later commands is replaced by it). Then the last terminal's
+commands run; when that comment also says ``the Python below``, the last terminal is the
+next block, a Python one, run there rather than on its own. Then the servers are stopped
+as a user stops them (Ctrl+C, SIGINT), the last started first, and each must exit 0; a
+waiting run must end by itself and succeed. One block with servers runs at a time on this
+machine, since each serves on its documented port. A command may say how it ends with a
+trailing ``# exits N`` comment; every other command must exit 0, and every file it is told
+to write (``-o FILE``, ``--trace FILE``) must exist afterwards.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -42,7 +46,14 @@ NOT_RUN = {"make test": "it runs the suite this test is part of"}
 _FENCE = re.compile(r"^( *)```(sh|python)\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
 _EXITS = re.compile(r"#\s*exits (\d+)")
 _WRITES = re.compile(r"(?:^|\s)(?:-o|--trace)\s+(\S+)")
-_SERVE = re.compile(r"\basl serve\b")
+_TERMINAL = re.compile(r"#.*\banother terminal\b")
+_PYTHON_BELOW = re.compile(r"\bthe Python below\b")
+#: Commands left running in a terminal, and the line each prints once it is ready.
+_SERVERS = {
+    re.compile(r"\basl serve\b"): "Step Functions API on",
+    re.compile(r"\btemporal server start-dev\b"): "Temporal Server:",
+    re.compile(r"\basl worker\b"): "serving task queue",
+}
 
 
 @dataclass(frozen=True)
@@ -53,21 +64,35 @@ class Block:
     line: int
     language: str
     text: str
+    #: The Python block that is this block's last terminal (``the Python below``).
+    then: str | None = None
 
     def __str__(self) -> str:
         return f"{self.document.relative_to(ROOT)}:{self.line}"
 
 
 def _blocks() -> list[Block]:
-    found = []
+    found: list[Block] = []
     for document in DOCUMENTS:
         text = document.read_text(encoding="utf-8")
         for match in _FENCE.finditer(text):
             indent = len(match.group(1))
             body = "".join(line[indent:] for line in match.group(3).splitlines(keepends=True))
             line = text.count("\n", 0, match.start()) + 1
-            found.append(Block(document, line, match.group(2), body))
+            block = Block(document, line, match.group(2), body)
+            if block.language == "python" and found and _continued(found[-1], document):
+                found[-1] = replace(found[-1], then=body)
+            else:
+                found.append(block)
     return found
+
+
+def _continued(block: Block, document: Path) -> bool:
+    """Whether ``block`` ends in a terminal that the next (Python) block is."""
+    last = _commands(block.text)[-1]
+    return block.document == document and bool(
+        _TERMINAL.search(last) and _PYTHON_BELOW.search(last)
+    )
 
 
 def _commands(text: str) -> list[str]:
@@ -128,7 +153,7 @@ def _run(command: str, folder: Path) -> None:
         assert (folder / written).is_file(), f"{command} did not write {written}"
 
 
-def _waiting_token(folder: Path, waiting: subprocess.Popen[str]) -> str:
+def _waiting_token(folder: Path, waiting: _Terminal) -> str:
     deadline = time.monotonic() + BOUND
     while time.monotonic() < deadline:
         listed = _shell(".venv/bin/asl tasks --format json", folder)
@@ -136,30 +161,9 @@ def _waiting_token(folder: Path, waiting: subprocess.Popen[str]) -> str:
         tasks = json.loads(listed.stdout)
         if tasks:
             return str(tasks[0]["taskToken"])
-        assert waiting.poll() is None, waiting.communicate()
+        assert waiting.process.poll() is None, waiting.output()
         time.sleep(0.2)
     raise AssertionError("asl tasks never listed a waiting token")
-
-
-def _serve_two_terminals(first: list[str], second: list[str], folder: Path) -> None:
-    for command in first[:-1]:
-        _run(command, folder)
-    with _port_lock():
-        server = subprocess.Popen(
-            ["bash", "-c", first[-1]], cwd=folder, env=_env(folder), start_new_session=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        try:
-            assert server.stdout is not None
-            announced = server.stdout.readline()
-            assert "Step Functions API on" in announced, server.communicate(timeout=BOUND)
-            for command in second:
-                _run(command, folder)
-            os.killpg(server.pid, signal.SIGINT)
-            out, err = server.communicate(timeout=BOUND)
-        finally:
-            server.kill()
-    assert server.returncode == 0, f"{first[-1]}\n{out}\n{err}"
 
 
 @contextmanager
@@ -171,26 +175,93 @@ def _port_lock() -> Iterator[None]:
         yield
 
 
-def _run_two_terminals(first: list[str], second: list[str], folder: Path) -> None:
-    if _SERVE.search(first[-1]):
-        _serve_two_terminals(first, second, folder)
-        return
-    for command in first[:-1]:
-        _run(command, folder)
-    waiting = subprocess.Popen(
-        ["bash", "-c", first[-1]], cwd=folder, env=_env(folder),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+class _Terminal:
+    """A command left running, its output read as it comes (so it never blocks on a full
+    pipe) and kept for the failure message."""
+
+    def __init__(self, command: str, folder: Path) -> None:
+        self.command = command
+        self.process = subprocess.Popen(
+            ["bash", "-c", command], cwd=folder, env=_env(folder), start_new_session=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def output(self) -> str:
+        return f"{self.command}\nexit {self.process.poll()}\n{''.join(self.lines)}"
+
+    def wait_for(self, ready: str) -> None:
+        """Until it prints a line holding ``ready``."""
+        deadline = time.monotonic() + BOUND
+        while not any(ready in line for line in self.lines):
+            assert self.process.poll() is None or self._reader.is_alive(), self.output()
+            assert time.monotonic() < deadline, f"never ready\n{self.output()}"
+            time.sleep(0.1)
+
+    def interrupt(self) -> int:
+        """Ctrl+C, as a user stops it; its exit status."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.process.wait(timeout=BOUND)
+
+    def end(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self._reader.join(timeout=BOUND)
+
+
+def _ready_line(command: str) -> str | None:
+    return next((line for found, line in _SERVERS.items() if found.search(command)), None)
+
+
+def _run_terminals(terminals: list[list[str]], python: str | None, folder: Path) -> None:
+    servers: list[_Terminal] = []
+    waiting: list[_Terminal] = []
+    token: str | None = None
+
+    def substituted(command: str) -> str:
+        return command if token is None else command.replace("TOKEN", token)
+
+    with ExitStack() as stack:
+        if any(_ready_line(commands[-1]) for commands in terminals[:-1]):
+            stack.enter_context(_port_lock())
+        for commands in terminals[:-1]:
+            for command in commands[:-1]:
+                _run(substituted(command), folder)
+            terminal = _Terminal(substituted(commands[-1]), folder)
+            stack.callback(terminal.end)
+            ready = _ready_line(commands[-1])
+            if ready is None:
+                token = _waiting_token(folder, terminal)
+                waiting.append(terminal)
+            else:
+                terminal.wait_for(ready)
+                servers.append(terminal)
+        for command in terminals[-1]:
+            _run(substituted(command), folder)
+        if python is not None:
+            _run_python(python, folder)
+        for terminal in reversed(servers):
+            assert terminal.interrupt() == 0, terminal.output()
+        for terminal in waiting:
+            assert terminal.process.wait(timeout=BOUND) == 0, terminal.output()
+            for written in _WRITES.findall(terminal.command):
+                assert (folder / written).is_file(), f"{terminal.command} did not write {written}"
+
+
+def _run_python(text: str, folder: Path) -> None:
+    result = subprocess.run(
+        [str(folder / ".venv/bin/python"), "-c", text], cwd=folder,
+        env=_env(folder), capture_output=True, text=True, timeout=BOUND,
     )  # fmt: skip
-    try:
-        token = _waiting_token(folder, waiting)
-        for command in second:
-            _run(command.replace("TOKEN", token), folder)
-        out, err = waiting.communicate(timeout=BOUND)
-    finally:
-        waiting.kill()
-    assert waiting.returncode == 0, f"{first[-1]}\n{out}\n{err}"
-    for written in _WRITES.findall(first[-1]):
-        assert (folder / written).is_file(), f"{first[-1]} did not write {written}"
+    assert result.returncode == 0, result.stderr
 
 
 BLOCKS = _blocks()
@@ -205,19 +276,16 @@ def test_the_documents_have_blocks_to_run() -> None:
 @pytest.mark.parametrize("block", BLOCKS, ids=str)
 def test_the_block_runs_as_written(block: Block, workspace: Path) -> None:
     if block.language == "python":
-        result = subprocess.run(
-            [str(workspace / ".venv/bin/python"), "-c", block.text], cwd=workspace,
-            env=_env(workspace), capture_output=True, text=True, timeout=BOUND,
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
+        _run_python(block.text, workspace)
         return
-    commands = _commands(block.text)
-    marker = next((i for i, c in enumerate(commands) if "another terminal" in c), None)
-    if marker is None:
-        for command in commands:
-            if not command.startswith("#"):
-                _run(command, workspace)
+    terminals: list[list[str]] = [[]]
+    for command in _commands(block.text):
+        if _TERMINAL.search(command):
+            terminals.append([])
+        elif not command.startswith("#"):
+            terminals[-1].append(command)
+    if len(terminals) == 1:
+        for command in terminals[0]:
+            _run(command, workspace)
         return
-    first = [c for c in commands[:marker] if not c.startswith("#")]
-    second = [c for c in commands[marker + 1 :] if not c.startswith("#")]
-    _run_two_terminals(first, second, workspace)
+    _run_terminals(terminals, block.then, workspace)

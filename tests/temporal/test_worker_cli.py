@@ -1,0 +1,108 @@
+"""``asl worker`` as a new user meets it: its help, a one-line error for a missing or bad
+address, a server that does not answer or lacks the namespace (never a traceback, never
+the Temporal SDK's abort at exit), and a clean exit on Ctrl+C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.temporal.backend import Backend
+
+ROOT = Path(__file__).resolve().parents[2]
+BOUND = 60.0  # seconds: every command here ends well before
+
+
+def _env() -> dict[str, str]:
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def _worker(*options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "runtime.cli", "worker", *options],
+        capture_output=True, text=True, env=_env(), timeout=BOUND,
+    )  # fmt: skip
+
+
+def _one_line(stderr: str) -> str:
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr and "Fatal Python error" not in stderr
+    return lines[0]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # closed again: nothing listens there
+
+
+def test_help_says_what_it_prints_once_ready_and_how_it_exits() -> None:
+    result = _worker("--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.replace("│", " ").split())
+    assert "serving task queue QUEUE" in text
+    assert "1 when the server does not answer" in text
+
+
+def test_without_an_address_it_is_a_usage_error() -> None:
+    result = _worker()
+    assert result.returncode == 2
+    assert "Missing option '--temporal-address'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("localhost", "'localhost' is not HOST:PORT (such as 127.0.0.1:7233)"),
+        ("http://127.0.0.1:7233", "'http://127.0.0.1:7233' is not HOST:PORT"),
+        ("127.0.0.1:99999", "'127.0.0.1:99999': the port is not in 1..65535"),
+    ],
+)
+def test_an_address_that_is_not_host_port_is_a_usage_error(address: str, why: str) -> None:
+    result = _worker("--temporal-address", address)
+    assert result.returncode == 2
+    assert _one_line(result.stderr).startswith(f"asl worker: --temporal-address {why}")
+
+
+def test_a_server_that_does_not_answer_is_named_in_one_line() -> None:
+    address = f"127.0.0.1:{_closed_port()}"
+    result = _worker("--temporal-address", address)
+    assert result.returncode == 1
+    line = _one_line(result.stderr)
+    assert line == f"asl worker: cannot connect to Temporal at {address}: Connection refused"
+
+
+def test_a_namespace_the_server_lacks_is_named_in_one_line(temporal: Backend) -> None:
+    result = _worker("--temporal-address", temporal.address, "--namespace", "no-such-one")
+    assert result.returncode == 1
+    line = _one_line(result.stderr)
+    assert line == f"asl worker: Temporal at {temporal.address} has no namespace 'no-such-one'"
+    assert result.stdout == ""  # never announced as polling
+
+
+def test_ctrl_c_stops_it_cleanly(temporal: Backend) -> None:
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "runtime.cli", "worker", "--temporal-address", temporal.address,
+         "--task-queue", "ctrl-c"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+    )  # fmt: skip
+    try:
+        assert worker.stdout is not None
+        ready = worker.stdout.readline()
+        assert "serving task queue ctrl-c on " + temporal.address in ready, ready
+        worker.send_signal(signal.SIGINT)
+        _, stderr = worker.communicate(timeout=BOUND)
+    finally:
+        worker.kill()
+    assert worker.returncode == 0, stderr
+    assert stderr == ""
