@@ -15,6 +15,9 @@ import pytest
 
 from tests.temporal.backend import Backend
 
+#: With every other test on Temporal on one xdist worker: one dev server for them all.
+pytestmark = pytest.mark.xdist_group("temporal")
+
 ROOT = Path(__file__).resolve().parents[2]
 BOUND = 60.0  # seconds: every command here ends well before
 
