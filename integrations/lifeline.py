@@ -21,6 +21,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 
 __all__ = ["Lifeline", "guard", "kill_group"]
 
@@ -33,6 +34,7 @@ class Lifeline:
 
     def __init__(self) -> None:
         self.fd, self._keep = os.pipe()  # both not inherited unless passed
+        self._cutting = threading.Lock()
 
     def hand_over(self) -> None:
         """Close the engine's copy of the worker's end (the worker has its own now)."""
@@ -40,11 +42,17 @@ class Lifeline:
             os.close(self.fd)
 
     def cut(self) -> None:
-        """Close the engine's end: the worker's guardian kills what is left of its group."""
-        if self._keep >= 0:
+        """Close the engine's end: the worker's guardian kills what is left of its group.
+
+        Threads may cut one lifeline at once (a retired worker's reaper and ``aclose``):
+        the end is taken under a lock and closed once. Closed twice, the second close
+        could hit the same number given meanwhile to another worker's lifeline, whose
+        guardian would then kill that worker."""
+        with self._cutting:
+            keep, self._keep = self._keep, -1
+        if keep >= 0:
             with contextlib.suppress(OSError):
-                os.close(self._keep)
-            self._keep = -1
+                os.close(keep)
 
 
 def guard(fd: int) -> None:

@@ -121,12 +121,13 @@ async def test_a_single_long_step_is_interrupted_past_the_time_limit() -> None:
 
 
 async def test_many_short_evaluations_of_one_state_share_the_event_loops_slice() -> None:
-    # Each ItemSelector is short; together they would hold the loop for seconds (200 of
-    # them take some 25 ms each here: ten times the bound below, were they run inline).
+    # Each ItemSelector is short (about 3,600 steps, under a slice's 10,000); the 400
+    # together would hold the loop for seconds. (2000 of them took some 10 s of CPU: under
+    # a load of 8 on 2 cores, past the 60 s the test waits.)
     selector = "{% $sum([1..400].($ * $states.context.Map.Item.Index)) %}"
     state = {
         "Type": "Map",
-        "Items": "{% [1..200] %}",
+        "Items": "{% [1..400] %}",
         "ItemSelector": selector,
         "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Succeed"}}},
         "Output": "{% $count($states.result) %}",
@@ -135,7 +136,7 @@ async def test_many_short_evaluations_of_one_state_share_the_event_loops_slice()
     definition = {"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": state}}
     mapping = await local_engine().create_state_machine(definition).start({})
     assert await _longest_pause(mapping) < 0.5
-    assert (mapping.status, mapping.output) == ("SUCCEEDED", 200)
+    assert (mapping.status, mapping.output) == ("SUCCEEDED", 400)
 
 
 async def _longest_pause(execution: Any, seconds: float = 60.0) -> float:

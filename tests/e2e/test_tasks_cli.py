@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from runtime.cli.tasks import app
 from runtime.store import NewTask, TaskStore
 
+HEARTBEAT = 3600
 APPROVAL = {
     "StartAt": "Ask",
     "States": {
@@ -25,7 +26,10 @@ APPROVAL = {
                 "FunctionName": "notify",
                 "Payload": {"token.$": "$$.Task.Token", "order.$": "$.order"},
             },
-            "HeartbeatSeconds": 300,  # past every wait here: each `asl tasks` takes seconds
+            # A token's wait for an outside answer runs on real seconds, even on asl run's
+            # virtual clock; 5 s raced the `asl tasks` start-ups before the answer (three,
+            # each 1-3 s under load) and timed the task out.
+            "HeartbeatSeconds": HEARTBEAT,
             "ResultPath": "$.approval",
             "Next": "Done",
         },
@@ -88,7 +92,7 @@ def test_asl_tasks_approves_what_asl_run_waits_on(tmp_path: Path) -> None:
         assert (task["stateName"], task["kind"], task["status"]) == ("Ask", "callback", "RUNNING")
         assert task["input"]["Payload"] == {"token": task["taskToken"], "order": 7}
         assert task["executionArn"].startswith("arn:aws:states:us-east-1:")
-        assert task["heartbeatSeconds"] == 300 and task["ageSeconds"] >= 0
+        assert task["heartbeatSeconds"] == HEARTBEAT and task["ageSeconds"] >= 0
         text = asl_tasks(tmp_path, *store)
         assert task["taskToken"] in text.stdout and "Ask (callback, waiting" in text.stdout
         approved = asl_tasks(
