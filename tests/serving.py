@@ -1,7 +1,7 @@
-"""Loopback ports for tests that run in parallel (pytest-xdist workers, other runs of the
-suite on the machine): a server is started on port 0 and its test reads the port the
-system gave it, never a port probed free and handed over, which another process could
-take in between."""
+"""Servers for tests, and their clients. Tests run in parallel (pytest-xdist workers,
+other runs of the suite on the machine), so a server is started on port 0 and its test
+reads the port the system gave it, never a port probed free and handed over, which
+another process could take in between."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import boto3
+from botocore.config import Config
+
+#: No host prefix (``sync-127.0.0.1`` cannot connect) and no retry: a test sees each answer.
+CLIENT_CONFIG = Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1})
 _ANNOUNCED = re.compile(r"asl serve: Step Functions API on http://[^\s:]+:(\d+) ")
 
 
@@ -28,3 +34,15 @@ def refused_port() -> Iterator[int]:
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         yield int(held.getsockname()[1])
+
+
+def sfn_client(url: str, region: str = "us-east-1") -> Any:
+    """A boto3 Step Functions client of the server at ``url``."""
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=CLIENT_CONFIG,
+    )

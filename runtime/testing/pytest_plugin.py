@@ -84,6 +84,8 @@ def asl_engine(request: pytest.FixtureRequest) -> Iterator[WorkflowEngine]:
 
 def _count(config: pytest.Config, engine: WorkflowEngine) -> None:
     coverage, runs = config.stash.get(_COVERAGE, None), config.stash.get(_RUNS, None)
+    if coverage is None and runs is None:  # no coverage asked for: nothing to read
+        return
     for execution in engine.executions:
         definition = engine.definitions[execution.arn]
         if isinstance(definition, StateMachine):  # a model alone cannot be drawn
@@ -91,7 +93,7 @@ def _count(config: pytest.Config, engine: WorkflowEngine) -> None:
         histories = map_run_histories(execution)
         if coverage is not None:
             coverage.add(execution.machine.name, definition, execution.history_json(), histories)
-        elif runs is not None:  # as JSON: a path may be relative to this worker's folder
+        elif runs is not None:  # an xdist worker's, as JSON: a path may be relative to it
             value = read_document(definition).value
             runs.append([execution.machine.name, value, execution.history_json(), histories])
 

@@ -7,16 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import requests
-from botocore.config import Config
 
 from runtime.service.console.guard import SESSION_COOKIE
 from runtime.service.server import RunningServer
 from tests.e2e.test_serve_boto3 import DISTRIBUTED
+from tests.serving import sfn_client
 
 ROLE = "arn:aws:iam::123456789012:role/r"
-CONFIG = Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1})
 XSS = "<script>alert(1)</script>"
 #: The machine the schedules of :func:`schedules_file` start.
 CLEANUP = "arn:aws:states:us-east-1:123456789012:stateMachine:cleanup"
@@ -24,14 +22,7 @@ CLEANUP = "arn:aws:states:us-east-1:123456789012:stateMachine:cleanup"
 
 def sfn(server: RunningServer) -> Any:
     """A boto3 client of the server."""
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-        config=CONFIG,
-    )
+    return sfn_client(server.url)
 
 
 def approval_machine(client: Any, name: str = "approval") -> tuple[str, str]:

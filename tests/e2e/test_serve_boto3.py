@@ -9,12 +9,11 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from runtime.service import ServiceSettings, serve_in_thread
 from tests.polling import until
+from tests.serving import sfn_client
 
 # One server for the module: its tests run on one xdist worker.
 pytestmark = pytest.mark.xdist_group("serve_boto3")
@@ -70,14 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def sfn(server: str) -> Any:
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=server,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1}),
-    )
+    return sfn_client(server)
 
 
 def _machine(sfn: Any, name: str, definition: dict[str, Any], **extra: Any) -> str:

@@ -8,12 +8,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from runtime.service import ServiceSettings
 from runtime.service.server import serve_in_thread
+from tests.serving import sfn_client
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "done", "End": True}}}
@@ -21,14 +20,7 @@ FAIL = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "No", "Cause":
 
 
 def _client(url: str) -> Any:
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1}),
-    )
+    return sfn_client(url)
 
 
 def _answers(sfn: Any, machine: str, version: str, executions: list[str]) -> dict[str, Any]:

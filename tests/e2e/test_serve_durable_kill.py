@@ -19,11 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from tests.polling import until
-from tests.serving import announced_port
+from tests.serving import announced_port, sfn_client
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUND = 30.0  # seconds: every wait here ends well before
@@ -109,14 +106,7 @@ def _serve(folder: Path) -> tuple[subprocess.Popen[str], int]:
 
 
 def _client(port: int) -> Any:
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1}),
-    )
+    return sfn_client(f"http://127.0.0.1:{port}")
 
 
 def _kill(server: subprocess.Popen[str]) -> None:

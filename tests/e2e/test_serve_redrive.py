@@ -21,20 +21,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from runtime.service import ServiceSettings
 from runtime.service.server import serve_in_thread
 from tests.polling import until
+from tests.serving import sfn_client
 
 # One server and its folder for the module: its tests run on one xdist worker.
 pytestmark = pytest.mark.xdist_group("serve_redrive")
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 BOUND = 30.0
-CONFIG = Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1})
 
 # Each call is written down; a call whose payload asks fails the first time its key is seen,
 # and one given a gate waits (30 s at most) until the test has created that file.
@@ -149,16 +147,7 @@ def sfn(folder: Path) -> Iterator[Any]:
         clock="virtual", functions=folder / "functions.json", db=folder / "state.sqlite3"
     )
     with serve_in_thread(settings) as running:
-        yield boto3.client(
-            "stepfunctions",
-            endpoint_url=running.url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(
-                inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1}
-            ),
-        )
+        yield sfn_client(running.url)
 
 
 def _calls(folder: Path) -> list[Any]:

@@ -26,12 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from runtime.service import ServiceSettings, serve_in_thread
-from tests.serving import announced_port
+from tests.serving import announced_port, sfn_client
 
 BOUND = 30.0  # seconds: every wait here ends well before
 #: How far ahead a real-clock `at()` is set: the server must have started by then.
@@ -66,14 +64,7 @@ def _write_schedules(folder: Path, entries: dict[str, str], name: str = "schedul
 
 
 def _client(url: str) -> Any:
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=url,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1}),
-    )
+    return sfn_client(url, REGION)
 
 
 def _executions(sfn: Any, count: int, machine_arn: str = MACHINE_ARN) -> list[dict[str, Any]]:

@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from runtime.service import ServiceSettings, serve_in_thread
+from tests.serving import sfn_client
 
 # One server for the module: its tests run on one xdist worker.
 pytestmark = pytest.mark.xdist_group("serve_test_state")
@@ -45,16 +44,7 @@ def sfn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     (folder / "functions.json").write_text(json.dumps({"functions": {"double": "handlers:double"}}))
     settings = ServiceSettings(clock="virtual", functions=folder / "functions.json")
     with serve_in_thread(settings) as running:
-        yield boto3.client(
-            "stepfunctions",
-            endpoint_url=running.url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(
-                inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1}
-            ),
-        )
+        yield sfn_client(running.url)
 
 
 def test_a_pass_state_at_debug(sfn: Any) -> None:
