@@ -334,8 +334,9 @@ class Engine:
         )
 
     async def recover(self) -> list[Execution]:
-        """Resume every execution the database holds as RUNNING that this engine does not
-        run (a process running them died): each is replayed from its journal up to where
+        """Resume every execution the database holds as RUNNING whose engine is gone (its
+        process died; see :mod:`runtime.store.runners`), leaving those of engines still
+        running to them: each is replayed from its journal up to where
         it was, then goes on. Returns once every one has caught up (its task tokens wait
         again, so SendTaskSuccess reaches them) or ended."""
         if self.store is None:
@@ -343,9 +344,7 @@ class Engine:
         if self.openers:
             await self._open()
         store = self.store
-        rows = [
-            row for row in store.executions(status="RUNNING") if row.arn not in self._executions
-        ]
+        rows = store.adopt(skip=self._executions)
         saved = [(row, store.events(row.arn), store.journal(row.arn)) for row in rows]
         clock = self.host.clock
         if isinstance(clock, VirtualClock):  # virtual time goes on from where it was
@@ -415,6 +414,11 @@ class Engine:
         Map Runs too: they were written with its end)."""
         if self._executions.get(execution.arn) is execution:
             del self._executions[execution.arn]
+
+    def runs(self, arn: str) -> bool:
+        """Whether this engine runs (or ran, and still holds) the execution ``arn``; a
+        durable engine's file may hold executions another process's engine runs."""
+        return arn in self._executions
 
     def get_execution(self, arn: str) -> Execution | None:
         """A started execution by ARN (a durable engine's ended ones read back from its

@@ -249,7 +249,9 @@ class Log:
         see :func:`runtime.store.executions.start_write`); done once committed."""
         events, self._new_events = self._new_events, []
         answers, self._new_answers = self._new_answers, []
-        self._pending = self.store.group.queue(start_write(row, events, answers, also))
+        self._pending = self.store.group.queue(
+            start_write(row, events, answers, also, self.store.runner_id)
+        )
         return self._pending
 
     async def committed(

@@ -55,6 +55,12 @@ _NO_JOURNAL = "Execution cannot be redriven: the server keeps no journal (serve 
 #: Our words: the docs say a Map Run's children are redriven by redriving their parent.
 _MAP_RUN_CHILD = "Execution is a Map Run's child execution: redrive the parent execution"
 
+#: Our words: another live server on the same database runs the execution.
+_ELSEWHERE = (
+    "Execution {arn} is run by another asl serve on this database: send StopExecution to "
+    "that server"
+)
+
 #: How long a RedriveExecution client token answers a repeated call (AWS's API reference:
 #: "valid for up to 15 minutes after they are first used").
 _REDRIVE_TOKEN_SECONDS = 15 * 60
@@ -360,6 +366,12 @@ async def stop_execution(backend: Backend, body: dict[str, Any]) -> dict[str, An
     run = execution(backend, body["executionArn"])
     if not isinstance(run, Execution):
         raise ExecutionDoesNotExist(run.arn)
+    if run.status == "RUNNING" and not backend.engine.runs(run.arn):
+        await backend.engine.recover()  # the server that ran it may have died since
+        run = execution(backend, run.arn)
+        assert isinstance(run, Execution)
+        if not backend.engine.runs(run.arn):
+            raise ValidationException(_ELSEWHERE.format(arn=run.arn))
     run.stop(body.get("error"), body.get("cause"))
     try:
         await asyncio.wait_for(run.wait(), _STOP_WAIT_SECONDS)

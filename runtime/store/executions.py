@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from asl.jsontext import escape_surrogates
 from runtime.store.group_commit import GroupCommit, Write
+from runtime.store.runners import RunnerLock
 from runtime.store.sqlite import Database
 
 __all__ = [
@@ -106,7 +107,7 @@ CREATE INDEX IF NOT EXISTS map_run_children_by_owner ON map_run_children (owner,
 """
 #: Columns added since the first version of the file, and their definitions.
 _ADDED = {
-    "executions": {"redrive_date": "REAL"},
+    "executions": {"redrive_date": "REAL", "runner": "TEXT"},
     "events": {"calls": "INTEGER NOT NULL DEFAULT 0"},
 }
 
@@ -221,6 +222,9 @@ class ExecutionStore(Database):
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         super().__init__(path, _SCHEMA)
+        #: The lock naming this engine as the runner of the executions it starts (none in
+        #: memory: nothing else can open the database).
+        self.runner = None if self.path is None else RunnerLock(self.path)
         #: Batches of many executions written in one transaction per event-loop turn.
         self.group = GroupCommit(self)
         with self._write() as db:
@@ -229,6 +233,17 @@ class ExecutionStore(Database):
                 for column, kind in columns.items():
                     if column not in present:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+    def close(self) -> None:
+        """Close the file and release this engine's runner lock."""
+        super().close()
+        if self.runner is not None:
+            self.runner.close()
+
+    @property
+    def runner_id(self) -> str | None:
+        """The runner recorded with the executions this engine starts or redrives."""
+        return None if self.runner is None else self.runner.id
 
     # --- machines ----------------------------------------------------------------------
 
@@ -362,6 +377,30 @@ class ExecutionStore(Database):
         )
         return [JournalRow(*row) for row in rows]
 
+    def adopt(self, skip: Collection[str] = ()) -> list[ExecutionRow]:
+        """The RUNNING executions (but those in ``skip``) whose runner is dead, each made
+        this engine's in the same transaction that finds it so: another engine adopting at
+        the same time gets the others. Those of a live runner are left to it."""
+        found: list[ExecutionRow] = []
+        with self._write() as db:
+            rows = db.execute(
+                f"SELECT {_EXECUTION_COLUMNS}, runner FROM executions WHERE status = 'RUNNING'"
+                " ORDER BY start_time DESC, rowid DESC"
+            ).fetchall()
+            for *columns, runner in rows:
+                row = ExecutionRow(*columns)
+                if row.arn in skip or not self._dead(runner):
+                    continue
+                db.execute(
+                    "UPDATE executions SET runner = ? WHERE arn = ?", (self.runner_id, row.arn)
+                )
+                found.append(row)
+        return found
+
+    def _dead(self, runner: str | None) -> bool:
+        # No runner: written before runners were recorded, or by an in-memory engine.
+        return runner is None or self.runner is None or not self.runner.alive(runner)
+
     def redrive(self, arn: str, plan: RedrivePlan) -> None:
         """Make an ended execution RUNNING again as ``plan`` says, in one transaction: the
         events of the path that failed set aside (kept in the history, never replayed), its
@@ -379,9 +418,9 @@ class ExecutionStore(Database):
             _insert_events(db, arn, [plan.event])
             db.execute(
                 "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, "
-                "cause = NULL, stop_time = NULL, redrive_count = ?, redrive_date = ? "
-                "WHERE arn = ?",
-                (plan.count, plan.event.timestamp, arn),
+                "cause = NULL, stop_time = NULL, redrive_count = ?, redrive_date = ?, "
+                "runner = ? WHERE arn = ?",
+                (plan.count, plan.event.timestamp, self.runner_id, arn),
             )
 
 
@@ -390,18 +429,20 @@ def start_write(
     events: Sequence[EventRow],
     answers: Sequence[JournalRow],
     also: Callable[[str], None] | None = None,
+    runner: str | None = None,
 ) -> Write:
     """The batch that records a new execution with its first event (``ExecutionStarted``)
-    and answers; ``also`` (given the execution's ARN) writes in the same transaction,
-    through a ``Database`` sharing the store's connection."""
+    and answers, run by ``runner`` (:attr:`ExecutionStore.runner_id`); ``also`` (given
+    the execution's ARN) writes in the same transaction, through a ``Database`` sharing
+    the store's connection."""
 
     def write(db: sqlite3.Connection) -> None:
         db.execute(
-            f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO executions ({_EXECUTION_COLUMNS}, runner) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (row.arn, row.machine_arn, row.revision, row.name, row.status,
              escape_surrogates(row.input), row.output, row.error, row.cause, row.start_time,
-             row.stop_time, row.seed, row.redrive_count, row.redrive_date),
+             row.stop_time, row.seed, row.redrive_count, row.redrive_date, runner),
         )  # fmt: skip
         _insert_events(db, row.arn, events)
         _insert_answers(db, row.arn, answers)
