@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 import asl
-import visualizer
 from asl.diagnostics import DefinitionError
 from asl.loader import DefinitionTooLarge, SubstitutionError, read_document
 from asl.validate.placeholders import unresolved
@@ -32,9 +31,9 @@ from runtime.cli.options import (
     printable,
     substitutions,
 )
-from visualizer.map_runs import MapRunHistories, fold_map_runs
-from visualizer.render import read_history, read_map_runs
-from visualizer.trace import HistoryError
+
+if TYPE_CHECKING:
+    from visualizer.map_runs import MapRunHistories
 
 
 def render(
@@ -74,6 +73,11 @@ def render(
     are bold with how often, and html adds a timeline and the events. An invalid
     definition is drawn too, each problem marked on the state it is in.
     """
+    # Imported here: the visualizer is this command's alone (`asl --help` and the other
+    # commands need none of it).
+    import visualizer
+    from visualizer.trace import HistoryError
+
     values = substitutions(substitute, substitutions_file, command="asl render")
     if map_runs is not None and history is None:
         typer.echo("asl render: --map-runs goes with --history", err=True)
@@ -104,11 +108,15 @@ def render(
 
 def _map_runs(path: Path) -> MapRunHistories:
     """``--map-runs``: the file read and checked; unreadable or not histories, exit 2."""
+    from visualizer import RenderError
+    from visualizer.render import read_map_runs
+    from visualizer.trace import HistoryError
+
     try:
         return read_map_runs(path)
     except HistoryError as exc:
         message = f"asl render: {path} is not a set of Map Run histories: {exc}"
-    except (FileNotFoundError, visualizer.RenderError) as exc:
+    except (FileNotFoundError, RenderError) as exc:
         message = f"asl render: {exc}"
     typer.echo(printable(message), err=True)
     raise typer.Exit(EXIT_USAGE)
@@ -123,6 +131,10 @@ def _render(
     values: Values,
 ) -> str:
     """Check the format, read the inputs, draw; return the format written."""
+    import visualizer
+    from visualizer.map_runs import fold_map_runs
+    from visualizer.render import read_history
+
     fmt = visualizer.output_format(output, format)
     events = read_history(history) if history is not None else None
     filled = read_document(definition, values).value

@@ -1,5 +1,6 @@
 """``asl run``: run a state machine to its end and print its output; the execution
-itself is set up and run by ``local_run``, imported only when ``asl run`` runs."""
+itself is set up and run by ``local_run``, imported only when ``asl run`` runs (as the
+engine is: ``asl --help`` and the other commands need none of it)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from runtime.cli.options import (
     substitutions,
     text_or_file,
 )
-from runtime.testing.local import DEFAULT_MACHINE_NAME
 
 if TYPE_CHECKING:
     from runtime.executions import Execution
@@ -183,6 +183,7 @@ def run(
         write_json,
     )
     from runtime.testing.coverage import map_run_histories
+    from runtime.testing.local import DEFAULT_MACHINE_NAME
 
     if trace is not None:
         check_trace_format(trace)  # before running: a trace that cannot be drawn is bad usage
