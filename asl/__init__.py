@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from asl.compile import build_machine
 from asl.diagnostics import UNRESOLVED_PLACEHOLDER, DefinitionError, Diagnostic, error, has_errors
 from asl.errors import StatesError
 from asl.loader import DefinitionTooLarge, Source, Substitutions, read_document
 from asl.model import StateMachine
+
+# Imported before `validate` is defined, which must be the name's last binding: importing
+# the subpackage later would make `asl.validate` the subpackage.
 from asl.validate import validate_document
 from asl.validate._base import aws_location
 from asl.validate.placeholders import unresolved
@@ -63,6 +65,11 @@ def load(
     invalid or a placeholder has no value (a model runs, so every value must be known),
     and :class:`DefinitionTooLarge` (AWS's ``ValidationException``) for a definition
     longer than 1,048,576 characters."""
+    # Imported here: compiling needs the expression evaluators, JSONata's among them,
+    # which every module of the package would load otherwise (this one is imported
+    # first), the `asl` command's light paths too.
+    from asl.compile import build_machine
+
     document = read_document(source, substitutions)
     diagnostics = validate_document(document, machine_type=machine_type)
     missing = [

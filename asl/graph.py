@@ -30,11 +30,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Literal
 
 from asl.loader import pointer
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "Dangling",
@@ -86,6 +87,10 @@ class Dangling:
 
 def build_graph(definition: Mapping[str, Any]) -> nx.MultiDiGraph:
     """The graph of a definition and its nested scopes (see the module docstring)."""
+    # Imported here: networkx takes about 0.1 s to import, which every module of the
+    # package would pay (asl imports asl.validate, which imports this module).
+    import networkx as nx
+
     graph = nx.MultiDiGraph()
     scopes: dict[str, GraphScope] = {}
     dangling: list[Dangling] = []

@@ -18,13 +18,16 @@ message as AWS quotes it (``No results for path: $['a']['b']``,
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from jsonpath_ng.ext import parse as _ng_parse
+from jsonpath_ng import JSONPath
+from jsonpath_ng.ext.parser import ExtendedJsonPathParser
 
 from asl.bindings import Bindings
 from asl.jsontext import json_text
@@ -36,6 +39,7 @@ __all__ = [
     "check_path",
     "compile_path",
     "compile_reference_path",
+    "path_shape",
 ]
 
 INPUT: Final = "input"
@@ -102,9 +106,7 @@ class CompiledPath:
 
 def compile_path(text: str) -> CompiledPath:
     """Compile ``$...`` (input), ``$$...`` (context) or ``$name...`` (variable)."""
-    if not isinstance(text, str) or not text.startswith("$"):
-        raise PathSyntaxError(f"The value '{text}' is not a valid JSONPath")
-    root, variable, start = _split_root(text)
+    root, variable, start = _root(text)
     parsed = _Parsed(text)
     pos = parsed.read_definite(start)
     if pos == len(text):
@@ -112,6 +114,15 @@ def compile_path(text: str) -> CompiledPath:
         return CompiledPath(text, root, variable, True, parsed.key_tuple, select, parsed.plain)
     select = _indefinite_selector(text, parsed, text[pos:], text[start:])
     return CompiledPath(text, root, variable, False, parsed.key_tuple, select, False)
+
+
+def path_shape(text: str) -> tuple[str, bool]:
+    """A path's root (``INPUT``, ``CONTEXT`` or ``VARIABLE``) and whether it is definite,
+    read as :func:`compile_path` reads them but without compiling an indefinite path's
+    tail, the costly part: for what a compiler asks of a path it compiles anyway. Raises
+    :class:`PathSyntaxError` only for a malformed root or definite head."""
+    root, _, start = _root(text)
+    return root, _Parsed(text).read_definite(start) == len(text)
 
 
 def compile_reference_path(text: str) -> CompiledPath:
@@ -134,7 +145,10 @@ def check_path(text: str, *, reference: bool = False) -> str | None:
     return None
 
 
-def _split_root(text: str) -> tuple[str, str | None, int]:
+def _root(text: str) -> tuple[str, str | None, int]:
+    """The root of a path, its variable's name and where its steps start."""
+    if not isinstance(text, str) or not text.startswith("$"):
+        raise PathSyntaxError(f"The value '{text}' is not a valid JSONPath")
     if text.startswith("$$"):
         return CONTEXT, None, 2
     if (m := _VARIABLE_ROOT.match(text)) is not None:
@@ -308,9 +322,7 @@ def _indefinite_selector(
     whole = "$" in rest  # a filter reading `$` needs the root, not the head's value
     source = "$" + (after_root if whole else rest)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            expression = _ng_parse(source)
+        expression = _ng_parse(source)
     except Exception as exc:  # jsonpath-ng raises several types for bad text
         raise parsed.fail(str(exc)) from None
     walker = _Walker(text, parsed.key_tuple, tuple(parsed.fragments), rest, definite=False)
@@ -328,6 +340,25 @@ def _indefinite_selector(
         return [match.value for match in expression.find(base)]
 
     return select
+
+
+# One jsonpath-ng parser for the process: building one (PLY's tables) costs more than the
+# parse itself. Each parse starts from a fresh state, but keeps it on the parser while it
+# runs, so one thread at a time uses it.
+_NG_LOCK = threading.Lock()
+
+
+@functools.cache
+def _ng_parser() -> ExtendedJsonPathParser:
+    return ExtendedJsonPathParser()
+
+
+def _ng_parse(source: str) -> JSONPath:
+    """jsonpath-ng's expression of ``source``, its deprecation warnings silenced (the
+    dialect is Jayway's, not jsonpath-ng's next one)."""
+    with _NG_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _ng_parser().parse(source)
 
 
 class _Walker:

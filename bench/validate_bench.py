@@ -4,6 +4,9 @@ Run: ``.venv/bin/python bench/validate_bench.py [--states N] [--runs R] [--profi
 The machine mixes every state type: Tasks with Parameters, Retry and Catch, Choice states
 with nested rules, Pass, Wait, Parallel branches and Map processors. Prints the best of a
 few runs of ``asl.load`` and of each step.
+
+``--filter-paths N`` loads a chain of N Pass states instead, each selecting with a filter
+path of its own (``$.orders[?(@.total > 7)].id``): paths jsonpath-ng parses.
 """
 
 from __future__ import annotations
@@ -104,6 +107,16 @@ def machine(size: int = 1000) -> dict[str, Any]:
     return {"Comment": f"{size} generated states", "StartAt": "S0", "States": states}
 
 
+def filter_machine(count: int) -> dict[str, Any]:
+    """A chain of ``count`` Pass states, each with a filter path no other state has."""
+    states: dict[str, Any] = {}
+    for i in range(count):
+        parameters = {"ids.$": f"$.orders[?(@.total > {i})].id"}
+        step = {"Next": f"F{i + 1}"} if i < count - 1 else {"End": True}
+        states[f"F{i}"] = {"Type": "Pass", "Parameters": parameters, **step}
+    return {"Comment": f"{count} filter paths", "StartAt": "F0", "States": states}
+
+
 def _count(states: dict[str, Any]) -> list[str]:
     names = list(states)
     for state in states.values():
@@ -128,8 +141,11 @@ def main() -> None:
     parser.add_argument("--states", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--filter-paths", type=int, metavar="N")
     args = parser.parse_args()
-    definition = machine(args.states)
+    definition = (
+        machine(args.states) if args.filter_paths is None else filter_machine(args.filter_paths)
+    )
     text = json.dumps(definition, indent=2)
     assert [d for d in asl.validate(text) if d.severity == "ERROR"] == []
     document = parse_text(text)

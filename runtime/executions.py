@@ -27,6 +27,7 @@ import asl
 from asl import model as m
 from asl.jsontext import json_size, json_text, parse_json
 from asl.loader import Source, read_document
+from runtime.account import DEFAULT_ACCOUNT, DEFAULT_REGION
 from runtime.api_limits import check_payload_size
 from runtime.clock import VirtualClock
 from runtime.context import execution_context, state_machine_context
@@ -55,8 +56,6 @@ from runtime.strands import STRAND
 _log = logging.getLogger(__name__)
 
 
-DEFAULT_REGION = "us-east-1"
-DEFAULT_ACCOUNT = "123456789012"
 _NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
 
 

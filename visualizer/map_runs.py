@@ -31,14 +31,18 @@ _FAILED = ("FAILED", "TIMED_OUT")
 
 def fold_map_runs(diagram: Diagram, trace: Trace, map_runs: MapRunHistories) -> Trace:
     """The trace of one execution with the child executions of its Map Runs (and theirs)
-    merged in (:func:`~visualizer.trace.merge_traces`: no events of its own), keeping the
-    execution's status, error, cause and times; the trace itself when it started none of
-    the Map Runs given."""
+    merged in (:func:`~visualizer.trace.merge_traces`): its states, transitions, counts
+    and names of states the diagram lacks are every execution's, while its events, visits
+    (a timeline's rows), status, error, cause and times stay the execution's own, as its
+    history has them. The trace itself when it started none of the Map Runs given."""
     children = list(_children(diagram, trace, map_runs, set()))
     if not children:
         return trace
-    merged = merge_traces([trace, *(child for _, child in children)], trace.status)
+    traces = [trace, *(child for _, child in children)]
+    merged = merge_traces(traces, trace.status)
+    merged.events, merged.visits, merged.owners = trace.events, trace.visits, trace.owners
     merged.error, merged.cause = trace.error, trace.cause
+    merged.unknown_states = list(dict.fromkeys(n for t in traces for n in t.unknown_states))
     merged.start, merged.end = trace.start, trace.end
     for node, child in children:
         state = merged.states.setdefault(node, StateTrace(node))

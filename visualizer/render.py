@@ -20,10 +20,18 @@ from visualizer.diagram import Diagram, load_diagram
 from visualizer.dot import to_dot
 from visualizer.html_report import html_report
 from visualizer.layout import LAYOUT_FORMATS, RenderError, layout
+from visualizer.map_runs import MapRunHistories, fold_map_runs
 from visualizer.mermaid import to_mermaid
-from visualizer.trace import HistoryError, HistoryLike, Trace, build_trace
+from visualizer.trace import HistoryError, HistoryLike, Trace, build_trace, history_events
 
-__all__ = ["FORMATS", "HISTORY_FILE_MAX_BYTES", "output_format", "read_history", "render"]
+__all__ = [
+    "FORMATS",
+    "HISTORY_FILE_MAX_BYTES",
+    "output_format",
+    "read_history",
+    "read_map_runs",
+    "render",
+]
 
 #: The largest history file read (our bound: AWS hands a history out page by page):
 #: 25,000 events, a Standard execution's most, of 2.6 KiB each as ``asl run --history``
@@ -71,6 +79,27 @@ def read_history(source: str | os.PathLike[str] | HistoryLike) -> HistoryLike:
     get-execution-history`` prints it) or as given when it is already parsed."""
     if not isinstance(source, str | os.PathLike):
         return source
+    return _read_json(source)  # type: ignore[no-any-return]
+
+
+def read_map_runs(source: str | os.PathLike[str]) -> MapRunHistories:
+    """The histories of a Distributed Map's child executions by Map Run ARN, from a JSON
+    file: ``{"<Map Run ARN>": [history, ...]}``, as ``asl run --map-runs`` writes it (from
+    AWS: ``list-executions --map-run-arn`` and each child's ``get-execution-history``).
+    Raises :class:`~visualizer.trace.HistoryError` naming what is not a history."""
+    value = _read_json(source)
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise HistoryError('Map Run histories are {"<Map Run ARN>": [history, ...]}')
+    for arn, histories in value.items():
+        for number, history in enumerate(histories, 1):
+            try:
+                history_events(history)
+            except HistoryError as exc:
+                raise HistoryError(f"{arn} history #{number}: {exc}") from None
+    return value
+
+
+def _read_json(source: str | os.PathLike[str]) -> Any:
     try:
         text = read_text_file(source, HISTORY_FILE_MAX_BYTES)
     except TextFileError as exc:
@@ -81,7 +110,7 @@ def read_history(source: str | os.PathLike[str] | HistoryLike) -> HistoryLike:
         raise RenderError(f"{source} is not JSON: {exc.msg} at line {exc.lineno}") from None
     except ValueError as exc:  # NaN, a number out of range, nesting too deep
         raise RenderError(f"{source} is not JSON: {exc}") from None
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def render(
@@ -91,10 +120,14 @@ def render(
     history: str | os.PathLike[str] | HistoryLike | Trace | None = None,
     *,
     mark_problems: bool = False,
+    map_runs: MapRunHistories | None = None,
 ) -> Path:
     """Draw a definition (and an execution of it, when ``history`` is given) to a file.
 
-    ``format`` defaults to the output's extension. Raises
+    ``format`` defaults to the output's extension. ``map_runs`` holds the histories of
+    the child executions of the execution's Distributed Maps, by Map Run ARN
+    (:func:`~visualizer.map_runs.fold_map_runs`): their states are drawn as reached, with
+    their counts, inside the Map that ran them. Raises
     :class:`~asl.diagnostics.DefinitionError` for an invalid definition (with
     ``mark_problems``, only when nothing of it can be drawn: else it is drawn with its
     problems marked on its states),
@@ -103,7 +136,7 @@ def render(
     """
     fmt = output_format(output, format)
     diagram = load_diagram(definition, mark_problems=mark_problems)
-    trace = _trace(diagram, history)
+    trace = _trace(diagram, history, map_runs or {})
     data = _draw(diagram, trace, fmt, Path(output).suffix.lower() == ".md")
     path = Path(output)
     try:
@@ -113,11 +146,14 @@ def render(
     return path
 
 
-def _trace(diagram: Diagram, history: Any) -> Trace | None:
-    if history is None or isinstance(history, Trace):
-        return history
+def _trace(diagram: Diagram, history: Any, map_runs: MapRunHistories) -> Trace | None:
+    if history is None:
+        return None
     try:
-        return build_trace(diagram, read_history(history))
+        trace = (
+            history if isinstance(history, Trace) else build_trace(diagram, read_history(history))
+        )
+        return fold_map_runs(diagram, trace, map_runs)
     except HistoryError as exc:
         raise RenderError(f"not an execution history: {exc}") from None
 

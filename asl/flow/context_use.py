@@ -19,7 +19,7 @@ from asl import jsonata
 from asl import model as m
 from asl.intrinsics import is_intrinsic_call
 from asl.intrinsics.parser import Call, PathArg, parse
-from asl.paths import CONTEXT, compile_path
+from asl.paths import CONTEXT, path_shape
 
 __all__ = ["reads_context"]
 
@@ -108,7 +108,7 @@ def _template_expressions(template: object) -> Iterator[str]:
 
 def _text_reads_context(text: str) -> bool:
     if text.startswith("$"):
-        return compile_path(text).root == CONTEXT
+        return path_shape(text)[0] == CONTEXT
     return is_intrinsic_call(text) and _call_reads_context(parse(text))
 
 

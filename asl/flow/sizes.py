@@ -21,7 +21,7 @@ from typing import Any
 from asl import model as m
 from asl.flow.protocol import Growth  # defined with the protocol, named here too
 from asl.jsontext import json_size
-from asl.paths import INPUT, PathSyntaxError, compile_path
+from asl.paths import INPUT, PathSyntaxError, path_shape
 
 #: The output is the input, or a part of it.
 WITHIN_INPUT: Growth = (1, 0, 0)
@@ -59,12 +59,12 @@ def path_growth(path: str | None) -> Growth:
     if path == "$":
         return WITHIN_INPUT
     try:
-        compiled = compile_path(path)
+        root, definite = path_shape(path)
     except PathSyntaxError:
         return None
-    if compiled.root != INPUT or ".." in path:
+    if root != INPUT or ".." in path:
         return None
-    return (1, 0, 0) if compiled.definite else (2, 0, 2)
+    return (1, 0, 0) if definite else (2, 0, 2)
 
 
 def template_growth(template: Any, *, map_item: bool = False) -> Growth:

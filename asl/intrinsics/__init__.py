@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from asl.bindings import Bindings
-from asl.intrinsics.compiler import build
 from asl.intrinsics.parser import IntrinsicSyntaxError, parse
 
 __all__ = ["IntrinsicSyntaxError", "check_call", "compile_call", "is_intrinsic_call"]
@@ -30,6 +29,11 @@ def compile_call(text: str) -> Callable[[Bindings], Any]:
     here. Wrong argument counts are not: AWS accepts them when the state machine is created
     and fails the execution (``States.Runtime``) when the call is evaluated.
     """
+    # Imported here: the evaluators' size limits are JSONata exceptions (asl.limits), and
+    # importing the JSONata library raises the interpreter's recursion limit, which
+    # validating a definition that calls no intrinsic need not pay for.
+    from asl.intrinsics.compiler import build
+
     return build(text, parse(text))
 
 

@@ -1,23 +1,24 @@
 """The schema pass: our JSON Schemas (``asl/schema/*.json``), checked with jsonschema.
 
-Validators are compiled once, at import: one per scope kind, and one per state Type and
-query language, so a state is checked against its own type only (precise errors, and a
-large machine validates fast). jsonschema's errors are translated into AWS's wording.
+Validators are compiled once, when the first definition is checked: one per scope kind,
+and one per state Type and query language, so a state is checked against its own type
+only (precise errors, and a large machine validates fast). jsonschema's errors are
+translated into AWS's wording.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-from jsonschema.validators import extend
+from typing import TYPE_CHECKING, Any
 
 from asl.graph import Location
 from asl.validate._base import JSONATA, JSONPATH, QueryLanguage, field_list
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 STATE_TYPES = ("Task", "Wait", "Pass", "Succeed", "Fail", "Choice", "Parallel", "Map")
 _SCHEMA_FILES = ("common", "machine", "jsonpath", "jsonata")
@@ -26,12 +27,6 @@ _SCHEMA_FILES = ("common", "machine", "jsonpath", "jsonata")
 def _is_integer(_checker: Any, value: Any) -> bool:
     # JSON Schema counts 5.0 as an integer; AWS's integer fields do not.
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-_Validator = extend(
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
-)
 
 
 def _load() -> dict[str, Any]:
@@ -43,60 +38,65 @@ def _load() -> dict[str, Any]:
     return documents
 
 
-_DOCUMENTS = _load()
-
-
-def _resolved(uri: str) -> Any:
+def _resolved(documents: Mapping[str, Any], uri: str) -> Any:
     """The schema at ``uri`` with every ``$ref`` replaced by its target.
 
     Our schemas have no cycles, so the copy is finite; a self-contained schema spares
     jsonschema a reference lookup at every step, which is most of its cost.
     """
     base, _, fragment = uri.partition("#")
-    node: Any = _DOCUMENTS[base]
+    node: Any = documents[base]
     for part in fragment.strip("/").split("/") if fragment else ():
         node = node[part]
-    return _inline(node, base)
+    return _inline(documents, node, base)
 
 
-def _inline(node: Any, base: str) -> Any:
+def _inline(documents: Mapping[str, Any], node: Any, base: str) -> Any:
     if isinstance(node, list):
-        return [_inline(item, base) for item in node]
+        return [_inline(documents, item, base) for item in node]
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
         ref = node["$ref"]
-        return _resolved(ref if not ref.startswith("#") else base + ref)
-    return {key: _inline(value, base) for key, value in node.items()}
+        return _resolved(documents, ref if not ref.startswith("#") else base + ref)
+    return {key: _inline(documents, value, base) for key, value in node.items()}
 
 
-def _validator(uri: str) -> Any:
-    return _Validator(_resolved(uri))
+@functools.cache
+def _validators() -> dict[str | tuple[QueryLanguage, str], Any]:
+    """Every validator by scope kind (``machine``...) and by ``(language, Type)``, built
+    once, on first use: jsonschema and the compiled schemas cost about 0.1 s, which an
+    ``asl`` command that validates nothing need not pay."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.validators import extend
 
+    checker = Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer)
+    validator = extend(Draft202012Validator, type_checker=checker)
+    documents = _load()
+    found: dict[str | tuple[QueryLanguage, str], Any] = {
+        kind: validator(_resolved(documents, f"urn:asl:machine#/$defs/{kind}"))
+        for kind in ("machine", "branch", "processor")
+    }
+    for language in (JSONPATH, JSONATA):
+        for type_ in STATE_TYPES:
+            uri = f"urn:asl:{language.lower()}#/$defs/{type_}"
+            found[(language, type_)] = validator(_resolved(documents, uri))
+    return found
 
-_SCOPES = {
-    kind: _validator(f"urn:asl:machine#/$defs/{kind}")
-    for kind in ("machine", "branch", "processor")
-}
-_STATES: dict[tuple[QueryLanguage, str], Any] = {
-    (language, type_): _validator(f"urn:asl:{language.lower()}#/$defs/{type_}")
-    for language in (JSONPATH, JSONATA)
-    for type_ in STATE_TYPES
-}
 
 Problem = tuple[str, Location]
 
 
 def check_scope(kind: str, doc: Mapping[str, Any], loc: Location) -> list[Problem]:
     """Problems of a scope object's own fields (``machine``, ``branch`` or ``processor``)."""
-    return translate(_SCOPES[kind].iter_errors(doc), loc)
+    return translate(_validators()[kind].iter_errors(doc), loc)
 
 
 def check_state(
     language: QueryLanguage, type_: str, doc: Mapping[str, Any], loc: Location
 ) -> list[Problem]:
     """Problems of a state's fields against the schema of its type and query language."""
-    return translate(_STATES[(language, type_)].iter_errors(doc), loc)
+    return translate(_validators()[(language, type_)].iter_errors(doc), loc)
 
 
 # --- translation into AWS's wording ------------------------------------------------------

@@ -4,9 +4,7 @@ no exit, and names that must be unique across the whole machine."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from asl.diagnostics import (
     DUPLICATE_LABEL_NAME,
@@ -18,7 +16,12 @@ from asl.diagnostics import (
 from asl.graph import GraphScope, terminal_states
 from asl.validate._base import Collector, field_list
 
-GraphRule = Callable[[nx.MultiDiGraph, Collector], None]
+if TYPE_CHECKING:
+    import networkx as nx
+
+# networkx's algorithms are imported where they are used: only a graph built by
+# asl.graph.build_graph reaches them, and that has imported networkx.
+GraphRule = Callable[["nx.MultiDiGraph", Collector], None]
 
 #: Every graph rule with the code it reports, in the order they run.
 GRAPH_RULES: list[tuple[str, GraphRule]] = []
@@ -83,7 +86,9 @@ def unreachable_states(graph: nx.MultiDiGraph, collector: Collector) -> None:
 def _reached(graph: nx.MultiDiGraph, scope: GraphScope) -> set[str]:
     if scope.start is None:
         return set()
-    return {scope.start} | nx.descendants(graph, scope.start)
+    from networkx import descendants
+
+    return {scope.start} | descendants(graph, scope.start)
 
 
 @graph_rule(NO_EXIT_LOOP)
@@ -95,7 +100,9 @@ def loops_without_exit(graph: nx.MultiDiGraph, collector: Collector) -> None:
     reached: set[str] = set()
     for scope in graph.graph["scopes"].values():
         reached |= _reached(graph, scope)
-    for component in nx.strongly_connected_components(graph):
+    from networkx import strongly_connected_components
+
+    for component in strongly_connected_components(graph):
         if not _is_cycle(graph, component) or component & can_finish:
             continue
         if not component & reached:

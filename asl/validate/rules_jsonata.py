@@ -43,6 +43,8 @@ def expressions(state: StateInfo) -> Iterator[tuple[str, Location]]:
 @state_rule(INVALID_JSONATA_EXPRESSION)
 def expressions_parse(state: StateInfo, report: Report) -> None:
     """Every ``{% %}`` string of a JSONata state parses."""
+    if state.language != JSONATA:
+        return
     from asl.jsonata import check_expression  # see expressions() for why it is imported here
 
     for text, loc in expressions(state):

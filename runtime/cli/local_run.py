@@ -33,6 +33,7 @@ from runtime.cli.options import EXIT_USAGE, printable
 from runtime.executions import Execution, InvalidExecutionInput
 from runtime.store import StoreError, TaskRecord, TaskStore, default_store_path
 from runtime.testing import local_engine
+from runtime.testing.coverage import map_run_histories
 from visualizer import RenderError, render
 from visualizer.render import output_format
 
@@ -243,13 +244,14 @@ def check_output(option: str, output: Path) -> None:
         raise _fail(f"{option}: {output.parent} is not a directory")
 
 
-def write_history(output: Path, history: dict[str, Any]) -> bool:
-    """``asl run --history``: write the history as GetExecutionHistory's JSON; a file
-    that cannot be written (no permission, a full disk) is reported, and False returned."""
+def write_json(output: Path, value: Any, what: str) -> bool:
+    """``asl run --history`` (GetExecutionHistory's JSON) and ``--map-runs``: write the
+    value as indented JSON; a file that cannot be written (no permission, a full disk) is
+    reported, and False returned."""
     try:
-        output.write_text(json.dumps(history, indent=2) + "\n", encoding="utf-8")
+        output.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
-        typer.echo(f"asl run: cannot write the history to {output}: {exc}", err=True)
+        typer.echo(f"asl run: cannot write {what} to {output}: {exc}", err=True)
         return False
     return True
 
@@ -257,13 +259,19 @@ def write_history(output: Path, history: dict[str, Any]) -> bool:
 def draw_trace(
     definition: Path,
     output: Path,
-    history: dict[str, Any],
+    execution: Execution,
     substitutions: Substitutions | None = None,
 ) -> bool:
-    """``asl run --trace``: draw what the execution did; a drawing problem is reported
-    without hiding the execution's own result, and False returned."""
+    """``asl run --trace``: draw what the execution did, its Distributed Maps' child
+    executions inside their Maps; a drawing problem is reported without hiding the
+    execution's own result, and False returned."""
     try:
-        render(read_document(definition, substitutions).value, output, history=history)
+        render(
+            read_document(definition, substitutions).value,
+            output,
+            history=execution.history_json(),
+            map_runs=map_run_histories(execution),
+        )
     except (RenderError, DefinitionError, DefinitionTooLarge, SubstitutionError, OSError) as exc:
         typer.echo(f"asl run: cannot draw the trace: {exc}", err=True)
         return False

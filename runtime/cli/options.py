@@ -16,7 +16,6 @@ import typer
 
 from asl.jsontext import parse_json
 from asl.textfile import MIB, TextFileError, read_text_file
-from integrations.settings_file import SettingsFileError, read_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -146,6 +145,10 @@ def substitutions(pairs: list[str] | None, file: Path | None, *, command: str) -
 
 
 def _from_file(file: Path, command: str) -> Values:
+    # Imported here: the integrations package brings asyncio, which `asl --help` and
+    # `asl validate` without a substitutions file need not load.
+    from integrations.settings_file import SettingsFileError, read_settings
+
     try:
         document = read_settings(file)
     except SettingsFileError as exc:

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 import asl
-import visualizer
 from asl.diagnostics import DefinitionError
 from asl.loader import DefinitionTooLarge, SubstitutionError, read_document
 from asl.validate.placeholders import unresolved
@@ -32,8 +31,9 @@ from runtime.cli.options import (
     printable,
     substitutions,
 )
-from visualizer.render import read_history
-from visualizer.trace import HistoryError
+
+if TYPE_CHECKING:
+    from visualizer.map_runs import MapRunHistories
 
 
 def render(
@@ -56,6 +56,14 @@ def render(
             help="An execution's history (GetExecutionHistory JSON) to draw over the workflow.",
         ),
     ] = None,
+    map_runs: Annotated[
+        Path | None,
+        typer.Option(
+            "--map-runs",
+            help="With --history: its Distributed Maps' child executions' histories by Map "
+            "Run ARN (JSON, as `asl run --map-runs` writes it), drawn inside their Maps.",
+        ),
+    ] = None,
     substitute: SubstituteOption = None,
     substitutions_file: SubstitutionsOption = None,
 ) -> None:
@@ -65,9 +73,18 @@ def render(
     are bold with how often, and html adds a timeline and the events. An invalid
     definition is drawn too, each problem marked on the state it is in.
     """
+    # Imported here: the visualizer is this command's alone (`asl --help` and the other
+    # commands need none of it).
+    import visualizer
+    from visualizer.trace import HistoryError
+
     values = substitutions(substitute, substitutions_file, command="asl render")
+    if map_runs is not None and history is None:
+        typer.echo("asl render: --map-runs goes with --history", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    children = _map_runs(map_runs) if map_runs is not None else {}
     try:
-        fmt = _render(definition, output, format, history, values)
+        fmt = _render(definition, output, format, history, children, values)
     except DefinitionError as exc:
         for diagnostic in exc.diagnostics:
             typer.echo(printable(diagnostic.format(str(definition))), err=True)
@@ -89,10 +106,35 @@ def render(
     typer.echo(f"wrote {output} ({fmt})")
 
 
+def _map_runs(path: Path) -> MapRunHistories:
+    """``--map-runs``: the file read and checked; unreadable or not histories, exit 2."""
+    from visualizer import RenderError
+    from visualizer.render import read_map_runs
+    from visualizer.trace import HistoryError
+
+    try:
+        return read_map_runs(path)
+    except HistoryError as exc:
+        message = f"asl render: {path} is not a set of Map Run histories: {exc}"
+    except (FileNotFoundError, RenderError) as exc:
+        message = f"asl render: {exc}"
+    typer.echo(printable(message), err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
 def _render(
-    definition: Path, output: Path, format: str | None, history: Path | None, values: Values
+    definition: Path,
+    output: Path,
+    format: str | None,
+    history: Path | None,
+    map_runs: MapRunHistories,
+    values: Values,
 ) -> str:
     """Check the format, read the inputs, draw; return the format written."""
+    import visualizer
+    from visualizer.map_runs import fold_map_runs
+    from visualizer.render import read_history
+
     fmt = visualizer.output_format(output, format)
     events = read_history(history) if history is not None else None
     filled = read_document(definition, values).value
@@ -117,7 +159,9 @@ def _render(
             "drawn with its problems marked",
             err=True,
         )
-    trace = visualizer.build_trace(diagram, events) if events is not None else None
+    trace = None
+    if events is not None:
+        trace = fold_map_runs(diagram, visualizer.build_trace(diagram, events), map_runs)
     if trace is not None and trace.unknown_states:
         names_seen = printable(", ".join(trace.unknown_states))
         typer.echo(f"asl render: warning: states not in {definition}: {names_seen}", err=True)

@@ -1,5 +1,6 @@
 """``asl run``: run a state machine to its end and print its output; the execution
-itself is set up and run by ``local_run``, imported only when ``asl run`` runs."""
+itself is set up and run by ``local_run``, imported only when ``asl run`` runs (as the
+engine is: ``asl --help`` and the other commands need none of it)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from runtime.cli.options import (
     substitutions,
     text_or_file,
 )
-from runtime.testing.local import DEFAULT_MACHINE_NAME
 
 if TYPE_CHECKING:
     from runtime.executions import Execution
@@ -135,6 +135,14 @@ def run(
         Path | None,
         typer.Option(help="Draw the execution: .svg, .png, .pdf, .dot, .mmd or .html."),
     ] = None,
+    map_runs: Annotated[
+        Path | None,
+        typer.Option(
+            "--map-runs",
+            help="Write the histories of the Distributed Maps' child executions, by Map Run "
+            "ARN (JSON; `asl render --history ... --map-runs` draws them).",
+        ),
+    ] = None,
     store: Annotated[
         Path | None,
         typer.Option(
@@ -163,8 +171,8 @@ def run(
     their log, shown with --logs and never mixed into the output.
 
     Exit status: 0 SUCCEEDED, 1 FAILED, TIMED_OUT or ABORTED, 2 bad usage, an invalid
-    definition, or (after a run that SUCCEEDED) a --history or --trace that could not be
-    written. The result is printed before those files are written.
+    definition, or (after a run that SUCCEEDED) a --history, --map-runs or --trace that
+    could not be written. The result is printed before those files are written.
     """
     from runtime.cli.local_run import (
         check_output,
@@ -172,12 +180,14 @@ def run(
         draw_trace,
         report_billing,
         run_file,
-        write_history,
+        write_json,
     )
+    from runtime.testing.coverage import map_run_histories
+    from runtime.testing.local import DEFAULT_MACHINE_NAME
 
     if trace is not None:
         check_trace_format(trace)  # before running: a trace that cannot be drawn is bad usage
-    for option, output in (("--history", history), ("--trace", trace)):
+    for option, output in (("--history", history), ("--map-runs", map_runs), ("--trace", trace)):
         if output is not None:
             check_output(option, output)
     values = substitutions(substitute, substitutions_file, command="asl run")
@@ -200,9 +210,11 @@ def run(
     report_billing(functions_used)
     written = True
     if history is not None:
-        written = write_history(history, execution.history_json())
+        written = write_json(history, execution.history_json(), "the history")
+    if map_runs is not None:
+        written &= write_json(map_runs, map_run_histories(execution), "the Map Run histories")
     if trace is not None:
-        written &= draw_trace(definition, trace, execution.history_json(), substitutions=values)
+        written &= draw_trace(definition, trace, execution, substitutions=values)
     if execution.status != "SUCCEEDED":
         raise typer.Exit(EXIT_FAILED)
     if not written:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from runtime.account import DEFAULT_ACCOUNT, DEFAULT_REGION
 from runtime.cli.options import (
     EXIT_USAGE,
     ConnectionsOption,
@@ -20,7 +21,6 @@ from runtime.cli.options import (
     ResourcesOption,
     printable,
 )
-from runtime.executions import DEFAULT_ACCOUNT, DEFAULT_REGION
 
 if TYPE_CHECKING:
     from runtime.service import ServiceSettings

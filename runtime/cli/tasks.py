@@ -19,14 +19,13 @@ import json
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from asl.jsontext import parse_json
 from runtime.api_limits import check_error_and_cause
 from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, printable, printable_json, text_or_file
-from runtime.clock import RealClock
 from runtime.store import (
     ApiError,
     StoreError,
@@ -36,7 +35,9 @@ from runtime.store import (
     default_store_path,
 )
 from runtime.store.tasks import check_token, store_file
-from runtime.tokens import TaskTokens, parse_output
+
+if TYPE_CHECKING:
+    from runtime.tokens import TaskTokens
 
 _INPUT_SHOWN = 300  # characters of a task's input shown in the text listing
 
@@ -69,6 +70,11 @@ TokenArgument = Annotated[str, typer.Argument(help="The task token.")]
 
 
 def _tokens(store: Path | None) -> TaskTokens:
+    # Imported here, with asyncio: only answering a task needs them, not listing, not
+    # `asl --help`.
+    from runtime.clock import RealClock
+    from runtime.tokens import TaskTokens
+
     return TaskTokens(RealClock(), TaskStore(store if store is not None else default_store_path()))
 
 
@@ -170,6 +176,8 @@ def _call(store: Path | None, token: str, call: str, *args: Any) -> None:
 
 def _read_output(text: str) -> Any:
     """``--output``: JSON text, or ``@file`` holding it."""
+    from runtime.tokens import parse_output  # see _tokens
+
     text = text_or_file(text, command="asl tasks", what="output")
     try:
         return parse_output(text)

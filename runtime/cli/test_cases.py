@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from asl.diagnostics import DefinitionError
 from asl.loader import file_machine_name
-from integrations.functions_file import FunctionsFileError
-from integrations.mocks import MockConfig, MockConfigError
-from integrations.settings_file import SettingsFileError, read_settings
 from runtime.cli.options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -29,7 +26,9 @@ from runtime.cli.options import (
     json_option,
     printable,
 )
-from runtime.testing.case_runner import CaseResult, junit_xml, run_cases
+
+if TYPE_CHECKING:
+    from runtime.testing.case_runner import CaseResult
 
 _COMMAND = "asl test"
 
@@ -68,6 +67,13 @@ def test_cases(
     seed: Annotated[int, typer.Option(help="Seed of the runs' ids and clock.")] = 0,
 ) -> None:
     """Run every test case of a MockConfigFile against its state machines."""
+    # Imported here, as the engine is by every command that runs one: `asl --help` and
+    # the other commands need none of it.
+    from integrations.functions_file import FunctionsFileError
+    from integrations.mocks import MockConfig, MockConfigError
+    from integrations.settings_file import SettingsFileError, read_settings
+    from runtime.testing.case_runner import junit_xml, run_cases
+
     by_name = {}
     for path in definitions:
         name = file_machine_name(path)

@@ -11,7 +11,6 @@ InvalidDefinition, InvalidExecutionInput) and unreadable files.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -19,8 +18,6 @@ from typing import Annotated, Any
 
 import typer
 
-from integrations.functions_file import FunctionsFileError
-from integrations.settings_file import SettingsFileError
 from runtime.cli.options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -32,7 +29,6 @@ from runtime.cli.options import (
     printable,
     text_or_file,
 )
-from runtime.store import ApiError
 
 _COMMAND = "asl test-state"
 
@@ -147,7 +143,14 @@ test_state.__test__ = False  # type: ignore[attr-defined]  # not a test for pyte
 def _answer(
     body: dict[str, Any], functions: Path | None, connections: Path | None, resources: Path | None
 ) -> dict[str, Any]:
+    # Imported here, as the engine is by every command that runs one: `asl --help` and
+    # the other commands need none of it.
+    import asyncio
+
+    from integrations.functions_file import FunctionsFileError
+    from integrations.settings_file import SettingsFileError
     from runtime.service.test_state import answer
+    from runtime.store import ApiError
     from runtime.testing import local_engine
 
     try:

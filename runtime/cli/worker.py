@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from typing import Annotated, NoReturn
@@ -46,6 +45,8 @@ def worker(
     or SIGTERM, 1 when the server does not answer or has no such namespace, 2 for a bad
     address or set-up file.
     """
+    import asyncio
+
     from runtime.temporal.workers import (
         TemporalUnreachable,
         WorkerSettings,

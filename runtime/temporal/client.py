@@ -27,10 +27,9 @@ from temporalio.service import RPCError, RPCStatusCode
 import asl
 from asl.jsontext import json_text
 from asl.loader import Source, read_document
+from runtime.account import DEFAULT_ACCOUNT, DEFAULT_REGION
 from runtime.api_limits import ValidationException, check_error_and_cause
 from runtime.executions import (
-    DEFAULT_ACCOUNT,
-    DEFAULT_REGION,
     InvalidExecutionInput,
     check_name,
     input_size,

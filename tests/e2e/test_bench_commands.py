@@ -44,6 +44,12 @@ def test_micro_benchmarks_run(script: str, expected: str) -> None:
     assert expected in _bench(script)
 
 
+def test_the_validate_benchmark_loads_filter_paths() -> None:
+    out = _bench("bench/validate_bench.py", "--filter-paths", "20", "--runs", "1")
+    assert out.startswith("20 states,")
+    assert "asl.load" in out
+
+
 def test_the_serve_benchmark_runs_every_server_and_client() -> None:
     out = _bench(
         "bench/serve_bench.py", "--requests", "4", "--runs", "1", "--concurrency", "2",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from asl.paths import (
     check_path,
     compile_path,
     compile_reference_path,
+    path_shape,
 )
 from tests.strategies import json_values
 
@@ -96,6 +98,41 @@ def test_check_path_explains_syntax_errors() -> None:
     assert check_path("$.a[") == "The value '$.a[' is not a valid JSONPath: unexpected text at '['"
     assert check_path("a") == "The value 'a' is not a valid JSONPath"
     assert check_path(3) is not None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text", PATHS + [p.replace("$", "$$", 1) for p in PATHS] + ["$v.a", "$v[?(@.b)]"]
+)
+def test_path_shape_is_what_compiling_finds(text: str) -> None:
+    compiled = compile_path(text)
+    assert path_shape(text) == (compiled.root, compiled.definite)
+
+
+def test_path_shape_refuses_what_is_no_path() -> None:
+    for text in ("a", "$.a.", "$.a b"):
+        with pytest.raises(PathSyntaxError):
+            path_shape(text)
+
+
+def test_a_syntax_error_leaves_the_shared_parser_usable() -> None:
+    # One jsonpath-ng parser serves every path: a parse that failed midway must not
+    # leave state behind for the next.
+    for bad in ("$.a[?(@.b >)]", "$.a[?(@.b == 'x' ||)]", "$.a[1:2:3:4]"):
+        with pytest.raises(PathSyntaxError):
+            compile_path(bad)
+        path = compile_path("$.a[?(@.b > 1)].c")
+        assert path.get(Bindings({"a": [{"b": 1, "c": "no"}, {"b": 2, "c": "yes"}]})) == ["yes"]
+
+
+def test_paths_compiled_on_several_threads_at_once_select_what_they_say() -> None:
+    data = {"a": [{"b": n, "c": n * 10} for n in range(40)]}
+
+    def selected(n: int) -> list[Any]:
+        return compile_path(f"$.a[?(@.b == {n % 40})].c").get(Bindings(data))  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(selected, range(400)))
+    assert results == [[n % 40 * 10] for n in range(400)]
 
 
 def test_filter_reading_the_root() -> None:
