@@ -19,12 +19,11 @@ from typing import Any
 import pytest
 
 from tests.spec.kinds import execution
+from tests.temporal.backend import ON_TEMPORAL
 from tests.temporal.spec_cases import Ended, local_only
 
 SPEC_ROOT = Path(__file__).parent
 TEMPORAL = "@temporal"
-#: One xdist worker runs every test on Temporal: one dev server and worker, the cases at once.
-ON_TEMPORAL = pytest.mark.xdist_group("temporal")
 
 
 def _cases() -> list[Any]:
