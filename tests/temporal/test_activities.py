@@ -12,9 +12,14 @@ import uuid
 from typing import Any
 
 import pytest
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+from temporalio.client import Client
 
 from runtime.store import InvalidArn
-from runtime.temporal.activity_tasks import PENDING_ACTIVITIES
+from runtime.temporal.activity_tasks import PENDING_ACTIVITIES, register_search_attribute
 from tests.temporal import machines
 from tests.temporal.backend import Backend
 
@@ -153,3 +158,46 @@ def test_an_activity_given_by_name_and_a_bad_one(temporal: Backend) -> None:
     assert (ended["status"], ended["error"], ended["cause"]) == ("FAILED", "Broken", "it broke")
     with pytest.raises(InvalidArn, match="Invalid Arn: 'no:such/activity'"):
         temporal.run(executions.get_activity_task("no:such/activity", None, 1))
+
+
+def test_a_taken_task_without_heartbeats_times_out(temporal: Backend) -> None:
+    activity = _activity()
+    executions = temporal.executions
+
+    async def scenario() -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+        definition = machines.working(activity, HeartbeatSeconds=1, TimeoutSeconds=60)
+        workflow_id = await _start(temporal, definition, {})
+        assert await executions.get_activity_task(activity, "silent", 30) is not None
+        return await executions.wait(workflow_id), await _events(temporal, workflow_id)
+
+    ended, events = temporal.run(scenario())
+    assert (ended["status"], ended["error"]) == ("FAILED", "States.Timeout")
+    assert [t for t, _ in events][2:5] == [
+        "ActivityScheduled",
+        "ActivityStarted",
+        "ActivityTimedOut",
+    ]
+
+
+def test_a_worker_registers_the_search_attribute_where_it_is_missing(temporal: Backend) -> None:
+    """On a namespace without it (the dev server registers it on ``default`` only), the
+    registration adds it, and a second finds it there."""
+    namespace = f"bare-{uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> tuple[bool, bool, Any]:
+        client = temporal.executions.client
+        await client.workflow_service.register_namespace(
+            RegisterNamespaceRequest(
+                namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)
+            )
+        )
+        other = await Client.connect(temporal.address, namespace=namespace)
+        first = await register_search_attribute(other)
+        second = await register_search_attribute(other)
+        listed = await other.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        return first, second, listed.custom_attributes.get(PENDING_ACTIVITIES.name)
+
+    keyword_list = IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST
+    assert temporal.run(scenario()) == (True, False, keyword_list)
