@@ -27,7 +27,7 @@ from runtime.clock import Clock, RealClock
 from runtime.store import ActivityWorkerLimitExceeded, InvalidArn, TaskStore
 from runtime.tokens import OnStarted, TaskTokens, TokenTimedOut
 
-__all__ = ["Activities", "ActivityTask", "run_activity"]
+__all__ = ["Activities", "ActivityTask", "activity_arn", "run_activity"]
 
 #: GetActivityTask holds a poll open up to 60 seconds [AWS API reference].
 LONG_POLL_SECONDS = 60.0
@@ -41,6 +41,16 @@ _NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}")
 
 Record = Callable[[str, Mapping[str, Any]], int]
 WaitForActivity = Callable[[TaskRequest, OnStarted], Awaitable[Any]]
+
+
+def activity_arn(activity: str, region: str, account: str) -> str:
+    """The ARN of an activity given by ARN or by name (in ``region`` and ``account``);
+    ``InvalidArn`` for neither."""
+    if _ARN.fullmatch(activity):
+        return activity
+    if _NAME.fullmatch(activity):
+        return f"arn:aws:states:{region}:{account}:activity:{activity}"
+    raise InvalidArn(f"Invalid Arn: '{activity}'")
 
 
 class ActivityTask(NamedTuple):
@@ -77,11 +87,7 @@ class Activities:
 
     def arn(self, activity: str) -> str:
         """The ARN of an activity given by ARN or by name (in this object's region/account)."""
-        if _ARN.fullmatch(activity):
-            return activity
-        if _NAME.fullmatch(activity):
-            return f"arn:aws:states:{self.region}:{self.account}:activity:{activity}"
-        raise InvalidArn(f"Invalid Arn: '{activity}'")
+        return activity_arn(activity, self.region, self.account)
 
     async def get_task(
         self,

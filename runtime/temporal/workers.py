@@ -5,6 +5,7 @@ until SIGINT or SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import signal
 import subprocess
@@ -18,8 +19,11 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from runtime.host import LocalHost
+from runtime.temporal.activity_tasks import PENDING_ACTIVITIES, register_search_attribute
 from runtime.temporal.worker import new_worker
 from runtime.testing import local_engine
+
+_log = logging.getLogger(__name__)
 
 
 class TemporalUnreachable(Exception):
@@ -67,6 +71,20 @@ async def _connect(settings: WorkerSettings) -> Client:
     return client
 
 
+async def _search_attribute(client: Client) -> None:
+    """The search attribute pollers find activity tasks by, registered where missing; a
+    server that refuses leaves executions without activity ARNs unharmed: a warning."""
+    try:
+        if await register_search_attribute(client):
+            _log.info("registered the search attribute %s", PENDING_ACTIVITIES.name)
+    except RPCError as refused:
+        _log.warning(
+            "cannot register the search attribute %s (%s): Tasks on activity ARNs need it: "
+            "temporal operator search-attribute create --name %s --type KeywordList",
+            PENDING_ACTIVITIES.name, refused.message, PENDING_ACTIVITIES.name,
+        )  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerSettings:
     """Where the workers connect and what they hold."""
@@ -107,6 +125,7 @@ async def serve_worker(settings: WorkerSettings, ready: Callable[[], None]) -> N
         for opener in engine.openers:  # the declared AWS resources, created once
             await opener()
         client = await _connect(settings)
+        await _search_attribute(client)
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

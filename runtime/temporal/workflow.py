@@ -10,7 +10,8 @@ GetExecutionHistory, the visualizer and the testing kit read it unchanged.
 StopExecution is the ``stop`` signal (with its error and cause) or the workflow's
 cancellation (with none): the execution ends ABORTED and the workflow completes.
 SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat are updates, so their errors
-(``TaskTimedOut`` for an ended task...) reach the caller.
+(``TaskTimedOut`` for an ended task...) reach the caller; so is GetActivityTask's claim
+of a waiting activity task (see :mod:`runtime.temporal.activity_tasks`).
 
 Virtual time (``clock="virtual"``): the execution's clock jumps to its next timer when
 every strand of the execution is parked (waiting on that clock only: no activity, no
@@ -38,6 +39,7 @@ from asl.jsontext import json_size, json_text, parse_json
 from runtime.clock import Clock, VirtualClock
 from runtime.executions import Engine, Execution, MachineType
 from runtime.store import ApiError
+from runtime.temporal.activity_tasks import CLAIM_UPDATE
 from runtime.temporal.host import WorkflowClock, WorkflowHost
 from runtime.temporal.payloads import StartRequest
 from runtime.tokens import TaskTokens, parse_output
@@ -155,6 +157,14 @@ class ExecutionWorkflow:
         """SendTaskHeartbeat."""
         with _api_errors():
             self._tokens().send_heartbeat(token)
+
+    @workflow.update(name=CLAIM_UPDATE)
+    def claim_activity_task(self, activity_arn: str, worker_name: str | None) -> list[str] | None:
+        """GetActivityTask's claim: the token and input of the oldest task of the activity
+        no worker has taken, now taken by ``worker_name``; None when there is none."""
+        if self._host is None:
+            return None
+        return self._host.pending_activities.claim(activity_arn, worker_name)
 
     def _tokens(self) -> TaskTokens:
         if self._host is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from asl.loader import Source, Substitutions, file_machine_name, read_document
@@ -14,12 +14,14 @@ from asl.model import StateMachine
 from integrations.base import Invoker, TaskRequest
 from integrations.functions_file import load_functions_file
 from integrations.lambdas import LocalFunctions
-from integrations.mocks import MockCases, MockConfig, SingleMock
+from integrations.mocks import MockCases, MockConfig, MockInvoker, SingleMock
 from integrations.shapes import FieldValidationMode
 from runtime.executions import Engine, Execution, MachineType
 from runtime.testing.local import DEFAULT_MACHINE_NAME, MockSource, local_engine
 
 __all__ = ["WorkflowEngine"]
+
+_NO_MOCK_CONFIG = "a test case needs a mock config: call mock_config() first"
 
 
 class _TestInvoker:
@@ -134,6 +136,22 @@ class WorkflowEngine:
             self._invoker.cases = MockCases(self._config, fallback)
         return self._invoker
 
+    def invoker_for(self, state_machine_name: str, test_case: str | None = None) -> Invoker:
+        """What answers the Tasks of one run of ``state_machine_name`` (with ``test_case``
+        of the mock config) when they run on another backend's worker: the single mocks,
+        then the test case's mocked states, then the integrations."""
+        self.engine  # noqa: B018  (builds the integrations, and so self._invoker)
+        assert self._invoker is not None
+        invoker = _TestInvoker(self._invoker.fallback)
+        invoker.single = self._single
+        if test_case is not None:
+            if self._config is None:
+                raise ValueError(_NO_MOCK_CONFIG)
+            invoker.fallback = MockInvoker(
+                self._config, state_machine_name, test_case, self._invoker.fallback
+            )
+        return invoker
+
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The event loop the engine runs on."""
@@ -160,9 +178,13 @@ class WorkflowEngine:
             machine_name = state_machine_name or file_machine_name(definition)
             definition = read_document(definition, substitutions).value
             state_machine_name = machine_name
-        return self.loop.run_until_complete(
+        return self._complete(
             self._run(definition, input, name, state_machine_name, test_case, type)
         )
+
+    def _complete(self, work: Coroutine[Any, Any, Execution]) -> Execution:
+        """Run ``work`` to its end (on the engine's loop; another backend's, overridden)."""
+        return self.loop.run_until_complete(work)
 
     async def _run(
         self,
@@ -181,7 +203,7 @@ class WorkflowEngine:
         if test_case is not None:
             assert self._invoker is not None
             if self._invoker.cases is None:
-                raise ValueError("a test case needs a mock config: call mock_config() first")
+                raise ValueError(_NO_MOCK_CONFIG)
             self._invoker.cases.choose(execution.arn, machine_name, test_case)
         return await execution.wait()
 

@@ -4,9 +4,10 @@ A spec file is ``{"feature": ..., "source": ..., "kind": ..., "cases": [...]}``;
 case may override ``source`` and ``kind``. The ``kind`` picks a runner from
 ``tests/spec/kinds/<kind>.py`` (its ``run(case)`` asserts the expected outcome).
 
-Every ``execution`` case runs on two backends: the local engine (its id as is) and
-Temporal (its id ending ``@temporal``; see :mod:`tests.temporal.spec_cases`), but for
-the cases :data:`tests.temporal.spec_cases.LOCAL_ONLY` says why cannot.
+Every ``execution`` case, and every ``callback`` case that takes an activity task, runs
+on two backends: the local engine (its id as is) and Temporal (its id ending
+``@temporal``; see :mod:`tests.temporal.spec_cases`), but for the cases
+:func:`tests.temporal.spec_cases.local_only` says why cannot.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from typing import Any
 
 import pytest
 
-from tests.spec.kinds import execution
+from tests.temporal.backend import ON_TEMPORAL
 from tests.temporal.spec_cases import Ended, local_only
 
 SPEC_ROOT = Path(__file__).parent
 TEMPORAL = "@temporal"
-#: One xdist worker runs every test on Temporal: one dev server and worker, the cases at once.
-ON_TEMPORAL = pytest.mark.xdist_group("temporal")
+#: The kinds whose cases run on both backends.
+ON_BOTH = ("execution", "callback")
 
 
 def _cases() -> list[Any]:
@@ -35,7 +36,7 @@ def _cases() -> list[Any]:
             full = {"source": spec.get("source"), "kind": spec.get("kind"), **case}
             case_id = f"{path.relative_to(SPEC_ROOT)}::{case.get('name', i)}"
             params.append(pytest.param(full, "local", id=case_id))
-            if full["kind"] == "execution" and local_only(full) is None:
+            if full["kind"] in ON_BOTH and local_only(full) is None:
                 params.append(
                     pytest.param(full, "temporal", id=case_id + TEMPORAL, marks=ON_TEMPORAL)
                 )
@@ -56,16 +57,17 @@ def test_spec_case(case: dict[str, Any], backend: str, request: pytest.FixtureRe
     found = ended[request.node.callspec.id]
     if isinstance(found, BaseException):
         raise found
-    execution.check(case, found)
+    importlib.import_module(f"tests.spec.kinds.{case['kind']}").check(case, found)
 
 
 def test_only_cases_with_a_reason_stay_local() -> None:
-    """Every execution case runs on Temporal too, but those whose reason is given."""
-    local = [
-        p.id for p in ALL_CASES if p.values[1] == "local" and p.values[0]["kind"] == "execution"
-    ]
+    """Every execution and callback case runs on Temporal too, but those whose reason is
+    given."""
+    local = [p.id for p in ALL_CASES if p.values[1] == "local" and p.values[0]["kind"] in ON_BOTH]
     on_temporal = {p.id.removesuffix(TEMPORAL) for p in ALL_CASES if p.values[1] == "temporal"}
     for case_id in set(local) - on_temporal:
         case = next(p.values[0] for p in ALL_CASES if p.id == case_id)
         assert local_only(case), case_id
-    assert len(on_temporal) > 0.95 * len(local)
+    assert len(on_temporal) > 0.95 * len([i for i in local if "callbacks/" not in i])
+    activities = [i for i in local if i.startswith("callbacks/activities.json")]
+    assert activities and on_temporal.issuperset(activities)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from temporalio import activity
 from temporalio.client import Client
 
@@ -22,6 +23,10 @@ from runtime.temporal.dev_server import DevServer
 
 T = TypeVar("T")
 TASK_QUEUE = "asl-tests"
+#: One xdist worker runs every test on Temporal: one dev server and worker for them all.
+ON_TEMPORAL = pytest.mark.xdist_group("temporal")
+#: The backends a test runs on, as the parameters of a ``backend`` fixture or argument.
+BACKENDS = [pytest.param("local"), pytest.param("temporal", marks=ON_TEMPORAL)]
 
 
 class Routed:

@@ -109,3 +109,14 @@ def everything() -> dict[str, Any]:
             }
         },
     }
+
+
+def activity_arn(name: str) -> str:
+    """The ARN of the activity ``name`` (in the tests' region and account)."""
+    return f"arn:aws:states:us-east-1:123456789012:activity:{name}"
+
+
+def working(activity: str, **fields: Any) -> dict[str, Any]:
+    """One Task on the activity ``activity`` (an ARN), waiting for a worker's answer."""
+    state = {"Type": "Task", "Resource": activity, "End": True, **fields}
+    return {"StartAt": "Work", "States": {"Work": state}}

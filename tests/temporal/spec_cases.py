@@ -3,6 +3,9 @@ workflow (seeded as the local run is, on a virtual clock from the same start), i
 answered by the case's own mocks and functions on the test worker; many at once, since
 each waits mostly on the server.
 
+The ``callback`` cases that take an activity task run here too: their calls go through
+:class:`~runtime.temporal.TemporalExecutions` (GetActivityTask, SendTask*), as a worker's.
+
 Cases that fake the time a Task takes (``taskDurations``) run on the local backend only:
 the fake is a wrapper of the local Host that spends virtual time before each invocation;
 on Temporal a Task runs on a worker, in real time, and the execution's virtual clock
@@ -19,6 +22,7 @@ from typing import Any
 from asl.jsontext import parse_json
 from runtime.host import SEEDED_START
 from runtime.temporal import TemporalExecutions
+from tests.spec.kinds import callback
 from tests.spec.kinds import execution as kind
 from tests.temporal.backend import Backend
 
@@ -30,6 +34,15 @@ LOCAL_ONLY = {
 #: How many executions run at once.
 _AT_ONCE = 16
 _SEED = 7
+#: How long a case's GetActivityTask waits for its task (real seconds).
+_POLL_SECONDS = 60.0
+
+
+#: Why a ``callback`` case without an activity task runs on the local backend only.
+TOKEN_CALLS_LOCAL = (
+    "answers a .waitForTaskToken Task with the token read from the local Host's task store, "
+    "and its Sleep spends the local Host's virtual time: not yet run on Temporal"
+)
 
 
 def local_only(case: dict[str, Any]) -> str | None:
@@ -37,6 +50,9 @@ def local_only(case: dict[str, Any]) -> str | None:
     for field, reason in LOCAL_ONLY.items():
         if field in case:
             return reason
+    calls = [call["call"] for call in case.get("calls", [])]
+    if case.get("kind") == "callback" and ("GetActivityTask" not in calls or "Sleep" in calls):
+        return TOKEN_CALLS_LOCAL
     return None
 
 
@@ -56,6 +72,8 @@ class Ended:
 
 
 async def _run(backend: Backend, case: dict[str, Any]) -> Ended:
+    if case["kind"] == "callback":
+        return await _run_callbacks(backend, case)
     case = kind.expanded(case)
     engine = kind.integrations(case, _SEED)
     workflow_id = str(uuid.uuid4())
@@ -67,11 +85,48 @@ async def _run(backend: Backend, case: dict[str, Any]) -> Ended:
             state_machine_name=kind.MACHINE, type=case.get("machineType", "STANDARD"),
             workflow_id=workflow_id, seed=_SEED, clock="virtual", start=SEEDED_START,
         )  # fmt: skip
-        ended = await executions.wait(workflow_id)
-        history = await executions.history(workflow_id)
+        return await _ended(executions, workflow_id)
     finally:
         del backend.routed.invokers[workflow_id]
         await engine.aclose()
+
+
+async def _run_callbacks(backend: Backend, case: dict[str, Any]) -> Ended:
+    """A ``callback`` case whose calls take an activity task (with GetActivityTask) and
+    answer it through :class:`TemporalExecutions`, as an activity worker would."""
+    workflow_id = str(uuid.uuid4())
+    backend.routed.invokers[workflow_id] = callback.integrations()
+    executions: TemporalExecutions = backend.executions
+    try:
+        await executions.start(
+            case["definition"], case.get("input", {}), workflow_id=workflow_id,
+            seed=callback.SEED, clock="virtual", start=SEEDED_START,
+        )  # fmt: skip
+        token = ""
+        for call in case.get("calls", []):
+            name = call["call"]
+            if name == "GetActivityTask":
+                found = await executions.get_activity_task(
+                    call["activityArn"], call.get("workerName"), _POLL_SECONDS
+                )
+                assert found is not None, "GetActivityTask found no task"
+                token = found[0]
+            elif name == "SendTaskSuccess":
+                await executions.send_task_success(token, call["output"])
+            elif name == "SendTaskFailure":
+                await executions.send_task_failure(token, call.get("error"), call.get("cause"))
+            else:
+                assert name == "SendTaskHeartbeat", name
+                await executions.send_task_heartbeat(token)
+        return await _ended(executions, workflow_id)
+    finally:
+        del backend.routed.invokers[workflow_id]
+
+
+async def _ended(executions: TemporalExecutions, workflow_id: str) -> Ended:
+    """The execution once it has ended, as the spec kinds' checks read it."""
+    ended = await executions.wait(workflow_id)
+    history = await executions.history(workflow_id)
     output = ended["output"]
     return Ended(
         ended["status"], None if output is None else parse_json(output), ended["error"],
@@ -82,13 +137,18 @@ async def _run(backend: Backend, case: dict[str, Any]) -> Ended:
 async def run_all(
     backend: Backend, cases: dict[str, dict[str, Any]]
 ) -> dict[str, Ended | BaseException]:
-    """Run the cases (by id), at most :data:`_AT_ONCE` at once; each one's execution or
-    what running it raised."""
+    """Run the cases (by id), at most :data:`_AT_ONCE` at once, the ``callback`` cases one
+    after another (their activities share ARNs, and a worker takes whichever execution's
+    task comes first); each one's execution or what running it raised."""
     gate = asyncio.Semaphore(_AT_ONCE)
+    callbacks = asyncio.Lock()
 
     async def one(case: dict[str, Any]) -> Ended:
         async with gate:
-            return await _run(backend, case)
+            if case["kind"] != "callback":
+                return await _run(backend, case)
+            async with callbacks:
+                return await _run(backend, case)
 
     results = await asyncio.gather(*(one(case) for case in cases.values()), return_exceptions=True)
     return dict(zip(cases, results, strict=True))

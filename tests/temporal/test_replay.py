@@ -25,7 +25,7 @@ from temporalio.workflow import NondeterminismError
 from integrations.base import Invoker, Registry, TaskRequest
 from integrations.lambdas import LocalFunctions
 from runtime.host import SEEDED_START
-from runtime.temporal.host import WorkflowHost
+from runtime.temporal.host import WorkflowHost, workflow_of_token
 from runtime.temporal.worker import workflow_runner
 from runtime.temporal.workflow import ExecutionWorkflow
 from tests.temporal import machines
@@ -40,6 +40,7 @@ MACHINES: dict[str, dict[str, Any]] = {
     "retry": machines.backing_off(30),
     "callback": machines.calling_back(),
     "everything": machines.everything(),
+    "activity": machines.working(machines.activity_arn("replay"), HeartbeatSeconds=600),
 }
 
 
@@ -72,6 +73,16 @@ async def _answer_token(backend: Backend, workflow_id: str) -> None:
         await asyncio.sleep(0.05)
 
 
+async def _answer_activity(backend: Backend, workflow_id: str) -> None:
+    """Take this execution's activity task (the fresh and kept recordings share the ARN
+    with no other test), beat once and answer it."""
+    executions = backend.executions
+    task = await executions.get_activity_task(machines.activity_arn("replay"), "recorder", 60)
+    assert task is not None and workflow_of_token(task[0]) == workflow_id, task
+    await executions.send_task_heartbeat(task[0])
+    await executions.send_task_success(task[0], {"ok": 1})
+
+
 async def _record(backend: Backend, name: str, workflow_id: str) -> WorkflowHistory:
     """Run MACHINES[name] as ``workflow_id`` (which its task tokens name: a replay must
     be given the same) and fetch its workflow history."""
@@ -83,6 +94,8 @@ async def _record(backend: Backend, name: str, workflow_id: str) -> WorkflowHist
     )  # fmt: skip
     if name == "callback":
         await _answer_token(backend, workflow_id)
+    if name == "activity":
+        await _answer_activity(backend, workflow_id)
     ended = await executions.wait(workflow_id)
     assert ended["status"] == "SUCCEEDED", ended
     del backend.routed.invokers[workflow_id]

@@ -25,6 +25,9 @@ from integrations.base import FunctionIntegration, Registry, TaskRequest
 from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
 
+#: The seed of a case's execution (on the virtual clock from its seeded start).
+SEED = 7
+
 
 async def _answer_all(request: TaskRequest) -> Any:
     return {}
@@ -59,10 +62,15 @@ async def _call(host: LocalHost, call: dict[str, Any], token: str | None) -> str
     return token
 
 
-async def _execute(case: dict[str, Any]) -> Execution:
+def integrations() -> Registry:
+    """What answers a case's Tasks: every resource answers ``{}``."""
     registry = Registry()
     registry.register("", FunctionIntegration(_answer_all))
-    host = LocalHost(invoker=registry, seed=7)
+    return registry
+
+
+async def _execute(case: dict[str, Any]) -> Execution:
+    host = LocalHost(invoker=integrations(), seed=SEED)
     machine = Engine(host).create_state_machine(case["definition"])
     execution = await machine.start(case.get("input", {}))
     token = None
@@ -73,7 +81,12 @@ async def _execute(case: dict[str, Any]) -> Execution:
 
 def run(case: dict[str, Any]) -> None:
     """Run the case's execution and its calls; assert what AWS recorded."""
-    execution = asyncio.run(_execute(case))
+    check(case, asyncio.run(_execute(case)))
+
+
+def check(case: dict[str, Any], execution: Any) -> None:
+    """Assert what AWS recorded of the case's ended ``execution`` (its status, output,
+    error, cause and ``history_json()``)."""
     events = execution.history_json()["events"]
     summary = (execution.status, execution.error, execution.cause, [e["type"] for e in events])
     assert execution.status == case["status"], summary
