@@ -176,6 +176,11 @@ class TemporalExecutions:
             if not page["events"] or len(events) >= page["total"]:
                 return {"events": events}
 
+    async def history_length(self, workflow_id: str) -> int:
+        """How many events its history holds (none of them read)."""
+        page = await self._query(workflow_id, "history", [2**31, 0])
+        return int(page["total"])
+
     async def stop(
         self, workflow_id: str, error: str | None = None, cause: str | None = None
     ) -> None:

@@ -22,7 +22,7 @@ from runtime.temporal.worker import new_worker
 from runtime.testing import local_engine
 
 
-class TemporalUnreachable(Exception):
+class TemporalUnreachable(ConnectionError):
     """The Temporal frontend at the address given did not answer, or has no such
     namespace."""
 
@@ -43,9 +43,10 @@ def check_address(address: str) -> str | None:
     return None
 
 
-async def _connect(settings: WorkerSettings) -> Client:
+async def connect_client(settings: WorkerSettings) -> Client:
     """A client of the server, its namespace checked (a worker would only say so later,
-    after it has announced that it polls)."""
+    after it has announced that it polls; a server, at its first request); raises
+    :class:`TemporalUnreachable`."""
     try:
         client = await Client.connect(settings.address, namespace=settings.namespace)
     except RuntimeError as failed:
@@ -106,7 +107,7 @@ async def serve_worker(settings: WorkerSettings, ready: Callable[[], None]) -> N
     try:
         for opener in engine.openers:  # the declared AWS resources, created once
             await opener()
-        client = await _connect(settings)
+        client = await connect_client(settings)
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
