@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -37,12 +37,20 @@ from runtime.service.executions_backend import ExecutionView, StartedFrom
 from runtime.service.listing import Place, stored_page
 from runtime.service.settings import ServiceSettings, SettingsError
 from runtime.states.map_run import MapRunRecord
-from runtime.store import TaskRecord
+from runtime.store import ApiError, TaskRecord
 from runtime.temporal.client import TemporalExecutions
 from runtime.temporal.payloads import StartRequest
 from runtime.temporal.workers import WorkerSettings, check_address, connect_client
 
-__all__ = ["NOT_REDRIVABLE", "TemporalExecutionsBackend", "connect_temporal"]
+__all__ = [
+    "NOT_REDRIVABLE",
+    "WORKER_ANSWER_SECONDS",
+    "NoWorkerAnswered",
+    "TemporalExecutionsBackend",
+    "connect_temporal",
+]
+
+T = TypeVar("T")
 
 #: Our words (AWS has no Temporal): why RedriveExecution cannot be served yet.
 NOT_REDRIVABLE = (
@@ -63,6 +71,24 @@ _NO_PENDING = (
 )
 #: How many executions' descriptions ListExecutions asks Temporal for at once.
 _DESCRIBED_AT_ONCE = 16
+#: How long a question only a worker can answer (a running execution's description, any
+#: history) waits for one: a query waits for a worker to poll, without end when none runs.
+WORKER_ANSWER_SECONDS = 10.0
+
+
+class NoWorkerAnswered(ApiError):
+    """No worker answered a question about an execution in time (none polls its task
+    queue, or all are busy): the service's fault, not the request's, so a 5xx that clients
+    may retry. Our own code and words: AWS has no workers to wait for."""
+
+    code = "ServiceUnavailable"
+    status = 503
+
+    def __init__(self, task_queue: str) -> None:
+        super().__init__(
+            f"No asl worker answered within {WORKER_ANSWER_SECONDS:g} s: run `asl worker` on "
+            f"task queue {task_queue!r} of this Temporal namespace"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,12 +208,22 @@ class TemporalExecutionsBackend:
             if missing.status == RPCStatusCode.NOT_FOUND:
                 return None
             raise
-        if described.status == WorkflowExecutionStatus.RUNNING:
-            found = await self.executions.describe(arn)
-            if found is not None:
-                return _run(arn, found)
-            return await self._not_yet_started(arn, described.start_time.timestamp())
-        return await self.wait(arn)
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            return await self.wait(arn)
+        try:
+            found = await self._asked(self.executions.describe(arn))
+        except NoWorkerAnswered:
+            found = None  # what its start request says is true until a worker runs it
+        if found is not None:
+            return _run(arn, found)
+        return await self._not_yet_started(arn, described.start_time.timestamp())
+
+    async def _asked(self, question: Awaitable[T]) -> T:
+        """A worker's answer to a query, or ``NoWorkerAnswered``."""
+        try:
+            return await asyncio.wait_for(question, WORKER_ANSWER_SECONDS)
+        except TimeoutError:
+            raise NoWorkerAnswered(self.executions.task_queue) from None
 
     async def _not_yet_started(self, arn: str, start_time: float) -> TemporalRun:
         """A running workflow whose execution has not started yet (no worker has run its
@@ -229,14 +265,18 @@ class TemporalExecutionsBackend:
 
     async def history(self, arn: str) -> Sequence[RenderedEvent]:
         """The history the workflow keeps, read by pages of its ``history`` query."""
-        read = await self.executions.history(arn)
+        read = await self._asked(self.executions.history(arn))
         return [RenderedEvent(event) for event in read["events"]]
 
     async def progress(self, arn: str) -> tuple[int, str]:
         """How many events the workflow's history holds, and the execution's status."""
         found = await self.find(arn)
         status = "RUNNING" if found is None else found.status
-        return await self.executions.history_length(arn), status
+        try:
+            count = await self._asked(self.executions.history_length(arn))
+        except NoWorkerAnswered:
+            count = 0  # not known: the page updates once a worker answers again
+        return count, status
 
     async def list_page(
         self, machine_arn: str, body: dict[str, Any], started_from: StartedFrom

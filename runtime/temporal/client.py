@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
@@ -205,6 +206,7 @@ class TemporalExecutions:
 
     async def _update(self, token: str, update: str, args: list[Any]) -> None:
         handle = self._handle(workflow_of_token(token))
+        refused: Exception | None = None
         try:
             await handle.execute_update(update, args=args)
             return
@@ -212,16 +214,20 @@ class TemporalExecutions:
             cause = failed.cause
             if isinstance(cause, ApplicationError) and cause.type in _API_ERRORS:
                 raise _API_ERRORS[cause.type](cause.message) from None
-            raise
-        except RPCError as refused:
-            if refused.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            # Not the execution's answer: the workflow may have completed while the update
+            # was on its way (its execution had ended), which is told below.
+            refused = failed
+        except RPCError as rpc:
+            if rpc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
                 raise
         # No running workflow took it: its execution has ended (AWS: the task does not
         # exist anymore), or there never was one.
         try:
-            await handle.describe()
+            described = await handle.describe()
         except RPCError as missing:
             if missing.status == RPCStatusCode.NOT_FOUND:
                 raise TaskDoesNotExist() from None
             raise
+        if refused is not None and described.status == WorkflowExecutionStatus.RUNNING:
+            raise refused
         raise TaskTimedOut()

@@ -16,12 +16,15 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from runtime.service import ServiceSettings, serve_in_thread
+from runtime.service import ServiceSettings, serve_in_thread, temporal_executions
+from runtime.service.catalog import MachineRecord, MemoryCatalog, Target
+from runtime.temporal import TemporalExecutions
 from tests.e2e.console_helpers import Browser
 from tests.polling import until
 from tests.serving import APPROVAL, announced_port, cli_env, one_line, refused_port, sfn_client
@@ -73,11 +76,14 @@ FLOW = {
 }
 
 
-def _asl(*arguments: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", *arguments],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
-    )  # fmt: skip
+def _asl(*arguments: str, log: Path) -> subprocess.Popen[str]:
+    """An ``asl`` command in a process of its own, its error output kept in ``log`` (a
+    traceback there explains a failed test)."""
+    with log.open("w") as errors:
+        return subprocess.Popen(
+            [sys.executable, "-m", "runtime.cli", *arguments],
+            stdout=subprocess.PIPE, stderr=errors, text=True, env=cli_env(),
+        )  # fmt: skip
 
 
 def _stopped(process: subprocess.Popen[str]) -> None:
@@ -98,10 +104,10 @@ def served(temporal: Backend, tmp_path_factory: pytest.TempPathFactory) -> Itera
     functions.write_text(json.dumps({"functions": {"notify": "handlers:notify"}}))
     queue = f"serve-{uuid.uuid4()}"
     address = ["--temporal-address", temporal.address, "--task-queue", queue]
-    worker = _asl("worker", *address, "--functions", str(functions))
+    worker = _asl("worker", *address, "--functions", str(functions), log=folder / "worker.log")
     server = _asl(
         "serve", "--backend", "temporal", *address, "--port", "0", "--clock", "virtual",
-        "--db", str(folder / "catalog.sqlite3"),
+        "--db", str(folder / "catalog.sqlite3"), log=folder / "serve.log",
     )  # fmt: skip
     try:
         assert worker.stdout is not None and server.stdout is not None
@@ -336,3 +342,33 @@ def test_the_local_backend_never_loads_the_temporal_sdk() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), timeout=BOUND
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_without_a_worker_a_running_execution_is_described_from_its_start(
+    temporal: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(temporal_executions, "WORKER_ANSWER_SECONDS", 0.5)
+    client = temporal.executions.client
+    queue = f"no-worker-{uuid.uuid4()}"  # no worker polls it
+    backend = temporal_executions.TemporalExecutionsBackend(
+        TemporalExecutions(client, task_queue=queue), MemoryCatalog()
+    )
+    name = f"idle-{uuid.uuid4().hex[:8]}"
+    record = MachineRecord(
+        f"arn:aws:states:us-east-1:123456789012:stateMachine:{name}", name, "STANDARD",
+        json.dumps(FLOW), ROLE, 0.0,
+    )  # fmt: skip
+    aim = Target(record, record.definition, ROLE, None)
+
+    async def scenario() -> tuple[Any, Any]:
+        started = await backend.start(aim, {"n": 1}, "first", None)
+        found = await backend.find(started.arn)
+        with pytest.raises(temporal_executions.NoWorkerAnswered) as unanswered:
+            await backend.history(started.arn)
+        await client.get_workflow_handle(started.arn).terminate()
+        return found, unanswered.value
+
+    found, unanswered = temporal.run(scenario())
+    assert (found.status, found.input, found.name) == ("RUNNING", {"n": 1}, "first")
+    assert unanswered.status == 503
+    assert f"run `asl worker` on task queue {queue!r}" in unanswered.message
