@@ -226,14 +226,14 @@ class TemporalExecutionsBackend:
             raise NoWorkerAnswered(self.executions.task_queue) from None
 
     async def _not_yet_started(self, arn: str, start_time: float) -> TemporalRun:
-        """A running workflow whose execution has not started yet (no worker has run its
-        first task): what its start request says."""
+        """A running workflow no worker answers for (none has run its first task yet, or
+        none polls now): what its start request says."""
         handle = self._client.get_workflow_handle(arn)
         async for event in handle.fetch_history_events(page_size=1):
             payloads = event.workflow_execution_started_event_attributes.input.payloads
             [request] = await self._client.data_converter.decode(payloads, [StartRequest])
-            machine = arn.rsplit(":", 1)[0].replace(":execution:", ":stateMachine:", 1)
-            name = request.name or arn.rsplit(":", 1)[1]
+            machine, name = _machine_and_name(arn)
+            name = request.name or name
             value = parse_json(request.input_text)
             return TemporalRun(
                 arn, machine, name, "RUNNING", value, None, None, None, start_time, None
@@ -249,9 +249,9 @@ class TemporalExecutionsBackend:
             described = await self._client.get_workflow_handle(arn).describe()
             start = described.start_time.timestamp()
             stop = None if described.close_time is None else described.close_time.timestamp()
-            machine = arn.rsplit(":", 1)[0].replace(":execution:", ":stateMachine:", 1)
+            machine, name = _machine_and_name(arn)
             return TemporalRun(
-                arn, machine, arn.rsplit(":", 1)[1], "FAILED", None, None, "States.Runtime",
+                arn, machine, name, "FAILED", None, None, "States.Runtime",
                 str(failed.cause or failed), start, stop,
             )  # fmt: skip
 
@@ -363,6 +363,13 @@ class TemporalExecutionsBackend:
 
     async def aclose(self) -> None:
         """Nothing: the SDK's client holds no resource to release by hand."""
+
+
+def _machine_and_name(arn: str) -> tuple[str, str]:
+    """The machine's ARN and the execution's name, from an execution's ARN
+    (``arn:aws:states:<region>:<account>:execution|express:<machine>:<name>[:<id>]``)."""
+    parts = arn.split(":")
+    return ":".join([*parts[:5], "stateMachine", parts[6]]), parts[7]
 
 
 def _run(arn: str, described: dict[str, Any]) -> TemporalRun:
