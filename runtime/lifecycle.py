@@ -148,6 +148,11 @@ class Execution:
         return self._run
 
     @property
+    def state_machine_arn(self) -> str:
+        """The ARN of the machine it is an execution of."""
+        return self.machine.arn
+
+    @property
     def history(self) -> list[Event]:
         """The events recorded so far."""
         return self._read().history.events

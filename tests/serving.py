@@ -5,15 +5,31 @@ another process could take in between."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
+ROOT = Path(__file__).resolve().parents[1]
+#: A machine that waits for a task token handed to the local function ``notify``.
+APPROVAL = {
+    "StartAt": "Ask",
+    "States": {
+        "Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "notify", "Payload": {"token.$": "$$.Task.Token"}},
+            "ResultPath": "$.approval",
+            "End": True,
+        }
+    },
+}
 #: No host prefix (``sync-127.0.0.1`` cannot connect) and no retry: a test sees each answer.
 CLIENT_CONFIG = Config(inject_host_prefix=False, retries={"mode": "standard", "max_attempts": 1})
 _ANNOUNCED = re.compile(r"asl serve: Step Functions API on http://[^\s:]+:(\d+) ")
@@ -46,3 +62,17 @@ def sfn_client(url: str, region: str = "us-east-1") -> Any:
         aws_secret_access_key="test",
         config=CLIENT_CONFIG,
     )
+
+
+def cli_env() -> dict[str, str]:
+    """The environment of an ``asl`` subprocess: this checkout first on its path."""
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def one_line(stderr: str) -> str:
+    """A command's error output, asserted to be one line and no traceback."""
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr and "Fatal Python error" not in stderr
+    return lines[0]

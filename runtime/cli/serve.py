@@ -26,6 +26,13 @@ if TYPE_CHECKING:
     from runtime.service import ServiceSettings
 
 
+class BackendKind(StrEnum):
+    """Where the executions served live."""
+
+    local = "local"
+    temporal = "temporal"
+
+
 class ClockKind(StrEnum):
     """How time passes for the executions served."""
 
@@ -75,6 +82,30 @@ def serve(
             metavar="PATH",
         ),
     ] = None,
+    backend: Annotated[
+        BackendKind,
+        typer.Option(
+            help="Where executions live: local (this process, kept in --db), or temporal "
+            "(workflows on Temporal, run by asl worker processes)."
+        ),
+    ] = BackendKind.local,
+    temporal_address: Annotated[
+        str | None,
+        typer.Option(
+            help="With --backend temporal: the Temporal frontend, HOST:PORT.",
+            metavar="HOST:PORT",
+        ),
+    ] = None,
+    namespace: Annotated[
+        str, typer.Option(help="With --backend temporal: the Temporal namespace.")
+    ] = "default",
+    task_queue: Annotated[
+        str,
+        typer.Option(
+            help="With --backend temporal: the task queue executions are started on (the "
+            "workers' --task-queue)."
+        ),
+    ] = "asl-executions",
 ) -> None:
     """Serve the Step Functions API (AWS JSON 1.0) at http://HOST:PORT/.
 
@@ -99,6 +130,13 @@ def serve(
 
     Step Functions Local's SQS_ENDPOINT, SNS_ENDPOINT and DYNAMODB_ENDPOINT say where
     AWS service Tasks send their calls.
+
+    --backend temporal --temporal-address HOST:PORT serves the same API with executions
+    as workflows on Temporal, run by `asl worker` processes polling the same namespace and
+    --task-queue (the Tasks' functions, connections and resources are the workers'); --db
+    then keeps the catalog (state machines, versions, aliases, activities, tags, the
+    executions started). Not served there yet, each answered with an error saying so:
+    RedriveExecution, Map Runs, activities' GetActivityTask, a MockConfigFile.
     """
     from integrations.functions_file import FunctionsFileError
     from integrations.mocks import MockConfigError
@@ -117,7 +155,13 @@ def serve(
         schedules=schedules,
         db=db if db is not None else default_store_path(),
         console_token=None if is_loopback(host) else _console_token(),
+        backend="temporal" if backend is BackendKind.temporal else "local",
+        temporal_address=temporal_address,
+        namespace=namespace,
+        task_queue=task_queue,
     )
+    if backend is BackendKind.local and temporal_address is not None:
+        raise _fail("--temporal-address needs --backend temporal")
     try:
         settings, warnings = from_environment(os.environ, given)
         for warning in warnings:
@@ -143,6 +187,11 @@ def _announce(settings: ServiceSettings) -> Callable[[str], None]:
 
     def ready(url: str) -> None:
         typer.echo(f"asl serve: Step Functions API on {url} (region {region}, account {account})")
+        if settings.backend == "temporal":
+            typer.echo(
+                f"asl serve: executions on Temporal at {settings.temporal_address} (namespace "
+                f"{settings.namespace}, task queue {settings.task_queue})"
+            )
         typer.echo(
             f"asl serve: web console on {url}/console/" + (f"?token={token}" if token else "")
         )

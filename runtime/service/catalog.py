@@ -209,6 +209,19 @@ class Catalog(Protocol):
         """Record what an execution was started from."""
         ...
 
+    def put_start(self, machine_arn: str, execution_arn: str, start_date: float) -> None:
+        """Record that an execution of a machine started (kept where the catalog is the
+        only list of them: executions on Temporal)."""
+        ...
+
+    def starts(
+        self, machine_arn: str, limit: int, after: tuple[float, int] | None = None
+    ) -> list[tuple[str, tuple[float, int]]]:
+        """Up to ``limit`` executions :meth:`put_start` recorded for a machine, newest
+        first, each with its place in that order (a start date, then the order they were
+        recorded in); ``after`` a place, those that follow it."""
+        ...
+
     def redrive_token(self, execution_arn: str, token: str) -> RedriveToken | None:
         """The redrive an execution's client token made, if it is one of those kept."""
         ...
@@ -234,6 +247,7 @@ class MemoryCatalog:
         self._tags: dict[str, dict[str, str]] = {}
         self._origins: dict[str, ExecutionOrigin] = {}
         self._redrive_tokens: dict[str, list[RedriveToken]] = {}
+        self._starts: dict[str, list[tuple[float, int, str]]] = {}
 
     def machine(self, arn: str) -> MachineRecord | None:
         """The state machine of that (unqualified) ARN."""
@@ -321,6 +335,19 @@ class MemoryCatalog:
     def put_origin(self, origin: ExecutionOrigin) -> None:
         """Record what an execution was started from."""
         self._origins[origin.execution_arn] = origin
+
+    def put_start(self, machine_arn: str, execution_arn: str, start_date: float) -> None:
+        """Record that an execution of a machine started."""
+        starts = self._starts.setdefault(machine_arn, [])
+        starts.append((start_date, len(starts), execution_arn))
+
+    def starts(
+        self, machine_arn: str, limit: int, after: tuple[float, int] | None = None
+    ) -> list[tuple[str, tuple[float, int]]]:
+        """Executions of a machine, newest first, from ``after`` on."""
+        newest_first = sorted(self._starts.get(machine_arn, []), reverse=True)
+        found = [(arn, (date, seq)) for date, seq, arn in newest_first]
+        return [item for item in found if after is None or item[1] < after][:limit]
 
     def redrive_token(self, execution_arn: str, token: str) -> RedriveToken | None:
         """The redrive an execution's client token made, if it is one of those kept."""

@@ -15,12 +15,13 @@ __all__ = ["OPERATIONS"]
 
 async def describe_map_run(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """DescribeMapRun."""
-    return map_run(backend, body["mapRunArn"]).describe()
+    return (await map_run(backend, body["mapRunArn"])).describe()
 
 
 async def list_map_runs(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """ListMapRuns of an execution, in the order they started."""
-    shown, more = page(execution(backend, body["executionArn"]).map_runs, body)
+    started_by = await execution(backend, body["executionArn"])
+    shown, more = page(await backend.executions.map_runs(started_by.arn), body)
     listed = []
     for run in shown:
         entry: dict[str, Any] = {

@@ -17,21 +17,14 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from asl.jsontext import json_text, parse_json, text_size
 from integrations.mocks import MockConfigError
 from runtime import executions as engine_executions
 from runtime.api_limits import ValidationException, check_payload_size
-from runtime.executions import (
-    STANDARD_MAX_SECONDS,
-    Execution,
-    InvalidExecutionInput,
-    valid_name,
-)
-from runtime.history import Event
-from runtime.redrive import ExecutionNotRedrivable, not_redrivable, not_redrivable_express
+from runtime.executions import InvalidExecutionInput, valid_name
+from runtime.redrive import ExecutionNotRedrivable, not_redrivable_express
 from runtime.service.arns import parse_arn
 from runtime.service.backend import Backend, Operation
 from runtime.service.catalog import ExecutionOrigin, RedriveToken, Target
@@ -41,25 +34,17 @@ from runtime.service.errors import (
     InvalidName,
     StateMachineTypeNotSupported,
 )
-from runtime.service.lookup import Run, execution, map_run, map_run_of
-from runtime.service.paging import page, page_size, place_token, token_place
+from runtime.service.executions_backend import ExecutionView, HistoryEvent, Listed, Summarized
+from runtime.service.listing import listed, summary
+from runtime.service.lookup import execution, map_run, map_run_of
+from runtime.service.paging import page
 from runtime.service.versions import target
 from runtime.states.map_run import MapRunRecord
-from runtime.store.executions import ExecutionStore
 
 __all__ = ["OPERATIONS", "describe_run", "execution_input"]
 
-#: Our words for an execution an engine without a database cannot redrive (AWS keeps the
-#: journal of every execution it could redrive).
-_NO_JOURNAL = "Execution cannot be redriven: the server keeps no journal (serve with --db FILE)"
 #: Our words: the docs say a Map Run's children are redriven by redriving their parent.
 _MAP_RUN_CHILD = "Execution is a Map Run's child execution: redrive the parent execution"
-
-#: Our words: another live server on the same database runs the execution.
-_ELSEWHERE = (
-    "Execution {arn} is run by another asl serve on this database: send StopExecution to "
-    "that server"
-)
 
 #: How long a RedriveExecution client token answers a repeated call (AWS's API reference:
 #: "valid for up to 15 minutes after they are first used").
@@ -96,13 +81,14 @@ def _test_case(backend: Backend, arn: str) -> tuple[str, str | None]:
     return machine, case
 
 
-def _named(backend: Backend, aim: Target, name: str, value: Any) -> Execution | None:
+async def _named(backend: Backend, aim: Target, name: str, value: Any) -> ExecutionView | None:
     """The Standard execution a repeated StartExecution of ``name`` answers: the running
     one with the same input (AWS's idempotent start); ``ExecutionAlreadyExists`` when the
     name is taken otherwise; None when it is free."""
     if aim.record.type != "STANDARD":
         return None
-    existing = backend.engine.get_execution(backend.arn("execution", f"{aim.record.name}:{name}"))
+    arn = backend.arn("execution", f"{aim.record.name}:{name}")
+    existing = await backend.executions.find(arn)
     if existing is None:
         return None
     if existing.status == "RUNNING" and existing.input == value:
@@ -110,7 +96,7 @@ def _named(backend: Backend, aim: Target, name: str, value: Any) -> Execution | 
     raise ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'")
 
 
-async def _start(backend: Backend, body: dict[str, Any]) -> tuple[Execution, Target]:
+async def _start(backend: Backend, body: dict[str, Any]) -> tuple[ExecutionView, Target]:
     """Start the execution a StartExecution or StartSyncExecution call asks for; a
     repeated call for a running Standard execution answers it, as AWS does."""
     arn, test_case = _test_case(backend, body["stateMachineArn"])
@@ -119,27 +105,17 @@ async def _start(backend: Backend, body: dict[str, Any]) -> tuple[Execution, Tar
     name = body.get("name")
     if name is not None and not valid_name(name):
         raise InvalidName(name)
-    if name is not None and (existing := _named(backend, aim, name, value)) is not None:
+    if name is not None and (existing := await _named(backend, aim, name, value)) is not None:
         return existing, aim
     _check_test_case(backend, aim, test_case)
-    machine = backend.machine(aim.record, aim.definition, aim.role_arn, aim.key)
-
-    def keep_origin(execution_arn: str) -> None:
-        # In the transaction of the start, on a durable server: no second one per start.
-        backend.catalog.put_origin(ExecutionOrigin(execution_arn, aim))
-
     try:
-        execution = await machine.start(value, name=name, on_start=keep_origin)
+        started = await backend.executions.start(aim, value, name, test_case)
     except engine_executions.ExecutionAlreadyExists as exc:
         # A start of the same name was being committed meanwhile: answered as above.
-        if name is not None and (existing := _named(backend, aim, name, value)) is not None:
+        if name is not None and (existing := await _named(backend, aim, name, value)) is not None:
             return existing, aim
         raise ExecutionAlreadyExists(str(exc)) from None
-    # Chosen before the new execution's strand first runs: starting it only scheduled it.
-    if test_case is not None and backend.mock_cases is not None:
-        backend.mock_cases.choose(execution.arn, aim.record.name, test_case)
-        _forget_when_done(backend, execution)
-    return execution, aim
+    return started, aim
 
 
 def _check_test_case(backend: Backend, aim: Target, test_case: str | None) -> None:
@@ -150,15 +126,6 @@ def _check_test_case(backend: Backend, aim: Target, test_case: str | None) -> No
             backend.mock_cases.config.test_case(aim.record.name, test_case)
         except MockConfigError as exc:
             raise ValidationException(str(exc)) from None
-
-
-def _forget_when_done(backend: Backend, execution: Execution) -> None:
-    async def forget() -> None:
-        await execution.wait()
-        if backend.mock_cases is not None:
-            backend.mock_cases.forget(execution.arn)
-
-    backend.background(forget())
 
 
 async def start_execution(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
@@ -172,8 +139,8 @@ async def start_sync_execution(backend: Backend, body: dict[str, Any]) -> dict[s
     arn, _ = _test_case(backend, body["stateMachineArn"])
     if target(backend, arn).record.type != "EXPRESS":
         raise StateMachineTypeNotSupported()
-    execution, aim = await _start(backend, body)
-    await execution.wait()
+    started, aim = await _start(backend, body)
+    execution = await backend.executions.wait(started.arn)
     origin = backend.catalog.origin(execution.arn)
     answer = describe_run(execution, aim.record.arn, origin, body.get("includedData"))
     stop = execution.stop_time or execution.start_time
@@ -182,61 +149,14 @@ async def start_sync_execution(backend: Backend, body: dict[str, Any]) -> dict[s
     return answer
 
 
-def _machine_arn(run: Run, origin: ExecutionOrigin | None) -> str:
-    """The ARN of the machine ``run`` (whose origin is ``origin``) is an execution of."""
-    if isinstance(run, Execution):
-        return origin.target.record.arn if origin is not None else run.machine.arn
-    return run.state_machine_arn
-
-
-class Summarized(Protocol):
-    """What ListExecutions says of an execution: a running one, a Map Run's child, or one
-    a durable engine keeps only in its database (its row)."""
-
-    @property
-    def arn(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def start_time(self) -> float: ...
-    @property
-    def stop_time(self) -> float | None: ...
-    @property
-    def redrive_count(self) -> int: ...
-    @property
-    def redrive_date(self) -> float | None: ...
-
-
-#: An execution as ListExecutions lists it: the execution, its machine's ARN, its origin.
-Listed = tuple[Summarized, str, ExecutionOrigin | None]
-
-
-def _summary(run: Summarized, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
-    """What DescribeExecution and ListExecutions both say of an execution."""
-    answer: dict[str, Any] = {
-        "executionArn": run.arn,
-        "stateMachineArn": machine_arn,
-        "name": run.name,
-        "status": run.status,
-        "startDate": run.start_time,
-    }
-    if run.stop_time is not None:
-        answer["stopDate"] = run.stop_time
-    aim = None if origin is None else origin.target
-    if aim is not None and aim.version_arn is not None:
-        answer["stateMachineVersionArn"] = aim.version_arn
-    if aim is not None and aim.alias_arn is not None:
-        answer["stateMachineAliasArn"] = aim.alias_arn
-    return answer
-
-
 def describe_run(
-    run: Run, machine_arn: str, origin: ExecutionOrigin | None, included: str | None = None
+    run: ExecutionView,
+    machine_arn: str,
+    origin: ExecutionOrigin | None,
+    included: str | None = None,
 ) -> dict[str, Any]:
     """An execution (or a Map Run's child) as DescribeExecution answers."""
-    answer = _summary(run, machine_arn, origin)
+    answer = summary(run, machine_arn, origin)
     with_data = included != "METADATA_ONLY"
     if with_data:
         answer["input"] = json_text(run.input)
@@ -255,33 +175,28 @@ def describe_run(
 async def describe_execution(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """DescribeExecution; a Map Run's child names the Map Run that started it
     (``mapRunArn``, the API reference's DescribeExecutionOutput)."""
-    run = execution(backend, body["executionArn"])
+    run = await execution(backend, body["executionArn"])
     origin = backend.catalog.origin(run.arn)
-    answer = describe_run(run, _machine_arn(run, origin), origin, body.get("includedData"))
-    started_by = None if isinstance(run, Execution) else map_run_of(backend, run.arn)
+    machine_arn = run.state_machine_arn if origin is None else origin.target.record.arn
+    answer = describe_run(run, machine_arn, origin, body.get("includedData"))
+    started_by = await map_run_of(backend, run.arn)
     if started_by is not None:
         answer["mapRunArn"] = started_by.arn
-    return {**answer, **_redrive_state(backend, run)}
+    return {**answer, **await _redrive_state(backend, run, started_by)}
 
 
-def _redrive_state(backend: Backend, run: Run) -> dict[str, Any]:
+async def _redrive_state(
+    backend: Backend, run: ExecutionView, started_by: MapRunRecord | None
+) -> dict[str, Any]:
     """DescribeExecution's redriveCount, redriveDate, redriveStatus and
     redriveStatusReason (the API reference: the reason only when NOT_REDRIVABLE)."""
     if run.status in ("RUNNING", "SUCCEEDED"):
         return _redrive_fields(
             run.redrive_count, run.redrive_date, f"Execution is {run.status} and cannot be redriven"
         )
-    if not isinstance(run, Execution):
+    if started_by is not None:
         return _redrive_fields(0, None, _MAP_RUN_CHILD)
-    store = backend.engine.store
-    if store is None:
-        return _redrive_fields(0, None, _NO_JOURNAL)
-    stored = store.events(run.arn)
-    now = backend.now()
-    reason = not_redrivable(
-        run.status, run.machine.type, run.stop_time, now, stored,
-        now - run.start_time > STANDARD_MAX_SECONDS,
-    )  # fmt: skip
+    reason = await backend.executions.not_redrivable(run)
     return _redrive_fields(run.redrive_count, run.redrive_date, reason)
 
 
@@ -302,22 +217,18 @@ async def redrive_execution(backend: Backend, body: dict[str, Any]) -> dict[str,
     :func:`_redrove`)."""
     if parse_arn(body["executionArn"], "execution", "express").kind == "express":
         raise ExecutionNotRedrivable(not_redrivable_express())
-    run = execution(backend, body["executionArn"])
-    if not isinstance(run, Execution):
+    run = await execution(backend, body["executionArn"])
+    if await map_run_of(backend, run.arn) is not None:
         raise ExecutionNotRedrivable(_MAP_RUN_CHILD)
     token = body.get("clientToken")
     done = None if token is None else _redrove(backend, run.arn, token)
     if done is not None:
         return {"redriveDate": done.redrive_date}
-    try:
-        redriven = await backend.engine.redrive(run.arn)
-    except LookupError:
-        raise ExecutionNotRedrivable(_NO_JOURNAL) from None
-    assert redriven.redrive_date is not None
+    redrive_date = await backend.executions.redrive(run.arn)
     if token is not None:
-        used = RedriveToken(run.arn, token, redriven.redrive_date, backend.now())
+        used = RedriveToken(run.arn, token, redrive_date, backend.now())
         backend.catalog.put_redrive_token(used)
-    return {"redriveDate": redriven.redrive_date}
+    return {"redriveDate": redrive_date}
 
 
 def _redrove(backend: Backend, execution_arn: str, token: str) -> RedriveToken | None:
@@ -341,7 +252,7 @@ async def describe_state_machine_for_execution(
     backend: Backend, body: dict[str, Any]
 ) -> dict[str, Any]:
     """DescribeStateMachineForExecution: the definition the execution runs."""
-    run = execution(backend, body["executionArn"])
+    run = await execution(backend, body["executionArn"])
     origin = backend.catalog.origin(run.arn)
     if origin is None:  # a Map Run's child: the definition of its item processor is not kept
         raise ExecutionDoesNotExist(run.arn)
@@ -363,21 +274,15 @@ async def describe_state_machine_for_execution(
 
 async def stop_execution(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """StopExecution: the execution ends ABORTED with the error and cause given."""
-    run = execution(backend, body["executionArn"])
-    if not isinstance(run, Execution):
+    run = await execution(backend, body["executionArn"])
+    if await map_run_of(backend, run.arn) is not None:
         raise ExecutionDoesNotExist(run.arn)
-    if run.status == "RUNNING" and not backend.engine.runs(run.arn):
-        await backend.engine.recover()  # the server that ran it may have died since
-        run = execution(backend, run.arn)
-        assert isinstance(run, Execution)
-        if not backend.engine.runs(run.arn):
-            raise ValidationException(_ELSEWHERE.format(arn=run.arn))
-    run.stop(body.get("error"), body.get("cause"))
+    await backend.executions.stop(run.arn, body.get("error"), body.get("cause"))
     try:
-        await asyncio.wait_for(run.wait(), _STOP_WAIT_SECONDS)
+        ended = await asyncio.wait_for(backend.executions.wait(run.arn), _STOP_WAIT_SECONDS)
     except TimeoutError:
         return {"stopDate": backend.now()}
-    return {"stopDate": run.stop_time}
+    return {"stopDate": ended.stop_time}
 
 
 async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
@@ -385,9 +290,8 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
     if (body.get("mapRunArn") is None) == (body.get("stateMachineArn") is None):
         # Our wording: AWS's text for neither or both is not recorded.
         raise ValidationException("Give exactly one of stateMachineArn and mapRunArn")
-    wanted = body.get("statusFilter")
     if body.get("mapRunArn") is not None:
-        return _list_children(map_run(backend, body["mapRunArn"]), body)
+        return _list_children(await map_run(backend, body["mapRunArn"]), body)
     arn = parse_arn(body["stateMachineArn"], "stateMachine")
     record = backend.machine_record(arn.base)
     if record.type == "EXPRESS":
@@ -403,48 +307,7 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
             return None
         return run, record.arn, origin
 
-    store = backend.engine.store
-    if store is None:
-        started = reversed(backend.engine.executions())
-        listed = [item for run in started if (wanted is None or run.status == wanted)
-                  and (item := started_from(run)) is not None]  # fmt: skip
-        shown, more = page(listed, body)
-        return {"executions": [_listed(*item) for item in shown], **more}
-    return _stored_page(store, record.arn, body, started_from)
-
-
-def _stored_page(
-    store: ExecutionStore,
-    machine_arn: str,
-    body: dict[str, Any],
-    started_from: Callable[[Summarized], Listed | None],
-) -> dict[str, Any]:
-    """A page of a durable engine's executions of a machine, read from its database a
-    page at a time from the place the ``nextToken`` names: the rows of one page (and one
-    more, to know whether another follows) when every execution of the machine is
-    wanted; for a version or an alias, as many more as those started otherwise."""
-    size = page_size(body)
-    place = token_place(body.get("nextToken"))
-    status = body.get("statusFilter")
-    listed: list[tuple[Listed, tuple[float, int]]] = []
-    while len(listed) <= size:
-        wanted = size + 1 - len(listed)
-        rows = store.execution_page(machine_arn, wanted, status=status, after=place)
-        for row, place in rows:
-            item = started_from(row)
-            if item is not None:
-                listed.append((item, place))
-        if len(rows) < wanted:  # no more rows
-            break
-    more = {"nextToken": place_token(listed[size - 1][1])} if len(listed) > size else {}
-    return {"executions": [_listed(*item) for item, _ in listed[:size]], **more}
-
-
-def _listed(run: Summarized, machine_arn: str, origin: ExecutionOrigin | None) -> dict[str, Any]:
-    listed = {**_summary(run, machine_arn, origin), "redriveCount": run.redrive_count}
-    if run.redrive_date is not None:
-        listed["redriveDate"] = run.redrive_date
-    return listed
+    return await backend.executions.list_page(record.arn, body, started_from)
 
 
 def _list_children(run: MapRunRecord, body: dict[str, Any]) -> dict[str, Any]:
@@ -454,18 +317,19 @@ def _list_children(run: MapRunRecord, body: dict[str, Any]) -> dict[str, Any]:
     wanted = body.get("statusFilter")
     found = [child for child in run.executions if wanted is None or child.status == wanted]
     shown, more = page(found, body)
-    listed = [
-        {**_listed(child, child.state_machine_arn, None), "mapRunArn": run.arn,
+    children = [
+        {**listed(child, child.state_machine_arn, None), "mapRunArn": run.arn,
          "itemCount": child.item_count}
         for child in shown
     ]  # fmt: skip
-    return {"executions": listed, **more}
+    return {"executions": children, **more}
 
 
 async def get_execution_history(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """GetExecutionHistory: ``reverseOrder``, ``includeExecutionData`` (default true),
     ``maxResults`` and ``nextToken``."""
-    events: list[Event] = list(execution(backend, body["executionArn"]).history)
+    run = await execution(backend, body["executionArn"])
+    events = list(await backend.executions.history(run.arn))
     if body.get("reverseOrder"):
         events.reverse()
     shown, more = page(events, body)
@@ -476,7 +340,7 @@ async def get_execution_history(backend: Backend, body: dict[str, Any]) -> dict[
 _DATA_FIELDS = ("input", "inputDetails", "output", "outputDetails")
 
 
-def _event(event: Event, with_data: bool) -> dict[str, Any]:
+def _event(event: HistoryEvent, with_data: bool) -> dict[str, Any]:
     """An event as the API answers it: its timestamp in epoch seconds, its input and
     output left out when execution data is not asked for."""
     out = event.to_aws()

@@ -9,6 +9,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -16,20 +17,29 @@ from aiohttp import web
 from integrations.aws import AwsConfig
 from integrations.base import Invoker
 from integrations.mocks import MockCases, MockConfig
+from runtime.executions import Engine
 from runtime.host import LocalHost
 from runtime.service import machines, map_runs, runs, tagging, tasks, test_state, versions
 from runtime.service.backend import Backend, Operation
 from runtime.service.catalog import Catalog, MemoryCatalog
 from runtime.service.console import add_console
+from runtime.service.local_executions import LocalExecutions
 from runtime.service.schedule_overview import ScheduleReader
 from runtime.service.server_schedules import serving_schedules
-from runtime.service.settings import ServiceSettings
+from runtime.service.settings import ServiceSettings, SettingsError
 from runtime.service.sqlite_catalog import SqliteCatalog
 from runtime.service.wire import build_app
 from runtime.store.tasks import store_file
 from runtime.testing import local_engine
 
-__all__ = ["OPERATIONS", "RunningServer", "build_backend", "serve", "serve_in_thread"]
+__all__ = [
+    "OPERATIONS",
+    "RunningServer",
+    "build_backend",
+    "connect_backend",
+    "serve",
+    "serve_in_thread",
+]
 
 #: Every operation served. Not yet: UpdateMapRun.
 OPERATIONS: dict[str, Operation] = {
@@ -47,11 +57,15 @@ _SHUTDOWN_SECONDS = 2.0
 
 
 def build_backend(settings: ServiceSettings) -> Backend:
-    """The engine (local functions, HTTP connections, AWS integrations, the MockConfigFile)
-    and the catalog the operations work on: both kept in ``settings.db`` (the durable
-    engine's tables and :class:`SqliteCatalog`'s, one file), or in memory for
+    """The server's engine (local functions, HTTP connections, AWS integrations, the
+    MockConfigFile), the catalog the operations work on and where executions live: on that
+    engine (``settings.backend == "local"``), or on Temporal (connected by
+    :func:`connect_backend`, which ``serve`` awaits). Both kept in ``settings.db`` (the
+    durable engine's tables and :class:`SqliteCatalog`'s, one file), or in memory for
     ``":memory:"``. Raises the set-up files' own errors (``FunctionsFileError``,
     ``MockConfigError``, ``ValueError``) and ``StoreError`` for a database it cannot use."""
+    if settings.backend == "temporal":
+        raise SettingsError("executions on Temporal: build the backend with connect_backend")
     mock_config = None if settings.mock_config is None else MockConfig.load(settings.mock_config)
     cases: list[MockCases] = []
 
@@ -62,7 +76,30 @@ def build_backend(settings: ServiceSettings) -> Backend:
 
     durable = str(settings.db) != ":memory:"
     database = store_file(settings.db) if durable else None
-    engine = local_engine(
+    engine = _engine(settings, database, None if mock_config is None else with_mocks)
+    host = engine.host
+    assert isinstance(host, LocalHost)
+    catalog: Catalog = (
+        MemoryCatalog() if database is None else SqliteCatalog(database, beside=engine.store)
+    )
+    mock_cases = cases[0] if cases else None
+    executions = LocalExecutions(engine, catalog, host.tokens, mock_cases=mock_cases)
+    return Backend(
+        engine,
+        catalog,
+        executions,
+        mock_cases=mock_cases,
+        activity_poll_seconds=settings.activity_poll_seconds,
+    )
+
+
+def _engine(
+    settings: ServiceSettings,
+    database: Path | None,
+    wrap_invoker: Callable[[Invoker], Invoker] | None = None,
+) -> Engine:
+    """The server's engine with the integrations of ``settings``."""
+    return local_engine(
         functions=settings.functions,
         connections=settings.connections,
         resources=settings.resources,
@@ -71,20 +108,37 @@ def build_backend(settings: ServiceSettings) -> Backend:
         region=settings.region,
         account=settings.account,
         external_answers=True,
-        wrap_invoker=None if mock_config is None else with_mocks,
+        wrap_invoker=wrap_invoker,
         database=database,
     )
-    host = engine.host
-    assert isinstance(host, LocalHost)
-    catalog: Catalog = (
-        MemoryCatalog() if database is None else SqliteCatalog(database, beside=engine.store)
-    )
+
+
+async def connect_backend(settings: ServiceSettings) -> Backend:
+    """The backend ``settings`` ask for; on Temporal, connected to its server (raises
+    ``runtime.temporal.workers.TemporalUnreachable`` when it does not answer or has no
+    such namespace). Executions live on Temporal; the server's own engine (in memory)
+    gives dates and ids and runs TestState, and the catalog stays in ``settings.db``."""
+    if settings.backend != "temporal":
+        return build_backend(settings)
+    if settings.mock_config is not None:
+        raise SettingsError(
+            "a MockConfigFile (--mock-config, SFN_MOCK_CONFIG) needs --backend local: the "
+            "workers on Temporal run the Tasks"
+        )
+    # Imported only here: a server on the local backend never loads the Temporal SDK.
+    from runtime.service.temporal_executions import connect_temporal
+
+    engine = _engine(settings, None)
+    durable = str(settings.db) != ":memory:"
+    catalog: Catalog = SqliteCatalog(store_file(settings.db)) if durable else MemoryCatalog()
+    try:
+        executions = await connect_temporal(settings, catalog)
+    except BaseException:
+        catalog.close()
+        await engine.aclose()
+        raise
     return Backend(
-        engine,
-        catalog,
-        host.tokens,
-        mock_cases=cases[0] if cases else None,
-        activity_poll_seconds=settings.activity_poll_seconds,
+        engine, catalog, executions, activity_poll_seconds=settings.activity_poll_seconds
     )
 
 
@@ -116,7 +170,7 @@ async def _run(
 ) -> None:
     # What a dead server left running goes on (its task tokens waiting again) before the
     # first request can ask about it.
-    await backend.engine.recover()
+    await backend.executions.recover()
     try:
         async with serving_schedules(backend, settings) as scheduler:
             runner, url = await _start_site(backend, settings, scheduler, *address)
@@ -126,6 +180,7 @@ async def _run(
             finally:
                 await runner.cleanup()
     finally:
+        await backend.executions.aclose()
         await backend.engine.aclose()
         backend.catalog.close()
 
@@ -138,7 +193,7 @@ def serve(settings: ServiceSettings, host: str, port: int, ready: Callable[[str]
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await _run(build_backend(settings), settings, (host, port), stop, ready)
+        await _run(await connect_backend(settings), settings, (host, port), stop, ready)
 
     asyncio.run(main())
 
@@ -176,7 +231,7 @@ def serve_in_thread(
     async def main() -> None:
         started["stop"] = asyncio.Event()
         started["loop"] = asyncio.get_running_loop()
-        backend = build_backend(given)
+        backend = await connect_backend(given)
 
         def accepted(url: str) -> None:
             started["url"] = url

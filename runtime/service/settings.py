@@ -18,7 +18,7 @@ from typing import Literal
 
 from runtime.executions import DEFAULT_ACCOUNT, DEFAULT_REGION
 
-__all__ = ["ServiceSettings", "SettingsError", "from_environment"]
+__all__ = ["DEFAULT_TASK_QUEUE", "ServiceSettings", "SettingsError", "from_environment"]
 
 #: Step Functions Local's endpoint variables this engine sends AWS calls to.
 AWS_ENDPOINT_VARIABLES = ("SQS_ENDPOINT", "SNS_ENDPOINT", "DYNAMODB_ENDPOINT")
@@ -32,6 +32,10 @@ UNUSED_VARIABLES = {
     "STEP_FUNCTIONS_ENDPOINT": "nested executions run on this server",
     "WAIT_TIME_SCALE": "use --clock virtual for waits that take no time",
 }
+
+
+#: The Temporal task queue executions are started on, as ``asl worker``'s default.
+DEFAULT_TASK_QUEUE = "asl-executions"
 
 
 class SettingsError(ValueError):
@@ -63,6 +67,13 @@ class ServiceSettings:
     db: str | os.PathLike[str] = ":memory:"
     #: The token the web console asks for once (``?token=``); None: it asks for none.
     console_token: str | None = None
+    #: Where executions live: on the server's engine, or on Temporal.
+    backend: Literal["local", "temporal"] = "local"
+    #: The Temporal frontend (``HOST:PORT``), namespace and task queue of the temporal
+    #: backend (where ``asl worker`` processes poll).
+    temporal_address: str | None = None
+    namespace: str = "default"
+    task_queue: str = DEFAULT_TASK_QUEUE
 
 
 def from_environment(

@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS catalog_definitions (digest TEXT PRIMARY KEY, text TE
 CREATE TABLE IF NOT EXISTS catalog_origins (
     execution_arn TEXT PRIMARY KEY, body TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS catalog_starts (
+    machine_arn TEXT NOT NULL, start_date REAL NOT NULL, execution_arn TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS catalog_starts_order ON catalog_starts (machine_arn, start_date);
 CREATE TABLE IF NOT EXISTS catalog_redrive_tokens (
     execution_arn TEXT NOT NULL,
     token         TEXT NOT NULL,
@@ -248,6 +252,36 @@ class SqliteCatalog(Database):
                 "INSERT OR REPLACE INTO catalog_origins (execution_arn, body) VALUES (?, ?)",
                 (origin.execution_arn, body),
             )
+
+    # --- executions started (where the catalog is their only list) -----------------------
+
+    def put_start(self, machine_arn: str, execution_arn: str, start_date: float) -> None:
+        """Record that an execution of a machine started."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO catalog_starts (machine_arn, start_date, execution_arn) "
+                "VALUES (?, ?, ?)",
+                (machine_arn, start_date, execution_arn),
+            )
+
+    def starts(
+        self, machine_arn: str, limit: int, after: tuple[float, int] | None = None
+    ) -> list[tuple[str, tuple[float, int]]]:
+        """Executions of a machine, newest first, from ``after`` on (keyset pagination on
+        the machine's index: only those rows are read)."""
+        clause, args = "", list[object]([machine_arn])
+        if after is not None:
+            clause = " AND (start_date < ? OR (start_date = ? AND rowid < ?))"
+            args += [after[0], after[0], after[1]]
+        try:
+            rows = self._db.execute(
+                "SELECT execution_arn, start_date, rowid FROM catalog_starts WHERE machine_arn = ?"
+                f"{clause} ORDER BY start_date DESC, rowid DESC LIMIT ?",
+                [*args, limit],
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(self.path, exc, "database") from exc
+        return [(str(arn), (float(date), int(rowid))) for arn, date, rowid in rows]
 
     # --- redrive client tokens ----------------------------------------------------------
 

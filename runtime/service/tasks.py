@@ -27,19 +27,21 @@ __all__ = ["OPERATIONS"]
 
 async def send_task_success(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """SendTaskSuccess."""
-    backend.tokens.send_success(body["taskToken"], parse_output(body["output"]))
+    await backend.executions.send_task_success(body["taskToken"], parse_output(body["output"]))
     return {}
 
 
 async def send_task_failure(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """SendTaskFailure."""
-    backend.tokens.send_failure(body["taskToken"], body.get("error"), body.get("cause"))
+    await backend.executions.send_task_failure(
+        body["taskToken"], body.get("error"), body.get("cause")
+    )
     return {}
 
 
 async def send_task_heartbeat(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """SendTaskHeartbeat."""
-    backend.tokens.send_heartbeat(body["taskToken"])
+    await backend.executions.send_task_heartbeat(body["taskToken"])
     return {}
 
 
@@ -87,12 +89,13 @@ async def get_activity_task(backend: Backend, body: dict[str, Any]) -> dict[str,
     """GetActivityTask: the oldest task waiting for a worker of the activity, waiting for
     one up to the poll time; ``{}`` (no token) when none came."""
     record = _activity(backend, body["activityArn"])
-    task = await backend.activities.get_task(
-        record.arn, body.get("workerName"), timeout=backend.activity_poll_seconds
+    task = await backend.executions.get_activity_task(
+        record.arn, body.get("workerName"), backend.activity_poll_seconds
     )
     if task is None:
         return {}
-    return {"taskToken": task.token, "input": json_text(task.input)}
+    token, value = task
+    return {"taskToken": token, "input": json_text(value)}
 
 
 OPERATIONS: dict[str, Operation] = {

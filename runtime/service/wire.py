@@ -62,7 +62,7 @@ async def _handle(request: web.Request) -> web.Response:
         check_request(name, body)
         answer = await operation(request.app[_BACKEND], body)
     except ApiError as error:
-        return _reply({"__type": error.code, "message": error.message}, 400, request_id)
+        return _reply({"__type": error.code, "message": error.message}, error.status, request_id)
     except Exception:
         _log.exception("%s failed (request %s)", name or target, request_id)
         failure = {

@@ -19,9 +19,12 @@ TASK_DOES_NOT_EXIST_MESSAGE = "Task Does Not Exist: 'Provided task does not exis
 
 
 class ApiError(Exception):
-    """An error of a Step Functions API call: AWS's ``code`` and a message."""
+    """An error of a Step Functions API call: AWS's ``code`` and a message, answered with
+    HTTP ``status`` (400, as AWS answers every modelled error of this API, unless the
+    service, not the request, is at fault)."""
 
     code: ClassVar[str] = "ApiError"
+    status: ClassVar[int] = 400
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

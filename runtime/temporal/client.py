@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
@@ -178,6 +179,11 @@ class TemporalExecutions:
             if not page["events"] or len(events) >= page["total"]:
                 return {"events": events}
 
+    async def history_length(self, workflow_id: str) -> int:
+        """How many events its history holds (none of them read)."""
+        page = await self._query(workflow_id, "history", [2**31, 0])
+        return int(page["total"])
+
     async def stop(
         self, workflow_id: str, error: str | None = None, cause: str | None = None
     ) -> None:
@@ -212,6 +218,7 @@ class TemporalExecutions:
 
     async def _update(self, token: str, update: str, args: list[Any]) -> None:
         handle = self._handle(workflow_of_token(token))
+        refused: Exception | None = None
         try:
             await handle.execute_update(update, args=args)
             return
@@ -219,16 +226,20 @@ class TemporalExecutions:
             cause = failed.cause
             if isinstance(cause, ApplicationError) and cause.type in _API_ERRORS:
                 raise _API_ERRORS[cause.type](cause.message) from None
-            raise
-        except RPCError as refused:
-            if refused.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            # Not the execution's answer: the workflow may have completed while the update
+            # was on its way (its execution had ended), which is told below.
+            refused = failed
+        except RPCError as rpc:
+            if rpc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
                 raise
         # No running workflow took it: its execution has ended (AWS: the task does not
         # exist anymore), or there never was one.
         try:
-            await handle.describe()
+            described = await handle.describe()
         except RPCError as missing:
             if missing.status == RPCStatusCode.NOT_FOUND:
                 raise TaskDoesNotExist() from None
             raise
+        if refused is not None and described.status == WorkflowExecutionStatus.RUNNING:
+            raise refused
         raise TaskTimedOut()

@@ -49,6 +49,9 @@ _PAUSES_PER_ACTIVATION = 16
 #: The activity's own timeout is the Task's plus this: the execution's timer ends the
 #: Task (with AWS's ``States.Timeout`` event) before Temporal ends the activity.
 _ACTIVITY_GRACE_SECONDS = 60
+#: The patch of a StopExecution that came with an activity's result (see ``invoke``):
+#: workflows recorded before it replay as they ran.
+_STOP_AT_COMPLETION = "stop-with-activity-result"
 
 
 class WorkflowClock(RealClock):
@@ -105,6 +108,12 @@ class _Activities:
                 # cancelled the activity, says so this way: the cancellation goes on up.
                 raise asyncio.CancelledError() from None
             raise raised_by(failure) from None
+        task = asyncio.current_task()
+        if task is not None and task.cancelling() and workflow.patched(_STOP_AT_COMPLETION):
+            # Cancelled (StopExecution) in the activation that also brought the activity's
+            # result: asyncio handed the cancellation to the activity's handle, which had
+            # completed, so it was lost and the execution went on. It goes on up instead.
+            raise asyncio.CancelledError()
         return task_result(result)
 
 

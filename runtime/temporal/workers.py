@@ -26,7 +26,7 @@ from runtime.testing import local_engine
 _log = logging.getLogger(__name__)
 
 
-class TemporalUnreachable(Exception):
+class TemporalUnreachable(ConnectionError):
     """The Temporal frontend at the address given did not answer, or has no such
     namespace."""
 
@@ -47,9 +47,10 @@ def check_address(address: str) -> str | None:
     return None
 
 
-async def _connect(settings: WorkerSettings) -> Client:
+async def connect_client(settings: WorkerSettings) -> Client:
     """A client of the server, its namespace checked (a worker would only say so later,
-    after it has announced that it polls)."""
+    after it has announced that it polls; a server, at its first request); raises
+    :class:`TemporalUnreachable`."""
     try:
         client = await Client.connect(settings.address, namespace=settings.namespace)
     except RuntimeError as failed:
@@ -124,7 +125,7 @@ async def serve_worker(settings: WorkerSettings, ready: Callable[[], None]) -> N
     try:
         for opener in engine.openers:  # the declared AWS resources, created once
             await opener()
-        client = await _connect(settings)
+        client = await connect_client(settings)
         await _search_attribute(client)
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -13,24 +13,12 @@ import pytest
 
 from runtime.service import ServiceSettings, serve_in_thread
 from tests.polling import until
-from tests.serving import sfn_client
+from tests.serving import APPROVAL, sfn_client
 
 # One server for the module: its tests run on one xdist worker.
 pytestmark = pytest.mark.xdist_group("serve_boto3")
 
 ROLE = "arn:aws:iam::123456789012:role/service-role/tests"
-APPROVAL = {
-    "StartAt": "Ask",
-    "States": {
-        "Ask": {
-            "Type": "Task",
-            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "Parameters": {"FunctionName": "notify", "Payload": {"token.$": "$$.Task.Token"}},
-            "ResultPath": "$.approval",
-            "End": True,
-        }
-    },
-}
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 MOCKED = {
     "StartAt": "Charge",

@@ -4,41 +4,27 @@ the Temporal SDK's abort at exit), and a clean exit on Ctrl+C."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests.serving import cli_env, one_line
 from tests.temporal.backend import Backend
 
 #: With every other test on Temporal on one xdist worker: one dev server for them all.
 pytestmark = pytest.mark.xdist_group("temporal")
 
-ROOT = Path(__file__).resolve().parents[2]
 BOUND = 60.0  # seconds: every command here ends well before
-
-
-def _env() -> dict[str, str]:
-    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    return {**os.environ, "PYTHONPATH": path}
 
 
 def _worker(*options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "runtime.cli", "worker", *options],
-        capture_output=True, text=True, env=_env(), timeout=BOUND,
+        capture_output=True, text=True, env=cli_env(), timeout=BOUND,
     )  # fmt: skip
-
-
-def _one_line(stderr: str) -> str:
-    lines = stderr.splitlines()
-    assert len(lines) == 1, stderr
-    assert "Traceback" not in stderr and "Fatal Python error" not in stderr
-    return lines[0]
 
 
 def _closed_port() -> int:
@@ -74,21 +60,21 @@ def test_without_an_address_it_is_a_usage_error() -> None:
 def test_an_address_that_is_not_host_port_is_a_usage_error(address: str, why: str) -> None:
     result = _worker("--temporal-address", address)
     assert result.returncode == 2
-    assert _one_line(result.stderr).startswith(f"asl worker: --temporal-address {why}")
+    assert one_line(result.stderr).startswith(f"asl worker: --temporal-address {why}")
 
 
-def test_a_server_that_does_not_answer_is_named_in_one_line() -> None:
+def test_a_server_that_does_not_answer_is_named_inone_line() -> None:
     address = f"127.0.0.1:{_closed_port()}"
     result = _worker("--temporal-address", address)
     assert result.returncode == 1
-    line = _one_line(result.stderr)
+    line = one_line(result.stderr)
     assert line == f"asl worker: cannot connect to Temporal at {address}: Connection refused"
 
 
-def test_a_namespace_the_server_lacks_is_named_in_one_line(temporal: Backend) -> None:
+def test_a_namespace_the_server_lacks_is_named_inone_line(temporal: Backend) -> None:
     result = _worker("--temporal-address", temporal.address, "--namespace", "no-such-one")
     assert result.returncode == 1
-    line = _one_line(result.stderr)
+    line = one_line(result.stderr)
     assert line == f"asl worker: Temporal at {temporal.address} has no namespace 'no-such-one'"
     assert result.stdout == ""  # never announced as polling
 
@@ -97,7 +83,7 @@ def test_ctrl_c_stops_it_cleanly(temporal: Backend) -> None:
     worker = subprocess.Popen(
         [sys.executable, "-m", "runtime.cli", "worker", "--temporal-address", temporal.address,
          "--task-queue", "ctrl-c"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
     )  # fmt: skip
     try:
         assert worker.stdout is not None

@@ -22,18 +22,20 @@ _CHECK_SECONDS = 0.25
 
 async def stream(ctx: Context) -> web.StreamResponse:
     """The event stream of the execution ``?arn=`` (``ExecutionDoesNotExist`` if none)."""
-    watched = run(ctx, ctx.query("arn") or "")
+    arn = (await run(ctx, ctx.query("arn") or "")).arn
+    progress = ctx.backend.executions.progress
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
     )
     await response.prepare(ctx.request)
     keep_alive = ctx.console.keep_alive_seconds
     check = min(_CHECK_SECONDS, keep_alive)
-    seen, quiet = len(watched.history), 0.0
+    seen, status = await progress(arn)
+    quiet = 0.0
     try:
-        while watched.status == "RUNNING":
+        while status == "RUNNING":
             await asyncio.sleep(check)
-            count = len(watched.history)
+            count, status = await progress(arn)
             quiet += check
             if count != seen:
                 seen, quiet = count, 0.0

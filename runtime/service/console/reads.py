@@ -15,10 +15,10 @@ from typing import Any
 
 from asl.graph import build_graph
 from asl.jsontext import JSON, parse_json
-from runtime.executions import Execution
 from runtime.service.console.context import Context
 from runtime.service.errors import ExecutionDoesNotExist
-from runtime.service.lookup import Run, execution, map_run_of
+from runtime.service.executions_backend import ExecutionView
+from runtime.service.lookup import execution, map_run_of
 from runtime.service.runs import describe_run
 
 __all__ = ["definition", "describe", "history", "is_express", "parent", "run"]
@@ -29,17 +29,17 @@ def is_express(arn: str) -> bool:
     return ":express:" in arn
 
 
-def run(ctx: Context, arn: str) -> Run:
+async def run(ctx: Context, arn: str) -> ExecutionView:
     """The execution of ``arn`` (``ExecutionDoesNotExist``, ``InvalidArn``)."""
-    return _express(ctx, arn) if is_express(arn) else execution(ctx.backend, arn)
+    return await (_express(ctx, arn) if is_express(arn) else execution(ctx.backend, arn))
 
 
-def parent(ctx: Context, arn: str) -> str | None:
+async def parent(ctx: Context, arn: str) -> str | None:
     """The ARN of the execution whose Map Run started ``arn``'s, None for a top one."""
     if is_express(arn):
         return None
-    execution(ctx.backend, arn)  # ExecutionDoesNotExist, InvalidArn
-    started_by = map_run_of(ctx.backend, arn)
+    await execution(ctx.backend, arn)  # ExecutionDoesNotExist, InvalidArn
+    started_by = await map_run_of(ctx.backend, arn)
     return None if started_by is None else started_by.execution_arn
 
 
@@ -47,16 +47,18 @@ async def describe(ctx: Context, arn: str) -> dict[str, Any]:
     """The execution as DescribeExecution answers."""
     if not is_express(arn):
         return await ctx.call("DescribeExecution", {"executionArn": arn})
-    express = _express(ctx, arn)
+    express = await _express(ctx, arn)
     origin = ctx.backend.catalog.origin(arn)
-    machine_arn = express.machine.arn if origin is None else origin.target.record.arn
+    machine_arn = express.state_machine_arn if origin is None else origin.target.record.arn
     return describe_run(express, machine_arn, origin)
 
 
 async def history(ctx: Context, arn: str) -> dict[str, Any]:
     """The execution's events as GetExecutionHistory answers."""
     if is_express(arn):
-        return _express(ctx, arn).history_json()
+        await _express(ctx, arn)  # ExecutionDoesNotExist
+        events = await ctx.backend.executions.history(arn)
+        return {"events": [event.to_aws() for event in events]}
     return await ctx.call("GetExecutionHistory", {"executionArn": arn})
 
 
@@ -66,12 +68,12 @@ async def definition(ctx: Context, arn: str) -> JSON | None:
     if is_express(arn):
         origin = ctx.backend.catalog.origin(arn)
         return None if origin is None else origin.target.definition
-    started_by = map_run_of(ctx.backend, arn)
+    started_by = await map_run_of(ctx.backend, arn)
     if started_by is None:
         described = await ctx.call("DescribeStateMachineForExecution", {"executionArn": arn})
         return str(described["definition"])
     top, state_name = started_by, started_by.state_name
-    while (outer := map_run_of(ctx.backend, top.execution_arn)) is not None:
+    while (outer := await map_run_of(ctx.backend, top.execution_arn)) is not None:
         top = outer
     described = await ctx.call(
         "DescribeStateMachineForExecution", {"executionArn": top.execution_arn}
@@ -101,8 +103,8 @@ def item_processor(text: str, map_state: str) -> dict[str, Any] | None:
     return None
 
 
-def _express(ctx: Context, arn: str) -> Execution:
-    found = ctx.backend.engine.get_execution(arn)
+async def _express(ctx: Context, arn: str) -> ExecutionView:
+    found = await ctx.backend.executions.find(arn)
     if found is None:
         raise ExecutionDoesNotExist(arn)
     return found

@@ -1,0 +1,287 @@
+"""Executions on the server's own engine (``asl serve --backend local``, the default): an
+:class:`~runtime.service.executions_backend.ExecutionsBackend` over
+:class:`~runtime.executions.Engine`, in memory or durable in the server's SQLite file.
+
+What an ARN names is found in the engine's memory while its execution runs; on a durable
+engine an ended execution (with its Map Runs and their children) is read back from its
+database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterable, Iterator, Sequence
+from typing import Any
+
+from integrations.mocks import MockCases
+from runtime.activities import Activities
+from runtime.api_limits import ValidationException
+from runtime.clock import RealClock
+from runtime.executions import STANDARD_MAX_SECONDS, Engine, Execution, Machine, MachineType
+from runtime.history import Event
+from runtime.redrive import ExecutionNotRedrivable, not_redrivable
+from runtime.service.catalog import Catalog, ExecutionOrigin, Target
+from runtime.service.definitions import compile_definition
+from runtime.service.errors import ExecutionDoesNotExist, ResourceNotFound
+from runtime.service.executions_backend import ExecutionView, StartedFrom
+from runtime.service.listing import listed_page, stored_page
+from runtime.states.map_run import ChildRecord, MapRunRecord
+from runtime.store import TaskRecord
+from runtime.tokens import TaskTokens
+
+__all__ = ["NO_JOURNAL", "LocalExecutions"]
+
+#: Our words for an execution an engine without a database cannot redrive (AWS keeps the
+#: journal of every execution it could redrive).
+NO_JOURNAL = "Execution cannot be redriven: the server keeps no journal (serve with --db FILE)"
+
+#: Our words: another live server on the same database runs the execution.
+_ELSEWHERE = (
+    "Execution {arn} is run by another asl serve on this database: send StopExecution to "
+    "that server"
+)
+
+
+class LocalExecutions:
+    """Executions run by ``engine``, their task tokens in ``tokens``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        catalog: Catalog,
+        tokens: TaskTokens,
+        *,
+        mock_cases: MockCases | None = None,
+    ) -> None:
+        self.engine = engine
+        self.catalog = catalog
+        self.tokens = tokens
+        self.mock_cases = mock_cases
+        # Workers poll in real time whatever the engine's clock: on a virtual clock a
+        # 60-second poll would end at once, and workers would spin.
+        self.activities = Activities(
+            tokens, RealClock(), region=engine.region, account=engine.account
+        )
+        self._compiled: dict[tuple[str, str, str], Machine] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    # --- starting ---------------------------------------------------------------------
+
+    def _machine(self, aim: Target) -> Machine:
+        """The engine's machine for what ``aim`` runs, compiled once per revision or
+        version (``aim.key``)."""
+        cache_key = (aim.key, aim.definition, aim.role_arn)
+        machine = self._compiled.get(cache_key)
+        if machine is None:
+            record = aim.record
+            model = compile_definition(aim.definition, record.type)
+            machine_type: MachineType = "EXPRESS" if record.type == "EXPRESS" else "STANDARD"
+            machine = self.engine.create_state_machine(
+                model, name=record.name, type=machine_type, role_arn=aim.role_arn,
+                text=aim.definition,
+            )  # fmt: skip
+            self.forget_machine(aim.key)
+            self._compiled[cache_key] = machine
+        return machine
+
+    def forget_machine(self, key: str) -> None:
+        """Drop the compiled machines of a deleted machine or version."""
+        self._compiled = {k: v for k, v in self._compiled.items() if k[0] != key}
+
+    async def start(
+        self, aim: Target, value: Any, name: str | None, test_case: str | None
+    ) -> ExecutionView:
+        """Start an execution of ``aim``; its origin is written in the transaction of its
+        start (on a durable server: no second one per start)."""
+        machine = self._machine(aim)
+
+        def keep_origin(execution_arn: str) -> None:
+            self.catalog.put_origin(ExecutionOrigin(execution_arn, aim))
+
+        execution = await machine.start(value, name=name, on_start=keep_origin)
+        # Chosen before the new execution's strand first runs: starting it only scheduled it.
+        if test_case is not None and self.mock_cases is not None:
+            self.mock_cases.choose(execution.arn, aim.record.name, test_case)
+            self._forget_when_done(execution)
+        return execution
+
+    def _forget_when_done(self, execution: Execution) -> None:
+        async def forget() -> None:
+            await execution.wait()
+            if self.mock_cases is not None:
+                self.mock_cases.forget(execution.arn)
+
+        self._run_in_background(forget())
+
+    def _run_in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- reading ----------------------------------------------------------------------
+
+    async def find(self, arn: str) -> ExecutionView | None:
+        """An execution of the engine, or a Map Run's child, by ARN."""
+        return self.engine.get_execution(arn) or self._child(arn)
+
+    def _top(self, arn: str) -> Execution:
+        found = self.engine.get_execution(arn)
+        if found is None:
+            raise ExecutionDoesNotExist(arn)
+        return found
+
+    def _run(self, arn: str) -> Execution | ChildRecord:
+        found = self.engine.get_execution(arn) or self._child(arn)
+        if found is None:
+            raise ExecutionDoesNotExist(arn)
+        return found
+
+    async def wait(self, arn: str) -> ExecutionView:
+        """Wait for the top execution ``arn`` to end."""
+        return await self._top(arn).wait()
+
+    async def stop(self, arn: str, error: str | None, cause: str | None) -> None:
+        """Stop the top execution ``arn``; one another live server on the database runs is
+        refused, one whose server died is taken over first."""
+        execution = self._top(arn)
+        if execution.status == "RUNNING" and not self.engine.runs(arn):
+            await self.engine.recover()  # the server that ran it may have died since
+            execution = self._top(arn)
+            if not self.engine.runs(arn):
+                raise ValidationException(_ELSEWHERE.format(arn=arn))
+        execution.stop(error, cause)
+
+    async def history(self, arn: str) -> Sequence[Event]:
+        """Its events so far."""
+        return list(self._run(arn).history)
+
+    async def progress(self, arn: str) -> tuple[int, str]:
+        """How many events it has recorded, and its status."""
+        run = self._run(arn)
+        return len(run.history), run.status
+
+    async def list_page(
+        self, machine_arn: str, body: dict[str, Any], started_from: StartedFrom
+    ) -> dict[str, Any]:
+        """Executions of the machine newest first: from memory, or on a durable engine a
+        page at a time from its database (see :func:`~runtime.service.listing.stored_page`)."""
+        wanted = body.get("statusFilter")
+        store = self.engine.store
+        if store is None:
+            started = reversed(self.engine.executions())
+            return listed_page(
+                [item for run in started if (wanted is None or run.status == wanted)
+                 and (item := started_from(run)) is not None],
+                body,
+            )  # fmt: skip
+
+        async def rows(limit: int, after: tuple[float, int] | None) -> list[Any]:
+            return store.execution_page(machine_arn, limit, status=wanted, after=after)
+
+        return await stored_page(rows, body, started_from)
+
+    # --- redrive ----------------------------------------------------------------------
+
+    async def not_redrivable(self, run: ExecutionView) -> str | None:
+        """Why the ended execution cannot be redriven (``runtime.redrive``'s reasons)."""
+        store = self.engine.store
+        if store is None:
+            return NO_JOURNAL
+        execution = self._top(run.arn)
+        now = self.engine.host.now()
+        return not_redrivable(
+            run.status, execution.machine.type, run.stop_time, now, store.events(run.arn),
+            now - run.start_time > STANDARD_MAX_SECONDS,
+        )  # fmt: skip
+
+    async def redrive(self, arn: str) -> float:
+        """Redrive the execution; its redrive date."""
+        try:
+            redriven = await self.engine.redrive(arn)
+        except LookupError:
+            raise ExecutionNotRedrivable(NO_JOURNAL) from None
+        assert redriven.redrive_date is not None
+        return redriven.redrive_date
+
+    # --- Map Runs ---------------------------------------------------------------------
+
+    async def map_run(self, arn: str) -> MapRunRecord:
+        """A Map Run by ARN."""
+        for run in self._all_map_runs(arn):
+            if run.arn == arn:
+                return run
+        raise ResourceNotFound(arn)
+
+    async def map_runs(self, execution_arn: str) -> Sequence[MapRunRecord]:
+        """The Map Runs of an execution (or of a Map Run's child)."""
+        return self._run(execution_arn).map_runs
+
+    async def map_run_of(self, arn: str) -> MapRunRecord | None:
+        """The Map Run that started the child execution ``arn``."""
+        return self._map_run_of(arn)
+
+    def _map_run_of(self, arn: str) -> MapRunRecord | None:
+        machine = arn.split(":execution:", 1)[-1].split(":", 1)[0]
+        if "/" not in machine:  # a Map Run's children run ``<machine>/<label>``
+            return None
+        for run in self._all_map_runs(arn):
+            if any(child.arn == arn for child in run.executions):
+                return run
+        return None
+
+    def _child(self, arn: str) -> ChildRecord | None:
+        run = self._map_run_of(arn)
+        return None if run is None else next(c for c in run.executions if c.arn == arn)
+
+    def _all_map_runs(self, arn: str) -> Iterator[MapRunRecord]:
+        """The Map Runs of the executions in memory, then those stored with the ended
+        execution that ``arn`` (a Map Run's, or a child execution's) belongs to."""
+        engine = self.engine
+        for execution in engine.executions():
+            yield from _map_runs(execution.map_runs)
+        owner = None if engine.store is None else engine.store.map_run_owner(arn)
+        ended = None if owner is None else engine.get_execution(owner)
+        if ended is not None:
+            yield from _map_runs(ended.map_runs)
+
+    # --- tasks ------------------------------------------------------------------------
+
+    async def send_task_success(self, token: str, output: Any) -> None:
+        """SendTaskSuccess."""
+        self.tokens.send_success(token, output)
+
+    async def send_task_failure(self, token: str, error: str | None, cause: str | None) -> None:
+        """SendTaskFailure."""
+        self.tokens.send_failure(token, error, cause)
+
+    async def send_task_heartbeat(self, token: str) -> None:
+        """SendTaskHeartbeat."""
+        self.tokens.send_heartbeat(token)
+
+    def pending_tasks(self) -> Sequence[TaskRecord]:
+        """The task tokens and activity tasks waiting in the task store."""
+        return self.tokens.pending()
+
+    async def get_activity_task(
+        self, activity_arn: str, worker: str | None, timeout: float
+    ) -> tuple[str, Any] | None:
+        """The oldest task waiting for a worker of the activity (long poll)."""
+        task = await self.activities.get_task(activity_arn, worker, timeout=timeout)
+        return None if task is None else (task.token, task.input)
+
+    # --- life -------------------------------------------------------------------------
+
+    async def recover(self) -> None:
+        """Resume what a dead server left running on the durable engine."""
+        await self.engine.recover()
+
+    async def aclose(self) -> None:
+        """Nothing beyond the server's engine, which the server closes."""
+
+
+def _map_runs(runs: Iterable[MapRunRecord]) -> Iterator[MapRunRecord]:
+    """Map Runs and, depth first, those their children started."""
+    for run in runs:
+        yield run
+        for child in run.executions:
+            yield from _map_runs(child.map_runs)

@@ -1,0 +1,388 @@
+"""Executions on Temporal (``asl serve --backend temporal``): an
+:class:`~runtime.service.executions_backend.ExecutionsBackend` over
+:class:`~runtime.temporal.client.TemporalExecutions`. Each execution is a workflow whose
+id is its ARN, run by ``asl worker`` processes on the task queue; the server keeps only
+the catalog (state machines, versions, aliases, activities, tags, each execution's origin
+and the list of executions it started).
+
+Imported only when that backend is chosen: a server on the local backend never loads the
+Temporal SDK.
+
+Not served on Temporal yet, each answered with an error saying so (never a 500):
+RedriveExecution (``ExecutionNotRedrivable``), Map Runs (a Distributed Map's children run
+inside their parent's workflow, not as executions the API can reach) and the console's
+list of waiting tasks (``ValidationException``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from asl.jsontext import parse_json
+from runtime import executions as engine_executions
+from runtime.api_limits import ValidationException
+from runtime.lifecycle import MachineType
+from runtime.redrive import ExecutionNotRedrivable
+from runtime.service.catalog import Catalog, ExecutionOrigin, Target
+from runtime.service.executions_backend import ExecutionView, StartedFrom
+from runtime.service.listing import Place, stored_page
+from runtime.service.settings import ServiceSettings, SettingsError
+from runtime.states.map_run import MapRunRecord
+from runtime.store import ApiError, TaskRecord
+from runtime.temporal.client import TemporalExecutions
+from runtime.temporal.payloads import StartRequest
+from runtime.temporal.workers import WorkerSettings, check_address, connect_client
+
+__all__ = [
+    "NOT_REDRIVABLE",
+    "WORKER_ANSWER_SECONDS",
+    "NoWorkerAnswered",
+    "TemporalExecutionsBackend",
+    "connect_temporal",
+]
+
+T = TypeVar("T")
+
+#: Our words (AWS has no Temporal): why RedriveExecution cannot be served yet.
+NOT_REDRIVABLE = (
+    "Execution cannot be redriven: executions on Temporal (asl serve --backend temporal) "
+    "are not redriven yet; start it again, or serve with --backend local"
+)
+_NO_MAP_RUNS = (
+    "Map Runs are not served with --backend temporal yet: a Distributed Map's child "
+    "executions run inside their parent's workflow; serve with --backend local to read them"
+)
+_NO_PENDING = (
+    "Waiting tasks are not listed with --backend temporal yet: answer a task token with "
+    "SendTaskSuccess or SendTaskFailure"
+)
+#: How many executions' descriptions ListExecutions asks Temporal for at once.
+_DESCRIBED_AT_ONCE = 16
+#: How long a question only a worker can answer (a running execution's description, any
+#: history) waits for one: a query waits for a worker to poll, without end when none runs.
+WORKER_ANSWER_SECONDS = 10.0
+
+
+class NoWorkerAnswered(ApiError):
+    """No worker answered a question about an execution in time (none polls its task
+    queue, or all are busy): the service's fault, not the request's, so a 5xx that clients
+    may retry. Our own code and words: AWS has no workers to wait for."""
+
+    code = "ServiceUnavailable"
+    status = 503
+
+    def __init__(self, task_queue: str) -> None:
+        super().__init__(
+            f"No asl worker answered within {WORKER_ANSWER_SECONDS:g} s: run `asl worker` on "
+            f"task queue {task_queue!r} of this Temporal namespace"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TemporalRun:
+    """An execution on Temporal as its workflow describes it."""
+
+    arn: str
+    state_machine_arn: str
+    name: str
+    status: str
+    input: Any
+    output: Any
+    error: str | None
+    cause: str | None
+    start_time: float
+    stop_time: float | None
+    redrive_count: int = 0
+    redrive_date: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEvent:
+    """A history event as the workflow's ``history`` query gave it (AWS's form)."""
+
+    event: dict[str, Any]
+
+    @property
+    def timestamp(self) -> float:
+        """The event's time in epoch seconds."""
+        return datetime.fromisoformat(self.event["timestamp"]).timestamp()
+
+    def to_aws(self) -> dict[str, Any]:
+        """The event as GetExecutionHistory returns it."""
+        return self.event
+
+
+async def connect_temporal(
+    settings: ServiceSettings, catalog: Catalog
+) -> TemporalExecutionsBackend:
+    """Executions on the Temporal server of ``settings`` (``SettingsError`` for an address
+    that is not HOST:PORT; ``TemporalUnreachable`` when it does not answer or has no such
+    namespace)."""
+    address = settings.temporal_address
+    if address is None:
+        raise SettingsError("--backend temporal needs --temporal-address HOST:PORT")
+    wrong = check_address(address)
+    if wrong is not None:
+        raise SettingsError(f"--temporal-address {wrong}")
+    client = await connect_client(WorkerSettings(address, settings.namespace, settings.task_queue))
+    executions = TemporalExecutions(
+        client, task_queue=settings.task_queue, region=settings.region, account=settings.account
+    )
+    return TemporalExecutionsBackend(executions, catalog, settings.clock)
+
+
+class TemporalExecutionsBackend:
+    """Executions as workflows on one Temporal namespace and task queue."""
+
+    def __init__(
+        self,
+        executions: TemporalExecutions,
+        catalog: Catalog,
+        clock: Literal["real", "virtual"] = "real",
+    ) -> None:
+        self.executions = executions
+        self.catalog = catalog
+        #: ``virtual``: each execution's own virtual clock, in its workflow (tests).
+        self.clock = clock
+
+    @property
+    def _client(self) -> Client:
+        return self.executions.client
+
+    def forget_machine(self, key: str) -> None:
+        """Nothing is compiled here: each workflow compiles its definition."""
+
+    # --- starting ---------------------------------------------------------------------
+
+    async def start(
+        self, aim: Target, value: Any, name: str | None, test_case: str | None
+    ) -> ExecutionView:
+        """Start the execution's workflow, its id the execution's ARN (an Express one's
+        ``...:express:<machine>:<name>:<id>``, as AWS makes them)."""
+        name = str(uuid.uuid4()) if name is None else name
+        record = aim.record
+        kind: MachineType = "EXPRESS" if record.type == "EXPRESS" else "STANDARD"
+        prefix = f"arn:aws:states:{self.executions.region}:{self.executions.account}"
+        arn = (
+            f"{prefix}:express:{record.name}:{name}:{uuid.uuid4()}"
+            if kind == "EXPRESS"
+            else f"{prefix}:execution:{record.name}:{name}"
+        )
+        try:
+            await self.executions.start(
+                aim.definition, value, name=name, state_machine_name=record.name, type=kind,
+                role_arn=aim.role_arn, workflow_id=arn, clock=self.clock,
+            )  # fmt: skip
+        except WorkflowAlreadyStartedError:
+            raise engine_executions.ExecutionAlreadyExists(
+                f"Execution Already Exists: '{arn}'"
+            ) from None
+        described = await self._client.get_workflow_handle(arn).describe()
+        started = described.start_time.timestamp()
+        self.catalog.put_origin(ExecutionOrigin(arn, aim))
+        self.catalog.put_start(record.arn, arn, started)
+        return TemporalRun(arn, record.arn, name, "RUNNING", value, None, None, None, started, None)
+
+    # --- reading ----------------------------------------------------------------------
+
+    async def find(self, arn: str) -> ExecutionView | None:
+        """The execution whose workflow id is ``arn``: a running one as its workflow
+        describes itself, an ended one from its result (no worker needed)."""
+        handle = self._client.get_workflow_handle(arn)
+        try:
+            described = await handle.describe()
+        except RPCError as missing:
+            if missing.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            return await self.wait(arn)
+        try:
+            found = await self._asked(self.executions.describe(arn))
+        except NoWorkerAnswered:
+            found = None  # what its start request says is true until a worker runs it
+        if found is not None:
+            return _run(arn, found)
+        return await self._not_yet_started(arn, described.start_time.timestamp())
+
+    async def _asked(self, question: Awaitable[T]) -> T:
+        """A worker's answer to a query, or ``NoWorkerAnswered``."""
+        try:
+            return await asyncio.wait_for(question, WORKER_ANSWER_SECONDS)
+        except TimeoutError:
+            raise NoWorkerAnswered(self.executions.task_queue) from None
+
+    async def _not_yet_started(self, arn: str, start_time: float) -> TemporalRun:
+        """A running workflow no worker answers for (none has run its first task yet, or
+        none polls now): what its start request says."""
+        handle = self._client.get_workflow_handle(arn)
+        async for event in handle.fetch_history_events(page_size=1):
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            [request] = await self._client.data_converter.decode(payloads, [StartRequest])
+            machine, name = _machine_and_name(arn)
+            name = request.name or name
+            value = parse_json(request.input_text)
+            return TemporalRun(
+                arn, machine, name, "RUNNING", value, None, None, None, start_time, None
+            )
+        raise RuntimeError(f"workflow {arn} has no history")
+
+    async def wait(self, arn: str) -> ExecutionView:
+        """Wait for the workflow's result: the execution's description."""
+        try:
+            return _run(arn, await self.executions.wait(arn))
+        except WorkflowFailureError as failed:
+            # Refused at its start, or terminated from outside the API: no ASL end event.
+            described = await self._client.get_workflow_handle(arn).describe()
+            start = described.start_time.timestamp()
+            stop = None if described.close_time is None else described.close_time.timestamp()
+            machine, name = _machine_and_name(arn)
+            return TemporalRun(
+                arn, machine, name, "FAILED", None, None, "States.Runtime",
+                str(failed.cause or failed), start, stop,
+            )  # fmt: skip
+
+    async def stop(self, arn: str, error: str | None, cause: str | None) -> None:
+        """The workflow's ``stop`` signal (one that has ended already: nothing to do)."""
+        try:
+            await self.executions.stop(arn, error, cause)
+        except RPCError as ended:
+            if ended.status != RPCStatusCode.NOT_FOUND:
+                raise
+
+    async def history(self, arn: str) -> Sequence[RenderedEvent]:
+        """The history the workflow keeps, read by pages of its ``history`` query."""
+        read = await self._asked(self.executions.history(arn))
+        return [RenderedEvent(event) for event in read["events"]]
+
+    async def progress(self, arn: str) -> tuple[int, str]:
+        """How many events the workflow's history holds, and the execution's status."""
+        found = await self.find(arn)
+        status = "RUNNING" if found is None else found.status
+        try:
+            count = await self._asked(self.executions.history_length(arn))
+        except NoWorkerAnswered:
+            count = 0  # not known: the page updates once a worker answers again
+        return count, status
+
+    async def list_page(
+        self, machine_arn: str, body: dict[str, Any], started_from: StartedFrom
+    ) -> dict[str, Any]:
+        """The executions this server started, newest first, from the catalog's list of
+        them, each described by its workflow.
+
+        Why not Temporal's visibility (``list_workflows``)? It is eventually consistent
+        (an execution just started may be missing), it orders running workflows first and
+        closed ones by their close time (AWS lists by start date, newest first), and every
+        workflow completes whatever the execution's end, so its status cannot filter
+        SUCCEEDED from FAILED. The catalog is written at each start, in start order, so
+        its pages are stable and keyed as the durable local engine's are; ``statusFilter``
+        is applied to the described executions while a page is filled."""
+        wanted = body.get("statusFilter")
+
+        async def rows(limit: int, after: Place | None) -> list[tuple[ExecutionView, Place]]:
+            found: list[tuple[ExecutionView, Place]] = []
+            while len(found) < limit:
+                starts = self.catalog.starts(machine_arn, _DESCRIBED_AT_ONCE, after)
+                runs = await asyncio.gather(*(self.find(arn) for arn, _ in starts))
+                for run, (_, place) in zip(runs, starts, strict=True):
+                    after = place
+                    if run is not None and wanted in (None, run.status):
+                        found.append((run, place))
+                        if len(found) == limit:
+                            break
+                if len(starts) < _DESCRIBED_AT_ONCE:
+                    break
+            return found
+
+        return await stored_page(rows, body, started_from)
+
+    # --- what Temporal does not serve yet -----------------------------------------------
+
+    async def not_redrivable(self, run: ExecutionView) -> str | None:
+        """Always: see :data:`NOT_REDRIVABLE`."""
+        return NOT_REDRIVABLE
+
+    async def redrive(self, arn: str) -> float:
+        """``ExecutionNotRedrivable``: see :data:`NOT_REDRIVABLE`."""
+        raise ExecutionNotRedrivable(NOT_REDRIVABLE)
+
+    async def map_run(self, arn: str) -> MapRunRecord:
+        """``ValidationException``: Map Runs are not served on Temporal yet."""
+        raise ValidationException(_NO_MAP_RUNS)
+
+    async def map_runs(self, execution_arn: str) -> Sequence[MapRunRecord]:
+        """``ValidationException``: Map Runs are not served on Temporal yet."""
+        raise ValidationException(_NO_MAP_RUNS)
+
+    async def map_run_of(self, arn: str) -> MapRunRecord | None:
+        """None: a Distributed Map's children are no executions of their own here."""
+        return None
+
+    def pending_tasks(self) -> Sequence[TaskRecord]:
+        """``ValidationException``: the waiting tasks are in each workflow, not listed."""
+        raise ValidationException(_NO_PENDING)
+
+    async def get_activity_task(
+        self, activity_arn: str, worker: str | None, timeout: float
+    ) -> tuple[str, Any] | None:
+        """GetActivityTask: a task an execution's workflow publishes for the activity,
+        claimed for ``worker`` (see :mod:`runtime.temporal.activity_tasks`)."""
+        task = await self.executions.get_activity_task(activity_arn, worker, timeout)
+        return None if task is None else (task[0], parse_json(task[1]))
+
+    # --- tasks ------------------------------------------------------------------------
+
+    async def send_task_success(self, token: str, output: Any) -> None:
+        """SendTaskSuccess: an update of the workflow the token names."""
+        await self.executions.send_task_success(token, output)
+
+    async def send_task_failure(self, token: str, error: str | None, cause: str | None) -> None:
+        """SendTaskFailure."""
+        await self.executions.send_task_failure(token, error, cause)
+
+    async def send_task_heartbeat(self, token: str) -> None:
+        """SendTaskHeartbeat."""
+        await self.executions.send_task_heartbeat(token)
+
+    # --- life -------------------------------------------------------------------------
+
+    async def recover(self) -> None:
+        """Nothing: the executions go on on Temporal whether a server runs or not."""
+
+    async def aclose(self) -> None:
+        """Nothing: the SDK's client holds no resource to release by hand."""
+
+
+def _machine_and_name(arn: str) -> tuple[str, str]:
+    """The machine's ARN and the execution's name, from an execution's ARN
+    (``arn:aws:states:<region>:<account>:execution|express:<machine>:<name>[:<id>]``)."""
+    parts = arn.split(":")
+    return ":".join([*parts[:5], "stateMachine", parts[6]]), parts[7]
+
+
+def _run(arn: str, described: dict[str, Any]) -> TemporalRun:
+    """The workflow's description of its execution (JSON values as JSON text), under the
+    workflow's id (an Express execution's own ARN is drawn in the workflow)."""
+    output = described.get("output")
+    return TemporalRun(
+        arn=arn,
+        state_machine_arn=described["stateMachineArn"],
+        name=described["name"],
+        status=described["status"],
+        input=parse_json(described["input"]),
+        output=None if output is None else parse_json(output),
+        error=described.get("error"),
+        cause=described.get("cause"),
+        start_time=described["startDate"],
+        stop_time=described.get("stopDate"),
+    )

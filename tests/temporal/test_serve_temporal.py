@@ -1,0 +1,390 @@
+"""``asl serve --backend temporal`` as a user runs it: Temporal's dev server (the session's),
+a real ``asl worker`` and a real ``asl serve`` in processes of their own on 127.0.0.1,
+driven by boto3. The same operations answer as on the local backend (the history of one
+machine compared with a local server's, event by event); what Temporal does not serve yet
+answers an AWS-shaped error saying so.
+
+AWS's error codes and messages asserted here are those recorded against AWS in the
+localstack snapshots (tests/aws/services/stepfunctions/v2/test_sfn_api.snapshot.json:
+``ExecutionDoesNotExist: Execution Does Not Exist: '<arn>'``, ``ExecutionAlreadyExists:
+Execution Already Exists: '<arn>'``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from runtime.service import ServiceSettings, serve_in_thread, temporal_executions
+from runtime.service.catalog import MachineRecord, MemoryCatalog, Target
+from runtime.temporal import TemporalExecutions
+from tests.e2e.console_helpers import Browser
+from tests.polling import until
+from tests.serving import APPROVAL, announced_port, cli_env, one_line, refused_port, sfn_client
+from tests.temporal.backend import Backend
+
+#: With every other test on Temporal on one xdist worker: one dev server for them all.
+pytestmark = pytest.mark.xdist_group("temporal")
+
+ROLE = "arn:aws:iam::123456789012:role/service-role/tests"
+BOUND = 60.0  # seconds: every wait here ends well before
+#: States of every kind that need no integration: its history is the interpreter's alone.
+FLOW = {
+    "StartAt": "Shape",
+    "States": {
+        "Shape": {"Type": "Pass", "Parameters": {"n.$": "$.n", "items": [1, 2, 3]}, "Next": "Big"},
+        "Big": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.n", "NumericGreaterThan": 5, "Next": "Nap"}],
+            "Default": "Both",
+        },
+        "Nap": {"Type": "Wait", "Seconds": 3600, "Next": "Both"},
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": "L", "States": {"L": {"Type": "Pass", "Result": "l", "End": True}}},
+                {"StartAt": "R", "States": {"R": {"Type": "Pass", "Result": "r", "End": True}}},
+            ],
+            "ResultPath": "$.both",
+            "Next": "Each",
+        },
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemProcessor": {
+                "StartAt": "Twice",
+                "States": {
+                    "Twice": {
+                        "Type": "Pass",
+                        "Parameters": {"v.$": "States.MathAdd($, $)"},
+                        "End": True,
+                    }
+                },
+            },
+            "ResultPath": "$.each",
+            "Next": "Done",
+        },
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def _asl(*arguments: str, log: Path) -> subprocess.Popen[str]:
+    """An ``asl`` command in a process of its own, its error output kept in ``log`` (a
+    traceback there explains a failed test)."""
+    with log.open("w") as errors:
+        return subprocess.Popen(
+            [sys.executable, "-m", "runtime.cli", *arguments],
+            stdout=subprocess.PIPE, stderr=errors, text=True, env=cli_env(),
+        )  # fmt: skip
+
+
+def _stopped(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.communicate(timeout=BOUND)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+
+
+@pytest.fixture(scope="module")
+def served(temporal: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A worker and a server on a task queue of their own; the server's URL."""
+    folder = tmp_path_factory.mktemp("serve-temporal")
+    (folder / "handlers.py").write_text("def notify(event, context):\n    return {}\n")
+    functions = folder / "functions.json"
+    functions.write_text(json.dumps({"functions": {"notify": "handlers:notify"}}))
+    queue = f"serve-{uuid.uuid4()}"
+    address = ["--temporal-address", temporal.address, "--task-queue", queue]
+    worker = _asl("worker", *address, "--functions", str(functions), log=folder / "worker.log")
+    server = _asl(
+        "serve", "--backend", "temporal", *address, "--port", "0", "--clock", "virtual",
+        "--db", str(folder / "catalog.sqlite3"), log=folder / "serve.log",
+    )  # fmt: skip
+    try:
+        assert worker.stdout is not None and server.stdout is not None
+        assert f"serving task queue {queue}" in worker.stdout.readline()
+        port = announced_port(server.stdout.readline())
+        said = server.stdout.readline()
+        assert said.startswith(f"asl serve: executions on Temporal at {temporal.address}"), said
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stopped(server)
+        _stopped(worker)
+
+
+@pytest.fixture(scope="module")
+def sfn(served: str) -> Any:
+    return sfn_client(served)
+
+
+def _machine(sfn: Any, definition: dict[str, Any], prefix: str = "m") -> str:
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    made = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)
+    return str(made["stateMachineArn"])
+
+
+def _done(sfn: Any, arn: str) -> dict[str, Any]:
+    def ended() -> dict[str, Any] | None:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+        return None if described["status"] == "RUNNING" else described
+
+    found: dict[str, Any] = until(ended, BOUND, every=0.1)
+    return found
+
+
+def _without_times(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in event.items() if k != "timestamp"} for event in events]
+
+
+def test_the_same_history_as_the_local_backend(sfn: Any) -> None:
+    arn = _machine(sfn, FLOW, "flow")
+    started = sfn.start_execution(stateMachineArn=arn, name="one", input=json.dumps({"n": 9}))
+    assert started["executionArn"] == arn.replace(":stateMachine:", ":execution:") + ":one"
+    described = _done(sfn, started["executionArn"])
+    assert described["status"] == "SUCCEEDED"
+    output = json.loads(described["output"])
+    assert output["both"] == ["l", "r"] and output["each"] == [{"v": 2}, {"v": 4}, {"v": 6}]
+    assert described["startDate"] <= described["stopDate"]
+    history = sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+
+    with serve_in_thread(ServiceSettings(clock="virtual")) as local:
+        there = sfn_client(local.url)
+        made = there.create_state_machine(
+            name=arn.rsplit(":", 1)[1], definition=json.dumps(FLOW), roleArn=ROLE
+        )
+        ran = there.start_execution(
+            stateMachineArn=made["stateMachineArn"], name="one", input=json.dumps({"n": 9})
+        )
+        _done(there, ran["executionArn"])
+        expected = there.get_execution_history(executionArn=ran["executionArn"])["events"]
+    assert _without_times(history) == _without_times(expected)
+    assert "WaitStateEntered" in [e["type"] for e in history]
+
+    backwards = sfn.get_execution_history(
+        executionArn=started["executionArn"], reverseOrder=True, maxResults=3
+    )
+    assert [e["id"] for e in backwards["events"]] == [
+        len(history),
+        len(history) - 1,
+        len(history) - 2,
+    ]
+    assert "nextToken" in backwards
+
+
+def test_executions_are_listed_newest_first_in_pages_and_by_status(sfn: Any) -> None:
+    arn = _machine(sfn, FLOW, "listed")
+    names = ["a", "b", "c"]
+    for name in names:
+        started = sfn.start_execution(stateMachineArn=arn, name=name, input='{"n": 1}')
+        _done(sfn, started["executionArn"])
+    first = sfn.list_executions(stateMachineArn=arn, maxResults=2)
+    assert [e["name"] for e in first["executions"]] == ["c", "b"]
+    rest = sfn.list_executions(stateMachineArn=arn, maxResults=2, nextToken=first["nextToken"])
+    assert [e["name"] for e in rest["executions"]] == ["a"] and "nextToken" not in rest
+    assert {e["status"] for e in first["executions"]} == {"SUCCEEDED"}
+    assert sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"] == []
+    succeeded = sfn.list_executions(stateMachineArn=arn, statusFilter="SUCCEEDED")
+    assert [e["name"] for e in succeeded["executions"]] == ["c", "b", "a"]
+
+
+def test_a_task_token_is_approved_with_send_task_success(sfn: Any) -> None:
+    arn = _machine(sfn, APPROVAL, "approval")
+    started = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"order": 7}))
+
+    def token() -> str | None:
+        events = sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+        for event in events:
+            if event["type"] == "TaskSubmitted":
+                output = json.loads(event["taskSubmittedEventDetails"]["output"])
+                assert output["StatusCode"] == 200
+            if event["type"] == "TaskScheduled":
+                parameters = json.loads(event["taskScheduledEventDetails"]["parameters"])
+                return str(parameters["Payload"]["token"])
+        return None
+
+    listed = sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
+    assert [e["executionArn"] for e in listed] == [started["executionArn"]]
+    sfn.send_task_success(taskToken=until(token, BOUND), output=json.dumps({"approved": True}))
+    described = _done(sfn, started["executionArn"])
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"order": 7, "approval": {"approved": True}}
+    with pytest.raises(ClientError) as again:
+        sfn.send_task_success(taskToken=token(), output="{}")
+    assert again.value.response["Error"]["Code"] == "TaskTimedOut"
+
+
+def test_an_activity_worker_takes_and_answers_its_task(sfn: Any) -> None:
+    activity = sfn.create_activity(name="review-on-temporal")["activityArn"]
+    task = {"Type": "Task", "Resource": activity, "HeartbeatSeconds": 60, "End": True}
+    arn = _machine(sfn, {"StartAt": "Review", "States": {"Review": task}}, "activity")
+    started = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"doc": 3}))
+    taken = sfn.get_activity_task(activityArn=activity, workerName="reviewer")
+    assert json.loads(taken["input"]) == {"doc": 3}
+    sfn.send_task_heartbeat(taskToken=taken["taskToken"])
+    sfn.send_task_success(taskToken=taken["taskToken"], output=json.dumps({"ok": True}))
+    described = _done(sfn, started["executionArn"])
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"ok": True})
+    events = sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+    started_event = next(e for e in events if e["type"] == "ActivityStarted")
+    assert started_event["activityStartedEventDetails"] == {"workerName": "reviewer"}
+
+
+def test_stop_execution_aborts_it(sfn: Any) -> None:
+    arn = _machine(sfn, APPROVAL, "stopped")
+    started = sfn.start_execution(stateMachineArn=arn)
+    stopped = sfn.stop_execution(executionArn=started["executionArn"], error="E", cause="why")
+    described = sfn.describe_execution(executionArn=started["executionArn"])
+    assert described["status"] == "ABORTED"
+    assert (described["error"], described["cause"]) == ("E", "why")
+    assert described["stopDate"] == stopped["stopDate"]
+    types = [
+        e["type"] for e in sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+    ]
+    assert types[-1] == "ExecutionAborted"
+
+
+def test_errors_are_aws_shaped(sfn: Any) -> None:
+    arn = _machine(sfn, FLOW, "errors")
+    missing = arn.replace(":stateMachine:", ":execution:") + ":nobody"
+    with pytest.raises(ClientError) as absent:
+        sfn.describe_execution(executionArn=missing)
+    assert absent.value.response["Error"] == {
+        "Code": "ExecutionDoesNotExist", "Message": f"Execution Does Not Exist: '{missing}'",
+    }  # fmt: skip
+    started = sfn.start_execution(stateMachineArn=arn, name="once", input='{"n": 1}')
+    _done(sfn, started["executionArn"])
+    with pytest.raises(ClientError) as taken:
+        sfn.start_execution(stateMachineArn=arn, name="once", input='{"n": 1}')
+    assert taken.value.response["Error"] == {
+        "Code": "ExecutionAlreadyExists",
+        "Message": f"Execution Already Exists: '{started['executionArn']}'",
+    }
+    with pytest.raises(ClientError) as redrive:
+        sfn.redrive_execution(executionArn=started["executionArn"])
+    assert redrive.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+    assert "--backend temporal" in redrive.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as map_runs:
+        sfn.list_map_runs(executionArn=started["executionArn"])
+    assert map_runs.value.response["Error"]["Code"] == "ValidationException"
+    assert "Map Runs are not served" in map_runs.value.response["Error"]["Message"]
+
+
+def test_an_express_machine_runs_to_its_end_with_start_sync_execution(sfn: Any) -> None:
+    name = f"express-{uuid.uuid4().hex[:8]}"
+    made = sfn.create_state_machine(
+        name=name, definition=json.dumps(FLOW), roleArn=ROLE, type="EXPRESS"
+    )
+    ran = sfn.start_sync_execution(stateMachineArn=made["stateMachineArn"], input='{"n": 1}')
+    assert ran["status"] == "SUCCEEDED"
+    assert ran["executionArn"].startswith(
+        made["stateMachineArn"].replace(":stateMachine:", ":express:")
+    )
+    assert json.loads(ran["output"])["each"] == [{"v": 2}, {"v": 4}, {"v": 6}]
+    assert ran["billingDetails"]["billedDurationInMilliseconds"] >= 100
+
+
+def test_the_console_shows_an_execution_on_temporal(served: str, sfn: Any) -> None:
+    arn = _machine(sfn, FLOW, "console")
+    started = sfn.start_execution(stateMachineArn=arn, input='{"n": 1}')
+    _done(sfn, started["executionArn"])
+    browser = Browser(served)
+    page = browser.get("/console/execution", arn=started["executionArn"])
+    assert page.status_code == 200
+    assert "SUCCEEDED" in page.text and "Map Runs are not served" in page.text
+    listed = browser.get("/console/executions", machine=arn)
+    assert started["executionArn"].rsplit(":", 1)[1] in listed.text
+    tasks = browser.get("/console/tasks")
+    assert tasks.status_code == 400 and "Waiting tasks are not listed" in tasks.text
+
+
+def _serve(*options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "runtime.cli", "serve", "--port", "0", "--db", ":memory:",
+         *options],
+        capture_output=True, text=True, env=cli_env(), timeout=BOUND,
+    )  # fmt: skip
+
+
+def test_help_shows_the_backend_options() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "runtime.cli", "serve", "--help"],
+        capture_output=True, text=True, env=cli_env(), timeout=BOUND,
+    )  # fmt: skip
+    assert result.returncode == 0
+    for option in ("--backend", "--temporal-address", "--namespace", "--task-queue"):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--temporal-address", "localhost"],
+         "asl serve: --temporal-address 'localhost' is not HOST:PORT (such as 127.0.0.1:7233)"),
+        ([], "asl serve: --backend temporal needs --temporal-address HOST:PORT"),
+    ],
+)  # fmt: skip
+def test_a_bad_address_isone_line(options: list[str], said: str) -> None:
+    result = _serve("--backend", "temporal", *options)
+    assert result.returncode == 2
+    assert one_line(result.stderr) == said
+
+
+def test_a_server_that_does_not_answer_isone_line() -> None:
+    with refused_port() as port:
+        address = f"127.0.0.1:{port}"
+        result = _serve("--backend", "temporal", "--temporal-address", address)
+    assert result.returncode == 2
+    assert one_line(result.stderr) == (
+        f"asl serve: cannot connect to Temporal at {address}: Connection refused"
+    )
+
+
+def test_the_local_backend_never_loads_the_temporal_sdk() -> None:
+    code = (
+        "import sys; from runtime.service import ServiceSettings, serve_in_thread\n"
+        "with serve_in_thread(ServiceSettings()): pass\n"
+        "assert 'temporalio' not in sys.modules, 'temporalio loaded'"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), timeout=BOUND
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_without_a_worker_a_running_execution_is_described_from_its_start(
+    temporal: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(temporal_executions, "WORKER_ANSWER_SECONDS", 0.5)
+    client = temporal.executions.client
+    queue = f"no-worker-{uuid.uuid4()}"  # no worker polls it
+    backend = temporal_executions.TemporalExecutionsBackend(
+        TemporalExecutions(client, task_queue=queue), MemoryCatalog()
+    )
+    name = f"idle-{uuid.uuid4().hex[:8]}"
+    record = MachineRecord(
+        f"arn:aws:states:us-east-1:123456789012:stateMachine:{name}", name, "STANDARD",
+        json.dumps(FLOW), ROLE, 0.0,
+    )  # fmt: skip
+    aim = Target(record, record.definition, ROLE, None)
+
+    async def scenario() -> tuple[Any, Any]:
+        started = await backend.start(aim, {"n": 1}, "first", None)
+        found = await backend.find(started.arn)
+        with pytest.raises(temporal_executions.NoWorkerAnswered) as unanswered:
+            await backend.history(started.arn)
+        await client.get_workflow_handle(started.arn).terminate()
+        return found, unanswered.value
+
+    found, unanswered = temporal.run(scenario())
+    assert (found.status, found.input, found.name) == ("RUNNING", {"n": 1}, "first")
+    assert unanswered.status == 503
+    assert f"run `asl worker` on task queue {queue!r}" in unanswered.message
