@@ -109,3 +109,22 @@ def everything() -> dict[str, Any]:
             }
         },
     }
+
+
+def distributing(processor: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A Distributed Map over ``$.items``, each child running ``processor``'s states."""
+    return {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    **processor,
+                },
+                "End": True,
+                **fields,
+            }
+        },
+    }
