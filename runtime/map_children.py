@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["ChildEnd", "ChildStart", "MapChildren", "MapRunWork", "exceeded"]
+__all__ = ["ChildEnd", "ChildStart", "MapChildren", "MapRunWork", "child_arn", "exceeded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +83,10 @@ def exceeded(failed: int, total: int, tolerated: tuple[Any, Any]) -> bool:
     if count is not None and failed > count:
         return True
     return percentage is not None and total > 0 and failed * 100 / total > percentage
+
+
+def child_arn(work: MapRunWork, name: str) -> str:
+    """The ARN of the Map Run's child execution named ``name``:
+    ``arn:aws:states:R:A:execution:<machine>/<label>:<name>`` (``express:`` for EXPRESS)."""
+    kind = "express" if work.execution_type == "EXPRESS" else "execution"
+    return f"arn:aws:states:{work.region}:{work.account}:{kind}:{work.state_machine_name}:{name}"

@@ -18,7 +18,14 @@ from runtime.context import execution_context, state_machine_context
 from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run, Step
 from runtime.host import Host
 from runtime.interpreter import run_scope
-from runtime.map_children import ChildEnd, ChildStart, MapChildren, MapRunWork, exceeded
+from runtime.map_children import (
+    ChildEnd,
+    ChildStart,
+    MapChildren,
+    MapRunWork,
+    child_arn,
+    exceeded,
+)
 from runtime.states.map_run import ChildExecution, ChildRecord, MapRun
 from runtime.strands import in_strand, strand_key
 
@@ -92,14 +99,11 @@ async def run_child(
     return "SUCCEEDED", output, None
 
 
-def _start(frame: Frame, map_run: MapRun, index: int, batch: tuple[Any, int]) -> ChildStart:
+def _start(frame: Frame, work: MapRunWork, index: int, batch: tuple[Any, int]) -> ChildStart:
     """The child of a batch (or item), its name drawn from the Host."""
-    parent = frame.run
-    name = parent.host.new_uuid()
-    kind = "express" if map_run.execution_type == "EXPRESS" else "execution"
-    arn = f"arn:aws:states:{parent.region}:{parent.account}:{kind}"
+    name = frame.run.host.new_uuid()
     value, count = batch
-    return ChildStart(index, name, f"{arn}:{map_run.state_machine_name}:{name}", value, count)
+    return ChildStart(index, name, child_arn(work, name), value, count)
 
 
 async def run_children(
@@ -129,7 +133,7 @@ async def _run_here(
 
     async def run_one(index: int) -> None:
         nonlocal failed
-        start = _start(frame, map_run, index, batches[index])
+        start = _start(frame, work, index, batches[index])
         run = child_run(parent.host, parent.steps, machine, start, work)
         child = children[index] = ChildExecution(map_run, index, start.name, start.input, run)
         map_run.executions.append(child)
@@ -166,7 +170,7 @@ async def _run_elsewhere(
     batches: Sequence[tuple[Any, int]],
 ) -> list[ChildRecord]:  # fmt: skip
     """The children run by the Host's ``map_children``; their records kept here."""
-    starts = [_start(frame, map_run, index, batch) for index, batch in enumerate(batches)]
+    starts = [_start(frame, work, index, batch) for index, batch in enumerate(batches)]
     children: list[ChildRecord | None] = [None] * len(starts)
     failed = 0
 

@@ -64,8 +64,9 @@ class MapChildWorkflow(ExecutionHandlers):
             clock, request.seed, info.task_queue, spec.liveness_seconds, definition
         )
         machine = _processor(spec.processor)
-        start = child_start(request.child)
-        run = self._run = child_run(host, STEPS, machine, start, map_run_work(spec.work))
+        work = map_run_work(spec.work)
+        start = child_start(request.child, work)
+        run = self._run = child_run(host, STEPS, machine, start, work)
         began = host.now()
         strand = clock.spawn(run_child, machine.scope, run, start.input, VariableScope())
         try:

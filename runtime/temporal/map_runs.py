@@ -56,7 +56,7 @@ from runtime.temporal.payloads import (
 __all__ = ["MapRunSliceWorkflow", "TemporalMapChildren"]
 
 #: The most children one slice runs.
-SLICE_CHILDREN = 1000
+SLICE_CHILDREN = 100
 #: The most bytes of children's inputs (JSON) one slice carries (a bigger input goes
 #: alone), well within Temporal's 2 MB payload limit.
 SLICE_INPUT_BYTES = 1024 * 1024
@@ -68,7 +68,7 @@ _SLICE_REQUEST_BYTES = 16 * 1024 * 1024
 #: Children at once when the Distributed Map sets no MaxConcurrency.
 DEFAULT_AT_ONCE = 1000
 #: Each slice running side by side takes at least this share of the children at once.
-_SLICE_SHARE = 250
+_SLICE_SHARE = 25
 
 
 def processor_definition(definition: Any, state_name: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from temporalio.exceptions import (
 from asl.errors import StatesError
 from asl.jsontext import json_text, parse_json
 from integrations.base import CallbackResult, TaskRequest, TaskServices, parse_resource
-from runtime.map_children import ChildEnd, ChildStart, MapRunWork
+from runtime.map_children import ChildEnd, ChildStart, MapRunWork, child_arn
 
 #: The activity that runs one Task invocation on a worker.
 INVOKE_ACTIVITY = "asl.invoke_task"
@@ -208,17 +208,19 @@ def map_run_work(payload: dict[str, Any]) -> MapRunWork:
 
 
 def start_payload(start: ChildStart) -> dict[str, Any]:
-    """A child's start as it crosses the wire (its input as JSON text)."""
+    """A child's start as it crosses the wire (its input as JSON text; its ARN is made
+    again from its name: the bytes of every child count in the histories it crosses)."""
     return {
-        "index": start.index, "name": start.name, "arn": start.arn,
-        "input": json_text(start.input), "items": start.item_count,
+        "index": start.index, "name": start.name, "input": json_text(start.input),
+        "items": start.item_count,
     }  # fmt: skip
 
 
-def child_start(payload: dict[str, Any]) -> ChildStart:
-    """The start :func:`start_payload` sent."""
+def child_start(payload: dict[str, Any], work: MapRunWork) -> ChildStart:
+    """The start :func:`start_payload` sent, of a child of ``work``."""
+    name = payload["name"]
     return ChildStart(
-        payload["index"], payload["name"], payload["arn"], parse_json(payload["input"]),
+        payload["index"], name, child_arn(work, name), parse_json(payload["input"]),
         payload["items"],
     )  # fmt: skip
 

@@ -206,15 +206,15 @@ def test_a_worker_killed_mid_map_loses_and_repeats_no_result(
 def test_a_slice_s_bounds() -> None:
     """Pure parts: how children are cut into slices and how MaxConcurrency is shared."""
     small = [ChildStart(i, "n", "arn", {"k": "v"}, 1) for i in range(2500)]
-    assert [len(s) for s in map_runs._slices(small, 100)] == [1000, 1000, 500]
+    assert [len(s) for s in map_runs._slices(small, 100)] == [100] * 25
     # A big ItemProcessor: fewer children per slice, so the slice's history stays small.
     assert [len(s) for s in map_runs._slices(small[:40], 1024 * 1024)] == [16, 16, 8]
     big = [ChildStart(i, "n", "arn", "x" * 400_000, 1) for i in range(5)]
     assert [len(s) for s in map_runs._slices(big, 100)] == [2, 2, 1]
-    assert map_runs._shares(0) == (4, 250)  # no MaxConcurrency: DEFAULT_AT_ONCE
+    assert map_runs._shares(0) == (40, 25)  # no MaxConcurrency: DEFAULT_AT_ONCE
     assert map_runs._shares(10) == (1, 10)
     assert map_runs._shares(1) == (1, 1)
-    assert map_runs._shares(1100) == (4, 275)
+    assert map_runs._shares(60) == (2, 30)
 
 
 def test_the_item_processor_is_found_by_its_map_state_s_name() -> None:
