@@ -7,17 +7,19 @@ The execution's workflow cuts the Map Run's children into **slices** (at most
 runs each slice as a child workflow (:class:`MapRunSliceWorkflow`), a few at once; a
 slice runs its children as child workflows of its own (``temporal/map_child``), at most
 its share of MaxConcurrency at once, and returns how each ended. A slice costs its
-parent a handful of events, a child its slice about six: 100,000 items are 100 slices
-in the execution's history and some 6,000 events in each slice's. A slice whose
+parent about six events, a child its slice about six too: 100,000 items are 1,000 slices,
+some 6,400 events in the execution's history and 650 in each slice's. A slice whose
 children's results pass :data:`SLICE_RESULT_BYTES` fails the Map Run with
 ``States.DataLimitExceeded``: the results of a Map Run all reach the execution (its
 output, or the ResultWriter's files it writes), which holds at most 256 KiB of output.
 
 Children at once: MaxConcurrency, or :data:`DEFAULT_AT_ONCE` when the state sets none
-(AWS's default is 0, meaning up to 10,000 at once), shared by the slices that run side by
-side. The parent hears of its children slice by slice: a tolerated failure threshold
-exceeded within one slice stops that slice at once (its other children cancelled), one
-exceeded only by the sum of several slices when the last of them ends.
+(AWS then runs up to 10,000 at once: docs.aws.amazon.com/step-functions/latest/dg/
+state-map-distributed.html; a dev server only queues that many), shared by the slices
+that run side by side. The parent hears of its children slice by slice: a tolerated
+failure threshold exceeded within one slice stops that slice at once (its other
+children cancelled), one exceeded only by the sum of several slices when the last of
+them ends.
 
 On the virtual clock each child starts at its slice's time, which moves on to each
 child's end as it ends; the parent's moves on to its slices' ends: the times a local
