@@ -131,6 +131,48 @@ def test_slices_keep_item_order_and_the_threshold_across_them(
     ]  # fmt: skip
 
 
+def test_stop_execution_aborts_the_map_run_and_its_children(temporal: Backend) -> None:
+    """StopExecution mid-map: the Map Run aborted, each running child workflow told (its
+    own history ends ``ExecutionAborted``), none left running."""
+    waiting = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600,
+                                                       "End": True}}}  # fmt: skip
+    workflow_id = f"map-{uuid.uuid4()}"
+    executions = temporal.executions
+
+    async def scenario() -> dict[str, Any]:
+        await executions.start(
+            machines.distributing(waiting), {"items": [1, 2, 3]}, workflow_id=workflow_id
+        )
+        for _ in range(600):
+            events = (await executions.history(workflow_id))["events"]
+            if any(e["type"] == "MapRunStarted" for e in events):
+                child = f"{workflow_id}/{_map_run_id(events)}/2"
+                try:
+                    if (await executions.history(child))["events"][-1]["type"] == (
+                        "WaitStateEntered"
+                    ):
+                        break
+                except RPCError:  # not started yet
+                    pass
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the children never reached their Wait")
+        await executions.stop(workflow_id, "Halt", "by hand")
+        ended = await executions.wait(workflow_id)
+        prefix = child.rsplit("/", 1)[0]
+        children = [(await executions.history(f"{prefix}/{i}"))["events"] for i in range(3)]
+        query = f"ParentWorkflowId = '{prefix}/slice-0' AND ExecutionStatus = 'Running'"
+        running = [w.id async for w in executions.client.list_workflows(query)]
+        events = (await executions.history(workflow_id))["events"]
+        return {"ended": ended, "children": children, "running": running, "events": events}
+
+    seen = temporal.run(scenario())
+    assert (seen["ended"]["status"], seen["ended"]["error"]) == ("ABORTED", "Halt")
+    assert "MapRunAborted" in [e["type"] for e in seen["events"]]
+    assert [events[-1]["type"] for events in seen["children"]] == ["ExecutionAborted"] * 3
+    assert seen["running"] == []
+
+
 SLOW_ECHO = """
 import time
 
