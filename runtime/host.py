@@ -20,6 +20,7 @@ from integrations.base import Invoker, Registry, TaskRequest
 from runtime.activities import Activities
 from runtime.clock import Clock, Deadline, RealClock, VirtualClock, Wake
 from runtime.in_order import InOrder
+from runtime.map_children import MapChildren
 from runtime.store import NewTask, TaskRecord, TaskStore
 from runtime.tokens import OnStarted, TaskTokens
 
@@ -33,6 +34,9 @@ class Host(Protocol):
     #: on the loop itself, with its whole budget, rather than on a worker thread: a
     #: Temporal workflow owns its loop and may start no thread.
     evaluates_inline: bool
+    #: Who runs a Distributed Map's child executions outside this process (a Temporal
+    #: workflow's child workflows); None: they run here, as strands of their parent.
+    map_children: MapChildren | None
 
     def now(self) -> float:
         """Seconds since the Unix epoch, by the Host's clock."""
@@ -142,6 +146,7 @@ class LocalHost:
         self.activities = Activities(self.tokens, clock)
         self.external_answers = external_answers
         self.evaluates_inline = False
+        self.map_children: MapChildren | None = None
 
     def now(self) -> float:
         """Seconds since the Unix epoch, by this Host's clock."""

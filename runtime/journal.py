@@ -38,6 +38,7 @@ from integrations.base import CallbackResult, TaskRequest
 from runtime.clock import Clock, Deadline, Wake
 from runtime.history import Event, History, StateEvent
 from runtime.host import Host
+from runtime.map_children import MapChildren
 from runtime.store.executions import (
     INERT,
     Ended,
@@ -377,6 +378,8 @@ class JournaledHost:
         self.clock: Clock = inner.clock
         self.entropy: Entropy = _JournaledEntropy(seed, log)
         self.evaluates_inline = inner.evaluates_inline
+        # A durable execution's children are strands of it, their answers in its journal.
+        self.map_children: MapChildren | None = None
 
     def now(self) -> float:
         """The Host's time, journaled."""

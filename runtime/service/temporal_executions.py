@@ -10,8 +10,8 @@ Temporal SDK.
 
 Not served on Temporal yet, each answered with an error saying so (never a 500):
 RedriveExecution (``ExecutionNotRedrivable``), Map Runs (a Distributed Map's children run
-inside their parent's workflow, not as executions the API can reach) and the console's
-list of waiting tasks (``ValidationException``).
+as child workflows under slices of their Map Run, which the server does not describe or
+list yet) and the console's list of waiting tasks (``ValidationException``).
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ NOT_REDRIVABLE = (
 )
 _NO_MAP_RUNS = (
     "Map Runs are not served with --backend temporal yet: a Distributed Map's child "
-    "executions run inside their parent's workflow; serve with --backend local to read them"
+    "executions run as Temporal child workflows, which this server does not describe or "
+    "list yet; serve with --backend local to read them"
 )
 _NO_PENDING = (
     "Waiting tasks are not listed with --backend temporal yet: answer a task token with "

@@ -27,18 +27,12 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from asl import model as m
 from asl.bindings import Bindings
-from asl.errors import (
-    EXCEED_TOLERATED_FAILURE_THRESHOLD,
-    ITEM_READER_FAILED,
-    RESULT_WRITER_FAILED,
-    StatesError,
-)
+from asl.errors import ITEM_READER_FAILED, RESULT_WRITER_FAILED, StatesError
 from asl.flow.map_fields import MapFields, WriterConfig
 from asl.item_readers import (
     inventory_files,
@@ -49,16 +43,14 @@ from asl.item_readers import (
 )
 from asl.jsontext import json_size, json_text
 from integrations.base import TaskRequest, parse_resource
-from runtime.context import execution_context, state_machine_context
 from runtime.evaluation import evaluate
-from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run
-from runtime.interpreter import Outcome, run_scope
-from runtime.states.map_run import ChildExecution, MapRun, register
-from runtime.strands import in_strand, strand_key
+from runtime.frame import Frame
+from runtime.interpreter import Outcome
+from runtime.map_children import MapRunWork
+from runtime.states.child_executions import error_details, run_children
+from runtime.states.map_run import ChildExecution, ChildRecord, MapRun, register
 
 __all__ = ["ChildExecution", "MapRun", "attempt"]
-
-THRESHOLD_EXCEEDED = "The specified tolerated failure threshold was exceeded"
 
 
 # --- the state ------------------------------------------------------------------------------
@@ -105,7 +97,7 @@ async def attempt(
         result = await _map_run(state, fields, plan, frame, map_run, entered, retry_count)
     except StatesError as failure:
         map_run.close("FAILED", failure.error, failure.cause)
-        frame.record("MapRunFailed", _error_details(failure))
+        frame.record("MapRunFailed", error_details(failure))
         frame.record("MapStateFailed")
         raise
     except asyncio.CancelledError:
@@ -125,13 +117,6 @@ async def attempt(
         state, frame, entered, state.flow.finish, raw_input, result, b
     )
     return output, state.next, assigned
-
-
-def _error_details(failure: StatesError) -> dict[str, Any]:
-    details: dict[str, Any] = {"error": failure.error}
-    if failure.cause is not None:
-        details["cause"] = failure.cause
-    return details
 
 
 def _evaluate_settings(state: m.Map, fields: MapFields, plan: _Plan, b: Bindings) -> None:
@@ -188,8 +173,22 @@ async def _map_run(
 
     inputs = await evaluate(state, frame, entered, item_inputs)
     batches = _batches(inputs, plan)
-    children = await _run_children(state, frame, map_run, batches, plan)
+    work = _work(state, frame, map_run, plan, sum(count for _, count in batches))
+    children = await run_children(state, frame, map_run, work, batches)
     return await _results(state, fields.writer, plan, frame, map_run, children)
+
+
+def _work(state: m.Map, frame: Frame, map_run: MapRun, plan: _Plan, total: int) -> MapRunWork:
+    run = frame.run
+    return MapRunWork(
+        state_name=state.name, map_run_arn=map_run.arn,
+        state_machine_arn=map_run.state_machine_arn,
+        state_machine_name=map_run.state_machine_name,
+        execution_type=map_run.execution_type,
+        role_arn=run.execution_context.get("RoleArn", ""), region=run.region,
+        account=run.account, max_concurrency=plan.limit, tolerated=plan.tolerated,
+        total_items=total,
+    )  # fmt: skip
 
 
 # --- batches ----------------------------------------------------------------------------------
@@ -226,111 +225,6 @@ def _batch(group: list[Any], plan: _Plan) -> dict[str, Any]:
     if plan.batch_input is m.MISSING:
         return {"Items": group}
     return {"BatchInput": plan.batch_input, "Items": group}
-
-
-# --- children --------------------------------------------------------------------------------
-
-
-class _ThresholdExceeded(Exception):
-    """More children failed than the Map Run tolerates."""
-
-
-def _exceeded(failed: int, total: int, tolerated: tuple[Any, Any]) -> bool:
-    """Whether ``failed`` of ``total`` items breach the thresholds: with neither set, any
-    failure does; with one or both set, exceeding either does [aws:maprun-fail-threshold]."""
-    count, percentage = tolerated
-    if count is None and percentage is None:
-        return failed > 0
-    if count is not None and failed > count:
-        return True
-    return percentage is not None and total > 0 and failed * 100 / total > percentage
-
-
-async def _run_children(
-    state: m.Map,
-    frame: Frame,
-    map_run: MapRun,
-    batches: Sequence[tuple[Any, int]],
-    plan: _Plan,
-) -> list[ChildExecution]:
-    """All children, up to MaxConcurrency at once (0: all), in item order; raises
-    ``States.ExceedToleratedFailureThreshold`` once too many have failed."""
-    total = sum(count for _, count in batches)
-    children: list[ChildExecution | None] = [None] * len(batches)
-    failed = 0
-
-    async def run_one(index: int) -> None:
-        nonlocal failed
-        value, count = batches[index]
-        child = children[index] = _new_child(state, frame, map_run, index, value)
-        child.item_count = count
-        await _run_child(state, frame, child)
-        if child.status != "SUCCEEDED":
-            failed += count
-            if _exceeded(failed, total, plan.tolerated):
-                raise _ThresholdExceeded
-
-    strands = strand_key(f"{frame.last_event}.d")  # + the child's index
-
-    async def keyed(index: int) -> None:
-        with in_strand(f"{strands}{index}"):
-            await run_one(index)
-
-    jobs = [lambda i=i: keyed(i) for i in range(len(batches))]
-    try:
-        await frame.run.host.clock.run_all(jobs, limit=plan.limit)
-    except _ThresholdExceeded:
-        raise StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, THRESHOLD_EXCEEDED) from None
-    return [child for child in children if child is not None]
-
-
-def _new_child(
-    state: m.Map, frame: Frame, map_run: MapRun, index: int, value: Any
-) -> ChildExecution:
-    parent = frame.run
-    host = parent.host
-    name = host.new_uuid()
-    kind = "express" if map_run.execution_type == "EXPRESS" else "execution"
-    prefix = f"arn:aws:states:{parent.region}:{parent.account}:{kind}"
-    arn = f"{prefix}:{map_run.state_machine_name}:{name}"
-    role = parent.execution_context.get("RoleArn", "")
-    run = Run(
-        host=host,
-        machine=m.StateMachine(scope=state.item_processor, query_language=state.query_language),
-        execution_arn=arn,
-        state_machine_arn=map_run.state_machine_arn,
-        execution_context=execution_context(
-            execution_arn=arn, name=name, input_value=value, role_arn=role, start_time=host.now()
-        ),
-        state_machine_context=state_machine_context(
-            map_run.state_machine_arn, map_run.state_machine_name
-        ),
-        region=parent.region,
-        account=parent.account,
-        history_limit=HISTORY_LIMIT_EVENTS if map_run.execution_type == "STANDARD" else None,
-        steps=parent.steps,
-    )
-    child = ChildExecution(map_run, index, name, value, run)
-    map_run.executions.append(child)
-    run.history.add("ExecutionStarted", 0, {"input": value, "roleArn": role})
-    return child
-
-
-async def _run_child(state: m.Map, frame: Frame, child: ChildExecution) -> None:
-    """Run a child to its end; its failure is recorded, not raised."""
-    child_frame = Frame(child.run, 0, frame.scope.child(distributed=True))
-    child_frame.size_bound = json_size(child.input)
-    try:
-        output = await run_scope(state.item_processor, child.input, child_frame)
-    except StatesError as failure:
-        child.error, child.cause = failure.error, failure.cause
-        child.finish("FAILED", "ExecutionFailed", _error_details(failure))
-        return
-    except asyncio.CancelledError:
-        child.finish("ABORTED", "ExecutionAborted", None)
-        raise
-    child.output = output
-    child.finish("SUCCEEDED", "ExecutionSucceeded", {"output": output})
 
 
 # --- reading items -----------------------------------------------------------------------------
@@ -413,7 +307,7 @@ async def _load_each(
 # --- results ----------------------------------------------------------------------------------
 
 
-def _transformed(children: list[ChildExecution], transformation: str) -> list[Any]:
+def _transformed(children: list[ChildRecord], transformation: str) -> list[Any]:
     """The children's results per WriterConfig ``Transformation``; a failed child's is
     its unchanged execution result [aws:resultwriter]."""
     out: list[Any] = []
@@ -433,7 +327,7 @@ async def _results(
     plan: _Plan,
     frame: Frame,
     map_run: MapRun,
-    children: list[ChildExecution],
+    children: list[ChildRecord],
 ) -> Any:
     if writer is None or writer.resource is None:
         return _transformed(children, "COMPACT" if writer is None else writer.transformation)
@@ -462,7 +356,7 @@ async def _write_file(
     writer: WriterConfig,
     bucket: Any,
     stem: str,
-    children: list[ChildExecution],
+    children: list[ChildRecord],
 ) -> dict[str, Any]:
     values = _transformed(children, writer.transformation)
     if writer.output_type == "JSONL":

@@ -121,12 +121,10 @@ class ChildExecution(ChildRecord):
         """The Map Runs its own Distributed Maps started."""
         return list(self.run.map_runs)
 
-    def finish(self, status: str, event: str, details: dict[str, Any] | None) -> None:
-        """Close the execution with its last history event."""
+    def end(self, status: str) -> None:
+        """Mark the execution ended (its end event is in its history)."""
         self.status = status
         self.stop_time = self.run.host.now()
-        history = self.run.history
-        history.add(event, history.events[-1].id, details)
 
 
 class MapRunRecord:

@@ -3,6 +3,8 @@ interpreter, each Task invocation an activity on the workers that hold the integ
 
 - :mod:`~runtime.temporal.workflow`: the workflow (the execution, its queries, signal
   and updates); :mod:`~runtime.temporal.host`: its Host, from Temporal's workflow API;
+- :mod:`~runtime.temporal.map_runs`, :mod:`~runtime.temporal.map_child`: a Distributed
+  Map's child executions as child workflows, under slices of their Map Run;
 - :mod:`~runtime.temporal.activities`, :mod:`~runtime.temporal.worker`: the workers;
 - :mod:`~runtime.temporal.client`: starting, describing and stopping executions, their
   histories, task tokens, activity tasks (:mod:`~runtime.temporal.activity_tasks`);

@@ -11,6 +11,7 @@ replay of the workflow's history on any worker makes the same decisions:
 - ids, task tokens and random numbers: the execution's :class:`~asl.bindings.Entropy`,
   seeded from ``workflow.random()`` (or the start request's seed);
 - Task invocations: activities run by the workers that hold the integrations;
+- a Distributed Map's child executions: child workflows (:mod:`runtime.temporal.map_runs`);
 - task tokens: waits in the execution's own :class:`~runtime.tokens.TaskTokens`,
   answered by the workflow's updates (SendTaskSuccess, SendTaskFailure,
   SendTaskHeartbeat). A token names its workflow, so a client finds where to send it.
@@ -31,6 +32,7 @@ from runtime.clock import Clock, RealClock
 from runtime.host import LocalHost
 from runtime.store import InvalidToken, TaskStore
 from runtime.temporal.activity_tasks import PendingActivities
+from runtime.temporal.map_runs import TemporalMapChildren
 from runtime.temporal.payloads import (
     INTEGRATION_FAULT,
     INVOKE_ACTIVITY,
@@ -121,9 +123,13 @@ class WorkflowHost(LocalHost):
     """A :class:`~runtime.host.LocalHost` whose clock, entropy and Task invocations are
     a Temporal workflow's (see the module's docstring). On the virtual clock, a task
     token's HeartbeatSeconds and TimeoutSeconds are jumped to when nothing else runs, as
-    on a local engine's."""
+    on a local engine's. A Distributed Map's children are child workflows
+    (:mod:`runtime.temporal.map_runs`); ``definition`` is the document the workflow runs,
+    where they find their ItemProcessor."""
 
-    def __init__(self, clock: Clock, seed: int, task_queue: str, liveness_seconds: float) -> None:
+    def __init__(
+        self, clock: Clock, seed: int, task_queue: str, liveness_seconds: float, definition: Any
+    ) -> None:
         super().__init__(
             clock=clock,
             invoker=_Activities(task_queue, liveness_seconds),
@@ -134,6 +140,7 @@ class WorkflowHost(LocalHost):
         #: The activity tasks waiting here, as pollers find and take them.
         self.pending_activities = PendingActivities(self.tokens)
         self.evaluates_inline = True
+        self.map_children = TemporalMapChildren(clock, definition, task_queue, liveness_seconds)
         self._pauses = 0
         self._workflow_id = workflow.info().workflow_id
 

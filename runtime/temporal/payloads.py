@@ -13,11 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from temporalio.exceptions import ActivityError, ApplicationError, ApplicationErrorCategory
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ApplicationErrorCategory,
+    ChildWorkflowError,
+)
 
 from asl.errors import StatesError
 from asl.jsontext import json_text, parse_json
 from integrations.base import CallbackResult, TaskRequest, TaskServices, parse_resource
+from runtime.map_children import ChildEnd, ChildStart, MapRunWork, child_arn
 
 #: The activity that runs one Task invocation on a worker.
 INVOKE_ACTIVITY = "asl.invoke_task"
@@ -118,9 +124,10 @@ class IntegrationFault(Exception):
     raised in the workflow as it would be in a local engine (the execution fails)."""
 
 
-def raised_by(failure: ActivityError) -> Exception:
-    """What the workflow raises for a failed Task activity: the Task's ``StatesError``,
-    an :class:`IntegrationFault`, or the activity's own failure (timed out, cancelled)."""
+def raised_by(failure: ActivityError | ChildWorkflowError) -> Exception:
+    """What the workflow raises for a failed Task activity (or slice of a Map Run's
+    children): the ``StatesError`` it failed with, an :class:`IntegrationFault`, or the
+    failure itself (timed out, cancelled, a bug)."""
     cause = failure.cause
     if isinstance(cause, ApplicationError):
         if cause.type == STATES_ERROR and len(cause.details) == 2:
@@ -129,3 +136,108 @@ def raised_by(failure: ActivityError) -> Exception:
         if cause.type == INTEGRATION_FAULT:
             return IntegrationFault(cause.message)
     return failure
+
+
+#: The workflow that runs a slice of a Map Run's children (see ``temporal/map_runs``).
+SLICE_WORKFLOW = "AslMapRunSlice"
+#: The workflow that runs one child execution of a Map Run (see ``temporal/map_child``).
+CHILD_WORKFLOW = "AslMapChild"
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRun:
+    """How a Map Run's children run: what a slice of them and each of them is told."""
+
+    #: The children's state machine (the ItemProcessor) as a definition, JSON text.
+    processor: str
+    #: The :class:`~runtime.map_children.MapRunWork`, as :func:`work_payload` gives it.
+    work: dict[str, Any]
+    #: "real" or "virtual", as the parent's clock; where a virtual one starts.
+    clock: str
+    start: float | None
+    liveness_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class SliceRequest:
+    """A slice of a Map Run's children: run ``limit`` at once."""
+
+    run: ChildRun
+    #: Each child as :func:`start_payload` gives it.
+    children: list[dict[str, Any]]
+    limit: int
+    #: The children's workflow ids are this, ``/`` and their index.
+    id_prefix: str
+    #: What the slice may return of its children's results (JSON text), in bytes.
+    max_result_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRequest:
+    """One child execution: its start and its entropy's seed."""
+
+    run: ChildRun
+    child: dict[str, Any]
+    seed: int
+
+
+def work_payload(work: MapRunWork) -> dict[str, Any]:
+    """A Map Run's shared settings as they cross the wire."""
+    return {
+        "stateName": work.state_name, "mapRunArn": work.map_run_arn,
+        "stateMachineArn": work.state_machine_arn, "stateMachineName": work.state_machine_name,
+        "executionType": work.execution_type, "roleArn": work.role_arn,
+        "region": work.region, "account": work.account,
+        "maxConcurrency": work.max_concurrency, "tolerated": list(work.tolerated),
+        "totalItems": work.total_items,
+    }  # fmt: skip
+
+
+def map_run_work(payload: dict[str, Any]) -> MapRunWork:
+    """The settings :func:`work_payload` sent."""
+    count, percentage = payload["tolerated"]
+    return MapRunWork(
+        state_name=payload["stateName"], map_run_arn=payload["mapRunArn"],
+        state_machine_arn=payload["stateMachineArn"],
+        state_machine_name=payload["stateMachineName"],
+        execution_type=payload["executionType"], role_arn=payload["roleArn"],
+        region=payload["region"], account=payload["account"],
+        max_concurrency=payload["maxConcurrency"], tolerated=(count, percentage),
+        total_items=payload["totalItems"],
+    )  # fmt: skip
+
+
+def start_payload(start: ChildStart) -> dict[str, Any]:
+    """A child's start as it crosses the wire (its input as JSON text; its ARN is made
+    again from its name: the bytes of every child count in the histories it crosses)."""
+    return {
+        "index": start.index, "name": start.name, "input": json_text(start.input),
+        "items": start.item_count,
+    }  # fmt: skip
+
+
+def child_start(payload: dict[str, Any], work: MapRunWork) -> ChildStart:
+    """The start :func:`start_payload` sent, of a child of ``work``."""
+    name = payload["name"]
+    return ChildStart(
+        payload["index"], name, child_arn(work, name), parse_json(payload["input"]),
+        payload["items"],
+    )  # fmt: skip
+
+
+def end_payload(end: ChildEnd) -> dict[str, Any]:
+    """How a child ended, as it crosses the wire (its output as JSON text)."""
+    return {
+        "index": end.index, "status": end.status,
+        "output": None if end.output is None else json_text(end.output),
+        "error": end.error, "cause": end.cause, "start": end.start_time, "stop": end.stop_time,
+    }  # fmt: skip
+
+
+def child_end(payload: dict[str, Any]) -> ChildEnd:
+    """The end :func:`end_payload` sent."""
+    output = payload["output"]
+    return ChildEnd(
+        payload["index"], payload["status"], None if output is None else parse_json(output),
+        payload["error"], payload["cause"], payload["start"], payload["stop"],
+    )  # fmt: skip

@@ -22,10 +22,14 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from integrations.base import Invoker
 from runtime.temporal.activities import TaskActivities
+from runtime.temporal.map_child import MapChildWorkflow
+from runtime.temporal.map_runs import MapRunSliceWorkflow
 from runtime.temporal.workflow import ExecutionWorkflow
 
 #: The task queue executions run on unless told otherwise.
 DEFAULT_TASK_QUEUE = "asl-executions"
+#: The workflows a worker runs: executions, and the slices and children of their Map Runs.
+WORKFLOWS = (ExecutionWorkflow, MapRunSliceWorkflow, MapChildWorkflow)
 
 
 def workflow_runner() -> UnsandboxedWorkflowRunner:
@@ -43,7 +47,7 @@ def new_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ExecutionWorkflow],
+        workflows=list(WORKFLOWS),
         activities=[TaskActivities(invoker).invoke_task],
         workflow_runner=workflow_runner(),
     )

@@ -38,6 +38,7 @@ from asl.diagnostics import DefinitionError
 from asl.jsontext import json_size, json_text, parse_json
 from runtime.clock import Clock, VirtualClock
 from runtime.executions import Engine, Execution, MachineType
+from runtime.history import Event
 from runtime.store import ApiError
 from runtime.temporal.activity_tasks import CLAIM_UPDATE
 from runtime.temporal.host import WorkflowClock, WorkflowHost
@@ -68,57 +69,23 @@ def describe(execution: Execution) -> dict[str, Any]:
     }
 
 
-@workflow.defn(name=WORKFLOW_NAME)
-class ExecutionWorkflow:
-    """An ASL execution (see the module's docstring)."""
+class ExecutionHandlers:
+    """What a client asks of any workflow running an execution (or a Distributed Map's
+    child execution): its history, and the answers to its task tokens (a token names the
+    workflow that issued it)."""
 
-    def __init__(self) -> None:
-        self._execution: Execution | None = None
-        self._host: WorkflowHost | None = None
-        self._stop: tuple[str | None, str | None] | None = None
+    _host: WorkflowHost | None = None
 
-    @workflow.run
-    async def run(self, start: StartRequest) -> dict[str, Any]:
-        """Run the execution to its end and describe it."""
-        execution = self._execution = await self._start(start)
-        if self._stop is not None:  # stopped before it started
-            execution.stop(*self._stop)
-        try:
-            await execution.wait()
-        except asyncio.CancelledError:  # the workflow was cancelled: StopExecution
-            execution.stop()
-            await execution.wait()
-        return describe(execution)
-
-    async def _start(self, start: StartRequest) -> Execution:
-        clock: Clock
-        if start.clock == "virtual":
-            clock = VirtualClock(workflow.now().timestamp() if start.start is None else start.start)
-        else:
-            clock = WorkflowClock()
-        seed = workflow.random().getrandbits(53) if start.seed is None else start.seed
-        info = workflow.info()
-        host = self._host = WorkflowHost(clock, seed, info.task_queue, start.liveness_seconds)
-        engine = Engine(host, region=start.region, account=start.account)
-        kind: MachineType = "EXPRESS" if start.machine_type == "EXPRESS" else "STANDARD"
-        try:
-            machine = engine.create_state_machine(
-                start.definition, name=start.state_machine_name, type=kind,
-                role_arn=start.role_arn,
-            )  # fmt: skip
-            return await machine.start(parse_json(start.input_text), name=start.name)
-        except (DefinitionError, ValueError) as refused:
-            raise ApplicationError(str(refused), type=INVALID_START, non_retryable=True) from None
+    def _events(self) -> list[Event]:
+        raise NotImplementedError
 
     @workflow.query
     def history(self, first: int, max_bytes: int) -> dict[str, Any]:
         """The AWS history's events from index ``first``: as many as fit in ``max_bytes``
         of JSON (one at least), and how many there are in all. Only those are rendered."""
-        if self._execution is None:
-            return {"events": [], "total": 0}
         events: list[dict[str, Any]] = []
         size = 0
-        recorded = self._execution.history
+        recorded = self._events()
         for event in recorded[first:]:
             rendered = event.to_aws()
             size += json_size(rendered)
@@ -126,19 +93,6 @@ class ExecutionWorkflow:
                 break
             events.append(rendered)
         return {"events": events, "total": len(recorded)}
-
-    @workflow.query
-    def description(self) -> dict[str, Any] | None:
-        """The execution as DescribeExecution shows it (None before it has started)."""
-        return None if self._execution is None else describe(self._execution)
-
-    @workflow.signal
-    def stop(self, error: str | None, cause: str | None) -> None:
-        """StopExecution with an error and a cause (either may be None)."""
-        if self._execution is None:
-            self._stop = (error, cause)
-        else:
-            self._execution.stop(error, cause)
 
     @workflow.update(name="SendTaskSuccess")
     def send_task_success(self, token: str, output: str) -> None:
@@ -170,6 +124,67 @@ class ExecutionWorkflow:
         if self._host is None:
             raise ApplicationError("Provided task does not exist", type="TaskDoesNotExist")
         return self._host.tokens
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class ExecutionWorkflow(ExecutionHandlers):
+    """An ASL execution (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._execution: Execution | None = None
+        self._stop: tuple[str | None, str | None] | None = None
+
+    @workflow.run
+    async def run(self, start: StartRequest) -> dict[str, Any]:
+        """Run the execution to its end and describe it."""
+        execution = self._execution = await self._start(start)
+        if self._stop is not None:  # stopped before it started
+            execution.stop(*self._stop)
+        try:
+            await execution.wait()
+        except asyncio.CancelledError:  # the workflow was cancelled: StopExecution
+            execution.stop()
+            await execution.wait()
+        return describe(execution)
+
+    async def _start(self, start: StartRequest) -> Execution:
+        clock: Clock
+        if start.clock == "virtual":
+            clock = VirtualClock(workflow.now().timestamp() if start.start is None else start.start)
+        else:
+            clock = WorkflowClock()
+        seed = workflow.random().getrandbits(53) if start.seed is None else start.seed
+        info = workflow.info()
+        definition = parse_json(start.definition)
+        host = self._host = WorkflowHost(
+            clock, seed, info.task_queue, start.liveness_seconds, definition
+        )
+        engine = Engine(host, region=start.region, account=start.account)
+        kind: MachineType = "EXPRESS" if start.machine_type == "EXPRESS" else "STANDARD"
+        try:
+            machine = engine.create_state_machine(
+                start.definition, name=start.state_machine_name, type=kind,
+                role_arn=start.role_arn,
+            )  # fmt: skip
+            return await machine.start(parse_json(start.input_text), name=start.name)
+        except (DefinitionError, ValueError) as refused:
+            raise ApplicationError(str(refused), type=INVALID_START, non_retryable=True) from None
+
+    def _events(self) -> list[Event]:
+        return [] if self._execution is None else self._execution.history
+
+    @workflow.query
+    def description(self) -> dict[str, Any] | None:
+        """The execution as DescribeExecution shows it (None before it has started)."""
+        return None if self._execution is None else describe(self._execution)
+
+    @workflow.signal
+    def stop(self, error: str | None, cause: str | None) -> None:
+        """StopExecution with an error and a cause (either may be None)."""
+        if self._execution is None:
+            self._stop = (error, cause)
+        else:
+            self._execution.stop(error, cause)
 
 
 @contextmanager

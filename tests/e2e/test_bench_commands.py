@@ -67,3 +67,14 @@ def test_the_serve_benchmark_runs_every_server_and_client() -> None:
     rows = [row for row in out.splitlines() if row.startswith(("| asl", "| moto"))]
     assert len(rows) == len(lines)
     assert all(row.endswith("| 0 |") for row in rows)
+
+
+def test_the_temporal_benchmark_runs_both_workloads() -> None:
+    """A few executions and a Distributed Map of a few items, on one worker process."""
+    out = _bench("bench/temporal_bench.py", "--executions", "4", "--items", "30", "--workers", "1")
+    rows = [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| ")]
+    assert rows == [
+        "backend (4 executions of a 5-state machine)", "---", "local backend (1 process)",
+        "Temporal, 1 worker process(es)", "backend (a Distributed Map of 30 items)", "---",
+        "local backend (1 process)", "Temporal, 1 worker process(es)",
+    ]  # fmt: skip

@@ -30,13 +30,15 @@ BACKENDS = [pytest.param("local"), pytest.param("temporal", marks=ON_TEMPORAL)]
 
 
 class Routed:
-    """An Invoker that hands each Task to the invoker registered for its workflow."""
+    """An Invoker that hands each Task to the invoker registered for its execution's
+    workflow: a Distributed Map child's workflow id starts with its parent's and ``/``."""
 
     def __init__(self) -> None:
         self.invokers: dict[str, Invoker] = {}
 
     async def invoke(self, request: TaskRequest) -> Any:
-        return await self.invokers[activity.info().workflow_id].invoke(request)
+        root = activity.info().workflow_id.split("/", 1)[0]
+        return await self.invokers[root].invoke(request)
 
 
 async def connect(address: str) -> Client:

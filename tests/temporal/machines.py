@@ -120,3 +120,22 @@ def working(activity: str, **fields: Any) -> dict[str, Any]:
     """One Task on the activity ``activity`` (an ARN), waiting for a worker's answer."""
     state = {"Type": "Task", "Resource": activity, "End": True, **fields}
     return {"StartAt": "Work", "States": {"Work": state}}
+
+
+def distributing(processor: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A Distributed Map over ``$.items``, each child running ``processor``'s states."""
+    return {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    **processor,
+                },
+                "End": True,
+                **fields,
+            }
+        },
+    }

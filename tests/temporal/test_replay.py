@@ -26,8 +26,7 @@ from integrations.base import Invoker, Registry, TaskRequest
 from integrations.lambdas import LocalFunctions
 from runtime.host import SEEDED_START
 from runtime.temporal.host import WorkflowHost, workflow_of_token
-from runtime.temporal.worker import workflow_runner
-from runtime.temporal.workflow import ExecutionWorkflow
+from runtime.temporal.worker import WORKFLOWS, workflow_runner
 from tests.temporal import machines
 from tests.temporal.backend import Backend, temporal_backend
 
@@ -41,6 +40,10 @@ MACHINES: dict[str, dict[str, Any]] = {
     "callback": machines.calling_back(),
     "everything": machines.everything(),
     "activity": machines.working(machines.activity_arn("replay"), HeartbeatSeconds=600),
+    # The execution's side of a Distributed Map: its Map Run's slices as child workflows.
+    "distributed": machines.distributing(
+        {"StartAt": "Echo", "States": {"Echo": machines.task("echo")}}
+    ),
 }
 
 
@@ -103,7 +106,7 @@ async def _record(backend: Backend, name: str, workflow_id: str) -> WorkflowHist
 
 
 def _replayer() -> Replayer:
-    return Replayer(workflows=[ExecutionWorkflow], workflow_runner=workflow_runner())
+    return Replayer(workflows=list(WORKFLOWS), workflow_runner=workflow_runner())
 
 
 def _kept(name: str) -> WorkflowHistory:
