@@ -451,11 +451,11 @@ class Engine:
 def _read_back(store: ExecutionStore, run: Run) -> None:
     """Fill in a stored execution's history, path and Map Runs from its database."""
     history = run.history
-    history.events.extend(stored_event(event) for event in store.events(run.execution_arn))
+    history.extend(stored_event(event) for event in store.events(run.execution_arn))
     run.map_runs = tuple(stored_map_runs(store, run.execution_arn))
     run.path.extend(
         event.details["name"]
-        for event in history.events
+        for event in history
         if event.type.endswith("StateEntered") and event.details is not None
     )
 

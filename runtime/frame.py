@@ -204,7 +204,7 @@ class Frame:
         """The execution's history, when it has room for one more event."""
         run = self.run
         history = run.history
-        if run.history_limit is not None and len(history.events) >= run.history_limit:
+        if run.history_limit is not None and len(history) >= run.history_limit:
             raise _history_full(run.history_limit)
         return history
 
@@ -220,8 +220,8 @@ class Frame:
         self.scope = self.scope.assign(values)
 
     def _entered_time(self) -> float:
-        events = self.run.history.events
-        return events[self.entered_event - 1].timestamp if self.entered_event else 0.0
+        entered = self.entered_event
+        return self.run.history.timestamp(entered) if entered else 0.0
 
     def bindings(
         self,
