@@ -130,8 +130,8 @@ class Run:
         self.steps = steps
         self.history_limit = history_limit
         self.machine = machine
-        # The Host's time, one call shorter (a durable execution's history is its own).
-        self.history = History(host.clock.now) if history is None else history
+        # Timestamps from the Host's clock (a durable execution's history is its own).
+        self.history = History(host.clock) if history is None else history
         self.path: list[str] = []
         #: The Map Runs its Distributed Maps started (``runtime.states.map_run.MapRun``);
         #: a tuple, grown on the rare occasion, so most executions hold no list for it.

@@ -7,12 +7,13 @@ the JSON text AWS returns only when the history is read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, overload
 
 from asl.events import details_key
 from asl.jsontext import json_text
+from runtime.clock import Clock
 
 #: Detail fields whose value AWS returns as JSON text, with a ``<field>Details`` sibling.
 _DATA_FIELDS = ("input", "output")
@@ -94,25 +95,25 @@ class History(Sequence[Event]):
     executions' histories stay in memory.
     """
 
-    __slots__ = ("_clock_now", "_log")
+    __slots__ = ("_clock", "_log")
 
-    def __init__(self, now: Callable[[], float]) -> None:
+    def __init__(self, clock: Clock) -> None:
         self._log: list[Any] = []
-        self._clock_now = now
+        self._clock = clock  # timestamps from its now() (no bound method kept per history)
 
     def add(
         self, event_type: str, previous_event_id: int, details: Mapping[str, Any] | None = None
     ) -> int:
         """Record an event and return its id."""
         log = self._log
-        log.extend((previous_event_id, self._clock_now(), event_type, _DETAILS, details))
+        log.extend((previous_event_id, self._clock.now(), event_type, _DETAILS, details))
         return len(log) // _STRIDE
 
     def add_state(self, event_type: str, previous_event_id: int, name: str, data: Any) -> int:
         """Record a state's entry (``data``: its input) or exit (its output) and return its
         id; its details (``{"name", "input"}`` or ``{"name", "output"}``) are made when read."""
         log = self._log
-        log.extend((previous_event_id, self._clock_now(), event_type, name, data))
+        log.extend((previous_event_id, self._clock.now(), event_type, name, data))
         return len(log) // _STRIDE
 
     def extend(self, events: Iterable[Event]) -> None:

@@ -305,8 +305,8 @@ class DurableHistory(History):
 
     __slots__ = ("log",)
 
-    def __init__(self, now: Any, log: Log, committed: Sequence[EventRow] = ()) -> None:
-        super().__init__(now)
+    def __init__(self, clock: Clock, log: Log, committed: Sequence[EventRow] = ()) -> None:
+        super().__init__(clock)
         self.log = log
         self.extend(stored_event(e) for e in committed)
 

@@ -228,6 +228,7 @@ class Execution:
                 self.error = RUNTIME
                 self.cause = f"Internal engine error: {type(error).__name__}: {error}"
                 self._finish("FAILED", "ExecutionFailed", _present(self.error, self.cause))
+        self._task = None  # ended: what the strand held can go
         waiters, self._waiters = self._waiters or (), None
         for waiter in waiters:
             if not waiter.done():
