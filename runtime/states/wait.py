@@ -16,5 +16,8 @@ async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Out
     delay, output, assigned = await evaluate(
         state, frame, entered, state.flow.wait, raw_input, frame.bindings(state), host.now()
     )
-    await host.sleep(delay)
+    # Counted from the state's entry, as its WaitStateEntered event says, not from after
+    # the work done since (the clock stands still meanwhile when virtual).
+    entered_at = frame.run.history.timestamp(entered)
+    await host.sleep(delay - (host.clock.now() - entered_at))
     return output, state.next, assigned
