@@ -235,6 +235,8 @@ class _MovingClock(VirtualClock):
 
 
 async def test_a_wait_counts_its_seconds_from_its_entry() -> None:
+    """AWS: Seconds are "seconds from when the state begins"
+    (https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html)."""
     clock = _MovingClock(SEEDED_START)
     engine = Engine(LocalHost(clock=clock))
     wait = {"Type": "Wait", "Seconds": 10, "End": True}
