@@ -49,6 +49,7 @@ __all__ = [
     "compile_path_field",
     "compile_result_path",
     "compile_result_selector",
+    "output_selects_result",
 ]
 
 #: Selects from ``bindings.input`` (InputPath, OutputPath, ItemsPath...).
@@ -130,6 +131,9 @@ class JsonPathIO:
     result_selector: Template | None
     result_path: Placer
     output_path: Selector
+    #: When OutputPath selects just where ResultPath puts the result (``$.r`` both): whether
+    #: ResultPath can put it into a given input, so the output is the result itself.
+    result_fits: Callable[[Any], bool] | None = None
 
     def effective_input(self, raw_input: Any, bindings: Bindings) -> Any:
         """InputPath, then Parameters."""
@@ -146,6 +150,9 @@ class JsonPathIO:
 
     def placed_output(self, raw_input: Any, selected: Any, bindings: Bindings) -> Any:
         """ResultPath (the selected result into the raw input), then OutputPath."""
+        fits = self.result_fits
+        if fits is not None and fits(raw_input):
+            return selected  # placed, then selected again: no copy of the input made
         return self.output_path(_reading(bindings, self.result_path(raw_input, selected)))
 
     def effective_output(self, raw_input: Any, result: Any, bindings: Bindings) -> Any:
@@ -173,7 +180,45 @@ def compile_io(
         else compile_result_selector(result_selector),
         result_path=compile_result_path(result_path),
         output_path=compile_output_path(output_path),
+        result_fits=_fits_at(output_selects_result(result_path, output_path)),
     )
+
+
+def output_selects_result(
+    result_path: str | None, output_path: str | None
+) -> tuple[Key, ...] | None:
+    """The keys of ResultPath when OutputPath selects just where it puts the result (the
+    output is then the result); None otherwise."""
+    if result_path is None or output_path is None:
+        return None
+    try:
+        placed, selected = compile_reference_path(result_path), compile_path(output_path)
+    except PathSyntaxError:
+        return None
+    keys = placed.keys
+    if not keys or placed.root != INPUT or selected.root != INPUT or not selected.definite:
+        return None
+    return keys if selected.keys == keys else None
+
+
+def _fits_at(keys: tuple[Key, ...] | None) -> Callable[[Any], bool] | None:
+    """Whether a result can be put at ``keys`` in an input, for names only: every step but
+    the last an object or absent (as :func:`_placed` creates it). False for an index."""
+    if keys is None or not all(isinstance(key, str) for key in keys):
+        return None
+    steps = keys[:-1]
+
+    def fits(state_input: Any) -> bool:
+        value = state_input
+        for key in steps:
+            if not isinstance(value, dict):
+                return False
+            value = value.get(key, _ABSENT)
+            if value is _ABSENT:
+                return True  # objects are created from here on
+        return isinstance(value, dict)
+
+    return fits
 
 
 def _reading(bindings: Bindings, value: Any) -> Bindings:

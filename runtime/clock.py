@@ -109,6 +109,7 @@ class Wake(asyncio.Future[Any]):
         return True
 
     def _settled(self) -> None:
+        self._callback = None  # a settled timer may linger in a heap: it holds no more
         if self._parked:
             self._parked = False
             self._clock._unpark()
@@ -630,8 +631,7 @@ class VirtualClock(Clock):
 
 
 def _fire(wake: Wake) -> None:
-    wake.set_result(None)
     callback = wake._callback
+    wake.set_result(None)
     if callback is not None:
-        wake._callback = None
         callback()

@@ -128,4 +128,4 @@ def _evaluated_after(frame: Frame, entered: int) -> int:
     link is not recorded and the work's last event is taken."""
     if frame.last_event != entered:
         return frame.last_event
-    return frame.run.history.events[entered - 1].previous_event_id
+    return frame.run.history.previous_id(entered)

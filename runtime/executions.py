@@ -285,7 +285,7 @@ class Engine:
         try:
             start_time = host.now()
             if log is not None and history is None:
-                history = DurableHistory(host.clock.now, log)
+                history = DurableHistory(host.clock, log)
             context = execution_context(
                 execution_arn=arn,
                 name=name,
@@ -400,7 +400,7 @@ class Engine:
         log = Log(self.store, row.arn, events, answers)
         host = JournaledHost(self.host, log, row.seed)
         value = parse_json(row.input)
-        history = DurableHistory(host.clock.now, log, events)
+        history = DurableHistory(host.clock, log, events)
         execution = self._begin(
             machine, row.name, row.arn, value, host, log, history, row.redrive_count
         )
@@ -436,7 +436,7 @@ class Engine:
         if machine is None:
             return None
         value = parse_json(row.input)
-        run = self._new_run(machine, row.arn, self.host, {}, History(self.host.clock.now))
+        run = self._new_run(machine, row.arn, self.host, {}, History(self.host.clock))
         execution = Execution(machine, row.name, value, run, row.start_time)
         execution._unread = partial(_read_back, self.store)
         execution.status = row.status  # type: ignore[assignment]
@@ -454,18 +454,20 @@ class Engine:
 def _read_back(store: ExecutionStore, run: Run) -> None:
     """Fill in a stored execution's history, path and Map Runs from its database."""
     history = run.history
-    history.events.extend(stored_event(event) for event in store.events(run.execution_arn))
+    history.extend(stored_event(event) for event in store.events(run.execution_arn))
     run.map_runs = tuple(stored_map_runs(store, run.execution_arn))
     run.path.extend(
         event.details["name"]
-        for event in history.events
+        for event in history
         if event.type.endswith("StateEntered") and event.details is not None
     )
 
 
 async def _caught_up(execution: Execution) -> None:
     """Until a resumed execution has replayed what it had committed, or has ended."""
-    assert execution._log is not None and execution._task is not None
+    assert execution._log is not None
+    if execution._task is None:  # it has ended
+        return
     await asyncio.wait(
         [execution._log.caught_up, execution._task], return_when=asyncio.FIRST_COMPLETED
     )

@@ -130,8 +130,8 @@ class Run:
         self.steps = steps
         self.history_limit = history_limit
         self.machine = machine
-        # The Host's time, one call shorter (a durable execution's history is its own).
-        self.history = History(host.clock.now) if history is None else history
+        # Timestamps from the Host's clock (a durable execution's history is its own).
+        self.history = History(host.clock) if history is None else history
         self.path: list[str] = []
         #: The Map Runs its Distributed Maps started (``runtime.states.map_run.MapRun``);
         #: a tuple, grown on the rare occasion, so most executions hold no list for it.
@@ -204,7 +204,7 @@ class Frame:
         """The execution's history, when it has room for one more event."""
         run = self.run
         history = run.history
-        if run.history_limit is not None and len(history.events) >= run.history_limit:
+        if run.history_limit is not None and len(history) >= run.history_limit:
             raise _history_full(run.history_limit)
         return history
 
@@ -220,8 +220,8 @@ class Frame:
         self.scope = self.scope.assign(values)
 
     def _entered_time(self) -> float:
-        events = self.run.history.events
-        return events[self.entered_event - 1].timestamp if self.entered_event else 0.0
+        entered = self.entered_event
+        return self.run.history.timestamp(entered) if entered else 0.0
 
     def bindings(
         self,

@@ -7,12 +7,13 @@ the JSON text AWS returns only when the history is read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from asl.events import details_key
 from asl.jsontext import json_text, parse_json
+from runtime.clock import Clock
 
 #: Detail fields whose value AWS returns as JSON text, with a ``<field>Details`` sibling.
 _DATA_FIELDS = ("input", "output")
@@ -30,7 +31,7 @@ def iso_timestamp(epoch_seconds: float) -> str:
 class Event:
     """One history event; ``details`` holds raw JSON values until it is rendered."""
 
-    __slots__ = ("_details", "id", "previous_event_id", "timestamp", "type")
+    __slots__ = ("details", "id", "previous_event_id", "timestamp", "type")
 
     def __init__(
         self,
@@ -44,12 +45,8 @@ class Event:
         self.previous_event_id = previous_event_id
         self.timestamp = timestamp
         self.type = event_type
-        self._details = details
-
-    @property
-    def details(self) -> Mapping[str, Any] | None:
-        """The event's details as raw JSON values (None when it has none)."""
-        return self._details
+        #: The event's details as raw JSON values (None when it has none).
+        self.details = details
 
     def to_aws(self) -> dict[str, Any]:
         """The event as ``GetExecutionHistory`` returns it (timestamps as ISO text)."""
@@ -64,29 +61,6 @@ class Event:
         if key is not None and details is not None:
             out[key] = render_details(details)
         return out
-
-
-class StateEvent(Event):
-    """A state's entry or exit (``{"name", "input"}`` or ``{"name", "output"}``), the most
-    common events: kept without a details dict of their own until they are read, so a long
-    history holds fewer objects for the garbage collector to walk."""
-
-    __slots__ = ("data", "name")
-
-    def __init__(
-        self, event_id: int, previous_event_id: int, timestamp: float, event_type: str,
-        name: str, data: Any,
-    ) -> None:  # fmt: skip
-        super().__init__(event_id, previous_event_id, timestamp, event_type, None)
-        self.name = name
-        self.data = data
-
-    @property
-    def details(self) -> Mapping[str, Any] | None:
-        """``{"name": ..., "input": ...}`` for an entry, ``{"name": ..., "output": ...}``
-        for an exit."""
-        field = "input" if self.type.endswith("Entered") else "output"
-        return {"name": self.name, field: self.data}
 
 
 def read_event(aws: Mapping[str, Any]) -> Event:
@@ -124,32 +98,58 @@ def render_details(details: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-class History:
-    """The events of one execution, numbered from 1 as AWS numbers them."""
+#: The fields one event takes in :class:`History`'s flat list.
+_STRIDE = 5
+#: In the slot of a state's name: this event has a details mapping instead.
+_DETAILS = object()
 
-    __slots__ = ("_clock_now", "events")
 
-    def __init__(self, now: Any) -> None:
-        self.events: list[Event] = []
-        self._clock_now = now
+class History(Sequence[Event]):
+    """The events of one execution, numbered from 1 as AWS numbers them: a sequence of
+    :class:`Event`, made when read.
+
+    Recording is the hot path and reading is rare, so events are kept flat, five slots
+    each in one list (previous id, timestamp, type, then a state's name and value for a
+    state's entry or exit — most of a history — or a marker and the details mapping):
+    no object per event for the garbage collector to walk again and again while many
+    executions' histories stay in memory.
+    """
+
+    __slots__ = ("_clock", "_log")
+
+    def __init__(self, clock: Clock) -> None:
+        self._log: list[Any] = []
+        self._clock = clock  # timestamps from its now() (no bound method kept per history)
 
     def add(
         self, event_type: str, previous_event_id: int, details: Mapping[str, Any] | None = None
     ) -> int:
         """Record an event and return its id."""
-        event_id = len(self.events) + 1
-        self.events.append(
-            Event(event_id, previous_event_id, self._clock_now(), event_type, details)
-        )
-        return event_id
+        log = self._log
+        log.extend((previous_event_id, self._clock.now(), event_type, _DETAILS, details))
+        return len(log) // _STRIDE
 
     def add_state(self, event_type: str, previous_event_id: int, name: str, data: Any) -> int:
-        """Record a state's entry or exit (see :class:`StateEvent`) and return its id."""
-        event_id = len(self.events) + 1
-        self.events.append(
-            StateEvent(event_id, previous_event_id, self._clock_now(), event_type, name, data)
-        )
-        return event_id
+        """Record a state's entry (``data``: its input) or exit (its output) and return its
+        id; its details (``{"name", "input"}`` or ``{"name", "output"}``) are made when read."""
+        log = self._log
+        log.extend((previous_event_id, self._clock.now(), event_type, name, data))
+        return len(log) // _STRIDE
+
+    def extend(self, events: Iterable[Event]) -> None:
+        """Append events read back from a store (numbered from where the history ends)."""
+        log = self._log
+        for event in events:
+            log.extend((event.previous_event_id, event.timestamp, event.type, _DETAILS,
+                        event.details))  # fmt: skip
+
+    def timestamp(self, event_id: int) -> float:
+        """When the event ``event_id`` was recorded."""
+        return self._log[(event_id - 1) * _STRIDE + 1]  # type: ignore[no-any-return]
+
+    def previous_id(self, event_id: int) -> int:
+        """The ``previousEventId`` of the event ``event_id``."""
+        return self._log[(event_id - 1) * _STRIDE]  # type: ignore[no-any-return]
 
     def replayed_redrive_count(self) -> int | None:
         """While a redriven execution replays a step that ran before its last redrive, the
@@ -157,11 +157,37 @@ class History:
         return None
 
     def __len__(self) -> int:
-        return len(self.events)
+        return len(self._log) // _STRIDE
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        if isinstance(index, slice):
+            return [self._event(i) for i in range(*index.indices(len(self)))]
+        count = len(self)
+        position = index + count if index < 0 else index
+        if not 0 <= position < count:
+            raise IndexError("history index out of range")
+        return self._event(position)
 
     def __iter__(self) -> Iterator[Event]:
-        return iter(self.events)
+        for position in range(len(self)):
+            yield self._event(position)
+
+    def _event(self, position: int) -> Event:
+        at = position * _STRIDE
+        previous, timestamp, event_type, name, data = self._log[at : at + _STRIDE]
+        if name is _DETAILS:
+            details = data
+        else:
+            field = "input" if event_type.endswith("Entered") else "output"
+            details = {"name": name, field: data}
+        return Event(position + 1, previous, timestamp, event_type, details)
 
     def to_aws(self) -> dict[str, Any]:
         """The whole history as ``GetExecutionHistory`` returns it: ``{"events": [...]}``."""
-        return {"events": [e.to_aws() for e in self.events]}
+        return {"events": [e.to_aws() for e in self]}

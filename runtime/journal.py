@@ -36,7 +36,7 @@ from asl.errors import StatesError
 from asl.jsontext import json_text, parse_json
 from integrations.base import CallbackResult, TaskRequest
 from runtime.clock import Clock, Deadline, Wake
-from runtime.history import Event, History, StateEvent
+from runtime.history import Event, History
 from runtime.host import Host
 from runtime.map_children import MapChildren
 from runtime.store.executions import (
@@ -308,10 +308,10 @@ class DurableHistory(History):
 
     __slots__ = ("log",)
 
-    def __init__(self, now: Any, log: Log, committed: Sequence[EventRow] = ()) -> None:
-        super().__init__(now)
+    def __init__(self, clock: Clock, log: Log, committed: Sequence[EventRow] = ()) -> None:
+        super().__init__(clock)
         self.log = log
-        self.events.extend(stored_event(e) for e in committed)
+        self.extend(stored_event(e) for e in committed)
 
     def add(
         self, event_type: str, previous_event_id: int, details: Mapping[str, Any] | None = None
@@ -322,7 +322,7 @@ class DurableHistory(History):
         if found is not None:
             return found
         event_id = super().add(event_type, previous_event_id, details)
-        self.log.new_event(self.events[-1], key)
+        self.log.new_event(self[-1], key)
         return event_id
 
     def replayed_redrive_count(self) -> int | None:
@@ -336,10 +336,8 @@ class DurableHistory(History):
         found = self.log.replayed(key, event_type, previous_event_id, {"name": name, field: data})
         if found is not None:
             return found
-        event_id = len(self.events) + 1
-        event = StateEvent(event_id, previous_event_id, self._clock_now(), event_type, name, data)
-        self.events.append(event)
-        self.log.new_event(event, key)
+        event_id = super().add_state(event_type, previous_event_id, name, data)
+        self.log.new_event(self[-1], key)
         return event_id
 
 

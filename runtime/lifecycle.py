@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -153,9 +153,9 @@ class Execution:
         return self.machine.arn
 
     @property
-    def history(self) -> list[Event]:
-        """The events recorded so far."""
-        return self._read().history.events
+    def history(self) -> Sequence[Event]:
+        """The events recorded so far (a live sequence: it grows while the execution runs)."""
+        return self._read().history
 
     @property
     def path(self) -> list[str]:
@@ -168,7 +168,7 @@ class Execution:
         entered, attempts and retries of its work, the errors of failed attempts, and how
         its last entry ended (see :mod:`runtime.summary`). Read from the history each time:
         keep the result rather than reading it again per state."""
-        return summarize(self._read().history.events, self.status)
+        return summarize(self._read().history, self.status)
 
     @property
     def map_runs(self) -> list[MapRunRecord]:
@@ -233,6 +233,7 @@ class Execution:
                 self.error = RUNTIME
                 self.cause = f"Internal engine error: {type(error).__name__}: {error}"
                 self._finish("FAILED", "ExecutionFailed", _present(self.error, self.cause))
+        self._task = None  # ended: what the strand held can go
         waiters, self._waiters = self._waiters or (), None
         for waiter in waiters:
             if not waiter.done():
@@ -264,7 +265,8 @@ class Execution:
     ) -> tuple[Ended, MapRunRows | None] | None:
         """Record the end event; what a durable execution writes with it."""
         self.stop_time = self._run.host.now()
-        self._run.history.add(event, self._run.history.events[-1].id, details or None)
+        history = self._run.history
+        history.add(event, len(history), details or None)
         if self._log is None:
             return None
         output = json_text(self.output) if status == "SUCCEEDED" else None

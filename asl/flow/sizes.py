@@ -19,9 +19,10 @@ import re
 from typing import Any
 
 from asl import model as m
+from asl.dataflow import output_selects_result
 from asl.flow.protocol import Growth  # defined with the protocol, named here too
 from asl.jsontext import json_size
-from asl.paths import INPUT, PathSyntaxError, path_shape
+from asl.paths import INPUT, Key, PathSyntaxError, compile_path, path_shape
 
 #: The output is the input, or a part of it.
 WITHIN_INPUT: Growth = (1, 0, 0)
@@ -34,6 +35,9 @@ _SMALL_CALL_BYTES = 200
 _NOT_INPUT = re.compile(r"\$[$\w]")
 # Map's own context values: the item (a part of the Map's input) and its index.
 _MAP_ITEM = "$$.Map.Item."
+# Past this many definite paths in one template, their overlap is not worked out (it
+# takes time in their square): each counts once.
+_OVERLAP_PATHS = 64
 
 
 def static_size(value: Any) -> int:
@@ -69,21 +73,49 @@ def path_growth(path: str | None) -> Growth:
 
 def template_growth(template: Any, *, map_item: bool = False) -> Growth:
     """A payload template over its input: its own text, plus the input once for every
-    path that reads it (and for every small intrinsic call)."""
-    refs = _count_refs(template, map_item)
-    if refs is None:
+    value that reads it (small intrinsic calls, indefinite paths twice), except that
+    definite paths of the input count together only as often as one part of the input
+    can lie within the parts they select (see :func:`_overlap`)."""
+    definite: list[tuple[Key, ...]] = []
+    others = _count_refs(template, map_item, definite)
+    if others is None:
         return None
-    return (refs, 0, static_size(template) + _SMALL_CALL_BYTES * refs)
+    refs = others + len(definite)
+    return (others + _overlap(definite), 0, static_size(template) + _SMALL_CALL_BYTES * refs)
 
 
-def _count_refs(value: Any, map_item: bool) -> int | None:
+def _overlap(paths: list[tuple[Key, ...]]) -> int:
+    """The most of ``paths`` whose selections may hold one same part of the input.
+
+    A selected value is a subtree of the input, and its JSON text a piece of the input's
+    text; the paths whose subtrees hold one node are all prefixes of the node's path, so
+    the sizes of all selections add up to at most this many times the input's size. Two
+    array indexes may name one element (``[-1]`` and ``[2]``), so they count as equal."""
+    if len(paths) > _OVERLAP_PATHS:
+        return len(paths)
+    return max((sum(_may_contain(q, p) for q in paths) for p in paths), default=0)
+
+
+def _may_contain(outer: tuple[Key, ...], inner: tuple[Key, ...]) -> bool:
+    """Whether the value ``inner`` selects may lie within (or be) the one ``outer`` does."""
+    if len(outer) > len(inner):
+        return False
+    return all(
+        a == b or (isinstance(a, int) and isinstance(b, int))
+        for a, b in zip(outer, inner[: len(outer)], strict=True)
+    )
+
+
+def _count_refs(value: Any, map_item: bool, definite: list[tuple[Key, ...]]) -> int | None:
+    """How many times the template's values other than definite input paths read the input
+    (None: unbounded); the keys of those paths are added to ``definite``."""
     if isinstance(value, dict):
         total = 0
         for key, item in value.items():
             if isinstance(key, str) and key.endswith(".$"):
-                counted = _dynamic_refs(item, map_item)
+                counted = _dynamic_refs(item, map_item, definite)
             else:
-                counted = _count_refs(item, map_item)
+                counted = _count_refs(item, map_item, definite)
             if counted is None:
                 return None
             total += counted
@@ -91,7 +123,7 @@ def _count_refs(value: Any, map_item: bool) -> int | None:
     if isinstance(value, list):
         total = 0
         for item in value:
-            counted = _count_refs(item, map_item)
+            counted = _count_refs(item, map_item, definite)
             if counted is None:
                 return None
             total += counted
@@ -99,15 +131,32 @@ def _count_refs(value: Any, map_item: bool) -> int | None:
     return 0
 
 
-def _dynamic_refs(text: Any, map_item: bool) -> int | None:
+def _dynamic_refs(text: Any, map_item: bool, definite: list[tuple[Key, ...]]) -> int | None:
     if not isinstance(text, str):
         return None
     if text.startswith(_SMALL_CALLS):
         return None if _NOT_INPUT.search(text) else 1
     if map_item and text.startswith(_MAP_ITEM):
         return 1
+    keys = _definite_keys(text) if text.startswith("$") else None
+    if keys is not None:
+        definite.append(keys)
+        return 0
     growth = path_growth(text) if text.startswith("$") else None
     return None if growth is None else int(growth[0])
+
+
+def _definite_keys(path: str) -> tuple[Key, ...] | None:
+    """The keys of a definite path into the input, each a name or an index (None for any
+    other path)."""
+    try:
+        root, definite = path_shape(path)  # an indefinite path's costly tail left unparsed
+        if root != INPUT or not definite:
+            return None
+        keys = compile_path(path).keys
+    except PathSyntaxError:
+        return None
+    return keys if all(isinstance(key, str | int) for key in keys) else None
 
 
 def result_path_growth(result_path: str | None, result: Growth) -> Growth:
@@ -144,6 +193,8 @@ def _pass_growth(state: m.State) -> Growth:
         result = then(effective, template_growth(state.parameters))
     else:
         result = effective
+    if output_selects_result(state.result_path, state.output_path) is not None:
+        return result
     placed = result_path_growth(state.result_path, result)
     return then(placed, path_growth(state.output_path))
 
@@ -155,6 +206,8 @@ def _result_growth(state: m.State) -> Growth:
     else:
         selector = template_growth(state.result_selector)
         result = None if selector is None else (0, selector[0], selector[2])
+    if output_selects_result(state.result_path, state.output_path) is not None:
+        return result
     placed = result_path_growth(state.result_path, result)
     return then(placed, path_growth(state.output_path))
 

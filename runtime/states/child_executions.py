@@ -77,7 +77,7 @@ def child_run(
 
 def _close(run: Run, event: str, details: dict[str, Any] | None) -> None:
     history = run.history
-    history.add(event, history.events[-1].id, details)
+    history.add(event, len(history), details)
 
 
 async def run_child(

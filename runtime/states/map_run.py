@@ -10,6 +10,7 @@ durable execution has ended they are read back from its database
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from asl import model as m
@@ -49,7 +50,7 @@ class ChildRecord:
         self.redrive_date: float | None = None
 
     @property
-    def history(self) -> list[Event]:
+    def history(self) -> Sequence[Event]:
         """The child execution's own history events."""
         raise NotImplementedError
 
@@ -107,9 +108,9 @@ class ChildExecution(ChildRecord):
         self.run = run
 
     @property
-    def history(self) -> list[Event]:
+    def history(self) -> Sequence[Event]:
         """The child execution's own history events."""
-        return self.run.history.events
+        return self.run.history
 
     @property
     def path(self) -> list[str]:

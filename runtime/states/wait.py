@@ -16,5 +16,9 @@ async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Out
     delay, output, assigned = await evaluate(
         state, frame, entered, state.flow.wait, raw_input, frame.bindings(state), host.now()
     )
-    await host.sleep(delay)
+    # "seconds from when the state begins" (docs.aws.amazon.com/step-functions/latest/dg/
+    # state-wait.html): from the entry its WaitStateEntered records, not from after the
+    # work done since (a virtual clock stands still meanwhile).
+    entered_at = frame.run.history.timestamp(entered)
+    await host.sleep(delay - (host.clock.now() - entered_at))
     return output, state.next, assigned

@@ -11,6 +11,7 @@ are answered by its updates, as an execution's workflow's.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -78,5 +79,5 @@ class MapChildWorkflow(ExecutionHandlers):
         error, cause = (None, None) if failure is None else (failure.error, failure.cause)
         return end_payload(ChildEnd(start.index, status, output, error, cause, began, host.now()))
 
-    def _events(self) -> list[Event]:
-        return [] if self._run is None else self._run.history.events
+    def _events(self) -> Sequence[Event]:
+        return [] if self._run is None else self._run.history

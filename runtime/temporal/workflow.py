@@ -27,7 +27,7 @@ Versioning: see docs/architecture.md (*Executions on Temporal*).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -76,7 +76,7 @@ class ExecutionHandlers:
 
     _host: WorkflowHost | None = None
 
-    def _events(self) -> list[Event]:
+    def _events(self) -> Sequence[Event]:
         raise NotImplementedError
 
     @workflow.query
@@ -170,7 +170,7 @@ class ExecutionWorkflow(ExecutionHandlers):
         except (DefinitionError, ValueError) as refused:
             raise ApplicationError(str(refused), type=INVALID_START, non_retryable=True) from None
 
-    def _events(self) -> list[Event]:
+    def _events(self) -> Sequence[Event]:
         return [] if self._execution is None else self._execution.history
 
     @workflow.query

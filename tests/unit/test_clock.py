@@ -14,7 +14,7 @@ import pytest
 
 from integrations.lambdas import LocalFunctions
 from runtime.clock import DeadlineExpired, RealClock, VirtualClock, Wake
-from runtime.executions import Execution
+from runtime.executions import Engine, Execution
 from runtime.host import SEEDED_START, LocalHost
 from runtime.testing import local_engine
 from tests.modules import import_file
@@ -221,6 +221,30 @@ async def test_a_long_timeout_that_did_not_fire_does_not_delay_the_next_executio
     assert _seconds(_events(second)[0]) == _seconds(_events(first)[-1])
     clock = engine.host.clock
     assert isinstance(clock, VirtualClock) and clock.pending_timers() == 0
+
+
+class _MovingClock(VirtualClock):
+    """Virtual time that moves on a quarter second at every reading, as real time moves
+    while work runs between two readings."""
+
+    TICK = 0.25
+
+    def now(self) -> float:
+        self.move_to(super().now() + self.TICK)
+        return super().now()
+
+
+async def test_a_wait_counts_its_seconds_from_its_entry() -> None:
+    """AWS: Seconds are "seconds from when the state begins"
+    (https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html)."""
+    clock = _MovingClock(SEEDED_START)
+    engine = Engine(LocalHost(clock=clock))
+    wait = {"Type": "Wait", "Seconds": 10, "End": True}
+    machine = engine.create_state_machine({"StartAt": "W", "States": {"W": wait}})
+    execution = await (await machine.start({})).wait()
+    entered, exited = (e for e in execution.history if e.type.startswith("WaitState"))
+    # Whatever the Wait read of the clock in between: one reading, the exit's own, later.
+    assert exited.timestamp - entered.timestamp == 10 + clock.TICK
 
 
 async def test_many_cancelled_timers_leave_the_clock_empty_and_its_memory_flat() -> None:

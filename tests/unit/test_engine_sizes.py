@@ -35,12 +35,13 @@ JSON = st.recursive(
     max_leaves=20,
 )
 INPUTS = st.fixed_dictionaries({"a": JSON, "b": st.lists(JSON, min_size=1, max_size=3)})
-PATHS = st.sampled_from(["$", "$.a", "$.b", "$.b[0]", "$.b[*]", "$['a','b']"])
+PATHS = st.sampled_from(["$", "$.a", "$.b", "$.b[0]", "$.b[-1]", "$.b[*]", "$['a','b']"])
 TEMPLATE_VALUES = st.one_of(
     JSON,
     PATHS.map(lambda p: {"v.$": p}),
     PATHS.map(lambda p: {"n.$": "States.ArrayLength($.b)", "p.$": p}),
     PATHS.map(lambda p: {"deep": [{"x.$": p}, 1, {"y.$": p}]}),
+    st.tuples(PATHS, PATHS, PATHS).map(lambda p: {"x.$": p[0], "y": {"z.$": p[1], "w.$": p[2]}}),
 )
 
 
@@ -126,6 +127,29 @@ def test_templates_with_unbounded_values_have_no_bound() -> None:
     assert template_growth({"x.$": "$var"}) is None
     assert template_growth({"x.$": "States.MathAdd($v, 1)"}) is None
     assert template_growth({"x.$": "$.a", "y.$": "States.MathAdd($.i, 1)"}) is not None
+
+
+def _reads(template: Any) -> int:
+    growth = template_growth(template)
+    assert growth is not None
+    return int(growth[0])
+
+
+def test_definite_paths_count_the_input_as_often_as_their_selections_may_overlap() -> None:
+    assert _reads({"a.$": "$.a", "b.$": "$.b", "c": {"d.$": "$.c.d"}}) == 1
+    assert _reads({"u.$": "$.u", "t.$": "$.u.tags[1]", "c.$": "$.u.address.city"}) == 2
+    assert _reads({"x.$": "$.b[0]", "y.$": "$.b[-1]"}) == 2  # may be one element
+    assert _reads({"x.$": "$.a", "y.$": "$.a"}) == 2
+    assert _reads({"x.$": "$", "y.$": "$.a", "z.$": "$.a.b"}) == 3
+    assert _reads({"x.$": "$.a[*]", "y.$": "$.b", "n.$": "States.ArrayLength($.c)"}) == 4
+
+
+def test_an_output_path_that_selects_the_result_bounds_the_output_by_the_result() -> None:
+    state = {"Type": "Pass", "Parameters": {"v.$": "$.a"}, "ResultPath": "$.r", "End": True}
+    for output_path, reads in (("$.r", 1), ("$['r']", 1), ("$", 2)):
+        definition = {"StartAt": "P", "States": {"P": {**state, "OutputPath": output_path}}}
+        growth = asl.load(definition).scope.states["P"].flow.growth
+        assert growth is not None and growth[0] == reads, output_path
 
 
 def test_map_and_parallel_children_are_bounded_by_the_input() -> None:
