@@ -28,6 +28,7 @@ from runtime.temporal import TemporalExecutions
 from tests.e2e.console_helpers import Browser
 from tests.polling import until
 from tests.serving import APPROVAL, announced_port, cli_env, one_line, refused_port, sfn_client
+from tests.temporal import machines
 from tests.temporal.backend import Backend
 
 #: With every other test on Temporal on one xdist worker: one dev server for them all.
@@ -272,10 +273,11 @@ def test_errors_are_aws_shaped(sfn: Any) -> None:
         sfn.redrive_execution(executionArn=started["executionArn"])
     assert redrive.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
     assert "--backend temporal" in redrive.value.response["Error"]["Message"]
-    with pytest.raises(ClientError) as map_runs:
-        sfn.list_map_runs(executionArn=started["executionArn"])
-    assert map_runs.value.response["Error"]["Code"] == "ValidationException"
-    assert "Map Runs are not served" in map_runs.value.response["Error"]["Message"]
+    assert sfn.list_map_runs(executionArn=started["executionArn"])["mapRuns"] == []
+    no_run = arn.replace(":stateMachine:", ":mapRun:") + "/Each:0f4e0a1d-nobody"
+    with pytest.raises(ClientError) as unknown:
+        sfn.describe_map_run(mapRunArn=no_run)
+    assert unknown.value.response["Error"]["Code"] == "ResourceNotFound"
 
 
 def test_an_express_machine_runs_to_its_end_with_start_sync_execution(sfn: Any) -> None:
@@ -299,11 +301,109 @@ def test_the_console_shows_an_execution_on_temporal(served: str, sfn: Any) -> No
     browser = Browser(served)
     page = browser.get("/console/execution", arn=started["executionArn"])
     assert page.status_code == 200
-    assert "SUCCEEDED" in page.text and "Map Runs are not served" in page.text
+    assert "SUCCEEDED" in page.text and "Map Runs are not served" not in page.text
     listed = browser.get("/console/executions", machine=arn)
     assert started["executionArn"].rsplit(":", 1)[1] in listed.text
     tasks = browser.get("/console/tasks")
     assert tasks.status_code == 400 and "Waiting tasks are not listed" in tasks.text
+
+
+#: A Distributed Map whose second item fails (tolerated): children that succeed and one
+#: that fails, each a child workflow on Temporal.
+DISTRIBUTED = machines.distributing(
+    {"StartAt": "Odd", "States": {
+        "Odd": {"Type": "Choice", "Default": "Twice",
+                "Choices": [{"Variable": "$.n", "NumericEquals": 2, "Next": "Refuse"}]},
+        "Refuse": {"Type": "Fail", "Error": "Even", "Cause": "two is even"},
+        "Twice": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($.n, $.n)"},
+                  "End": True},
+    }},
+    ToleratedFailureCount=1, MaxConcurrency=2,
+)  # fmt: skip
+_DATES = ("startDate", "stopDate", "timestamp", "redriveDate")
+
+
+def _map_run_answers(sfn: Any, machine_arn: str) -> dict[str, Any]:
+    """What the Map Run API answers of one run of DISTRIBUTED, dates left out and the ids
+    each side draws (the Map Run's, its label, the children's names) replaced by what they
+    stand for: the Map Run, and the item each child ran."""
+    items = {"items": [{"n": n} for n in (1, 2, 3, 4)]}
+    started = sfn.start_execution(stateMachineArn=machine_arn, name="d", input=json.dumps(items))
+    arn = started["executionArn"]
+    _done(sfn, arn)
+    [listed] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    run_arn = listed["mapRunArn"]
+    children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+    answers: dict[str, Any] = {
+        "mapRuns": [listed],
+        "mapRun": sfn.describe_map_run(mapRunArn=run_arn),
+        "children": children,
+        "failed": sfn.list_executions(mapRunArn=run_arn, statusFilter="FAILED")["executions"],
+        "firstPage": sfn.list_executions(mapRunArn=run_arn, maxResults=3)["executions"],
+        "described": [], "histories": [], "childMapRuns": [],
+    }  # fmt: skip
+    label, run_id = run_arn.rsplit("/", 1)[1].split(":")
+    ids = {run_id: "MAP-RUN", label: "LABEL"}
+    for child in children:
+        described = sfn.describe_execution(executionArn=child["executionArn"])
+        ids[child["name"]] = f"ITEM-{json.loads(described['input'])['n']}"
+        answers["described"].append(described)
+        history = sfn.get_execution_history(executionArn=child["executionArn"])
+        answers["histories"].append(history["events"])
+        answers["childMapRuns"].append(
+            sfn.list_map_runs(executionArn=child["executionArn"])["mapRuns"]
+        )
+    text = json.dumps(_without(answers, _DATES))
+    for drawn, meaning in ids.items():
+        text = text.replace(drawn, meaning)
+    normalised: dict[str, Any] = json.loads(text)
+    return normalised
+
+
+def _without(value: Any, keys: tuple[str, ...]) -> Any:
+    """``value`` with ``keys`` left out of every object in it, and no response metadata."""
+    if isinstance(value, dict):
+        return {
+            k: _without(v, keys) for k, v in value.items()
+            if k not in keys and k != "ResponseMetadata"
+        }  # fmt: skip
+    if isinstance(value, list):
+        return [_without(v, keys) for v in value]
+    return value
+
+
+def test_map_runs_answer_as_on_the_local_backend(sfn: Any) -> None:
+    """DescribeMapRun, ListMapRuns, ListExecutions by mapRunArn (with each child's
+    ``mapRunArn`` and ``itemCount``, the API reference's ExecutionListItem), and a child's
+    DescribeExecution and GetExecutionHistory: field for field the local backend's
+    answers (which tests/spec/distributed_map asserts against AWS's records)."""
+    arn = _machine(sfn, DISTRIBUTED, "dmap")
+    on_temporal = _map_run_answers(sfn, arn)
+    with serve_in_thread(ServiceSettings(clock="virtual")) as local:
+        there = sfn_client(local.url)
+        made = there.create_state_machine(
+            name=arn.rsplit(":", 1)[1], definition=json.dumps(DISTRIBUTED), roleArn=ROLE
+        )
+        on_local = _map_run_answers(there, made["stateMachineArn"])
+    assert on_temporal == on_local
+    assert on_temporal["mapRun"]["executionCounts"]["failed"] == 1
+    assert on_temporal["mapRun"]["executionCounts"]["succeeded"] == 3
+    assert [c["itemCount"] for c in on_temporal["children"]] == [1, 1, 1, 1]
+    assert [c["name"] for c in on_temporal["failed"]] == ["ITEM-2"]
+    assert len(on_temporal["firstPage"]) == 3
+
+
+def test_the_console_shows_a_map_run_on_temporal(served: str, sfn: Any) -> None:
+    arn = _machine(sfn, DISTRIBUTED, "console-dmap")
+    items = json.dumps({"items": [{"n": 1}]})
+    started = sfn.start_execution(stateMachineArn=arn, input=items)
+    _done(sfn, started["executionArn"])
+    [child] = sfn.list_executions(
+        mapRunArn=sfn.list_map_runs(executionArn=started["executionArn"])["mapRuns"][0]["mapRunArn"]
+    )["executions"]
+    page = Browser(served).get("/console/execution", arn=started["executionArn"])
+    assert page.status_code == 200
+    assert "<h2>Map Runs</h2>" in page.text and child["name"] in page.text
 
 
 def _serve(*options: str) -> subprocess.CompletedProcess[str]:
