@@ -14,7 +14,8 @@ nested Distributed Map) answers the ``map_runs`` query with its Map Runs and the
 ``map_run_children`` query, by pages, with the children that have ended; a child's
 history is its own workflow's (``<parent's workflow>/<Map Run id>/<index>``). A Map Run's
 ARN does not name its execution, nor a child's ARN its Map Run: the machine's executions
-are asked, newest first, and what was found is kept. A child still running is not known
+are asked, newest first (and for a nested Map Run the children on its way), and what was
+found is kept. A child still running is not known
 to its parent yet (its slice tells of it when it ends): until then it is neither listed,
 counted nor described.
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -357,6 +358,10 @@ class TemporalExecutionsBackend:
         :mod:`runtime.temporal.map_runs`)."""
         if await self.map_run_of(arn) is None:
             return arn
+        return self._child_workflow(arn)
+
+    def _child_workflow(self, arn: str) -> str:
+        """The workflow of the known child execution ``arn``."""
         run_arn, index = self._children[arn]
         return f"{self._owners[run_arn]}/{run_arn.rsplit(':', 1)[-1]}/{index}"
 
@@ -381,35 +386,46 @@ class TemporalExecutionsBackend:
         return run
 
     async def _search_owner(self, map_run_arn: str) -> str | None:
-        """The execution (of those this server started) whose Distributed Map started the
-        Map Run ``map_run_arn``: its ARN names the machine, not the execution, so the
-        machine's executions are asked, newest first. A nested Map Run (a child
-        execution's) is found once its parent's Map Runs were listed."""
-        machine = _machine_and_name(map_run_arn)[0].split("/", 1)[0]
-        after = None
-        while map_run_arn not in self._owners:
-            starts = self.catalog.starts(machine, _DESCRIBED_AT_ONCE, after)
-            await asyncio.gather(*(self._map_runs_in(arn) for arn, _ in starts))
-            if len(starts) < _DESCRIBED_AT_ONCE:
-                break
-            after = starts[-1][1]
+        """The workflow of the execution whose Distributed Map started the Map Run
+        ``map_run_arn`` (see :meth:`_search`)."""
+        machine = _machine_and_name(map_run_arn)[0]
+        await self._search(machine, lambda: map_run_arn in self._owners, children=False)
         return self._owners.get(map_run_arn)
 
     async def _search_child(self, arn: str, machine: str) -> None:
-        """Find which Map Run started the child execution ``arn`` of ``machine``
-        (``<machine>/<label>``): the Map Runs of that machine's executions, newest first,
-        are read until one has it."""
+        """Find the Map Run that started the child execution ``arn`` of ``machine``
+        (``<machine>/<label>``; see :meth:`_search`)."""
+        await self._search(machine, lambda: arn in self._children, children=True)
+
+    async def _search(self, machine: str, found: Callable[[], bool], children: bool) -> None:
+        """Read Map Runs until ``found()``: a Map Run's ARN names the machine its children
+        run (``<machine>/<label>``, ``<machine>/<label>/<label>`` when nested), not the
+        execution that started it, so the executions this server started of the top
+        machine are asked, newest first, and for a nested one the children of their Map
+        Runs on its way; with ``children``, those of the Map Runs whose children run
+        ``machine`` are read too."""
         top = machine.split("/", 1)[0]
         after = None
-        while arn not in self._children:
+        while not found():
             starts = self.catalog.starts(top, _DESCRIBED_AT_ONCE, after)
             for started, _ in starts:
-                for run in await self._map_runs_in(started):
-                    if run.state_machine_arn == machine and arn not in self._children:
-                        await self._map_run_in(started, run.arn)
+                await self._search_in(started, machine, found, children)
+                if found():
+                    return
             if len(starts) < _DESCRIBED_AT_ONCE:
                 return
             after = starts[-1][1]
+
+    async def _search_in(
+        self, workflow_id: str, machine: str, found: Callable[[], bool], children: bool
+    ) -> None:
+        for run in await self._map_runs_in(workflow_id):
+            below = machine.startswith(f"{run.state_machine_arn}/")
+            if found() or not (below or (children and run.state_machine_arn == machine)):
+                continue
+            loaded = await self._map_run_in(workflow_id, run.arn)
+            for child in [] if loaded is None or not below else loaded.executions:
+                await self._search_in(self._child_workflow(child.arn), machine, found, children)
 
     # --- what Temporal does not serve yet -----------------------------------------------
 

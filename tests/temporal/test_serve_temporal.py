@@ -15,7 +15,7 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -379,18 +379,131 @@ def test_map_runs_answer_as_on_the_local_backend(sfn: Any) -> None:
     answers (which tests/spec/distributed_map asserts against AWS's records)."""
     arn = _machine(sfn, DISTRIBUTED, "dmap")
     on_temporal = _map_run_answers(sfn, arn)
-    with serve_in_thread(ServiceSettings(clock="virtual")) as local:
-        there = sfn_client(local.url)
-        made = there.create_state_machine(
-            name=arn.rsplit(":", 1)[1], definition=json.dumps(DISTRIBUTED), roleArn=ROLE
-        )
-        on_local = _map_run_answers(there, made["stateMachineArn"])
+    on_local = _on_local(arn, DISTRIBUTED, _map_run_answers)
     assert on_temporal == on_local
     assert on_temporal["mapRun"]["executionCounts"]["failed"] == 1
     assert on_temporal["mapRun"]["executionCounts"]["succeeded"] == 3
     assert [c["itemCount"] for c in on_temporal["children"]] == [1, 1, 1, 1]
     assert [c["name"] for c in on_temporal["failed"]] == ["ITEM-2"]
     assert len(on_temporal["firstPage"]) == 3
+
+
+#: A Distributed Map whose children each run a Distributed Map of their own.
+NESTED = machines.distributing(
+    {"StartAt": "Inner", "States": {"Inner": {
+        "Type": "Map", "ItemsPath": "$.inner", "End": True,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Twice",
+            "States": {"Twice": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, $)"},
+                                 "End": True}},
+        },
+    }}}
+)  # fmt: skip
+
+
+def _nested_answers(sfn: Any, machine_arn: str) -> dict[str, Any]:
+    """What the API answers of one run of NESTED's inner Map Runs, each found first from
+    its execution's history (so the server looks for it among the children of the outer
+    Map Run), normalised as in :func:`_map_run_answers`."""
+    items = {"items": [{"inner": [1, 2]}, {"inner": [3]}]}
+    started = sfn.start_execution(stateMachineArn=machine_arn, name="n", input=json.dumps(items))
+    _done(sfn, started["executionArn"])
+    [outer] = sfn.list_map_runs(executionArn=started["executionArn"])["mapRuns"]
+    drawn = _drawn(outer["mapRunArn"], "OUTER")
+    answers: dict[str, Any] = {"inner": []}
+    for child in sfn.list_executions(mapRunArn=outer["mapRunArn"])["executions"]:
+        history = sfn.get_execution_history(executionArn=child["executionArn"])["events"]
+        inner_arn = next(
+            e["mapRunStartedEventDetails"]["mapRunArn"] for e in history
+            if e["type"] == "MapRunStarted"
+        )  # fmt: skip
+        inner = sfn.describe_map_run(mapRunArn=inner_arn)
+        items_of = json.loads(sfn.describe_execution(executionArn=child["executionArn"])["input"])
+        drawn |= _drawn(inner_arn, f"INNER-{items_of['inner']}") | {child["name"]: "CHILD"}
+        listed = sfn.list_executions(mapRunArn=inner_arn)["executions"]
+        grandchildren = []
+        for grandchild in listed:
+            described = sfn.describe_execution(executionArn=grandchild["executionArn"])
+            drawn[grandchild["name"]] = f"ITEM-{described['input']}"
+            events = sfn.get_execution_history(executionArn=grandchild["executionArn"])
+            grandchildren.append({"described": described, "events": events["events"]})
+        answers["inner"].append({
+            "mapRun": inner, "listed": listed, "grandchildren": grandchildren,
+            "mapRuns": sfn.list_map_runs(executionArn=child["executionArn"])["mapRuns"],
+        })  # fmt: skip
+    text = json.dumps(_without(answers, _DATES))
+    for value, meaning in drawn.items():
+        text = text.replace(value, meaning)
+    normalised: dict[str, Any] = json.loads(text)
+    return normalised
+
+
+def _on_local(
+    arn: str, definition: dict[str, Any], answers: Callable[[Any, str], dict[str, Any]]
+) -> dict[str, Any]:
+    """``answers`` of a local server (on a virtual clock too) for a machine of the same
+    name as ``arn``'s, running ``definition``."""
+    with serve_in_thread(ServiceSettings(clock="virtual")) as local:
+        there = sfn_client(local.url)
+        made = there.create_state_machine(
+            name=arn.rsplit(":", 1)[1], definition=json.dumps(definition), roleArn=ROLE
+        )
+        return answers(there, made["stateMachineArn"])
+
+
+def _drawn(map_run_arn: str, meaning: str) -> dict[str, str]:
+    """The labels and id a Map Run's ARN holds (``mapRun:<machine>/<label>...:<id>``),
+    each with what it stands for."""
+    path, run_id = map_run_arn.split(":mapRun:", 1)[1].split(":")
+    labels = path.split("/")[1:]
+    return {run_id: meaning, **{label: f"{meaning}-LABEL-{n}" for n, label in enumerate(labels)}}
+
+
+def test_nested_map_runs_answer_as_on_the_local_backend(sfn: Any) -> None:
+    """A child execution's own Map Run, its children, their descriptions and histories:
+    as the local backend answers."""
+    arn = _machine(sfn, NESTED, "nested")
+    on_temporal = _nested_answers(sfn, arn)
+    on_local = _on_local(arn, NESTED, _nested_answers)
+    assert on_temporal == on_local
+    counts = [run["mapRun"]["executionCounts"]["succeeded"] for run in on_temporal["inner"]]
+    assert sorted(counts) == [1, 2]
+    outputs = [g["described"]["output"] for run in on_temporal["inner"]
+               for g in run["grandchildren"]]  # fmt: skip
+    assert sorted(outputs) == ['{"v":2}', '{"v":4}', '{"v":6}']
+
+
+def _target(prefix: str, definition: dict[str, Any]) -> Target:
+    """What a new Standard machine of ``definition`` runs, for a backend made in the test."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    record = MachineRecord(
+        f"arn:aws:states:us-east-1:123456789012:stateMachine:{name}", name, "STANDARD",
+        json.dumps(definition), ROLE, 0.0,
+    )  # fmt: skip
+    return Target(record, record.definition, ROLE, None)
+
+
+def test_a_fresh_server_finds_a_map_run_and_a_child_by_arn_alone(temporal: Backend) -> None:
+    """A server that has read nothing of a Map Run yet (restarted, say) finds it, and a
+    child of it, from the ARN alone, among the executions its catalog lists."""
+    catalog = MemoryCatalog()
+    first = temporal_executions.TemporalExecutionsBackend(temporal.executions, catalog)
+    aim = _target("fresh", DISTRIBUTED)
+
+    async def scenario() -> tuple[Any, Any, Any]:
+        started = await first.start(aim, {"items": [{"n": 1}, {"n": 2}]}, "one", None)
+        await first.wait(started.arn)
+        [run] = await first.map_runs(started.arn)
+        children = (await first.map_run(run.arn)).executions
+        fresh = temporal_executions.TemporalExecutionsBackend(temporal.executions, catalog)
+        child = await fresh.find(children[1].arn)
+        again = temporal_executions.TemporalExecutionsBackend(temporal.executions, catalog)
+        return run.arn, await again.map_run(run.arn), child
+
+    run_arn, found, child = temporal.run(scenario())
+    assert found.arn == run_arn and found.execution_counts()["failed"] == 1
+    assert (child.status, child.error, child.cause) == ("FAILED", "Even", "two is even")
 
 
 def test_the_console_shows_a_map_run_on_temporal(served: str, sfn: Any) -> None:
@@ -469,12 +582,7 @@ def test_without_a_worker_a_running_execution_is_described_from_its_start(
     backend = temporal_executions.TemporalExecutionsBackend(
         TemporalExecutions(client, task_queue=queue), MemoryCatalog()
     )
-    name = f"idle-{uuid.uuid4().hex[:8]}"
-    record = MachineRecord(
-        f"arn:aws:states:us-east-1:123456789012:stateMachine:{name}", name, "STANDARD",
-        json.dumps(FLOW), ROLE, 0.0,
-    )  # fmt: skip
-    aim = Target(record, record.definition, ROLE, None)
+    aim = _target("idle", FLOW)
 
     async def scenario() -> tuple[Any, Any]:
         started = await backend.start(aim, {"n": 1}, "first", None)
