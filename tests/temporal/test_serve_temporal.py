@@ -1,8 +1,9 @@
 """``asl serve --backend temporal`` as a user runs it: Temporal's dev server (the session's),
 a real ``asl worker`` and a real ``asl serve`` in processes of their own on 127.0.0.1,
 driven by boto3. The same operations answer as on the local backend (the history of one
-machine compared with a local server's, event by event); what Temporal does not serve yet
-answers an AWS-shaped error saying so.
+machine compared with a local server's, event by event; a Distributed Map's Map Runs and
+child executions, nested ones too, through every Map Run operation, field for field);
+what Temporal does not serve yet answers an AWS-shaped error saying so.
 
 AWS's error codes and messages asserted here are those recorded against AWS in the
 localstack snapshots (tests/aws/services/stepfunctions/v2/test_sfn_api.snapshot.json:
