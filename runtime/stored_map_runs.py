@@ -21,7 +21,14 @@ from runtime.journal import stored_event
 from runtime.states.map_run import ChildRecord, MapRunRecord
 from runtime.store.executions import EventRow, ExecutionStore, MapRunRows
 
-__all__ = ["map_run_rows", "stored_map_runs"]
+__all__ = [
+    "child_record",
+    "child_text",
+    "map_run_record",
+    "map_run_rows",
+    "map_run_text",
+    "stored_map_runs",
+]
 
 #: The fields of a Map Run (beyond its ARNs and children) kept in its row.
 _RUN_FIELDS = (
@@ -55,6 +62,37 @@ def map_run_rows(runs: Iterable[MapRunRecord]) -> MapRunRows:
 
 def _fields(record: object, names: tuple[str, ...]) -> str:
     return json_text({name: getattr(record, name) for name in names})
+
+
+def map_run_text(run: MapRunRecord) -> str:
+    """A Map Run without its children, as JSON text (:func:`map_run_record` reads it)."""
+    return _fields(run, ("arn", "execution_arn", *_RUN_FIELDS))
+
+
+def map_run_record(text: str) -> MapRunRecord:
+    """The Map Run :func:`map_run_text` wrote, without its children."""
+    fields = parse_json(text)
+    run = MapRunRecord(
+        fields["arn"], fields["execution_arn"], fields["state_machine_arn"], fields["start_time"]
+    )
+    _set(run, fields)
+    return run
+
+
+def child_text(child: ChildRecord) -> str:
+    """A child execution without its history, as JSON text (:func:`child_record` reads it)."""
+    return _fields(child, ("arn", *_CHILD_FIELDS))
+
+
+def child_record(text: str) -> ChildRecord:
+    """The child execution :func:`child_text` wrote, without its history."""
+    fields = parse_json(text)
+    child = ChildRecord(
+        fields["arn"], fields["index"], fields["name"], fields["input"],
+        fields["state_machine_arn"], fields["start_time"],
+    )  # fmt: skip
+    _set(child, fields)
+    return child
 
 
 def _event_row(event: Event) -> EventRow:

@@ -8,17 +8,27 @@ and the list of executions it started).
 Imported only when that backend is chosen: a server on the local backend never loads the
 Temporal SDK.
 
+Map Runs: a Distributed Map's children run as child workflows under slices of their Map
+Run (:mod:`runtime.temporal.map_runs`). The execution's workflow (or a child's, for a
+nested Distributed Map) answers the ``map_runs`` query with its Map Runs and the
+``map_run_children`` query, by pages, with the children that have ended; a child's
+history is its own workflow's (``<parent's workflow>/<Map Run id>/<index>``). A Map Run's
+ARN does not name its execution, nor a child's ARN its Map Run: the machine's executions
+are asked, newest first (and for a nested Map Run the children on its way), and what was
+found is kept. A child still running is not known
+to its parent yet (its slice tells of it when it ends): until then it is neither listed,
+counted nor described.
+
 Not served on Temporal yet, each answered with an error saying so (never a 500):
-RedriveExecution (``ExecutionNotRedrivable``), Map Runs (a Distributed Map's children run
-as child workflows under slices of their Map Run, which the server does not describe or
-list yet) and the console's list of waiting tasks (``ValidationException``).
+RedriveExecution (``ExecutionNotRedrivable``) and the console's list of waiting tasks
+(``ValidationException``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -33,11 +43,13 @@ from runtime.api_limits import ValidationException
 from runtime.lifecycle import MachineType
 from runtime.redrive import ExecutionNotRedrivable
 from runtime.service.catalog import Catalog, ExecutionOrigin, Target
+from runtime.service.errors import ResourceNotFound
 from runtime.service.executions_backend import ExecutionView, StartedFrom
 from runtime.service.listing import Place, stored_page
 from runtime.service.settings import ServiceSettings, SettingsError
 from runtime.states.map_run import MapRunRecord
 from runtime.store import ApiError, TaskRecord
+from runtime.stored_map_runs import child_record, map_run_record
 from runtime.temporal.client import TemporalExecutions
 from runtime.temporal.payloads import StartRequest
 from runtime.temporal.workers import WorkerSettings, check_address, connect_client
@@ -56,11 +68,6 @@ T = TypeVar("T")
 NOT_REDRIVABLE = (
     "Execution cannot be redriven: executions on Temporal (asl serve --backend temporal) "
     "are not redriven yet; start it again, or serve with --backend local"
-)
-_NO_MAP_RUNS = (
-    "Map Runs are not served with --backend temporal yet: a Distributed Map's child "
-    "executions run as Temporal child workflows, which this server does not describe or "
-    "list yet; serve with --backend local to read them"
 )
 _NO_PENDING = (
     "Waiting tasks are not listed with --backend temporal yet: answer a task token with "
@@ -154,6 +161,13 @@ class TemporalExecutionsBackend:
         self.catalog = catalog
         #: ``virtual``: each execution's own virtual clock, in its workflow (tests).
         self.clock = clock
+        # What was learnt of Map Runs, kept as long as the server runs (a few strings a
+        # Map Run and a child): a Map Run's ARN does not name the execution that started
+        # it, nor a child's ARN its Map Run, so each is found once by asking workflows.
+        #: The workflow of the execution that started each Map Run, by its ARN.
+        self._owners: dict[str, str] = {}
+        #: Each child execution's Map Run ARN and index, by its ARN.
+        self._children: dict[str, tuple[str, int]] = {}
 
     @property
     def _client(self) -> Client:
@@ -197,7 +211,11 @@ class TemporalExecutionsBackend:
 
     async def find(self, arn: str) -> ExecutionView | None:
         """The execution whose workflow id is ``arn``: a running one as its workflow
-        describes itself, an ended one from its result (no worker needed)."""
+        describes itself, an ended one from its result (no worker needed); a Map Run's
+        ended child as its Map Run's record of it (the local backend's answer)."""
+        started_by = await self.map_run_of(arn)
+        if started_by is not None:
+            return next(child for child in started_by.executions if child.arn == arn)
         handle = self._client.get_workflow_handle(arn)
         try:
             described = await handle.describe()
@@ -262,7 +280,7 @@ class TemporalExecutionsBackend:
 
     async def history(self, arn: str) -> Sequence[RenderedEvent]:
         """The history the workflow keeps, read by pages of its ``history`` query."""
-        read = await self._asked(self.executions.history(arn))
+        read = await self._asked(self.executions.history(await self._workflow_of(arn)))
         return [RenderedEvent(event) for event in read["events"]]
 
     async def progress(self, arn: str) -> tuple[int, str]:
@@ -270,7 +288,7 @@ class TemporalExecutionsBackend:
         found = await self.find(arn)
         status = "RUNNING" if found is None else found.status
         try:
-            count = await self._asked(self.executions.history_length(arn))
+            count = await self._asked(self.executions.history_length(await self._workflow_of(arn)))
         except NoWorkerAnswered:
             count = 0  # not known: the page updates once a worker answers again
         return count, status
@@ -307,6 +325,108 @@ class TemporalExecutionsBackend:
 
         return await stored_page(rows, body, started_from)
 
+    # --- Map Runs ---------------------------------------------------------------------
+
+    async def map_run(self, arn: str) -> MapRunRecord:
+        """A Map Run by ARN, with the children that have ended (``ResourceNotFound``)."""
+        owner = self._owners.get(arn) or await self._search_owner(arn)
+        found = None if owner is None else await self._map_run_in(owner, arn)
+        if found is None:
+            raise ResourceNotFound(arn)
+        return found
+
+    async def map_runs(self, execution_arn: str) -> Sequence[MapRunRecord]:
+        """The Map Runs of an execution (or of a Map Run's child), from its workflow's
+        ``map_runs`` query."""
+        return await self._map_runs_in(await self._workflow_of(execution_arn))
+
+    async def map_run_of(self, arn: str) -> MapRunRecord | None:
+        """The Map Run that started the child execution ``arn`` (one that has ended: the
+        parent hears of a child when its slice tells it)."""
+        machine = _machine_and_name(arn)[0]
+        if "/" not in machine:  # a Map Run's children run ``<machine>/<label>``
+            return None
+        placed = self._children.get(arn)
+        if placed is None:
+            await self._search_child(arn, machine)
+            placed = self._children.get(arn)
+        return None if placed is None else await self.map_run(placed[0])
+
+    async def _workflow_of(self, arn: str) -> str:
+        """The workflow that runs the execution ``arn``: its own ARN for a top execution,
+        ``<its parent's workflow>/<Map Run id>/<index>`` for a Map Run's child (see
+        :mod:`runtime.temporal.map_runs`)."""
+        if await self.map_run_of(arn) is None:
+            return arn
+        return self._child_workflow(arn)
+
+    def _child_workflow(self, arn: str) -> str:
+        """The workflow of the known child execution ``arn``."""
+        run_arn, index = self._children[arn]
+        return f"{self._owners[run_arn]}/{run_arn.rsplit(':', 1)[-1]}/{index}"
+
+    async def _map_runs_in(self, workflow_id: str) -> list[MapRunRecord]:
+        """The Map Runs the execution run by ``workflow_id`` started, without children."""
+        runs = [map_run_record(text) for text in await self._asked(
+            self.executions.map_runs(workflow_id)
+        )]  # fmt: skip
+        for run in runs:
+            self._owners[run.arn] = workflow_id
+        return runs
+
+    async def _map_run_in(self, workflow_id: str, arn: str) -> MapRunRecord | None:
+        """The Map Run ``arn`` of the execution run by ``workflow_id``, with its children."""
+        run = next((run for run in await self._map_runs_in(workflow_id) if run.arn == arn), None)
+        if run is None:
+            return None
+        asked = self.executions.map_run_children(workflow_id, arn)
+        run.executions.extend(child_record(text) for text in await self._asked(asked))
+        for child in run.executions:
+            self._children[child.arn] = (arn, child.index)
+        return run
+
+    async def _search_owner(self, map_run_arn: str) -> str | None:
+        """The workflow of the execution whose Distributed Map started the Map Run
+        ``map_run_arn`` (see :meth:`_search`)."""
+        machine = _machine_and_name(map_run_arn)[0]
+        await self._search(machine, lambda: map_run_arn in self._owners, children=False)
+        return self._owners.get(map_run_arn)
+
+    async def _search_child(self, arn: str, machine: str) -> None:
+        """Find the Map Run that started the child execution ``arn`` of ``machine``
+        (``<machine>/<label>``; see :meth:`_search`)."""
+        await self._search(machine, lambda: arn in self._children, children=True)
+
+    async def _search(self, machine: str, found: Callable[[], bool], children: bool) -> None:
+        """Read Map Runs until ``found()``: a Map Run's ARN names the machine its children
+        run (``<machine>/<label>``, ``<machine>/<label>/<label>`` when nested), not the
+        execution that started it, so the executions this server started of the top
+        machine are asked, newest first, and for a nested one the children of their Map
+        Runs on its way; with ``children``, those of the Map Runs whose children run
+        ``machine`` are read too."""
+        top = machine.split("/", 1)[0]
+        after = None
+        while not found():
+            starts = self.catalog.starts(top, _DESCRIBED_AT_ONCE, after)
+            for started, _ in starts:
+                await self._search_in(started, machine, found, children)
+                if found():
+                    return
+            if len(starts) < _DESCRIBED_AT_ONCE:
+                return
+            after = starts[-1][1]
+
+    async def _search_in(
+        self, workflow_id: str, machine: str, found: Callable[[], bool], children: bool
+    ) -> None:
+        for run in await self._map_runs_in(workflow_id):
+            below = machine.startswith(f"{run.state_machine_arn}/")
+            if found() or not (below or (children and run.state_machine_arn == machine)):
+                continue
+            loaded = await self._map_run_in(workflow_id, run.arn)
+            for child in [] if loaded is None or not below else loaded.executions:
+                await self._search_in(self._child_workflow(child.arn), machine, found, children)
+
     # --- what Temporal does not serve yet -----------------------------------------------
 
     async def not_redrivable(self, run: ExecutionView) -> str | None:
@@ -316,18 +436,6 @@ class TemporalExecutionsBackend:
     async def redrive(self, arn: str) -> float:
         """``ExecutionNotRedrivable``: see :data:`NOT_REDRIVABLE`."""
         raise ExecutionNotRedrivable(NOT_REDRIVABLE)
-
-    async def map_run(self, arn: str) -> MapRunRecord:
-        """``ValidationException``: Map Runs are not served on Temporal yet."""
-        raise ValidationException(_NO_MAP_RUNS)
-
-    async def map_runs(self, execution_arn: str) -> Sequence[MapRunRecord]:
-        """``ValidationException``: Map Runs are not served on Temporal yet."""
-        raise ValidationException(_NO_MAP_RUNS)
-
-    async def map_run_of(self, arn: str) -> MapRunRecord | None:
-        """None: a Distributed Map's children are no executions of their own here."""
-        return None
 
     def pending_tasks(self) -> Sequence[TaskRecord]:
         """``ValidationException``: the waiting tasks are in each workflow, not listed."""

@@ -179,6 +179,23 @@ class TemporalExecutions:
             if not page["events"] or len(events) >= page["total"]:
                 return {"events": events}
 
+    async def map_runs(self, workflow_id: str) -> list[str]:
+        """The Map Runs its execution started, each as JSON text without its children
+        (:func:`~runtime.stored_map_runs.map_run_text`)."""
+        found: list[str] = await self._query(workflow_id, "map_runs", [])
+        return found
+
+    async def map_run_children(self, workflow_id: str, map_run_arn: str) -> list[str]:
+        """The ended children of one of its Map Runs by index, each as JSON text
+        (:func:`~runtime.stored_map_runs.child_text`), read by pages."""
+        children: list[str] = []
+        while True:
+            asked = [map_run_arn, len(children), _HISTORY_PAGE_BYTES]
+            page = await self._query(workflow_id, "map_run_children", asked)
+            children.extend(page["children"])
+            if not page["children"] or len(children) >= page["total"]:
+                return children
+
     async def history_length(self, workflow_id: str) -> int:
         """How many events its history holds (none of them read)."""
         page = await self._query(workflow_id, "history", [2**31, 0])

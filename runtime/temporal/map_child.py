@@ -27,6 +27,7 @@ from runtime.history import Event
 from runtime.map_children import ChildEnd
 from runtime.states import STEPS
 from runtime.states.child_executions import child_run, run_child
+from runtime.states.map_run import MapRunRecord
 from runtime.temporal.host import WorkflowClock, WorkflowHost
 from runtime.temporal.payloads import (
     CHILD_WORKFLOW,
@@ -81,3 +82,6 @@ class MapChildWorkflow(ExecutionHandlers):
 
     def _events(self) -> Sequence[Event]:
         return [] if self._run is None else self._run.history
+
+    def _map_runs(self) -> Sequence[MapRunRecord]:
+        return [] if self._run is None else self._run.map_runs

@@ -39,7 +39,9 @@ from asl.jsontext import json_size, json_text, parse_json
 from runtime.clock import Clock, VirtualClock
 from runtime.executions import Engine, Execution, MachineType
 from runtime.history import Event
+from runtime.states.map_run import MapRunRecord
 from runtime.store import ApiError
+from runtime.stored_map_runs import child_text, map_run_text
 from runtime.temporal.activity_tasks import CLAIM_UPDATE
 from runtime.temporal.host import WorkflowClock, WorkflowHost
 from runtime.temporal.payloads import StartRequest
@@ -78,6 +80,34 @@ class ExecutionHandlers:
 
     def _events(self) -> Sequence[Event]:
         raise NotImplementedError
+
+    def _map_runs(self) -> Sequence[MapRunRecord]:
+        raise NotImplementedError
+
+    @workflow.query
+    def map_runs(self) -> list[str]:
+        """The Map Runs its Distributed Maps started, in order, each as JSON text without
+        its children (:func:`~runtime.stored_map_runs.map_run_text`; the children are read
+        by :meth:`map_run_children`)."""
+        return [map_run_text(run) for run in self._map_runs()]
+
+    @workflow.query
+    def map_run_children(self, map_run_arn: str, first: int, max_bytes: int) -> dict[str, Any]:
+        """The child executions of one of its Map Runs by index, from position ``first``,
+        each as JSON text without its history (:func:`~runtime.stored_map_runs.child_text`):
+        as many as fit in ``max_bytes`` (one at least), and how many there are.
+        A child is known here once it has ended (its slice tells its parent)."""
+        run = next((run for run in self._map_runs() if run.arn == map_run_arn), None)
+        known = [] if run is None else sorted(run.executions, key=lambda child: child.index)
+        children: list[str] = []
+        size = 0
+        for child in known[first:]:
+            text = child_text(child)
+            size += json_size(text)
+            if children and size > max_bytes:
+                break
+            children.append(text)
+        return {"children": children, "total": len(known)}
 
     @workflow.query
     def history(self, first: int, max_bytes: int) -> dict[str, Any]:
@@ -172,6 +202,9 @@ class ExecutionWorkflow(ExecutionHandlers):
 
     def _events(self) -> Sequence[Event]:
         return [] if self._execution is None else self._execution.history
+
+    def _map_runs(self) -> Sequence[MapRunRecord]:
+        return [] if self._execution is None else self._execution.map_runs
 
     @workflow.query
     def description(self) -> dict[str, Any] | None:

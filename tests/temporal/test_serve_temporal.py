@@ -1,8 +1,9 @@
 """``asl serve --backend temporal`` as a user runs it: Temporal's dev server (the session's),
 a real ``asl worker`` and a real ``asl serve`` in processes of their own on 127.0.0.1,
 driven by boto3. The same operations answer as on the local backend (the history of one
-machine compared with a local server's, event by event); what Temporal does not serve yet
-answers an AWS-shaped error saying so.
+machine compared with a local server's, event by event; a Distributed Map's Map Runs and
+child executions, nested ones too, through every Map Run operation, field for field);
+what Temporal does not serve yet answers an AWS-shaped error saying so.
 
 AWS's error codes and messages asserted here are those recorded against AWS in the
 localstack snapshots (tests/aws/services/stepfunctions/v2/test_sfn_api.snapshot.json:
@@ -15,7 +16,7 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from runtime.temporal import TemporalExecutions
 from tests.e2e.console_helpers import Browser
 from tests.polling import until
 from tests.serving import APPROVAL, announced_port, cli_env, one_line, refused_port, sfn_client
+from tests.temporal import machines
 from tests.temporal.backend import Backend
 
 #: With every other test on Temporal on one xdist worker: one dev server for them all.
@@ -272,10 +274,11 @@ def test_errors_are_aws_shaped(sfn: Any) -> None:
         sfn.redrive_execution(executionArn=started["executionArn"])
     assert redrive.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
     assert "--backend temporal" in redrive.value.response["Error"]["Message"]
-    with pytest.raises(ClientError) as map_runs:
-        sfn.list_map_runs(executionArn=started["executionArn"])
-    assert map_runs.value.response["Error"]["Code"] == "ValidationException"
-    assert "Map Runs are not served" in map_runs.value.response["Error"]["Message"]
+    assert sfn.list_map_runs(executionArn=started["executionArn"])["mapRuns"] == []
+    no_run = arn.replace(":stateMachine:", ":mapRun:") + "/Each:0f4e0a1d-nobody"
+    with pytest.raises(ClientError) as unknown:
+        sfn.describe_map_run(mapRunArn=no_run)
+    assert unknown.value.response["Error"]["Code"] == "ResourceNotFound"
 
 
 def test_an_express_machine_runs_to_its_end_with_start_sync_execution(sfn: Any) -> None:
@@ -299,11 +302,222 @@ def test_the_console_shows_an_execution_on_temporal(served: str, sfn: Any) -> No
     browser = Browser(served)
     page = browser.get("/console/execution", arn=started["executionArn"])
     assert page.status_code == 200
-    assert "SUCCEEDED" in page.text and "Map Runs are not served" in page.text
+    assert "SUCCEEDED" in page.text and "Map Runs are not served" not in page.text
     listed = browser.get("/console/executions", machine=arn)
     assert started["executionArn"].rsplit(":", 1)[1] in listed.text
     tasks = browser.get("/console/tasks")
     assert tasks.status_code == 400 and "Waiting tasks are not listed" in tasks.text
+
+
+#: A Distributed Map whose second item fails (tolerated): children that succeed and one
+#: that fails, each a child workflow on Temporal.
+DISTRIBUTED = machines.distributing(
+    {"StartAt": "Odd", "States": {
+        "Odd": {"Type": "Choice", "Default": "Twice",
+                "Choices": [{"Variable": "$.n", "NumericEquals": 2, "Next": "Refuse"}]},
+        "Refuse": {"Type": "Fail", "Error": "Even", "Cause": "two is even"},
+        "Twice": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($.n, $.n)"},
+                  "End": True},
+    }},
+    ToleratedFailureCount=1, MaxConcurrency=2,
+)  # fmt: skip
+_DATES = ("startDate", "stopDate", "timestamp", "redriveDate")
+
+
+def _map_run_answers(sfn: Any, machine_arn: str) -> dict[str, Any]:
+    """What the Map Run API answers of one run of DISTRIBUTED, dates left out and the ids
+    each side draws (the Map Run's, its label, the children's names) replaced by what they
+    stand for: the Map Run, and the item each child ran."""
+    items = {"items": [{"n": n} for n in (1, 2, 3, 4)]}
+    started = sfn.start_execution(stateMachineArn=machine_arn, name="d", input=json.dumps(items))
+    arn = started["executionArn"]
+    _done(sfn, arn)
+    [listed] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    run_arn = listed["mapRunArn"]
+    children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+    answers: dict[str, Any] = {
+        "mapRuns": [listed],
+        "mapRun": sfn.describe_map_run(mapRunArn=run_arn),
+        "children": children,
+        "failed": sfn.list_executions(mapRunArn=run_arn, statusFilter="FAILED")["executions"],
+        "firstPage": sfn.list_executions(mapRunArn=run_arn, maxResults=3)["executions"],
+        "described": [], "histories": [], "childMapRuns": [],
+    }  # fmt: skip
+    label, run_id = run_arn.rsplit("/", 1)[1].split(":")
+    ids = {run_id: "MAP-RUN", label: "LABEL"}
+    for child in children:
+        described = sfn.describe_execution(executionArn=child["executionArn"])
+        ids[child["name"]] = f"ITEM-{json.loads(described['input'])['n']}"
+        answers["described"].append(described)
+        history = sfn.get_execution_history(executionArn=child["executionArn"])
+        answers["histories"].append(history["events"])
+        answers["childMapRuns"].append(
+            sfn.list_map_runs(executionArn=child["executionArn"])["mapRuns"]
+        )
+    text = json.dumps(_without(answers, _DATES))
+    for drawn, meaning in ids.items():
+        text = text.replace(drawn, meaning)
+    normalised: dict[str, Any] = json.loads(text)
+    return normalised
+
+
+def _without(value: Any, keys: tuple[str, ...]) -> Any:
+    """``value`` with ``keys`` left out of every object in it, and no response metadata."""
+    if isinstance(value, dict):
+        return {
+            k: _without(v, keys) for k, v in value.items()
+            if k not in keys and k != "ResponseMetadata"
+        }  # fmt: skip
+    if isinstance(value, list):
+        return [_without(v, keys) for v in value]
+    return value
+
+
+def test_map_runs_answer_as_on_the_local_backend(sfn: Any) -> None:
+    """DescribeMapRun, ListMapRuns, ListExecutions by mapRunArn (with each child's
+    ``mapRunArn`` and ``itemCount``, the API reference's ExecutionListItem), and a child's
+    DescribeExecution and GetExecutionHistory: field for field the local backend's
+    answers (which tests/spec/distributed_map asserts against AWS's records)."""
+    arn = _machine(sfn, DISTRIBUTED, "dmap")
+    on_temporal = _map_run_answers(sfn, arn)
+    on_local = _on_local(arn, DISTRIBUTED, _map_run_answers)
+    assert on_temporal == on_local
+    assert on_temporal["mapRun"]["executionCounts"]["failed"] == 1
+    assert on_temporal["mapRun"]["executionCounts"]["succeeded"] == 3
+    assert [c["itemCount"] for c in on_temporal["children"]] == [1, 1, 1, 1]
+    assert [c["name"] for c in on_temporal["failed"]] == ["ITEM-2"]
+    assert len(on_temporal["firstPage"]) == 3
+
+
+#: A Distributed Map whose children each run a Distributed Map of their own.
+NESTED = machines.distributing(
+    {"StartAt": "Inner", "States": {"Inner": {
+        "Type": "Map", "ItemsPath": "$.inner", "End": True,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Twice",
+            "States": {"Twice": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, $)"},
+                                 "End": True}},
+        },
+    }}}
+)  # fmt: skip
+
+
+def _nested_answers(sfn: Any, machine_arn: str) -> dict[str, Any]:
+    """What the API answers of one run of NESTED's inner Map Runs, each found first from
+    its execution's history (so the server looks for it among the children of the outer
+    Map Run), normalised as in :func:`_map_run_answers`."""
+    items = {"items": [{"inner": [1, 2]}, {"inner": [3]}]}
+    started = sfn.start_execution(stateMachineArn=machine_arn, name="n", input=json.dumps(items))
+    _done(sfn, started["executionArn"])
+    [outer] = sfn.list_map_runs(executionArn=started["executionArn"])["mapRuns"]
+    drawn = _drawn(outer["mapRunArn"], "OUTER")
+    answers: dict[str, Any] = {"inner": []}
+    for child in sfn.list_executions(mapRunArn=outer["mapRunArn"])["executions"]:
+        history = sfn.get_execution_history(executionArn=child["executionArn"])["events"]
+        inner_arn = next(
+            e["mapRunStartedEventDetails"]["mapRunArn"] for e in history
+            if e["type"] == "MapRunStarted"
+        )  # fmt: skip
+        inner = sfn.describe_map_run(mapRunArn=inner_arn)
+        items_of = json.loads(sfn.describe_execution(executionArn=child["executionArn"])["input"])
+        drawn |= _drawn(inner_arn, f"INNER-{items_of['inner']}") | {child["name"]: "CHILD"}
+        listed = sfn.list_executions(mapRunArn=inner_arn)["executions"]
+        grandchildren = []
+        for grandchild in listed:
+            described = sfn.describe_execution(executionArn=grandchild["executionArn"])
+            drawn[grandchild["name"]] = f"ITEM-{described['input']}"
+            events = sfn.get_execution_history(executionArn=grandchild["executionArn"])
+            grandchildren.append({"described": described, "events": events["events"]})
+        answers["inner"].append({
+            "mapRun": inner, "listed": listed, "grandchildren": grandchildren,
+            "mapRuns": sfn.list_map_runs(executionArn=child["executionArn"])["mapRuns"],
+        })  # fmt: skip
+    text = json.dumps(_without(answers, _DATES))
+    for value, meaning in drawn.items():
+        text = text.replace(value, meaning)
+    normalised: dict[str, Any] = json.loads(text)
+    return normalised
+
+
+def _on_local(
+    arn: str, definition: dict[str, Any], answers: Callable[[Any, str], dict[str, Any]]
+) -> dict[str, Any]:
+    """``answers`` of a local server (on a virtual clock too) for a machine of the same
+    name as ``arn``'s, running ``definition``."""
+    with serve_in_thread(ServiceSettings(clock="virtual")) as local:
+        there = sfn_client(local.url)
+        made = there.create_state_machine(
+            name=arn.rsplit(":", 1)[1], definition=json.dumps(definition), roleArn=ROLE
+        )
+        return answers(there, made["stateMachineArn"])
+
+
+def _drawn(map_run_arn: str, meaning: str) -> dict[str, str]:
+    """The labels and id a Map Run's ARN holds (``mapRun:<machine>/<label>...:<id>``),
+    each with what it stands for."""
+    path, run_id = map_run_arn.split(":mapRun:", 1)[1].split(":")
+    labels = path.split("/")[1:]
+    return {run_id: meaning, **{label: f"{meaning}-LABEL-{n}" for n, label in enumerate(labels)}}
+
+
+def test_nested_map_runs_answer_as_on_the_local_backend(sfn: Any) -> None:
+    """A child execution's own Map Run, its children, their descriptions and histories:
+    as the local backend answers."""
+    arn = _machine(sfn, NESTED, "nested")
+    on_temporal = _nested_answers(sfn, arn)
+    on_local = _on_local(arn, NESTED, _nested_answers)
+    assert on_temporal == on_local
+    counts = [run["mapRun"]["executionCounts"]["succeeded"] for run in on_temporal["inner"]]
+    assert sorted(counts) == [1, 2]
+    outputs = [g["described"]["output"] for run in on_temporal["inner"]
+               for g in run["grandchildren"]]  # fmt: skip
+    assert sorted(outputs) == ['{"v":2}', '{"v":4}', '{"v":6}']
+
+
+def _target(prefix: str, definition: dict[str, Any]) -> Target:
+    """What a new Standard machine of ``definition`` runs, for a backend made in the test."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    record = MachineRecord(
+        f"arn:aws:states:us-east-1:123456789012:stateMachine:{name}", name, "STANDARD",
+        json.dumps(definition), ROLE, 0.0,
+    )  # fmt: skip
+    return Target(record, record.definition, ROLE, None)
+
+
+def test_a_fresh_server_finds_a_map_run_and_a_child_by_arn_alone(temporal: Backend) -> None:
+    """A server that has read nothing of a Map Run yet (restarted, say) finds it, and a
+    child of it, from the ARN alone, among the executions its catalog lists."""
+    catalog = MemoryCatalog()
+    first = temporal_executions.TemporalExecutionsBackend(temporal.executions, catalog)
+    aim = _target("fresh", DISTRIBUTED)
+
+    async def scenario() -> tuple[Any, Any, Any]:
+        started = await first.start(aim, {"items": [{"n": 1}, {"n": 2}]}, "one", None)
+        await first.wait(started.arn)
+        [run] = await first.map_runs(started.arn)
+        children = (await first.map_run(run.arn)).executions
+        fresh = temporal_executions.TemporalExecutionsBackend(temporal.executions, catalog)
+        child = await fresh.find(children[1].arn)
+        again = temporal_executions.TemporalExecutionsBackend(temporal.executions, catalog)
+        return run.arn, await again.map_run(run.arn), child
+
+    run_arn, found, child = temporal.run(scenario())
+    assert found.arn == run_arn and found.execution_counts()["failed"] == 1
+    assert (child.status, child.error, child.cause) == ("FAILED", "Even", "two is even")
+
+
+def test_the_console_shows_a_map_run_on_temporal(served: str, sfn: Any) -> None:
+    arn = _machine(sfn, DISTRIBUTED, "console-dmap")
+    items = json.dumps({"items": [{"n": 1}]})
+    started = sfn.start_execution(stateMachineArn=arn, input=items)
+    _done(sfn, started["executionArn"])
+    [child] = sfn.list_executions(
+        mapRunArn=sfn.list_map_runs(executionArn=started["executionArn"])["mapRuns"][0]["mapRunArn"]
+    )["executions"]
+    page = Browser(served).get("/console/execution", arn=started["executionArn"])
+    assert page.status_code == 200
+    assert "<h2>Map Runs</h2>" in page.text and child["name"] in page.text
 
 
 def _serve(*options: str) -> subprocess.CompletedProcess[str]:
@@ -369,12 +583,7 @@ def test_without_a_worker_a_running_execution_is_described_from_its_start(
     backend = temporal_executions.TemporalExecutionsBackend(
         TemporalExecutions(client, task_queue=queue), MemoryCatalog()
     )
-    name = f"idle-{uuid.uuid4().hex[:8]}"
-    record = MachineRecord(
-        f"arn:aws:states:us-east-1:123456789012:stateMachine:{name}", name, "STANDARD",
-        json.dumps(FLOW), ROLE, 0.0,
-    )  # fmt: skip
-    aim = Target(record, record.definition, ROLE, None)
+    aim = _target("idle", FLOW)
 
     async def scenario() -> tuple[Any, Any]:
         started = await backend.start(aim, {"n": 1}, "first", None)
