@@ -104,7 +104,10 @@ async def _run(
     started = time.perf_counter()
     if spec.get("concurrent"):
         executions = [await machine.start(input_value) for _ in range(count)]
-        await asyncio.gather(*(e.wait() for e in executions))
+        # Awaited in turn: all have ended when the last one has, and no task is made per
+        # execution just to wait for it (gather's would run before their first steps).
+        for execution in executions:
+            await execution.wait()
     else:
         executions = []
         for _ in range(count):

@@ -211,8 +211,8 @@ class Clock:
         self, seconds: float | None, callback: Callable[[], None] | None = None
     ) -> Wake:
         """A :meth:`timer` that fires when this clock's time reaches it, but is never a
-        reason for the time to move there (see the module's docstring). Real time is never
-        moved, so here it is a plain timer."""
+        reason for the time to move there (see the module's docstring). A clock whose time
+        is never moved may give a plain timer, as this one does."""
         return self.timer(seconds, callback)
 
     def timer_at(self, deadline: float, callback: Callable[[], None] | None = None) -> Wake:
@@ -441,11 +441,34 @@ class _Group:
 
 
 class RealClock(Clock):
-    """Wall-clock time; timers are the event loop's."""
+    """Wall-clock time; timers are the event loop's, but for passive ones (each
+    execution's one-year limit): those are kept in a heap of the clock's, which one loop
+    timer watches, so starting an execution schedules nothing on the loop for its limit
+    and ending it leaves no cancelled handle there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._passive = _Watchdog(_fire)
+        self._passive_compact_at = _COMPACT_AT
+        self._sequence = itertools.count()
 
     def now(self) -> float:
         """Seconds since the Unix epoch."""
         return time.time()
+
+    def passive_timer(
+        self, seconds: float | None, callback: Callable[[], None] | None = None
+    ) -> Wake:
+        """A Wake resolved after ``seconds`` of real time (as :meth:`timer`'s)."""
+        wake = self.wake()
+        if seconds is None:
+            return wake
+        wake._callback = callback
+        loop = asyncio.get_running_loop()
+        passive = self._passive
+        passive.heap, self._passive_compact_at = _compacted(passive.heap, self._passive_compact_at)
+        passive.push(loop, (loop.time() + max(seconds, 0.0), next(self._sequence), wake))
+        return wake
 
     def timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
         """A Wake resolved after ``seconds`` of real time."""
@@ -473,9 +496,7 @@ class VirtualClock(Clock):
         self._jump_scheduled = False
         # The same timers by their real deadline (loop time), for when no jump comes
         # (work runs outside the clock): one loop handle watches the earliest.
-        self._late: list[tuple[float, int, Wake]] = []
-        self._watchdog: asyncio.TimerHandle | None = None
-        self._watchdog_at = math.inf
+        self._late = _Watchdog(self._fire_late)
 
     def now(self) -> float:
         """The virtual time, in seconds since the Unix epoch."""
@@ -515,10 +536,9 @@ class VirtualClock(Clock):
         if seconds is None:
             return self.wake()
         entry = self._new_timer(self._now + max(seconds, 0.0), callback)
-        if len(self._passive) >= self._passive_compact_at:
-            self._passive = [kept for kept in self._passive if not kept[2].done()]
-            heapq.heapify(self._passive)
-            self._passive_compact_at = max(_COMPACT_AT, 2 * len(self._passive))
+        self._passive, self._passive_compact_at = _compacted(
+            self._passive, self._passive_compact_at
+        )
         heapq.heappush(self._passive, entry)
         return entry[2]
 
@@ -534,31 +554,17 @@ class VirtualClock(Clock):
         sequence = next(self._sequence)
         loop = asyncio.get_running_loop()
         real = loop.time() + seconds
-        heapq.heappush(self._late, (real, sequence, wake))
-        if real < self._watchdog_at:
-            self._watch(loop, real)
-        if len(self._late) > 2 * (len(self._timers) + len(self._passive)) + _COMPACT_AT:
-            self._late = [entry for entry in self._late if not entry[2].done()]  # settled
-            heapq.heapify(self._late)
+        late = self._late
+        late.push(loop, (real, sequence, wake))
+        if len(late.heap) > 2 * (len(self._timers) + len(self._passive)) + _COMPACT_AT:
+            late.heap = [entry for entry in late.heap if not entry[2].done()]  # settled
+            heapq.heapify(late.heap)
         return deadline, sequence, wake
 
-    def _watch(self, loop: asyncio.AbstractEventLoop, real: float) -> None:
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-        self._watchdog_at = real
-        self._watchdog = loop.call_at(real, self._fire_late)
-
-    def _fire_late(self) -> None:
-        """Real time has caught up with timers that no jump reached: fire them."""
-        self._watchdog, self._watchdog_at = None, math.inf
-        late = self._late
-        loop = asyncio.get_running_loop()
-        while late and (late[0][2].done() or late[0][0] <= loop.time()):
-            wake = heapq.heappop(late)[2]
-            if not wake.done():
-                self._advance_to(wake.deadline)  # type: ignore[arg-type]
-        if late:
-            self._watch(loop, late[0][0])
+    def _fire_late(self, wake: Wake) -> None:
+        """Real time has caught up with a timer that no jump reached: fire it (and those
+        before it)."""
+        self._advance_to(wake.deadline)  # type: ignore[arg-type]
 
     def _advance_to(self, deadline: float) -> None:
         """Move time to ``deadline`` and fire every timer due by then, in order."""
@@ -577,9 +583,6 @@ class VirtualClock(Clock):
                 _fire(wake)
         if not self._timers and not passive:  # nothing left to watch in real time either
             self._late.clear()
-            if self._watchdog is not None:
-                self._watchdog.cancel()
-                self._watchdog, self._watchdog_at = None, math.inf
 
     def _pop(self) -> Wake:
         wake = heapq.heappop(self._timers)[2]
@@ -628,6 +631,62 @@ class VirtualClock(Clock):
         # Timers with callbacks only (watchers) may have woken nobody yet: look again
         # once their consequences have run.
         self._became_idle()
+
+
+class _Watchdog:
+    """Timers watched in real time: a heap of ``(loop time, sequence, Wake)`` (settled ones
+    may linger) and one loop timer at the earliest, which calls ``due(wake)`` for each
+    unsettled timer whose time has come."""
+
+    __slots__ = ("_at", "_due", "_handle", "heap")
+
+    def __init__(self, due: Callable[[Wake], None]) -> None:
+        self.heap: list[tuple[float, int, Wake]] = []
+        self._due = due
+        self._handle: asyncio.TimerHandle | None = None
+        self._at = math.inf
+
+    def push(self, loop: asyncio.AbstractEventLoop, entry: tuple[float, int, Wake]) -> None:
+        """Watch one more timer."""
+        heapq.heappush(self.heap, entry)
+        if entry[0] < self._at:
+            self._watch(loop, entry[0])
+
+    def clear(self) -> None:
+        """Watch nothing any more."""
+        self.heap.clear()
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle, self._at = None, math.inf
+
+    def _watch(self, loop: asyncio.AbstractEventLoop, at: float) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._at = at
+        self._handle = loop.call_at(at, self._fire)
+
+    def _fire(self) -> None:
+        self._handle, self._at = None, math.inf
+        heap = self.heap
+        loop = asyncio.get_running_loop()
+        while heap and (heap[0][2].done() or heap[0][0] <= loop.time()):
+            wake = heapq.heappop(heap)[2]
+            if not wake.done():
+                self._due(wake)
+        if heap:
+            self._watch(loop, heap[0][0])
+
+
+def _compacted(
+    heap: list[tuple[float, int, Wake]], compact_at: int
+) -> tuple[list[tuple[float, int, Wake]], int]:
+    """A heap of passive timers, rid of its settled ones once it has grown to
+    ``compact_at``; and the size at which to look again (twice what is left)."""
+    if len(heap) < compact_at:
+        return heap, compact_at
+    kept = [entry for entry in heap if not entry[2].done()]
+    heapq.heapify(kept)
+    return kept, max(_COMPACT_AT, 2 * len(kept))
 
 
 def _fire(wake: Wake) -> None:

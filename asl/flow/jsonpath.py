@@ -124,6 +124,8 @@ class JsonPathFlow:
 
     def wait(self, raw_input: JSON, b: Bindings, now: float) -> tuple[float, JSON, Assigned]:
         """The delay in seconds, the output and the assigned variables of a Wait."""
+        if self.trivial:  # no InputPath, OutputPath or Assign: the input passes as it is
+            return self._delay(b.with_input(raw_input), now), raw_input, None
         effective, output, assigned = self._filtered(raw_input, b)
         return self._delay(b.with_input(effective), now), output, assigned
 

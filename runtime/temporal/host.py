@@ -20,6 +20,7 @@ replay of the workflow's history on any worker makes the same decisions:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, CancelledError
 
 from integrations.base import TaskRequest
-from runtime.clock import Clock, RealClock
+from runtime.clock import Clock, RealClock, Wake
 from runtime.host import LocalHost
 from runtime.store import InvalidToken, TaskStore
 from runtime.temporal.activity_tasks import PendingActivities
@@ -62,6 +63,13 @@ class WorkflowClock(RealClock):
     def now(self) -> float:
         """The workflow's current time, the same on every replay."""
         return workflow.now().timestamp()
+
+    def passive_timer(
+        self, seconds: float | None, callback: Callable[[], None] | None = None
+    ) -> Wake:
+        """A plain timer: each is a durable timer of the workflow's, as its history has
+        recorded them (the local clock's one heap of passive timers would change that)."""
+        return self.timer(seconds, callback)
 
 
 def workflow_of_token(token: str) -> str:

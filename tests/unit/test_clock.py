@@ -437,3 +437,22 @@ async def test_sync_handlers_of_concurrent_map_iterations_run_side_by_side() -> 
     execution = await (await machine.start([1, 2, 3, 4])).wait()
     await engine.aclose()
     assert (execution.status, execution.output) == ("SUCCEEDED", [1, 2, 3, 4])
+
+
+async def test_real_passive_timers_fire_in_order_of_time_not_of_setting() -> None:
+    clock = RealClock()
+    fired: list[str] = []
+    later = clock.passive_timer(0.2, lambda: fired.append("later"))
+    sooner = clock.passive_timer(0.05, lambda: fired.append("sooner"))
+    clock.passive_timer(0.01, lambda: fired.append("cancelled")).cancel()
+    await asyncio.wait_for(asyncio.gather(sooner, later), timeout=5)
+    assert fired == ["sooner", "later"]
+
+
+async def test_many_cancelled_real_passive_timers_do_not_pile_up() -> None:
+    clock = RealClock()
+    for _ in range(20_000):
+        clock.passive_timer(DAY).cancel()
+    live = clock.passive_timer(0.02)
+    assert len(clock._passive.heap) <= 2 * 1024
+    await asyncio.wait_for(live, timeout=5)
