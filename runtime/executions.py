@@ -27,10 +27,10 @@ import asl
 from asl import model as m
 from asl.jsontext import json_size, json_text, parse_json
 from asl.loader import Source, read_document
-from runtime.account import DEFAULT_ACCOUNT, DEFAULT_REGION
 from runtime.api_limits import check_payload_size
 from runtime.clock import VirtualClock
 from runtime.context import execution_context, state_machine_context
+from runtime.defaults import DEFAULT_ACCOUNT, DEFAULT_REGION
 from runtime.frame import (
     EXPRESS_HISTORY_LIMIT_EVENTS,
     HISTORY_LIMIT_EVENTS,

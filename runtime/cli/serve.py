@@ -13,13 +13,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from runtime.account import DEFAULT_ACCOUNT, DEFAULT_REGION
 from runtime.cli.options import (
     EXIT_USAGE,
     ConnectionsOption,
     FunctionsOption,
     ResourcesOption,
     printable,
+)
+from runtime.defaults import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_NAMESPACE,
+    DEFAULT_REGION,
+    DEFAULT_TASK_QUEUE,
 )
 
 if TYPE_CHECKING:
@@ -98,14 +103,14 @@ def serve(
     ] = None,
     namespace: Annotated[
         str, typer.Option(help="With --backend temporal: the Temporal namespace.")
-    ] = "default",
+    ] = DEFAULT_NAMESPACE,
     task_queue: Annotated[
         str,
         typer.Option(
             help="With --backend temporal: the task queue executions are started on (the "
             "workers' --task-queue)."
         ),
-    ] = "asl-executions",
+    ] = DEFAULT_TASK_QUEUE,
 ) -> None:
     """Serve the Step Functions API (AWS JSON 1.0) at http://HOST:PORT/.
 

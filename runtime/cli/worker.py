@@ -17,16 +17,17 @@ from runtime.cli.options import (
     ResourcesOption,
     printable,
 )
+from runtime.defaults import DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE
 
 
 def worker(
     temporal_address: Annotated[
         str, typer.Option(help="The Temporal frontend, HOST:PORT.", metavar="HOST:PORT")
     ],
-    namespace: Annotated[str, typer.Option(help="The Temporal namespace.")] = "default",
+    namespace: Annotated[str, typer.Option(help="The Temporal namespace.")] = DEFAULT_NAMESPACE,
     task_queue: Annotated[
         str, typer.Option(help="The task queue executions are started on.")
-    ] = "asl-executions",
+    ] = DEFAULT_TASK_QUEUE,
     processes: Annotated[int, typer.Option(help="How many worker processes to run.", min=1)] = 1,
     functions: FunctionsOption = None,
     connections: ConnectionsOption = None,

@@ -16,9 +16,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from runtime.executions import DEFAULT_ACCOUNT, DEFAULT_REGION
+from runtime.defaults import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_NAMESPACE,
+    DEFAULT_REGION,
+    DEFAULT_TASK_QUEUE,
+)
 
-__all__ = ["DEFAULT_TASK_QUEUE", "ServiceSettings", "SettingsError", "from_environment"]
+__all__ = ["ServiceSettings", "SettingsError", "from_environment"]
 
 #: Step Functions Local's endpoint variables this engine sends AWS calls to.
 AWS_ENDPOINT_VARIABLES = ("SQS_ENDPOINT", "SNS_ENDPOINT", "DYNAMODB_ENDPOINT")
@@ -32,10 +37,6 @@ UNUSED_VARIABLES = {
     "STEP_FUNCTIONS_ENDPOINT": "nested executions run on this server",
     "WAIT_TIME_SCALE": "use --clock virtual for waits that take no time",
 }
-
-
-#: The Temporal task queue executions are started on, as ``asl worker``'s default.
-DEFAULT_TASK_QUEUE = "asl-executions"
 
 
 class SettingsError(ValueError):
@@ -72,7 +73,7 @@ class ServiceSettings:
     #: The Temporal frontend (``HOST:PORT``), namespace and task queue of the temporal
     #: backend (where ``asl worker`` processes poll).
     temporal_address: str | None = None
-    namespace: str = "default"
+    namespace: str = DEFAULT_NAMESPACE
     task_queue: str = DEFAULT_TASK_QUEUE
 
 

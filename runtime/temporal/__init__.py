@@ -12,7 +12,8 @@ interpreter, each Task invocation an activity on the workers that hold the integ
   package, on loopback (tests, benchmarks, trying it out).
 """
 
+from runtime.defaults import DEFAULT_TASK_QUEUE
 from runtime.temporal.client import TemporalExecutions
-from runtime.temporal.worker import DEFAULT_TASK_QUEUE, new_worker
+from runtime.temporal.worker import new_worker
 
 __all__ = ["DEFAULT_TASK_QUEUE", "TemporalExecutions", "new_worker"]

@@ -29,9 +29,14 @@ from temporalio.service import RPCError, RPCStatusCode
 import asl
 from asl.jsontext import json_text
 from asl.loader import Source, read_document
-from runtime.account import DEFAULT_ACCOUNT, DEFAULT_REGION
 from runtime.activities import activity_arn as activity_arn_of
 from runtime.api_limits import ValidationException, check_error_and_cause
+from runtime.defaults import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_NAMESPACE,
+    DEFAULT_REGION,
+    DEFAULT_TASK_QUEUE,
+)
 from runtime.executions import (
     InvalidExecutionInput,
     check_name,
@@ -48,7 +53,6 @@ from runtime.store import (
 from runtime.temporal.activity_tasks import poll_activity_task
 from runtime.temporal.host import workflow_of_token
 from runtime.temporal.payloads import StartRequest
-from runtime.temporal.worker import DEFAULT_TASK_QUEUE
 from runtime.temporal.workflow import WORKFLOW_NAME
 from runtime.tokens import output_text
 
@@ -94,7 +98,11 @@ class TemporalExecutions:
 
     @classmethod
     async def connect(
-        cls, address: str, *, namespace: str = "default", task_queue: str = DEFAULT_TASK_QUEUE
+        cls,
+        address: str,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        task_queue: str = DEFAULT_TASK_QUEUE,
     ) -> TemporalExecutions:
         """Executions on the Temporal server at ``address`` (``HOST:PORT``)."""
         return cls(await Client.connect(address, namespace=namespace), task_queue=task_queue)

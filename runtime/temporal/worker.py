@@ -21,13 +21,12 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from integrations.base import Invoker
+from runtime.defaults import DEFAULT_TASK_QUEUE
 from runtime.temporal.activities import TaskActivities
 from runtime.temporal.map_child import MapChildWorkflow
 from runtime.temporal.map_runs import MapRunSliceWorkflow
 from runtime.temporal.workflow import ExecutionWorkflow
 
-#: The task queue executions run on unless told otherwise.
-DEFAULT_TASK_QUEUE = "asl-executions"
 #: The workflows a worker runs: executions, and the slices and children of their Map Runs.
 WORKFLOWS = (ExecutionWorkflow, MapRunSliceWorkflow, MapChildWorkflow)
 
