@@ -13,6 +13,7 @@ seconds of the Host's clock.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
@@ -381,25 +382,28 @@ class ExecutionStore(Database):
         """The RUNNING executions (but those in ``skip``) whose runner is dead, each made
         this engine's in the same transaction that finds it so: another engine adopting at
         the same time gets the others. Those of a live runner are left to it."""
-        found: list[ExecutionRow] = []
         with self._write() as db:
-            rows = db.execute(
-                f"SELECT {_EXECUTION_COLUMNS}, runner FROM executions WHERE status = 'RUNNING'"
-                " ORDER BY start_time DESC, rowid DESC"
+            runners = db.execute(
+                "SELECT DISTINCT runner FROM executions WHERE status = 'RUNNING'"
             ).fetchall()
-            for *columns, runner in rows:
-                row = ExecutionRow(*columns)
-                if row.arn in skip or not self._dead(runner):
-                    continue
-                db.execute(
-                    "UPDATE executions SET runner = ? WHERE arn = ?", (self.runner_id, row.arn)
-                )
-                found.append(row)
+            # Each runner's lock looked at once; no runner: written before runners were
+            # recorded, or by an in-memory engine (which nothing else can reach).
+            dead = [r for (r,) in runners if r is not None and self._dead(r)]
+            rows = db.execute(
+                f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE status = 'RUNNING' AND "
+                "(runner IS NULL OR runner IN (SELECT value FROM json_each(?))) "
+                "ORDER BY start_time DESC, rowid DESC",
+                (json.dumps(dead),),
+            )
+            found = [ExecutionRow(*row) for row in rows if row[0] not in skip]
+            db.executemany(
+                "UPDATE executions SET runner = ? WHERE arn = ?",
+                [(self.runner_id, row.arn) for row in found],
+            )
         return found
 
-    def _dead(self, runner: str | None) -> bool:
-        # No runner: written before runners were recorded, or by an in-memory engine.
-        return runner is None or self.runner is None or not self.runner.alive(runner)
+    def _dead(self, runner: str) -> bool:
+        return self.runner is None or not self.runner.alive(runner)
 
     def redrive(self, arn: str, plan: RedrivePlan) -> None:
         """Make an ended execution RUNNING again as ``plan`` says, in one transaction: the
