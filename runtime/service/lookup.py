@@ -10,7 +10,7 @@ from runtime.service.errors import ExecutionDoesNotExist
 from runtime.service.executions_backend import ExecutionView
 from runtime.states.map_run import MapRunRecord
 
-__all__ = ["execution", "map_run", "map_run_of"]
+__all__ = ["execution", "map_run"]
 
 
 async def execution(backend: Backend, text: str) -> ExecutionView:
@@ -26,8 +26,3 @@ async def execution(backend: Backend, text: str) -> ExecutionView:
 async def map_run(backend: Backend, text: str) -> MapRunRecord:
     """A Map Run by ARN; ``ResourceNotFound`` when there is none."""
     return await backend.executions.map_run(parse_arn(text, "mapRun").text)
-
-
-async def map_run_of(backend: Backend, arn: str) -> MapRunRecord | None:
-    """The Map Run that started the child execution ``arn``; None for another execution."""
-    return await backend.executions.map_run_of(arn)

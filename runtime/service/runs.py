@@ -36,7 +36,7 @@ from runtime.service.errors import (
 )
 from runtime.service.executions_backend import ExecutionView, HistoryEvent, Listed, Summarized
 from runtime.service.listing import listed, summary
-from runtime.service.lookup import execution, map_run, map_run_of
+from runtime.service.lookup import execution, map_run
 from runtime.service.paging import page
 from runtime.service.versions import target
 from runtime.states.map_run import MapRunRecord
@@ -179,7 +179,7 @@ async def describe_execution(backend: Backend, body: dict[str, Any]) -> dict[str
     origin = backend.catalog.origin(run.arn)
     machine_arn = run.state_machine_arn if origin is None else origin.target.record.arn
     answer = describe_run(run, machine_arn, origin, body.get("includedData"))
-    started_by = await map_run_of(backend, run.arn)
+    started_by = await backend.executions.map_run_of(run.arn)
     if started_by is not None:
         answer["mapRunArn"] = started_by.arn
     return {**answer, **await _redrive_state(backend, run, started_by)}
@@ -218,7 +218,7 @@ async def redrive_execution(backend: Backend, body: dict[str, Any]) -> dict[str,
     if parse_arn(body["executionArn"], "execution", "express").kind == "express":
         raise ExecutionNotRedrivable(not_redrivable_express())
     run = await execution(backend, body["executionArn"])
-    if await map_run_of(backend, run.arn) is not None:
+    if await backend.executions.map_run_of(run.arn) is not None:
         raise ExecutionNotRedrivable(_MAP_RUN_CHILD)
     token = body.get("clientToken")
     done = None if token is None else _redrove(backend, run.arn, token)
@@ -275,7 +275,7 @@ async def describe_state_machine_for_execution(
 async def stop_execution(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """StopExecution: the execution ends ABORTED with the error and cause given."""
     run = await execution(backend, body["executionArn"])
-    if await map_run_of(backend, run.arn) is not None:
+    if await backend.executions.map_run_of(run.arn) is not None:
         raise ExecutionDoesNotExist(run.arn)
     await backend.executions.stop(run.arn, body.get("error"), body.get("cause"))
     try:

@@ -18,7 +18,7 @@ from asl.jsontext import JSON, parse_json
 from runtime.service.console.context import Context
 from runtime.service.errors import ExecutionDoesNotExist
 from runtime.service.executions_backend import ExecutionView
-from runtime.service.lookup import execution, map_run_of
+from runtime.service.lookup import execution
 from runtime.service.runs import describe_run
 
 __all__ = ["definition", "describe", "history", "is_express", "parent", "run"]
@@ -39,7 +39,7 @@ async def parent(ctx: Context, arn: str) -> str | None:
     if is_express(arn):
         return None
     await execution(ctx.backend, arn)  # ExecutionDoesNotExist, InvalidArn
-    started_by = await map_run_of(ctx.backend, arn)
+    started_by = await ctx.backend.executions.map_run_of(arn)
     return None if started_by is None else started_by.execution_arn
 
 
@@ -68,12 +68,12 @@ async def definition(ctx: Context, arn: str) -> JSON | None:
     if is_express(arn):
         origin = ctx.backend.catalog.origin(arn)
         return None if origin is None else origin.target.definition
-    started_by = await map_run_of(ctx.backend, arn)
+    started_by = await ctx.backend.executions.map_run_of(arn)
     if started_by is None:
         described = await ctx.call("DescribeStateMachineForExecution", {"executionArn": arn})
         return str(described["definition"])
     top, state_name = started_by, started_by.state_name
-    while (outer := await map_run_of(ctx.backend, top.execution_arn)) is not None:
+    while (outer := await ctx.backend.executions.map_run_of(top.execution_arn)) is not None:
         top = outer
     described = await ctx.call(
         "DescribeStateMachineForExecution", {"executionArn": top.execution_arn}
