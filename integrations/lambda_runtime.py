@@ -28,6 +28,7 @@ from types import MappingProxyType, SimpleNamespace, TracebackType
 from typing import Any, Literal, Protocol
 
 from asl.jsontext import json_text
+from integrations import eager
 from integrations.base import Timer, before
 from integrations.handler_logs import HandlerLog, capture
 from integrations.handler_processes import HandlerProcesses
@@ -315,7 +316,9 @@ async def call_async(
 
 
 class InProcessExecutor:
-    """Runs handlers in this process: sync ones on reused daemon threads, async ones as tasks.
+    """Runs handlers in this process: sync ones on reused daemon threads, async ones in
+    place, made tasks only once they wait (:mod:`integrations.eager`: a handler that
+    returns without waiting costs no task, no loop turn and no timer).
 
     A handler that hangs past its timeout cannot be killed: its thread is abandoned (its
     late result dropped, a warning logged) and later invocations run on other threads (see
@@ -357,7 +360,17 @@ class InProcessExecutor:
         if self.abandoned(function.name) >= self._max_abandoned:
             raise Saturated(function.name)
         log = HandlerLog()
-        work, running = self._start(function.handler, function.is_async, event, context, log)
+        if function.is_async:
+            started = eager.start(call_async(function.handler, event, context, log))
+            if started.task is None:  # ended without waiting: no task, no timer
+                outcome = started.result
+                assert outcome is not None
+                return Outcome(
+                    outcome.payload, outcome.function_error, outcome.timed_out, log.text()
+                )
+            work, running = self._watch(started.task)
+        else:
+            work, running = self._start_sync(function.handler, event, context, log)
         try:
             outcome = await before(work, timer(function.timeout))
         except TimeoutError:  # an async handler was cancelled; a thread abandoned
@@ -367,15 +380,18 @@ class InProcessExecutor:
                 asyncio.get_running_loop().call_soon(self._abandon, function.name, running)
         return Outcome(outcome.payload, outcome.function_error, outcome.timed_out, log.text())
 
-    def _start(
-        self, handler: Handler, is_async: bool, event: str, context: LambdaContext, log: HandlerLog
+    def _watch(
+        self, task: asyncio.Task[Outcome]
     ) -> tuple[asyncio.Future[Outcome], Callable[[], bool]]:
-        """The handler's work, started, and a probe telling whether it still runs."""
-        if is_async:
-            task = asyncio.ensure_future(call_async(handler, event, context, log))
-            self._tasks.add(task)  # the loop keeps only a weak reference
-            task.add_done_callback(self._tasks.discard)
-            return _detached(task), lambda: not task.done()
+        """An async handler's task, kept, and a probe telling whether it still runs."""
+        self._tasks.add(task)  # the loop keeps only a weak reference
+        task.add_done_callback(self._tasks.discard)
+        return _detached(task), lambda: not task.done()
+
+    def _start_sync(
+        self, handler: Handler, event: str, context: LambdaContext, log: HandlerLog
+    ) -> tuple[asyncio.Future[Outcome], Callable[[], bool]]:
+        """A sync handler started on a thread, and a probe telling whether it still runs."""
         running = [True]  # a flag the thread clears (a list: cheaper than an Event)
 
         def call() -> Outcome:

@@ -81,7 +81,11 @@ def _max_fd() -> int:
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill a worker that leads its own process group, with its group (SIGKILL)."""
+    """Kill a worker that leads its own process group, with its group (SIGKILL). One
+    already reaped is left alone: its pid, and so its group's id, may belong to another
+    process by now (what its handler left running, its guardian kills)."""
+    if process.returncode is not None:
+        return
     if _SUPPORTED:
         with contextlib.suppress(OSError):
             os.killpg(process.pid, signal.SIGKILL)

@@ -187,7 +187,6 @@ def url() -> Iterator[str]:
 
 @settings(
     max_examples=150,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 @given(definitions(), INPUTS, handlers(), ANSWERS)

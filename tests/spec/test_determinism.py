@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.spec.kinds.execution import execute
@@ -38,7 +38,7 @@ def test_a_seeded_run_repeats(case: dict[str, Any]) -> None:
     assert _observed(case, 7) == _observed(case, 7)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40)
 @given(index=st.integers(0, len(EXECUTION_CASES) - 1), seed=st.integers(0, 2**32))
 def test_any_seed_repeats(index: int, seed: int) -> None:
     case = EXECUTION_CASES[index].values[0]

@@ -183,7 +183,7 @@ _OPERATIONS = [
 ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     st.sampled_from(_OPERATIONS),
     st.one_of(

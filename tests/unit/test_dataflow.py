@@ -125,7 +125,7 @@ IOS = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(JSON, JSON)
 def test_processing_raises_only_states_errors_and_never_mutates(raw: Any, result: Any) -> None:
     snapshot = copy.deepcopy((raw, result))

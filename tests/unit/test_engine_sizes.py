@@ -59,7 +59,7 @@ def test_payload_size_of_escapes_and_non_ascii() -> None:
         assert json_size(value) == _size(value)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150)
 @given(
     INPUTS,
     st.one_of(st.none(), PATHS),
@@ -85,7 +85,7 @@ def test_a_pass_output_is_never_larger_than_its_bound(
     assert _size(execution.output) <= bounded_size(growth, _size(value), math.inf)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60)
 @given(INPUTS, JSON, st.sampled_from(["$", None, "$.r"]), st.booleans())
 def test_a_task_output_is_never_larger_than_its_bound(
     value: Any, result: Any, result_path: str | None, select: bool
@@ -210,7 +210,7 @@ def _pass(template: Any, name: str, last: bool = True) -> dict[str, Any]:
     return {**state, "End": True} if last else {**state, "Next": name}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(st.lists(JSON, min_size=0, max_size=4), TEMPLATE_VALUES, st.booleans())
 def test_map_and_parallel_bounds_hold_through_nested_states(

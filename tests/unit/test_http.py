@@ -316,7 +316,7 @@ FIELDS = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(FIELDS | JSON)
 def test_any_parameters_give_a_request_or_a_states_error(parameters: Any) -> None:
     try:

@@ -116,7 +116,7 @@ def _text(value: Any) -> str:
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(OBJECTS, st.sampled_from([f for f in ARRAY_FORMATS if f != "COMMAS"]))
 def test_every_leaf_is_one_pair_in_order(value: dict[str, Any], array_format: str) -> None:
     encoded = encode_form(value, array_format)
@@ -125,7 +125,7 @@ def test_every_leaf_is_one_pair_in_order(value: dict[str, Any], array_format: st
     assert encoded.isascii()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(OBJECTS)
 def test_commas_never_raises_and_is_ascii(value: dict[str, Any]) -> None:
     assert encode_form(value, "COMMAS").isascii()

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from jsonata import Jsonata
 
@@ -423,7 +423,7 @@ def _expressions() -> st.SearchStrategy[str]:
     return st.recursive(_ATOMS, extend, max_leaves=6)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300)
 @given(text=st.text(alphabet=st.sampled_from(list(_CHARACTERS))))
 def test_random_text_fails_to_compile_only_with_a_syntax_error(text: str) -> None:
     try:
@@ -432,7 +432,7 @@ def test_random_text_fails_to_compile_only_with_a_syntax_error(text: str) -> Non
         assert check_expression("{%" + text + "%}") is not None
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300)
 @given(text=_expressions(), data=_JSON, variable=_JSON)
 def test_compiled_expressions_raise_only_states_errors(text: str, data: Any, variable: Any) -> None:
     expression = compile_expression("{% " + text + " %}", "Output")
@@ -445,7 +445,7 @@ def test_compiled_expressions_raise_only_states_errors(text: str, data: Any, var
 _CONTEXT = {"Execution": {"Name": "e"}, "State": {"EnteredTime": "2024-05-01T00:00:00Z"}}
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300)
 @given(text=_expressions(), data=_JSON)
 def test_an_expression_said_not_to_read_the_context_does_not(text: str, data: Any) -> None:
     assume(not reads_context("{% " + text + " %}"))
@@ -461,7 +461,7 @@ def test_an_expression_said_not_to_read_the_context_does_not(text: str, data: An
     assert outcome(None) == outcome(_CONTEXT)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(value=_JSON.filter(lambda v: "{%" not in repr(v)))
 def test_constant_templates_evaluate_to_themselves(value: Any) -> None:
     assert compile_jsonata_template(value, "Output")(Bindings()) == value

@@ -749,7 +749,7 @@ def _expected_event(payload: Any) -> Any:
     return payload
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(json_values)
 def test_any_json_round_trips(payload: Any) -> None:
     functions = make(echo=echo)
@@ -765,7 +765,7 @@ def test_any_json_round_trips(payload: Any) -> None:
     assert via_arn == payload
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.text(), json_values)
 def test_a_failing_handler_only_ever_raises_states_error(message: str, value: Any) -> None:
     def failing(event: Any, context: LambdaContext) -> Any:

@@ -144,7 +144,7 @@ def test_dot_before_bracket_is_allowed() -> None:
     assert compile_path("$.[1]").get(Bindings([5, 6])) == 6
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(max_size=20))
 def test_compile_raises_only_syntax_errors(text: str) -> None:
     for candidate in (text, "$" + text, "$." + text, "$[" + text):
@@ -159,7 +159,7 @@ EVALUATED = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(JSON)
 def test_evaluation_raises_only_path_not_found(data: Any) -> None:
     bindings = Bindings(data, data, {"v": data})
@@ -179,7 +179,7 @@ PLAIN_DATA = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(STEPS, PLAIN_DATA)
 def test_fast_path_agrees_with_jsonpath_ng(steps: list[str], data: Any) -> None:
     text = "$" + "".join(steps)

@@ -86,7 +86,7 @@ _FIELD = st.lists(st.sampled_from(_PARTS + _NAMES), min_size=1, max_size=4).map(
 _FIELDS = st.lists(_FIELD, min_size=0, max_size=7)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(fields=_FIELDS, kind=st.sampled_from(["cron", "rate", "at"]), noise=st.text(max_size=12))
 def test_any_text_is_an_expression_or_a_validation_exception(
     fields: list[str], kind: str, noise: str
@@ -98,7 +98,7 @@ def test_any_text_is_an_expression_or_a_validation_exception(
             assert exc.message == f"Invalid Schedule Expression {text}."
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(
     minutes=st.sampled_from(["*", "0", "0/15", "5-10", "59", "1,31"]),
     hours=st.sampled_from(["*", "0", "22-2", "8-17", "3/5"]),

@@ -189,7 +189,7 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     resource=st.sampled_from([EVENTS, START, LAMBDA, DYNAMODB, S3, KMS, GET_FUNCTION]),
     value=JSON,

@@ -91,7 +91,7 @@ def _has_non_string_dollar_value(value: Any) -> bool:
     return False
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(JSON)
 def test_compile_raises_only_syntax_errors(value: Any) -> None:
     try:
@@ -101,7 +101,7 @@ def test_compile_raises_only_syntax_errors(value: Any) -> None:
     assert not _has_non_string_dollar_value(value)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(JSON, JSON)
 def test_literal_templates_are_constants(value: Any, data: Any) -> None:
     if "a.$" in repr(value):
@@ -118,7 +118,7 @@ TEMPLATES = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(JSON)
 def test_evaluation_raises_only_states_errors(data: Any) -> None:
     bindings = Bindings(data, data, {"v": data})

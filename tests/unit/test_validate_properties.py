@@ -7,7 +7,7 @@ import copy
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import asl
@@ -109,13 +109,13 @@ def _check(definition: Any) -> None:
         assert isinstance(machine, asl.StateMachine)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300)
 @given(_JSON)
 def test_any_json_value(value: Any) -> None:
     _check(value)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200)
 @given(st.dictionaries(_KEYS, _JSON, max_size=4), st.dictionaries(_KEYS, _JSON, max_size=4))
 def test_any_states(state: dict[str, Any], top: dict[str, Any]) -> None:
     _check({**top, "StartAt": "A", "States": {"A": state}})
@@ -157,7 +157,7 @@ def _mutated(draw: st.DrawFn) -> Any:
     return definition
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400)
 @given(_mutated())
 def test_mutations_of_a_valid_definition(definition: Any) -> None:
     _check(definition)

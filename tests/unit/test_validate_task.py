@@ -194,14 +194,14 @@ def test_connection_arns_agree_with_the_integration(arn: str) -> None:
     assert bool(CONNECTION_ARN.fullmatch(arn)) == bool(RUNTIME_CONNECTION_ARN.match(arn))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(resource=st.text(max_size=60) | st.from_regex(r"arn:aws:(states|lambda):[a-z:.0-9-]{0,30}"))
 def test_resource_problem_never_raises(resource: str) -> None:
     problem = resource_problem(resource)
     assert problem is None or problem == _not_recognized(resource)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     parameters=st.dictionaries(
         st.sampled_from(

@@ -147,14 +147,14 @@ _VALUES = st.recursive(  # no "x.$" keys nor "{% %}" strings: the values are con
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(assign=st.dictionaries(_NAMES, _VALUES, max_size=4))
 def test_constant_assigns_assign_themselves(assign: dict[str, Any]) -> None:
     for language in ("JSONata", "JSONPath"):
         assert compile_assign(assign, language)(Bindings()) == assign
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(name=st.text(max_size=90))
 def test_valid_names_are_short_identifiers_other_than_states(name: str) -> None:
     valid = name.isidentifier() and len(name) <= 80 and name != "states"

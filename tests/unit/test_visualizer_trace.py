@@ -223,7 +223,7 @@ def _histories(draw: st.DrawFn) -> list[dict[str, Any]]:
     return events
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(_histories())
 def test_any_list_of_events_folds_without_error(events: list[dict[str, Any]]) -> None:
     diagram = load_diagram(GOLDEN / "definitions" / "parallel.asl.json")
