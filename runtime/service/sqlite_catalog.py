@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections import OrderedDict
 from dataclasses import asdict
 from typing import Any
 
@@ -26,6 +25,7 @@ from runtime.service.catalog import (
     Target,
     VersionRecord,
 )
+from runtime.service.recent import Recent
 from runtime.store.errors import StoreError
 from runtime.store.sqlite import Database
 
@@ -71,7 +71,7 @@ class SqliteCatalog(Database):
         # Most executions start from the target the one before started from: its origin's
         # JSON text is made (and its definitions stored) once.
         self._last_origin: tuple[Target, str, list[tuple[str, str]]] | None = None
-        self._definitions: OrderedDict[str, str] = OrderedDict()
+        self._definitions: Recent[str, str] = Recent(_DEFINITIONS_AT_HAND)
         # Every StartExecution reads its machine: kept as last read or written (this
         # process is the file's only writer), forgotten when the machine is deleted.
         self._machines: dict[str, MachineRecord] = {}
@@ -223,7 +223,6 @@ class SqliteCatalog(Database):
     def _definition(self, digest: str) -> str:
         text = self._definitions.get(digest)
         if text is not None:
-            self._definitions.move_to_end(digest)
             return text
         try:
             row = self._db.execute(
@@ -232,8 +231,6 @@ class SqliteCatalog(Database):
         except sqlite3.Error as exc:
             raise StoreError(self.path, exc, "database") from exc
         self._definitions[digest] = text = str(row[0])
-        if len(self._definitions) > _DEFINITIONS_AT_HAND:
-            self._definitions.popitem(last=False)
         return text
 
     def put_origin(self, origin: ExecutionOrigin) -> None:

@@ -11,13 +11,15 @@ Temporal SDK.
 Map Runs: a Distributed Map's children run as child workflows under slices of their Map
 Run (:mod:`runtime.temporal.map_runs`). The execution's workflow (or a child's, for a
 nested Distributed Map) answers the ``map_runs`` query with its Map Runs and the
-``map_run_children`` query, by pages, with the children that have ended; a child's
-history is its own workflow's (``<parent's workflow>/<Map Run id>/<index>``). A Map Run's
-ARN does not name its execution, nor a child's ARN its Map Run: the machine's executions
-are asked, newest first (and for a nested Map Run the children on its way), and what was
-found is kept. A child still running is not known
-to its parent yet (its slice tells of it when it ends): until then it is neither listed,
-counted nor described.
+``map_run_children`` query, by pages, with the children it has heard of (a slice tells
+of its children when it ends); while the Map Run runs, the children its running slices
+have started (``map_run_slices``, then each slice's ``started_children``: RUNNING, or
+ended since; :mod:`runtime.temporal.map_run_progress`), so they are listed, counted and
+described from their start, as on the local backend. A child's history is its own
+workflow's (``<parent's workflow>/<Map Run id>/<index>``), so a running one's is read as
+far as it has come. A Map Run's ARN does not name its execution, nor a child's ARN its
+Map Run: the machine's executions are asked, newest first (and for a nested Map Run the
+children on its way), and what was found is kept (the most recently used, bounded).
 
 Not served on Temporal yet, each answered with an error saying so (never a 500):
 RedriveExecution (``ExecutionNotRedrivable``) and the console's list of waiting tasks
@@ -46,6 +48,7 @@ from runtime.service.catalog import Catalog, ExecutionOrigin, Target
 from runtime.service.errors import ResourceNotFound
 from runtime.service.executions_backend import ExecutionView, StartedFrom
 from runtime.service.listing import Place, stored_page
+from runtime.service.recent import Recent
 from runtime.service.settings import ServiceSettings, SettingsError
 from runtime.states.map_run import MapRunRecord
 from runtime.store import ApiError, TaskRecord
@@ -73,6 +76,9 @@ _NO_PENDING = (
     "Waiting tasks are not listed with --backend temporal yet: answer a task token with "
     "SendTaskSuccess or SendTaskFailure"
 )
+#: How many Map Runs' owners, and children's Map Runs, the server keeps in mind.
+_KNOWN_MAP_RUNS = 10_000
+_KNOWN_CHILDREN = 200_000
 #: How many executions' descriptions ListExecutions asks Temporal for at once.
 _DESCRIBED_AT_ONCE = 16
 #: How long a question only a worker can answer (a running execution's description, any
@@ -161,13 +167,14 @@ class TemporalExecutionsBackend:
         self.catalog = catalog
         #: ``virtual``: each execution's own virtual clock, in its workflow (tests).
         self.clock = clock
-        # What was learnt of Map Runs, kept as long as the server runs (a few strings a
-        # Map Run and a child): a Map Run's ARN does not name the execution that started
-        # it, nor a child's ARN its Map Run, so each is found once by asking workflows.
+        # What was learnt of Map Runs (a few strings a Map Run and a child), the most
+        # recently used kept: a Map Run's ARN does not name the execution that started it,
+        # nor a child's ARN its Map Run, so each is found by asking workflows, once while
+        # it stays here.
         #: The workflow of the execution that started each Map Run, by its ARN.
-        self._owners: dict[str, str] = {}
+        self._owners: Recent[str, str] = Recent(_KNOWN_MAP_RUNS)
         #: Each child execution's Map Run ARN and index, by its ARN.
-        self._children: dict[str, tuple[str, int]] = {}
+        self._children: Recent[str, tuple[str, int]] = Recent(_KNOWN_CHILDREN)
 
     @property
     def _client(self) -> Client:
@@ -328,7 +335,7 @@ class TemporalExecutionsBackend:
     # --- Map Runs ---------------------------------------------------------------------
 
     async def map_run(self, arn: str) -> MapRunRecord:
-        """A Map Run by ARN, with the children that have ended (``ResourceNotFound``)."""
+        """A Map Run by ARN, with the children started so far (``ResourceNotFound``)."""
         owner = self._owners.get(arn) or await self._search_owner(arn)
         found = None if owner is None else await self._map_run_in(owner, arn)
         if found is None:
@@ -341,8 +348,8 @@ class TemporalExecutionsBackend:
         return await self._map_runs_in(await self._workflow_of(execution_arn))
 
     async def map_run_of(self, arn: str) -> MapRunRecord | None:
-        """The Map Run that started the child execution ``arn`` (one that has ended: the
-        parent hears of a child when its slice tells it)."""
+        """The Map Run that started the child execution ``arn`` (None for an execution
+        that is no Map Run's child, or one not started yet)."""
         machine = _machine_and_name(arn)[0]
         if "/" not in machine:  # a Map Run's children run ``<machine>/<label>``
             return None
@@ -375,12 +382,27 @@ class TemporalExecutionsBackend:
         return runs
 
     async def _map_run_in(self, workflow_id: str, arn: str) -> MapRunRecord | None:
-        """The Map Run ``arn`` of the execution run by ``workflow_id``, with its children."""
+        """The Map Run ``arn`` of the execution run by ``workflow_id``, with its children
+        by index: those its execution has heard of, and while it runs those its running
+        slices have started (RUNNING, or ended since)."""
         run = next((run for run in await self._map_runs_in(workflow_id) if run.arn == arn), None)
         if run is None:
             return None
-        asked = self.executions.map_run_children(workflow_id, arn)
-        run.executions.extend(child_record(text) for text in await self._asked(asked))
+        executions = self.executions
+        # The slices first: one that ends after this answer has told the execution of its
+        # children before the execution answers next.
+        slices = []
+        if run.status == "RUNNING":
+            slices = await self._asked(executions.map_run_slices(workflow_id, arn))
+        told = await self._asked(executions.map_run_children(workflow_id, arn))
+        children = {child.index: child for child in map(child_record, told)}
+        started = await asyncio.gather(
+            *(self._asked(executions.started_children(slice_id)) for slice_id in slices)
+        )
+        for texts in started:
+            for child in map(child_record, texts):
+                children.setdefault(child.index, child)
+        run.executions.extend(children[index] for index in sorted(children))
         for child in run.executions:
             self._children[child.arn] = (arn, child.index)
         return run

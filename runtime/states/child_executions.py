@@ -29,7 +29,14 @@ from runtime.map_children import (
 from runtime.states.map_run import ChildExecution, ChildRecord, MapRun
 from runtime.strands import in_strand, strand_key
 
-__all__ = ["THRESHOLD_EXCEEDED", "child_run", "error_details", "run_child", "run_children"]
+__all__ = [
+    "THRESHOLD_EXCEEDED",
+    "child_run",
+    "error_details",
+    "record_of",
+    "run_child",
+    "run_children",
+]
 
 THRESHOLD_EXCEEDED = "The specified tolerated failure threshold was exceeded"
 
@@ -165,6 +172,22 @@ async def _run_here(
     return [child for child in children if child is not None]
 
 
+def record_of(
+    start: ChildStart, state_machine_arn: str, end: ChildEnd | None, start_time: float = 0.0
+) -> ChildRecord:
+    """The record of a child run elsewhere: as it ended, or RUNNING since ``start_time``
+    while ``end`` is None."""
+    child = ChildRecord(
+        start.arn, start.index, start.name, start.input, state_machine_arn,
+        start_time if end is None else end.start_time,
+    )  # fmt: skip
+    child.item_count = start.item_count
+    if end is not None:
+        child.status, child.output, child.stop_time = end.status, end.output, end.stop_time
+        child.error, child.cause = end.error, end.cause
+    return child
+
+
 async def _run_elsewhere(
     remote: MapChildren, frame: Frame, map_run: MapRun, work: MapRunWork,
     batches: Sequence[tuple[Any, int]],
@@ -177,13 +200,7 @@ async def _run_elsewhere(
     def ended(end: ChildEnd) -> None:
         nonlocal failed
         start = starts[end.index]
-        child = children[end.index] = ChildRecord(
-            start.arn, end.index, start.name, start.input, map_run.state_machine_arn,
-            end.start_time,
-        )  # fmt: skip
-        child.item_count = start.item_count
-        child.status, child.output, child.stop_time = end.status, end.output, end.stop_time
-        child.error, child.cause = end.error, end.cause
+        child = children[end.index] = record_of(start, map_run.state_machine_arn, end)
         map_run.executions.append(child)
         if end.status != "SUCCEEDED":
             failed += start.item_count

@@ -196,10 +196,26 @@ class TemporalExecutions:
     async def map_run_children(self, workflow_id: str, map_run_arn: str) -> list[str]:
         """The ended children of one of its Map Runs by index, each as JSON text
         (:func:`~runtime.stored_map_runs.child_text`), read by pages."""
+        return await self._children(workflow_id, "map_run_children", [map_run_arn])
+
+    async def map_run_slices(self, workflow_id: str, map_run_arn: str) -> list[str]:
+        """The workflow ids of the running slices of one of its Map Runs."""
+        found: list[str] = await self._query(workflow_id, "map_run_slices", [map_run_arn])
+        return found
+
+    async def started_children(self, slice_id: str) -> list[str]:
+        """The children a Map Run's slice has started, each as JSON text (RUNNING, or as
+        it ended), read by pages (:mod:`~runtime.temporal.map_run_progress`)."""
+        return await self._children(slice_id, "started_children", [])
+
+    async def _children(self, workflow_id: str, query: str, args: list[Any]) -> list[str]:
+        """All the children a query answers by pages (``first``, ``max_bytes`` after
+        ``args``)."""
         children: list[str] = []
         while True:
-            asked = [map_run_arn, len(children), _HISTORY_PAGE_BYTES]
-            page = await self._query(workflow_id, "map_run_children", asked)
+            page = await self._query(
+                workflow_id, query, [*args, len(children), _HISTORY_PAGE_BYTES]
+            )
             children.extend(page["children"])
             if not page["children"] or len(children) >= page["total"]:
                 return children

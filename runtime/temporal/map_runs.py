@@ -16,7 +16,8 @@ output, or the ResultWriter's files it writes), which holds at most 256 KiB of o
 Children at once: MaxConcurrency, or :data:`DEFAULT_AT_ONCE` when the state sets none
 (AWS then runs up to 10,000 at once: docs.aws.amazon.com/step-functions/latest/dg/
 state-map-distributed.html; a dev server only queues that many), shared by the slices
-that run side by side. The parent hears of its children slice by slice: a tolerated
+that run side by side. The parent hears of its children slice by slice (until then the
+API reads them from their slice: :mod:`runtime.temporal.map_run_progress`): a tolerated
 failure threshold exceeded within one slice stops that slice at once (its other
 children cancelled), one exceeded only by the sum of several slices when the last of
 them ends.
@@ -41,6 +42,7 @@ from asl.graph import build_graph
 from asl.jsontext import json_size, json_text
 from runtime.clock import Clock, VirtualClock
 from runtime.map_children import ChildEnd, ChildStart, MapRunWork, exceeded
+from runtime.temporal.map_run_progress import SliceProgress, SliceQueries
 from runtime.temporal.payloads import (
     CHILD_WORKFLOW,
     SLICE_WORKFLOW,
@@ -123,6 +125,14 @@ class TemporalMapChildren:
         self._definition = definition
         self._task_queue = task_queue
         self._liveness = liveness_seconds
+        #: The workflow ids of the slices running now (of every Map Run of the workflow).
+        self._running: set[str] = set()
+
+    def running_slices(self, map_run_arn: str) -> list[str]:
+        """The workflow ids of the running slices of the Map Run ``map_run_arn``, in order."""
+        prefix = f"{workflow.info().workflow_id}/{map_run_arn.rsplit(':', 1)[-1]}/slice-"
+        found = [slice_id for slice_id in self._running if slice_id.startswith(prefix)]
+        return sorted(found, key=lambda slice_id: int(slice_id[len(prefix) :]))
 
     async def run(
         self, work: MapRunWork, children: Sequence[ChildStart], ended: Callable[[ChildEnd], None]
@@ -170,13 +180,18 @@ class TemporalMapChildren:
         )  # fmt: skip
 
     async def _slice(self, request: SliceRequest, number: int) -> dict[str, Any]:
+        slice_id = f"{request.id_prefix}/slice-{number}"
+        # Running until the activation in which the parent is told of its children (the
+        # server reads a slice's children from it until then: map_run_progress).
+        self._running.add(slice_id)
         try:
             result: dict[str, Any] = await workflow.execute_child_workflow(
-                SLICE_WORKFLOW, request, id=f"{request.id_prefix}/slice-{number}",
-                task_queue=self._task_queue,
-            )  # fmt: skip
+                SLICE_WORKFLOW, request, id=slice_id, task_queue=self._task_queue
+            )
         except ChildWorkflowError as failure:
             raise raised_by(failure) from None
+        finally:
+            self._running.discard(slice_id)
         return result
 
 
@@ -190,14 +205,16 @@ async def _cancelled(running: Iterable[asyncio.Task[Any]]) -> None:
 
 
 @workflow.defn(name=SLICE_WORKFLOW)
-class MapRunSliceWorkflow:
+class MapRunSliceWorkflow(SliceQueries):
     """A slice of a Map Run's children, each a child workflow (see the module's
-    docstring); returns how each ended, in the order they ended."""
+    docstring); returns how each ended, in the order they ended. The children it has
+    started are read with its ``started_children`` query (``SliceQueries``)."""
 
     @workflow.run
     async def run(self, request: SliceRequest) -> dict[str, Any]:
         """Run the children, ``request.limit`` at once."""
         work = map_run_work(request.run.work)
+        progress = self._progress = SliceProgress(work)
         now = request.run.start  # a virtual clock's: the latest end so far
         ends: list[dict[str, Any]] = []
         size = failed = 0
@@ -213,6 +230,7 @@ class MapRunSliceWorkflow:
                         id=f"{request.id_prefix}/{child['index']}",
                         task_queue=workflow.info().task_queue,
                     ))] = child  # fmt: skip
+                    progress.started(child, run.start)
                     if len(running) >= request.limit:
                         break
                 if not running:
@@ -225,6 +243,7 @@ class MapRunSliceWorkflow:
                     if size > request.max_result_bytes:
                         raise _too_large(work, request.max_result_bytes)
                     ends.append(end)
+                    progress.ended(end)
                     if now is not None:
                         now = max(now, end["stop"])
                     if end["status"] != "SUCCEEDED":

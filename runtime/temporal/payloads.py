@@ -10,6 +10,7 @@ Retry decides). A fault of the worker's integration code crosses as
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from temporalio.exceptions import (
 )
 
 from asl.errors import StatesError
-from asl.jsontext import json_text, parse_json
+from asl.jsontext import json_size, json_text, parse_json
 from integrations.base import CallbackResult, TaskRequest, TaskServices, parse_resource
 from runtime.map_children import ChildEnd, ChildStart, MapRunWork, child_arn
 
@@ -31,6 +32,20 @@ INVOKE_ACTIVITY = "asl.invoke_task"
 STATES_ERROR = "StatesError"
 #: The ``ApplicationError`` type of an integration's own bug on a worker.
 INTEGRATION_FAULT = "IntegrationFault"
+
+
+def fitting(answers: Iterable[Any], max_bytes: int) -> list[Any]:
+    """The first of ``answers`` (JSON values) that fit in ``max_bytes`` of JSON, one at
+    least: a page of a query's answer, within Temporal's 2 MB (``answers`` may be lazy,
+    so nothing past the page is made)."""
+    page: list[Any] = []
+    size = 0
+    for answer in answers:
+        size += json_size(answer)
+        if page and size > max_bytes:
+            break
+        page.append(answer)
+    return page
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from asl.diagnostics import DefinitionError
-from asl.jsontext import json_size, json_text, parse_json
+from asl.jsontext import json_text, parse_json
 from runtime.clock import Clock, VirtualClock
 from runtime.executions import Engine, Execution, MachineType
 from runtime.history import Event
@@ -44,7 +44,8 @@ from runtime.store import ApiError
 from runtime.stored_map_runs import child_text, map_run_text
 from runtime.temporal.activity_tasks import CLAIM_UPDATE
 from runtime.temporal.host import WorkflowClock, WorkflowHost
-from runtime.temporal.payloads import StartRequest
+from runtime.temporal.map_runs import TemporalMapChildren
+from runtime.temporal.payloads import StartRequest, fitting
 from runtime.tokens import TaskTokens, parse_output
 
 #: The workflow type every execution runs as.
@@ -96,32 +97,28 @@ class ExecutionHandlers:
         """The child executions of one of its Map Runs by index, from position ``first``,
         each as JSON text without its history (:func:`~runtime.stored_map_runs.child_text`):
         as many as fit in ``max_bytes`` (one at least), and how many there are.
-        A child is known here once it has ended (its slice tells its parent)."""
+        A child is known here once its slice has ended (it tells its parent then); until
+        then its slice knows it (:meth:`map_run_slices`)."""
         run = next((run for run in self._map_runs() if run.arn == map_run_arn), None)
         known = [] if run is None else sorted(run.executions, key=lambda child: child.index)
-        children: list[str] = []
-        size = 0
-        for child in known[first:]:
-            text = child_text(child)
-            size += json_size(text)
-            if children and size > max_bytes:
-                break
-            children.append(text)
-        return {"children": children, "total": len(known)}
+        return {"children": fitting(map(child_text, known[first:]), max_bytes), "total": len(known)}
+
+    @workflow.query
+    def map_run_slices(self, map_run_arn: str) -> list[str]:
+        """The workflow ids of the slices of one of its Map Runs that are running: their
+        children started so far are read from them (``started_children``, see
+        :mod:`runtime.temporal.map_run_progress`)."""
+        children = None if self._host is None else self._host.map_children
+        if not isinstance(children, TemporalMapChildren):
+            return []
+        return children.running_slices(map_run_arn)
 
     @workflow.query
     def history(self, first: int, max_bytes: int) -> dict[str, Any]:
         """The AWS history's events from index ``first``: as many as fit in ``max_bytes``
         of JSON (one at least), and how many there are in all. Only those are rendered."""
-        events: list[dict[str, Any]] = []
-        size = 0
         recorded = self._events()
-        for event in recorded[first:]:
-            rendered = event.to_aws()
-            size += json_size(rendered)
-            if events and size > max_bytes:
-                break
-            events.append(rendered)
+        events = fitting((event.to_aws() for event in recorded[first:]), max_bytes)
         return {"events": events, "total": len(recorded)}
 
     @workflow.update(name="SendTaskSuccess")

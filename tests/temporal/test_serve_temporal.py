@@ -354,9 +354,14 @@ def _map_run_answers(sfn: Any, machine_arn: str) -> dict[str, Any]:
         answers["childMapRuns"].append(
             sfn.list_map_runs(executionArn=child["executionArn"])["mapRuns"]
         )
+    return _normalised(answers, ids)
+
+
+def _normalised(answers: dict[str, Any], drawn: dict[str, str]) -> dict[str, Any]:
+    """``answers`` without dates, each id ``drawn`` replaced by what it stands for."""
     text = json.dumps(_without(answers, _DATES))
-    for drawn, meaning in ids.items():
-        text = text.replace(drawn, meaning)
+    for value, meaning in drawn.items():
+        text = text.replace(value, meaning)
     normalised: dict[str, Any] = json.loads(text)
     return normalised
 
@@ -433,19 +438,17 @@ def _nested_answers(sfn: Any, machine_arn: str) -> dict[str, Any]:
             "mapRun": inner, "listed": listed, "grandchildren": grandchildren,
             "mapRuns": sfn.list_map_runs(executionArn=child["executionArn"])["mapRuns"],
         })  # fmt: skip
-    text = json.dumps(_without(answers, _DATES))
-    for value, meaning in drawn.items():
-        text = text.replace(value, meaning)
-    normalised: dict[str, Any] = json.loads(text)
-    return normalised
+    return _normalised(answers, drawn)
 
 
 def _on_local(
-    arn: str, definition: dict[str, Any], answers: Callable[[Any, str], dict[str, Any]]
-) -> dict[str, Any]:
-    """``answers`` of a local server (on a virtual clock too) for a machine of the same
-    name as ``arn``'s, running ``definition``."""
-    with serve_in_thread(ServiceSettings(clock="virtual")) as local:
+    arn: str, definition: dict[str, Any], answers: Callable[[Any, str], dict[str, Any]],
+    functions: Path | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """``answers`` of a local server (on a virtual clock too, with the ``functions``
+    file's) for a machine of the same name as ``arn``'s, running ``definition``."""
+    settings = ServiceSettings(clock="virtual", functions=functions)
+    with serve_in_thread(settings) as local:
         there = sfn_client(local.url)
         made = there.create_state_machine(
             name=arn.rsplit(":", 1)[1], definition=json.dumps(definition), roleArn=ROLE
