@@ -255,7 +255,7 @@ class Engine:
         host = JournaledHost(self.host, log, seed)
         execution = self._begin(machine, name, arn, value, host, log)
         row = ExecutionRow(arn, machine.arn, machine.revision or "", name, "RUNNING",
-                           json_text(value), None, None, None, execution.start_time, None,
+                           log.text(value), None, None, None, execution.start_time, None,
                            seed, 0)  # fmt: skip
         committed = self._starting[arn] = log.start(row, on_start)
         # Run once committed, even if the caller stops waiting: a committed start is kept.
