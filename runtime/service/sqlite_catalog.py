@@ -12,8 +12,9 @@ import hashlib
 import os
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 from asl.jsontext import escape_surrogates, json_text, parse_json
 from runtime.service.catalog import (
@@ -30,6 +31,8 @@ from runtime.store.errors import StoreError
 from runtime.store.sqlite import Database
 
 __all__ = ["SqliteCatalog"]
+
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS catalog_machines (arn TEXT PRIMARY KEY, body TEXT NOT NULL);
@@ -57,8 +60,10 @@ CREATE TABLE IF NOT EXISTS catalog_redrive_tokens (
     PRIMARY KEY (execution_arn, token)
 );
 """
-#: How many definitions' texts :meth:`SqliteCatalog.origin` keeps at hand, by digest.
+#: How many definitions' texts :meth:`SqliteCatalog.origin` keeps at hand, by digest; and
+#: how many targets, by the text of the origins that name them.
 _DEFINITIONS_AT_HAND = 64
+_TARGETS_AT_HAND = 64
 
 
 class SqliteCatalog(Database):
@@ -72,6 +77,9 @@ class SqliteCatalog(Database):
         # JSON text is made (and its definitions stored) once.
         self._last_origin: tuple[Target, str, list[tuple[str, str]]] | None = None
         self._definitions: OrderedDict[str, str] = OrderedDict()
+        # The executions of one target share one origin text: DescribeExecution reads it
+        # back, and it is read (parsed, its definitions found) once.
+        self._targets: OrderedDict[str, Target] = OrderedDict()
         # Every StartExecution reads its machine: kept as last read or written (this
         # process is the file's only writer), forgotten when the machine is deleted.
         self._machines: dict[str, MachineRecord] = {}
@@ -204,13 +212,18 @@ class SqliteCatalog(Database):
 
     def origin(self, execution_arn: str) -> ExecutionOrigin | None:
         """What an execution was started from."""
-        query = "SELECT body FROM catalog_origins WHERE execution_arn = ?"
-        found = self._bodies(query, execution_arn)
-        if not found:
+        row = self._row("SELECT body FROM catalog_origins WHERE execution_arn = ?", execution_arn)
+        if row is None:
             return None
-        body = found[0]
+        target = _at_hand(self._targets, str(row[0]), self._target, _TARGETS_AT_HAND)
+        return ExecutionOrigin(execution_arn, target)
+
+    def _target(self, text: str) -> Target:
+        """The target an origin's text names."""
+        body = parse_json(text)
+        assert isinstance(body, dict)  # written by put_origin
         record = MachineRecord(**body["record"], definition=self._definition(body["record_digest"]))
-        target = Target(
+        return Target(
             record,
             self._definition(body["digest"]),
             body["role_arn"],
@@ -218,23 +231,20 @@ class SqliteCatalog(Database):
             body["version_arn"],
             body["alias_arn"],
         )
-        return ExecutionOrigin(execution_arn, target)
 
     def _definition(self, digest: str) -> str:
-        text = self._definitions.get(digest)
-        if text is not None:
-            self._definitions.move_to_end(digest)
-            return text
+        return _at_hand(self._definitions, digest, self._stored_definition, _DEFINITIONS_AT_HAND)
+
+    def _stored_definition(self, digest: str) -> str:
+        row = self._row("SELECT text FROM catalog_definitions WHERE digest = ?", digest)
+        return str(row[0])
+
+    def _row(self, query: str, *args: Any) -> Any:
+        """The first row ``query`` finds (None: none)."""
         try:
-            row = self._db.execute(
-                "SELECT text FROM catalog_definitions WHERE digest = ?", (digest,)
-            ).fetchone()
+            return self._db.execute(query, args).fetchone()
         except sqlite3.Error as exc:
             raise StoreError(self.path, exc, "database") from exc
-        self._definitions[digest] = text = str(row[0])
-        if len(self._definitions) > _DEFINITIONS_AT_HAND:
-            self._definitions.popitem(last=False)
-        return text
 
     def put_origin(self, origin: ExecutionOrigin) -> None:
         """Record what an execution was started from (the definitions it names kept once)."""
@@ -287,14 +297,12 @@ class SqliteCatalog(Database):
 
     def redrive_token(self, execution_arn: str, token: str) -> RedriveToken | None:
         """The redrive an execution's client token made, if it is one of those kept."""
-        try:
-            row = self._db.execute(
-                "SELECT redrive_date, used FROM catalog_redrive_tokens "
-                "WHERE execution_arn = ? AND token = ?",
-                (execution_arn, token),
-            ).fetchone()
-        except sqlite3.Error as exc:
-            raise StoreError(self.path, exc, "database") from exc
+        row = self._row(
+            "SELECT redrive_date, used FROM catalog_redrive_tokens "
+            "WHERE execution_arn = ? AND token = ?",
+            execution_arn,
+            token,
+        )
         return None if row is None else RedriveToken(execution_arn, token, *row)
 
     def put_redrive_token(self, record: RedriveToken) -> None:
@@ -314,6 +322,19 @@ class SqliteCatalog(Database):
                 "ORDER BY rowid DESC LIMIT ?)",
                 (record.execution_arn, record.execution_arn, REDRIVE_TOKENS_KEPT),
             )
+
+
+def _at_hand(kept: OrderedDict[str, T], key: str, make: Callable[[str], T], most: int) -> T:
+    """``kept[key]``, made by ``make(key)`` and kept when missing (past ``most`` kept, the
+    one used longest ago is dropped)."""
+    value = kept.get(key)
+    if value is None:
+        value = kept[key] = make(key)
+        if len(kept) > most:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(key)
+    return value
 
 
 def _origin_body(aim: Target) -> tuple[str, list[tuple[str, str]]]:
