@@ -45,6 +45,7 @@ from runtime.store.executions import (
     EventRow,
     ExecutionRow,
     ExecutionStore,
+    HistoryNumber,
     JournalRow,
     MapRunRows,
     commit_write,
@@ -87,6 +88,7 @@ class Log:
         self._resumed = bool(committed or journal)
         #: The latest batch queued and not known to be committed.
         self._pending: asyncio.Future[None] | None = None
+        self._number = HistoryNumber()
         self._event_seq: dict[str, int] = {}
         self._call_seq: dict[str, int] = {}
         self._new_events: list[EventRow] = []
@@ -283,7 +285,7 @@ class Log:
         events, self._new_events = self._new_events, []
         answers, self._new_answers = self._new_answers, []
         self._pending = self.store.group.queue(
-            start_write(row, events, answers, also, self.store.runner_id)
+            start_write(row, events, answers, also, self.store.runner_id, self._number)
         )
         return self._pending
 
@@ -325,7 +327,7 @@ class Log:
         if self._has_new(ended):
             events, self._new_events = self._new_events, []
             answers, self._new_answers = self._new_answers, []
-            write = commit_write(self.arn, events, answers, ended, map_runs)
+            write = commit_write(self.arn, events, answers, ended, map_runs, self._number)
             self._pending = self.store.group.queue(write)
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "ExecutionRow",
     "ExecutionStore",
     "ExecutionTaken",
+    "HistoryNumber",
     "JournalRow",
     "MachineRow",
     "MapRunRows",
@@ -129,6 +130,14 @@ _EXECUTION_COLUMNS = (
     "arn, machine_arn, revision, name, status, input, output, error, cause, start_time, stop_time, "
     "seed, redrive_count, redrive_date"
 )
+
+
+@dataclass(slots=True)
+class HistoryNumber:
+    """The number an execution's events and journal are keyed by, once known: the batches
+    of one execution share it, so only the first of a resumed one looks it up."""
+
+    value: int | None = None
 
 
 class ExecutionTaken(Exception):
@@ -457,11 +466,13 @@ def start_write(
     answers: Sequence[JournalRow],
     also: Callable[[str], None] | None = None,
     runner: str | None = None,
+    number: HistoryNumber | None = None,
 ) -> Write:
     """The batch that records a new execution with its first event (``ExecutionStarted``)
     and answers, run by ``runner`` (:attr:`ExecutionStore.runner_id`); ``also`` (given
     the execution's ARN) writes in the same transaction, through a ``Database`` sharing
-    the store's connection. ``ExecutionTaken`` when the file holds that ARN already."""
+    the store's connection; ``number`` is given the number of its history.
+    ``ExecutionTaken`` when the file holds that ARN already."""
 
     def write(db: sqlite3.Connection) -> None:
         try:
@@ -479,6 +490,8 @@ def start_write(
             raise ExecutionTaken(row.arn) from None
         history = inserted.lastrowid
         assert history is not None  # an INSERT's row
+        if number is not None:
+            number.value = history
         _insert_events(db, history, events)
         _insert_answers(db, history, answers)
         if also is not None:
@@ -493,14 +506,20 @@ def commit_write(
     answers: Sequence[JournalRow],
     ended: Ended | None = None,
     map_runs: MapRunRows | None = None,
+    number: HistoryNumber | None = None,
 ) -> Write:
     """The batch that appends events and journal answers of an execution, and its end if
     it ended; with ``map_runs``, its Map Runs replace those stored for it (a redriven
-    execution writes them again when it ends again)."""
+    execution writes them again when it ends again). ``number``: the number of its
+    history, looked up (and kept there) when not known."""
 
     def write(db: sqlite3.Connection) -> None:
         if events or answers:
-            history = _execution_history(db, arn)
+            history = None if number is None else number.value
+            if history is None:
+                history = _execution_history(db, arn)
+                if number is not None:
+                    number.value = history
             _insert_events(db, history, events)
             _insert_answers(db, history, answers)
         if map_runs is not None:
