@@ -35,17 +35,27 @@ _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 class SystemEntropy:
     """Entropy from Python's ``random`` module, seedable for deterministic tests."""
 
+    __slots__ = ("_random", "_seed")
+
     def __init__(self, seed: int | None = None) -> None:
-        self._random = random.Random(seed)
+        self._seed = seed
+        # Seeded at the first draw: seeding costs more than running a Pass state, and most
+        # sources (one per durable execution) are never drawn from.
+        self._random: random.Random | None = None
+
+    def _source(self) -> random.Random:
+        if self._random is None:
+            self._random = random.Random(self._seed)
+        return self._random
 
     def random(self) -> float:
         """A float uniformly drawn from [0, 1)."""
-        return self._random.random()
+        return self._source().random()
 
     def uuid4(self) -> str:
         """A version 4 UUID drawn from this source (as ``uuid.UUID(int=..., version=4)``
         would give it, formatted directly: one is made for every execution)."""
-        bits = self._random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET
+        bits = self._source().getrandbits(128) & _UUID4_CLEAR | _UUID4_SET
         text = f"{bits:032x}"
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 

@@ -47,6 +47,7 @@ from runtime.store.executions import (
     EventRow,
     ExecutionRow,
     ExecutionStore,
+    ExecutionTaken,
     JournalRow,
     MachineRow,
 )
@@ -238,9 +239,8 @@ class Engine:
             arn = f"{prefix}:express:{machine.name}:{name}:{self.host.new_uuid()}"
         while (starting := self._starting.get(arn)) is not None:
             await asyncio.wait([starting])  # a start of the same ARN being committed
-        if arn in self._executions or (
-            self.store is not None and self.store.execution(arn) is not None
-        ):
+        # One stored (ended, or run by another engine on the file) is found by its commit.
+        if arn in self._executions:
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
         value = {} if input_value is None else input_value
         size = input_size(value)
@@ -255,12 +255,15 @@ class Engine:
         host = JournaledHost(self.host, log, seed)
         execution = self._begin(machine, name, arn, value, host, log)
         row = ExecutionRow(arn, machine.arn, machine.revision or "", name, "RUNNING",
-                           json_text(value), None, None, None, execution.start_time, None,
+                           log.text(value), None, None, None, execution.start_time, None,
                            seed, 0)  # fmt: skip
         committed = self._starting[arn] = log.start(row, on_start)
         # Run once committed, even if the caller stops waiting: a committed start is kept.
         committed.add_done_callback(lambda done: self._started(execution, size, done))
-        await asyncio.shield(committed)
+        try:
+            await asyncio.shield(committed)
+        except ExecutionTaken:
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'") from None
         return execution
 
     def _started(self, execution: Execution, size: int, committed: asyncio.Future[None]) -> None:

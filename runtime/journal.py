@@ -45,6 +45,7 @@ from runtime.store.executions import (
     EventRow,
     ExecutionRow,
     ExecutionStore,
+    HistoryNumber,
     JournalRow,
     MapRunRows,
     commit_write,
@@ -87,10 +88,15 @@ class Log:
         self._resumed = bool(committed or journal)
         #: The latest batch queued and not known to be committed.
         self._pending: asyncio.Future[None] | None = None
+        self._number = HistoryNumber()
         self._event_seq: dict[str, int] = {}
         self._call_seq: dict[str, int] = {}
         self._new_events: list[EventRow] = []
         self._new_answers: list[JournalRow] = []
+        # The value written last and its text: a state's output is the next state's input
+        # (and the execution's output), written again; values are never mutated.
+        self._last_value: Any = None
+        self._last_text = "null"
         # Waits' answers not handed back yet, by their order, and who waits for theirs.
         self._ordered = sorted(a.ord for a in journal if _kind(a.answer) in _ORDERED)
         self._turns: dict[int, asyncio.Future[None]] = {}
@@ -107,6 +113,11 @@ class Log:
         self._event_seq[strand] = seq + 1
         return strand, seq
 
+    @property
+    def replaying(self) -> bool:
+        """Whether committed events are left for the replay to meet."""
+        return bool(self._events)
+
     def replayed(
         self, key: tuple[str, int], event_type: str, previous: int, details: Any
     ) -> int | None:
@@ -117,7 +128,7 @@ class Log:
         committed = self._events.pop(key, None)
         if committed is None:
             return None
-        text = None if details is None else json_text(details)
+        text = None if details is None else self.details_text(details)
         if (committed.type, committed.previous_id, committed.details) != (
             event_type, previous, text,
         ):  # fmt: skip
@@ -139,16 +150,39 @@ class Log:
             return None
         return bisect.bisect(self._redrives, committed.id)
 
-    def new_event(self, event: Event, key: tuple[str, int]) -> None:
-        """An event recorded for the first time: written at the next commit."""
-        details = event.details
-        text = None if details is None else json_text(details)
+    def new_event(
+        self,
+        event_id: int,
+        previous: int,
+        timestamp: float,
+        event_type: str,
+        text: str | None,
+        key: tuple[str, int],
+    ) -> None:
+        """An event recorded for the first time (``text``: its details as JSON text, see
+        :meth:`details_text`): written at the next commit."""
         calls = self._call_seq.get(key[0], 0)
         self._new_events.append(
-            EventRow(
-                event.id, event.previous_event_id, event.timestamp, event.type, text, *key, calls
-            )
+            EventRow(event_id, previous, timestamp, event_type, text, *key, calls)
         )
+
+    def text(self, value: Any) -> str:
+        """``json_text(value)``, made once when the same value is written again in a row."""
+        if value is not self._last_value:
+            self._last_text = json_text(value)
+            self._last_value = value
+        return self._last_text
+
+    def details_text(self, details: Mapping[str, Any]) -> str:
+        """``json_text(details)``, each value's text made by :meth:`text` (the keys are
+        names: JSON text of their own)."""
+        return "{" + ",".join(json_text(k) + ":" + self.text(v) for k, v in details.items()) + "}"
+
+    def state_text(self, event_type: str, name: str, data: Any) -> str:
+        """The details text of a state's entry (``data``: its input) or exit (its output):
+        ``{"name":...,"input":...}`` or ``{"name":...,"output":...}``."""
+        field = ',"input":' if event_type.endswith("Entered") else ',"output":'
+        return '{"name":' + json_text(name) + field + self.text(data) + "}"
 
     # --- answers -----------------------------------------------------------------------
 
@@ -251,7 +285,7 @@ class Log:
         events, self._new_events = self._new_events, []
         answers, self._new_answers = self._new_answers, []
         self._pending = self.store.group.queue(
-            start_write(row, events, answers, also, self.store.runner_id)
+            start_write(row, events, answers, also, self.store.runner_id, self._number)
         )
         return self._pending
 
@@ -293,7 +327,7 @@ class Log:
         if self._has_new(ended):
             events, self._new_events = self._new_events, []
             answers, self._new_answers = self._new_answers, []
-            write = commit_write(self.arn, events, answers, ended, map_runs)
+            write = commit_write(self.arn, events, answers, ended, map_runs, self._number)
             self._pending = self.store.group.queue(write)
 
 
@@ -317,12 +351,14 @@ class DurableHistory(History):
         self, event_type: str, previous_event_id: int, details: Mapping[str, Any] | None = None
     ) -> int:
         """Record an event (or find its committed twin) and return its id."""
-        key = self.log.event_key()
-        found = self.log.replayed(key, event_type, previous_event_id, details)
+        log = self.log
+        key = log.event_key()
+        found = log.replayed(key, event_type, previous_event_id, details)
         if found is not None:
             return found
         event_id = super().add(event_type, previous_event_id, details)
-        self.log.new_event(self[-1], key)
+        text = None if details is None else log.details_text(details)
+        log.new_event(event_id, previous_event_id, self.timestamp(event_id), event_type, text, key)
         return event_id
 
     def replayed_redrive_count(self) -> int | None:
@@ -331,13 +367,17 @@ class DurableHistory(History):
 
     def add_state(self, event_type: str, previous_event_id: int, name: str, data: Any) -> int:
         """Record a state's entry or exit (or find its committed twin); return its id."""
-        key = self.log.event_key()
-        field = "input" if event_type.endswith("Entered") else "output"
-        found = self.log.replayed(key, event_type, previous_event_id, {"name": name, field: data})
-        if found is not None:
-            return found
+        log = self.log
+        key = log.event_key()
+        if log.replaying:
+            field = "input" if event_type.endswith("Entered") else "output"
+            details = {"name": name, field: data}
+            found = log.replayed(key, event_type, previous_event_id, details)
+            if found is not None:
+                return found
         event_id = super().add_state(event_type, previous_event_id, name, data)
-        self.log.new_event(self[-1], key)
+        text = log.state_text(event_type, name, data)
+        log.new_event(event_id, previous_event_id, self.timestamp(event_id), event_type, text, key)
         return event_id
 
 

@@ -18,7 +18,6 @@ from typing import Any, Literal, Protocol
 from asl import model as m
 from asl.errors import RUNTIME, TIMEOUT, StatesError, capped
 from asl.flow.waiting import MAX_WAIT_SECONDS
-from asl.jsontext import json_text
 from runtime.api_limits import check_error_and_cause
 from runtime.clock import DeadlineExpired
 from runtime.frame import Frame, Run
@@ -269,7 +268,7 @@ class Execution:
         history.add(event, len(history), details or None)
         if self._log is None:
             return None
-        output = json_text(self.output) if status == "SUCCEEDED" else None
+        output = self._log.text(self.output) if status == "SUCCEEDED" else None
         runs = self._run.map_runs
         return Ended(status, output, self.error, self.cause, self.stop_time), (
             map_run_rows(runs) if runs else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 __all__ = ["Recent"]
@@ -24,6 +25,14 @@ class Recent(Generic[K, V]):
         value = self._entries.get(key)
         if value is not None:
             self._entries.move_to_end(key)
+        return value
+
+    def get_or_make(self, key: K, make: Callable[[K], V]) -> V:
+        """The value of ``key`` (now the most recently used), made by ``make(key)`` and
+        kept when missing."""
+        value = self.get(key)
+        if value is None:
+            value = self[key] = make(key)
         return value
 
     def __setitem__(self, key: K, value: V) -> None:

@@ -31,6 +31,7 @@ from runtime.store.sqlite import Database
 
 __all__ = ["SqliteCatalog"]
 
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS catalog_machines (arn TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS catalog_versions (
@@ -57,8 +58,10 @@ CREATE TABLE IF NOT EXISTS catalog_redrive_tokens (
     PRIMARY KEY (execution_arn, token)
 );
 """
-#: How many definitions' texts :meth:`SqliteCatalog.origin` keeps at hand, by digest.
+#: How many definitions' texts :meth:`SqliteCatalog.origin` keeps at hand, by digest; and
+#: how many targets, by the text of the origins that name them.
 _DEFINITIONS_AT_HAND = 64
+_TARGETS_AT_HAND = 64
 
 
 class SqliteCatalog(Database):
@@ -72,6 +75,9 @@ class SqliteCatalog(Database):
         # JSON text is made (and its definitions stored) once.
         self._last_origin: tuple[Target, str, list[tuple[str, str]]] | None = None
         self._definitions: Recent[str, str] = Recent(_DEFINITIONS_AT_HAND)
+        # The executions of one target share one origin text: DescribeExecution reads it
+        # back, and it is read (parsed, its definitions found) once.
+        self._targets: Recent[str, Target] = Recent(_TARGETS_AT_HAND)
         # Every StartExecution reads its machine: kept as last read or written (this
         # process is the file's only writer), forgotten when the machine is deleted.
         self._machines: dict[str, MachineRecord] = {}
@@ -204,13 +210,18 @@ class SqliteCatalog(Database):
 
     def origin(self, execution_arn: str) -> ExecutionOrigin | None:
         """What an execution was started from."""
-        query = "SELECT body FROM catalog_origins WHERE execution_arn = ?"
-        found = self._bodies(query, execution_arn)
-        if not found:
+        row = self._row("SELECT body FROM catalog_origins WHERE execution_arn = ?", execution_arn)
+        if row is None:
             return None
-        body = found[0]
+        target = self._targets.get_or_make(str(row[0]), self._target)
+        return ExecutionOrigin(execution_arn, target)
+
+    def _target(self, text: str) -> Target:
+        """The target an origin's text names."""
+        body = parse_json(text)
+        assert isinstance(body, dict)  # written by put_origin
         record = MachineRecord(**body["record"], definition=self._definition(body["record_digest"]))
-        target = Target(
+        return Target(
             record,
             self._definition(body["digest"]),
             body["role_arn"],
@@ -218,20 +229,20 @@ class SqliteCatalog(Database):
             body["version_arn"],
             body["alias_arn"],
         )
-        return ExecutionOrigin(execution_arn, target)
 
     def _definition(self, digest: str) -> str:
-        text = self._definitions.get(digest)
-        if text is not None:
-            return text
+        return self._definitions.get_or_make(digest, self._stored_definition)
+
+    def _stored_definition(self, digest: str) -> str:
+        row = self._row("SELECT text FROM catalog_definitions WHERE digest = ?", digest)
+        return str(row[0])
+
+    def _row(self, query: str, *args: Any) -> Any:
+        """The first row ``query`` finds (None: none)."""
         try:
-            row = self._db.execute(
-                "SELECT text FROM catalog_definitions WHERE digest = ?", (digest,)
-            ).fetchone()
+            return self._db.execute(query, args).fetchone()
         except sqlite3.Error as exc:
             raise StoreError(self.path, exc, "database") from exc
-        self._definitions[digest] = text = str(row[0])
-        return text
 
     def put_origin(self, origin: ExecutionOrigin) -> None:
         """Record what an execution was started from (the definitions it names kept once)."""
@@ -284,14 +295,12 @@ class SqliteCatalog(Database):
 
     def redrive_token(self, execution_arn: str, token: str) -> RedriveToken | None:
         """The redrive an execution's client token made, if it is one of those kept."""
-        try:
-            row = self._db.execute(
-                "SELECT redrive_date, used FROM catalog_redrive_tokens "
-                "WHERE execution_arn = ? AND token = ?",
-                (execution_arn, token),
-            ).fetchone()
-        except sqlite3.Error as exc:
-            raise StoreError(self.path, exc, "database") from exc
+        row = self._row(
+            "SELECT redrive_date, used FROM catalog_redrive_tokens "
+            "WHERE execution_arn = ? AND token = ?",
+            execution_arn,
+            token,
+        )
         return None if row is None else RedriveToken(execution_arn, token, *row)
 
     def put_redrive_token(self, record: RedriveToken) -> None:

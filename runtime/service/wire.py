@@ -36,6 +36,8 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 TARGET_PREFIX = "AWSStepFunctions."
 #: A definition is up to 1,048,576 characters, each up to 6 bytes once escaped in JSON.
 _MAX_BODY_BYTES = 8 * 1024 * 1024
+#: Replies as compact JSON, non-ASCII escaped; the encoder made once, not per reply.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 _BACKEND: web.AppKey[Backend] = web.AppKey("backend", Backend)
 _OPERATIONS: web.AppKey[Mapping[str, Operation]] = web.AppKey("operations", Mapping)
 
@@ -99,5 +101,5 @@ def _reply(payload: dict[str, Any], status: int, request_id: str) -> web.Respons
     if status != 200:
         headers["x-amzn-ErrorType"] = str(payload["__type"])
     headers["Content-Type"] = CONTENT_TYPE  # as AWS sends it, with no charset parameter
-    body = json.dumps(payload, separators=(",", ":")).encode()
+    body = _ENCODER.encode(payload).encode()
     return web.Response(body=body, status=status, headers=headers)

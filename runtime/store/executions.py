@@ -30,6 +30,8 @@ __all__ = [
     "EventRow",
     "ExecutionRow",
     "ExecutionStore",
+    "ExecutionTaken",
+    "HistoryNumber",
     "JournalRow",
     "MachineRow",
     "MapRunRows",
@@ -69,26 +71,6 @@ CREATE TABLE IF NOT EXISTS executions (
 );
 CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (machine_arn, start_time);
-CREATE TABLE IF NOT EXISTS events (
-    execution_arn TEXT NOT NULL,
-    id            INTEGER NOT NULL,
-    previous_id   INTEGER NOT NULL,
-    timestamp     REAL NOT NULL,
-    type          TEXT NOT NULL,
-    details       TEXT,
-    strand        TEXT NOT NULL,
-    seq           INTEGER NOT NULL,
-    calls         INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (execution_arn, id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS journal (
-    execution_arn TEXT NOT NULL,
-    strand        TEXT NOT NULL,
-    seq           TEXT NOT NULL,
-    ord           INTEGER NOT NULL,
-    answer        TEXT NOT NULL,
-    PRIMARY KEY (execution_arn, strand, seq)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS map_runs (
     arn        TEXT PRIMARY KEY,
     owner      TEXT NOT NULL,
@@ -106,6 +88,37 @@ CREATE TABLE IF NOT EXISTS map_run_children (
 );
 CREATE INDEX IF NOT EXISTS map_run_children_by_owner ON map_run_children (owner, ord);
 """
+# An execution's events and answers are keyed by the number of its history (see
+# :func:`_history`), not its ARN: numbers grow as executions start, so a turn's rows go at
+# the end of the tables, in a few pages, where random ARNs would dirty a page each.
+_HISTORIES = (
+    """CREATE TABLE IF NOT EXISTS events (
+    history     INTEGER NOT NULL,
+    id          INTEGER NOT NULL,
+    previous_id INTEGER NOT NULL,
+    timestamp   REAL NOT NULL,
+    type        TEXT NOT NULL,
+    details     TEXT,
+    strand      TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    calls       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (history, id)
+) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS journal (
+    history INTEGER NOT NULL,
+    strand  TEXT NOT NULL,
+    seq     TEXT NOT NULL,
+    ord     INTEGER NOT NULL,
+    answer  TEXT NOT NULL,
+    PRIMARY KEY (history, strand, seq)
+) WITHOUT ROWID""",
+)
+#: The number of an ARN's history: its execution's row number, or, for a Map Run's child
+#: execution (which has no row of its own there), its ``map_run_children`` row's, negated.
+_HISTORY = (
+    "SELECT rowid FROM executions WHERE arn = ?1 UNION ALL "
+    "SELECT -rowid FROM map_run_children WHERE arn = ?1 LIMIT 1"
+)
 #: Columns added since the first version of the file, and their definitions.
 _ADDED = {
     "executions": {"redrive_date": "REAL", "runner": "TEXT"},
@@ -117,6 +130,18 @@ _EXECUTION_COLUMNS = (
     "arn, machine_arn, revision, name, status, input, output, error, cause, start_time, stop_time, "
     "seed, redrive_count, redrive_date"
 )
+
+
+@dataclass(slots=True)
+class HistoryNumber:
+    """The number an execution's events and journal are keyed by, once known: the batches
+    of one execution share it, so only the first of a resumed one looks it up."""
+
+    value: int | None = None
+
+
+class ExecutionTaken(Exception):
+    """A new execution's ARN is stored already (its start batch is not written)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +247,7 @@ class ExecutionStore(Database):
     for tests: ``":memory:"``). Used from the event loop's thread only."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        super().__init__(path, _SCHEMA)
+        super().__init__(path, _SCHEMA + "".join(f"{table};\n" for table in _HISTORIES))
         #: The lock naming this engine as the runner of the executions it starts (none in
         #: memory: nothing else can open the database).
         self.runner = None if self.path is None else RunnerLock(self.path)
@@ -234,6 +259,7 @@ class ExecutionStore(Database):
                 for column, kind in columns.items():
                     if column not in present:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            _number_histories(db)
 
     def close(self) -> None:
         """Close the file and release this engine's runner lock."""
@@ -341,11 +367,14 @@ class ExecutionStore(Database):
         return [(execution, (execution.start_time, rowid)) for execution, rowid in found]
 
     def events(self, arn: str) -> list[EventRow]:
-        """The stored history of an execution, in order."""
+        """The stored history of an execution (or of a Map Run's child), in order."""
+        history = _history(self._db, arn)
+        if history is None:
+            return []
         rows = self._db.execute(
             "SELECT id, previous_id, timestamp, type, details, strand, seq, calls FROM events "
-            "WHERE execution_arn = ? ORDER BY id",
-            (arn,),
+            "WHERE history = ? ORDER BY id",
+            (history,),
         )
         return [EventRow(*row) for row in rows]
 
@@ -372,9 +401,12 @@ class ExecutionStore(Database):
 
     def journal(self, arn: str) -> list[JournalRow]:
         """The journaled answers of an execution, in the order they came."""
+        history = _history(self._db, arn)
+        if history is None:
+            return []
         rows = self._db.execute(
-            "SELECT strand, seq, ord, answer FROM journal WHERE execution_arn = ? ORDER BY ord",
-            (arn,),
+            "SELECT strand, seq, ord, answer FROM journal WHERE history = ? ORDER BY ord",
+            (history,),
         )
         return [JournalRow(*row) for row in rows]
 
@@ -410,16 +442,16 @@ class ExecutionStore(Database):
         events of the path that failed set aside (kept in the history, never replayed), its
         answers forgotten, the ``ExecutionRedriven`` event added."""
         with self._write() as db:
+            history = _execution_history(db, arn)
             db.executemany(
-                f"UPDATE events SET strand = '{INERT}' || strand "
-                "WHERE execution_arn = ? AND id = ?",
-                [(arn, event_id) for event_id in plan.set_aside],
+                f"UPDATE events SET strand = '{INERT}' || strand WHERE history = ? AND id = ?",
+                [(history, event_id) for event_id in plan.set_aside],
             )
             db.executemany(
-                "DELETE FROM journal WHERE execution_arn = ? AND strand = ? AND seq = ?",
-                [(arn, strand, seq) for strand, seq in plan.forgotten],
+                "DELETE FROM journal WHERE history = ? AND strand = ? AND seq = ?",
+                [(history, strand, seq) for strand, seq in plan.forgotten],
             )
-            _insert_events(db, arn, [plan.event])
+            _insert_events(db, history, [plan.event])
             db.execute(
                 "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, "
                 "cause = NULL, stop_time = NULL, redrive_count = ?, redrive_date = ?, "
@@ -434,22 +466,34 @@ def start_write(
     answers: Sequence[JournalRow],
     also: Callable[[str], None] | None = None,
     runner: str | None = None,
+    number: HistoryNumber | None = None,
 ) -> Write:
     """The batch that records a new execution with its first event (``ExecutionStarted``)
     and answers, run by ``runner`` (:attr:`ExecutionStore.runner_id`); ``also`` (given
     the execution's ARN) writes in the same transaction, through a ``Database`` sharing
-    the store's connection."""
+    the store's connection; ``number`` is given the number of its history.
+    ``ExecutionTaken`` when the file holds that ARN already."""
 
     def write(db: sqlite3.Connection) -> None:
-        db.execute(
-            f"INSERT INTO executions ({_EXECUTION_COLUMNS}, runner) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (row.arn, row.machine_arn, row.revision, row.name, row.status,
-             escape_surrogates(row.input), row.output, row.error, row.cause, row.start_time,
-             row.stop_time, row.seed, row.redrive_count, row.redrive_date, runner),
-        )  # fmt: skip
-        _insert_events(db, row.arn, events)
-        _insert_answers(db, row.arn, answers)
+        try:
+            inserted = db.execute(
+                f"INSERT INTO executions ({_EXECUTION_COLUMNS}, runner) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.arn, row.machine_arn, row.revision, row.name, row.status,
+                 escape_surrogates(row.input), row.output, row.error, row.cause,
+                 row.start_time, row.stop_time, row.seed, row.redrive_count, row.redrive_date,
+                 runner),
+            )  # fmt: skip
+        except sqlite3.IntegrityError as exc:
+            if "executions.arn" not in str(exc):
+                raise
+            raise ExecutionTaken(row.arn) from None
+        history = inserted.lastrowid
+        assert history is not None  # an INSERT's row
+        if number is not None:
+            number.value = history
+        _insert_events(db, history, events)
+        _insert_answers(db, history, answers)
         if also is not None:
             also(row.arn)
 
@@ -462,14 +506,22 @@ def commit_write(
     answers: Sequence[JournalRow],
     ended: Ended | None = None,
     map_runs: MapRunRows | None = None,
+    number: HistoryNumber | None = None,
 ) -> Write:
     """The batch that appends events and journal answers of an execution, and its end if
     it ended; with ``map_runs``, its Map Runs replace those stored for it (a redriven
-    execution writes them again when it ends again)."""
+    execution writes them again when it ends again). ``number``: the number of its
+    history, looked up (and kept there) when not known."""
 
     def write(db: sqlite3.Connection) -> None:
-        _insert_events(db, arn, events)
-        _insert_answers(db, arn, answers)
+        if events or answers:
+            history = None if number is None else number.value
+            if history is None:
+                history = _execution_history(db, arn)
+                if number is not None:
+                    number.value = history
+            _insert_events(db, history, events)
+            _insert_answers(db, history, answers)
         if map_runs is not None:
             _replace_map_runs(db, arn, map_runs)
         if ended is not None:
@@ -483,28 +535,67 @@ def commit_write(
     return write
 
 
-def _insert_events(db: sqlite3.Connection, arn: str, events: Sequence[EventRow]) -> None:
-    db.executemany(
-        "INSERT INTO events (execution_arn, id, previous_id, timestamp, type, details, strand, "
-        "seq, calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(arn, e.id, e.previous_id, e.timestamp, e.type,
-          None if e.details is None else escape_surrogates(e.details), e.strand, e.seq, e.calls)
-         for e in events],
-    )  # fmt: skip
+def _history(db: sqlite3.Connection, arn: str) -> int | None:
+    """The number of the history of ``arn`` (an execution's, a Map Run child's), if any."""
+    row = db.execute(_HISTORY, (arn,)).fetchone()
+    return None if row is None else int(row[0])
 
 
-def _insert_answers(db: sqlite3.Connection, arn: str, answers: Sequence[JournalRow]) -> None:
-    db.executemany(
-        "INSERT OR REPLACE INTO journal (execution_arn, strand, seq, ord, answer) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [(arn, a.strand, a.seq, a.ord, escape_surrogates(a.answer)) for a in answers],
+def _execution_history(db: sqlite3.Connection, arn: str) -> int:
+    """The number of the history of the stored execution ``arn``."""
+    row = db.execute("SELECT rowid FROM executions WHERE arn = ?", (arn,)).fetchone()
+    if row is None:
+        raise LookupError(f"no execution {arn} is stored")
+    return int(row[0])
+
+
+def _insert_events(db: sqlite3.Connection, history: int, events: Sequence[EventRow]) -> None:
+    if events:
+        db.executemany(
+            "INSERT INTO events (history, id, previous_id, timestamp, type, details, strand, "
+            "seq, calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(history, e.id, e.previous_id, e.timestamp, e.type,
+              None if e.details is None else escape_surrogates(e.details), e.strand, e.seq,
+              e.calls)
+             for e in events],
+        )  # fmt: skip
+
+
+def _insert_answers(db: sqlite3.Connection, history: int, answers: Sequence[JournalRow]) -> None:
+    if answers:
+        db.executemany(
+            "INSERT OR REPLACE INTO journal (history, strand, seq, ord, answer) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(history, a.strand, a.seq, a.ord, escape_surrogates(a.answer)) for a in answers],
+        )
+
+
+def _number_histories(db: sqlite3.Connection) -> None:
+    """Key the events and journal of a file written before histories were numbered (keyed
+    by ARN) by their histories' numbers, in the transaction ``db`` has open."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
+    if "execution_arn" not in columns:
+        return
+    numbers = (
+        "(SELECT rowid AS history, arn FROM executions UNION ALL "
+        "SELECT -rowid, arn FROM map_run_children)"
     )
+    for table, kept in (
+        ("events", "id, previous_id, timestamp, type, details, strand, seq, calls"),
+        ("journal", "strand, seq, ord, answer"),
+    ):
+        db.execute(f"ALTER TABLE {table} RENAME TO {table}_by_arn")
+        db.execute(next(ddl for ddl in _HISTORIES if f" {table} (" in ddl))
+        db.execute(
+            f"INSERT INTO {table} (history, {kept}) SELECT n.history, {kept} FROM "
+            f"{table}_by_arn JOIN {numbers} AS n ON n.arn = {table}_by_arn.execution_arn"
+        )
+        db.execute(f"DROP TABLE {table}_by_arn")
 
 
 def _replace_map_runs(db: sqlite3.Connection, owner: str, rows: MapRunRows) -> None:
     db.execute(
-        "DELETE FROM events WHERE execution_arn IN "
-        "(SELECT arn FROM map_run_children WHERE owner = ?)",
+        "DELETE FROM events WHERE history IN (SELECT -rowid FROM map_run_children WHERE owner = ?)",
         (owner,),
     )
     db.execute("DELETE FROM map_run_children WHERE owner = ?", (owner,))
@@ -519,5 +610,6 @@ def _replace_map_runs(db: sqlite3.Connection, owner: str, rows: MapRunRows) -> N
         [(arn, owner, run, i, escape_surrogates(body))
          for i, (arn, run, body) in enumerate(rows.children)],
     )  # fmt: skip
+    numbers = dict(db.execute("SELECT arn, -rowid FROM map_run_children WHERE owner = ?", (owner,)))
     for child, events in rows.histories:
-        _insert_events(db, child, events)
+        _insert_events(db, numbers[child], events)

@@ -6,8 +6,9 @@ committed. Many executions running side by side each write small batches; one SQ
 transaction per batch costs a commit (a WAL frame and its lock) each time. Here a batch
 is queued and the first one of a turn schedules a flush at the end of that turn (the
 event loop's next round of callbacks), so every batch queued by the strands and requests
-that run in the same turn goes in one transaction. Each batch keeps its own savepoint:
-one that fails is rolled back alone and its writer told, the others are committed. No
+that run in the same turn goes in one transaction. A batch that fails is rolled back
+alone and its writer told, the others are committed (they are written together first, and
+only when one fails again each in a savepoint of its own: ``Database.write_each``). No
 writer goes on before its batch is committed, so durability is what one transaction per
 batch gave: whatever was acknowledged survives the process being killed.
 """

@@ -90,23 +90,41 @@ class Database:
     def write_each(
         self, writes: Sequence[Callable[[sqlite3.Connection], None]]
     ) -> list[BaseException | None]:
-        """Run ``writes`` in one transaction, each in a savepoint of its own: one that raises
-        is rolled back alone (its exception, a ``StoreError`` for SQLite's, in its place in
-        the list returned; None for each that was written), the others are committed
-        together. ``StoreError`` when the transaction itself cannot be had or committed."""
-        outcomes: list[BaseException | None] = []
+        """Run ``writes`` in one transaction: one that raises is rolled back alone (its
+        exception, a ``StoreError`` for SQLite's, in its place in the list returned; None for
+        each that was written), the others are committed together. ``StoreError`` when the
+        transaction itself cannot be had or committed.
+
+        They are run all together first, with one savepoint for the lot (two statements a
+        batch cost as much as a small batch); only when one raises are they run again, each
+        in a savepoint of its own. So a write must do the same when run twice."""
         with self._write() as db:
-            for write in writes:
-                db.execute("SAVEPOINT one")
-                try:
+            db.execute("SAVEPOINT together")
+            try:
+                for write in writes:
                     write(db)
-                except Exception as exc:  # that write's own failure, handed to its caller
-                    db.execute("ROLLBACK TO one")
-                    failure = exc
-                    if isinstance(exc, sqlite3.Error | OSError):
-                        failure = StoreError(self.path, exc, "database")
-                    outcomes.append(failure)
-                else:
-                    outcomes.append(None)
-                db.execute("RELEASE one")
+            except Exception:  # one of them failed: each on its own, to find which
+                db.execute("ROLLBACK TO together")
+                db.execute("RELEASE together")
+                return self._each(db, writes)
+            db.execute("RELEASE together")
+        return [None] * len(writes)
+
+    def _each(
+        self, db: sqlite3.Connection, writes: Sequence[Callable[[sqlite3.Connection], None]]
+    ) -> list[BaseException | None]:
+        outcomes: list[BaseException | None] = []
+        for write in writes:
+            db.execute("SAVEPOINT one")
+            try:
+                write(db)
+            except Exception as exc:  # that write's own failure, handed to its caller
+                db.execute("ROLLBACK TO one")
+                failure = exc
+                if isinstance(exc, sqlite3.Error | OSError):
+                    failure = StoreError(self.path, exc, "database")
+                outcomes.append(failure)
+            else:
+                outcomes.append(None)
+            db.execute("RELEASE one")
         return outcomes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,42 @@ def test_a_file_that_cannot_be_used_is_named(tmp_path: Path) -> None:
     corrupt.write_bytes(b"not a database" * 100)
     with pytest.raises(StoreError, match=r"corrupt\.sqlite3"):
         ExecutionStore(corrupt)
+
+
+def test_a_file_keyed_by_arn_is_keyed_by_history_numbers_on_opening(tmp_path: Path) -> None:
+    """A file written before histories were numbered: its events and answers (a Map Run
+    child's history too) are read back as they were, and new ones go beside them."""
+    path = tmp_path / "old.sqlite3"
+    ExecutionStore(path).close()  # the other tables, as they are now
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        DROP TABLE events; DROP TABLE journal;
+        CREATE TABLE events (execution_arn TEXT NOT NULL, id INTEGER NOT NULL,
+            previous_id INTEGER NOT NULL, timestamp REAL NOT NULL, type TEXT NOT NULL,
+            details TEXT, strand TEXT NOT NULL, seq INTEGER NOT NULL,
+            PRIMARY KEY (execution_arn, id)) WITHOUT ROWID;
+        CREATE TABLE journal (execution_arn TEXT NOT NULL, strand TEXT NOT NULL,
+            seq TEXT NOT NULL, ord INTEGER NOT NULL, answer TEXT NOT NULL,
+            PRIMARY KEY (execution_arn, strand, seq)) WITHOUT ROWID;
+        INSERT INTO executions (arn, machine_arn, revision, name, status, input, start_time,
+            seed) VALUES ('arn:e1', 'arn:m', 'r1', '1', 'RUNNING', '{}', 1.0, 42);
+        INSERT INTO events VALUES ('arn:e1', 1, 0, 1.0, 'ExecutionStarted', '{"input":{}}', '', 0);
+        INSERT INTO journal VALUES ('arn:e1', '', '0', 0, '{"v":1.0}');
+        INSERT INTO map_run_children VALUES ('arn:c1', 'arn:e1', 'arn:run', 0, '{}');
+        INSERT INTO events VALUES ('arn:c1', 1, 0, 2.0, 'ExecutionStarted', NULL, '', 0);
+        """
+    )
+    old.commit()
+    old.close()
+
+    store = ExecutionStore(path)
+    assert store.events("arn:e1") == [
+        EventRow(1, 0, 1.0, "ExecutionStarted", '{"input":{}}', "", 0)
+    ]
+    assert store.journal("arn:e1") == [JournalRow("", "0", 0, '{"v":1.0}')]
+    assert store.events("arn:c1") == [EventRow(1, 0, 2.0, "ExecutionStarted", None, "", 0)]
+    later = EventRow(2, 1, 3.0, "PassStateEntered", '{"name":"A","input":{}}', "", 1)
+    store.write(commit_write("arn:e1", [later], []))
+    assert [event.id for event in store.events("arn:e1")] == [1, 2]
+    assert store.events("arn:other") == [] and store.journal("arn:other") == []
