@@ -39,6 +39,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from asl.jsontext import parse_json
 from runtime import executions as engine_executions
+from runtime.activities import Pollers
 from runtime.api_limits import ValidationException
 from runtime.lifecycle import MachineType
 from runtime.redrive import ExecutionNotRedrivable
@@ -168,6 +169,8 @@ class TemporalExecutionsBackend:
         self._owners: dict[str, str] = {}
         #: Each child execution's Map Run ARN and index, by its ARN.
         self._children: dict[str, tuple[str, int]] = {}
+        #: GetActivityTask's calls in progress here: AWS's quota per activity, per server.
+        self._pollers = Pollers()
 
     @property
     def _client(self) -> Client:
@@ -445,8 +448,10 @@ class TemporalExecutionsBackend:
         self, activity_arn: str, worker: str | None, timeout: float
     ) -> tuple[str, Any] | None:
         """GetActivityTask: a task an execution's workflow publishes for the activity,
-        claimed for ``worker`` (see :mod:`runtime.temporal.activity_tasks`)."""
-        task = await self.executions.get_activity_task(activity_arn, worker, timeout)
+        claimed for ``worker`` (see :mod:`runtime.temporal.activity_tasks`); at most
+        AWS's number of pollers of one activity at once (``ActivityWorkerLimitExceeded``)."""
+        with self._pollers.polling(activity_arn):
+            task = await self.executions.get_activity_task(activity_arn, worker, timeout)
         return None if task is None else (task[0], parse_json(task[1]))
 
     # --- tasks ------------------------------------------------------------------------
