@@ -19,9 +19,8 @@ found is kept. A child still running is not known
 to its parent yet (its slice tells of it when it ends): until then it is neither listed,
 counted nor described.
 
-Not served on Temporal yet, each answered with an error saying so (never a 500):
-RedriveExecution (``ExecutionNotRedrivable``) and the console's list of waiting tasks
-(``ValidationException``).
+Not served on Temporal yet, answered with an error saying so (never a 500):
+RedriveExecution (``ExecutionNotRedrivable``).
 """
 
 from __future__ import annotations
@@ -40,7 +39,6 @@ from temporalio.service import RPCError, RPCStatusCode
 from asl.jsontext import parse_json
 from runtime import executions as engine_executions
 from runtime.activities import Pollers
-from runtime.api_limits import ValidationException
 from runtime.lifecycle import MachineType
 from runtime.redrive import ExecutionNotRedrivable
 from runtime.service.catalog import Catalog, ExecutionOrigin, Target
@@ -69,10 +67,6 @@ T = TypeVar("T")
 NOT_REDRIVABLE = (
     "Execution cannot be redriven: executions on Temporal (asl serve --backend temporal) "
     "are not redriven yet; start it again, or serve with --backend local"
-)
-_NO_PENDING = (
-    "Waiting tasks are not listed with --backend temporal yet: answer a task token with "
-    "SendTaskSuccess or SendTaskFailure"
 )
 #: How many executions' descriptions ListExecutions asks Temporal for at once.
 _DESCRIBED_AT_ONCE = 16
@@ -440,9 +434,10 @@ class TemporalExecutionsBackend:
         """``ExecutionNotRedrivable``: see :data:`NOT_REDRIVABLE`."""
         raise ExecutionNotRedrivable(NOT_REDRIVABLE)
 
-    def pending_tasks(self) -> Sequence[TaskRecord]:
-        """``ValidationException``: the waiting tasks are in each workflow, not listed."""
-        raise ValidationException(_NO_PENDING)
+    async def pending_tasks(self) -> Sequence[TaskRecord]:
+        """The tasks waiting in the running workflows, each asked (``NoWorkerAnswered``
+        when the workers do not answer them all in time)."""
+        return await self._asked(self.executions.waiting_tasks())
 
     async def get_activity_task(
         self, activity_arn: str, worker: str | None, timeout: float

@@ -44,7 +44,7 @@ from runtime.store import ApiError
 from runtime.stored_map_runs import child_text, map_run_text
 from runtime.temporal.activity_tasks import CLAIM_UPDATE
 from runtime.temporal.host import WorkflowClock, WorkflowHost
-from runtime.temporal.payloads import StartRequest
+from runtime.temporal.payloads import StartRequest, task_payload
 from runtime.tokens import TaskTokens, parse_output
 
 #: The workflow type every execution runs as.
@@ -123,6 +123,14 @@ class ExecutionHandlers:
                 break
             events.append(rendered)
         return {"events": events, "total": len(recorded)}
+
+    @workflow.query
+    def waiting_tasks(self) -> list[dict[str, Any]]:
+        """Its task tokens and activity tasks waiting for an answer, oldest first
+        (:func:`~runtime.temporal.payloads.task_payload`): the console's waiting tasks."""
+        if self._host is None:
+            return []
+        return [task_payload(record) for record in self._host.tokens.pending()]
 
     @workflow.update(name="SendTaskSuccess")
     def send_task_success(self, token: str, output: str) -> None:
