@@ -258,9 +258,7 @@ class TemporalExecutions:
         async def ask(workflow_id: str) -> list[dict[str, Any]]:
             async with at_once:
                 try:
-                    told: list[dict[str, Any]] = await self._query(
-                        workflow_id, "waiting_tasks", []
-                    )
+                    told: list[dict[str, Any]] = await self._query(workflow_id, "waiting_tasks", [])
                     return told
                 except WorkflowQueryFailedError as failed:
                     # A build of the engine older than the query: it can show no task.

@@ -2,8 +2,8 @@
 --build-id ... --make-current``) does not break the executions running on the old one.
 
 Build A's workers run executions that park (a Wait on the real clock, a task token);
-build B's, whose interpreter makes other commands (``changed_build``: a Lambda Task
-answered in the workflow, no activity), are then made current. A's executions end on A,
+build B, whose interpreter makes other commands (``changed_build``: a Lambda Task
+answered in the workflow, no activity), is then made current. A's executions end on A,
 their Task token answered through A; an execution started afterwards runs on B; no
 workflow task fails. That B would have broken A's executions is shown by replaying
 their histories with B's change: Temporal reports non-determinism.
@@ -28,6 +28,7 @@ from temporalio.workflow import NondeterminismError
 
 from runtime.temporal import TemporalExecutions
 from runtime.temporal.host import WorkflowHost
+from runtime.temporal.versioning import Build, make_current
 from runtime.temporal.worker import WORKFLOWS, workflow_runner
 from tests.temporal import changed_build, machines
 from tests.temporal.backend import Backend
@@ -36,9 +37,9 @@ from tests.temporal.worker_process import asl_worker, reached
 #: With every other test on Temporal on one xdist worker: one dev server for them all.
 pytestmark = pytest.mark.xdist_group("temporal")
 
-#: How long A's Wait lasts (seconds of real time): longer than build B's workers take to
-#: start and become current, even on a loaded machine (checked below).
-_WAIT = 20
+#: How long A's Wait lasts (seconds of real time): longer than build B takes to become
+#: current, even on a loaded machine (checked below).
+_WAIT = 10
 
 
 def _parked(seconds: int) -> dict[str, Any]:
@@ -86,26 +87,27 @@ def test_executions_started_on_a_build_end_on_it(temporal: Backend, tmp_path: Pa
     queue = f"versioning-{uuid.uuid4()}"
     executions = TemporalExecutions(temporal.executions.client, task_queue=queue)
     functions = ("--functions", str(_functions(tmp_path)))
-    build_a = asl_worker(temporal.address, queue, *functions, "--build-id", "A", "--make-current")
-    workers = [build_a]
+    # A is current at once; B polls from the start (a version no execution starts on until
+    # it is made current), so the moment it becomes current falls well within A's Wait
+    # however slowly processes start.
+    workers = [asl_worker(temporal.address, queue, *functions, "--build-id", "A", "--make-current")]
     try:
-
-        async def park() -> dict[str, str]:
-            ids = {
-                "wait": await executions.start(_parked(_WAIT), {"build": "A"}),
-                "token": await executions.start(machines.calling_back(), {}),
-            }
-            await reached(executions, ids["wait"], "WaitStateEntered")
-            await reached(executions, ids["token"], "TaskSubmitted")
-            return ids
-
-        ids = temporal.run(park())
         workers.append(
             asl_worker(
-                temporal.address, queue, *functions, "--build-id", "B", "--make-current",
+                temporal.address, queue, *functions, "--build-id", "B",
                 main=Path(changed_build.__file__),
             )
         )  # fmt: skip
+
+        async def park() -> dict[str, str]:
+            ids = {"token": await executions.start(machines.calling_back(), {})}
+            await reached(executions, ids["token"], "TaskSubmitted")
+            ids["wait"] = await executions.start(_parked(_WAIT), {"build": "A"})
+            await reached(executions, ids["wait"], "WaitStateEntered")
+            await make_current(executions.client, Build(queue, "B"))  # what --make-current does
+            return ids
+
+        ids = temporal.run(park())
 
         async def finish() -> dict[str, Any]:
             events = (await executions.history(ids["wait"]))["events"]
