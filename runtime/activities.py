@@ -17,7 +17,8 @@ import asyncio
 import os
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from asl.errors import StatesError
@@ -27,7 +28,7 @@ from runtime.clock import Clock, RealClock
 from runtime.store import ActivityWorkerLimitExceeded, InvalidArn, TaskStore
 from runtime.tokens import OnStarted, TaskTokens, TokenTimedOut
 
-__all__ = ["Activities", "ActivityTask", "activity_arn", "run_activity"]
+__all__ = ["Activities", "ActivityTask", "Pollers", "activity_arn", "run_activity"]
 
 #: GetActivityTask holds a poll open up to 60 seconds [AWS API reference].
 LONG_POLL_SECONDS = 60.0
@@ -53,6 +54,28 @@ def activity_arn(activity: str, region: str, account: str) -> str:
     raise InvalidArn(f"Invalid Arn: '{activity}'")
 
 
+class Pollers:
+    """The GetActivityTask calls in progress, by activity ARN: at most
+    :data:`MAX_POLLERS_PER_ARN` for one ARN (AWS's quota; ``ActivityWorkerLimitExceeded``
+    past it)."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+
+    @contextmanager
+    def polling(self, arn: str) -> Iterator[None]:
+        """One more poller of ``arn`` while the block runs."""
+        if self._counts[arn] >= MAX_POLLERS_PER_ARN:
+            raise ActivityWorkerLimitExceeded(_POLLER_LIMIT)
+        self._counts[arn] += 1
+        try:
+            yield
+        finally:
+            self._counts[arn] -= 1
+            if not self._counts[arn]:
+                del self._counts[arn]  # the ARNs of past polls are not kept
+
+
 class ActivityTask(NamedTuple):
     """What GetActivityTask hands a worker: the task token and the input (a JSON value)."""
 
@@ -75,7 +98,7 @@ class Activities:
         self._clock = clock
         self.region = region
         self.account = account
-        self._pollers: Counter[str] = Counter()
+        self._pollers = Pollers()
 
     @classmethod
     def connect(cls, store: TaskStore | str | os.PathLike[str], **options: Any) -> Activities:
@@ -99,15 +122,12 @@ class Activities:
         """GetActivityTask: the oldest waiting task of the activity, waiting up to
         ``timeout`` seconds (of the Host's clock) for one to be scheduled; None if none was."""
         arn = self.arn(activity)
-        if self._pollers[arn] >= MAX_POLLERS_PER_ARN:
-            raise ActivityWorkerLimitExceeded(_POLLER_LIMIT)
-        self._pollers[arn] += 1
-        timer = self._clock.timer(timeout)
-        try:
-            return await self._poll(arn, worker_name, timer)
-        finally:
-            timer.cancel()
-            self._pollers[arn] -= 1
+        with self._pollers.polling(arn):
+            timer = self._clock.timer(timeout)
+            try:
+                return await self._poll(arn, worker_name, timer)
+            finally:
+                timer.cancel()
 
     async def _poll(
         self, arn: str, worker_name: str | None, timer: asyncio.Future[None]

@@ -32,6 +32,29 @@ def worker(
     functions: FunctionsOption = None,
     connections: ConnectionsOption = None,
     resources: ResourcesOption = None,
+    build_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Poll as this Build ID of a Temporal Worker Deployment (Worker "
+            "Versioning): each execution stays on the build it started on until it ends.",
+            metavar="ID",
+        ),
+    ] = None,
+    deployment: Annotated[
+        str | None,
+        typer.Option(
+            help="The Worker Deployment of --build-id (default: the task queue's name).",
+            metavar="NAME",
+        ),
+    ] = None,
+    make_current: Annotated[
+        bool,
+        typer.Option(
+            "--make-current",
+            help="Once polling, make --build-id the deployment's current version: new "
+            "executions start on it, running ones stay on their own build.",
+        ),
+    ] = False,
 ) -> None:
     """Run workers for executions on Temporal until SIGINT or SIGTERM.
 
@@ -45,9 +68,15 @@ def worker(
     HOST:PORT (namespace NAMESPACE)" once it polls the queue. Exit status: 0 after SIGINT
     or SIGTERM, 1 when the server does not answer or has no such namespace, 2 for a bad
     address or set-up file.
+
+    A new build of this engine is rolled out with --build-id: start its workers with
+    --make-current (they announce themselves once it is current), keep the old build's
+    workers until the executions started on it have ended (temporal worker deployment
+    describe-version says when its version is drained), then stop them.
     """
     import asyncio
 
+    from runtime.temporal.versioning import Build
     from runtime.temporal.workers import (
         TemporalUnreachable,
         WorkerSettings,
@@ -61,16 +90,22 @@ def worker(
         typer.echo(f"asl worker: --temporal-address {printable(wrong)}", err=True)
         raise typer.Exit(EXIT_USAGE)
 
+    if build_id is None and (deployment is not None or make_current):
+        typer.echo("asl worker: --deployment and --make-current need --build-id", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    build = None if build_id is None else Build(deployment or task_queue, build_id)
     settings = WorkerSettings(
-        temporal_address, namespace, task_queue, functions, connections, resources
-    )
+        temporal_address, namespace, task_queue, functions, connections, resources,
+        build, make_current,
+    )  # fmt: skip
     if processes > 1:
         raise typer.Exit(run_processes(settings, processes))
 
     def ready() -> None:
+        version = "" if build is None else f", build {build.build_id} of {build.deployment}"
         typer.echo(
             f"asl worker: process {os.getpid()} serving task queue {task_queue} on "
-            f"{temporal_address} (namespace {namespace})"
+            f"{temporal_address} (namespace {namespace}{version})"
         )
 
     try:

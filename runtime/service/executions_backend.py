@@ -157,7 +157,7 @@ class ExecutionsBackend(Protocol):
         """SendTaskHeartbeat."""
         ...
 
-    def pending_tasks(self) -> Sequence[TaskRecord]:
+    async def pending_tasks(self) -> Sequence[TaskRecord]:
         """The task tokens and activity tasks waiting for an answer, oldest first."""
         ...
 

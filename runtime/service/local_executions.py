@@ -258,7 +258,7 @@ class LocalExecutions:
         """SendTaskHeartbeat."""
         self.tokens.send_heartbeat(token)
 
-    def pending_tasks(self) -> Sequence[TaskRecord]:
+    async def pending_tasks(self) -> Sequence[TaskRecord]:
         """The task tokens and activity tasks waiting in the task store."""
         return self.tokens.pending()
 

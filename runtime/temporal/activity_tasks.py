@@ -110,7 +110,7 @@ async def register_search_attribute(client: Client) -> bool:
     return True
 
 
-def _quoted(text: str) -> str:
+def quoted(text: str) -> str:
     """A string literal of Temporal's visibility query language."""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -122,7 +122,7 @@ async def poll_activity_task(
     JSON text), taken by ``worker_name``, found within ``wait_seconds``; None when none was."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
-    query = f"{PENDING_ACTIVITIES.name} = {_quoted(activity_arn)} AND ExecutionStatus = 'Running'"
+    query = f"{PENDING_ACTIVITIES.name} = {quoted(activity_arn)} AND ExecutionStatus = 'Running'"
     while True:
         found = [execution async for execution in client.list_workflows(query)]
         for execution in sorted(found, key=lambda execution: execution.start_time):

@@ -11,7 +11,7 @@ Retry decides). A fault of the worker's integration code crosses as
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from temporalio.exceptions import (
@@ -25,6 +25,7 @@ from asl.errors import StatesError
 from asl.jsontext import json_size, json_text, parse_json
 from integrations.base import CallbackResult, TaskRequest, TaskServices, parse_resource
 from runtime.map_children import ChildEnd, ChildStart, MapRunWork, child_arn
+from runtime.store import TaskRecord
 
 #: The activity that runs one Task invocation on a worker.
 INVOKE_ACTIVITY = "asl.invoke_task"
@@ -256,3 +257,13 @@ def child_end(payload: dict[str, Any]) -> ChildEnd:
         payload["index"], payload["status"], None if output is None else parse_json(output),
         payload["error"], payload["cause"], payload["start"], payload["stop"],
     )  # fmt: skip
+
+
+def task_payload(record: TaskRecord) -> dict[str, Any]:
+    """A waiting task of an execution's task store, as its workflow tells it."""
+    return asdict(record)
+
+
+def task_record(payload: dict[str, Any]) -> TaskRecord:
+    """A waiting task, as :func:`task_payload` told it."""
+    return TaskRecord(**payload)

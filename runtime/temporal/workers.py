@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from runtime.host import LocalHost
 from runtime.temporal.activity_tasks import PENDING_ACTIVITIES, register_search_attribute
+from runtime.temporal.versioning import Build, make_current
 from runtime.temporal.worker import new_worker
 from runtime.testing import local_engine
 
@@ -86,6 +87,18 @@ async def _search_attribute(client: Client) -> None:
         )  # fmt: skip
 
 
+async def _make_current(client: Client, build: Build) -> None:
+    """New executions start on ``build`` from now on; raises :class:`RuntimeError` (a
+    set-up error) with the server's reason when it refuses."""
+    try:
+        await make_current(client, build)
+    except RPCError as refused:
+        raise RuntimeError(
+            f"cannot make build {build.build_id!r} of deployment {build.deployment!r} "
+            f"current: {refused.message}"
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerSettings:
     """Where the workers connect and what they hold."""
@@ -96,6 +109,10 @@ class WorkerSettings:
     functions: Path | None = None
     connections: Path | None = None
     resources: Path | None = None
+    #: The workers' version (Worker Versioning), or None: unversioned.
+    build: Build | None = None
+    #: Whether they make their version the current one once they poll.
+    current: bool = False
 
     def arguments(self) -> list[str]:
         """These settings as ``asl worker``'s options."""
@@ -103,6 +120,10 @@ class WorkerSettings:
             "--temporal-address", self.address, "--namespace", self.namespace,
             "--task-queue", self.task_queue,
         ]  # fmt: skip
+        if self.build is not None:
+            options += ["--deployment", self.build.deployment, "--build-id", self.build.build_id]
+        if self.current:
+            options.append("--make-current")
         for name, path in (
             ("--functions", self.functions),
             ("--connections", self.connections),
@@ -131,7 +152,11 @@ async def serve_worker(settings: WorkerSettings, ready: Callable[[], None]) -> N
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopped.set)
-        async with new_worker(client, engine.host.invoker, task_queue=settings.task_queue):
+        async with new_worker(
+            client, engine.host.invoker, task_queue=settings.task_queue, build=settings.build
+        ):
+            if settings.build is not None and settings.current:
+                await _make_current(client, settings.build)
             ready()
             await stopped.wait()
     finally:

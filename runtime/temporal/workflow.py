@@ -45,7 +45,7 @@ from runtime.stored_map_runs import child_text, map_run_text
 from runtime.temporal.activity_tasks import CLAIM_UPDATE
 from runtime.temporal.host import WorkflowClock, WorkflowHost
 from runtime.temporal.map_runs import TemporalMapChildren
-from runtime.temporal.payloads import StartRequest, fitting
+from runtime.temporal.payloads import StartRequest, fitting, task_payload
 from runtime.tokens import TaskTokens, parse_output
 
 #: The workflow type every execution runs as.
@@ -120,6 +120,14 @@ class ExecutionHandlers:
         recorded = self._events()
         events = fitting((event.to_aws() for event in recorded[first:]), max_bytes)
         return {"events": events, "total": len(recorded)}
+
+    @workflow.query
+    def waiting_tasks(self) -> list[dict[str, Any]]:
+        """Its task tokens and activity tasks waiting for an answer, oldest first
+        (:func:`~runtime.temporal.payloads.task_payload`): the console's waiting tasks."""
+        if self._host is None:
+            return []
+        return [task_payload(record) for record in self._host.tokens.pending()]
 
     @workflow.update(name="SendTaskSuccess")
     def send_task_success(self, token: str, output: str) -> None:

@@ -21,7 +21,7 @@ from runtime.temporal import TemporalExecutions, map_runs
 from tests.temporal import machines
 from tests.temporal.backend import Backend
 from tests.temporal.test_replay import _functions
-from tests.temporal.test_worker_crash import _worker
+from tests.temporal.worker_process import asl_worker
 
 #: With every other test on Temporal on one xdist worker: one dev server for them all.
 pytestmark = pytest.mark.xdist_group("temporal")
@@ -197,7 +197,7 @@ def test_a_worker_killed_mid_map_loses_and_repeats_no_result(
     executions = TemporalExecutions(temporal.executions.client, task_queue=queue)
     processor = {"StartAt": "Run", "States": {"Run": machines.task("slow_echo")}}
     items = [{"i": i, "seconds": 3} for i in range(6)]
-    first = _worker(temporal.address, queue, functions)
+    first = asl_worker(temporal.address, queue, "--functions", str(functions))
 
     async def start() -> tuple[str, str]:
         workflow_id = await executions.start(
@@ -222,7 +222,7 @@ def test_a_worker_killed_mid_map_loses_and_repeats_no_result(
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
-    second = _worker(temporal.address, queue, functions)
+    second = asl_worker(temporal.address, queue, "--functions", str(functions))
     try:
 
         async def finish() -> dict[str, Any]:

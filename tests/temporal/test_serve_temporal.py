@@ -305,8 +305,50 @@ def test_the_console_shows_an_execution_on_temporal(served: str, sfn: Any) -> No
     assert "SUCCEEDED" in page.text and "Map Runs are not served" not in page.text
     listed = browser.get("/console/executions", machine=arn)
     assert started["executionArn"].rsplit(":", 1)[1] in listed.text
-    tasks = browser.get("/console/tasks")
-    assert tasks.status_code == 400 and "Waiting tasks are not listed" in tasks.text
+    assert browser.get("/console/tasks").status_code == 200
+
+
+def _row_of(page: str, name: str) -> str | None:
+    """The console table's row that links to the execution named ``name``."""
+    return next((row for row in page.split("<tr>") if f">{name}</a>" in row), None)
+
+
+def test_the_console_lists_the_waiting_tasks_and_answers_them(served: str, sfn: Any) -> None:
+    activity = sfn.create_activity(name="console-on-temporal")["activityArn"]
+    review = {"StartAt": "Review", "States": {"Review": {"Type": "Task", "Resource": activity,
+                                                         "End": True}}}  # fmt: skip
+    started = {
+        "Ask": sfn.start_execution(
+            stateMachineArn=_machine(sfn, APPROVAL, "console-token"), input='{"order": 7}'
+        ),
+        "Review": sfn.start_execution(
+            stateMachineArn=_machine(sfn, review, "console-activity"), input='{"doc": 3}'
+        ),
+    }
+    names = {state: run["executionArn"].rsplit(":", 1)[1] for state, run in started.items()}
+    browser = Browser(served)
+
+    def listed() -> dict[str, str] | None:
+        page = browser.get("/console/tasks")
+        assert page.status_code == 200, page.text
+        rows = {state: row for state, name in names.items() if (row := _row_of(page.text, name))}
+        return rows if len(rows) == len(names) else None
+
+    rows = until(listed, BOUND, every=0.25)
+    assert ">Ask<" in rows["Ask"] and "callback" in rows["Ask"]
+    assert ">Review<" in rows["Review"] and f"activity<br><small>{activity}" in rows["Review"]
+    assert "&quot;doc&quot;: 3" in rows["Review"]
+    for state, row in rows.items():
+        token = row.split('name="token" value="')[1].split('"')[0]
+        answered = browser.post("/console/approve", token=token, output=json.dumps({"ok": state}))
+        assert answered.status_code == 200
+    ended = {state: _done(sfn, run["executionArn"]) for state, run in started.items()}
+    assert {state: json.loads(run["output"]) for state, run in ended.items()} == {
+        "Ask": {"order": 7, "approval": {"ok": "Ask"}},
+        "Review": {"ok": "Review"},
+    }
+    shown = browser.get("/console/tasks").text
+    assert all(_row_of(shown, name) is None for name in names.values())
 
 
 #: A Distributed Map whose second item fails (tolerated): children that succeed and one

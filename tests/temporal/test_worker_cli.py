@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from runtime.temporal.versioning import Build
+from runtime.temporal.workers import WorkerSettings
 from tests.serving import cli_env, one_line
 from tests.temporal.backend import Backend
 
@@ -40,6 +42,28 @@ def test_help_says_what_it_prints_once_ready_and_how_it_exits() -> None:
     text = " ".join(result.stdout.replace("│", " ").split())
     assert "serving task queue QUEUE" in text
     assert "1 when the server does not answer" in text
+
+
+def test_help_says_how_to_roll_out_a_new_build() -> None:
+    text = " ".join(_worker("--help").stdout.replace("│", " ").split())
+    assert "--build-id" in text and "--make-current" in text and "--deployment" in text
+    assert "describe-version" in text
+
+
+def test_make_current_without_a_build_id_is_a_usage_error() -> None:
+    result = _worker("--temporal-address", "127.0.0.1:7233", "--make-current")
+    assert result.returncode == 2
+    assert one_line(result.stderr) == "asl worker: --deployment and --make-current need --build-id"
+
+
+def test_worker_processes_are_given_the_build() -> None:
+    settings = WorkerSettings(
+        "127.0.0.1:7233", "default", "queue", build=Build("fleet", "B"), current=True
+    )
+    options = settings.arguments()
+    assert options[options.index("--deployment") :] == [
+        "--deployment", "fleet", "--build-id", "B", "--make-current",
+    ]  # fmt: skip
 
 
 def test_without_an_address_it_is_a_usage_error() -> None:

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 import textwrap
 import uuid
 from pathlib import Path
@@ -20,11 +17,11 @@ import pytest
 from runtime.temporal import TemporalExecutions
 from tests.temporal import machines
 from tests.temporal.backend import Backend
+from tests.temporal.worker_process import asl_worker, reached
 
 #: With every other test on Temporal on one xdist worker: one dev server for them all.
 pytestmark = pytest.mark.xdist_group("temporal")
 
-ROOT = Path(__file__).resolve().parents[2]
 #: How long the Wait, the backoff and the Task last (seconds): long enough for every
 #: execution to be at its moment when the worker is killed, even on a loaded machine.
 _LONG = 8
@@ -49,33 +46,6 @@ functions:
 """
 
 
-def _worker(address: str, queue: str, functions: Path) -> subprocess.Popen[str]:
-    """An ``asl worker`` process, once it serves the queue."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "worker", "--temporal-address", address,
-         "--task-queue", queue, "--functions", str(functions)],
-        stdout=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert "serving task queue" in line, line
-    return process
-
-
-async def _reached(executions: TemporalExecutions, workflow_id: str, event: str) -> list[Any]:
-    """The history once it holds an event of type ``event``."""
-    for _ in range(600):
-        events = (await executions.history(workflow_id))["events"]
-        if any(e["type"] == event for e in events):
-            return events
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{workflow_id} never reached {event}")
-
-
 def test_a_killed_worker_s_executions_end_on_another(temporal: Backend, tmp_path: Path) -> None:
     (tmp_path / "crash_handlers.py").write_text(textwrap.dedent(HANDLERS), encoding="utf-8")
     functions = tmp_path / "functions.yaml"
@@ -88,7 +58,7 @@ def test_a_killed_worker_s_executions_end_on_another(temporal: Backend, tmp_path
         "token": (machines.calling_back(), {}, "TaskSubmitted"),
         "task": (machines.running("slow"), {"seconds": _LONG}, "TaskStarted"),
     }
-    first = _worker(temporal.address, queue, functions)
+    first = asl_worker(temporal.address, queue, "--functions", str(functions))
 
     async def start_all() -> dict[str, list[Any]]:
         ids = {
@@ -96,7 +66,7 @@ def test_a_killed_worker_s_executions_end_on_another(temporal: Backend, tmp_path
             for name, (definition, value, _) in started.items()
         }
         for name, workflow_id in ids.items():
-            await _reached(executions, workflow_id, started[name][2])
+            await reached(executions, workflow_id, started[name][2])
         await asyncio.sleep(0.5)  # the slow Task well into its run
         # Each is still at its moment when the worker dies (else the test proves nothing).
         now = {name: (await executions.history(ids[name]))["events"] for name in ids}
@@ -110,7 +80,7 @@ def test_a_killed_worker_s_executions_end_on_another(temporal: Backend, tmp_path
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
-    second = _worker(temporal.address, queue, functions)
+    second = asl_worker(temporal.address, queue, "--functions", str(functions))
     try:
         ids = {name: run[0] for name, run in runs.items()}
         scheduled = next(e for e in runs["token"][1] if e["type"] == "TaskScheduled")

@@ -279,7 +279,7 @@ async def tasks(ctx: Context) -> str:
     """Every task token and activity task waiting for an answer, with Approve and Reject."""
     now = ctx.backend.now()
     rows = []
-    for task in ctx.backend.executions.pending_tasks():
+    for task in await ctx.backend.executions.pending_tasks():
         answer = {"token": task.token}
         approve = form("/console/approve", ctx.csrf, answer, _editor("output"), "Approve", "output")
         reject = form(
