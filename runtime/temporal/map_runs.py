@@ -7,10 +7,8 @@ The execution's workflow cuts the Map Run's children into **slices** (at most
 runs each slice as a child workflow (:class:`MapRunSliceWorkflow`), a few at once; a
 slice runs its children as child workflows of its own (``temporal/map_child``), at most
 its share of MaxConcurrency at once, and returns how each ended. A slice costs its
-parent about six events; a child costs its slice three (initiated, started, completed)
-and a share of the slice's workflow tasks, few since the slice lets its children's
-events gather (:func:`_gather`): 100,000 items are 200 slices, some 1,300 events in the
-execution's history and 1,700 in each slice's. A slice whose
+parent about six events, a child its slice about six too: 100,000 items are 1,000 slices,
+some 6,400 events in the execution's history and 650 in each slice's. A slice whose
 children's results pass :data:`SLICE_RESULT_BYTES` fails the Map Run with
 ``States.DataLimitExceeded``: the results of a Map Run all reach the execution (its
 output, or the ResultWriter's files it writes), which holds at most 256 KiB of output.
@@ -33,10 +31,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
-from temporalio import activity, workflow
+from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 from asl.errors import DATA_LIMIT_EXCEEDED
@@ -58,10 +55,10 @@ from runtime.temporal.payloads import (
     work_payload,
 )
 
-__all__ = ["MapRunSliceWorkflow", "TemporalMapChildren", "gather_events"]
+__all__ = ["MapRunSliceWorkflow", "TemporalMapChildren"]
 
 #: The most children one slice runs.
-SLICE_CHILDREN = 500
+SLICE_CHILDREN = 100
 #: The most bytes of children's inputs (JSON) one slice carries (a bigger input goes
 #: alone), well within Temporal's 2 MB payload limit.
 SLICE_INPUT_BYTES = 1024 * 1024
@@ -73,18 +70,7 @@ _SLICE_REQUEST_BYTES = 16 * 1024 * 1024
 #: Children at once when the Distributed Map sets no MaxConcurrency.
 DEFAULT_AT_ONCE = 1000
 #: Each slice running side by side takes at least this share of the children at once.
-_SLICE_SHARE = 250
-#: ``SLICE_CHILDREN`` and ``_SLICE_SHARE`` of the workflows recorded before the patch
-#: :data:`_GATHER_PATCH` (which replay as they ran).
-_UNPATCHED_BOUNDS = (100, 25)
-#: Slices gather their children's events (:func:`gather_events`), fewer and bigger.
-_GATHER_PATCH = "slices-gather-events"
-#: A slice lets its children's events gather this long per child running...
-GATHER_SECONDS_PER_CHILD = 0.004
-#: ...and at most this long.
-GATHER_MOST_SECONDS = 1.0
-#: The local activity that holds a slice's workflow task open while events gather.
-GATHER_ACTIVITY = "asl.gather_events"
+_SLICE_SHARE = 25
 
 
 def processor_definition(definition: Any, state_name: str) -> dict[str, Any]:
@@ -104,17 +90,8 @@ def processor_definition(definition: Any, state_name: str) -> dict[str, Any]:
     return own
 
 
-def _bounds() -> tuple[int, int]:
-    """The most children of a slice and each slice's share of the children at once."""
-    if workflow.patched(_GATHER_PATCH):
-        return SLICE_CHILDREN, _SLICE_SHARE
-    return _UNPATCHED_BOUNDS
-
-
-def _slices(
-    children: Sequence[ChildStart], processor_bytes: int, most_children: int
-) -> Iterator[list[ChildStart]]:
-    most = max(1, min(most_children, _SLICE_REQUEST_BYTES // max(1, processor_bytes)))
+def _slices(children: Sequence[ChildStart], processor_bytes: int) -> Iterator[list[ChildStart]]:
+    most = max(1, min(SLICE_CHILDREN, _SLICE_REQUEST_BYTES // max(1, processor_bytes)))
     group: list[ChildStart] = []
     size = 0
     for child in children:
@@ -128,10 +105,10 @@ def _slices(
         yield group
 
 
-def _shares(max_concurrency: int, share: int) -> tuple[int, int]:
+def _shares(max_concurrency: int) -> tuple[int, int]:
     """How many slices run side by side, and how many children each runs at once."""
     at_once = max_concurrency or DEFAULT_AT_ONCE
-    slices = max(1, at_once // share)
+    slices = max(1, at_once // _SLICE_SHARE)
     return slices, at_once // slices
 
 
@@ -152,10 +129,9 @@ class TemporalMapChildren:
     ) -> None:
         """Run the children in slices (see the module's docstring)."""
         processor = json_text(processor_definition(self._definition, work.state_name))
-        most_children, share = _bounds()
-        side_by_side, limit = _shares(work.max_concurrency, share)
+        side_by_side, limit = _shares(work.max_concurrency)
         prefix = f"{workflow.info().workflow_id}/{work.map_run_arn.rsplit(':', 1)[-1]}"
-        slices = enumerate(_slices(children, len(processor), most_children))
+        slices = enumerate(_slices(children, len(processor)))
         running: dict[asyncio.Task[dict[str, Any]], int] = {}
         try:
             while True:
@@ -213,30 +189,6 @@ async def _cancelled(running: Iterable[asyncio.Task[Any]]) -> None:
         await asyncio.wait(tasks)
 
 
-@activity.defn(name=GATHER_ACTIVITY)
-async def gather_events(seconds: float) -> None:
-    """Wait ``seconds``: a slice's local activity, which holds its workflow task open
-    meanwhile (see :func:`_gather`)."""
-    await asyncio.sleep(seconds)
-
-
-async def _gather(running: int) -> None:
-    """Let the events of ``running`` children gather before the slice looks at them.
-
-    The server gives a workflow a workflow task for each event that arrives while it has
-    none open (a child started, a child ended): two per child, each costing the server
-    about what a child of one Pass state costs. The events that arrive while one is open
-    come together in the next, so the slice holds its task open a while with a local
-    activity (one marker event) and is told of many children at once. A lone child's
-    events come one by one anyway: MaxConcurrency 1 waits for nothing.
-    """
-    if running > 1 and workflow.patched(_GATHER_PATCH):
-        seconds = min(GATHER_MOST_SECONDS, GATHER_SECONDS_PER_CHILD * running)
-        await workflow.execute_local_activity(
-            GATHER_ACTIVITY, seconds, start_to_close_timeout=timedelta(seconds=10)
-        )
-
-
 @workflow.defn(name=SLICE_WORKFLOW)
 class MapRunSliceWorkflow:
     """A slice of a Map Run's children, each a child workflow (see the module's
@@ -265,7 +217,6 @@ class MapRunSliceWorkflow:
                         break
                 if not running:
                     return {"ends": ends}
-                await _gather(len(running))
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in sorted(done, key=lambda task: running[task]["index"]):
                     child = running.pop(task)

@@ -24,7 +24,7 @@ from integrations.base import Invoker
 from runtime.defaults import DEFAULT_TASK_QUEUE
 from runtime.temporal.activities import TaskActivities
 from runtime.temporal.map_child import MapChildWorkflow
-from runtime.temporal.map_runs import MapRunSliceWorkflow, gather_events
+from runtime.temporal.map_runs import MapRunSliceWorkflow
 from runtime.temporal.workflow import ExecutionWorkflow
 
 #: The workflows a worker runs: executions, and the slices and children of their Map Runs.
@@ -47,6 +47,6 @@ def new_worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=[TaskActivities(invoker).invoke_task, gather_events],
+        activities=[TaskActivities(invoker).invoke_task],
         workflow_runner=workflow_runner(),
     )

@@ -247,20 +247,16 @@ def test_a_worker_killed_mid_map_loses_and_repeats_no_result(
 
 def test_a_slice_s_bounds() -> None:
     """Pure parts: how children are cut into slices and how MaxConcurrency is shared."""
-    most, share = map_runs.SLICE_CHILDREN, map_runs._SLICE_SHARE
     small = [ChildStart(i, "n", "arn", {"k": "v"}, 1) for i in range(2500)]
-    assert [len(s) for s in map_runs._slices(small, 100, most)] == [500] * 5
+    assert [len(s) for s in map_runs._slices(small, 100)] == [100] * 25
     # A big ItemProcessor: fewer children per slice, so the slice's history stays small.
-    assert [len(s) for s in map_runs._slices(small[:40], 1024 * 1024, most)] == [16, 16, 8]
+    assert [len(s) for s in map_runs._slices(small[:40], 1024 * 1024)] == [16, 16, 8]
     big = [ChildStart(i, "n", "arn", "x" * 400_000, 1) for i in range(5)]
-    assert [len(s) for s in map_runs._slices(big, 100, most)] == [2, 2, 1]
-    assert map_runs._shares(0, share) == (4, 250)  # no MaxConcurrency: DEFAULT_AT_ONCE
-    assert map_runs._shares(10, share) == (1, 10)
-    assert map_runs._shares(1, share) == (1, 1)
-    assert map_runs._shares(600, share) == (2, 300)
-    # Workflows recorded before slices gathered their events replay with these.
-    assert map_runs._UNPATCHED_BOUNDS == (100, 25)
-    assert map_runs._shares(0, 25) == (40, 25)
+    assert [len(s) for s in map_runs._slices(big, 100)] == [2, 2, 1]
+    assert map_runs._shares(0) == (40, 25)  # no MaxConcurrency: DEFAULT_AT_ONCE
+    assert map_runs._shares(10) == (1, 10)
+    assert map_runs._shares(1) == (1, 1)
+    assert map_runs._shares(60) == (2, 30)
 
 
 def test_the_item_processor_is_found_by_its_map_state_s_name() -> None:

@@ -4,10 +4,7 @@ recorded by an earlier engine, and fresh ones), and the Replayer does notice a c
 of what the workflow does.
 
 ``python -m tests.temporal.test_replay`` records ``histories/`` again: do it only for a
-change that running workflows cannot see (see docs/architecture.md, *Versioning*). It
-leaves ``distributed-slice.json`` alone: a slice of a Map Run recorded before slices
-gathered their children's events (the patch ``slices-gather-events``), kept to show that
-such a slice still replays.
+change that running workflows cannot see (see docs/architecture.md, *Versioning*).
 """
 
 from __future__ import annotations
@@ -133,34 +130,6 @@ def test_fresh_histories_replay(temporal: Backend) -> None:
     histories = temporal.run(record_all())
     for history in histories:
         asyncio.run(_replayer().replay_workflow(history))
-
-
-def test_a_slice_recorded_before_slices_gathered_events_replays() -> None:
-    history = _kept("distributed-slice")
-    assert not any(event.HasField("marker_recorded_event_attributes") for event in history.events)
-    asyncio.run(_replayer().replay_workflow(history))
-
-
-def test_a_fresh_slice_gathers_events_and_replays(temporal: Backend) -> None:
-    """A slice of three children at once holds its workflow task open with the local
-    activity (its marker in the history), and its history replays."""
-
-    async def record() -> WorkflowHistory:
-        workflow_id = f"fresh-slice-{uuid.uuid4()}"
-        await _record(temporal, "distributed", workflow_id)
-        client = temporal.executions.client
-        query = f"ParentWorkflowId = '{workflow_id}'"
-        (slice_id,) = [w.id async for w in client.list_workflows(query)]
-        return await client.get_workflow_handle(slice_id).fetch_history()
-
-    history = temporal.run(record())
-    markers = [
-        event.marker_recorded_event_attributes.marker_name
-        for event in history.events
-        if event.HasField("marker_recorded_event_attributes")
-    ]
-    assert "core_local_activity" in markers and "core_patch" in markers, markers
-    asyncio.run(_replayer().replay_workflow(history))
 
 
 def test_replay_notices_a_task_no_longer_run(monkeypatch: pytest.MonkeyPatch) -> None:
