@@ -16,6 +16,11 @@ on a fresh task queue and times (real clock, from the first start to the last en
 - one execution of a Distributed Map over ``--items`` items (100,000 by default), each
   child execution a single Pass state (on Temporal each child is a child workflow).
 
+Beside the Distributed Map's time, the CPU seconds per 1,000 items of the worker
+processes and of the dev server while it ran (read from ``/proc``: Linux; this process's
+own for the local backend), which depend less than the time on what else runs on a
+shared machine; and the load average (``os.getloadavg``) when the tables were printed.
+
 Prints Markdown tables; numbers only, no verdict: they depend on the machine (and on
 what else runs on it).
 """
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -99,15 +105,37 @@ async def _local(count: int) -> float:
     return count / elapsed
 
 
-async def _local_map(items: int) -> float:
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user and system) of the process ``pid`` and of its children."""
+    pids = [pid]
+    for thread in Path(f"/proc/{pid}/task").iterdir():
+        pids += [int(child) for child in (thread / "children").read_text().split()]
+    ticks = 0
+    for each in pids:
+        # The fields after the command's closing parenthesis; utime and stime are 14, 15.
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+#: A Distributed Map's seconds, and the CPU seconds of the workers and the server.
+MapCost = tuple[float, float, float | None]
+
+
+async def _local_map(items: int) -> MapCost:
     engine = local_engine(clock="real")
     machine = engine.create_state_machine(MAP_MACHINE, name="BenchMap")
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), _own_cpu()
     execution = await (await machine.start({"items": [0] * items})).wait()
-    elapsed = time.perf_counter() - began
+    elapsed, cpu = time.perf_counter() - began, _own_cpu() - cpu
     await engine.aclose()
     assert execution.status == "SUCCEEDED" and execution.output == {"count": items}, execution
-    return elapsed
+    return elapsed, cpu, None
 
 
 async def _map_on_temporal(address: str, queue: str, items: int) -> float:
@@ -143,9 +171,10 @@ def _workers(address: str, queue: str, processes: int, functions: Path) -> subpr
     return workers
 
 
-def _measure(options: argparse.Namespace, address: str, functions: Path) -> list[Row]:
-    """For each worker count: executions/s and the Distributed Map's seconds."""
+def _measure(options: argparse.Namespace, server: DevServer, functions: Path) -> list[Row]:
+    """For each worker count: executions/s and the Distributed Map's cost."""
     rows: list[Row] = []
+    address = server.address
     for processes in options.workers:
         queue = f"bench-{uuid.uuid4()}"
         workers = _workers(address, queue, processes, functions)
@@ -153,18 +182,21 @@ def _measure(options: argparse.Namespace, address: str, functions: Path) -> list
             rate = None
             if not options.skip_executions:
                 rate = asyncio.run(_on_temporal(address, queue, options.executions))
-            seconds = None
+            cost = None
             if not options.skip_map:
+                before = _cpu(workers.pid), _cpu(server.process.pid)
                 seconds = asyncio.run(_map_on_temporal(address, queue, options.items))
+                after = _cpu(workers.pid), _cpu(server.process.pid)
+                cost = seconds, after[0] - before[0], after[1] - before[1]
         finally:
             workers.terminate()
             workers.wait(60)
-        rows.append((f"Temporal, {processes} worker process(es)", rate, seconds))
+        rows.append((f"Temporal, {processes} worker process(es)", rate, cost))
     return rows
 
 
-#: A backend, its executions/s and the Distributed Map's seconds (None: not measured).
-Row = tuple[str, float | None, float | None]
+#: A backend, its executions/s and the Distributed Map's cost (None: not measured).
+Row = tuple[str, float | None, MapCost | None]
 
 
 def _print(options: argparse.Namespace, rows: list[Row]) -> None:
@@ -176,11 +208,21 @@ def _print(options: argparse.Namespace, rows: list[Row]) -> None:
     if not options.skip_map:
         if not options.skip_executions:
             print()
-        print(f"| backend (a Distributed Map of {options.items} items) | seconds | items/s |")
-        print("| --- | ---: | ---: |")
-        for label, _, seconds in rows:
-            assert seconds is not None
-            print(f"| {label} | {seconds:.1f} | {options.items / seconds:.0f} |")
+        print(
+            f"| backend (a Distributed Map of {options.items} items) | seconds | items/s "
+            "| workers' CPU s per 1,000 items | server's CPU s per 1,000 items |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: |")
+        per_1000 = 1000 / options.items
+        for label, _, cost in rows:
+            assert cost is not None
+            seconds, workers, server = cost
+            server_text = "-" if server is None else f"{server * per_1000:.1f}"
+            print(
+                f"| {label} | {seconds:.1f} | {options.items / seconds:.0f} "
+                f"| {workers * per_1000:.2f} | {server_text} |"
+            )
+    print(f"\nload average (1, 5, 15 min): {', '.join(f'{n:.1f}' for n in os.getloadavg())}")
 
 
 def main() -> None:
@@ -199,7 +241,7 @@ def main() -> None:
         (Path(directory) / "bench_handlers.py").write_text(HANDLERS, encoding="utf-8")
         functions.write_text('{"functions": {"echo": "bench_handlers:echo"}}', encoding="utf-8")
         with DevServer(Path(directory) / "temporal.db") as server:
-            rows += _measure(options, server.address, functions)
+            rows += _measure(options, server, functions)
     _print(options, rows)
 
 
