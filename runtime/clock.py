@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 __all__ = ["Clock", "Deadline", "DeadlineExpired", "RealClock", "VirtualClock", "Wake"]
 
@@ -120,6 +120,52 @@ class Wake(asyncio.Future[Any]):
             self._clock._timer_settled()
 
 
+class _Timer(Protocol):
+    """What the heaps of timers hold: a :class:`Wake` or an :class:`_Alarm`."""
+
+    _callback: Callable[[], None] | None
+
+    def done(self) -> bool:
+        """Whether it has fired or been cancelled."""
+        ...
+
+    def set_result(self, result: Any) -> None:
+        """It fires (its callback is called right after)."""
+        ...
+
+
+_TimerT = TypeVar("_TimerT", bound=_Timer)
+
+
+class _Alarm:
+    """A timer nobody waits on, only its callback matters (a deadline's): no future is
+    made for it. The real clock's heap holds these beside Wakes."""
+
+    __slots__ = ("_callback",)
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self._callback: Callable[[], None] | None = callback
+
+    def done(self) -> bool:
+        """Whether it has fired or been cancelled."""
+        return self._callback is None
+
+    def set_result(self, result: Any) -> None:
+        """It fires: nothing more is to be called."""
+        self._callback = None
+
+    def cancel(self) -> bool:
+        """Cancel it (it lingers in the heap, settled, until the heap is compacted)."""
+        if self._callback is None:
+            return False
+        self._callback = None
+        return True
+
+
+class _Cancellable(Protocol):
+    def cancel(self) -> bool: ...
+
+
 class DeadlineExpired(Exception):
     """A :class:`Deadline` was reached while its block ran."""
 
@@ -150,7 +196,7 @@ class Deadline:
         self._active = False
         self._expired = False
         self._task: asyncio.Task[Any] | None = None
-        self._timer: Wake | None = None
+        self._timer: _Cancellable | None = None
 
     async def __aenter__(self) -> Deadline:
         return self.__enter__()
@@ -170,11 +216,11 @@ class Deadline:
             clock = self._clock
             if self._passive:
                 seconds = self._seconds if self._at is None else self._at - clock.now()
-                self._timer = clock.passive_timer(seconds, self._expire)
+                self._timer = clock.alarm(seconds, self._expire, passive=True)
             elif self._at is not None:
                 self._timer = clock.timer_at(self._at, self._expire)
             else:
-                self._timer = clock.timer(self._seconds, self._expire)
+                self._timer = clock.alarm(self._seconds, self._expire)
         return self
 
     def _expire(self) -> None:
@@ -232,6 +278,14 @@ class Clock:
         """A :class:`Wake` the clock resolves at the time ``deadline`` (at once when it has
         passed), calling ``callback`` right after."""
         return self.timer(max(deadline - self.now(), 0.0), callback)
+
+    def alarm(
+        self, seconds: float | None, callback: Callable[[], None], *, passive: bool = False
+    ) -> _Cancellable:
+        """A :meth:`timer` (``passive``: a :meth:`passive_timer`) that nobody waits on:
+        ``callback`` is called when it fires; cancelling it removes it. A clock may make
+        it cheaper than a Wake."""
+        return (self.passive_timer if passive else self.timer)(seconds, callback)
 
     async def sleep(self, seconds: float) -> None:
         """Park the calling strand for ``seconds`` of this clock's time."""
@@ -468,7 +522,7 @@ class RealClock(Clock):
 
     def __init__(self) -> None:
         super().__init__()
-        self._watched = _Watchdog(_fire)
+        self._watched: _Watchdog[Wake | _Alarm] = _Watchdog(_fire)
         self._compact_at = _COMPACT_AT
         self._sequence = itertools.count()
 
@@ -479,14 +533,25 @@ class RealClock(Clock):
     def timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
         """A Wake resolved after ``seconds`` of real time."""
         wake = Wake(self, None)
-        if seconds is None:
-            return wake
-        wake._callback = callback
+        if seconds is not None:
+            wake._callback = callback
+            self._watch(seconds, wake)
+        return wake
+
+    def alarm(
+        self, seconds: float | None, callback: Callable[[], None], *, passive: bool = False
+    ) -> _Cancellable:
+        """A timer nobody waits on, without a future (see :meth:`Clock.alarm`)."""
+        alarm = _Alarm(callback)
+        if seconds is not None:
+            self._watch(seconds, alarm)
+        return alarm
+
+    def _watch(self, seconds: float, timer: Wake | _Alarm) -> None:
         loop = asyncio.get_running_loop()
         watched = self._watched
         watched.heap, self._compact_at = _compacted(watched.heap, self._compact_at)
-        watched.push(loop, (loop.time() + max(seconds, 0.0), next(self._sequence), wake))
-        return wake
+        watched.push(loop, (loop.time() + max(seconds, 0.0), next(self._sequence), timer))
 
     def loop_timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
         """A :meth:`timer` on a loop handle of its own: for a loop whose every timer is
@@ -515,7 +580,7 @@ class VirtualClock(Clock):
         self._jump_scheduled = False
         # The same timers by their real deadline (loop time), for when no jump comes
         # (work runs outside the clock): one loop handle watches the earliest.
-        self._late = _Watchdog(self._fire_late)
+        self._late: _Watchdog[Wake] = _Watchdog(self._fire_late)
 
     def now(self) -> float:
         """The virtual time, in seconds since the Unix epoch."""
@@ -652,20 +717,20 @@ class VirtualClock(Clock):
         self._became_idle()
 
 
-class _Watchdog:
-    """Timers watched in real time: a heap of ``(loop time, sequence, Wake)`` (settled ones
-    may linger) and one loop timer at the earliest, which calls ``due(wake)`` for each
-    unsettled timer whose time has come."""
+class _Watchdog(Generic[_TimerT]):
+    """Timers watched in real time: a heap of ``(loop time, sequence, timer)`` (settled
+    ones may linger) and one loop timer at the earliest, which calls ``due(timer)`` for
+    each unsettled timer whose time has come."""
 
     __slots__ = ("_at", "_due", "_handle", "heap")
 
-    def __init__(self, due: Callable[[Wake], None]) -> None:
-        self.heap: list[tuple[float, int, Wake]] = []
+    def __init__(self, due: Callable[[_TimerT], None]) -> None:
+        self.heap: list[tuple[float, int, _TimerT]] = []
         self._due = due
         self._handle: asyncio.TimerHandle | None = None
         self._at = math.inf
 
-    def push(self, loop: asyncio.AbstractEventLoop, entry: tuple[float, int, Wake]) -> None:
+    def push(self, loop: asyncio.AbstractEventLoop, entry: tuple[float, int, _TimerT]) -> None:
         """Watch one more timer."""
         heapq.heappush(self.heap, entry)
         if entry[0] < self._at:
@@ -697,8 +762,8 @@ class _Watchdog:
 
 
 def _compacted(
-    heap: list[tuple[float, int, Wake]], compact_at: int
-) -> tuple[list[tuple[float, int, Wake]], int]:
+    heap: list[tuple[float, int, _TimerT]], compact_at: int
+) -> tuple[list[tuple[float, int, _TimerT]], int]:
     """A heap of timers, rid of its settled ones once it has grown to
     ``compact_at``; and the size at which to look again (twice what is left)."""
     if len(heap) < compact_at:
@@ -708,7 +773,7 @@ def _compacted(
     return kept, max(_COMPACT_AT, 2 * len(kept))
 
 
-def _fire(wake: Wake) -> None:
+def _fire(wake: _Timer) -> None:
     callback = wake._callback
     wake.set_result(None)
     if callback is not None:

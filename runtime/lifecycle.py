@@ -297,14 +297,16 @@ async def execute(execution: Execution, run: Run, input_size: int) -> None:
             limit = execution.start_time + STANDARD_MAX_SECONDS
         clock = run.host.clock
         year = _NO_LIMIT if limit is None else clock.deadline_at(limit, passive=True)
-        deadline = _NO_LIMIT
-        if timeout is not None:
+        if timeout is None:
+            with year:
+                output = await run_scope(machine.scope, execution.input, frame)
+        else:
             deadline = run.host.deadline(timeout)  # journaled: a replay finds the first run's
             if execution.redrive_date is not None:
                 # A redrive gives the execution its TimeoutSeconds again, from the redrive.
                 deadline = clock.deadline_at(execution.redrive_date + timeout)
-        with deadline, year:
-            output = await run_scope(machine.scope, execution.input, frame)
+            with deadline, year:
+                output = await run_scope(machine.scope, execution.input, frame)
     except DeadlineExpired:
         execution.error = TIMEOUT
         await execution._finish_committed("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})

@@ -69,6 +69,12 @@ class WorkflowClock(RealClock):
         recorded them (the local clock's one watched heap of timers would change that)."""
         return self.loop_timer(seconds, callback)
 
+    def alarm(
+        self, seconds: float | None, callback: Callable[[], None], *, passive: bool = False
+    ) -> Wake:
+        """A durable timer too (see :meth:`timer`)."""
+        return self.loop_timer(seconds, callback)
+
 
 def workflow_of_token(token: str) -> str:
     """The id of the workflow that issued a task token; ``InvalidToken`` for one that no

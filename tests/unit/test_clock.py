@@ -476,6 +476,8 @@ async def test_many_cancelled_real_timers_do_not_pile_up() -> None:
     for _ in range(10_000):
         clock.passive_timer(DAY).cancel()
         clock.timer(DAY).cancel()
+        with clock.deadline(DAY), clock.deadline(DAY, passive=True):
+            pass
     live = clock.timer(0.02)
     assert len(clock._watched.heap) <= 2 * 1024
     await asyncio.wait_for(live, timeout=5)
