@@ -163,7 +163,11 @@ class _Alarm:
 
 
 class _Cancellable(Protocol):
-    def cancel(self) -> bool: ...
+    """What :meth:`Clock.alarm` gives: a Wake, or an :class:`_Alarm`."""
+
+    def cancel(self) -> bool:
+        """Remove it from the clock (False when it had fired or was cancelled already)."""
+        ...
 
 
 class DeadlineExpired(Exception):
