@@ -137,7 +137,9 @@ class JsonPathIO:
 
     def effective_input(self, raw_input: Any, bindings: Bindings) -> Any:
         """InputPath, then Parameters."""
-        value = self.input_path(_reading(bindings, raw_input))
+        select = self.input_path
+        # "$" (the default) selects the input itself: no bindings are made to read it.
+        value = raw_input if select is _whole_input else select(_reading(bindings, raw_input))
         if self.parameters is None:
             return value
         return self.parameters(_reading(bindings, value))
@@ -153,7 +155,9 @@ class JsonPathIO:
         fits = self.result_fits
         if fits is not None and fits(raw_input):
             return selected  # placed, then selected again: no copy of the input made
-        return self.output_path(_reading(bindings, self.result_path(raw_input, selected)))
+        placed = self.result_path(raw_input, selected)
+        select = self.output_path
+        return placed if select is _whole_input else select(_reading(bindings, placed))
 
     def effective_output(self, raw_input: Any, result: Any, bindings: Bindings) -> Any:
         """ResultSelector, then ResultPath (into the raw input), then OutputPath."""

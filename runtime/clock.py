@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 __all__ = ["Clock", "Deadline", "DeadlineExpired", "RealClock", "VirtualClock", "Wake"]
 
@@ -120,6 +120,56 @@ class Wake(asyncio.Future[Any]):
             self._clock._timer_settled()
 
 
+class _Timer(Protocol):
+    """What the heaps of timers hold: a :class:`Wake` or an :class:`_Alarm`."""
+
+    _callback: Callable[[], None] | None
+
+    def done(self) -> bool:
+        """Whether it has fired or been cancelled."""
+        ...
+
+    def set_result(self, result: Any) -> None:
+        """It fires (its callback is called right after)."""
+        ...
+
+
+_TimerT = TypeVar("_TimerT", bound=_Timer)
+
+
+class _Alarm:
+    """A timer nobody waits on, only its callback matters (a deadline's): no future is
+    made for it. The real clock's heap holds these beside Wakes."""
+
+    __slots__ = ("_callback",)
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self._callback: Callable[[], None] | None = callback
+
+    def done(self) -> bool:
+        """Whether it has fired or been cancelled."""
+        return self._callback is None
+
+    def set_result(self, result: Any) -> None:
+        """It fires: nothing more is to be called."""
+        self._callback = None
+
+    def cancel(self) -> bool:
+        """Cancel it (it lingers in the heap, settled, until the heap is compacted)."""
+        if self._callback is None:
+            return False
+        self._callback = None
+        return True
+
+
+class _Cancellable(Protocol):
+    """What :meth:`Clock.alarm` gives: a Wake, or an :class:`_Alarm`."""
+
+    def cancel(self) -> bool:
+        """Remove it from the clock (False when it had fired or was cancelled already)."""
+        ...
+
+
 class DeadlineExpired(Exception):
     """A :class:`Deadline` was reached while its block ran."""
 
@@ -128,7 +178,9 @@ class Deadline:
     """``async with clock.deadline(seconds):`` — the block is cancelled when the clock
     reaches now + ``seconds``, and :class:`DeadlineExpired` is raised in its place (like
     ``asyncio.timeout``, on the clock); or, given ``at``, when it reaches that time.
-    ``seconds=None`` and no ``at``: no deadline. ``passive``: on a passive timer."""
+    ``seconds=None`` and no ``at``: no deadline. ``passive``: on a passive timer. Entering
+    and leaving it never waits, so a plain ``with`` (inside a task) does the same for two
+    coroutines fewer."""
 
     __slots__ = (
         "_active", "_at", "_clock", "_expired", "_passive", "_seconds", "_task", "_timer",
@@ -148,20 +200,31 @@ class Deadline:
         self._active = False
         self._expired = False
         self._task: asyncio.Task[Any] | None = None
-        self._timer: Wake | None = None
+        self._timer: _Cancellable | None = None
 
     async def __aenter__(self) -> Deadline:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def __enter__(self) -> Deadline:
         if self._seconds is not None or self._at is not None:
             self._task = asyncio.current_task()
             self._active = True
             clock = self._clock
             if self._passive:
                 seconds = self._seconds if self._at is None else self._at - clock.now()
-                self._timer = clock.passive_timer(seconds, self._expire)
+                self._timer = clock.alarm(seconds, self._expire, passive=True)
             elif self._at is not None:
                 self._timer = clock.timer_at(self._at, self._expire)
             else:
-                self._timer = clock.timer(self._seconds, self._expire)
+                self._timer = clock.alarm(self._seconds, self._expire)
         return self
 
     def _expire(self) -> None:
@@ -169,7 +232,7 @@ class Deadline:
             self._expired = True
             self._task.cancel()
 
-    async def __aexit__(
+    def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
@@ -220,12 +283,22 @@ class Clock:
         passed), calling ``callback`` right after."""
         return self.timer(max(deadline - self.now(), 0.0), callback)
 
+    def alarm(
+        self, seconds: float | None, callback: Callable[[], None], *, passive: bool = False
+    ) -> _Cancellable:
+        """A :meth:`timer` (``passive``: a :meth:`passive_timer`) that nobody waits on:
+        ``callback`` is called when it fires; cancelling it removes it. A clock may make
+        it cheaper than a Wake."""
+        return (self.passive_timer if passive else self.timer)(seconds, callback)
+
     async def sleep(self, seconds: float) -> None:
         """Park the calling strand for ``seconds`` of this clock's time."""
         if seconds <= 0:
             await asyncio.sleep(0)
             return
-        await self.park(self.timer(seconds))
+        wake = self.timer(seconds)
+        self._parking(wake)  # as park() does, one coroutine fewer
+        await wake
 
     def deadline(self, seconds: float | None, *, passive: bool = False) -> Deadline:
         """An async context that times its block out on this clock (see :class:`Deadline`);
@@ -300,11 +373,15 @@ class Clock:
 
     async def park(self, wake: Wake) -> Any:
         """Wait for ``wake``; the calling strand counts as parked until it is resolved."""
+        self._parking(wake)
+        return await wake
+
+    def _parking(self, wake: Wake) -> None:
+        """The calling strand is about to await ``wake``: it counts as parked until then."""
         if not wake.done() and asyncio.current_task() in self._strands:
             wake._parked = True
             self._busy -= 1
             self._became_idle()
-        return await wake
 
     def wake(self) -> Wake:
         """A Wake no timer resolves: whoever holds it wakes the strand parked on it."""
@@ -441,38 +518,49 @@ class _Group:
 
 
 class RealClock(Clock):
-    """Wall-clock time; timers are the event loop's, but for passive ones (each
-    execution's one-year limit): those are kept in a heap of the clock's, which one loop
-    timer watches, so starting an execution schedules nothing on the loop for its limit
-    and ending it leaves no cancelled handle there."""
+    """Wall-clock time. Its timers sit in one heap that a single loop timer watches
+    (``_Watchdog``), not one loop handle each: a thousand Waits due within a moment are
+    one wake-up of the loop, starting an execution schedules nothing on the loop for its
+    one-year limit, and a cancelled timer leaves no handle there. Its passive timers are
+    plain ones (real time reaches every timer alike)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._passive = _Watchdog(_fire)
-        self._passive_compact_at = _COMPACT_AT
+        self._watched: _Watchdog[Wake | _Alarm] = _Watchdog(_fire)
+        self._compact_at = _COMPACT_AT
         self._sequence = itertools.count()
 
     def now(self) -> float:
         """Seconds since the Unix epoch."""
         return time.time()
 
-    def passive_timer(
-        self, seconds: float | None, callback: Callable[[], None] | None = None
-    ) -> Wake:
-        """A Wake resolved after ``seconds`` of real time (as :meth:`timer`'s)."""
-        wake = self.wake()
-        if seconds is None:
-            return wake
-        wake._callback = callback
-        loop = asyncio.get_running_loop()
-        passive = self._passive
-        passive.heap, self._passive_compact_at = _compacted(passive.heap, self._passive_compact_at)
-        passive.push(loop, (loop.time() + max(seconds, 0.0), next(self._sequence), wake))
-        return wake
-
     def timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
         """A Wake resolved after ``seconds`` of real time."""
-        wake = self.wake()
+        wake = Wake(self, None)
+        if seconds is not None:
+            wake._callback = callback
+            self._watch(seconds, wake)
+        return wake
+
+    def alarm(
+        self, seconds: float | None, callback: Callable[[], None], *, passive: bool = False
+    ) -> _Cancellable:
+        """A timer nobody waits on, without a future (see :meth:`Clock.alarm`)."""
+        alarm = _Alarm(callback)
+        if seconds is not None:
+            self._watch(seconds, alarm)
+        return alarm
+
+    def _watch(self, seconds: float, timer: Wake | _Alarm) -> None:
+        loop = asyncio.get_running_loop()
+        watched = self._watched
+        watched.heap, self._compact_at = _compacted(watched.heap, self._compact_at)
+        watched.push(loop, (loop.time() + max(seconds, 0.0), next(self._sequence), timer))
+
+    def loop_timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
+        """A :meth:`timer` on a loop handle of its own: for a loop whose every timer is
+        recorded (a Temporal workflow's, each a durable timer in its history)."""
+        wake = Wake(self, None)
         if seconds is not None:
             wake._callback = callback
             loop = asyncio.get_running_loop()
@@ -496,7 +584,7 @@ class VirtualClock(Clock):
         self._jump_scheduled = False
         # The same timers by their real deadline (loop time), for when no jump comes
         # (work runs outside the clock): one loop handle watches the earliest.
-        self._late = _Watchdog(self._fire_late)
+        self._late: _Watchdog[Wake] = _Watchdog(self._fire_late)
 
     def now(self) -> float:
         """The virtual time, in seconds since the Unix epoch."""
@@ -633,20 +721,20 @@ class VirtualClock(Clock):
         self._became_idle()
 
 
-class _Watchdog:
-    """Timers watched in real time: a heap of ``(loop time, sequence, Wake)`` (settled ones
-    may linger) and one loop timer at the earliest, which calls ``due(wake)`` for each
-    unsettled timer whose time has come."""
+class _Watchdog(Generic[_TimerT]):
+    """Timers watched in real time: a heap of ``(loop time, sequence, timer)`` (settled
+    ones may linger) and one loop timer at the earliest, which calls ``due(timer)`` for
+    each unsettled timer whose time has come."""
 
     __slots__ = ("_at", "_due", "_handle", "heap")
 
-    def __init__(self, due: Callable[[Wake], None]) -> None:
-        self.heap: list[tuple[float, int, Wake]] = []
+    def __init__(self, due: Callable[[_TimerT], None]) -> None:
+        self.heap: list[tuple[float, int, _TimerT]] = []
         self._due = due
         self._handle: asyncio.TimerHandle | None = None
         self._at = math.inf
 
-    def push(self, loop: asyncio.AbstractEventLoop, entry: tuple[float, int, Wake]) -> None:
+    def push(self, loop: asyncio.AbstractEventLoop, entry: tuple[float, int, _TimerT]) -> None:
         """Watch one more timer."""
         heapq.heappush(self.heap, entry)
         if entry[0] < self._at:
@@ -678,9 +766,9 @@ class _Watchdog:
 
 
 def _compacted(
-    heap: list[tuple[float, int, Wake]], compact_at: int
-) -> tuple[list[tuple[float, int, Wake]], int]:
-    """A heap of passive timers, rid of its settled ones once it has grown to
+    heap: list[tuple[float, int, _TimerT]], compact_at: int
+) -> tuple[list[tuple[float, int, _TimerT]], int]:
+    """A heap of timers, rid of its settled ones once it has grown to
     ``compact_at``; and the size at which to look again (twice what is left)."""
     if len(heap) < compact_at:
         return heap, compact_at
@@ -689,7 +777,7 @@ def _compacted(
     return kept, max(_COMPACT_AT, 2 * len(kept))
 
 
-def _fire(wake: Wake) -> None:
+def _fire(wake: _Timer) -> None:
     callback = wake._callback
     wake.set_result(None)
     if callback is not None:

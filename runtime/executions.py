@@ -229,8 +229,10 @@ class Engine:
         committed with it, or not at all."""
         if self.openers:
             await self._open()
-        name = name if name is not None else self.host.new_uuid()
-        check_name(name, "execution")
+        if name is None:
+            name = self.host.new_uuid()  # a UUID: a valid name
+        else:
+            check_name(name, "execution")
         prefix = f"arn:aws:states:{self.region}:{self.account}"
         arn = f"{prefix}:execution:{machine.name}:{name}"
         if machine.type == "EXPRESS":
@@ -284,7 +286,7 @@ class Engine:
     ) -> Execution:
         """An execution up to its ``ExecutionStarted`` (recorded again, and found committed,
         when it is recovered), as its own top strand whoever starts it."""
-        strand = STRAND.set("")
+        strand = STRAND.set("") if STRAND.get() else None
         try:
             start_time = host.now()
             if log is not None and history is None:
@@ -303,7 +305,8 @@ class Engine:
             details = {"input": value, "roleArn": machine.role_arn}
             run.history.add("ExecutionStarted", 0, details)
         finally:
-            STRAND.reset(strand)
+            if strand is not None:
+                STRAND.reset(strand)
         return execution
 
     def _new_run(

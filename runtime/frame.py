@@ -29,6 +29,8 @@ EXPRESS_HISTORY_LIMIT_EVENTS = 250_000
 #: The state types whose context object carries ``State.RetryCount``: AWS's recorded
 #: context of a Pass state has none.
 _RETRYING = frozenset({"Task", "Parallel", "Map"})
+#: The scope of a thread that starts with no variables (immutable: one serves them all).
+_NO_VARIABLES = VariableScope()
 
 
 #: What a state's work returns: its output, the next state (None to end the scope) and
@@ -180,7 +182,7 @@ class Frame:
         self.result_size = math.inf
         # The bindings of states that do not read the context, for the scope they read.
         self._plain: tuple[VariableScope, Bindings] | None = None
-        self.scope = scope if scope is not None else VariableScope()
+        self.scope = scope if scope is not None else _NO_VARIABLES
 
     def record(self, event_type: str, details: Mapping[str, Any] | None = None) -> int:
         """Append an event linked to this thread's previous one; return its id."""

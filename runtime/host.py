@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Literal, Protocol
 
 from asl.bindings import Entropy, SystemEntropy
@@ -152,9 +152,10 @@ class LocalHost:
         """Seconds since the Unix epoch, by this Host's clock."""
         return self.clock.now()
 
-    async def sleep(self, seconds: float) -> None:
-        """Park the calling strand on this Host's clock."""
-        await self.clock.sleep(seconds)
+    def sleep(self, seconds: float) -> Coroutine[Any, Any, None]:
+        """Park the calling strand on this Host's clock (the clock's own coroutine: no
+        frame of the Host's in between)."""
+        return self.clock.sleep(seconds)
 
     async def pause(self) -> None:
         """One turn of the event loop."""

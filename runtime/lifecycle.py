@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -44,6 +45,8 @@ EXPRESS_MAX_SECONDS = 300
 #: passive (:meth:`runtime.clock.Clock.passive_timer`): an execution waiting for a person
 #: on the virtual clock is not ended at once by a jump to it.
 STANDARD_MAX_SECONDS = MAX_WAIT_SECONDS
+#: Where an execution has no time limit of a kind (a no-op: reusable).
+_NO_LIMIT: AbstractContextManager[object] = nullcontext()
 
 
 class Starter(Protocol):
@@ -278,7 +281,8 @@ class Execution:
 async def execute(execution: Execution, run: Run, input_size: int) -> None:
     """Run ``execution`` (its ``ExecutionStarted`` recorded) to its end event, within its
     ``TimeoutSeconds`` and the longest any execution of its type runs."""
-    STRAND.set("")  # this strand's own context: the top scope, whoever started it
+    if STRAND.get():  # this strand's own context: the top scope, whoever started it
+        STRAND.set("")
     machine = run.machine
     frame = Frame(run, 0, size_bound=input_size)
     try:
@@ -291,13 +295,17 @@ async def execute(execution: Execution, run: Run, input_size: int) -> None:
             # From the start, so an execution recovered after a crash keeps its year.
             limit = execution.start_time + STANDARD_MAX_SECONDS
         clock = run.host.clock
-        year = clock.deadline(None) if limit is None else clock.deadline_at(limit, passive=True)
-        deadline = run.host.deadline(timeout)  # journaled: a replay finds the first run's
-        if execution.redrive_date is not None and timeout is not None:
-            # A redrive gives the execution its TimeoutSeconds again, from the redrive.
-            deadline = clock.deadline_at(execution.redrive_date + timeout)
-        async with deadline, year:
-            output = await run_scope(machine.scope, execution.input, frame)
+        year = _NO_LIMIT if limit is None else clock.deadline_at(limit, passive=True)
+        if timeout is None:
+            with year:
+                output = await run_scope(machine.scope, execution.input, frame)
+        else:
+            deadline = run.host.deadline(timeout)  # journaled: a replay finds the first run's
+            if execution.redrive_date is not None:
+                # A redrive gives the execution its TimeoutSeconds again, from the redrive.
+                deadline = clock.deadline_at(execution.redrive_date + timeout)
+            with deadline, year:
+                output = await run_scope(machine.scope, execution.input, frame)
     except DeadlineExpired:
         execution.error = TIMEOUT
         await execution._finish_committed("TIMED_OUT", "ExecutionTimedOut", {"error": TIMEOUT})

@@ -67,7 +67,8 @@ class JsonPathFlow:
             (compile_result_path(c.result_path), _optional_assign(c.assign))
             for c in getattr(state, "catch", ())
         ]
-        self.trivial = (
+        # Kept apart from ``trivial``, which the types that do work of their own clear.
+        self._passes_input = (
             state.input_path == "$"
             and state.output_path == "$"
             and getattr(state, "result_path", "$") == "$"
@@ -75,6 +76,7 @@ class JsonPathFlow:
             and self._result is m.MISSING
             and self._assign is None
         )
+        self.trivial = self._passes_input
         _TYPE_SETUP[state.type](self, state)
 
     # --- the common flow --------------------------------------------------------------
@@ -124,7 +126,7 @@ class JsonPathFlow:
 
     def wait(self, raw_input: JSON, b: Bindings, now: float) -> tuple[float, JSON, Assigned]:
         """The delay in seconds, the output and the assigned variables of a Wait."""
-        if self.trivial:  # no InputPath, OutputPath or Assign: the input passes as it is
+        if self._passes_input:  # no InputPath, OutputPath or Assign: the input passes on
             return self._delay(b.with_input(raw_input), now), raw_input, None
         effective, output, assigned = self._filtered(raw_input, b)
         return self._delay(b.with_input(effective), now), output, assigned

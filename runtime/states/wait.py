@@ -15,15 +15,15 @@ from runtime.interpreter import Outcome
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
     """Wait, then pass the (filtered) input on."""
     host = frame.run.host
-    wait = state.flow.wait
+    flow = state.flow
     b = frame.bindings(state)
     now = host.now()
     # Called here, as Pass calls its flow: one call fewer per Wait than through evaluate.
     try:
-        delay, output, assigned = wait(raw_input, b, now)
+        delay, output, assigned = flow.wait(raw_input, b, now)
     except Overrun:
         delay, output, assigned = await evaluate_on_a_thread(
-            state, frame, entered, wait, raw_input, b, now
+            state, frame, entered, flow.wait, raw_input, b, now
         )
     except StatesError as error:
         raise evaluation_error(error, state, frame, entered) from None

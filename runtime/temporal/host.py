@@ -64,12 +64,16 @@ class WorkflowClock(RealClock):
         """The workflow's current time, the same on every replay."""
         return workflow.now().timestamp()
 
-    def passive_timer(
-        self, seconds: float | None, callback: Callable[[], None] | None = None
+    def timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
+        """A durable timer of the workflow's for each, passive ones too, as its history has
+        recorded them (the local clock's one watched heap of timers would change that)."""
+        return self.loop_timer(seconds, callback)
+
+    def alarm(
+        self, seconds: float | None, callback: Callable[[], None], *, passive: bool = False
     ) -> Wake:
-        """A plain timer: each is a durable timer of the workflow's, as its history has
-        recorded them (the local clock's one heap of passive timers would change that)."""
-        return self.timer(seconds, callback)
+        """A durable timer too (see :meth:`timer`)."""
+        return self.loop_timer(seconds, callback)
 
 
 def workflow_of_token(token: str) -> str:

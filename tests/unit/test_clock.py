@@ -439,20 +439,45 @@ async def test_sync_handlers_of_concurrent_map_iterations_run_side_by_side() -> 
     assert (execution.status, execution.output) == ("SUCCEEDED", [1, 2, 3, 4])
 
 
-async def test_real_passive_timers_fire_in_order_of_time_not_of_setting() -> None:
+async def test_real_timers_fire_in_order_of_time_not_of_setting() -> None:
     clock = RealClock()
     fired: list[str] = []
     later = clock.passive_timer(0.2, lambda: fired.append("later"))
+    soonest = clock.timer(0.03, lambda: fired.append("soonest"))
     sooner = clock.passive_timer(0.05, lambda: fired.append("sooner"))
     clock.passive_timer(0.01, lambda: fired.append("cancelled")).cancel()
-    await asyncio.wait_for(asyncio.gather(sooner, later), timeout=5)
-    assert fired == ["sooner", "later"]
+    clock.timer(0.01, lambda: fired.append("cancelled")).cancel()
+    await asyncio.wait_for(asyncio.gather(sooner, later, soonest), timeout=5)
+    assert fired == ["soonest", "sooner", "later"]
 
 
-async def test_many_cancelled_real_passive_timers_do_not_pile_up() -> None:
+async def test_real_timers_due_together_are_one_loop_timer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     clock = RealClock()
-    for _ in range(20_000):
+    loop = asyncio.get_running_loop()
+    scheduled: list[float] = []
+    call_at = loop.call_at
+
+    def counted(when: float, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+        scheduled.append(when)
+        return call_at(when, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_at", counted)
+    timers = [clock.timer(0.05 + i / 1_000_000) for i in range(100)]
+    assert len(scheduled) == 1
+    started = loop.time()
+    await asyncio.wait_for(asyncio.gather(*timers), timeout=5)
+    assert loop.time() - started >= 0.05
+
+
+async def test_many_cancelled_real_timers_do_not_pile_up() -> None:
+    clock = RealClock()
+    for _ in range(10_000):
         clock.passive_timer(DAY).cancel()
-    live = clock.passive_timer(0.02)
-    assert len(clock._passive.heap) <= 2 * 1024
+        clock.timer(DAY).cancel()
+        with clock.deadline(DAY), clock.deadline(DAY, passive=True):
+            pass
+    live = clock.timer(0.02)
+    assert len(clock._watched.heap) <= 2 * 1024
     await asyncio.wait_for(live, timeout=5)
