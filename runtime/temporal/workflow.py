@@ -116,9 +116,13 @@ class ExecutionHandlers:
     @workflow.query
     def history(self, first: int, max_bytes: int) -> dict[str, Any]:
         """The AWS history's events from index ``first``: as many as fit in ``max_bytes``
-        of JSON (one at least), and how many there are in all. Only those are rendered."""
+        of JSON (one at least), and how many there are in all. Only those are made and
+        rendered: a history is kept flat, and a slice of it would make an ``Event`` of
+        every later one (25,000 per page of a long history, past Temporal's 2 s limit for
+        a query under load)."""
         recorded = self._events()
-        events = fitting((event.to_aws() for event in recorded[first:]), max_bytes)
+        page = (recorded[index].to_aws() for index in range(first, len(recorded)))
+        events = fitting(page, max_bytes)
         return {"events": events, "total": len(recorded)}
 
     @workflow.query
