@@ -25,6 +25,7 @@ from runtime.defaults import DEFAULT_TASK_QUEUE
 from runtime.temporal.activities import TaskActivities
 from runtime.temporal.map_child import MapChildWorkflow
 from runtime.temporal.map_runs import MapRunSliceWorkflow
+from runtime.temporal.redrive import read_journal_page
 from runtime.temporal.workflow import ExecutionWorkflow
 
 #: The workflows a worker runs: executions, and the slices and children of their Map Runs.
@@ -42,11 +43,12 @@ def new_worker(
     *,
     task_queue: str = DEFAULT_TASK_QUEUE,
 ) -> Worker:
-    """A worker of ``task_queue`` running executions, its Tasks through ``invoker``."""
+    """A worker of ``task_queue`` running executions, its Tasks through ``invoker`` (and
+    reading an ended run's journal for the run that redrives it)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=[TaskActivities(invoker).invoke_task],
+        activities=[TaskActivities(invoker).invoke_task, read_journal_page],
         workflow_runner=workflow_runner(),
     )
