@@ -33,6 +33,7 @@ from integrations.lambdas import LocalFunctions
 from runtime.defaults import DEFAULT_ACCOUNT, DEFAULT_REGION
 from runtime.host import SEEDED_START
 from runtime.service import ServiceSettings, serve_in_thread
+from tests.e2e.console_helpers import Browser
 from tests.serving import sfn_client
 from tests.temporal.backend import Backend
 from tests.temporal.test_replay import _replayer
@@ -138,11 +139,11 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def on_temporal(temporal: Backend, folders: tuple[Path, Path]) -> Iterator[Any]:
-    """A boto3 client of ``asl serve --backend temporal`` with a worker of its own."""
+def served(temporal: Backend, folders: tuple[Path, Path]) -> Iterator[str]:
+    """The URL of ``asl serve --backend temporal`` with a worker of its own."""
     folder = folders[0]
     with serving(temporal.address, folder, folder / "functions.json") as url:
-        yield sfn_client(url)
+        yield url
 
 
 def _redrive_fields(described: dict[str, Any]) -> dict[str, Any]:
@@ -193,9 +194,9 @@ def _scenario(sfn: Any, folder: Path) -> dict[str, Any]:
 
 
 def test_a_redriven_execution_goes_on_as_on_the_local_backend(
-    on_temporal: Any, folders: tuple[Path, Path]
+    served: str, folders: tuple[Path, Path]
 ) -> None:
-    there = _scenario(on_temporal, folders[0])
+    there = _scenario(sfn_client(served), folders[0])
     local_settings = ServiceSettings(
         clock="virtual", functions=folders[1] / "functions.json", db=folders[1] / "db.sqlite3"
     )
@@ -228,6 +229,21 @@ def test_a_redriven_execution_goes_on_as_on_the_local_backend(
         {"redriveCount": 1},
         {"redriveCount": 2},
     ]
+
+
+def test_the_console_redrives_an_execution_on_temporal(served: str) -> None:
+    sfn = sfn_client(served)
+    failing = {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "E", "Cause": "c"}}}
+    made = sfn.create_state_machine(name="refused", definition=json.dumps(failing), roleArn=ROLE)
+    arn = sfn.start_execution(stateMachineArn=made["stateMachineArn"])["executionArn"]
+    _done(sfn, arn)
+    browser = Browser(served)
+    assert ">Redrive</button>" in browser.get("/console/execution", arn=arn).text
+    assert browser.post("/console/redrive", arn=arn).status_code == 200
+    again = _done(sfn, arn)
+    assert (again["status"], again["redriveCount"]) == ("FAILED", 1)
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    assert [e["type"] for e in events][-2:] == ["ExecutionRedriven", "ExecutionFailed"]
 
 
 def test_a_redriven_run_replays(temporal: Backend) -> None:
