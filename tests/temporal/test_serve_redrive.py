@@ -35,6 +35,7 @@ from runtime.host import SEEDED_START
 from runtime.service import ServiceSettings, serve_in_thread
 from tests.e2e.console_helpers import Browser
 from tests.serving import sfn_client
+from tests.temporal import machines
 from tests.temporal.backend import Backend
 from tests.temporal.test_replay import _replayer
 from tests.temporal.test_serve_temporal import _done, serving
@@ -291,3 +292,55 @@ def test_a_redriven_run_replays(temporal: Backend) -> None:
     assert (ended["status"], ended["redriveCount"]) == ("SUCCEEDED", 1)
     assert calls == ["echo", "flaky", "flaky"]  # Echo's result was kept, Flaky ran again
     asyncio.run(_replayer().replay_workflow(history))
+
+
+def test_a_distributed_map_that_succeeded_before_the_failure_replays(temporal: Backend) -> None:
+    """A Distributed Map's children are child workflows, not journaled: the run that
+    redrives runs them again, and its Map Run comes out as it was (same ARN, same counts)."""
+    workflow_id = f"redrive-dmap-{uuid.uuid4()}"
+    calls: list[str] = []
+
+    def flaky(event: Any, context: Any) -> Any:
+        calls.append("flaky")
+        if len(calls) == 1:
+            raise ValueError("first call fails")
+        return event
+
+    functions = LocalFunctions()
+    functions.register("flaky", flaky)
+    registry = Registry()
+    functions.install(registry)
+    temporal.routed.invokers[workflow_id] = registry
+    definition = machines.distributing(
+        {"StartAt": "Same", "States": {"Same": {"Type": "Pass", "End": True}}}
+    )
+    mapped = definition["States"][definition["StartAt"]]
+    del mapped["End"]
+    mapped["Next"] = "Flaky"
+    definition["States"]["Flaky"] = {
+        "Type": "Task", "Resource": WORK.replace("work", "flaky"), "End": True,
+    }  # fmt: skip
+
+    async def redriven() -> tuple[list[str], dict[str, Any], list[str], list[str]]:
+        executions = temporal.executions
+        await executions.start(
+            definition, {"items": [1, 2, 3]}, workflow_id=workflow_id, seed=3, clock="virtual"
+        )
+        assert (await executions.wait(workflow_id))["status"] == "FAILED"
+        before = await executions.map_runs(workflow_id)
+        await executions.redrive(workflow_id)
+        ended = await executions.wait(workflow_id)
+        events = (await executions.history(workflow_id))["events"]
+        return before, ended, await executions.map_runs(workflow_id), [e["type"] for e in events]
+
+    try:
+        before, ended, after, types = temporal.run(redriven())
+    finally:
+        del temporal.routed.invokers[workflow_id]
+    assert (ended["status"], ended["redriveCount"]) == ("SUCCEEDED", 1)
+    assert len(after) == 1 and after == before
+    assert types.count("MapRunStarted") == 1 and calls == ["flaky", "flaky"]
+    assert types[types.index("ExecutionRedriven") :] == [
+        "ExecutionRedriven", "LambdaFunctionScheduled", "LambdaFunctionStarted",
+        "LambdaFunctionSucceeded", "TaskStateExited", "ExecutionSucceeded",
+    ]  # fmt: skip
