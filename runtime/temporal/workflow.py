@@ -262,8 +262,9 @@ class ExecutionWorkflow(ExecutionHandlers):
         self._seed = seed
         info = workflow.info()
         host = self._host = WorkflowHost(
-            clock, seed, info.task_queue, start.liveness_seconds, parse_json(start.definition)
-        )
+            clock, seed, info.task_queue, start.liveness_seconds, parse_json(start.definition),
+            journaled=journaled,
+        )  # fmt: skip
         self._engine = Engine(
             host, region=start.region, account=start.account,
             database=":memory:" if journaled else None, host_per_execution=True,
