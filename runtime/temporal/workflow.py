@@ -139,8 +139,10 @@ class ExecutionHandlers:
         events: list[dict[str, Any]] = []
         size = 0
         recorded = self._events()
-        for event in recorded[first:]:
-            rendered = event.to_aws()
+        # By index: a slice would make every event from ``first`` on, and a query on a
+        # 25,000-event history must stay within Temporal's two seconds.
+        for index in range(first, len(recorded)):
+            rendered = recorded[index].to_aws()
             size += json_size(rendered)
             if events and size > max_bytes:
                 break
