@@ -114,8 +114,14 @@ class Engine:
         region: str = DEFAULT_REGION,
         account: str = DEFAULT_ACCOUNT,
         database: str | os.PathLike[str] | None = None,
+        host_per_execution: bool = False,
     ) -> None:
         self.host: Host = host if host is not None else LocalHost()
+        #: The Host serves one execution only (a Temporal workflow's): a durable execution
+        #: draws from its entropy and runs a Distributed Map's children where it runs them
+        #: (see :class:`~runtime.journal.JournaledHost`), so a run that is not durable and
+        #: one that is make the same draws.
+        self.host_per_execution = host_per_execution
         self.region = region
         self.account = account
         #: Where machines and executions are kept (None: in memory only).
@@ -252,13 +258,13 @@ class Engine:
                 on_start(arn)
             self._spawn(execution, size)
             return execution
-        seed = int(self.host.entropy.random() * 2**53)
+        seed = None if self.host_per_execution else int(self.host.entropy.random() * 2**53)
         log = Log(self.store, arn)
         host = JournaledHost(self.host, log, seed)
         execution = self._begin(machine, name, arn, value, host, log)
         row = ExecutionRow(arn, machine.arn, machine.revision or "", name, "RUNNING",
                            log.text(value), None, None, None, execution.start_time, None,
-                           seed, 0)  # fmt: skip
+                           seed or 0, 0)  # fmt: skip
         committed = self._starting[arn] = log.start(row, on_start)
         # Run once committed, even if the caller stops waiting: a committed start is kept.
         committed.add_done_callback(lambda done: self._started(execution, size, done))
@@ -404,7 +410,7 @@ class Engine:
         if machine is None:
             raise LookupError(f"{row.arn}: its state machine {row.machine_arn} is not kept")
         log = Log(self.store, row.arn, events, answers)
-        host = JournaledHost(self.host, log, row.seed)
+        host = JournaledHost(self.host, log, None if self.host_per_execution else row.seed)
         value = parse_json(row.input)
         history = DurableHistory(host.clock, log, events)
         execution = self._begin(

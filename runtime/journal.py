@@ -392,8 +392,8 @@ class _JournaledEntropy:
 
     __slots__ = ("_entropy", "_log")
 
-    def __init__(self, seed: int, log: Log) -> None:
-        self._entropy = SystemEntropy(seed)
+    def __init__(self, entropy: Entropy, log: Log) -> None:
+        self._entropy = entropy
         self._log = log
 
     def random(self) -> float:
@@ -408,16 +408,24 @@ class _JournaledEntropy:
 class JournaledHost:
     """One durable execution's view of the engine's Host (see the module's docstring).
     ``seed`` seeds the execution's own entropy (kept with the execution), so the draws
-    after a recovery are those an uninterrupted run would have made."""
+    after a recovery are those an uninterrupted run would have made.
 
-    def __init__(self, inner: Host, log: Log, seed: int) -> None:
+    ``seed=None``: the Host is this execution's alone (a Temporal workflow's, seeded for
+    it, built again with that seed to redrive it), so the execution draws from the Host's
+    own entropy, exactly as a run that is not durable does, and a Distributed Map's
+    children run where the Host runs them (child workflows; not journaled, so a replay
+    runs them again)."""
+
+    def __init__(self, inner: Host, log: Log, seed: int | None) -> None:
         self.inner = inner
         self.log = log
         self.clock: Clock = inner.clock
-        self.entropy: Entropy = _JournaledEntropy(seed, log)
+        own = inner.entropy if seed is None else SystemEntropy(seed)
+        self.entropy: Entropy = _JournaledEntropy(own, log)
         self.evaluates_inline = inner.evaluates_inline
-        # A durable execution's children are strands of it, their answers in its journal.
-        self.map_children: MapChildren | None = None
+        # Otherwise a durable execution's children are strands of it, their answers in its
+        # journal.
+        self.map_children: MapChildren | None = None if seed is not None else inner.map_children
 
     def now(self) -> float:
         """The Host's time, journaled."""

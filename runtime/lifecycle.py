@@ -273,8 +273,11 @@ class Execution:
             return None
         output = self._log.text(self.output) if status == "SUCCEEDED" else None
         runs = self._run.map_runs
+        # Children the Host ran elsewhere (a Temporal workflow's child workflows) keep
+        # their own histories there: nothing of them is written here.
+        kept = bool(runs) and self._run.host.map_children is None
         return Ended(status, output, self.error, self.cause, self.stop_time), (
-            map_run_rows(runs) if runs else None
+            map_run_rows(runs) if kept else None
         )
 
 

@@ -66,15 +66,17 @@ def not_redrivable(
     now: float,
     events: Sequence[EventRow],
     past_max_time: bool,
+    history_length: int | None = None,
 ) -> str | None:
     """Why an execution cannot be redriven, in the words of DescribeExecution's
     ``redriveStatusReason`` (AWS's API reference lists them); None when it can. ``events``:
-    its stored history."""
+    its stored history, or its first events when ``history_length`` says how many there
+    are in all."""
     if machine_type == "EXPRESS":
         return not_redrivable_express()
     if status in ("RUNNING", "SUCCEEDED"):
         return f"Execution is {status} and cannot be redriven"
-    if len(events) >= REDRIVE_EVENT_LIMIT:
+    if (len(events) if history_length is None else history_length) >= REDRIVE_EVENT_LIMIT:
         return "Execution history event limit exceeded."
     if past_max_time:
         return "Execution has exceeded the max execution time."

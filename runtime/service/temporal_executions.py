@@ -21,13 +21,16 @@ far as it has come. A Map Run's ARN does not name its execution, nor a child's A
 Map Run: the machine's executions are asked, newest first (and for a nested Map Run the
 children on its way), and what was found is kept (the most recently used, bounded).
 
-Not served on Temporal yet, answered with an error saying so (never a 500):
-RedriveExecution (``ExecutionNotRedrivable``).
+RedriveExecution: a new run of the execution's workflow, which replays the ended run's
+journal without its failed path (:mod:`runtime.temporal.redrive`); the redrive date is the
+one the new run records, asked of it once it has caught up.
+
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -41,10 +44,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from asl.jsontext import parse_json
 from runtime import executions as engine_executions
 from runtime.activities import Pollers
-from runtime.lifecycle import MachineType
-from runtime.redrive import ExecutionNotRedrivable
+from runtime.lifecycle import STANDARD_MAX_SECONDS, MachineType
+from runtime.redrive import ExecutionNotRedrivable, not_redrivable
 from runtime.service.catalog import Catalog, ExecutionOrigin, Target
-from runtime.service.errors import ResourceNotFound
+from runtime.service.errors import ExecutionDoesNotExist, ResourceNotFound
 from runtime.service.executions_backend import ExecutionView, StartedFrom
 from runtime.service.listing import Place, stored_page
 from runtime.service.recent import Recent
@@ -53,11 +56,9 @@ from runtime.states.map_run import MapRunRecord
 from runtime.store import ApiError, TaskRecord
 from runtime.stored_map_runs import child_record, map_run_record
 from runtime.temporal.client import TemporalExecutions
-from runtime.temporal.payloads import StartRequest
 from runtime.temporal.workers import WorkerSettings, check_address, connect_client
 
 __all__ = [
-    "NOT_REDRIVABLE",
     "WORKER_ANSWER_SECONDS",
     "NoWorkerAnswered",
     "TemporalExecutionsBackend",
@@ -66,14 +67,11 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: Our words (AWS has no Temporal): why RedriveExecution cannot be served yet.
-NOT_REDRIVABLE = (
-    "Execution cannot be redriven: executions on Temporal (asl serve --backend temporal) "
-    "are not redriven yet; start it again, or serve with --backend local"
-)
 #: How many Map Runs' owners, and children's Map Runs, the server keeps in mind.
 _KNOWN_MAP_RUNS = 10_000
 _KNOWN_CHILDREN = 200_000
+#: How often a redriven execution is asked whether its new run has recorded the redrive.
+_REDRIVE_POLL_SECONDS = 0.05
 #: How many executions' descriptions ListExecutions asks Temporal for at once.
 _DESCRIBED_AT_ONCE = 16
 #: How long a question only a worker can answer (a running execution's description, any
@@ -247,17 +245,13 @@ class TemporalExecutionsBackend:
     async def _not_yet_started(self, arn: str, start_time: float) -> TemporalRun:
         """A running workflow no worker answers for (none has run its first task yet, or
         none polls now): what its start request says."""
-        handle = self._client.get_workflow_handle(arn)
-        async for event in handle.fetch_history_events(page_size=1):
-            payloads = event.workflow_execution_started_event_attributes.input.payloads
-            [request] = await self._client.data_converter.decode(payloads, [StartRequest])
-            machine, name = _machine_and_name(arn)
-            name = request.name or name
-            value = parse_json(request.input_text)
-            return TemporalRun(
-                arn, machine, name, "RUNNING", value, None, None, None, start_time, None
-            )
-        raise RuntimeError(f"workflow {arn} has no history")
+        request = await self.executions.start_request(arn)
+        machine, name = _machine_and_name(arn)
+        value = parse_json(request.input_text)
+        return TemporalRun(
+            arn, machine, request.name or name, "RUNNING", value, None, None, None, start_time,
+            None,
+        )  # fmt: skip
 
     async def wait(self, arn: str) -> ExecutionView:
         """Wait for the workflow's result: the execution's description."""
@@ -446,15 +440,49 @@ class TemporalExecutionsBackend:
             for child in [] if loaded is None or not below else loaded.executions:
                 await self._search_in(self._child_workflow(child.arn), machine, found, children)
 
-    # --- what Temporal does not serve yet -----------------------------------------------
+    # --- redrive ----------------------------------------------------------------------
 
     async def not_redrivable(self, run: ExecutionView) -> str | None:
-        """Always: see :data:`NOT_REDRIVABLE`."""
-        return NOT_REDRIVABLE
+        """Why the ended execution cannot be redriven (``runtime.redrive``'s reasons), from
+        the first event its workflow journaled and the length of its history."""
+        first, length = await self._asked(self.executions.journal_head(run.arn))
+        # Temporal's time, as the workflows' dates are (the server's engine may run on a
+        # virtual clock of its own, which no execution here reads).
+        now = time.time()
+        return not_redrivable(
+            run.status, "STANDARD", run.stop_time, now, first,
+            now - run.start_time > STANDARD_MAX_SECONDS, length,
+        )  # fmt: skip
 
     async def redrive(self, arn: str) -> float:
-        """``ExecutionNotRedrivable``: see :data:`NOT_REDRIVABLE`."""
-        raise ExecutionNotRedrivable(NOT_REDRIVABLE)
+        """Redrive the ended execution: a new run of its workflow (see
+        :meth:`TemporalExecutions.redrive`); its redrive date, once the new run has recorded
+        it (the new run's start when no worker answers in time)."""
+        run = await self.find(arn)
+        if run is None:
+            raise ExecutionDoesNotExist(arn)
+        reason = await self.not_redrivable(run)
+        if reason is not None:
+            raise ExecutionNotRedrivable(reason)
+        try:
+            await self.executions.redrive(arn)
+        except WorkflowAlreadyStartedError:  # another call redrove it meanwhile
+            raise ExecutionNotRedrivable("Execution is RUNNING and cannot be redriven") from None
+        try:
+            return await self._asked(self._redrive_date(arn, run.redrive_count + 1))
+        except NoWorkerAnswered:
+            started = await self._client.get_workflow_handle(arn).describe()
+            return started.start_time.timestamp()
+
+    async def _redrive_date(self, arn: str, count: int) -> float:
+        """The date the ``count``-th redrive of the execution recorded, once it has."""
+        while True:
+            found = await self.executions.describe(arn)
+            if found is not None and found.get("redriveCount") == count:
+                return float(found["redriveDate"])
+            await asyncio.sleep(_REDRIVE_POLL_SECONDS)
+
+    # --- task tokens and activity tasks ---------------------------------------------------
 
     async def pending_tasks(self) -> Sequence[TaskRecord]:
         """The tasks waiting in the running workflows, each asked (``NoWorkerAnswered``
@@ -516,4 +544,6 @@ def _run(arn: str, described: dict[str, Any]) -> TemporalRun:
         cause=described.get("cause"),
         start_time=described["startDate"],
         stop_time=described.get("stopDate"),
+        redrive_count=described.get("redriveCount", 0),
+        redrive_date=described.get("redriveDate"),
     )

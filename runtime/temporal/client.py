@@ -1,5 +1,5 @@
-"""Executions on Temporal, from the outside: start, describe, stop, read histories,
-answer task tokens and hand out activity tasks (what ``asl serve --backend temporal``
+"""Executions on Temporal, from the outside: start, describe, stop, redrive, read
+histories, answer task tokens and hand out activity tasks (what ``asl serve --backend temporal``
 will call).
 
 An execution is the workflow :data:`~runtime.temporal.workflow.WORKFLOW_NAME`, whose id
@@ -14,6 +14,7 @@ import asyncio
 import atexit
 import gc
 import uuid
+from dataclasses import replace
 from typing import Any, Literal
 
 from temporalio.client import (
@@ -23,6 +24,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -51,9 +53,11 @@ from runtime.store import (
     TaskRecord,
     TaskTimedOut,
 )
+from runtime.store.executions import EventRow
 from runtime.temporal.activity_tasks import poll_activity_task, quoted
 from runtime.temporal.host import workflow_of_token
 from runtime.temporal.payloads import CHILD_WORKFLOW, StartRequest, task_record
+from runtime.temporal.redrive import JOURNAL_QUERY
 from runtime.temporal.workflow import WORKFLOW_NAME
 from runtime.tokens import output_text
 
@@ -153,6 +157,33 @@ class TemporalExecutions:
 
     def _handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(workflow_id)
+
+    async def start_request(self, workflow_id: str, run_id: str | None = None) -> StartRequest:
+        """The request a run of the workflow (by default its latest) was started with."""
+        handle = self.client.get_workflow_handle(workflow_id, run_id=run_id)
+        async for event in handle.fetch_history_events(page_size=1):
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            [request] = await self.client.data_converter.decode(payloads, [StartRequest])
+            return request  # type: ignore[no-any-return]
+        raise RuntimeError(f"workflow {workflow_id} has no history")
+
+    async def redrive(self, workflow_id: str) -> None:
+        """RedriveExecution of the execution whose latest run has ended: a new run of the
+        workflow, started with the same request and the ended run's id (see
+        :mod:`runtime.temporal.redrive`); ``WorkflowAlreadyStartedError`` when a run is
+        running. Whether the execution can be redriven is the caller's to check first."""
+        ended = (await self._handle(workflow_id).describe()).run_id
+        request = replace(await self.start_request(workflow_id, ended), redrive_of=ended)
+        await self.client.start_workflow(
+            WORKFLOW_NAME, request, id=workflow_id, task_queue=self.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )  # fmt: skip
+
+    async def journal_head(self, workflow_id: str) -> tuple[list[EventRow], int]:
+        """The first event the execution journaled (none: it journals nothing, having run
+        before executions were journaled), and how many events its history holds."""
+        page = await self._query(workflow_id, JOURNAL_QUERY, [0, 0, 0])
+        return [EventRow(*fields) for fields in page["events"][:1]], int(page["eventCount"])
 
     async def wait(self, workflow_id: str) -> dict[str, Any]:
         """Wait for the execution to end; its description (see :meth:`describe`)."""

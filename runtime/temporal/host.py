@@ -49,6 +49,10 @@ _LONGEST_TASK_SECONDS = 99_999_999
 #: How many of the interpreter's pauses (one per 256 states) go by between two ends of
 #: an activation: about 4,096 states, a fraction of a second of work.
 _PAUSES_PER_ACTIVATION = 16
+#: The same for an execution that is journaled (durable in memory, to be redriven): each
+#: state's events are also written as JSON text into its database, so an activation takes
+#: about 1,024 states, and stays as far within Temporal's two seconds.
+_JOURNALED_PAUSES_PER_ACTIVATION = 4
 #: The activity's own timeout is the Task's plus this: the execution's timer ends the
 #: Task (with AWS's ``States.Timeout`` event) before Temporal ends the activity.
 _ACTIVITY_GRACE_SECONDS = 60
@@ -140,7 +144,14 @@ class WorkflowHost(LocalHost):
     where they find their ItemProcessor."""
 
     def __init__(
-        self, clock: Clock, seed: int, task_queue: str, liveness_seconds: float, definition: Any
+        self,
+        clock: Clock,
+        seed: int,
+        task_queue: str,
+        liveness_seconds: float,
+        definition: Any,
+        *,
+        journaled: bool = False,
     ) -> None:
         super().__init__(
             clock=clock,
@@ -154,15 +165,18 @@ class WorkflowHost(LocalHost):
         self.evaluates_inline = True
         self.map_children = TemporalMapChildren(clock, definition, task_queue, liveness_seconds)
         self._pauses = 0
+        self._pauses_per_activation = (
+            _JOURNALED_PAUSES_PER_ACTIVATION if journaled else _PAUSES_PER_ACTIVATION
+        )
         self._workflow_id = workflow.info().workflow_id
 
     async def pause(self) -> None:
-        """A turn of the event loop; every :data:`_PAUSES_PER_ACTIVATION`-th pause also
+        """A turn of the event loop; every 16th pause (4th when ``journaled``) also
         ends the workflow's activation (a durable timer of a millisecond), so a long run of
         states is cut into activations well within Temporal's two seconds (a timer costs a
         round trip to the server: not at every pause). Counted, so replays cut the same."""
         self._pauses += 1
-        await asyncio.sleep(0 if self._pauses % _PAUSES_PER_ACTIVATION else 0.001)
+        await asyncio.sleep(0 if self._pauses % self._pauses_per_activation else 0.001)
 
     def new_task_token(self) -> str:
         """An unguessable token (from the execution's entropy) naming this workflow."""

@@ -71,6 +71,9 @@ class StartRequest:
     #: How long a worker running a Task may go without a Temporal heartbeat before the
     #: Task's activity is retried on another worker (it heartbeats every third of it).
     liveness_seconds: float = 10.0
+    #: The id of the ended run of this workflow whose execution this run redrives
+    #: (RedriveExecution; see :mod:`runtime.temporal.redrive`); None: a new execution.
+    redrive_of: str | None = None
 
 
 def request_payload(request: TaskRequest, seed: int, now: float) -> dict[str, Any]:

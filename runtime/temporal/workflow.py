@@ -7,6 +7,10 @@ execution's description (status, output, error, cause, dates); the AWS history i
 by the execution as on a local engine and read with the ``history`` query, so
 GetExecutionHistory, the visualizer and the testing kit read it unchanged.
 
+RedriveExecution is a new run of the workflow (see :mod:`runtime.temporal.redrive`): the
+execution's engine journals it in a database in memory, which the ``journal`` query
+reads, and the run that redrives it replays that journal without its failed path.
+
 StopExecution is the ``stop`` signal (with its error and cause) or the workflow's
 cancellation (with none): the execution ends ABORTED and the workflow completes.
 SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat are updates, so their errors
@@ -29,6 +33,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from temporalio import workflow
@@ -37,15 +44,24 @@ from temporalio.exceptions import ApplicationError
 from asl.diagnostics import DefinitionError
 from asl.jsontext import json_text, parse_json
 from runtime.clock import Clock, VirtualClock
-from runtime.executions import Engine, Execution, MachineType
+from runtime.executions import Engine, Execution, Machine, MachineType
 from runtime.history import Event
+from runtime.redrive import ExecutionNotRedrivable
 from runtime.states.map_run import MapRunRecord
 from runtime.store import ApiError
+from runtime.store.executions import start_write
 from runtime.stored_map_runs import child_text, map_run_text
 from runtime.temporal.activity_tasks import CLAIM_UPDATE
 from runtime.temporal.host import WorkflowClock, WorkflowHost
 from runtime.temporal.map_runs import TemporalMapChildren
 from runtime.temporal.payloads import StartRequest, fitting, task_payload
+from runtime.temporal.redrive import (
+    JOURNAL_QUERY,
+    READ_JOURNAL_ACTIVITY,
+    Page,
+    journal_page,
+    read_journal,
+)
 from runtime.tokens import TaskTokens, parse_output
 
 #: The workflow type every execution runs as.
@@ -53,6 +69,11 @@ WORKFLOW_NAME = "AslExecution"
 #: The ``ApplicationError`` type of a start request the engine refuses (the client
 #: checks the same first; a workflow started with one fails at once with this type).
 INVALID_START = "InvalidStart"
+#: The patch under which an execution is journaled (so it can be redriven): workflows
+#: recorded before it replay as they ran, on an engine that journals nothing.
+_JOURNALED = "journal-for-redrive"
+#: How long reading one page of an ended run's journal may take (a worker replays it).
+_READ_JOURNAL_TIMEOUT = timedelta(seconds=60)
 
 
 def describe(execution: Execution) -> dict[str, Any]:
@@ -69,6 +90,8 @@ def describe(execution: Execution) -> dict[str, Any]:
         "startDate": execution.start_time,
         "stopDate": execution.stop_time,
         "path": execution.path,
+        "redriveCount": execution.redrive_count,
+        "redriveDate": execution.redrive_date,
     }
 
 
@@ -171,12 +194,16 @@ class ExecutionWorkflow(ExecutionHandlers):
 
     def __init__(self) -> None:
         self._execution: Execution | None = None
+        self._engine: Engine | None = None
+        #: The seed of the Host's entropy (a run that redrives the execution reuses it).
+        self._seed = 0
         self._stop: tuple[str | None, str | None] | None = None
 
     @workflow.run
     async def run(self, start: StartRequest) -> dict[str, Any]:
-        """Run the execution to its end and describe it."""
-        execution = self._execution = await self._start(start)
+        """Run the execution (or redrive it) to its end and describe it."""
+        begun = self._start(start) if start.redrive_of is None else self._redrive(start)
+        execution = self._execution = await begun
         if self._stop is not None:  # stopped before it started
             execution.stop(*self._stop)
         try:
@@ -193,27 +220,79 @@ class ExecutionWorkflow(ExecutionHandlers):
         else:
             clock = WorkflowClock()
         seed = workflow.random().getrandbits(53) if start.seed is None else start.seed
-        info = workflow.info()
-        definition = parse_json(start.definition)
-        host = self._host = WorkflowHost(
-            clock, seed, info.task_queue, start.liveness_seconds, definition
-        )
-        engine = Engine(host, region=start.region, account=start.account)
-        kind: MachineType = "EXPRESS" if start.machine_type == "EXPRESS" else "STANDARD"
+        engine = self._new_engine(start, clock, seed, journaled=workflow.patched(_JOURNALED))
+        machine = _machine(engine, start)
         try:
-            machine = engine.create_state_machine(
-                start.definition, name=start.state_machine_name, type=kind,
-                role_arn=start.role_arn,
-            )  # fmt: skip
             return await machine.start(parse_json(start.input_text), name=start.name)
-        except (DefinitionError, ValueError) as refused:
+        except ValueError as refused:
             raise ApplicationError(str(refused), type=INVALID_START, non_retryable=True) from None
+
+    async def _redrive(self, start: StartRequest) -> Execution:
+        """The execution of the ended run ``start.redrive_of``, redriven from its journal."""
+        assert start.redrive_of is not None
+        journal = await read_journal(partial(self._journal_page, start.redrive_of))
+        row = journal.execution
+        if row is None:
+            raise ApplicationError(
+                "Execution was started before the launch of RedriveExecution.",
+                type=ExecutionNotRedrivable.code, non_retryable=True,
+            )  # fmt: skip
+        clock: Clock = WorkflowClock()
+        if start.clock == "virtual":  # the execution's own time goes on from its last event
+            clock = VirtualClock(max(event.timestamp for event in journal.events))
+        engine = self._new_engine(start, clock, journal.seed, journaled=True)
+        machine = _machine(engine, start)
+        assert engine.store is not None
+        kept = replace(row, revision=machine.revision or row.revision)
+        engine.store.write(start_write(kept, journal.events, journal.answers))
+        if start.name is None:  # the first run drew the execution's name from the Host first
+            engine.host.new_uuid()
+        try:
+            return await engine.redrive(row.arn)
+        except ExecutionNotRedrivable as refused:
+            raise ApplicationError(refused.message, type=refused.code, non_retryable=True) from None
+
+    async def _journal_page(self, run_id: str, first_event: int, first_answer: int) -> Page:
+        """A page of the journal of the ended run ``run_id`` of this workflow."""
+        info = workflow.info()
+        page: Page = await workflow.execute_activity(
+            READ_JOURNAL_ACTIVITY,
+            args=[info.workflow_id, run_id, first_event, first_answer],
+            task_queue=info.task_queue,
+            start_to_close_timeout=_READ_JOURNAL_TIMEOUT,
+        )
+        return page
+
+    def _new_engine(
+        self, start: StartRequest, clock: Clock, seed: int, *, journaled: bool
+    ) -> Engine:
+        """The execution's engine on a Host of its own: durable in memory when
+        ``journaled`` (see :mod:`runtime.temporal.redrive`)."""
+        self._seed = seed
+        info = workflow.info()
+        host = self._host = WorkflowHost(
+            clock, seed, info.task_queue, start.liveness_seconds, parse_json(start.definition),
+            journaled=journaled,
+        )  # fmt: skip
+        self._engine = Engine(
+            host, region=start.region, account=start.account,
+            database=":memory:" if journaled else None, host_per_execution=True,
+        )  # fmt: skip
+        return self._engine
 
     def _events(self) -> Sequence[Event]:
         return [] if self._execution is None else self._execution.history
 
     def _map_runs(self) -> Sequence[MapRunRecord]:
         return [] if self._execution is None else self._execution.map_runs
+
+    @workflow.query(name=JOURNAL_QUERY)
+    def journal(self, first_event: int, first_answer: int, max_bytes: int) -> Page:
+        """A page of what the execution journaled (see
+        :func:`~runtime.temporal.redrive.journal_page`): none when it journals nothing."""
+        store = None if self._engine is None else self._engine.store
+        arn = "" if self._execution is None else self._execution.arn
+        return journal_page(store, arn, self._seed, first_event, first_answer, max_bytes)
 
     @workflow.query
     def description(self) -> dict[str, Any] | None:
@@ -227,6 +306,17 @@ class ExecutionWorkflow(ExecutionHandlers):
             self._stop = (error, cause)
         else:
             self._execution.stop(error, cause)
+
+
+def _machine(engine: Engine, start: StartRequest) -> Machine:
+    """The start request's state machine on ``engine`` (``INVALID_START`` when refused)."""
+    kind: MachineType = "EXPRESS" if start.machine_type == "EXPRESS" else "STANDARD"
+    try:
+        return engine.create_state_machine(
+            start.definition, name=start.state_machine_name, type=kind, role_arn=start.role_arn
+        )
+    except (DefinitionError, ValueError) as refused:
+        raise ApplicationError(str(refused), type=INVALID_START, non_retryable=True) from None
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,18 +98,16 @@ def _stopped(process: subprocess.Popen[str]) -> None:
         process.communicate()
 
 
-@pytest.fixture(scope="module")
-def served(temporal: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A worker and a server on a task queue of their own; the server's URL."""
-    folder = tmp_path_factory.mktemp("serve-temporal")
-    (folder / "handlers.py").write_text("def notify(event, context):\n    return {}\n")
-    functions = folder / "functions.json"
-    functions.write_text(json.dumps({"functions": {"notify": "handlers:notify"}}))
+@contextmanager
+def serving(address: str, folder: Path, functions: Path) -> Iterator[str]:
+    """``asl worker`` (with ``functions``) and ``asl serve --backend temporal`` on a virtual
+    clock, on a task queue of their own on the Temporal server at ``address``, their logs
+    and the catalog in ``folder``; the server's URL."""
     queue = f"serve-{uuid.uuid4()}"
-    address = ["--temporal-address", temporal.address, "--task-queue", queue]
-    worker = _asl("worker", *address, "--functions", str(functions), log=folder / "worker.log")
+    temporal = ["--temporal-address", address, "--task-queue", queue]
+    worker = _asl("worker", *temporal, "--functions", str(functions), log=folder / "worker.log")
     server = _asl(
-        "serve", "--backend", "temporal", *address, "--port", "0", "--clock", "virtual",
+        "serve", "--backend", "temporal", *temporal, "--port", "0", "--clock", "virtual",
         "--db", str(folder / "catalog.sqlite3"), log=folder / "serve.log",
     )  # fmt: skip
     try:
@@ -116,11 +115,22 @@ def served(temporal: Backend, tmp_path_factory: pytest.TempPathFactory) -> Itera
         assert f"serving task queue {queue}" in worker.stdout.readline()
         port = announced_port(server.stdout.readline())
         said = server.stdout.readline()
-        assert said.startswith(f"asl serve: executions on Temporal at {temporal.address}"), said
+        assert said.startswith(f"asl serve: executions on Temporal at {address}"), said
         yield f"http://127.0.0.1:{port}"
     finally:
         _stopped(server)
         _stopped(worker)
+
+
+@pytest.fixture(scope="module")
+def served(temporal: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A worker and a server on a task queue of their own; the server's URL."""
+    folder = tmp_path_factory.mktemp("serve-temporal")
+    (folder / "handlers.py").write_text("def notify(event, context):\n    return {}\n")
+    functions = folder / "functions.json"
+    functions.write_text(json.dumps({"functions": {"notify": "handlers:notify"}}))
+    with serving(temporal.address, folder, functions) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -272,8 +282,10 @@ def test_errors_are_aws_shaped(sfn: Any) -> None:
     }
     with pytest.raises(ClientError) as redrive:
         sfn.redrive_execution(executionArn=started["executionArn"])
-    assert redrive.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
-    assert "--backend temporal" in redrive.value.response["Error"]["Message"]
+    assert redrive.value.response["Error"] == {
+        "Code": "ExecutionNotRedrivable",
+        "Message": "Execution is SUCCEEDED and cannot be redriven",
+    }
     assert sfn.list_map_runs(executionArn=started["executionArn"])["mapRuns"] == []
     no_run = arn.replace(":stateMachine:", ":mapRun:") + "/Each:0f4e0a1d-nobody"
     with pytest.raises(ClientError) as unknown:

@@ -1,0 +1,346 @@
+"""RedriveExecution on ``asl serve --backend temporal`` (a real ``asl worker`` and
+``asl serve`` in processes of their own, driven by boto3), answered and recorded exactly as
+a local server with ``--db`` answers and records it: the same history, event for event,
+after each of two redrives.
+
+AWS's documentation (RedriveExecution API reference; "Redriving executions"): a FAILED,
+ABORTED or TIMED_OUT Standard execution goes on from its unsuccessful step with the same
+input, its successful steps not run again; in a Parallel or an Inline Map only the
+branches and iterations that failed run again; the answer is the ``redriveDate``;
+DescribeExecution gives ``redriveCount``, ``redriveDate``, ``redriveStatus`` and, when
+NOT_REDRIVABLE, ``redriveStatusReason`` ("Execution is SUCCEEDED and cannot be
+redriven"); the history goes on with ``ExecutionRedriven``; ``$$.Execution.RedriveCount``
+counts the redrives (context object reference); a repeated ``clientToken`` is answered
+idempotently. No recording of a redriven history was found: the local server's history,
+which tests/e2e/test_serve_redrive.py checks against those documents, is the reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from temporalio.client import WorkflowHistory
+
+from integrations.base import Registry
+from integrations.lambdas import LocalFunctions
+from runtime.defaults import DEFAULT_ACCOUNT, DEFAULT_REGION
+from runtime.host import SEEDED_START
+from runtime.service import ServiceSettings, serve_in_thread
+from tests.e2e.console_helpers import Browser
+from tests.serving import sfn_client
+from tests.temporal import machines
+from tests.temporal.backend import Backend
+from tests.temporal.test_replay import _replayer
+from tests.temporal.test_serve_temporal import _done, serving
+
+#: With every other test on Temporal on one xdist worker: one dev server for them all.
+pytestmark = pytest.mark.xdist_group("temporal")
+
+ROLE = "arn:aws:iam::123456789012:role/service-role/tests"
+#: Each call is written down in the handler's folder; one whose payload says ``failOnce``
+#: fails the first time its key is seen.
+HANDLER = """
+import json
+import pathlib
+
+CALLS = pathlib.Path(__file__).parent / "calls"
+
+
+def work(event, context):
+    lines = CALLS.read_text().splitlines() if CALLS.exists() else []
+    seen = [json.loads(line)["key"] for line in lines]
+    with CALLS.open("a") as out:
+        out.write(json.dumps(event) + "\\n")
+    if event.get("failOnce") and event["key"] not in seen:
+        raise RuntimeError("first call fails")
+    return event
+"""
+WORK = f"arn:aws:lambda:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:function:work"
+
+
+def _task(payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"Type": "Task", "Resource": WORK, "Parameters": payload, **extra}
+
+
+#: A Task that succeeds, a Parallel whose second branch fails once (after a Wait, so the
+#: first branch has ended: nothing is aborted), then an Inline Map whose second item
+#: fails once: two failures, two redrives.
+MACHINE = {
+    "StartAt": "First",
+    "States": {
+        "First": _task({"key": "first"}, ResultPath="$.first", Next="Both"),
+        "Both": {
+            "Type": "Parallel",
+            "ResultPath": "$.both",
+            "Next": "Each",
+            "Branches": [
+                {"StartAt": "Good", "States": {"Good": _task({"key": "good"}, End=True)}},
+                {
+                    "StartAt": "Later",
+                    "States": {
+                        "Later": {"Type": "Wait", "Seconds": 60, "Next": "Bad"},
+                        "Bad": _task(
+                            {
+                                "key": "bad",
+                                "failOnce": True,
+                                "redrives.$": "$$.Execution.RedriveCount",
+                            },
+                            End=True,
+                        ),
+                    },
+                },
+            ],
+        },
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "MaxConcurrency": 1,
+            "ResultPath": "$.each",
+            "End": True,
+            "ItemProcessor": {
+                "StartAt": "Item",
+                "States": {
+                    "Item": _task(
+                        {
+                            "key.$": "$.key",
+                            "failOnce.$": "$.failOnce",
+                            "redrives.$": "$$.Execution.RedriveCount",
+                        },
+                        End=True,
+                    )
+                },
+            },
+        },
+    },
+}
+INPUT = {"items": [{"key": f"item{i}", "failOnce": i == 1} for i in range(3)]}
+
+
+def _folder(root: Path, name: str) -> Path:
+    folder = root / name
+    folder.mkdir()
+    (folder / "redrive_work.py").write_text(HANDLER)
+    functions = {"functions": {"work": "redrive_work:work"}}
+    (folder / "functions.json").write_text(json.dumps(functions))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The handler's folder of the Temporal worker, and of the local server."""
+    root = tmp_path_factory.mktemp("redrive-temporal")
+    return _folder(root, "temporal"), _folder(root, "local")
+
+
+@pytest.fixture(scope="module")
+def served(temporal: Backend, folders: tuple[Path, Path]) -> Iterator[str]:
+    """The URL of ``asl serve --backend temporal`` with a worker of its own."""
+    folder = folders[0]
+    with serving(temporal.address, folder, folder / "functions.json") as url:
+        yield url
+
+
+def _redrive_fields(described: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in described.items() if k.startswith("redrive") and k != "redriveDate"}
+
+
+def _comparable(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events without their timestamps, and without causes: a failed Lambda's cause holds
+    its request id and its stack trace's file paths, each process's own."""
+
+    def without(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: without(v) for k, v in value.items() if k not in ("timestamp", "cause")}
+        if isinstance(value, list):
+            return [without(v) for v in value]
+        return value
+
+    return [without(event) for event in events]
+
+
+def _scenario(sfn: Any, folder: Path) -> dict[str, Any]:
+    """Run MACHINE to its first failure, redrive it twice (the first time with a client
+    token, asked twice) and say what was seen."""
+    made = sfn.create_state_machine(name="redriven", definition=json.dumps(MACHINE), roleArn=ROLE)
+    arn = sfn.start_execution(
+        stateMachineArn=made["stateMachineArn"], name="once", input=json.dumps(INPUT)
+    )["executionArn"]
+    seen: dict[str, Any] = {"described": [_redrive_fields(_done(sfn, arn))]}
+    first = sfn.redrive_execution(executionArn=arn, clientToken="token-1")
+    again = sfn.redrive_execution(executionArn=arn, clientToken="token-1")
+    assert again["redriveDate"] == first["redriveDate"]
+    failed = _done(sfn, arn)
+    assert failed["redriveDate"] == first["redriveDate"]
+    seen["described"].append(_redrive_fields(failed))
+    second = sfn.redrive_execution(executionArn=arn)
+    succeeded = _done(sfn, arn)
+    assert succeeded["redriveDate"] == second["redriveDate"] >= first["redriveDate"]
+    seen["described"].append(_redrive_fields(succeeded))
+    seen["status"], seen["output"] = succeeded["status"], json.loads(succeeded["output"])
+    with pytest.raises(ClientError) as refused:
+        sfn.redrive_execution(executionArn=arn)
+    seen["refused"] = refused.value.response["Error"]
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    seen["history"] = _comparable(events)
+    calls = (folder / "calls").read_text().splitlines()
+    seen["calls"] = [json.loads(line) for line in calls]
+    return seen
+
+
+def test_a_redriven_execution_goes_on_as_on_the_local_backend(
+    served: str, folders: tuple[Path, Path]
+) -> None:
+    there = _scenario(sfn_client(served), folders[0])
+    local_settings = ServiceSettings(
+        clock="virtual", functions=folders[1] / "functions.json", db=folders[1] / "db.sqlite3"
+    )
+    with serve_in_thread(local_settings) as local:
+        here = _scenario(sfn_client(local.url), folders[1])
+    assert there == here
+    # What AWS documents, seen on both:
+    assert there["described"] == [
+        {"redriveCount": 0, "redriveStatus": "REDRIVABLE"},
+        {"redriveCount": 1, "redriveStatus": "REDRIVABLE"},
+        {
+            "redriveCount": 2,
+            "redriveStatus": "NOT_REDRIVABLE",
+            "redriveStatusReason": "Execution is SUCCEEDED and cannot be redriven",
+        },
+    ]
+    assert there["refused"]["Code"] == "ExecutionNotRedrivable"
+    keys = [(call["key"], call.get("redrives")) for call in there["calls"]]
+    # Succeeded work is not run again: each Task once, but the two that failed once.
+    assert keys == [
+        ("first", None), ("good", None), ("bad", 0), ("bad", 1),
+        ("item0", 1), ("item1", 1), ("item1", 2), ("item2", 2),
+    ]  # fmt: skip
+    assert there["output"]["both"][1]["redrives"] == 1
+    assert [item["redrives"] for item in there["output"]["each"]] == [1, 2, 2]
+    types = [event["type"] for event in there["history"]]
+    assert types.count("ExecutionRedriven") == 2 and types[-1] == "ExecutionSucceeded"
+    redriven = [e for e in there["history"] if e["type"] == "ExecutionRedriven"]
+    assert [e["executionRedrivenEventDetails"] for e in redriven] == [
+        {"redriveCount": 1},
+        {"redriveCount": 2},
+    ]
+
+
+def test_the_console_redrives_an_execution_on_temporal(served: str) -> None:
+    sfn = sfn_client(served)
+    failing = {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "E", "Cause": "c"}}}
+    made = sfn.create_state_machine(name="refused", definition=json.dumps(failing), roleArn=ROLE)
+    arn = sfn.start_execution(stateMachineArn=made["stateMachineArn"])["executionArn"]
+    _done(sfn, arn)
+    browser = Browser(served)
+    assert ">Redrive</button>" in browser.get("/console/execution", arn=arn).text
+    assert browser.post("/console/redrive", arn=arn).status_code == 200
+    again = _done(sfn, arn)
+    assert (again["status"], again["redriveCount"]) == ("FAILED", 1)
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    assert [e["type"] for e in events][-2:] == ["ExecutionRedriven", "ExecutionFailed"]
+
+
+def test_a_redriven_run_replays(temporal: Backend) -> None:
+    """The run that redrives an execution replays through Temporal's Replayer (its read
+    of the ended run's journal is in its own history)."""
+    workflow_id = f"redrive-replay-{uuid.uuid4()}"
+    calls: list[Any] = []
+
+    def flaky(event: Any, context: Any) -> Any:
+        calls.append("flaky")
+        if calls.count("flaky") == 1:
+            raise ValueError("first call fails")
+        return event
+
+    functions = LocalFunctions()
+    functions.register("echo", lambda event, context: calls.append("echo") or event)
+    functions.register("flaky", flaky)
+    registry = Registry()
+    functions.install(registry)
+    temporal.routed.invokers[workflow_id] = registry
+    definition = {
+        "StartAt": "Echo",
+        "States": {
+            "Echo": {"Type": "Task", "Resource": WORK.replace("work", "echo"), "Next": "Flaky"},
+            "Flaky": {"Type": "Task", "Resource": WORK.replace("work", "flaky"), "End": True},
+        },
+    }
+
+    async def redriven() -> tuple[dict[str, Any], WorkflowHistory]:
+        executions = temporal.executions
+        await executions.start(
+            definition, {"n": 1}, workflow_id=workflow_id, seed=5, clock="virtual",
+            start=SEEDED_START,
+        )  # fmt: skip
+        assert (await executions.wait(workflow_id))["status"] == "FAILED"
+        await executions.redrive(workflow_id)
+        ended = await executions.wait(workflow_id)
+        handle = executions.client.get_workflow_handle(workflow_id)
+        return ended, await handle.fetch_history()
+
+    try:
+        ended, history = temporal.run(redriven())
+    finally:
+        del temporal.routed.invokers[workflow_id]
+    assert (ended["status"], ended["redriveCount"]) == ("SUCCEEDED", 1)
+    assert calls == ["echo", "flaky", "flaky"]  # Echo's result was kept, Flaky ran again
+    asyncio.run(_replayer().replay_workflow(history))
+
+
+def test_a_distributed_map_that_succeeded_before_the_failure_replays(temporal: Backend) -> None:
+    """A Distributed Map's children are child workflows, not journaled: the run that
+    redrives runs them again, and its Map Run comes out as it was (same ARN, same counts)."""
+    workflow_id = f"redrive-dmap-{uuid.uuid4()}"
+    calls: list[str] = []
+
+    def flaky(event: Any, context: Any) -> Any:
+        calls.append("flaky")
+        if len(calls) == 1:
+            raise ValueError("first call fails")
+        return event
+
+    functions = LocalFunctions()
+    functions.register("flaky", flaky)
+    registry = Registry()
+    functions.install(registry)
+    temporal.routed.invokers[workflow_id] = registry
+    definition = machines.distributing(
+        {"StartAt": "Same", "States": {"Same": {"Type": "Pass", "End": True}}}
+    )
+    mapped = definition["States"][definition["StartAt"]]
+    del mapped["End"]
+    mapped["Next"] = "Flaky"
+    definition["States"]["Flaky"] = {
+        "Type": "Task", "Resource": WORK.replace("work", "flaky"), "End": True,
+    }  # fmt: skip
+
+    async def redriven() -> tuple[list[str], dict[str, Any], list[str], list[str]]:
+        executions = temporal.executions
+        await executions.start(
+            definition, {"items": [1, 2, 3]}, workflow_id=workflow_id, seed=3, clock="virtual"
+        )
+        assert (await executions.wait(workflow_id))["status"] == "FAILED"
+        before = await executions.map_runs(workflow_id)
+        await executions.redrive(workflow_id)
+        ended = await executions.wait(workflow_id)
+        events = (await executions.history(workflow_id))["events"]
+        return before, ended, await executions.map_runs(workflow_id), [e["type"] for e in events]
+
+    try:
+        before, ended, after, types = temporal.run(redriven())
+    finally:
+        del temporal.routed.invokers[workflow_id]
+    assert (ended["status"], ended["redriveCount"]) == ("SUCCEEDED", 1)
+    assert len(after) == 1 and after == before
+    assert types.count("MapRunStarted") == 1 and calls == ["flaky", "flaky"]
+    assert types[types.index("ExecutionRedriven") :] == [
+        "ExecutionRedriven", "LambdaFunctionScheduled", "LambdaFunctionStarted",
+        "LambdaFunctionSucceeded", "TaskStateExited", "ExecutionSucceeded",
+    ]  # fmt: skip
