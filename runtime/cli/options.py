@@ -1,16 +1,18 @@
 """What the ``asl`` commands share: their exit codes, the ``--format`` of ``validate`` and
 ``run``, command-line values that are JSON text, or ``@file`` naming a file that holds
-it, the placeholder values of ``--substitute`` and ``--substitutions``, and data made
-safe to print on a terminal."""
+it, the placeholder values of ``--substitute`` and ``--substitutions``, data made safe
+to print on a terminal, and the way out of a process that loaded Temporal's SDK."""
 
 from __future__ import annotations
 
 import inspect
+import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -18,6 +20,18 @@ from asl.jsontext import parse_json
 from asl.textfile import MIB, TextFileError, read_text_file
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def leave_now(command: str, code: int, error: str | None = None) -> NoReturn:
+    """Exit with ``code`` (after printing ``error`` as ``<command>: <error>``) at once,
+    skipping the interpreter's finalisation: the Temporal SDK's Rust threads may call into
+    Python during it and abort the process, even after a clean stop
+    (temporalio/sdk-python#300)."""
+    if error is not None:
+        typer.echo(f"{command}: {error}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def help_of(command: Callable[..., object]) -> str:

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from runtime.cli.options import (
+    EXIT_OK,
     EXIT_USAGE,
     ConnectionsOption,
     FunctionsOption,
     ResourcesOption,
+    leave_now,
     printable,
 )
 from runtime.defaults import (
@@ -180,7 +182,11 @@ def serve(
         OSError,
         ValueError,
     ) as exc:
+        if backend is BackendKind.temporal:
+            leave_now("asl serve", EXIT_USAGE, printable(str(exc)))
         raise _fail(str(exc)) from None
+    if backend is BackendKind.temporal:
+        leave_now("asl serve", EXIT_OK)
 
 
 def _console_token() -> str:

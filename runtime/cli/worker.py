@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import sys
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
@@ -15,6 +14,7 @@ from runtime.cli.options import (
     ConnectionsOption,
     FunctionsOption,
     ResourcesOption,
+    leave_now,
     printable,
 )
 from runtime.defaults import DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE
@@ -111,18 +111,7 @@ def worker(
     try:
         asyncio.run(serve_worker(settings, ready))
     except TemporalUnreachable as exc:
-        _leave(EXIT_FAILED, printable(str(exc)))
+        leave_now("asl worker", EXIT_FAILED, printable(str(exc)))
     except (OSError, ValueError, RuntimeError) as exc:
-        _leave(EXIT_USAGE, printable(str(exc)))
-    _leave(EXIT_OK)
-
-
-def _leave(code: int, error: str | None = None) -> NoReturn:
-    """Exit at once, skipping the interpreter's finalisation: the Temporal SDK's Rust
-    threads may call into Python during it and abort the process, even after a clean
-    stop (temporalio/sdk-python#300)."""
-    if error is not None:
-        typer.echo(f"asl worker: {error}", err=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+        leave_now("asl worker", EXIT_USAGE, printable(str(exc)))
+    leave_now("asl worker", EXIT_OK)
