@@ -482,7 +482,7 @@ class TemporalExecutionsBackend:
                 return float(found["redriveDate"])
             await asyncio.sleep(_REDRIVE_POLL_SECONDS)
 
-    # --- task tokens and activity tasks ---------------------------------------------------
+    # --- tasks ------------------------------------------------------------------------
 
     async def pending_tasks(self) -> Sequence[TaskRecord]:
         """The tasks waiting in the running workflows, each asked (``NoWorkerAnswered``
@@ -498,8 +498,6 @@ class TemporalExecutionsBackend:
         with self._pollers.polling(activity_arn):
             task = await self.executions.get_activity_task(activity_arn, worker, timeout)
         return None if task is None else (task[0], parse_json(task[1]))
-
-    # --- tasks ------------------------------------------------------------------------
 
     async def send_task_success(self, token: str, output: Any) -> None:
         """SendTaskSuccess: an update of the workflow the token names."""
