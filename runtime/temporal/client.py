@@ -58,6 +58,7 @@ from runtime.temporal.activity_tasks import poll_activity_task, quoted
 from runtime.temporal.host import workflow_of_token
 from runtime.temporal.payloads import CHILD_WORKFLOW, StartRequest, task_record
 from runtime.temporal.redrive import JOURNAL_QUERY
+from runtime.temporal.versioning import redrive_override
 from runtime.temporal.workflow import WORKFLOW_NAME
 from runtime.tokens import output_text
 
@@ -172,11 +173,14 @@ class TemporalExecutions:
         workflow, started with the same request and the ended run's id (see
         :mod:`runtime.temporal.redrive`); ``WorkflowAlreadyStartedError`` when a run is
         running. Whether the execution can be redriven is the caller's to check first."""
-        ended = (await self._handle(workflow_id).describe()).run_id
+        described = await self._handle(workflow_id).describe()
+        ended = described.run_id
         request = replace(await self.start_request(workflow_id, ended), redrive_of=ended)
+        versioning = described.raw_description.workflow_execution_info.versioning_info
         await self.client.start_workflow(
             WORKFLOW_NAME, request, id=workflow_id, task_queue=self.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            versioning_override=await redrive_override(self.client, self.task_queue, versioning),
         )  # fmt: skip
 
     async def journal_head(self, workflow_id: str) -> tuple[list[EventRow], int]:
