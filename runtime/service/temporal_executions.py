@@ -52,11 +52,17 @@ from runtime.service.executions_backend import ExecutionView, StartedFrom
 from runtime.service.listing import Place, stored_page
 from runtime.service.recent import Recent
 from runtime.service.settings import ServiceSettings, SettingsError
+from runtime.service.temporal_listing import Started, adopt, newest_first
 from runtime.states.map_run import MapRunRecord
 from runtime.store import ApiError, TaskRecord
 from runtime.stored_map_runs import child_record, map_run_record
 from runtime.temporal.client import TemporalExecutions
-from runtime.temporal.workers import WorkerSettings, check_address, connect_client
+from runtime.temporal.workers import (
+    WorkerSettings,
+    check_address,
+    connect_client,
+    ensure_search_attributes,
+)
 
 __all__ = [
     "WORKER_ANSWER_SECONDS",
@@ -141,6 +147,7 @@ async def connect_temporal(
     if wrong is not None:
         raise SettingsError(f"--temporal-address {wrong}")
     client = await connect_client(WorkerSettings(address, settings.namespace, settings.task_queue))
+    await ensure_search_attributes(client)  # the server's starts set them
     executions = TemporalExecutions(
         client, task_queue=settings.task_queue, region=settings.region, account=settings.account
     )
@@ -198,6 +205,7 @@ class TemporalExecutionsBackend:
             await self.executions.start(
                 aim.definition, value, name=name, state_machine_name=record.name, type=kind,
                 role_arn=aim.role_arn, workflow_id=arn, clock=self.clock,
+                started_from=[v for v in (aim.version_arn, aim.alias_arn) if v is not None],
             )  # fmt: skip
         except WorkflowAlreadyStartedError:
             raise engine_executions.ExecutionAlreadyExists(
@@ -294,31 +302,28 @@ class TemporalExecutionsBackend:
     async def list_page(
         self, machine_arn: str, body: dict[str, Any], started_from: StartedFrom
     ) -> dict[str, Any]:
-        """The executions this server started, newest first, from the catalog's list of
-        them, each described by its workflow.
-
-        Why not Temporal's visibility (``list_workflows``)? It is eventually consistent
-        (an execution just started may be missing), it orders running workflows first and
-        closed ones by their close time (AWS lists by start date, newest first), and every
-        workflow completes whatever the execution's end, so its status cannot filter
-        SUCCEEDED from FAILED. The catalog is written at each start, in start order, so
-        its pages are stable and keyed as the durable local engine's are; ``statusFilter``
-        is applied to the described executions while a page is filled."""
+        """The machine's executions on the task queue, whichever server started them,
+        newest first (:mod:`runtime.service.temporal_listing`), each described by its
+        workflow. Every workflow completes whatever the execution's end, so Temporal's
+        status cannot tell SUCCEEDED from FAILED: ``statusFilter`` is applied to the
+        described executions while a page fills."""
         wanted = body.get("statusFilter")
 
+        async def described(started: Started) -> ExecutionView | None:
+            await adopt(self.executions, self.catalog, machine_arn, started)
+            return await self.find(started.arn)
+
         async def rows(limit: int, after: Place | None) -> list[tuple[ExecutionView, Place]]:
+            ordered = await newest_first(self.executions, self.catalog, machine_arn, after)
             found: list[tuple[ExecutionView, Place]] = []
-            while len(found) < limit:
-                starts = self.catalog.starts(machine_arn, _DESCRIBED_AT_ONCE, after)
-                runs = await asyncio.gather(*(self.find(arn) for arn, _ in starts))
-                for run, (_, place) in zip(runs, starts, strict=True):
-                    after = place
+            for first in range(0, len(ordered), _DESCRIBED_AT_ONCE):
+                chunk = ordered[first : first + _DESCRIBED_AT_ONCE]
+                runs = await asyncio.gather(*(described(started) for started in chunk))
+                for run, started in zip(runs, chunk, strict=True):
                     if run is not None and wanted in (None, run.status):
-                        found.append((run, place))
+                        found.append((run, started.place))
                         if len(found) == limit:
-                            break
-                if len(starts) < _DESCRIBED_AT_ONCE:
-                    break
+                            return found
             return found
 
         return await stored_page(rows, body, started_from)

@@ -17,11 +17,7 @@ What Temporal adds is finding it:
   after its task was taken answers nothing; one whose task is not listed yet is found at
   the next look, :data:`POLL_SECONDS` later.
 
-The attribute must exist on the namespace: the dev server registers it
-(:mod:`runtime.temporal.dev_server`), and so does ``asl worker`` where it is missing
-(:func:`register_search_attribute`); a server that refuses (no operator rights) needs
-``temporal operator search-attribute create --name AslPendingActivities --type
-KeywordList``.
+The attribute must exist on the namespace (:mod:`runtime.temporal.search_attributes`).
 """
 
 from __future__ import annotations
@@ -29,28 +25,19 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import (
-    AddSearchAttributesRequest,
-    ListSearchAttributesRequest,
-)
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
+from runtime.temporal.search_attributes import PENDING_ACTIVITIES, quoted
 from runtime.tokens import TaskTokens
 
 __all__ = [
     "CLAIM_UPDATE",
-    "PENDING_ACTIVITIES",
     "POLL_SECONDS",
     "PendingActivities",
     "poll_activity_task",
-    "register_search_attribute",
 ]
 
-#: The activity ARNs an execution has tasks of that no worker has taken yet.
-PENDING_ACTIVITIES = SearchAttributeKey.for_keyword_list("AslPendingActivities")
 #: The update that gives a poller the oldest untaken task of an activity.
 CLAIM_UPDATE = "ClaimActivityTask"
 #: How often a poller looks again while nothing is found (seconds).
@@ -88,31 +75,6 @@ class PendingActivities:
         self._tokens.notify(record)  # the waiting Task records ActivityStarted
         self.publish()
         return [record.token, record.input]
-
-
-async def register_search_attribute(client: Client) -> bool:
-    """Register :data:`PENDING_ACTIVITIES` on the client's namespace unless it is there;
-    whether it was missing. ``RPCError`` when the server refuses (no operator rights)."""
-    namespace = client.namespace
-    listed = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=namespace)
-    )
-    if PENDING_ACTIVITIES.name in listed.custom_attributes:
-        return False
-    await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=namespace,
-            search_attributes={
-                PENDING_ACTIVITIES.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST
-            },
-        )
-    )
-    return True
-
-
-def quoted(text: str) -> str:
-    """A string literal of Temporal's visibility query language."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 async def poll_activity_task(

@@ -14,7 +14,9 @@ import asyncio
 import atexit
 import gc
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from temporalio.client import (
@@ -24,7 +26,11 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -54,10 +60,12 @@ from runtime.store import (
     TaskTimedOut,
 )
 from runtime.store.executions import EventRow
-from runtime.temporal.activity_tasks import poll_activity_task, quoted
+from runtime.temporal.activity_tasks import poll_activity_task
 from runtime.temporal.host import workflow_of_token
 from runtime.temporal.payloads import CHILD_WORKFLOW, StartRequest, task_record
 from runtime.temporal.redrive import JOURNAL_QUERY
+from runtime.temporal.search_attributes import STARTED_FROM, STATE_MACHINE, quoted
+from runtime.temporal.versioning import redrive_override
 from runtime.temporal.workflow import WORKFLOW_NAME
 from runtime.tokens import output_text
 
@@ -128,11 +136,14 @@ class TemporalExecutions:
         clock: Literal["real", "virtual"] = "real",
         start: float | None = None,
         liveness_seconds: float = 10.0,
+        started_from: Sequence[str] = (),
     ) -> str:
         """Start an execution and return its workflow's id (by default its ARN). With
         ``workflow_id`` and no ``name``, the execution draws its name as a local engine
         does. ``seed``, ``clock`` and ``start``: as for a local engine (tests);
-        ``liveness_seconds``: how soon a dead worker's Task goes to another worker."""
+        ``liveness_seconds``: how soon a dead worker's Task goes to another worker;
+        ``started_from``: the version and alias ARNs it was started from (listed by
+        :meth:`started`)."""
         asl.load(definition, machine_type=type)  # DefinitionError, as CreateStateMachine
         check_name(state_machine_name, "state machine")
         if name is None and workflow_id is None:
@@ -141,8 +152,8 @@ class TemporalExecutions:
             check_name(name, "execution")
         value = {} if input is None else input
         input_size(value)
+        prefix = f"arn:aws:states:{self.region}:{self.account}"
         if workflow_id is None:
-            prefix = f"arn:aws:states:{self.region}:{self.account}"
             workflow_id = f"{prefix}:execution:{state_machine_name}:{name}"
         request = StartRequest(
             definition=json_text(read_document(definition).value),
@@ -150,10 +161,38 @@ class TemporalExecutions:
             region=self.region, account=self.account, input_text=json_text(value), name=name,
             seed=seed, clock=clock, start=start, liveness_seconds=liveness_seconds,
         )  # fmt: skip
+        listed_by: list[SearchAttributePair[Any]] = [
+            SearchAttributePair(STATE_MACHINE, f"{prefix}:stateMachine:{state_machine_name}")
+        ]
+        if started_from:
+            listed_by.append(SearchAttributePair(STARTED_FROM, list(started_from)))
         await self.client.start_workflow(
-            WORKFLOW_NAME, request, id=workflow_id, task_queue=self.task_queue
-        )
+            WORKFLOW_NAME, request, id=workflow_id, task_queue=self.task_queue,
+            search_attributes=TypedSearchAttributes(listed_by),
+        )  # fmt: skip
         return workflow_id
+
+    async def started(
+        self, state_machine_arn: str, before: float | None = None
+    ) -> dict[str, tuple[float, list[str]]]:
+        """The executions of a machine on this task queue, whoever started them, as
+        Temporal's visibility lists them (eventually consistent: one started a moment ago
+        may be missing), those started at or before ``before`` (epoch seconds) when given:
+        each workflow id with its start time (its first run's: a redrive is a new run) and
+        the version and alias ARNs it was started from."""
+        query = (
+            f"WorkflowType = {quoted(WORKFLOW_NAME)} AND TaskQueue = {quoted(self.task_queue)} "
+            f"AND {STATE_MACHINE.name} = {quoted(state_machine_arn)}"
+        )
+        if before is not None:  # a millisecond more: the caller compares exact times
+            latest = datetime.fromtimestamp(before + 1e-3, UTC).isoformat()
+            query += f" AND StartTime <= {quoted(latest)}"
+        found: dict[str, tuple[float, list[str]]] = {}
+        async for run in self.client.list_workflows(query):
+            start = run.start_time.timestamp()
+            if run.id not in found or start < found[run.id][0]:
+                found[run.id] = (start, list(run.typed_search_attributes.get(STARTED_FROM) or []))
+        return found
 
     def _handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(workflow_id)
@@ -172,11 +211,20 @@ class TemporalExecutions:
         workflow, started with the same request and the ended run's id (see
         :mod:`runtime.temporal.redrive`); ``WorkflowAlreadyStartedError`` when a run is
         running. Whether the execution can be redriven is the caller's to check first."""
-        ended = (await self._handle(workflow_id).describe()).run_id
+        described = await self._handle(workflow_id).describe()
+        ended = described.run_id
         request = replace(await self.start_request(workflow_id, ended), redrive_of=ended)
+        versioning = described.raw_description.workflow_execution_info.versioning_info
+        listed_by = [
+            pair
+            for pair in described.typed_search_attributes
+            if pair.key.name in (STATE_MACHINE.name, STARTED_FROM.name)
+        ]
         await self.client.start_workflow(
             WORKFLOW_NAME, request, id=workflow_id, task_queue=self.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            search_attributes=TypedSearchAttributes(listed_by),
+            versioning_override=await redrive_override(self.client, self.task_queue, versioning),
         )  # fmt: skip
 
     async def journal_head(self, workflow_id: str) -> tuple[list[EventRow], int]:

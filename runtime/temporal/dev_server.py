@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from runtime.temporal.activity_tasks import PENDING_ACTIVITIES
+from runtime.temporal.search_attributes import dev_server_options
 
 __all__ = ["DevServer", "temporal_binary"]
 
@@ -60,8 +60,7 @@ class DevServer:
         ]  # fmt: skip
         for pragma in _SQLITE_PRAGMAS:
             command += ["--sqlite-pragma", pragma]
-        # What pollers find activity tasks by (runtime.temporal.activity_tasks).
-        command += ["--search-attribute", f"{PENDING_ACTIVITIES.name}=KeywordList"]
+        command += dev_server_options()
         self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
         )

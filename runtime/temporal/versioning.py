@@ -9,6 +9,13 @@ activities, queries and updates included. New executions start on the deployment
 *current* version (:func:`make_current`); the old build's workers stay until the
 executions pinned to them have ended (``temporal worker deployment describe-version``
 says when the version is drained).
+
+A workflow's child workflows on its task queue (a Distributed Map's slices and child
+executions) start pinned to their parent's version: Temporal's own rule for a child of a
+pinned parent whose task queue belongs to the parent's version (the ``versioning_info``
+of Temporal's API, api.temporal.io ``WorkflowExecutionVersioningInfo``), kept by their
+own pinned behaviour. A redrive's new run is a workflow the client starts, which would
+start on the current version: :func:`redrive_override` pins it to the ended run's.
 """
 
 from __future__ import annotations
@@ -17,9 +24,20 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from temporalio.api.workflowservice.v1 import SetWorkerDeploymentCurrentVersionRequest
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.enums.v1 import VersioningBehavior as BehaviorProto
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflow.v1 import WorkflowExecutionVersioningInfo
+from temporalio.api.workflowservice.v1 import (
+    DescribeTaskQueueRequest,
+    SetWorkerDeploymentCurrentVersionRequest,
+)
 from temporalio.client import Client
-from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.common import (
+    PinnedVersioningOverride,
+    VersioningBehavior,
+    WorkerDeploymentVersion,
+)
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import WorkerDeploymentConfig
 
@@ -63,3 +81,31 @@ async def make_current(client: Client, build: Build) -> None:
             if refused.status != RPCStatusCode.NOT_FOUND or time.monotonic() > deadline:
                 raise
         await asyncio.sleep(0.25)
+
+
+async def redrive_override(
+    client: Client, task_queue: str, ended: WorkflowExecutionVersioningInfo
+) -> PinnedVersioningOverride | None:
+    """How a redrive's new run is pinned: to the version the ended run was pinned to,
+    while a worker of that build still polls ``task_queue``; None for an unversioned run.
+
+    The new run replays the ended run's journal, which the build that wrote it reads
+    for sure. Once that build's workers are gone (its version drained and retired), the
+    redrive starts on the current version rather than waiting for workers that will not
+    come back: what a user retiring a build would expect (AWS has no builds to say)."""
+    if ended.behavior != BehaviorProto.VERSIONING_BEHAVIOR_PINNED:
+        return None
+    version = ended.deployment_version
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    pollers = (await client.workflow_service.describe_task_queue(request)).pollers
+    for poller in pollers:
+        polls = poller.deployment_options
+        if (polls.deployment_name, polls.build_id) == (version.deployment_name, version.build_id):
+            return PinnedVersioningOverride(
+                WorkerDeploymentVersion(version.deployment_name, version.build_id)
+            )
+    return None

@@ -19,7 +19,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from runtime.host import LocalHost
-from runtime.temporal.activity_tasks import PENDING_ACTIVITIES, register_search_attribute
+from runtime.temporal.search_attributes import create_commands, register_search_attributes
 from runtime.temporal.versioning import Build, make_current
 from runtime.temporal.worker import new_worker
 from runtime.testing import local_engine
@@ -73,17 +73,17 @@ async def connect_client(settings: WorkerSettings) -> Client:
     return client
 
 
-async def _search_attribute(client: Client) -> None:
-    """The search attribute pollers find activity tasks by, registered where missing; a
-    server that refuses leaves executions without activity ARNs unharmed: a warning."""
+async def ensure_search_attributes(client: Client) -> None:
+    """The search attributes the workflows keep, registered where missing; a server that
+    refuses gets a warning saying how to register them (executions then fail to start)."""
     try:
-        if await register_search_attribute(client):
-            _log.info("registered the search attribute %s", PENDING_ACTIVITIES.name)
+        registered = await register_search_attributes(client)
+        if registered:
+            _log.info("registered the search attributes %s", ", ".join(registered))
     except RPCError as refused:
         _log.warning(
-            "cannot register the search attribute %s (%s): Tasks on activity ARNs need it: "
-            "temporal operator search-attribute create --name %s --type KeywordList",
-            PENDING_ACTIVITIES.name, refused.message, PENDING_ACTIVITIES.name,
+            "cannot register the search attributes (%s); register them with: %s",
+            refused.message, "; ".join(create_commands()),
         )  # fmt: skip
 
 
@@ -147,7 +147,7 @@ async def serve_worker(settings: WorkerSettings, ready: Callable[[], None]) -> N
         for opener in engine.openers:  # the declared AWS resources, created once
             await opener()
         client = await connect_client(settings)
-        await _search_attribute(client)
+        await ensure_search_attributes(client)
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -78,3 +78,20 @@ def test_the_temporal_benchmark_runs_both_workloads() -> None:
         "Temporal, 1 worker process(es)", "backend (a Distributed Map of 30 items)", "---",
         "local backend (1 process)", "Temporal, 1 worker process(es)",
     ]  # fmt: skip
+
+
+def test_the_temporal_benchmark_batches_the_distributed_map() -> None:
+    """``--batch``: each child execution takes that many items; the table says how many ran."""
+    out = _bench(
+        "bench/temporal_bench.py", "--items", "30", "--batch", "7", "--workers", "1",
+        "--skip-executions",
+    )  # fmt: skip
+    rows = [
+        [cell.strip() for cell in line.split("|")[1:5]]
+        for line in out.splitlines()
+        if line.startswith(("| local", "| Temporal"))
+    ]
+    assert [[label, items, children] for label, _, items, children in rows] == [
+        ["local backend (1 process)", "30", "5"],
+        ["Temporal, 1 worker process(es)", "30", "5"],
+    ]

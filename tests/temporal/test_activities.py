@@ -19,7 +19,12 @@ from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
 
 from runtime.store import InvalidArn
-from runtime.temporal.activity_tasks import PENDING_ACTIVITIES, register_search_attribute
+from runtime.temporal.search_attributes import (
+    PENDING_ACTIVITIES,
+    STARTED_FROM,
+    STATE_MACHINE,
+    register_search_attributes,
+)
 from tests.temporal import machines
 from tests.temporal.backend import Backend
 
@@ -179,12 +184,14 @@ def test_a_taken_task_without_heartbeats_times_out(temporal: Backend) -> None:
     ]
 
 
-def test_a_worker_registers_the_search_attribute_where_it_is_missing(temporal: Backend) -> None:
-    """On a namespace without it (the dev server registers it on ``default`` only), the
-    registration adds it, and a second finds it there."""
+def test_a_worker_registers_the_search_attributes_where_they_are_missing(
+    temporal: Backend,
+) -> None:
+    """On a namespace without them (the dev server registers them on ``default`` only),
+    the registration adds them, and a second finds them there."""
     namespace = f"bare-{uuid.uuid4().hex[:8]}"
 
-    async def scenario() -> tuple[bool, bool, Any]:
+    async def scenario() -> tuple[list[str], list[str], Any]:
         client = temporal.executions.client
         await client.workflow_service.register_namespace(
             RegisterNamespaceRequest(
@@ -192,12 +199,18 @@ def test_a_worker_registers_the_search_attribute_where_it_is_missing(temporal: B
             )
         )
         other = await Client.connect(temporal.address, namespace=namespace)
-        first = await register_search_attribute(other)
-        second = await register_search_attribute(other)
+        first = await register_search_attributes(other)
+        second = await register_search_attributes(other)
         listed = await other.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=namespace)
         )
-        return first, second, listed.custom_attributes.get(PENDING_ACTIVITIES.name)
+        names = (PENDING_ACTIVITIES.name, STATE_MACHINE.name, STARTED_FROM.name)
+        return first, second, [listed.custom_attributes.get(name) for name in names]
 
     keyword_list = IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST
-    assert temporal.run(scenario()) == (True, False, keyword_list)
+    keyword = IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+    assert temporal.run(scenario()) == (
+        [PENDING_ACTIVITIES.name, STATE_MACHINE.name, STARTED_FROM.name],
+        [],
+        [keyword_list, keyword, keyword_list],
+    )

@@ -7,6 +7,10 @@ answered in the workflow, no activity), is then made current. A's executions end
 their Task token answered through A; an execution started afterwards runs on B; no
 workflow task fails. That B would have broken A's executions is shown by replaying
 their histories with B's change: Temporal reports non-determinism.
+
+A Distributed Map running on A when B becomes current runs its later children on A too
+(child workflows of a pinned parent inherit its version), and a redrive of an execution
+that failed on A runs on A while A's workers poll.
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ import signal
 import subprocess
 import textwrap
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
@@ -55,13 +62,21 @@ def _parked(seconds: int) -> dict[str, Any]:
 
 def _functions(directory: Path) -> Path:
     (directory / "build_handlers.py").write_text(
-        "def echo(event, context):\n    return event\n", encoding="utf-8"
+        textwrap.dedent("""
+            def echo(event, context):
+                return event
+
+            def fail(event, context):
+                raise ValueError("on build A")
+        """),
+        encoding="utf-8",
     )
     functions = directory / "functions.yaml"
     functions.write_text(
         textwrap.dedent("""
             functions:
               echo: build_handlers:echo
+              fail: build_handlers:fail
         """),
         encoding="utf-8",
     )
@@ -83,13 +98,14 @@ def _stop(worker: subprocess.Popen[str]) -> None:
         worker.kill()
 
 
-def test_executions_started_on_a_build_end_on_it(temporal: Backend, tmp_path: Path) -> None:
-    queue = f"versioning-{uuid.uuid4()}"
-    executions = TemporalExecutions(temporal.executions.client, task_queue=queue)
-    functions = ("--functions", str(_functions(tmp_path)))
-    # A is current at once; B polls from the start (a version no execution starts on until
-    # it is made current), so the moment it becomes current falls well within A's Wait
-    # however slowly processes start.
+@contextmanager
+def _builds(temporal: Backend, queue: str, directory: Path) -> Iterator[TemporalExecutions]:
+    """Workers of build A, current at once, and of build B on ``queue``; its executions.
+
+    B polls from the start (a version no execution starts on until it is made current),
+    so the moment a test makes it current falls within the test's waits however slowly
+    processes start."""
+    functions = ("--functions", str(_functions(directory)))
     workers = [asl_worker(temporal.address, queue, *functions, "--build-id", "A", "--make-current")]
     try:
         workers.append(
@@ -98,13 +114,23 @@ def test_executions_started_on_a_build_end_on_it(temporal: Backend, tmp_path: Pa
                 main=Path(changed_build.__file__),
             )
         )  # fmt: skip
+        yield TemporalExecutions(temporal.executions.client, task_queue=queue)
+    finally:
+        for worker in workers:
+            _stop(worker)
+
+
+def test_executions_started_on_a_build_end_on_it(temporal: Backend, tmp_path: Path) -> None:
+    queue = f"versioning-{uuid.uuid4()}"
+    with _builds(temporal, queue, tmp_path) as executions:
 
         async def park() -> dict[str, str]:
             ids = {"token": await executions.start(machines.calling_back(), {})}
             await reached(executions, ids["token"], "TaskSubmitted")
             ids["wait"] = await executions.start(_parked(_WAIT), {"build": "A"})
             await reached(executions, ids["wait"], "WaitStateEntered")
-            await make_current(executions.client, Build(queue, "B"))  # what --make-current does
+            # What --make-current does:
+            await make_current(executions.client, Build(executions.task_queue, "B"))
             return ids
 
         ids = temporal.run(park())
@@ -128,9 +154,6 @@ def test_executions_started_on_a_build_end_on_it(temporal: Backend, tmp_path: Pa
             return {"ended": ended, "builds": builds, "histories": histories}
 
         result = temporal.run(finish())
-    finally:
-        for worker in workers:
-            _stop(worker)
     ended = result["ended"]
     assert {name: ended[name]["status"] for name in ended} == dict.fromkeys(ended, "SUCCEEDED")
     assert json.loads(ended["wait"]["output"]) == {"value": {"build": "A"}}
@@ -152,3 +175,69 @@ def _assert_b_breaks(*histories: WorkflowHistory) -> None:
         for history in histories:
             with pytest.raises(NondeterminismError):
                 asyncio.run(replayer.replay_workflow(history))
+
+
+#: Each child of the Map below echoes its item (on A; B answers ``changed_build.ANSWER``),
+#: then waits this long (real seconds), one child at a time.
+_CHILD_WAIT = 3
+
+
+def _map_run_children(workflow_id: str, events: list[dict[str, Any]]) -> str:
+    """The prefix of the workflow ids of the execution's Map Run's children."""
+    started = next(e for e in events if e["type"] == "MapRunStarted")
+    return f"{workflow_id}/{started['mapRunStartedEventDetails']['mapRunArn'].rsplit(':', 1)[-1]}"
+
+
+async def _started(executions: TemporalExecutions, workflow_id: str) -> bool:
+    try:
+        await executions.client.get_workflow_handle(workflow_id).describe()
+    except RPCError as missing:
+        if missing.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return False
+    return True
+
+
+def test_a_map_s_children_and_a_redrive_stay_on_the_build_they_began_on(
+    temporal: Backend, tmp_path: Path
+) -> None:
+    processor = {
+        "StartAt": "Echo",
+        "States": {
+            "Echo": machines.task("echo", "Nap"),
+            "Nap": {"Type": "Wait", "Seconds": _CHILD_WAIT, "End": True},
+        },
+    }
+    mapping = machines.distributing(processor, MaxConcurrency=1)
+    with _builds(temporal, f"versioning-map-{uuid.uuid4()}", tmp_path) as executions:
+
+        async def scenario() -> dict[str, Any]:
+            ids = {"failed": await executions.start(machines.running("fail"), {})}
+            assert (await executions.wait(ids["failed"]))["status"] == "FAILED"
+            ids["map"] = await executions.start(mapping, {"items": [0, 1, 2]})
+            prefix = _map_run_children(
+                ids["map"], await reached(executions, ids["map"], "MapRunStarted")
+            )
+            while not await _started(executions, f"{prefix}/0"):
+                await asyncio.sleep(0.05)
+            await reached(executions, f"{prefix}/0", "WaitStateEntered")
+            await make_current(executions.client, Build(executions.task_queue, "B"))
+            # The last child starts only now, with B current (each child waits 3 s first).
+            assert not await _started(executions, f"{prefix}/2")
+            await executions.redrive(ids["failed"])
+            ended = {name: await executions.wait(workflow_id) for name, workflow_id in ids.items()}
+            children = [f"{prefix}/{index}" for index in range(3)]
+            builds = {
+                workflow_id: await _build_of(executions, workflow_id)
+                for workflow_id in [*ids.values(), f"{prefix}/slice-0", *children]
+            }
+            return {"ended": ended, "builds": builds}
+
+        result = temporal.run(scenario())
+    ended = result["ended"]
+    assert ended["map"]["status"] == "SUCCEEDED"
+    outputs = [child["value"] for child in json.loads(ended["map"]["output"])]
+    assert outputs == [0, 1, 2]  # B would have answered {"build": "B"}
+    # Redriven on A, it fails again there (B would have answered its Task inline).
+    assert (ended["failed"]["status"], ended["failed"]["redriveCount"]) == ("FAILED", 1)
+    assert set(result["builds"].values()) == {"A"}, result["builds"]
