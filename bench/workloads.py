@@ -15,12 +15,11 @@ users get, with history recorded for every execution as in normal use; ``task_ec
 Task calls an ordinary Lambda-style handler registered as a local function, run on a
 thread as by default (``--async-handler``: the same echo as ``async def``, run in place;
 ``--inline``: the sync echo registered with ``isolation="inline"``, called in place on
-the event loop's thread). ``--no-gc`` switches Python's
-garbage collector off, to show how much of a figure it takes (a diagnosis, not a
-figure to quote). ``--durable`` runs each workload on a durable engine
-(``local_engine(database=...)``, a fresh SQLite file in a temporary folder): every
-execution's start, events, journal and end committed to the file. Peer figures on the
-same machine: bench/compare.py.
+the event loop's thread). ``--no-gc`` switches Python's garbage collector off, to show
+how much of a figure it takes (a diagnosis, not a figure to quote). ``--durable`` runs
+each workload on a durable engine (``local_engine(database=...)``, a fresh SQLite file in
+a temporary folder): every execution's start, events, journal and end committed to the
+file. Peer figures on the same machine: bench/compare.py.
 """
 
 from __future__ import annotations
