@@ -2,8 +2,8 @@
 
 Usage, with the project's venv (created by ``make test`` or ``make demo``)::
 
-    .venv/bin/python bench/workloads.py [NAME ...] [--workloads DIR] [--async-handler] [--no-gc]
-        [--durable]
+    .venv/bin/python bench/workloads.py [NAME ...] [--workloads DIR]
+        [--async-handler | --inline] [--no-gc] [--durable]
 
 With no NAME, runs every workload, each in a fresh process. Prints, per workload,
 executions/s, state transitions/s, wall seconds and peak RSS. The workloads are the
@@ -12,13 +12,14 @@ manifest.json (executions, concurrency, transitions per execution, warm-up runs)
 100,000-execution ``parked_100k`` run (each parked on a one-day Wait under the virtual
 clock) is added. Every workload runs on ``runtime.testing.local_engine()``, the engine
 users get, with history recorded for every execution as in normal use; ``task_echo``'s
-Task calls an ordinary Lambda-style handler registered as a local function
-(``--async-handler``: the same echo as ``async def``). ``--no-gc`` switches Python's
-garbage collector off, to show how much of a figure it takes (a diagnosis, not a
-figure to quote). ``--durable`` runs each workload on a durable engine
-(``local_engine(database=...)``, a fresh SQLite file in a temporary folder): every
-execution's start, events, journal and end committed to the file. Peer figures on the
-same machine: bench/compare.py.
+Task calls an ordinary Lambda-style handler registered as a local function, run on a
+thread as by default (``--async-handler``: the same echo as ``async def``, run in place;
+``--inline``: the sync echo registered with ``isolation="inline"``, called in place on
+the event loop's thread). ``--no-gc`` switches Python's garbage collector off, to show
+how much of a figure it takes (a diagnosis, not a figure to quote). ``--durable`` runs
+each workload on a durable engine (``local_engine(database=...)``, a fresh SQLite file in
+a temporary folder): every execution's start, events, journal and end committed to the
+file. Peer figures on the same machine: bench/compare.py.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from integrations.lambdas import parse_function_ref  # noqa: E402
+from integrations.lambdas import Isolation, LocalFunctions, parse_function_ref  # noqa: E402
 from runtime.executions import MachineType  # noqa: E402
 from runtime.testing import local_engine  # noqa: E402
 
@@ -58,19 +59,20 @@ async def async_echo(event: Any, context: Any) -> Any:
 
 
 def _task_functions(
-    definition: dict[str, Any], spec: dict[str, Any], asynchronous: bool
-) -> dict[str, Any]:
+    definition: dict[str, Any], spec: dict[str, Any], asynchronous: bool, isolation: Isolation
+) -> LocalFunctions:
     """The local functions the workload's Task states call: for each state the manifest's
     ``task_handlers`` names, the function of its Resource ARN, served by ``echo`` (or
-    ``async_echo``)."""
+    ``async_echo``) with ``isolation``."""
     handlers = {"echo": async_echo if asynchronous else echo}
-    functions = {}
+    functions = LocalFunctions()
     for state_name, handler_name in spec.get("task_handlers", {}).items():
         resource = definition["States"][state_name]["Resource"]
         ref = parse_function_ref(resource)
         if ref is None:
             raise SystemExit(f"{state_name}: {resource} is not a Lambda function ARN")
-        functions[ref.name] = handlers[handler_name]
+        if ref.name not in functions.functions:
+            functions.register(ref.name, handlers[handler_name], isolation=isolation)
     return functions
 
 
@@ -85,12 +87,16 @@ def _database(durable: bool) -> Iterator[Path | None]:
 
 
 async def _run(
-    name: str, spec: dict[str, Any], folder: Path, asynchronous: bool, database: Path | None
+    name: str,
+    spec: dict[str, Any],
+    folder: Path,
+    handlers: tuple[bool, Isolation],
+    database: Path | None,
 ) -> dict[str, Any]:
     definition = json.loads((folder / f"{name}.asl.json").read_text())
     input_value = json.loads((folder / f"{name}.input.json").read_text())
     engine = local_engine(
-        functions=_task_functions(definition, spec, asynchronous),
+        functions=_task_functions(definition, spec, *handlers),
         clock="real" if name == "wait_many" else "virtual",
         database=database,
     )
@@ -153,7 +159,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("names", nargs="*")
     parser.add_argument("--workloads", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--async-handler", action="store_true")
+    handler = parser.add_mutually_exclusive_group()
+    handler.add_argument("--async-handler", action="store_true")
+    handler.add_argument("--inline", action="store_true")
     parser.add_argument("--no-gc", action="store_true")
     parser.add_argument("--durable", action="store_true")
     args = parser.parse_args()
@@ -163,6 +171,7 @@ def main() -> None:
     if not args.names:
         # One fresh process per workload, so peak RSS and warm caches are its own.
         flags = [f for f, on in (("--async-handler", args.async_handler),
+                                 ("--inline", args.inline),
                                  ("--no-gc", args.no_gc),
                                  ("--durable", args.durable)) if on]  # fmt: skip
         for name in [*manifest, "parked_100k"]:
@@ -175,9 +184,8 @@ def main() -> None:
                 figures = asyncio.run(_parked(database))
             else:
                 spec = manifest[name]
-                figures = asyncio.run(
-                    _run(name, spec, args.workloads, args.async_handler, database)
-                )
+                handlers = (args.async_handler, "inline" if args.inline else "thread")
+                figures = asyncio.run(_run(name, spec, args.workloads, handlers, database))
         print(
             f"{name:16} {figures['wall_s']:8.3f} s  {figures['executions_per_s']:10.0f} exec/s  "
             f"{figures['transitions_per_s']:10.0f} transitions/s  peak RSS {_peak_rss_mb():.0f} MB",

@@ -10,6 +10,15 @@ JSON or YAML::
         memory: 256                          # MB, 128-10240 (default 128)
         environment: {CURRENCY: EUR}         # at most 4 KB, as Lambda enforces
         reserved_concurrency: 2              # null = unlimited
+        isolation: process                   # thread (default), process or inline
+
+A top-level ``isolation`` is every function's unless its entry gives its own. ``thread``
+runs a sync handler on a thread of the engine's process, ``process`` in a worker process
+(crashes, hangs and memory hogs cannot take the engine down), ``inline`` in place on the
+event loop's thread: the fastest, for handlers that compute and return, since one that
+blocks stalls every execution meanwhile and one that never returns hangs the engine
+(``integrations.lambda_inline``). An async handler runs in place with ``thread`` or
+``inline`` alike.
 
 A handler is ``module:function``, ``path/to/file.py:function`` or Lambda's own
 ``module.function``, resolved relative to the functions file's folder. That folder is put
@@ -28,6 +37,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from integrations.lambda_refs import check_isolation
 from integrations.lambdas import Executor, LocalFunctions
 from integrations.settings_file import SettingsFileError, read_settings
 
@@ -71,7 +81,13 @@ def _entries(file: Path) -> tuple[Mapping[str, Any], Any]:
     if unknown:
         raise FunctionsFileError(f"{file}: unknown top-level field(s) {unknown}")
     functions: Mapping[str, Any] = document["functions"]
-    return functions, document.get("isolation")
+    isolation = document.get("isolation")
+    if isolation is not None:
+        try:
+            check_isolation(isolation, "isolation")
+        except ValueError as exc:
+            raise FunctionsFileError(f"{file}: {exc}") from None
+    return functions, isolation
 
 
 def _settings(file: Path, name: Any, entry: Any) -> dict[str, Any]:

@@ -7,11 +7,17 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
-from integrations.lambda_runtime import LocalFunction, checked_environment
+from integrations.lambda_runtime import Isolation, LocalFunction, checked_environment
 
-__all__ = ["REF_PATTERN_TEXT", "FunctionRef", "checked_function", "parse_function_ref"]
+__all__ = [
+    "REF_PATTERN_TEXT",
+    "FunctionRef",
+    "check_isolation",
+    "checked_function",
+    "parse_function_ref",
+]
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # What Lambda's Invoke accepts as FunctionName: a name, NAME:qualifier, a partial ARN
@@ -25,7 +31,7 @@ REF_PATTERN_TEXT = (
     r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
     r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"
 )
-_ISOLATIONS = ("thread", "process")
+_ISOLATIONS: tuple[Isolation, ...] = get_args(Isolation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,13 @@ def parse_function_ref(text: str) -> FunctionRef | None:
     return FunctionRef(
         m["name"], m["region"], m["account"], m["qualifier"], m["partition"] or "aws"
     )
+
+
+def check_isolation(value: Any, label: str) -> None:
+    """ValueError, its text starting with ``label``, unless ``value`` is an isolation."""
+    if value not in _ISOLATIONS:
+        choices = ", ".join(f"'{choice}'" for choice in _ISOLATIONS[:-1])
+        raise ValueError(f"{label} must be {choices} or '{_ISOLATIONS[-1]}', not {value!r}")
 
 
 def _check_range(label: str, value: Any, low: int, high: int, unit: str) -> None:
@@ -81,8 +94,7 @@ def checked_function(
             f"reserved_concurrency of function {ref.name}",
             reserved_concurrency, 0, 1_000_000, "invocations",
         )  # fmt: skip
-    if isolation not in _ISOLATIONS:
-        raise ValueError(f"isolation of function {ref.name} must be 'thread' or 'process'")
+    check_isolation(isolation, f"isolation of function {ref.name}")
     env = checked_environment(environment)
     return LocalFunction(
         ref.name, handler, timeout, memory, env, reserved_concurrency, ref.region, ref.account,

@@ -55,8 +55,9 @@ __all__ = [
 ]
 
 Handler = Callable[[Any, "LambdaContext"], Any]
-#: Where a function's handler runs: on a thread of this process, or in a worker process.
-Isolation = Literal["thread", "process"]
+#: Where a function's sync handler runs: on a thread of this process, in a worker process,
+#: or in place on the event loop's thread (``integrations.lambda_inline``).
+Isolation = Literal["thread", "process", "inline"]
 LATEST = "$LATEST"
 _ENV_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
 _RESERVED_ENV = frozenset(
@@ -86,8 +87,9 @@ class LocalFunction:
     """A registered function: its handler and the configuration Lambda would hold for it.
 
     ``region``/``account`` are set when it was registered by ARN; it then answers only
-    calls made in (or naming) that region and account. ``isolation`` says whether it runs
-    in this process (``"thread"``) or in a worker process (``"process"``).
+    calls made in (or naming) that region and account. ``isolation`` says whether a sync
+    handler runs on a thread of this process (``"thread"``), in a worker process
+    (``"process"``) or in place on the event loop's thread (``"inline"``).
     """
 
     name: str

@@ -14,7 +14,10 @@ concurrency, isolation). How its handler runs is an :class:`Executor` strategy
 (``integrations.lambda_runtime``): by default :class:`InProcessExecutor`, in this process;
 a function registered with ``isolation="process"`` runs in a pool of worker processes
 (``integrations.lambda_workers.WorkerPoolExecutor``) that survives crashes, kills hung
-handlers, caps memory and sets environment variables for real.
+handlers, caps memory and sets environment variables for real; a sync handler registered
+with ``isolation="inline"`` runs in place on the event loop's thread
+(``integrations.lambda_inline.InlineExecutor``): no hand-off to a thread, but nothing else
+runs while it does.
 
 Request ids, the ``Date`` and ``X-Amzn-Trace-Id`` headers, log stream names, deadlines,
 durations and timeouts come from the request's
@@ -52,6 +55,7 @@ from integrations.lambda_api import (
     validation_error,
 )
 from integrations.lambda_billing import KEPT_INVOCATIONS, Billing, Invocation, bill
+from integrations.lambda_inline import InlineExecutor
 from integrations.lambda_refs import (
     REF_PATTERN_TEXT,
     FunctionRef,
@@ -112,8 +116,12 @@ class LocalFunctions:
     ``executor`` runs every function registered with ``isolation="thread"`` (the
     default): an :class:`InProcessExecutor` unless given. Functions registered with
     ``isolation="process"`` run in ``workers``, a
-    :class:`~integrations.lambda_workers.WorkerPoolExecutor` made on first need. Call
-    :meth:`aclose` (or :meth:`close`) when done, to stop worker processes.
+    :class:`~integrations.lambda_workers.WorkerPoolExecutor` made on first need. A sync
+    handler registered with ``isolation="inline"`` is called in place on the event loop's
+    thread (:class:`~integrations.lambda_inline.InlineExecutor`: for handlers that compute
+    and return, since one that blocks stalls every execution); an async one with
+    ``"inline"`` runs as with ``"thread"``. Call :meth:`aclose` (or :meth:`close`) when
+    done, to stop worker processes.
 
     Every request id, date, trace id, log stream name, timeout and billed duration comes
     from the request's :class:`~integrations.base.TaskServices` (the Host's clock and
@@ -134,6 +142,7 @@ class LocalFunctions:
     ) -> None:
         self._executor: Executor = executor if executor is not None else InProcessExecutor()
         self._workers = workers
+        self._inline = InlineExecutor()
         self._functions: dict[str, LocalFunction] = {}
         self._in_flight: dict[str, int] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -171,8 +180,11 @@ class LocalFunctions:
         return function
 
     def _executor_for(self, function: LocalFunction) -> Executor:
-        if function.isolation == "thread":
+        isolation = function.isolation
+        if isolation == "thread":
             return self._executor
+        if isolation == "inline":  # an async handler runs in place already
+            return self._executor if function.is_async else self._inline
         if self._workers is None:
             self._workers = WorkerPoolExecutor()
         return self._workers

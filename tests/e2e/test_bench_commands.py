@@ -29,6 +29,8 @@ def test_workloads_run_through_the_public_api() -> None:
 def test_the_diagnostic_variants_run() -> None:
     out = _bench("bench/workloads.py", "task_echo", "--async-handler", "--no-gc")
     assert out.split()[0] == "task_echo"
+    out = _bench("bench/workloads.py", "task_echo", "--inline")
+    assert out.split()[0] == "task_echo"
 
 
 @pytest.mark.parametrize(

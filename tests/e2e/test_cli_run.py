@@ -153,6 +153,25 @@ def test_run_reports_lambda_billing(tmp_path: Path) -> None:
     assert " GB-seconds" in proc.stderr
 
 
+def test_run_with_inline_functions_keeps_their_output_in_their_logs(tmp_path: Path) -> None:
+    (tmp_path / "fns.py").write_text(
+        "def talk(event, context):\n    print('said', event['a'])\n    return event\n"
+    )
+    (tmp_path / "functions.json").write_text(
+        '{"isolation": "inline", "functions": {"talk": "fns:talk"}}'
+    )
+    definition = tmp_path / "call.asl.json"
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+            "Parameters": {"FunctionName": "talk", "Payload.$": "$"},
+            "OutputPath": "$.Payload"}  # fmt: skip
+    definition.write_text(json.dumps({"StartAt": "Call", "States": {"Call": task}}))
+    functions = str(tmp_path / "functions.json")
+    proc = asl("run", str(definition), "--input", '{"a": 1}', "--functions", functions, "--logs")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"a": 1}
+    assert "talk | said 1" in proc.stderr
+
+
 def test_run_input_from_file(tmp_path: Path) -> None:
     definition = tmp_path / "wait.asl.json"
     definition.write_text(json.dumps(WAIT_A_DAY))

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.spec.kinds.execution import execute
+from tests.spec.kinds.execution import observed
 from tests.spec.test_spec import ALL_CASES
 
 EXECUTION_CASES = [
@@ -20,26 +19,17 @@ EXECUTION_CASES = [
 ]
 
 
-def _observed(case: dict[str, Any], seed: int) -> str:
-    execution = execute(case, seed)
-    return json.dumps(
-        [execution.status, execution.output, execution.error, execution.cause,
-         execution.start_time, execution.stop_time, execution.history_json()],
-        sort_keys=True,
-    )  # fmt: skip
-
-
 def test_there_are_execution_cases() -> None:
     assert len(EXECUTION_CASES) > 300
 
 
 @pytest.mark.parametrize("case", EXECUTION_CASES)
 def test_a_seeded_run_repeats(case: dict[str, Any]) -> None:
-    assert _observed(case, 7) == _observed(case, 7)
+    assert observed(case, 7) == observed(case, 7)
 
 
 @settings(max_examples=40)
 @given(index=st.integers(0, len(EXECUTION_CASES) - 1), seed=st.integers(0, 2**32))
 def test_any_seed_repeats(index: int, seed: int) -> None:
     case = EXECUTION_CASES[index].values[0]
-    assert _observed(case, seed) == _observed(case, seed)
+    assert observed(case, seed) == observed(case, seed)

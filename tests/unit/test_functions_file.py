@@ -7,6 +7,7 @@ import os
 import re
 import sys
 import textwrap
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -188,6 +189,11 @@ def test_two_folders_may_each_have_a_functions_module(tmp_path: Path) -> None:
         ({"timeout": 1000}, "function 'f': timeout of function f must be a whole number"),
         ({"memory": 64}, "function 'f': memory of function f"),
         ({"environment": {"AWS_REGION": "x"}}, "AWS_REGION is reserved by Lambda"),
+        (
+            {"isolation": "loop"},
+            "function 'f': isolation of function f must be 'thread', 'process' or 'inline', "
+            "not 'loop'",
+        ),
     ],
 )
 def test_bad_values(tmp_path: Path, settings: dict[str, Any], message: str) -> None:
@@ -231,3 +237,35 @@ async def test_isolation_process_runs_handlers_in_worker_processes(tmp_path: Pat
         await functions.aclose()
     assert pids[0] != os.getpid()
     assert pids[1] == os.getpid()
+
+
+async def test_isolation_inline_runs_sync_handlers_on_the_callers_thread(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "where.py",
+        "import threading\n\ndef handler(event, context):\n"
+        "    return threading.current_thread().name\n",
+    )
+    file = write(
+        tmp_path,
+        "functions.yaml",
+        "isolation: inline\nfunctions:\n  a: where:handler\n"
+        "  b: {handler: where:handler, isolation: thread}\n",
+    )
+    functions = load_functions_file(file)
+    assert [f.isolation for f in functions.functions.values()] == ["inline", "thread"]
+    try:
+        names = [await functions.invoke(request(name, {})) for name in ("a", "b")]
+    finally:
+        await functions.aclose()
+    assert names[0] == threading.current_thread().name
+    assert names[1].startswith("lambda-")
+
+
+@pytest.mark.parametrize("value", ["fork", ["inline"], 1])
+def test_a_file_wide_isolation_must_be_one_of_three(tmp_path: Path, value: Any) -> None:
+    file = write(tmp_path, "functions.json", json.dumps({"isolation": value, "functions": {}}))
+    _expect(
+        file,
+        f"{file}: isolation must be 'thread', 'process' or 'inline', not {value!r}",
+    )

@@ -30,12 +30,14 @@ Case fields:
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any, cast
 
 from asl.events import details_key
 from integrations.base import TaskRequest
+from integrations.lambdas import Isolation, LocalFunctions
 from runtime.executions import Engine
 from runtime.host import Host
 from runtime.testing import local_engine
@@ -123,12 +125,15 @@ class _TimedHost:
         return await self._inner.wait_for_token(request, input_value, heartbeat, timeout)
 
 
-def _engine(case: dict[str, Any], seed: int) -> Engine:
+def _engine(case: dict[str, Any], seed: int, isolation: Isolation) -> Engine:
     options: dict[str, Any] = {"state_machine_name": MACHINE, "seed": seed}
     if "mocks" in case:
         options.update(mock_config=_mock_config(case["mocks"]), test_case=_CASE)
     if "functions" in case:
-        options["functions"] = {name: _handler(s) for name, s in case["functions"].items()}
+        functions = LocalFunctions()
+        for name, spec in case["functions"].items():
+            functions.register(name, _handler(spec), isolation=isolation)
+        options["functions"] = functions
     engine = local_engine(**options)
     if "taskDurations" in case:
         engine.host = cast(Host, _TimedHost(engine.host, case["taskDurations"]))
@@ -184,16 +189,27 @@ def expanded(case: dict[str, Any]) -> dict[str, Any]:
 
 def integrations(case: dict[str, Any], seed: int = 7) -> Engine:
     """A local engine with the case's mocks and functions (for its Host and invoker)."""
-    return _engine(case, seed)
+    return _engine(case, seed, "thread")
 
 
-def execute(case: dict[str, Any], seed: int = 7) -> Any:
-    """Run the case's execution (on an engine seeded with ``seed``) and return it."""
+def execute(case: dict[str, Any], seed: int = 7, isolation: Isolation = "thread") -> Any:
+    """Run the case's execution (on an engine seeded with ``seed``, its functions
+    registered with ``isolation``) and return it."""
     case = expanded(case)
     return run_execution(
-        case["definition"], case.get("input", {}), engine=_engine(case, seed),
+        case["definition"], case.get("input", {}), engine=_engine(case, seed, isolation),
         state_machine_name=MACHINE, type=case.get("machineType", "STANDARD"),
         name=case.get("executionName"),
+    )  # fmt: skip
+
+
+def observed(case: dict[str, Any], seed: int = 7, isolation: Isolation = "thread") -> str:
+    """Everything a caller can read of the case's ended execution, as one JSON text."""
+    execution = execute(case, seed, isolation)
+    return json.dumps(
+        [execution.status, execution.output, execution.error, execution.cause,
+         execution.start_time, execution.stop_time, execution.history_json()],
+        sort_keys=True,
     )  # fmt: skip
 
 
