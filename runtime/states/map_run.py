@@ -10,7 +10,7 @@ durable execution has ended they are read back from its database
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from asl import model as m
@@ -20,6 +20,12 @@ from runtime.frame import Frame, Run
 from runtime.history import Event
 
 __all__ = ["ChildExecution", "ChildRecord", "MapRun", "MapRunRecord", "register"]
+
+#: A child's status, and the name of its count in ``DescribeMapRun``.
+_COUNTED = {
+    "RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed",
+    "TIMED_OUT": "timedOut", "ABORTED": "aborted",
+}  # fmt: skip
 
 
 class ChildRecord:
@@ -149,26 +155,47 @@ class MapRunRecord:
         self.tolerated_failure_count = 0
         self.tolerated_failure_percentage = 0.0
         self.executions: list[ChildRecord] = []
+        #: How many child executions (items, or batches of them) and how many items the
+        #: Map Run has in all: known once its items are read and batched (0 until then).
+        self.planned_executions = 0
+        self.planned_items = 0
+        #: How many children, and how many of their items, had their results written
+        #: (into the state's output, or by its ResultWriter) when the Map Run succeeded.
         self.results_written = 0
+        self.items_written = 0
         #: The Distributed Map state that started it (its children run its ItemProcessor).
         self.state_name = ""
 
     def execution_counts(self) -> dict[str, int]:
         """Child executions by status, as ``DescribeMapRun`` counts them."""
-        return self._counts(lambda child: 1)
+        return self._counts(lambda child: 1, self.planned_executions, self.results_written)
 
     def item_counts(self) -> dict[str, int]:
         """Items by the status of the child that processed them."""
-        return self._counts(lambda child: child.item_count)
+        return self._counts(lambda child: child.item_count, self.planned_items, self.items_written)
 
-    def _counts(self, weight: Any) -> dict[str, int]:
-        names = {"RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed",
-                 "TIMED_OUT": "timedOut", "ABORTED": "aborted"}  # fmt: skip
-        counts = dict.fromkeys(("pending", *names.values()), 0)
+    def _counts(
+        self, weight: Callable[[ChildRecord], int], planned: int, written: int
+    ) -> dict[str, int]:
+        """AWS's counts [API reference, MapRunExecutionCounts and MapRunItemCounts]:
+        ``pending`` those not started yet (children never started because the Map Run
+        failed or was aborted stay pending, as measured on AWS: floci-io/floci#2694),
+        ``total`` all of them, started or not."""
+        counts = dict.fromkeys(("pending", *_COUNTED.values()), 0)
+        started = 0
         for child in self.executions:
-            counts[names[child.status]] += weight(child)
-        counts["total"] = sum(counts.values())
-        counts["resultsWritten"] = self.results_written
+            weighed = weight(child)
+            started += weighed
+            counts[_COUNTED[child.status]] += weighed
+        counts["pending"] = max(0, planned - started)
+        counts["total"] = started + counts["pending"]
+        counts["resultsWritten"] = written
+        # A Map Run's unsuccessful children are redriven with their parent (its
+        # RedriveExecution replays the Map Run), none waits for a redrive of the Map Run
+        # alone and none is left that could not be redriven: AWS answers 0 for both when
+        # nothing is redriven (DescribeMapRun output in aws-samples/
+        # reinvent2023-api312-ml-workloads-with-aws-step-functions, README).
+        counts["failuresNotRedrivable"] = counts["pendingRedrive"] = 0
         return counts
 
     def describe(self) -> dict[str, Any]:

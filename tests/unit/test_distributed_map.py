@@ -442,7 +442,7 @@ def test_map_runs_expose_child_executions_and_counts() -> None:
     described = run.describe()
     assert described["executionCounts"] == {
         "pending": 0, "running": 0, "succeeded": 2, "failed": 0, "timedOut": 0, "aborted": 0,
-        "total": 2, "resultsWritten": 0,
+        "total": 2, "resultsWritten": 2, "failuresNotRedrivable": 0, "pendingRedrive": 0,
     }  # fmt: skip
     assert (described["maxConcurrency"], described["toleratedFailurePercentage"]) == (5, 50.0)
     assert described["toleratedFailureCount"] == 0
