@@ -163,6 +163,9 @@ class MapRunRecord:
         #: (into the state's output, or by its ResultWriter) when the Map Run succeeded.
         self.results_written = 0
         self.items_written = 0
+        #: How many times a redrive of its execution started it again, and when last.
+        self.redrive_count = 0
+        self.redrive_date: float | None = None
         #: The Distributed Map state that started it (its children run its ItemProcessor).
         self.state_name = ""
 
@@ -211,6 +214,10 @@ class MapRunRecord:
             "toleratedFailureCount": self.tolerated_failure_count,
             "itemCounts": self.item_counts(),
             "executionCounts": self.execution_counts(),
+            # 0 before any redrive, no redriveDate then [API reference, DescribeMapRun;
+            # AWS's output in the aws-samples reinvent2023-api312 README].
+            "redriveCount": self.redrive_count,
+            **({} if self.redrive_date is None else {"redriveDate": self.redrive_date}),
         }
 
 
@@ -227,11 +234,36 @@ class MapRun(MapRunRecord):
         self.state_machine_name = f"{machine}/{label}"
         self.execution_type = state.item_processor.processor_config.execution_type or "STANDARD"
         self._now = run.host.now
+        earlier = _earlier_starts(run, arn)
+        if earlier:  # started again by a redrive of its execution: the same Map Run
+            self.start_time, self.redrive_date = earlier[0], self.start_time
+            self.redrive_count = len(earlier)
 
     def close(self, status: str, error: str | None = None, cause: str | None = None) -> None:
         """End the Map Run."""
         self.status, self.error, self.cause = status, error, cause
         self.stop_time = self._now()
+
+
+def _earlier_starts(run: Run, arn: str) -> list[float]:
+    """When the Map Run ``arn`` was started by the attempts of its execution before the
+    one starting it now (the first, or a redrive; a replay says which: it replays a start
+    of the attempt it was recorded in). Their ``MapRunStarted`` events stay in the
+    history, each before the ``ExecutionRedriven`` that ended its attempt."""
+    replayed = run.history.replayed_redrive_count()
+    attempt = run.execution_context.get("RedriveCount", 0) if replayed is None else replayed
+    if not attempt:
+        return []
+    starts: list[float] = []
+    redrives = 0
+    for event in run.history:
+        if event.type == "ExecutionRedriven":
+            redrives += 1
+            if redrives == attempt:
+                break
+        elif event.type == "MapRunStarted" and (event.details or {}).get("mapRunArn") == arn:
+            starts.append(event.timestamp)
+    return starts
 
 
 def register(frame: Frame, map_run: MapRun) -> None:

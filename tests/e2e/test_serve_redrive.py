@@ -248,7 +248,8 @@ def test_only_the_failed_iteration_of_a_map_runs_again(sfn: Any, folder: Path) -
 
 
 #: MAP with its items run as child executions: the second fails its Map Run (no failure
-#: tolerated) before the third starts.
+#: tolerated) before the third starts. Keys of their own: a key fails only once.
+MAPPED_ITEMS = [{"key": f"mapped{i}", "failOnce": i == 1} for i in range(3)]
 DISTRIBUTED_MAP = {
     "StartAt": "Each",
     "States": {
@@ -271,6 +272,8 @@ def _map_run_counts(sfn: Any, arn: str) -> dict[str, Any]:
     return {
         "arn": run_arn,
         "status": described["status"],
+        "started": described["startDate"],
+        "redrives": (described["redriveCount"], described.get("redriveDate")),
         "counts": described["executionCounts"],
         "items": described["itemCounts"],
         "children": sorted(child["executionArn"] for child in children),
@@ -290,10 +293,11 @@ def _counts(
 def test_a_redriven_map_run_counts_its_children_again(sfn: Any) -> None:
     """A failed Map Run: the child never started pending; redriven with its parent, the
     Map Run (the same one, its children the same executions, and the one never started)
-    counts them all succeeded. Nothing
+    counts them all succeeded, its redriveCount 1 and redriveDate the redrive's (the
+    API reference, DescribeMapRun). Nothing
     waits for a redrive of the Map Run alone, nothing is left that cannot be redriven:
     failuresNotRedrivable and pendingRedrive stay 0 (see runtime/states/map_run.py)."""
-    arn = _run(sfn, "distributed", DISTRIBUTED_MAP, ITEMS)
+    arn = _run(sfn, "distributed", DISTRIBUTED_MAP, MAPPED_ITEMS)
     _ended(sfn, arn)
     failed = _map_run_counts(sfn, arn)
     assert failed["status"] == "FAILED"
@@ -302,6 +306,9 @@ def test_a_redriven_map_run_counts_its_children_again(sfn: Any) -> None:
     _redriven(sfn, arn)
     again = _map_run_counts(sfn, arn)
     assert again["status"] == "SUCCEEDED" and again["arn"] == failed["arn"]
+    # Started again by the redrive: redriven once, when; its start the first one's.
+    assert failed["redrives"] == (0, None) and again["redrives"][0] == 1
+    assert again["started"] == failed["started"] <= again["redrives"][1]
     assert again["counts"] == again["items"] == _counts(succeeded=3, written=3)
     assert set(failed["children"]) < set(again["children"])
 

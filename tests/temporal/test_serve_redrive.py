@@ -359,7 +359,8 @@ MAPPED_INPUT = {"items": [{"key": f"mapped{i}", "failOnce": i == 1} for i in ran
 def _map_run(sfn: Any, arn: str) -> dict[str, Any]:
     [listed] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
     described = sfn.describe_map_run(mapRunArn=listed["mapRunArn"])
-    return {key: described[key] for key in ("status", "itemCounts", "executionCounts")}
+    seen = {key: described[key] for key in ("status", "itemCounts", "executionCounts")}
+    return {**seen, "redriven": (described["redriveCount"], "redriveDate" in described)}
 
 
 def _map_run_scenario(sfn: Any) -> dict[str, Any]:
@@ -391,6 +392,7 @@ def test_a_redriven_map_run_counts_as_on_the_local_backend(
     assert [failed["executionCounts"][k] for k in ("succeeded", "failed", "pending")] == [1, 1, 1]
     status, redriven = there["redriven"]
     assert (status, redriven["status"]) == ("SUCCEEDED", "SUCCEEDED")
+    assert (failed["redriven"], redriven["redriven"]) == ((0, False), (1, True))
     assert redriven["itemCounts"] == redriven["executionCounts"] == {
         "pending": 0, "running": 0, "succeeded": 3, "failed": 0, "timedOut": 0, "aborted": 0,
         "total": 3, "resultsWritten": 3, "failuresNotRedrivable": 0, "pendingRedrive": 0,
