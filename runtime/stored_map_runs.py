@@ -34,6 +34,7 @@ __all__ = [
 _RUN_FIELDS = (
     "state_machine_arn", "status", "start_time", "stop_time", "error", "cause", "max_concurrency",
     "tolerated_failure_count", "tolerated_failure_percentage", "results_written", "state_name",
+    "planned_executions", "planned_items", "items_written", "redrive_count", "redrive_date",
 )  # fmt: skip
 #: The fields of a child execution (beyond its ARN, history and Map Runs) kept in its row.
 _CHILD_FIELDS = (

@@ -10,7 +10,7 @@ durable execution has ended they are read back from its database
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from asl import model as m
@@ -20,6 +20,12 @@ from runtime.frame import Frame, Run
 from runtime.history import Event
 
 __all__ = ["ChildExecution", "ChildRecord", "MapRun", "MapRunRecord", "register"]
+
+#: A child's status, and the name of its count in ``DescribeMapRun``.
+_COUNTED = {
+    "RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed",
+    "TIMED_OUT": "timedOut", "ABORTED": "aborted",
+}  # fmt: skip
 
 
 class ChildRecord:
@@ -149,26 +155,50 @@ class MapRunRecord:
         self.tolerated_failure_count = 0
         self.tolerated_failure_percentage = 0.0
         self.executions: list[ChildRecord] = []
+        #: How many child executions (items, or batches of them) and how many items the
+        #: Map Run has in all: known once its items are read and batched (0 until then).
+        self.planned_executions = 0
+        self.planned_items = 0
+        #: How many children, and how many of their items, had their results written
+        #: (into the state's output, or by its ResultWriter) when the Map Run succeeded.
         self.results_written = 0
+        self.items_written = 0
+        #: How many times a redrive of its execution started it again, and when last.
+        self.redrive_count = 0
+        self.redrive_date: float | None = None
         #: The Distributed Map state that started it (its children run its ItemProcessor).
         self.state_name = ""
 
     def execution_counts(self) -> dict[str, int]:
         """Child executions by status, as ``DescribeMapRun`` counts them."""
-        return self._counts(lambda child: 1)
+        return self._counts(lambda child: 1, self.planned_executions, self.results_written)
 
     def item_counts(self) -> dict[str, int]:
         """Items by the status of the child that processed them."""
-        return self._counts(lambda child: child.item_count)
+        return self._counts(lambda child: child.item_count, self.planned_items, self.items_written)
 
-    def _counts(self, weight: Any) -> dict[str, int]:
-        names = {"RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed",
-                 "TIMED_OUT": "timedOut", "ABORTED": "aborted"}  # fmt: skip
-        counts = dict.fromkeys(("pending", *names.values()), 0)
+    def _counts(
+        self, weight: Callable[[ChildRecord], int], planned: int, written: int
+    ) -> dict[str, int]:
+        """AWS's counts [API reference, MapRunExecutionCounts and MapRunItemCounts]:
+        ``pending`` those not started yet (children never started because the Map Run
+        failed or was aborted stay pending, as measured on AWS: floci-io/floci#2694),
+        ``total`` all of them, started or not."""
+        counts = dict.fromkeys(("pending", *_COUNTED.values()), 0)
+        started = 0
         for child in self.executions:
-            counts[names[child.status]] += weight(child)
-        counts["total"] = sum(counts.values())
-        counts["resultsWritten"] = self.results_written
+            weighed = weight(child)
+            started += weighed
+            counts[_COUNTED[child.status]] += weighed
+        counts["pending"] = max(0, planned - started)
+        counts["total"] = started + counts["pending"]
+        counts["resultsWritten"] = written
+        # A Map Run's unsuccessful children are redriven with their parent (its
+        # RedriveExecution replays the Map Run), none waits for a redrive of the Map Run
+        # alone and none is left that could not be redriven: AWS answers 0 for both when
+        # nothing is redriven (DescribeMapRun output in aws-samples/
+        # reinvent2023-api312-ml-workloads-with-aws-step-functions, README).
+        counts["failuresNotRedrivable"] = counts["pendingRedrive"] = 0
         return counts
 
     def describe(self) -> dict[str, Any]:
@@ -184,6 +214,10 @@ class MapRunRecord:
             "toleratedFailureCount": self.tolerated_failure_count,
             "itemCounts": self.item_counts(),
             "executionCounts": self.execution_counts(),
+            # 0 before any redrive, no redriveDate then [API reference, DescribeMapRun;
+            # AWS's output in the aws-samples reinvent2023-api312 README].
+            "redriveCount": self.redrive_count,
+            **({} if self.redrive_date is None else {"redriveDate": self.redrive_date}),
         }
 
 
@@ -200,11 +234,36 @@ class MapRun(MapRunRecord):
         self.state_machine_name = f"{machine}/{label}"
         self.execution_type = state.item_processor.processor_config.execution_type or "STANDARD"
         self._now = run.host.now
+        earlier = _earlier_starts(run, arn)
+        if earlier:  # started again by a redrive of its execution: the same Map Run
+            self.start_time, self.redrive_date = earlier[0], self.start_time
+            self.redrive_count = len(earlier)
 
     def close(self, status: str, error: str | None = None, cause: str | None = None) -> None:
         """End the Map Run."""
         self.status, self.error, self.cause = status, error, cause
         self.stop_time = self._now()
+
+
+def _earlier_starts(run: Run, arn: str) -> list[float]:
+    """When the Map Run ``arn`` was started by the attempts of its execution before the
+    one starting it now (the first, or a redrive; a replay says which: it replays a start
+    of the attempt it was recorded in). Their ``MapRunStarted`` events stay in the
+    history, each before the ``ExecutionRedriven`` that ended its attempt."""
+    replayed = run.history.replayed_redrive_count()
+    attempt = run.execution_context.get("RedriveCount", 0) if replayed is None else replayed
+    if not attempt:
+        return []
+    starts: list[float] = []
+    redrives = 0
+    for event in run.history:
+        if event.type == "ExecutionRedriven":
+            redrives += 1
+            if redrives == attempt:
+                break
+        elif event.type == "MapRunStarted" and (event.details or {}).get("mapRunArn") == arn:
+            starts.append(event.timestamp)
+    return starts
 
 
 def register(frame: Frame, map_run: MapRun) -> None:

@@ -247,6 +247,72 @@ def test_only_the_failed_iteration_of_a_map_runs_again(sfn: Any, folder: Path) -
     assert types.count("MapIterationSucceeded") == 3 and types[-1] == "ExecutionSucceeded"
 
 
+#: MAP with its items run as child executions: the second fails its Map Run (no failure
+#: tolerated) before the third starts. Keys of their own: a key fails only once.
+MAPPED_ITEMS = [{"key": f"mapped{i}", "failOnce": i == 1} for i in range(3)]
+DISTRIBUTED_MAP = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            **MAP["States"]["Each"],
+            "ItemProcessor": {
+                **MAP["States"]["Each"]["ItemProcessor"],
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            },
+        }
+    },
+}
+
+
+def _map_run_counts(sfn: Any, arn: str) -> dict[str, Any]:
+    [listed] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    run_arn = listed["mapRunArn"]
+    described = sfn.describe_map_run(mapRunArn=run_arn)
+    children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+    return {
+        "arn": run_arn,
+        "status": described["status"],
+        "started": described["startDate"],
+        "redrives": (described["redriveCount"], described.get("redriveDate")),
+        "counts": described["executionCounts"],
+        "items": described["itemCounts"],
+        "children": sorted(child["executionArn"] for child in children),
+    }
+
+
+def _counts(
+    pending: int = 0, succeeded: int = 0, failed: int = 0, written: int = 0
+) -> dict[str, int]:
+    return {
+        "pending": pending, "running": 0, "succeeded": succeeded, "failed": failed,
+        "timedOut": 0, "aborted": 0, "total": pending + succeeded + failed,
+        "resultsWritten": written, "failuresNotRedrivable": 0, "pendingRedrive": 0,
+    }  # fmt: skip
+
+
+def test_a_redriven_map_run_counts_its_children_again(sfn: Any) -> None:
+    """A failed Map Run: the child never started pending; redriven with its parent, the
+    Map Run (the same one, its children the same executions, and the one never started)
+    counts them all succeeded, its redriveCount 1 and redriveDate the redrive's (the
+    API reference, DescribeMapRun). Nothing
+    waits for a redrive of the Map Run alone, nothing is left that cannot be redriven:
+    failuresNotRedrivable and pendingRedrive stay 0 (see runtime/states/map_run.py)."""
+    arn = _run(sfn, "distributed", DISTRIBUTED_MAP, MAPPED_ITEMS)
+    _ended(sfn, arn)
+    failed = _map_run_counts(sfn, arn)
+    assert failed["status"] == "FAILED"
+    assert failed["counts"] == failed["items"] == _counts(pending=1, succeeded=1, failed=1)
+    assert len(failed["children"]) == 2
+    _redriven(sfn, arn)
+    again = _map_run_counts(sfn, arn)
+    assert again["status"] == "SUCCEEDED" and again["arn"] == failed["arn"]
+    # Started again by the redrive: redriven once, when; its start the first one's.
+    assert failed["redrives"] == (0, None) and again["redrives"][0] == 1
+    assert again["started"] == failed["started"] <= again["redrives"][1]
+    assert again["counts"] == again["items"] == _counts(succeeded=3, written=3)
+    assert set(failed["children"]) < set(again["children"])
+
+
 def test_running_and_express_executions_are_not_redrivable(sfn: Any) -> None:
     arn = _run(sfn, "ask", ASK)
     deadline = time.monotonic() + BOUND

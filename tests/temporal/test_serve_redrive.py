@@ -344,3 +344,56 @@ def test_a_distributed_map_that_succeeded_before_the_failure_replays(temporal: B
         "ExecutionRedriven", "LambdaFunctionScheduled", "LambdaFunctionStarted",
         "LambdaFunctionSucceeded", "TaskStateExited", "ExecutionSucceeded",
     ]  # fmt: skip
+
+
+#: A Distributed Map whose second item fails once, one child at a time: its Map Run fails
+#: with the third child never started, and succeeds when its parent is redriven.
+MAPPED = machines.distributing(
+    {"StartAt": "Item", "States": {"Item": _task({"key.$": "$.key", "failOnce.$": "$.failOnce"},
+                                                 End=True)}},
+    MaxConcurrency=1,
+)  # fmt: skip
+MAPPED_INPUT = {"items": [{"key": f"mapped{i}", "failOnce": i == 1} for i in range(3)]}
+
+
+def _map_run(sfn: Any, arn: str) -> dict[str, Any]:
+    [listed] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    described = sfn.describe_map_run(mapRunArn=listed["mapRunArn"])
+    seen = {key: described[key] for key in ("status", "itemCounts", "executionCounts")}
+    return {**seen, "redriven": (described["redriveCount"], "redriveDate" in described)}
+
+
+def _map_run_scenario(sfn: Any) -> dict[str, Any]:
+    """MAPPED run to its failure, then redriven: its Map Run at each end."""
+    made = sfn.create_state_machine(name="mapped", definition=json.dumps(MAPPED), roleArn=ROLE)
+    arn = sfn.start_execution(
+        stateMachineArn=made["stateMachineArn"], name="once", input=json.dumps(MAPPED_INPUT)
+    )["executionArn"]
+    seen = {"failed": (_done(sfn, arn)["status"], _map_run(sfn, arn))}
+    sfn.redrive_execution(executionArn=arn)
+    seen["redriven"] = (_done(sfn, arn)["status"], _map_run(sfn, arn))
+    return seen
+
+
+def test_a_redriven_map_run_counts_as_on_the_local_backend(
+    served: str, folders: tuple[Path, Path]
+) -> None:
+    """A failed Map Run counts the child it never started as pending; redriven with its
+    parent, it counts every child succeeded: as a local server with ``--db`` answers (and
+    tests/e2e/test_serve_redrive.py asserts there)."""
+    there = _map_run_scenario(sfn_client(served))
+    local_settings = ServiceSettings(
+        clock="virtual", functions=folders[1] / "functions.json", db=folders[1] / "db.sqlite3"
+    )
+    with serve_in_thread(local_settings) as local:
+        assert _map_run_scenario(sfn_client(local.url)) == there
+    status, failed = there["failed"]
+    assert (status, failed["status"]) == ("FAILED", "FAILED")
+    assert [failed["executionCounts"][k] for k in ("succeeded", "failed", "pending")] == [1, 1, 1]
+    status, redriven = there["redriven"]
+    assert (status, redriven["status"]) == ("SUCCEEDED", "SUCCEEDED")
+    assert (failed["redriven"], redriven["redriven"]) == ((0, False), (1, True))
+    assert redriven["itemCounts"] == redriven["executionCounts"] == {
+        "pending": 0, "running": 0, "succeeded": 3, "failed": 0, "timedOut": 0, "aborted": 0,
+        "total": 3, "resultsWritten": 3, "failuresNotRedrivable": 0, "pendingRedrive": 0,
+    }  # fmt: skip

@@ -442,7 +442,7 @@ def test_map_runs_expose_child_executions_and_counts() -> None:
     described = run.describe()
     assert described["executionCounts"] == {
         "pending": 0, "running": 0, "succeeded": 2, "failed": 0, "timedOut": 0, "aborted": 0,
-        "total": 2, "resultsWritten": 0,
+        "total": 2, "resultsWritten": 2, "failuresNotRedrivable": 0, "pendingRedrive": 0,
     }  # fmt: skip
     assert (described["maxConcurrency"], described["toleratedFailurePercentage"]) == (5, 50.0)
     assert described["toleratedFailureCount"] == 0
@@ -539,6 +539,29 @@ def test_stopping_the_parent_aborts_running_children() -> None:
     assert run.status == "ABORTED"
     assert [c.status for c in run.executions] == ["ABORTED", "ABORTED"]
     assert run.executions[0].history[-1].type == "ExecutionAborted"
+
+
+def test_an_aborted_map_run_counts_the_children_it_never_started_as_pending() -> None:
+    """Measured on AWS (floci-io/floci pull request 2694): a Map Run aborted with one child
+    running answers ABORTED with aborted 1 and the children not started pending."""
+    processor = _processor({"Hold": {"Type": "Wait", "Seconds": 100, "End": True}})
+
+    async def main() -> Execution:
+        engine = Engine(LocalHost(seed=3))
+        definition = _machine({"ItemProcessor": processor, "MaxConcurrency": 1})
+        machine = engine.create_state_machine(definition, name="Machine")
+        with engine.host.clock.hold():  # stop it while its first child waits
+            execution = await machine.start([1, 2, 3])
+            for _ in range(20):
+                await asyncio.sleep(0)
+            execution.stop()
+        return await execution.wait()
+
+    run = _only_map_run(asyncio.run(main()))
+    assert run.status == "ABORTED"
+    for counts in (run.execution_counts(), run.item_counts()):
+        assert (counts["aborted"], counts["pending"], counts["total"]) == (1, 2, 3)
+        assert counts["resultsWritten"] == 0
 
 
 def test_child_variables_are_isolated_from_the_parent() -> None:

@@ -116,9 +116,9 @@ def test_an_ended_executions_map_runs_leave_memory_and_are_read_back(tmp_path: P
 
     arn, live = asyncio.run(main())
     each, nested = live
-    assert each["described"]["itemCounts"] | {"resultsWritten": 0} == {
+    assert each["described"]["itemCounts"] == {
         "pending": 0, "running": 0, "succeeded": 2, "failed": 1, "timedOut": 0, "aborted": 0,
-        "total": 3, "resultsWritten": 0,
+        "total": 3, "resultsWritten": 3, "failuresNotRedrivable": 0, "pendingRedrive": 0,
     }  # fmt: skip
     assert each["children"][1]["fields"][4:8] == ("FAILED", None, "Refused", "item 2 is refused")
     assert [len(child["map_runs"]) for child in nested["children"]] == [1, 1]
