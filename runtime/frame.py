@@ -98,9 +98,9 @@ class Run:
     """What every thread of one execution shares."""
 
     __slots__ = (
+        "_execution_context",
         "account",
         "execution_arn",
-        "execution_context",
         "history",
         "history_limit",
         "host",
@@ -120,7 +120,7 @@ class Run:
         machine: StateMachine,
         execution_arn: str,
         state_machine_arn: str,
-        execution_context: dict[str, Any],
+        execution_context: dict[str, Any] | Callable[[], dict[str, Any]],
         state_machine_context: dict[str, Any],
         region: str,
         account: str,
@@ -140,10 +140,19 @@ class Run:
         self.map_runs: tuple[Any, ...] = ()
         self.execution_arn = execution_arn
         self.state_machine_arn = state_machine_arn
-        self.execution_context = execution_context
+        self._execution_context = execution_context
         self.state_machine_context = state_machine_context
         self.region = region
         self.account = account
+
+    @property
+    def execution_context(self) -> dict[str, Any]:
+        """The context object's ``Execution`` member; given as a function, it is made when
+        first read (most executions have no state that reads the context)."""
+        context = self._execution_context
+        if not isinstance(context, dict):
+            context = self._execution_context = context()
+        return context
 
 
 class Frame:
