@@ -161,6 +161,7 @@ class Frame:
 
     __slots__ = (
         "_plain",
+        "_plain_scope",
         "entered_event",
         "failed_state",
         "last_event",
@@ -190,7 +191,8 @@ class Frame:
         #: The size of the last Task result (infinite when unknown or caught).
         self.result_size = math.inf
         # The bindings of states that do not read the context, for the scope they read.
-        self._plain: tuple[VariableScope, Bindings] | None = None
+        self._plain: Bindings | None = None
+        self._plain_scope: VariableScope | None = None
         self.scope = scope if scope is not None else _NO_VARIABLES
 
     def record(self, event_type: str, details: Mapping[str, Any] | None = None) -> int:
@@ -247,13 +249,12 @@ class Frame:
         scope = self.scope
         if not state.flow.uses_context:
             plain = self._plain
-            if plain is None or plain[0] is not scope:
-                variables = scope.variables
-                plain = self._plain = (
-                    scope,
-                    LoopBindings(None, None, variables, entropy=run.host.entropy),
+            if plain is None or self._plain_scope is not scope:
+                plain = self._plain = LoopBindings(
+                    None, None, scope.variables, entropy=run.host.entropy
                 )
-            return plain[1]
+                self._plain_scope = scope
+            return plain
         execution = run.execution_context
         seen = run.history.replayed_redrive_count()
         if seen is not None and seen != execution["RedriveCount"]:

@@ -343,7 +343,10 @@ async def execute(execution: Execution, run: Run, input_size: int) -> None:
         await execution._finish_committed("ABORTED", "ExecutionAborted", _present(error, cause))
         return
     execution.output = output
-    await execution._finish_committed("SUCCEEDED", "ExecutionSucceeded", {"output": output})
+    if execution._log is None:  # nothing to commit: no coroutine to make
+        execution._finish("SUCCEEDED", "ExecutionSucceeded", {"output": output})
+    else:
+        await execution._finish_committed("SUCCEEDED", "ExecutionSucceeded", {"output": output})
 
 
 async def _fail(execution: Execution, raised: StatesError) -> None:
