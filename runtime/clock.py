@@ -243,16 +243,18 @@ class Deadline:
             self._task = asyncio.current_task()
             self._active = True
             clock = self._clock
+            # The Deadline is its timer's callback: no bound method made for each.
             if self._passive:
                 seconds = self._seconds if self._at is None else self._at - clock.now()
-                self._timer = clock.alarm(seconds, self._expire, passive=True)
+                self._timer = clock.alarm(seconds, self, passive=True)
             elif self._at is not None:
-                self._timer = clock.timer_at(self._at, self._expire)
+                self._timer = clock.timer_at(self._at, self)
             else:
-                self._timer = clock.alarm(self._seconds, self._expire)
+                self._timer = clock.alarm(self._seconds, self)
         return self
 
-    def _expire(self) -> None:
+    def __call__(self) -> None:
+        """Its timer fired: the block is cancelled, if it still runs."""
         if self._active and self._task is not None:
             self._expired = True
             self._task.cancel()
