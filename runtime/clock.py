@@ -162,6 +162,31 @@ class _Alarm:
         return True
 
 
+class _VirtualAlarm(_Alarm):
+    """An :class:`_Alarm` of a :class:`VirtualClock`: it has a deadline in virtual time, and
+    a cancelled one counts as settled in the clock's heap, as a cancelled Wake does."""
+
+    __slots__ = ("_clock", "_queued", "deadline")
+
+    def __init__(self, clock: VirtualClock, deadline: float, callback: Callable[[], None]) -> None:
+        super().__init__(callback)
+        self._clock = clock
+        self._queued = False  # in the clock's heap of timers it jumps to
+        self.deadline = deadline
+
+    def cancel(self) -> bool:
+        """Cancel it: it leaves the clock."""
+        if not super().cancel():
+            return False
+        if self._queued:
+            self._clock._timer_settled()
+        return True
+
+
+#: What a VirtualClock's heaps hold.
+_Due = Wake | _VirtualAlarm
+
+
 class _Cancellable(Protocol):
     """What :meth:`Clock.alarm` gives: a Wake, or an :class:`_Alarm`."""
 
@@ -218,16 +243,18 @@ class Deadline:
             self._task = asyncio.current_task()
             self._active = True
             clock = self._clock
+            # The Deadline is its timer's callback: no bound method made for each.
             if self._passive:
                 seconds = self._seconds if self._at is None else self._at - clock.now()
-                self._timer = clock.alarm(seconds, self._expire, passive=True)
+                self._timer = clock.alarm(seconds, self, passive=True)
             elif self._at is not None:
-                self._timer = clock.timer_at(self._at, self._expire)
+                self._timer = clock.timer_at(self._at, self)
             else:
-                self._timer = clock.alarm(self._seconds, self._expire)
+                self._timer = clock.alarm(self._seconds, self)
         return self
 
-    def _expire(self) -> None:
+    def __call__(self) -> None:
+        """Its timer fired: the block is cancelled, if it still runs."""
         if self._active and self._task is not None:
             self._expired = True
             self._task.cancel()
@@ -291,14 +318,15 @@ class Clock:
         it cheaper than a Wake."""
         return (self.passive_timer if passive else self.timer)(seconds, callback)
 
-    async def sleep(self, seconds: float) -> None:
-        """Park the calling strand for ``seconds`` of this clock's time."""
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        """Park the calling strand for ``seconds`` of this clock's time: what it gives is
+        to be awaited at once (the strand counts as parked from the call). Not a coroutine:
+        one object fewer for each Wait and Retry backoff."""
         if seconds <= 0:
-            await asyncio.sleep(0)
-            return
+            return asyncio.sleep(0)
         wake = self.timer(seconds)
-        self._parking(wake)  # as park() does, one coroutine fewer
-        await wake
+        self._parking(wake)  # as park() does
+        return wake
 
     def deadline(self, seconds: float | None, *, passive: bool = False) -> Deadline:
         """An async context that times its block out on this clock (see :class:`Deadline`);
@@ -554,8 +582,12 @@ class RealClock(Clock):
     def _watch(self, seconds: float, timer: Wake | _Alarm) -> None:
         loop = asyncio.get_running_loop()
         watched = self._watched
-        watched.heap, self._compact_at = _compacted(watched.heap, self._compact_at)
+        if len(watched.heap) >= self._compact_at:
+            watched.heap, self._compact_at = _compacted(watched.heap)
         watched.push(loop, (loop.time() + max(seconds, 0.0), next(self._sequence), timer))
+
+    def _parking(self, wake: Wake) -> None:
+        """Real time moves on whether strands are parked or not: nothing is counted."""
 
     def loop_timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
         """A :meth:`timer` on a loop handle of its own: for a loop whose every timer is
@@ -574,17 +606,17 @@ class VirtualClock(Clock):
     def __init__(self, start: float | None = None) -> None:
         super().__init__()
         self._now = time.time() if start is None else start
-        self._timers: list[tuple[float, int, Wake]] = []
+        self._timers: list[tuple[float, int, _Due]] = []
         self._settled_timers = 0
         # Passive timers: fired on the way, never jumped to. Settled ones linger until
         # the heap has doubled since it was last cleared of them.
-        self._passive: list[tuple[float, int, Wake]] = []
+        self._passive: list[tuple[float, int, _Due]] = []
         self._passive_compact_at = _COMPACT_AT
         self._sequence = itertools.count()
         self._jump_scheduled = False
         # The same timers by their real deadline (loop time), for when no jump comes
         # (work runs outside the clock): one loop handle watches the earliest.
-        self._late: _Watchdog[Wake] = _Watchdog(self._fire_late)
+        self._late: _Watchdog[_Due] = _Watchdog(self._fire_late)
 
     def now(self) -> float:
         """The virtual time, in seconds since the Unix epoch."""
@@ -609,11 +641,9 @@ class VirtualClock(Clock):
     def timer_at(self, deadline: float, callback: Callable[[], None] | None = None) -> Wake:
         """A Wake resolved when the virtual time reaches ``deadline``, or once as many real
         seconds have passed as were left to it, whichever comes first."""
-        entry = self._new_timer(deadline, callback)
-        wake = entry[2]
-        wake._queued = True
-        heapq.heappush(self._timers, entry)
-        self._became_idle()  # nothing runs on the clock: the new timer may be due at once
+        wake = Wake(self, max(deadline, self._now))
+        wake._callback = callback
+        self._queue(wake)
         return wake
 
     def passive_timer(
@@ -623,36 +653,56 @@ class VirtualClock(Clock):
         other timers, or by as many seconds of real time): never a jump's target."""
         if seconds is None:
             return self.wake()
-        entry = self._new_timer(self._now + max(seconds, 0.0), callback)
-        self._passive, self._passive_compact_at = _compacted(
-            self._passive, self._passive_compact_at
-        )
-        heapq.heappush(self._passive, entry)
-        return entry[2]
-
-    def _new_timer(
-        self, deadline: float, callback: Callable[[], None] | None
-    ) -> tuple[float, int, Wake]:
-        """A timer's Wake for the time ``deadline``, watched in real time (as many seconds
-        as are left to it), as an entry of a heap of timers."""
-        seconds = max(deadline - self._now, 0.0)
-        deadline = max(deadline, self._now)
-        wake = Wake(self, deadline)
+        wake = Wake(self, self._now + max(seconds, 0.0))
         wake._callback = callback
+        self._queue_passive(wake)
+        return wake
+
+    def alarm(
+        self, seconds: float | None, callback: Callable[[], None], *, passive: bool = False
+    ) -> _Cancellable:
+        """A timer nobody waits on, without a future (see :meth:`Clock.alarm`)."""
+        if seconds is None:
+            return _Alarm(callback)  # never due: only cancelled
+        alarm = _VirtualAlarm(self, self._now + max(seconds, 0.0), callback)
+        if passive:
+            self._queue_passive(alarm)
+        else:
+            self._queue(alarm)
+        return alarm
+
+    def _queue(self, timer: _Due) -> None:
+        """Watch a timer the clock may jump to."""
+        entry = self._watch_late(timer)
+        timer._queued = True
+        heapq.heappush(self._timers, entry)
+        self._became_idle()  # nothing runs on the clock: the new timer may be due at once
+
+    def _queue_passive(self, timer: _Due) -> None:
+        """Watch a timer the clock never jumps to."""
+        entry = self._watch_late(timer)
+        if len(self._passive) >= self._passive_compact_at:
+            self._passive, self._passive_compact_at = _compacted(self._passive)
+        heapq.heappush(self._passive, entry)
+
+    def _watch_late(self, timer: _Due) -> tuple[float, int, _Due]:
+        """Watch a timer in real time too (as many seconds as are left to its deadline);
+        its entry for a heap of timers."""
+        deadline = timer.deadline
+        assert deadline is not None
         sequence = next(self._sequence)
         loop = asyncio.get_running_loop()
-        real = loop.time() + seconds
         late = self._late
-        late.push(loop, (real, sequence, wake))
+        late.push(loop, (loop.time() + deadline - self._now, sequence, timer))
         if len(late.heap) > 2 * (len(self._timers) + len(self._passive)) + _COMPACT_AT:
             late.heap = [entry for entry in late.heap if not entry[2].done()]  # settled
             heapq.heapify(late.heap)
-        return deadline, sequence, wake
+        return deadline, sequence, timer
 
-    def _fire_late(self, wake: Wake) -> None:
+    def _fire_late(self, timer: _Due) -> None:
         """Real time has caught up with a timer that no jump reached: fire it (and those
         before it)."""
-        self._advance_to(wake.deadline)  # type: ignore[arg-type]
+        self._advance_to(timer.deadline)  # type: ignore[arg-type]
 
     def _advance_to(self, deadline: float) -> None:
         """Move time to ``deadline`` and fire every timer due by then, in order."""
@@ -672,7 +722,7 @@ class VirtualClock(Clock):
         if not self._timers and not passive:  # nothing left to watch in real time either
             self._late.clear()
 
-    def _pop(self) -> Wake:
+    def _pop(self) -> _Due:
         wake = heapq.heappop(self._timers)[2]
         wake._queued = False
         if wake.done():
@@ -766,12 +816,10 @@ class _Watchdog(Generic[_TimerT]):
 
 
 def _compacted(
-    heap: list[tuple[float, int, _TimerT]], compact_at: int
+    heap: list[tuple[float, int, _TimerT]],
 ) -> tuple[list[tuple[float, int, _TimerT]], int]:
-    """A heap of timers, rid of its settled ones once it has grown to
-    ``compact_at``; and the size at which to look again (twice what is left)."""
-    if len(heap) < compact_at:
-        return heap, compact_at
+    """A heap of timers rid of its settled ones, and the size at which to look again
+    (twice what is left)."""
     kept = [entry for entry in heap if not entry[2].done()]
     heapq.heapify(kept)
     return kept, max(_COMPACT_AT, 2 * len(kept))

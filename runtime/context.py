@@ -25,7 +25,6 @@ def _second_text(second: int) -> str:
 
 
 def execution_context(
-    *,
     execution_arn: str,
     name: str,
     input_value: Any,

@@ -29,7 +29,7 @@ from asl.jsontext import json_size, json_text, parse_json
 from asl.loader import Source, read_document
 from runtime.api_limits import check_payload_size
 from runtime.clock import VirtualClock
-from runtime.context import execution_context, state_machine_context
+from runtime.context import execution_context
 from runtime.defaults import DEFAULT_ACCOUNT, DEFAULT_REGION
 from runtime.frame import (
     EXPRESS_HISTORY_LIMIT_EVENTS,
@@ -297,13 +297,8 @@ class Engine:
             start_time = host.now()
             if log is not None and history is None:
                 history = DurableHistory(host.clock, log)
-            context = execution_context(
-                execution_arn=arn,
-                name=name,
-                input_value=value,
-                role_arn=machine.role_arn,
-                start_time=start_time,
-                redrive_count=redrive_count,
+            context = partial(
+                execution_context, arn, name, value, machine.role_arn, start_time, redrive_count
             )
             run = self._new_run(machine, arn, host, context, history)
             forget = None if log is None else self._forget  # a durable one is read back
@@ -320,7 +315,7 @@ class Engine:
         machine: Machine,
         arn: str,
         host: Host,
-        context: dict[str, Any],
+        context: dict[str, Any] | Callable[[], dict[str, Any]],
         history: History | None,
     ) -> Run:
         standard = machine.type == "STANDARD"
@@ -330,7 +325,7 @@ class Engine:
             execution_arn=arn,
             state_machine_arn=machine.arn,
             execution_context=context,
-            state_machine_context=state_machine_context(machine.arn, machine.name),
+            state_machine_context=machine.context,
             region=self.region,
             account=self.account,
             history_limit=HISTORY_LIMIT_EVENTS if standard else EXPRESS_HISTORY_LIMIT_EVENTS,

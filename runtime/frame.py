@@ -98,9 +98,9 @@ class Run:
     """What every thread of one execution shares."""
 
     __slots__ = (
+        "_execution_context",
         "account",
         "execution_arn",
-        "execution_context",
         "history",
         "history_limit",
         "host",
@@ -120,7 +120,7 @@ class Run:
         machine: StateMachine,
         execution_arn: str,
         state_machine_arn: str,
-        execution_context: dict[str, Any],
+        execution_context: dict[str, Any] | Callable[[], dict[str, Any]],
         state_machine_context: dict[str, Any],
         region: str,
         account: str,
@@ -140,10 +140,19 @@ class Run:
         self.map_runs: tuple[Any, ...] = ()
         self.execution_arn = execution_arn
         self.state_machine_arn = state_machine_arn
-        self.execution_context = execution_context
+        self._execution_context = execution_context
         self.state_machine_context = state_machine_context
         self.region = region
         self.account = account
+
+    @property
+    def execution_context(self) -> dict[str, Any]:
+        """The context object's ``Execution`` member; given as a function, it is made when
+        first read (most executions have no state that reads the context)."""
+        context = self._execution_context
+        if not isinstance(context, dict):
+            context = self._execution_context = context()
+        return context
 
 
 class Frame:
@@ -152,6 +161,7 @@ class Frame:
 
     __slots__ = (
         "_plain",
+        "_plain_scope",
         "entered_event",
         "failed_state",
         "last_event",
@@ -181,7 +191,8 @@ class Frame:
         #: The size of the last Task result (infinite when unknown or caught).
         self.result_size = math.inf
         # The bindings of states that do not read the context, for the scope they read.
-        self._plain: tuple[VariableScope, Bindings] | None = None
+        self._plain: Bindings | None = None
+        self._plain_scope: VariableScope | None = None
         self.scope = scope if scope is not None else _NO_VARIABLES
 
     def record(self, event_type: str, details: Mapping[str, Any] | None = None) -> int:
@@ -238,13 +249,12 @@ class Frame:
         scope = self.scope
         if not state.flow.uses_context:
             plain = self._plain
-            if plain is None or plain[0] is not scope:
-                variables = scope.variables
-                plain = self._plain = (
-                    scope,
-                    LoopBindings(None, None, variables, entropy=run.host.entropy),
+            if plain is None or self._plain_scope is not scope:
+                plain = self._plain = LoopBindings(
+                    None, None, scope.variables, entropy=run.host.entropy
                 )
-            return plain[1]
+                self._plain_scope = scope
+            return plain
         execution = run.execution_context
         seen = run.history.replayed_redrive_count()
         if seen is not None and seen != execution["RedriveCount"]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal, Protocol
 
 from asl.bindings import Entropy, SystemEntropy
@@ -42,8 +42,8 @@ class Host(Protocol):
         """Seconds since the Unix epoch, by the Host's clock."""
         ...
 
-    async def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` of the Host's time."""
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        """Wait ``seconds`` of the Host's time (to be awaited at once)."""
         ...
 
     async def pause(self) -> None:
@@ -152,9 +152,9 @@ class LocalHost:
         """Seconds since the Unix epoch, by this Host's clock."""
         return self.clock.now()
 
-    def sleep(self, seconds: float) -> Coroutine[Any, Any, None]:
-        """Park the calling strand on this Host's clock (the clock's own coroutine: no
-        frame of the Host's in between)."""
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        """Park the calling strand on this Host's clock (what the clock gives: no frame of
+        the Host's in between)."""
         return self.clock.sleep(seconds)
 
     async def pause(self) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from asl import model as m
@@ -21,6 +21,7 @@ from asl.errors import RUNTIME, TIMEOUT, StatesError, capped
 from asl.flow.waiting import MAX_WAIT_SECONDS
 from runtime.api_limits import check_error_and_cause
 from runtime.clock import DeadlineExpired
+from runtime.context import state_machine_context
 from runtime.frame import Frame, Run
 from runtime.history import Event
 from runtime.interpreter import run_scope
@@ -85,6 +86,11 @@ class Machine:
     #: What tells this definition, type and role apart from the machine's others (a
     #: durable engine's executions keep the revision they started with).
     revision: str | None = None
+    #: The context object's ``StateMachine`` member, one for all its executions.
+    context: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "context", state_machine_context(self.arn, self.name))
 
     async def start(
         self,
@@ -101,6 +107,12 @@ class Machine:
 
 class Execution:
     """One run of a machine."""
+
+    __slots__ = (
+        "_forget", "_log", "_run", "_stop_details", "_stopped", "_task", "_unread", "_waiters",
+        "arn", "cause", "error", "fault", "input", "machine", "name", "output", "redrive_count",
+        "redrive_date", "start_time", "status", "stop_time",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -331,7 +343,10 @@ async def execute(execution: Execution, run: Run, input_size: int) -> None:
         await execution._finish_committed("ABORTED", "ExecutionAborted", _present(error, cause))
         return
     execution.output = output
-    await execution._finish_committed("SUCCEEDED", "ExecutionSucceeded", {"output": output})
+    if execution._log is None:  # nothing to commit: no coroutine to make
+        execution._finish("SUCCEEDED", "ExecutionSucceeded", {"output": output})
+    else:
+        await execution._finish_committed("SUCCEEDED", "ExecutionSucceeded", {"output": output})
 
 
 async def _fail(execution: Execution, raised: StatesError) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from integrations.lambdas import LocalFunctions
-from runtime.clock import DeadlineExpired, RealClock, VirtualClock, Wake
+from runtime.clock import DeadlineExpired, RealClock, VirtualClock, Wake, _VirtualAlarm
 from runtime.executions import Engine, Execution
 from runtime.host import SEEDED_START, LocalHost
 from runtime.testing import local_engine
@@ -263,7 +263,7 @@ async def test_many_cancelled_timers_leave_the_clock_empty_and_its_memory_flat()
     await engine.aclose()
     assert clock.pending_timers() == 0
     gc.collect()
-    timers = [o for o in gc.get_objects() if isinstance(o, Wake) and o._queued]
+    timers = [o for o in gc.get_objects() if isinstance(o, Wake | _VirtualAlarm) and o._queued]
     assert len(timers) <= 2 * 1024  # settled timers are dropped in bulk, never kept
 
 
@@ -379,6 +379,31 @@ async def test_many_cancelled_passive_timers_do_not_pile_up() -> None:
     assert len(clock._passive) <= 2 * 1024
     await clock.spawn(clock.sleep, 2 * DAY)
     assert live.done()
+
+
+async def test_many_cancelled_virtual_deadlines_leave_the_clock_and_do_not_pile_up() -> None:
+    clock = VirtualClock(start=0.0)
+    for _ in range(10_000):
+        with clock.deadline(DAY), clock.deadline(DAY, passive=True):
+            pass
+    assert clock.pending_timers() == 0
+    assert len(clock._timers) <= 2 * 1024
+    assert len(clock._passive) <= 2 * 1024
+    assert len(clock._late.heap) <= 2 * (len(clock._timers) + len(clock._passive)) + 1024 + 1
+    await clock.spawn(clock.sleep, 5)
+    assert clock.now() == 5.0  # no cancelled deadline was jumped to
+
+
+async def test_a_virtual_deadline_fires_in_real_time_while_work_runs_outside_the_clock() -> None:
+    clock = VirtualClock(start=0.0)
+
+    async def overrun() -> None:
+        with clock.deadline(0.05):
+            await asyncio.sleep(5)  # outside the clock: no jump, real time goes on
+
+    with pytest.raises(DeadlineExpired):
+        await asyncio.wait_for(clock.spawn(overrun), timeout=5)
+    assert clock.now() == 0.05
 
 
 async def test_a_standard_execution_waiting_for_a_token_is_not_ended_by_the_year_limit() -> None:
