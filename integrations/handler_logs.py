@@ -65,6 +65,8 @@ class HandlerLog:
 
     def text(self) -> str:
         """The output kept, after a line saying how much was dropped, if any."""
+        if not self._size and not self._dropped:  # most handlers write nothing
+            return ""
         with self._lock:
             kept = "".join(self._parts)
             dropped = self._dropped
