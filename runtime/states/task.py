@@ -12,7 +12,9 @@ from functools import lru_cache
 from typing import Any
 
 from asl import model as m
+from asl.bindings import Bindings
 from asl.errors import TIMEOUT, StatesError, capped
+from asl.flow.protocol import StateFlow
 from integrations.base import CallbackResult, Resource, TaskRequest, parse_resource
 from runtime.activities import run_activity
 from runtime.clock import DeadlineExpired
@@ -41,8 +43,8 @@ async def _attempt(
     token = run.host.new_task_token() if resource.pattern == "waitForTaskToken" else None
     b = frame.bindings(state, retry_count, task_token=token)
     flow = state.flow
-    payload = await evaluate(state, frame, entered, flow.prepare, raw_input, b)
-    timeout, heartbeat = await evaluate(state, frame, entered, flow.timeouts, raw_input, b)
+    prepared = await evaluate(state, frame, entered, _prepared, flow, raw_input, b)
+    payload, timeout, heartbeat = prepared
     await _record_scheduled(frame, resource, payload, timeout, heartbeat)
     request = TaskRequest(
         resource=resource,
@@ -62,6 +64,14 @@ async def _attempt(
     result = await _invoke(frame, request, timeout, heartbeat)
     output, assigned = await evaluate(state, frame, entered, flow.finish, raw_input, result, b)
     return output, state.next, assigned
+
+
+def _prepared(flow: StateFlow, raw_input: Any, b: Bindings) -> tuple[Any, int | None, int | None]:
+    """The Task's payload (Parameters or Arguments), then its TimeoutSeconds and
+    HeartbeatSeconds: one call, so one evaluation on the event loop."""
+    payload = flow.prepare(raw_input, b)
+    timeout, heartbeat = flow.timeouts(raw_input, b)
+    return payload, timeout, heartbeat
 
 
 async def _record_scheduled(
