@@ -131,13 +131,12 @@ async def _invoke(
         if failure.error == TIMEOUT:  # AWS records a timeout with no cause
             _record_outcome(frame, resource, "TimedOut", {"error": TIMEOUT})
         else:
-            _record_outcome(
-                frame, resource, "Failed", {"error": failure.error, "cause": failure.cause}
-            )
+            details = {"error": failure.error, "cause": failure.cause}
+            _record_outcome(frame, resource, "Failed", _without_none(details))
         if failure is raised:
             raise
         raise failure from None
-    _record_outcome(frame, resource, "Succeeded", {"output": result})
+    _record_outcome(frame, resource, "Succeeded", {} if result is None else {"output": result})
     return result
 
 
@@ -163,11 +162,12 @@ async def _submit_and_wait(
 def _record_outcome(
     frame: Frame, resource: Resource, outcome: str, details: dict[str, Any]
 ) -> None:
+    """The Task's end event, with ``details`` (no member of them None)."""
     if resource.kind == "lambda":
-        frame.record(f"LambdaFunction{outcome}", _without_none(details))
+        frame.record(f"LambdaFunction{outcome}", details)
         return
     typed = {"resourceType": resource.resource_type, "resource": resource.resource_name}
-    frame.record(f"Task{outcome}", typed | _without_none(details))
+    frame.record(f"Task{outcome}", typed | details)
 
 
 def _without_none(details: dict[str, Any]) -> dict[str, Any]:
