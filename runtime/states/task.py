@@ -28,6 +28,8 @@ resource_of = lru_cache(maxsize=4096)(parse_resource)
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
     """Run the Task under its Retry and Catch."""
     assert isinstance(state, m.Task)
+    if not state.retry and not state.catch:  # nothing to retry or catch: one attempt
+        return await _attempt(state, raw_input, frame, entered, 0)
 
     async def attempt(retry_count: int) -> Outcome:
         return await _attempt(state, raw_input, frame, entered, retry_count)
