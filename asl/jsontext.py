@@ -43,6 +43,9 @@ def parse_json(text: str | bytes) -> JSON:
     numbers too large for a double (``1e400``), and ``JsonTooDeep`` (a ``ValueError`` too)
     for nesting deeper than Python's stack."""
     try:
+        if type(text) is str and not text.startswith("\ufeff"):
+            return _DECODER.decode(text)
+        # Bytes (their encoding detected) and text with a BOM (refused) as json.loads has them.
         return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError:
         raise JsonTooDeep("the JSON text is nested too deeply to be read") from None
@@ -57,6 +60,10 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"Numeric value ({text}) out of range of double")
     return value
+
+
+# One decoder for every text (json.loads with these hooks builds one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def json_text(value: Any) -> str:

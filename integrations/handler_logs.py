@@ -39,9 +39,11 @@ TAIL_BYTES = 4096
 class HandlerLog:
     """The output of one invocation; its last ``limit`` characters are kept."""
 
+    __slots__ = ("_dropped", "_limit", "_lock", "_parts", "_size")
+
     def __init__(self, limit: int = LOG_LIMIT) -> None:
         self._limit = limit
-        self._parts: deque[str] = deque()
+        self._parts: deque[str] | None = None  # made on the first write: most write nothing
         self._size = 0
         self._dropped = 0
         self._lock = threading.Lock()  # a handler's own threads may write at once
@@ -49,24 +51,29 @@ class HandlerLog:
     def write(self, text: str) -> None:
         """Add output, dropping the oldest beyond the limit."""
         with self._lock:
-            self._parts.append(text)
+            parts = self._parts
+            if parts is None:
+                parts = self._parts = deque()
+            parts.append(text)
             self._size += len(text)
             while self._size > self._limit:
                 excess = self._size - self._limit
-                first = self._parts[0]
+                first = parts[0]
                 if len(first) <= excess:
-                    self._parts.popleft()
+                    parts.popleft()
                     cut = len(first)
                 else:
-                    self._parts[0] = first[excess:]
+                    parts[0] = first[excess:]
                     cut = excess
                 self._size -= cut
                 self._dropped += cut
 
     def text(self) -> str:
         """The output kept, after a line saying how much was dropped, if any."""
+        if not self._size and not self._dropped:  # most handlers write nothing
+            return ""
         with self._lock:
-            kept = "".join(self._parts)
+            kept = "".join(self._parts or ())
             dropped = self._dropped
         if dropped:
             return f"[{dropped} earlier characters of output dropped]\n{kept}"

@@ -367,9 +367,7 @@ class InProcessExecutor:
             if started.task is None:  # ended without waiting: no task, no timer
                 outcome = started.result
                 assert outcome is not None
-                return Outcome(
-                    outcome.payload, outcome.function_error, outcome.timed_out, log.text()
-                )
+                return _with_log(outcome, log)
             work, running = self._watch(started.task)
         else:
             work, running = self._start_sync(function.handler, event, context, log)
@@ -380,7 +378,7 @@ class InProcessExecutor:
         finally:
             if running():  # looked at again once the loop turned: a cancelled task may end
                 asyncio.get_running_loop().call_soon(self._abandon, function.name, running)
-        return Outcome(outcome.payload, outcome.function_error, outcome.timed_out, log.text())
+        return _with_log(outcome, log)
 
     def _watch(
         self, task: asyncio.Task[Outcome]
@@ -427,6 +425,14 @@ class InProcessExecutor:
         and kill the processes sync handlers started and left running."""
         self._threads.close()
         self._processes.kill()
+
+
+def _with_log(outcome: Outcome, log: HandlerLog) -> Outcome:
+    """The outcome with what the handler wrote (as it is when nothing was written)."""
+    text = log.text()
+    if not text:
+        return outcome
+    return Outcome(outcome.payload, outcome.function_error, outcome.timed_out, text)
 
 
 def _detached(task: asyncio.Task[Outcome]) -> asyncio.Future[Outcome]:

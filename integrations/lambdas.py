@@ -228,11 +228,7 @@ class LocalFunctions:
 
     async def _invoke_legacy(self, request: TaskRequest) -> Any:
         resource = request.resource
-        parts = resource.arn.split(":")  # arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:Q]
-        qualifier = parts[7] if len(parts) > 7 else None
-        ref = FunctionRef(
-            resource.name or "", resource.region, resource.account, qualifier, parts[1]
-        )
+        ref = _arn_ref(resource.arn, resource.name, resource.region, resource.account)
         function, arn = self._find(ref, request)
         event = dumps(request.parameters)
         services = request.services
@@ -384,6 +380,15 @@ class LocalFunctions:
         """Wait for every asynchronous (``Event``) invocation still running."""
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+
+@functools.lru_cache(maxsize=1024)  # a workflow names few functions, over and over
+def _arn_ref(arn: str, name: str | None, region: str | None, account: str | None) -> FunctionRef:
+    """The function a Task's function ARN resource names (``name``, ``region``,
+    ``account``: as the resource parser read them)."""
+    parts = arn.split(":")  # arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:Q]
+    qualifier = parts[7] if len(parts) > 7 else None
+    return FunctionRef(name or "", region, account, qualifier, parts[1])
 
 
 @functools.lru_cache(maxsize=1)

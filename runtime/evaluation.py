@@ -53,6 +53,10 @@ async def evaluate(
     """:func:`settle` a flow call of ``state``; its errors get AWS's prefix (see
     :func:`evaluation_error`)."""
     try:
+        if state.query_language == "JSONPath":
+            # Paths, templates and intrinsics only: no JSONata evaluation to share a
+            # slice, nothing that overruns one, so no slice is opened.
+            return call(*args)
         return await settle(frame, call, *args)
     except StatesError as error:
         raise evaluation_error(error, state, frame, entered) from None

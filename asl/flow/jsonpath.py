@@ -42,6 +42,7 @@ class JsonPathFlow:
     _cause: Callable[[Bindings], Any]
     _timeout: Callable[[Bindings], int | None]
     _heartbeat: Callable[[Bindings], int | None]
+    _static_timeouts: tuple[int | None, int | None] | None  # when neither is a path
     _items_text: str
     _items_path: Callable[[Bindings], Any]
     _item_selector: Callable[[Bindings], Any] | None
@@ -140,6 +141,8 @@ class JsonPathFlow:
 
     def timeouts(self, raw_input: JSON, b: Bindings) -> tuple[int | None, int | None]:
         """TimeoutSeconds and HeartbeatSeconds of a Task, static or from paths."""
+        if self._static_timeouts is not None:
+            return self._static_timeouts
         reading = b.with_input(self._input(b.with_input(raw_input)))
         return self._timeout(reading), self._heartbeat(reading)
 
@@ -229,13 +232,23 @@ def _setup_task(flow: JsonPathFlow, state: m.State) -> None:
     flow._heartbeat = _seconds_field(
         state.heartbeat_seconds, state.heartbeat_seconds_path, "Heartbeat"
     )
+    flow._static_timeouts = None
+    if state.timeout_seconds_path is None and state.heartbeat_seconds_path is None:
+        # Read without the effective input: the Task's Parameters read it first, so an
+        # InputPath that fails has failed there already.
+        timeout = _static_seconds(state.timeout_seconds)
+        flow._static_timeouts = (timeout, _static_seconds(state.heartbeat_seconds))
+
+
+def _static_seconds(static: int | str | None) -> int | None:
+    return static if isinstance(static, int) else None
 
 
 def _seconds_field(
     static: int | str | None, path: str | None, name: str
 ) -> Callable[[Bindings], int | None]:
     if path is None:
-        value = static if isinstance(static, int) else None
+        value = _static_seconds(static)
         return lambda b: value
     select = compile_path_field(path, f"{name}SecondsPath")
 

@@ -12,7 +12,9 @@ from functools import lru_cache
 from typing import Any
 
 from asl import model as m
+from asl.bindings import Bindings
 from asl.errors import TIMEOUT, StatesError, capped
+from asl.flow.protocol import StateFlow
 from integrations.base import CallbackResult, Resource, TaskRequest, parse_resource
 from runtime.activities import run_activity
 from runtime.clock import DeadlineExpired
@@ -26,6 +28,8 @@ resource_of = lru_cache(maxsize=4096)(parse_resource)
 async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
     """Run the Task under its Retry and Catch."""
     assert isinstance(state, m.Task)
+    if not state.retry and not state.catch:  # nothing to retry or catch: one attempt
+        return await _attempt(state, raw_input, frame, entered, 0)
 
     async def attempt(retry_count: int) -> Outcome:
         return await _attempt(state, raw_input, frame, entered, retry_count)
@@ -41,8 +45,8 @@ async def _attempt(
     token = run.host.new_task_token() if resource.pattern == "waitForTaskToken" else None
     b = frame.bindings(state, retry_count, task_token=token)
     flow = state.flow
-    payload = await evaluate(state, frame, entered, flow.prepare, raw_input, b)
-    timeout, heartbeat = await evaluate(state, frame, entered, flow.timeouts, raw_input, b)
+    prepared = await evaluate(state, frame, entered, _prepared, flow, raw_input, b)
+    payload, timeout, heartbeat = prepared
     await _record_scheduled(frame, resource, payload, timeout, heartbeat)
     request = TaskRequest(
         resource=resource,
@@ -62,6 +66,14 @@ async def _attempt(
     result = await _invoke(frame, request, timeout, heartbeat)
     output, assigned = await evaluate(state, frame, entered, flow.finish, raw_input, result, b)
     return output, state.next, assigned
+
+
+def _prepared(flow: StateFlow, raw_input: Any, b: Bindings) -> tuple[Any, int | None, int | None]:
+    """The Task's payload (Parameters or Arguments), then its TimeoutSeconds and
+    HeartbeatSeconds: one call, so one evaluation on the event loop."""
+    payload = flow.prepare(raw_input, b)
+    timeout, heartbeat = flow.timeouts(raw_input, b)
+    return payload, timeout, heartbeat
 
 
 async def _record_scheduled(
@@ -121,13 +133,12 @@ async def _invoke(
         if failure.error == TIMEOUT:  # AWS records a timeout with no cause
             _record_outcome(frame, resource, "TimedOut", {"error": TIMEOUT})
         else:
-            _record_outcome(
-                frame, resource, "Failed", {"error": failure.error, "cause": failure.cause}
-            )
+            details = {"error": failure.error, "cause": failure.cause}
+            _record_outcome(frame, resource, "Failed", _without_none(details))
         if failure is raised:
             raise
         raise failure from None
-    _record_outcome(frame, resource, "Succeeded", {"output": result})
+    _record_outcome(frame, resource, "Succeeded", {} if result is None else {"output": result})
     return result
 
 
@@ -153,11 +164,12 @@ async def _submit_and_wait(
 def _record_outcome(
     frame: Frame, resource: Resource, outcome: str, details: dict[str, Any]
 ) -> None:
+    """The Task's end event, with ``details`` (no member of them None)."""
     if resource.kind == "lambda":
-        frame.record(f"LambdaFunction{outcome}", _without_none(details))
+        frame.record(f"LambdaFunction{outcome}", details)
         return
     typed = {"resourceType": resource.resource_type, "resource": resource.resource_name}
-    frame.record(f"Task{outcome}", typed | _without_none(details))
+    frame.record(f"Task{outcome}", typed | details)
 
 
 def _without_none(details: dict[str, Any]) -> dict[str, Any]:
