@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,30 @@ def test_an_origin_written_beside_the_store_is_committed_with_the_start(tmp_path
     assert (kept.execution(arn), reopened.origin(arn)) == (_row(arn), ORIGIN)
     reopened.close()
     kept.close()
+
+
+def test_origins_of_a_file_written_before_targets_were_shared_are_read_back(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    catalog = SqliteCatalog(path)
+    catalog.put_origin(ORIGIN)
+    catalog.close()
+    # The layout such a file has: each origin with its target's text.
+    db = sqlite3.connect(path)
+    (body,) = db.execute("SELECT body FROM catalog_targets").fetchone()
+    db.executescript(
+        "DROP TABLE catalog_execution_origins; DROP TABLE catalog_targets; "
+        "CREATE TABLE catalog_origins (execution_arn TEXT PRIMARY KEY, body TEXT NOT NULL) "
+        "WITHOUT ROWID;"
+    )
+    db.execute("INSERT INTO catalog_origins VALUES (?, ?)", (ORIGIN.execution_arn, body))
+    db.commit()
+    db.close()
+    reopened = SqliteCatalog(path)
+    assert reopened.origin(ORIGIN.execution_arn) == ORIGIN
+    reopened.close()
+    db = sqlite3.connect(path)
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    db.close()
+    assert "catalog_origins" not in tables
