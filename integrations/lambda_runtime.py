@@ -320,7 +320,8 @@ async def call_async(
 class InProcessExecutor:
     """Runs handlers in this process: sync ones on reused daemon threads, async ones in
     place, made tasks only once they wait (:mod:`integrations.eager`: a handler that
-    returns without waiting costs no task, no loop turn and no timer).
+    returns without waiting costs no task and no timer, only the one loop turn that lets
+    the strands ready to run go first, as they would while a thread ran the handler).
 
     A handler that hangs past its timeout cannot be killed: its thread is abandoned (its
     late result dropped, a warning logged) and later invocations run on other threads (see
@@ -367,6 +368,9 @@ class InProcessExecutor:
             if started.task is None:  # ended without waiting: no task, no timer
                 outcome = started.result
                 assert outcome is not None
+                # The strands ready to run go first, as while a thread ran a sync handler:
+                # Map iterations record every TaskStarted before any result, as AWS does.
+                await asyncio.sleep(0)
                 return _with_log(outcome, log)
             work, running = self._watch(started.task)
         else:

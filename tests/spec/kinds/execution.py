@@ -69,7 +69,14 @@ def _mock_config(mocks: dict[str, list[Any]]) -> dict[str, Any]:
     }
 
 
-def _handler(spec: Any) -> Any:
+def _handler(spec: Any, asynchronous: bool = False) -> Any:
+    if asynchronous:  # the same handler as ``async def``, answering without waiting
+        sync = _handler(spec)
+
+        async def answer(event: Any, context: Any) -> Any:
+            return sync(event, context)
+
+        return answer
     if spec == "echo":
         return lambda event, context: event
     if "return" in spec:
@@ -125,14 +132,16 @@ class _TimedHost:
         return await self._inner.wait_for_token(request, input_value, heartbeat, timeout)
 
 
-def _engine(case: dict[str, Any], seed: int, isolation: Isolation) -> Engine:
+def _engine(
+    case: dict[str, Any], seed: int, isolation: Isolation, asynchronous: bool = False
+) -> Engine:
     options: dict[str, Any] = {"state_machine_name": MACHINE, "seed": seed}
     if "mocks" in case:
         options.update(mock_config=_mock_config(case["mocks"]), test_case=_CASE)
     if "functions" in case:
         functions = LocalFunctions()
         for name, spec in case["functions"].items():
-            functions.register(name, _handler(spec), isolation=isolation)
+            functions.register(name, _handler(spec, asynchronous), isolation=isolation)
         options["functions"] = functions
     engine = local_engine(**options)
     if "taskDurations" in case:
@@ -192,12 +201,20 @@ def integrations(case: dict[str, Any], seed: int = 7) -> Engine:
     return _engine(case, seed, "thread")
 
 
-def execute(case: dict[str, Any], seed: int = 7, isolation: Isolation = "thread") -> Any:
+def execute(
+    case: dict[str, Any],
+    seed: int = 7,
+    isolation: Isolation = "thread",
+    *,
+    asynchronous: bool = False,
+) -> Any:
     """Run the case's execution (on an engine seeded with ``seed``, its functions
-    registered with ``isolation``) and return it."""
+    registered with ``isolation``, as ``async def`` handlers if ``asynchronous``) and
+    return it."""
     case = expanded(case)
+    engine = _engine(case, seed, isolation, asynchronous)
     return run_execution(
-        case["definition"], case.get("input", {}), engine=_engine(case, seed, isolation),
+        case["definition"], case.get("input", {}), engine=engine,
         state_machine_name=MACHINE, type=case.get("machineType", "STANDARD"),
         name=case.get("executionName"),
     )  # fmt: skip
