@@ -27,7 +27,9 @@ Each JSONata evaluation also gets a :class:`Budget`:
 The evaluator counts its steps (one per node of the syntax tree it evaluates); the
 clock, the memory and the watch are read every :data:`CHECK_EVERY` steps, so the cost on
 ordinary expressions is a counter. The step count decides when an evaluation leaves the
-loop (the clock only when a few steps take long), so seeded runs take the same path.
+loop (the clock only when a few steps take long, or when a loaded machine stalls the
+loop: :func:`slices_by_steps` leaves the clock out for runs that must repeat, so seeded
+runs take the same path).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ __all__ = [
     "check_value",
     "close_slice",
     "open_slice",
+    "slices_by_steps",
     "time_limit",
     "too_long",
     "too_many",
@@ -91,6 +94,8 @@ _MEMORY_EVERY = 2**20
 _LARGE = 4096
 
 _SLICE: ContextVar[Slice | None] = ContextVar("jsonata_slice", default=None)
+#: The seconds of a slice made in this context (None: :data:`INLINE_SECONDS`).
+_SLICE_SECONDS: ContextVar[float | None] = ContextVar("jsonata_slice_seconds", default=None)
 _WATCH: ContextVar[Watch | None] = ContextVar("jsonata_watch", default=None)
 
 
@@ -264,8 +269,19 @@ class Slice:
     __slots__ = ("deadline", "steps")
 
     def __init__(self) -> None:
-        self.deadline = time.monotonic() + INLINE_SECONDS
+        seconds = _SLICE_SECONDS.get()
+        self.deadline = time.monotonic() + (INLINE_SECONDS if seconds is None else seconds)
         self.steps = INLINE_STEPS
+
+
+def slices_by_steps() -> None:
+    """From now on in this context, a slice of the event loop ends by its steps alone: its
+    seconds are an evaluation's whole :data:`EVALUATION_SECONDS`. For runs that must repeat
+    exactly (seeded): an evaluation that leaves the loop draws its entropy there, so where
+    it leaves must not depend on how loaded the machine is. The loop is still held no
+    longer than :data:`INLINE_STEPS` steps, unless a few steps on large values (or a
+    regular expression) take long."""
+    _SLICE_SECONDS.set(EVALUATION_SECONDS)
 
 
 def open_slice() -> Token[Slice | None]:

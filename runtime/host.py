@@ -34,6 +34,10 @@ class Host(Protocol):
     #: on the loop itself, with its whole budget, rather than on a worker thread: a
     #: Temporal workflow owns its loop and may start no thread.
     evaluates_inline: bool
+    #: Whether its runs must repeat exactly (seeded, or replayed by Temporal): an expression
+    #: evaluation then leaves the event loop by its step count alone, never by the clock,
+    #: so how loaded the machine is does not change its path (see asl.limits.slices_by_steps).
+    repeatable: bool
     #: Who runs a Distributed Map's child executions outside this process (a Temporal
     #: workflow's child workflows); None: they run here, as strands of their parent.
     map_children: MapChildren | None
@@ -140,6 +144,7 @@ class LocalHost:
         self.invoker: Invoker = invoker if invoker is not None else Registry()
         self.entropy: Entropy = SystemEntropy(seed)
         self._seeded = seed is not None
+        self.repeatable = self._seeded
         # Seeded: Task results come back in the order the Tasks started (see in_order).
         self._in_order = InOrder(clock) if self._seeded else None
         self.tokens = TaskTokens(clock, task_store, on_waiting=on_task_waiting)

@@ -423,6 +423,7 @@ class JournaledHost:
         own = inner.entropy if seed is None else SystemEntropy(seed)
         self.entropy: Entropy = _JournaledEntropy(own, log)
         self.evaluates_inline = inner.evaluates_inline
+        self.repeatable = inner.repeatable or seed is not None
         # Otherwise a durable execution's children are strands of it, their answers in its
         # journal.
         self.map_children: MapChildren | None = None if seed is not None else inner.map_children

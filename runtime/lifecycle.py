@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 from asl import model as m
 from asl.errors import RUNTIME, TIMEOUT, StatesError, capped
 from asl.flow.waiting import MAX_WAIT_SECONDS
+from asl.limits import slices_by_steps
 from runtime.api_limits import check_error_and_cause
 from runtime.clock import DeadlineExpired
 from runtime.context import state_machine_context
@@ -298,6 +299,8 @@ async def execute(execution: Execution, run: Run, input_size: int) -> None:
     ``TimeoutSeconds`` and the longest any execution of its type runs."""
     if STRAND.get():  # this strand's own context: the top scope, whoever started it
         STRAND.set("")
+    if run.host.repeatable:
+        slices_by_steps()  # in this strand's context, inherited by the strands it starts
     machine = run.machine
     frame = Frame(run, 0, size_bound=input_size)
     try:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from asl import limits
 from runtime.testing import local_engine, run
 from tests.invariants import assert_ended
 from tests.timing import within
@@ -248,6 +249,34 @@ def test_a_slow_evaluation_repeats_with_its_seed() -> None:
     assert first.output == second.output
     assert first.output[1] == 30000 * 30001
     assert first.history_json() == second.history_json()
+
+
+def test_a_seeded_run_repeats_however_loaded_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A loaded machine (or a long garbage collection) can stall the loop past a slice's
+    # time: a seeded run's evaluations leave the loop by their steps alone, so the run
+    # draws the same random values and records the same history whatever the load.
+    item = {"Type": "Pass", "Output": "{% {'v': $states.input * 2, 'u': $uuid()} %}"}
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "Items": "{% [1, 2, 3, 4] %}",
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {**item, "End": True}}},
+                "Output": "{% {'r': $states.result, 'u': $uuid(), 'x': $random()} %}",
+                "End": True,
+            }
+        },
+    }
+    quiet = run(definition, {}, seed=7)
+    monkeypatch.setattr(limits, "INLINE_SECONDS", 0.0)  # every timed slice is already over
+    loaded = run(definition, {}, seed=7)
+    assert quiet.status == "SUCCEEDED"
+    assert loaded.output == quiet.output
+    assert loaded.history_json() == quiet.history_json()
+    unseeded = run(definition, {})  # its slices still end by the clock (here at once)
+    assert unseeded.status == "SUCCEEDED"
 
 
 @pytest.mark.parametrize(
