@@ -41,7 +41,7 @@ class _Flaky:
 
 
 def _engine(
-    db: Path | None, flaky: _Flaky, clock: Literal["virtual", "real"] = "virtual"
+    db: Path | str | None, flaky: _Flaky, clock: Literal["virtual", "real"] = "virtual"
 ) -> Engine:
     registry = Registry()
     registry.register("sqs:", FunctionIntegration(flaky.send))
@@ -206,3 +206,91 @@ def test_what_cannot_be_redriven_says_why(tmp_path: Path) -> None:
         "Execution cannot be redriven: the engine keeps no journal without a database",
         "Execution is SUCCEEDED and cannot be redriven",
     ]
+
+
+#: Three items run as child executions one at a time; one its Task fails fails
+#: the Map Run (no failure tolerated) before the next starts.
+DISTRIBUTED = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "MaxConcurrency": 1,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Item",
+                "States": {
+                    "Item": {
+                        "Type": "Task", "Resource": SQS, "End": True,
+                        "Parameters": {"step.$": "$"},
+                    }
+                },
+            },
+            "End": True,
+        }
+    },
+}  # fmt: skip
+
+
+def _children(execution: Execution) -> list[tuple[str, str]]:
+    [run] = execution.map_runs
+    return sorted((child.arn, child.status) for child in run.executions)
+
+
+@pytest.mark.parametrize("database", ["file", ":memory:"])
+def test_a_redriven_map_run_runs_only_its_unsuccessful_children_again(
+    tmp_path: Path, database: str
+) -> None:
+    """AWS's "Redriving Map Runs" page: a redriven parent restarts the Map Run's
+    unsuccessful child executions, which keep their ARNs; the Map Run is the same, its
+    redrive count shown by DescribeMapRun and a ``MapRunRedriven`` event recorded (its
+    details ``{mapRunArn, redriveCount}``: botocore's MapRunRedrivenEventDetails)."""
+    flaky = _Flaky({"b"})
+    db = tmp_path / "db.sqlite3" if database == "file" else ":memory:"
+
+    async def main() -> tuple[Execution, list[tuple[str, str]], Execution]:
+        engine = _engine(db, flaky)
+        machine = engine.create_state_machine(DISTRIBUTED, name="m")
+        first = await (await machine.start({"items": ["a", "b", "c"]})).wait()
+        failed = _children(first)
+        flaky.healed = True
+        again = await (await engine.redrive(first.arn)).wait()
+        await engine.aclose()
+        return first, failed, again
+
+    first, failed, again = asyncio.run(main())
+    assert first.status == "FAILED" and sorted(s for _, s in failed) == ["FAILED", "SUCCEEDED"]
+    assert flaky.calls == ["a", "b", "b", "c"]  # a, which succeeded, is not run again
+    assert again.status == "SUCCEEDED"
+    assert again.output == [{"step": s, "redrives": None} for s in "abc"]
+    types = _types(again)
+    assert types[types.index("ExecutionFailed") :] == [
+        "ExecutionFailed", "ExecutionRedriven", "MapRunRedriven", "MapRunSucceeded",
+        "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded",
+    ]  # fmt: skip
+    [run] = again.map_runs
+    redriven = again.history[types.index("MapRunRedriven")]
+    assert redriven.details == {"mapRunArn": run.arn, "redriveCount": 1}
+    assert (run.redrive_count, run.redrive_date) == (1, redriven.timestamp)
+    assert {arn for arn, _ in failed} < {arn for arn, _ in _children(again)}
+
+
+def test_a_map_run_redriven_twice_counts_its_redrives(tmp_path: Path) -> None:
+    flaky = _Flaky({"b"})
+
+    async def main() -> Execution:
+        engine = _engine(tmp_path / "db.sqlite3", flaky)
+        machine = engine.create_state_machine(DISTRIBUTED, name="m")
+        first = await (await machine.start({"items": ["a", "b", "c"]})).wait()
+        assert (await (await engine.redrive(first.arn)).wait()).status == "FAILED"
+        flaky.healed = True
+        again = await (await engine.redrive(first.arn)).wait()
+        await engine.aclose()
+        return again
+
+    again = asyncio.run(main())
+    assert again.status == "SUCCEEDED" and flaky.calls == ["a", "b", "b", "b", "c"]
+    counts = [e.details["redriveCount"] for e in again.history if e.type == "MapRunRedriven"]
+    assert counts == [1, 2] and again.map_runs[0].redrive_count == 2
+    assert _types(again).count("MapRunStarted") == 1
