@@ -15,11 +15,18 @@ from typing import Any, Literal
 
 import pytest
 
-from asl.errors import StatesError
+from asl.errors import (
+    DATA_LIMIT_EXCEEDED,
+    EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    RUNTIME,
+    StatesError,
+)
+from asl.jsontext import json_text
 from integrations.base import FunctionIntegration, Registry, TaskRequest
 from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
-from runtime.redrive import ExecutionNotRedrivable
+from runtime.redrive import ExecutionNotRedrivable, redrive_plan
+from runtime.store.executions import EventRow, JournalRow
 
 SQS = "arn:aws:states:::sqs:sendMessage"
 
@@ -208,8 +215,8 @@ def test_what_cannot_be_redriven_says_why(tmp_path: Path) -> None:
     ]
 
 
-#: Three items run as child executions one at a time; one its Task fails fails
-#: the Map Run (no failure tolerated) before the next starts.
+#: Three items run as child executions one at a time; an item whose Task fails fails the
+#: Map Run (no failure tolerated) before the next starts.
 DISTRIBUTED = {
     "StartAt": "Each",
     "States": {
@@ -294,3 +301,40 @@ def test_a_map_run_redriven_twice_counts_its_redrives(tmp_path: Path) -> None:
     counts = [e.details["redriveCount"] for e in again.history if e.type == "MapRunRedriven"]
     assert counts == [1, 2] and again.map_runs[0].redrive_count == 2
     assert _types(again).count("MapRunStarted") == 1
+
+
+def _map_run_rows(error: str) -> list[EventRow]:
+    """A top-level Distributed Map whose Map Run failed with ``error``."""
+    arn = json_text({"mapRunArn": "run"})
+    kinds = [
+        ("ExecutionStarted", None), ("MapStateEntered", None), ("MapStateStarted", None),
+        ("MapRunStarted", arn), ("MapRunFailed", json_text({"error": error})),
+        ("MapStateFailed", None), ("ExecutionFailed", None),
+    ]  # fmt: skip
+    return [
+        EventRow(i, i - 1, 0.0, kind, details, "", i - 1, i)
+        for i, (kind, details) in enumerate(kinds, 1)
+    ]
+
+
+def test_a_map_run_failed_with_a_runtime_error_is_not_redriven_its_state_runs_again() -> None:
+    """AWS's "Redriving Map Runs" page: a Map Run that failed with States.DataLimitExceeded
+    or States.Runtime is not redriven, a new one starts; any other failure redrives it."""
+    succeeded = {"run": frozenset({0})}
+    for error in (RUNTIME, DATA_LIMIT_EXCEEDED):
+        plan = redrive_plan(_map_run_rows(error), [], 1, 9.0, succeeded)
+        assert [e.type for e in plan.events] == ["ExecutionRedriven"]
+        assert plan.set_aside == (3, 4, 5, 6, 7)  # from MapStateStarted on
+    answers = [JournalRow("", "1", 0, "{}"), JournalRow("", "4", 1, "{}")]
+    answers += [JournalRow(f"/4.d{i}", seq, 2, "{}") for i in (0, 1) for seq in "01"]
+    answers.append(JournalRow("/4.d1/7.b0", "0", 3, "{}"))
+    plan = redrive_plan(
+        _map_run_rows(EXCEED_TOLERATED_FAILURE_THRESHOLD), answers, 1, 9.0, succeeded
+    )
+    assert [(e.type, e.details) for e in plan.events] == [
+        ("ExecutionRedriven", '{"redriveCount":1}'),
+        ("MapRunRedriven", '{"mapRunArn":"run","redriveCount":1}'),
+    ]
+    assert plan.set_aside == (5, 6, 7)  # from MapRunFailed on
+    # The Map Run's own calls after its start, and all but the name of child 1, which failed.
+    assert plan.forgotten == (("", "4"), ("/4.d1", "1"), ("/4.d1/7.b0", "0"))
