@@ -390,7 +390,12 @@ class Engine:
         )
         if reason is not None:
             raise ExecutionNotRedrivable(reason)
-        store.redrive(arn, redrive_plan(events, store.journal(arn), row.redrive_count + 1, now))
+        succeeded = {
+            run.arn: frozenset(c.index for c in run.executions if c.status == "SUCCEEDED")
+            for run in stored_map_runs(store, arn)
+        }
+        plan = redrive_plan(events, store.journal(arn), row.redrive_count + 1, now, succeeded)
+        store.redrive(arn, plan)
         redriven = store.execution(arn)
         assert redriven is not None
         execution = self._resume(redriven, store.events(arn), store.journal(arn))

@@ -26,15 +26,29 @@ unsuccessfully is *cut*:
 Events after a cut are *set aside*: they stay in the history (ids go on after them) but no
 replay matches them. Answers the strand got after its cut are forgotten, so that work
 runs again. The execution's own end event is always set aside.
+
+A Distributed Map whose Map Run failed or was aborted is not run again whole: its Map Run
+is *redriven* (AWS's "Redriving Map Runs" page: a redriven parent restarts the Map Run's
+unsuccessful child executions, which keep their execution ARNs; the history records a
+``MapRunRedriven`` event, ``mapRunRedrivenEventDetails`` ``{mapRunArn, redriveCount}`` in
+the service model). Its strand is cut after ``MapRunStarted``; the children that
+succeeded replay; every other child keeps only its first answer, its name (so its ARN),
+and runs again from the ItemProcessor's first state. AWS documents that for Express
+children; a Standard child is redriven from the state it failed in on AWS, but a child's
+events are not journaled here, so it cannot be cut inside. A Map Run that failed with
+``States.Runtime`` or ``States.DataLimitExceeded`` is not redriven on AWS (a new one
+starts): the state runs again whole, as does one whose Map Run is not stored with the
+execution (on Temporal, whose children are not journaled).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from asl.jsontext import json_text
+from asl.errors import DATA_LIMIT_EXCEEDED, RUNTIME
+from asl.jsontext import json_text, parse_json
 from runtime.store import ApiError
 from runtime.store.executions import INERT, EventRow, JournalRow, RedrivePlan
 
@@ -101,16 +115,22 @@ class _Cut:
 
 
 def redrive_plan(
-    events: Sequence[EventRow], answers: Sequence[JournalRow], count: int, now: float
+    events: Sequence[EventRow],
+    answers: Sequence[JournalRow],
+    count: int,
+    now: float,
+    succeeded: Mapping[str, frozenset[int]] | None = None,
 ) -> RedrivePlan:
-    """The plan to redrive an execution for the ``count``-th time at ``now``."""
+    """The plan to redrive an execution for the ``count``-th time at ``now``. ``succeeded``:
+    the indexes of the children that succeeded in each Map Run stored with the execution
+    (by ARN); a Map Run not named there is not redriven (its state runs again whole)."""
     live = [e for e in events if not e.strand.startswith(INERT)]
     by_strand: dict[str, list[EventRow]] = defaultdict(list)
     for event in live:
         by_strand[event.strand].append(event)
-    cuts: dict[str, _Cut] = {}
-    dropped: set[str] = set()  # strands re-run whole (their parent's state runs again)
-    _cut("", by_strand, cuts, dropped)
+    cutter = _Cutter(by_strand, {} if succeeded is None else succeeded)
+    cutter.cut("")
+    cuts, dropped = cutter.cuts, cutter.dropped
     set_aside = [
         e.id
         for e in live
@@ -121,44 +141,121 @@ def redrive_plan(
     forgotten = [
         (a.strand, a.seq)
         for a in answers
-        if a.strand in dropped or _after_cut(a, cuts.get(a.strand))
+        if a.strand in dropped or _after_cut(a, cuts.get(a.strand)) or cutter.rerun_child(a)
     ]
     last = max((e.id for e in events), default=0)
-    details = json_text({"redriveCount": count})
-    event = EventRow(last + 1, last, now, "ExecutionRedriven", details, f"{INERT}redrive", count)
-    return RedrivePlan(tuple(set_aside), tuple(forgotten), event, count)
+    added = [
+        EventRow(
+            last + 1, last, now, "ExecutionRedriven", json_text({"redriveCount": count}),
+            f"{INERT}redrive", count,
+        )
+    ]  # fmt: skip
+    for arn in cutter.redriven:
+        # Where AWS links MapRunRedriven is not documented: to ExecutionRedriven here.
+        details = json_text({"mapRunArn": arn, "redriveCount": _map_run_redrives(events, arn)})
+        added.append(
+            EventRow(last + len(added) + 1, last + 1, now, "MapRunRedriven", details,
+                     f"{INERT}redrive/{arn}", count)
+        )  # fmt: skip
+    return RedrivePlan(tuple(set_aside), tuple(forgotten), tuple(added), count)
+
+
+def _map_run_redrives(events: Sequence[EventRow], arn: str) -> int:
+    """How many times the Map Run ``arn`` will have been redriven, this redrive included."""
+    earlier = [e for e in events if e.type == "MapRunRedriven"]
+    return 1 + sum(1 for e in earlier if parse_json(e.details or "{}").get("mapRunArn") == arn)
 
 
 def _after_cut(answer: JournalRow, cut: _Cut | None) -> bool:
     if cut is None or cut.calls is None:
         return False
-    return int(answer.seq.split(".", 1)[0]) >= cut.calls
+    return _call(answer) >= cut.calls
 
 
-def _cut(
-    strand: str, by_strand: dict[str, list[EventRow]], cuts: dict[str, _Cut], dropped: set[str]
-) -> int | None:
-    """Cut ``strand`` and, below it, its children if it ended unsuccessfully; the id after
-    which its events are set aside (None: it ended well)."""
-    rows = by_strand.get(strand, [])
-    entry = _open_entry(rows)
-    if entry is None:
-        ending = next((e for e in _after_last_exit(rows) if e.type.endswith(_ENDS)), None)
-        if ending is None:
+def _call(answer: JournalRow) -> int:
+    """The position of an answer among its strand's calls."""
+    return int(answer.seq.split(".", 1)[0])
+
+
+#: The calls an unsuccessful child of a redriven Map Run keeps: its name (its first call,
+#: see ``runtime.states.child_executions``), so it runs again under the same ARN.
+_CHILD_KEPT_CALLS = 1
+#: Map Run failures AWS answers with a new Map Run rather than a redrive of this one.
+_NOT_REDRIVEN = (RUNTIME, DATA_LIMIT_EXCEEDED)
+
+
+@dataclass(slots=True)
+class _Cutter:
+    """Where each strand of an execution is cut (see the module's docstring)."""
+
+    by_strand: dict[str, list[EventRow]]
+    succeeded: Mapping[str, frozenset[int]]
+    cuts: dict[str, _Cut] = field(default_factory=dict)
+    #: Strands re-run whole (their parent's state runs again).
+    dropped: set[str] = field(default_factory=set)
+    #: The Map Runs redriven, in the order of their starts.
+    redriven: list[str] = field(default_factory=list)
+    #: The strand-key prefixes of the children of redriven Map Runs (``<strand>/<id>.d``),
+    #: with the indexes of those that succeeded.
+    children: dict[str, frozenset[int]] = field(default_factory=dict)
+
+    def cut(self, strand: str) -> int | None:
+        """Cut ``strand`` and, below it, its children if it ended unsuccessfully; the id
+        after which its events are set aside (None: it ended well)."""
+        rows = self.by_strand.get(strand, [])
+        entry = _open_entry(rows)
+        if entry is None:
+            ending = next((e for e in _after_last_exit(rows) if e.type.endswith(_ENDS)), None)
+            if ending is None:
+                return None
+            self.cuts[strand] = _Cut(ending.id - 1, ending.calls)
+            return ending.id - 1
+        started = self._redrivable_map_run(rows, entry)
+        if started is not None:
+            # The Map Run's own calls (reading items, writing results) are made again.
+            self.cuts[strand] = _Cut(started.id, started.calls)
+            return started.id
+        children = [c for c in _children(strand, self.by_strand) if _spawn(strand, c) >= entry.id]
+        below = [after for c in children if (after := self.cut(c)) is not None]
+        if not below:
+            # The state runs again whole: whatever it started is not replayed.
+            self.dropped.update(_descendants(children, self.by_strand))
+            self.cuts[strand] = _Cut(entry.id, entry.calls)
+            return entry.id
+        return self._cut_after(strand, rows, min(below))
+
+    def _cut_after(self, strand: str, rows: Sequence[EventRow], after: int) -> int:
+        first = next((e for e in rows if e.id > after), None)
+        self.cuts[strand] = _Cut(after, None if first is None else first.calls)
+        return after
+
+    def _redrivable_map_run(self, rows: Sequence[EventRow], entry: EventRow) -> EventRow | None:
+        """The ``MapRunStarted`` of the state ``entry`` entered when its Map Run is to be
+        redriven (recording which, and its children); None otherwise."""
+        # The last attempt's Map Run (a retried Distributed Map starts one per attempt).
+        started = next((e for e in reversed(rows) if e.type == "MapRunStarted"), None)
+        if started is None or started.id < entry.id:
             return None
-        cuts[strand] = _Cut(ending.id - 1, ending.calls)
-        return ending.id - 1
-    children = [c for c in _children(strand, by_strand) if _spawn(strand, c) >= entry.id]
-    below = [after for c in children if (after := _cut(c, by_strand, cuts, dropped)) is not None]
-    if not below:
-        # The state runs again whole: whatever it started is not replayed.
-        dropped.update(_descendants(children, by_strand))
-        cuts[strand] = _Cut(entry.id, entry.calls)
-        return entry.id
-    after = min(below)
-    first = next((e for e in rows if e.id > after), None)
-    cuts[strand] = _Cut(after, None if first is None else first.calls)
-    return after
+        arn = parse_json(started.details or "{}").get("mapRunArn")
+        failed = next((e for e in rows if e.id > started.id and e.type == "MapRunFailed"), None)
+        error = None if failed is None else parse_json(failed.details or "{}").get("error")
+        if arn not in self.succeeded or error in _NOT_REDRIVEN:
+            return None
+        self.redriven.append(arn)
+        self.children[f"{started.strand}/{started.id}.d"] = self.succeeded[arn]
+        return started
+
+    def rerun_child(self, answer: JournalRow) -> bool:
+        """Whether ``answer`` belongs to an unsuccessful child of a redriven Map Run and is
+        forgotten (all but the child's name)."""
+        for prefix, succeeded in self.children.items():
+            if not answer.strand.startswith(prefix):
+                continue
+            index, _, below = answer.strand[len(prefix) :].partition("/")
+            if not index.isdigit() or int(index) in succeeded:
+                return False
+            return bool(below) or _call(answer) >= _CHILD_KEPT_CALLS
+        return False
 
 
 def _open_entry(rows: Sequence[EventRow]) -> EventRow | None:

@@ -238,6 +238,9 @@ class MapRun(MapRunRecord):
         if earlier:  # started again by a redrive of its execution: the same Map Run
             self.start_time, self.redrive_date = earlier[0], self.start_time
             self.redrive_count = len(earlier)
+        redrives = _redrives(run, arn)
+        if redrives:  # redriven with its execution (its start replayed)
+            self.redrive_count, self.redrive_date = len(redrives), redrives[-1]
 
     def close(self, status: str, error: str | None = None, cause: str | None = None) -> None:
         """End the Map Run."""
@@ -264,6 +267,17 @@ def _earlier_starts(run: Run, arn: str) -> list[float]:
         elif event.type == "MapRunStarted" and (event.details or {}).get("mapRunArn") == arn:
             starts.append(event.timestamp)
     return starts
+
+
+def _redrives(run: Run, arn: str) -> list[float]:
+    """When the Map Run ``arn`` was redriven: its ``MapRunRedriven`` events, which a
+    redrive of its execution adds to the history before the replay (see
+    :mod:`runtime.redrive`)."""
+    return [
+        event.timestamp
+        for event in run.history
+        if event.type == "MapRunRedriven" and (event.details or {}).get("mapRunArn") == arn
+    ]
 
 
 def register(frame: Frame, map_run: MapRun) -> None:

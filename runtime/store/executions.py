@@ -213,8 +213,9 @@ class RedrivePlan:
     set_aside: tuple[int, ...]
     #: The journal keys of that path's answers: forgotten, so that work runs again.
     forgotten: tuple[tuple[str, str], ...]
-    #: The ``ExecutionRedriven`` event (its strand inert: nothing replays it).
-    event: EventRow
+    #: The events added: ``ExecutionRedriven``, then a ``MapRunRedriven`` per Map Run
+    #: redriven (their strands inert: nothing replays them).
+    events: tuple[EventRow, ...]
     #: The execution's redrive count from now on.
     count: int
 
@@ -440,7 +441,7 @@ class ExecutionStore(Database):
     def redrive(self, arn: str, plan: RedrivePlan) -> None:
         """Make an ended execution RUNNING again as ``plan`` says, in one transaction: the
         events of the path that failed set aside (kept in the history, never replayed), its
-        answers forgotten, the ``ExecutionRedriven`` event added."""
+        answers forgotten, its events added."""
         with self._write() as db:
             history = _execution_history(db, arn)
             db.executemany(
@@ -451,12 +452,12 @@ class ExecutionStore(Database):
                 "DELETE FROM journal WHERE history = ? AND strand = ? AND seq = ?",
                 [(history, strand, seq) for strand, seq in plan.forgotten],
             )
-            _insert_events(db, history, [plan.event])
+            _insert_events(db, history, plan.events)
             db.execute(
                 "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, "
                 "cause = NULL, stop_time = NULL, redrive_count = ?, redrive_date = ?, "
                 "runner = ? WHERE arn = ?",
-                (plan.count, plan.event.timestamp, self.runner_id, arn),
+                (plan.count, plan.events[0].timestamp, self.runner_id, arn),
             )
 
 

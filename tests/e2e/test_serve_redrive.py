@@ -290,13 +290,17 @@ def _counts(
     }  # fmt: skip
 
 
-def test_a_redriven_map_run_counts_its_children_again(sfn: Any) -> None:
+def test_a_redriven_map_run_counts_its_children_again(sfn: Any, folder: Path) -> None:
     """A failed Map Run: the child never started pending; redriven with its parent, the
     Map Run (the same one, its children the same executions, and the one never started)
     counts them all succeeded, its redriveCount 1 and redriveDate the redrive's (the
     API reference, DescribeMapRun). Nothing
     waits for a redrive of the Map Run alone, nothing is left that cannot be redriven:
-    failuresNotRedrivable and pendingRedrive stay 0 (see runtime/states/map_run.py)."""
+    failuresNotRedrivable and pendingRedrive stay 0 (see runtime/states/map_run.py).
+    Only the unsuccessful children run again, and the history records ``MapRunRedriven``
+    ``{mapRunArn, redriveCount}``, not the Map's start again ("Redriving Map Runs" in the
+    developer guide; botocore's MapRunRedrivenEventDetails)."""
+    before = len(_calls(folder))
     arn = _run(sfn, "distributed", DISTRIBUTED_MAP, MAPPED_ITEMS)
     _ended(sfn, arn)
     failed = _map_run_counts(sfn, arn)
@@ -311,6 +315,17 @@ def test_a_redriven_map_run_counts_its_children_again(sfn: Any) -> None:
     assert again["started"] == failed["started"] <= again["redrives"][1]
     assert again["counts"] == again["items"] == _counts(succeeded=3, written=3)
     assert set(failed["children"]) < set(again["children"])
+    assert _calls(folder)[before:] == ["mapped0", "mapped1", "mapped1", "mapped2"]
+    types = _types(sfn, arn)
+    assert types[types.index("ExecutionFailed") :] == [
+        "ExecutionFailed", "ExecutionRedriven", "MapRunRedriven", "MapRunSucceeded",
+        "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded",
+    ]  # fmt: skip
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    [redriven] = [e for e in events if e["type"] == "MapRunRedriven"]
+    assert redriven["mapRunRedrivenEventDetails"] == {"mapRunArn": again["arn"], "redriveCount": 1}
+    output = json.loads(sfn.describe_execution(executionArn=arn)["output"])
+    assert output == [{"key": item["key"], "failOnce": item["failOnce"]} for item in MAPPED_ITEMS]
 
 
 def test_running_and_express_executions_are_not_redrivable(sfn: Any) -> None:

@@ -15,11 +15,18 @@ from typing import Any, Literal
 
 import pytest
 
-from asl.errors import StatesError
+from asl.errors import (
+    DATA_LIMIT_EXCEEDED,
+    EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    RUNTIME,
+    StatesError,
+)
+from asl.jsontext import json_text
 from integrations.base import FunctionIntegration, Registry, TaskRequest
 from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
-from runtime.redrive import ExecutionNotRedrivable
+from runtime.redrive import ExecutionNotRedrivable, redrive_plan
+from runtime.store.executions import EventRow, JournalRow
 
 SQS = "arn:aws:states:::sqs:sendMessage"
 
@@ -41,7 +48,7 @@ class _Flaky:
 
 
 def _engine(
-    db: Path | None, flaky: _Flaky, clock: Literal["virtual", "real"] = "virtual"
+    db: Path | str | None, flaky: _Flaky, clock: Literal["virtual", "real"] = "virtual"
 ) -> Engine:
     registry = Registry()
     registry.register("sqs:", FunctionIntegration(flaky.send))
@@ -206,3 +213,128 @@ def test_what_cannot_be_redriven_says_why(tmp_path: Path) -> None:
         "Execution cannot be redriven: the engine keeps no journal without a database",
         "Execution is SUCCEEDED and cannot be redriven",
     ]
+
+
+#: Three items run as child executions one at a time; an item whose Task fails fails the
+#: Map Run (no failure tolerated) before the next starts.
+DISTRIBUTED = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "MaxConcurrency": 1,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Item",
+                "States": {
+                    "Item": {
+                        "Type": "Task", "Resource": SQS, "End": True,
+                        "Parameters": {"step.$": "$"},
+                    }
+                },
+            },
+            "End": True,
+        }
+    },
+}  # fmt: skip
+
+
+def _children(execution: Execution) -> list[tuple[str, str]]:
+    [run] = execution.map_runs
+    return sorted((child.arn, child.status) for child in run.executions)
+
+
+@pytest.mark.parametrize("database", ["file", ":memory:"])
+def test_a_redriven_map_run_runs_only_its_unsuccessful_children_again(
+    tmp_path: Path, database: str
+) -> None:
+    """AWS's "Redriving Map Runs" page: a redriven parent restarts the Map Run's
+    unsuccessful child executions, which keep their ARNs; the Map Run is the same, its
+    redrive count shown by DescribeMapRun and a ``MapRunRedriven`` event recorded (its
+    details ``{mapRunArn, redriveCount}``: botocore's MapRunRedrivenEventDetails)."""
+    flaky = _Flaky({"b"})
+    db = tmp_path / "db.sqlite3" if database == "file" else ":memory:"
+
+    async def main() -> tuple[Execution, list[tuple[str, str]], Execution]:
+        engine = _engine(db, flaky)
+        machine = engine.create_state_machine(DISTRIBUTED, name="m")
+        first = await (await machine.start({"items": ["a", "b", "c"]})).wait()
+        failed = _children(first)
+        flaky.healed = True
+        again = await (await engine.redrive(first.arn)).wait()
+        await engine.aclose()
+        return first, failed, again
+
+    first, failed, again = asyncio.run(main())
+    assert first.status == "FAILED" and sorted(s for _, s in failed) == ["FAILED", "SUCCEEDED"]
+    assert flaky.calls == ["a", "b", "b", "c"]  # a, which succeeded, is not run again
+    assert again.status == "SUCCEEDED"
+    assert again.output == [{"step": s, "redrives": None} for s in "abc"]
+    types = _types(again)
+    assert types[types.index("ExecutionFailed") :] == [
+        "ExecutionFailed", "ExecutionRedriven", "MapRunRedriven", "MapRunSucceeded",
+        "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded",
+    ]  # fmt: skip
+    [run] = again.map_runs
+    redriven = again.history[types.index("MapRunRedriven")]
+    assert redriven.details == {"mapRunArn": run.arn, "redriveCount": 1}
+    assert (run.redrive_count, run.redrive_date) == (1, redriven.timestamp)
+    assert {arn for arn, _ in failed} < {arn for arn, _ in _children(again)}
+
+
+def test_a_map_run_redriven_twice_counts_its_redrives(tmp_path: Path) -> None:
+    flaky = _Flaky({"b"})
+
+    async def main() -> Execution:
+        engine = _engine(tmp_path / "db.sqlite3", flaky)
+        machine = engine.create_state_machine(DISTRIBUTED, name="m")
+        first = await (await machine.start({"items": ["a", "b", "c"]})).wait()
+        assert (await (await engine.redrive(first.arn)).wait()).status == "FAILED"
+        flaky.healed = True
+        again = await (await engine.redrive(first.arn)).wait()
+        await engine.aclose()
+        return again
+
+    again = asyncio.run(main())
+    assert again.status == "SUCCEEDED" and flaky.calls == ["a", "b", "b", "b", "c"]
+    counts = [e.details["redriveCount"] for e in again.history if e.type == "MapRunRedriven"]
+    assert counts == [1, 2] and again.map_runs[0].redrive_count == 2
+    assert _types(again).count("MapRunStarted") == 1
+
+
+def _map_run_rows(error: str) -> list[EventRow]:
+    """A top-level Distributed Map whose Map Run failed with ``error``."""
+    arn = json_text({"mapRunArn": "run"})
+    kinds = [
+        ("ExecutionStarted", None), ("MapStateEntered", None), ("MapStateStarted", None),
+        ("MapRunStarted", arn), ("MapRunFailed", json_text({"error": error})),
+        ("MapStateFailed", None), ("ExecutionFailed", None),
+    ]  # fmt: skip
+    return [
+        EventRow(i, i - 1, 0.0, kind, details, "", i - 1, i)
+        for i, (kind, details) in enumerate(kinds, 1)
+    ]
+
+
+def test_a_map_run_failed_with_a_runtime_error_is_not_redriven_its_state_runs_again() -> None:
+    """AWS's "Redriving Map Runs" page: a Map Run that failed with States.DataLimitExceeded
+    or States.Runtime is not redriven, a new one starts; any other failure redrives it."""
+    succeeded = {"run": frozenset({0})}
+    for error in (RUNTIME, DATA_LIMIT_EXCEEDED):
+        plan = redrive_plan(_map_run_rows(error), [], 1, 9.0, succeeded)
+        assert [e.type for e in plan.events] == ["ExecutionRedriven"]
+        assert plan.set_aside == (3, 4, 5, 6, 7)  # from MapStateStarted on
+    answers = [JournalRow("", "1", 0, "{}"), JournalRow("", "4", 1, "{}")]
+    answers += [JournalRow(f"/4.d{i}", seq, 2, "{}") for i in (0, 1) for seq in "01"]
+    answers.append(JournalRow("/4.d1/7.b0", "0", 3, "{}"))
+    plan = redrive_plan(
+        _map_run_rows(EXCEED_TOLERATED_FAILURE_THRESHOLD), answers, 1, 9.0, succeeded
+    )
+    assert [(e.type, e.details) for e in plan.events] == [
+        ("ExecutionRedriven", '{"redriveCount":1}'),
+        ("MapRunRedriven", '{"mapRunArn":"run","redriveCount":1}'),
+    ]
+    assert plan.set_aside == (5, 6, 7)  # from MapRunFailed on
+    # The Map Run's own calls after its start, and all but the name of child 1, which failed.
+    assert plan.forgotten == (("", "4"), ("/4.d1", "1"), ("/4.d1/7.b0", "0"))
