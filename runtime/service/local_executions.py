@@ -45,6 +45,9 @@ _ELSEWHERE = (
 class LocalExecutions:
     """Executions run by ``engine``, their task tokens in ``tokens``."""
 
+    #: The engine refuses an ARN it holds or its database holds (ended ones too).
+    refuses_taken_names = True
+
     def __init__(
         self,
         engine: Engine,
