@@ -209,6 +209,10 @@ class Catalog(Protocol):
         """Record what an execution was started from."""
         ...
 
+    def origin_committed(self, origin: ExecutionOrigin) -> None:
+        """The transaction in which ``origin`` was put (a start's) was committed."""
+        ...
+
     def put_start(self, machine_arn: str, execution_arn: str, start_date: float) -> None:
         """Record that an execution of a machine started (kept where the catalog is the
         only list of them: executions on Temporal)."""
@@ -335,6 +339,9 @@ class MemoryCatalog:
     def put_origin(self, origin: ExecutionOrigin) -> None:
         """Record what an execution was started from."""
         self._origins[origin.execution_arn] = origin
+
+    def origin_committed(self, origin: ExecutionOrigin) -> None:
+        """Nothing to do: nothing is written."""
 
     def put_start(self, machine_arn: str, execution_arn: str, start_date: float) -> None:
         """Record that an execution of a machine started."""

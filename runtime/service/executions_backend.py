@@ -84,6 +84,11 @@ StartedFrom = Callable[[Summarized], Listed | None]
 class ExecutionsBackend(Protocol):
     """Everything the API's operations and the console ask of where executions live."""
 
+    #: Whether :meth:`start` refuses every name taken, by a running execution or an ended
+    #: one (``runtime.executions.ExecutionAlreadyExists``), so that StartExecution need not
+    #: look a name up before starting: only when it was refused.
+    refuses_taken_names: bool
+
     async def start(
         self, aim: Target, value: Any, name: str | None, test_case: str | None
     ) -> ExecutionView:

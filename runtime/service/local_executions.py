@@ -45,6 +45,9 @@ _ELSEWHERE = (
 class LocalExecutions:
     """Executions run by ``engine``, their task tokens in ``tokens``."""
 
+    #: The engine refuses an ARN it holds or its database holds (ended ones too).
+    refuses_taken_names = True
+
     def __init__(
         self,
         engine: Engine,
@@ -99,6 +102,8 @@ class LocalExecutions:
             self.catalog.put_origin(ExecutionOrigin(execution_arn, aim))
 
         execution = await machine.start(value, name=name, on_start=keep_origin)
+        # Started: the transaction of its start, which put its origin, was committed.
+        self.catalog.origin_committed(ExecutionOrigin(execution.arn, aim))
         # Chosen before the new execution's strand first runs: starting it only scheduled it.
         if test_case is not None and self.mock_cases is not None:
             self.mock_cases.choose(execution.arn, aim.record.name, test_case)

@@ -105,13 +105,19 @@ async def _start(backend: Backend, body: dict[str, Any]) -> tuple[ExecutionView,
     name = body.get("name")
     if name is not None and not valid_name(name):
         raise InvalidName(name)
-    if name is not None and (existing := await _named(backend, aim, name, value)) is not None:
-        return existing, aim
+    # Where the start refuses a taken name, the name is looked up only once refused (a
+    # lookup costs a read per start); a test case is checked after the lookup, as before.
+    look_first = not backend.executions.refuses_taken_names or test_case is not None
+    if name is not None and look_first:
+        existing = await _named(backend, aim, name, value)
+        if existing is not None:
+            return existing, aim
     _check_test_case(backend, aim, test_case)
     try:
         started = await backend.executions.start(aim, value, name, test_case)
     except engine_executions.ExecutionAlreadyExists as exc:
-        # A start of the same name was being committed meanwhile: answered as above.
+        # The name is taken (or a start of it was being committed meanwhile): a running
+        # execution with the same input answers, as above.
         if name is not None and (existing := await _named(backend, aim, name, value)) is not None:
             return existing, aim
         raise ExecutionAlreadyExists(str(exc)) from None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from asl.jsontext import escape_surrogates, json_text, parse_json
@@ -70,6 +70,16 @@ _TARGETS_AT_HAND = 64
 _OLD_ORIGINS = "catalog_origins"
 
 
+@dataclass(slots=True)
+class _LastTarget:
+    """The target the latest execution started from, its rows (its definitions', then its
+    own), and whether a committed transaction holds them."""
+
+    target: Target
+    rows: list[tuple[str, str]]
+    stored: bool = False
+
+
 class SqliteCatalog(Database):
     """A :class:`~runtime.service.catalog.Catalog` in a SQLite file (or in memory:
     ``":memory:"``), or in the file of ``beside`` through its connection. Used from the
@@ -80,8 +90,9 @@ class SqliteCatalog(Database):
         with self._write() as db:
             _share_targets(db)
         # Most executions start from the target the one before started from: its row (and
-        # its definitions' rows) are made once.
-        self._last_origin: tuple[Target, list[tuple[str, str]]] | None = None
+        # its definitions' rows) are made once, and written until a start holding them is
+        # known committed (:meth:`origin_committed`).
+        self._last_target: _LastTarget | None = None
         self._definitions: Recent[str, str] = Recent(_DEFINITIONS_AT_HAND)
         # The executions of one target share its row: DescribeExecution reads it back, and
         # it is read (parsed, its definitions found) once.
@@ -258,25 +269,32 @@ class SqliteCatalog(Database):
     def put_origin(self, origin: ExecutionOrigin) -> None:
         """Record what an execution was started from (the definitions it names kept once)."""
         aim = origin.target
-        if self._last_origin is None or self._last_origin[0] != aim:
-            self._last_origin = (aim, _target_rows(aim))
-        _, rows = self._last_origin
-        definitions, (digest, body) = rows[:2], rows[2]
+        last = self._last_target
+        if last is None or last.target != aim:
+            last = self._last_target = _LastTarget(aim, _target_rows(aim))
+        definitions, (digest, body) = last.rows[:2], last.rows[2]
         with self._write() as db:
-            # Written each time: the transaction that wrote them last may have rolled back.
-            db.executemany(
-                "INSERT OR IGNORE INTO catalog_definitions (digest, text) VALUES (?, ?)",
-                definitions,
-            )
-            db.execute(
-                "INSERT OR IGNORE INTO catalog_targets (digest, body) VALUES (?, ?)",
-                (digest, body),
-            )
+            if not last.stored:  # the transaction that wrote them last may have rolled back
+                db.executemany(
+                    "INSERT OR IGNORE INTO catalog_definitions (digest, text) VALUES (?, ?)",
+                    definitions,
+                )
+                db.execute(
+                    "INSERT OR IGNORE INTO catalog_targets (digest, body) VALUES (?, ?)",
+                    (digest, body),
+                )
             db.execute(
                 "INSERT OR REPLACE INTO catalog_execution_origins (execution_arn, target) "
                 "VALUES (?, ?)",
                 (origin.execution_arn, digest),
             )
+
+    def origin_committed(self, origin: ExecutionOrigin) -> None:
+        """The transaction holding ``origin`` was committed: its target's rows (never
+        deleted) need not be written with the next origins of that target."""
+        last = self._last_target
+        if last is not None and last.target == origin.target:
+            last.stored = True
 
     # --- executions started (where the catalog is their only list) -----------------------
 

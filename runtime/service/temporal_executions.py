@@ -157,6 +157,10 @@ async def connect_temporal(
 class TemporalExecutionsBackend:
     """Executions as workflows on one Temporal namespace and task queue."""
 
+    #: Temporal starts a new run of a closed workflow's id: an ended execution's name is
+    #: looked up before a start.
+    refuses_taken_names = False
+
     def __init__(
         self,
         executions: TemporalExecutions,

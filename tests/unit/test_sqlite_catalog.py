@@ -120,6 +120,46 @@ def test_an_origin_written_beside_the_store_is_committed_with_the_start(tmp_path
     kept.close()
 
 
+def test_a_targets_rows_go_with_each_origin_until_a_start_holding_them_is_committed(
+    tmp_path: Path,
+) -> None:
+    store = ExecutionStore(tmp_path / "state.sqlite3")
+    catalog = SqliteCatalog(store.path or ":memory:", beside=store)
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+
+    def start(name: str) -> ExecutionOrigin:
+        origin = ExecutionOrigin(f"{ORIGIN.execution_arn}{name}", ORIGIN.target)
+        statements.clear()
+        store.write(
+            start_write(_row(origin.execution_arn), [], [], lambda _: catalog.put_origin(origin))
+        )
+        return origin
+
+    def target_rows_written() -> bool:
+        return any("catalog_targets" in statement for statement in statements)
+
+    first = start("1")
+    assert target_rows_written()
+    start("2")
+    assert target_rows_written()  # the first start not known committed yet
+    catalog.origin_committed(first)
+    start("3")
+    assert not target_rows_written()
+    other = Target(MACHINE, '{"other": 1}', "role", "rev2", None, None)
+    catalog.put_origin(ExecutionOrigin(f"{ORIGIN.execution_arn}4", other))
+    catalog.origin_committed(first)  # not the latest target any more: nothing learnt
+    start("5")
+    assert target_rows_written()
+    catalog.close()
+    store.close()
+    reopened = SqliteCatalog(tmp_path / "state.sqlite3")
+    assert [reopened.origin(f"{ORIGIN.execution_arn}{n}") for n in "1235"] == [
+        ExecutionOrigin(f"{ORIGIN.execution_arn}{n}", ORIGIN.target) for n in "1235"
+    ]
+    reopened.close()
+
+
 def test_origins_of_a_file_written_before_targets_were_shared_are_read_back(
     tmp_path: Path,
 ) -> None:
