@@ -380,32 +380,37 @@ def _map_run(sfn: Any, arn: str) -> dict[str, Any]:
     return {**seen, "redriven": (described["redriveCount"], "redriveDate" in described)}
 
 
-def _map_run_scenario(sfn: Any, folder: Path) -> dict[str, Any]:
-    """MAPPED run to its failure, then redriven: its Map Run at each end, the parent's
-    history and output, and the calls its children made; ids drawn at random (the Map
-    Run's, the children's names) as ``<id>``, once checked the same before and after."""
+def _map_run_scenario(
+    sfn: Any, folder: Path, name: str = "once", value: dict[str, Any] = MAPPED_INPUT
+) -> dict[str, Any]:
+    """MAPPED run to its failure, then redriven until it succeeds (three times at most):
+    its Map Run at each end, the parent's history and output, and the calls its children
+    made; ids drawn at random (the Map Run's, the children's names) as ``<id>``, once
+    checked the same before and after."""
     calls = folder / "calls"
     before = len(calls.read_text().splitlines()) if calls.exists() else 0
     made = sfn.create_state_machine(name="mapped", definition=json.dumps(MAPPED), roleArn=ROLE)
     arn = sfn.start_execution(
-        stateMachineArn=made["stateMachineArn"], name="once", input=json.dumps(MAPPED_INPUT)
+        stateMachineArn=made["stateMachineArn"], name=name, input=json.dumps(value)
     )["executionArn"]
     status, failed = _done(sfn, arn)["status"], _map_run(sfn, arn)
-    sfn.redrive_execution(executionArn=arn)
-    ended = _done(sfn, arn)
-    redriven = _map_run(sfn, arn)
+    ended = {"status": status}
+    seen: dict[str, Any] = {"again": []}
+    while ended["status"] == "FAILED" and len(seen["again"]) < 3:
+        sfn.redrive_execution(executionArn=arn)
+        ended = _done(sfn, arn)
+        seen["again"].append((ended["status"], _map_run(sfn, arn)))
+    redriven = seen["again"][-1][1]
     # The same Map Run; the children it had, the same executions: the one that failed
     # ran again under its ARN.
     assert redriven["mapRunArn"] == failed["mapRunArn"]
     assert set(failed["children"]) < set(redriven["children"])
     events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    seen = {
-        "failed": (status, failed),
-        "redriven": (ended["status"], redriven),
-        "output": json.loads(ended["output"]),
-        "history": _comparable(events),
-    }
-    for _, run in (seen["failed"], seen["redriven"]):
+    seen.update(
+        failed=(status, failed), redriven=seen["again"][-1], output=json.loads(ended["output"]),
+        history=_comparable(events),
+    )  # fmt: skip
+    for _, run in (seen["failed"], *seen["again"]):
         run["children"] = sorted(run["children"].values())
     seen["calls"] = [json.loads(line)["key"] for line in calls.read_text().splitlines()[before:]]
     return json.loads(_UUID.sub("<id>", json.dumps(seen)))  # type: ignore[no-any-return]
@@ -450,3 +455,27 @@ def test_a_redriven_map_run_runs_again_only_its_unsuccessful_children_as_locally
     assert event["mapRunRedrivenEventDetails"] == {
         "mapRunArn": redriven["mapRunArn"], "redriveCount": 1,
     }  # fmt: skip
+
+
+def test_a_map_run_redriven_twice_runs_again_only_its_unsuccessful_children_as_locally(
+    served: str, folders: tuple[Path, Path]
+) -> None:
+    """Its second and third items fail once each: the first redrive runs the second item's
+    child again (it succeeds) and the third's (it fails), the second redrive only the
+    third's; each redrive counts in ``redriveCount`` and records ``MapRunRedriven``, as on
+    a local server with ``--db``."""
+    value = {"items": [{"key": f"twice{i}", "failOnce": i > 0} for i in range(3)]}
+    there = _map_run_scenario(sfn_client(served), folders[0], "twice", value)
+    local_settings = ServiceSettings(
+        clock="virtual", functions=folders[1] / "functions.json", db=folders[1] / "db.sqlite3"
+    )
+    with serve_in_thread(local_settings) as local:
+        assert _map_run_scenario(sfn_client(local.url), folders[1], "twice", value) == there
+    assert there["calls"] == ["twice0", "twice1", "twice1", "twice2", "twice2"]
+    assert [(status, run["redriven"]) for status, run in there["again"]] == [
+        ("FAILED", [1, True]), ("SUCCEEDED", [2, True]),
+    ]  # fmt: skip
+    redrives = [e["mapRunRedrivenEventDetails"]["redriveCount"] for e in there["history"]
+                if e["type"] == "MapRunRedriven"]  # fmt: skip
+    assert redrives == [1, 2]
+    assert there["output"] == [{k: item[k] for k in ("key", "failOnce")} for item in value["items"]]
