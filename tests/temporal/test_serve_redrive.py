@@ -370,13 +370,21 @@ MAPPED_INPUT = {"items": [{"key": f"mapped{i}", "failOnce": i == 1} for i in ran
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+def _types(sfn: Any, arn: str) -> list[str]:
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return [event["type"] for event in events]
+
+
 def _map_run(sfn: Any, arn: str) -> dict[str, Any]:
     [listed] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
     described = sfn.describe_map_run(mapRunArn=listed["mapRunArn"])
     seen = {key: described[key] for key in ("mapRunArn", "status", "itemCounts",
                                             "executionCounts")}  # fmt: skip
     children = sfn.list_executions(mapRunArn=listed["mapRunArn"])["executions"]
-    seen["children"] = {child["executionArn"]: child["status"] for child in children}
+    seen["children"] = {
+        child["executionArn"]: (child["status"], _types(sfn, child["executionArn"]))
+        for child in children
+    }
     return {**seen, "redriven": (described["redriveCount"], "redriveDate" in described)}
 
 
