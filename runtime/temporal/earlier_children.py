@@ -21,8 +21,6 @@ Map Runs' children from them (:class:`EarlierChildren`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from asl.jsontext import parse_json
 from runtime.map_children import ChildEnd
 from runtime.states.map_run import ChildRecord
@@ -32,52 +30,52 @@ from runtime.stored_map_runs import stored_map_runs
 __all__ = ["EarlierChildren"]
 
 
-@dataclass(slots=True)
 class EarlierChildren:
     """The children of the Map Runs stored with the redriven execution ``execution_arn``
     in ``store`` (the ended run's, see the module's docstring)."""
 
-    store: ExecutionStore
-    execution_arn: str
-    #: The Map Runs whose start the redrive replays, and those it redrove (by ARN).
-    _replayed: set[str] | None = field(default=None, init=False)
-    _redriven: set[str] = field(default_factory=set, init=False)
+    def __init__(self, store: ExecutionStore, execution_arn: str) -> None:
+        self._store = store
+        self._execution_arn = execution_arn
+        #: The children kept, by Map Run: read at the first Map Run's start, once the
+        #: redrive's plan is applied.
+        self._kept: dict[str, list[ChildEnd]] | None = None
 
     def kept(self, map_run_arn: str) -> list[ChildEnd]:
         """The children of the Map Run ``map_run_arn`` that are not run again, as they
         ended: those that succeeded first, then the others, each group by index (a
         replayed Map Run that failed past its tolerated failures fails again at its last
-        failure, with every child it had told of)."""
-        replayed, redriven = self._plan()
-        if map_run_arn not in replayed:
-            return []
-        run = next((r for r in stored_map_runs(self.store, self.execution_arn)
-                    if r.arn == map_run_arn), None)  # fmt: skip
-        if run is None:
-            return []
-        ends = [
-            _end(child)
-            for child in run.executions
-            if child.status != "RUNNING"
-            and (child.status == "SUCCEEDED" or map_run_arn not in redriven)
-        ]
-        return sorted(ends, key=lambda end: (end.status != "SUCCEEDED", end.index))
+        failure, with every child it had told of). Asked once per Map Run: its start is
+        replayed once."""
+        if self._kept is None:
+            self._kept = self._read()
+        return self._kept.pop(map_run_arn, [])
 
-    def _plan(self) -> tuple[set[str], set[str]]:
-        """The Map Runs whose start was committed before the redrive and is replayed, and
-        those the redrive redrove: read once, from the events before any the replay adds."""
-        if self._replayed is None:
-            events = self.store.events(self.execution_arn)
-            redrive = max((e.id for e in events if e.type == "ExecutionRedriven"), default=0)
-            self._replayed = {
-                _map_run_arn(e)
-                for e in events
-                if e.type == "MapRunStarted" and e.id < redrive and not e.strand.startswith(INERT)
-            }
-            self._redriven = {
-                _map_run_arn(e) for e in events if e.type == "MapRunRedriven" and e.id > redrive
-            }
-        return self._replayed, self._redriven
+    def _read(self) -> dict[str, list[ChildEnd]]:
+        """The Map Runs whose start was committed before the redrive (and is replayed),
+        and which of them the redrive redrove, from the events before any the replay adds;
+        the children each keeps."""
+        events = self._store.events(self._execution_arn)
+        redrive = max((e.id for e in events if e.type == "ExecutionRedriven"), default=0)
+        replayed = {
+            _map_run_arn(e)
+            for e in events
+            if e.type == "MapRunStarted" and e.id < redrive and not e.strand.startswith(INERT)
+        }
+        redriven = {
+            _map_run_arn(e) for e in events if e.type == "MapRunRedriven" and e.id > redrive
+        }
+        kept: dict[str, list[ChildEnd]] = {}
+        for run in stored_map_runs(self._store, self._execution_arn):
+            if run.arn in replayed:
+                ends = [
+                    _end(child)
+                    for child in run.executions
+                    if child.status != "RUNNING"
+                    and (child.status == "SUCCEEDED" or run.arn not in redriven)
+                ]
+                kept[run.arn] = sorted(ends, key=lambda end: (end.status != "SUCCEEDED", end.index))
+        return kept
 
 
 def _end(child: ChildRecord) -> ChildEnd:
