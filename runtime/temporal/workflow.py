@@ -79,7 +79,8 @@ _JOURNALED = "journal-for-redrive"
 #: The patch under which a redrive reads the ended run's Map Runs, so that it runs again
 #: only the children that did not succeed (runs recorded before it ran them all again).
 _MAP_RUNS_REDRIVEN = "redrive-map-run-children"
-#: How long reading one page of an ended run's journal may take (a worker replays it).
+#: How long reading one page of an ended run's journal or Map Runs may take (a worker
+#: replays that run to answer).
 _READ_JOURNAL_TIMEOUT = timedelta(seconds=60)
 
 
