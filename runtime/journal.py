@@ -413,8 +413,8 @@ class JournaledHost:
     ``seed=None``: the Host is this execution's alone (a Temporal workflow's, seeded for
     it, built again with that seed to redrive it), so the execution draws from the Host's
     own entropy, exactly as a run that is not durable does, and a Distributed Map's
-    children run where the Host runs them (child workflows; not journaled, so a replay
-    runs them again)."""
+    children run where the Host runs them (child workflows, not journaled: a redrive there
+    tells the Host how they ended, see :mod:`runtime.temporal.earlier_children`)."""
 
     def __init__(self, inner: Host, log: Log, seed: int | None) -> None:
         self.inner = inner

@@ -193,7 +193,15 @@ async def _run_elsewhere(
     batches: Sequence[tuple[Any, int]],
 ) -> list[ChildRecord]:  # fmt: skip
     """The children run by the Host's ``map_children``; their records kept here."""
-    starts = [_start(frame, work, index, batch) for index, batch in enumerate(batches)]
+    strands = strand_key(f"{frame.last_event}.d")  # + the child's index, as in _run_here
+
+    def named(index: int, batch: tuple[Any, int]) -> ChildStart:
+        # Each name drawn in its child's strand, so a redrive keeps the names (ARNs) of the
+        # children it runs again, as it does for children run here (runtime.redrive).
+        with in_strand(f"{strands}{index}"):
+            return _start(frame, work, index, batch)
+
+    starts = [named(index, batch) for index, batch in enumerate(batches)]
     children: list[ChildRecord | None] = [None] * len(starts)
     failed = 0
 

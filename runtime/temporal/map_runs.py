@@ -42,6 +42,7 @@ from asl.graph import build_graph
 from asl.jsontext import json_size, json_text
 from runtime.clock import Clock, VirtualClock
 from runtime.map_children import ChildEnd, ChildStart, MapRunWork, exceeded
+from runtime.temporal.earlier_children import EarlierChildren
 from runtime.temporal.map_run_progress import SliceProgress, SliceQueries
 from runtime.temporal.payloads import (
     CHILD_WORKFLOW,
@@ -127,6 +128,9 @@ class TemporalMapChildren:
         self._liveness = liveness_seconds
         #: The workflow ids of the slices running now (of every Map Run of the workflow).
         self._running: set[str] = set()
+        #: In a run that redrives its execution: the ended run's children (those not run
+        #: again are told as they ended, see :mod:`runtime.temporal.earlier_children`).
+        self.earlier: EarlierChildren | None = None
 
     def running_slices(self, map_run_arn: str) -> list[str]:
         """The workflow ids of the running slices of the Map Run ``map_run_arn``, in order."""
@@ -137,7 +141,14 @@ class TemporalMapChildren:
     async def run(
         self, work: MapRunWork, children: Sequence[ChildStart], ended: Callable[[ChildEnd], None]
     ) -> None:
-        """Run the children in slices (see the module's docstring)."""
+        """Run the children in slices (see the module's docstring); in a run that
+        redrives its execution, only those not told as they ended before."""
+        if self.earlier is not None:
+            kept = self.earlier.kept(work.map_run_arn)
+            for end in kept:
+                ended(end)
+            told = {end.index for end in kept}
+            children = [child for child in children if child.index not in told]
         processor = json_text(processor_definition(self._definition, work.state_name))
         side_by_side, limit = _shares(work.max_concurrency)
         prefix = f"{workflow.info().workflow_id}/{work.map_run_arn.rsplit(':', 1)[-1]}"

@@ -17,6 +17,14 @@ database in memory and asks its engine to redrive the execution
 (:meth:`~runtime.executions.Engine.redrive`, planned by :mod:`runtime.redrive`): the same
 replay without the failed path as on a local engine. Its Host is built with the ended
 run's seed, so the execution's draws (ids, tokens, random numbers) replay as they were.
+
+A Distributed Map's children are child workflows, not journaled: the run that redrives
+also reads the ended run's Map Runs and their children (its ``map_runs`` and
+``map_run_children`` queries, through :data:`READ_MAP_RUNS_ACTIVITY` and
+:data:`READ_MAP_RUN_CHILDREN_ACTIVITY`, a page per call) and stores them with the
+execution, as a local engine stores an ended execution's Map Runs: the redrive's plan
+then redrives a failed Map Run, and the children that need not run again are told as they
+ended (:mod:`runtime.temporal.earlier_children`).
 """
 
 from __future__ import annotations
@@ -27,24 +35,39 @@ from typing import Any
 
 from temporalio import activity
 
-from asl.jsontext import json_size
-from runtime.store.executions import EventRow, ExecutionRow, ExecutionStore, JournalRow
+from asl.jsontext import json_size, parse_json
+from runtime.store.executions import (
+    EventRow,
+    ExecutionRow,
+    ExecutionStore,
+    JournalRow,
+    MapRunRows,
+)
 
 __all__ = [
     "JOURNAL_PAGE_BYTES",
     "JOURNAL_QUERY",
     "READ_JOURNAL_ACTIVITY",
+    "READ_MAP_RUNS_ACTIVITY",
+    "READ_MAP_RUN_CHILDREN_ACTIVITY",
     "ExecutionJournal",
     "Page",
     "journal_page",
     "read_journal",
     "read_journal_page",
+    "read_map_run_children",
+    "read_map_runs",
+    "read_map_runs_of",
 ]
 
 #: The query an execution's workflow answers with a page of its journal.
 JOURNAL_QUERY = "journal"
 #: The activity that reads a page of an ended run's journal for the run redriving it.
 READ_JOURNAL_ACTIVITY = "asl.read_journal"
+#: The activity that reads the Map Runs of an ended run (each as JSON text, no children).
+READ_MAP_RUNS_ACTIVITY = "asl.read_map_runs"
+#: The activity that reads a page of the children of one Map Run of an ended run.
+READ_MAP_RUN_CHILDREN_ACTIVITY = "asl.read_map_run_children"
 #: The JSON of one page: within Temporal's 2 MB limit on a query's answer and on an
 #: activity's result, with room for one row over it (a row holds at most a 256 KiB payload).
 JOURNAL_PAGE_BYTES = 1024 * 1024
@@ -109,14 +132,62 @@ async def read_journal(read_page: Callable[[int, int], Awaitable[Page]]) -> Exec
             return ExecutionJournal(execution, page["seed"], events, answers)
 
 
+async def read_map_runs_of(
+    execution_arn: str,
+    read_runs: Callable[[], Awaitable[list[str]]],
+    read_children: Callable[[str, int], Awaitable[Page]],
+) -> MapRunRows:
+    """The Map Runs of an ended run (its execution's ARN ``execution_arn``) and their
+    children, as the rows a local engine stores with an ended execution (no histories:
+    the children's are their own workflows'): ``read_runs()`` gives its ``map_runs``
+    answer, ``read_children(arn, first)`` a page of its ``map_run_children`` answer."""
+    runs: list[tuple[str, str, str]] = []
+    children: list[tuple[str, str, str]] = []
+    for text in await read_runs():
+        arn = parse_json(text)["arn"]
+        runs.append((arn, execution_arn, text))
+        told: list[str] = []
+        while True:
+            page = await read_children(arn, len(told))
+            told.extend(page["children"])
+            if len(told) >= page["total"] or not page["children"]:
+                break
+        children.extend((parse_json(child)["arn"], arn, child) for child in told)
+    return MapRunRows(runs, children, [])
+
+
+async def _ask_ended_run(workflow_id: str, run_id: str, query: str, args: list[Any]) -> Any:
+    """The answer of the ended run ``run_id`` of ``workflow_id`` to ``query`` (a worker
+    replays that run to answer)."""
+    handle = activity.client().get_workflow_handle(workflow_id, run_id=run_id)
+    return await handle.query(query, args=args)
+
+
 @activity.defn(name=READ_JOURNAL_ACTIVITY)
 async def read_journal_page(
     workflow_id: str, run_id: str, first_event: int, first_answer: int
 ) -> Page:
     """A page of the journal of the ended run ``run_id`` of ``workflow_id`` (its
-    ``journal`` query, answered by a worker replaying that run)."""
-    handle = activity.client().get_workflow_handle(workflow_id, run_id=run_id)
-    page: Page = await handle.query(
-        JOURNAL_QUERY, args=[first_event, first_answer, JOURNAL_PAGE_BYTES]
-    )
+    ``journal`` query)."""
+    args = [first_event, first_answer, JOURNAL_PAGE_BYTES]
+    page: Page = await _ask_ended_run(workflow_id, run_id, JOURNAL_QUERY, args)
+    return page
+
+
+@activity.defn(name=READ_MAP_RUNS_ACTIVITY)
+async def read_map_runs(workflow_id: str, run_id: str) -> list[str]:
+    """The Map Runs of the ended run ``run_id`` of ``workflow_id`` (its ``map_runs``
+    query: each as JSON text, without its children)."""
+    runs: list[str] = await _ask_ended_run(workflow_id, run_id, "map_runs", [])
+    return runs
+
+
+@activity.defn(name=READ_MAP_RUN_CHILDREN_ACTIVITY)
+async def read_map_run_children(
+    workflow_id: str, run_id: str, map_run_arn: str, first: int
+) -> Page:
+    """A page of the children of the Map Run ``map_run_arn`` of the ended run ``run_id``
+    (its ``map_run_children`` query: each as JSON text, from index ``first``)."""
+    args = [map_run_arn, first, JOURNAL_PAGE_BYTES]
+    page: Page = await _ask_ended_run(workflow_id, run_id, "map_run_children", args)
     return page

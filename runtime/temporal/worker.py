@@ -25,7 +25,7 @@ from runtime.defaults import DEFAULT_TASK_QUEUE
 from runtime.temporal.activities import TaskActivities
 from runtime.temporal.map_child import MapChildWorkflow
 from runtime.temporal.map_runs import MapRunSliceWorkflow
-from runtime.temporal.redrive import read_journal_page
+from runtime.temporal.redrive import read_journal_page, read_map_run_children, read_map_runs
 from runtime.temporal.versioning import Build
 from runtime.temporal.workflow import ExecutionWorkflow
 
@@ -46,14 +46,19 @@ def new_worker(
     build: Build | None = None,
 ) -> Worker:
     """A worker of ``task_queue`` running executions, its Tasks through ``invoker`` (and
-    reading an ended run's journal for the run that redrives it); a version of ``build``'s
-    Worker Deployment when one is given (see :mod:`runtime.temporal.versioning`), else
-    unversioned."""
+    reading an ended run's journal and Map Runs for the run that redrives it); a version
+    of ``build``'s Worker Deployment when one is given (see
+    :mod:`runtime.temporal.versioning`), else unversioned."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=[TaskActivities(invoker).invoke_task, read_journal_page],
+        activities=[
+            TaskActivities(invoker).invoke_task,
+            read_journal_page,
+            read_map_runs,
+            read_map_run_children,
+        ],
         workflow_runner=workflow_runner(),
         deployment_config=None if build is None else build.config(),
     )

@@ -49,18 +49,22 @@ from runtime.history import Event
 from runtime.redrive import ExecutionNotRedrivable
 from runtime.states.map_run import MapRunRecord
 from runtime.store import ApiError
-from runtime.store.executions import start_write
+from runtime.store.executions import commit_write, start_write
 from runtime.stored_map_runs import child_text, map_run_text
 from runtime.temporal.activity_tasks import CLAIM_UPDATE
+from runtime.temporal.earlier_children import EarlierChildren
 from runtime.temporal.host import WorkflowClock, WorkflowHost
 from runtime.temporal.map_runs import TemporalMapChildren
 from runtime.temporal.payloads import StartRequest, fitting, task_payload
 from runtime.temporal.redrive import (
     JOURNAL_QUERY,
     READ_JOURNAL_ACTIVITY,
+    READ_MAP_RUN_CHILDREN_ACTIVITY,
+    READ_MAP_RUNS_ACTIVITY,
     Page,
     journal_page,
     read_journal,
+    read_map_runs_of,
 )
 from runtime.tokens import TaskTokens, parse_output
 
@@ -72,7 +76,11 @@ INVALID_START = "InvalidStart"
 #: The patch under which an execution is journaled (so it can be redriven): workflows
 #: recorded before it replay as they ran, on an engine that journals nothing.
 _JOURNALED = "journal-for-redrive"
-#: How long reading one page of an ended run's journal may take (a worker replays it).
+#: The patch under which a redrive reads the ended run's Map Runs, so that it runs again
+#: only the children that did not succeed (runs recorded before it ran them all again).
+_MAP_RUNS_REDRIVEN = "redrive-map-run-children"
+#: How long reading one page of an ended run's journal or Map Runs may take (a worker
+#: replays that run to answer).
 _READ_JOURNAL_TIMEOUT = timedelta(seconds=60)
 
 
@@ -245,6 +253,9 @@ class ExecutionWorkflow(ExecutionHandlers):
         assert engine.store is not None
         kept = replace(row, revision=machine.revision or row.revision)
         engine.store.write(start_write(kept, journal.events, journal.answers))
+        mapped = any(event.type == "MapRunStarted" for event in journal.events)
+        if mapped and workflow.patched(_MAP_RUNS_REDRIVEN):
+            await self._keep_map_runs(engine, start.redrive_of, row.arn)
         if start.name is None:  # the first run drew the execution's name from the Host first
             engine.host.new_uuid()
         try:
@@ -252,15 +263,42 @@ class ExecutionWorkflow(ExecutionHandlers):
         except ExecutionNotRedrivable as refused:
             raise ApplicationError(refused.message, type=refused.code, non_retryable=True) from None
 
+    async def _keep_map_runs(self, engine: Engine, run_id: str, arn: str) -> None:
+        """Store the Map Runs of the ended run ``run_id`` with the execution ``arn``, for
+        the redrive's plan, and tell the Host's Map Runs of their children (see
+        :mod:`runtime.temporal.earlier_children`)."""
+        assert engine.store is not None and self._host is not None
+        workflow_id = workflow.info().workflow_id
+
+        async def read_runs() -> list[str]:
+            runs: list[str] = await self._ask_ended_run(
+                READ_MAP_RUNS_ACTIVITY, [workflow_id, run_id]
+            )
+            return runs
+
+        async def read_children(map_run_arn: str, first: int) -> Page:
+            page: Page = await self._ask_ended_run(
+                READ_MAP_RUN_CHILDREN_ACTIVITY, [workflow_id, run_id, map_run_arn, first]
+            )
+            return page
+
+        rows = await read_map_runs_of(arn, read_runs, read_children)
+        engine.store.write(commit_write(arn, (), (), map_runs=rows))
+        remote = self._host.map_children
+        assert isinstance(remote, TemporalMapChildren)
+        remote.earlier = EarlierChildren(engine.store, arn)
+
+    async def _ask_ended_run(self, activity: str, args: list[Any]) -> Any:
+        """What the activity ``activity`` reads of an ended run of this workflow."""
+        return await workflow.execute_activity(
+            activity, args=args, task_queue=workflow.info().task_queue,
+            start_to_close_timeout=_READ_JOURNAL_TIMEOUT,
+        )  # fmt: skip
+
     async def _journal_page(self, run_id: str, first_event: int, first_answer: int) -> Page:
         """A page of the journal of the ended run ``run_id`` of this workflow."""
-        info = workflow.info()
-        page: Page = await workflow.execute_activity(
-            READ_JOURNAL_ACTIVITY,
-            args=[info.workflow_id, run_id, first_event, first_answer],
-            task_queue=info.task_queue,
-            start_to_close_timeout=_READ_JOURNAL_TIMEOUT,
-        )
+        args = [workflow.info().workflow_id, run_id, first_event, first_answer]
+        page: Page = await self._ask_ended_run(READ_JOURNAL_ACTIVITY, args)
         return page
 
     def _new_engine(

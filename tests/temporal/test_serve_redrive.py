@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -296,24 +297,29 @@ def test_a_redriven_run_replays(temporal: Backend) -> None:
 
 def test_a_distributed_map_that_succeeded_before_the_failure_replays(temporal: Backend) -> None:
     """A Distributed Map's children are child workflows, not journaled: the run that
-    redrives runs them again, and its Map Run comes out as it was (same ARN, same counts)."""
+    redrives reads them from the ended run and runs none of them again (a local engine
+    replays them), its Map Run comes out as it was (same ARN, same counts), and the run
+    replays through Temporal's Replayer."""
     workflow_id = f"redrive-dmap-{uuid.uuid4()}"
     calls: list[str] = []
 
     def flaky(event: Any, context: Any) -> Any:
         calls.append("flaky")
-        if len(calls) == 1:
+        if calls.count("flaky") == 1:
             raise ValueError("first call fails")
         return event
 
     functions = LocalFunctions()
+    functions.register("echo", lambda event, context: calls.append("echo") or event)
     functions.register("flaky", flaky)
     registry = Registry()
     functions.install(registry)
     temporal.routed.invokers[workflow_id] = registry
     definition = machines.distributing(
-        {"StartAt": "Same", "States": {"Same": {"Type": "Pass", "End": True}}}
-    )
+        {"StartAt": "Same", "States": {"Same": {
+            "Type": "Task", "Resource": WORK.replace("work", "echo"), "End": True,
+        }}}
+    )  # fmt: skip
     mapped = definition["States"][definition["StartAt"]]
     del mapped["End"]
     mapped["Next"] = "Flaky"
@@ -321,7 +327,7 @@ def test_a_distributed_map_that_succeeded_before_the_failure_replays(temporal: B
         "Type": "Task", "Resource": WORK.replace("work", "flaky"), "End": True,
     }  # fmt: skip
 
-    async def redriven() -> tuple[list[str], dict[str, Any], list[str], list[str]]:
+    async def redriven() -> tuple[list[str], dict[str, Any], list[str], list[str], Any]:
         executions = temporal.executions
         await executions.start(
             definition, {"items": [1, 2, 3]}, workflow_id=workflow_id, seed=3, clock="virtual"
@@ -331,19 +337,23 @@ def test_a_distributed_map_that_succeeded_before_the_failure_replays(temporal: B
         await executions.redrive(workflow_id)
         ended = await executions.wait(workflow_id)
         events = (await executions.history(workflow_id))["events"]
-        return before, ended, await executions.map_runs(workflow_id), [e["type"] for e in events]
+        after = await executions.map_runs(workflow_id)
+        history = await executions.client.get_workflow_handle(workflow_id).fetch_history()
+        return before, ended, after, [e["type"] for e in events], history
 
     try:
-        before, ended, after, types = temporal.run(redriven())
+        before, ended, after, types, history = temporal.run(redriven())
     finally:
         del temporal.routed.invokers[workflow_id]
     assert (ended["status"], ended["redriveCount"]) == ("SUCCEEDED", 1)
     assert len(after) == 1 and after == before
-    assert types.count("MapRunStarted") == 1 and calls == ["flaky", "flaky"]
+    assert types.count("MapRunStarted") == 1
+    assert sorted(calls) == ["echo", "echo", "echo", "flaky", "flaky"]
     assert types[types.index("ExecutionRedriven") :] == [
         "ExecutionRedriven", "LambdaFunctionScheduled", "LambdaFunctionStarted",
         "LambdaFunctionSucceeded", "TaskStateExited", "ExecutionSucceeded",
     ]  # fmt: skip
+    asyncio.run(_replayer().replay_workflow(history))
 
 
 #: A Distributed Map whose second item fails once, one child at a time: its Map Run fails
@@ -356,44 +366,124 @@ MAPPED = machines.distributing(
 MAPPED_INPUT = {"items": [{"key": f"mapped{i}", "failOnce": i == 1} for i in range(3)]}
 
 
+#: The ids each server draws at random: a Map Run's, its children's names.
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _types(sfn: Any, arn: str) -> list[str]:
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return [event["type"] for event in events]
+
+
 def _map_run(sfn: Any, arn: str) -> dict[str, Any]:
     [listed] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
     described = sfn.describe_map_run(mapRunArn=listed["mapRunArn"])
-    seen = {key: described[key] for key in ("status", "itemCounts", "executionCounts")}
+    seen = {key: described[key] for key in ("mapRunArn", "status", "itemCounts",
+                                            "executionCounts")}  # fmt: skip
+    children = sfn.list_executions(mapRunArn=listed["mapRunArn"])["executions"]
+    seen["children"] = {
+        child["executionArn"]: (child["status"], _types(sfn, child["executionArn"]))
+        for child in children
+    }
     return {**seen, "redriven": (described["redriveCount"], "redriveDate" in described)}
 
 
-def _map_run_scenario(sfn: Any) -> dict[str, Any]:
-    """MAPPED run to its failure, then redriven: its Map Run at each end."""
+def _map_run_scenario(
+    sfn: Any, folder: Path, name: str = "once", value: dict[str, Any] = MAPPED_INPUT
+) -> dict[str, Any]:
+    """MAPPED run to its failure, then redriven until it succeeds (three times at most):
+    its Map Run at each end, the parent's history and output, and the calls its children
+    made; ids drawn at random (the Map Run's, the children's names) as ``<id>``, once
+    checked the same before and after."""
+    calls = folder / "calls"
+    before = len(calls.read_text().splitlines()) if calls.exists() else 0
     made = sfn.create_state_machine(name="mapped", definition=json.dumps(MAPPED), roleArn=ROLE)
     arn = sfn.start_execution(
-        stateMachineArn=made["stateMachineArn"], name="once", input=json.dumps(MAPPED_INPUT)
+        stateMachineArn=made["stateMachineArn"], name=name, input=json.dumps(value)
     )["executionArn"]
-    seen = {"failed": (_done(sfn, arn)["status"], _map_run(sfn, arn))}
-    sfn.redrive_execution(executionArn=arn)
-    seen["redriven"] = (_done(sfn, arn)["status"], _map_run(sfn, arn))
-    return seen
+    status, failed = _done(sfn, arn)["status"], _map_run(sfn, arn)
+    ended = {"status": status}
+    seen: dict[str, Any] = {"again": []}
+    while ended["status"] == "FAILED" and len(seen["again"]) < 3:
+        sfn.redrive_execution(executionArn=arn)
+        ended = _done(sfn, arn)
+        seen["again"].append((ended["status"], _map_run(sfn, arn)))
+    redriven = seen["again"][-1][1]
+    # The same Map Run; the children it had, the same executions: the one that failed
+    # ran again under its ARN.
+    assert redriven["mapRunArn"] == failed["mapRunArn"]
+    assert set(failed["children"]) < set(redriven["children"])
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    seen.update(
+        failed=(status, failed), redriven=seen["again"][-1], output=json.loads(ended["output"]),
+        history=_comparable(events),
+    )  # fmt: skip
+    for _, run in (seen["failed"], *seen["again"]):
+        run["children"] = sorted(run["children"].values())
+    seen["calls"] = [json.loads(line)["key"] for line in calls.read_text().splitlines()[before:]]
+    return json.loads(_UUID.sub("<id>", json.dumps(seen)))  # type: ignore[no-any-return]
 
 
-def test_a_redriven_map_run_counts_as_on_the_local_backend(
+def test_a_redriven_map_run_runs_again_only_its_unsuccessful_children_as_locally(
     served: str, folders: tuple[Path, Path]
 ) -> None:
     """A failed Map Run counts the child it never started as pending; redriven with its
-    parent, it counts every child succeeded: as a local server with ``--db`` answers (and
-    tests/e2e/test_serve_redrive.py asserts there)."""
-    there = _map_run_scenario(sfn_client(served))
+    parent, only its unsuccessful children run again (the one that failed, under its ARN,
+    and the one never started), the one that succeeded is not, and it counts every child
+    succeeded: the same Map Run, children, history and output as a local server with
+    ``--db`` (tests/e2e/test_serve_redrive.py checks that one against AWS's documents:
+    "Redriving Map Runs" in the developer guide, DescribeMapRun's ``redriveCount``, the
+    ``MapRunRedriven`` event)."""
+    there = _map_run_scenario(sfn_client(served), folders[0])
     local_settings = ServiceSettings(
         clock="virtual", functions=folders[1] / "functions.json", db=folders[1] / "db.sqlite3"
     )
     with serve_in_thread(local_settings) as local:
-        assert _map_run_scenario(sfn_client(local.url)) == there
+        assert _map_run_scenario(sfn_client(local.url), folders[1]) == there
     status, failed = there["failed"]
     assert (status, failed["status"]) == ("FAILED", "FAILED")
     assert [failed["executionCounts"][k] for k in ("succeeded", "failed", "pending")] == [1, 1, 1]
     status, redriven = there["redriven"]
     assert (status, redriven["status"]) == ("SUCCEEDED", "SUCCEEDED")
-    assert (failed["redriven"], redriven["redriven"]) == ((0, False), (1, True))
+    assert (failed["redriven"], redriven["redriven"]) == ([0, False], [1, True])
     assert redriven["itemCounts"] == redriven["executionCounts"] == {
         "pending": 0, "running": 0, "succeeded": 3, "failed": 0, "timedOut": 0, "aborted": 0,
         "total": 3, "resultsWritten": 3, "failuresNotRedrivable": 0, "pendingRedrive": 0,
     }  # fmt: skip
+    assert there["calls"] == ["mapped0", "mapped1", "mapped1", "mapped2"]
+    assert there["output"] == [
+        {k: item[k] for k in ("key", "failOnce")} for item in MAPPED_INPUT["items"]
+    ]
+    types = [event["type"] for event in there["history"]]
+    assert types[types.index("ExecutionFailed") :] == [
+        "ExecutionFailed", "ExecutionRedriven", "MapRunRedriven", "MapRunSucceeded",
+        "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded",
+    ]  # fmt: skip
+    [event] = [e for e in there["history"] if e["type"] == "MapRunRedriven"]
+    assert event["mapRunRedrivenEventDetails"] == {
+        "mapRunArn": redriven["mapRunArn"], "redriveCount": 1,
+    }  # fmt: skip
+
+
+def test_a_map_run_redriven_twice_runs_again_only_its_unsuccessful_children_as_locally(
+    served: str, folders: tuple[Path, Path]
+) -> None:
+    """Its second and third items fail once each: the first redrive runs the second item's
+    child again (it succeeds) and the third's (it fails), the second redrive only the
+    third's; each redrive counts in ``redriveCount`` and records ``MapRunRedriven``, as on
+    a local server with ``--db``."""
+    value = {"items": [{"key": f"twice{i}", "failOnce": i > 0} for i in range(3)]}
+    there = _map_run_scenario(sfn_client(served), folders[0], "twice", value)
+    local_settings = ServiceSettings(
+        clock="virtual", functions=folders[1] / "functions.json", db=folders[1] / "db.sqlite3"
+    )
+    with serve_in_thread(local_settings) as local:
+        assert _map_run_scenario(sfn_client(local.url), folders[1], "twice", value) == there
+    assert there["calls"] == ["twice0", "twice1", "twice1", "twice2", "twice2"]
+    assert [(status, run["redriven"]) for status, run in there["again"]] == [
+        ("FAILED", [1, True]), ("SUCCEEDED", [2, True]),
+    ]  # fmt: skip
+    redrives = [e["mapRunRedrivenEventDetails"]["redriveCount"] for e in there["history"]
+                if e["type"] == "MapRunRedriven"]  # fmt: skip
+    assert redrives == [1, 2]
+    assert there["output"] == [{k: item[k] for k in ("key", "failOnce")} for item in value["items"]]
