@@ -155,6 +155,50 @@ def text_size(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
+class NotPlain(ValueError):
+    """A value :func:`plain_copy` leaves to JSON text (see there)."""
+
+
+#: How deep :func:`plain_copy` copies; deeper values take the text's way, whose limits
+#: (Python's stack) decide.
+_PLAIN_DEPTH = 64
+
+
+def plain_copy(value: Any) -> JSON:
+    """What writing ``value`` as JSON text and reading it back gives (``parse_json`` of
+    ``json_text``), made without the text: a copy sharing no object but text with
+    ``value``. For values of dicts with text keys, lists, text, booleans, null, integers
+    below 10**15 and finite floats, exactly those types (no subclass, no tuple), nested
+    at most 64 deep; ``NotPlain`` for any other, whose answer only the text gives (a
+    tuple read back as a list, a key ``1`` as ``"1"``, NaN refused...)."""
+    return _plain_copy(value, _PLAIN_DEPTH)
+
+
+def _plain_copy(value: Any, depth: int) -> JSON:
+    kind = type(value)
+    if kind is dict:
+        if not depth:
+            raise NotPlain()
+        members = {}
+        for key, member in value.items():
+            if type(key) is not str:
+                raise NotPlain()
+            members[key] = _plain_copy(member, depth - 1)
+        return members
+    if kind is list:
+        if not depth:
+            raise NotPlain()
+        return [_plain_copy(item, depth - 1) for item in value]
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        if -_SMALL_INT < value < _SMALL_INT:
+            return value
+    elif kind is float and value - value == 0.0:  # finite: NaN and the infinities give NaN
+        return value
+    raise NotPlain()
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -16,14 +16,13 @@ from typing import Any
 from asl.errors import StatesError
 from asl.jsontext import json_text, parse_json
 from integrations.base import TaskServices
-from integrations.lambda_runtime import LATEST, dumps
+from integrations.lambda_runtime import LATEST, Event, Outcome
 
 __all__ = [
     "envelope",
-    "event_text",
+    "event_of",
     "function_error",
     "parse_client_context",
-    "parse_payload",
     "service_error",
     "throttled",
     "validation_error",
@@ -76,15 +75,7 @@ def function_error(payload: str, compact: bool) -> StatesError:
     return StatesError(error_type, payload)
 
 
-def parse_payload(text: str) -> Any:
-    """A function's answer as a JSON value, or as the text itself when it is not JSON."""
-    try:
-        return parse_json(text)
-    except ValueError:
-        return text
-
-
-def event_text(parameters: Mapping[str, Any]) -> str:
+def event_of(parameters: Mapping[str, Any]) -> Event:
     """The request body Step Functions sends for a ``Payload`` parameter.
 
     Absent or null is ``{}`` and text that is JSON is sent as it is (both recorded against
@@ -92,14 +83,14 @@ def event_text(parameters: Mapping[str, Any]) -> str:
     """
     payload = parameters.get("Payload")
     if payload is None:
-        return "{}"
+        return Event("{}")
     if isinstance(payload, str):
         try:
             parse_json(payload)
-            return payload
+            return Event(payload)
         except ValueError:
             pass
-    return dumps(payload)
+    return Event.of_value(payload)
 
 
 def parse_client_context(value: Any) -> SimpleNamespace | None:
@@ -119,7 +110,7 @@ def parse_client_context(value: Any) -> SimpleNamespace | None:
 
 
 def envelope(
-    payload: str,
+    outcome: Outcome | None,
     status: int,
     request_id: str,
     services: TaskServices,
@@ -127,14 +118,16 @@ def envelope(
     executed: bool = True,
     log_result: str | None = None,
 ) -> dict[str, Any]:
-    """Lambda's Invoke response as Step Functions returns it (recorded against AWS)."""
+    """Lambda's Invoke response as Step Functions returns it (recorded against AWS);
+    ``outcome`` None for a response with no payload."""
+    payload = "" if outcome is None else outcome.payload
     headers = _response_headers(payload, request_id, services, executed, log_result)
     response: dict[str, Any] = {}
     if executed:
         response["ExecutedVersion"] = LATEST
     if log_result is not None:
         response["LogResult"] = log_result
-    response["Payload"] = parse_payload(payload) if payload else ""
+    response["Payload"] = outcome.result() if outcome is not None and payload else ""
     response["SdkHttpMetadata"] = {
         "AllHttpHeaders": {name: [value] for name, value in headers.items()},
         "HttpHeaders": {name: headers[name] for name in _SORTED_HEADERS if name in headers},

@@ -6,8 +6,7 @@ import math
 from dataclasses import dataclass
 
 from integrations.handler_logs import log_text
-from integrations.lambda_api import parse_payload
-from integrations.lambda_runtime import LocalFunction, Outcome
+from integrations.lambda_runtime import LocalFunction, Outcome, parse_payload
 
 __all__ = ["KEPT_INVOCATIONS", "Billing", "Invocation", "bill"]
 

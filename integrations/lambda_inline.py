@@ -42,6 +42,7 @@ import time
 from integrations.base import settle
 from integrations.handler_logs import HandlerLog
 from integrations.lambda_runtime import (
+    Event,
     LambdaContext,
     LocalFunction,
     Outcome,
@@ -66,7 +67,7 @@ class InlineExecutor:
     """
 
     async def run(
-        self, function: LocalFunction, event: str, context: LambdaContext, timer: Timer
+        self, function: LocalFunction, event: Event, context: LambdaContext, timer: Timer
     ) -> Outcome:
         """Call the handler, then take its answer unless a timeout came due while it ran."""
         started = time.monotonic()
@@ -90,4 +91,4 @@ class InlineExecutor:
                 expiry.cancel()  # it leaves the clock, unless it has fired
             if not expiry.cancelled():  # it fired: the handler ran past its function's timeout
                 answer = timed_out(function, context.aws_request_id)
-        return Outcome(answer.payload, answer.function_error, answer.timed_out, log.text())
+        return answer.with_log(log.text())

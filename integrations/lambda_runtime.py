@@ -9,8 +9,11 @@ running a handler:
 - :class:`Executor`: the strategy that runs a handler. :class:`InProcessExecutor` runs it in
   this process; ``integrations.lambda_workers.WorkerPoolExecutor`` in worker processes.
 
-Handlers exchange the event and the result as JSON *text*, as Lambda does, so a handler
-never shares or mutates the engine's values and any executor can replace another.
+Handlers exchange the event and the result as JSON, as Lambda does, so a handler never
+shares or mutates the engine's values and any executor can replace another. In this
+process the JSON is not written as text unless needed: a handler gets its own copy of
+the event (:class:`Event`) and the engine its own copy of a result (:class:`Outcome`),
+each exactly what the text would have carried.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType, SimpleNamespace, TracebackType
 from typing import Any, Literal, Protocol
 
-from asl.jsontext import json_text
+from asl.jsontext import NotPlain, json_text, parse_json, plain_copy
 from integrations import eager
 from integrations.base import Timer, before
 from integrations.handler_logs import HandlerLog, capture
@@ -36,6 +39,7 @@ from integrations.threads import ThreadPool
 
 __all__ = [
     "LATEST",
+    "Event",
     "Executor",
     "Handler",
     "InProcessExecutor",
@@ -50,6 +54,7 @@ __all__ = [
     "checked_environment",
     "dumps",
     "is_coroutine_handler",
+    "parse_payload",
     "platform_error",
     "timed_out",
 ]
@@ -151,18 +156,110 @@ class LambdaContext:
         return max(0, int((self.timer_deadline - time.monotonic()) * 1000))
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class _Json:
+    """JSON held as text, or as a value (held, never changed) written as text only when
+    asked for."""
+
+    __slots__ = ("_text", "_value")
+
+    def __init__(self, text: str | None, value: Any = None) -> None:
+        self._text = text
+        self._value = value
+
+    @property
+    def text(self) -> str:
+        """The JSON text, as Lambda's Python runtime writes it."""
+        if self._text is None:
+            self._text = dumps(self._value)
+        return self._text
+
+
+class Event(_Json):
+    """The event of one invocation: JSON text, or a JSON value of the engine's (a worker
+    process needs the text; a handler in this process gets :meth:`fresh`)."""
+
+    __slots__ = ()
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+
+    @classmethod
+    def of_value(cls, value: Any) -> Event:
+        """The event whose JSON is ``value``."""
+        event = cls.__new__(cls)
+        _Json.__init__(event, None, value)
+        return event
+
+    def fresh(self) -> Any:
+        """The event as a handler receives it: a new value, read from the text or copied
+        as the text would have carried it, shared with no one."""
+        if self._text is None:
+            try:
+                return plain_copy(self._value)
+            except NotPlain:
+                pass
+        return json.loads(self.text)
+
+
+class Outcome(_Json):
     """What one run produced: the response payload as Lambda's runtime wrote it.
 
     ``function_error`` says the payload is an error object (Lambda's ``FunctionError``);
-    ``log`` is what the handler wrote to ``sys.stdout`` and ``sys.stderr``.
+    ``log`` is what the handler wrote to ``sys.stdout`` and ``sys.stderr``. A result run
+    in this process may be held as the value its text would carry
+    (:meth:`of_result`): the text is then written only when asked for.
     """
 
-    payload: str
-    function_error: bool = False
-    timed_out: bool = False
-    log: str = ""
+    __slots__ = ("function_error", "log", "timed_out")
+
+    def __init__(
+        self, payload: str, function_error: bool = False, timed_out: bool = False, log: str = ""
+    ) -> None:
+        super().__init__(payload)
+        self.function_error = function_error
+        self.timed_out = timed_out
+        self.log = log
+
+    @classmethod
+    def of_result(cls, result: Any, log: str = "") -> Outcome:
+        """A successful run's result: a JSON value of the engine's own, which its payload
+        text would carry."""
+        outcome = cls.__new__(cls)
+        _Json.__init__(outcome, None, result)
+        outcome.function_error = outcome.timed_out = False
+        outcome.log = log
+        return outcome
+
+    @property
+    def payload(self) -> str:
+        """The response payload text."""
+        return self.text
+
+    def result(self) -> Any:
+        """The payload as a JSON value (:func:`parse_payload`)."""
+        if self._text is None:
+            return self._value
+        return parse_payload(self._text)
+
+    def with_log(self, log: str) -> Outcome:
+        """The same outcome with ``log`` as its log."""
+        if self._text is None:
+            return Outcome.of_result(self._value, log)
+        return Outcome(self._text, self.function_error, self.timed_out, log)
+
+    def __repr__(self) -> str:
+        return (
+            f"Outcome(payload={self.payload!r}, function_error={self.function_error}, "
+            f"timed_out={self.timed_out}, log={self.log!r})"
+        )
+
+
+def parse_payload(text: str) -> Any:
+    """A function's answer as a JSON value, or as the text itself when it is not JSON."""
+    try:
+        return parse_json(text)
+    except ValueError:
+        return text
 
 
 class Saturated(Exception):
@@ -178,7 +275,7 @@ class Executor(Protocol):
     """
 
     async def run(
-        self, function: LocalFunction, event: str, context: LambdaContext, timer: Timer
+        self, function: LocalFunction, event: Event, context: LambdaContext, timer: Timer
     ) -> Outcome:
         """Run the function until it returns, fails or reaches its timeout, measured with
         ``timer`` (the Host's: :meth:`~integrations.base.TaskServices.timer`)."""
@@ -214,6 +311,10 @@ def checked_environment(environment: Mapping[str, Any] | None) -> Mapping[str, s
 def _marshal(result: Any, request_id: str) -> Outcome:
     if isinstance(result, bytes | bytearray):
         return Outcome(bytes(result).decode("utf-8", "replace"))
+    try:
+        return Outcome.of_result(plain_copy(result))
+    except NotPlain:  # only the text says what it becomes, or why it cannot be sent
+        pass
     try:
         return Outcome(_dumps_finite(result))
     except Exception as exc:
@@ -293,25 +394,25 @@ def timed_out(function: LocalFunction, request_id: str) -> Outcome:
     )
 
 
-def call_sync(handler: Handler, event: str, context: LambdaContext, log: HandlerLog) -> Outcome:
-    """Call a sync handler on the event text, its output going to ``log``; whatever it
-    raises becomes the outcome."""
+def call_sync(handler: Handler, event: Event, context: LambdaContext, log: HandlerLog) -> Outcome:
+    """Call a sync handler on the event, its output going to ``log``; whatever it raises
+    becomes the outcome."""
     try:
         with capture(log):
-            result = handler(json.loads(event), context)
+            result = handler(event.fresh(), context)
     except BaseException as exc:
         return _error_outcome(exc, context.aws_request_id)
     return _marshal(result, context.aws_request_id)
 
 
 async def call_async(
-    handler: Handler, event: str, context: LambdaContext, log: HandlerLog
+    handler: Handler, event: Event, context: LambdaContext, log: HandlerLog
 ) -> Outcome:
-    """Await an async handler on the event text, its output (and that of the tasks it
-    starts) going to ``log``; whatever it raises becomes the outcome."""
+    """Await an async handler on the event, its output (and that of the tasks it starts)
+    going to ``log``; whatever it raises becomes the outcome."""
     try:
         with capture(log):
-            result = await handler(json.loads(event), context)
+            result = await handler(event.fresh(), context)
     except BaseException as exc:
         return _error_outcome(exc, context.aws_request_id)
     return _marshal(result, context.aws_request_id)
@@ -357,7 +458,7 @@ class InProcessExecutor:
         return len(running)
 
     async def run(
-        self, function: LocalFunction, event: str, context: LambdaContext, timer: Timer
+        self, function: LocalFunction, event: Event, context: LambdaContext, timer: Timer
     ) -> Outcome:
         """Run the function until it returns, fails or reaches its timeout on ``timer``."""
         if self.abandoned(function.name) >= self._max_abandoned:
@@ -393,7 +494,7 @@ class InProcessExecutor:
         return _detached(task), lambda: not task.done()
 
     def _start_sync(
-        self, handler: Handler, event: str, context: LambdaContext, log: HandlerLog
+        self, handler: Handler, event: Event, context: LambdaContext, log: HandlerLog
     ) -> tuple[asyncio.Future[Outcome], Callable[[], bool]]:
         """A sync handler started on a thread, and a probe telling whether it still runs."""
         running = [True]  # a flag the thread clears (a list: cheaper than an Event)
@@ -436,7 +537,7 @@ def _with_log(outcome: Outcome, log: HandlerLog) -> Outcome:
     text = log.text()
     if not text:
         return outcome
-    return Outcome(outcome.payload, outcome.function_error, outcome.timed_out, text)
+    return outcome.with_log(text)
 
 
 def _detached(task: asyncio.Task[Outcome]) -> asyncio.Future[Outcome]:

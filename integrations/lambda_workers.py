@@ -58,7 +58,7 @@ import os
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,7 @@ from integrations.handler_logs import HandlerLog
 from integrations.handler_refs import HandlerRef, handler_reference
 from integrations.lambda_runtime import (
     LATEST,
+    Event,
     LambdaContext,
     LocalFunction,
     Outcome,
@@ -251,7 +252,7 @@ class WorkerPoolExecutor:
         return sorted(w.process.pid for w in self._workers if w.process.poll() is None)
 
     async def run(
-        self, function: LocalFunction, event: str, context: LambdaContext, timer: Timer
+        self, function: LocalFunction, event: Event, context: LambdaContext, timer: Timer
     ) -> Outcome:
         """Run the function in one of its workers until it returns, fails or times out
         (measured with ``timer``, as is the start of a worker)."""
@@ -298,13 +299,13 @@ class WorkerPoolExecutor:
         self,
         worker: _Worker,
         function: LocalFunction,
-        event: str,
+        event: Event,
         context: LambdaContext,
         timer: Timer,
     ) -> tuple[Outcome, bool]:
         """One invocation on a started worker; the outcome and whether to keep the worker."""
         message = {
-            "event": event,
+            "event": event.text,
             "context": _context_fields(context),
             "timeout": function.timeout,  # counted from the moment this worker takes it
         }
@@ -315,10 +316,10 @@ class WorkerPoolExecutor:
             # end of the channel (the kill closes it), for a moment at most.
             await asyncio.wait((ended,), timeout=_LOG_GRACE)
             outcome = timed_out(function, context.aws_request_id)
-            return replace(outcome, log=log.text()), False
+            return outcome.with_log(log.text()), False
         if "payload" not in reply:
             outcome = _exit_outcome(await self._reap(worker), context.aws_request_id)
-            return replace(outcome, log=log.text()), False
+            return outcome.with_log(log.text()), False
         outcome = Outcome(
             reply["payload"], function_error=reply["function_error"] is True, log=log.text()
         )

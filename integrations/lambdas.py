@@ -46,10 +46,9 @@ from integrations.base import Registry, TaskRequest, TaskServices
 from integrations.handler_logs import log_tail
 from integrations.lambda_api import (
     envelope,
-    event_text,
+    event_of,
     function_error,
     parse_client_context,
-    parse_payload,
     service_error,
     throttled,
     validation_error,
@@ -64,6 +63,7 @@ from integrations.lambda_refs import (
 )
 from integrations.lambda_runtime import (
     LATEST,
+    Event,
     Executor,
     Handler,
     InProcessExecutor,
@@ -72,7 +72,6 @@ from integrations.lambda_runtime import (
     LocalFunction,
     Outcome,
     Saturated,
-    dumps,
 )
 from integrations.lambda_workers import WorkerPoolExecutor
 
@@ -104,7 +103,7 @@ class _Call:
 
     function: LocalFunction
     arn: str
-    event: str
+    event: Event
     client_context: SimpleNamespace | None
     request_id: str
     services: TaskServices
@@ -230,13 +229,13 @@ class LocalFunctions:
         resource = request.resource
         ref = _arn_ref(resource.arn, resource.name, resource.region, resource.account)
         function, arn = self._find(ref, request)
-        event = dumps(request.parameters)
+        event = Event.of_value(request.parameters)
         services = request.services
         call = _Call(function, arn, event, None, services.new_uuid(), services)
         outcome, _ = await self._run(call)
         if outcome.function_error:
             raise function_error(outcome.payload, compact=False)
-        return parse_payload(outcome.payload)
+        return outcome.result()
 
     async def _invoke_service(self, request: TaskRequest) -> Any:
         params = request.parameters
@@ -259,17 +258,17 @@ class LocalFunctions:
         function, arn = self._find(ref, request, latest=True)
         request_id = services.new_uuid()
         if invocation_type == "DryRun":
-            return envelope("", 204, request_id, services, executed=False)
+            return envelope(None, 204, request_id, services, executed=False)
         context = parse_client_context(params.get("ClientContext"))
-        call = _Call(function, arn, event_text(params), context, request_id, services)
+        call = _Call(function, arn, event_of(params), context, request_id, services)
         if invocation_type == "Event":
             self._start_event(call)
-            return envelope("", 202, request_id, services, executed=False)
+            return envelope(None, 202, request_id, services, executed=False)
         outcome, record = await self._run(call)
         if outcome.function_error:
             raise function_error(outcome.payload, compact=True)
         log = log_tail(record.log()) if params.get("LogType") == "Tail" else None
-        return envelope(outcome.payload, 200, request_id, services, log_result=log)
+        return envelope(outcome, 200, request_id, services, log_result=log)
 
     def _service_ref(self, params: Mapping[str, Any], services: TaskServices) -> FunctionRef:
         name = params["FunctionName"]

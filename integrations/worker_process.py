@@ -19,6 +19,7 @@ from asl.jsontext import parse_json
 from integrations.handler_logs import HandlerLog
 from integrations.handler_refs import resolve
 from integrations.lambda_runtime import (
+    Event,
     LambdaContext,
     Outcome,
     call_async,
@@ -169,7 +170,7 @@ def _answer(handler: Any, message: dict[str, Any], environment: Any, send: Send)
     os.environ["AWS_LAMBDA_LOG_STREAM_NAME"] = context.log_stream_name
     log = _ForwardedLog(send)
     try:
-        outcome = _run_handler(handler, message["event"], context, log)
+        outcome = _run_handler(handler, Event(message["event"]), context, log)
     finally:
         log.close()
     error_type = _error_type(outcome) if outcome is not None else None
@@ -184,7 +185,7 @@ def _answer(handler: Any, message: dict[str, Any], environment: Any, send: Send)
 
 
 def _run_handler(
-    handler: Any, event: str, context: LambdaContext, log: HandlerLog
+    handler: Any, event: Event, context: LambdaContext, log: HandlerLog
 ) -> Outcome | None:
     """The handler's outcome; None when it ran out of memory even to report its error."""
     try:

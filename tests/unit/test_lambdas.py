@@ -268,6 +268,30 @@ async def test_handler_gets_a_copy_it_may_mutate() -> None:
     assert parameters == {"FunctionName": "mutate", "Payload": {"x": 1}}
 
 
+async def test_a_result_the_handler_keeps_changing_is_not_the_engines() -> None:
+    kept: dict[str, Any] = {"n": [1]}
+
+    def keeper(event: Any, context: LambdaContext) -> Any:
+        return kept
+
+    result = await make(keeper=keeper).invoke(request(legacy("keeper"), {}))
+    kept["n"].append(2)
+    assert result == {"n": [1]}
+
+
+class _Name(str):
+    pass
+
+
+async def test_a_result_json_reads_back_differently_comes_back_as_its_text_carries_it() -> None:
+    def odd(event: Any, context: LambdaContext) -> Any:
+        return {1: (1, 2), "name": _Name("x"), "big": 10**20}
+
+    result = await make(odd=odd).invoke(request(legacy("odd"), {}))
+    assert result == {"1": [1, 2], "name": "x", "big": 10**20}
+    assert type(result["1"]) is list and type(result["name"]) is str
+
+
 # --- errors the handler raises ----------------------------------------------------------
 
 
