@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from asl.jsontext import parse_json
 from runtime.api_limits import ValidationException
@@ -29,7 +30,7 @@ from runtime.service.errors import RequestTimeout, SerializationException, Unkno
 from runtime.service.shapes import check_request
 from runtime.store import ApiError
 
-__all__ = ["BODY_SECONDS", "CONTENT_TYPE", "TARGET_PREFIX", "build_app"]
+__all__ = ["BODY_SECONDS", "CONTENT_TYPE", "HTTP_LOG", "TARGET_PREFIX", "build_app"]
 
 _log = logging.getLogger(__name__)
 
@@ -44,6 +45,23 @@ _MAX_BODY_BYTES = 8 * 1024 * 1024
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 _BACKEND: web.AppKey[Backend] = web.AppKey("backend", Backend)
 _OPERATIONS: web.AppKey[Mapping[str, Operation]] = web.AppKey("operations", Mapping)
+
+
+class _ClientMistakes(logging.Filter):
+    """aiohttp answers a request it cannot parse (a header line over 8 KiB, a bad chunk
+    size, a Content-Length that is no number) with 400 itself, and logs it with its
+    traceback, as it does a body it cannot decode again when it reads the rest of it after
+    the answer: the client's mistake, not the server's, so not logged here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, HttpProcessingError | web.RequestPayloadError)
+
+
+#: The logger of the server's HTTP connections (aiohttp's request handling, given to its
+#: runner): what goes wrong in a handler is logged, a request aiohttp could not parse not.
+HTTP_LOG = logging.getLogger(f"{__name__}.http")
+HTTP_LOG.addFilter(_ClientMistakes())
 
 
 def build_app(backend: Backend, operations: Mapping[str, Operation]) -> web.Application:
@@ -92,6 +110,8 @@ async def _read(request: web.Request) -> bytes:
         ) from None
     except TimeoutError:
         raise RequestTimeout() from None
+    except web.RequestPayloadError:  # a Content-Encoding its bytes are not in
+        raise SerializationException("The request body could not be decoded") from None
     except ConnectionResetError:
         raise _HungUp() from None
 

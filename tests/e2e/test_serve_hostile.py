@@ -1,8 +1,10 @@
 """`asl serve` on a database file, attacked as a hostile or careless client would: lone
-surrogates where the database cannot keep them, a client that hangs up or stalls in the
-middle of its body, a definition the engine could not compile. Each is a client's
-mistake answered with AWS's error name (status 400, never a 5xx, nothing logged), and
-every execution started ends with its terminal event, in the database too.
+surrogates where the database cannot keep them (names, ARNs, errors and causes, a
+worker's name, an execution's events replayed after a restart), a client that hangs up
+or stalls in the middle of its body, bytes HTTP cannot parse or decode, a definition the
+engine could not compile. Each is a client's mistake answered with AWS's error name
+(status 400, never a 5xx, nothing logged), and every execution started ends with its
+terminal event, in the database too.
 """
 
 from __future__ import annotations
@@ -143,6 +145,50 @@ def test_ends_with_lone_surrogates_are_recorded_and_survive_a_restart(tmp_path: 
         assert {arn: _last_event(sfn, arn) for arn in ends} == ends
 
 
+def test_an_execution_with_lone_surrogates_in_its_events_resumes_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    # Its events are stored with each lone surrogate escaped; the replay compared them
+    # with its own unescaped text: the execution's first event "diverged", and the
+    # server could not start again on its database.
+    settings = _settings(tmp_path)
+    activity = "arn:aws:states:us-east-1:123456789012:activity:review"
+    asked = {
+        "StartAt": "P",
+        "States": {
+            "P": {"Type": "Pass", "Parameters": {"seen.$": "$.text"}, "Next": "R"},
+            "R": {"Type": "Task", "Resource": activity, "End": True},
+        },
+    }
+    with serve_in_thread(settings) as first:
+        sfn = sfn_client(first.url)
+        sfn.create_activity(name="review")
+        started = sfn.start_execution(
+            stateMachineArn=_machine(sfn, "reviewed", asked), input=json.dumps({"text": LONE})
+        )["executionArn"]
+        until(lambda: _last_event(sfn, started)["type"] == "ActivityScheduled")
+    with serve_in_thread(settings) as second:
+        sfn = sfn_client(second.url)
+        task = sfn.get_activity_task(activityArn=activity)
+        assert json.loads(task["input"]) == {"seen": LONE}
+        sfn.send_task_success(taskToken=task["taskToken"], output=json.dumps(LONE))
+        described = _ended(sfn, started)
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", LONE)
+
+
+def test_a_worker_named_with_a_lone_surrogate_takes_the_task(sfn: Any) -> None:
+    # workerName is any name of 1-80 characters (botocore's model): the task is given and
+    # the execution goes on (the database once refused the name: a 500, botocore retried).
+    activity = sfn.create_activity(name="review")["activityArn"]
+    asked = {"StartAt": "R", "States": {"R": {"Type": "Task", "Resource": activity, "End": True}}}
+    started = sfn.start_execution(stateMachineArn=_machine(sfn, "reviewed", asked))
+    task = sfn.get_activity_task(activityArn=activity, workerName=f"w{LONE}")
+    sfn.send_task_success(taskToken=task["taskToken"], output='"ok"')
+    assert _ended(sfn, started["executionArn"])["status"] == "SUCCEEDED"
+    events = sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+    assert "ActivityStarted" in [event["type"] for event in events]
+
+
 def _send(url: str, head: bytes, body: bytes) -> socket.socket:
     host, port = url.removeprefix("http://").split(":")
     connection = socket.create_connection((host, int(port)), timeout=10)
@@ -163,6 +209,28 @@ def test_a_client_that_hangs_up_mid_body_is_no_fault_of_the_server(
         for _ in range(3):
             _send(server, LIST_ACTIVITIES, b'{"maxResults"').close()
         # The server has read each request by the time it answers this one.
+        assert "activities" in sfn.list_activities()
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"POST / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 10_000 + b"\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        LIST_ACTIVITIES.replace(
+            b"Content-Length: 100", b"Content-Encoding: gzip\r\nContent-Length: 2"
+        )
+        + b"{}",
+    ],
+    ids=["header line over 8 KiB", "Content-Length -1", "chunk size not hex", "not gzip"],
+)
+def test_a_request_that_cannot_be_read_is_400_and_not_logged(
+    server: str, sfn: Any, head: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR), _send(server, head, b"") as connection:
+        assert connection.recv(4096).split(b"\r\n")[0].endswith(b" 400 Bad Request")
         assert "activities" in sfn.list_activities()
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
