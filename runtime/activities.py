@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from asl.errors import StatesError
 from asl.jsontext import parse_json
 from integrations.base import TaskRequest
+from runtime.api_limits import valid_name
 from runtime.clock import Clock, RealClock
 from runtime.store import ActivityWorkerLimitExceeded, InvalidArn, TaskStore
 from runtime.tokens import OnStarted, TaskTokens, TokenTimedOut
@@ -38,7 +39,6 @@ _POLLER_LIMIT = (
     "The maximum number of workers concurrently polling for activity tasks has been reached."
 )
 _ARN = re.compile(r"arn:aws[\w-]*:states:[\w-]+:\d{12}:activity:(?P<name>.+)")
-_NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}")
 
 Record = Callable[[str, Mapping[str, Any]], int]
 WaitForActivity = Callable[[TaskRequest, OnStarted], Awaitable[Any]]
@@ -49,7 +49,7 @@ def activity_arn(activity: str, region: str, account: str) -> str:
     ``InvalidArn`` for neither."""
     if _ARN.fullmatch(activity):
         return activity
-    if _NAME.fullmatch(activity):
+    if valid_name(activity):
         return f"arn:aws:states:{region}:{account}:activity:{activity}"
     raise InvalidArn(f"Invalid Arn: '{activity}'")
 

@@ -9,6 +9,8 @@ A sensitive member's value is left out of the message, as there.
 
 from __future__ import annotations
 
+import re
+
 from asl.errors import CAUSE_MAX_LENGTH, ERROR_MAX_LENGTH, java_length
 from runtime.store import ApiError
 
@@ -18,12 +20,20 @@ __all__ = [
     "check_error_and_cause",
     "check_lengths",
     "check_payload_size",
+    "valid_name",
 ]
 
 #: StartExecution's ``input`` and SendTaskSuccess's ``output``: at most this many bytes of
 #: UTF-8 (botocore's model gives 262,144; the API reference: "Length constraints apply to
 #: the payload size, and are expressed as bytes in UTF-8 encoding").
 PAYLOAD_MAX_BYTES = 262_144
+#: A state machine's, execution's or activity's name (botocore's documentation of
+#: CreateStateMachine's ``name``): 1-80 characters, none of white space, brackets,
+#: wildcards, ``" # % \\ ^ | ~ ` $ & , ; : /``, control characters (U+0000-001F,
+#: U+007F-009F, U+FFFE-FFFF), surrogates (U+D800-DFFF) or U+10FFFF.
+_NAME = re.compile(
+    r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\U0010ffff]{1,80}"
+)
 
 
 class ValidationException(ApiError, ValueError):
@@ -65,3 +75,8 @@ def check_error_and_cause(error: str | None, cause: str | None) -> None:
         ("error", 0 if error is None else java_length(error), ERROR_MAX_LENGTH),
         ("cause", 0 if cause is None else java_length(cause), CAUSE_MAX_LENGTH),
     )
+
+
+def valid_name(name: str) -> bool:
+    """Whether AWS takes ``name`` as the name of a state machine, execution or activity."""
+    return _NAME.fullmatch(name) is not None

@@ -18,7 +18,6 @@ import asyncio
 import hashlib
 import logging
 import os
-import re
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -27,7 +26,7 @@ import asl
 from asl import model as m
 from asl.jsontext import json_size, json_text, parse_json
 from asl.loader import Source, read_document
-from runtime.api_limits import check_payload_size
+from runtime.api_limits import check_payload_size, valid_name
 from runtime.clock import VirtualClock
 from runtime.context import execution_context
 from runtime.defaults import DEFAULT_ACCOUNT, DEFAULT_REGION
@@ -57,9 +56,6 @@ from runtime.strands import STRAND
 _log = logging.getLogger(__name__)
 
 
-_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
-
-
 class ExecutionAlreadyExists(ValueError):
     """An execution of that name exists already on the machine (AWS's error name)."""
 
@@ -84,11 +80,6 @@ def input_size(value: Any) -> int:
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
     check_payload_size("input", size)
     return size
-
-
-def valid_name(name: str) -> bool:
-    """Whether AWS takes ``name`` as the name of a state machine, execution or activity."""
-    return _NAME.match(name) is not None
 
 
 def check_name(name: str, what: str) -> None:

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from asl.bindings import Entropy, SystemEntropy
 from asl.errors import StatesError
-from asl.jsontext import json_text, parse_json
+from asl.jsontext import escape_surrogates, json_text, parse_json
 from integrations.base import CallbackResult, TaskRequest
 from runtime.clock import Clock, Deadline, Wake
 from runtime.history import Event, History
@@ -128,7 +128,8 @@ class Log:
         committed = self._events.pop(key, None)
         if committed is None:
             return None
-        text = None if details is None else self.details_text(details)
+        # Stored with each lone surrogate escaped (UTF-8 cannot hold one): compared so.
+        text = None if details is None else escape_surrogates(self.details_text(details))
         if (committed.type, committed.previous_id, committed.details) != (
             event_type, previous, text,
         ):  # fmt: skip

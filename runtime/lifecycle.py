@@ -144,8 +144,8 @@ class Execution:
         # cancelling one waiter leaves the others waiting (no shield, one hop fewer).
         self._waiters: list[asyncio.Future[None]] | None = None
         # A bug of the engine's that ended the execution: raised by wait(), never disguised.
-        #: The engine bug that ended the execution (FAILED, ``States.Runtime``), if one did;
-        #: it is logged with its traceback and never raised to the caller.
+        #: The engine bug that ended the execution (FAILED, ``States.Runtime``), or kept its
+        #: end from being written, if one did; logged with its traceback, never raised.
         self.fault: BaseException | None = None
         self._stop_details: tuple[str | None, str | None] = (None, None)
         self._stopped = False
@@ -248,6 +248,10 @@ class Execution:
                 self.error = RUNTIME
                 self.cause = f"Internal engine error: {type(error).__name__}: {error}"
                 self._finish("FAILED", "ExecutionFailed", _present(self.error, self.cause))
+        elif error is not None and not isinstance(error, asyncio.CancelledError):
+            # Ended, but its end was not written (the database refused it): said, not lost.
+            self.fault = error
+            _log.error("execution %s: its end was not recorded", self.arn, exc_info=error)
         self._task = None  # ended: what the strand held can go
         waiters, self._waiters = self._waiters or (), None
         for waiter in waiters:

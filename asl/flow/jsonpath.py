@@ -187,8 +187,10 @@ def _setup_wait(flow: JsonPathFlow, state: m.State) -> None:
     assert isinstance(state, m.Wait)
     flow.trivial = False
     if state.seconds is not None:
-        seconds = check_delay(int(state.seconds))
-        flow._delay = lambda b, now: seconds
+        # Checked when the state runs, as SecondsPath is: the definition is valid
+        # (Seconds up to 99999999), only its run fails.
+        seconds = int(state.seconds)
+        flow._delay = lambda b, now: check_delay(seconds)
     elif state.seconds_path is not None:
         path = state.seconds_path
         select = compile_path_field(path, "SecondsPath")

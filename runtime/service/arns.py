@@ -5,13 +5,16 @@ test_sfn_api_express): ``Invalid Arn: 'Invalid ARN prefix: <arn>'`` for text tha
 an ARN, and ``Invalid Arn: 'Resource type not valid in this context: express'`` for an
 Express execution's ARN given to DescribeExecution. Other malformed ARNs (another
 service, too few parts) have no recorded wording; they get the second form too, naming
-what stood where the resource type should be.
+what stood where the resource type should be. An ARN holding a lone surrogate names
+nothing (no name may hold one, botocore's documentation of the names): it is
+``InvalidArn`` too, in our words, as AWS documents no answer for it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from asl.jsontext import replace_surrogates
 from runtime.store import InvalidArn
 
 __all__ = ["Arn", "parse_arn"]
@@ -52,6 +55,8 @@ def parse_arn(text: str, *kinds: str) -> Arn:
     """The ARN ``text`` when it is one of ``kinds``; ``InvalidArn`` in AWS's words if not."""
     if not text.startswith("arn:"):
         raise InvalidArn(f"Invalid Arn: 'Invalid ARN prefix: {text}'")
+    if not text.isascii() and (shown := replace_surrogates(text)) != text:
+        raise InvalidArn(f"Invalid Arn: 'Invalid characters in ARN: {shown}'")
     fields = text.split(":")
     kind = fields[5] if len(fields) > 5 else ""
     parts = tuple(fields[6:])

@@ -21,6 +21,7 @@ __all__ = [
     "InvalidDefinition",
     "InvalidName",
     "MissingRequiredParameter",
+    "RequestTimeout",
     "ResourceNotFound",
     "SerializationException",
     "StateMachineAlreadyExists",
@@ -124,3 +125,17 @@ class SerializationException(ApiError):
     """A body that is not a JSON object, or a member of the wrong JSON type."""
 
     code = "com.amazon.coral.service#SerializationException"
+
+
+class RequestTimeout(ApiError):
+    """A request whose body did not come in time (its Content-Length more than was sent).
+    Step Functions documents no answer; this is S3's, as AWS's SDKs know it (status 400,
+    retried by them: the operation never ran), with its words (aws/aws-sdk-js#281)."""
+
+    code = "RequestTimeout"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your socket connection to the server was not read from or written to within "
+            "the timeout period. Idle connections will be closed."
+        )

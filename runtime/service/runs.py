@@ -22,8 +22,8 @@ from typing import Any
 from asl.jsontext import json_text, parse_json, text_size
 from integrations.mocks import MockConfigError
 from runtime import executions as engine_executions
-from runtime.api_limits import ValidationException, check_payload_size
-from runtime.executions import InvalidExecutionInput, valid_name
+from runtime.api_limits import ValidationException, check_payload_size, valid_name
+from runtime.executions import InvalidExecutionInput
 from runtime.redrive import ExecutionNotRedrivable, not_redrivable_express
 from runtime.service.arns import parse_arn
 from runtime.service.backend import Backend, Operation

@@ -29,7 +29,7 @@ from runtime.service.schedule_overview import ScheduleReader
 from runtime.service.server_schedules import serving_schedules
 from runtime.service.settings import ServiceSettings, SettingsError
 from runtime.service.sqlite_catalog import SqliteCatalog
-from runtime.service.wire import build_app
+from runtime.service.wire import HTTP_LOG, build_app
 from runtime.store.tasks import store_file
 from runtime.testing import local_engine
 
@@ -158,7 +158,9 @@ async def _start_site(
     add_console(app, backend, OPERATIONS, settings.console_token, schedules=schedules)
     # Requests still open at shutdown (a GetActivityTask's long poll, a console's event
     # stream) get a moment, not aiohttp's default minute.
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS)
+    runner = web.AppRunner(
+        app, access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS, logger=HTTP_LOG
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from asl.jsontext import json_text
-from runtime.executions import valid_name
+from runtime.api_limits import valid_name
 from runtime.service.arns import parse_arn
 from runtime.service.backend import Backend, Operation
 from runtime.service.catalog import ActivityRecord

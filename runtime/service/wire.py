@@ -13,6 +13,7 @@ common ``InternalFailure`` (status 500), without the traceback.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -20,26 +21,47 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from asl.jsontext import parse_json
 from runtime.api_limits import ValidationException
 from runtime.service.backend import Backend, Operation
-from runtime.service.errors import SerializationException, UnknownOperation
+from runtime.service.errors import RequestTimeout, SerializationException, UnknownOperation
 from runtime.service.shapes import check_request
 from runtime.store import ApiError
 
-__all__ = ["CONTENT_TYPE", "TARGET_PREFIX", "build_app"]
+__all__ = ["BODY_SECONDS", "CONTENT_TYPE", "HTTP_LOG", "TARGET_PREFIX", "build_app"]
 
 _log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
 TARGET_PREFIX = "AWSStepFunctions."
+#: How long a request's body may take to come in (botocore's default read timeout): a
+#: client that sends less than its Content-Length holds its connection no longer.
+BODY_SECONDS = 60.0
 #: A definition is up to 1,048,576 characters, each up to 6 bytes once escaped in JSON.
 _MAX_BODY_BYTES = 8 * 1024 * 1024
 #: Replies as compact JSON, non-ASCII escaped; the encoder made once, not per reply.
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 _BACKEND: web.AppKey[Backend] = web.AppKey("backend", Backend)
 _OPERATIONS: web.AppKey[Mapping[str, Operation]] = web.AppKey("operations", Mapping)
+
+
+class _ClientMistakes(logging.Filter):
+    """aiohttp answers a request it cannot parse (a header line over 8 KiB, a bad chunk
+    size, a Content-Length that is no number) with 400 itself, and logs it with its
+    traceback, as it does a body it cannot decode again when it reads the rest of it after
+    the answer: the client's mistake, not the server's, so not logged here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, HttpProcessingError | web.RequestPayloadError)
+
+
+#: The logger of the server's HTTP connections (aiohttp's request handling, given to its
+#: runner): what goes wrong in a handler is logged, a request aiohttp could not parse not.
+HTTP_LOG = logging.getLogger(f"{__name__}.http")
+HTTP_LOG.addFilter(_ClientMistakes())
 
 
 def build_app(backend: Backend, operations: Mapping[str, Operation]) -> web.Application:
@@ -65,6 +87,8 @@ async def _handle(request: web.Request) -> web.Response:
         answer = await operation(request.app[_BACKEND], body)
     except ApiError as error:
         return _reply({"__type": error.code, "message": error.message}, error.status, request_id)
+    except _HungUp:
+        return web.Response(status=400)  # never sent: only ends the request, unlogged
     except Exception:
         _log.exception("%s failed (request %s)", name or target, request_id)
         failure = {
@@ -77,12 +101,23 @@ async def _handle(request: web.Request) -> web.Response:
 
 async def _read(request: web.Request) -> bytes:
     try:
-        return await request.read()
+        async with asyncio.timeout(BODY_SECONDS):
+            return await request.read()
     except web.HTTPRequestEntityTooLarge:
         # Our wording: more than any member of this API can hold, a client's mistake.
         raise ValidationException(
             f"The request body is larger than {_MAX_BODY_BYTES} bytes"
         ) from None
+    except TimeoutError:
+        raise RequestTimeout() from None
+    except web.RequestPayloadError:  # a Content-Encoding its bytes are not in
+        raise SerializationException("The request body could not be decoded") from None
+    except ConnectionResetError:
+        raise _HungUp() from None
+
+
+class _HungUp(Exception):
+    """The client closed its connection before its body ended: no one to answer."""
 
 
 def _body(raw: bytes) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from asl.jsontext import escape_surrogates
+from asl.jsontext import escape_surrogates, replace_surrogates
 from runtime.store.group_commit import GroupCommit, Write
 from runtime.store.runners import RunnerLock
 from runtime.store.sqlite import Database
@@ -527,10 +527,14 @@ def commit_write(
             _replace_map_runs(db, arn, map_runs)
         if ended is not None:
             output = None if ended.output is None else escape_surrogates(ended.output)
+            # Plain text, not JSON: a lone surrogate (a Fail state's Cause, a handler's
+            # message) becomes U+FFFD, as in the task store, or UTF-8 could not write the end.
+            error = None if ended.error is None else replace_surrogates(ended.error)
+            cause = None if ended.cause is None else replace_surrogates(ended.cause)
             db.execute(
                 "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, "
                 "stop_time = ? WHERE arn = ?",
-                (ended.status, output, ended.error, ended.cause, ended.stop_time, arn),
+                (ended.status, output, error, cause, ended.stop_time, arn),
             )
 
     return write

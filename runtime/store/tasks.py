@@ -431,9 +431,10 @@ class TaskStore:
             token = next((t for t, owner in row if owner_alive(owner)), None)
             if token is None:
                 return None
+            worker = None if worker_name is None else replace_surrogates(worker_name)
             db.execute(
                 "UPDATE tasks SET status = 'RUNNING', worker_name = ?, started = ? WHERE token = ?",
-                (worker_name, now, token),
+                (worker, now, token),
             )
             return self._get(db, token)
 
