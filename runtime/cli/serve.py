@@ -142,8 +142,7 @@ def serve(
     as workflows on Temporal, run by `asl worker` processes polling the same namespace and
     --task-queue (the Tasks' functions, connections and resources are the workers'); --db
     then keeps the catalog (state machines, versions, aliases, activities, tags, the
-    executions started). Not served there yet, each answered with an error saying so:
-    RedriveExecution, Map Runs, activities' GetActivityTask, a MockConfigFile.
+    executions started). Not served there yet: a MockConfigFile (refused at start-up).
     """
     from integrations.functions_file import FunctionsFileError
     from integrations.mocks import MockConfigError
