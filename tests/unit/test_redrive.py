@@ -25,7 +25,7 @@ from asl.jsontext import json_text
 from integrations.base import FunctionIntegration, Registry, TaskRequest
 from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
-from runtime.redrive import ExecutionNotRedrivable, redrive_plan
+from runtime.redrive import ExecutionNotRedrivable, StoredMapRun, redrive_plan
 from runtime.store.executions import EventRow, JournalRow
 
 SQS = "arn:aws:states:::sqs:sendMessage"
@@ -320,7 +320,7 @@ def _map_run_rows(error: str) -> list[EventRow]:
 def test_a_map_run_failed_with_a_runtime_error_is_not_redriven_its_state_runs_again() -> None:
     """AWS's "Redriving Map Runs" page: a Map Run that failed with States.DataLimitExceeded
     or States.Runtime is not redriven, a new one starts; any other failure redrives it."""
-    succeeded = {"run": frozenset({0})}
+    succeeded = {"run": StoredMapRun(frozenset({0}))}
     for error in (RUNTIME, DATA_LIMIT_EXCEEDED):
         plan = redrive_plan(_map_run_rows(error), [], 1, 9.0, succeeded)
         assert [e.type for e in plan.events] == ["ExecutionRedriven"]
