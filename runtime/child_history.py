@@ -37,14 +37,18 @@ class ChildHistory(History):
         super().__init__(clock)
         #: The parent's log, which counts the calls of the child's strands.
         self.log = log
-        self.extend(stored_event(row) for row in committed)
         # Each event's strand, place among the strand's events and calls made by then.
-        self._keys: list[tuple[str, int, int]] = [(r.strand, r.seq, r.calls) for r in committed]
-        self._committed = {
-            (r.strand, r.seq): r for r in committed if not r.strand.startswith(INERT)
-        }
-        self._redrives = [r.id for r in committed if r.type == "ExecutionRedriven"]
+        self._keys: list[tuple[str, int, int]] = []
+        self._committed: dict[tuple[str, int], EventRow] = {}
+        self._redrives: list[int] = []
         self._seq: dict[str, int] = {}
+        if committed:
+            self.extend(stored_event(row) for row in committed)
+            self._keys = [(r.strand, r.seq, r.calls) for r in committed]
+            self._committed = {
+                (r.strand, r.seq): r for r in committed if not r.strand.startswith(INERT)
+            }
+            self._redrives = [r.id for r in committed if r.type == "ExecutionRedriven"]
 
     def add(
         self, event_type: str, previous_event_id: int, details: Mapping[str, Any] | None = None
@@ -60,20 +64,22 @@ class ChildHistory(History):
 
     def add_state(self, event_type: str, previous_event_id: int, name: str, data: Any) -> int:
         """Record a state's entry or exit (or find its committed twin); return its id."""
-        key = self._key()
+        strand = STRAND.get()
+        seq = self._seq[strand] = self._seq.get(strand, -1) + 1
         if self._committed:
             field = "input" if event_type.endswith("Entered") else "output"
-            found = self._replayed(key, event_type, previous_event_id, {"name": name, field: data})
+            details = {"name": name, field: data}
+            found = self._replayed((strand, seq), event_type, previous_event_id, details)
             if found is not None:
                 return found
         event_id = super().add_state(event_type, previous_event_id, name, data)
-        self._keys.append((*key, self.log.calls(key[0])))
+        self._keys.append((strand, seq, self.log.calls(strand)))
         return event_id
 
     def replayed_redrive_count(self) -> int | None:
         """The redrive count a replayed step saw when it ran (see :class:`History`)."""
         strand = STRAND.get()
-        committed = self._committed.get((strand, self._seq.get(strand, 0)))
+        committed = self._committed.get((strand, self._seq.get(strand, -1) + 1))
         return None if committed is None else bisect.bisect(self._redrives, committed.id)
 
     def rows(self) -> list[EventRow]:
@@ -88,8 +94,7 @@ class ChildHistory(History):
 
     def _key(self) -> tuple[str, int]:
         strand = STRAND.get()
-        seq = self._seq.get(strand, 0)
-        self._seq[strand] = seq + 1
+        seq = self._seq[strand] = self._seq.get(strand, -1) + 1
         return strand, seq
 
     def _replayed(
@@ -129,5 +134,8 @@ def child_history(parent: History, clock: Clock, arn: str) -> History:
 
 
 def redrives(history: History) -> list[float]:
-    """When the execution whose history this is was redriven."""
-    return [event.timestamp for event in history if event.type == "ExecutionRedriven"]
+    """When the child whose history this is was redriven (only a durable execution's
+    children can be)."""
+    if not isinstance(history, ChildHistory):
+        return []
+    return [history.timestamp(event_id) for event_id in history._redrives]

@@ -42,11 +42,13 @@ again from its start (the RedriveExecution API reference: "When you redrive a Ma
 the Express child workflows are rerun using the StartExecution API action"): it keeps
 only its first answer, its name (so its ARN: what ARN AWS gives the new run is not
 documented), and its history starts afresh; so does a STANDARD child stored before
-children's events kept their strand. A Map Run that failed with ``States.Runtime`` or
-``States.DataLimitExceeded`` is not redriven on AWS (a new one starts): the state runs
-again whole, as does one whose Map Run is not stored with the execution (on Temporal,
-whose children are not journaled). A child's own Map Runs are not redriven with it: a
-child's state that started one runs again whole.
+children's events kept their strand. A STANDARD child whose history reached the limit is
+not redriven ("Redriving Map Runs": it counts towards the tolerated failure threshold as
+failed): it keeps its answers and replays as it ran. A Map Run that failed with
+``States.Runtime`` or ``States.DataLimitExceeded`` is not redriven on AWS (a new one
+starts): the state runs again whole, as does one whose Map Run is not stored with the
+execution (on Temporal, whose children are not journaled). A child's own Map Runs are
+not redriven with it: a child's state that started one runs again whole.
 """
 
 from __future__ import annotations
@@ -227,6 +229,8 @@ class _Cutter:
     children: dict[str, StoredMapRun] = field(default_factory=dict)
     #: The strands of the children redriven from where they failed (not run again whole).
     resumed: set[str] = field(default_factory=set)
+    #: The strands of the unsuccessful children that cannot be redriven (they replay).
+    kept: set[str] = field(default_factory=set)
 
     def cut(self, strand: str) -> int | None:
         """Cut ``strand`` and, below it, its children if it ended unsuccessfully; the id
@@ -293,6 +297,11 @@ class _Cutter:
         for prefix, run in self.children.items():
             for index, (arn, events) in run.unsuccessful.items():
                 top = f"{prefix}{index}"
+                if len(events) >= REDRIVE_EVENT_LIMIT:
+                    # "Redriving Map Runs": a STANDARD child past the history limit is not
+                    # redriven, it counts as failed: it replays as it ran.
+                    self.kept.add(top)
+                    continue
                 live = [e for e in events if not e.strand.startswith(INERT)]
                 if not live or live[0].strand != top:
                     continue  # stored before its events kept their strand: run again whole
@@ -314,8 +323,8 @@ class _Cutter:
             index, _, below = answer.strand[len(prefix) :].partition("/")
             if not index.isdigit() or int(index) in run.succeeded:
                 return False
-            if f"{prefix}{index}" in self.resumed:
-                return False  # redriven from where it failed: its cuts say what is forgotten
+            if f"{prefix}{index}" in self.resumed or f"{prefix}{index}" in self.kept:
+                return False  # redriven from where it failed (its cuts say), or not at all
             return bool(below) or _call(answer) >= _CHILD_KEPT_CALLS
         return False
 

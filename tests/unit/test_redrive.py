@@ -372,3 +372,16 @@ def test_an_unsuccessful_standard_child_is_cut_as_an_execution_is() -> None:
     plan = redrive_plan(_map_run_rows(EXCEED_TOLERATED_FAILURE_THRESHOLD), answers, 2, 9.0, legacy)
     assert plan.children == ()
     assert plan.forgotten == (("/4.d1", "1"), ("/4.d1", "2"), ("/4.d1", "3"))
+
+
+def test_a_standard_child_past_the_history_limit_is_not_redriven() -> None:
+    """ "Redriving Map Runs" (eligibility): a STANDARD child whose history exceeded the
+    25,000 events limit is not redriven and counts as failed: its answers are kept, so it
+    replays as it ran."""
+    answers = [JournalRow("/4.d1", str(seq), seq, "{}") for seq in range(4)]
+    rows = _child_rows("/4.d1")
+    full = [*rows[:-1], *(EventRow(i, i - 1, 0.0, "PassStateEntered", None, "/4.d1", i - 1, 4)
+                          for i in range(5, 25_000)), rows[-1]]  # fmt: skip
+    stored = {"run": StoredMapRun(frozenset({0}), {1: ("child", full)})}
+    plan = redrive_plan(_map_run_rows(EXCEED_TOLERATED_FAILURE_THRESHOLD), answers, 1, 9.0, stored)
+    assert plan.children == () and plan.forgotten == ()
