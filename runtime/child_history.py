@@ -25,13 +25,13 @@ from runtime.journal import DurableHistory, Log, ReplayDiverged, stored_event
 from runtime.store.executions import INERT, EventRow
 from runtime.strands import STRAND
 
-__all__ = ["ChildHistory", "child_history", "redrives"]
+__all__ = ["ChildHistory", "child_history", "latest_event", "redrives"]
 
 
 class ChildHistory(History):
     """A Map Run child's history in a durable execution (see the module's docstring)."""
 
-    __slots__ = ("_committed", "_keys", "_redrives", "_seq", "log")
+    __slots__ = ("_committed", "_keys", "_latest", "_redrives", "_seq", "log")
 
     def __init__(self, clock: Clock, log: Log, committed: Sequence[EventRow] = ()) -> None:
         super().__init__(clock)
@@ -42,6 +42,8 @@ class ChildHistory(History):
         self._committed: dict[tuple[str, int], EventRow] = {}
         self._redrives: list[int] = []
         self._seq: dict[str, int] = {}
+        # The latest event recorded or replayed by this run of the child.
+        self._latest = 0
         if committed:
             self.extend(stored_event(row) for row in committed)
             self._keys = [(r.strand, r.seq, r.calls) for r in committed]
@@ -58,7 +60,7 @@ class ChildHistory(History):
         found = self._replayed(key, event_type, previous_event_id, details)
         if found is not None:
             return found
-        event_id = super().add(event_type, previous_event_id, details)
+        event_id = self._latest = super().add(event_type, previous_event_id, details)
         self._keys.append((*key, self.log.calls(key[0])))
         return event_id
 
@@ -72,7 +74,7 @@ class ChildHistory(History):
             found = self._replayed((strand, seq), event_type, previous_event_id, details)
             if found is not None:
                 return found
-        event_id = super().add_state(event_type, previous_event_id, name, data)
+        event_id = self._latest = super().add_state(event_type, previous_event_id, name, data)
         self._keys.append((strand, seq, self.log.calls(strand)))
         return event_id
 
@@ -111,6 +113,7 @@ class ChildHistory(History):
                 f"child event {committed.id} was {committed.type} after {committed.previous_id} "
                 f"{committed.details}, is now {event_type} after {previous} {text}"
             )
+        self._latest = max(self._latest, committed.id)
         return committed.id
 
 
@@ -131,6 +134,13 @@ def child_history(parent: History, clock: Clock, arn: str) -> History:
     ours = bool(stored) and stored[0].strand == STRAND.get()
     redriven = ours and any(row.type == "ExecutionRedriven" for row in stored)
     return ChildHistory(clock, log, stored if redriven else ())
+
+
+def latest_event(history: History) -> int:
+    """The id of the latest event the child whose history this is recorded, or replayed:
+    what its end event follows (a redriven child's history holds events it has not
+    replayed yet)."""
+    return history._latest if isinstance(history, ChildHistory) else len(history)
 
 
 def redrives(history: History) -> list[float]:

@@ -14,7 +14,7 @@ from asl import model as m
 from asl.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, StatesError
 from asl.jsontext import json_size
 from asl.variables import VariableScope
-from runtime.child_history import child_history, redrives
+from runtime.child_history import child_history, latest_event, redrives
 from runtime.context import execution_context, state_machine_context
 from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run, Step
 from runtime.history import History
@@ -89,8 +89,7 @@ def child_run(
 
 
 def _close(run: Run, event: str, details: dict[str, Any] | None) -> None:
-    history = run.history
-    history.add(event, len(history), details)
+    run.history.add(event, latest_event(run.history), details)
 
 
 async def run_child(

@@ -263,3 +263,39 @@ def test_a_failed_express_child_runs_again_from_its_start(tmp_path: Path) -> Non
         "TaskStateExited", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded",
         "TaskStateExited", "ExecutionSucceeded",
     ]  # fmt: skip
+
+
+def test_a_redriven_child_replays_as_it_ran_when_a_later_state_of_its_parent_is_redriven(
+    tmp_path: Path,
+) -> None:
+    """The Map Run succeeded on the first redrive and a later state failed: the second
+    redrive replays the Map, its child's history (with its own redrive) as it was."""
+    definition = _machine(TWO_STEPS, "Prepare")
+    each = definition["States"]["Each"]
+    del each["End"]
+    each |= {"Next": "After", "ResultPath": "$.each"}
+    after = {"step": "after", "redrives.$": "$$.Execution.RedriveCount"}
+    definition["States"]["After"] = {
+        "Type": "Task", "Resource": SQS, "Parameters": after, "End": True,
+    }  # fmt: skip
+    flaky = _Flaky({"b", "after"})
+
+    async def main() -> tuple[list[str], Execution]:
+        engine = _engine(tmp_path / "db.sqlite3", flaky)
+        machine = engine.create_state_machine(definition, name="m")
+        first = await (await machine.start(ITEMS)).wait()
+        flaky.failing = {"after"}
+        once = await _redriven(engine, first.arn)
+        assert once.status == "FAILED"
+        kept = _types(_child(once, 1))
+        flaky.healed = True
+        again = await _redriven(engine, first.arn)
+        await engine.aclose()
+        return kept, again
+
+    kept, again = asyncio.run(main())
+    assert again.status == "SUCCEEDED"
+    assert sorted(flaky.calls) == ["a", "a-prepare", "after", "after", "b", "b", "b-prepare"]
+    child = _child(again, 1)
+    assert _types(child) == kept and kept.count("ExecutionRedriven") == 1
+    assert child.redrive_count == 1 and child.status == "SUCCEEDED"
