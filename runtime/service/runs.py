@@ -335,7 +335,7 @@ def _list_children(run: MapRunRecord, body: dict[str, Any]) -> dict[str, Any]:
     items it processed (the API reference's ExecutionListItem: both only when
     ``mapRunArn`` was asked about)."""
     wanted = body.get("statusFilter")
-    redriven = _REDRIVE_FILTERS.get(body.get("redriveFilter"))
+    redriven = _REDRIVE_FILTERS.get(body.get("redriveFilter", ""))
     found = [
         child
         for child in run.executions
