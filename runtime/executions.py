@@ -50,7 +50,7 @@ from runtime.store.executions import (
     JournalRow,
     MachineRow,
 )
-from runtime.stored_map_runs import stored_map_runs
+from runtime.stored_map_runs import redrive_inputs, stored_map_runs
 from runtime.strands import STRAND
 
 _log = logging.getLogger(__name__)
@@ -381,11 +381,8 @@ class Engine:
         )
         if reason is not None:
             raise ExecutionNotRedrivable(reason)
-        succeeded = {
-            run.arn: frozenset(c.index for c in run.executions if c.status == "SUCCEEDED")
-            for run in stored_map_runs(store, arn)
-        }
-        plan = redrive_plan(events, store.journal(arn), row.redrive_count + 1, now, succeeded)
+        map_runs = redrive_inputs(store, arn)
+        plan = redrive_plan(events, store.journal(arn), row.redrive_count + 1, now, map_runs)
         store.redrive(arn, plan)
         redriven = store.execution(arn)
         assert redriven is not None

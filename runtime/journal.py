@@ -187,6 +187,15 @@ class Log:
 
     # --- answers -----------------------------------------------------------------------
 
+    def calls(self, strand: str) -> int:
+        """How many calls to the world ``strand`` has made."""
+        return self._call_seq.get(strand, 0)
+
+    @property
+    def redrives(self) -> int:
+        """How many times the execution was redriven (by its committed events)."""
+        return len(self._redrives)
+
     def call_key(self) -> tuple[str, str]:
         """The key of the current strand's next call to the world."""
         strand = STRAND.get()

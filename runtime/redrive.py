@@ -32,27 +32,43 @@ is *redriven* (AWS's "Redriving Map Runs" page: a redriven parent restarts the M
 unsuccessful child executions, which keep their execution ARNs; the history records a
 ``MapRunRedriven`` event, ``mapRunRedrivenEventDetails`` ``{mapRunArn, redriveCount}`` in
 the service model). Its strand is cut after ``MapRunStarted``; the children that
-succeeded replay; every other child keeps only its first answer, its name (so its ARN),
-and runs again from the ItemProcessor's first state. AWS documents that for Express
-children; a Standard child is redriven from the state it failed in on AWS, but a child's
-events are not journaled here, so it cannot be cut inside. A Map Run that failed with
+succeeded replay. An unsuccessful STANDARD child is itself redriven, as RedriveExecution
+redrives an execution: its stored events (each keyed by its strand, as the execution's
+are: :mod:`runtime.child_history`) are cut as above, those after the cut set aside, its
+answers after the cut (journaled in the parent's journal, under the child's strands)
+forgotten, and an ``ExecutionRedriven`` event added to its history; it goes on from the
+state it failed in, its redrive count one more. An unsuccessful EXPRESS child is run
+again from its start (the RedriveExecution API reference: "When you redrive a Map Run,
+the Express child workflows are rerun using the StartExecution API action"): it keeps
+only its first answer, its name (so its ARN: what ARN AWS gives the new run is not
+documented), and its history starts afresh; so does a STANDARD child stored before
+children's events kept their strand. A STANDARD child whose history reached the limit is
+not redriven ("Redriving Map Runs": it counts towards the tolerated failure threshold as
+failed): it keeps its answers and replays as it ran. A Map Run that failed with
 ``States.Runtime`` or ``States.DataLimitExceeded`` is not redriven on AWS (a new one
 starts): the state runs again whole, as does one whose Map Run is not stored with the
-execution (on Temporal, whose children are not journaled).
+execution (on Temporal, whose children are not journaled). A child's own Map Runs are
+not redriven with it: a child's state that started one runs again whole.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from asl.errors import DATA_LIMIT_EXCEEDED, RUNTIME
 from asl.jsontext import json_text, parse_json
 from runtime.store import ApiError
-from runtime.store.executions import INERT, EventRow, JournalRow, RedrivePlan
+from runtime.store.executions import INERT, ChildRedrive, EventRow, JournalRow, RedrivePlan
 
-__all__ = ["ExecutionNotRedrivable", "not_redrivable", "not_redrivable_express", "redrive_plan"]
+__all__ = [
+    "ExecutionNotRedrivable",
+    "StoredMapRun",
+    "not_redrivable",
+    "not_redrivable_express",
+    "redrive_plan",
+]
 
 #: How long after its end an execution can be redriven (AWS: 14 days).
 REDRIVE_WINDOW_SECONDS = 14 * 24 * 3600
@@ -114,42 +130,40 @@ class _Cut:
     calls: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredMapRun:
+    """What a redrive reads of a Map Run stored with the execution."""
+
+    #: The indexes of the children that succeeded.
+    succeeded: frozenset[int]
+    #: The unsuccessful STANDARD children by index: each one's ARN and stored history.
+    unsuccessful: Mapping[int, tuple[str, Sequence[EventRow]]] = field(default_factory=dict)
+
+
 def redrive_plan(
     events: Sequence[EventRow],
     answers: Sequence[JournalRow],
     count: int,
     now: float,
-    succeeded: Mapping[str, frozenset[int]] | None = None,
+    map_runs: Mapping[str, StoredMapRun] | None = None,
 ) -> RedrivePlan:
-    """The plan to redrive an execution for the ``count``-th time at ``now``. ``succeeded``:
-    the indexes of the children that succeeded in each Map Run stored with the execution
-    (by ARN); a Map Run not named there is not redriven (its state runs again whole)."""
+    """The plan to redrive an execution for the ``count``-th time at ``now``. ``map_runs``:
+    the Map Runs stored with the execution (by ARN); a Map Run not named there is not
+    redriven (its state runs again whole)."""
     live = [e for e in events if not e.strand.startswith(INERT)]
-    by_strand: dict[str, list[EventRow]] = defaultdict(list)
-    for event in live:
-        by_strand[event.strand].append(event)
-    cutter = _Cutter(by_strand, {} if succeeded is None else succeeded)
+    cutter = _Cutter(_by_strand(live), {} if map_runs is None else map_runs)
     cutter.cut("")
-    cuts, dropped = cutter.cuts, cutter.dropped
-    set_aside = [
-        e.id
-        for e in live
-        if e.strand in dropped
-        or (e.strand in cuts and e.id > cuts[e.strand].after)
-        or (e.strand == "" and e.type.startswith("Execution") and e.type.endswith(_ENDS))
-    ]
+    set_aside = cutter.set_aside(live, "")
+    children = tuple(cutter.redrive_children(count, now))
     forgotten = [
         (a.strand, a.seq)
         for a in answers
-        if a.strand in dropped or _after_cut(a, cuts.get(a.strand)) or cutter.rerun_child(a)
+        if a.strand in cutter.dropped
+        or _after_cut(a, cutter.cuts.get(a.strand))
+        or cutter.rerun_child(a)
     ]
     last = max((e.id for e in events), default=0)
-    added = [
-        EventRow(
-            last + 1, last, now, "ExecutionRedriven", json_text({"redriveCount": count}),
-            f"{INERT}redrive", count,
-        )
-    ]  # fmt: skip
+    added = [_redriven(last, now, count, count)]
     for arn in cutter.redriven:
         # Where AWS links MapRunRedriven is not documented: to ExecutionRedriven here.
         details = json_text({"mapRunArn": arn, "redriveCount": _map_run_redrives(events, arn)})
@@ -157,7 +171,21 @@ def redrive_plan(
             EventRow(last + len(added) + 1, last + 1, now, "MapRunRedriven", details,
                      f"{INERT}redrive/{arn}", count)
         )  # fmt: skip
-    return RedrivePlan(tuple(set_aside), tuple(forgotten), tuple(added), count)
+    return RedrivePlan(tuple(set_aside), tuple(forgotten), tuple(added), count, children)
+
+
+def _redriven(last: int, now: float, redrives: int, seq: int) -> EventRow:
+    """The ``ExecutionRedriven`` event of a history whose last event is ``last``, its
+    ``redrives``-th (its strand inert: nothing replays it)."""
+    details = json_text({"redriveCount": redrives})
+    return EventRow(last + 1, last, now, "ExecutionRedriven", details, f"{INERT}redrive", seq)
+
+
+def _by_strand(live: Iterable[EventRow]) -> dict[str, list[EventRow]]:
+    by_strand: dict[str, list[EventRow]] = defaultdict(list)
+    for event in live:
+        by_strand[event.strand].append(event)
+    return by_strand
 
 
 def _map_run_redrives(events: Sequence[EventRow], arn: str) -> int:
@@ -177,8 +205,9 @@ def _call(answer: JournalRow) -> int:
     return int(answer.seq.split(".", 1)[0])
 
 
-#: The calls an unsuccessful child of a redriven Map Run keeps: its name (its first call,
-#: see ``runtime.states.child_executions``), so it runs again under the same ARN.
+#: The calls an unsuccessful child of a redriven Map Run that runs again from its start
+#: keeps: its name (its first call, see ``runtime.states.child_executions``), so it runs
+#: again under the same ARN.
 _CHILD_KEPT_CALLS = 1
 #: Map Run failures AWS answers with a new Map Run rather than a redrive of this one.
 _NOT_REDRIVEN = (RUNTIME, DATA_LIMIT_EXCEEDED)
@@ -189,15 +218,19 @@ class _Cutter:
     """Where each strand of an execution is cut (see the module's docstring)."""
 
     by_strand: dict[str, list[EventRow]]
-    succeeded: Mapping[str, frozenset[int]]
+    map_runs: Mapping[str, StoredMapRun]
     cuts: dict[str, _Cut] = field(default_factory=dict)
     #: Strands re-run whole (their parent's state runs again).
     dropped: set[str] = field(default_factory=set)
     #: The Map Runs redriven, in the order of their starts.
     redriven: list[str] = field(default_factory=list)
     #: The strand-key prefixes of the children of redriven Map Runs (``<strand>/<id>.d``),
-    #: with the indexes of those that succeeded.
-    children: dict[str, frozenset[int]] = field(default_factory=dict)
+    #: with what is stored of those Map Runs.
+    children: dict[str, StoredMapRun] = field(default_factory=dict)
+    #: The strands of the children redriven from where they failed (not run again whole).
+    resumed: set[str] = field(default_factory=set)
+    #: The strands of the unsuccessful children that cannot be redriven (they replay).
+    kept: set[str] = field(default_factory=set)
 
     def cut(self, strand: str) -> int | None:
         """Cut ``strand`` and, below it, its children if it ended unsuccessfully; the id
@@ -239,21 +272,59 @@ class _Cutter:
         arn = parse_json(started.details or "{}").get("mapRunArn")
         failed = next((e for e in rows if e.id > started.id and e.type == "MapRunFailed"), None)
         error = None if failed is None else parse_json(failed.details or "{}").get("error")
-        if arn not in self.succeeded or error in _NOT_REDRIVEN:
+        if arn not in self.map_runs or error in _NOT_REDRIVEN:
             return None
         self.redriven.append(arn)
-        self.children[f"{started.strand}/{started.id}.d"] = self.succeeded[arn]
+        self.children[f"{started.strand}/{started.id}.d"] = self.map_runs[arn]
         return started
 
+    def set_aside(self, live: Iterable[EventRow], top: str) -> list[int]:
+        """The ids of the events after the cuts, and of the end event of the execution
+        whose top strand is ``top``."""
+        cuts, dropped = self.cuts, self.dropped
+        return [
+            e.id
+            for e in live
+            if e.strand in dropped
+            or (e.strand in cuts and e.id > cuts[e.strand].after)
+            or (e.strand == top and e.type.startswith("Execution") and e.type.endswith(_ENDS))
+        ]
+
+    def redrive_children(self, count: int, now: float) -> Iterator[ChildRedrive]:
+        """Cut the unsuccessful STANDARD children of the redriven Map Runs, each as an
+        execution is cut (their cuts kept with the parent's, which journals their answers),
+        and say what changes in their histories. ``count``: the parent's redrive count."""
+        for prefix, run in self.children.items():
+            for index, (arn, events) in run.unsuccessful.items():
+                top = f"{prefix}{index}"
+                if len(events) >= REDRIVE_EVENT_LIMIT:
+                    # "Redriving Map Runs": a STANDARD child past the history limit is not
+                    # redriven, it counts as failed: it replays as it ran.
+                    self.kept.add(top)
+                    continue
+                live = [e for e in events if not e.strand.startswith(INERT)]
+                if not live or live[0].strand != top:
+                    continue  # stored before its events kept their strand: run again whole
+                child = _Cutter(_by_strand(live), {})
+                child.cut(top)
+                self.cuts.update(child.cuts)
+                self.dropped.update(child.dropped)
+                self.resumed.add(top)
+                redrives = 1 + sum(1 for e in events if e.type == "ExecutionRedriven")
+                added = _redriven(max(e.id for e in events), now, redrives, count)
+                yield ChildRedrive(arn, tuple(child.set_aside(live, top)), (added,))
+
     def rerun_child(self, answer: JournalRow) -> bool:
-        """Whether ``answer`` belongs to an unsuccessful child of a redriven Map Run and is
-        forgotten (all but the child's name)."""
-        for prefix, succeeded in self.children.items():
+        """Whether ``answer`` belongs to an unsuccessful child of a redriven Map Run that
+        runs again from its start, and is forgotten (all but the child's name)."""
+        for prefix, run in self.children.items():
             if not answer.strand.startswith(prefix):
                 continue
             index, _, below = answer.strand[len(prefix) :].partition("/")
-            if not index.isdigit() or int(index) in succeeded:
+            if not index.isdigit() or int(index) in run.succeeded:
                 return False
+            if f"{prefix}{index}" in self.resumed or f"{prefix}{index}" in self.kept:
+                return False  # redriven from where it failed (its cuts say), or not at all
             return bool(below) or _call(answer) >= _CHILD_KEPT_CALLS
         return False
 

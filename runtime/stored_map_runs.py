@@ -11,13 +11,15 @@ that answer as the live ones did.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
 from asl.jsontext import json_text, parse_json
+from runtime.child_history import ChildHistory
 from runtime.history import Event
 from runtime.journal import stored_event
+from runtime.redrive import StoredMapRun
 from runtime.states.map_run import ChildRecord, MapRunRecord
 from runtime.store.executions import EventRow, ExecutionStore, MapRunRows
 
@@ -27,6 +29,7 @@ __all__ = [
     "map_run_record",
     "map_run_rows",
     "map_run_text",
+    "redrive_inputs",
     "stored_map_runs",
 ]
 
@@ -39,7 +42,7 @@ _RUN_FIELDS = (
 #: The fields of a child execution (beyond its ARN, history and Map Runs) kept in its row.
 _CHILD_FIELDS = (
     "index", "name", "input", "state_machine_arn", "status", "output", "error", "cause",
-    "start_time", "stop_time", "item_count",
+    "start_time", "stop_time", "item_count", "redrive_count", "redrive_date",
 )  # fmt: skip
 
 
@@ -54,7 +57,7 @@ def map_run_rows(runs: Iterable[MapRunRecord]) -> MapRunRows:
             listed.append((run.arn, run.execution_arn, _fields(run, _RUN_FIELDS)))
             for child in run.executions:
                 children.append((child.arn, run.arn, _fields(child, _CHILD_FIELDS)))
-                histories.append((child.arn, [_event_row(e) for e in child.history]))
+                histories.append((child.arn, _event_rows(child.history)))
                 add(child.map_runs)
 
     add(runs)
@@ -96,10 +99,15 @@ def child_record(text: str) -> ChildRecord:
     return child
 
 
-def _event_row(event: Event) -> EventRow:
-    details = event.details
-    text = None if details is None else json_text(details)
-    return EventRow(event.id, event.previous_event_id, event.timestamp, event.type, text, "", 0)
+def _event_rows(history: Sequence[Event]) -> list[EventRow]:
+    """A child's events as stored: keyed when its parent is durable (a redrive cuts them)."""
+    if isinstance(history, ChildHistory):
+        return history.rows()
+    return [
+        EventRow(e.id, e.previous_event_id, e.timestamp, e.type,
+                 None if e.details is None else json_text(e.details), "", 0)
+        for e in history
+    ]  # fmt: skip
 
 
 def stored_map_runs(store: ExecutionStore, owner: str) -> list[MapRunRecord]:
@@ -119,6 +127,21 @@ def stored_map_runs(store: ExecutionStore, owner: str) -> list[MapRunRecord]:
         child = _StoredChild(arn, fields, partial(_history, store, arn), started[arn])
         runs[run_arn].executions.append(child)
     return started[owner]
+
+
+def redrive_inputs(store: ExecutionStore, owner: str) -> dict[str, StoredMapRun]:
+    """What a redrive of the ended execution ``owner`` reads of its own Map Runs: which
+    children succeeded, and the stored histories of its unsuccessful STANDARD children."""
+    found: dict[str, StoredMapRun] = {}
+    for run in stored_map_runs(store, owner):
+        succeeded = frozenset(c.index for c in run.executions if c.status == "SUCCEEDED")
+        unsuccessful = {
+            child.index: (child.arn, store.events(child.arn))
+            for child in run.executions
+            if child.status != "SUCCEEDED" and ":express:" not in child.arn
+        }
+        found[run.arn] = StoredMapRun(succeeded, unsuccessful)
+    return found
 
 
 def _set(record: object, fields: dict[str, Any]) -> None:

@@ -46,6 +46,10 @@ __all__ = ["OPERATIONS", "describe_run", "execution_input"]
 #: Our words: the docs say a Map Run's children are redriven by redriving their parent.
 _MAP_RUN_CHILD = "Execution is a Map Run's child execution: redrive the parent execution"
 
+#: ListExecutions' ``redriveFilter``: whether the executions listed were redriven (absent:
+#: both kinds, the API reference says).
+_REDRIVE_FILTERS = {"REDRIVEN": True, "NOT_REDRIVEN": False}
+
 #: How long a RedriveExecution client token answers a repeated call (AWS's API reference:
 #: "valid for up to 15 minutes after they are first used").
 _REDRIVE_TOKEN_SECONDS = 15 * 60
@@ -201,16 +205,32 @@ async def _redrive_state(
             run.redrive_count, run.redrive_date, f"Execution is {run.status} and cannot be redriven"
         )
     if started_by is not None:
-        return _redrive_fields(0, None, _MAP_RUN_CHILD)
+        reason = await _not_redrivable_by(backend, started_by)
+        return _redrive_fields(run.redrive_count, run.redrive_date, reason, "REDRIVABLE_BY_MAP_RUN")
     reason = await backend.executions.not_redrivable(run)
     return _redrive_fields(run.redrive_count, run.redrive_date, reason)
 
 
-def _redrive_fields(count: int, date: float | None, reason: str | None) -> dict[str, Any]:
+async def _not_redrivable_by(backend: Backend, started_by: MapRunRecord) -> str | None:
+    """Why the Map Run ``started_by`` cannot redrive its unsuccessful child, or None. The
+    "Redriving Map Runs" page: a Map Run's children are redriven by redriving its parent
+    execution, and only when that one is redrivable; so the parent's reason (a child's own
+    Map Runs are not redriven with it here: our words for that)."""
+    parent = await execution(backend, started_by.execution_arn)
+    if await backend.executions.map_run_of(parent.arn) is not None:
+        return _MAP_RUN_CHILD
+    if parent.status in ("RUNNING", "SUCCEEDED"):
+        return f"Execution is {parent.status} and cannot be redriven"
+    return await backend.executions.not_redrivable(parent)
+
+
+def _redrive_fields(
+    count: int, date: float | None, reason: str | None, redrivable: str = "REDRIVABLE"
+) -> dict[str, Any]:
     fields: dict[str, Any] = {"redriveCount": count}
     if date is not None:
         fields["redriveDate"] = date
-    fields["redriveStatus"] = "REDRIVABLE" if reason is None else "NOT_REDRIVABLE"
+    fields["redriveStatus"] = redrivable if reason is None else "NOT_REDRIVABLE"
     if reason is not None:
         fields["redriveStatusReason"] = reason
     return fields
@@ -321,7 +341,13 @@ def _list_children(run: MapRunRecord, body: dict[str, Any]) -> dict[str, Any]:
     items it processed (the API reference's ExecutionListItem: both only when
     ``mapRunArn`` was asked about)."""
     wanted = body.get("statusFilter")
-    found = [child for child in run.executions if wanted is None or child.status == wanted]
+    redriven = _REDRIVE_FILTERS.get(body.get("redriveFilter", ""))
+    found = [
+        child
+        for child in run.executions
+        if (wanted is None or child.status == wanted)
+        and (redriven is None or (child.redrive_count > 0) == redriven)
+    ]
     shown, more = page(found, body)
     children = [
         {**listed(child, child.state_machine_arn, None), "mapRunArn": run.arn,

@@ -14,8 +14,10 @@ from asl import model as m
 from asl.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, StatesError
 from asl.jsontext import json_size
 from asl.variables import VariableScope
+from runtime.child_history import child_history, latest_event, redrives
 from runtime.context import execution_context, state_machine_context
 from runtime.frame import HISTORY_LIMIT_EVENTS, Frame, Run, Step
+from runtime.history import History
 from runtime.host import Host
 from runtime.interpreter import run_scope
 from runtime.map_children import (
@@ -55,9 +57,11 @@ def error_details(failure: StatesError) -> dict[str, Any]:
 
 def child_run(
     host: Host, steps: Mapping[str, Step], machine: m.StateMachine, start: ChildStart,
-    work: MapRunWork,
+    work: MapRunWork, history: History | None = None,
 ) -> Run:  # fmt: skip
-    """A child execution's Run, its ``ExecutionStarted`` recorded."""
+    """A child execution's Run, its ``ExecutionStarted`` recorded (``history``: its history
+    so far, when a redrive of its parent redrives it)."""
+    history = History(host.clock) if history is None else history
     run = Run(
         host=host,
         machine=machine,
@@ -69,6 +73,7 @@ def child_run(
             input_value=start.input,
             role_arn=work.role_arn,
             start_time=host.now(),
+            redrive_count=len(redrives(history)),
         ),
         state_machine_context=state_machine_context(
             work.state_machine_arn, work.state_machine_name
@@ -77,14 +82,14 @@ def child_run(
         account=work.account,
         history_limit=HISTORY_LIMIT_EVENTS if work.execution_type == "STANDARD" else None,
         steps=steps,
+        history=history,
     )
     run.history.add("ExecutionStarted", 0, {"input": start.input, "roleArn": work.role_arn})
     return run
 
 
 def _close(run: Run, event: str, details: dict[str, Any] | None) -> None:
-    history = run.history
-    history.add(event, len(history), details)
+    run.history.add(event, latest_event(run.history), details)
 
 
 async def run_child(
@@ -141,10 +146,14 @@ async def _run_here(
     async def run_one(index: int) -> None:
         nonlocal failed
         start = _start(frame, work, index, batches[index])
-        run = child_run(parent.host, parent.steps, machine, start, work)
+        history = child_history(parent.history, parent.host.clock, start.arn)
+        run = child_run(parent.host, parent.steps, machine, start, work, history)
         child = children[index] = ChildExecution(map_run, index, start.name, start.input, run)
         map_run.executions.append(child)
         child.item_count = start.item_count
+        redriven = redrives(history)
+        if redriven:
+            child.redrive_count, child.redrive_date = len(redriven), redriven[-1]
         scope = frame.scope.child(distributed=True)
         try:
             status, child.output, failure = await run_child(

@@ -26,6 +26,7 @@ from runtime.store.sqlite import Database
 
 __all__ = [
     "INERT",
+    "ChildRedrive",
     "Ended",
     "EventRow",
     "ExecutionRow",
@@ -206,6 +207,18 @@ class JournalRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ChildRedrive:
+    """What redriving a Map Run's child execution with its parent changes in the child's
+    stored history (see :mod:`runtime.redrive`)."""
+
+    arn: str
+    #: The ids of its events of the path that failed: kept, their strand marked inert.
+    set_aside: tuple[int, ...]
+    #: The events added: its ``ExecutionRedriven``.
+    events: tuple[EventRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RedrivePlan:
     """What redriving an execution changes in its rows (see :mod:`runtime.redrive`)."""
 
@@ -218,6 +231,8 @@ class RedrivePlan:
     events: tuple[EventRow, ...]
     #: The execution's redrive count from now on.
     count: int
+    #: The Map Run children redriven from where they failed.
+    children: tuple[ChildRedrive, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,13 +456,17 @@ class ExecutionStore(Database):
     def redrive(self, arn: str, plan: RedrivePlan) -> None:
         """Make an ended execution RUNNING again as ``plan`` says, in one transaction: the
         events of the path that failed set aside (kept in the history, never replayed), its
-        answers forgotten, its events added."""
+        answers forgotten, its events added; the same for the histories of the Map Run
+        children it redrives."""
         with self._write() as db:
             history = _execution_history(db, arn)
-            db.executemany(
-                f"UPDATE events SET strand = '{INERT}' || strand WHERE history = ? AND id = ?",
-                [(history, event_id) for event_id in plan.set_aside],
-            )
+            _set_aside(db, history, plan.set_aside)
+            for child in plan.children:
+                number = _history(db, child.arn)
+                if number is None:
+                    raise LookupError(f"no Map Run child {child.arn} is stored")
+                _set_aside(db, number, child.set_aside)
+                _insert_events(db, number, child.events)
             db.executemany(
                 "DELETE FROM journal WHERE history = ? AND strand = ? AND seq = ?",
                 [(history, strand, seq) for strand, seq in plan.forgotten],
@@ -544,6 +563,14 @@ def _history(db: sqlite3.Connection, arn: str) -> int | None:
     """The number of the history of ``arn`` (an execution's, a Map Run child's), if any."""
     row = db.execute(_HISTORY, (arn,)).fetchone()
     return None if row is None else int(row[0])
+
+
+def _set_aside(db: sqlite3.Connection, history: int, ids: Sequence[int]) -> None:
+    """Mark the events ``ids`` of a history inert (see :data:`INERT`)."""
+    db.executemany(
+        f"UPDATE events SET strand = '{INERT}' || strand WHERE history = ? AND id = ?",
+        [(history, event_id) for event_id in ids],
+    )
 
 
 def _execution_history(db: sqlite3.Connection, arn: str) -> int:

@@ -328,6 +328,95 @@ def test_a_redriven_map_run_counts_its_children_again(sfn: Any, folder: Path) ->
     assert output == [{"key": item["key"], "failOnce": item["failOnce"]} for item in MAPPED_ITEMS]
 
 
+#: Two states in each child execution; the second fails the first time for item 1 only.
+STEPPED_ITEMS = [{"key": f"stepped{i}", "failOnce": i == 1} for i in range(3)]
+STEPPED = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            **DISTRIBUTED_MAP["States"]["Each"],
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Prepare",
+                "States": {
+                    "Prepare": _task(
+                        {"key.$": "States.Format('{}-prepare', $.key)"},
+                        ResultPath=None, OutputPath="$", Next="Work",
+                    ),
+                    "Work": _task(
+                        {"key.$": "$.key", "failOnce.$": "$.failOnce",
+                         "redrives.$": "$$.Execution.RedriveCount"},
+                        End=True,
+                    ),
+                },
+            },
+        }
+    },
+}  # fmt: skip
+
+
+def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    return list(events)
+
+
+def test_a_failed_standard_child_is_itself_redriven_from_its_failed_state(
+    sfn: Any, folder: Path
+) -> None:
+    """The RedriveExecution API reference and "Redriving Map Runs": redriving the parent
+    redrives the Map Run's unsuccessful STANDARD children, and a redrive "continues the
+    failed execution from the unsuccessful step", keeping the successful steps' results
+    and history, under the same ARN: the child's history goes on with ``ExecutionRedriven``
+    and its redriveCount (DescribeExecution, ListExecutions' ExecutionListItem and
+    ``$$.Execution.RedriveCount``) is 1, its redriveDate the redrive's. Its redriveStatus
+    while it waits is ``REDRIVABLE_BY_MAP_RUN`` (botocore's ExecutionRedriveStatus: the
+    Map Run can redrive it); ``redriveFilter`` lists the children redriven or not
+    (ListExecutions in the API reference). Where the re-run events link is ours."""
+    before = len(_calls(folder))
+    arn = _run(sfn, "stepped", STEPPED, STEPPED_ITEMS)
+    _ended(sfn, arn)
+    [listed] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    run_arn = listed["mapRunArn"]
+    [failed] = sfn.list_executions(mapRunArn=run_arn, statusFilter="FAILED")["executions"]
+    child = failed["executionArn"]
+    waiting = sfn.describe_execution(executionArn=child)
+    assert (waiting["redriveCount"], waiting["redriveStatus"]) == (0, "REDRIVABLE_BY_MAP_RUN")
+    assert "redriveDate" not in waiting and "redriveStatusReason" not in waiting
+    first = [e["type"] for e in _history(sfn, child)]
+    assert first[-2:] == ["TaskFailed", "ExecutionFailed"]
+
+    ended = _redriven(sfn, arn)
+    assert _calls(folder)[before:] == [
+        "stepped0-prepare", "stepped0", "stepped1-prepare", "stepped1", "stepped1",
+        "stepped2-prepare", "stepped2",
+    ]  # fmt: skip
+    assert [item["redrives"] for item in json.loads(ended["output"])] == [0, 1, 0]
+    described = sfn.describe_execution(executionArn=child)
+    assert described["status"] == "SUCCEEDED" and described["mapRunArn"] == run_arn
+    assert (described["redriveCount"], described["redriveDate"]) == (1, ended["redriveDate"])
+    assert described["redriveStatusReason"] == "Execution is SUCCEEDED and cannot be redriven"
+    events = _history(sfn, child)
+    types = [e["type"] for e in events]
+    assert types[: len(first)] == first  # its first attempt's history kept
+    assert types[len(first) :] == [
+        "ExecutionRedriven", "TaskScheduled", "TaskStarted", "TaskSucceeded",
+        "TaskStateExited", "ExecutionSucceeded",
+    ]  # fmt: skip
+    assert events[len(first)]["executionRedrivenEventDetails"] == {"redriveCount": 1}
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
+    ]
+    assert entered == ["Prepare", "Work"]  # Prepare, which succeeded, is not run again
+
+    redriven = sfn.list_executions(mapRunArn=run_arn, redriveFilter="REDRIVEN")["executions"]
+    assert [(c["executionArn"], c["redriveCount"]) for c in redriven] == [(child, 1)]
+    assert redriven[0]["redriveDate"] == ended["redriveDate"]
+    others = sfn.list_executions(mapRunArn=run_arn, redriveFilter="NOT_REDRIVEN")["executions"]
+    assert len(others) == 2 and all(c["redriveCount"] == 0 for c in others)
+    assert child not in {c["executionArn"] for c in others}
+
+
 def test_running_and_express_executions_are_not_redrivable(sfn: Any) -> None:
     arn = _run(sfn, "ask", ASK)
     deadline = time.monotonic() + BOUND

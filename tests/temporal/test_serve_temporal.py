@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -500,14 +501,18 @@ def _on_local(
     functions: Path | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """``answers`` of a local server (on a virtual clock too, with the ``functions``
-    file's) for a machine of the same name as ``arn``'s, running ``definition``."""
-    settings = ServiceSettings(clock="virtual", functions=functions)
-    with serve_in_thread(settings) as local:
-        there = sfn_client(local.url)
-        made = there.create_state_machine(
-            name=arn.rsplit(":", 1)[1], definition=json.dumps(definition), roleArn=ROLE
-        )
-        return answers(there, made["stateMachineArn"])
+    file's) for a machine of the same name as ``arn``'s, running ``definition``. It keeps
+    a database, as a Temporal server keeps every execution's journal: what can be redriven
+    (a failed Map Run child's ``redriveStatus``) is the same."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "state.sqlite3"
+        settings = ServiceSettings(clock="virtual", functions=functions, db=db)
+        with serve_in_thread(settings) as local:
+            there = sfn_client(local.url)
+            made = there.create_state_machine(
+                name=arn.rsplit(":", 1)[1], definition=json.dumps(definition), roleArn=ROLE
+            )
+            return answers(there, made["stateMachineArn"])
 
 
 def _drawn(map_run_arn: str, meaning: str) -> dict[str, str]:

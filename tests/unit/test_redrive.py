@@ -25,7 +25,7 @@ from asl.jsontext import json_text
 from integrations.base import FunctionIntegration, Registry, TaskRequest
 from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
-from runtime.redrive import ExecutionNotRedrivable, redrive_plan
+from runtime.redrive import ExecutionNotRedrivable, StoredMapRun, redrive_plan
 from runtime.store.executions import EventRow, JournalRow
 
 SQS = "arn:aws:states:::sqs:sendMessage"
@@ -320,7 +320,7 @@ def _map_run_rows(error: str) -> list[EventRow]:
 def test_a_map_run_failed_with_a_runtime_error_is_not_redriven_its_state_runs_again() -> None:
     """AWS's "Redriving Map Runs" page: a Map Run that failed with States.DataLimitExceeded
     or States.Runtime is not redriven, a new one starts; any other failure redrives it."""
-    succeeded = {"run": frozenset({0})}
+    succeeded = {"run": StoredMapRun(frozenset({0}))}
     for error in (RUNTIME, DATA_LIMIT_EXCEEDED):
         plan = redrive_plan(_map_run_rows(error), [], 1, 9.0, succeeded)
         assert [e.type for e in plan.events] == ["ExecutionRedriven"]
@@ -338,3 +338,50 @@ def test_a_map_run_failed_with_a_runtime_error_is_not_redriven_its_state_runs_ag
     assert plan.set_aside == (5, 6, 7)  # from MapRunFailed on
     # The Map Run's own calls after its start, and all but the name of child 1, which failed.
     assert plan.forgotten == (("", "4"), ("/4.d1", "1"), ("/4.d1/7.b0", "0"))
+
+
+def _child_rows(strand: str) -> list[EventRow]:
+    """A child that failed in its Task state: its events as stored, recorded by ``strand``
+    (its calls: its name, two times, then the Task's answer)."""
+    kinds = [
+        ("ExecutionStarted", 2), ("TaskStateEntered", 3), ("TaskScheduled", 3),
+        ("TaskFailed", 4), ("ExecutionFailed", 4),
+    ]  # fmt: skip
+    return [
+        EventRow(i, i - 1, 0.0, kind, None, strand, i - 1, calls)
+        for i, (kind, calls) in enumerate(kinds, 1)
+    ]
+
+
+def test_an_unsuccessful_standard_child_is_cut_as_an_execution_is() -> None:
+    """A STANDARD child of a redriven Map Run is redriven from its failed state (the
+    RedriveExecution API reference): its events after its failed state's entry set aside,
+    its answers from that state on forgotten, ``ExecutionRedriven`` added to its history.
+    One stored before children's events kept their strand runs again from its start."""
+    answers = [JournalRow("/4.d1", str(seq), seq, "{}") for seq in range(4)]
+    stored = {"run": StoredMapRun(frozenset({0}), {1: ("child", _child_rows("/4.d1"))})}
+    plan = redrive_plan(_map_run_rows(EXCEED_TOLERATED_FAILURE_THRESHOLD), answers, 2, 9.0, stored)
+    [child] = plan.children
+    assert (child.arn, child.set_aside) == ("child", (3, 4, 5))
+    [redriven] = child.events
+    assert (redriven.id, redriven.previous_id, redriven.type, redriven.details) == (
+        6, 5, "ExecutionRedriven", '{"redriveCount":1}',
+    )  # fmt: skip
+    assert plan.forgotten == (("/4.d1", "3"),)
+    legacy = {"run": StoredMapRun(frozenset({0}), {1: ("child", _child_rows(""))})}
+    plan = redrive_plan(_map_run_rows(EXCEED_TOLERATED_FAILURE_THRESHOLD), answers, 2, 9.0, legacy)
+    assert plan.children == ()
+    assert plan.forgotten == (("/4.d1", "1"), ("/4.d1", "2"), ("/4.d1", "3"))
+
+
+def test_a_standard_child_past_the_history_limit_is_not_redriven() -> None:
+    """ "Redriving Map Runs" (eligibility): a STANDARD child whose history exceeded the
+    25,000 events limit is not redriven and counts as failed: its answers are kept, so it
+    replays as it ran."""
+    answers = [JournalRow("/4.d1", str(seq), seq, "{}") for seq in range(4)]
+    rows = _child_rows("/4.d1")
+    full = [*rows[:-1], *(EventRow(i, i - 1, 0.0, "PassStateEntered", None, "/4.d1", i - 1, 4)
+                          for i in range(5, 25_000)), rows[-1]]  # fmt: skip
+    stored = {"run": StoredMapRun(frozenset({0}), {1: ("child", full)})}
+    plan = redrive_plan(_map_run_rows(EXCEED_TOLERATED_FAILURE_THRESHOLD), answers, 1, 9.0, stored)
+    assert plan.children == () and plan.forgotten == ()

@@ -14,7 +14,9 @@ Case fields:
     member of the response must have, with these values (null: not at all; the list
     must not be empty);
   - ``eventTypes``: for GetExecutionHistory, the types of the events answered;
-  - ``untilDone``: for StartExecution, wait until the execution has ended.
+  - ``untilDone``: for StartExecution (or RedriveExecution), wait until the execution has
+    ended.
+- ``durable``: true to serve with a database file (``--db``), which RedriveExecution needs.
   A string that is one placeholder gets the member itself, whatever its type. A
   ``definition`` member given as an object is sent as its JSON text.
 """
@@ -23,9 +25,11 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from runtime.service import ServiceSettings, serve_in_thread
@@ -106,8 +110,13 @@ def _check(step: dict[str, Any], status: int, answer: dict[str, Any], saved: Any
 
 
 def run(case: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "state.sqlite3" if case.get("durable") else ":memory:"
+        _run_calls(case, ServiceSettings(clock="virtual", activity_poll_seconds=0.2, db=db))
+
+
+def _run_calls(case: dict[str, Any], settings: ServiceSettings) -> None:
     saved: dict[str, dict[str, Any]] = {}
-    settings = ServiceSettings(clock="virtual", activity_poll_seconds=0.2)
     with serve_in_thread(settings) as server:
         for step in case["calls"]:
             body = _fill(step.get("body", {}), saved)
@@ -116,6 +125,6 @@ def run(case: dict[str, Any]) -> None:
             status, answer = call(server.url, step["operation"], body)
             _check(step, status, answer, saved)
             if step.get("untilDone"):
-                _until_done(server.url, answer["executionArn"])
+                _until_done(server.url, answer.get("executionArn", body.get("executionArn")))
             if "save" in step:
                 saved[step["save"]] = answer
