@@ -47,7 +47,9 @@ not redriven ("Redriving Map Runs": it counts towards the tolerated failure thre
 failed): it keeps its answers and replays as it ran. A Map Run that failed with
 ``States.Runtime`` or ``States.DataLimitExceeded`` is not redriven on AWS (a new one
 starts): the state runs again whole, as does one whose Map Run is not stored with the
-execution (on Temporal, whose children are not journaled). A child's own Map Runs are
+execution. (On Temporal the redriving run is given the ended run's Map Runs:
+``runtime.temporal.earlier_children``; its children are child workflows, not journaled
+here, so an unsuccessful child runs again from its start there.) A child's own Map Runs are
 not redriven with it: a child's state that started one runs again whole.
 """
 
