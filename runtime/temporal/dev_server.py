@@ -5,6 +5,7 @@ on loopback with a free port and a database file of its own, nothing downloaded.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -38,11 +39,28 @@ def temporal_binary() -> str:
     return found
 
 
+#: Ports tried for the server: below Linux's default range of ephemeral ports (32768 and
+#: up), which the system hands to outgoing connections. A free ephemeral port found by
+#: binding port 0 could be given to some connection before the server binds it.
+_PORTS = range(20000, 32768)
+#: Starts tried, each on newly drawn ports, before giving up.
+_STARTS = 3
+
+
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A loopback port in :data:`_PORTS` that nothing holds now."""
+    while True:
+        port = random.choice(_PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+
+
+class _Exited(RuntimeError):
+    """The dev server ended before it listened (a port taken meanwhile, most likely)."""
 
 
 class DevServer:
@@ -50,6 +68,15 @@ class DevServer:
     ``HOST:PORT``. A context manager; :meth:`stop` ends it."""
 
     def __init__(self, database: str | os.PathLike[str]) -> None:
+        for start in range(_STARTS):
+            try:
+                self._start(database)
+                return
+            except _Exited:
+                if start == _STARTS - 1:
+                    raise
+
+    def _start(self, database: str | os.PathLike[str]) -> None:
         port = _free_port()
         self.address = f"127.0.0.1:{port}"
         command = [
@@ -70,7 +97,7 @@ class DevServer:
         deadline = time.monotonic() + _START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"temporal dev server exited ({self.process.returncode})")
+                raise _Exited(f"temporal dev server exited ({self.process.returncode})")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 return
