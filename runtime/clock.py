@@ -195,6 +195,66 @@ class _Cancellable(Protocol):
         ...
 
 
+class _Limit:
+    """One deadline of :class:`_Limits` (cancelling it removes it)."""
+
+    __slots__ = ("_due", "callback")
+
+    def __init__(self, due: dict[_Limit, float], callback: Callable[[], None]) -> None:
+        self._due = due
+        self.callback = callback
+
+    def cancel(self) -> bool:
+        """Remove it (False when it had fired or was cancelled already)."""
+        return self._due.pop(self, None) is not None
+
+
+class _Limits:
+    """A clock's deadlines that are mostly set in the order they fall due (each execution's
+    one-year limit: its start plus a year), under one passive alarm of the clock's for the
+    earliest: setting and cancelling one is a dict insert and delete, with no timer of its
+    own in the clock's heaps. The alarm stays set when the earliest is cancelled; when it
+    fires, it calls back those due and is set again for the earliest left. One falling due
+    before the latest set (an execution recovered long after its start) gets its own."""
+
+    __slots__ = ("_alarm_at", "_clock", "_due", "_latest")
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        #: Each limit's deadline, in the order they fall due.
+        self._due: dict[_Limit, float] = {}
+        self._latest = -math.inf
+        self._alarm_at = math.inf  # when the shared alarm fires (infinite: it is not set)
+
+    def add(self, deadline: float, callback: Callable[[], None]) -> _Cancellable:
+        """Call ``callback`` when the clock reaches ``deadline``, unless cancelled first."""
+        if deadline < self._latest:
+            return self._clock._limit_alarm(deadline, callback)
+        self._latest = deadline
+        limit = _Limit(self._due, callback)
+        self._due[limit] = deadline
+        if self._alarm_at == math.inf:
+            self._set(deadline)
+        return limit
+
+    def _set(self, deadline: float) -> None:
+        self._alarm_at = deadline
+        self._clock._limit_alarm(deadline, self._fire)
+
+    def _fire(self) -> None:
+        """The shared alarm fired: call back the limits due, set it for the next."""
+        self._alarm_at = math.inf
+        now = self._clock.now()
+        due = self._due
+        while due:
+            limit, deadline = next(iter(due.items()))
+            if deadline > now:
+                self._set(deadline)
+                return
+            del due[limit]
+            limit.callback()
+
+
 class DeadlineExpired(Exception):
     """A :class:`Deadline` was reached while its block ran."""
 
@@ -203,12 +263,13 @@ class Deadline:
     """``async with clock.deadline(seconds):`` — the block is cancelled when the clock
     reaches now + ``seconds``, and :class:`DeadlineExpired` is raised in its place (like
     ``asyncio.timeout``, on the clock); or, given ``at``, when it reaches that time.
-    ``seconds=None`` and no ``at``: no deadline. ``passive``: on a passive timer. Entering
-    and leaving it never waits, so a plain ``with`` (inside a task) does the same for two
-    coroutines fewer."""
+    ``seconds=None`` and no ``at``: no deadline. ``passive``: on a passive timer; ``limit``:
+    one of the clock's limits (see :meth:`Clock.limit`). Entering and leaving it never
+    waits, so a plain ``with`` (inside a task) does the same for two coroutines fewer."""
 
     __slots__ = (
-        "_active", "_at", "_clock", "_expired", "_passive", "_seconds", "_task", "_timer",
+        "_active", "_at", "_clock", "_expired", "_limit", "_passive", "_seconds", "_task",
+        "_timer",
     )  # fmt: skip
 
     def __init__(
@@ -217,11 +278,13 @@ class Deadline:
         seconds: float | None,
         passive: bool = False,
         at: float | None = None,
+        limit: bool = False,
     ) -> None:
         self._clock = clock
         self._seconds = seconds
         self._passive = passive
         self._at = at
+        self._limit = limit
         self._active = False
         self._expired = False
         self._task: asyncio.Task[Any] | None = None
@@ -244,7 +307,9 @@ class Deadline:
             self._active = True
             clock = self._clock
             # The Deadline is its timer's callback: no bound method made for each.
-            if self._passive:
+            if self._limit and self._at is not None:
+                self._timer = clock._limits.add(self._at, self)
+            elif self._passive:
                 seconds = self._seconds if self._at is None else self._at - clock.now()
                 self._timer = clock.alarm(seconds, self, passive=True)
             elif self._at is not None:
@@ -281,6 +346,7 @@ class Clock:
     def __init__(self) -> None:
         # Strands not parked, plus operations outside the clock's control.
         self._busy = 0
+        self._limits = _Limits(self)
         self._strands: set[asyncio.Task[Any]] = set()
         # Strands not started yet, with what they tell when they end (see :meth:`cancel`).
         self._unstarted: dict[asyncio.Task[Any], OnEnd | None] = {}
@@ -336,6 +402,16 @@ class Clock:
     def deadline_at(self, deadline: float, *, passive: bool = False) -> Deadline:
         """An async context that times its block out at the time ``deadline``."""
         return Deadline(self, None, passive, deadline)
+
+    def limit(self, deadline: float) -> Deadline:
+        """A passive :meth:`deadline_at` for deadlines mostly set in the order they fall due
+        (each execution's one-year limit: its start plus a year). They share one alarm of
+        the clock's (see :class:`_Limits`), so an execution sets no timer of its own."""
+        return Deadline(self, None, True, deadline, limit=True)
+
+    def _limit_alarm(self, deadline: float, callback: Callable[[], None]) -> _Cancellable:
+        """A passive alarm at the time ``deadline`` (for :class:`_Limits`)."""
+        return self.alarm(deadline - self.now(), callback, passive=True)
 
     # --- strands -----------------------------------------------------------------------
 
@@ -669,6 +745,12 @@ class VirtualClock(Clock):
             self._queue_passive(alarm)
         else:
             self._queue(alarm)
+        return alarm
+
+    def _limit_alarm(self, deadline: float, callback: Callable[[], None]) -> _Cancellable:
+        """A passive alarm at the virtual time ``deadline`` (for :class:`_Limits`)."""
+        alarm = _VirtualAlarm(self, max(deadline, self._now), callback)
+        self._queue_passive(alarm)
         return alarm
 
     def _queue(self, timer: _Due) -> None:

@@ -45,7 +45,8 @@ EXPRESS_MAX_SECONDS = 300
 #: The longest a Standard execution runs: AWS's quota says "1 year" and ends it with
 #: ``States.Timeout``, as the Express one; the year of the longest Wait. Its timer is
 #: passive (:meth:`runtime.clock.Clock.passive_timer`): an execution waiting for a person
-#: on the virtual clock is not ended at once by a jump to it.
+#: on the virtual clock is not ended at once by a jump to it; and one of the clock's limits
+#: (:meth:`runtime.clock.Clock.limit`), which share one timer.
 STANDARD_MAX_SECONDS = MAX_WAIT_SECONDS
 #: Where an execution has no time limit of a kind (a no-op: reusable).
 _NO_LIMIT: AbstractContextManager[object] = nullcontext()
@@ -313,7 +314,7 @@ async def execute(execution: Execution, run: Run, input_size: int) -> None:
             # From the start, so an execution recovered after a crash keeps its year.
             limit = execution.start_time + STANDARD_MAX_SECONDS
         clock = run.host.clock
-        year = _NO_LIMIT if limit is None else clock.deadline_at(limit, passive=True)
+        year = _NO_LIMIT if limit is None else clock.limit(limit)
         if timeout is None:
             with year:
                 output = await run_scope(machine.scope, execution.input, frame)
