@@ -331,8 +331,10 @@ class Deadline:
         tb: TracebackType | None,
     ) -> None:
         self._active = False
-        if self._timer is not None:
-            self._timer.cancel()
+        timer = self._timer
+        if timer is not None:
+            self._timer = None  # let go: a limit's timer holds the Deadline, which holds the task
+            timer.cancel()
         if not self._expired or self._task is None:
             return
         others = self._task.uncancel()  # ours is taken back; a stop stays
