@@ -78,7 +78,7 @@ def child_run(
         history_limit=HISTORY_LIMIT_EVENTS if work.execution_type == "STANDARD" else None,
         steps=steps,
     )
-    run.history.add("ExecutionStarted", 0, {"input": start.input, "roleArn": work.role_arn})
+    run.history.add_started(start.input, work.role_arn)
     return run
 
 
@@ -102,7 +102,8 @@ async def run_child(
     except asyncio.CancelledError:
         _close(run, "ExecutionAborted", None)
         raise
-    _close(run, "ExecutionSucceeded", {"output": output})
+    history = run.history
+    history.add_output("ExecutionSucceeded", len(history), output)
     return "SUCCEEDED", output, None
 
 
