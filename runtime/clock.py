@@ -427,7 +427,8 @@ class Clock:
         before it stops counting as running; an error given to ``on_end`` is not raised
         again by the task. (The coroutine is made when the strand first runs, so a strand
         cancelled before that leaves nothing unawaited.)"""
-        task = asyncio.get_running_loop().create_task(self._strand(work, args, on_end))
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self._strand(work, args, on_end, loop))
         self._unstarted[task] = on_end
         self._busy += 1
         return task
@@ -449,8 +450,9 @@ class Clock:
         work: Callable[..., Coroutine[Any, Any, T]],
         args: tuple[Any, ...],
         on_end: OnEnd | None,
+        loop: asyncio.AbstractEventLoop,
     ) -> Any:
-        task = asyncio.current_task()
+        task = asyncio.current_task(loop)  # the loop given: not looked up again
         del self._unstarted[task]  # type: ignore[arg-type]
         self._strands.add(task)  # type: ignore[arg-type]
         try:
@@ -484,7 +486,8 @@ class Clock:
 
     def _parking(self, wake: Wake) -> None:
         """The calling strand is about to await ``wake``: it counts as parked until then."""
-        if not wake.done() and asyncio.current_task() in self._strands:
+        # The wake's loop is the running one: asking the task of it looks nothing else up.
+        if not wake.done() and asyncio.current_task(wake.get_loop()) in self._strands:
             wake._parked = True
             self._busy -= 1
             self._became_idle()
