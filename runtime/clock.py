@@ -648,7 +648,7 @@ class RealClock(Clock):
         wake = Wake(self, None)
         if seconds is not None:
             wake._callback = callback
-            self._watch(seconds, wake)
+            self._watch(seconds, wake, wake.get_loop())
         return wake
 
     def alarm(
@@ -657,11 +657,12 @@ class RealClock(Clock):
         """A timer nobody waits on, without a future (see :meth:`Clock.alarm`)."""
         alarm = _Alarm(callback)
         if seconds is not None:
-            self._watch(seconds, alarm)
+            self._watch(seconds, alarm, asyncio.get_running_loop())
         return alarm
 
-    def _watch(self, seconds: float, timer: Wake | _Alarm) -> None:
-        loop = asyncio.get_running_loop()
+    def _watch(self, seconds: float, timer: Wake | _Alarm, loop: asyncio.AbstractEventLoop) -> None:
+        """Watch a timer in real time, on ``loop`` (the running one: a Wake's own loop is, and
+        asking it costs less than asking asyncio for the running loop)."""
         watched = self._watched
         if len(watched.heap) >= self._compact_at:
             watched.heap, self._compact_at = _compacted(watched.heap)
@@ -724,7 +725,7 @@ class VirtualClock(Clock):
         seconds have passed as were left to it, whichever comes first."""
         wake = Wake(self, max(deadline, self._now))
         wake._callback = callback
-        self._queue(wake)
+        self._queue(wake, wake.get_loop())
         return wake
 
     def passive_timer(
@@ -736,7 +737,7 @@ class VirtualClock(Clock):
             return self.wake()
         wake = Wake(self, self._now + max(seconds, 0.0))
         wake._callback = callback
-        self._queue_passive(wake)
+        self._queue_passive(wake, wake.get_loop())
         return wake
 
     def alarm(
@@ -747,38 +748,38 @@ class VirtualClock(Clock):
             return _Alarm(callback)  # never due: only cancelled
         alarm = _VirtualAlarm(self, self._now + max(seconds, 0.0), callback)
         if passive:
-            self._queue_passive(alarm)
+            self._queue_passive(alarm, asyncio.get_running_loop())
         else:
-            self._queue(alarm)
+            self._queue(alarm, asyncio.get_running_loop())
         return alarm
 
     def _limit_alarm(self, deadline: float, callback: Callable[[], None]) -> _Cancellable:
         """A passive alarm at the virtual time ``deadline`` (for :class:`_Limits`)."""
         alarm = _VirtualAlarm(self, max(deadline, self._now), callback)
-        self._queue_passive(alarm)
+        self._queue_passive(alarm, asyncio.get_running_loop())
         return alarm
 
-    def _queue(self, timer: _Due) -> None:
+    def _queue(self, timer: _Due, loop: asyncio.AbstractEventLoop) -> None:
         """Watch a timer the clock may jump to."""
-        entry = self._watch_late(timer)
+        entry = self._watch_late(timer, loop)
         timer._queued = True
         heapq.heappush(self._timers, entry)
         self._became_idle()  # nothing runs on the clock: the new timer may be due at once
 
-    def _queue_passive(self, timer: _Due) -> None:
+    def _queue_passive(self, timer: _Due, loop: asyncio.AbstractEventLoop) -> None:
         """Watch a timer the clock never jumps to."""
-        entry = self._watch_late(timer)
+        entry = self._watch_late(timer, loop)
         if len(self._passive) >= self._passive_compact_at:
             self._passive, self._passive_compact_at = _compacted(self._passive)
         heapq.heappush(self._passive, entry)
 
-    def _watch_late(self, timer: _Due) -> tuple[float, int, _Due]:
-        """Watch a timer in real time too (as many seconds as are left to its deadline);
-        its entry for a heap of timers."""
+    def _watch_late(self, timer: _Due, loop: asyncio.AbstractEventLoop) -> tuple[float, int, _Due]:
+        """Watch a timer in real time too (as many seconds as are left to its deadline), on
+        ``loop`` (the running one; see :meth:`RealClock._watch`); its entry for a heap of
+        timers."""
         deadline = timer.deadline
         assert deadline is not None
         sequence = next(self._sequence)
-        loop = asyncio.get_running_loop()
         late = self._late
         late.push(loop, (loop.time() + deadline - self._now, sequence, timer))
         if len(late.heap) > 2 * (len(self._timers) + len(self._passive)) + _COMPACT_AT:
