@@ -195,6 +195,66 @@ class _Cancellable(Protocol):
         ...
 
 
+class _Limit:
+    """One deadline of :class:`_Limits` (cancelling it removes it)."""
+
+    __slots__ = ("_due", "callback")
+
+    def __init__(self, due: dict[_Limit, float], callback: Callable[[], None]) -> None:
+        self._due = due
+        self.callback = callback
+
+    def cancel(self) -> bool:
+        """Remove it (False when it had fired or was cancelled already)."""
+        return self._due.pop(self, None) is not None
+
+
+class _Limits:
+    """A clock's deadlines that are mostly set in the order they fall due (each execution's
+    one-year limit: its start plus a year), under one passive alarm of the clock's for the
+    earliest: setting and cancelling one is a dict insert and delete, with no timer of its
+    own in the clock's heaps. The alarm stays set when the earliest is cancelled; when it
+    fires, it calls back those due and is set again for the earliest left. One falling due
+    before the latest set (an execution recovered long after its start) gets its own."""
+
+    __slots__ = ("_alarm_at", "_clock", "_due", "_latest")
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        #: Each limit's deadline, in the order they fall due.
+        self._due: dict[_Limit, float] = {}
+        self._latest = -math.inf
+        self._alarm_at = math.inf  # when the shared alarm fires (infinite: it is not set)
+
+    def add(self, deadline: float, callback: Callable[[], None]) -> _Cancellable:
+        """Call ``callback`` when the clock reaches ``deadline``, unless cancelled first."""
+        if deadline < self._latest:
+            return self._clock._limit_alarm(deadline, callback)
+        self._latest = deadline
+        limit = _Limit(self._due, callback)
+        self._due[limit] = deadline
+        if self._alarm_at == math.inf:
+            self._set(deadline)
+        return limit
+
+    def _set(self, deadline: float) -> None:
+        self._alarm_at = deadline
+        self._clock._limit_alarm(deadline, self._fire)
+
+    def _fire(self) -> None:
+        """The shared alarm fired: call back the limits due, set it for the next."""
+        self._alarm_at = math.inf
+        now = self._clock.now()
+        due = self._due
+        while due:
+            limit, deadline = next(iter(due.items()))
+            if deadline > now:
+                self._set(deadline)
+                return
+            del due[limit]
+            limit.callback()
+
+
 class DeadlineExpired(Exception):
     """A :class:`Deadline` was reached while its block ran."""
 
@@ -203,12 +263,13 @@ class Deadline:
     """``async with clock.deadline(seconds):`` — the block is cancelled when the clock
     reaches now + ``seconds``, and :class:`DeadlineExpired` is raised in its place (like
     ``asyncio.timeout``, on the clock); or, given ``at``, when it reaches that time.
-    ``seconds=None`` and no ``at``: no deadline. ``passive``: on a passive timer. Entering
-    and leaving it never waits, so a plain ``with`` (inside a task) does the same for two
-    coroutines fewer."""
+    ``seconds=None`` and no ``at``: no deadline. ``passive``: on a passive timer; ``limit``:
+    one of the clock's limits (see :meth:`Clock.limit`). Entering and leaving it never
+    waits, so a plain ``with`` (inside a task) does the same for two coroutines fewer."""
 
     __slots__ = (
-        "_active", "_at", "_clock", "_expired", "_passive", "_seconds", "_task", "_timer",
+        "_active", "_at", "_clock", "_expired", "_limit", "_passive", "_seconds", "_task",
+        "_timer",
     )  # fmt: skip
 
     def __init__(
@@ -217,11 +278,13 @@ class Deadline:
         seconds: float | None,
         passive: bool = False,
         at: float | None = None,
+        limit: bool = False,
     ) -> None:
         self._clock = clock
         self._seconds = seconds
         self._passive = passive
         self._at = at
+        self._limit = limit
         self._active = False
         self._expired = False
         self._task: asyncio.Task[Any] | None = None
@@ -244,7 +307,9 @@ class Deadline:
             self._active = True
             clock = self._clock
             # The Deadline is its timer's callback: no bound method made for each.
-            if self._passive:
+            if self._limit and self._at is not None:
+                self._timer = clock._limits.add(self._at, self)
+            elif self._passive:
                 seconds = self._seconds if self._at is None else self._at - clock.now()
                 self._timer = clock.alarm(seconds, self, passive=True)
             elif self._at is not None:
@@ -266,8 +331,10 @@ class Deadline:
         tb: TracebackType | None,
     ) -> None:
         self._active = False
-        if self._timer is not None:
-            self._timer.cancel()
+        timer = self._timer
+        if timer is not None:
+            self._timer = None  # let go: a limit's timer holds the Deadline, which holds the task
+            timer.cancel()
         if not self._expired or self._task is None:
             return
         others = self._task.uncancel()  # ours is taken back; a stop stays
@@ -281,6 +348,7 @@ class Clock:
     def __init__(self) -> None:
         # Strands not parked, plus operations outside the clock's control.
         self._busy = 0
+        self._limits = _Limits(self)
         self._strands: set[asyncio.Task[Any]] = set()
         # Strands not started yet, with what they tell when they end (see :meth:`cancel`).
         self._unstarted: dict[asyncio.Task[Any], OnEnd | None] = {}
@@ -337,6 +405,16 @@ class Clock:
         """An async context that times its block out at the time ``deadline``."""
         return Deadline(self, None, passive, deadline)
 
+    def limit(self, deadline: float) -> Deadline:
+        """A passive :meth:`deadline_at` for deadlines mostly set in the order they fall due
+        (each execution's one-year limit: its start plus a year). They share one alarm of
+        the clock's (see :class:`_Limits`), so an execution sets no timer of its own."""
+        return Deadline(self, None, True, deadline, limit=True)
+
+    def _limit_alarm(self, deadline: float, callback: Callable[[], None]) -> _Cancellable:
+        """A passive alarm at the time ``deadline`` (for :class:`_Limits`)."""
+        return self.alarm(deadline - self.now(), callback, passive=True)
+
     # --- strands -----------------------------------------------------------------------
 
     def spawn(
@@ -349,7 +427,8 @@ class Clock:
         before it stops counting as running; an error given to ``on_end`` is not raised
         again by the task. (The coroutine is made when the strand first runs, so a strand
         cancelled before that leaves nothing unawaited.)"""
-        task = asyncio.get_running_loop().create_task(self._strand(work, args, on_end))
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self._strand(work, args, on_end, loop))
         self._unstarted[task] = on_end
         self._busy += 1
         return task
@@ -371,8 +450,9 @@ class Clock:
         work: Callable[..., Coroutine[Any, Any, T]],
         args: tuple[Any, ...],
         on_end: OnEnd | None,
+        loop: asyncio.AbstractEventLoop,
     ) -> Any:
-        task = asyncio.current_task()
+        task = asyncio.current_task(loop)  # the loop given: not looked up again
         del self._unstarted[task]  # type: ignore[arg-type]
         self._strands.add(task)  # type: ignore[arg-type]
         try:
@@ -406,7 +486,8 @@ class Clock:
 
     def _parking(self, wake: Wake) -> None:
         """The calling strand is about to await ``wake``: it counts as parked until then."""
-        if not wake.done() and asyncio.current_task() in self._strands:
+        # The wake's loop is the running one: asking the task of it looks nothing else up.
+        if not wake.done() and asyncio.current_task(wake.get_loop()) in self._strands:
             wake._parked = True
             self._busy -= 1
             self._became_idle()
@@ -567,7 +648,7 @@ class RealClock(Clock):
         wake = Wake(self, None)
         if seconds is not None:
             wake._callback = callback
-            self._watch(seconds, wake)
+            self._watch(seconds, wake, wake.get_loop())
         return wake
 
     def alarm(
@@ -576,11 +657,12 @@ class RealClock(Clock):
         """A timer nobody waits on, without a future (see :meth:`Clock.alarm`)."""
         alarm = _Alarm(callback)
         if seconds is not None:
-            self._watch(seconds, alarm)
+            self._watch(seconds, alarm, asyncio.get_running_loop())
         return alarm
 
-    def _watch(self, seconds: float, timer: Wake | _Alarm) -> None:
-        loop = asyncio.get_running_loop()
+    def _watch(self, seconds: float, timer: Wake | _Alarm, loop: asyncio.AbstractEventLoop) -> None:
+        """Watch a timer in real time, on ``loop`` (the running one: a Wake's own loop is, and
+        asking it costs less than asking asyncio for the running loop)."""
         watched = self._watched
         if len(watched.heap) >= self._compact_at:
             watched.heap, self._compact_at = _compacted(watched.heap)
@@ -643,7 +725,7 @@ class VirtualClock(Clock):
         seconds have passed as were left to it, whichever comes first."""
         wake = Wake(self, max(deadline, self._now))
         wake._callback = callback
-        self._queue(wake)
+        self._queue(wake, wake.get_loop())
         return wake
 
     def passive_timer(
@@ -655,7 +737,7 @@ class VirtualClock(Clock):
             return self.wake()
         wake = Wake(self, self._now + max(seconds, 0.0))
         wake._callback = callback
-        self._queue_passive(wake)
+        self._queue_passive(wake, wake.get_loop())
         return wake
 
     def alarm(
@@ -666,32 +748,38 @@ class VirtualClock(Clock):
             return _Alarm(callback)  # never due: only cancelled
         alarm = _VirtualAlarm(self, self._now + max(seconds, 0.0), callback)
         if passive:
-            self._queue_passive(alarm)
+            self._queue_passive(alarm, asyncio.get_running_loop())
         else:
-            self._queue(alarm)
+            self._queue(alarm, asyncio.get_running_loop())
         return alarm
 
-    def _queue(self, timer: _Due) -> None:
+    def _limit_alarm(self, deadline: float, callback: Callable[[], None]) -> _Cancellable:
+        """A passive alarm at the virtual time ``deadline`` (for :class:`_Limits`)."""
+        alarm = _VirtualAlarm(self, max(deadline, self._now), callback)
+        self._queue_passive(alarm, asyncio.get_running_loop())
+        return alarm
+
+    def _queue(self, timer: _Due, loop: asyncio.AbstractEventLoop) -> None:
         """Watch a timer the clock may jump to."""
-        entry = self._watch_late(timer)
+        entry = self._watch_late(timer, loop)
         timer._queued = True
         heapq.heappush(self._timers, entry)
         self._became_idle()  # nothing runs on the clock: the new timer may be due at once
 
-    def _queue_passive(self, timer: _Due) -> None:
+    def _queue_passive(self, timer: _Due, loop: asyncio.AbstractEventLoop) -> None:
         """Watch a timer the clock never jumps to."""
-        entry = self._watch_late(timer)
+        entry = self._watch_late(timer, loop)
         if len(self._passive) >= self._passive_compact_at:
             self._passive, self._passive_compact_at = _compacted(self._passive)
         heapq.heappush(self._passive, entry)
 
-    def _watch_late(self, timer: _Due) -> tuple[float, int, _Due]:
-        """Watch a timer in real time too (as many seconds as are left to its deadline);
-        its entry for a heap of timers."""
+    def _watch_late(self, timer: _Due, loop: asyncio.AbstractEventLoop) -> tuple[float, int, _Due]:
+        """Watch a timer in real time too (as many seconds as are left to its deadline), on
+        ``loop`` (the running one; see :meth:`RealClock._watch`); its entry for a heap of
+        timers."""
         deadline = timer.deadline
         assert deadline is not None
         sequence = next(self._sequence)
-        loop = asyncio.get_running_loop()
         late = self._late
         late.push(loop, (loop.time() + deadline - self._now, sequence, timer))
         if len(late.heap) > 2 * (len(self._timers) + len(self._passive)) + _COMPACT_AT:

@@ -28,7 +28,6 @@ from asl.jsontext import json_size, json_text, parse_json
 from asl.loader import Source, read_document
 from runtime.api_limits import check_payload_size, valid_name
 from runtime.clock import VirtualClock
-from runtime.context import execution_context
 from runtime.defaults import DEFAULT_ACCOUNT, DEFAULT_REGION
 from runtime.frame import (
     EXPRESS_HISTORY_LIMIT_EVENTS,
@@ -288,34 +287,24 @@ class Engine:
             start_time = host.now()
             if log is not None and history is None:
                 history = DurableHistory(host.clock, log)
-            context = partial(
-                execution_context, arn, name, value, machine.role_arn, start_time, redrive_count
-            )
-            run = self._new_run(machine, arn, host, context, history)
+            run = self._new_run(machine, arn, host, history)
             forget = None if log is None else self._forget  # a durable one is read back
             execution = Execution(machine, name, value, run, start_time, log, forget)
-            details = {"input": value, "roleArn": machine.role_arn}
-            run.history.add("ExecutionStarted", 0, details)
+            execution.redrive_count = redrive_count
+            run.history.add_started(value, machine.role_arn)
         finally:
             if strand is not None:
                 STRAND.reset(strand)
         return execution
 
-    def _new_run(
-        self,
-        machine: Machine,
-        arn: str,
-        host: Host,
-        context: dict[str, Any] | Callable[[], dict[str, Any]],
-        history: History | None,
-    ) -> Run:
+    def _new_run(self, machine: Machine, arn: str, host: Host, history: History | None) -> Run:
+        """The Run of an execution (its Execution gives it its context's member)."""
         standard = machine.type == "STANDARD"
         return Run(
             host=host,
             machine=machine.definition,
             execution_arn=arn,
             state_machine_arn=machine.arn,
-            execution_context=context,
             state_machine_context=machine.context,
             region=self.region,
             account=self.account,
@@ -436,7 +425,7 @@ class Engine:
         if machine is None:
             return None
         value = parse_json(row.input)
-        run = self._new_run(machine, row.arn, self.host, {}, History(self.host.clock))
+        run = self._new_run(machine, row.arn, self.host, History(self.host.clock))
         execution = Execution(machine, row.name, value, run, row.start_time)
         execution._unread = partial(_read_back, self.store)
         execution.status = row.status  # type: ignore[assignment]

@@ -95,7 +95,9 @@ def _history_full(limit: int) -> StatesError:
 
 
 class Run:
-    """What every thread of one execution shares."""
+    """What every thread of one execution shares. The context object's ``Execution`` member
+    is given (a dict, or a function that makes it when first read) or set afterwards with
+    :meth:`context_from` (by the :class:`runtime.lifecycle.Execution` the Run belongs to)."""
 
     __slots__ = (
         "_execution_context",
@@ -120,7 +122,7 @@ class Run:
         machine: StateMachine,
         execution_arn: str,
         state_machine_arn: str,
-        execution_context: dict[str, Any] | Callable[[], dict[str, Any]],
+        execution_context: dict[str, Any] | Callable[[], dict[str, Any]] = dict,
         state_machine_context: dict[str, Any],
         region: str,
         account: str,
@@ -153,6 +155,10 @@ class Run:
         if not isinstance(context, dict):
             context = self._execution_context = context()
         return context
+
+    def context_from(self, make: Callable[[], dict[str, Any]]) -> None:
+        """Make the context object's ``Execution`` member with ``make()`` when first read."""
+        self._execution_context = make
 
 
 class Frame:

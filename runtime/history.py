@@ -102,6 +102,10 @@ def render_details(details: Mapping[str, Any]) -> dict[str, Any]:
 _STRIDE = 5
 #: In the slot of a state's name: this event has a details mapping instead.
 _DETAILS = object()
+#: In the slot of a state's name: this event's details are ``{"output": value}``.
+_OUTPUT = object()
+#: The event whose details are ``{"input": value, "roleArn": name}``.
+_STARTED = "ExecutionStarted"
 
 
 class History(Sequence[Event]):
@@ -110,7 +114,8 @@ class History(Sequence[Event]):
 
     Recording is the hot path and reading is rare, so events are kept flat, five slots
     each in one list (previous id, timestamp, type, then a state's name and value for a
-    state's entry or exit — most of a history — or a marker and the details mapping):
+    state's entry or exit — most of a history —, the role ARN and input of the execution's
+    start, a marker and the output of its success, or a marker and the details mapping):
     no object per event for the garbage collector to walk again and again while many
     executions' histories stay in memory.
     """
@@ -134,6 +139,20 @@ class History(Sequence[Event]):
         id; its details (``{"name", "input"}`` or ``{"name", "output"}``) are made when read."""
         log = self._log
         log.extend((previous_event_id, self._clock.now(), event_type, name, data))
+        return len(log) // _STRIDE
+
+    def add_started(self, input_value: Any, role_arn: str) -> int:
+        """Record the execution's ``ExecutionStarted`` and return its id; its details
+        (``{"input", "roleArn"}``) are made when read."""
+        log = self._log
+        log.extend((0, self._clock.now(), _STARTED, role_arn, input_value))
+        return len(log) // _STRIDE
+
+    def add_output(self, event_type: str, previous_event_id: int, output: Any) -> int:
+        """Record an event whose details are its ``output`` alone (an execution's success)
+        and return its id; its details are made when read."""
+        log = self._log
+        log.extend((previous_event_id, self._clock.now(), event_type, _OUTPUT, output))
         return len(log) // _STRIDE
 
     def extend(self, events: Iterable[Event]) -> None:
@@ -183,6 +202,10 @@ class History(Sequence[Event]):
         previous, timestamp, event_type, name, data = self._log[at : at + _STRIDE]
         if name is _DETAILS:
             details = data
+        elif name is _OUTPUT:
+            details = {"output": data}
+        elif event_type == _STARTED:
+            details = {"input": data, "roleArn": name}
         else:
             field = "input" if event_type.endswith("Entered") else "output"
             details = {"name": name, field: data}

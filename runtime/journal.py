@@ -375,6 +375,14 @@ class DurableHistory(History):
         """The redrive count a replayed step saw when it ran (see :class:`History`)."""
         return self.log.redrive_count_of_next()
 
+    def add_started(self, input_value: Any, role_arn: str) -> int:
+        """Record ``ExecutionStarted`` (or find its committed twin); return its id."""
+        return self.add("ExecutionStarted", 0, {"input": input_value, "roleArn": role_arn})
+
+    def add_output(self, event_type: str, previous_event_id: int, output: Any) -> int:
+        """Record an event of an output alone (or find its committed twin); return its id."""
+        return self.add(event_type, previous_event_id, {"output": output})
+
     def add_state(self, event_type: str, previous_event_id: int, name: str, data: Any) -> int:
         """Record a state's entry or exit (or find its committed twin); return its id."""
         log = self.log

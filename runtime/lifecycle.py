@@ -22,7 +22,7 @@ from asl.flow.waiting import MAX_WAIT_SECONDS
 from asl.limits import slices_by_steps
 from runtime.api_limits import check_error_and_cause
 from runtime.clock import DeadlineExpired
-from runtime.context import state_machine_context
+from runtime.context import execution_context, state_machine_context
 from runtime.frame import Frame, Run
 from runtime.history import Event
 from runtime.interpreter import run_scope
@@ -45,7 +45,8 @@ EXPRESS_MAX_SECONDS = 300
 #: The longest a Standard execution runs: AWS's quota says "1 year" and ends it with
 #: ``States.Timeout``, as the Express one; the year of the longest Wait. Its timer is
 #: passive (:meth:`runtime.clock.Clock.passive_timer`): an execution waiting for a person
-#: on the virtual clock is not ended at once by a jump to it.
+#: on the virtual clock is not ended at once by a jump to it; and one of the clock's limits
+#: (:meth:`runtime.clock.Clock.limit`), which share one timer.
 STANDARD_MAX_SECONDS = MAX_WAIT_SECONDS
 #: Where an execution has no time limit of a kind (a no-op: reusable).
 _NO_LIMIT: AbstractContextManager[object] = nullcontext()
@@ -155,6 +156,14 @@ class Execution:
         # An ended execution read back from a database: what fills in its history, path
         # and Map Runs, read only when asked (DescribeExecution needs none of them).
         self._unread: Callable[[Run], None] | None = None
+        run.context_from(self._context_member)
+
+    def _context_member(self) -> dict[str, Any]:
+        """The context object's ``Execution`` member (made when a state first reads it)."""
+        return execution_context(
+            self.arn, self.name, self.input, self.machine.role_arn, self.start_time,
+            self.redrive_count,
+        )  # fmt: skip
 
     def _read(self) -> Run:
         if self._unread is not None:
@@ -260,8 +269,9 @@ class Execution:
         if self._forget is not None:
             self._forget(self)
 
-    def _finish(self, status: Status, event: str, details: dict[str, Any]) -> None:
-        """End the execution with ``event`` now (its end committed at once, when durable)."""
+    def _finish(self, status: Status, event: str, details: dict[str, Any] | None = None) -> None:
+        """End the execution with ``event`` now (its end committed at once, when durable);
+        ``details``: its details, but for a success's (the output)."""
         ended = self._end(status, event, details)
         try:
             if ended is not None and self._log is not None:
@@ -269,7 +279,9 @@ class Execution:
         finally:
             self.status = status
 
-    async def _finish_committed(self, status: Status, event: str, details: dict[str, Any]) -> None:
+    async def _finish_committed(
+        self, status: Status, event: str, details: dict[str, Any] | None = None
+    ) -> None:
         """End the execution with ``event``; a durable one shows its new status once the end
         is committed (with other executions' batches of this event-loop turn)."""
         ended = self._end(status, event, details)
@@ -280,12 +292,15 @@ class Execution:
             self.status = status
 
     def _end(
-        self, status: Status, event: str, details: dict[str, Any]
+        self, status: Status, event: str, details: dict[str, Any] | None
     ) -> tuple[Ended, MapRunRows | None] | None:
         """Record the end event; what a durable execution writes with it."""
         self.stop_time = self._run.host.now()
         history = self._run.history
-        history.add(event, len(history), details or None)
+        if status == "SUCCEEDED":
+            history.add_output(event, len(history), self.output)
+        else:
+            history.add(event, len(history), details or None)
         if self._log is None:
             return None
         output = self._log.text(self.output) if status == "SUCCEEDED" else None
@@ -317,7 +332,7 @@ async def execute(execution: Execution, run: Run, input_size: int) -> None:
             # From the start, so an execution recovered after a crash keeps its year.
             limit = execution.start_time + STANDARD_MAX_SECONDS
         clock = run.host.clock
-        year = _NO_LIMIT if limit is None else clock.deadline_at(limit, passive=True)
+        year = _NO_LIMIT if limit is None else clock.limit(limit)
         if timeout is None:
             with year:
                 output = await run_scope(machine.scope, execution.input, frame)
@@ -351,9 +366,9 @@ async def execute(execution: Execution, run: Run, input_size: int) -> None:
         return
     execution.output = output
     if execution._log is None:  # nothing to commit: no coroutine to make
-        execution._finish("SUCCEEDED", "ExecutionSucceeded", {"output": output})
+        execution._finish("SUCCEEDED", "ExecutionSucceeded")
     else:
-        await execution._finish_committed("SUCCEEDED", "ExecutionSucceeded", {"output": output})
+        await execution._finish_committed("SUCCEEDED", "ExecutionSucceeded")
 
 
 async def _fail(execution: Execution, raised: StatesError) -> None:

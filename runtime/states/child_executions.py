@@ -84,7 +84,7 @@ def child_run(
         steps=steps,
         history=history,
     )
-    run.history.add("ExecutionStarted", 0, {"input": start.input, "roleArn": work.role_arn})
+    run.history.add_started(start.input, work.role_arn)
     return run
 
 
@@ -107,7 +107,8 @@ async def run_child(
     except asyncio.CancelledError:
         _close(run, "ExecutionAborted", None)
         raise
-    _close(run, "ExecutionSucceeded", {"output": output})
+    history = run.history
+    history.add_output("ExecutionSucceeded", len(history), output)
     return "SUCCEEDED", output, None
 
 

@@ -29,7 +29,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, CancelledError
 
 from integrations.base import TaskRequest
-from runtime.clock import Clock, RealClock, Wake
+from runtime.clock import Clock, Deadline, RealClock, Wake
 from runtime.host import LocalHost
 from runtime.store import InvalidToken, TaskStore
 from runtime.temporal.activity_tasks import PendingActivities
@@ -78,6 +78,11 @@ class WorkflowClock(RealClock):
     ) -> Wake:
         """A durable timer too (see :meth:`timer`)."""
         return self.loop_timer(seconds, callback)
+
+    def limit(self, deadline: float) -> Deadline:
+        """A deadline on a durable timer of its own too (see :meth:`timer`), set and
+        cancelled with its execution, not shared."""
+        return self.deadline_at(deadline, passive=True)
 
 
 def workflow_of_token(token: str) -> str:

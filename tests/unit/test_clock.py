@@ -381,6 +381,67 @@ async def test_many_cancelled_passive_timers_do_not_pile_up() -> None:
     assert live.done()
 
 
+async def test_limits_share_one_alarm_and_each_fires_at_its_own_time() -> None:
+    clock = VirtualClock(start=0.0)
+    fired: list[tuple[str, float]] = []
+
+    async def limited(name: str, at: float, seconds: float) -> None:
+        try:
+            with clock.limit(at):
+                await clock.sleep(seconds)
+        except DeadlineExpired:
+            fired.append((name, clock.now()))
+
+    strands = [
+        clock.spawn(limited, "ends before its limit", 10, 1),
+        clock.spawn(limited, "b", 20, DAY),
+        clock.spawn(limited, "ends before its limit too", 30, 25),
+        # Set after a later one (an execution recovered long after its start): its own alarm.
+        clock.spawn(limited, "a", 15, DAY),
+    ]
+    await asyncio.sleep(0)
+    assert len(clock._passive) == 2  # the shared alarm and the late-comer's own
+    await asyncio.gather(*strands)
+    assert fired == [("a", 15.0), ("b", 20.0)]
+    assert clock.now() == 25.0
+
+
+async def test_a_limit_after_the_earliest_was_cancelled_still_fires_at_its_time() -> None:
+    clock = VirtualClock(start=0.0)
+    with clock.limit(5):
+        pass  # the shared alarm stays set for 5, with nothing due then
+
+    async def limited() -> None:
+        with clock.limit(50):
+            await clock.sleep(DAY)
+
+    with pytest.raises(DeadlineExpired):
+        await clock.spawn(limited)
+    assert clock.now() == 50.0
+
+
+async def test_real_clock_limits_fire_in_order() -> None:
+    clock = RealClock()
+    fired: list[str] = []
+    start = clock.now()
+
+    async def limited(name: str, seconds: float) -> None:
+        try:
+            with clock.limit(start + seconds):
+                await clock.sleep(DAY)
+        except DeadlineExpired:
+            fired.append(name)
+
+    with clock.limit(start + 0.01):
+        pass
+    await asyncio.wait_for(
+        asyncio.gather(clock.spawn(limited, "sooner", 0.03), clock.spawn(limited, "later", 0.06)),
+        timeout=5,
+    )
+    assert fired == ["sooner", "later"]
+    assert clock.now() - start >= 0.06
+
+
 async def test_many_cancelled_virtual_deadlines_leave_the_clock_and_do_not_pile_up() -> None:
     clock = VirtualClock(start=0.0)
     for _ in range(10_000):
