@@ -20,7 +20,7 @@ from typing import Any
 
 from asl.jsontext import json_text
 from runtime.clock import Clock
-from runtime.history import History
+from runtime.history import History, KeyedHistory
 from runtime.journal import DurableHistory, Log, ReplayDiverged, stored_event
 from runtime.store.executions import INERT, EventRow
 from runtime.strands import STRAND
@@ -28,7 +28,7 @@ from runtime.strands import STRAND
 __all__ = ["ChildHistory", "child_history", "latest_event", "redrives"]
 
 
-class ChildHistory(History):
+class ChildHistory(KeyedHistory):
     """A Map Run child's history in a durable execution (see the module's docstring)."""
 
     __slots__ = ("_committed", "_keys", "_latest", "_redrives", "_seq", "log")

@@ -214,3 +214,19 @@ class History(Sequence[Event]):
     def to_aws(self) -> dict[str, Any]:
         """The whole history as ``GetExecutionHistory`` returns it: ``{"events": [...]}``."""
         return {"events": [e.to_aws() for e in self]}
+
+
+class KeyedHistory(History):
+    """A history each of whose events goes through :meth:`add`, with its details mapping:
+    for subclasses that key, journal or match each event (a durable execution's, a durable
+    Map Run child's), which the shortcuts of ``add_started``/``add_output`` would bypass."""
+
+    __slots__ = ()
+
+    def add_started(self, input_value: Any, role_arn: str) -> int:
+        """Record ``ExecutionStarted`` through :meth:`add`; return its id."""
+        return self.add("ExecutionStarted", 0, {"input": input_value, "roleArn": role_arn})
+
+    def add_output(self, event_type: str, previous_event_id: int, output: Any) -> int:
+        """Record an event of an output alone through :meth:`add`; return its id."""
+        return self.add(event_type, previous_event_id, {"output": output})

@@ -36,7 +36,7 @@ from asl.errors import StatesError
 from asl.jsontext import escape_surrogates, json_text, parse_json
 from integrations.base import CallbackResult, TaskRequest
 from runtime.clock import Clock, Deadline, Wake
-from runtime.history import Event, History
+from runtime.history import Event, KeyedHistory
 from runtime.host import Host
 from runtime.map_children import MapChildren
 from runtime.store.executions import (
@@ -346,7 +346,7 @@ def _kind(answer: str) -> str:
     return answer[2 : answer.index('"', 2)]
 
 
-class DurableHistory(History):
+class DurableHistory(KeyedHistory):
     """A history whose events are keyed by strand, matched against the committed ones while
     an execution replays, and written by its :class:`Log`."""
 
@@ -374,14 +374,6 @@ class DurableHistory(History):
     def replayed_redrive_count(self) -> int | None:
         """The redrive count a replayed step saw when it ran (see :class:`History`)."""
         return self.log.redrive_count_of_next()
-
-    def add_started(self, input_value: Any, role_arn: str) -> int:
-        """Record ``ExecutionStarted`` (or find its committed twin); return its id."""
-        return self.add("ExecutionStarted", 0, {"input": input_value, "roleArn": role_arn})
-
-    def add_output(self, event_type: str, previous_event_id: int, output: Any) -> int:
-        """Record an event of an output alone (or find its committed twin); return its id."""
-        return self.add(event_type, previous_event_id, {"output": output})
 
     def add_state(self, event_type: str, previous_event_id: int, name: str, data: Any) -> int:
         """Record a state's entry or exit (or find its committed twin); return its id."""

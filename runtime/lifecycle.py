@@ -245,6 +245,21 @@ class Execution:
         in :attr:`fault`."""
         if self._left_running(error):
             return
+        try:
+            self._end_after(error)
+        except Exception as failure:  # its end could not be recorded either: said, not hung
+            self.fault = failure
+            _log.error("execution %s: its end was not recorded", self.arn, exc_info=failure)
+        self._task = None  # ended: what the strand held can go
+        waiters, self._waiters = self._waiters or (), None
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        if self._forget is not None:
+            self._forget(self)
+
+    def _end_after(self, error: BaseException | None) -> None:
+        """What :meth:`_strand_ended` records for a strand that ended with ``error``."""
         if self.status == "RUNNING":
             if error is None or isinstance(error, asyncio.CancelledError):
                 error_name, cause = self._stop_details
@@ -261,19 +276,12 @@ class Execution:
             # Ended, but its end was not written (the database refused it): said, not lost.
             self.fault = error
             _log.error("execution %s: its end was not recorded", self.arn, exc_info=error)
-        self._task = None  # ended: what the strand held can go
-        waiters, self._waiters = self._waiters or (), None
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        if self._forget is not None:
-            self._forget(self)
 
     def _finish(self, status: Status, event: str, details: dict[str, Any] | None = None) -> None:
         """End the execution with ``event`` now (its end committed at once, when durable);
         ``details``: its details, but for a success's (the output)."""
-        ended = self._end(status, event, details)
         try:
+            ended = self._end(status, event, details)
             if ended is not None and self._log is not None:
                 self._log.commit(*ended)
         finally:

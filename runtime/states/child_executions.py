@@ -108,7 +108,7 @@ async def run_child(
         _close(run, "ExecutionAborted", None)
         raise
     history = run.history
-    history.add_output("ExecutionSucceeded", len(history), output)
+    history.add_output("ExecutionSucceeded", latest_event(history), output)
     return "SUCCEEDED", output, None
 
 

@@ -11,8 +11,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from asl.errors import StatesError
 from integrations.base import FunctionIntegration, Registry, TaskRequest
+from runtime import lifecycle
 from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
 from runtime.states.map_run import ChildRecord, MapRunRecord
@@ -191,3 +194,26 @@ def test_a_map_run_cut_by_a_crash_resumes_and_completes_once(tmp_path: Path) -> 
 
     asyncio.run(recovered())
     assert calls == [{"n": 1}, {"n": 3}]  # the first item's work was not done again
+
+
+def test_an_execution_whose_end_cannot_be_recorded_still_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug of the engine's in writing an execution's end (here: its Map Runs' rows)
+    leaves the execution ended and its waiters woken, the bug kept in ``fault``, rather
+    than RUNNING forever."""
+
+    def broken(runs: Any) -> Any:
+        raise ValueError("a bug in writing Map Runs")
+
+    monkeypatch.setattr(lifecycle, "map_run_rows", broken)
+
+    async def run() -> None:
+        engine = _engine(tmp_path / "db.sqlite3", [])
+        execution = await engine.create_state_machine(FAN_OUT, name="M").start(INPUT)
+        await asyncio.wait_for(execution.wait(), 30)
+        assert execution.status == "FAILED"
+        assert isinstance(execution.fault, ValueError)
+        await engine.aclose()
+
+    asyncio.run(run())
