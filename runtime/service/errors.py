@@ -27,6 +27,7 @@ __all__ = [
     "StateMachineAlreadyExists",
     "StateMachineDoesNotExist",
     "StateMachineTypeNotSupported",
+    "TooManyTags",
     "UnknownOperation",
 ]
 
@@ -80,6 +81,16 @@ class ResourceNotFound(ApiError):
 
     def __init__(self, arn: str) -> None:
         super().__init__(f"Resource not found: '{arn}'")
+
+
+class TooManyTags(ApiError):
+    """A resource would have more tags than Step Functions allows (50: its quotas page).
+    AWS's message is not recorded: the wording is ours."""
+
+    code = "TooManyTags"
+
+    def __init__(self, arn: str, limit: int) -> None:
+        super().__init__(f"Too Many Tags: '{arn}' may have at most {limit} tags")
 
 
 class ConflictException(ApiError):

@@ -40,6 +40,7 @@ async def create_state_machine(backend: Backend, body: dict[str, Any]) -> dict[s
         raise InvalidName(name)
     compile_definition(body["definition"], machine_type)
     arn = backend.arn("stateMachine", name)
+    tags = tag_list(body.get("tags") or [], arn)
     existing = backend.catalog.machine(arn)
     if existing is not None:
         same = (existing.definition, existing.role_arn, existing.type) == (
@@ -60,7 +61,7 @@ async def create_state_machine(backend: Backend, body: dict[str, Any]) -> dict[s
         tracing=body.get("tracingConfiguration") or {"enabled": False},
     )
     backend.catalog.put_machine(record)
-    backend.catalog.set_tags(arn, tag_list(body.get("tags") or []))
+    backend.catalog.set_tags(arn, tags)
     answer: dict[str, Any] = {"stateMachineArn": arn, "creationDate": record.created}
     if body.get("publish"):
         version = publish(backend, record, body.get("versionDescription"))

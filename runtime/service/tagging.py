@@ -11,14 +11,25 @@ from typing import Any
 
 from runtime.service.arns import parse_arn
 from runtime.service.backend import Backend, Operation
-from runtime.service.errors import ResourceNotFound
+from runtime.service.errors import ResourceNotFound, TooManyTags
 
 __all__ = ["OPERATIONS", "tag_list"]
 
 
-def tag_list(tags: list[dict[str, Any]]) -> dict[str, str]:
-    """A request's ``[{key, value}]`` as a mapping (a later key replaces an earlier one)."""
-    return {tag["key"]: tag.get("value", "") for tag in tags}
+#: The tags a resource may have (Step Functions' quotas: 50 per resource).
+MAX_TAGS = 50
+
+
+def tag_list(tags: list[dict[str, Any]], arn: str) -> dict[str, str]:
+    """A request's ``[{key, value}]`` for the resource ``arn`` as a mapping (a later key
+    replaces an earlier one); ``TooManyTags`` past :data:`MAX_TAGS`."""
+    return _within_limit({tag["key"]: tag.get("value", "") for tag in tags}, arn)
+
+
+def _within_limit(tags: dict[str, str], arn: str) -> dict[str, str]:
+    if len(tags) > MAX_TAGS:
+        raise TooManyTags(arn, MAX_TAGS)
+    return tags
 
 
 def _resource(backend: Backend, text: str) -> str:
@@ -34,7 +45,8 @@ def _resource(backend: Backend, text: str) -> str:
 async def tag_resource(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """TagResource: add or replace tags."""
     arn = _resource(backend, body["resourceArn"])
-    backend.catalog.set_tags(arn, backend.catalog.tags(arn) | tag_list(body["tags"]))
+    tags = backend.catalog.tags(arn) | tag_list(body["tags"], arn)
+    backend.catalog.set_tags(arn, _within_limit(tags, arn))
     return {}
 
 

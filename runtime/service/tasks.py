@@ -51,11 +51,12 @@ async def create_activity(backend: Backend, body: dict[str, Any]) -> dict[str, A
     if not valid_name(name):
         raise InvalidName(name)
     arn = backend.arn("activity", name)
+    tags = tag_list(body.get("tags") or [], arn)
     record = backend.catalog.activity(arn)
     if record is None:
         record = ActivityRecord(arn, name, backend.now())
         backend.catalog.put_activity(record)
-        backend.catalog.set_tags(arn, tag_list(body.get("tags") or []))
+        backend.catalog.set_tags(arn, tags)
     return {"activityArn": arn, "creationDate": record.created}
 
 
