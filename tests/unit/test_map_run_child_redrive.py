@@ -19,35 +19,15 @@ import asyncio
 from pathlib import Path
 from typing import Any, Literal
 
-from asl.errors import StatesError
-from integrations.base import FunctionIntegration, Registry, TaskRequest
 from runtime.executions import Engine, Execution
-from runtime.host import LocalHost
 from runtime.states.map_run import ChildRecord
-
-SQS = "arn:aws:states:::sqs:sendMessage"
-
-
-class _Flaky:
-    """A Task integration whose steps named in ``failing`` fail until ``healed``."""
-
-    def __init__(self, failing: set[str]) -> None:
-        self.failing = failing
-        self.healed = False
-        self.calls: list[str] = []
-
-    async def send(self, request: TaskRequest) -> Any:
-        step = request.parameters["step"]
-        self.calls.append(step)
-        if step in self.failing and not self.healed:
-            raise StatesError("Broken", f"{step} failed")
-        return {"step": step, "redrives": request.parameters["redrives"]}
+from tests.flaky_tasks import SQS, Flaky, flaky_engine
 
 
-def _engine(db: Path, flaky: _Flaky, clock: Literal["virtual", "real"] = "virtual") -> Engine:
-    registry = Registry()
-    registry.register("sqs:", FunctionIntegration(flaky.send))
-    return Engine(LocalHost(invoker=registry, seed=7, clock=clock), database=db)
+def _engine(
+    db: Path | str | None, flaky: Flaky, clock: Literal["virtual", "real"] = "virtual"
+) -> Engine:
+    return flaky_engine(db, flaky, 7, clock)
 
 
 def _step(suffix: str, then: str | None = None) -> dict[str, Any]:
@@ -103,7 +83,7 @@ async def _redriven(engine: Engine, arn: str) -> Execution:
 def test_a_failed_standard_child_is_redriven_again_and_again_from_its_failed_state(
     tmp_path: Path,
 ) -> None:
-    flaky = _Flaky({"b"})
+    flaky = Flaky({"b"})
 
     async def main() -> tuple[ChildRecord, list[str], Execution]:
         engine = _engine(tmp_path / "db.sqlite3", flaky)
@@ -157,7 +137,7 @@ def test_an_aborted_standard_child_is_redriven_from_the_state_it_was_stopped_in(
         "Prepare": _step("-prepare", "Work"),
         "Work": _step(""),
     }
-    flaky = _Flaky({"a"})
+    flaky = Flaky({"a"})
     value = {"items": [{"v": "a", "nap": 1}, {"v": "b", "nap": 100}]}
 
     async def main() -> tuple[list[str], Execution]:
@@ -199,7 +179,7 @@ def test_a_redriven_child_recovers_after_a_crash(tmp_path: Path) -> None:
         "Nap": {"Type": "Wait", "Seconds": 1, "End": True},
     }
     states["Work"]["ResultPath"] = "$.work"
-    flaky = _Flaky({"b"})
+    flaky = Flaky({"b"})
     db = tmp_path / "db.sqlite3"
 
     async def crash() -> str:
@@ -239,7 +219,7 @@ def test_a_failed_express_child_runs_again_from_its_start(tmp_path: Path) -> Non
     state, no ExecutionRedriven, their redrive count 0 (DescribeExecution's redriveDate "is
     unavailable if you redrive a Map Run that starts child workflow executions of type
     EXPRESS", botocore's model)."""
-    flaky = _Flaky({"b"})
+    flaky = Flaky({"b"})
 
     async def main() -> tuple[ChildRecord, Execution]:
         engine = _engine(tmp_path / "db.sqlite3", flaky)
@@ -278,7 +258,7 @@ def test_a_redriven_child_replays_as_it_ran_when_a_later_state_of_its_parent_is_
     definition["States"]["After"] = {
         "Type": "Task", "Resource": SQS, "Parameters": after, "End": True,
     }  # fmt: skip
-    flaky = _Flaky({"b", "after"})
+    flaky = Flaky({"b", "after"})
 
     async def main() -> tuple[list[str], Execution]:
         engine = _engine(tmp_path / "db.sqlite3", flaky)

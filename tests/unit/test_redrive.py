@@ -19,40 +19,18 @@ from asl.errors import (
     DATA_LIMIT_EXCEEDED,
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
     RUNTIME,
-    StatesError,
 )
 from asl.jsontext import json_text
-from integrations.base import FunctionIntegration, Registry, TaskRequest
 from runtime.executions import Engine, Execution
-from runtime.host import LocalHost
 from runtime.redrive import ExecutionNotRedrivable, StoredMapRun, redrive_plan
 from runtime.store.executions import EventRow, JournalRow
-
-SQS = "arn:aws:states:::sqs:sendMessage"
-
-
-class _Flaky:
-    """A Task integration whose steps named in ``failing`` fail until ``healed``."""
-
-    def __init__(self, failing: set[str]) -> None:
-        self.failing = failing
-        self.healed = False
-        self.calls: list[str] = []
-
-    async def send(self, request: TaskRequest) -> Any:
-        step = request.parameters["step"]
-        self.calls.append(step)
-        if step in self.failing and not self.healed:
-            raise StatesError("Broken", f"{step} failed")
-        return {"step": step, "redrives": request.parameters.get("redrives")}
+from tests.flaky_tasks import SQS, Flaky, flaky_engine
 
 
 def _engine(
-    db: Path | str | None, flaky: _Flaky, clock: Literal["virtual", "real"] = "virtual"
+    db: Path | str | None, flaky: Flaky, clock: Literal["virtual", "real"] = "virtual"
 ) -> Engine:
-    registry = Registry()
-    registry.register("sqs:", FunctionIntegration(flaky.send))
-    return Engine(LocalHost(invoker=registry, seed=5, clock=clock), database=db)
+    return flaky_engine(db, flaky, 5, clock)
 
 
 def _task(step: str, then: str | None = None, **fields: Any) -> dict[str, Any]:
@@ -77,7 +55,7 @@ def test_a_retried_task_that_failed_for_good_runs_again_with_its_retries_afresh(
 ) -> None:
     retry = [{"ErrorEquals": ["Broken"], "IntervalSeconds": 1, "MaxAttempts": 1}]
     definition = {"StartAt": "A", "States": {"A": _task("a", "B"), "B": _task("b", Retry=retry)}}
-    flaky = _Flaky({"b"})
+    flaky = Flaky({"b"})
 
     async def main() -> tuple[str, Execution]:
         engine = _engine(tmp_path / "db.sqlite3", flaky)
@@ -107,7 +85,7 @@ def test_the_execution_timeout_starts_again_at_the_redrive(tmp_path: Path) -> No
         "StartAt": "W",
         "States": {"W": {"Type": "Wait", "Seconds": 30, "Next": "A"}, "A": _task("a")},
     }
-    flaky = _Flaky(set())
+    flaky = Flaky(set())
 
     async def main() -> tuple[str, Execution]:
         engine = _engine(tmp_path / "db.sqlite3", flaky)
@@ -133,7 +111,7 @@ def test_an_aborted_execution_is_redriven_from_the_state_it_was_stopped_in(
         "States": {"A": _task("a", "W"), "W": {"Type": "Wait", "Seconds": 1, "Next": "B"},
                    "B": _task("b")},
     }  # fmt: skip
-    flaky = _Flaky(set())
+    flaky = Flaky(set())
 
     async def main() -> Execution:
         engine = _engine(tmp_path / "db.sqlite3", flaky)
@@ -164,7 +142,7 @@ def test_a_redriven_execution_recovers_after_a_crash(tmp_path: Path) -> None:
         "States": {"A": _task("a", "W"), "W": {"Type": "Wait", "Seconds": 1, "Next": "B"},
                    "B": _task("b")},
     }  # fmt: skip
-    flaky = _Flaky({"a"})
+    flaky = Flaky({"a"})
     db = tmp_path / "db.sqlite3"
 
     async def crash() -> str:
@@ -196,9 +174,9 @@ def test_what_cannot_be_redriven_says_why(tmp_path: Path) -> None:
 
     async def main() -> list[str]:
         reasons = []
-        memory = _engine(None, _Flaky({"a"}))
+        memory = _engine(None, Flaky({"a"}))
         failed = await (await memory.create_state_machine(definition).start({})).wait()
-        engine = _engine(tmp_path / "db.sqlite3", _Flaky(set()))
+        engine = _engine(tmp_path / "db.sqlite3", Flaky(set()))
         done = await (await engine.create_state_machine(definition).start({})).wait()
         for who, arn in ((memory, failed.arn), (engine, done.arn)):
             with pytest.raises(ExecutionNotRedrivable) as refused:
@@ -253,7 +231,7 @@ def test_a_redriven_map_run_runs_only_its_unsuccessful_children_again(
     unsuccessful child executions, which keep their ARNs; the Map Run is the same, its
     redrive count shown by DescribeMapRun and a ``MapRunRedriven`` event recorded (its
     details ``{mapRunArn, redriveCount}``: botocore's MapRunRedrivenEventDetails)."""
-    flaky = _Flaky({"b"})
+    flaky = Flaky({"b"})
     db = tmp_path / "db.sqlite3" if database == "file" else ":memory:"
 
     async def main() -> tuple[Execution, list[tuple[str, str]], Execution]:
@@ -284,7 +262,7 @@ def test_a_redriven_map_run_runs_only_its_unsuccessful_children_again(
 
 
 def test_a_map_run_redriven_twice_counts_its_redrives(tmp_path: Path) -> None:
-    flaky = _Flaky({"b"})
+    flaky = Flaky({"b"})
 
     async def main() -> Execution:
         engine = _engine(tmp_path / "db.sqlite3", flaky)
