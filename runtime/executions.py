@@ -19,7 +19,7 @@ import hashlib
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import suppress
 from functools import cache, partial
 from typing import Any
@@ -548,7 +548,7 @@ def _stored_value(text: str) -> Any:
 def _read_back(store: ExecutionStore, run: Run) -> None:
     """Fill in a stored execution's history, path and Map Runs from its database."""
     history = run.history
-    history.extend(_readable(event) for event in store.events(run.execution_arn))
+    history.extend(_readable(store.events(run.execution_arn)))
     run.map_runs = tuple(stored_map_runs(store, run.execution_arn))
     run.path.extend(
         event.details["name"]
@@ -557,13 +557,20 @@ def _read_back(store: ExecutionStore, run: Run) -> None:
     )
 
 
-def _readable(row: EventRow) -> Event:
-    """A stored event as a reader sees it: one whose details are damaged (its execution
-    ended FAILED for it, see :mod:`runtime.unresumable`) shows none."""
-    try:
-        return stored_event(row)
-    except Unresumable:
-        return Event(row.id, row.previous_id, row.timestamp, row.type, None)
+def _readable(rows: list[EventRow]) -> Iterator[Event]:
+    """Stored events as a reader sees them: a damaged one (its execution ended FAILED for
+    it, see :mod:`runtime.unresumable`) shows no details when they are not JSON, and the
+    time of the event before it when its own is not one."""
+    at = 0.0
+    for row in rows:
+        if isinstance(row.timestamp, int | float):
+            at = row.timestamp
+        try:
+            event = stored_event(row)
+        except Unresumable:
+            event = Event(row.id, row.previous_id, at, row.type, None)
+        event.timestamp = at
+        yield event
 
 
 async def _caught_up(execution: Execution) -> None:
