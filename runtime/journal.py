@@ -90,7 +90,7 @@ def _read_answer(row: JournalRow) -> _Answer:
         value = parse_json(row.answer)
     except ValueError as exc:
         raise Unresumable(
-            f"its journal's answer {row.strand!r}/{row.seq} is not JSON: {exc}"
+            f"its journal's answer (strand {row.strand!r}, call {row.seq}) is not JSON: {exc}"
         ) from None
     kind = next(iter(value), None) if isinstance(value, dict) else None
     if (
@@ -99,7 +99,7 @@ def _read_answer(row: JournalRow) -> _Answer:
         or (kind == "at" and not isinstance(value["at"], int | float))
     ):
         raise Unresumable(
-            f"its journal's answer {row.strand!r}/{row.seq} is not one: {_quote(row.answer)}"
+            f"its journal's answer (strand {row.strand!r}, call {row.seq}) is not one: {_quote(row.answer)}"
         )
     return _Answer(row.ord, value, kind)
 
