@@ -99,7 +99,8 @@ def _read_answer(row: JournalRow) -> _Answer:
         or (kind == "at" and not isinstance(value["at"], int | float))
     ):
         raise Unresumable(
-            f"its journal's answer (strand {row.strand!r}, call {row.seq}) is not one: {_quote(row.answer)}"
+            f"its journal's answer (strand {row.strand!r}, call {row.seq}) is not one: "
+            + _quote(row.answer)
         )
     return _Answer(row.ord, value, kind)
 

@@ -53,7 +53,8 @@ def check_rows(events: Sequence[EventRow], answers: Sequence[JournalRow]) -> Non
             and isinstance(answer.answer, str)
         ):
             raise Unresumable(
-                f"its journal's answer (strand {answer.strand!r}, call {answer.seq!r}) is damaged: {answer!r}"
+                f"its journal's answer (strand {answer.strand!r}, call {answer.seq!r}) is "
+                f"damaged: {answer!r}"
             )
 
 
