@@ -54,7 +54,13 @@ from runtime.store.executions import (
 )
 from runtime.stored_map_runs import redrive_inputs, stored_map_runs
 from runtime.strands import STRAND
-from runtime.unresumable import Unresumable, check_rows, failed_end, unresumable_cause
+from runtime.unresumable import (
+    Unresumable,
+    check_rows,
+    failed_end,
+    is_time,
+    unresumable_cause,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -563,7 +569,7 @@ def _readable(rows: list[EventRow]) -> Iterator[Event]:
     time of the event before it when its own is not one."""
     at = 0.0
     for row in rows:
-        if isinstance(row.timestamp, int | float):
+        if is_time(row.timestamp):
             at = row.timestamp
         try:
             event = stored_event(row)

@@ -29,7 +29,7 @@ import asyncio
 import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from asl.bindings import Entropy, SystemEntropy
 from asl.errors import StatesError
@@ -70,6 +70,10 @@ _ORDERED = frozenset({"ok", "error", "callback"})
 #: Every kind of answer (its first key) and the other keys it must hold.
 _KINDS: dict[str, tuple[str, ...]] = {
     "v": ("of",), "at": (), "worker": (), "ok": (), "error": ("cause",), "callback": (),
+}  # fmt: skip
+#: What each kind of answer :meth:`Log.recall` journals is.
+_RECALLED: dict[str, type | tuple[type, ...]] = {
+    "now": (int, float), "random": (int, float), "uuid": str, "token": str,
 }  # fmt: skip
 #: How much of a stored or replayed text a divergence quotes.
 _QUOTED = 200
@@ -258,12 +262,10 @@ class Log:
         if found is None:
             self.journal(key, {"v": value, "of": kind})
             return value
-        if found.value["of"] != kind:
-            self._diverged()
-            raise ReplayDiverged(
-                f"its call {key} was {_quote(json_text(found.value))}, is now {kind}"
-            )
-        return found.value["v"]
+        recalled = found.value["v"]
+        if found.value["of"] != kind or not isinstance(recalled, _RECALLED.get(kind, object)):
+            raise self._call_diverged(key, found, f"asks for a {kind}")
+        return cast(T, recalled)
 
     def journal(self, key: tuple[str, str], answer: Mapping[str, Any]) -> None:
         """Write down an answer (at the next commit)."""
@@ -277,10 +279,7 @@ class Log:
         if found is None:
             return None
         if found.kind != field:
-            self._diverged()
-            raise ReplayDiverged(
-                f"its call {key} was {_quote(json_text(found.value))}, is now {field}"
-            )
+            raise self._call_diverged(key, found, f"asks for an {field}")
         return found.value
 
     async def answer(self, clock: Clock, key: tuple[str, str]) -> dict[str, Any] | None:
@@ -289,10 +288,7 @@ class Log:
         if found is None:
             return None
         if found.kind not in _ORDERED:
-            self._diverged()
-            raise ReplayDiverged(
-                f"its call {key} was {_quote(json_text(found.value))}, is now a wait"
-            )
+            raise self._call_diverged(key, found, "waits")
         try:
             if self._ordered[0] != found.ord:
                 turn = self._turns[found.ord] = clock.wake()
@@ -309,6 +305,13 @@ class Log:
                 following.set_result(None)
             self._check_caught_up()
         return found.value
+
+    def _call_diverged(self, key: tuple[str, str], found: _Answer, asked: str) -> ReplayDiverged:
+        """The replay of call ``key`` ``asked`` something else than its journaled answer."""
+        self._diverged()
+        return ReplayDiverged(
+            f"its call {key} was {_quote(json_text(found.value))}; replayed, it {asked}"
+        )
 
     def _take(self, key: tuple[str, str]) -> _Answer | None:
         if not self._answers:

@@ -12,14 +12,16 @@ execution never keeps an engine, or ``asl serve``, from starting.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from asl.errors import RUNTIME, StatesError, capped
 from asl.jsontext import json_text
 from runtime.store.executions import Ended, EventRow, JournalRow
 
-__all__ = ["Unresumable", "check_rows", "failed_end", "unresumable_cause"]
+__all__ = ["Unresumable", "check_rows", "failed_end", "is_time", "unresumable_cause"]
+
+#: 9999-12-31T23:59:59Z, the last second a timestamp can be shown as.
+_LAST_SECOND = 253_402_300_799
 
 
 class Unresumable(Exception):
@@ -40,7 +42,7 @@ def check_rows(events: Sequence[EventRow], answers: Sequence[JournalRow]) -> Non
     for event in events:
         if not (
             _is_int(event.id, event.previous_id, event.seq, event.calls)
-            and _is_time(event.timestamp)
+            and is_time(event.timestamp)
             and isinstance(event.strand, str)
             and (event.details is None or isinstance(event.details, str))
         ):
@@ -64,7 +66,7 @@ def failed_end(
     """The ``ExecutionFailed`` event (after the last stored event, on the execution's top
     strand, so a redrive cuts and sets it aside as any end) and the end written with it.
     Events too damaged to read are passed over."""
-    readable = [e for e in events if _is_int(e.id, e.seq, e.calls) and _is_time(e.timestamp)]
+    readable = [e for e in events if _is_int(e.id, e.seq, e.calls) and is_time(e.timestamp)]
     last = max(readable, key=lambda e: e.id, default=None)
     top = [e for e in readable if e.strand == ""]
     at = now if last is None else max(now, last.timestamp)
@@ -85,5 +87,11 @@ def _is_int(*values: object) -> bool:
     return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
 
 
-def _is_time(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def is_time(value: object) -> bool:
+    """Whether a stored timestamp is one: epoch seconds a history can show (years 1970 to
+    9999)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 0 <= value <= _LAST_SECOND
+    )

@@ -237,3 +237,24 @@ def test_an_execution_whose_events_are_damaged_is_not_redriven(tmp_path: Path) -
 
     asyncio.run(redrive())
     assert _read(db, "bad").status == "FAILED"
+
+
+def test_a_journaled_time_that_is_not_a_number_fails_its_execution(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    _crash_in_the_wait(db)
+    _damage(
+        db,
+        'UPDATE journal SET answer = \'{"v":"noon","of":"now"}\' WHERE strand = \'\' AND '
+        f"seq = '0' AND history = {_history_of('bad')}",
+    )
+    _cannot_resume(db, 'its call (\'\', \'0\') was {"v":"noon","of":"now"}')
+
+
+def test_a_timestamp_no_history_can_show_fails_its_execution(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    _crash_in_the_wait(db)
+    _damage(
+        db, f"UPDATE events SET timestamp = 1e300 WHERE id = 3 AND history = {_history_of('bad')}"
+    )
+    stored = _cannot_resume(db, "its history's event 3 is damaged")
+    assert stored.history[2].timestamp == stored.history[1].timestamp
