@@ -453,8 +453,9 @@ class Engine:
         try:
             execution = self._resume(redriven, events, store.journal(arn))
         except Unresumable as cannot:  # it fails again, as it failed when it was recovered
-            (execution,) = self._give_up(redriven, events, cannot)
-            return execution
+            for ended in self._give_up(redriven, events, cannot):
+                return ended
+            raise  # its end could not be written either (said in the log)
         await _caught_up(execution)
         return execution
 
