@@ -258,3 +258,22 @@ def test_a_timestamp_no_history_can_show_fails_its_execution(tmp_path: Path) -> 
     )
     stored = _cannot_resume(db, "its history's event 3 is damaged")
     assert stored.history[2].timestamp == stored.history[1].timestamp
+
+
+def test_a_bug_recovering_one_execution_fails_it_alone_with_its_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "db.sqlite3"
+    _crash_in_the_wait(db)
+    resume = Engine._resume
+
+    def buggy(engine: Engine, row: Any, events: Any, answers: Any) -> Execution:
+        if row.name == "bad":  # a bug of the engine's, met by this execution alone
+            raise RuntimeError("a bug of ours")
+        return resume(engine, row, events, answers)
+
+    monkeypatch.setattr(Engine, "_resume", buggy)
+    with caplog.at_level(logging.WARNING):
+        _cannot_resume(db, "Internal engine error: RuntimeError('a bug of ours')")
+    (said,) = [r for r in caplog.records if ARN + "bad" in r.getMessage()]
+    assert said.levelno == logging.ERROR and said.exc_info is not None  # a bug: its traceback
