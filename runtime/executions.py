@@ -441,8 +441,8 @@ class Engine:
             plan = redrive_plan(
                 events, answers, row.redrive_count + 1, now, redrive_inputs(store, arn)
             )
-        except (Unresumable, ValueError) as damaged:
-            # Our words: AWS's rows are never damaged.
+        except (Unresumable, ValueError) as damaged:  # its answers, or its Map Runs
+            # Our words: AWS's rows are never damaged (damaged events: not_redrivable).
             raise ExecutionNotRedrivable(
                 f"Execution cannot be redriven: its stored history is damaged ({damaged})"
             ) from None

@@ -23,7 +23,8 @@ from integrations.base import FunctionIntegration, Registry, TaskRequest
 from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
 from runtime.journal import ReplayDiverged
-from runtime.redrive import ExecutionNotRedrivable
+from runtime.redrive import ExecutionNotRedrivable, not_redrivable
+from runtime.store.executions import ExecutionStore
 
 SQS = "arn:aws:states:::sqs:sendMessage"
 WAIT_AND_TASK = {
@@ -237,6 +238,10 @@ def test_an_execution_whose_events_are_damaged_is_not_redriven(tmp_path: Path) -
 
     asyncio.run(redrive())
     assert _read(db, "bad").status == "FAILED"
+    store = ExecutionStore(db)  # DescribeExecution's redriveStatusReason says the same
+    reason = not_redrivable("FAILED", "STANDARD", None, 0.0, store.events(ARN + "bad"), False)
+    store.close()
+    assert reason is not None and "stored history is damaged" in reason
 
 
 def test_a_journaled_time_that_is_not_a_number_fails_its_execution(tmp_path: Path) -> None:
