@@ -18,8 +18,10 @@ import asyncio
 import hashlib
 import logging
 import os
-from collections.abc import Awaitable, Callable
-from functools import partial
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import suppress
+from functools import cache, partial
 from typing import Any
 
 import asl
@@ -34,13 +36,13 @@ from runtime.frame import (
     HISTORY_LIMIT_EVENTS,
     Run,
 )
-from runtime.history import History
+from runtime.history import Event, History
 from runtime.host import Host, LocalHost
 from runtime.journal import DurableHistory, JournaledHost, Log, stored_event
 from runtime.lifecycle import STANDARD_MAX_SECONDS, Execution, Machine, MachineType, execute
 from runtime.redrive import ExecutionNotRedrivable, not_redrivable, redrive_plan
 from runtime.states import STEPS
-from runtime.store import ApiError
+from runtime.store import ApiError, StoreError
 from runtime.store.executions import (
     EventRow,
     ExecutionRow,
@@ -48,9 +50,17 @@ from runtime.store.executions import (
     ExecutionTaken,
     JournalRow,
     MachineRow,
+    commit_write,
 )
 from runtime.stored_map_runs import redrive_inputs, stored_map_runs
 from runtime.strands import STRAND
+from runtime.unresumable import (
+    Unresumable,
+    check_rows,
+    failed_end,
+    is_time,
+    unresumable_cause,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -187,14 +197,26 @@ class Engine:
                 machine = self._machines[arn] = self._stored_machine(row)
         return machine
 
-    def _machine_at(self, arn: str, revision: str) -> Machine | None:
-        """A durable machine as it was at ``revision`` (an execution's own)."""
-        machine = self.get_machine(arn)
-        if machine is not None and machine.revision != revision:
-            assert self.store is not None
-            row = self.store.machine(arn, revision)
-            machine = None if row is None else self._stored_machine(row)
-        return machine
+    def _machine_at(self, arn: str, revision: str) -> Machine:
+        """A durable machine as it was at ``revision`` (an execution's own);
+        ``Unresumable`` when that revision is not kept or no longer compiles."""
+        assert self.store is not None
+        machine = self._machines.get(arn)
+        if machine is None:
+            with suppress(ValueError):  # the current revision's fault: not this one's
+                machine = self.get_machine(arn)
+        if machine is not None and machine.revision == revision:
+            return machine
+        row = self.store.machine(arn, revision)
+        if row is None:
+            raise Unresumable(f"the revision {revision} of its state machine {arn} is not kept")
+        try:
+            return self._stored_machine(row)
+        except ValueError as exc:  # not JSON text, or an asl.DefinitionError
+            raise Unresumable(
+                f"the definition of its state machine {arn} (revision {revision}) does not "
+                f"compile: {exc}"
+            ) from None
 
     def _stored_machine(self, row: MachineRow) -> Machine:
         kind: MachineType = "EXPRESS" if row.type == "EXPRESS" else "STANDARD"
@@ -323,23 +345,68 @@ class Engine:
         """Resume every execution the database holds as RUNNING whose engine is gone (its
         process died; see :mod:`runtime.store.runners`), leaving those of engines still
         running to them: each is replayed from its journal up to where
-        it was, then goes on. Returns once every one has caught up (its task tokens wait
-        again, so SendTaskSuccess reaches them) or ended."""
+        it was, then goes on. Returns them once every one has caught up (its task tokens
+        wait again, so SendTaskSuccess reaches them) or ended; one that cannot be resumed
+        (see :mod:`runtime.unresumable`) ended FAILED, its reason logged on one line."""
         if self.store is None:
             return []
         if self.openers:
             await self._open()
         store = self.store
-        rows = store.adopt(skip=self._executions)
-        saved = [(row, store.events(row.arn), store.journal(row.arn)) for row in rows]
+        saved: list[tuple[ExecutionRow, list[EventRow], list[JournalRow]]] = []
+        given_up: list[Execution] = []
+        for row in store.adopt(skip=self._executions):
+            try:
+                events, answers = store.events(row.arn), store.journal(row.arn)
+            except sqlite3.Error as exc:  # a damaged page of the file
+                given_up += self._give_up(row, [], f"its history cannot be read: {exc}")
+                continue
+            try:
+                check_rows(events, answers)
+            except Unresumable as reason:
+                given_up += self._give_up(row, events, reason)
+            else:
+                saved.append((row, events, answers))
         clock = self.host.clock
         if isinstance(clock, VirtualClock):  # virtual time goes on from where it was
             latest = [event.timestamp for _, events, _ in saved for event in events]
             clock.move_to(max(latest, default=clock.now()))
-        resumed = [self._resume(row, events, answers) for row, events, answers in saved]
+        resumed = []
+        for row, events, answers in saved:
+            try:
+                resumed.append(self._resume(row, events, answers))
+            except Unresumable as reason:
+                given_up += self._give_up(row, events, reason)
+            except Exception as bug:  # one execution's: the others are still resumed
+                _log.error("execution %s: recovering it failed", row.arn, exc_info=bug)
+                given_up += self._give_up(row, events, f"Internal engine error: {bug!r}", False)
         for execution in resumed:
             await _caught_up(execution)
-        return resumed
+        return resumed + given_up
+
+    def _give_up(
+        self,
+        row: ExecutionRow,
+        events: list[EventRow],
+        reason: BaseException | str,
+        say: bool = True,
+    ) -> list[Execution]:
+        """End a stored execution that cannot be resumed: FAILED after its stored events,
+        written at once (``say``: its reason logged, on one line). The execution as read
+        back, or none when even its end cannot be written (it stays RUNNING in the file, for
+        a later start to try again)."""
+        assert self.store is not None
+        failure = unresumable_cause(reason)
+        if say:
+            _log.warning("execution %s: %s", row.arn, failure.cause)
+        event, ended = failed_end(events, failure, self.host.now())
+        try:
+            self.store.write(commit_write(row.arn, [event], [], ended))
+        except (StoreError, sqlite3.Error) as exc:
+            _log.error("execution %s: its end could not be written either: %s", row.arn, exc)
+            return []
+        stored = self.get_execution(row.arn)
+        return [] if stored is None else [stored]
 
     async def redrive(self, arn: str) -> Execution:
         """Redrive an ended execution (RedriveExecution; see :mod:`runtime.redrive`): it
@@ -356,13 +423,12 @@ class Engine:
         row = store.execution(arn)
         if row is None:
             raise LookupError(arn)
-        machine = self._machine_at(row.machine_arn, row.revision)
-        events = store.events(arn)
+        events, answers = store.events(arn), store.journal(arn)
         now = self.host.now()
         status = "RUNNING" if arn in self._executions else row.status
         reason = not_redrivable(
             status,
-            "STANDARD" if machine is None else machine.type,
+            self._stored_type(row),
             row.stop_time,
             now,
             events,
@@ -370,31 +436,56 @@ class Engine:
         )
         if reason is not None:
             raise ExecutionNotRedrivable(reason)
-        map_runs = redrive_inputs(store, arn)
-        plan = redrive_plan(events, store.journal(arn), row.redrive_count + 1, now, map_runs)
+        try:
+            check_rows(events, answers)
+            plan = redrive_plan(
+                events, answers, row.redrive_count + 1, now, redrive_inputs(store, arn)
+            )
+        except (Unresumable, ValueError) as damaged:  # its answers, or its Map Runs
+            # Our words: AWS's rows are never damaged (damaged events: not_redrivable).
+            raise ExecutionNotRedrivable(
+                f"Execution cannot be redriven: its stored history is damaged ({damaged})"
+            ) from None
         store.redrive(arn, plan)
         redriven = store.execution(arn)
         assert redriven is not None
-        execution = self._resume(redriven, store.events(arn), store.journal(arn))
+        events = store.events(arn)
+        try:
+            execution = self._resume(redriven, events, store.journal(arn))
+        except Unresumable as cannot:  # it fails again, as it failed when it was recovered
+            for ended in self._give_up(redriven, events, cannot):
+                return ended
+            raise  # its end could not be written either (said in the log)
         await _caught_up(execution)
         return execution
+
+    def _stored_type(self, row: ExecutionRow) -> MachineType:
+        """The type of the machine a stored execution ran (STANDARD when it is not kept)."""
+        try:
+            return self._machine_at(row.machine_arn, row.revision).type
+        except Unresumable:
+            return "STANDARD"
 
     def _resume(
         self, row: ExecutionRow, events: list[EventRow], answers: list[JournalRow]
     ) -> Execution:
         assert self.store is not None
         machine = self._machine_at(row.machine_arn, row.revision)
-        if machine is None:
-            raise LookupError(f"{row.arn}: its state machine {row.machine_arn} is not kept")
         log = Log(self.store, row.arn, events, answers)
         host = JournaledHost(self.host, log, None if self.host_per_execution else row.seed)
-        value = parse_json(row.input)
+        try:
+            value = parse_json(row.input)
+            size = input_size(value)
+        except ValueError as exc:  # not JSON, or one StartExecution refuses (a ValueError)
+            raise Unresumable(
+                f"its stored input is not JSON text it could start with: {exc}"
+            ) from None
         history = DurableHistory(host.clock, log, events)
         execution = self._begin(
             machine, row.name, row.arn, value, host, log, history, row.redrive_count
         )
         execution.redrive_count, execution.redrive_date = row.redrive_count, row.redrive_date
-        self._spawn(execution, input_size(value))
+        self._spawn(execution, size)
         return execution
 
     def _forget(self, execution: Execution) -> None:
@@ -418,38 +509,75 @@ class Engine:
                 return self._stored(row)
         return execution
 
-    def _stored(self, row: ExecutionRow) -> Execution | None:
+    def _stored(self, row: ExecutionRow) -> Execution:
         """An execution as its database row and history say (not running here)."""
         assert self.store is not None
-        machine = self._machine_at(row.machine_arn, row.revision)
-        if machine is None:
-            return None
-        value = parse_json(row.input)
+        try:
+            machine = self._machine_at(row.machine_arn, row.revision)
+        except Unresumable:  # it ended FAILED for that; what is kept of it can be read
+            machine = self._unkept_machine(row)
         run = self._new_run(machine, row.arn, self.host, History(self.host.clock))
-        execution = Execution(machine, row.name, value, run, row.start_time)
+        execution = Execution(machine, row.name, _stored_value(row.input), run, row.start_time)
         execution._unread = partial(_read_back, self.store)
         execution.status = row.status  # type: ignore[assignment]
-        execution.output = None if row.output is None else parse_json(row.output)
+        execution.output = None if row.output is None else _stored_value(row.output)
         execution.error, execution.cause = row.error, row.cause
         execution.stop_time = row.stop_time
         execution.redrive_count, execution.redrive_date = row.redrive_count, row.redrive_date
         return execution
+
+    def _unkept_machine(self, row: ExecutionRow) -> Machine:
+        """What stands for the machine of a stored execution when its revision is not kept
+        or no longer compiles: its ARN and name, a definition that runs nothing."""
+        name = row.machine_arn.rsplit(":", 1)[-1]
+        role = f"arn:aws:iam::{self.account}:role/service-role/StepFunctions-{name}"
+        return Machine(self, _unkept_model(), name, "STANDARD", row.machine_arn, role)
 
     def executions(self) -> list[Execution]:
         """Every execution started on this engine, in the order they started."""
         return list(self._executions.values())
 
 
+@cache
+def _unkept_model() -> m.StateMachine:
+    return asl.load({"StartAt": "NotKept", "States": {"NotKept": {"Type": "Fail"}}})
+
+
+def _stored_value(text: str) -> Any:
+    """A stored input or output; text that is not JSON (a damaged row) is shown as the
+    JSON string of what is stored, so the execution can still be read."""
+    try:
+        return parse_json(text)
+    except ValueError:
+        return text
+
+
 def _read_back(store: ExecutionStore, run: Run) -> None:
     """Fill in a stored execution's history, path and Map Runs from its database."""
     history = run.history
-    history.extend(stored_event(event) for event in store.events(run.execution_arn))
+    history.extend(_readable(store.events(run.execution_arn)))
     run.map_runs = tuple(stored_map_runs(store, run.execution_arn))
     run.path.extend(
         event.details["name"]
         for event in history
         if event.type.endswith("StateEntered") and event.details is not None
     )
+
+
+def _readable(rows: list[EventRow]) -> Iterator[Event]:
+    """Stored events as a reader sees them: a damaged one (its execution ended FAILED for
+    it, see :mod:`runtime.unresumable`) shows no details when they are not JSON, and the
+    time of the event before it when its own is not one."""
+    at = 0.0
+    for row in rows:
+        if is_time(row.timestamp):
+            at = row.timestamp
+        try:
+            event = stored_event(row)
+        except Unresumable:
+            event = Event(row.id, row.previous_id, at, row.type, None)
+        event.timestamp = at
+        yield event
 
 
 async def _caught_up(execution: Execution) -> None:

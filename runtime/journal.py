@@ -28,8 +28,8 @@ from __future__ import annotations
 import asyncio
 import bisect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from typing import Any, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar, cast
 
 from asl.bindings import Entropy, SystemEntropy
 from asl.errors import StatesError
@@ -53,18 +53,67 @@ from runtime.store.executions import (
 )
 from runtime.strands import STRAND
 from runtime.tokens import OnStarted
+from runtime.unresumable import Unresumable
 
 __all__ = ["DurableHistory", "JournaledHost", "Log", "ReplayDiverged", "stored_event"]
 
 T = TypeVar("T")
 
 
-class ReplayDiverged(Exception):
-    """A replayed execution did something else than it had done: an engine bug."""
+class ReplayDiverged(Unresumable):
+    """A replayed execution did something else than it had done: the engine, or what the
+    execution ran, changed since its first run (or its rows were edited)."""
 
 
 #: Journal answers that end a wait: replayed in the order they came.
 _ORDERED = frozenset({"ok", "error", "callback"})
+#: Every kind of answer (its first key) and the other keys it must hold.
+_KINDS: dict[str, tuple[str, ...]] = {
+    "v": ("of",), "at": (), "worker": (), "ok": (), "error": ("cause",), "callback": (),
+}  # fmt: skip
+#: What each kind of answer :meth:`Log.recall` journals is.
+_RECALLED: dict[str, type | tuple[type, ...]] = {
+    "now": (int, float), "random": (int, float), "uuid": str, "token": str,
+}  # fmt: skip
+#: How much of a stored or replayed text a divergence quotes.
+_QUOTED = 200
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A journaled answer as read back: its order and its JSON object."""
+
+    ord: int
+    value: dict[str, Any]
+    kind: str
+
+
+def _read_answer(row: JournalRow) -> _Answer:
+    """A stored answer read, or ``Unresumable`` naming it when it is not one."""
+    try:
+        value = parse_json(row.answer)
+    except ValueError as exc:
+        raise Unresumable(
+            f"its journal's answer (strand {row.strand!r}, call {row.seq}) is not JSON: {exc}"
+        ) from None
+    kind = next(iter(value), None) if isinstance(value, dict) else None
+    if (
+        kind not in _KINDS
+        or any(key not in value for key in _KINDS[kind])
+        or (kind == "at" and not isinstance(value["at"], int | float))
+    ):
+        raise Unresumable(
+            f"its journal's answer (strand {row.strand!r}, call {row.seq}) is not one: "
+            + _quote(row.answer)
+        )
+    return _Answer(row.ord, value, kind)
+
+
+def _quote(text: str | None) -> str:
+    """``text`` as a divergence quotes it: at most :data:`_QUOTED` characters."""
+    if text is None or len(text) <= _QUOTED:
+        return str(text)
+    return text[:_QUOTED] + "..."
 
 
 class Log:
@@ -83,7 +132,7 @@ class Log:
         # Events a redrive set aside are history, not a path to replay.
         self._events = {(e.strand, e.seq): e for e in committed if not e.strand.startswith(INERT)}
         self._redrives = sorted(e.id for e in committed if e.type == "ExecutionRedriven")
-        self._answers = {(a.strand, a.seq): a for a in journal}
+        self._answers = {(a.strand, a.seq): _read_answer(a) for a in journal}
         self._ord = max((a.ord for a in journal), default=-1) + 1
         self._resumed = bool(committed or journal)
         #: The latest batch queued and not known to be committed.
@@ -98,7 +147,7 @@ class Log:
         self._last_value: Any = None
         self._last_text = "null"
         # Waits' answers not handed back yet, by their order, and who waits for theirs.
-        self._ordered = sorted(a.ord for a in journal if _kind(a.answer) in _ORDERED)
+        self._ordered = sorted(a.ord for a in self._answers.values() if a.kind in _ORDERED)
         self._turns: dict[int, asyncio.Future[None]] = {}
         #: Done once every committed event and answer has been replayed.
         self.caught_up: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -135,9 +184,9 @@ class Log:
         ):  # fmt: skip
             self._diverged()
             raise ReplayDiverged(
-                f"{self.arn}: event {committed.id} was {committed.type} after "
-                f"{committed.previous_id} {committed.details}, is now {event_type} after "
-                f"{previous} {text}"
+                f"its event {committed.id} was {committed.type} after {committed.previous_id} "
+                f"{_quote(committed.details)}; replayed, it is {event_type} after {previous} "
+                f"{_quote(text)}"
             )
         self._check_caught_up()
         return committed.id
@@ -213,11 +262,10 @@ class Log:
         if found is None:
             self.journal(key, {"v": value, "of": kind})
             return value
-        answer = parse_json(found.answer)
-        if answer.get("of") != kind:
-            self._diverged()
-            raise ReplayDiverged(f"{self.arn}: call {key} was {found.answer}, is now {kind}")
-        return answer["v"]  # type: ignore[no-any-return]
+        recalled = found.value["v"]
+        if found.value["of"] != kind or not isinstance(recalled, _RECALLED.get(kind, object)):
+            raise self._call_diverged(key, found, f"asks for a {kind}")
+        return cast(T, recalled)
 
     def journal(self, key: tuple[str, str], answer: Mapping[str, Any]) -> None:
         """Write down an answer (at the next commit)."""
@@ -230,20 +278,17 @@ class Log:
         found = self._take(key)
         if found is None:
             return None
-        answer: dict[str, Any] = parse_json(found.answer)
-        if field not in answer:
-            self._diverged()
-            raise ReplayDiverged(f"{self.arn}: call {key} was {found.answer}, is now {field}")
-        return answer
+        if found.kind != field:
+            raise self._call_diverged(key, found, f"asks for an {field}")
+        return found.value
 
     async def answer(self, clock: Clock, key: tuple[str, str]) -> dict[str, Any] | None:
         """The journaled answer of a wait, handed back in its turn; None when there is none."""
         found = self._answers.get(key)
         if found is None:
             return None
-        if _kind(found.answer) not in _ORDERED:
-            self._diverged()
-            raise ReplayDiverged(f"{self.arn}: call {key} was {found.answer}, is now a wait")
+        if found.kind not in _ORDERED:
+            raise self._call_diverged(key, found, "waits")
         try:
             if self._ordered[0] != found.ord:
                 turn = self._turns[found.ord] = clock.wake()
@@ -259,9 +304,16 @@ class Log:
             if following is not None and not following.done():
                 following.set_result(None)
             self._check_caught_up()
-        return parse_json(found.answer)  # type: ignore[no-any-return]
+        return found.value
 
-    def _take(self, key: tuple[str, str]) -> JournalRow | None:
+    def _call_diverged(self, key: tuple[str, str], found: _Answer, asked: str) -> ReplayDiverged:
+        """The replay of call ``key`` ``asked`` something else than its journaled answer."""
+        self._diverged()
+        return ReplayDiverged(
+            f"its call {key} was {_quote(json_text(found.value))}; replayed, it {asked}"
+        )
+
+    def _take(self, key: tuple[str, str]) -> _Answer | None:
         if not self._answers:
             return None
         found = self._answers.pop(key, None)
@@ -341,11 +393,6 @@ class Log:
             self._pending = self.store.group.queue(write)
 
 
-def _kind(answer: str) -> str:
-    """An answer's kind: the first key of its JSON object (``{"ok": ...}``)."""
-    return answer[2 : answer.index('"', 2)]
-
-
 class DurableHistory(KeyedHistory):
     """A history whose events are keyed by strand, matched against the committed ones while
     an execution replays, and written by its :class:`Log`."""
@@ -355,7 +402,7 @@ class DurableHistory(KeyedHistory):
     def __init__(self, clock: Clock, log: Log, committed: Sequence[EventRow] = ()) -> None:
         super().__init__(clock)
         self.log = log
-        self.extend(stored_event(e) for e in committed)
+        self.extend(stored_event(e) for e in committed)  # Unresumable for a damaged one
 
     def add(
         self, event_type: str, previous_event_id: int, details: Mapping[str, Any] | None = None
@@ -392,8 +439,14 @@ class DurableHistory(KeyedHistory):
 
 
 def stored_event(row: EventRow) -> Event:
-    """A committed event as the history holds it."""
-    details = None if row.details is None else parse_json(row.details)
+    """A committed event as the history holds it; ``Unresumable`` naming it when its details
+    are not a JSON object."""
+    try:
+        details = None if row.details is None else parse_json(row.details)
+    except ValueError as exc:
+        raise Unresumable(f"its history's event {row.id} is not JSON: {exc}") from None
+    if details is not None and not isinstance(details, dict):
+        raise Unresumable(f"its history's event {row.id} is not one: {_quote(row.details)}")
     return Event(row.id, row.previous_id, row.timestamp, row.type, details)
 
 

@@ -33,6 +33,7 @@ from runtime.store.executions import Ended, MapRunRows
 from runtime.stored_map_runs import map_run_rows
 from runtime.strands import STRAND
 from runtime.summary import StateSummary, summarize
+from runtime.unresumable import Unresumable, unresumable_cause
 
 _log = logging.getLogger(__name__)
 
@@ -267,10 +268,15 @@ class Execution:
                 self._finish("ABORTED", "ExecutionAborted", _present(error_name, cause))
             else:
                 self.fault = error
-                _log.error("execution %s ended by an engine error", self.arn, exc_info=error)
-                # Our own wording: AWS has no such failure to record.
-                self.error = RUNTIME
-                self.cause = f"Internal engine error: {type(error).__name__}: {error}"
+                if isinstance(error, Unresumable):  # not a bug: said on one line
+                    failure = unresumable_cause(error)
+                    _log.warning("execution %s: %s", self.arn, failure.cause)
+                else:
+                    _log.error("execution %s ended by an engine error", self.arn, exc_info=error)
+                    # Our own wording: AWS has no such failure to record.
+                    cause = f"Internal engine error: {type(error).__name__}: {error}"
+                    failure = capped(StatesError(RUNTIME, cause))
+                self.error, self.cause = failure.error, failure.cause
                 self._finish("FAILED", "ExecutionFailed", _present(self.error, self.cause))
         elif error is not None and not isinstance(error, asyncio.CancelledError):
             # Ended, but its end was not written (the database refused it): said, not lost.

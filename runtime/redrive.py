@@ -63,6 +63,7 @@ from asl.errors import DATA_LIMIT_EXCEEDED, RUNTIME
 from asl.jsontext import json_text, parse_json
 from runtime.store import ApiError
 from runtime.store.executions import INERT, ChildRedrive, EventRow, JournalRow, RedrivePlan
+from runtime.unresumable import Unresumable, check_rows
 
 __all__ = [
     "ExecutionNotRedrivable",
@@ -117,6 +118,10 @@ def not_redrivable(
     if not events or events[0].calls == 0:
         # Journaled before events kept their strand's call count: no cut can be found.
         return "Execution was started before the launch of RedriveExecution."
+    try:
+        check_rows(events, ())
+    except Unresumable as damaged:  # our words: AWS's rows are never damaged
+        return f"Execution cannot be redriven: its stored history is damaged ({damaged})"
     return None
 
 

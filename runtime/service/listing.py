@@ -60,7 +60,7 @@ async def stored_page(
     follows) when every one read is wanted; for a version or an alias, as many more as
     those started otherwise."""
     size = page_size(body)
-    place = token_place(body.get("nextToken"))
+    place = token_place(body)
     found: list[tuple[Listed, Place]] = []
     while len(found) <= size:
         wanted = size + 1 - len(found)
@@ -71,5 +71,5 @@ async def stored_page(
                 found.append((item, place))
         if len(read) < wanted:  # no more rows
             break
-    more = {"nextToken": place_token(found[size - 1][1])} if len(found) > size else {}
+    more = {"nextToken": place_token(found[size - 1][1], body)} if len(found) > size else {}
     return {"executions": [listed(*item) for item, _ in found[:size]], **more}

@@ -1,12 +1,22 @@
 """Pagination as the List* operations and GetExecutionHistory do it: ``maxResults`` (0 or
 absent means the operation's default) and an opaque ``nextToken``: an offset into a list
 in memory (:func:`page`), or, for what the database pages itself, the place of the last
-row answered (:func:`place_token`, :func:`token_place`)."""
+row answered (:func:`place_token`, :func:`token_place`).
+
+A token is bound to the request that got it: the API reference says of every
+``nextToken`` "Make the call again using the returned token to retrieve the next page.
+Keep all other arguments unchanged", and answers a token it cannot use with
+``InvalidToken`` (HTTP 400). What AWS does with a token sent with other arguments is not
+documented; a careful user expects it refused rather than a page of another list, so a
+token carries a digest of the request's other members and is ``InvalidToken`` with any
+other. ``maxResults`` is left out of the digest: a page's size may change between calls
+(boto3's paginators keep it, and nothing of the next page's place depends on it)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -33,23 +43,24 @@ def page(
     """The page of ``items`` the request's ``maxResults`` and ``nextToken`` ask for, and
     ``{"nextToken": ...}`` when more follow (else ``{}``)."""
     size = page_size(body, default)
-    start = _offset(body["nextToken"]) if body.get("nextToken") is not None else 0
+    start = _offset(body) if body.get("nextToken") is not None else 0
     end = start + size
-    more = {"nextToken": _token("offset", end)} if end < len(items) else {}
+    more = {"nextToken": _token("offset", end, body)} if end < len(items) else {}
     return items[start:end], more
 
 
-def place_token(place: tuple[float, int]) -> str:
-    """The token of a place in an order the database keeps (a time, then a row number)."""
-    return _token("after", list(place))
+def place_token(place: tuple[float, int], body: dict[str, Any]) -> str:
+    """The token of a place in an order the database keeps (a time, then a row number),
+    for the request ``body`` made again."""
+    return _token("after", list(place), body)
 
 
-def token_place(token: str | None) -> tuple[float, int] | None:
-    """The place a :func:`place_token` names (None for no token); ``InvalidToken`` for
-    a token we did not issue."""
-    if token is None:
+def token_place(body: dict[str, Any]) -> tuple[float, int] | None:
+    """The place the request's :func:`place_token` names (None for no token);
+    ``InvalidToken`` for a token we did not issue for such a request."""
+    if body.get("nextToken") is None:
         return None
-    place = _decoded(token, "after")
+    place = _decoded(body, "after")
     if (
         not isinstance(place, list)
         or len(place) != 2
@@ -64,19 +75,32 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _token(key: str, value: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps({key: value}).encode()).decode()
+def _token(key: str, value: Any, body: dict[str, Any]) -> str:
+    text = json.dumps({key: value, "for": _request_digest(body)})
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def _decoded(token: str, key: str) -> Any:
+def _request_digest(body: dict[str, Any]) -> str:
+    """What tells the request ``body`` apart from others but for its page (see the
+    module's docstring)."""
+    kept = {k: v for k, v in body.items() if k not in ("nextToken", "maxResults")}
+    text = json.dumps(kept, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def _decoded(body: dict[str, Any], key: str) -> Any:
+    """The ``key`` member of the request's token, if it was issued for such a request."""
     try:
-        return json.loads(base64.urlsafe_b64decode(token.encode()))[key]
+        token = json.loads(base64.urlsafe_b64decode(str(body["nextToken"]).encode()))
+        if token["for"] != _request_digest(body):
+            raise InvalidToken(_BAD_TOKEN)
+        return token[key]
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise InvalidToken(_BAD_TOKEN) from None
 
 
-def _offset(token: str) -> int:
-    offset = _decoded(token, "offset")
+def _offset(body: dict[str, Any]) -> int:
+    offset = _decoded(body, "offset")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise InvalidToken(_BAD_TOKEN)
     return offset

@@ -159,7 +159,11 @@ async def _start_site(
     # Requests still open at shutdown (a GetActivityTask's long poll, a console's event
     # stream) get a moment, not aiohttp's default minute.
     runner = web.AppRunner(
-        app, access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS, logger=HTTP_LOG
+        app,
+        access_log=None,
+        shutdown_timeout=_SHUTDOWN_SECONDS,
+        logger=HTTP_LOG,
+        keepalive_timeout=settings.idle_seconds,  # aiohttp's default: 3,630 s
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -59,6 +59,12 @@ class ServiceSettings:
     aws_endpoint: str | None = None
     #: How long GetActivityTask waits for a task (AWS: 60 seconds).
     activity_poll_seconds: float = 60.0
+    #: How long a connection may stay idle (no request in progress) before the server
+    #: closes it, so clients that open connections and walk away cannot hold its file
+    #: descriptors. AWS documents none for its endpoints; Elastic Load Balancing's default
+    #: idle timeout is 60 seconds ("Configure the idle connection timeout", Classic Load
+    #: Balancers Guide), as here. botocore opens a new connection for a closed one.
+    idle_seconds: float = 60.0
     #: The schedules file of ``--schedules`` (EventBridge Scheduler's entries).
     schedules: Path | None = None
     #: The SQLite database the server keeps its state in (a directory holds

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from asl.jsontext import escape_surrogates, replace_surrogates
+from asl.jsontext import escape_surrogates
 from runtime.store.group_commit import GroupCommit, Write
 from runtime.store.runners import RunnerLock
 from runtime.store.sqlite import Database
@@ -334,7 +334,7 @@ class ExecutionStore(Database):
         row = self._db.execute(
             f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE arn = ?", (arn,)
         ).fetchone()
-        return None if row is None else ExecutionRow(*row)
+        return None if row is None else _execution_row(row)
 
     def executions(
         self, machine_arn: str | None = None, status: str | None = None
@@ -353,7 +353,7 @@ class ExecutionStore(Database):
             "ORDER BY start_time DESC, rowid DESC",
             args,
         )
-        return [ExecutionRow(*row) for row in rows]
+        return [_execution_row(row) for row in rows]
 
     def execution_page(
         self,
@@ -379,7 +379,7 @@ class ExecutionStore(Database):
             "ORDER BY start_time DESC, rowid DESC LIMIT ?",
             [*args, limit],
         )
-        found = [(ExecutionRow(*row[1:]), int(row[0])) for row in rows]
+        found = [(_execution_row(row[1:]), int(row[0])) for row in rows]
         return [(execution, (execution.start_time, rowid)) for execution, rowid in found]
 
     def events(self, arn: str) -> list[EventRow]:
@@ -443,7 +443,7 @@ class ExecutionStore(Database):
                 "ORDER BY start_time DESC, rowid DESC",
                 (json.dumps(dead),),
             )
-            found = [ExecutionRow(*row) for row in rows if row[0] not in skip]
+            found = [_execution_row(row) for row in rows if row[0] not in skip]
             db.executemany(
                 "UPDATE executions SET runner = ? WHERE arn = ?",
                 [(self.runner_id, row.arn) for row in found],
@@ -546,17 +546,35 @@ def commit_write(
             _replace_map_runs(db, arn, map_runs)
         if ended is not None:
             output = None if ended.output is None else escape_surrogates(ended.output)
-            # Plain text, not JSON: a lone surrogate (a Fail state's Cause, a handler's
-            # message) becomes U+FFFD, as in the task store, or UTF-8 could not write the end.
-            error = None if ended.error is None else replace_surrogates(ended.error)
-            cause = None if ended.cause is None else replace_surrogates(ended.cause)
             db.execute(
                 "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, "
                 "stop_time = ? WHERE arn = ?",
-                (ended.status, output, error, cause, ended.stop_time, arn),
-            )
+                (ended.status, output, _plain(ended.error), _plain(ended.cause),
+                 ended.stop_time, arn),
+            )  # fmt: skip
 
     return write
+
+
+def _plain(text: str | None) -> str | bytes | None:
+    """Plain text (an error, a cause) as the executions table keeps it: as text, or, when
+    it holds a lone surrogate (a Fail state's Cause, a handler's message), which UTF-8
+    cannot encode, as a blob of its code units in UTF-8 with ``surrogatepass``: kept as it
+    was, as the history's events keep it (JSON text, escaped), so DescribeExecution and
+    GetExecutionHistory show the same text."""
+    if text is None or text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+    return text
+
+
+def _execution_row(row: Sequence[object]) -> ExecutionRow:
+    """An ``executions`` row read (its error and cause as :func:`_plain` kept them)."""
+    values = [v.decode("utf-8", "surrogatepass") if isinstance(v, bytes) else v for v in row]
+    return ExecutionRow(*values)  # type: ignore[arg-type]
 
 
 def _history(db: sqlite3.Connection, arn: str) -> int | None:

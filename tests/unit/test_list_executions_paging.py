@@ -115,3 +115,53 @@ def test_each_page_reads_only_its_rows(tmp_path: Path, monkeypatch: pytest.Monke
         backend.catalog.close()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_a_token_is_refused_with_other_arguments(tmp_path: Path, durable: bool) -> None:
+    """The API reference of each ``nextToken``: "Make the call again using the returned
+    token to retrieve the next page. Keep all other arguments unchanged", a token it cannot
+    use answered with ``InvalidToken`` (HTTP 400). What AWS does with other arguments is
+    not documented: refused here (rather than a page of another list), but for
+    ``maxResults``, a page's size, which boto3's paginators let change."""
+
+    async def main() -> None:
+        db = tmp_path / "db.sqlite3" if durable else ":memory:"
+        backend = build_backend(ServiceSettings(clock="virtual", db=db))
+        async with TestClient(TestServer(build_app(backend, OPERATIONS))) as client:
+            api = _Api(client)
+            machines = []
+            for name in ("a", "b"):
+                _, made = await api(
+                    "CreateStateMachine",
+                    {"name": name, "definition": json.dumps(PASS), "roleArn": ROLE},
+                )
+                machines.append(made["stateMachineArn"])
+                for _ in range(3):
+                    await api("StartExecution", {"stateMachineArn": made["stateMachineArn"]})
+            first = {"stateMachineArn": machines[0], "maxResults": 1}
+            _, answer = await api("ListExecutions", first)
+            token = answer["nextToken"]
+            for other in (
+                {"stateMachineArn": machines[1]},
+                {"statusFilter": "SUCCEEDED"},
+                {"statusFilter": "RUNNING"},
+            ):
+                status, refused = await api("ListExecutions", first | other | {"nextToken": token})
+                assert (status, refused["__type"]) == (400, "InvalidToken"), other
+            status, next_page = await api(
+                "ListExecutions", first | {"maxResults": 5, "nextToken": token}
+            )
+            assert status == 200 and len(next_page["executions"]) == 2
+
+            arn = answer["executions"][0]["executionArn"]
+            history = {"executionArn": arn, "maxResults": 1}
+            _, events = await api("GetExecutionHistory", history)
+            again = history | {"nextToken": events["nextToken"]}
+            assert (await api("GetExecutionHistory", again))[0] == 200
+            status, refused = await api("GetExecutionHistory", again | {"reverseOrder": True})
+            assert (status, refused["__type"]) == (400, "InvalidToken")
+        await backend.engine.aclose()
+        backend.catalog.close()
+
+    asyncio.run(main())
