@@ -91,8 +91,15 @@ def parse_resource(arn: str) -> Resource:
 
 
 _T = TypeVar("_T")
-#: Makes a future done after that many seconds on the Host's clock (``TaskServices.timer``).
-Timer = Callable[[float], "asyncio.Future[Any]"]
+
+
+class Timer(Protocol):
+    """Makes a future done after that many seconds on the Host's clock
+    (:meth:`TaskServices.timer`)."""
+
+    def __call__(self, seconds: float, elapsed: float = 0.0) -> asyncio.Future[Any]:
+        """See :meth:`TaskServices.timer`."""
+        ...
 
 
 class TaskServices(Protocol):
@@ -106,9 +113,12 @@ class TaskServices(Protocol):
         """A random UUID (version 4 text) from the Host's entropy: seeded runs repeat."""
         ...
 
-    def timer(self, seconds: float) -> asyncio.Future[Any]:
+    def timer(self, seconds: float, elapsed: float = 0.0) -> asyncio.Future[Any]:
         """A future done when the Host's clock reaches now + ``seconds``; cancelling it
-        removes the timer from the clock."""
+        removes the timer from the clock. ``elapsed``: real seconds of it that passed
+        already while the event loop was held (an inline handler's call, set only once it
+        returned), so the Host's time stood still: it is due that much sooner in real
+        time, at the same time on the Host's clock."""
         ...
 
 
@@ -124,11 +134,12 @@ class SystemServices:
         """``uuid.uuid4()`` as text."""
         return str(uuid.uuid4())
 
-    def timer(self, seconds: float) -> asyncio.Future[Any]:
-        """A future the running loop completes after ``seconds`` (``call_later``)."""
+    def timer(self, seconds: float, elapsed: float = 0.0) -> asyncio.Future[Any]:
+        """A future the running loop completes after ``seconds`` less ``elapsed``
+        (``call_later``)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        handle = loop.call_later(seconds, settle, future, None)
+        handle = loop.call_later(seconds - elapsed, settle, future, None)
         future.add_done_callback(lambda _: handle.cancel())
         return future
 

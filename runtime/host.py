@@ -54,8 +54,9 @@ class Host(Protocol):
         """Let other work run a moment (a long run of states that never wait calls it)."""
         ...
 
-    def timer(self, seconds: float) -> Wake:
-        """A future done when the Host's clock reaches now + ``seconds``."""
+    def timer(self, seconds: float, elapsed: float = 0.0) -> Wake:
+        """A future done when the Host's clock reaches now + ``seconds`` (``elapsed``: see
+        :meth:`integrations.base.TaskServices.timer`)."""
         ...
 
     def deadline(self, seconds: float | None) -> Deadline:
@@ -166,9 +167,10 @@ class LocalHost:
         """One turn of the event loop."""
         await asyncio.sleep(0)
 
-    def timer(self, seconds: float) -> Wake:
-        """A future done when this Host's clock reaches now + ``seconds``."""
-        return self.clock.timer(seconds)
+    def timer(self, seconds: float, elapsed: float = 0.0) -> Wake:
+        """A future done when this Host's clock reaches now + ``seconds`` (``elapsed``: see
+        :meth:`integrations.base.TaskServices.timer`)."""
+        return self.clock.timer(seconds, elapsed=elapsed)
 
     def deadline(self, seconds: float | None) -> Deadline:
         """A timeout ``seconds`` from now on this Host's clock."""

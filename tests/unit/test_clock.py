@@ -81,6 +81,27 @@ async def test_timers_fire_in_real_time_while_work_runs_outside_the_clock() -> N
     finished.set()
 
 
+@pytest.mark.parametrize("kind", ["virtual", "real"])
+async def test_a_timer_counted_from_the_past_is_due_that_much_sooner_in_real_time(
+    kind: str,
+) -> None:
+    # What an inline handler's function timeout is set as once the handler has returned.
+    clock = VirtualClock(start=0.0) if kind == "virtual" else RealClock()
+    began = clock.now()
+
+    async def held() -> float:  # not parked: the virtual clock cannot jump to the timer
+        timer = clock.timer(3600.0, elapsed=3599.9)
+        done, _ = await asyncio.wait([timer], timeout=60)  # bounded; due in 0.1 s
+        assert done == {timer}
+        return clock.now()
+
+    fired_at = await clock.spawn(held)
+    if kind == "virtual":
+        assert fired_at == 3600.0  # at its own time on the clock, all the same
+    else:
+        assert fired_at - began < 60
+
+
 async def test_a_cancelled_timer_leaves_the_clock() -> None:
     clock = VirtualClock(start=0.0)
     timer = clock.timer(DAY)
