@@ -121,6 +121,13 @@ class TaskServices(Protocol):
         time, at the same time on the Host's clock."""
         ...
 
+    def alone(self) -> bool:
+        """Whether the Task's strand is all that runs on the Host now: every other strand
+        of its executions waits on its clock or its engine. A Task that answered without
+        waiting lets the others go first (one turn of the event loop), as they would while
+        a thread ran its handler, unless there are none."""
+        ...
+
 
 class SystemServices:
     """:class:`TaskServices` of the wall clock, :func:`uuid.uuid4` and the running loop's
@@ -133,6 +140,10 @@ class SystemServices:
     def new_uuid(self) -> str:
         """``uuid.uuid4()`` as text."""
         return str(uuid.uuid4())
+
+    def alone(self) -> bool:
+        """False: whatever else runs, it may go first."""
+        return False
 
     def timer(self, seconds: float, elapsed: float = 0.0) -> asyncio.Future[Any]:
         """A future the running loop completes after ``seconds`` less ``elapsed``

@@ -342,7 +342,7 @@ class LocalFunctions:
             )
             executor = self._executor_for(function)
             try:
-                outcome = await executor.run(function, call.event, context, services.timer)
+                outcome = await executor.run(function, call.event, context, services)
             except Saturated:  # earlier invocations still hold its sandboxes (threads)
                 raise throttled(call.request_id) from None
             record = bill(function, call.request_id, services.now() - now, outcome)

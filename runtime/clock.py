@@ -529,6 +529,11 @@ class Clock:
         finally:
             self.end_hold()
 
+    def alone(self) -> bool:
+        """Whether the caller is all that runs on this clock: every other strand is parked
+        (on a clock that counts no parking, there is none) and no operation holds it."""
+        return self._busy <= 1
+
     def begin_hold(self) -> None:
         """Hold time still until the matching :meth:`end_hold` (see :meth:`hold`)."""
         self._busy += 1

@@ -59,6 +59,11 @@ class Host(Protocol):
         :meth:`integrations.base.TaskServices.timer`)."""
         ...
 
+    def alone(self) -> bool:
+        """Whether the calling strand is all that runs (see
+        :meth:`integrations.base.TaskServices.alone`)."""
+        ...
+
     def deadline(self, seconds: float | None) -> Deadline:
         """An async context that times its block out ``seconds`` from now (None: never)."""
         ...
@@ -171,6 +176,10 @@ class LocalHost:
         """A future done when this Host's clock reaches now + ``seconds`` (``elapsed``: see
         :meth:`integrations.base.TaskServices.timer`)."""
         return self.clock.timer(seconds, elapsed=elapsed)
+
+    def alone(self) -> bool:
+        """Whether the calling strand is all that runs on this Host's clock."""
+        return self.clock.alone()
 
     def deadline(self, seconds: float | None) -> Deadline:
         """A timeout ``seconds`` from now on this Host's clock."""

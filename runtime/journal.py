@@ -457,6 +457,10 @@ class JournaledHost:
         answer is journaled)."""
         return self.inner.timer(seconds, elapsed)
 
+    def alone(self) -> bool:
+        """The Host's answer (nothing recorded: it changes no answer, only when others run)."""
+        return self.inner.alone()
+
     def deadline(self, seconds: float | None) -> Deadline:
         """A timeout at a journaled absolute time."""
         if seconds is None:

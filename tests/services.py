@@ -44,6 +44,10 @@ class FakeServices:
         self._pending.append((self.clock + seconds, future))
         return future
 
+    def alone(self) -> bool:
+        """False: a Task answering at once lets other work go first."""
+        return False
+
     @property
     def pending(self) -> int:
         """Timers neither fired nor cancelled."""

@@ -51,6 +51,9 @@ class _Services:
     def timer(self, seconds: float, elapsed: float = 0.0) -> asyncio.Future[Any]:
         return SYSTEM_SERVICES.timer(seconds, elapsed)
 
+    def alone(self) -> bool:
+        return SYSTEM_SERVICES.alone()
+
 
 class TaskActivities:
     """The activities of a worker holding ``invoker`` (the integrations)."""

@@ -102,6 +102,39 @@ async def test_a_timer_counted_from_the_past_is_due_that_much_sooner_in_real_tim
         assert fired_at - began < 60
 
 
+@pytest.mark.parametrize("kind", ["virtual", "real"])
+async def test_a_strand_is_alone_when_no_other_strand_may_run(kind: str) -> None:
+    # What a Task that answered at once asks before it lets the others go first.
+    clock = VirtualClock(start=0.0) if kind == "virtual" else RealClock()
+    seen: dict[str, bool] = {}
+    other_parked = clock.wake()
+
+    async def other() -> None:
+        await clock.park(other_parked)
+
+    async def looks() -> None:
+        seen["beside a running strand"] = clock.alone()
+        await asyncio.sleep(0)  # the other strand takes its first step: it parks
+        seen["beside a parked strand"] = clock.alone()
+        other_parked.set_result(None)  # it runs again
+        seen["beside a woken strand"] = clock.alone()
+
+    await asyncio.gather(clock.spawn(looks), clock.spawn(other))
+    # A real clock counts no parking: a strand there is alone only when it is the only one.
+    assert seen == {
+        "beside a running strand": False,
+        "beside a parked strand": kind == "virtual",
+        "beside a woken strand": False,
+    }
+    with clock.hold():  # work outside the clock, held
+        assert await clock.spawn(_alone, clock) is False
+    assert await clock.spawn(_alone, clock) is True
+
+
+async def _alone(clock: VirtualClock | RealClock) -> bool:
+    return clock.alone()
+
+
 async def test_a_cancelled_timer_leaves_the_clock() -> None:
     clock = VirtualClock(start=0.0)
     timer = clock.timer(DAY)
