@@ -17,7 +17,7 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -258,6 +258,11 @@ def object_parameters(request: TaskRequest) -> dict[str, Any]:
     return params
 
 
+async def _raise(error: StatesError) -> Any:
+    """Raise ``error`` when awaited (where the Task's result is awaited, as any failure)."""
+    raise error
+
+
 class FunctionIntegration:
     """An integration made of one async function (handy for tests and small adapters)."""
 
@@ -291,9 +296,10 @@ class Registry:
         self._by_key[key] = found
         return found
 
-    async def invoke(self, request: TaskRequest) -> Any:
-        """Run the request on its integration."""
+    def invoke(self, request: TaskRequest) -> Coroutine[Any, Any, Any]:
+        """Run the request on its integration (the integration's own coroutine: no frame
+        of the registry's stays between the Task and it)."""
         integration = self.find(request.resource)
         if integration is None:
-            raise not_served(request)
-        return await integration.invoke(request)
+            return _raise(not_served(request))
+        return integration.invoke(request)

@@ -36,7 +36,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
@@ -217,12 +217,13 @@ class LocalFunctions:
         """Billed GB-seconds of every invocation so far."""
         return self.billing.gb_seconds
 
-    async def invoke(self, request: TaskRequest) -> Any:
-        """Run the Task: the Invoke envelope for ``lambda:invoke``, the raw result otherwise."""
+    def invoke(self, request: TaskRequest) -> Coroutine[Any, Any, Any]:
+        """Run the Task: the Invoke envelope for ``lambda:invoke``, the raw result otherwise
+        (the coroutine of the one that serves it: no frame of this one's in between)."""
         if request.resource.key == "lambda:invoke":
-            return await self._invoke_service(request)
+            return self._invoke_service(request)
         if request.resource.key == "lambda-function":
-            return await self._invoke_legacy(request)
+            return self._invoke_legacy(request)
         raise ValueError(f"LocalFunctions cannot serve the resource {request.resource.arn}")
 
     async def _invoke_legacy(self, request: TaskRequest) -> Any:

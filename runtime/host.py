@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal, Protocol
 
 from asl.bindings import Entropy, SystemEntropy
@@ -199,13 +199,14 @@ class LocalHost:
             token = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
         return "A" + token[1:] if token.startswith("-") else token
 
-    async def invoke(self, request: TaskRequest) -> Any:
+    def invoke(self, request: TaskRequest) -> Coroutine[Any, Any, Any]:
         """Run the request through the invoker (the calling strand runs meanwhile, so
         the clock does not jump; its timers fire in real time). A seeded Host hands
-        results back in the order the invocations started."""
+        results back in the order the invocations started. (The invoker's coroutine
+        itself when unseeded: no frame of the Host's in between.)"""
         if self._in_order is None:
-            return await self.invoker.invoke(request)
-        return await self._in_order.run(self.invoker.invoke(request))
+            return self.invoker.invoke(request)
+        return self._in_order.run(self.invoker.invoke(request))
 
     async def wait_for_token(
         self,
