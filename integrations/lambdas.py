@@ -35,7 +35,6 @@ import functools
 import json
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, SimpleNamespace
@@ -53,7 +52,14 @@ from integrations.lambda_api import (
     throttled,
     validation_error,
 )
-from integrations.lambda_billing import KEPT_INVOCATIONS, Billing, Invocation, bill
+from integrations.lambda_billing import (
+    KEPT_INVOCATIONS,
+    Billing,
+    Fields,
+    Invocation,
+    Invocations,
+    bill,
+)
 from integrations.lambda_inline import InlineExecutor
 from integrations.lambda_refs import (
     REF_PATTERN_TEXT,
@@ -145,7 +151,7 @@ class LocalFunctions:
         self._functions: dict[str, LocalFunction] = {}
         self._in_flight: dict[str, int] = {}
         self._background: set[asyncio.Task[Any]] = set()
-        self.invocations: deque[Invocation] = deque(maxlen=keep)
+        self.invocations = Invocations(keep)
         self.billing = Billing()
         #: Told of each invocation as it ends (``asl run --logs`` prints its log).
         self.on_invocation: Callable[[Invocation], None] | None = None
@@ -268,7 +274,7 @@ class LocalFunctions:
         outcome, record = await self._run(call)
         if outcome.function_error:
             raise function_error(outcome.payload, compact=True)
-        log = log_tail(record.log()) if params.get("LogType") == "Tail" else None
+        log = log_tail(Invocation(*record).log()) if params.get("LogType") == "Tail" else None
         return envelope(outcome, 200, request_id, services, log_result=log)
 
     def _service_ref(self, params: Mapping[str, Any], services: TaskServices) -> FunctionRef:
@@ -323,7 +329,7 @@ class LocalFunctions:
             raise throttled(request_id)
         self._in_flight[function.name] = running + 1
 
-    async def _run(self, call: _Call) -> tuple[Outcome, Invocation]:
+    async def _run(self, call: _Call) -> tuple[Outcome, Fields]:
         """Invoke once, within the function's reserved concurrency, and record the bill."""
         function, services = call.function, call.services
         self._acquire(function, call.request_id)
@@ -347,10 +353,10 @@ class LocalFunctions:
             except Saturated:  # earlier invocations still hold its sandboxes (threads)
                 raise throttled(call.request_id) from None
             record = bill(function, call.request_id, services.now() - now, outcome)
-            self.invocations.append(record)
-            self.billing.add(record)
+            self.invocations.add(record)
+            self.billing.count(record[3], record[4], record[6])
             if self.on_invocation is not None:
-                self.on_invocation(record)
+                self.on_invocation(Invocation(*record))
             return outcome, record
         finally:
             self._in_flight[function.name] -= 1
