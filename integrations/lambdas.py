@@ -322,17 +322,18 @@ class LocalFunctions:
             )
         return function, arn
 
-    def _acquire(self, function: LocalFunction, request_id: str) -> None:
+    def _acquire(self, function: LocalFunction, limit: int, request_id: str) -> None:
         running = self._in_flight.get(function.name, 0)
-        limit = function.reserved_concurrency
-        if limit is not None and running >= limit:
+        if running >= limit:
             raise throttled(request_id)
         self._in_flight[function.name] = running + 1
 
     async def _run(self, call: _Call) -> tuple[Outcome, Fields]:
         """Invoke once, within the function's reserved concurrency, and record the bill."""
         function, services = call.function, call.services
-        self._acquire(function, call.request_id)
+        limit = function.reserved_concurrency  # the invocations in flight counted only then
+        if limit is not None:
+            self._acquire(function, limit, call.request_id)
         try:
             now = services.now()
             day = _log_day(int(now))
@@ -359,7 +360,8 @@ class LocalFunctions:
                 self.on_invocation(Invocation(*record))
             return outcome, record
         finally:
-            self._in_flight[function.name] -= 1
+            if limit is not None:
+                self._in_flight[function.name] -= 1
 
     def _start_event(self, call: _Call) -> None:
         """An asynchronous (``Event``) invocation: accepted at once, run in the background.
