@@ -3,7 +3,7 @@
 Usage, with the project's venv (created by ``make test`` or ``make demo``)::
 
     .venv/bin/python bench/workloads.py [NAME ...] [--workloads DIR]
-        [--async-handler | --inline] [--no-gc] [--durable]
+        [--async-handler | --inline] [--no-gc] [--durable] [--cpu]
 
 With no NAME, runs every workload, each in a fresh process. Prints, per workload,
 executions/s, state transitions/s, wall seconds and peak RSS. The workloads are the
@@ -19,7 +19,10 @@ the event loop's thread). ``--no-gc`` switches Python's garbage collector off, t
 how much of a figure it takes (a diagnosis, not a figure to quote). ``--durable`` runs
 each workload on a durable engine (``local_engine(database=...)``, a fresh SQLite file in
 a temporary folder): every execution's start, events, journal and end committed to the
-file. Peer figures on the same machine: bench/compare.py.
+file. ``--cpu`` adds the CPU time the process took per execution while they ran (every
+thread's, a handler's thread included): on a loaded machine, where wall time says more
+about the neighbours than about the engine, the figure to compare. Peer figures on the
+same machine: bench/compare.py.
 """
 
 from __future__ import annotations
@@ -108,6 +111,7 @@ async def _run(
         await (await machine.start(input_value)).wait()
     count = spec["repetitions"]
     started = time.perf_counter()
+    cpu_started = time.process_time()
     if spec.get("concurrent"):
         executions = [await machine.start(input_value) for _ in range(count)]
         # Awaited in turn: all have ended when the last one has, and no task is made per
@@ -121,6 +125,7 @@ async def _run(
             await execution.wait()
             executions.append(execution)
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     failed = [e for e in executions if e.status != "SUCCEEDED"]
     if failed:
         raise SystemExit(f"{name}: {len(failed)} executions ended {failed[0].status}: "
@@ -131,6 +136,7 @@ async def _run(
         "wall_s": wall,
         "executions_per_s": count / wall,
         "transitions_per_s": transitions / wall,
+        "cpu_us_per_exec": cpu / count * 1e6,
     }
 
 
@@ -142,12 +148,15 @@ async def _parked(database: Path | None, count: int = 100_000) -> dict[str, Any]
     }
     machine = engine.create_state_machine(definition, name="parked")
     started = time.perf_counter()
+    cpu_started = time.process_time()
     executions = [await machine.start({"n": i}) for i in range(count)]
     await asyncio.gather(*(e.wait() for e in executions))
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     assert all(e.status == "SUCCEEDED" for e in executions)
     await engine.aclose()
-    return {"wall_s": wall, "executions_per_s": count / wall, "transitions_per_s": count / wall}
+    return {"wall_s": wall, "executions_per_s": count / wall, "transitions_per_s": count / wall,
+            "cpu_us_per_exec": cpu / count * 1e6}  # fmt: skip
 
 
 def _peak_rss_mb() -> float:
@@ -164,6 +173,7 @@ def main() -> None:
     handler.add_argument("--inline", action="store_true")
     parser.add_argument("--no-gc", action="store_true")
     parser.add_argument("--durable", action="store_true")
+    parser.add_argument("--cpu", action="store_true")
     args = parser.parse_args()
     if args.no_gc:
         gc.disable()
@@ -173,7 +183,8 @@ def main() -> None:
         flags = [f for f, on in (("--async-handler", args.async_handler),
                                  ("--inline", args.inline),
                                  ("--no-gc", args.no_gc),
-                                 ("--durable", args.durable)) if on]  # fmt: skip
+                                 ("--durable", args.durable),
+                                 ("--cpu", args.cpu)) if on]  # fmt: skip
         for name in [*manifest, "parked_100k"]:
             command = [sys.executable, __file__, name, "--workloads", str(args.workloads)]
             subprocess.run([*command, *flags], check=True)
@@ -186,9 +197,11 @@ def main() -> None:
                 spec = manifest[name]
                 handlers = (args.async_handler, "inline" if args.inline else "thread")
                 figures = asyncio.run(_run(name, spec, args.workloads, handlers, database))
+        cpu = f"  CPU {figures['cpu_us_per_exec']:.1f} us/exec" if args.cpu else ""
         print(
             f"{name:16} {figures['wall_s']:8.3f} s  {figures['executions_per_s']:10.0f} exec/s  "
-            f"{figures['transitions_per_s']:10.0f} transitions/s  peak RSS {_peak_rss_mb():.0f} MB",
+            f"{figures['transitions_per_s']:10.0f} transitions/s  peak RSS {_peak_rss_mb():.0f} MB"
+            f"{cpu}",
             flush=True,
         )
 

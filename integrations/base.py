@@ -17,7 +17,7 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -91,8 +91,15 @@ def parse_resource(arn: str) -> Resource:
 
 
 _T = TypeVar("_T")
-#: Makes a future done after that many seconds on the Host's clock (``TaskServices.timer``).
-Timer = Callable[[float], "asyncio.Future[Any]"]
+
+
+class Timer(Protocol):
+    """Makes a future done after that many seconds on the Host's clock
+    (:meth:`TaskServices.timer`)."""
+
+    def __call__(self, seconds: float, elapsed: float = 0.0) -> asyncio.Future[Any]:
+        """See :meth:`TaskServices.timer`."""
+        ...
 
 
 class TaskServices(Protocol):
@@ -106,9 +113,19 @@ class TaskServices(Protocol):
         """A random UUID (version 4 text) from the Host's entropy: seeded runs repeat."""
         ...
 
-    def timer(self, seconds: float) -> asyncio.Future[Any]:
+    def timer(self, seconds: float, elapsed: float = 0.0) -> asyncio.Future[Any]:
         """A future done when the Host's clock reaches now + ``seconds``; cancelling it
-        removes the timer from the clock."""
+        removes the timer from the clock. ``elapsed``: real seconds of it that passed
+        already while the event loop was held (an inline handler's call, set only once it
+        returned), so the Host's time stood still: it is due that much sooner in real
+        time, at the same time on the Host's clock."""
+        ...
+
+    def alone(self) -> bool:
+        """Whether the Task's strand is all that runs on the Host now: every other strand
+        of its executions waits on its clock or its engine. A Task that answered without
+        waiting lets the others go first (one turn of the event loop), as they would while
+        a thread ran its handler, unless there are none."""
         ...
 
 
@@ -124,11 +141,16 @@ class SystemServices:
         """``uuid.uuid4()`` as text."""
         return str(uuid.uuid4())
 
-    def timer(self, seconds: float) -> asyncio.Future[Any]:
-        """A future the running loop completes after ``seconds`` (``call_later``)."""
+    def alone(self) -> bool:
+        """False: whatever else runs, it may go first."""
+        return False
+
+    def timer(self, seconds: float, elapsed: float = 0.0) -> asyncio.Future[Any]:
+        """A future the running loop completes after ``seconds`` less ``elapsed``
+        (``call_later``)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        handle = loop.call_later(seconds, settle, future, None)
+        handle = loop.call_later(seconds - elapsed, settle, future, None)
         future.add_done_callback(lambda _: handle.cancel())
         return future
 
@@ -236,6 +258,11 @@ def object_parameters(request: TaskRequest) -> dict[str, Any]:
     return params
 
 
+async def _raise(error: StatesError) -> Any:
+    """Raise ``error`` when awaited (where the Task's result is awaited, as any failure)."""
+    raise error
+
+
 class FunctionIntegration:
     """An integration made of one async function (handy for tests and small adapters)."""
 
@@ -269,9 +296,10 @@ class Registry:
         self._by_key[key] = found
         return found
 
-    async def invoke(self, request: TaskRequest) -> Any:
-        """Run the request on its integration."""
+    def invoke(self, request: TaskRequest) -> Coroutine[Any, Any, Any]:
+        """Run the request on its integration (the integration's own coroutine: no frame
+        of the registry's stays between the Task and it)."""
         integration = self.find(request.resource)
         if integration is None:
-            raise not_served(request)
-        return await integration.invoke(request)
+            return _raise(not_served(request))
+        return integration.invoke(request)

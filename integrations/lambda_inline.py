@@ -13,12 +13,14 @@ engine meanwhile, and one that never returns hangs the engine, since nothing can
 it. Inline is for handlers that compute and return.
 
 Timeouts are judged once the handler has returned, as they would have been while it ran.
-The function's timeout is a timer on the Host's clock set before the call, as for a thread
-run. A handler that returned within a second (the shortest timeout a function or a Task can
-have) cannot have run past its own, and its answer is taken after one turn of the loop; it
-counts as taking no virtual time, like the engine's own work on the loop. One that ran
-longer has its answer taken only after the loop has run every timer that came due
-meanwhile (a loop timer set when it returned fires after those). So a handler that ran
+A handler that returned within a second (the shortest timeout a function or a Task can
+have) cannot have run past its own, and its answer is taken after one turn of the loop
+(none when no other strand may run: ``TaskServices.alone``); it counts as taking no
+virtual time, like the engine's own work on the loop, and no timer is set for it. One that
+ran longer gets its function's timeout as a timer on the Host's clock set once it returned,
+counted from when it was called (``elapsed``), as a thread run's is set before the call;
+its answer is taken only after the loop has run every timer that came
+due meanwhile (a loop timer set when it returned fires after those). So a handler that ran
 past its function's timeout ends in Lambda's ``Sandbox.Timedout``, and one that ran past
 its Task's ``TimeoutSeconds`` (or the execution's) ends in ``States.Timeout``; a virtual
 clock, which keeps pace with real time for work outside it, records either at the time of
@@ -39,14 +41,13 @@ from __future__ import annotations
 import asyncio
 import time
 
-from integrations.base import settle
+from integrations.base import TaskServices, settle
 from integrations.handler_logs import HandlerLog
 from integrations.lambda_runtime import (
     Event,
     LambdaContext,
     LocalFunction,
     Outcome,
-    Timer,
     call_sync,
     timed_out,
 )
@@ -67,19 +68,22 @@ class InlineExecutor:
     """
 
     async def run(
-        self, function: LocalFunction, event: Event, context: LambdaContext, timer: Timer
+        self, function: LocalFunction, event: Event, context: LambdaContext, services: TaskServices
     ) -> Outcome:
         """Call the handler, then take its answer unless a timeout came due while it ran."""
         started = time.monotonic()
-        expiry = timer(function.timeout)  # before the call: its real time counts from here
         log = HandlerLog()
         answer = call_sync(function.handler, event, context, log)
-        if time.monotonic() - started < _SHORTEST_TIMEOUT:  # no timeout can have come due
-            expiry.cancel()
+        elapsed = time.monotonic() - started
+        if elapsed < _SHORTEST_TIMEOUT:  # no timeout can have come due
             # The strands ready to run go first, as while a thread ran the handler: Map
             # iterations record every TaskStarted before any result, as AWS does.
-            await asyncio.sleep(0)
+            if not services.alone():
+                await asyncio.sleep(0)
         else:
+            # Due when it would have been, had it been set before the call; the Host's
+            # time stood still meanwhile, the loop being held.
+            expiry = services.timer(function.timeout, elapsed)
             loop = asyncio.get_running_loop()
             returned: asyncio.Future[None] = loop.create_future()
             # A loop timer runs after every loop timer due before it: the Host's timers that

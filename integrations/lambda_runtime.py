@@ -32,7 +32,7 @@ from typing import Any, Literal, Protocol
 
 from asl.jsontext import NotPlain, json_text, parse_json, plain_copy
 from integrations import eager
-from integrations.base import Timer, before
+from integrations.base import TaskServices, Timer, before
 from integrations.handler_logs import HandlerLog, capture
 from integrations.handler_processes import HandlerProcesses
 from integrations.threads import ThreadPool
@@ -275,10 +275,10 @@ class Executor(Protocol):
     """
 
     async def run(
-        self, function: LocalFunction, event: Event, context: LambdaContext, timer: Timer
+        self, function: LocalFunction, event: Event, context: LambdaContext, services: TaskServices
     ) -> Outcome:
         """Run the function until it returns, fails or reaches its timeout, measured with
-        ``timer`` (the Host's: :meth:`~integrations.base.TaskServices.timer`)."""
+        the timers of ``services`` (the Host's: :meth:`~integrations.base.TaskServices.timer`)."""
         ...
 
 
@@ -422,7 +422,8 @@ class InProcessExecutor:
     """Runs handlers in this process: sync ones on reused daemon threads, async ones in
     place, made tasks only once they wait (:mod:`integrations.eager`: a handler that
     returns without waiting costs no task and no timer, only the one loop turn that lets
-    the strands ready to run go first, as they would while a thread ran the handler).
+    the strands ready to run go first, as they would while a thread ran the handler, and
+    none when no other strand may run: ``TaskServices.alone``).
 
     A handler that hangs past its timeout cannot be killed: its thread is abandoned (its
     late result dropped, a warning logged) and later invocations run on other threads (see
@@ -458,9 +459,10 @@ class InProcessExecutor:
         return len(running)
 
     async def run(
-        self, function: LocalFunction, event: Event, context: LambdaContext, timer: Timer
+        self, function: LocalFunction, event: Event, context: LambdaContext, services: TaskServices
     ) -> Outcome:
-        """Run the function until it returns, fails or reaches its timeout on ``timer``."""
+        """Run the function until it returns, fails or reaches its timeout on the Host's
+        clock (``services``)."""
         if self.abandoned(function.name) >= self._max_abandoned:
             raise Saturated(function.name)
         log = HandlerLog()
@@ -471,13 +473,14 @@ class InProcessExecutor:
                 assert outcome is not None
                 # The strands ready to run go first, as while a thread ran a sync handler:
                 # Map iterations record every TaskStarted before any result, as AWS does.
-                await asyncio.sleep(0)
+                if not services.alone():
+                    await asyncio.sleep(0)
                 return _with_log(outcome, log)
             work, running = self._watch(started.task)
         else:
             work, running = self._start_sync(function.handler, event, context, log)
         try:
-            outcome = await before(work, timer(function.timeout))
+            outcome = await before(work, services.timer(function.timeout))
         except TimeoutError:  # an async handler was cancelled; a thread abandoned
             outcome = timed_out(function, context.aws_request_id)
         finally:

@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from integrations.base import before
+from integrations.base import TaskServices, before
 from integrations.handler_logs import HandlerLog
 from integrations.handler_refs import HandlerRef, handler_reference
 from integrations.lambda_runtime import (
@@ -252,10 +252,11 @@ class WorkerPoolExecutor:
         return sorted(w.process.pid for w in self._workers if w.process.poll() is None)
 
     async def run(
-        self, function: LocalFunction, event: Event, context: LambdaContext, timer: Timer
+        self, function: LocalFunction, event: Event, context: LambdaContext, services: TaskServices
     ) -> Outcome:
         """Run the function in one of its workers until it returns, fails or times out
-        (measured with ``timer``, as is the start of a worker)."""
+        (measured with the Host's timers, as is the start of a worker)."""
+        timer = services.timer
         pool = self._pool(function)
         async with pool.slots:
             worker = pool.take()

@@ -35,8 +35,7 @@ import functools
 import json
 import logging
 import time
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
@@ -53,7 +52,14 @@ from integrations.lambda_api import (
     throttled,
     validation_error,
 )
-from integrations.lambda_billing import KEPT_INVOCATIONS, Billing, Invocation, bill
+from integrations.lambda_billing import (
+    KEPT_INVOCATIONS,
+    Billing,
+    Fields,
+    Invocation,
+    Invocations,
+    bill,
+)
 from integrations.lambda_inline import InlineExecutor
 from integrations.lambda_refs import (
     REF_PATTERN_TEXT,
@@ -145,7 +151,7 @@ class LocalFunctions:
         self._functions: dict[str, LocalFunction] = {}
         self._in_flight: dict[str, int] = {}
         self._background: set[asyncio.Task[Any]] = set()
-        self.invocations: deque[Invocation] = deque(maxlen=keep)
+        self.invocations = Invocations(keep)
         self.billing = Billing()
         #: Told of each invocation as it ends (``asl run --logs`` prints its log).
         self.on_invocation: Callable[[Invocation], None] | None = None
@@ -217,12 +223,13 @@ class LocalFunctions:
         """Billed GB-seconds of every invocation so far."""
         return self.billing.gb_seconds
 
-    async def invoke(self, request: TaskRequest) -> Any:
-        """Run the Task: the Invoke envelope for ``lambda:invoke``, the raw result otherwise."""
+    def invoke(self, request: TaskRequest) -> Coroutine[Any, Any, Any]:
+        """Run the Task: the Invoke envelope for ``lambda:invoke``, the raw result otherwise
+        (the coroutine of the one that serves it: no frame of this one's in between)."""
         if request.resource.key == "lambda:invoke":
-            return await self._invoke_service(request)
+            return self._invoke_service(request)
         if request.resource.key == "lambda-function":
-            return await self._invoke_legacy(request)
+            return self._invoke_legacy(request)
         raise ValueError(f"LocalFunctions cannot serve the resource {request.resource.arn}")
 
     async def _invoke_legacy(self, request: TaskRequest) -> Any:
@@ -267,7 +274,7 @@ class LocalFunctions:
         outcome, record = await self._run(call)
         if outcome.function_error:
             raise function_error(outcome.payload, compact=True)
-        log = log_tail(record.log()) if params.get("LogType") == "Tail" else None
+        log = log_tail(Invocation(*record).log()) if params.get("LogType") == "Tail" else None
         return envelope(outcome, 200, request_id, services, log_result=log)
 
     def _service_ref(self, params: Mapping[str, Any], services: TaskServices) -> FunctionRef:
@@ -315,17 +322,18 @@ class LocalFunctions:
             )
         return function, arn
 
-    def _acquire(self, function: LocalFunction, request_id: str) -> None:
+    def _acquire(self, function: LocalFunction, limit: int, request_id: str) -> None:
         running = self._in_flight.get(function.name, 0)
-        limit = function.reserved_concurrency
-        if limit is not None and running >= limit:
+        if running >= limit:
             raise throttled(request_id)
         self._in_flight[function.name] = running + 1
 
-    async def _run(self, call: _Call) -> tuple[Outcome, Invocation]:
+    async def _run(self, call: _Call) -> tuple[Outcome, Fields]:
         """Invoke once, within the function's reserved concurrency, and record the bill."""
         function, services = call.function, call.services
-        self._acquire(function, call.request_id)
+        limit = function.reserved_concurrency  # the invocations in flight counted only then
+        if limit is not None:
+            self._acquire(function, limit, call.request_id)
         try:
             now = services.now()
             day = _log_day(int(now))
@@ -342,17 +350,18 @@ class LocalFunctions:
             )
             executor = self._executor_for(function)
             try:
-                outcome = await executor.run(function, call.event, context, services.timer)
+                outcome = await executor.run(function, call.event, context, services)
             except Saturated:  # earlier invocations still hold its sandboxes (threads)
                 raise throttled(call.request_id) from None
             record = bill(function, call.request_id, services.now() - now, outcome)
-            self.invocations.append(record)
-            self.billing.add(record)
+            self.invocations.add(record)
+            self.billing.count(record[3], record[4], record[6])
             if self.on_invocation is not None:
-                self.on_invocation(record)
+                self.on_invocation(Invocation(*record))
             return outcome, record
         finally:
-            self._in_flight[function.name] -= 1
+            if limit is not None:
+                self._in_flight[function.name] -= 1
 
     def _start_event(self, call: _Call) -> None:
         """An asynchronous (``Event``) invocation: accepted at once, run in the background.

@@ -359,10 +359,18 @@ class Clock:
         """Seconds since the Unix epoch, by this clock."""
         raise NotImplementedError
 
-    def timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
+    def timer(
+        self,
+        seconds: float | None,
+        callback: Callable[[], None] | None = None,
+        *,
+        elapsed: float = 0.0,
+    ) -> Wake:
         """A :class:`Wake` the clock resolves ``seconds`` from now (``None``: never; only
         whoever holds it resolves it), calling ``callback`` right after. Cancelling it
-        removes it from the clock."""
+        removes it from the clock. ``elapsed``: real seconds of it that passed already while
+        the event loop was held (an inline handler's call), so this clock's time stood
+        still: it is due that much sooner in real time, at the same time on this clock."""
         raise NotImplementedError
 
     def passive_timer(
@@ -521,6 +529,11 @@ class Clock:
         finally:
             self.end_hold()
 
+    def alone(self) -> bool:
+        """Whether the caller is all that runs on this clock: every other strand is parked
+        (on a clock that counts no parking, there is none) and no operation holds it."""
+        return self._busy <= 1
+
     def begin_hold(self) -> None:
         """Hold time still until the matching :meth:`end_hold` (see :meth:`hold`)."""
         self._busy += 1
@@ -643,12 +656,18 @@ class RealClock(Clock):
         """Seconds since the Unix epoch."""
         return time.time()
 
-    def timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
-        """A Wake resolved after ``seconds`` of real time."""
+    def timer(
+        self,
+        seconds: float | None,
+        callback: Callable[[], None] | None = None,
+        *,
+        elapsed: float = 0.0,
+    ) -> Wake:
+        """A Wake resolved after ``seconds`` of real time (``elapsed`` of them passed)."""
         wake = Wake(self, None)
         if seconds is not None:
             wake._callback = callback
-            self._watch(seconds, wake, wake.get_loop())
+            self._watch(seconds - elapsed, wake, wake.get_loop())
         return wake
 
     def alarm(
@@ -713,12 +732,22 @@ class VirtualClock(Clock):
         """How many timers are still waiting for their deadline."""
         return len(self._timers) - self._settled_timers
 
-    def timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
+    def timer(
+        self,
+        seconds: float | None,
+        callback: Callable[[], None] | None = None,
+        *,
+        elapsed: float = 0.0,
+    ) -> Wake:
         """A Wake resolved when the virtual time reaches now + ``seconds``, or once
-        ``seconds`` of real time have passed, whichever comes first."""
+        ``seconds`` of real time have passed (``elapsed`` of them already), whichever
+        comes first."""
         if seconds is None:
             return self.wake()
-        return self.timer_at(self._now + max(seconds, 0.0), callback)
+        wake = Wake(self, self._now + max(seconds, 0.0))
+        wake._callback = callback
+        self._queue(wake, wake.get_loop(), elapsed)
+        return wake
 
     def timer_at(self, deadline: float, callback: Callable[[], None] | None = None) -> Wake:
         """A Wake resolved when the virtual time reaches ``deadline``, or once as many real
@@ -759,9 +788,9 @@ class VirtualClock(Clock):
         self._queue_passive(alarm, asyncio.get_running_loop())
         return alarm
 
-    def _queue(self, timer: _Due, loop: asyncio.AbstractEventLoop) -> None:
-        """Watch a timer the clock may jump to."""
-        entry = self._watch_late(timer, loop)
+    def _queue(self, timer: _Due, loop: asyncio.AbstractEventLoop, elapsed: float = 0.0) -> None:
+        """Watch a timer the clock may jump to (``elapsed``: see :meth:`timer`)."""
+        entry = self._watch_late(timer, loop, elapsed)
         timer._queued = True
         heapq.heappush(self._timers, entry)
         self._became_idle()  # nothing runs on the clock: the new timer may be due at once
@@ -773,15 +802,17 @@ class VirtualClock(Clock):
             self._passive, self._passive_compact_at = _compacted(self._passive)
         heapq.heappush(self._passive, entry)
 
-    def _watch_late(self, timer: _Due, loop: asyncio.AbstractEventLoop) -> tuple[float, int, _Due]:
-        """Watch a timer in real time too (as many seconds as are left to its deadline), on
-        ``loop`` (the running one; see :meth:`RealClock._watch`); its entry for a heap of
-        timers."""
+    def _watch_late(
+        self, timer: _Due, loop: asyncio.AbstractEventLoop, elapsed: float = 0.0
+    ) -> tuple[float, int, _Due]:
+        """Watch a timer in real time too (as many seconds as are left to its deadline, less
+        ``elapsed``), on ``loop`` (the running one; see :meth:`RealClock._watch`); its entry
+        for a heap of timers."""
         deadline = timer.deadline
         assert deadline is not None
         sequence = next(self._sequence)
         late = self._late
-        late.push(loop, (loop.time() + deadline - self._now, sequence, timer))
+        late.push(loop, (loop.time() - elapsed + deadline - self._now, sequence, timer))
         if len(late.heap) > 2 * (len(self._timers) + len(self._passive)) + _COMPACT_AT:
             late.heap = [entry for entry in late.heap if not entry[2].done()]  # settled
             heapq.heapify(late.heap)

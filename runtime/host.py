@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal, Protocol
 
 from asl.bindings import Entropy, SystemEntropy
@@ -54,8 +54,14 @@ class Host(Protocol):
         """Let other work run a moment (a long run of states that never wait calls it)."""
         ...
 
-    def timer(self, seconds: float) -> Wake:
-        """A future done when the Host's clock reaches now + ``seconds``."""
+    def timer(self, seconds: float, elapsed: float = 0.0) -> Wake:
+        """A future done when the Host's clock reaches now + ``seconds`` (``elapsed``: see
+        :meth:`integrations.base.TaskServices.timer`)."""
+        ...
+
+    def alone(self) -> bool:
+        """Whether the calling strand is all that runs (see
+        :meth:`integrations.base.TaskServices.alone`)."""
         ...
 
     def deadline(self, seconds: float | None) -> Deadline:
@@ -166,9 +172,14 @@ class LocalHost:
         """One turn of the event loop."""
         await asyncio.sleep(0)
 
-    def timer(self, seconds: float) -> Wake:
-        """A future done when this Host's clock reaches now + ``seconds``."""
-        return self.clock.timer(seconds)
+    def timer(self, seconds: float, elapsed: float = 0.0) -> Wake:
+        """A future done when this Host's clock reaches now + ``seconds`` (``elapsed``: see
+        :meth:`integrations.base.TaskServices.timer`)."""
+        return self.clock.timer(seconds, elapsed=elapsed)
+
+    def alone(self) -> bool:
+        """Whether the calling strand is all that runs on this Host's clock."""
+        return self.clock.alone()
 
     def deadline(self, seconds: float | None) -> Deadline:
         """A timeout ``seconds`` from now on this Host's clock."""
@@ -188,13 +199,14 @@ class LocalHost:
             token = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
         return "A" + token[1:] if token.startswith("-") else token
 
-    async def invoke(self, request: TaskRequest) -> Any:
+    def invoke(self, request: TaskRequest) -> Coroutine[Any, Any, Any]:
         """Run the request through the invoker (the calling strand runs meanwhile, so
         the clock does not jump; its timers fire in real time). A seeded Host hands
-        results back in the order the invocations started."""
+        results back in the order the invocations started. (The invoker's coroutine
+        itself when unseeded: no frame of the Host's in between.)"""
         if self._in_order is None:
-            return await self.invoker.invoke(request)
-        return await self._in_order.run(self.invoker.invoke(request))
+            return self.invoker.invoke(request)
+        return self._in_order.run(self.invoker.invoke(request))
 
     async def wait_for_token(
         self,

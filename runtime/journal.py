@@ -505,10 +505,14 @@ class JournaledHost:
         """The Host's pause."""
         await self.inner.pause()
 
-    def timer(self, seconds: float) -> Wake:
+    def timer(self, seconds: float, elapsed: float = 0.0) -> Wake:
         """A timer of the Host's clock (integrations' timers need no journal: their work's
         answer is journaled)."""
-        return self.inner.timer(seconds)
+        return self.inner.timer(seconds, elapsed)
+
+    def alone(self) -> bool:
+        """The Host's answer (nothing recorded: it changes no answer, only when others run)."""
+        return self.inner.alone()
 
     def deadline(self, seconds: float | None) -> Deadline:
         """A timeout at a journaled absolute time."""

@@ -36,12 +36,17 @@ class FakeServices:
         """``uid(n)`` for n = 1, 2, ..."""
         return uid(next(self._counter))
 
-    def timer(self, seconds: float) -> asyncio.Future[Any]:
-        """A future done when :meth:`advance` reaches now + ``seconds``."""
+    def timer(self, seconds: float, elapsed: float = 0.0) -> asyncio.Future[Any]:
+        """A future done when :meth:`advance` reaches now + ``seconds`` (the fake clock is
+        the only time there is: ``elapsed`` real seconds change nothing)."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.timers.append(seconds)
         self._pending.append((self.clock + seconds, future))
         return future
+
+    def alone(self) -> bool:
+        """False: a Task answering at once lets other work go first."""
+        return False
 
     @property
     def pending(self) -> int:

@@ -48,8 +48,11 @@ class _Services:
     def new_uuid(self) -> str:
         return self._entropy.uuid4()
 
-    def timer(self, seconds: float) -> asyncio.Future[Any]:
-        return SYSTEM_SERVICES.timer(seconds)
+    def timer(self, seconds: float, elapsed: float = 0.0) -> asyncio.Future[Any]:
+        return SYSTEM_SERVICES.timer(seconds, elapsed)
+
+    def alone(self) -> bool:
+        return SYSTEM_SERVICES.alone()
 
 
 class TaskActivities:

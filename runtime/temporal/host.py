@@ -68,9 +68,17 @@ class WorkflowClock(RealClock):
         """The workflow's current time, the same on every replay."""
         return workflow.now().timestamp()
 
-    def timer(self, seconds: float | None, callback: Callable[[], None] | None = None) -> Wake:
+    def timer(
+        self,
+        seconds: float | None,
+        callback: Callable[[], None] | None = None,
+        *,
+        elapsed: float = 0.0,
+    ) -> Wake:
         """A durable timer of the workflow's for each, passive ones too, as its history has
-        recorded them (the local clock's one watched heap of timers would change that)."""
+        recorded them (the local clock's one watched heap of timers would change that).
+        ``elapsed`` is left out: the workflow's time, which its timers run on, stood still
+        meanwhile."""
         return self.loop_timer(seconds, callback)
 
     def alarm(

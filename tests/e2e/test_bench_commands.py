@@ -29,8 +29,10 @@ def test_workloads_run_through_the_public_api() -> None:
 def test_the_diagnostic_variants_run() -> None:
     out = _bench("bench/workloads.py", "task_echo", "--async-handler", "--no-gc")
     assert out.split()[0] == "task_echo"
-    out = _bench("bench/workloads.py", "task_echo", "--inline")
+    out = _bench("bench/workloads.py", "task_echo", "--inline", "--cpu")
     assert out.split()[0] == "task_echo"
+    *_, label, cpu, unit = out.split()
+    assert (label, unit) == ("CPU", "us/exec") and float(cpu) > 0
 
 
 @pytest.mark.parametrize(

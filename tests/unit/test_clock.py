@@ -81,6 +81,60 @@ async def test_timers_fire_in_real_time_while_work_runs_outside_the_clock() -> N
     finished.set()
 
 
+@pytest.mark.parametrize("kind", ["virtual", "real"])
+async def test_a_timer_counted_from_the_past_is_due_that_much_sooner_in_real_time(
+    kind: str,
+) -> None:
+    # What an inline handler's function timeout is set as once the handler has returned.
+    clock = VirtualClock(start=0.0) if kind == "virtual" else RealClock()
+    began = clock.now()
+
+    async def held() -> float:  # not parked: the virtual clock cannot jump to the timer
+        timer = clock.timer(3600.0, elapsed=3599.9)
+        done, _ = await asyncio.wait([timer], timeout=60)  # bounded; due in 0.1 s
+        assert done == {timer}
+        return clock.now()
+
+    fired_at = await clock.spawn(held)
+    if kind == "virtual":
+        assert fired_at == 3600.0  # at its own time on the clock, all the same
+    else:
+        assert fired_at - began < 60
+
+
+@pytest.mark.parametrize("kind", ["virtual", "real"])
+async def test_a_strand_is_alone_when_no_other_strand_may_run(kind: str) -> None:
+    # What a Task that answered at once asks before it lets the others go first.
+    clock = VirtualClock(start=0.0) if kind == "virtual" else RealClock()
+    seen: dict[str, bool] = {}
+    other_parked = clock.wake()
+
+    async def other() -> None:
+        await clock.park(other_parked)
+
+    async def looks() -> None:
+        seen["beside a running strand"] = clock.alone()
+        await asyncio.sleep(0)  # the other strand takes its first step: it parks
+        seen["beside a parked strand"] = clock.alone()
+        other_parked.set_result(None)  # it runs again
+        seen["beside a woken strand"] = clock.alone()
+
+    await asyncio.gather(clock.spawn(looks), clock.spawn(other))
+    # A real clock counts no parking: a strand there is alone only when it is the only one.
+    assert seen == {
+        "beside a running strand": False,
+        "beside a parked strand": kind == "virtual",
+        "beside a woken strand": False,
+    }
+    with clock.hold():  # work outside the clock, held
+        assert await clock.spawn(_alone, clock) is False
+    assert await clock.spawn(_alone, clock) is True
+
+
+async def _alone(clock: VirtualClock | RealClock) -> bool:
+    return clock.alone()
+
+
 async def test_a_cancelled_timer_leaves_the_clock() -> None:
     clock = VirtualClock(start=0.0)
     timer = clock.timer(DAY)

@@ -727,6 +727,9 @@ async def test_only_the_latest_invocations_are_kept_but_every_one_is_billed() ->
         await functions.invoke(request(legacy("say"), n))
     # the latest, oldest first
     assert [record.output for record in functions.invocations] == ["2\n", "3\n", "4\n"]
+    kept = list(functions.invocations)  # records made when read, alike each time
+    assert (len(functions.invocations), functions.invocations[-1]) == (3, kept[2])
+    assert functions.invocations[:2] == kept[:2]
     billing = functions.billing
     assert (billing.invocations, billing.logged) == (5, True)
     assert billing.billed_ms >= 5
