@@ -216,7 +216,8 @@ def report_billing(functions: LocalFunctions) -> None:
     billing = functions.billing
     if billing.invocations:
         typer.echo(
-            f"Lambda: {billing.invocations} invocations, {billing.billed_ms} ms billed, "
+            f"Lambda: {billing.invocations} invocation{'' if billing.invocations == 1 else 's'}, "
+            f"{billing.billed_ms} ms billed, "
             f"{billing.gb_seconds:.6f} GB-seconds",
             err=True,
         )
