@@ -252,3 +252,14 @@ def test_long_data_wraps_inside_the_page(server: RunningServer, page: Page) -> N
     viewport = page.viewport_size
     assert viewport is not None
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def test_a_page_asks_for_nothing_the_server_lacks(server: RunningServer, page: Page) -> None:
+    # Chromium asked for /favicon.ico, answered 404, and logged the error in the console.
+    logged: list[str] = []
+    page.on("console", lambda message: logged.append(message.text))
+    page.on("requestfailed", lambda request: logged.append(request.url))
+    page.goto(server.url + "/console/", wait_until="networkidle")
+    page.get_by_role("link", name="Executions").click()
+    page.wait_for_load_state("networkidle")
+    assert logged == []

@@ -45,6 +45,7 @@ def page(title: str, body: str, script: str = "") -> str:
     tail = f"<script>{script}</script>" if script else ""
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<link rel="icon" href="data:,">'  # no icon: the browser asks for no /favicon.ico
         f"<title>{escape(title)} - asl console</title><style>{_CSS}</style></head>"
         f"<body>{nav}<main><h1>{escape(title)}</h1>{body}</main>{tail}</body></html>"
     )
