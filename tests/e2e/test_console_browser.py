@@ -182,6 +182,8 @@ def test_an_express_execution_started_from_the_page_is_followed_to_its_end(
     assert json.loads(page.locator(".cols pre").nth(1).inner_text()) == {"note": XSS}
     report = page.frame_locator("#report")
     expect(report.locator("g.node.status-succeeded", has_text="Echo")).to_have_count(1)
+    # An Express ARN ends with an id after the name: the report is titled by the name.
+    expect(report.locator("h1")).to_have_text("Execution express-run")
     page.get_by_role("link", name="Executions").click()
     expect(page.locator("h2", has_text="Express executions started here")).to_be_visible()
     page.get_by_role("link", name="express-run").click()
