@@ -38,6 +38,7 @@ from asl.diagnostics import (
     TOO_DEEPLY_NESTED,
     DefinitionError,
     Diagnostic,
+    aws_location,
     error,
 )
 from asl.jsontext import JsonTooDeep, Repeats, json_text, parse_json_noting_repeats
@@ -259,26 +260,35 @@ def _parse_json(text: str, filename: str | None) -> Document:
 
 
 def _note_repeated_states(document: Document, repeats: Repeats) -> None:
-    """DUPLICATE_STATE_NAME for each state name a ``States`` object of the text repeats."""
+    """DUPLICATE_STATE_NAME for each state name a scope's ``States`` object (the
+    machine's, a Parallel branch's, a Map's ItemProcessor's) repeats in the text."""
     if not repeats:
         return
-    # (value, AWS's location of it, its JSON pointer)
-    stack: list[tuple[Any, str, str]] = [(document.value, "", "")]
-    while stack:
-        node, where, ptr = stack.pop()
-        if isinstance(node, list):
-            stack.extend((v, f"{where}[{i}]", f"{ptr}/{i}") for i, v in enumerate(node))
+    scopes: list[tuple[Any, tuple[str | int, ...]]] = [(document.value, ())]
+    while scopes:
+        scope, at = scopes.pop()
+        states = scope.get("States") if isinstance(scope, dict) else None
+        if not isinstance(states, dict):
             continue
-        if not isinstance(node, dict):
-            continue
-        repeated = repeats.get(id(node))
-        if repeated is not None and repeated[0] is node and where.endswith("/States"):
-            for name in repeated[1]:
-                found = error(
-                    DUPLICATE_STATE_NAME, f"Duplicate State name: {name}", f"{where}/{name}"
+        at = (*at, "States")
+        repeated = repeats.get(id(states))
+        for name in repeated[1] if repeated is not None and repeated[0] is states else ():
+            found = error(
+                DUPLICATE_STATE_NAME, f"Duplicate State name: {name}", aws_location((*at, name))
+            )
+            document.repeated_states.append(document.place_at(found, pointer(*at, name)))
+        for name, state in states.items():
+            if not isinstance(state, dict):
+                continue
+            if isinstance(state.get("Branches"), list):
+                scopes.extend(
+                    (b, (*at, name, "Branches", i)) for i, b in enumerate(state["Branches"])
                 )
-                document.repeated_states.append(document.place_at(found, ptr + pointer(name)))
-        stack.extend((v, f"{where}/{k}", ptr + pointer(k)) for k, v in node.items())
+            scopes.extend((state[key], (*at, name, key)) for key in _PROCESSORS if key in state)
+
+
+#: The fields of a Map state that hold its scope.
+_PROCESSORS = ("ItemProcessor", "Iterator")
 
 
 # A JSON string, or a placeholder outside one.

@@ -123,3 +123,12 @@ def test_the_api_refuses_a_state_name_given_twice() -> None:
         "Invalid State Machine Definition: "
         "'DUPLICATE_STATE_NAME: Duplicate State name: A at /States/A'"
     )
+
+
+def test_only_the_states_of_a_scope_are_state_names() -> None:
+    text = """{"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+      "ItemSelector": {"States": {"k": 1, "k": 2}},
+      "ItemProcessor": {"StartAt": "I", "States": {
+        "I": {"Type": "Pass", "End": true}, "I": {"Type": "Pass", "End": true}}}}}}"""
+    found = [(d.code, d.location) for d in asl.validate(text)]
+    assert found == [("DUPLICATE_STATE_NAME", "/States/M/ItemProcessor/States/I")]
