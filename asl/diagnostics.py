@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -75,6 +75,17 @@ class Diagnostic:
     def at(self, line: int | None, column: int | None) -> Diagnostic:
         """A copy placed at a source position."""
         return replace(self, line=line, column=column)
+
+
+def aws_location(loc: Sequence[str | int]) -> str:
+    """AWS's spelling of a location: ``("States", "C", "Choices", 0)`` is ``/States/C/Choices[0]``.
+
+    Names are not escaped, as in AWS's diagnostics (a state ``a/b`` is at ``/States/a/b``).
+    """
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f"/{part}"
+    return out or "/"
 
 
 def error(code: str, message: str, location: str | None = None) -> Diagnostic:

@@ -66,6 +66,38 @@ def _finite_float(text: str) -> float:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
+#: The keys an object's text repeated, by the object's id; the object itself is held, so
+#: its id stays its own.
+Repeats = dict[int, tuple[dict[str, Any], list[str]]]
+
+
+def parse_json_noting_repeats(text: str) -> tuple[JSON, Repeats]:
+    """:func:`parse_json` of a text, and the keys each of its objects repeated (the value
+    keeps the last of them, as ``parse_json`` does): a definition's duplicate state names,
+    which the value alone no longer shows."""
+    repeats: Repeats = {}
+
+    def make(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        made = dict(pairs)
+        if len(made) != len(pairs):
+            seen: set[str] = set()
+            again: list[str] = []
+            for key, _ in pairs:
+                if key in seen:
+                    again.append(key)
+                seen.add(key)
+            repeats[id(made)] = (made, again)
+        return made
+
+    decoder = json.JSONDecoder(
+        parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=make
+    )
+    try:
+        return decoder.decode(text), repeats
+    except RecursionError:
+        raise JsonTooDeep("the JSON text is nested too deeply to be read") from None
+
+
 def json_text(value: Any) -> str:
     """Compact JSON text of a value (``{"a":1,"b":[2,"é"]}``); ``JsonTooDeep`` for a value
     nested past Python's recursion limit, ``NotJson`` for one holding NaN or an infinity.

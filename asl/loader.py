@@ -31,15 +31,17 @@ from typing import Any
 import yaml
 
 from asl.diagnostics import (
+    DUPLICATE_STATE_NAME,
     INVALID_JSON_DESCRIPTION,
     INVALID_YAML_DESCRIPTION,
     MISSING_DESCRIPTION,
     TOO_DEEPLY_NESTED,
     DefinitionError,
     Diagnostic,
+    aws_location,
     error,
 )
-from asl.jsontext import JsonTooDeep, json_text, parse_json
+from asl.jsontext import JsonTooDeep, Repeats, json_text, parse_json_noting_repeats
 from asl.textfile import FileTooLarge, TextFileError, read_text_file
 from asl.yamltext import YamlTooLarge, yaml_document
 
@@ -104,6 +106,9 @@ class Document:
     text: str | None = None
     _positions: dict[str, tuple[int, int]] | None = field(default=None, repr=False)
     _locate: Callable[[str], dict[str, tuple[int, int]]] | None = field(default=None, repr=False)
+    #: The state names the text gave twice in one scope (the value keeps the last state):
+    #: only the text shows them, so the validator cannot find them in the value.
+    repeated_states: list[Diagnostic] = field(default_factory=list)
 
     def position(self, location: str | None) -> tuple[int, int] | None:
         """(line, column), both 1-based, where the value at a JSON pointer starts.
@@ -133,6 +138,11 @@ class Document:
         if diagnostic.line is not None:
             return diagnostic
         pos = self.position(diagnostic.location)
+        return diagnostic.at(*pos) if pos else diagnostic
+
+    def place_at(self, diagnostic: Diagnostic, location: str) -> Diagnostic:
+        """The diagnostic placed where the value at the JSON pointer ``location`` starts."""
+        pos = self.position(location)
         return diagnostic.at(*pos) if pos else diagnostic
 
 
@@ -236,7 +246,7 @@ def _parse_json(text: str, filename: str | None) -> Document:
     if "${" in text:
         text = _quote_bare_placeholders(text)
     try:
-        value = parse_json(text)
+        value, repeats = parse_json_noting_repeats(text)
     except json.JSONDecodeError as exc:
         diag = error(INVALID_JSON_DESCRIPTION, f"{exc.msg} at line {exc.lineno} column {exc.colno}")
         raise DefinitionError([diag.at(exc.lineno, exc.colno)], filename) from None
@@ -244,7 +254,41 @@ def _parse_json(text: str, filename: str | None) -> Document:
         raise DefinitionError([_too_deep()], filename) from None
     except ValueError as exc:  # NaN, Infinity, a number out of range
         raise DefinitionError([error(INVALID_JSON_DESCRIPTION, str(exc))], filename) from None
-    return Document(value, filename, text, _locate=json_positions)
+    document = Document(value, filename, text, _locate=json_positions)
+    _note_repeated_states(document, repeats)
+    return document
+
+
+def _note_repeated_states(document: Document, repeats: Repeats) -> None:
+    """DUPLICATE_STATE_NAME for each state name a scope's ``States`` object (the
+    machine's, a Parallel branch's, a Map's ItemProcessor's) repeats in the text."""
+    if not repeats:
+        return
+    scopes: list[tuple[Any, tuple[str | int, ...]]] = [(document.value, ())]
+    while scopes:
+        scope, at = scopes.pop()
+        states = scope.get("States") if isinstance(scope, dict) else None
+        if not isinstance(states, dict):
+            continue
+        at = (*at, "States")
+        repeated = repeats.get(id(states))
+        for name in repeated[1] if repeated is not None and repeated[0] is states else ():
+            found = error(
+                DUPLICATE_STATE_NAME, f"Duplicate State name: {name}", aws_location((*at, name))
+            )
+            document.repeated_states.append(document.place_at(found, pointer(*at, name)))
+        for name, state in states.items():
+            if not isinstance(state, dict):
+                continue
+            if isinstance(state.get("Branches"), list):
+                scopes.extend(
+                    (b, (*at, name, "Branches", i)) for i, b in enumerate(state["Branches"])
+                )
+            scopes.extend((state[key], (*at, name, key)) for key in _PROCESSORS if key in state)
+
+
+#: The fields of a Map state that hold its scope.
+_PROCESSORS = ("ItemProcessor", "Iterator")
 
 
 # A JSON string, or a placeholder outside one.
@@ -269,7 +313,8 @@ def _parse_yaml(text: str, filename: str | None) -> Document:
     try:
         with yaml_document(text, DEFINITION_MAX_CHARACTERS) as (node, loader):
             positions: dict[str, tuple[int, int]] = {}
-            value = _yaml_value(loader, node, "", positions) if node is not None else None
+            repeats: Repeats = {}
+            value = _yaml_value(loader, node, "", positions, repeats) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -285,22 +330,36 @@ def _parse_yaml(text: str, filename: str | None) -> Document:
         raise DefinitionError([_too_deep()], filename) from None
     if value is None:
         raise DefinitionError([error(MISSING_DESCRIPTION, "The definition is empty.")], filename)
-    return Document(value, filename, text, _positions=positions)
+    document = Document(value, filename, text, _positions=positions)
+    _note_repeated_states(document, repeats)
+    return document
 
 
 def _yaml_value(
-    loader: yaml.SafeLoader, node: yaml.Node, ptr: str, positions: dict[str, tuple[int, int]]
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    ptr: str,
+    positions: dict[str, tuple[int, int]],
+    repeats: Repeats,
 ) -> Any:
     positions[ptr] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
+        again: list[str] = []
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             key = key if isinstance(key, str) else json.dumps(key)
-            out[key] = _yaml_value(loader, value_node, ptr + pointer(key), positions)
+            if key in out:
+                again.append(key)
+            out[key] = _yaml_value(loader, value_node, ptr + pointer(key), positions, repeats)
+        if again:
+            repeats[id(out)] = (out, again)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_yaml_value(loader, v, f"{ptr}/{i}", positions) for i, v in enumerate(node.value)]
+        return [
+            _yaml_value(loader, v, f"{ptr}/{i}", positions, repeats)
+            for i, v in enumerate(node.value)
+        ]
     value = loader.construct_object(node, deep=True)
     # YAML timestamps and binary are not JSON: keep their text as AWS would see it.
     if not isinstance(value, str | int | float | bool | type(None)):

@@ -41,7 +41,7 @@ def diagnostics(text: str, machine_type: str) -> list[Diagnostic]:
     except DefinitionError as exc:
         return list(exc.diagnostics)
     found = problems_at(document.value, machine_type=machine_type, placeholders=False)
-    return [diagnostic for diagnostic, _ in found]
+    return [*document.repeated_states, *(diagnostic for diagnostic, _ in found)]
 
 
 def compile_definition(text: str, machine_type: str) -> StateMachine:

@@ -302,6 +302,7 @@ h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #e5e7eb;padding-bott
 table.events{border-collapse:collapse;width:100%;font-size:12px;background:#fff}
 table.events th{position:sticky;top:0;background:#f3f4f6;text-align:left;padding:4px 6px}
 table.events td{padding:3px 6px;border-top:1px solid #f3f4f6;vertical-align:top}
+table.events td:nth-child(2){white-space:nowrap}
 tr.event{cursor:pointer}
 tr.event:hover,tr.event.selected{background:#eff6ff}
 tr.event.bad td:nth-child(3){color:#b91c1c;font-weight:bold}

@@ -36,6 +36,8 @@ _TYPE_TESTS = {
     "IsTimestamp": "a timestamp",
 }
 _SPACES = re.compile(r"\s+")
+#: The characters after which a long token breaks best: paths, ARNs, names.
+_BREAK_AFTER = "./:-_,"
 
 
 #: The control characters no picture may hold as they are (C0 and DEL).
@@ -62,12 +64,13 @@ def wrap(text: str, width: int, max_lines: int) -> list[str]:
     lines: list[str] = []
     current = ""
     for word in _SPACES.sub(" ", text).strip().split(" "):
-        while len(word) > width:  # a long token (an ARN, a JSON blob) is split hard
+        while len(word) > width:  # a long token (a path, an ARN, a JSON blob) is split
             if current:
                 lines.append(current)
                 current = ""
-            lines.append(word[:width])
-            word = word[width:]
+            cut = _token_break(word, width)
+            lines.append(word[:cut])
+            word = word[cut:]
         if current and len(current) + 1 + len(word) > width:
             lines.append(current)
             current = word
@@ -81,6 +84,14 @@ def wrap(text: str, width: int, max_lines: int) -> list[str]:
         if not lines[-1].endswith(ELLIPSIS):
             lines[-1] += ELLIPSIS
     return lines
+
+
+def _token_break(word: str, width: int) -> int:
+    """Where to split a token longer than ``width``: after its last separator within the
+    width (``$.order.`` | ``remindersSent``), when that keeps at least half the width on
+    the line; else at the width, mid-word."""
+    cut = max(word.rfind(mark, 0, width) for mark in _BREAK_AFTER) + 1
+    return cut if cut > width // 2 else width
 
 
 def json_text(value: Any) -> str:

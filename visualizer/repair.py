@@ -75,10 +75,19 @@ def repair(value: Any) -> Repair | None:
             result.problems.setdefault(pointer(*state), []).append(diagnostic)
     for _ in range(MAX_PASSES):
         errors = [(d, loc) for d, loc in problems_at(result.document) if d.severity == "ERROR"]
-        fixed = [_fix(result, d, loc) for d, loc in errors]
-        if not any(fixed):
+        if not _mend(result, errors):
             return result
     return result
+
+
+def _mend(result: Repair, errors: list[tuple[Diagnostic, Location | None]]) -> bool:
+    """One pass: each place with problems mended once (its other problems were found in
+    what the mending replaced; the next pass sees what is left). Whether anything was."""
+    mended: set[Location] = set()
+    for diagnostic, loc in errors:
+        if loc is not None and loc not in mended and _fix(result, diagnostic, loc):
+            mended.add(loc)
+    return bool(mended)
 
 
 def _has_states(scope: Mapping[str, Any]) -> bool:

@@ -63,7 +63,7 @@ _DOWNGRADE = "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whol
 
 def validate_document(document: Document, *, machine_type: str = "STANDARD") -> list[Diagnostic]:
     """Every problem of a parsed definition, placed at its line and column."""
-    placed = []
+    placed = list(document.repeated_states)
     for diagnostic, loc in problems_at(document.value, machine_type=machine_type):
         position = None if loc is None else document.position(pointer(*loc) or "/")
         placed.append(diagnostic.at(*position) if position else diagnostic)

@@ -11,23 +11,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from asl.diagnostics import Diagnostic, Severity
+from asl.diagnostics import Diagnostic, Severity, aws_location
 from asl.graph import Location
 
 QueryLanguage = Literal["JSONPath", "JSONata"]
 JSONPATH: QueryLanguage = "JSONPath"
 JSONATA: QueryLanguage = "JSONata"
-
-
-def aws_location(loc: Location) -> str:
-    """AWS's spelling of a location: ``("States", "C", "Choices", 0)`` is ``/States/C/Choices[0]``.
-
-    Names are not escaped, as in AWS's diagnostics (a state ``a/b`` is at ``/States/a/b``).
-    """
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else f"/{part}"
-    return out or "/"
 
 
 def field_list(names: Iterable[str]) -> str:

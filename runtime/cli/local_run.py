@@ -29,7 +29,7 @@ from integrations.handler_logs import stray_output_to
 from integrations.lambdas import Invocation, LocalFunctions
 from integrations.mocks import MockConfigError
 from runtime.api_limits import ValidationException
-from runtime.cli.options import EXIT_USAGE, printable
+from runtime.cli.options import EXIT_USAGE, counted, printable
 from runtime.executions import Execution, InvalidExecutionInput
 from runtime.store import StoreError, TaskRecord, TaskStore, default_store_path
 from runtime.testing import local_engine
@@ -216,7 +216,7 @@ def report_billing(functions: LocalFunctions) -> None:
     billing = functions.billing
     if billing.invocations:
         typer.echo(
-            f"Lambda: {billing.invocations} invocations, {billing.billed_ms} ms billed, "
+            f"Lambda: {counted(billing.invocations, 'invocation')}, {billing.billed_ms} ms billed, "
             f"{billing.gb_seconds:.6f} GB-seconds",
             err=True,
         )

@@ -1,7 +1,7 @@
 """What the ``asl`` commands share: their exit codes, the ``--format`` of ``validate`` and
 ``run``, command-line values that are JSON text, or ``@file`` naming a file that holds
 it, the placeholder values of ``--substitute`` and ``--substitutions``, data made safe
-to print on a terminal, and the way out of a process that loaded Temporal's SDK."""
+to print on a terminal, counts in words, and the way out of a process that loaded Temporal's SDK."""
 
 from __future__ import annotations
 
@@ -68,6 +68,11 @@ def printable(text: str) -> str:
     """Data (an error, a cause, a state name, a handler's log) as text safe to print: each
     character a terminal would act on written as its escape (``\\x1b``, ``\\u202e``)."""
     return _UNSAFE.sub(_escape, text)
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 state``, ``2 states``: a count with its noun (plural with an ``s``)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def printable_json(text: str) -> str:

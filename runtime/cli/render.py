@@ -137,7 +137,8 @@ def _render(
 
     fmt = visualizer.output_format(output, format)
     events = read_history(history) if history is not None else None
-    filled = read_document(definition, values).value
+    document = read_document(definition, values)
+    filled = document.value
     # Not an object: nothing to draw, which load_diagram reports from the file itself.
     source = filled if isinstance(filled, Mapping) else definition
     diagram = visualizer.load_diagram(source, mark_problems=True)
@@ -157,6 +158,14 @@ def _render(
         typer.echo(
             f"asl render: {definition} is not a valid state machine; "
             "drawn with its problems marked",
+            err=True,
+        )
+    elif document.repeated_states:  # the value, drawn, keeps the last state of a name
+        for diagnostic in document.repeated_states:
+            typer.echo(printable(diagnostic.format(str(definition))), err=True)
+        typer.echo(
+            f"asl render: {definition} is not a valid state machine: drawn with the last "
+            "state of each name given twice",
             err=True,
         )
     trace = None

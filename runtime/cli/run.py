@@ -21,6 +21,7 @@ from runtime.cli.options import (
     ResourcesOption,
     SubstituteOption,
     SubstitutionsOption,
+    counted,
     printable,
     substitutions,
     text_or_file,
@@ -67,7 +68,7 @@ def _print_result(execution: Execution, output_format: OutputFormat) -> None:
         }
         typer.echo(json.dumps(result, indent=2))
     elif execution.status == "SUCCEEDED":
-        typer.echo(f"SUCCEEDED after {len(execution.path)} states", err=True)
+        typer.echo(f"SUCCEEDED after {counted(len(execution.path), 'state')}", err=True)
         typer.echo(json.dumps(execution.output, indent=2))
     else:
         where = f" in state {execution.path[-1]!r}" if execution.path else ""

@@ -49,7 +49,10 @@ class ClockKind(StrEnum):
 
 def serve(
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="The port (Step Functions Local's).")] = 8083,
+    port: Annotated[
+        int,
+        typer.Option(help="The port (Step Functions Local's; 0: a free one).", min=0, max=65535),
+    ] = 8083,
     functions: FunctionsOption = None,
     connections: ConnectionsOption = None,
     resources: ResourcesOption = None,

@@ -149,7 +149,7 @@ def test_run_reports_lambda_billing(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"a": 1}
-    assert "Lambda: 1 invocations, " in proc.stderr
+    assert "Lambda: 1 invocation, 1 ms billed, " in proc.stderr
     assert " GB-seconds" in proc.stderr
 
 

@@ -182,6 +182,8 @@ def test_an_express_execution_started_from_the_page_is_followed_to_its_end(
     assert json.loads(page.locator(".cols pre").nth(1).inner_text()) == {"note": XSS}
     report = page.frame_locator("#report")
     expect(report.locator("g.node.status-succeeded", has_text="Echo")).to_have_count(1)
+    # An Express ARN ends with an id after the name: the report is titled by the name.
+    expect(report.locator("h1")).to_have_text("Execution express-run")
     page.get_by_role("link", name="Executions").click()
     expect(page.locator("h2", has_text="Express executions started here")).to_be_visible()
     page.get_by_role("link", name="express-run").click()
@@ -224,3 +226,42 @@ def test_the_schedules_page_links_each_run_to_its_execution(tmp_path: Path, page
         hourly.locator("a[href*='/console/execution']").click()
         expect(page.locator("h1")).to_have_text(f"Execution {started['name']}")
         expect(page.locator(".status")).to_have_text("SUCCEEDED")
+
+
+def test_long_data_wraps_inside_the_page(server: RunningServer, page: Page) -> None:
+    # A Lambda's error cause holds its stack trace on long lines; a path in it has no space
+    # to break at. Shown in a table's cells, such text must wrap there rather than widen
+    # the table, and the page with it, past the window (there was a 6,000-pixel-wide page).
+    client = sfn(server)
+    long_line = "File /" + "/".join(["a-rather-long-folder-name"] * 30) + "/functions.py"
+    definition = {
+        "StartAt": "Keep",
+        "States": {
+            "Keep": {"Type": "Pass", "Next": "Fail"},
+            "Fail": {"Type": "Fail", "Error": "Broken", "Cause": long_line},
+        },
+    }
+    arn = client.create_state_machine(name="wide", definition=json.dumps(definition), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    execution = client.start_execution(
+        stateMachineArn=arn, name="wide-run", input=json.dumps({"trace": long_line})
+    )["executionArn"]
+    until(lambda: _status(client, execution) == "FAILED")
+    page.goto(server.url + "/console/executions")
+    page.get_by_role("link", name="wide-run").click()
+    expect(page.locator("h2", has_text="States")).to_be_visible()
+    viewport = page.viewport_size
+    assert viewport is not None
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def test_a_page_asks_for_nothing_the_server_lacks(server: RunningServer, page: Page) -> None:
+    # Chromium asked for /favicon.ico, answered 404, and logged the error in the console.
+    logged: list[str] = []
+    page.on("console", lambda message: logged.append(message.text))
+    page.on("requestfailed", lambda request: logged.append(request.url))
+    page.goto(server.url + "/console/", wait_until="networkidle")
+    page.get_by_role("link", name="Executions").click()
+    page.wait_for_load_state("networkidle")
+    assert logged == []

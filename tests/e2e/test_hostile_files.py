@@ -230,7 +230,7 @@ def test_a_history_that_cannot_be_written_still_prints_the_result(tmp_path: Path
     assert result.exit_code == 2
     assert json.loads(result.stdout) == {}
     lines = result.stderr.strip().splitlines()
-    assert lines[0] == "SUCCEEDED after 1 states"
+    assert lines[0] == "SUCCEEDED after 1 state"
     assert lines[1:] == [
         "asl run: cannot write the history to /dev/full: [Errno 28] No space left on device"
     ]

@@ -110,6 +110,24 @@ def test_an_invalid_definition_is_drawn_with_its_problems_marked(tmp_path: Path)
     assert "missing: no state has this name" in texts
 
 
+def test_a_state_name_given_twice_is_reported(tmp_path: Path) -> None:
+    # Only the text shows a repeated name (the parsed value keeps the last state), so the
+    # picture, drawn from the value, was made without a word of it.
+    twice = tmp_path / "twice.asl.json"
+    twice.write_text(
+        '{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}, "A": {"Type": "Succeed"}}}'
+    )
+    out = tmp_path / "x.svg"
+    proc = asl_render(twice, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{twice}:1:70: ERROR DUPLICATE_STATE_NAME Duplicate State name: A" in proc.stderr
+    assert proc.stderr.strip().endswith(
+        f"asl render: {twice} is not a valid state machine: drawn with the last state of each"
+        " name given twice"
+    )
+    assert proc.stdout.strip() == f"wrote {out} (svg)"
+
+
 @pytest.mark.parametrize("text", ['{"StartAt": "A", "States": {}}', "[1, 2]", '{"StartAt": 1}'])
 def test_a_definition_with_nothing_to_draw_exits_1_with_diagnostics(
     tmp_path: Path, text: str

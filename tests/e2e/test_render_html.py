@@ -117,3 +117,30 @@ def test_a_broken_script_would_be_caught(tmp_path: Path) -> None:
     page.write_text("<html><body><script>undefinedFunction();</script></body></html>")
     _, stderr = _open(page, tmp_path)
     assert any("undefinedFunction" in line for line in _console(stderr))
+
+
+#: Records in <body> the most lines any event's Time cell (``+0.000 s``) takes.
+_TIME_LINES = """<script>
+(function () {
+  var most = 0;
+  document.querySelectorAll("tr.event td:nth-child(2)").forEach(function (cell) {
+    var range = document.createRange();
+    range.selectNodeContents(cell);
+    most = Math.max(most, range.getClientRects().length);
+  });
+  document.body.dataset.timeLines = String(most);
+})();
+</script>
+</body>"""
+
+
+def test_an_events_time_stays_on_one_line(tmp_path: Path) -> None:
+    # In a window the width of a laptop's half screen the long summaries squeezed the
+    # Time column until "+0.000 s" broke before its unit.
+    history = json.loads((GOLDEN / "histories" / "caught.json").read_text())
+    text = html_report(GOLDEN / "definitions" / "caught.asl.json", history)
+    page = tmp_path / "times.html"
+    page.write_text(text.replace("</body>", _TIME_LINES), encoding="utf-8")
+    dom, stderr = _open(page, tmp_path)
+    assert _console(stderr) == []
+    assert 'data-time-lines="1"' in dom

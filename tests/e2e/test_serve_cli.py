@@ -251,3 +251,15 @@ def test_sigterm_stops_the_server_cleanly(
     server.send_signal(signal.SIGTERM)
     assert server.wait(BOUND) == 0
     assert server.stderr is not None and "Traceback" not in server.stderr.read()
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_a_port_out_of_range_is_a_usage_error(port: str) -> None:
+    # It reached the socket's bind and ended in an OverflowError's traceback (exit 1).
+    done = subprocess.run(
+        [sys.executable, "-m", "runtime.cli", "serve", "--port", port, "--db", ":memory:"],
+        capture_output=True, text=True, timeout=BOUND, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "Invalid value for '--port'" in done.stderr
+    assert "Traceback" not in done.stderr

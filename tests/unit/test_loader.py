@@ -9,6 +9,7 @@ import pytest
 import asl
 from asl.diagnostics import DefinitionError
 from asl.loader import json_positions, parse_text, pointer, read_document
+from runtime.definitions import InvalidDefinition, compile_definition
 
 VALID = '{\n  "StartAt": "A",\n  "States": {\n    "A": {"Type": "Pass", "End": true}\n  }\n}\n'
 
@@ -78,3 +79,56 @@ def test_missing_file_is_file_not_found(tmp_path: Path) -> None:
 def test_dict_source_is_taken_as_is() -> None:
     definition = {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}
     assert read_document(definition).value is definition
+
+
+# A state name given twice in one States object: the parsed value keeps the last state
+# only, so only the text shows it. AWS refuses such a definition when it is saved
+# (awslabs/statelint#39: the console accepts it until CreateStateMachine answers
+# DUPLICATE_STATE_NAME, "Duplicate State name: ..."; aws-cloudformation/cfn-lint#3616).
+TWICE_JSON = """{
+  "StartAt": "P",
+  "Comment": "a repeated key elsewhere is no state", "Comment": "the last one counts",
+  "States": {
+    "P": {"Type": "Parallel", "Next": "A", "Branches": [{"StartAt": "B", "States": {
+      "B": {"Type": "Pass", "End": true},
+      "B": {"Type": "Succeed"}}}]},
+    "A": {"Type": "Pass", "End": true},
+    "A": {"Type": "Succeed"}
+  }
+}"""
+TWICE_YAML = """StartAt: A
+States:
+  A: {Type: Pass, End: true}
+  A: {Type: Succeed}
+"""
+
+
+def test_a_state_name_given_twice_in_one_scope_is_refused() -> None:
+    found = [(d.code, d.message, d.location, d.line) for d in asl.validate(TWICE_JSON)]
+    assert sorted(found) == [
+        ("DUPLICATE_STATE_NAME", "Duplicate State name: A", "/States/A", 9),
+        ("DUPLICATE_STATE_NAME", "Duplicate State name: B", "/States/P/Branches[0]/States/B", 7),
+    ]
+    yaml_found = [(d.code, d.location, d.line) for d in asl.validate(TWICE_YAML)]
+    assert yaml_found == [("DUPLICATE_STATE_NAME", "/States/A", 4)]
+    with pytest.raises(DefinitionError):
+        asl.load(TWICE_YAML)
+
+
+def test_the_api_refuses_a_state_name_given_twice() -> None:
+    once_in_the_branch = TWICE_JSON.replace('"B": {"Type": "Pass", "End": true},', "")
+    with pytest.raises(InvalidDefinition) as refused:
+        compile_definition(once_in_the_branch, "STANDARD")
+    assert refused.value.message == (
+        "Invalid State Machine Definition: "
+        "'DUPLICATE_STATE_NAME: Duplicate State name: A at /States/A'"
+    )
+
+
+def test_only_the_states_of_a_scope_are_state_names() -> None:
+    text = """{"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+      "ItemSelector": {"States": {"k": 1, "k": 2}},
+      "ItemProcessor": {"StartAt": "I", "States": {
+        "I": {"Type": "Pass", "End": true}, "I": {"Type": "Pass", "End": true}}}}}}"""
+    found = [(d.code, d.location) for d in asl.validate(text)]
+    assert found == [("DUPLICATE_STATE_NAME", "/States/M/ItemProcessor/States/I")]

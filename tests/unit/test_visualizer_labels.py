@@ -235,6 +235,19 @@ def test_wrap_keeps_words_and_cuts_long_tokens() -> None:
     assert len(cut) == 2 and cut[-1].endswith(labels.ELLIPSIS)
 
 
+def test_a_long_path_breaks_after_a_dot_not_mid_word() -> None:
+    # An edge's Choice rule as the subscription_reminder example draws it: split at the
+    # width, it read "$.lookup.subscription.reminder" / "sSent >= 1".
+    rule = "$.lookup.subscription.remindersSent >= 1"
+    assert labels.wrap(rule, 30, 3) == ["$.lookup.subscription.", "remindersSent >= 1"]
+    # A separator too early on the line would leave it mostly empty: split at the width.
+    assert labels.wrap("a." + "b" * 20, 10, 5) == ["a.bbbbbbbb", "bbbbbbbbbb", "bb"]
+    path = "/srv/app/" + "folder-name/" * 4
+    lines = labels.wrap(path, 20, 5)
+    assert "".join(lines) == path
+    assert all(line[-1] in "/-" for line in lines[:-1])
+
+
 @pytest.mark.parametrize(
     ("cause", "label"),
     [

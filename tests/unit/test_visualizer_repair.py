@@ -156,6 +156,34 @@ def test_a_state_without_type_and_a_bad_jsonata_rule_are_marked() -> None:
     assert "no Type (cannot be read)" in to_dot(diagram)
 
 
+def test_a_rule_with_two_problems_keeps_its_choice_and_its_target() -> None:
+    # An unknown operator is two problems at one rule (the field, and no operator): both
+    # were mended in one pass, the second taken for the placeholder's own failure, so the
+    # Choice became a stand-in Pass that lost its rule's edge and went to End.
+    definition = {
+        "StartAt": "Route",
+        "States": {
+            "Route": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.x", "BadOp": True, "Next": "Done"}],
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    diagram = load_diagram(definition, mark_problems=True)
+    assert diagram.repair is not None
+    assert [d.code for d in diagram.repair.problems["/States/Route"]] == [
+        "SCHEMA_VALIDATION_FAILED",
+        "SCHEMA_VALIDATION_FAILED",
+    ]
+    assert diagram.repair.stand_ins == {}
+    assert diagram.repair.broken_rules == {("/States/Route", 0)}
+    assert diagram.state_type("/States/Route") == "Choice"
+    edges = {(e.source, e.target, e.kind) for e in diagram.edges()}
+    assert ("/States/Route", "/States/Done", "choice") in edges
+    assert not any(source == "/States/Route" and target == "end" for source, target, _ in edges)
+
+
 @pytest.mark.parametrize(
     "definition",
     [

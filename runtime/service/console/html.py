@@ -25,12 +25,14 @@ form.inline{display:inline}button{margin:4px 6px 4px 0;padding:4px 12px;cursor:p
 border:1px solid #d5dbe3;overflow:auto;padding:8px}.svg svg{max-width:100%;height:auto}
 iframe{width:100%;height:640px;border:1px solid #d5dbe3;background:#fff}
 .filters input,.filters select{margin-right:8px}.muted{color:#5f6b7a}
-.cols{display:grid;grid-template-columns:1fr 1fr;gap:16px}td form.inline{display:block}
+.cols{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:16px}
+td form.inline{display:block}
 td form.inline+form.inline{margin-top:8px;padding-top:8px;border-top:1px solid #d5dbe3}
 label{display:block;margin-bottom:6px}pre.definition{max-height:none}
 .line .number{display:inline-block;width:3em;color:#8a94a3;user-select:none}
 .line.marked{background:#fff4d6}.diag{font:12px system-ui;padding:2px 8px 2px 3.6em}
 .diag-ERROR{color:#d13212}.diag-WARNING{color:#8a5a00}.nowrap{white-space:nowrap}
+td pre{white-space:pre-wrap}td pre,.long{overflow-wrap:anywhere}
 """
 
 
@@ -43,6 +45,7 @@ def page(title: str, body: str, script: str = "") -> str:
     tail = f"<script>{script}</script>" if script else ""
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<link rel="icon" href="data:,">'  # no icon: the browser asks for no /favicon.ico
         f"<title>{escape(title)} - asl console</title><style>{_CSS}</style></head>"
         f"<body>{nav}<main><h1>{escape(title)}</h1>{body}</main>{tail}</body></html>"
     )

@@ -8,6 +8,7 @@ import json
 from html import escape
 from typing import Any
 
+from runtime.service.arns import parse_arn
 from runtime.service.console import reads
 from runtime.service.console.context import EXPRESS_KEPT, Context
 from runtime.service.console.definition import definition_html
@@ -161,6 +162,12 @@ def _name(arn: str) -> str:
     return arn.rsplit(":", 1)[-1]
 
 
+def _execution_name(arn: str) -> str:
+    """An execution's name: the part after its machine's, in a Standard execution's ARN
+    (``execution:MACHINE:NAME``) as in an Express one's (``express:MACHINE:NAME:ID``)."""
+    return parse_arn(arn, "execution", "express").parts[1]
+
+
 def _filters(status: str | None, machine_arn: str | None, name: str | None) -> str:
     options = "".join(
         f"<option{' selected' if s == status else ''}>{s}</option>" for s in _STATUSES
@@ -271,7 +278,7 @@ async def report(ctx: Context) -> str:
     if definition is None:
         return page("No diagram", '<p class="muted">The definition it runs is not known.</p>')
     history = await reads.history(ctx, arn)
-    title = f"Execution {_name(arn)}"
+    title = f"Execution {_execution_name(arn)}"
     return await asyncio.to_thread(html_report, definition, history, title=title)
 
 

@@ -33,7 +33,7 @@ def state_rows(events: Iterable[Mapping[str, Any]]) -> list[list[str]]:
             json_block(v.get("input")),
             json_block(v.get("output")),
             escape(v.get("error") or ""),
-            escape(v.get("cause") or ""),
+            f'<span class="long">{escape(v.get("cause") or "")}</span>',
         ]
         for v in visits
     ]
