@@ -45,9 +45,10 @@ _MAX_BUFFERED = 64 * 1024
 #: Headers after which aiohttp reads the message (its body, its connection) its own way.
 _HANDED_OVER = frozenset({b"transfer-encoding", b"content-encoding", b"expect", b"upgrade"})
 _REQUEST_LINE = b"POST / HTTP/1.1"
-#: Control characters no header value holds (a tab aside).
-_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
+#: The headers read here: those above, and these.
+_NOTED = _HANDED_OVER | {b"content-length", b"x-amz-target", b"connection"}
+#: A header line as read here: a token, a colon, a value of printable ASCII and tabs.
+_FIELD = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\x20-\x7e\t]*)")
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
@@ -90,22 +91,23 @@ def _head(buffer: bytearray) -> _Head | str | None:
     target: str | None = None
     length = None
     for line in lines[1:]:
-        name, colon, value = line.partition(b":")
-        name = name.lower()
-        if not colon or not name or not _TOKEN.issuperset(name):
+        field = _FIELD.fullmatch(line)
+        if field is None:
             return None
-        if not value.isascii() or _CONTROL.search(value):
-            return None
+        name = field[1].lower()
+        if name not in _NOTED:
+            continue
         if name in _HANDED_OVER:
             return None
-        value = value.strip(b" \t")
+        value = field[2].rstrip(b" \t")
         if name == b"content-length":
             if length is not None or not value.isdigit():
                 return None
             length = int(value)
-        elif name == b"x-amz-target" and target is None:
-            target = value.decode("ascii")
-        elif name == b"connection" and value.lower() != b"keep-alive":
+        elif name == b"x-amz-target":
+            if target is None:
+                target = value.decode("ascii")
+        elif value.lower() != b"keep-alive":  # Connection
             return None
     if length is None or length > MAX_BODY_BYTES:
         return None
