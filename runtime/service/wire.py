@@ -52,8 +52,9 @@ TARGET_PREFIX = "AWSStepFunctions."
 BODY_SECONDS = 60.0
 #: A definition is up to 1,048,576 characters, each up to 6 bytes once escaped in JSON.
 MAX_BODY_BYTES = 8 * 1024 * 1024
-#: Replies as compact JSON, non-ASCII escaped; the encoder made once, not per reply.
-_ENCODER = json.JSONEncoder(separators=(",", ":"))
+#: Replies as compact JSON, non-ASCII escaped; the encoder made once, not per reply, with
+#: no circularity check (a reply is a tree).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 class _ClientMistakes(logging.Filter):
