@@ -66,7 +66,7 @@ class _Date:
         return self._text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # one a request: not frozen, whose __init__ costs more
 class _Head:
     """A plain request's head: its ``X-Amz-Target``, where its body starts and ends."""
 

@@ -74,7 +74,7 @@ HTTP_LOG = logging.getLogger(f"{__name__}.http")
 HTTP_LOG.addFilter(_ClientMistakes())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # one a request: not frozen, whose __init__ costs more
 class Reply:
     """An answer to one request: its status, headers and JSON body."""
 
