@@ -15,7 +15,8 @@ response), a few hops of the event loop, and routing.
 
 Replies go out in the order the requests came (one request of a connection at a time);
 a client that does not read its replies stops being read (the transport's write buffer
-pauses it). A connection idle for ``IDLE_SECONDS`` is closed, as aiohttp closes its own.
+pauses it). A connection idle for the server's ``idle_seconds`` is closed, as aiohttp
+closes its own.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from runtime.service.wire import MAX_BODY_BYTES, Api, Reply
 
 __all__ = ["IDLE_SECONDS", "LeanServer"]
 
-#: How long a connection may stay idle before it is closed (aiohttp's keep-alive default).
+#: How long a connection may stay idle before it is closed, unless the server is given
+#: another time (aiohttp's keep-alive default).
 IDLE_SECONDS = 75.0
 #: A head longer than this is left to aiohttp (whose limit for a line is 8,190 bytes).
 _MAX_HEAD_BYTES = 8190
@@ -126,9 +128,10 @@ class LeanServer:
     """Listens for the API: each connection a :class:`LeanConnection` on ``api``, handed to
     ``fallback`` (aiohttp's server of the application) for what it does not answer."""
 
-    def __init__(self, api: Api, fallback: web.Server) -> None:
+    def __init__(self, api: Api, fallback: web.Server, idle_seconds: float = IDLE_SECONDS) -> None:
         self.api = api
         self.fallback = fallback
+        self.idle_seconds = idle_seconds
         self.date = _Date()
         self._connections: set[LeanConnection] = set()
         self._listener: asyncio.Server | None = None
@@ -138,7 +141,7 @@ class LeanServer:
         """Listen on ``host`` and ``port`` (0: a free one); the port bound."""
         loop = asyncio.get_running_loop()
         self._listener = await loop.create_server(self._connection, host, port)
-        self._sweeper = loop.call_later(IDLE_SECONDS / 5, self._sweep)
+        self._sweeper = loop.call_later(self.idle_seconds / 5, self._sweep)
         return int(self._listener.sockets[0].getsockname()[1])
 
     def _connection(self) -> LeanConnection:
@@ -153,11 +156,13 @@ class LeanServer:
         self._connections.discard(connection)
 
     def _sweep(self) -> None:
-        """Close the connections idle for ``IDLE_SECONDS``; again in a while."""
-        idle_since = time.monotonic() - IDLE_SECONDS
+        """Close the connections idle for ``idle_seconds`` (checked every fifth of it, so
+        closed within 1.2 times it); again in a while."""
+        idle_since = time.monotonic() - self.idle_seconds
         for connection in list(self._connections):
             connection.close_if_idle(idle_since)
-        self._sweeper = asyncio.get_running_loop().call_later(IDLE_SECONDS / 5, self._sweep)
+        loop = asyncio.get_running_loop()
+        self._sweeper = loop.call_later(self.idle_seconds / 5, self._sweep)
 
     async def stop(self, grace: float) -> None:
         """Stop listening, close idle connections, give busy ones ``grace`` seconds to
