@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal, Protocol
 
 from asl import model as m
@@ -108,13 +110,24 @@ class Machine:
         return await self.engine.start_execution(self, input, name=name, on_start=on_start)
 
 
+def _context_member(execution: weakref.ref[Execution]) -> dict[str, Any]:
+    """The context object's ``Execution`` member (made when a state first reads it, while
+    the execution runs: its engine holds it)."""
+    alive = execution()
+    assert alive is not None, "a running execution's context read after it was freed"
+    return execution_context(
+        alive.arn, alive.name, alive.input, alive.machine.role_arn, alive.start_time,
+        alive.redrive_count,
+    )  # fmt: skip
+
+
 class Execution:
     """One run of a machine."""
 
     __slots__ = (
-        "_forget", "_log", "_run", "_stop_details", "_stopped", "_task", "_unread", "_waiters",
-        "arn", "cause", "error", "fault", "input", "machine", "name", "output", "redrive_count",
-        "redrive_date", "start_time", "status", "stop_time",
+        "__weakref__", "_forget", "_log", "_run", "_stop_details", "_stopped", "_task",
+        "_unread", "_waiters", "arn", "cause", "error", "fault", "input", "machine", "name",
+        "output", "redrive_count", "redrive_date", "start_time", "status", "stop_time",
     )  # fmt: skip
 
     def __init__(
@@ -157,14 +170,9 @@ class Execution:
         # An ended execution read back from a database: what fills in its history, path
         # and Map Runs, read only when asked (DescribeExecution needs none of them).
         self._unread: Callable[[Run], None] | None = None
-        run.context_from(self._context_member)
-
-    def _context_member(self) -> dict[str, Any]:
-        """The context object's ``Execution`` member (made when a state first reads it)."""
-        return execution_context(
-            self.arn, self.name, self.input, self.machine.role_arn, self.start_time,
-            self.redrive_count,
-        )  # fmt: skip
+        # The Run reaches its Execution weakly: no cycle between them, so an ended one is
+        # freed by reference counting, not left to the cyclic garbage collector's passes.
+        run.context_from(partial(_context_member, weakref.ref(self)))
 
     def _read(self) -> Run:
         if self._unread is not None:

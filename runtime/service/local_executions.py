@@ -27,6 +27,7 @@ from runtime.service.executions_backend import ExecutionView, StartedFrom
 from runtime.service.listing import listed_page, stored_page
 from runtime.states.map_run import ChildRecord, MapRunRecord
 from runtime.store import TaskRecord
+from runtime.stored_execution import StoredExecution
 from runtime.tokens import TaskTokens
 
 __all__ = ["NO_JOURNAL", "LocalExecutions"]
@@ -126,8 +127,15 @@ class LocalExecutions:
     # --- reading ----------------------------------------------------------------------
 
     async def find(self, arn: str) -> ExecutionView | None:
-        """An execution of the engine, or a Map Run's child, by ARN."""
-        return self.engine.get_execution(arn) or self._child(arn)
+        """An execution of the engine, or a Map Run's child, by ARN; one the engine does not
+        hold (on a durable engine: ended, or run by another engine on the file) as its
+        stored row says, without building the execution (a DescribeExecution of an ended
+        execution reads nothing else)."""
+        store = self.engine.store
+        if store is None or self.engine.runs(arn):
+            return self.engine.get_execution(arn) or self._child(arn)
+        row = store.execution(arn)
+        return self._child(arn) if row is None else StoredExecution(row)
 
     def _top(self, arn: str) -> Execution:
         found = self.engine.get_execution(arn)

@@ -24,12 +24,13 @@ from runtime.service import machines, map_runs, runs, tagging, tasks, test_state
 from runtime.service.backend import Backend, Operation
 from runtime.service.catalog import Catalog, MemoryCatalog
 from runtime.service.console import add_console
+from runtime.service.lean_http import LeanServer
 from runtime.service.local_executions import LocalExecutions
 from runtime.service.schedule_overview import ScheduleReader
 from runtime.service.server_schedules import serving_schedules
 from runtime.service.settings import ServiceSettings, SettingsError
 from runtime.service.sqlite_catalog import SqliteCatalog
-from runtime.service.wire import HTTP_LOG, build_app
+from runtime.service.wire import HTTP_LOG, Api, build_app
 from runtime.store.tasks import store_file
 from runtime.testing import local_engine
 
@@ -153,7 +154,7 @@ async def _start_site(
     schedules: ScheduleReader | None,
     host: str,
     port: int,
-) -> tuple[web.AppRunner, str]:
+) -> tuple[web.AppRunner, LeanServer, str]:
     app = build_app(backend, OPERATIONS)
     add_console(app, backend, OPERATIONS, settings.console_token, schedules=schedules)
     # Requests still open at shutdown (a GetActivityTask's long poll, a console's event
@@ -166,10 +167,20 @@ async def _start_site(
         keepalive_timeout=settings.idle_seconds,  # aiohttp's default: 3,630 s
     )
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = runner.addresses[0]
-    return runner, f"http://{host}:{bound[1]}"
+    assert runner.server is not None  # set up
+    # Plain API requests are answered without aiohttp's machinery; the rest by the app.
+    lean = LeanServer(Api(backend, OPERATIONS), runner.server, settings.idle_seconds)
+    try:
+        bound = await lean.start(host, port)
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner, lean, f"http://{host}:{bound}"
+
+
+async def _stop_site(runner: web.AppRunner, lean: LeanServer) -> None:
+    await lean.stop(_SHUTDOWN_SECONDS)
+    await runner.cleanup()
 
 
 async def _run(
@@ -184,12 +195,12 @@ async def _run(
     await backend.executions.recover()
     try:
         async with serving_schedules(backend, settings) as scheduler:
-            runner, url = await _start_site(backend, settings, scheduler, *address)
+            runner, lean, url = await _start_site(backend, settings, scheduler, *address)
             try:
                 ready(url)
                 await stop.wait()
             finally:
-                await runner.cleanup()
+                await _stop_site(runner, lean)
     finally:
         await backend.executions.aclose()
         await backend.engine.aclose()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -65,10 +66,10 @@ def check_request(operation: str, body: dict[str, Any]) -> None:
     """Raise AWS's error for the first kind of problem ``body`` has as ``operation``'s
     input: ``SerializationException`` for a member of the wrong type, else
     ``ValidationException`` naming every breached constraint."""
-    shape = service_model().operation_model(operation).input_shape
-    if shape is None:
+    node = _input_node(operation)
+    if node is None:
         return
-    breaches = list(_breaches(shape, body, ""))
+    breaches = list(_breaches(node, body, ""))
     if breaches:
         count = len(breaches)
         plural = "s" if count > 1 else ""
@@ -77,59 +78,136 @@ def check_request(operation: str, body: dict[str, Any]) -> None:
         )
 
 
-def _breaches(shape: Shape, value: Any, path: str) -> Iterator[str]:
-    if not _of_type(shape, value):
+@dataclass(frozen=True, slots=True, eq=False)
+class _Node:
+    """What is checked of a value of one shape, read from the model once: its JSON types,
+    constraints and members (a structure's: name, node, required)."""
+
+    shape: Shape
+    types: tuple[type, ...]
+    takes_bool: bool
+    min: int | None
+    max: int | None
+    #: The maximum of a length (None where the engine measures it in bytes).
+    max_length: int | None
+    enum: frozenset[str]
+    pattern: re.Pattern[str] | None
+    sensitive: bool
+
+
+@cache
+def _input_node(operation: str) -> _Node | None:
+    shape = service_model().operation_model(operation).input_shape
+    return None if shape is None else _node(shape)
+
+
+@cache
+def _node(shape: Shape) -> _Node:
+    meta = shape.metadata
+    types = _JSON_TYPES.get(shape.type_name, (object,))
+    high = meta.get("max")
+    return _Node(
+        shape, types, bool in types, meta.get("min"), high,
+        None if shape.name in _MEASURED_IN_BYTES else high,
+        frozenset(getattr(shape, "enum", None) or ()), _pattern(meta.get("pattern")),
+        bool(meta.get("sensitive")),
+    )  # fmt: skip
+
+
+@cache
+def _members(node: _Node) -> tuple[tuple[str, _Node, bool], ...]:
+    """A structure's members in the model's order: name, node, whether required."""
+    shape = node.shape
+    assert isinstance(shape, StructureShape)
+    required = set(shape.required_members)
+    return tuple((n, _node(m), n in required) for n, m in shape.members.items())
+
+
+@cache
+def _item(node: _Node) -> _Node:
+    """The node of a list's members or a map's values."""
+    shape = node.shape
+    assert isinstance(shape, ListShape | MapShape)
+    return _node(shape.member if isinstance(shape, ListShape) else shape.value)
+
+
+def _of_type(node: _Node, value: Any) -> bool:
+    """Whether ``value`` is of the JSON type the shape takes (a boolean is no number)."""
+    return isinstance(value, node.types) and not (isinstance(value, bool) and not node.takes_bool)
+
+
+def _breaches(node: _Node, value: Any, path: str) -> Iterator[str]:
+    if not _of_type(node, value):
         where = path or "the request"
         raise SerializationException(
-            f"Expected {shape.type_name} at '{where}' but found {_json_type(value)}"
+            f"Expected {node.shape.type_name} at '{where}' but found {_json_type(value)}"
         )
-    yield from _constraints(shape, value, path)
+    if not _within(node, value):
+        yield from _constraints(node, value, path)
+    shape = node.shape
     if isinstance(shape, StructureShape):
-        for name, member in shape.members.items():
+        for name, member, required in _members(node):
+            item = value.get(name)
             at = f"{path}.{name}" if path else name
-            if name not in value or value[name] is None:
-                if name in shape.required_members:
+            if item is None:
+                if required:
                     yield f"Value null at '{at}' failed to satisfy constraint: {_NOT_NULL}"
                 continue
-            yield from _breaches(member, value[name], at)
+            yield from _breaches(member, item, at)
     elif isinstance(shape, ListShape):
         for index, item in enumerate(value, start=1):
             if item is not None:
-                yield from _breaches(shape.member, item, f"{path}.{index}.member")
+                yield from _breaches(_item(node), item, f"{path}.{index}.member")
     elif isinstance(shape, MapShape):
         for key, item in value.items():
-            yield from _breaches(shape.value, item, f"{path}.{key}")
+            yield from _breaches(_item(node), item, f"{path}.{key}")
 
 
-def _of_type(shape: Shape, value: Any) -> bool:
-    """Whether ``value`` is of the JSON type the shape takes (a boolean is no number)."""
-    types = _JSON_TYPES.get(shape.type_name, (object,))
-    return isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+def _within(node: _Node, value: Any) -> bool:
+    """Whether ``value`` breaches none of the node's constraints (those
+    :func:`_constraints` names), told without building a message."""
+    if isinstance(value, str | list | dict):
+        size = java_length(value) if isinstance(value, str) else len(value)
+        if (node.min is not None and size < node.min) or (
+            node.max_length is not None and size > node.max_length
+        ):
+            return False
+    elif (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and (
+            (node.min is not None and value < node.min)
+            or (node.max is not None and value > node.max)
+        )
+    ):
+        return False
+    if node.enum and value not in node.enum:
+        return False
+    pattern = node.pattern
+    return not (isinstance(value, str) and pattern is not None and not pattern.fullmatch(value))
 
 
-def _constraints(shape: Shape, value: Any, path: str) -> Iterator[str]:
-    meta = shape.metadata
-
+def _constraints(node: _Node, value: Any, path: str) -> Iterator[str]:
     def failed(rule: str) -> str:
         # Quoted only for a breach: quoting a large input on every request costs.
-        quoted = "Value" if meta.get("sensitive") else f"Value '{_java_text(value)}'"
+        quoted = "Value" if node.sensitive else f"Value '{_java_text(value)}'"
         return f"{quoted} at '{path}' failed to satisfy constraint: Member must {rule}"
 
-    if isinstance(value, (str, list, dict)):
+    if isinstance(value, str | list | dict):
         size = java_length(value) if isinstance(value, str) else len(value)
-        if "min" in meta and size < meta["min"]:
-            yield failed(f"have length greater than or equal to {meta['min']}")
-        if "max" in meta and size > meta["max"] and shape.name not in _MEASURED_IN_BYTES:
-            yield failed(f"have length less than or equal to {meta['max']}")
+        if node.min is not None and size < node.min:
+            yield failed(f"have length greater than or equal to {node.min}")
+        if node.max_length is not None and size > node.max_length:
+            yield failed(f"have length less than or equal to {node.max_length}")
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        if "min" in meta and value < meta["min"]:
-            yield failed(f"have value greater than or equal to {meta['min']}")
-        if "max" in meta and value > meta["max"]:
-            yield failed(f"have value less than or equal to {meta['max']}")
-    enum = getattr(shape, "enum", None)
-    if enum and value not in enum:
+        if node.min is not None and value < node.min:
+            yield failed(f"have value greater than or equal to {node.min}")
+        if node.max is not None and value > node.max:
+            yield failed(f"have value less than or equal to {node.max}")
+    enum = getattr(node.shape, "enum", None)
+    if enum and value not in node.enum:
         yield failed(f"satisfy enum value set: [{', '.join(enum)}]")
-    pattern = _pattern(meta.get("pattern"))
+    pattern = node.pattern
     if isinstance(value, str) and pattern is not None and not pattern.fullmatch(value):
         yield failed(f"satisfy regular expression pattern: {pattern.pattern}")
 

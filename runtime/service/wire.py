@@ -16,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
-from collections.abc import Mapping
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -30,7 +32,16 @@ from runtime.service.errors import RequestTimeout, SerializationException, Unkno
 from runtime.service.shapes import check_request
 from runtime.store import ApiError
 
-__all__ = ["BODY_SECONDS", "CONTENT_TYPE", "HTTP_LOG", "TARGET_PREFIX", "build_app"]
+__all__ = [
+    "BODY_SECONDS",
+    "CONTENT_TYPE",
+    "HTTP_LOG",
+    "MAX_BODY_BYTES",
+    "TARGET_PREFIX",
+    "Api",
+    "Reply",
+    "build_app",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -40,11 +51,10 @@ TARGET_PREFIX = "AWSStepFunctions."
 #: client that sends less than its Content-Length holds its connection no longer.
 BODY_SECONDS = 60.0
 #: A definition is up to 1,048,576 characters, each up to 6 bytes once escaped in JSON.
-_MAX_BODY_BYTES = 8 * 1024 * 1024
-#: Replies as compact JSON, non-ASCII escaped; the encoder made once, not per reply.
-_ENCODER = json.JSONEncoder(separators=(",", ":"))
-_BACKEND: web.AppKey[Backend] = web.AppKey("backend", Backend)
-_OPERATIONS: web.AppKey[Mapping[str, Operation]] = web.AppKey("operations", Mapping)
+MAX_BODY_BYTES = 8 * 1024 * 1024
+#: Replies as compact JSON, non-ASCII escaped; the encoder made once, not per reply, with
+#: no circularity check (a reply is a tree).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 class _ClientMistakes(logging.Filter):
@@ -64,49 +74,80 @@ HTTP_LOG = logging.getLogger(f"{__name__}.http")
 HTTP_LOG.addFilter(_ClientMistakes())
 
 
+@dataclass(slots=True)  # one a request: not frozen, whose __init__ costs more
+class Reply:
+    """An answer to one request: its status, headers and JSON body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    """The operations served on a backend, whatever carries the requests to them (aiohttp's
+    handler, :mod:`runtime.service.lean_http`)."""
+
+    backend: Backend
+    operations: Mapping[str, Operation]
+
+    async def answer(self, target: str, read: Callable[[], Awaitable[bytes]]) -> Reply | None:
+        """The reply to a request with header ``X-Amz-Target: target`` whose body ``read()``
+        gives; None when the client hung up before its body ended (no one to answer)."""
+        request_id = _request_id()
+        name = target.removeprefix(TARGET_PREFIX) if target.startswith(TARGET_PREFIX) else ""
+        try:
+            operation = self.operations.get(name)
+            if operation is None:
+                # Our wording: AWS answers this code with no message of note.
+                raise UnknownOperation(f"Unknown operation '{target}'")
+            body = _body(await read())
+            check_request(name, body)
+            answer = await operation(self.backend, body)
+        except ApiError as error:
+            failed = {"__type": error.code, "message": error.message}
+            return _reply(failed, error.status, request_id)
+        except _HungUp:
+            return None
+        except Exception:
+            _log.exception("%s failed (request %s)", name or target, request_id)
+            failure = {
+                "__type": "InternalFailure",
+                "message": f"Internal failure (request {request_id})",
+            }
+            return _reply(failure, 500, request_id)
+        return _reply(answer, 200, request_id)
+
+
+_API: web.AppKey[Api] = web.AppKey("api", Api)
+
+
 def build_app(backend: Backend, operations: Mapping[str, Operation]) -> web.Application:
     """The aiohttp application serving ``operations`` on ``backend``."""
-    app = web.Application(client_max_size=_MAX_BODY_BYTES)
-    app[_BACKEND] = backend
-    app[_OPERATIONS] = operations
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[_API] = Api(backend, operations)
     app.router.add_post("/", _handle)
     return app
 
 
 async def _handle(request: web.Request) -> web.Response:
-    request_id = str(uuid.uuid4())
     target = request.headers.get("X-Amz-Target", "")
-    name = target.removeprefix(TARGET_PREFIX) if target.startswith(TARGET_PREFIX) else ""
-    try:
-        operation = request.app[_OPERATIONS].get(name)
-        if operation is None:
-            # Our wording: AWS answers this code with no message of note.
-            raise UnknownOperation(f"Unknown operation '{target}'")
-        body = _body(await _read(request))
-        check_request(name, body)
-        answer = await operation(request.app[_BACKEND], body)
-    except ApiError as error:
-        return _reply({"__type": error.code, "message": error.message}, error.status, request_id)
-    except _HungUp:
+    reply = await request.app[_API].answer(target, partial(_read, request))
+    if reply is None:
         return web.Response(status=400)  # never sent: only ends the request, unlogged
-    except Exception:
-        _log.exception("%s failed (request %s)", name or target, request_id)
-        failure = {
-            "__type": "InternalFailure",
-            "message": f"Internal failure (request {request_id})",
-        }
-        return _reply(failure, 500, request_id)
-    return _reply(answer, 200, request_id)
+    return web.Response(body=reply.body, status=reply.status, headers=reply.headers)
 
 
 async def _read(request: web.Request) -> bytes:
     try:
+        if request.content.is_eof():  # the whole body is in: nothing to wait for
+            return await request.read()
         async with asyncio.timeout(BODY_SECONDS):
             return await request.read()
     except web.HTTPRequestEntityTooLarge:
         # Our wording: more than any member of this API can hold, a client's mistake.
         raise ValidationException(
-            f"The request body is larger than {_MAX_BODY_BYTES} bytes"
+            f"The request body is larger than {MAX_BODY_BYTES} bytes"
         ) from None
     except TimeoutError:
         raise RequestTimeout() from None
@@ -114,6 +155,14 @@ async def _read(request: web.Request) -> bytes:
         raise SerializationException("The request body could not be decoded") from None
     except ConnectionResetError:
         raise _HungUp() from None
+
+
+def _request_id() -> str:
+    """A random (version 4) UUID, as AWS's request ids are, made from 16 random bytes
+    without building a ``uuid.UUID``: one per request."""
+    digits = os.urandom(16).hex()
+    variant = "89ab"[int(digits[16], 16) & 3]
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
 class _HungUp(Exception):
@@ -131,10 +180,9 @@ def _body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _reply(payload: dict[str, Any], status: int, request_id: str) -> web.Response:
+def _reply(payload: dict[str, Any], status: int, request_id: str) -> Reply:
     headers = {"x-amzn-RequestId": request_id}
     if status != 200:
         headers["x-amzn-ErrorType"] = str(payload["__type"])
     headers["Content-Type"] = CONTENT_TYPE  # as AWS sends it, with no charset parameter
-    body = _ENCODER.encode(payload).encode()
-    return web.Response(body=body, status=status, headers=headers)
+    return Reply(status, headers, _ENCODER.encode(payload).encode())

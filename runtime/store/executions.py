@@ -158,7 +158,7 @@ class MachineRow:
     definition: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, as EventRow below: one is read for every describe
 class ExecutionRow:
     """An execution as stored; ``input`` and ``output`` are JSON text."""
 
@@ -178,7 +178,10 @@ class ExecutionRow:
     redrive_date: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# EventRow and JournalRow are never changed once made, but are not frozen: a row is made
+# for every event and answer an execution records, and a frozen dataclass's __init__ sets
+# each field through object.__setattr__, several times slower.
+@dataclass(slots=True)
 class EventRow:
     """One history event as stored: ``details`` is JSON text of its raw details (None when
     it has none); ``strand`` and ``seq`` say which thread of the execution recorded it,
@@ -195,7 +198,7 @@ class EventRow:
     calls: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class JournalRow:
     """One answer the world gave an execution: ``answer`` is JSON text; ``ord`` orders the
     answers of one execution as they came."""
