@@ -52,6 +52,7 @@ from runtime.store.executions import (
     MachineRow,
     commit_write,
 )
+from runtime.stored_execution import stored_value
 from runtime.stored_map_runs import redrive_inputs, stored_map_runs
 from runtime.strands import STRAND
 from runtime.unresumable import (
@@ -517,10 +518,10 @@ class Engine:
         except Unresumable:  # it ended FAILED for that; what is kept of it can be read
             machine = self._unkept_machine(row)
         run = self._new_run(machine, row.arn, self.host, History(self.host.clock))
-        execution = Execution(machine, row.name, _stored_value(row.input), run, row.start_time)
+        execution = Execution(machine, row.name, stored_value(row.input), run, row.start_time)
         execution._unread = partial(_read_back, self.store)
         execution.status = row.status  # type: ignore[assignment]
-        execution.output = None if row.output is None else _stored_value(row.output)
+        execution.output = None if row.output is None else stored_value(row.output)
         execution.error, execution.cause = row.error, row.cause
         execution.stop_time = row.stop_time
         execution.redrive_count, execution.redrive_date = row.redrive_count, row.redrive_date
@@ -541,15 +542,6 @@ class Engine:
 @cache
 def _unkept_model() -> m.StateMachine:
     return asl.load({"StartAt": "NotKept", "States": {"NotKept": {"Type": "Fail"}}})
-
-
-def _stored_value(text: str) -> Any:
-    """A stored input or output; text that is not JSON (a damaged row) is shown as the
-    JSON string of what is stored, so the execution can still be read."""
-    try:
-        return parse_json(text)
-    except ValueError:
-        return text
 
 
 def _read_back(store: ExecutionStore, run: Run) -> None:

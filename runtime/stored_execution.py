@@ -11,7 +11,7 @@ from typing import Any
 from asl.jsontext import parse_json
 from runtime.store.executions import ExecutionRow
 
-__all__ = ["StoredExecution"]
+__all__ = ["StoredExecution", "stored_value"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +63,12 @@ class StoredExecution:
     @property
     def input(self) -> Any:
         """Its input (a JSON value)."""
-        return parse_json(self.row.input)
+        return stored_value(self.row.input)
 
     @property
     def output(self) -> Any:
         """Its output (a JSON value; None until it succeeded)."""
-        return None if self.row.output is None else parse_json(self.row.output)
+        return None if self.row.output is None else stored_value(self.row.output)
 
     @property
     def error(self) -> str | None:
@@ -79,3 +79,12 @@ class StoredExecution:
     def cause(self) -> str | None:
         """Its cause, if it failed."""
         return self.row.cause
+
+
+def stored_value(text: str) -> Any:
+    """A stored input or output; text that is not JSON (a damaged row) is shown as the
+    JSON string of what is stored, so the execution can still be read."""
+    try:
+        return parse_json(text)
+    except ValueError:
+        return text
