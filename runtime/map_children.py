@@ -22,6 +22,9 @@ class ChildStart:
     arn: str
     input: Any
     item_count: int
+    #: The strand it runs in (its parent's journal keys its events and answers by it): set
+    #: where the Host runs it elsewhere, so its own journal keeps the parent's keys.
+    strand: str = ""
 
 
 @dataclass(frozen=True, slots=True)

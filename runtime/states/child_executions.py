@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from asl import model as m
@@ -209,7 +210,7 @@ async def _run_elsewhere(
         # Each name drawn in its child's strand, so a redrive keeps the names (ARNs) of the
         # children it runs again, as it does for children run here (runtime.redrive).
         with in_strand(f"{strands}{index}"):
-            return _start(frame, work, index, batch)
+            return replace(_start(frame, work, index, batch), strand=f"{strands}{index}")
 
     starts = [named(index, batch) for index, batch in enumerate(batches)]
     children: list[ChildRecord | None] = [None] * len(starts)
