@@ -38,6 +38,9 @@ class ChildEnd:
     cause: str | None
     start_time: float
     stop_time: float
+    #: How many times a redrive of its parent redrove it, and when last.
+    redrive_count: int = 0
+    redrive_date: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,6 +196,7 @@ def record_of(
     if end is not None:
         child.status, child.output, child.stop_time = end.status, end.output, end.stop_time
         child.error, child.cause = end.error, end.cause
+        child.redrive_count, child.redrive_date = end.redrive_count, end.redrive_date
     return child
 
 

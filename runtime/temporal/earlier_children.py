@@ -112,8 +112,9 @@ class EarlierChildren:
 def _end(child: ChildRecord) -> ChildEnd:
     stop = child.start_time if child.stop_time is None else child.stop_time
     return ChildEnd(
-        child.index, child.status, child.output, child.error, child.cause, child.start_time, stop
-    )
+        child.index, child.status, child.output, child.error, child.cause, child.start_time, stop,
+        child.redrive_count, child.redrive_date,
+    )  # fmt: skip
 
 
 def _map_run_arn(event: EventRow) -> str:

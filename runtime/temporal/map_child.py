@@ -29,7 +29,7 @@ import asl
 from asl import model as m
 from asl.jsontext import json_text, parse_json
 from asl.variables import VariableScope
-from runtime.child_history import ChildHistory
+from runtime.child_history import ChildHistory, redrives
 from runtime.clock import Clock, VirtualClock
 from runtime.frame import Run
 from runtime.history import Event, History
@@ -132,7 +132,12 @@ class MapChildWorkflow(ExecutionHandlers):
             assert self._store is not None
             self._store.write(commit_write(start.arn, run.history.rows(), ()))
         error, cause = (None, None) if failure is None else (failure.error, failure.cause)
-        return end_payload(ChildEnd(start.index, status, output, error, cause, began, inner.now()))
+        redriven = redrives(run.history)
+        end = ChildEnd(
+            start.index, status, output, error, cause, began, inner.now(), len(redriven),
+            redriven[-1] if redriven else None,
+        )  # fmt: skip
+        return end_payload(end)
 
     def _journal(
         self, host: WorkflowHost, start: ChildStart, work: MapRunWork, answers: Sequence[JournalRow]

@@ -255,6 +255,7 @@ def end_payload(end: ChildEnd) -> dict[str, Any]:
         "index": end.index, "status": end.status,
         "output": None if end.output is None else json_text(end.output),
         "error": end.error, "cause": end.cause, "start": end.start_time, "stop": end.stop_time,
+        "redrives": end.redrive_count, "redriveDate": end.redrive_date,
     }  # fmt: skip
 
 
@@ -264,6 +265,7 @@ def child_end(payload: dict[str, Any]) -> ChildEnd:
     return ChildEnd(
         payload["index"], payload["status"], None if output is None else parse_json(output),
         payload["error"], payload["cause"], payload["start"], payload["stop"],
+        payload.get("redrives", 0), payload.get("redriveDate"),
     )  # fmt: skip
 
 

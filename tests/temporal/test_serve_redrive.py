@@ -448,9 +448,11 @@ def _map_run(sfn: Any, arn: str) -> dict[str, Any]:
                                             "executionCounts")}  # fmt: skip
     children = sfn.list_executions(mapRunArn=listed["mapRunArn"])["executions"]
     seen["children"] = {
-        child["executionArn"]: (child["status"], _types(sfn, child["executionArn"]))
+        child["executionArn"]: (child["status"], _types(sfn, child["executionArn"]),
+                                _redrive_fields(sfn.describe_execution(
+                                    executionArn=child["executionArn"])))
         for child in children
-    }
+    }  # fmt: skip
     return {**seen, "redriven": (described["redriveCount"], "redriveDate" in described)}
 
 
@@ -496,14 +498,15 @@ def _redriven_children_agree(local: dict[str, Any], there: dict[str, Any]) -> No
     its history kept and an ``ExecutionRedriven`` event added, on both as on AWS
     ("Redriving Map Runs": the unsuccessful child executions are redriven)."""
     assert local == there
-    children = [types for _, run in there["again"] for _, types in run["children"]]
-    redriven = [types for types in children if "ExecutionRedriven" in types]
+    children = [child for _, run in there["again"] for child in run["children"]]
+    redriven = [(types, fields) for _, types, fields in children if "ExecutionRedriven" in types]
     assert redriven
-    for types in redriven:
+    for types, fields in redriven:
         # Its first attempt kept, then the state it failed in entered no second time.
         cut = types.index("ExecutionRedriven")
         assert types[0] == "ExecutionStarted" and types[cut - 1] == "ExecutionFailed"
         assert "TaskStateEntered" not in types[cut:]
+        assert fields["redriveCount"] == types.count("ExecutionRedriven")
 
 
 def test_a_redriven_map_run_runs_again_only_its_unsuccessful_children_as_locally(
