@@ -86,6 +86,9 @@ _MAP_RUNS_REDRIVEN = "redrive-map-run-children"
 #: STANDARD children, so those it redrives go on from the state they failed in (runs
 #: recorded before it ran them again from their start, and replay so).
 _CHILDREN_RESUMED = "redrive-map-children-from-failed-state"
+#: The most unsuccessful children a redrive reads the journals of, and how many at once.
+_MOST_CHILDREN_RESUMED = 1000
+_CHILDREN_READ_AT_ONCE = 16
 #: How long reading one page of an ended run's journal or Map Runs may take (a worker
 #: replays that run to answer).
 _READ_JOURNAL_TIMEOUT = timedelta(seconds=60)
@@ -292,30 +295,45 @@ class ExecutionWorkflow(ExecutionHandlers):
         rows = await read_map_runs_of(arn, read_runs, read_children)
         journaled: dict[str, tuple[int, list[JournalRow]]] = {}
         if workflow.patched(_CHILDREN_RESUMED):
-            histories = []
-            for child_arn, run_arn, text in rows.children:
-                journal = await self._child_journal(child_arn, run_arn, parse_json(text))
-                if journal is not None:
-                    histories.append((child_arn, journal.events))
-                    redrives = sum(1 for e in journal.events if e.type == "ExecutionRedriven")
-                    journaled[child_arn] = (
-                        redrives,
-                        kept_child_answers(journal.events, journal.answers),
-                    )
-            rows = MapRunRows(rows.runs, rows.children, histories)
+            rows, journaled = await self._journaled_children(rows)
         engine.store.write(commit_write(arn, (), (), map_runs=rows))
         remote = self._host.map_children
         assert isinstance(remote, TemporalMapChildren)
         remote.earlier = EarlierChildren(engine.store, arn, journaled)
 
+    async def _journaled_children(
+        self, rows: MapRunRows
+    ) -> tuple[MapRunRows, dict[str, tuple[int, list[JournalRow]]]]:
+        """The ended run's Map Runs with the stored events of their unsuccessful STANDARD
+        children whose workflows journaled them, and, for each, how many times it had been
+        redriven and the answers a redrive of it keeps. At most
+        :data:`_MOST_CHILDREN_RESUMED` are read, :data:`_CHILDREN_READ_AT_ONCE` at a time:
+        each read is an activity in this run's history, which Temporal ends past 50,000
+        events (the others run again from their start)."""
+        wanted = [
+            (arn, run_arn, fields)
+            for arn, run_arn, text in rows.children
+            if (fields := parse_json(text))["status"] != "SUCCEEDED" and ":express:" not in arn
+        ][:_MOST_CHILDREN_RESUMED]
+        read: list[ExecutionJournal | None] = []
+        for first in range(0, len(wanted), _CHILDREN_READ_AT_ONCE):
+            group = wanted[first : first + _CHILDREN_READ_AT_ONCE]
+            read += await asyncio.gather(*(self._child_journal(*child) for child in group))
+        histories = []
+        journaled: dict[str, tuple[int, list[JournalRow]]] = {}
+        for (arn, _, _), journal in zip(wanted, read, strict=True):
+            if journal is not None:
+                histories.append((arn, journal.events))
+                redrives = sum(1 for e in journal.events if e.type == "ExecutionRedriven")
+                journaled[arn] = (redrives, kept_child_answers(journal.events, journal.answers))
+        return MapRunRows(rows.runs, rows.children, histories), journaled
+
     async def _child_journal(
         self, child_arn: str, map_run_arn: str, fields: dict[str, Any]
     ) -> ExecutionJournal | None:
         """The journal of an unsuccessful STANDARD child of the ended run, read from its
-        workflow's latest run (the one that ended: not run again yet); None for a child that
-        succeeded, an EXPRESS one, or one whose workflow journaled nothing."""
-        if fields["status"] == "SUCCEEDED" or ":express:" in child_arn:
-            return None
+        workflow's latest run (the one that ended: not run again yet); None when its
+        workflow journaled nothing."""
         child_id = f"{workflow.info().workflow_id}/{map_run_arn.rsplit(':', 1)[-1]}/"
         child_id += str(fields["index"])
 
