@@ -98,7 +98,8 @@ def _worker(address: str, queue: str, folder: Path, log: Path, options: Any) -> 
         sys.executable, "-c", _HEAPED_WORKER, "--temporal-address", address,
         "--task-queue", queue, "--functions", str(functions),
     ]  # fmt: skip
-    worker = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    # In the root's folder: ``python -c`` puts the current folder first on sys.path.
+    worker = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=options.root)
     assert worker.stdout is not None and "serving task queue" in worker.stdout.readline()
     return worker
 
