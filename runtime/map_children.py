@@ -22,6 +22,9 @@ class ChildStart:
     arn: str
     input: Any
     item_count: int
+    #: The strand it runs in (its parent's journal keys its events and answers by it): set
+    #: where the Host runs it elsewhere, so its own journal keeps the parent's keys.
+    strand: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,9 @@ class ChildEnd:
     cause: str | None
     start_time: float
     stop_time: float
+    #: How many times a redrive of its parent redrove it, and when last.
+    redrive_count: int = 0
+    redrive_date: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

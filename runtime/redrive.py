@@ -48,8 +48,9 @@ failed): it keeps its answers and replays as it ran. A Map Run that failed with
 ``States.Runtime`` or ``States.DataLimitExceeded`` is not redriven on AWS (a new one
 starts): the state runs again whole, as does one whose Map Run is not stored with the
 execution. (On Temporal the redriving run is given the ended run's Map Runs:
-``runtime.temporal.earlier_children``; its children are child workflows, not journaled
-here, so an unsuccessful child runs again from its start there.) A child's own Map Runs are
+``runtime.temporal.earlier_children``; its children are child workflows that journal
+themselves, so a child's answers are its own: :func:`kept_child_answers` cuts them as
+a local child's are cut in its parent's journal.) A child's own Map Runs are
 not redriven with it: a child's state that started one runs again whole.
 """
 
@@ -68,6 +69,7 @@ from runtime.unresumable import Unresumable, check_rows
 __all__ = [
     "ExecutionNotRedrivable",
     "StoredMapRun",
+    "kept_child_answers",
     "not_redrivable",
     "not_redrivable_express",
     "redrive_plan",
@@ -179,6 +181,25 @@ def redrive_plan(
                      f"{INERT}redrive/{arn}", count)
         )  # fmt: skip
     return RedrivePlan(tuple(set_aside), tuple(forgotten), tuple(added), count, children)
+
+
+def kept_child_answers(
+    events: Sequence[EventRow], answers: Sequence[JournalRow]
+) -> list[JournalRow]:
+    """The answers of an unsuccessful STANDARD Map Run child, journaled apart from its
+    parent's (a child workflow's on Temporal), that a redrive of its Map Run keeps when it
+    redrives the child: those before the cuts of its strands, cut as
+    :meth:`_Cutter.redrive_children` cuts them from its stored events (before the plan)."""
+    live = [e for e in events if not e.strand.startswith(INERT)]
+    if not live:
+        return []
+    child = _Cutter(_by_strand(live), {})
+    child.cut(live[0].strand)
+    return [
+        a
+        for a in answers
+        if a.strand not in child.dropped and not _after_cut(a, child.cuts.get(a.strand))
+    ]
 
 
 def _redriven(last: int, now: float, redrives: int, seq: int) -> EventRow:

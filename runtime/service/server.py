@@ -5,7 +5,6 @@ and notebooks)."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
 import threading
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from integrations.aws import AwsConfig
 from integrations.base import Invoker
 from integrations.mocks import MockCases, MockConfig
 from runtime.executions import Engine
+from runtime.heap import settle_heap
 from runtime.host import LocalHost
 from runtime.service import machines, map_runs, runs, tagging, tasks, test_state, versions
 from runtime.service.backend import Backend, Operation
@@ -56,10 +56,6 @@ OPERATIONS: dict[str, Operation] = {
 
 
 _SHUTDOWN_SECONDS = 2.0
-#: The cyclic garbage collector's generation-0 threshold while serving (Python's default
-#: is 700). A request allocates hundreds of containers, nearly all freed by reference
-#: counting, so a collection every 700 net allocations mostly finds nothing to free.
-_GC_THRESHOLD = 20_000
 
 
 def build_backend(settings: ServiceSettings) -> Backend:
@@ -216,19 +212,10 @@ def serve(settings: ServiceSettings, host: str, port: int, ready: Callable[[str]
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         backend = await connect_backend(settings)
-        _settle_heap()
+        settle_heap()  # the server's process is its own
         await _run(backend, settings, (host, port), stop, ready)
 
     asyncio.run(main())
-
-
-def _settle_heap() -> None:
-    """Leave what start-up made (modules, the service model, the backend) out of the
-    garbage collector's passes, and make its young-generation passes rarer: the server's
-    process is its own, so this changes no one else's."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from asl import model as m
@@ -195,6 +196,7 @@ def record_of(
     if end is not None:
         child.status, child.output, child.stop_time = end.status, end.output, end.stop_time
         child.error, child.cause = end.error, end.cause
+        child.redrive_count, child.redrive_date = end.redrive_count, end.redrive_date
     return child
 
 
@@ -209,7 +211,7 @@ async def _run_elsewhere(
         # Each name drawn in its child's strand, so a redrive keeps the names (ARNs) of the
         # children it runs again, as it does for children run here (runtime.redrive).
         with in_strand(f"{strands}{index}"):
-            return _start(frame, work, index, batch)
+            return replace(_start(frame, work, index, batch), strand=f"{strands}{index}")
 
     starts = [named(index, batch) for index, batch in enumerate(batches)]
     children: list[ChildRecord | None] = [None] * len(starts)

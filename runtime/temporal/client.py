@@ -71,9 +71,13 @@ from runtime.tokens import output_text
 
 __all__ = ["TemporalExecutions"]
 
-#: The JSON read per ``history`` query: within Temporal's 2 MB blob limit on a query's
-#: answer, with room for one event over it (an event holds at most a 256 KiB payload).
-_HISTORY_PAGE_BYTES = 1024 * 1024
+#: The JSON read per ``history`` (or children's) query: within Temporal's 2 MB blob limit
+#: on a query's answer, with room for one event over it (an event holds at most a 256 KiB
+#: payload). Rendering the page is the query's work in the worker's activation: 1 MiB of
+#: events took 50 ms of CPU, stretched to 1.9 s on a loaded machine, near the SDK's two
+#: seconds (bench/activation_probe). A closed workflow is replayed for each page it is
+#: asked, so pages are not made smaller still.
+_HISTORY_PAGE_BYTES = 512 * 1024
 #: How often a query is asked when the server gives up on it, and the pause between.
 _QUERY_ATTEMPTS = 3
 _QUERY_PAUSE_SECONDS = 0.5

@@ -17,14 +17,23 @@ Map Runs' children from them (:class:`EarlierChildren`):
   engine replays them all;
 - a Map Run started anew (its state runs again whole, e.g. after ``States.Runtime``):
   every child runs.
+
+An unsuccessful STANDARD child that runs again goes on from the state it failed in, as on
+a local engine and on AWS, when its workflow journaled it (events keyed by strand, its
+answers): the run that redrives read that journal (its events stored with the Map Run,
+the answers kept apart, cut by :func:`~runtime.redrive.kept_child_answers`), the redrive's
+plan redrove the child (an ``ExecutionRedriven`` added to its stored events), and the
+child's new workflow run reads both back (:meth:`EarlierChildren.resumed`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from asl.jsontext import parse_json
 from runtime.map_children import ChildEnd
 from runtime.states.map_run import ChildRecord
-from runtime.store.executions import INERT, EventRow, ExecutionStore
+from runtime.store.executions import INERT, EventRow, ExecutionStore, JournalRow
 from runtime.stored_map_runs import stored_map_runs
 
 __all__ = ["EarlierChildren"]
@@ -34,9 +43,18 @@ class EarlierChildren:
     """The children of the Map Runs stored with the redriven execution ``execution_arn``
     in ``store`` (the ended run's, see the module's docstring)."""
 
-    def __init__(self, store: ExecutionStore, execution_arn: str) -> None:
+    def __init__(
+        self,
+        store: ExecutionStore,
+        execution_arn: str,
+        journaled: Mapping[str, tuple[int, Sequence[JournalRow]]] | None = None,
+    ) -> None:
         self._store = store
         self._execution_arn = execution_arn
+        #: The unsuccessful STANDARD children whose workflows journaled them, by ARN: how
+        #: many ``ExecutionRedriven`` events their stored history had before the redrive,
+        #: and the answers a redrive of them keeps.
+        self._journaled = {} if journaled is None else dict(journaled)
         #: The children kept, by Map Run: read at the first Map Run's start, once the
         #: redrive's plan is applied.
         self._kept: dict[str, list[ChildEnd]] | None = None
@@ -50,6 +68,19 @@ class EarlierChildren:
         if self._kept is None:
             self._kept = self._read()
         return self._kept.pop(map_run_arn, [])
+
+    def resumed(self, child_arn: str) -> tuple[list[EventRow], Sequence[JournalRow]] | None:
+        """What the child ``child_arn`` goes on from when the redrive's plan redrove it (its
+        stored events, an ``ExecutionRedriven`` added, and the answers it keeps); None when
+        it runs again from its start."""
+        journaled = self._journaled.get(child_arn)
+        if journaled is None:
+            return None
+        before, answers = journaled
+        events = self._store.events(child_arn)
+        if sum(1 for e in events if e.type == "ExecutionRedriven") <= before:
+            return None
+        return events, answers
 
     def _read(self) -> dict[str, list[ChildEnd]]:
         """The Map Runs whose start was committed before the redrive (and is replayed),
@@ -81,8 +112,9 @@ class EarlierChildren:
 def _end(child: ChildRecord) -> ChildEnd:
     stop = child.start_time if child.stop_time is None else child.stop_time
     return ChildEnd(
-        child.index, child.status, child.output, child.error, child.cause, child.start_time, stop
-    )
+        child.index, child.status, child.output, child.error, child.cause, child.start_time, stop,
+        child.redrive_count, child.redrive_date,
+    )  # fmt: skip
 
 
 def _map_run_arn(event: EventRow) -> str:

@@ -51,8 +51,15 @@ _LONGEST_TASK_SECONDS = 99_999_999
 _PAUSES_PER_ACTIVATION = 16
 #: The same for an execution that is journaled (durable in memory, to be redriven): each
 #: state's events are also written as JSON text into its database, so an activation takes
-#: about 1,024 states, and stays as far within Temporal's two seconds.
-_JOURNALED_PAUSES_PER_ACTIVATION = 4
+#: 256 states (one pause), and stays as far within Temporal's two seconds. 1,024 states
+#: took up to 80 ms of CPU near the end of a 25,000-event history, 0.5-1.2 s of wall time
+#: on a loaded machine (bench/activation_probe).
+_JOURNALED_PAUSES_PER_ACTIVATION = 1
+#: The patch under which a journaled execution ends an activation at each pause, asked at
+#: its first pause (so only executions that run that long record its marker); executions
+#: recorded before it end one every 4th pause, and replay so.
+_SHORT_ACTIVATIONS = "journaled-activation-per-pause"
+_PAUSES_BEFORE_SHORT_ACTIVATIONS = 4
 #: The activity's own timeout is the Task's plus this: the execution's timer ends the
 #: Task (with AWS's ``States.Timeout`` event) before Temporal ends the activity.
 _ACTIVITY_GRACE_SECONDS = 60
@@ -178,17 +185,21 @@ class WorkflowHost(LocalHost):
         self.evaluates_inline = True
         self.map_children = TemporalMapChildren(clock, definition, task_queue, liveness_seconds)
         self._pauses = 0
-        self._pauses_per_activation = (
-            _JOURNALED_PAUSES_PER_ACTIVATION if journaled else _PAUSES_PER_ACTIVATION
-        )
+        self._journaled = journaled
+        self._pauses_per_activation = _PAUSES_PER_ACTIVATION
         self._workflow_id = workflow.info().workflow_id
 
     async def pause(self) -> None:
-        """A turn of the event loop; every 16th pause (4th when ``journaled``) also
+        """A turn of the event loop; every 16th pause (every one when ``journaled``) also
         ends the workflow's activation (a durable timer of a millisecond), so a long run of
         states is cut into activations well within Temporal's two seconds (a timer costs a
         round trip to the server: not at every pause). Counted, so replays cut the same."""
         self._pauses += 1
+        if self._pauses == 1 and self._journaled:
+            short = workflow.patched(_SHORT_ACTIVATIONS)
+            self._pauses_per_activation = (
+                _JOURNALED_PAUSES_PER_ACTIVATION if short else _PAUSES_BEFORE_SHORT_ACTIVATIONS
+            )
         await asyncio.sleep(0 if self._pauses % self._pauses_per_activation else 0.001)
 
     def new_task_token(self) -> str:

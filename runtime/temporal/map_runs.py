@@ -46,6 +46,7 @@ from runtime.temporal.earlier_children import EarlierChildren
 from runtime.temporal.map_run_progress import SliceProgress, SliceQueries
 from runtime.temporal.payloads import (
     CHILD_WORKFLOW,
+    RESUME_FROM,
     SLICE_WORKFLOW,
     STATES_ERROR,
     ChildRequest,
@@ -186,9 +187,17 @@ class TemporalMapChildren:
             start=self._clock.now() if virtual else None, liveness_seconds=self._liveness,
         )  # fmt: skip
         return SliceRequest(
-            run=run, children=[start_payload(child) for child in group], limit=limit,
+            run=run, children=[self._start(child) for child in group], limit=limit,
             id_prefix=prefix, max_result_bytes=SLICE_RESULT_BYTES,
         )  # fmt: skip
+
+    def _start(self, child: ChildStart) -> dict[str, Any]:
+        """A child's start as its slice is given it: one the redrive redrove reads what it
+        goes on from of this workflow (see :mod:`runtime.temporal.earlier_children`)."""
+        payload = start_payload(child)
+        if self.earlier is not None and self.earlier.resumed(child.arn) is not None:
+            payload[RESUME_FROM] = workflow.info().workflow_id
+        return payload
 
     async def _slice(self, request: SliceRequest, number: int) -> dict[str, Any]:
         slice_id = f"{request.id_prefix}/slice-{number}"

@@ -226,12 +226,17 @@ def map_run_work(payload: dict[str, Any]) -> MapRunWork:
     )  # fmt: skip
 
 
+#: The key of a child's start naming the workflow that redrives it from where it failed
+#: (it reads its stored events and kept answers there: ``child_journal``).
+RESUME_FROM = "resumeFrom"
+
+
 def start_payload(start: ChildStart) -> dict[str, Any]:
     """A child's start as it crosses the wire (its input as JSON text; its ARN is made
     again from its name: the bytes of every child count in the histories it crosses)."""
     return {
         "index": start.index, "name": start.name, "input": json_text(start.input),
-        "items": start.item_count,
+        "items": start.item_count, "strand": start.strand,
     }  # fmt: skip
 
 
@@ -240,7 +245,7 @@ def child_start(payload: dict[str, Any], work: MapRunWork) -> ChildStart:
     name = payload["name"]
     return ChildStart(
         payload["index"], name, child_arn(work, name), parse_json(payload["input"]),
-        payload["items"],
+        payload["items"], payload.get("strand", ""),
     )  # fmt: skip
 
 
@@ -250,6 +255,7 @@ def end_payload(end: ChildEnd) -> dict[str, Any]:
         "index": end.index, "status": end.status,
         "output": None if end.output is None else json_text(end.output),
         "error": end.error, "cause": end.cause, "start": end.start_time, "stop": end.stop_time,
+        "redrives": end.redrive_count, "redriveDate": end.redrive_date,
     }  # fmt: skip
 
 
@@ -259,6 +265,7 @@ def child_end(payload: dict[str, Any]) -> ChildEnd:
     return ChildEnd(
         payload["index"], payload["status"], None if output is None else parse_json(output),
         payload["error"], payload["cause"], payload["start"], payload["stop"],
+        payload.get("redrives", 0), payload.get("redriveDate"),
     )  # fmt: skip
 
 

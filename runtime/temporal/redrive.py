@@ -29,7 +29,7 @@ ended (:mod:`runtime.temporal.earlier_children`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import astuple, dataclass
 from typing import Any
 
@@ -45,25 +45,34 @@ from runtime.store.executions import (
 )
 
 __all__ = [
+    "CHILD_JOURNAL_QUERY",
     "JOURNAL_PAGE_BYTES",
     "JOURNAL_QUERY",
+    "READ_CHILD_JOURNAL_ACTIVITY",
     "READ_JOURNAL_ACTIVITY",
     "READ_MAP_RUNS_ACTIVITY",
     "READ_MAP_RUN_CHILDREN_ACTIVITY",
     "ExecutionJournal",
     "Page",
     "journal_page",
+    "read_child_journal_page",
     "read_journal",
     "read_journal_page",
     "read_map_run_children",
     "read_map_runs",
     "read_map_runs_of",
+    "rows_page",
 ]
 
 #: The query an execution's workflow answers with a page of its journal.
 JOURNAL_QUERY = "journal"
 #: The activity that reads a page of an ended run's journal for the run redriving it.
 READ_JOURNAL_ACTIVITY = "asl.read_journal"
+#: The query a redriving execution's workflow answers with a page of what one of its Map
+#: Runs' children it redrives goes on from (its stored events, the answers it keeps).
+CHILD_JOURNAL_QUERY = "child_journal"
+#: The activity that reads such a page for the child's workflow.
+READ_CHILD_JOURNAL_ACTIVITY = "asl.read_child_journal"
 #: The activity that reads the Map Runs of an ended run (each as JSON text, no children).
 READ_MAP_RUNS_ACTIVITY = "asl.read_map_runs"
 #: The activity that reads a page of the children of one Map Run of an ended run.
@@ -101,10 +110,24 @@ def journal_page(
     answers, as many as fit in ``max_bytes`` of JSON (one at least)."""
     row = None if store is None else store.execution(arn)
     if store is None or row is None:
-        return {"execution": None, "seed": seed, "events": [], "answers": [],
-                "eventCount": 0, "answerCount": 0}  # fmt: skip
+        return rows_page(None, seed, [], [], 0, 0, max_bytes)
     events, answers = store.events(arn), store.journal(arn)
-    page: Page = {"execution": list(astuple(row)), "seed": seed, "events": [], "answers": [],
+    return rows_page(row, seed, events, answers, first_event, first_answer, max_bytes)
+
+
+def rows_page(
+    row: ExecutionRow | None,
+    seed: int,
+    events: Sequence[EventRow],
+    answers: Sequence[JournalRow],
+    first_event: int,
+    first_answer: int,
+    max_bytes: int,
+) -> Page:
+    """A page of ``events`` and ``answers`` from the positions given (see
+    :func:`journal_page`)."""
+    execution = None if row is None else list(astuple(row))
+    page: Page = {"execution": execution, "seed": seed, "events": [], "answers": [],
                   "eventCount": len(events), "answerCount": len(answers)}  # fmt: skip
     size = 0
     for key, rows in (("events", events[first_event:]), ("answers", answers[first_answer:])):
@@ -156,10 +179,10 @@ async def read_map_runs_of(
     return MapRunRows(runs, children, [])
 
 
-async def _ask_ended_run(workflow_id: str, run_id: str, query: str, args: list[Any]) -> Any:
-    """The answer of the ended run ``run_id`` of ``workflow_id`` to ``query`` (a worker
-    replays that run to answer)."""
-    handle = activity.client().get_workflow_handle(workflow_id, run_id=run_id)
+async def _ask_run(workflow_id: str, run_id: str, query: str, args: list[Any]) -> Any:
+    """The answer of the ended run ``run_id`` of ``workflow_id`` (empty: its latest run) to
+    ``query`` (a worker replays that run to answer)."""
+    handle = activity.client().get_workflow_handle(workflow_id, run_id=run_id or None)
     return await handle.query(query, args=args)
 
 
@@ -170,7 +193,18 @@ async def read_journal_page(
     """A page of the journal of the ended run ``run_id`` of ``workflow_id`` (its
     ``journal`` query)."""
     args = [first_event, first_answer, JOURNAL_PAGE_BYTES]
-    page: Page = await _ask_ended_run(workflow_id, run_id, JOURNAL_QUERY, args)
+    page: Page = await _ask_run(workflow_id, run_id, JOURNAL_QUERY, args)
+    return page
+
+
+@activity.defn(name=READ_CHILD_JOURNAL_ACTIVITY)
+async def read_child_journal_page(
+    workflow_id: str, child_arn: str, first_event: int, first_answer: int
+) -> Page:
+    """A page of what the Map Run child ``child_arn`` goes on from, asked of the running
+    workflow ``workflow_id`` that redrives it (its ``child_journal`` query)."""
+    args = [child_arn, first_event, first_answer, JOURNAL_PAGE_BYTES]
+    page: Page = await _ask_run(workflow_id, "", CHILD_JOURNAL_QUERY, args)
     return page
 
 
@@ -178,7 +212,7 @@ async def read_journal_page(
 async def read_map_runs(workflow_id: str, run_id: str) -> list[str]:
     """The Map Runs of the ended run ``run_id`` of ``workflow_id`` (its ``map_runs``
     query: each as JSON text, without its children)."""
-    runs: list[str] = await _ask_ended_run(workflow_id, run_id, "map_runs", [])
+    runs: list[str] = await _ask_run(workflow_id, run_id, "map_runs", [])
     return runs
 
 
@@ -189,5 +223,5 @@ async def read_map_run_children(
     """A page of the children of the Map Run ``map_run_arn`` of the ended run ``run_id``
     (its ``map_run_children`` query: each as JSON text, from index ``first``)."""
     args = [map_run_arn, first, JOURNAL_PAGE_BYTES]
-    page: Page = await _ask_ended_run(workflow_id, run_id, "map_run_children", args)
+    page: Page = await _ask_run(workflow_id, run_id, "map_run_children", args)
     return page

@@ -25,7 +25,12 @@ from runtime.defaults import DEFAULT_TASK_QUEUE
 from runtime.temporal.activities import TaskActivities
 from runtime.temporal.map_child import MapChildWorkflow
 from runtime.temporal.map_runs import MapRunSliceWorkflow
-from runtime.temporal.redrive import read_journal_page, read_map_run_children, read_map_runs
+from runtime.temporal.redrive import (
+    read_child_journal_page,
+    read_journal_page,
+    read_map_run_children,
+    read_map_runs,
+)
 from runtime.temporal.versioning import Build
 from runtime.temporal.workflow import ExecutionWorkflow
 
@@ -56,6 +61,7 @@ def new_worker(
         activities=[
             TaskActivities(invoker).invoke_task,
             read_journal_page,
+            read_child_journal_page,
             read_map_runs,
             read_map_run_children,
         ],

@@ -18,6 +18,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from runtime.heap import settle_heap
 from runtime.host import LocalHost
 from runtime.temporal.search_attributes import create_commands, register_search_attributes
 from runtime.temporal.versioning import Build, make_current
@@ -157,6 +158,7 @@ async def serve_worker(settings: WorkerSettings, ready: Callable[[], None]) -> N
         ):
             if settings.build is not None and settings.current:
                 await _make_current(client, settings.build)
+            settle_heap()  # the worker's process is its own (asl worker runs it alone)
             ready()
             await stopped.wait()
     finally:

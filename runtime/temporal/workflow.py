@@ -46,10 +46,10 @@ from asl.jsontext import json_text, parse_json
 from runtime.clock import Clock, VirtualClock
 from runtime.executions import Engine, Execution, Machine, MachineType
 from runtime.history import Event
-from runtime.redrive import ExecutionNotRedrivable
+from runtime.redrive import ExecutionNotRedrivable, kept_child_answers
 from runtime.states.map_run import MapRunRecord
 from runtime.store import ApiError
-from runtime.store.executions import commit_write, start_write
+from runtime.store.executions import JournalRow, MapRunRows, commit_write, start_write
 from runtime.stored_map_runs import child_text, map_run_text
 from runtime.temporal.activity_tasks import CLAIM_UPDATE
 from runtime.temporal.earlier_children import EarlierChildren
@@ -57,14 +57,17 @@ from runtime.temporal.host import WorkflowClock, WorkflowHost
 from runtime.temporal.map_runs import TemporalMapChildren
 from runtime.temporal.payloads import StartRequest, fitting, task_payload
 from runtime.temporal.redrive import (
+    CHILD_JOURNAL_QUERY,
     JOURNAL_QUERY,
     READ_JOURNAL_ACTIVITY,
     READ_MAP_RUN_CHILDREN_ACTIVITY,
     READ_MAP_RUNS_ACTIVITY,
+    ExecutionJournal,
     Page,
     journal_page,
     read_journal,
     read_map_runs_of,
+    rows_page,
 )
 from runtime.tokens import TaskTokens, parse_output
 
@@ -79,6 +82,13 @@ _JOURNALED = "journal-for-redrive"
 #: The patch under which a redrive reads the ended run's Map Runs, so that it runs again
 #: only the children that did not succeed (runs recorded before it ran them all again).
 _MAP_RUNS_REDRIVEN = "redrive-map-run-children"
+#: The patch under which a redrive reads the journals of its Map Runs' unsuccessful
+#: STANDARD children, so those it redrives go on from the state they failed in (runs
+#: recorded before it ran them again from their start, and replay so).
+_CHILDREN_RESUMED = "redrive-map-children-from-failed-state"
+#: The most unsuccessful children a redrive reads the journals of, and how many at once.
+_MOST_CHILDREN_RESUMED = 1000
+_CHILDREN_READ_AT_ONCE = 16
 #: How long reading one page of an ended run's journal or Map Runs may take (a worker
 #: replays that run to answer).
 _READ_JOURNAL_TIMEOUT = timedelta(seconds=60)
@@ -283,10 +293,57 @@ class ExecutionWorkflow(ExecutionHandlers):
             return page
 
         rows = await read_map_runs_of(arn, read_runs, read_children)
+        journaled: dict[str, tuple[int, list[JournalRow]]] = {}
+        if workflow.patched(_CHILDREN_RESUMED):
+            rows, journaled = await self._journaled_children(rows)
         engine.store.write(commit_write(arn, (), (), map_runs=rows))
         remote = self._host.map_children
         assert isinstance(remote, TemporalMapChildren)
-        remote.earlier = EarlierChildren(engine.store, arn)
+        remote.earlier = EarlierChildren(engine.store, arn, journaled)
+
+    async def _journaled_children(
+        self, rows: MapRunRows
+    ) -> tuple[MapRunRows, dict[str, tuple[int, list[JournalRow]]]]:
+        """The ended run's Map Runs with the stored events of their unsuccessful STANDARD
+        children whose workflows journaled them, and, for each, how many times it had been
+        redriven and the answers a redrive of it keeps. At most
+        :data:`_MOST_CHILDREN_RESUMED` are read, :data:`_CHILDREN_READ_AT_ONCE` at a time:
+        each read is an activity in this run's history, which Temporal ends past 50,000
+        events (the others run again from their start)."""
+        wanted = [
+            (arn, run_arn, fields)
+            for arn, run_arn, text in rows.children
+            if (fields := parse_json(text))["status"] != "SUCCEEDED" and ":express:" not in arn
+        ][:_MOST_CHILDREN_RESUMED]
+        read: list[ExecutionJournal | None] = []
+        for first in range(0, len(wanted), _CHILDREN_READ_AT_ONCE):
+            group = wanted[first : first + _CHILDREN_READ_AT_ONCE]
+            read += await asyncio.gather(*(self._child_journal(*child) for child in group))
+        histories = []
+        journaled: dict[str, tuple[int, list[JournalRow]]] = {}
+        for (arn, _, _), journal in zip(wanted, read, strict=True):
+            if journal is not None:
+                histories.append((arn, journal.events))
+                redrives = sum(1 for e in journal.events if e.type == "ExecutionRedriven")
+                journaled[arn] = (redrives, kept_child_answers(journal.events, journal.answers))
+        return MapRunRows(rows.runs, rows.children, histories), journaled
+
+    async def _child_journal(
+        self, child_arn: str, map_run_arn: str, fields: dict[str, Any]
+    ) -> ExecutionJournal | None:
+        """The journal of an unsuccessful STANDARD child of the ended run, read from its
+        workflow's latest run (the one that ended: not run again yet); None when its
+        workflow journaled nothing."""
+        child_id = f"{workflow.info().workflow_id}/{map_run_arn.rsplit(':', 1)[-1]}/"
+        child_id += str(fields["index"])
+
+        async def page(first_event: int, first_answer: int) -> Page:
+            args = [child_id, "", first_event, first_answer]
+            found: Page = await self._ask_ended_run(READ_JOURNAL_ACTIVITY, args)
+            return found
+
+        journal = await read_journal(page)
+        return None if journal.execution is None else journal
 
     async def _ask_ended_run(self, activity: str, args: list[Any]) -> Any:
         """What the activity ``activity`` reads of an ended run of this workflow."""
@@ -331,6 +388,18 @@ class ExecutionWorkflow(ExecutionHandlers):
         store = None if self._engine is None else self._engine.store
         arn = "" if self._execution is None else self._execution.arn
         return journal_page(store, arn, self._seed, first_event, first_answer, max_bytes)
+
+    @workflow.query(name=CHILD_JOURNAL_QUERY)
+    def child_journal(
+        self, child_arn: str, first_event: int, first_answer: int, max_bytes: int
+    ) -> Page:
+        """A page of what a Map Run child this run redrives goes on from (see
+        :meth:`~runtime.temporal.earlier_children.EarlierChildren.resumed`)."""
+        remote = None if self._host is None else self._host.map_children
+        earlier = remote.earlier if isinstance(remote, TemporalMapChildren) else None
+        resumed = None if earlier is None else earlier.resumed(child_arn)
+        events, answers = ([], []) if resumed is None else resumed
+        return rows_page(None, 0, events, answers, first_event, first_answer, max_bytes)
 
     @workflow.query
     def description(self) -> dict[str, Any] | None:

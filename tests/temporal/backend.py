@@ -18,6 +18,7 @@ from temporalio import activity
 from temporalio.client import Client
 
 from integrations.base import Invoker, TaskRequest
+from runtime.heap import settle_heap
 from runtime.temporal import TemporalExecutions, new_worker
 from runtime.temporal.dev_server import DevServer
 
@@ -55,6 +56,12 @@ class Backend:
     """The dev server, a client and an in-process worker, on a loop in a thread."""
 
     def __init__(self, address: str) -> None:
+        # The worker runs in this process, beside what the session has built so far (its
+        # collected tests hold some 300,000 objects): a full pass of the garbage
+        # collector over them inside a workflow's activation, stretched by a loaded
+        # machine, passed the SDK's two seconds ("Potential deadlock detected"). Settled
+        # as `asl worker` settles its own process (runtime.heap).
+        settle_heap()
         self.address = address
         self.routed = Routed()
         self.loop = asyncio.new_event_loop()

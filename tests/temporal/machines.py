@@ -36,6 +36,30 @@ def waiting(seconds: int) -> dict[str, Any]:
     }
 
 
+def looping(rounds: int) -> dict[str, Any]:
+    """A Pass and a Choice ``rounds`` times (states that never wait: the workflow ends an
+    activation at the interpreter's pauses, every 256 states)."""
+    return {
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Result": 0, "ResultPath": "$.i", "Next": "Check"},
+            "Check": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.i", "NumericGreaterThanEquals": rounds, "Next": "Done"}
+                ],
+                "Default": "Inc",
+            },
+            "Inc": {
+                "Type": "Pass",
+                "Parameters": {"i.$": "States.MathAdd($.i, 1)"},
+                "Next": "Check",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+
+
 def backing_off(seconds: int) -> dict[str, Any]:
     """A Task that fails, retried once after ``seconds``, then caught."""
     retry = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": seconds, "MaxAttempts": 1}]

@@ -40,6 +40,9 @@ MACHINES: dict[str, dict[str, Any]] = {
     "callback": machines.calling_back(),
     "everything": machines.everything(),
     "activity": machines.working(machines.activity_arn("replay"), HeartbeatSeconds=600),
+    # 1,401 states: activations ended at pauses (the kept one recorded before a journaled
+    # execution ended one at each pause, the fresh one after).
+    "loop": machines.looping(700),
     # The execution's side of a Distributed Map: its Map Run's slices as child workflows.
     "distributed": machines.distributing(
         {"StartAt": "Echo", "States": {"Echo": machines.task("echo")}}

@@ -356,6 +356,72 @@ def test_a_distributed_map_that_succeeded_before_the_failure_replays(temporal: B
     asyncio.run(_replayer().replay_workflow(history))
 
 
+def test_a_redriven_child_goes_on_from_its_failed_state_and_replays(temporal: Backend) -> None:
+    """A Distributed Map's STANDARD child whose second Task fails once: redriven with its
+    parent, the child's workflow goes on from the state it failed in (its first Task not
+    run again, its history kept, ``ExecutionRedriven`` added: "Redriving Map Runs" in the
+    developer guide), and the runs that redrove, the parent's and the child's, replay
+    through Temporal's Replayer (what they read of the ended runs is in their histories)."""
+    workflow_id = f"redrive-child-{uuid.uuid4()}"
+    calls: list[str] = []
+
+    def flaky(event: Any, context: Any) -> Any:
+        calls.append("flaky")
+        if calls.count("flaky") == 1:
+            raise ValueError("first call fails")
+        return event
+
+    def echo(event: Any, context: Any) -> Any:
+        calls.append("echo")
+        return event
+
+    functions = LocalFunctions()
+    functions.register("echo", echo)
+    functions.register("flaky", flaky)
+    registry = Registry()
+    functions.install(registry)
+    temporal.routed.invokers[workflow_id] = registry
+    definition = machines.distributing(
+        {"StartAt": "Echo", "States": {
+            "Echo": {"Type": "Task", "Resource": WORK.replace("work", "echo"), "Next": "Flaky"},
+            "Flaky": {"Type": "Task", "Resource": WORK.replace("work", "flaky"), "End": True},
+        }}
+    )  # fmt: skip
+
+    async def redriven() -> tuple[dict[str, Any], list[str], list[WorkflowHistory]]:
+        executions = temporal.executions
+        await executions.start(definition, {"items": [1]}, workflow_id=workflow_id, seed=3,
+                               clock="virtual")  # fmt: skip
+        assert (await executions.wait(workflow_id))["status"] == "FAILED"
+        await executions.redrive(workflow_id)
+        ended = await executions.wait(workflow_id)
+        [run] = [json.loads(text) for text in await executions.map_runs(workflow_id)]
+        child_id = f"{workflow_id}/{run['arn'].rsplit(':', 1)[-1]}/0"
+        child = (await executions.history(child_id))["events"]
+        histories = [
+            await executions.client.get_workflow_handle(each).fetch_history()
+            for each in (workflow_id, child_id)
+        ]
+        return ended, [event["type"] for event in child], histories
+
+    try:
+        ended, child, histories = temporal.run(redriven())
+    finally:
+        del temporal.routed.invokers[workflow_id]
+    assert (ended["status"], ended["redriveCount"]) == ("SUCCEEDED", 1)
+    assert calls == ["echo", "flaky", "flaky"]  # Echo's result was kept, Flaky ran again
+    assert child[: child.index("ExecutionRedriven")][-2:] == [
+        "LambdaFunctionFailed",
+        "ExecutionFailed",
+    ]
+    assert child[child.index("ExecutionRedriven") :] == [
+        "ExecutionRedriven", "LambdaFunctionScheduled", "LambdaFunctionStarted",
+        "LambdaFunctionSucceeded", "TaskStateExited", "ExecutionSucceeded",
+    ]  # fmt: skip
+    for history in histories:
+        asyncio.run(_replayer().replay_workflow(history))
+
+
 #: A Distributed Map whose second item fails once, one child at a time: its Map Run fails
 #: with the third child never started, and succeeds when its parent is redriven.
 MAPPED = machines.distributing(
@@ -382,9 +448,11 @@ def _map_run(sfn: Any, arn: str) -> dict[str, Any]:
                                             "executionCounts")}  # fmt: skip
     children = sfn.list_executions(mapRunArn=listed["mapRunArn"])["executions"]
     seen["children"] = {
-        child["executionArn"]: (child["status"], _types(sfn, child["executionArn"]))
+        child["executionArn"]: (child["status"], _types(sfn, child["executionArn"]),
+                                _redrive_fields(sfn.describe_execution(
+                                    executionArn=child["executionArn"])))
         for child in children
-    }
+    }  # fmt: skip
     return {**seen, "redriven": (described["redriveCount"], "redriveDate" in described)}
 
 
@@ -424,25 +492,21 @@ def _map_run_scenario(
     return json.loads(_UUID.sub("<id>", json.dumps(seen)))  # type: ignore[no-any-return]
 
 
-def _child_histories(seen: dict[str, Any]) -> list[list[str]]:
-    """Takes the children's history event types out of a scenario's Map Runs (leaving each
-    child's status) and gives them: a redriven STANDARD child goes on from the state it
-    failed in on a local server, as on AWS ("Redriving Map Runs"), and runs again from its
-    first state on Temporal (README: Redrive on Temporal)."""
-    histories = []
-    for _, run in (seen["failed"], *seen["again"], seen["redriven"]):
-        histories += [types for _, types in run["children"]]
-        run["children"] = [status for status, _ in run["children"]]
-    return histories
-
-
 def _redriven_children_agree(local: dict[str, Any], there: dict[str, Any]) -> None:
-    """The same scenario on a local server and on Temporal agrees but for the histories of
-    the children it redrove (see ``_child_histories``)."""
-    here, away = _child_histories(local), _child_histories(there)
+    """The same scenario on a local server and on Temporal agrees, the histories of the
+    children it redrove too: a redriven STANDARD child goes on from the state it failed in,
+    its history kept and an ``ExecutionRedriven`` event added, on both as on AWS
+    ("Redriving Map Runs": the unsuccessful child executions are redriven)."""
     assert local == there
-    assert any("ExecutionRedriven" in types for types in here)
-    assert not any("ExecutionRedriven" in types for types in away)
+    children = [child for _, run in there["again"] for child in run["children"]]
+    redriven = [(types, fields) for _, types, fields in children if "ExecutionRedriven" in types]
+    assert redriven
+    for types, fields in redriven:
+        # Its first attempt kept, then the state it failed in entered no second time.
+        cut = types.index("ExecutionRedriven")
+        assert types[0] == "ExecutionStarted" and types[cut - 1] == "ExecutionFailed"
+        assert "TaskStateEntered" not in types[cut:]
+        assert fields["redriveCount"] == types.count("ExecutionRedriven")
 
 
 def test_a_redriven_map_run_runs_again_only_its_unsuccessful_children_as_locally(
@@ -450,9 +514,9 @@ def test_a_redriven_map_run_runs_again_only_its_unsuccessful_children_as_locally
 ) -> None:
     """A failed Map Run counts the child it never started as pending; redriven with its
     parent, only its unsuccessful children run again (the one that failed, under its ARN,
-    and the one never started), the one that succeeded is not, and it counts every child
-    succeeded: the same Map Run, children (but for a redriven child's history), history
-    and output as a local server with ``--db`` (tests/e2e/test_serve_redrive.py checks
+    from the state it failed in, and the one never started), the one that succeeded is
+    not, and it counts every child succeeded: the same Map Run, children (their histories
+    too), history and output as a local server with ``--db`` (tests/e2e/test_serve_redrive.py checks
     that one against AWS's documents: "Redriving Map Runs" in the developer guide,
     DescribeMapRun's ``redriveCount``, the ``MapRunRedriven`` event)."""
     there = _map_run_scenario(sfn_client(served), folders[0])
