@@ -71,7 +71,10 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted(ROOT.glob("examples/*/README.md"))]
 BOUND = 300.0  # seconds: every command here ends well before
 #: Commands shown but not run here, and why.
-NOT_RUN = {"make test": "it runs the suite this test is part of"}
+NOT_RUN = {
+    "make test": "it runs the suite this test is part of",
+    "make demo": "the workspace fixture ran it in this folder (and checked it)",
+}
 #: Commands shown inline in the text that are not run here, by how they begin, and why.
 INLINE_NOT_RUN = {
     "make test": "it runs the suite this test is part of",
@@ -432,9 +435,8 @@ def _run_test_module(block: Block, folder: Path) -> str:
     paths are from there) and run with pytest; every test must pass."""
     module = folder / f"test_readme_line_{block.line}.py"
     module.write_text(block.text, encoding="utf-8")
-    result = _shell(
-        f".venv/bin/pytest -n 0 -p no:randomly -p no:cacheprovider {module.name}", folder
-    )
+    # -n 0: a few tests are quicker without xdist's workers
+    result = _shell(f".venv/bin/pytest -n 0 -p no:cacheprovider {module.name}", folder)
     tests = _TEST_FUNCTION.findall(block.text)
     report = f"{block}\n{result.stdout}\n{result.stderr}"
     assert result.returncode == 0, report
