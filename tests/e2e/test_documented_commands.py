@@ -445,10 +445,10 @@ def _run_test_module(block: Block, folder: Path) -> str:
     return result.stdout
 
 
-BLOCKS = [block for block in _blocks() if block.language != "yaml"]
-SCHEDULES = [
-    block for block in _blocks() if block.language == "yaml" and "Schedules:" in block.text
-]
+_ALL_BLOCKS = _blocks()
+BLOCKS = [block for block in _ALL_BLOCKS if block.language != "yaml"]
+#: The schedules files shown (YAML blocks of CreateSchedule's members).
+SCHEDULES = [b for b in _ALL_BLOCKS if b.language == "yaml" and "Schedules:" in b.text]
 
 
 def test_the_documents_have_blocks_to_run() -> None:
