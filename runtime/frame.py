@@ -212,6 +212,19 @@ class Frame:
         self.last_event = self._history().add_state(event_type, self.last_event, name, data)
         return self.last_event
 
+    def record_output(self, event_type: str, output: Any) -> int:
+        """Append an event whose details are ``{"output": output}`` alone (a Lambda
+        function's success), linked to this thread's previous event; return its id. Its
+        details are made when read: no mapping kept per event."""
+        self.last_event = self._history().add_output(event_type, self.last_event, output)
+        return self.last_event
+
+    def record_lambda_scheduled(self, resource: str, payload: Any) -> int:
+        """Append a ``LambdaFunctionScheduled`` with no timeout (details ``{"resource",
+        "input"}``, made when read), linked to this thread's previous event; return its id."""
+        self.last_event = self._history().add_lambda_scheduled(self.last_event, resource, payload)
+        return self.last_event
+
     def record_at(
         self, previous: int, event_type: str, details: Mapping[str, Any] | None = None
     ) -> int:
