@@ -507,10 +507,12 @@ class InProcessExecutor:
             try:
                 return call_sync(handler, event, context, log)
             finally:
-                self._processes.call_ended()
                 running[0] = False
 
-        return self._threads.submit(call), lambda: running[0]
+        # What the handler left running is noted once its answer is on its way (a system
+        # call, and /proc read when the engine has any child process), before the thread
+        # serves another call; close() finds them either way (it looks at running calls).
+        return self._threads.submit(call, after=self._processes.call_ended), lambda: running[0]
 
     def _abandon(self, function: str, running: Callable[[], bool]) -> None:
         if not running():
