@@ -242,7 +242,10 @@ class Outcome(_Json):
         return parse_payload(self._text)
 
     def with_log(self, log: str) -> Outcome:
-        """The same outcome with ``log`` as its log."""
+        """The same outcome with ``log`` as its log (itself when that is its log already:
+        most handlers write nothing)."""
+        if log == self.log:
+            return self
         if self._text is None:
             return Outcome.of_result(self._value, log)
         return Outcome(self._text, self.function_error, self.timed_out, log)
