@@ -55,7 +55,8 @@ class SystemEntropy:
     def uuid4(self) -> str:
         """A version 4 UUID drawn from this source (as ``uuid.UUID(int=..., version=4)``
         would give it, formatted directly: one is made for every execution)."""
-        bits = self._source().getrandbits(128) & _UUID4_CLEAR | _UUID4_SET
+        source = self._random or self._source()
+        bits = source.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET
         text = bits.to_bytes(16).hex()  # faster than formatting the int
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 

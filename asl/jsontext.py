@@ -158,12 +158,21 @@ def _flat_object_size(value: dict[Any, Any]) -> int | None:
     printable ASCII without quotes or backslashes, small integers, true, false, null),
     counted without writing it: most executions' inputs are such. None for any other."""
     size = 2 + max(2 * len(value) - 1, 0)  # braces, colons and commas
+    # Text JSON writes as it is (one byte a character between its quotes): tested in place,
+    # a call per key and text would cost as much as the test.
     for key, member in value.items():
-        if type(key) is not str or not _plain_text(key):
+        if (
+            type(key) is not str
+            or not (key.isascii() and key.isprintable())
+            or '"' in key
+            or "\\" in key
+        ):
             return None
         size += len(key) + 2
         kind = type(member)
-        if kind is str and _plain_text(member):
+        if kind is str and (
+            member.isascii() and member.isprintable() and '"' not in member and "\\" not in member
+        ):
             size += len(member) + 2
         elif kind is bool:
             size += 4 if member else 5
@@ -174,11 +183,6 @@ def _flat_object_size(value: dict[Any, Any]) -> int | None:
         else:
             return None
     return size
-
-
-def _plain_text(text: str) -> bool:
-    """Whether JSON writes the text as it is, one byte a character, between its quotes."""
-    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
 def text_size(text: str) -> int:

@@ -193,9 +193,14 @@ async def before(work: asyncio.Future[_T], deadline: asyncio.Future[Any]) -> _T:
         deadline.cancel()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TaskRequest:
-    """One invocation of a Task state's resource; ``services`` is the Host running it."""
+    """One invocation of a Task state's resource; ``services`` is the Host running it.
+
+    Read-only by contract: an integration or invoker reads its fields and never assigns
+    them (the engine, a journal and the invokers in front hand the same request on; make a
+    changed one with ``dataclasses.replace``). Not frozen, because one is built per Task
+    attempt and a frozen dataclass's construction costs several times more."""
 
     resource: Resource
     parameters: Any

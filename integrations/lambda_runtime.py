@@ -242,7 +242,10 @@ class Outcome(_Json):
         return parse_payload(self._text)
 
     def with_log(self, log: str) -> Outcome:
-        """The same outcome with ``log`` as its log."""
+        """The same outcome with ``log`` as its log (itself when that is its log already:
+        most handlers write nothing)."""
+        if log == self.log:
+            return self
         if self._text is None:
             return Outcome.of_result(self._value, log)
         return Outcome(self._text, self.function_error, self.timed_out, log)
@@ -507,10 +510,12 @@ class InProcessExecutor:
             try:
                 return call_sync(handler, event, context, log)
             finally:
-                self._processes.call_ended()
                 running[0] = False
 
-        return self._threads.submit(call), lambda: running[0]
+        # What the handler left running is noted once its answer is on its way (a system
+        # call, and /proc read when the engine has any child process), before the thread
+        # serves another call; close() finds them either way (it looks at running calls).
+        return self._threads.submit(call, after=self._processes.call_ended), lambda: running[0]
 
     def _abandon(self, function: str, running: Callable[[], bool]) -> None:
         if not running():

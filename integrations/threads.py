@@ -22,7 +22,9 @@ from integrations.base import settle
 __all__ = ["ThreadPool"]
 
 _T = TypeVar("_T")
-_Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+_Job = tuple[
+    Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[[], None] | None
+]
 
 
 class ThreadPool:
@@ -44,12 +46,16 @@ class ThreadPool:
         """How many threads wait for a call."""
         return self._idle
 
-    def submit(self, work: Callable[[], _T]) -> asyncio.Future[_T]:
+    def submit(
+        self, work: Callable[[], _T], after: Callable[[], None] | None = None
+    ) -> asyncio.Future[_T]:
         """Run ``work()`` on a thread; its result (or exception) as a future of the running
-        loop. Cancelling the future abandons the call: its result is dropped."""
+        loop. Cancelling the future abandons the call: its result is dropped. ``after()``
+        runs on the same thread once the answer is on its way (bookkeeping the caller need
+        not wait for), before the thread takes another call; what it raises is dropped."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[_T] = loop.create_future()
-        job: _Job = (work, loop, future)
+        job: _Job = (work, loop, future, after)
         with self._lock:
             self._closed = False
             reuse = self._idle > 0
@@ -74,7 +80,7 @@ class ThreadPool:
 
     def _serve(self, job: _Job | None) -> None:
         while job is not None:
-            work, loop, future = job
+            work, loop, future, after = job
             settle, value = _call(work)
             with self._lock:  # idle before answering, so the next call finds this thread
                 stay = not self._closed and self._idle < self._max_idle
@@ -82,6 +88,8 @@ class ThreadPool:
                     self._idle += 1
             with contextlib.suppress(RuntimeError):  # the loop closed while the call ran
                 loop.call_soon_threadsafe(settle, future, value)
+            if after is not None:
+                _call(after)
             if not stay:
                 return
             job = self._jobs.get()

@@ -160,6 +160,17 @@ class Run:
         """Make the context object's ``Execution`` member with ``make()`` when first read."""
         self._execution_context = make
 
+    def ended(self) -> None:
+        """Its execution has ended and no state reads its context any more: the maker of
+        the ``Execution`` member (a method of the execution, which holds this Run) is let
+        go, so an ended execution nobody keeps is freed at once, not left in a reference
+        cycle for the garbage collector. Read afterwards, the member is an engine bug."""
+        self._execution_context = _read_after_end
+
+
+def _read_after_end() -> dict[str, Any]:
+    raise RuntimeError("the context of an ended execution was read")
+
 
 class Frame:
     """One thread of an execution: its last event (for ``previousEventId``) and its
@@ -210,6 +221,19 @@ class Frame:
         """Append a state's entry (``data``: its input) or exit (its output), linked to
         this thread's previous event; return its id."""
         self.last_event = self._history().add_state(event_type, self.last_event, name, data)
+        return self.last_event
+
+    def record_output(self, event_type: str, output: Any) -> int:
+        """Append an event whose details are ``{"output": output}`` alone (a Lambda
+        function's success), linked to this thread's previous event; return its id. Its
+        details are made when read: no mapping kept per event."""
+        self.last_event = self._history().add_output(event_type, self.last_event, output)
+        return self.last_event
+
+    def record_lambda_scheduled(self, resource: str, payload: Any) -> int:
+        """Append a ``LambdaFunctionScheduled`` with no timeout (details ``{"resource",
+        "input"}``, made when read), linked to this thread's previous event; return its id."""
+        self.last_event = self._history().add_lambda_scheduled(self.last_event, resource, payload)
         return self.last_event
 
     def record_at(

@@ -106,6 +106,8 @@ _DETAILS = object()
 _OUTPUT = object()
 #: The event whose details are ``{"input": value, "roleArn": name}``.
 _STARTED = "ExecutionStarted"
+#: The event whose details are ``{"resource": name, "input": value}`` (no timeout).
+_LAMBDA_SCHEDULED = "LambdaFunctionScheduled"
 
 
 class History(Sequence[Event]):
@@ -115,7 +117,8 @@ class History(Sequence[Event]):
     Recording is the hot path and reading is rare, so events are kept flat, five slots
     each in one list (previous id, timestamp, type, then a state's name and value for a
     state's entry or exit — most of a history —, the role ARN and input of the execution's
-    start, a marker and the output of its success, or a marker and the details mapping):
+    start, a Lambda function's ARN and input as it is scheduled, a marker and the output
+    of its success, or a marker and the details mapping):
     no object per event for the garbage collector to walk again and again while many
     executions' histories stay in memory.
     """
@@ -153,6 +156,13 @@ class History(Sequence[Event]):
         and return its id; its details are made when read."""
         log = self._log
         log.extend((previous_event_id, self._clock.now(), event_type, _OUTPUT, output))
+        return len(log) // _STRIDE
+
+    def add_lambda_scheduled(self, previous_event_id: int, resource: str, payload: Any) -> int:
+        """Record a ``LambdaFunctionScheduled`` with no timeout and return its id; its
+        details (``{"resource", "input"}``) are made when read."""
+        log = self._log
+        log.extend((previous_event_id, self._clock.now(), _LAMBDA_SCHEDULED, resource, payload))
         return len(log) // _STRIDE
 
     def extend(self, events: Iterable[Event]) -> None:
@@ -206,6 +216,8 @@ class History(Sequence[Event]):
             details = {"output": data}
         elif event_type == _STARTED:
             details = {"input": data, "roleArn": name}
+        elif event_type == _LAMBDA_SCHEDULED:
+            details = {"resource": name, "input": data}
         else:
             field = "input" if event_type.endswith("Entered") else "output"
             details = {"name": name, field: data}
@@ -230,3 +242,9 @@ class KeyedHistory(History):
     def add_output(self, event_type: str, previous_event_id: int, output: Any) -> int:
         """Record an event of an output alone through :meth:`add`; return its id."""
         return self.add(event_type, previous_event_id, {"output": output})
+
+    def add_lambda_scheduled(self, previous_event_id: int, resource: str, payload: Any) -> int:
+        """Record ``LambdaFunctionScheduled`` through :meth:`add`; return its id."""
+        return self.add(
+            _LAMBDA_SCHEDULED, previous_event_id, {"resource": resource, "input": payload}
+        )

@@ -87,10 +87,11 @@ async def _record_scheduled(
         return
     clock = frame.run.host.clock
     if resource.kind == "lambda":
-        details: dict[str, Any] = {"resource": resource.arn, "input": payload}
-        if timeout is not None:
-            details["timeoutInSeconds"] = timeout
-        frame.record("LambdaFunctionScheduled", details)
+        if timeout is None:  # details made when read: no mapping kept per event
+            frame.record_lambda_scheduled(resource.arn, payload)
+        else:
+            details = {"resource": resource.arn, "input": payload, "timeoutInSeconds": timeout}
+            frame.record("LambdaFunctionScheduled", details)
         await clock.after_first_turn()
         frame.record("LambdaFunctionStarted")
         return
@@ -138,7 +139,10 @@ async def _invoke(
         if failure is raised:
             raise
         raise failure from None
-    _record_outcome(frame, resource, "Succeeded", {} if result is None else {"output": result})
+    if resource.kind == "lambda" and result is not None:
+        frame.record_output("LambdaFunctionSucceeded", result)
+    else:
+        _record_outcome(frame, resource, "Succeeded", {} if result is None else {"output": result})
     return result
 
 

@@ -376,6 +376,33 @@ def test_finished_executions_leave_memory_and_are_read_back(tmp_path: Path) -> N
     asyncio.run(reopened())
 
 
+def test_a_finished_execution_nobody_keeps_is_freed_without_the_collector(
+    tmp_path: Path,
+) -> None:
+    """A durable engine lets ended executions go (they are read back from the file): no
+    reference cycle may keep one (its Run, its history) until the garbage collector runs."""
+    db = tmp_path / "db.sqlite3"
+
+    def alive(arn: str) -> int:
+        return sum(1 for o in gc.get_objects() if isinstance(o, Execution) and o.arn == arn)
+
+    async def main() -> None:
+        engine = _engine(db, [])
+        machine = engine.create_state_machine(WAIT_AND_TASK, name="M")
+        execution = await (await machine.start({"n": 1}, name="e")).wait()
+        arn = execution.arn
+        assert alive(arn) == 1
+        del execution
+        assert alive(arn) == 0
+
+    gc.collect()
+    gc.disable()
+    try:
+        asyncio.run(main())
+    finally:
+        gc.enable()
+
+
 def _in_the_wait(db: Path, then: Callable[[Execution], Awaitable[None]] | None = None) -> None:
     """Run WAIT_AND_TASK into its Wait (which never ends: the clock is held), then
     ``then(execution)``, then crash."""

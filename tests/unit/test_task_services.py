@@ -79,6 +79,24 @@ async def test_threads_are_reused() -> None:
     pool.close()
 
 
+async def test_after_runs_on_the_calls_thread_once_its_answer_is_back() -> None:
+    """``after`` is bookkeeping the caller does not wait for (a handler's thread noting
+    the processes it left): the answer arrives while it still runs, and the thread takes
+    its next call only once it is done."""
+    pool = ThreadPool("test-after")
+    released = threading.Event()
+    seen: list[tuple[bool, int]] = []
+
+    def after() -> None:
+        seen.append((released.wait(30), threading.get_ident()))
+
+    caller = await pool.submit(threading.get_ident, after=after)  # answered: after waits
+    released.set()
+    assert await pool.submit(threading.get_ident) == caller  # the same thread, after after
+    assert seen == [(True, caller)]
+    pool.close()
+
+
 async def test_a_hung_call_does_not_starve_later_ones() -> None:
     pool = ThreadPool("test-hung")
     release = threading.Event()
