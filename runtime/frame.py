@@ -160,17 +160,6 @@ class Run:
         """Make the context object's ``Execution`` member with ``make()`` when first read."""
         self._execution_context = make
 
-    def ended(self) -> None:
-        """Its execution has ended and no state reads its context any more: the maker of
-        the ``Execution`` member (a method of the execution, which holds this Run) is let
-        go, so an ended execution nobody keeps is freed at once, not left in a reference
-        cycle for the garbage collector. Read afterwards, the member is an engine bug."""
-        self._execution_context = _read_after_end
-
-
-def _read_after_end() -> dict[str, Any]:
-    raise RuntimeError("the context of an ended execution was read")
-
 
 class Frame:
     """One thread of an execution: its last event (for ``previousEventId``) and its

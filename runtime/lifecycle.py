@@ -260,7 +260,6 @@ class Execution:
             self.fault = failure
             _log.error("execution %s: its end was not recorded", self.arn, exc_info=failure)
         self._task = None  # ended: what the strand held can go
-        self._run.ended()
         waiters, self._waiters = self._waiters or (), None
         for waiter in waiters:
             if not waiter.done():

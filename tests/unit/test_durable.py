@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import sqlite3
-import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -549,33 +548,3 @@ def test_the_execution_timeout_keeps_its_deadline(tmp_path: Path) -> None:
     assert (execution.status, execution.error) == ("TIMED_OUT", "States.Timeout")
     assert execution.history_json() == _uninterrupted(tmp_path, definition)
     assert execution.history_json()["events"][-1]["timestamp"] == "2025-01-01T00:01:40.000000+00:00"
-
-
-def test_an_ended_execution_is_freed_without_the_cyclic_garbage_collector(
-    tmp_path: Path,
-) -> None:
-    # The server runs thousands of executions a second: one left in a reference cycle
-    # (its Run reaching back to it, for the context object's Execution member, which most
-    # executions never read) is freed only by the collector's passes, which then walk
-    # every young object again and again.
-    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
-
-    async def main() -> tuple[Any, Any]:
-        engine = _engine(tmp_path / "x.db", [])
-        try:
-            execution = await engine.create_state_machine(definition).start({}, name="me")
-            await execution.wait()
-            output = execution.output
-            ref = weakref.ref(execution)
-            del execution
-            return ref, output
-        finally:
-            await engine.aclose()
-
-    gc.disable()
-    try:
-        ref, output = asyncio.run(main())
-        assert ref() is None
-    finally:
-        gc.enable()
-    assert output == {}
