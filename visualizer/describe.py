@@ -49,7 +49,7 @@ def node_text(diagram: Diagram, node: str, trace: Trace | None) -> NodeText:
     """The title, caption, Retry notes and (with a trace) outcome of a state."""
     state = diagram.states[node]
     notes = _retry_notes(state)
-    tooltip = f"{state.name} ({state.type})"
+    tooltip = f"{state.name} ({diagram.drawn_type(node)})"
     if state.comment:
         tooltip += f": {state.comment}"
     if diagram.repair is not None and _has_problems(diagram.repair, node):

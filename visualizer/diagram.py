@@ -72,6 +72,13 @@ class Diagram:
         """The ``Type`` of a state."""
         return self.states[node].type
 
+    def drawn_type(self, node: str) -> str:
+        """The type a state is drawn as: its ``Type``; for a stand-in of a state that cannot
+        be read (see :mod:`visualizer.repair`), the type it was declared with, when ASL has
+        that type (an unreadable Choice still looks like a Choice)."""
+        declared = None if self.repair is None else self.repair.stand_ins.get(node)
+        return declared if declared in m.STATE_TYPES else self.state_type(node)
+
     def name(self, node: str) -> str:
         """The name of a state."""
         return self.states[node].name

@@ -217,7 +217,7 @@ class _Writer:
         }
 
     def _node_attrs(self, node: str) -> dict[str, Value]:
-        state_type = self.diagram.state_type(node)
+        state_type = self.diagram.drawn_type(node)
         if self.heat is not None and self.trace is not None:
             text = describe.heat_text(self.diagram, node, self.trace)
             step = self.heat.step(len(self.trace.state(node).visits))

@@ -111,7 +111,7 @@ class _Writer:
 
     def _node(self, node: str, depth: int) -> None:
         text = describe.node_text(self.diagram, node, self.trace)
-        state_type = self.diagram.state_type(node)
+        state_type = self.diagram.drawn_type(node)
         parts = [f"<b>{escape(text.title)}</b>", escape(text.caption)]
         parts += [escape(note) for note in text.notes]
         if text.status is not None and text.status != "not_reached":

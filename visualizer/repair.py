@@ -232,7 +232,9 @@ def _break_rule(result: Repair, state_loc: Location, index: int) -> bool:
 
 
 def _stand_in(result: Repair, state_loc: Location) -> bool:
-    """Replace a state by a Pass that keeps where it goes and says what it was."""
+    """Replace a state by one that keeps where it goes and says what it was: a Pass to its
+    ``Next`` (or ``Default``), or ending its scope; a Choice that has neither (its rules
+    cannot be read, it has no ``Default``) goes nowhere, as a Fail does: no edge made up."""
     state = _at(result.document, state_loc)
     node = pointer(*state_loc)
     if node in result.stand_ins or not isinstance(state, Mapping):
@@ -242,7 +244,12 @@ def _stand_in(result: Repair, state_loc: Location) -> bool:
     if not isinstance(target, str) and isinstance(state.get("Default"), str):
         target = state["Default"]
     stand_in: dict[str, Any] = {"Type": "Pass"}
-    stand_in.update({"Next": target} if isinstance(target, str) else {"End": True})
+    if isinstance(target, str):
+        stand_in["Next"] = target
+    elif state.get("End") is True or declared != "Choice":
+        stand_in["End"] = True
+    else:
+        stand_in = {"Type": "Fail"}
     parent = _at(result.document, state_loc[:-1])
     parent[state_loc[-1]] = stand_in
     result.stand_ins[node] = declared if isinstance(declared, str) else None

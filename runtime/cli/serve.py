@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -31,6 +34,9 @@ from runtime.defaults import (
 
 if TYPE_CHECKING:
     from runtime.service import ServiceSettings
+
+#: The signals that stop the server (Ctrl+C, and what service managers send).
+_STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 class BackendKind(StrEnum):
@@ -147,48 +153,68 @@ def serve(
     then keeps the catalog (state machines, versions, aliases, activities, tags, the
     executions started). Not served there yet: a MockConfigFile (refused at start-up).
     """
-    from integrations.functions_file import FunctionsFileError
-    from integrations.mocks import MockConfigError
-    from runtime.service import ServiceSettings, SettingsError, from_environment, serve
-    from runtime.service.console import is_loopback
-    from runtime.store import StoreError, default_store_path
+    with _stop_signals() as asked:
+        from integrations.functions_file import FunctionsFileError
+        from integrations.mocks import MockConfigError
+        from runtime.service import ServiceSettings, SettingsError, from_environment, serve
+        from runtime.service.console import is_loopback
+        from runtime.store import StoreError, default_store_path
 
-    given = ServiceSettings(
-        region=region,
-        account=account,
-        clock="virtual" if clock is ClockKind.virtual else "real",
-        functions=functions,
-        connections=connections,
-        resources=resources,
-        mock_config=mock_config,
-        schedules=schedules,
-        db=db if db is not None else default_store_path(),
-        console_token=None if is_loopback(host) else _console_token(),
-        backend="temporal" if backend is BackendKind.temporal else "local",
-        temporal_address=temporal_address,
-        namespace=namespace,
-        task_queue=task_queue,
-    )
-    if backend is BackendKind.local and temporal_address is not None:
-        raise _fail("--temporal-address needs --backend temporal")
-    try:
-        settings, warnings = from_environment(os.environ, given)
-        for warning in warnings:
-            typer.echo(f"asl serve: warning: {warning}", err=True)
-        serve(settings, host, port, _announce(settings))
-    except (
-        SettingsError,
-        FunctionsFileError,
-        MockConfigError,
-        StoreError,
-        OSError,
-        ValueError,
-    ) as exc:
-        if backend is BackendKind.temporal:
-            leave_now("asl serve", EXIT_USAGE, printable(str(exc)))
-        raise _fail(str(exc)) from None
+        given = ServiceSettings(
+            region=region,
+            account=account,
+            clock="virtual" if clock is ClockKind.virtual else "real",
+            functions=functions,
+            connections=connections,
+            resources=resources,
+            mock_config=mock_config,
+            schedules=schedules,
+            db=db if db is not None else default_store_path(),
+            console_token=None if is_loopback(host) else _console_token(),
+            backend="temporal" if backend is BackendKind.temporal else "local",
+            temporal_address=temporal_address,
+            namespace=namespace,
+            task_queue=task_queue,
+        )
+        if backend is BackendKind.local and temporal_address is not None:
+            raise _fail("--temporal-address needs --backend temporal")
+        try:
+            settings, warnings = from_environment(os.environ, given)
+            for warning in warnings:
+                typer.echo(f"asl serve: warning: {warning}", err=True)
+            serve(settings, host, port, _announce(settings), asked)
+        except (
+            SettingsError,
+            FunctionsFileError,
+            MockConfigError,
+            StoreError,
+            OSError,
+            ValueError,
+        ) as exc:
+            if backend is BackendKind.temporal:
+                leave_now("asl serve", EXIT_USAGE, printable(str(exc)))
+            raise _fail(str(exc)) from None
+    typer.echo("asl serve: stopped", err=True)
     if backend is BackendKind.temporal:
         leave_now("asl serve", EXIT_OK)
+
+
+@contextmanager
+def _stop_signals() -> Iterator[threading.Event]:
+    """SIGINT and SIGTERM noted from the command's start, until ``serve`` takes them over:
+    one that comes while the server starts stops it once started (Python's own handling
+    ended the start-up with status 130 or 143, silently). The handlers before are put back
+    after (the command may run in a test's process)."""
+    asked = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield asked  # signal handlers are the main thread's to set
+        return
+    previous = {signum: signal.signal(signum, lambda *_: asked.set()) for signum in _STOPS}
+    try:
+        yield asked
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _console_token() -> str:

@@ -10,7 +10,7 @@ database.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from typing import Any
 
 from integrations.mocks import MockCases
@@ -26,7 +26,7 @@ from runtime.service.errors import ExecutionDoesNotExist, ResourceNotFound
 from runtime.service.executions_backend import ExecutionView, StartedFrom
 from runtime.service.listing import listed_page, stored_page
 from runtime.states.map_run import ChildRecord, MapRunRecord
-from runtime.store import TaskRecord
+from runtime.store import TaskDoesNotExist, TaskRecord, TaskTimedOut
 from runtime.stored_execution import StoredExecution
 from runtime.tokens import TaskTokens
 
@@ -261,15 +261,32 @@ class LocalExecutions:
 
     async def send_task_success(self, token: str, output: Any) -> None:
         """SendTaskSuccess."""
-        self.tokens.send_success(token, output)
+        self._answer(token, lambda: self.tokens.send_success(token, output))
 
     async def send_task_failure(self, token: str, error: str | None, cause: str | None) -> None:
         """SendTaskFailure."""
-        self.tokens.send_failure(token, error, cause)
+        self._answer(token, lambda: self.tokens.send_failure(token, error, cause))
 
     async def send_task_heartbeat(self, token: str) -> None:
         """SendTaskHeartbeat."""
-        self.tokens.send_heartbeat(token)
+        self._answer(token, lambda: self.tokens.send_heartbeat(token))
+
+    def _answer(self, token: str, send: Callable[[], None]) -> None:
+        """``send`` an answer to a task token. The task tokens in memory are those of this
+        process; a token an execution of the database drew before a restart, whose
+        execution has ended since, is AWS's ``TaskTimedOut`` ("Provided task does not exist
+        anymore": the task-token tutorial of andybalham/blog-task-tokens-part-2 records it
+        for a late answer), not ``TaskDoesNotExist``. One whose execution another server
+        runs, or one an execution running here drew and no longer waits on, is left
+        ``TaskDoesNotExist``: which of its tasks is open is that execution's to say."""
+        try:
+            send()
+        except TaskDoesNotExist:
+            store = self.engine.store
+            issuer = None if store is None else store.token_issuer(token)
+            if issuer is not None and issuer.status != "RUNNING":
+                raise TaskTimedOut() from None
+            raise
 
     async def pending_tasks(self) -> Sequence[TaskRecord]:
         """The task tokens and activity tasks waiting in the task store."""

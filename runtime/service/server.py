@@ -56,6 +56,8 @@ OPERATIONS: dict[str, Operation] = {
 
 
 _SHUTDOWN_SECONDS = 2.0
+#: The signals that stop ``serve``: Ctrl+C, and what service managers send.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def build_backend(settings: ServiceSettings) -> Backend:
@@ -185,11 +187,14 @@ async def _run(
     address: tuple[str, int],
     stop: asyncio.Event,
     ready: Callable[[str], None],
+    stop_asked: threading.Event | None = None,
 ) -> None:
     # What a dead server left running goes on (its task tokens waiting again) before the
     # first request can ask about it.
     await backend.executions.recover()
     try:
+        if stop_asked is not None and stop_asked.is_set():  # while starting: no site
+            return
         async with serving_schedules(backend, settings) as scheduler:
             runner, lean, url = await _start_site(backend, settings, scheduler, *address)
             try:
@@ -203,17 +208,36 @@ async def _run(
         backend.catalog.close()
 
 
-def serve(settings: ServiceSettings, host: str, port: int, ready: Callable[[str], None]) -> None:
-    """Serve until SIGINT or SIGTERM; ``ready(url)`` once requests are accepted."""
+def serve(
+    settings: ServiceSettings,
+    host: str,
+    port: int,
+    ready: Callable[[str], None],
+    stop_asked: threading.Event | None = None,
+) -> None:
+    """Serve until SIGINT or SIGTERM; ``ready(url)`` once requests are accepted. A signal
+    that comes while the server starts (``stop_asked`` set: the caller noted one before
+    this was called) stops it once started, without a site. On the main thread only."""
+    asked = stop_asked if stop_asked is not None else threading.Event()
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        backend = await connect_backend(settings)
-        settle_heap()  # the server's process is its own
-        await _run(backend, settings, (host, port), stop, ready)
+
+        def on_signal(signum: int, frame: object) -> None:
+            # A Python-level handler, not the loop's: it runs even while start-up code
+            # holds the loop (the integrations built, the recovery replayed).
+            asked.set()
+            loop.call_soon_threadsafe(stop.set)
+
+        previous = {signum: signal.signal(signum, on_signal) for signum in _STOP_SIGNALS}
+        try:
+            backend = await connect_backend(settings)
+            settle_heap()  # the server's process is its own
+            await _run(backend, settings, (host, port), stop, ready, asked)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     asyncio.run(main())
 

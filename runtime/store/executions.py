@@ -114,6 +114,17 @@ _HISTORIES = (
     PRIMARY KEY (history, strand, seq)
 ) WITHOUT ROWID""",
 )
+#: Every task token an execution drew, by the number of its history: a token stays
+#: recognised after its execution ended and the server restarted (SendTask* then answers
+#: AWS's ``TaskTimedOut``, not ``TaskDoesNotExist``). Kept apart from the journal, whose
+#: answers a redrive may forget.
+_TASK_TOKENS = """CREATE TABLE task_tokens (
+    token   TEXT PRIMARY KEY,
+    history INTEGER NOT NULL
+) WITHOUT ROWID"""
+#: How a journal answer that is a task token ends: ``runtime.journal.Log.recall`` journals
+#: it as ``{"v":<token>,"of":"token"}``.
+_TOKEN_ANSWER = ',"of":"token"}'
 #: The number of an ARN's history: its execution's row number, or, for a Map Run's child
 #: execution (which has no row of its own there), its ``map_run_children`` row's, negated.
 _HISTORY = (
@@ -279,6 +290,7 @@ class ExecutionStore(Database):
                     if column not in present:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
             _number_histories(db)
+            _keep_task_tokens(db)
 
     def close(self) -> None:
         """Close the file and release this engine's runner lock."""
@@ -428,6 +440,15 @@ class ExecutionStore(Database):
             (history,),
         )
         return [JournalRow(*row) for row in rows]
+
+    def token_issuer(self, token: str) -> ExecutionRow | None:
+        """The stored execution that drew the task token ``token``, if one did."""
+        row = self._db.execute(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions "
+            "WHERE rowid = (SELECT history FROM task_tokens WHERE token = ?)",
+            (token,),
+        ).fetchone()
+        return None if row is None else _execution_row(row)
 
     def adopt(self, skip: Collection[str] = ()) -> list[ExecutionRow]:
         """The RUNNING executions (but those in ``skip``) whose runner is dead, each made
@@ -621,6 +642,25 @@ def _insert_answers(db: sqlite3.Connection, history: int, answers: Sequence[Jour
             "VALUES (?, ?, ?, ?, ?)",
             [(history, a.strand, a.seq, a.ord, escape_surrogates(a.answer)) for a in answers],
         )
+        tokens = [json.loads(a.answer)["v"] for a in answers if a.answer.endswith(_TOKEN_ANSWER)]
+        if tokens:
+            db.executemany(
+                "INSERT OR IGNORE INTO task_tokens (token, history) VALUES (?, ?)",
+                [(token, history) for token in tokens],
+            )
+
+
+def _keep_task_tokens(db: sqlite3.Connection) -> None:
+    """Make the task tokens table of a file that has none, with the tokens its journal
+    holds already, in the transaction ``db`` has open."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'task_tokens'").fetchone():
+        return
+    db.execute(_TASK_TOKENS)
+    db.execute(
+        "INSERT OR IGNORE INTO task_tokens (token, history) "
+        "SELECT json_extract(answer, '$.v'), history FROM journal WHERE substr(answer, ?) = ?",
+        (-len(_TOKEN_ANSWER), _TOKEN_ANSWER),
+    )
 
 
 def _number_histories(db: sqlite3.Connection) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_serve_durable_kill import TOKEN  # its `hold` function writes the token
+from tests.polling import until
 from tests.serving import announced_port
 
 # One `asl serve` process for the module: its tests run on one xdist worker.
@@ -251,6 +252,54 @@ def test_sigterm_stops_the_server_cleanly(
     server.send_signal(signal.SIGTERM)
     assert server.wait(BOUND) == 0
     assert server.stderr is not None and "Traceback" not in server.stderr.read()
+
+
+#: A handler module whose import (while the server builds its integrations) says it
+#: started, then holds the start-up until the test lets it go.
+HELD_START = """
+import pathlib
+import time
+
+HERE = pathlib.Path(__file__).parent
+(HERE / "starting").write_text("")
+for _ in range(3000):  # bounded: 30 s
+    if (HERE / "go").exists():
+        break
+    time.sleep(0.01)
+
+
+def f(event, context):
+    return event
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_before_the_server_is_ready_stops_it_cleanly(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """Ctrl+C or SIGTERM while the server starts: exit 0 saying it stopped, as once serving
+    (the README: "Ctrl+C or SIGTERM stops it (exit 0)"); it ended with 130 or 143, or
+    started serving all the same."""
+    (tmp_path / "held.py").write_text(HELD_START)
+    (tmp_path / "functions.json").write_text(json.dumps({"functions": {"f": "held:f"}}))
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "runtime.cli", "serve", "--port", "0", "--db", ":memory:",
+         "--functions", "functions.json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env=os.environ | {"PYTHONPATH": path},
+    )  # fmt: skip
+    try:
+        until(lambda: (tmp_path / "starting").exists(), BOUND)
+        server.send_signal(signum)
+        (tmp_path / "go").write_text("")
+        out, err = server.communicate(timeout=BOUND)
+    finally:
+        server.kill()
+    assert server.returncode == 0, err
+    assert err.splitlines()[-1] == "asl serve: stopped", err
+    assert "Traceback" not in err
+    assert "Step Functions API on" not in out  # it never served
 
 
 @pytest.mark.parametrize("port", ["99999", "-1"])

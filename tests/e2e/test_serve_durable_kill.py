@@ -3,10 +3,12 @@
 same file recovers them, SendTaskSuccess reaches the token issued before the kill, and
 boto3 sees each execution complete once, its history whole and its ids unbroken. An
 activity task a worker took (GetActivityTask) before the kill is answered with its token
-after the restart. A Distributed Map cut by the kill resumes and processes each item once;
-its Map Run and child executions answer after a second kill as they did before it. Many
-StartExecution calls made at once (their starts committed together, a group commit) each
-survive a kill that comes as soon as the last of them was answered."""
+after the restart; a token whose execution ended, before the kill or after the restart,
+is answered AWS's ``TaskTimedOut``. A Distributed Map cut by the kill resumes and
+processes each item once; its Map Run and child executions answer after a second kill
+as they did before it. Many StartExecution calls made at once (their starts committed
+together, a group commit) each survive a kill that comes as soon as the last of them was
+answered."""
 
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from runtime.store.errors import TASK_TIMED_OUT_MESSAGE
 from tests.polling import until
 from tests.serving import announced_port, sfn_client
 
@@ -217,6 +222,79 @@ def test_an_activity_task_taken_before_a_kill_is_answered_after_the_restart(
             "TaskStateExited",
             "ExecutionSucceeded",
         ]
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(BOUND)
+
+
+#: A task token answered, then a Wait the server is killed in.
+ASK_THEN_WAIT = {
+    "StartAt": "Ask",
+    "States": {
+        "Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "hold", "Payload": {"token.$": "$$.Task.Token"}},
+            "Next": "W",
+        },
+        "W": {"Type": "Wait", "Seconds": 3, "End": True},
+    },
+}
+
+
+def _answered_token(sfn: Any, folder: Path, machine: str) -> tuple[str, str]:
+    """An execution of ``machine`` started, and the token it waits on answered."""
+    (folder / "token").unlink(missing_ok=True)
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    until(lambda: (folder / "token").exists(), BOUND)
+    token = (folder / "token").read_text()
+    sfn.send_task_success(taskToken=token, output='{"approved": true}')
+    return arn, token
+
+
+def test_tokens_of_executions_ended_before_or_after_a_restart_answer_task_timed_out(
+    tmp_path: Path,
+) -> None:
+    """AWS answers ``TaskTimedOut`` for a token whose task is over (the SendTaskSuccess API
+    reference: "the task associated with the token has already been closed"; recorded for a
+    late answer with "Task Timed Out: 'Provided task does not exist anymore'" in
+    github.com/andybalham/blog-task-tokens-part-2), whatever a server restart did meanwhile;
+    a token no execution drew stays ``TaskDoesNotExist``, a malformed one ``InvalidToken``."""
+    (tmp_path / "handlers.py").write_text(HANDLERS)
+    (tmp_path / "functions.json").write_text(json.dumps({"functions": {"hold": "handlers:hold"}}))
+    first, port = _serve(tmp_path)
+    try:
+        sfn = _client(port)
+        machines = {
+            name: sfn.create_state_machine(
+                name=name, definition=json.dumps(definition), roleArn=ROLE
+            )["stateMachineArn"]
+            for name, definition in (("token", TOKEN), ("ask-then-wait", ASK_THEN_WAIT))
+        }
+        ended_before, early = _answered_token(sfn, tmp_path, machines["token"])
+        assert _ended(sfn, ended_before)["status"] == "SUCCEEDED"
+        ended_after, late = _answered_token(sfn, tmp_path, machines["ask-then-wait"])
+        until(lambda: _history(sfn, ended_after)[-1]["type"] == "WaitStateEntered", BOUND)
+    finally:
+        _kill(first)
+
+    second, port = _serve(tmp_path)
+    try:
+        sfn = _client(port)
+        assert _ended(sfn, ended_after)["status"] == "SUCCEEDED"  # its Wait resumed
+        for token in (early, late):
+            for operation, members in (
+                ("send_task_success", {"output": "{}"}),
+                ("send_task_failure", {"error": "Late"}),
+                ("send_task_heartbeat", {}),
+            ):
+                with pytest.raises(sfn.exceptions.TaskTimedOut) as refused:
+                    getattr(sfn, operation)(taskToken=token, **members)
+                assert refused.value.response["Error"]["Message"] == TASK_TIMED_OUT_MESSAGE
+        with pytest.raises(sfn.exceptions.TaskDoesNotExist):
+            sfn.send_task_success(taskToken="A" * 43, output="{}")
+        with pytest.raises(sfn.exceptions.InvalidToken):
+            sfn.send_task_heartbeat(taskToken="not a token")
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(BOUND)

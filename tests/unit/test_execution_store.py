@@ -130,3 +130,46 @@ def test_a_file_keyed_by_arn_is_keyed_by_history_numbers_on_opening(tmp_path: Pa
     store.write(commit_write("arn:e1", [later], []))
     assert [event.id for event in store.events("arn:e1")] == [1, 2]
     assert store.events("arn:other") == [] and store.journal("arn:other") == []
+
+
+TOKEN = "Tk3n-of-the-first-task_0123456789abcdef"
+
+
+def _with_token(store: ExecutionStore) -> None:
+    """Execution ``arn:e1`` drawing ``TOKEN`` (as ``Log.recall`` journals a task token),
+    then ending."""
+    started = EventRow(1, 0, 1.0, "ExecutionStarted", '{"input":{}}', "", 0)
+    drawn = JournalRow("", "1", 1, '{"v":"' + TOKEN + '","of":"token"}')
+    store.write(start_write(_execution("arn:e1", 1.0), [started], [JournalRow("", "0", 0, "{}")]))
+    assert store.token_issuer(TOKEN) is None
+    store.write(commit_write("arn:e1", [], [drawn]))
+    ended = Ended("SUCCEEDED", "{}", None, None, 2.0)
+    store.write(commit_write("arn:e1", [], [], ended))
+
+
+def test_a_task_token_names_the_execution_that_drew_it(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = ExecutionStore(path)
+    _with_token(store)
+    store.close()
+
+    again = ExecutionStore(path)
+    issuer = again.token_issuer(TOKEN)
+    assert issuer is not None and (issuer.arn, issuer.status) == ("arn:e1", "SUCCEEDED")
+    assert again.token_issuer("A" * 43) is None
+
+
+def test_a_file_written_before_tokens_were_kept_finds_them_in_its_journal(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    store = ExecutionStore(path)
+    _with_token(store)
+    store.close()
+    old = sqlite3.connect(path)
+    old.execute("DROP TABLE task_tokens")
+    old.commit()
+    old.close()
+
+    issuer = ExecutionStore(path).token_issuer(TOKEN)
+    assert issuer is not None and issuer.arn == "arn:e1"

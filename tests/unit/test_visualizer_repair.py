@@ -185,6 +185,40 @@ def test_a_rule_with_two_problems_keeps_its_choice_and_its_target() -> None:
 
 
 @pytest.mark.parametrize(
+    "choices",
+    [
+        pytest.param("oops", id="not-a-list"),
+        pytest.param([], id="no-rule"),
+        pytest.param([{"Variable": "$.x", "IsPresent": True}], id="a-rule-without-next"),
+        pytest.param(None, id="none-at-all"),
+    ],
+)
+def test_a_choice_whose_rules_cannot_be_read_and_without_default_is_a_choice_going_nowhere(
+    choices: Any,
+) -> None:
+    # It was drawn as a stand-in Pass going to End: an edge the definition never had.
+    route: dict[str, Any] = {"Type": "Choice"} | ({} if choices is None else {"Choices": choices})
+    definition = {"StartAt": "Route", "States": {"Route": route, "Done": {"Type": "Succeed"}}}
+    diagram = load_diagram(definition, mark_problems=True)
+    assert diagram.repair is not None
+    assert diagram.repair.stand_ins == {"/States/Route": "Choice"}
+    assert diagram.drawn_type("/States/Route") == "Choice"
+    assert not any(e.source == "/States/Route" for e in diagram.edges())
+    assert not diagram.ends_scope("/States/Route")
+    dot = to_dot(diagram)
+    route_line = next(
+        line for line in dot.splitlines() if line.strip().startswith('"/States/Route" [')
+    )
+    assert 'shape="diamond"' in route_line and "Choice (cannot be read)" in route_line
+    assert 'color="#dc2626"' in route_line and "dashed" in route_line  # marked invalid
+    assert "Route (Choice)" in route_line  # its tooltip
+    assert '"/States/Route" ->' not in dot
+    mermaid = to_mermaid(diagram)
+    assert 's0{"<b>Route</b><br/>Choice (cannot be read)' in mermaid
+    assert "s0 -->" not in mermaid
+
+
+@pytest.mark.parametrize(
     "definition",
     [
         "[1, 2]",

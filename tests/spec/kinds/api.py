@@ -16,6 +16,8 @@ Case fields:
   - ``eventTypes``: for GetExecutionHistory, the types of the events answered;
   - ``untilDone``: for StartExecution (or RedriveExecution), wait until the execution has
     ended.
+- ``{"restart": true}`` in place of a call: the server stops and another starts on the
+  same database (with ``durable``: what a restarted ``asl serve --db FILE`` answers).
 - ``durable``: true to serve with a database file (``--db``), which RedriveExecution needs.
   A string that is one placeholder gets the member itself, whatever its type. A
   ``definition`` member given as an object is sent as its JSON text.
@@ -29,6 +31,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +120,13 @@ def run(case: dict[str, Any]) -> None:
 
 def _run_calls(case: dict[str, Any], settings: ServiceSettings) -> None:
     saved: dict[str, dict[str, Any]] = {}
-    with serve_in_thread(settings) as server:
+    with ExitStack() as serving:
+        server = serving.enter_context(serve_in_thread(settings))
         for step in case["calls"]:
+            if step.get("restart"):
+                serving.close()  # the server stops; another serves the same database
+                server = serving.enter_context(serve_in_thread(settings))
+                continue
             body = _fill(step.get("body", {}), saved)
             if isinstance(body.get("definition"), dict):
                 body["definition"] = json.dumps(body["definition"])
