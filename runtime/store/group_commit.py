@@ -7,8 +7,9 @@ transaction per batch costs a commit (a WAL frame and its lock) each time. Here 
 is queued and the first one of a turn schedules a flush at the end of that turn (the
 event loop's next round of callbacks), so every batch queued by the strands and requests
 that run in the same turn goes in one transaction. A batch that fails is rolled back
-alone and its writer told, the others are committed (they are written together first, and
-only when one fails again each in a savepoint of its own: ``Database.write_each``). No
+alone and its writer told, the others are committed (they are written together first, in
+the transaction alone, and only when one fails, that transaction rolled back, again each
+in a savepoint of its own: ``Database.write_each``). No
 writer goes on before its batch is committed, so durability is what one transaction per
 batch gave: whatever was acknowledged survives the process being killed.
 """

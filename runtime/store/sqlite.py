@@ -46,6 +46,10 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     db.execute("COMMIT")
 
 
+class _OneFailed(Exception):
+    """A write of :meth:`Database.write_each`'s first attempt raised."""
+
+
 class Database:
     """One SQLite file (or memory: ``":memory:"``) opened with a schema; a file that cannot
     be used raises ``StoreError`` naming it, on opening and on each write.
@@ -95,19 +99,24 @@ class Database:
         each that was written), the others are committed together. ``StoreError`` when the
         transaction itself cannot be had or committed.
 
-        They are run all together first, with one savepoint for the lot (two statements a
-        batch cost as much as a small batch); only when one raises are they run again, each
-        in a savepoint of its own. So a write must do the same when run twice."""
-        with self._write() as db:
-            db.execute("SAVEPOINT together")
-            try:
-                for write in writes:
-                    write(db)
-            except Exception:  # one of them failed: each on its own, to find which
-                db.execute("ROLLBACK TO together")
-                db.execute("RELEASE together")
+        They are run all together first, in the transaction alone: a savepoint around them
+        would copy every page they change to a sub-journal (a temporary file once it holds
+        more than a few pages). Only when one raises is that transaction rolled back and
+        they are run again in another, each in a savepoint of its own. So a write must do
+        the same when run twice. In a transaction already open on a shared connection,
+        which cannot be rolled back here, each goes in a savepoint at once."""
+        if self._db.in_transaction:
+            return self._each(self._db, writes)
+        try:
+            with self._write() as db:
+                try:
+                    for write in writes:
+                        write(db)
+                except Exception as exc:  # one of them failed: each on its own, to find which
+                    raise _OneFailed from exc  # out of the transaction, which rolls back
+        except _OneFailed:
+            with self._write() as db:
                 return self._each(db, writes)
-            db.execute("RELEASE together")
         return [None] * len(writes)
 
     def _each(

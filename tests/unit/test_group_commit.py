@@ -90,19 +90,27 @@ def test_one_start_of_a_name_wins_when_two_come_together(tmp_path: Path) -> None
     assert asyncio.run(main()) == ["Execution", ExecutionAlreadyExists.__name__]
 
 
+def _insert(key: str) -> Callable[[sqlite3.Connection], None]:
+    """A batch of two rows, the second one ``key``."""
+
+    def write(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO t VALUES (?)", (f"{key}-1",))
+        db.execute("INSERT INTO t VALUES (?)", (key,))
+
+    return write
+
+
+def _keys(path: Path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        return sorted(row[0] for row in db.execute("SELECT k FROM t"))
+
+
 def test_a_failing_batch_is_rolled_back_alone(tmp_path: Path) -> None:
     database = Database(tmp_path / "db.sqlite3", "CREATE TABLE t (k TEXT PRIMARY KEY);")
 
-    def insert(key: str) -> Callable[[sqlite3.Connection], None]:
-        def write(db: sqlite3.Connection) -> None:
-            db.execute("INSERT INTO t VALUES (?)", (f"{key}-1",))
-            db.execute("INSERT INTO t VALUES (?)", (key,))
-
-        return write
-
     async def main() -> list[BaseException | None]:
         group = GroupCommit(database)
-        queued = [group.queue(insert(key)) for key in ("a", "b", "b", "c")]
+        queued = [group.queue(_insert(key)) for key in ("a", "b", "b", "c")]
         await asyncio.wait(queued)
         return [done.exception() for done in queued]
 
@@ -110,7 +118,29 @@ def test_a_failing_batch_is_rolled_back_alone(tmp_path: Path) -> None:
     assert failures[:2] == [None, None] and failures[3] is None
     assert isinstance(failures[2], StoreError)
     assert "UNIQUE constraint failed: t.k" in str(failures[2])
-    with sqlite3.connect(tmp_path / "db.sqlite3") as db:
-        keys = sorted(row[0] for row in db.execute("SELECT k FROM t"))
-    assert keys == ["a", "a-1", "b", "b-1", "c", "c-1"]  # the second b's first row undone too
+    # The second b's first row undone too.
+    assert _keys(tmp_path / "db.sqlite3") == ["a", "a-1", "b", "b-1", "c", "c-1"]
+    database.close()
+
+
+def test_a_failing_batch_flushed_in_an_open_transaction_is_rolled_back_alone(
+    tmp_path: Path,
+) -> None:
+    # Two Databases sharing one connection: batches flushed while the other holds a
+    # transaction open join it, and the one that fails leaves the rest of it as it was.
+    database = Database(tmp_path / "db.sqlite3", "CREATE TABLE t (k TEXT PRIMARY KEY);")
+    beside = Database(tmp_path / "db.sqlite3", "", beside=database)
+
+    async def main() -> list[BaseException | None]:
+        group = GroupCommit(database)
+        with beside._write() as db:
+            db.execute("INSERT INTO t VALUES ('outer')")
+            queued = [group.queue(_insert(key)) for key in ("a", "a", "b")]
+            group.flush()
+        return [done.exception() for done in queued]
+
+    failures = asyncio.run(main())
+    assert failures[0] is None and failures[2] is None
+    assert isinstance(failures[1], StoreError)
+    assert _keys(tmp_path / "db.sqlite3") == ["a", "a-1", "b", "b-1", "outer"]
     database.close()
