@@ -39,31 +39,10 @@ sys.path.insert(0, str(ROOT))
 
 from runtime.temporal import TemporalExecutions  # noqa: E402
 from runtime.temporal.dev_server import DevServer  # noqa: E402
+from tests.temporal.machines import looping  # noqa: E402  (the tests' loop, the same machine)
 
 PROBE = ROOT / "bench" / "activation_probe"
 HANDLERS = "def echo(event, context):\n    return event\n"
-
-
-def _loop(rounds: int) -> dict[str, Any]:
-    return {
-        "StartAt": "Init",
-        "States": {
-            "Init": {"Type": "Pass", "Result": 0, "ResultPath": "$.i", "Next": "Check"},
-            "Check": {
-                "Type": "Choice",
-                "Choices": [
-                    {"Variable": "$.i", "NumericGreaterThanEquals": rounds, "Next": "Done"}
-                ],
-                "Default": "Inc",
-            },
-            "Inc": {
-                "Type": "Pass",
-                "Parameters": {"i.$": "States.MathAdd($.i, 1)"},
-                "Next": "Check",
-            },
-            "Done": {"Type": "Succeed"},
-        },
-    }
 
 
 JSONATA = {
@@ -116,7 +95,7 @@ main()
 
 async def _run(address: str, queue: str, options: Any) -> list[str]:
     executions = await TemporalExecutions.connect(address, task_queue=queue)
-    machines = [_loop(options.loops), JSONATA, ECHO]
+    machines = [looping(options.loops), JSONATA, ECHO]
     ids = await asyncio.gather(*(
         executions.start(machines[n % 3], {"xs": [1, 2, 3]}) for n in range(options.executions)
     ))  # fmt: skip
