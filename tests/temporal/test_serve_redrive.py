@@ -248,11 +248,10 @@ def test_the_console_redrives_an_execution_on_temporal(served: str) -> None:
     assert [e["type"] for e in events][-2:] == ["ExecutionRedriven", "ExecutionFailed"]
 
 
-def test_a_redriven_run_replays(temporal: Backend) -> None:
-    """The run that redrives an execution replays through Temporal's Replayer (its read
-    of the ended run's journal is in its own history)."""
-    workflow_id = f"redrive-replay-{uuid.uuid4()}"
-    calls: list[Any] = []
+def _echo_and_flaky(temporal: Backend, workflow_id: str) -> list[str]:
+    """Serve the workflow's Tasks with local functions ``echo`` and ``flaky`` (whose first
+    call fails); the names of the calls made, in order."""
+    calls: list[str] = []
 
     def flaky(event: Any, context: Any) -> Any:
         calls.append("flaky")
@@ -260,12 +259,24 @@ def test_a_redriven_run_replays(temporal: Backend) -> None:
             raise ValueError("first call fails")
         return event
 
+    def echo(event: Any, context: Any) -> Any:
+        calls.append("echo")
+        return event
+
     functions = LocalFunctions()
-    functions.register("echo", lambda event, context: calls.append("echo") or event)
+    functions.register("echo", echo)
     functions.register("flaky", flaky)
     registry = Registry()
     functions.install(registry)
     temporal.routed.invokers[workflow_id] = registry
+    return calls
+
+
+def test_a_redriven_run_replays(temporal: Backend) -> None:
+    """The run that redrives an execution replays through Temporal's Replayer (its read
+    of the ended run's journal is in its own history)."""
+    workflow_id = f"redrive-replay-{uuid.uuid4()}"
+    calls = _echo_and_flaky(temporal, workflow_id)
     definition = {
         "StartAt": "Echo",
         "States": {
@@ -301,20 +312,7 @@ def test_a_distributed_map_that_succeeded_before_the_failure_replays(temporal: B
     replays them), its Map Run comes out as it was (same ARN, same counts), and the run
     replays through Temporal's Replayer."""
     workflow_id = f"redrive-dmap-{uuid.uuid4()}"
-    calls: list[str] = []
-
-    def flaky(event: Any, context: Any) -> Any:
-        calls.append("flaky")
-        if calls.count("flaky") == 1:
-            raise ValueError("first call fails")
-        return event
-
-    functions = LocalFunctions()
-    functions.register("echo", lambda event, context: calls.append("echo") or event)
-    functions.register("flaky", flaky)
-    registry = Registry()
-    functions.install(registry)
-    temporal.routed.invokers[workflow_id] = registry
+    calls = _echo_and_flaky(temporal, workflow_id)
     definition = machines.distributing(
         {"StartAt": "Same", "States": {"Same": {
             "Type": "Task", "Resource": WORK.replace("work", "echo"), "End": True,
@@ -363,24 +361,7 @@ def test_a_redriven_child_goes_on_from_its_failed_state_and_replays(temporal: Ba
     developer guide), and the runs that redrove, the parent's and the child's, replay
     through Temporal's Replayer (what they read of the ended runs is in their histories)."""
     workflow_id = f"redrive-child-{uuid.uuid4()}"
-    calls: list[str] = []
-
-    def flaky(event: Any, context: Any) -> Any:
-        calls.append("flaky")
-        if calls.count("flaky") == 1:
-            raise ValueError("first call fails")
-        return event
-
-    def echo(event: Any, context: Any) -> Any:
-        calls.append("echo")
-        return event
-
-    functions = LocalFunctions()
-    functions.register("echo", echo)
-    functions.register("flaky", flaky)
-    registry = Registry()
-    functions.install(registry)
-    temporal.routed.invokers[workflow_id] = registry
+    calls = _echo_and_flaky(temporal, workflow_id)
     definition = machines.distributing(
         {"StartAt": "Echo", "States": {
             "Echo": {"Type": "Task", "Resource": WORK.replace("work", "echo"), "Next": "Flaky"},
