@@ -32,6 +32,13 @@ _UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
+def uuid4_text(bits: int) -> str:
+    """The version 4 UUID made of 128 random ``bits`` (its version and variant bits set),
+    as ``str(uuid.UUID(int=bits, version=4))`` gives it, formatted directly."""
+    text = (bits & _UUID4_CLEAR | _UUID4_SET).to_bytes(16).hex()  # faster than the int
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 class SystemEntropy:
     """Entropy from Python's ``random`` module, seedable for deterministic tests."""
 
@@ -56,9 +63,7 @@ class SystemEntropy:
         """A version 4 UUID drawn from this source (as ``uuid.UUID(int=..., version=4)``
         would give it, formatted directly: one is made for every execution)."""
         source = self._random or self._source()
-        bits = source.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET
-        text = bits.to_bytes(16).hex()  # faster than formatting the int
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+        return uuid4_text(source.getrandbits(128))
 
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
