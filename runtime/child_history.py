@@ -21,7 +21,7 @@ from typing import Any
 from asl.jsontext import json_text
 from runtime.clock import Clock
 from runtime.history import History, KeyedHistory
-from runtime.journal import DurableHistory, Log, ReplayDiverged, stored_event
+from runtime.journal import DurableHistory, Log, check_twin, stored_event
 from runtime.store.executions import INERT, EventRow
 from runtime.strands import STRAND
 
@@ -66,16 +66,15 @@ class ChildHistory(KeyedHistory):
 
     def add_state(self, event_type: str, previous_event_id: int, name: str, data: Any) -> int:
         """Record a state's entry or exit (or find its committed twin); return its id."""
-        strand = STRAND.get()
-        seq = self._seq[strand] = self._seq.get(strand, -1) + 1
+        key = self._key()
         if self._committed:
             field = "input" if event_type.endswith("Entered") else "output"
             details = {"name": name, field: data}
-            found = self._replayed((strand, seq), event_type, previous_event_id, details)
+            found = self._replayed(key, event_type, previous_event_id, details)
             if found is not None:
                 return found
         event_id = self._latest = super().add_state(event_type, previous_event_id, name, data)
-        self._keys.append((strand, seq, self.log.calls(strand)))
+        self._keys.append((*key, self.log.calls(key[0])))
         return event_id
 
     def replayed_redrive_count(self) -> int | None:
@@ -106,13 +105,7 @@ class ChildHistory(KeyedHistory):
         if committed is None:
             return None
         text = None if details is None else json_text(details)
-        if (committed.type, committed.previous_id, committed.details) != (
-            event_type, previous, text,
-        ):  # fmt: skip
-            raise ReplayDiverged(
-                f"child event {committed.id} was {committed.type} after {committed.previous_id} "
-                f"{committed.details}, is now {event_type} after {previous} {text}"
-            )
+        check_twin(committed, event_type, previous, text, "child event")
         self._latest = max(self._latest, committed.id)
         return committed.id
 

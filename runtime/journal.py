@@ -55,7 +55,14 @@ from runtime.strands import STRAND
 from runtime.tokens import OnStarted
 from runtime.unresumable import Unresumable
 
-__all__ = ["DurableHistory", "JournaledHost", "Log", "ReplayDiverged", "stored_event"]
+__all__ = [
+    "DurableHistory",
+    "JournaledHost",
+    "Log",
+    "ReplayDiverged",
+    "check_twin",
+    "stored_event",
+]
 
 T = TypeVar("T")
 
@@ -107,6 +114,23 @@ def _read_answer(row: JournalRow) -> _Answer:
             + _quote(row.answer)
         )
     return _Answer(row.ord, value, kind)
+
+
+def check_twin(
+    committed: EventRow, event_type: str, previous: int, text: str | None, which: str
+) -> None:
+    """``ReplayDiverged`` unless the replayed event (its type, previous event and details
+    ``text``) is its ``committed`` twin; ``which`` names the event in the message."""
+    # Stored with each lone surrogate escaped (UTF-8 cannot hold one): compared so.
+    text = None if text is None else escape_surrogates(text)
+    if (committed.type, committed.previous_id, committed.details) != (
+        event_type, previous, text,
+    ):  # fmt: skip
+        raise ReplayDiverged(
+            f"{which} {committed.id} was {committed.type} after {committed.previous_id} "
+            f"{_quote(committed.details)}; replayed, it is {event_type} after {previous} "
+            f"{_quote(text)}"
+        )
 
 
 def _quote(text: str | None) -> str:
@@ -177,17 +201,12 @@ class Log:
         committed = self._events.pop(key, None)
         if committed is None:
             return None
-        # Stored with each lone surrogate escaped (UTF-8 cannot hold one): compared so.
-        text = None if details is None else escape_surrogates(self.details_text(details))
-        if (committed.type, committed.previous_id, committed.details) != (
-            event_type, previous, text,
-        ):  # fmt: skip
+        text = None if details is None else self.details_text(details)
+        try:
+            check_twin(committed, event_type, previous, text, "its event")
+        except ReplayDiverged:
             self._diverged()
-            raise ReplayDiverged(
-                f"its event {committed.id} was {committed.type} after {committed.previous_id} "
-                f"{_quote(committed.details)}; replayed, it is {event_type} after {previous} "
-                f"{_quote(text)}"
-            )
+            raise
         self._check_caught_up()
         return committed.id
 

@@ -279,3 +279,27 @@ def test_a_redriven_child_replays_as_it_ran_when_a_later_state_of_its_parent_is_
     child = _child(again, 1)
     assert _types(child) == kept and kept.count("ExecutionRedriven") == 1
     assert child.redrive_count == 1 and child.status == "SUCCEEDED"
+
+
+def test_a_child_whose_events_hold_a_lone_surrogate_is_redriven_from_its_failed_state(
+    tmp_path: Path,
+) -> None:
+    """The store keeps a lone surrogate escaped (UTF-8 cannot hold one); the redriven
+    child's replayed events are compared so, not taken for a diverging replay."""
+    broken = "b\ud800"
+    flaky = Flaky({broken})
+    items = {"items": [{"v": v, "nap": 0} for v in ("a", broken)]}
+
+    async def main() -> Execution:
+        engine = _engine(tmp_path / "db.sqlite3", flaky)
+        machine = engine.create_state_machine(_machine(TWO_STEPS, "Prepare"), name="m")
+        first = await (await machine.start(items)).wait()
+        flaky.healed = True
+        again = await _redriven(engine, first.arn)
+        await engine.aclose()
+        return again
+
+    again = asyncio.run(main())
+    assert again.status == "SUCCEEDED", (again.error, again.cause)
+    assert sorted(flaky.calls).count(f"{broken}-prepare") == 1  # Prepare not run again
+    assert "ExecutionRedriven" in _types(_child(again, 1))
