@@ -209,6 +209,7 @@ class LeanConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
+        self._last_active = time.monotonic()  # a head coming in parts is not idle
         if not self._busy:
             self._next()
         elif len(self._buffer) > _MAX_BUFFERED and not self._paused_reading:

@@ -54,3 +54,17 @@ def test_idle_connections_are_closed_and_clients_come_back() -> None:
         assert sfn.list_state_machines()["stateMachines"] == []
         time.sleep(3 * IDLE_SECONDS)  # its pooled connection closed meanwhile
         assert sfn.list_state_machines()["stateMachines"] == []
+
+
+def test_a_request_coming_in_parts_is_not_idle() -> None:
+    """Idle time counts from the last byte received: a head sent in two parts, each after
+    less than the idle time but both after more, is answered."""
+    head, body = REQUEST.split(b"Content-Length", 1)
+    with serve_in_thread(ServiceSettings(idle_seconds=IDLE_SECONDS)) as server:
+        address = urlsplit(server.url)
+        with socket.create_connection((address.hostname, address.port), timeout=5) as client:
+            time.sleep(0.7 * IDLE_SECONDS)
+            client.sendall(head)
+            time.sleep(0.7 * IDLE_SECONDS)
+            client.sendall(b"Content-Length" + body)
+            assert client.recv(65536).startswith(b"HTTP/1.1 200 ")
