@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,12 +30,12 @@ from runtime.defaults import (
     DEFAULT_REGION,
     DEFAULT_TASK_QUEUE,
 )
+from runtime.stop_signals import handling_stops
 
 if TYPE_CHECKING:
     from runtime.service import ServiceSettings
 
 #: The signals that stop the server (Ctrl+C, and what service managers send).
-_STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 class BackendKind(StrEnum):
@@ -209,12 +208,8 @@ def _stop_signals() -> Iterator[threading.Event]:
     if threading.current_thread() is not threading.main_thread():
         yield asked  # signal handlers are the main thread's to set
         return
-    previous = {signum: signal.signal(signum, lambda *_: asked.set()) for signum in _STOPS}
-    try:
+    with handling_stops(lambda *_: asked.set()):
         yield asked
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _console_token() -> str:

@@ -5,7 +5,6 @@ and notebooks)."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from runtime.service.server_schedules import serving_schedules
 from runtime.service.settings import ServiceSettings, SettingsError
 from runtime.service.sqlite_catalog import SqliteCatalog
 from runtime.service.wire import HTTP_LOG, Api, build_app
+from runtime.stop_signals import handling_stops
 from runtime.store.tasks import store_file
 from runtime.testing import local_engine
 
@@ -56,8 +56,6 @@ OPERATIONS: dict[str, Operation] = {
 
 
 _SHUTDOWN_SECONDS = 2.0
-#: The signals that stop ``serve``: Ctrl+C, and what service managers send.
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def build_backend(settings: ServiceSettings) -> Backend:
@@ -230,14 +228,10 @@ def serve(
             asked.set()
             loop.call_soon_threadsafe(stop.set)
 
-        previous = {signum: signal.signal(signum, on_signal) for signum in _STOP_SIGNALS}
-        try:
+        with handling_stops(on_signal):
             backend = await connect_backend(settings)
             settle_heap()  # the server's process is its own
             await _run(backend, settings, (host, port), stop, ready, asked)
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
 
     asyncio.run(main())
 
