@@ -29,7 +29,7 @@ from runtime.service.schedule_overview import ScheduleReader
 from runtime.service.server_schedules import serving_schedules
 from runtime.service.settings import ServiceSettings, SettingsError
 from runtime.service.sqlite_catalog import SqliteCatalog
-from runtime.service.wire import HTTP_LOG, Api, build_app
+from runtime.service.wire import API, HTTP_LOG, build_app
 from runtime.stop_signals import handling_stops
 from runtime.store.tasks import store_file
 from runtime.testing import local_engine
@@ -165,7 +165,7 @@ async def _start_site(
     await runner.setup()
     assert runner.server is not None  # set up
     # Plain API requests are answered without aiohttp's machinery; the rest by the app.
-    lean = LeanServer(Api(backend, OPERATIONS), runner.server, settings.idle_seconds)
+    lean = LeanServer(app[API], runner.server, settings.idle_seconds)
     try:
         bound = await lean.start(host, port)
     except BaseException:

@@ -142,8 +142,7 @@ def _breaches(node: _Node, value: Any, path: str) -> Iterator[str]:
         raise SerializationException(
             f"Expected {node.shape.type_name} at '{where}' but found {_json_type(value)}"
         )
-    if not _within(node, value):
-        yield from _constraints(node, value, path)
+    yield from _constraints(node, value, path)
     shape = node.shape
     if isinstance(shape, StructureShape):
         for name, member, required in _members(node):
@@ -161,30 +160,6 @@ def _breaches(node: _Node, value: Any, path: str) -> Iterator[str]:
     elif isinstance(shape, MapShape):
         for key, item in value.items():
             yield from _breaches(_item(node), item, f"{path}.{key}")
-
-
-def _within(node: _Node, value: Any) -> bool:
-    """Whether ``value`` breaches none of the node's constraints (those
-    :func:`_constraints` names), told without building a message."""
-    if isinstance(value, str | list | dict):
-        size = java_length(value) if isinstance(value, str) else len(value)
-        if (node.min is not None and size < node.min) or (
-            node.max_length is not None and size > node.max_length
-        ):
-            return False
-    elif (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and (
-            (node.min is not None and value < node.min)
-            or (node.max is not None and value > node.max)
-        )
-    ):
-        return False
-    if node.enum and value not in node.enum:
-        return False
-    pattern = node.pattern
-    return not (isinstance(value, str) and pattern is not None and not pattern.fullmatch(value))
 
 
 def _constraints(node: _Node, value: Any, path: str) -> Iterator[str]:

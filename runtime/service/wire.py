@@ -34,6 +34,7 @@ from runtime.service.shapes import check_request
 from runtime.store import ApiError
 
 __all__ = [
+    "API",
     "BODY_SECONDS",
     "CONTENT_TYPE",
     "HTTP_LOG",
@@ -120,20 +121,21 @@ class Api:
         return _reply(answer, 200, request_id)
 
 
-_API: web.AppKey[Api] = web.AppKey("api", Api)
+#: Where the application keeps its :class:`Api` (the lean HTTP path answers through it too).
+API: web.AppKey[Api] = web.AppKey("api", Api)
 
 
 def build_app(backend: Backend, operations: Mapping[str, Operation]) -> web.Application:
     """The aiohttp application serving ``operations`` on ``backend``."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app[_API] = Api(backend, operations)
+    app[API] = Api(backend, operations)
     app.router.add_post("/", _handle)
     return app
 
 
 async def _handle(request: web.Request) -> web.Response:
     target = request.headers.get("X-Amz-Target", "")
-    reply = await request.app[_API].answer(target, partial(_read, request))
+    reply = await request.app[API].answer(target, partial(_read, request))
     if reply is None:
         return web.Response(status=400)  # never sent: only ends the request, unlogged
     return web.Response(body=reply.body, status=reply.status, headers=reply.headers)
@@ -141,8 +143,6 @@ async def _handle(request: web.Request) -> web.Response:
 
 async def _read(request: web.Request) -> bytes:
     try:
-        if request.content.is_eof():  # the whole body is in: nothing to wait for
-            return await request.read()
         async with asyncio.timeout(BODY_SECONDS):
             return await request.read()
     except web.HTTPRequestEntityTooLarge:
