@@ -425,20 +425,12 @@ class Engine:
         if row is None:
             raise LookupError(arn)
         events, answers = store.events(arn), store.journal(arn)
-        now = self.host.now()
-        status = "RUNNING" if arn in self._executions else row.status
-        reason = not_redrivable(
-            status,
-            self._stored_type(row),
-            row.stop_time,
-            now,
-            events,
-            now - row.start_time > STANDARD_MAX_SECONDS,
-        )
+        reason = self._refusal(row, events)
         if reason is not None:
             raise ExecutionNotRedrivable(reason)
+        now = self.host.now()
         try:
-            check_rows(events, answers)
+            check_rows((), answers)  # its events were checked by the refusal
             plan = redrive_plan(
                 events, answers, row.redrive_count + 1, now, redrive_inputs(store, arn)
             )
@@ -454,11 +446,33 @@ class Engine:
         try:
             execution = self._resume(redriven, events, store.journal(arn))
         except Unresumable as cannot:  # it fails again, as it failed when it was recovered
-            for ended in self._give_up(redriven, events, cannot):
-                return ended
-            raise  # its end could not be written either (said in the log)
+            given_up = self._give_up(redriven, events, cannot)
+            if not given_up:
+                raise  # its end could not be written either (said in the log)
+            return given_up[0]
         await _caught_up(execution)
         return execution
+
+    def not_redrivable(self, arn: str) -> str | None:
+        """Why the execution ``arn`` of this durable engine's database cannot be redriven
+        now (``runtime.redrive``'s reasons), or None when it can; ``LookupError`` when the
+        database holds no such execution."""
+        assert self.store is not None
+        row = self.store.execution(arn)
+        if row is None:
+            raise LookupError(arn)
+        return self._refusal(row, self.store.events(arn))
+
+    def _refusal(self, row: ExecutionRow, events: list[EventRow]) -> str | None:
+        now = self.host.now()
+        return not_redrivable(
+            "RUNNING" if row.arn in self._executions else row.status,
+            self._stored_type(row),
+            row.stop_time,
+            now,
+            events,
+            now - row.start_time > STANDARD_MAX_SECONDS,
+        )
 
     def _stored_type(self, row: ExecutionRow) -> MachineType:
         """The type of the machine a stored execution ran (STANDARD when it is not kept)."""

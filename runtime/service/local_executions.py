@@ -17,9 +17,9 @@ from integrations.mocks import MockCases
 from runtime.activities import Activities
 from runtime.api_limits import ValidationException
 from runtime.clock import RealClock
-from runtime.executions import STANDARD_MAX_SECONDS, Engine, Execution, Machine, MachineType
+from runtime.executions import Engine, Execution, Machine, MachineType
 from runtime.history import Event
-from runtime.redrive import ExecutionNotRedrivable, not_redrivable
+from runtime.redrive import ExecutionNotRedrivable
 from runtime.service.catalog import Catalog, ExecutionOrigin, Target
 from runtime.service.definitions import compile_definition
 from runtime.service.errors import ExecutionDoesNotExist, ResourceNotFound
@@ -197,15 +197,12 @@ class LocalExecutions:
 
     async def not_redrivable(self, run: ExecutionView) -> str | None:
         """Why the ended execution cannot be redriven (``runtime.redrive``'s reasons)."""
-        store = self.engine.store
-        if store is None:
+        if self.engine.store is None:
             return NO_JOURNAL
-        execution = self._top(run.arn)
-        now = self.engine.host.now()
-        return not_redrivable(
-            run.status, execution.machine.type, run.stop_time, now, store.events(run.arn),
-            now - run.start_time > STANDARD_MAX_SECONDS,
-        )  # fmt: skip
+        try:
+            return self.engine.not_redrivable(run.arn)
+        except LookupError:
+            raise ExecutionDoesNotExist(run.arn) from None
 
     async def redrive(self, arn: str) -> float:
         """Redrive the execution; its redrive date."""
