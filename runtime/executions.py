@@ -499,7 +499,7 @@ class Engine:
         execution = self._begin(
             machine, row.name, row.arn, value, host, log, history, row.redrive_count
         )
-        execution.redrive_count, execution.redrive_date = row.redrive_count, row.redrive_date
+        execution.redrive_date = row.redrive_date
         self._spawn(execution, size)
         return execution
 

@@ -72,6 +72,7 @@ __all__ = [
     "kept_child_answers",
     "not_redrivable",
     "not_redrivable_express",
+    "redrive_count",
     "redrive_plan",
 ]
 
@@ -216,6 +217,11 @@ def _by_strand(live: Iterable[EventRow]) -> dict[str, list[EventRow]]:
     return by_strand
 
 
+def redrive_count(events: Iterable[EventRow]) -> int:
+    """How many times the execution whose stored events these are was redriven."""
+    return sum(1 for e in events if e.type == "ExecutionRedriven")
+
+
 def _map_run_redrives(events: Sequence[EventRow], arn: str) -> int:
     """How many times the Map Run ``arn`` will have been redriven, this redrive included."""
     earlier = [e for e in events if e.type == "MapRunRedriven"]
@@ -338,7 +344,7 @@ class _Cutter:
                 self.cuts.update(child.cuts)
                 self.dropped.update(child.dropped)
                 self.resumed.add(top)
-                redrives = 1 + sum(1 for e in events if e.type == "ExecutionRedriven")
+                redrives = 1 + redrive_count(events)
                 added = _redriven(max(e.id for e in events), now, redrives, count)
                 yield ChildRedrive(arn, tuple(child.set_aside(live, top)), (added,))
 

@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 
 from asl.jsontext import parse_json
 from runtime.map_children import ChildEnd
+from runtime.redrive import redrive_count
 from runtime.states.map_run import ChildRecord
 from runtime.store.executions import INERT, EventRow, ExecutionStore, JournalRow
 from runtime.stored_map_runs import stored_map_runs
@@ -78,7 +79,7 @@ class EarlierChildren:
             return None
         before, answers = journaled
         events = self._store.events(child_arn)
-        if sum(1 for e in events if e.type == "ExecutionRedriven") <= before:
+        if redrive_count(events) <= before:
             return None
         return events, answers
 

@@ -46,7 +46,7 @@ from asl.jsontext import json_text, parse_json
 from runtime.clock import Clock, VirtualClock
 from runtime.executions import Engine, Execution, Machine, MachineType
 from runtime.history import Event
-from runtime.redrive import ExecutionNotRedrivable, kept_child_answers
+from runtime.redrive import ExecutionNotRedrivable, kept_child_answers, redrive_count
 from runtime.states.map_run import MapRunRecord
 from runtime.store import ApiError
 from runtime.store.executions import JournalRow, MapRunRows, commit_write, start_write
@@ -324,7 +324,7 @@ class ExecutionWorkflow(ExecutionHandlers):
         for (arn, _, _), journal in zip(wanted, read, strict=True):
             if journal is not None:
                 histories.append((arn, journal.events))
-                redrives = sum(1 for e in journal.events if e.type == "ExecutionRedriven")
+                redrives = redrive_count(journal.events)
                 journaled[arn] = (redrives, kept_child_answers(journal.events, journal.answers))
         return MapRunRows(rows.runs, rows.children, histories), journaled
 
