@@ -10,6 +10,7 @@ redriven history records beyond ``ExecutionRedriven`` is not published: the choi
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +23,12 @@ from asl.errors import (
 )
 from asl.jsontext import json_text
 from runtime.executions import Engine, Execution
-from runtime.redrive import ExecutionNotRedrivable, StoredMapRun, redrive_plan
+from runtime.redrive import (
+    REDRIVE_EVENT_LIMIT,
+    ExecutionNotRedrivable,
+    StoredMapRun,
+    redrive_plan,
+)
 from runtime.store.executions import EventRow, JournalRow
 from tests.flaky_tasks import SQS, Flaky, flaky_engine
 
@@ -352,14 +358,25 @@ def test_an_unsuccessful_standard_child_is_cut_as_an_execution_is() -> None:
     assert plan.forgotten == (("/4.d1", "1"), ("/4.d1", "2"), ("/4.d1", "3"))
 
 
-def test_a_standard_child_past_the_history_limit_is_not_redriven() -> None:
+@pytest.mark.parametrize("length", [REDRIVE_EVENT_LIMIT - 1, REDRIVE_EVENT_LIMIT])
+def test_a_standard_child_past_the_history_limit_is_not_redriven(length: int) -> None:
     """ "Redriving Map Runs" (eligibility): a STANDARD child whose history exceeded the
     25,000 events limit is not redriven and counts as failed: its answers are kept, so it
-    replays as it ran."""
+    replays as it ran. One event fewer, it is redriven (its ExecutionRedriven still fits)."""
     answers = [JournalRow("/4.d1", str(seq), seq, "{}") for seq in range(4)]
     rows = _child_rows("/4.d1")
-    full = [*rows[:-1], *(EventRow(i, i - 1, 0.0, "PassStateEntered", None, "/4.d1", i - 1, 4)
-                          for i in range(5, 25_000)), rows[-1]]  # fmt: skip
+    *head, last = rows
+    full = [
+        *head,
+        *(EventRow(i, i - 1, 0.0, "PassStateEntered", None, "/4.d1", i - 1, 4)
+          for i in range(len(head) + 1, length)),
+        replace(last, id=length, previous_id=length - 1, seq=length - 1),
+    ]  # fmt: skip
+    assert [e.id for e in full] == list(range(1, length + 1))
     stored = {"run": StoredMapRun(frozenset({0}), {1: ("child", full)})}
     plan = redrive_plan(_map_run_rows(EXCEED_TOLERATED_FAILURE_THRESHOLD), answers, 1, 9.0, stored)
-    assert plan.children == () and plan.forgotten == ()
+    if length >= REDRIVE_EVENT_LIMIT:
+        assert plan.children == () and plan.forgotten == ()
+    else:
+        [child] = plan.children
+        assert child.arn == "child" and child.events[-1].type == "ExecutionRedriven"
