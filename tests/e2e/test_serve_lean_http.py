@@ -137,6 +137,15 @@ def test_requests_left_to_aiohttp_are_answered_alike(server: str, extra: bytes) 
         status, headers, body = replies.next()
     assert status == 400 and json.loads(body)["__type"] == "InvalidArn"
     assert headers["x-amzn-errortype"] == "InvalidArn"
+    assert "aiohttp" in headers["server"]  # aiohttp answered it (the lean path names none)
+
+
+def test_a_plain_request_is_answered_by_the_lean_path(server: str) -> None:
+    with _connect(server) as connection:
+        connection.sendall(_request("DescribeActivity", {"activityArn": "nope"}))
+        status, headers, body = _Replies(connection).next()
+    assert status == 400 and json.loads(body)["__type"] == "InvalidArn"
+    assert "server" not in headers  # not aiohttp's answer, which names itself
 
 
 def test_a_client_done_sending_gets_its_answer_then_the_end(server: str) -> None:
