@@ -123,10 +123,8 @@ def _has_index(node: Any, key: str | int) -> bool:
     return isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
 
 
-def _fix(result: Repair, diagnostic: Diagnostic, loc: Location | None) -> bool:
+def _fix(result: Repair, diagnostic: Diagnostic, loc: Location) -> bool:
     """Mend one problem of the copy; False when it needs no mending or cannot be mended."""
-    if loc is None:
-        return False
     document = result.document
     state_loc = _innermost_state(loc, _state_locations(document))
     if diagnostic.code == MISSING_TRANSITION_TARGET and loc[-1] in ("StartAt", "Next", "Default"):
