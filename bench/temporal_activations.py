@@ -115,7 +115,7 @@ def _row(name: str, records: list[dict[str, Any]]) -> str:
     cpu = sorted(r["cpu"] for r in records)
     wall = sorted(r["wall"] for r in records)
     full = [r for r in records if r["full_gc"]]
-    gc_cpu = sum(r["gc"] for r in full) / len(full) if full else 0.0
+    gc_wall = sum(r["gc"] for r in full) / len(full) if full else 0.0
 
     def ms(value: float) -> str:
         return f"{value * 1000:.1f}"
@@ -123,7 +123,7 @@ def _row(name: str, records: list[dict[str, Any]]) -> str:
     return (
         f"| {name} | {len(records)} | {ms(cpu[len(cpu) // 2])} / {ms(cpu[-1])} | "
         f"{ms(wall[len(wall) // 2])} / {ms(wall[-1])} | {sum(w > 1 for w in wall)} / "
-        f"{sum(w > 2 for w in wall)} | {len(full)} | {ms(gc_cpu)} |"
+        f"{sum(w > 2 for w in wall)} | {len(full)} | {ms(gc_wall)} |"
     )
 
 
@@ -148,7 +148,7 @@ def main() -> None:
         records = [json.loads(line) for line in log.read_text().splitlines()]
     print(f"load average {os.getloadavg()[0]:.1f}; root {options.root}; heap +{options.heap}")
     print("| activations | n | CPU ms p50 / max | wall ms p50 / max | wall > 1 s / > 2 s "
-          "| with a full GC | GC ms each |")  # fmt: skip
+          "| with a full GC | GC wall ms each |")  # fmt: skip
     print("| --- | --- | --- | --- | --- | --- | --- |")
     print(_row("the process's first", records[:1]))
     print(_row("each run's first", [r for r in records if r["first"]]))
