@@ -191,10 +191,14 @@ def _exited(sfn: Any, arn: str) -> list[str]:
     return [e["stateExitedEventDetails"]["name"] for e in events if "stateExitedEventDetails" in e]
 
 
-def _types(sfn: Any, arn: str) -> list[str]:
+def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
     events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
-    return [e["type"] for e in events]
+    return list(events)
+
+
+def _types(sfn: Any, arn: str) -> list[str]:
+    return [e["type"] for e in _history(sfn, arn)]
 
 
 def test_a_failed_task_runs_again_and_the_steps_before_it_do_not(sfn: Any, folder: Path) -> None:
@@ -355,12 +359,6 @@ STEPPED = {
 }  # fmt: skip
 
 
-def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
-    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
-    return list(events)
-
-
 def test_a_failed_standard_child_is_itself_redriven_from_its_failed_state(
     sfn: Any, folder: Path
 ) -> None:
@@ -383,7 +381,7 @@ def test_a_failed_standard_child_is_itself_redriven_from_its_failed_state(
     waiting = sfn.describe_execution(executionArn=child)
     assert (waiting["redriveCount"], waiting["redriveStatus"]) == (0, "REDRIVABLE_BY_MAP_RUN")
     assert "redriveDate" not in waiting and "redriveStatusReason" not in waiting
-    first = [e["type"] for e in _history(sfn, child)]
+    first = _types(sfn, child)
     assert first[-2:] == ["TaskFailed", "ExecutionFailed"]
 
     ended = _redriven(sfn, arn)
