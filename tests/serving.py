@@ -16,6 +16,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from tests.polling import until
+
 ROOT = Path(__file__).resolve().parents[1]
 #: A machine that waits for a task token handed to the local function ``notify``.
 APPROVAL = {
@@ -76,3 +78,12 @@ def one_line(stderr: str) -> str:
     assert len(lines) == 1, stderr
     assert "Traceback" not in stderr and "Fatal Python error" not in stderr
     return lines[0]
+
+
+def ended(sfn: Any, arn: str, bound: float = 30.0) -> dict[str, Any]:
+    """The execution's DescribeExecution once it is no longer RUNNING (asked until it is,
+    for at most ``bound`` seconds)."""
+    return until(  # type: ignore[no-any-return]
+        lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
+        bound,
+    )

@@ -14,6 +14,7 @@ import pytest
 from runtime.service import ServiceSettings, serve_in_thread
 from tests.polling import until
 from tests.serving import APPROVAL, sfn_client
+from tests.serving import ended as _done
 
 # One server for the module: its tests run on one xdist worker.
 pytestmark = pytest.mark.xdist_group("serve_boto3")
@@ -65,15 +66,6 @@ def _machine(sfn: Any, name: str, definition: dict[str, Any], **extra: Any) -> s
         name=name, definition=json.dumps(definition), roleArn=ROLE, **extra
     )
     return str(made["stateMachineArn"])
-
-
-def _done(sfn: Any, execution_arn: str) -> dict[str, Any]:
-    return until(  # type: ignore[no-any-return]
-        lambda: (
-            (d := sfn.describe_execution(executionArn=execution_arn))["status"] != "RUNNING" and d
-        ),
-        BOUND,
-    )
 
 
 def test_create_start_wait_for_the_token_and_approve(sfn: Any) -> None:

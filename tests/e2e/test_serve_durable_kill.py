@@ -26,6 +26,7 @@ import pytest
 from runtime.store.errors import TASK_TIMED_OUT_MESSAGE
 from tests.polling import until
 from tests.serving import announced_port, sfn_client
+from tests.serving import ended as _ended
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUND = 30.0  # seconds: every wait here ends well before
@@ -117,12 +118,6 @@ def _client(port: int) -> Any:
 def _kill(server: subprocess.Popen[str]) -> None:
     server.send_signal(signal.SIGKILL)
     server.wait(BOUND)
-
-
-def _ended(sfn: Any, arn: str) -> dict[str, Any]:
-    """The execution once it has ended."""
-    until(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", BOUND)
-    return dict(sfn.describe_execution(executionArn=arn))
 
 
 def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:

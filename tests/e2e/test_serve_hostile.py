@@ -21,6 +21,7 @@ import pytest
 from runtime.service import ServiceSettings, serve_in_thread
 from tests.polling import until
 from tests.serving import APPROVAL, sfn_client
+from tests.serving import ended as _ended
 
 pytestmark = pytest.mark.xdist_group("serve_hostile")
 
@@ -53,12 +54,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def sfn(server: str) -> Any:
     return sfn_client(server)
-
-
-def _ended(sfn: Any, arn: str) -> dict[str, Any]:
-    return until(  # type: ignore[no-any-return]
-        lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d
-    )
 
 
 def _last_event(sfn: Any, arn: str) -> dict[str, Any]:

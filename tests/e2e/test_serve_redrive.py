@@ -26,6 +26,7 @@ import pytest
 from runtime.service import ServiceSettings
 from runtime.service.server import serve_in_thread
 from tests.polling import until
+from tests.serving import ended as _ended
 from tests.serving import sfn_client
 
 # One server and its folder for the module: its tests run on one xdist worker.
@@ -153,14 +154,6 @@ def sfn(folder: Path) -> Iterator[Any]:
 def _calls(folder: Path) -> list[Any]:
     path = folder / "calls"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def _ended(sfn: Any, arn: str) -> dict[str, Any]:
-    deadline = time.monotonic() + BOUND
-    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "still running"
-        time.sleep(0.05)
-    return dict(described)
 
 
 def _run(sfn: Any, name: str, definition: dict[str, Any], value: Any = None) -> str:
