@@ -298,10 +298,11 @@ class _Writer:
                 count = self.trace.starts[scope.id] if self.trace else None
                 # A branch's or processor's title is its cluster's label, at the top: the
                 # edge from the fork ends on the cluster's border (graphviz's compound
-                # edges), above the title, not across it on its way to the start state.
+                # edges), above the title, not across it on its way to the start state;
+                # two ranks long, as the cluster's margins and title take up most of one.
                 fork: dict[str, Value] = {}
                 if scope.parent is not None:
-                    fork["lhead"] = cluster_id(scope.id)
+                    fork = {"minlen": "2", "lhead": cluster_id(scope.id)}
                 self._edge(head, scope.start, fork, [], count)
             for node in scope.states:
                 for edge in diagram.out_edges(node):
