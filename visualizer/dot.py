@@ -106,6 +106,17 @@ def back_edges(diagram: Diagram) -> set[tuple[str, str, str]]:
     return found
 
 
+def doubled_transitions(diagram: Diagram) -> set[tuple[str, str]]:
+    """(source, target) of the states joined by more than one transition (a ``Next`` and a
+    Catch to the same state, say)."""
+    seen: set[tuple[str, str]] = set()
+    doubled: set[tuple[str, str]] = set()
+    for edge in diagram.edges():
+        pair = (edge.source, edge.target)
+        (doubled if pair in seen else seen).add(pair)
+    return doubled
+
+
 def proxy_id(edge: Edge) -> str:
     """Node id of the stand-in a shared Catch edge leads to (never a state's pointer)."""
     return f"{edge.source}/{edge.key}"
@@ -146,6 +157,7 @@ class _Writer:
         self.proxied = shared_catches(diagram)
         self.minlen = staggered_targets(diagram)
         self.back = back_edges(diagram)
+        self.doubled = doubled_transitions(diagram)
 
     def document(self) -> str:
         self.out.append("digraph workflow {")
@@ -331,6 +343,11 @@ class _Writer:
         if self.trace is not None:
             count = self.trace.edges[(edge.source, edge.target, edge.key)]
         italic = edge.kind == "default"
+        if not text and (edge.source, edge.target) in self.doubled:
+            # dot lays an unlabelled edge almost on top of a labelled one between the same
+            # two states, arrowheads overlapping; a blank label (a count, in a trace, takes
+            # its place) gives it a lane of its own.
+            attrs["label"] = Html(" ")
         if (edge.source, edge.target) in self.minlen:
             attrs["minlen"] = self.minlen[(edge.source, edge.target)]
         if (edge.source, edge.key) in self.proxied:

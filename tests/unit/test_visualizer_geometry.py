@@ -1,10 +1,13 @@
-"""No edge crosses the title of a Parallel's branch or a Map's item processor.
+"""The laid-out picture (SVG from ``dot``), measured: where edges run against titles and
+each other.
 
-Each scope's title ("Branch 1", "Each item (distributed)") is its cluster's label, drawn
-inside the cluster at its top. The edge from the fork (the Parallel or Map node) to the
-scope's first state used to be routed straight through it; it now ends on the cluster's
-border (``lhead``). Checked on the DOT text and on the SVG that ``dot`` lays out: the
-geometry of each edge (its curve, its arrowhead, its label) against each title's box.
+No edge crosses the title of a Parallel's branch or a Map's item processor. Each scope's
+title ("Branch 1", "Each item (distributed)") is its cluster's label, drawn inside the
+cluster at its top. The edge from the fork (the Parallel or Map node) to the scope's first
+state used to be routed straight through it; it now ends on the cluster's border
+(``lhead``). Two transitions between the same states (a ``Next`` and a Catch) are drawn
+apart. Checked on the DOT text and on the geometry of the SVG: each edge's curve,
+arrowhead and label against each title's box, and arrowheads against each other.
 """
 
 from __future__ import annotations
@@ -204,3 +207,36 @@ def test_the_crossing_check_sees_an_edge_through_a_title() -> None:
     before = re.sub(r' \[minlen="2", lhead="[^"]*"\]', "", dot)
     assert before != dot
     assert _crossings(before) != []
+
+
+def test_a_next_and_a_catch_to_the_same_state_are_drawn_apart() -> None:
+    # A fallback: on error, go on to the same state. The Next edge was laid almost on top
+    # of the Catch edge, their arrowheads overlapping; a blank label gives it its own lane.
+    definition = {
+        "StartAt": "Quote shipping",
+        "States": {
+            "Quote shipping": {
+                "Type": "Task",
+                "Resource": LAMBDA,
+                "Catch": [{"ErrorEquals": ["NoCarrierAvailable"], "Next": "Build quote"}],
+                "Next": "Build quote",
+            },
+            "Build quote": {"Type": "Pass", "End": True},
+        },
+    }
+    dot = to_dot(definition)
+    source, target = "/States/Quote shipping", "/States/Build quote"
+    edges = [ln.strip() for ln in dot.splitlines() if ln.strip().startswith(f'"{source}" ->')]
+    assert edges == [
+        f'"{source}" -> "{target}" [label=< >];',
+        f'"{source}" -> "{target}" [style="dashed", color="#dc2626", fontcolor="#dc2626", '
+        "label=<catch NoCarrierAvailable>];",
+    ]
+    arrowheads = []  # both edges have the same SVG title, "source->target"
+    for group in ET.fromstring(layout(dot, "svg")).iter(f"{SVG}g"):
+        if group.get("class") == "edge" and group.findtext(f"{SVG}title") == f"{source}->{target}":
+            values = _numbers(next(group.iter(f"{SVG}polygon")).get("points", ""))
+            xs, ys = values[::2], values[1::2]
+            arrowheads.append(Box(min(xs), min(ys), max(xs), max(ys)))
+    assert len(arrowheads) == 2
+    assert not arrowheads[0].meets(arrowheads[1])
