@@ -75,9 +75,12 @@ class Diagram:
     def drawn_type(self, node: str) -> str:
         """The type a state is drawn as: its ``Type``; for a stand-in of a state that cannot
         be read (see :mod:`visualizer.repair`), the type it was declared with, when ASL has
-        that type (an unreadable Choice still looks like a Choice)."""
-        declared = None if self.repair is None else self.repair.stand_ins.get(node)
-        return declared if declared in m.STATE_TYPES else self.state_type(node)
+        that type (an unreadable Choice still looks like a Choice), else a Pass's plain box
+        (the stand-in's own type, a Pass or a Fail, says only where it leads)."""
+        if self.repair is None or node not in self.repair.stand_ins:
+            return self.state_type(node)
+        declared = self.repair.stand_ins[node]
+        return declared if declared in m.STATE_TYPES else "Pass"
 
     def name(self, node: str) -> str:
         """The name of a state."""

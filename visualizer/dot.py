@@ -23,7 +23,16 @@ from visualizer.dotlang import Html, Value, attr_list, escape, font, lines, quot
 from visualizer.heat import HeatScale
 from visualizer.trace import HistoryLike, Trace, build_trace
 
-__all__ = ["END", "START", "back_edges", "join_id", "proxy_id", "shared_catches", "to_dot"]
+__all__ = [
+    "END",
+    "START",
+    "back_edges",
+    "cluster_id",
+    "join_id",
+    "proxy_id",
+    "shared_catches",
+    "to_dot",
+]
 
 #: Node ids of the machine's Start and End markers (state ids are JSON pointers, "/...").
 START, END = "start", "end"
@@ -97,9 +106,25 @@ def back_edges(diagram: Diagram) -> set[tuple[str, str, str]]:
     return found
 
 
+def doubled_transitions(diagram: Diagram) -> set[tuple[str, str]]:
+    """(source, target) of the states joined by more than one transition (a ``Next`` and a
+    Catch to the same state, say)."""
+    seen: set[tuple[str, str]] = set()
+    doubled: set[tuple[str, str]] = set()
+    for edge in diagram.edges():
+        pair = (edge.source, edge.target)
+        (doubled if pair in seen else seen).add(pair)
+    return doubled
+
+
 def proxy_id(edge: Edge) -> str:
     """Node id of the stand-in a shared Catch edge leads to (never a state's pointer)."""
     return f"{edge.source}/{edge.key}"
+
+
+def cluster_id(node_or_scope: str) -> str:
+    """Id of the cluster drawing a Parallel or Map (by its node) or one of its scopes."""
+    return "cluster_" + node_or_scope
 
 
 def join_id(node: str) -> str:
@@ -132,6 +157,7 @@ class _Writer:
         self.proxied = shared_catches(diagram)
         self.minlen = staggered_targets(diagram)
         self.back = back_edges(diagram)
+        self.doubled = doubled_transitions(diagram)
 
     def document(self) -> str:
         self.out.append("digraph workflow {")
@@ -251,13 +277,13 @@ class _Writer:
     def _cluster(self, node: str, depth: int) -> None:
         state_type = self.diagram.state_type(node)
         fill, border = styles.CLUSTER_COLOURS[state_type]
-        self._emit(depth, f"subgraph {quote('cluster_' + node)} {{")
+        self._emit(depth, f"subgraph {quote(cluster_id(node))} {{")
         cluster = {"label": "", "style": "rounded,filled", "fillcolor": fill, "color": border}
         self._emit(depth + 1, "graph" + attr_list(cluster) + ";")
         self._emit(depth + 1, statement(quote(node), self._node_attrs(node)))
         for scope in self.diagram.children[node]:
             title = describe.scope_title(self.diagram, scope, self.trace, self.heat is not None)
-            self._emit(depth + 1, f"subgraph {quote('cluster_' + scope.id)} {{")
+            self._emit(depth + 1, f"subgraph {quote(cluster_id(scope.id))} {{")
             inner: dict[str, Value] = {
                 "label": Html(font(title, size=9, color=styles.MUTED)),
                 "labeljust": "l",
@@ -282,7 +308,14 @@ class _Writer:
             head = START if scope.parent is None else scope.parent
             if scope.start is not None:
                 count = self.trace.starts[scope.id] if self.trace else None
-                self._edge(head, scope.start, {}, [], count)
+                # A branch's or processor's title is its cluster's label, at the top: the
+                # edge from the fork ends on the cluster's border (graphviz's compound
+                # edges), above the title, not across it on its way to the start state;
+                # two ranks long, as the cluster's margins and title take up most of one.
+                fork: dict[str, Value] = {}
+                if scope.parent is not None:
+                    fork = {"minlen": "2", "lhead": cluster_id(scope.id)}
+                self._edge(head, scope.start, fork, [], count)
             for node in scope.states:
                 for edge in diagram.out_edges(node):
                     self._transition(edge)
@@ -310,6 +343,11 @@ class _Writer:
         if self.trace is not None:
             count = self.trace.edges[(edge.source, edge.target, edge.key)]
         italic = edge.kind == "default"
+        if not text and (edge.source, edge.target) in self.doubled:
+            # dot lays an unlabelled edge almost on top of a labelled one between the same
+            # two states, arrowheads overlapping; a blank label (a count, in a trace, takes
+            # its place) gives it a lane of its own.
+            attrs["label"] = Html(" ")
         if (edge.source, edge.target) in self.minlen:
             attrs["minlen"] = self.minlen[(edge.source, edge.target)]
         if (edge.source, edge.key) in self.proxied:

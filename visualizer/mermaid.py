@@ -63,8 +63,10 @@ class _Writer:
         for line in self._title():
             self.out.append(f"{_INDENT}%% {line}")
         self._emit(1, 'start(["Start"])')
-        self._emit(1, 'finish(["End"])')
-        self.classes.setdefault("marker", []).extend(["start", "finish"])
+        self.classes.setdefault("marker", []).append("start")
+        if any(self.diagram.ends_scope(n) for n in self.diagram.root.states):
+            self._emit(1, 'finish(["End"])')
+            self.classes["marker"].append("finish")
         for node in self.diagram.root.states:
             self._state(node, 1)
         self._edges()

@@ -11,7 +11,8 @@ possible, in passes until the validator accepts it:
 - a field with a problem is left out (a state's ``Parameters`` with a bad path, say), a
   Catcher with one is dropped;
 - a state that cannot be read at all (no ``Type``, an unknown one, a missing required
-  field) is drawn as a stand-in that keeps its ``Next`` and says what it was declared as.
+  field) is drawn as a stand-in that keeps its ``Next`` and says what it was declared as;
+  one that had neither ``Next`` nor ``End`` (nor is a Succeed) gets no edge at all.
 
 Problems that do not stop the drawing (a state nothing reaches) are only marked. When
 nothing drawable is left (no states, a definition that is not an object), there is no
@@ -231,8 +232,10 @@ def _break_rule(result: Repair, state_loc: Location, index: int) -> bool:
 
 def _stand_in(result: Repair, state_loc: Location) -> bool:
     """Replace a state by one that keeps where it goes and says what it was: a Pass to its
-    ``Next`` (or ``Default``), or ending its scope; a Choice that has neither (its rules
-    cannot be read, it has no ``Default``) goes nowhere, as a Fail does: no edge made up."""
+    ``Next`` (or ``Default``), or ending its scope when it did (``End: true``, a Succeed).
+    A state that had neither (a Choice whose rules cannot be read and without ``Default``,
+    any other state without ``Next`` or ``End``) goes nowhere, as a Fail does: no edge made
+    up, so it does not look as if it ended the machine."""
     state = _at(result.document, state_loc)
     node = pointer(*state_loc)
     if node in result.stand_ins or not isinstance(state, Mapping):
@@ -244,7 +247,7 @@ def _stand_in(result: Repair, state_loc: Location) -> bool:
     stand_in: dict[str, Any] = {"Type": "Pass"}
     if isinstance(target, str):
         stand_in["Next"] = target
-    elif state.get("End") is True or declared != "Choice":
+    elif state.get("End") is True or declared == "Succeed":
         stand_in["End"] = True
     else:
         stand_in = {"Type": "Fail"}

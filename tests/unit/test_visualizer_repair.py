@@ -37,6 +37,9 @@ BROKEN: dict[str, Any] = {
 }
 
 
+LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:fetch"
+
+
 def _pass(**fields: Any) -> dict[str, Any]:
     return {"Type": "Pass", **fields}
 
@@ -216,6 +219,70 @@ def test_a_choice_whose_rules_cannot_be_read_and_without_default_is_a_choice_goi
     mermaid = to_mermaid(diagram)
     assert 's0{"<b>Route</b><br/>Choice (cannot be read)' in mermaid
     assert "s0 -->" not in mermaid
+
+
+@pytest.mark.parametrize(
+    ("declared", "drawn", "state"),
+    [
+        pytest.param("Pass", "Pass", {"Type": "Pass"}, id="pass"),
+        pytest.param("Task", "Task", {"Type": "Task", "Resource": LAMBDA}, id="task"),
+        pytest.param(
+            "Task",
+            "Task",
+            {"Type": "Task", "Resource": LAMBDA, "Catch": [{"ErrorEquals": ["X"], "Next": "F"}]},
+            id="task-with-catch",
+        ),
+        pytest.param("Wait", "Wait", {"Type": "Wait", "Seconds": 5}, id="wait"),
+        pytest.param(
+            "Parallel",
+            "Parallel",
+            {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": _pass(End=True)}}]},
+            id="parallel",
+        ),
+        # No ASL type to look like: a plain box, not the Fail the stand-in is.
+        pytest.param(None, "Pass", {"Comment": "no Type"}, id="no-type"),
+        pytest.param("Wiat", "Pass", {"Type": "Wiat", "Seconds": 5}, id="unknown-type"),
+    ],
+)
+def test_a_state_without_next_or_end_is_drawn_going_nowhere(
+    declared: str | None, drawn: str, state: dict[str, Any]
+) -> None:
+    # It was drawn as a stand-in Pass going to End, as if it ended the machine; AWS rejects
+    # it ("should have only one of the following fields: [Next, End]"), so no edge leaves it.
+    definition = {"StartAt": "F", "States": {"F": _pass(Next="Shape"), "Shape": state}}
+    diagram = load_diagram(definition, mark_problems=True)
+    assert diagram.repair is not None
+    node = "/States/Shape"
+    assert diagram.repair.stand_ins == {node: declared}
+    assert diagram.drawn_type(node) == drawn
+    assert not any(e.source == node for e in diagram.edges())
+    assert not diagram.ends_scope(node)
+    dot = to_dot(diagram)
+    assert f'"{node}" ->' not in dot
+    assert '"end"' not in dot  # nothing ends the machine, so there is no End marker
+    shape_line = next(line for line in dot.splitlines() if line.strip().startswith(f'"{node}" ['))
+    assert f"{declared or 'no Type'} (cannot be read)" in shape_line
+    assert 'color="#dc2626"' in shape_line and "dashed" in shape_line  # marked invalid
+    mermaid = to_mermaid(diagram)
+    assert "s1 -->" not in mermaid and "finish" not in mermaid
+
+
+@pytest.mark.parametrize(
+    ("declared", "state"),
+    [
+        pytest.param("Wiat", {"Type": "Wiat", "Seconds": 5, "End": True}, id="end-true"),
+        pytest.param("Succeed", {"Type": "Succeed", "Choices": []}, id="succeed"),
+    ],
+)
+def test_a_stand_in_of_a_state_that_ended_its_scope_still_ends_it(
+    declared: str, state: dict[str, Any]
+) -> None:
+    definition = {"StartAt": "Fetch", "States": {"Fetch": _pass(Next="Shape"), "Shape": state}}
+    diagram = load_diagram(definition, mark_problems=True)
+    assert diagram.repair is not None
+    assert diagram.repair.stand_ins == {"/States/Shape": declared}
+    assert diagram.ends_scope("/States/Shape")
+    assert '"/States/Shape" -> "end"' in to_dot(diagram)
 
 
 @pytest.mark.parametrize(
