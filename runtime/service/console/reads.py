@@ -23,6 +23,9 @@ from runtime.service.runs import describe_run
 
 __all__ = ["definition", "describe", "history", "is_express", "parent", "run"]
 
+#: The events asked for at once: the most GetExecutionHistory's ``maxResults`` allows.
+_HISTORY_PAGE = 1000
+
 
 def is_express(arn: str) -> bool:
     """Whether ``arn`` names an Express execution (``...:express:...``)."""
@@ -54,12 +57,21 @@ async def describe(ctx: Context, arn: str) -> dict[str, Any]:
 
 
 async def history(ctx: Context, arn: str) -> dict[str, Any]:
-    """The execution's events as GetExecutionHistory answers."""
+    """The execution's events, all of them, as GetExecutionHistory answers (page after
+    page)."""
     if is_express(arn):
         await _express(ctx, arn)  # ExecutionDoesNotExist
         events = await ctx.backend.executions.history(arn)
         return {"events": [event.to_aws() for event in events]}
-    return await ctx.call("GetExecutionHistory", {"executionArn": arn})
+    request: dict[str, Any] = {"executionArn": arn, "maxResults": _HISTORY_PAGE}
+    answer = await ctx.call("GetExecutionHistory", request)
+    events = answer["events"]
+    # Every page: one of GetExecutionHistory's holds 100 events unless asked for more.
+    while "nextToken" in answer:
+        request["nextToken"] = answer["nextToken"]
+        answer = await ctx.call("GetExecutionHistory", request)
+        events += answer["events"]
+    return {"events": events}
 
 
 async def definition(ctx: Context, arn: str) -> JSON | None:
