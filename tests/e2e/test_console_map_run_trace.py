@@ -75,7 +75,7 @@ _CHECKED = {
 }
 
 
-def _run(client: Any, machine: str, items: list[int]) -> str:
+def _run(client: Any, machine: str, items: list[Any]) -> str:
     started = client.start_execution(stateMachineArn=machine, input=json.dumps({"items": items}))
     arn = str(started["executionArn"])
     until(lambda: client.describe_execution(executionArn=arn)["status"] != "RUNNING", 120)
@@ -193,3 +193,27 @@ def test_the_trace_reads_the_whole_history_past_one_page(server: RunningServer) 
     states = _states(Browser(server.url).get("/console/report", arn=arn).text)
     assert states["After"][0] == "succeeded"
     assert any("40 runs" in t for t in states["Step"][1])
+
+
+def test_a_nested_distributed_maps_children_are_folded_in_too(server: RunningServer) -> None:
+    client = sfn(server)
+    distributed = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    inner = {
+        "Inner": {
+            "Type": "Map",
+            "ItemProcessor": {
+                "ProcessorConfig": distributed,
+                "StartAt": "Leaf",
+                "States": {"Leaf": {"Type": "Pass", "End": True}},
+            },
+            "End": True,
+        }
+    }
+    machine = _machine(client, "nested", inner, "Inner")
+    # Two outer children, each a Map Run of its own: three leaves in all.
+    arn = _run(client, machine, [[1, 2], [3]])
+    assert client.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+    states = _states(Browser(server.url).get("/console/report", arn=arn).text)
+    assert states["Each"][0] == "succeeded" and "2 iterations" in states["Each"][1]
+    assert states["Inner"][0] == "succeeded" and "3 iterations" in states["Inner"][1]
+    assert states["Leaf"][0] == "succeeded" and any("3 runs" in t for t in states["Leaf"][1])

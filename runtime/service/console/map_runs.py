@@ -6,9 +6,10 @@ https://docs.aws.amazon.com/step-functions/latest/dg/state-map.html): the parent
 history shows only ``MapRunStarted`` ... ``MapRunSucceeded``. To draw the ItemProcessor's
 states as they ran, the execution's trace folds the children's histories in
 (:func:`visualizer.map_runs.fold_map_runs`, as ``asl render --map-runs`` does), read here
-through the API's operations (ListMapRuns, ListExecutions of a Map Run,
-GetExecutionHistory), so the local store and Temporal answer alike. A Map Run still
-running gives the children started so far, each history as far as it has gone.
+as the rest of the console reads, so the local store and Temporal answer alike: the
+children of each Map Run a history's ``MapRunStarted`` names by ListExecutions, each
+child's history from the backend (what GetExecutionHistory reads). A Map Run still running
+gives the children started so far, each history as far as it has gone.
 
 A Map Run may have 10,000 children, each a history to read: the trace folds in the first
 :data:`CHILDREN_PER_MAP_RUN` that ListExecutions lists, at most
@@ -19,11 +20,12 @@ Map Runs it drew from only some of theirs.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from asl.events import details
 from runtime.service.console import reads
 from runtime.service.console.context import Context
 from runtime.service.console.html import date, link, short_name, status, table, url
@@ -51,33 +53,43 @@ class ChildHistories:
     notes: list[str] = field(default_factory=list)
 
 
-async def child_histories(ctx: Context, arn: str) -> ChildHistories:
-    """The histories of the children of the Map Runs that the execution ``arn`` started,
-    and of those its children started, Map Run by Map Run in the order they started,
-    bounded as the module says."""
+async def child_histories(ctx: Context, events: Sequence[Mapping[str, Any]]) -> ChildHistories:
+    """The histories of the children of the Map Runs an execution started, by its
+    ``events``, and of those its children started (its own first, in the order they
+    started, then its children's), bounded as the module says. The Map Runs are those the histories'
+    ``MapRunStarted`` events name, as :func:`~visualizer.map_runs.fold_map_runs` follows
+    them: no ListMapRuns of each child."""
     found = ChildHistories()
     budget = CHILDREN_PER_TRACE
-    started_them = deque([arn])
-    while started_them:
-        async for map_run in _map_runs(ctx, started_them.popleft()):
-            if budget == 0:
-                found.notes.append(
-                    f"Map Runs past the first {CHILDREN_PER_TRACE} child executions read "
-                    "are not drawn."
-                )
-                return found
-            request = {"mapRunArn": map_run, "maxResults": min(CHILDREN_PER_MAP_RUN, budget)}
-            listed = await ctx.call("ListExecutions", request)
-            children = [str(child["executionArn"]) for child in listed["executions"]]
-            budget -= len(children)
-            found.histories[map_run] = [await reads.history(ctx, child) for child in children]
-            started_them.extend(children)
-            if "nextToken" in listed:
-                found.notes.append(
-                    f"Map Run {short_name(map_run)}: the states inside it are drawn from "
-                    f"{await _listed_of(ctx, map_run, len(children))}."
-                )
+    started = deque(_started(events))
+    while started:
+        map_run = started.popleft()
+        if budget == 0:
+            found.notes.append(
+                f"Map Runs past the first {CHILDREN_PER_TRACE:,} child executions read "
+                "are not drawn."
+            )
+            break
+        request = {"mapRunArn": map_run, "maxResults": min(CHILDREN_PER_MAP_RUN, budget)}
+        listed = await ctx.call("ListExecutions", request)
+        children = [str(child["executionArn"]) for child in listed["executions"]]
+        budget -= len(children)
+        histories = found.histories[map_run] = []
+        for child in children:
+            histories.append(await reads.found_history(ctx, child))
+            started.extend(_started(histories[-1]["events"]))
+        if "nextToken" in listed:
+            shown = await _listed_of(ctx, map_run, len(children))
+            found.notes.append(
+                f"Map Run {short_name(map_run)}: the states inside it are drawn from {shown}."
+            )
     return found
+
+
+def _started(events: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The ARNs of the Map Runs a history's ``MapRunStarted`` events name, once each."""
+    arns = (details(e).get("mapRunArn") for e in events if e["type"] == "MapRunStarted")
+    return list(dict.fromkeys(arn for arn in arns if isinstance(arn, str)))
 
 
 async def map_runs_html(ctx: Context, arn: str) -> str:

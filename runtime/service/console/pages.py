@@ -268,7 +268,9 @@ async def report(ctx: Context) -> str:
         return page("No diagram", '<p class="muted">The definition it runs is not known.</p>')
     history = await reads.history(ctx, arn)
     # An Express execution starts no Map Run the API lists (it describes none of them).
-    children = ChildHistories() if reads.is_express(arn) else await child_histories(ctx, arn)
+    children = (
+        ChildHistories() if reads.is_express(arn) else await child_histories(ctx, history["events"])
+    )
     title = f"Execution {_execution_name(arn)}"
     return await asyncio.to_thread(_report, definition, history, children, title)
 
