@@ -29,6 +29,7 @@ from asl.events import details
 from runtime.service.console import reads
 from runtime.service.console.context import Context
 from runtime.service.console.html import date, link, short_name, status, table, url
+from runtime.store import ApiError
 
 __all__ = [
     "CHILDREN_PER_MAP_RUN",
@@ -70,20 +71,32 @@ async def child_histories(ctx: Context, events: Sequence[Mapping[str, Any]]) -> 
                 "are not drawn."
             )
             break
-        request = {"mapRunArn": map_run, "maxResults": min(CHILDREN_PER_MAP_RUN, budget)}
-        listed = await ctx.call("ListExecutions", request)
-        children = [str(child["executionArn"]) for child in listed["executions"]]
-        budget -= len(children)
         histories = found.histories[map_run] = []
-        for child in children:
-            histories.append(await reads.found_history(ctx, child))
-            started.extend(_started(histories[-1]["events"]))
-        if "nextToken" in listed:
-            shown = await _listed_of(ctx, map_run, len(children))
+        try:
+            request = {"mapRunArn": map_run, "maxResults": min(CHILDREN_PER_MAP_RUN, budget)}
+            listed = await ctx.call("ListExecutions", request)
+            children = [str(child["executionArn"]) for child in listed["executions"]]
+            budget -= len(children)
+            for child in children:
+                histories.append(await reads.found_history(ctx, child))
+                started.extend(_started(histories[-1]["events"]))
+            if "nextToken" in listed:
+                shown = await _listed_of(ctx, map_run, len(children))
+                found.notes.append(
+                    f"{_named(map_run)} the states inside it are drawn from {shown}."
+                )
+        except ApiError as error:
+            # A history may name a Map Run its backend no longer holds (on Temporal, that of
+            # the run a redrive replaced): the trace is drawn without what is missing.
             found.notes.append(
-                f"Map Run {short_name(map_run)}: the states inside it are drawn from {shown}."
+                f"{_named(map_run)} drawn from the {len(histories)} child executions read "
+                f"before {error.code}: {error.message}"
             )
     return found
+
+
+def _named(map_run: str) -> str:
+    return f"Map Run {short_name(map_run)}:"
 
 
 def _started(events: Sequence[Mapping[str, Any]]) -> list[str]:
