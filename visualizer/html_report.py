@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
@@ -28,10 +28,15 @@ _JSON_FIELDS = ("input", "output", "parameters", "result")
 
 
 def html_report(
-    definition: object, history: Trace | HistoryLike | None = None, *, title: str | None = None
+    definition: object,
+    history: Trace | HistoryLike | None = None,
+    *,
+    title: str | None = None,
+    notes: Sequence[str] = (),
 ) -> str:
     """The HTML page of a definition (path, text, dict or Diagram) and, when a history is
-    given, of that execution: its trace, timeline and events."""
+    given, of that execution: its trace, timeline and events. ``notes``: lines of text
+    shown under the heading, such as what the picture leaves out."""
     diagram = load_diagram(definition)  # type: ignore[arg-type]
     trace = history if isinstance(history, Trace) or history is None else None
     if history is not None and trace is None:
@@ -41,6 +46,7 @@ def html_report(
     body = [f"<header><h1>{escape(labels.shorten(heading, 140))}</h1>"]
     if trace is not None:
         body.append(_summary(trace))
+    body.extend(f'<p class="note">{escape(note)}</p>' for note in notes)
     body.append("</header>")
     body.append(f'<section id="graph"><h2>Workflow</h2><div class="svg">{svg}</div></section>')
     if trace is not None:
@@ -248,6 +254,7 @@ h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #e5e7eb;padding-bott
   white-space:pre-wrap;
 }
 .warning{color:#92400e}
+.note{margin:4px 0;color:#4b5563;font-style:italic}
 .svg {
   overflow:auto;
   background:#fff;

@@ -2,7 +2,8 @@
 list, a running execution's page updating itself, a task approved and one rejected with a
 click, an execution started from its machine's page, and a state named like a script that
 stays text; an Express execution started from the page and followed to its end; a Map
-Run child's graph; the schedules page and its runs."""
+Run child's graph, and its parent's with the children folded in; the schedules page and
+its runs."""
 
 from __future__ import annotations
 
@@ -206,6 +207,23 @@ def test_a_map_run_childs_page_draws_its_item_processor(server: RunningServer, p
     expect(report.locator("g.node.status-succeeded", has_text="Double")).to_have_count(1)
     page.get_by_role("link", name=execution["executionArn"].rsplit(":", 1)[1]).click()
     expect(page.locator("h2", has_text="Map Runs")).to_be_visible()
+
+
+def test_an_executions_trace_draws_its_distributed_maps_items_as_run(
+    server: RunningServer, page: Page
+) -> None:
+    client = sfn(server)
+    arn = fan_out_machine(client)
+    execution = client.start_execution(stateMachineArn=arn, input='{"items": [1, 2]}')
+    until(lambda: _status(client, execution["executionArn"]) == "SUCCEEDED")
+    page.goto(server.url + "/console/executions")
+    page.locator("tbody a").first.click()
+    report = page.frame_locator("#report")
+    # The Map Run's children folded in: the ItemProcessor's Double ran twice.
+    expect(report.locator("g.node.state.status-succeeded", has_text="Double")).to_contain_text(
+        "2 runs"
+    )
+    expect(report.locator("g.node.state.status-not_reached")).to_have_count(0)
 
 
 def test_the_schedules_page_links_each_run_to_its_execution(tmp_path: Path, page: Page) -> None:

@@ -13,6 +13,7 @@ Execution Already Exists: '<arn>'``)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -571,15 +572,24 @@ def test_a_fresh_server_finds_a_map_run_and_a_child_by_arn_alone(temporal: Backe
 
 def test_the_console_shows_a_map_run_on_temporal(served: str, sfn: Any) -> None:
     arn = _machine(sfn, DISTRIBUTED, "console-dmap")
-    items = json.dumps({"items": [{"n": 1}]})
+    # One child passes (Twice), one fails (Refuse), tolerated.
+    items = json.dumps({"items": [{"n": 1}, {"n": 2}]})
     started = sfn.start_execution(stateMachineArn=arn, input=items)
     _done(sfn, started["executionArn"])
-    [child] = sfn.list_executions(
+    children = sfn.list_executions(
         mapRunArn=sfn.list_map_runs(executionArn=started["executionArn"])["mapRuns"][0]["mapRunArn"]
     )["executions"]
-    page = Browser(served).get("/console/execution", arn=started["executionArn"])
+    browser = Browser(served)
+    page = browser.get("/console/execution", arn=started["executionArn"])
     assert page.status_code == 200
-    assert "<h2>Map Runs</h2>" in page.text and child["name"] in page.text
+    assert "<h2>Map Runs</h2>" in page.text
+    assert all(child["name"] in page.text for child in children)
+    # The trace folds the children in, read through the same backend as the page: each
+    # item state's node has its status in its class and its place as its title.
+    report = browser.get("/console/report", arn=started["executionArn"]).text
+    node = r'status&#45;(\w+)">\s*<title>/States/Each/ItemProcessor/States/(\w+)</title>'
+    drawn = {name: status for status, name in re.findall(node, report)}
+    assert drawn == {"Odd": "succeeded", "Twice": "succeeded", "Refuse": "failed"}
 
 
 def _serve(*options: str) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-__all__ = ["date", "form", "json_block", "link", "page", "status", "table", "url"]
+__all__ = ["date", "form", "json_block", "link", "page", "short_name", "status", "table", "url"]
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
@@ -55,6 +55,12 @@ def url(path: str, **query: Any) -> str:
     """``path`` with the query parameters that are not None."""
     given = {k: v for k, v in query.items() if v is not None}
     return f"{path}?{urlencode(given)}" if given else path
+
+
+def short_name(arn: str) -> str:
+    """The last part of an ARN, what a page shows of it as a name (a machine's name, a
+    Map Run's id)."""
+    return arn.rsplit(":", 1)[-1]
 
 
 def link(href: str, text: str) -> str:

@@ -12,10 +12,21 @@ from runtime.service.arns import parse_arn
 from runtime.service.console import reads
 from runtime.service.console.context import EXPRESS_KEPT, Context
 from runtime.service.console.definition import definition_html
-from runtime.service.console.html import date, form, json_block, link, page, table, url
+from runtime.service.console.html import (
+    date,
+    form,
+    json_block,
+    link,
+    page,
+    short_name,
+    table,
+    url,
+)
 from runtime.service.console.html import status as status_badge
+from runtime.service.console.map_runs import ChildHistories, child_histories, map_runs_html
 from runtime.service.console.states import state_rows
-from visualizer import html_report, layout, load_diagram, to_dot
+from visualizer import build_trace, html_report, layout, load_diagram, to_dot
+from visualizer.map_runs import fold_map_runs
 
 __all__ = ["execution", "executions", "machine", "machines", "report", "tasks"]
 
@@ -132,7 +143,9 @@ def _listing(described: list[dict[str, Any]]) -> str:
         [
             link(url("/console/execution", arn=e["executionArn"]), e["name"]),
             status_badge(e["status"]),
-            link(url("/console/machine", arn=e["stateMachineArn"]), _name(e["stateMachineArn"])),
+            link(
+                url("/console/machine", arn=e["stateMachineArn"]), short_name(e["stateMachineArn"])
+            ),
             date(e["startDate"]),
             date(e.get("stopDate")),
         ]
@@ -156,10 +169,6 @@ async def _executions(
     found = [e for e in found if name is None or name in e["name"]]
     found.sort(key=lambda e: e["startDate"], reverse=True)
     return found
-
-
-def _name(arn: str) -> str:
-    return arn.rsplit(":", 1)[-1]
 
 
 def _execution_name(arn: str) -> str:
@@ -212,7 +221,7 @@ async def execution(ctx: Context) -> str:
             "/console/redrive", ctx.csrf, {"arn": described["executionArn"]}, "", "Redrive"
         )
     trace = await _trace_frame(ctx, described["executionArn"])
-    map_runs = "" if express else await _map_runs(ctx, described["executionArn"])
+    map_runs = "" if express else await map_runs_html(ctx, described["executionArn"])
     body = (
         f"<p>{_kind(described, express, parent)} - Status: {status_badge(status)} - "
         f"started {date(described['startDate'])}, stopped {date(described.get('stopDate'))}</p>"
@@ -230,9 +239,9 @@ def _kind(described: dict[str, Any], express: bool, parent: str | None) -> str:
     """What the execution is, and what it belongs to: its machine, or the execution whose
     Map Run started it (the API describes no machine of a Map Run's children)."""
     if parent is not None:
-        return f"Map Run child of {link(url('/console/execution', arn=parent), _name(parent))}"
+        return f"Map Run child of {link(url('/console/execution', arn=parent), short_name(parent))}"
     machine_arn = described["stateMachineArn"]
-    machine = link(url("/console/machine", arn=machine_arn), _name(machine_arn))
+    machine = link(url("/console/machine", arn=machine_arn), short_name(machine_arn))
     return f"{'Express' if express else 'Standard'} execution of {machine}"
 
 
@@ -242,26 +251,6 @@ async def _trace_frame(ctx: Context, arn: str) -> str:
         return '<p class="muted">No diagram: the definition it runs is not known.</p>'
     src = escape(url("/console/report", arn=arn))
     return f'<iframe id="report" title="Execution report" src="{src}" data-src="{src}"></iframe>'
-
-
-async def _map_runs(ctx: Context, arn: str) -> str:
-    """The execution's Map Runs, each with its child executions."""
-    sections = []
-    for run in (await ctx.call("ListMapRuns", {"executionArn": arn}))["mapRuns"]:
-        listed = {"mapRunArn": run["mapRunArn"]}
-        children = (await ctx.call("ListExecutions", listed))["executions"]
-        rows = [
-            [
-                link(url("/console/execution", arn=c["executionArn"]), c["name"]),
-                status_badge(c["status"]),
-                date(c["startDate"]),
-                date(c.get("stopDate")),
-            ]
-            for c in children
-        ]
-        heading = f"<h3>Map Run {escape(_name(run['mapRunArn']))}</h3>"
-        sections.append(heading + table(["Child execution", "Status", "Started", "Stopped"], rows))
-    return "<h2>Map Runs</h2>" + "".join(sections) if sections else ""
 
 
 def _failure(described: dict[str, Any]) -> str:
@@ -278,8 +267,19 @@ async def report(ctx: Context) -> str:
     if definition is None:
         return page("No diagram", '<p class="muted">The definition it runs is not known.</p>')
     history = await reads.history(ctx, arn)
+    # An Express execution starts no Map Run the API lists (it describes none of them).
+    children = (
+        ChildHistories() if reads.is_express(arn) else await child_histories(ctx, history["events"])
+    )
     title = f"Execution {_execution_name(arn)}"
-    return await asyncio.to_thread(html_report, definition, history, title=title)
+    return await asyncio.to_thread(_report, definition, history, children, title)
+
+
+def _report(definition: Any, history: dict[str, Any], children: ChildHistories, title: str) -> str:
+    """The report's HTML, its trace with the Map Runs' children folded in."""
+    diagram = load_diagram(definition)
+    trace = fold_map_runs(diagram, build_trace(diagram, history), children.histories)
+    return html_report(diagram, trace, title=title, notes=children.notes)
 
 
 async def tasks(ctx: Context) -> str:
@@ -298,7 +298,10 @@ async def tasks(ctx: Context) -> str:
         )
         rows.append(
             [
-                link(url("/console/execution", arn=task.execution_arn), _name(task.execution_arn)),
+                link(
+                    url("/console/execution", arn=task.execution_arn),
+                    short_name(task.execution_arn),
+                ),
                 escape(task.state_name),
                 f"{escape(task.kind)}<br><small>{escape(task.resource)}</small>",
                 json_block(task.input),

@@ -21,7 +21,10 @@ from runtime.service.executions_backend import ExecutionView
 from runtime.service.lookup import execution
 from runtime.service.runs import describe_run
 
-__all__ = ["definition", "describe", "history", "is_express", "parent", "run"]
+__all__ = ["definition", "describe", "found_history", "history", "is_express", "parent", "run"]
+
+#: The events asked for at once: the most GetExecutionHistory's ``maxResults`` allows.
+_HISTORY_PAGE = 1000
 
 
 def is_express(arn: str) -> bool:
@@ -54,12 +57,29 @@ async def describe(ctx: Context, arn: str) -> dict[str, Any]:
 
 
 async def history(ctx: Context, arn: str) -> dict[str, Any]:
-    """The execution's events as GetExecutionHistory answers."""
+    """The execution's events, all of them, as GetExecutionHistory answers (page after
+    page)."""
     if is_express(arn):
         await _express(ctx, arn)  # ExecutionDoesNotExist
-        events = await ctx.backend.executions.history(arn)
-        return {"events": [event.to_aws() for event in events]}
-    return await ctx.call("GetExecutionHistory", {"executionArn": arn})
+        return await found_history(ctx, arn)
+    request: dict[str, Any] = {"executionArn": arn, "maxResults": _HISTORY_PAGE}
+    answer = await ctx.call("GetExecutionHistory", request)
+    events = answer["events"]
+    # Every page: one of GetExecutionHistory's holds 100 events unless asked for more.
+    while "nextToken" in answer:
+        request["nextToken"] = answer["nextToken"]
+        answer = await ctx.call("GetExecutionHistory", request)
+        events += answer["events"]
+    return {"events": events}
+
+
+async def found_history(ctx: Context, arn: str) -> dict[str, Any]:
+    """The events of an execution already found (an Express one, a child a Map Run
+    listed), in GetExecutionHistory's shape, read from the backend at once: the
+    operation would look the execution up again, and on a durable local server a Map
+    Run's child is looked up in its parent's whole Map Run."""
+    events = await ctx.backend.executions.history(arn)
+    return {"events": [event.to_aws() for event in events]}
 
 
 async def definition(ctx: Context, arn: str) -> JSON | None:
