@@ -131,9 +131,10 @@ _HISTORY = (
     "SELECT rowid FROM executions WHERE arn = ?1 UNION ALL "
     "SELECT -rowid FROM map_run_children WHERE arn = ?1 LIMIT 1"
 )
-#: Columns added since the first version of the file, and their definitions.
+#: Columns added since the first version of the file, and their definitions (``origin``:
+#: see :func:`start_write`).
 _ADDED = {
-    "executions": {"redrive_date": "REAL", "runner": "TEXT"},
+    "executions": {"redrive_date": "REAL", "runner": "TEXT", "origin": "TEXT"},
     "events": {"calls": "INTEGER NOT NULL DEFAULT 0"},
 }
 
@@ -441,6 +442,12 @@ class ExecutionStore(Database):
         )
         return [JournalRow(*row) for row in rows]
 
+    def origin(self, arn: str) -> str | None:
+        """The origin the start of the stored execution ``arn`` kept (see
+        :func:`start_write`), if it kept one."""
+        row = self._db.execute("SELECT origin FROM executions WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else row[0]
+
     def token_issuer(self, token: str) -> ExecutionRow | None:
         """The stored execution that drew the task token ``token``, if one did."""
         row = self._db.execute(
@@ -511,22 +518,26 @@ def start_write(
     also: Callable[[str], None] | None = None,
     runner: str | None = None,
     number: HistoryNumber | None = None,
+    origin: str | None = None,
 ) -> Write:
     """The batch that records a new execution with its first event (``ExecutionStarted``)
     and answers, run by ``runner`` (:attr:`ExecutionStore.runner_id`); ``also`` (given
     the execution's ARN) writes in the same transaction, through a ``Database`` sharing
-    the store's connection; ``number`` is given the number of its history.
+    the store's connection; ``number`` is given the number of its history; ``origin``,
+    text of the caller's kept in the row (:meth:`ExecutionStore.origin`; the API server's
+    name of what the execution was started from: a row of its own, keyed by the random
+    ARN, would cost each start a page of its own to write).
     ``ExecutionTaken`` when the file holds that ARN already."""
 
     def write(db: sqlite3.Connection) -> None:
         try:
             inserted = db.execute(
-                f"INSERT INTO executions ({_EXECUTION_COLUMNS}, runner) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO executions ({_EXECUTION_COLUMNS}, runner, origin) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (row.arn, row.machine_arn, row.revision, row.name, row.status,
                  escape_surrogates(row.input), row.output, row.error, row.cause,
                  row.start_time, row.stop_time, row.seed, row.redrive_count, row.redrive_date,
-                 runner),
+                 runner, None if origin is None else escape_surrogates(origin)),
             )  # fmt: skip
         except sqlite3.IntegrityError as exc:
             if "executions.arn" not in str(exc):
