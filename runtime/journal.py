@@ -123,7 +123,7 @@ def _recalled_text(value: Any, kind: str) -> str:
     writes it)."""
     number = type(value)
     if number is int or (number is float and math.isfinite(value)):
-        return '{"v":' + repr(value) + ',"of":' + json_text(kind) + "}"
+        return '{"v":' + repr(value) + ',"of":"' + kind + '"}'  # kinds are plain names
     return json_text({"v": value, "of": kind})
 
 

@@ -569,8 +569,8 @@ def commit_write(
     history, looked up (and kept there) when not known."""
 
     def write(db: sqlite3.Connection) -> None:
+        history = None if number is None else number.value
         if events or answers:
-            history = None if number is None else number.value
             if history is None:
                 history = _execution_history(db, arn)
                 if number is not None:
@@ -581,11 +581,13 @@ def commit_write(
             _replace_map_runs(db, arn, map_runs)
         if ended is not None:
             output = None if ended.output is None else escape_surrogates(ended.output)
+            # By its row number (its history's) when known: no look-up of the ARN's index.
+            where = "arn = ?" if history is None else "rowid = ?"
             db.execute(
                 "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, "
-                "stop_time = ? WHERE arn = ?",
+                f"stop_time = ? WHERE {where}",
                 (ended.status, output, _plain(ended.error), _plain(ended.cause),
-                 ended.stop_time, arn),
+                 ended.stop_time, arn if history is None else history),
             )  # fmt: skip
 
     return write
