@@ -70,7 +70,6 @@ CREATE TABLE IF NOT EXISTS executions (
     redrive_count INTEGER NOT NULL DEFAULT 0,
     redrive_date  REAL
 );
-CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (machine_arn, start_time);
 CREATE TABLE IF NOT EXISTS map_runs (
     arn        TEXT PRIMARY KEY,
@@ -130,6 +129,12 @@ _TOKEN_ANSWER = ',"of":"token"}'
 _HISTORY = (
     "SELECT rowid FROM executions WHERE arn = ?1 UNION ALL "
     "SELECT -rowid FROM map_run_children WHERE arn = ?1 LIMIT 1"
+)
+#: The executions running, by runner (what :meth:`ExecutionStore.adopt` reads): an index
+#: of those alone, which an execution leaves as it ends (one of every status, as files
+#: before kept, grew with each execution that ended and was written to at two places).
+_RUNNING_INDEX = (
+    "CREATE INDEX IF NOT EXISTS executions_running ON executions (runner) WHERE status = 'RUNNING'"
 )
 #: Columns added since the first version of the file, and their definitions (``origin``:
 #: see :func:`start_write`).
@@ -290,6 +295,8 @@ class ExecutionStore(Database):
                 for column, kind in columns.items():
                     if column not in present:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            db.execute("DROP INDEX IF EXISTS executions_by_status")
+            db.execute(_RUNNING_INDEX)
             _number_histories(db)
             _keep_task_tokens(db)
 
