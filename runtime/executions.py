@@ -240,12 +240,14 @@ class Engine:
         *,
         name: str | None = None,
         on_start: Callable[[str], None] | None = None,
+        origin: str | None = None,
     ) -> Execution:
         """Start an execution and return it running (its start committed, when durable).
         ``on_start`` is called with its ARN before it first runs; on a durable engine inside
         the transaction that commits its start, so what the caller writes to the same
         database then (through a ``Database`` made ``beside`` the engine's store) is
-        committed with it, or not at all."""
+        committed with it, or not at all. ``origin``: text of the caller's that a durable
+        engine keeps in the execution's row (``ExecutionStore.origin`` reads it back)."""
         if self.openers:
             await self._open()
         if name is None:
@@ -278,7 +280,7 @@ class Engine:
         row = ExecutionRow(arn, machine.arn, machine.revision or "", name, "RUNNING",
                            log.text(value), None, None, None, execution.start_time, None,
                            seed or 0, 0)  # fmt: skip
-        committed = self._starting[arn] = log.start(row, on_start)
+        committed = self._starting[arn] = log.start(row, on_start, origin)
         # Run once committed, even if the caller stops waiting: a committed start is kept.
         committed.add_done_callback(lambda done: self._started(execution, size, done))
         try:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar, cast
@@ -114,6 +115,16 @@ def _read_answer(row: JournalRow) -> _Answer:
             + _quote(row.answer)
         )
     return _Answer(row.ord, value, kind)
+
+
+def _recalled_text(value: Any, kind: str) -> str:
+    """``json_text({"v": value, "of": kind})``, made without the encoder for a finite
+    number (the time, a random draw), whose JSON text is its ``repr`` (as the encoder
+    writes it)."""
+    number = type(value)
+    if number is int or (number is float and math.isfinite(value)):
+        return '{"v":' + repr(value) + ',"of":"' + kind + '"}'  # kinds are plain names
+    return json_text({"v": value, "of": kind})
 
 
 def check_twin(
@@ -230,10 +241,27 @@ class Log:
     ) -> None:
         """An event recorded for the first time (``text``: its details as JSON text, see
         :meth:`details_text`): written at the next commit."""
-        calls = self._call_seq.get(key[0], 0)
+        strand = key[0]
         self._new_events.append(
-            EventRow(event_id, previous, timestamp, event_type, text, *key, calls)
-        )
+            EventRow(event_id, previous, timestamp, event_type, text, strand, key[1],
+                     self._call_seq.get(strand, 0))
+        )  # fmt: skip
+
+    def new_state_event(
+        self, event_id: int, previous: int, timestamp: float, event_type: str, name: str, data: Any
+    ) -> None:
+        """A state's entry (``data``: its input) or exit (its output) recorded for the first
+        time, by the current strand: written at the next commit with its details' text,
+        ``{"name":...,"input":...}`` or ``{"name":...,"output":...}``."""
+        strand = STRAND.get()
+        seq = self._event_seq.get(strand, 0)
+        self._event_seq[strand] = seq + 1
+        field = ',"input":' if event_type.endswith("Entered") else ',"output":'
+        text = '{"name":' + json_text(name) + field + self.text(data) + "}"
+        self._new_events.append(
+            EventRow(event_id, previous, timestamp, event_type, text, strand, seq,
+                     self._call_seq.get(strand, 0))
+        )  # fmt: skip
 
     def text(self, value: Any) -> str:
         """``json_text(value)``, made once when the same value is written again in a row."""
@@ -243,15 +271,14 @@ class Log:
         return self._last_text
 
     def details_text(self, details: Mapping[str, Any]) -> str:
-        """``json_text(details)``, each value's text made by :meth:`text` (the keys are
-        names: JSON text of their own)."""
-        return "{" + ",".join(json_text(k) + ":" + self.text(v) for k, v in details.items()) + "}"
-
-    def state_text(self, event_type: str, name: str, data: Any) -> str:
-        """The details text of a state's entry (``data``: its input) or exit (its output):
-        ``{"name":...,"input":...}`` or ``{"name":...,"output":...}``."""
-        field = ',"input":' if event_type.endswith("Entered") else ',"output":'
-        return '{"name":' + json_text(name) + field + self.text(data) + "}"
+        """``json_text(details)``, each value's text made by :meth:`text` but a string's
+        (cheap to write, and written beside a value: ``ExecutionStarted``'s role ARN after
+        its input, which the execution's row and its first state's entry write again; the
+        keys are names: JSON text of their own)."""
+        return "{" + ",".join(
+            json_text(k) + ":" + (json_text(v) if type(v) is str else self.text(v))
+            for k, v in details.items()
+        ) + "}"  # fmt: skip
 
     # --- answers -----------------------------------------------------------------------
 
@@ -279,7 +306,8 @@ class Log:
         value = make()
         found = self._take(key)
         if found is None:
-            self.journal(key, {"v": value, "of": kind})
+            self._new_answers.append(JournalRow(*key, self._ord, _recalled_text(value, kind)))
+            self._ord += 1
             return value
         recalled = found.value["v"]
         if found.value["of"] != kind or not isinstance(recalled, _RECALLED.get(kind, object)):
@@ -358,16 +386,19 @@ class Log:
     # --- writing -----------------------------------------------------------------------
 
     def start(
-        self, row: ExecutionRow, also: Callable[[str], None] | None = None
+        self,
+        row: ExecutionRow,
+        also: Callable[[str], None] | None = None,
+        origin: str | None = None,
     ) -> asyncio.Future[None]:
         """Write a new execution with its first event and answers, in one transaction with
-        other batches of this event-loop turn (``also``, given the ARN, writes more in it:
-        see :func:`runtime.store.executions.start_write`); done once committed."""
+        other batches of this event-loop turn (``also``, given the ARN, writes more in it;
+        ``origin`` is kept in its row: see :func:`runtime.store.executions.start_write`);
+        done once committed."""
         events, self._new_events = self._new_events, []
         answers, self._new_answers = self._new_answers, []
-        self._pending = self.store.group.queue(
-            start_write(row, events, answers, also, self.store.runner_id, self._number)
-        )
+        write = start_write(row, events, answers, also, self.store.runner_id, self._number, origin)
+        self._pending = self.store.group.queue(write)
         return self._pending
 
     async def committed(
@@ -444,16 +475,23 @@ class DurableHistory(KeyedHistory):
     def add_state(self, event_type: str, previous_event_id: int, name: str, data: Any) -> int:
         """Record a state's entry or exit (or find its committed twin); return its id."""
         log = self.log
-        key = log.event_key()
         if log.replaying:
+            key = log.event_key()
             field = "input" if event_type.endswith("Entered") else "output"
             details = {"name": name, field: data}
             found = log.replayed(key, event_type, previous_event_id, details)
             if found is not None:
                 return found
+            event_id = super().add_state(event_type, previous_event_id, name, data)
+            text = log.details_text(details)
+            timestamp = self.timestamp(event_id)
+            log.new_event(event_id, previous_event_id, timestamp, event_type, text, key)
+            return event_id
+        # Past its committed events (a new execution's every event): keyed and written in
+        # one call.
         event_id = super().add_state(event_type, previous_event_id, name, data)
-        text = log.state_text(event_type, name, data)
-        log.new_event(event_id, previous_event_id, self.timestamp(event_id), event_type, text, key)
+        timestamp = self.timestamp(event_id)
+        log.new_state_event(event_id, previous_event_id, timestamp, event_type, name, data)
         return event_id
 
 

@@ -66,9 +66,10 @@ class Starter(Protocol):
         *,
         name: str | None = None,
         on_start: Callable[[str], None] | None = None,
+        origin: str | None = None,
     ) -> Execution:
         """Start an execution of ``machine`` (``on_start``: called with its ARN as its start
-        is recorded)."""
+        is recorded; ``origin``: kept with it by a durable engine)."""
         ...
 
     async def aclose(self) -> None:
@@ -103,11 +104,14 @@ class Machine:
         *,
         name: str | None = None,
         on_start: Callable[[str], None] | None = None,
+        origin: str | None = None,
     ) -> Execution:
         """Start an execution; ``input`` is a JSON value (default ``{}``). ``on_start`` is
-        called with the new execution's ARN as its start is recorded (see
-        :meth:`runtime.executions.Engine.start_execution`)."""
-        return await self.engine.start_execution(self, input, name=name, on_start=on_start)
+        called with the new execution's ARN as its start is recorded, ``origin`` kept in
+        its row by a durable engine (see :meth:`runtime.executions.Engine.start_execution`)."""
+        return await self.engine.start_execution(
+            self, input, name=name, on_start=on_start, origin=origin
+        )
 
 
 def _context_member(execution: weakref.ref[Execution]) -> dict[str, Any]:

@@ -205,8 +205,15 @@ class Catalog(Protocol):
         """What an execution was started from."""
         ...
 
+    def origin_key(self, aim: Target) -> str | None:
+        """What an execution started from ``aim`` keeps in its own stored row, where this
+        catalog reads its origin from (``Machine.start``'s ``origin``); None for a catalog
+        that keeps each origin itself."""
+        ...
+
     def put_origin(self, origin: ExecutionOrigin) -> None:
-        """Record what an execution was started from."""
+        """Record what an execution was started from (where :meth:`origin_key` gave a key,
+        what the execution's row names by it)."""
         ...
 
     def origin_committed(self, origin: ExecutionOrigin) -> None:
@@ -335,6 +342,10 @@ class MemoryCatalog:
     def origin(self, execution_arn: str) -> ExecutionOrigin | None:
         """What an execution was started from."""
         return self._origins.get(execution_arn)
+
+    def origin_key(self, aim: Target) -> None:
+        """None: each origin is kept here."""
+        return None
 
     def put_origin(self, origin: ExecutionOrigin) -> None:
         """Record what an execution was started from."""

@@ -44,10 +44,17 @@ _MAX_BUFFERED = 64 * 1024
 #: Headers after which aiohttp reads the message (its body, its connection) its own way.
 _HANDED_OVER = frozenset({b"transfer-encoding", b"content-encoding", b"expect", b"upgrade"})
 _REQUEST_LINE = b"POST / HTTP/1.1"
-#: The headers read here: those above, and these.
-_NOTED = _HANDED_OVER | {b"content-length", b"x-amz-target", b"connection"}
-#: A header line as read here: a token, a colon, a value of printable ASCII and tabs.
-_FIELD = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\x20-\x7e\t]*)")
+#: The header lines after the request line, each as read here: a token, a colon, a value
+#: of printable ASCII and tabs (with its spaces around it; each byte matched one way only,
+#: so a head that does not match is found so in one pass).
+_FIELDS = re.compile(rb"(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\x20-\x7e\t]*)*")
+#: A header line read here (among fields that :data:`_FIELDS` matched): those above, and
+#: these.
+_NOTED = re.compile(
+    rb"\r\n(content-length|x-amz-target|connection|transfer-encoding|content-encoding|expect"
+    rb"|upgrade):([\x20-\x7e\t]*)",
+    re.IGNORECASE,
+)
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
@@ -84,21 +91,18 @@ def _head(buffer: bytearray) -> _Head | str | None:
     end = buffer.find(b"\r\n\r\n", 0, _MAX_HEAD_BYTES + 4)
     if end < 0:
         return _WAIT if len(buffer) <= _MAX_HEAD_BYTES else None
-    lines = bytes(buffer[:end]).split(b"\r\n")
-    if lines[0] != _REQUEST_LINE:
+    if not buffer.startswith(_REQUEST_LINE):
+        return None
+    fields = bytes(buffer[len(_REQUEST_LINE) : end])
+    if _FIELDS.fullmatch(fields) is None:
         return None
     target: str | None = None
     length = None
-    for line in lines[1:]:
-        field = _FIELD.fullmatch(line)
-        if field is None:
-            return None
+    for field in _NOTED.finditer(fields):
         name = field[1].lower()
-        if name not in _NOTED:
-            continue
         if name in _HANDED_OVER:
             return None
-        value = field[2].rstrip(b" \t")
+        value = field[2].strip(b" \t")
         if name == b"content-length":
             if length is not None or not value.isdigit():
                 return None

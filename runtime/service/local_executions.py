@@ -96,13 +96,15 @@ class LocalExecutions:
         self, aim: Target, value: Any, name: str | None, test_case: str | None
     ) -> ExecutionView:
         """Start an execution of ``aim``; its origin is written in the transaction of its
-        start (on a durable server: no second one per start)."""
+        start (on a durable server: no second one per start), named in its row where the
+        catalog reads it from there."""
         machine = self._machine(aim)
 
         def keep_origin(execution_arn: str) -> None:
             self.catalog.put_origin(ExecutionOrigin(execution_arn, aim))
 
-        execution = await machine.start(value, name=name, on_start=keep_origin)
+        origin = self.catalog.origin_key(aim)
+        execution = await machine.start(value, name=name, on_start=keep_origin, origin=origin)
         # Started: the transaction of its start, which put its origin, was committed.
         self.catalog.origin_committed(ExecutionOrigin(execution.arn, aim))
         # Chosen before the new execution's strand first runs: starting it only scheduled it.

@@ -82,7 +82,9 @@ def build_backend(settings: ServiceSettings) -> Backend:
     host = engine.host
     assert isinstance(host, LocalHost)
     catalog: Catalog = (
-        MemoryCatalog() if database is None else SqliteCatalog(database, beside=engine.store)
+        MemoryCatalog()
+        if database is None or engine.store is None
+        else SqliteCatalog(database, rows=engine.store)
     )
     mock_cases = cases[0] if cases else None
     executions = LocalExecutions(engine, catalog, host.tokens, mock_cases=mock_cases)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -69,7 +68,8 @@ def check_request(operation: str, body: dict[str, Any]) -> None:
     node = _input_node(operation)
     if node is None:
         return
-    breaches = list(_breaches(node, body, ""))
+    breaches: list[str] = []
+    _check(node, body, "", breaches)
     if breaches:
         count = len(breaches)
         plural = "s" if count > 1 else ""
@@ -136,13 +136,16 @@ def _of_type(node: _Node, value: Any) -> bool:
     return isinstance(value, node.types) and not (isinstance(value, bool) and not node.takes_bool)
 
 
-def _breaches(node: _Node, value: Any, path: str) -> Iterator[str]:
+def _check(node: _Node, value: Any, path: str, breaches: list[str]) -> None:
+    """Add to ``breaches`` what ``value`` (at ``path``) breaches of ``node``'s constraints,
+    its members' too; ``SerializationException`` for a value of the wrong type. (Plain
+    calls appending to one list: every request is checked, and nearly none breaches.)"""
     if not _of_type(node, value):
         where = path or "the request"
         raise SerializationException(
             f"Expected {node.shape.type_name} at '{where}' but found {_json_type(value)}"
         )
-    yield from _constraints(node, value, path)
+    _constraints(node, value, path, breaches)
     shape = node.shape
     if isinstance(shape, StructureShape):
         for name, member, required in _members(node):
@@ -150,41 +153,43 @@ def _breaches(node: _Node, value: Any, path: str) -> Iterator[str]:
             at = f"{path}.{name}" if path else name
             if item is None:
                 if required:
-                    yield f"Value null at '{at}' failed to satisfy constraint: {_NOT_NULL}"
+                    breaches.append(
+                        f"Value null at '{at}' failed to satisfy constraint: {_NOT_NULL}"
+                    )
                 continue
-            yield from _breaches(member, item, at)
+            _check(member, item, at, breaches)
     elif isinstance(shape, ListShape):
         for index, item in enumerate(value, start=1):
             if item is not None:
-                yield from _breaches(_item(node), item, f"{path}.{index}.member")
+                _check(_item(node), item, f"{path}.{index}.member", breaches)
     elif isinstance(shape, MapShape):
         for key, item in value.items():
-            yield from _breaches(_item(node), item, f"{path}.{key}")
+            _check(_item(node), item, f"{path}.{key}", breaches)
 
 
-def _constraints(node: _Node, value: Any, path: str) -> Iterator[str]:
-    def failed(rule: str) -> str:
+def _constraints(node: _Node, value: Any, path: str, breaches: list[str]) -> None:
+    def failed(rule: str) -> None:
         # Quoted only for a breach: quoting a large input on every request costs.
         quoted = "Value" if node.sensitive else f"Value '{_java_text(value)}'"
-        return f"{quoted} at '{path}' failed to satisfy constraint: Member must {rule}"
+        breaches.append(f"{quoted} at '{path}' failed to satisfy constraint: Member must {rule}")
 
     if isinstance(value, str | list | dict):
         size = java_length(value) if isinstance(value, str) else len(value)
         if node.min is not None and size < node.min:
-            yield failed(f"have length greater than or equal to {node.min}")
+            failed(f"have length greater than or equal to {node.min}")
         if node.max_length is not None and size > node.max_length:
-            yield failed(f"have length less than or equal to {node.max_length}")
+            failed(f"have length less than or equal to {node.max_length}")
     elif isinstance(value, int | float) and not isinstance(value, bool):
         if node.min is not None and value < node.min:
-            yield failed(f"have value greater than or equal to {node.min}")
+            failed(f"have value greater than or equal to {node.min}")
         if node.max is not None and value > node.max:
-            yield failed(f"have value less than or equal to {node.max}")
-    enum = getattr(node.shape, "enum", None)
-    if enum and value not in node.enum:
-        yield failed(f"satisfy enum value set: [{', '.join(enum)}]")
+            failed(f"have value less than or equal to {node.max}")
+    if node.enum and value not in node.enum:
+        enum = getattr(node.shape, "enum", None) or ()
+        failed(f"satisfy enum value set: [{', '.join(enum)}]")
     pattern = node.pattern
     if isinstance(value, str) and pattern is not None and not pattern.fullmatch(value):
-        yield failed(f"satisfy regular expression pattern: {pattern.pattern}")
+        failed(f"satisfy regular expression pattern: {pattern.pattern}")
 
 
 @cache

@@ -2,11 +2,13 @@
 the server, beside the durable engine's tables in the same file.
 
 Each record is kept as the JSON text of its fields, one table per kind. An execution's
-origin is a short row naming its target by digest (``catalog_targets``, whose text names
-its definitions by digest in turn, ``catalog_definitions``), so the thousands of
-executions of one machine share one copy of each: an origin is written with every start,
-at a place of the table its random ARN picks, and a short row there costs the start's
-transaction less (fewer pages to find, split and write).
+origin names its target by digest (``catalog_targets``, whose text names its definitions
+by digest in turn, ``catalog_definitions``), so the thousands of executions of one machine
+share one copy of each. Beside a durable engine's store (``rows``) that digest is kept in
+the execution's own row, written by its start (``Machine.start``'s ``origin``): a row of
+the catalog's own, at a place of its table the random ARN picks, would cost each start a
+page to write. Alone (the catalog of executions on Temporal), and for executions a file
+holds from before, it is a short row of ``catalog_execution_origins``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from runtime.service.catalog import (
 )
 from runtime.service.recent import Recent
 from runtime.store.errors import StoreError
+from runtime.store.executions import ExecutionStore
 from runtime.store.sqlite import Database
 
 __all__ = ["SqliteCatalog"]
@@ -82,11 +85,19 @@ class _LastTarget:
 
 class SqliteCatalog(Database):
     """A :class:`~runtime.service.catalog.Catalog` in a SQLite file (or in memory:
-    ``":memory:"``), or in the file of ``beside`` through its connection. Used from the
-    event loop's thread only; a file that cannot be used raises ``StoreError`` naming it."""
+    ``":memory:"``), or in the file of ``beside`` through its connection; given ``rows``
+    (the durable engine's store, then ``beside`` by default), each execution's origin is
+    kept in the execution's row there. Used from the event loop's thread only; a file that
+    cannot be used raises ``StoreError`` naming it."""
 
-    def __init__(self, path: str | os.PathLike[str], beside: Database | None = None) -> None:
-        super().__init__(path, _SCHEMA, beside)
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        beside: Database | None = None,
+        rows: ExecutionStore | None = None,
+    ) -> None:
+        super().__init__(path, _SCHEMA, rows if beside is None else beside)
+        self._rows = rows
         with self._write() as db:
             _share_targets(db)
         # Most executions start from the target the one before started from: its row (and
@@ -229,13 +240,24 @@ class SqliteCatalog(Database):
 
     def origin(self, execution_arn: str) -> ExecutionOrigin | None:
         """What an execution was started from."""
-        row = self._row(
-            "SELECT target FROM catalog_execution_origins WHERE execution_arn = ?", execution_arn
-        )
-        if row is None:
-            return None
-        target = self._targets.get_or_make(str(row[0]), self._target)
+        digest = None if self._rows is None else self._kept_in_row(execution_arn)
+        if digest is None:  # kept apart: on Temporal, or started before origins were in rows
+            row = self._row(
+                "SELECT target FROM catalog_execution_origins WHERE execution_arn = ?",
+                execution_arn,
+            )
+            if row is None:
+                return None
+            digest = str(row[0])
+        target = self._targets.get_or_make(digest, self._target)
         return ExecutionOrigin(execution_arn, target)
+
+    def _kept_in_row(self, execution_arn: str) -> str | None:
+        assert self._rows is not None
+        try:
+            return self._rows.origin(execution_arn)
+        except sqlite3.Error as exc:
+            raise StoreError(self.path, exc, "database") from exc
 
     def _target(self, digest: str) -> Target:
         """The target of that digest."""
@@ -266,13 +288,25 @@ class SqliteCatalog(Database):
         except sqlite3.Error as exc:
             raise StoreError(self.path, exc, "database") from exc
 
-    def put_origin(self, origin: ExecutionOrigin) -> None:
-        """Record what an execution was started from (the definitions it names kept once)."""
-        aim = origin.target
+    def origin_key(self, aim: Target) -> str | None:
+        """The digest of ``aim``, which the row of an execution started from it keeps, when
+        this catalog reads origins from the execution rows of ``rows``; else None."""
+        return None if self._rows is None else self._last(aim).rows[2][0]
+
+    def _last(self, aim: Target) -> _LastTarget:
+        """The latest target started from, ``aim`` from now on."""
         last = self._last_target
         if last is None or last.target != aim:
             last = self._last_target = _LastTarget(aim, _target_rows(aim))
+        return last
+
+    def put_origin(self, origin: ExecutionOrigin) -> None:
+        """Record what an execution was started from (the definitions it names kept once;
+        the origin itself in the execution's row, when kept there: see :meth:`origin_key`)."""
+        last = self._last(origin.target)
         definitions, (digest, body) = last.rows[:2], last.rows[2]
+        if last.stored and self._rows is not None:
+            return  # all in the execution's row
         with self._write() as db:
             if not last.stored:  # the transaction that wrote them last may have rolled back
                 db.executemany(
@@ -283,11 +317,12 @@ class SqliteCatalog(Database):
                     "INSERT OR IGNORE INTO catalog_targets (digest, body) VALUES (?, ?)",
                     (digest, body),
                 )
-            db.execute(
-                "INSERT OR REPLACE INTO catalog_execution_origins (execution_arn, target) "
-                "VALUES (?, ?)",
-                (origin.execution_arn, digest),
-            )
+            if self._rows is None:
+                db.execute(
+                    "INSERT OR REPLACE INTO catalog_execution_origins (execution_arn, target) "
+                    "VALUES (?, ?)",
+                    (origin.execution_arn, digest),
+                )
 
     def origin_committed(self, origin: ExecutionOrigin) -> None:
         """The transaction holding ``origin`` was committed: its target's rows (never

@@ -70,7 +70,6 @@ CREATE TABLE IF NOT EXISTS executions (
     redrive_count INTEGER NOT NULL DEFAULT 0,
     redrive_date  REAL
 );
-CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (machine_arn, start_time);
 CREATE TABLE IF NOT EXISTS map_runs (
     arn        TEXT PRIMARY KEY,
@@ -131,9 +130,16 @@ _HISTORY = (
     "SELECT rowid FROM executions WHERE arn = ?1 UNION ALL "
     "SELECT -rowid FROM map_run_children WHERE arn = ?1 LIMIT 1"
 )
-#: Columns added since the first version of the file, and their definitions.
+#: The executions running, by runner (what :meth:`ExecutionStore.adopt` reads): an index
+#: of those alone, which an execution leaves as it ends (one of every status, as files
+#: before kept, grew with each execution that ended and was written to at two places).
+_RUNNING_INDEX = (
+    "CREATE INDEX IF NOT EXISTS executions_running ON executions (runner) WHERE status = 'RUNNING'"
+)
+#: Columns added since the first version of the file, and their definitions (``origin``:
+#: see :func:`start_write`).
 _ADDED = {
-    "executions": {"redrive_date": "REAL", "runner": "TEXT"},
+    "executions": {"redrive_date": "REAL", "runner": "TEXT", "origin": "TEXT"},
     "events": {"calls": "INTEGER NOT NULL DEFAULT 0"},
 }
 
@@ -289,6 +295,8 @@ class ExecutionStore(Database):
                 for column, kind in columns.items():
                     if column not in present:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            db.execute("DROP INDEX IF EXISTS executions_by_status")
+            db.execute(_RUNNING_INDEX)
             _number_histories(db)
             _keep_task_tokens(db)
 
@@ -441,6 +449,12 @@ class ExecutionStore(Database):
         )
         return [JournalRow(*row) for row in rows]
 
+    def origin(self, arn: str) -> str | None:
+        """The origin the start of the stored execution ``arn`` kept (see
+        :func:`start_write`), if it kept one."""
+        row = self._db.execute("SELECT origin FROM executions WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else row[0]
+
     def token_issuer(self, token: str) -> ExecutionRow | None:
         """The stored execution that drew the task token ``token``, if one did."""
         row = self._db.execute(
@@ -511,22 +525,26 @@ def start_write(
     also: Callable[[str], None] | None = None,
     runner: str | None = None,
     number: HistoryNumber | None = None,
+    origin: str | None = None,
 ) -> Write:
     """The batch that records a new execution with its first event (``ExecutionStarted``)
     and answers, run by ``runner`` (:attr:`ExecutionStore.runner_id`); ``also`` (given
     the execution's ARN) writes in the same transaction, through a ``Database`` sharing
-    the store's connection; ``number`` is given the number of its history.
+    the store's connection; ``number`` is given the number of its history; ``origin``,
+    text of the caller's kept in the row (:meth:`ExecutionStore.origin`; the API server's
+    name of what the execution was started from: a row of its own, keyed by the random
+    ARN, would cost each start a page of its own to write).
     ``ExecutionTaken`` when the file holds that ARN already."""
 
     def write(db: sqlite3.Connection) -> None:
         try:
             inserted = db.execute(
-                f"INSERT INTO executions ({_EXECUTION_COLUMNS}, runner) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO executions ({_EXECUTION_COLUMNS}, runner, origin) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (row.arn, row.machine_arn, row.revision, row.name, row.status,
                  escape_surrogates(row.input), row.output, row.error, row.cause,
                  row.start_time, row.stop_time, row.seed, row.redrive_count, row.redrive_date,
-                 runner),
+                 runner, None if origin is None else escape_surrogates(origin)),
             )  # fmt: skip
         except sqlite3.IntegrityError as exc:
             if "executions.arn" not in str(exc):
@@ -558,8 +576,8 @@ def commit_write(
     history, looked up (and kept there) when not known."""
 
     def write(db: sqlite3.Connection) -> None:
+        history = None if number is None else number.value
         if events or answers:
-            history = None if number is None else number.value
             if history is None:
                 history = _execution_history(db, arn)
                 if number is not None:
@@ -570,11 +588,13 @@ def commit_write(
             _replace_map_runs(db, arn, map_runs)
         if ended is not None:
             output = None if ended.output is None else escape_surrogates(ended.output)
+            # By its row number (its history's) when known: no look-up of the ARN's index.
+            where = "arn = ?" if history is None else "rowid = ?"
             db.execute(
                 "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, "
-                "stop_time = ? WHERE arn = ?",
+                f"stop_time = ? WHERE {where}",
                 (ended.status, output, _plain(ended.error), _plain(ended.cause),
-                 ended.stop_time, arn),
+                 ended.stop_time, arn if history is None else history),
             )  # fmt: skip
 
     return write

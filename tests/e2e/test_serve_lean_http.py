@@ -127,8 +127,14 @@ def test_a_console_page_between_api_requests_on_one_connection(server: str) -> N
 
 @pytest.mark.parametrize(
     "extra",
-    [b"Connection: close\r\n", b"Content-Encoding: identity\r\n", b"X-Custom: \xc3\xa9\r\n"],
-    ids=["Connection: close", "Content-Encoding", "header not ASCII"],
+    [
+        b"Connection: close\r\n",
+        b"Content-Encoding: identity\r\n",
+        b"X-Custom: \xc3\xa9\r\n",
+        b"".join(b"X-Pad" + bytes([65 + i]) + b":" + b" " * 60 + b"\r\n" for i in range(26))
+        + b"X-Custom: \xc3\xa9\r\n",
+    ],
+    ids=["Connection: close", "Content-Encoding", "header not ASCII", "after padded headers"],
 )
 def test_requests_left_to_aiohttp_are_answered_alike(server: str, extra: bytes) -> None:
     with _connect(server) as connection:
@@ -146,6 +152,24 @@ def test_a_plain_request_is_answered_by_the_lean_path(server: str) -> None:
         status, headers, body = _Replies(connection).next()
     assert status == 400 and json.loads(body)["__type"] == "InvalidArn"
     assert "server" not in headers  # not aiohttp's answer, which names itself
+
+
+def test_header_names_in_any_case_and_values_padded_are_read_by_the_lean_path(
+    server: str,
+) -> None:
+    data = json.dumps({"activityArn": "nope"}).encode()
+    request = (
+        b"POST / HTTP/1.1\r\nhost: x\r\nx-amz-TARGET: \t AWSStepFunctions.DescribeActivity  \r\n"
+        + b"CONNECTION:keep-alive\r\ncontent-length:  "
+        + str(len(data)).encode()
+        + b" \r\n\r\n"
+        + data
+    )
+    with _connect(server) as connection:
+        connection.sendall(request)
+        status, headers, body = _Replies(connection).next()
+    assert status == 400 and json.loads(body)["__type"] == "InvalidArn"
+    assert "server" not in headers  # the lean path's answer
 
 
 def test_a_client_done_sending_gets_its_answer_then_the_end(server: str) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from asl.errors import StatesError
+from asl.jsontext import json_text, parse_json
 from integrations.base import FunctionIntegration, Registry, TaskRequest
 from runtime.executions import Engine, Execution
 from runtime.host import LocalHost
@@ -548,3 +549,38 @@ def test_the_execution_timeout_keeps_its_deadline(tmp_path: Path) -> None:
     assert (execution.status, execution.error) == ("TIMED_OUT", "States.Timeout")
     assert execution.history_json() == _uninterrupted(tmp_path, definition)
     assert execution.history_json()["events"][-1]["timestamp"] == "2025-01-01T00:01:40.000000+00:00"
+
+
+def test_what_a_durable_execution_writes_is_the_json_text_of_its_values(tmp_path: Path) -> None:
+    """The texts the journal writes without the encoder (the time and random draws it
+    recalls, a state's details, a value written again) are the encoder's own texts, and
+    its stored events are its history's, byte for byte."""
+    db = tmp_path / "db.sqlite3"
+    chain = {
+        "StartAt": "Draw",
+        "States": {
+            "Draw": {"Type": "Pass", "Parameters": {"r.$": "States.MathRandom(1, 99)",
+                                                    "id.$": "States.UUID()"}, "Next": "Echo"},
+            "Echo": {"Type": "Pass", "ResultPath": "$.again", "Next": "Same"},
+            "Same": {"Type": "Pass", "End": True},
+        },
+    }  # fmt: skip
+
+    async def main() -> None:
+        engine = _engine(db, [])
+        machine = engine.create_state_machine(json_text(chain), name="M")
+        execution = await (await machine.start({"é": [1.5, "\u2028"]}, name="e")).wait()
+        assert execution.status == "SUCCEEDED"
+        store = engine.store
+        assert store is not None
+        row = store.execution(execution.arn)
+        assert row is not None and row.input == json_text({"é": [1.5, "\u2028"]})
+        answers = [a.answer for a in store.journal(execution.arn)]
+        assert {parse_json(a)["of"] for a in answers} >= {"now", "random", "uuid"}
+        assert answers == [json_text(parse_json(a)) for a in answers]
+        events = store.events(execution.arn)
+        assert [e.details for e in events] == [
+            None if e.details is None else json_text(e.details) for e in execution.history
+        ]
+
+    asyncio.run(main())

@@ -173,3 +173,35 @@ def test_a_file_written_before_tokens_were_kept_finds_them_in_its_journal(
 
     issuer = ExecutionStore(path).token_issuer(TOKEN)
     assert issuer is not None and issuer.arn == "arn:e1"
+
+
+def test_a_file_that_indexed_every_status_indexes_its_running_executions(tmp_path: Path) -> None:
+    """A file from before: an index of every execution by status, no runner or origin
+    column. Opened, it gets those columns and the index of running executions alone, which
+    ``adopt`` reads; the index by status is gone."""
+    path = tmp_path / "old.sqlite3"
+    store = ExecutionStore(path)
+    store.write(start_write(_execution("arn:e1", 1.0), [], []))
+    store.write(start_write(_execution("arn:e2", 2.0), [], []))
+    store.write(commit_write("arn:e2", [], [], Ended("SUCCEEDED", "{}", None, None, 3.0)))
+    store.close()
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        DROP INDEX executions_running;
+        ALTER TABLE executions DROP COLUMN runner;
+        ALTER TABLE executions DROP COLUMN origin;
+        CREATE INDEX executions_by_status ON executions (status);
+        """
+    )
+    old.close()
+
+    store = ExecutionStore(path)
+    indexes = {
+        name for (name,) in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+    }
+    assert "executions_running" in indexes and "executions_by_status" not in indexes
+    assert [row.arn for row in store.adopt()] == ["arn:e1"]
+    store.write(commit_write("arn:e1", [], [], Ended("SUCCEEDED", "{}", None, None, 4.0)))
+    assert store.adopt() == []
+    store.close()

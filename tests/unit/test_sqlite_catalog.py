@@ -185,3 +185,70 @@ def test_origins_of_a_file_written_before_targets_were_shared_are_read_back(
     tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
     db.close()
     assert "catalog_origins" not in tables
+
+
+def _start_kept_in_row(store: ExecutionStore, catalog: SqliteCatalog, arn: str) -> None:
+    """An execution's start as the server's local backend writes it: the origin's key in
+    its row, the target's rows (while not known committed) in the same transaction."""
+
+    def keep(execution_arn: str) -> None:
+        catalog.put_origin(ExecutionOrigin(execution_arn, ORIGIN.target))
+
+    store.write(start_write(_row(arn), [], [], keep, origin=catalog.origin_key(ORIGIN.target)))
+
+
+def _origin_rows(path: Path) -> list[tuple[str, str]]:
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT execution_arn, target FROM catalog_execution_origins").fetchall()
+    db.close()
+    return rows
+
+
+def test_beside_the_engines_store_an_origin_is_kept_in_the_executions_row(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = ExecutionStore(path)
+    catalog = SqliteCatalog(path, rows=store)
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    first, second = ORIGIN.execution_arn, f"{ORIGIN.execution_arn}2"
+    _start_kept_in_row(store, catalog, first)
+    assert any("catalog_targets" in statement for statement in statements)
+    catalog.origin_committed(ExecutionOrigin(first, ORIGIN.target))
+    statements.clear()
+    _start_kept_in_row(store, catalog, second)
+    # Its row alone: nothing of the catalog's is written with a start of a stored target.
+    assert not any("catalog_" in statement for statement in statements)
+    assert catalog.origin(first) == ORIGIN
+    catalog.close()
+    store.close()
+    assert _origin_rows(path) == []
+    store = ExecutionStore(path)
+    reopened = SqliteCatalog(path, rows=store)
+    assert reopened.origin(second) == ExecutionOrigin(second, ORIGIN.target)
+    assert reopened.origin("arn:aws:states:us-east-1:123456789012:execution:m:none") is None
+    reopened.close()
+    store.close()
+
+
+def test_origins_a_file_kept_apart_are_read_beside_the_engines_store(tmp_path: Path) -> None:
+    """A file written before origins were kept in execution rows: its executions table
+    without the column, each origin a row of the catalog's own. Opened so, the old origins
+    are read where they are, and new ones go in the new executions' rows."""
+    path = tmp_path / "state.sqlite3"
+    store = ExecutionStore(path)
+    apart = SqliteCatalog(path, beside=store)
+    store.write(start_write(_row(ORIGIN.execution_arn), [], [], lambda _: apart.put_origin(ORIGIN)))
+    apart.close()
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE executions DROP COLUMN origin")  # the layout such a file has
+    db.close()
+    store = ExecutionStore(path)
+    catalog = SqliteCatalog(path, rows=store)
+    assert catalog.origin(ORIGIN.execution_arn) == ORIGIN
+    newer = f"{ORIGIN.execution_arn}2"
+    _start_kept_in_row(store, catalog, newer)
+    assert catalog.origin(newer) == ExecutionOrigin(newer, ORIGIN.target)
+    catalog.close()
+    store.close()
+    assert _origin_rows(path) == [(ORIGIN.execution_arn, catalog.origin_key(ORIGIN.target))]
