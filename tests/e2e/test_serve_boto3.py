@@ -146,6 +146,34 @@ def test_errors_are_the_modelled_exception_classes(sfn: Any) -> None:
         sfn.start_execution(stateMachineArn=arn, input=json.dumps("x" * 262_144))
 
 
+def test_a_role_that_is_no_iam_role_is_an_invalid_arn(sfn: Any) -> None:
+    """AWS answers CreateStateMachine's role that is no IAM role's ARN with ``InvalidArn``,
+    ``Invalid Role Arn: '<arn>'`` (aws/amazon-sagemaker-examples#2430, run against AWS;
+    Step Functions Local for a policy's ARN, localstack/localstack#2027). Which ARNs it
+    takes is not published: ours takes any IAM role's (see ``runtime.service.arns``)."""
+    not_roles = [
+        "not-an-arn",
+        "arn:aws:iam::aws:policy/AWSBatchFullAccess",
+        "arn:aws:iam::123456789012:user/someone",
+        "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "arn:aws:iam::123456789012:role/",
+        "arn:aws:iam::123456789012:role/has space",
+    ]
+    for role in not_roles:
+        with pytest.raises(sfn.exceptions.InvalidArn) as refused:
+            sfn.create_state_machine(name="roles", definition=json.dumps(PASS), roleArn=role)
+        assert refused.value.response["Error"]["Message"] == f"Invalid Role Arn: '{role}'"
+    assert "roles" not in [m["name"] for m in sfn.list_state_machines()["stateMachines"]]
+    arn = _machine(sfn, "roles", PASS)
+    with pytest.raises(sfn.exceptions.InvalidArn) as refused:
+        sfn.update_state_machine(stateMachineArn=arn, roleArn="not-an-arn")
+    assert refused.value.response["Error"]["Message"] == "Invalid Role Arn: 'not-an-arn'"
+    assert sfn.describe_state_machine(stateMachineArn=arn)["roleArn"] == ROLE
+    other = "arn:aws-cn:iam::111122223333:role/service-role/Other+Role=1,a.b@c-d_e"
+    sfn.update_state_machine(stateMachineArn=arn, roleArn=other)
+    assert sfn.describe_state_machine(stateMachineArn=arn)["roleArn"] == other
+
+
 def _raw(url: str, target: str, body: bytes) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(
         url,
