@@ -295,6 +295,67 @@ def test_tokens_of_executions_ended_before_or_after_a_restart_answer_task_timed_
         second.wait(BOUND)
 
 
+#: A task whose token is answered, then one whose token times out (caught), each followed
+#: by a Wait that outlasts the test: the execution runs on, its tasks over.
+ASK_THEN_LINGER = {
+    "StartAt": "Ask",
+    "States": {
+        "Ask": {**ASK_THEN_WAIT["States"]["Ask"], "Next": "Again"},
+        "Again": {
+            **ASK_THEN_WAIT["States"]["Ask"], "TimeoutSeconds": 1,
+            "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Linger"}], "Next": "Linger",
+        },
+        "Linger": {"Type": "Wait", "Seconds": 600, "End": True},
+    },
+}  # fmt: skip
+
+
+def _late_answers_time_out(sfn: Any, tokens: list[str]) -> None:
+    for token in tokens:
+        for operation, members in (
+            ("send_task_success", {"output": "{}"}),
+            ("send_task_failure", {"error": "Late"}),
+            ("send_task_heartbeat", {}),
+        ):
+            with pytest.raises(sfn.exceptions.TaskTimedOut) as refused:
+                getattr(sfn, operation)(taskToken=token, **members)
+            assert refused.value.response["Error"]["Message"] == TASK_TIMED_OUT_MESSAGE
+
+
+def test_tokens_of_a_running_execution_whose_tasks_are_over_answer_task_timed_out(
+    tmp_path: Path,
+) -> None:
+    """AWS answers ``TaskTimedOut``, "Task Timed Out: 'Provided task does not exist
+    anymore'", for a token whose task is over while its execution runs on: answered once
+    already (aws-samples/amazon-mwaa-examples#61: "a taskToken can only be used once") or
+    timed out (andybalham/blog-task-tokens-part-2). The server answers so before a restart
+    and after one, once it has recovered the execution (which no longer waits on them)."""
+    (tmp_path / "handlers.py").write_text(HANDLERS)
+    (tmp_path / "functions.json").write_text(json.dumps({"functions": {"hold": "handlers:hold"}}))
+    first, port = _serve(tmp_path)
+    try:
+        sfn = _client(port)
+        machine = sfn.create_state_machine(
+            name="linger", definition=json.dumps(ASK_THEN_LINGER), roleArn=ROLE
+        )["stateMachineArn"]
+        arn, answered = _answered_token(sfn, tmp_path, machine)
+        until(lambda: (tmp_path / "token").read_text() != answered, BOUND)
+        timed_out = (tmp_path / "token").read_text()
+        until(lambda: _history(sfn, arn)[-1]["type"] == "WaitStateEntered", BOUND)
+        _late_answers_time_out(sfn, [answered, timed_out])
+    finally:
+        _kill(first)
+
+    second, port = _serve(tmp_path)
+    try:
+        sfn = _client(port)
+        _late_answers_time_out(sfn, [answered, timed_out])
+        assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(BOUND)
+
+
 FAN_OUT = {
     "StartAt": "Each",
     "States": {
