@@ -274,6 +274,18 @@ def f(event, context):
 """
 
 
+def _starting(folder: Path, *options: str, python: tuple[str, ...] = ()) -> subprocess.Popen[str]:
+    """``asl serve`` of this tree on a free port, in memory, started in ``folder`` with
+    ``options`` (and the interpreter with ``python``)."""
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    return subprocess.Popen(
+        [sys.executable, *python, "-m", "runtime.cli", "serve", "--port", "0",
+         "--db", ":memory:", *options],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder,
+        env=os.environ | {"PYTHONPATH": path},
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_before_the_server_is_ready_stops_it_cleanly(
     tmp_path: Path, signum: signal.Signals
@@ -283,13 +295,7 @@ def test_a_signal_before_the_server_is_ready_stops_it_cleanly(
     started serving all the same."""
     (tmp_path / "held.py").write_text(HELD_START)
     (tmp_path / "functions.json").write_text(json.dumps({"functions": {"f": "held:f"}}))
-    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    server = subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "serve", "--port", "0", "--db", ":memory:",
-         "--functions", "functions.json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        env=os.environ | {"PYTHONPATH": path},
-    )  # fmt: skip
+    server = _starting(tmp_path, "--functions", "functions.json")
     try:
         until(lambda: (tmp_path / "starting").exists(), BOUND)
         server.send_signal(signum)
@@ -313,14 +319,8 @@ def test_a_signal_while_the_command_is_imported_stops_it_quietly(
     ``-X importtime`` tells when typer (the first of the command's imports) is in: the
     signal is sent then, and a few small delays after. (Sooner, while the interpreter
     itself starts, before any code of ours runs, its own handling applies.)"""
-    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     for delay in (0.0, 0.02, 0.05):
-        server = subprocess.Popen(
-            [sys.executable, "-X", "importtime", "-m", "runtime.cli", "serve", "--port", "0",
-             "--db", ":memory:"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-            env=os.environ | {"PYTHONPATH": path},
-        )  # fmt: skip
+        server = _starting(tmp_path, python=("-X", "importtime"))
         guard = threading.Timer(BOUND, server.kill)  # the reads below end by then
         guard.start()
         try:
