@@ -1,5 +1,5 @@
 """``python -m runtime.cli``: the ``asl`` command."""
 
-from runtime.cli.entry import main
+from runtime.cli.app import main
 
 main()
