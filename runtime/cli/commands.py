@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from runtime.cli.options import EXIT_OK, help_of
+from runtime.cli.options import EXIT_OK, command_group, help_of
 from runtime.cli.render import render
 from runtime.cli.run import run
 from runtime.cli.serve import serve
@@ -21,12 +21,10 @@ from runtime.cli.test_state import test_state
 from runtime.cli.validate import validate
 from runtime.cli.worker import worker
 
-app = typer.Typer(
-    name="asl",
-    help="Amazon States Language engine: validate, run and draw AWS Step Functions state machines.",
+app = command_group(
+    "asl",
+    "Amazon States Language engine: validate, run and draw AWS Step Functions state machines.",
     no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
 )
 
 app.command(help=help_of(validate))(validate)
