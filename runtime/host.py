@@ -76,6 +76,10 @@ class Host(Protocol):
         """An unguessable task token."""
         ...
 
+    def drop_task_token(self, token: str) -> None:
+        """The Task that drew ``token`` ended without waiting on it (or has waited)."""
+        ...
+
     async def invoke(self, request: TaskRequest) -> Any:
         """Run a Task resource; raises StatesError when the task fails."""
         ...
@@ -197,7 +201,14 @@ class LocalHost:
         else:
             raw = bytes.fromhex((self.entropy.uuid4() + self.entropy.uuid4()).replace("-", ""))
             token = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-        return "A" + token[1:] if token.startswith("-") else token
+        token = "A" + token[1:] if token.startswith("-") else token
+        self.tokens.issued(token)
+        return token
+
+    def drop_task_token(self, token: str) -> None:
+        """The Task that drew ``token`` is done with it: an answer is no longer kept for
+        a wait on it that has not been recorded (see :meth:`TaskTokens.issued`)."""
+        self.tokens.dropped(token)
 
     def invoke(self, request: TaskRequest) -> Coroutine[Any, Any, Any]:
         """Run the request through the invoker (the calling strand runs meanwhile, so

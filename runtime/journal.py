@@ -594,6 +594,10 @@ class JournaledHost:
         """A journaled task token (the Host's: unguessable unless the Host is seeded)."""
         return self.log.recall("token", self.inner.new_task_token)
 
+    def drop_task_token(self, token: str) -> None:
+        """The Task that drew ``token`` is done with it (nothing to journal)."""
+        self.inner.drop_task_token(token)
+
     async def invoke(self, request: TaskRequest) -> Any:
         """A Task's journaled answer, or the Task run (again, if it was in flight)."""
         key = self.log.call_key()

@@ -17,6 +17,7 @@ from typing import Any
 
 from asl.jsontext import json_text, parse_json
 from runtime.child_history import ChildHistory
+from runtime.execution_arns import is_express
 from runtime.history import Event
 from runtime.journal import stored_event
 from runtime.redrive import StoredMapRun
@@ -138,7 +139,7 @@ def redrive_inputs(store: ExecutionStore, owner: str) -> dict[str, StoredMapRun]
         unsuccessful = {
             child.index: (child.arn, store.events(child.arn))
             for child in run.executions
-            if child.status != "SUCCEEDED" and ":express:" not in child.arn
+            if child.status != "SUCCEEDED" and not is_express(child.arn)
         }
         found[run.arn] = StoredMapRun(succeeded, unsuccessful)
     return found

@@ -49,6 +49,9 @@ __all__ = [
 
 #: How often a shared store is read for answers from other processes (real seconds).
 POLL_INTERVAL = 0.2
+#: How many tokens drawn whose wait is not recorded yet are kept for an early answer (the
+#: oldest forgotten past it: a Task whose integration failed never waits on its token).
+ISSUED_KEPT = 10_000
 
 OnStarted = Callable[[str | None], None]
 
@@ -93,6 +96,16 @@ def output_text(output: Any) -> str:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class _Early:
+    """An answer that came before the wait on its token was recorded."""
+
+    failed: bool = False
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
 @dataclass(slots=True)
 class _Waiter:
     """What the waiting execution knows of its task."""
@@ -135,23 +148,64 @@ class TaskTokens:
         self._takers: list[asyncio.Future[TaskRecord]] = []
         self._taken: set[str] = set()
         self._scheduled: dict[str, list[asyncio.Future[None]]] = {}
+        # Tokens drawn whose wait is not recorded yet, each with the answer that came
+        # meanwhile (None until one does): see issued().
+        self._issued: dict[str, _Early | None] = {}
 
     def pending(self) -> list[TaskRecord]:
         """The tasks waiting for an answer in the store (of every process), oldest first."""
         return self.store.open_tasks()
 
+    def issued(self, token: str) -> None:
+        """A task token was drawn. Its Task hands it out (to the integration) before the
+        wait on it is recorded, and whoever got it may answer at once (a function that
+        calls SendTaskSuccess itself): AWS takes the answer, its task being open from its
+        start; so an answer that comes meanwhile is kept until the wait is recorded."""
+        self._issued[token] = None
+        if len(self._issued) > ISSUED_KEPT:
+            del self._issued[next(iter(self._issued))]
+
+    def dropped(self, token: str) -> None:
+        """The Task that drew ``token`` is done with it (it waited, or never will: its
+        integration failed): no answer is kept for it any more."""
+        self._issued.pop(token, None)
+
     def send_success(self, token: str, output: Any) -> None:
         """SendTaskSuccess: the task's result is ``output`` (a JSON value of at most 256 KiB
         as JSON text; ``ValidationException`` beyond, ``InvalidOutput`` for NaN)."""
-        self.notify(self.store.succeed(token, output_text(output)))
-        self._release(token)
+        text = output_text(output)
+        if not self._early(token, _Early(output=text)):
+            self.notify(self.store.succeed(token, text))
+            self._release(token)
 
     def send_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None:
         """SendTaskFailure: the task fails with this error and cause (both optional; at
         most 256 and 32,768 characters, ``ValidationException`` beyond, as AWS refuses)."""
         check_error_and_cause(error, cause)
-        self.notify(self.store.fail(token, error, cause))
-        self._release(token)
+        if not self._early(token, _Early(failed=True, error=error, cause=cause)):
+            self.notify(self.store.fail(token, error, cause))
+            self._release(token)
+
+    def _early(self, token: str, answer: _Early | None) -> bool:
+        """Whether ``token``'s wait is not recorded yet: then its answer (None: a
+        heartbeat) is kept for it; a second answer is refused as one is once recorded."""
+        if token not in self._issued or self.store.get(token) is not None:
+            return False
+        if self._issued[token] is not None:
+            raise TaskTimedOut()
+        if answer is not None:
+            self._issued[token] = answer
+        return True
+
+    def _answered_early(self, token: str, record: TaskRecord) -> TaskRecord:
+        """The task of ``token`` as it is once given the answer that came before its wait
+        was recorded (if one did)."""
+        early = self._issued.pop(token, None)
+        if early is None:
+            return record
+        if early.failed:
+            return self.store.fail(token, early.error, early.cause)
+        return self.store.succeed(token, early.output or "null")
 
     async def next_task(self) -> TaskRecord:
         """The next task an execution of this Host waits on: one already waiting that no
@@ -185,8 +239,10 @@ class TaskTokens:
             self.clock.end_hold()
 
     def send_heartbeat(self, token: str) -> None:
-        """SendTaskHeartbeat: the task is alive; its HeartbeatSeconds start again."""
-        self.notify(self.store.heartbeat(token))
+        """SendTaskHeartbeat: the task is alive; its HeartbeatSeconds start again (none
+        run before its wait is recorded)."""
+        if not self._early(token, None):
+            self.notify(self.store.heartbeat(token))
 
     def notify(self, record: TaskRecord) -> None:
         """A task changed in the store: wake the execution waiting on it, if it is ours."""
@@ -221,6 +277,7 @@ class TaskTokens:
         record = self.store.add(task)
         if self.on_waiting is not None:
             self.on_waiting(record)
+        record = self._answered_early(task.token, record)
         now = self._now() if started is None else started
         is_callback = task.kind == "callback"
         waiter = _Waiter(record, None, False, now, is_callback, now, 0, on_started)

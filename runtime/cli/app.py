@@ -1,58 +1,25 @@
-"""The ``asl`` command line: the typer app, with one module per command (``validate``,
-``run``, ``tasks``, ``render``, ``serve``, ``test-state``, ``test``, ``worker``),
-``--version`` and the console script's ``main``.
+"""The ``asl`` command's entry point: the console script's ``main``, and ``python -m
+runtime.cli``'s.
 
-Exit codes: 0 success, 1 the definition or execution failed, 2 bad usage or unreadable input.
+Light to import, so that ``asl serve`` notes a SIGINT or SIGTERM that comes while its
+modules are still being imported (:func:`runtime.stop_signals.note_early_stops`) and stops
+as quietly as it does later; the typer app (:mod:`runtime.cli.commands`) is imported after.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
 
-import typer
+from runtime.stop_signals import note_early_stops
 
-from runtime.cli.options import EXIT_OK, help_of
-from runtime.cli.render import render
-from runtime.cli.run import run
-from runtime.cli.serve import serve
-from runtime.cli.tasks import app as tasks_app
-from runtime.cli.test_cases import test_cases
-from runtime.cli.test_state import test_state
-from runtime.cli.validate import validate
-from runtime.cli.worker import worker
-
-app = typer.Typer(
-    name="asl",
-    help="Amazon States Language engine: validate, run and draw AWS Step Functions state machines.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-app.command(help=help_of(validate))(validate)
-app.command(help=help_of(run))(run)
-app.add_typer(tasks_app, name="tasks")
-app.command(help=help_of(render))(render)
-app.command(help=help_of(serve))(serve)
-app.command(name="test-state", help=help_of(test_state))(test_state)
-app.command(name="test", help=help_of(test_cases))(test_cases)
-app.command(help=help_of(worker))(worker)
-
-
-@app.callback(invoke_without_command=True)
-def _main(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    """Amazon States Language engine."""
-    if version:
-        from importlib.metadata import version as dist_version
-
-        typer.echo(f"asl-engine {dist_version('asl-engine')}")
-        raise typer.Exit(EXIT_OK)
+__all__ = ["main"]
 
 
 def main() -> None:
-    """Entry point of the ``asl`` console script."""
+    """Run the ``asl`` command."""
+    note_early_stops(sys.argv)
+    from runtime.cli.commands import app
+
     app()
 
 

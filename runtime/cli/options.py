@@ -42,6 +42,18 @@ def help_of(command: Callable[..., object]) -> str:
     return "\n\n".join(" ".join(paragraph.split("\n")) for paragraph in paragraphs)
 
 
+def command_group(name: str, description: str, **settings: Any) -> typer.Typer:
+    """A typer app as the ``asl`` command and its groups are made: no shell completion
+    options, Python's own tracebacks (typer's would show locals)."""
+    return typer.Typer(
+        name=name,
+        help=description,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        **settings,
+    )
+
+
 #: The largest ``@file`` of JSON a command reads (``asl run --input``, ``asl tasks approve
 #: --output``): AWS takes at most 256 KiB of JSON text there; four times that leaves room
 #: for indentation, and the value is measured again as AWS measures it.

@@ -30,12 +30,10 @@ from runtime.defaults import (
     DEFAULT_REGION,
     DEFAULT_TASK_QUEUE,
 )
-from runtime.stop_signals import handling_stops
+from runtime.stop_signals import handling_stops, stopped_early
 
 if TYPE_CHECKING:
     from runtime.service import ServiceSettings
-
-#: The signals that stop the server (Ctrl+C, and what service managers send).
 
 
 class BackendKind(StrEnum):
@@ -200,11 +198,13 @@ def serve(
 
 @contextmanager
 def _stop_signals() -> Iterator[threading.Event]:
-    """SIGINT and SIGTERM noted from the command's start, until ``serve`` takes them over:
-    one that comes while the server starts stops it once started (Python's own handling
-    ended the start-up with status 130 or 143, silently). The handlers before are put back
-    after (the command may run in a test's process)."""
+    """SIGINT and SIGTERM noted from the command's start (from the process's, by the
+    entry point: ``note_early_stops``), until ``serve`` takes them over: one that comes
+    while the server starts stops it once started, as quietly as a later one. The handlers
+    before are put back after (the command may run in a test's process)."""
     asked = threading.Event()
+    if stopped_early():  # while the command's modules were imported
+        asked.set()
     if threading.current_thread() is not threading.main_thread():
         yield asked  # signal handlers are the main thread's to set
         return

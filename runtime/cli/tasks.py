@@ -25,7 +25,14 @@ import typer
 
 from asl.jsontext import parse_json
 from runtime.api_limits import check_error_and_cause
-from runtime.cli.options import EXIT_FAILED, EXIT_USAGE, printable, printable_json, text_or_file
+from runtime.cli.options import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    command_group,
+    printable,
+    printable_json,
+    text_or_file,
+)
 from runtime.store import (
     ApiError,
     StoreError,
@@ -41,12 +48,10 @@ if TYPE_CHECKING:
 
 _INPUT_SHOWN = 300  # characters of a task's input shown in the text listing
 
-app = typer.Typer(
-    name="tasks",
-    help="List the task tokens executions wait on (callbacks, activities) and answer them.",
+app = command_group(
+    "tasks",
+    "List the task tokens executions wait on (callbacks, activities) and answer them.",
     invoke_without_command=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
 )
 
 

@@ -8,16 +8,22 @@ service, too few parts) have no recorded wording; they get the second form too, 
 what stood where the resource type should be. An ARN holding a lone surrogate names
 nothing (no name may hold one, botocore's documentation of the names): it is
 ``InvalidArn`` too, in our words, as AWS documents no answer for it.
+
+A state machine's role that is not an IAM role's ARN is ``InvalidArn`` with
+``Invalid Role Arn: '<arn>'``: AWS's answer to CreateStateMachine for a placeholder
+(aws/amazon-sagemaker-examples#2430 and #2432, run against AWS) and Step Functions
+Local's, which AWS ships, for an IAM policy's ARN (localstack/localstack#2027).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from asl.jsontext import replace_surrogates
 from runtime.store import InvalidArn
 
-__all__ = ["Arn", "parse_arn"]
+__all__ = ["Arn", "check_role_arn", "parse_arn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +75,18 @@ def parse_arn(text: str, *kinds: str) -> Arn:
     ):
         raise InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {kind}'")
     return Arn(text, kind, parts)
+
+
+# An IAM role's ARN: arn:<partition>:iam::<account>:role/<path><name>. AWS publishes no
+# pattern for the check; this one refuses what is plainly no role (not an ARN, another
+# service's, a policy or a user) and takes any account this server may be given
+# (``--account`` is free text), the rest printable ASCII as IAM's names and paths are.
+_ROLE = re.compile(r"arn:[a-z0-9-]+:iam::[!-9;-~]+:role/[!-~]+")
+
+
+def check_role_arn(text: str) -> None:
+    """Refuse ``text`` as a state machine's role, in AWS's words, unless it is an IAM
+    role's ARN."""
+    if _ROLE.fullmatch(text) is None:
+        shown = replace_surrogates(text)
+        raise InvalidArn(f"Invalid Role Arn: '{shown}'")

@@ -68,6 +68,8 @@ class LocalExecutions:
         )
         self._compiled: dict[tuple[str, str, str], Machine] = {}
         self._background: set[asyncio.Task[None]] = set()
+        #: The task tokens the executions this server recovered drew before it did.
+        self._recovered_tokens: set[str] = set()
 
     # --- starting ---------------------------------------------------------------------
 
@@ -160,7 +162,7 @@ class LocalExecutions:
         refused, one whose server died is taken over first."""
         execution = self._top(arn)
         if execution.status == "RUNNING" and not self.engine.runs(arn):
-            await self.engine.recover()  # the server that ran it may have died since
+            await self.recover()  # the server that ran it may have died since
             execution = self._top(arn)
             if not self.engine.runs(arn):
                 raise ValidationException(_ELSEWHERE.format(arn=arn))
@@ -272,18 +274,23 @@ class LocalExecutions:
 
     def _answer(self, token: str, send: Callable[[], None]) -> None:
         """``send`` an answer to a task token. The task tokens in memory are those of this
-        process; a token an execution of the database drew before a restart, whose
-        execution has ended since, is AWS's ``TaskTimedOut`` ("Provided task does not exist
-        anymore": the task-token tutorial of andybalham/blog-task-tokens-part-2 records it
-        for a late answer), not ``TaskDoesNotExist``. One whose execution another server
-        runs, or one an execution running here drew and no longer waits on, is left
-        ``TaskDoesNotExist``: which of its tasks is open is that execution's to say."""
+        process: one whose task has ended (answered, timed out, its state gone on) is
+        AWS's ``TaskTimedOut`` ("Provided task does not exist anymore": recorded for an
+        answer sent twice, aws-samples/amazon-mwaa-examples#61, and for a late one,
+        andybalham/blog-task-tokens-part-2), and so is one drawn before a restart whose
+        task no longer waits: its execution has ended, or this server recovered it and
+        it did not wait on the token again. One whose execution another server runs is
+        left ``TaskDoesNotExist``: which of its tasks is open is that execution's to say;
+        so is one drawn here whose wait has not begun (the integration was handed the
+        token and answered before the wait was recorded)."""
         try:
             send()
         except TaskDoesNotExist:
             store = self.engine.store
             issuer = None if store is None else store.token_issuer(token)
-            if issuer is not None and issuer.status != "RUNNING":
+            if issuer is not None and (
+                issuer.status != "RUNNING" or token in self._recovered_tokens
+            ):
                 raise TaskTimedOut() from None
             raise
 
@@ -301,8 +308,13 @@ class LocalExecutions:
     # --- life -------------------------------------------------------------------------
 
     async def recover(self) -> None:
-        """Resume what a dead server left running on the durable engine."""
-        await self.engine.recover()
+        """Resume what a dead server left running on the durable engine (once it has, a
+        token they drew before that they are not waiting on is over: see ``_answer``)."""
+        recovered = await self.engine.recover()
+        store = self.engine.store
+        running = [e.arn for e in recovered if e.status == "RUNNING"]
+        if store is not None and running:
+            self._recovered_tokens |= store.tokens_drawn_by(running)
 
     async def aclose(self) -> None:
         """Nothing beyond the server's engine, which the server closes."""

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from runtime.api_limits import valid_name
-from runtime.service.arns import parse_arn
+from runtime.service.arns import check_role_arn, parse_arn
 from runtime.service.backend import Backend, Operation
 from runtime.service.catalog import MachineRecord
 from runtime.service.definitions import compile_definition, validation_result
@@ -38,6 +38,7 @@ async def create_state_machine(backend: Backend, body: dict[str, Any]) -> dict[s
     name, machine_type = body["name"], body.get("type", "STANDARD")
     if not valid_name(name):
         raise InvalidName(name)
+    check_role_arn(body["roleArn"])
     compile_definition(body["definition"], machine_type)
     arn = backend.arn("stateMachine", name)
     tags = tag_list(body.get("tags") or [], arn)
@@ -87,6 +88,8 @@ async def update_state_machine(backend: Backend, body: dict[str, Any]) -> dict[s
             "Either the definition, the role ARN, the LoggingConfiguration, or the "
             "TracingConfiguration must be specified"
         )
+    if body.get("roleArn") is not None:
+        check_role_arn(body["roleArn"])
     definition = body.get("definition", record.definition)
     compile_definition(definition, record.type)
     record = replace(

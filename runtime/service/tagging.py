@@ -23,7 +23,11 @@ MAX_TAGS = 50
 def tag_list(tags: list[dict[str, Any]], arn: str) -> dict[str, str]:
     """A request's ``[{key, value}]`` for the resource ``arn`` as a mapping (a later key
     replaces an earlier one); ``TooManyTags`` past :data:`MAX_TAGS`."""
-    return _within_limit({tag["key"]: tag.get("value", "") for tag in tags}, arn)
+    return _within_limit(_mapping(tags), arn)
+
+
+def _mapping(tags: list[dict[str, Any]]) -> dict[str, str]:
+    return {tag["key"]: tag.get("value", "") for tag in tags}
 
 
 def _within_limit(tags: dict[str, str], arn: str) -> dict[str, str]:
@@ -43,9 +47,9 @@ def _resource(backend: Backend, text: str) -> str:
 
 
 async def tag_resource(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    """TagResource: add or replace tags."""
+    """TagResource: add or replace tags (the limit counts them with those it has)."""
     arn = _resource(backend, body["resourceArn"])
-    tags = backend.catalog.tags(arn) | tag_list(body["tags"], arn)
+    tags = backend.catalog.tags(arn) | _mapping(body["tags"])
     backend.catalog.set_tags(arn, _within_limit(tags, arn))
     return {}
 

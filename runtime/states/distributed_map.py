@@ -157,6 +157,7 @@ async def _map_run(
     retry_count: int,
 ) -> Any:
     """Read the items, run the children, gather (or write) their results."""
+    map_run.check_redrive_limit()
     items = plan.items
     if items is None:
         items = await _read_items(state, fields, plan, frame)

@@ -14,12 +14,25 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from asl import model as m
+from asl.errors import RUNTIME, StatesError
 from asl.jsontext import json_text
 from runtime.context import context_timestamp
 from runtime.frame import Frame, Run
 from runtime.history import Event
 
-__all__ = ["ChildExecution", "ChildRecord", "MapRun", "MapRunRecord", "register"]
+__all__ = [
+    "MAP_RUN_REDRIVE_LIMIT",
+    "ChildExecution",
+    "ChildRecord",
+    "MapRun",
+    "MapRunRecord",
+    "register",
+]
+
+#: How many times a Map Run can be redriven: AWS's "Redriving Map Runs" page, "the hard
+#: limit of 1000 redrives of a given Map Run. If you've exceeded this limit, you'll
+#: receive the States.Runtime error." (AWS documents no such limit for an execution.)
+MAP_RUN_REDRIVE_LIMIT = 1000
 
 #: A child's status, and the name of its count in ``DescribeMapRun``.
 _COUNTED = {
@@ -241,6 +254,16 @@ class MapRun(MapRunRecord):
         redrives = _redrives(run, arn)
         if redrives:  # redriven with its execution (its start replayed)
             self.redrive_count, self.redrive_date = len(redrives), redrives[-1]
+
+    def check_redrive_limit(self) -> None:
+        """``States.Runtime`` when this run of the Map Run is a redrive past AWS's limit
+        (the cause is ours: AWS's is not published)."""
+        if self.redrive_count > MAP_RUN_REDRIVE_LIMIT:
+            raise StatesError(
+                RUNTIME,
+                f"The Map Run '{self.arn}' cannot be redriven more than "
+                f"{MAP_RUN_REDRIVE_LIMIT} times",
+            )
 
     def close(self, status: str, error: str | None = None, cause: str | None = None) -> None:
         """End the Map Run."""

@@ -152,17 +152,21 @@ async def _submit_and_wait(
     """``.waitForTaskToken``: run the request, record TaskSubmitted, then wait for the
     token to be answered (HeartbeatSeconds and TimeoutSeconds apply)."""
     host = frame.run.host
-    submitted = await host.invoke(request)
-    if isinstance(submitted, CallbackResult):
-        return submitted.output
-    resource = request.resource
-    check_payload(submitted, resource.resource_type)  # recorded: it must be JSON of size
-    frame.record(
-        "TaskSubmitted",
-        {"resourceType": resource.resource_type, "resource": resource.resource_name,
-         "output": submitted},
-    )  # fmt: skip
-    return await host.wait_for_token(request, request.parameters, heartbeat, timeout)
+    assert request.task_token is not None
+    try:
+        submitted = await host.invoke(request)
+        if isinstance(submitted, CallbackResult):
+            return submitted.output
+        resource = request.resource
+        check_payload(submitted, resource.resource_type)  # recorded: JSON of a bounded size
+        frame.record(
+            "TaskSubmitted",
+            {"resourceType": resource.resource_type, "resource": resource.resource_name,
+             "output": submitted},
+        )  # fmt: skip
+        return await host.wait_for_token(request, request.parameters, heartbeat, timeout)
+    finally:
+        host.drop_task_token(request.task_token)
 
 
 def _record_outcome(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from asl.jsontext import escape_surrogates
@@ -463,6 +463,15 @@ class ExecutionStore(Database):
             (token,),
         ).fetchone()
         return None if row is None else _execution_row(row)
+
+    def tokens_drawn_by(self, arns: Iterable[str]) -> set[str]:
+        """The task tokens the stored executions ``arns`` have drawn so far."""
+        rows = self._db.execute(
+            "SELECT token FROM task_tokens WHERE history IN "
+            "(SELECT rowid FROM executions WHERE arn IN (SELECT value FROM json_each(?)))",
+            (json.dumps(list(arns)),),
+        )
+        return {token for (token,) in rows}
 
     def adopt(self, skip: Collection[str] = ()) -> list[ExecutionRow]:
         """The RUNNING executions (but those in ``skip``) whose runner is dead, each made

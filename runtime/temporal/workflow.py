@@ -44,6 +44,7 @@ from temporalio.exceptions import ApplicationError
 from asl.diagnostics import DefinitionError
 from asl.jsontext import json_text, parse_json
 from runtime.clock import Clock, VirtualClock
+from runtime.execution_arns import is_express
 from runtime.executions import Engine, Execution, Machine, MachineType
 from runtime.history import Event
 from runtime.redrive import ExecutionNotRedrivable, kept_child_answers, redrive_count
@@ -313,7 +314,7 @@ class ExecutionWorkflow(ExecutionHandlers):
         wanted = [
             (arn, run_arn, fields)
             for arn, run_arn, text in rows.children
-            if (fields := parse_json(text))["status"] != "SUCCEEDED" and ":express:" not in arn
+            if (fields := parse_json(text))["status"] != "SUCCEEDED" and not is_express(arn)
         ][:_MOST_CHILDREN_RESUMED]
         read: list[ExecutionJournal | None] = []
         for first in range(0, len(wanted), _CHILDREN_READ_AT_ONCE):

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from integrations.aws import AwsConfig
 from integrations.aws.resources import AwsResources, ResourcesError
-from runtime.cli.app import app
+from runtime.cli.commands import app
 from runtime.testing import local_engine, start
 
 QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/{}"

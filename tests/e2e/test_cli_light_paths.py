@@ -35,7 +35,7 @@ VALIDATOR = ("networkx", "jsonschema")
 
 _PROBE = """
 import json, sys
-from runtime.cli.app import app
+from runtime.cli.commands import app
 try:
     app(sys.argv[1:])
 except SystemExit as exit:

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 import asl
 from asl.model import Task
-from runtime.cli.app import app
+from runtime.cli.commands import app
 from runtime.testing import run
 
 CAP_BYTES = 1024**3

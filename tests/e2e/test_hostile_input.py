@@ -28,7 +28,7 @@ from asl.jsontext import json_size
 from integrations.base import FunctionIntegration, Registry
 from integrations.http import SOCKET_TIMEOUT, HttpInvoke
 from runtime.api_limits import ValidationException
-from runtime.cli.app import app
+from runtime.cli.commands import app
 from runtime.executions import Engine, InvalidExecutionInput
 from runtime.host import LocalHost
 from runtime.store import InvalidOutput, NewTask, TaskStore

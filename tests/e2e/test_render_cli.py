@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 ORDER = ROOT / "examples" / "order_approval" / "order_approval.asl.json"
-#: The command function on a typer app of its own, as runtime/cli/app.py registers it.
+#: The command function on a typer app of its own, as runtime/cli/commands.py registers it.
 _APP = (
     "import typer; from runtime.cli.render import render; "
     "app = typer.Typer(); app.command()(render); app()"

@@ -38,13 +38,38 @@ MOCK_CONFIG = {
     "MockedResponses": {"Paid": {"0": {"Return": {"Payload": {"paid": True}}}}},
 }
 BOUND = 10.0  # seconds: every wait here ends well before
+HANDLERS = """
+import boto3
+from botocore.config import Config
+
+
+def notify(event, context):
+    return {}
+
+
+def answer_at_once(event, context):
+    # A function handed a task token that answers it itself, before returning; a second
+    # answer is refused.
+    sfn = boto3.client(
+        "stepfunctions", endpoint_url=event["endpoint"], region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    sfn.send_task_success(taskToken=event["token"], output='{"at_once": true}')
+    try:
+        sfn.send_task_success(taskToken=event["token"], output='{"twice": true}')
+    except sfn.exceptions.TaskTimedOut:
+        return {"again": "TaskTimedOut"}
+    return {"again": "taken"}
+"""
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("serve")
-    (folder / "handlers.py").write_text("def notify(event, context):\n    return {}\n")
-    (folder / "functions.json").write_text(json.dumps({"functions": {"notify": "handlers:notify"}}))
+    (folder / "handlers.py").write_text(HANDLERS)
+    functions = {"notify": "handlers:notify", "answer_at_once": "handlers:answer_at_once"}
+    (folder / "functions.json").write_text(json.dumps({"functions": functions}))
     (folder / "mocks.json").write_text(json.dumps(MOCK_CONFIG))
     settings = ServiceSettings(
         clock="virtual",
@@ -89,6 +114,31 @@ def test_create_start_wait_for_the_token_and_approve(sfn: Any) -> None:
     assert [e["type"] for e in history][-3:] == [
         "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded",
     ]  # fmt: skip
+
+
+def test_a_function_that_answers_its_token_before_returning_is_heard(sfn: Any, server: str) -> None:
+    """The callback pattern as AWS's guide shows it: the function handed the token calls
+    SendTaskSuccess itself. The answer comes while the Task still runs the function,
+    before the wait on the token is recorded: AWS takes it (the task is open from its
+    start); it was ``TaskDoesNotExist``, and the function failed. A second answer is
+    ``TaskTimedOut``, as once the wait is recorded."""
+    ask = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {
+            "FunctionName": "answer_at_once",
+            "Payload": {"token.$": "$$.Task.Token", "endpoint": server},
+        },
+        "End": True,
+    }
+    arn = _machine(sfn, "at-once", {"StartAt": "Ask", "States": {"Ask": ask}})
+    started = sfn.start_execution(stateMachineArn=arn)
+    done = _done(sfn, started["executionArn"], BOUND)
+    assert (done["status"], json.loads(done["output"])) == ("SUCCEEDED", {"at_once": True})
+    events = sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+    [submitted] = [e for e in events if e["type"] == "TaskSubmitted"]
+    output = json.loads(submitted["taskSubmittedEventDetails"]["output"])
+    assert output["Payload"] == {"again": "TaskTimedOut"}
 
 
 def test_lists_and_history_come_in_pages(sfn: Any) -> None:
@@ -144,6 +194,34 @@ def test_errors_are_the_modelled_exception_classes(sfn: Any) -> None:
         sfn.create_state_machine(name="broken", definition="{}", roleArn=ROLE)
     with pytest.raises(sfn.exceptions.ValidationException):
         sfn.start_execution(stateMachineArn=arn, input=json.dumps("x" * 262_144))
+
+
+def test_a_role_that_is_no_iam_role_is_an_invalid_arn(sfn: Any) -> None:
+    """AWS answers CreateStateMachine's role that is no IAM role's ARN with ``InvalidArn``,
+    ``Invalid Role Arn: '<arn>'`` (aws/amazon-sagemaker-examples#2430, run against AWS;
+    Step Functions Local for a policy's ARN, localstack/localstack#2027). Which ARNs it
+    takes is not published: ours takes any IAM role's (see ``runtime.service.arns``)."""
+    not_roles = [
+        "not-an-arn",
+        "arn:aws:iam::aws:policy/AWSBatchFullAccess",
+        "arn:aws:iam::123456789012:user/someone",
+        "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "arn:aws:iam::123456789012:role/",
+        "arn:aws:iam::123456789012:role/has space",
+    ]
+    for role in not_roles:
+        with pytest.raises(sfn.exceptions.InvalidArn) as refused:
+            sfn.create_state_machine(name="roles", definition=json.dumps(PASS), roleArn=role)
+        assert refused.value.response["Error"]["Message"] == f"Invalid Role Arn: '{role}'"
+    assert "roles" not in [m["name"] for m in sfn.list_state_machines()["stateMachines"]]
+    arn = _machine(sfn, "roles", PASS)
+    with pytest.raises(sfn.exceptions.InvalidArn) as refused:
+        sfn.update_state_machine(stateMachineArn=arn, roleArn="not-an-arn")
+    assert refused.value.response["Error"]["Message"] == "Invalid Role Arn: 'not-an-arn'"
+    assert sfn.describe_state_machine(stateMachineArn=arn)["roleArn"] == ROLE
+    other = "arn:aws-cn:iam::111122223333:role/service-role/Other+Role=1,a.b@c-d_e"
+    sfn.update_state_machine(stateMachineArn=arn, roleArn=other)
+    assert sfn.describe_state_machine(stateMachineArn=arn)["roleArn"] == other
 
 
 def _raw(url: str, target: str, body: bytes) -> tuple[int, dict[str, Any]]:

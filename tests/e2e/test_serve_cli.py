@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,6 +274,18 @@ def f(event, context):
 """
 
 
+def _starting(folder: Path, *options: str, python: tuple[str, ...] = ()) -> subprocess.Popen[str]:
+    """``asl serve`` of this tree on a free port, in memory, started in ``folder`` with
+    ``options`` (and the interpreter with ``python``)."""
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    return subprocess.Popen(
+        [sys.executable, *python, "-m", "runtime.cli", "serve", "--port", "0",
+         "--db", ":memory:", *options],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder,
+        env=os.environ | {"PYTHONPATH": path},
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_before_the_server_is_ready_stops_it_cleanly(
     tmp_path: Path, signum: signal.Signals
@@ -282,13 +295,7 @@ def test_a_signal_before_the_server_is_ready_stops_it_cleanly(
     started serving all the same."""
     (tmp_path / "held.py").write_text(HELD_START)
     (tmp_path / "functions.json").write_text(json.dumps({"functions": {"f": "held:f"}}))
-    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    server = subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "serve", "--port", "0", "--db", ":memory:",
-         "--functions", "functions.json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        env=os.environ | {"PYTHONPATH": path},
-    )  # fmt: skip
+    server = _starting(tmp_path, "--functions", "functions.json")
     try:
         until(lambda: (tmp_path / "starting").exists(), BOUND)
         server.send_signal(signum)
@@ -300,6 +307,34 @@ def test_a_signal_before_the_server_is_ready_stops_it_cleanly(
     assert err.splitlines()[-1] == "asl serve: stopped", err
     assert "Traceback" not in err
     assert "Step Functions API on" not in out  # it never served
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_command_is_imported_stops_it_quietly(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """Ctrl+C or SIGTERM in the first fifth of a second, while the command's modules are
+    still imported: it printed a KeyboardInterrupt's traceback (SIGINT) or ended
+    unannounced (SIGTERM); now it stops as a later signal does, exit 0 saying so. Python's
+    ``-X importtime`` tells when typer (the first of the command's imports) is in: the
+    signal is sent then, and a few small delays after. (Sooner, while the interpreter
+    itself starts, before any code of ours runs, its own handling applies.)"""
+    for delay in (0.0, 0.02, 0.05):
+        server = _starting(tmp_path, python=("-X", "importtime"))
+        guard = threading.Timer(BOUND, server.kill)  # the reads below end by then
+        guard.start()
+        try:
+            assert server.stderr is not None
+            imported = iter(server.stderr.readline, "")
+            seen = next(line for line in imported if line.split("|")[-1].strip() == "typer")
+            time.sleep(delay)
+            server.send_signal(signum)
+            _, err = server.communicate(timeout=BOUND)
+        finally:
+            guard.cancel()
+            server.kill()
+        assert seen and "Traceback" not in err, err
+        assert server.returncode == 0 and "asl serve: stopped" in err.splitlines(), err
 
 
 @pytest.mark.parametrize("port", ["99999", "-1"])

@@ -124,20 +124,27 @@ def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
     return list(sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"])
 
 
+def _functions(folder: Path, *names: str) -> None:
+    """HANDLERS in ``folder``, its functions ``names`` in its functions.json."""
+    (folder / "handlers.py").write_text(HANDLERS)
+    functions = {"functions": {name: f"handlers:{name}" for name in names}}
+    (folder / "functions.json").write_text(json.dumps(functions))
+
+
+def _machine(sfn: Any, name: str, definition: dict[str, Any]) -> str:
+    made = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)
+    return str(made["stateMachineArn"])
+
+
 def test_a_killed_server_restarted_on_its_db_completes_every_execution(tmp_path: Path) -> None:
-    (tmp_path / "handlers.py").write_text(HANDLERS)
-    functions = {"functions": {"hold": "handlers:hold", "flaky": "handlers:flaky"}}
-    (tmp_path / "functions.json").write_text(json.dumps(functions))
+    _functions(tmp_path, "hold", "flaky")
     first, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         machines: dict[str, str] = {}
         started: dict[str, str] = {}
         for name, definition in (("wait", WAIT), ("token", TOKEN), ("retry", RETRY)):
-            made = sfn.create_state_machine(
-                name=name, definition=json.dumps(definition), roleArn=ROLE
-            )
-            machines[name] = made["stateMachineArn"]
+            machines[name] = _machine(sfn, name, definition)
             begun = sfn.start_execution(stateMachineArn=machines[name], name=f"{name}-1")
             started[name] = begun["executionArn"]
         until(lambda: (tmp_path / "token").exists(), BOUND)
@@ -191,9 +198,7 @@ def test_an_activity_task_taken_before_a_kill_is_answered_after_the_restart(
         activity = sfn.create_activity(name="approve")["activityArn"]
         task = {"Type": "Task", "Resource": activity, "End": True}
         definition = {"StartAt": "Approve", "States": {"Approve": task}}
-        machine = sfn.create_state_machine(
-            name="activity", definition=json.dumps(definition), roleArn=ROLE
-        )["stateMachineArn"]
+        machine = _machine(sfn, "activity", definition)
         arn = sfn.start_execution(stateMachineArn=machine, input='{"n": 1}')["executionArn"]
         taken = sfn.get_activity_task(activityArn=activity, workerName="w1")
         assert json.loads(taken["input"]) == {"n": 1}
@@ -243,8 +248,22 @@ def _answered_token(sfn: Any, folder: Path, machine: str) -> tuple[str, str]:
     arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
     until(lambda: (folder / "token").exists(), BOUND)
     token = (folder / "token").read_text()
+    # Answered at once, maybe before the wait on it is recorded: the answer is kept for it.
     sfn.send_task_success(taskToken=token, output='{"approved": true}')
     return arn, token
+
+
+def _late_answers_time_out(sfn: Any, tokens: list[str]) -> None:
+    """Each SendTask* of each token answered AWS's ``TaskTimedOut``."""
+    for token in tokens:
+        for operation, members in (
+            ("send_task_success", {"output": "{}"}),
+            ("send_task_failure", {"error": "Late"}),
+            ("send_task_heartbeat", {}),
+        ):
+            with pytest.raises(sfn.exceptions.TaskTimedOut) as refused:
+                getattr(sfn, operation)(taskToken=token, **members)
+            assert refused.value.response["Error"]["Message"] == TASK_TIMED_OUT_MESSAGE
 
 
 def test_tokens_of_executions_ended_before_or_after_a_restart_answer_task_timed_out(
@@ -255,15 +274,12 @@ def test_tokens_of_executions_ended_before_or_after_a_restart_answer_task_timed_
     late answer with "Task Timed Out: 'Provided task does not exist anymore'" in
     github.com/andybalham/blog-task-tokens-part-2), whatever a server restart did meanwhile;
     a token no execution drew stays ``TaskDoesNotExist``, a malformed one ``InvalidToken``."""
-    (tmp_path / "handlers.py").write_text(HANDLERS)
-    (tmp_path / "functions.json").write_text(json.dumps({"functions": {"hold": "handlers:hold"}}))
+    _functions(tmp_path, "hold")
     first, port = _serve(tmp_path)
     try:
         sfn = _client(port)
         machines = {
-            name: sfn.create_state_machine(
-                name=name, definition=json.dumps(definition), roleArn=ROLE
-            )["stateMachineArn"]
+            name: _machine(sfn, name, definition)
             for name, definition in (("token", TOKEN), ("ask-then-wait", ASK_THEN_WAIT))
         }
         ended_before, early = _answered_token(sfn, tmp_path, machines["token"])
@@ -277,19 +293,59 @@ def test_tokens_of_executions_ended_before_or_after_a_restart_answer_task_timed_
     try:
         sfn = _client(port)
         assert _ended(sfn, ended_after)["status"] == "SUCCEEDED"  # its Wait resumed
-        for token in (early, late):
-            for operation, members in (
-                ("send_task_success", {"output": "{}"}),
-                ("send_task_failure", {"error": "Late"}),
-                ("send_task_heartbeat", {}),
-            ):
-                with pytest.raises(sfn.exceptions.TaskTimedOut) as refused:
-                    getattr(sfn, operation)(taskToken=token, **members)
-                assert refused.value.response["Error"]["Message"] == TASK_TIMED_OUT_MESSAGE
+        _late_answers_time_out(sfn, [early, late])
         with pytest.raises(sfn.exceptions.TaskDoesNotExist):
             sfn.send_task_success(taskToken="A" * 43, output="{}")
         with pytest.raises(sfn.exceptions.InvalidToken):
             sfn.send_task_heartbeat(taskToken="not a token")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(BOUND)
+
+
+#: ASK_THEN_WAIT's Task (its ``Next`` replaced below).
+_ASK: dict[str, Any] = ASK_THEN_WAIT["States"]["Ask"]  # type: ignore[index]
+#: A task whose token is answered, then one whose token times out (caught), then a Wait
+#: that outlasts the test: the execution runs on, its tasks over.
+ASK_THEN_LINGER = {
+    "StartAt": "Ask",
+    "States": {
+        "Ask": {**_ASK, "Next": "Again"},
+        "Again": {
+            **_ASK, "TimeoutSeconds": 1,
+            "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Linger"}], "Next": "Linger",
+        },
+        "Linger": {"Type": "Wait", "Seconds": 600, "End": True},
+    },
+}  # fmt: skip
+
+
+def test_tokens_of_a_running_execution_whose_tasks_are_over_answer_task_timed_out(
+    tmp_path: Path,
+) -> None:
+    """AWS answers ``TaskTimedOut``, "Task Timed Out: 'Provided task does not exist
+    anymore'", for a token whose task is over while its execution runs on: answered once
+    already (aws-samples/amazon-mwaa-examples#61: "a taskToken can only be used once") or
+    timed out (andybalham/blog-task-tokens-part-2). The server answers so before a restart
+    and after one, once it has recovered the execution (which no longer waits on them)."""
+    _functions(tmp_path, "hold")
+    first, port = _serve(tmp_path)
+    try:
+        sfn = _client(port)
+        machine = _machine(sfn, "linger", ASK_THEN_LINGER)
+        arn, answered = _answered_token(sfn, tmp_path, machine)
+        until(lambda: (tmp_path / "token").read_text() != answered, BOUND)
+        timed_out = (tmp_path / "token").read_text()
+        until(lambda: _history(sfn, arn)[-1]["type"] == "WaitStateEntered", BOUND)
+        _late_answers_time_out(sfn, [answered, timed_out])
+    finally:
+        _kill(first)
+
+    second, port = _serve(tmp_path)
+    try:
+        sfn = _client(port)
+        _late_answers_time_out(sfn, [answered, timed_out])
+        assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(BOUND)
@@ -354,14 +410,11 @@ def _first_child_waits(sfn: Any, arn: str) -> bool:
 def test_a_distributed_map_cut_by_a_kill_completes_once_and_its_map_run_is_kept(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "handlers.py").write_text(HANDLERS)
-    (tmp_path / "functions.json").write_text(json.dumps({"functions": {"count": "handlers:count"}}))
+    _functions(tmp_path, "count")
     first, port = _serve(tmp_path)
     try:
         sfn = _client(port)
-        machine = sfn.create_state_machine(
-            name="fan-out", definition=json.dumps(FAN_OUT), roleArn=ROLE
-        )["stateMachineArn"]
+        machine = _machine(sfn, "fan-out", FAN_OUT)
         arn = sfn.start_execution(stateMachineArn=machine, input='{"items": [1, 2, 3]}')[
             "executionArn"
         ]
@@ -398,9 +451,7 @@ def test_starts_answered_together_all_survive_a_kill(tmp_path: Path) -> None:
     first, port = _serve(tmp_path)
     try:
         sfn = _client(port)
-        machine = sfn.create_state_machine(
-            name="long-wait", definition=json.dumps(LONG_WAIT), roleArn=ROLE
-        )["stateMachineArn"]
+        machine = _machine(sfn, "long-wait", LONG_WAIT)
         clients = [_client(port) for _ in range(STARTS)]  # one per thread: calls at once
 
         def start(n: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from runtime.cli.app import app
+from runtime.cli.commands import app
 from runtime.cli.options import help_of
 
 COMMANDS = ["validate", "run", "render", "serve", "test-state", "tasks"]

@@ -29,6 +29,7 @@ from runtime.redrive import (
     StoredMapRun,
     redrive_plan,
 )
+from runtime.states import map_run
 from runtime.store.executions import EventRow, JournalRow
 from tests.flaky_tasks import SQS, Flaky, flaky_engine
 
@@ -285,6 +286,44 @@ def test_a_map_run_redriven_twice_counts_its_redrives(tmp_path: Path) -> None:
     counts = [e.details["redriveCount"] for e in again.history if e.type == "MapRunRedriven"]
     assert counts == [1, 2] and again.map_runs[0].redrive_count == 2
     assert _types(again).count("MapRunStarted") == 1
+
+
+def test_a_map_run_redriven_past_the_limit_fails_its_execution_with_a_runtime_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS's "Redriving Map Runs" page: "the hard limit of 1000 redrives of a given Map
+    Run. If you've exceeded this limit, you'll receive the States.Runtime error". The
+    limit is lowered to 2 here (1,000 redrives replay an ever longer history: over 30 s).
+    States.Runtime is caught by no Catcher; the limit is hard: a later redrive, the Task
+    healed, fails the same way and runs no child."""
+    monkeypatch.setattr(map_run, "MAP_RUN_REDRIVE_LIMIT", 2)
+    flaky = Flaky({"b"})
+
+    async def main() -> tuple[list[Execution], Execution]:
+        engine = _engine(tmp_path / "db.sqlite3", flaky)
+        machine = engine.create_state_machine(DISTRIBUTED, name="m")
+        first = await (await machine.start({"items": ["b"]})).wait()
+        ends = [await (await engine.redrive(first.arn)).wait() for _ in range(3)]
+        flaky.healed = True
+        again = await (await engine.redrive(first.arn)).wait()
+        await engine.aclose()
+        return ends, again
+
+    ends, again = asyncio.run(main())
+    assert [end.status for end in ends] == ["FAILED"] * 3
+    assert flaky.calls == ["b", "b", "b"]  # the first run and two redrives
+    past = ends[-1]
+    assert (past.error, past.cause) == (
+        "States.Runtime",
+        f"The Map Run '{past.map_runs[0].arn}' cannot be redriven more than 2 times",
+    )
+    assert past.map_runs[0].redrive_count == 3 and past.map_runs[0].status == "FAILED"
+    types = _types(past)
+    assert types[types.index("MapRunRedriven", len(types) - 6) :] == [
+        "MapRunRedriven", "MapRunFailed", "MapStateFailed", "ExecutionFailed",
+    ]  # fmt: skip
+    assert (again.status, again.error, again.cause) == ("FAILED", past.error, past.cause)
+    assert flaky.calls == ["b", "b", "b"]
 
 
 def _map_run_rows(error: str) -> list[EventRow]:

@@ -3,9 +3,9 @@ waiting task. Each is the API operation of the same name, then a redirect."""
 
 from __future__ import annotations
 
+from runtime.execution_arns import is_express
 from runtime.service.console.context import Context
 from runtime.service.console.html import url
-from runtime.service.console.reads import is_express
 
 __all__ = ["approve", "redrive", "reject", "start", "stop"]
 

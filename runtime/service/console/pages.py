@@ -8,6 +8,7 @@ import json
 from html import escape
 from typing import Any
 
+from runtime.execution_arns import is_express
 from runtime.service.arns import parse_arn
 from runtime.service.console import reads
 from runtime.service.console.context import EXPRESS_KEPT, Context
@@ -211,7 +212,7 @@ async def execution(ctx: Context) -> str:
     history = await reads.history(ctx, arn)
     status = described["status"]
     states = table(["State", "Input", "Output", "Error", "Cause"], state_rows(history["events"]))
-    express, parent = reads.is_express(arn), await reads.parent(ctx, arn)
+    express, parent = is_express(arn), await reads.parent(ctx, arn)
     actions = "" if not express else f'<p class="muted">{_EXPRESS_NOTE}</p>'
     # StopExecution and RedriveExecution take a top Standard execution only.
     if status == "RUNNING" and not express and parent is None:
@@ -269,7 +270,7 @@ async def report(ctx: Context) -> str:
     history = await reads.history(ctx, arn)
     # An Express execution starts no Map Run the API lists (it describes none of them).
     children = (
-        ChildHistories() if reads.is_express(arn) else await child_histories(ctx, history["events"])
+        ChildHistories() if is_express(arn) else await child_histories(ctx, history["events"])
     )
     title = f"Execution {_execution_name(arn)}"
     return await asyncio.to_thread(_report, definition, history, children, title)

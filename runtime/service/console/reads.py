@@ -15,21 +15,17 @@ from typing import Any
 
 from asl.graph import build_graph
 from asl.jsontext import JSON, parse_json
+from runtime.execution_arns import is_express
 from runtime.service.console.context import Context
 from runtime.service.errors import ExecutionDoesNotExist
 from runtime.service.executions_backend import ExecutionView
 from runtime.service.lookup import execution
 from runtime.service.runs import describe_run
 
-__all__ = ["definition", "describe", "found_history", "history", "is_express", "parent", "run"]
+__all__ = ["definition", "describe", "found_history", "history", "parent", "run"]
 
 #: The events asked for at once: the most GetExecutionHistory's ``maxResults`` allows.
 _HISTORY_PAGE = 1000
-
-
-def is_express(arn: str) -> bool:
-    """Whether ``arn`` names an Express execution (``...:express:...``)."""
-    return ":express:" in arn
 
 
 async def run(ctx: Context, arn: str) -> ExecutionView:
