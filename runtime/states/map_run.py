@@ -17,8 +17,10 @@ from asl import model as m
 from asl.errors import RUNTIME, StatesError
 from asl.jsontext import json_text
 from runtime.context import context_timestamp
+from runtime.execution_arns import is_express
 from runtime.frame import Frame, Run
 from runtime.history import Event
+from runtime.redrive import REDRIVE_EVENT_LIMIT
 
 __all__ = [
     "MAP_RUN_REDRIVE_LIMIT",
@@ -67,6 +69,9 @@ class ChildRecord:
         #: Never redriven on its own (a Map Run's children are redriven with their parent).
         self.redrive_count = 0
         self.redrive_date: float | None = None
+        #: An unsuccessful STANDARD child whose history is too long to be redriven: its
+        #: Map Run's redrives leave it as it ended (see :mod:`runtime.redrive`).
+        self.past_redrive_limit = False
 
     @property
     def history(self) -> Sequence[Event]:
@@ -145,6 +150,11 @@ class ChildExecution(ChildRecord):
         """Mark the execution ended (its end event is in its history)."""
         self.status = status
         self.stop_time = self.run.host.now()
+        self.past_redrive_limit = (
+            status != "SUCCEEDED"
+            and not is_express(self.arn)
+            and len(self.run.history) >= REDRIVE_EVENT_LIMIT
+        )
 
 
 class MapRunRecord:
@@ -206,12 +216,21 @@ class MapRunRecord:
         counts["pending"] = max(0, planned - started)
         counts["total"] = started + counts["pending"]
         counts["resultsWritten"] = written
-        # A Map Run's unsuccessful children are redriven with their parent (its
-        # RedriveExecution replays the Map Run), none waits for a redrive of the Map Run
-        # alone and none is left that could not be redriven: AWS answers 0 for both when
-        # nothing is redriven (DescribeMapRun output in aws-samples/
+        # "The number of FAILED, ABORTED, or TIMED_OUT child workflow executions that
+        # cannot be redriven because their execution status is terminal" (the API
+        # reference, MapRunExecutionCounts): the STANDARD children past the history length
+        # a redrive allows ("Redriving Map Runs": their "last error or output ... is
+        # permanent"). Not the failures a succeeded Map Run tolerated: AWS answers 0 for
+        # one with a failed child (DescribeMapRun output in aws-samples/
         # reinvent2023-api312-ml-workloads-with-aws-step-functions, README).
-        counts["failuresNotRedrivable"] = counts["pendingRedrive"] = 0
+        counts["failuresNotRedrivable"] = sum(
+            weight(child)
+            for child in self.executions
+            if child.past_redrive_limit and child.status != "SUCCEEDED"
+        )
+        # Unsuccessful children waiting for a redrive of the Map Run to run them again:
+        # none here, a redrive of their parent runs them at once.
+        counts["pendingRedrive"] = 0
         return counts
 
     def describe(self) -> dict[str, Any]:

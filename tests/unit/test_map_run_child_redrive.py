@@ -303,3 +303,59 @@ def test_a_child_whose_events_hold_a_lone_surrogate_is_redriven_from_its_failed_
     assert again.status == "SUCCEEDED", (again.error, again.cause)
     assert sorted(flaky.calls).count(f"{broken}-prepare") == 1  # Prepare not run again
     assert "ExecutionRedriven" in _types(_child(again, 1))
+
+
+#: A child that loops until its history is full (item "loop"), or sends its item.
+LOOPING = {
+    "Route": {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.v", "StringEquals": "loop", "Next": "Loop"}],
+        "Default": "Work",
+    },
+    "Loop": {"Type": "Pass", "Next": "Route"},
+    "Work": _step(""),
+}
+
+
+def test_a_standard_child_past_the_history_limit_counts_as_a_failure_not_redrivable(
+    tmp_path: Path,
+) -> None:
+    """DescribeMapRun's ``failuresNotRedrivable``: "The number of FAILED, ABORTED, or
+    TIMED_OUT child workflow executions that cannot be redriven because their execution
+    status is terminal" (the API reference, MapRunExecutionCounts and MapRunItemCounts);
+    "Redriving Map Runs": a STANDARD child past the history limit "won't be attempted
+    again. The last error or output of the execution is permanent". It stays so after a
+    redrive of its parent (which leaves it as it ended), read live or from the database;
+    the failed child that can be redriven is not counted."""
+    flaky = Flaky({"b"})
+    items = {"items": [{"v": v, "nap": 0} for v in ("loop", "b", "c")]}
+    db = tmp_path / "db.sqlite3"
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        engine = _engine(db, flaky)
+        definition = _machine(LOOPING, "Route")
+        definition["States"]["Each"]["ToleratedFailureCount"] = 1
+        machine = engine.create_state_machine(definition, name="m")
+        first = await (await machine.start(items)).wait()
+        counted = first.map_runs[0].describe()
+        flaky.healed = True
+        again = await (await engine.redrive(first.arn)).wait()
+        live = again.map_runs[0].describe()
+        await engine.aclose()
+        reopened = _engine(db, flaky)
+        stored = reopened.get_execution(first.arn)
+        assert stored is not None
+        read = stored.map_runs[0].describe()
+        await reopened.aclose()
+        return counted, live, read
+
+    counted, live, read = asyncio.run(main())
+    assert counted["status"] == "FAILED"
+    assert counted["executionCounts"]["failed"] == 2
+    assert counted["executionCounts"]["failuresNotRedrivable"] == 1
+    assert counted["itemCounts"]["failuresNotRedrivable"] == 1
+    assert live["status"] == read["status"] == "SUCCEEDED"  # the one failure tolerated
+    for described in (live, read):
+        counts = described["executionCounts"]
+        assert (counts["succeeded"], counts["failed"], counts["failuresNotRedrivable"]) == (2, 1, 1)
+        assert counts["pendingRedrive"] == 0
