@@ -191,17 +191,24 @@ class MapRunRecord:
         self.redrive_date: float | None = None
         #: The Distributed Map state that started it (its children run its ItemProcessor).
         self.state_name = ""
+        #: The unsuccessful children a redrive is to run again and has not started yet
+        #: (their index: their item count); none once the Map Run has ended.
+        self.awaiting_redrive: dict[int, int] = {}
 
     def execution_counts(self) -> dict[str, int]:
         """Child executions by status, as ``DescribeMapRun`` counts them."""
-        return self._counts(lambda child: 1, self.planned_executions, self.results_written)
+        waiting = len(self.awaiting_redrive)
+        return self._counts(lambda child: 1, self.planned_executions, self.results_written, waiting)
 
     def item_counts(self) -> dict[str, int]:
         """Items by the status of the child that processed them."""
-        return self._counts(lambda child: child.item_count, self.planned_items, self.items_written)
+        waiting = sum(self.awaiting_redrive.values())
+        return self._counts(
+            lambda child: child.item_count, self.planned_items, self.items_written, waiting
+        )
 
     def _counts(
-        self, weight: Callable[[ChildRecord], int], planned: int, written: int
+        self, weight: Callable[[ChildRecord], int], planned: int, written: int, waiting: int
     ) -> dict[str, int]:
         """AWS's counts [API reference, MapRunExecutionCounts and MapRunItemCounts]:
         ``pending`` those not started yet (children never started because the Map Run
@@ -228,9 +235,9 @@ class MapRunRecord:
             for child in self.executions
             if child.past_redrive_limit and child.status != "SUCCEEDED"
         )
-        # Unsuccessful children waiting for a redrive of the Map Run to run them again:
-        # none here, a redrive of their parent runs them at once.
-        counts["pendingRedrive"] = 0
+        # Those waiting to run again are not started yet: pending too (the "Redriving Map
+        # Runs" page: they "transition to the pending state"); see runtime.pending_redrive.
+        counts["pendingRedrive"] = waiting
         return counts
 
     def describe(self) -> dict[str, Any]:
@@ -285,9 +292,10 @@ class MapRun(MapRunRecord):
             )
 
     def close(self, status: str, error: str | None = None, cause: str | None = None) -> None:
-        """End the Map Run."""
+        """End the Map Run (no child waits for a redrive then)."""
         self.status, self.error, self.cause = status, error, cause
         self.stop_time = self._now()
+        self.awaiting_redrive = {}
 
 
 def _earlier_starts(run: Run, arn: str) -> list[float]:
