@@ -323,9 +323,11 @@ class _Cutter:
         ``States.ResultWriterFailed`` reads its items from the bucket again; one that
         failed after starting (or trying to start) its children "uses the same input
         provided in the original execution attempt". So the Task answers right after its
-        start (its ItemReader's reads) are kept and replayed, and what follows (its end's
-        time, its ResultWriter's writes) is made again; a read an abort cut short left no
-        answer and is made again."""
+        start (its ItemReader's reads), up to the strand's first other answer, are kept
+        and replayed, and what follows (the time its children ended, ...) is made again;
+        a read an abort cut short left no answer and is made again. (A Map Run aborted
+        while its ResultWriter wrote keeps the writes answered before the abort too: none
+        comes between reads and writes when every child succeeded.)"""
         call = started.calls
         if _map_run_error(rows, started) in _READ_AGAIN:
             return call
