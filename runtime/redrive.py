@@ -326,8 +326,8 @@ class _Cutter:
         start (its ItemReader's reads), up to the strand's first other answer, are kept
         and replayed, and what follows (the time its children ended, ...) is made again;
         a read an abort cut short left no answer and is made again. (A Map Run aborted
-        while its ResultWriter wrote keeps the writes answered before the abort too: none
-        comes between reads and writes when every child succeeded.)"""
+        while its ResultWriter wrote may keep the writes answered before the abort too,
+        when no other answer came between its reads and its writes.)"""
         call = started.calls
         if _map_run_error(rows, started) in _READ_AGAIN:
             return call
