@@ -27,31 +27,34 @@ Events after a cut are *set aside*: they stay in the history (ids go on after th
 replay matches them. Answers the strand got after its cut are forgotten, so that work
 runs again. The execution's own end event is always set aside.
 
-A Distributed Map whose Map Run failed or was aborted is not run again whole: its Map Run
-is *redriven* (AWS's "Redriving Map Runs" page: a redriven parent restarts the Map Run's
-unsuccessful child executions, which keep their execution ARNs; the history records a
-``MapRunRedriven`` event, ``mapRunRedrivenEventDetails`` ``{mapRunArn, redriveCount}`` in
-the service model). Its strand is cut after ``MapRunStarted``; the children that
-succeeded replay. An unsuccessful STANDARD child is itself redriven, as RedriveExecution
-redrives an execution: its stored events (each keyed by its strand, as the execution's
-are: :mod:`runtime.child_history`) are cut as above, those after the cut set aside, its
-answers after the cut (journaled in the parent's journal, under the child's strands)
-forgotten, and an ``ExecutionRedriven`` event added to its history; it goes on from the
-state it failed in, its redrive count one more. An unsuccessful EXPRESS child is run
-again from its start (the RedriveExecution API reference: "When you redrive a Map Run,
-the Express child workflows are rerun using the StartExecution API action"): it keeps
-only its first answer, its name (so its ARN: what ARN AWS gives the new run is not
-documented), and its history starts afresh; so does a STANDARD child stored before
-children's events kept their strand. A STANDARD child whose history reached the limit is
-not redriven ("Redriving Map Runs": it counts towards the tolerated failure threshold as
-failed): it keeps its answers and replays as it ran. A Map Run that failed with
-``States.Runtime`` or ``States.DataLimitExceeded`` is not redriven on AWS (a new one
-starts): the state runs again whole, as does one whose Map Run is not stored with the
-execution. (On Temporal the redriving run is given the ended run's Map Runs:
-``runtime.temporal.earlier_children``; its children are child workflows that journal
-themselves, so a child's answers are its own: :func:`kept_child_answers` cuts them as
-a local child's are cut in its parent's journal.) A child's own Map Runs are
-not redriven with it: a child's state that started one runs again whole.
+A Distributed Map whose Map Run failed or was aborted is not run again whole: its Map
+Run is *redriven* (AWS's "Redriving Map Runs" page: a redriven parent restarts the Map
+Run's unsuccessful child executions, which keep their execution ARNs; the history
+records a ``MapRunRedriven`` event, ``mapRunRedrivenEventDetails`` ``{mapRunArn,
+redriveCount}`` in the service model). Its strand is cut after ``MapRunStarted``; the
+children that succeeded replay, and so do the items its ItemReader read, unless it
+failed reading them or writing its results (``_Cutter._map_run_calls``). An unsuccessful
+STANDARD child is itself redriven, as RedriveExecution redrives an execution: its stored
+events (each keyed by its strand, as the execution's are: :mod:`runtime.child_history`)
+are cut as above, those after the cut set aside, its answers after the cut (journaled in
+the parent's journal, under the child's strands) forgotten, and an ``ExecutionRedriven``
+event added to its history; it goes on from the state it failed in, its redrive count
+one more. An unsuccessful EXPRESS child is run again from its start (the
+RedriveExecution API reference: "When you redrive a Map Run, the Express child workflows
+are rerun using the StartExecution API action"): it keeps only its first answer, its
+name (so its ARN: "Express child workflow executions use the same execution ARN as the
+original execution attempt", "Redriving Map Runs"), and its history starts afresh; so
+does a STANDARD child stored before children's events kept their strand. A STANDARD
+child whose history reached the limit is not redriven ("Redriving Map Runs": it counts
+towards the tolerated failure threshold as failed): it keeps its answers and replays as
+it ran. A Map Run that failed with ``States.Runtime`` or ``States.DataLimitExceeded`` is
+not redriven on AWS (a new one starts): the state runs again whole, as does one whose
+Map Run is not stored with the execution. (On Temporal the redriving run is given the
+ended run's Map Runs: ``runtime.temporal.earlier_children``; its children are child
+workflows that journal themselves, so a child's answers are its own:
+:func:`kept_child_answers` cuts them as a local child's are cut in its parent's
+journal.) A child's own Map Runs are not redriven with it: a child's state that started
+one runs again whole.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from asl.errors import DATA_LIMIT_EXCEEDED, RUNTIME
+from asl.errors import DATA_LIMIT_EXCEEDED, ITEM_READER_FAILED, RESULT_WRITER_FAILED, RUNTIME
 from asl.jsontext import json_text, parse_json
 from runtime.store import ApiError
 from runtime.store.executions import INERT, ChildRedrive, EventRow, JournalRow, RedrivePlan
@@ -161,7 +164,7 @@ def redrive_plan(
     the Map Runs stored with the execution (by ARN); a Map Run not named there is not
     redriven (its state runs again whole)."""
     live = [e for e in events if not e.strand.startswith(INERT)]
-    cutter = _Cutter(_by_strand(live), {} if map_runs is None else map_runs)
+    cutter = _Cutter(_by_strand(live), {} if map_runs is None else map_runs, answers)
     cutter.cut("")
     set_aside = cutter.set_aside(live, "")
     children = tuple(cutter.redrive_children(count, now))
@@ -245,6 +248,8 @@ def _call(answer: JournalRow) -> int:
 _CHILD_KEPT_CALLS = 1
 #: Map Run failures AWS answers with a new Map Run rather than a redrive of this one.
 _NOT_REDRIVEN = (RUNTIME, DATA_LIMIT_EXCEEDED)
+#: Map Run failures after which its redrive reads the items again (see _map_run_calls).
+_READ_AGAIN = (ITEM_READER_FAILED, RESULT_WRITER_FAILED)
 
 
 @dataclass(slots=True)
@@ -253,6 +258,8 @@ class _Cutter:
 
     by_strand: dict[str, list[EventRow]]
     map_runs: Mapping[str, StoredMapRun]
+    #: The execution's journaled answers (what a redriven Map Run keeps of its own).
+    answers: Sequence[JournalRow] = ()
     cuts: dict[str, _Cut] = field(default_factory=dict)
     #: Strands re-run whole (their parent's state runs again).
     dropped: set[str] = field(default_factory=set)
@@ -279,8 +286,7 @@ class _Cutter:
             return ending.id - 1
         started = self._redrivable_map_run(rows, entry)
         if started is not None:
-            # The Map Run's own calls (reading items, writing results) are made again.
-            self.cuts[strand] = _Cut(started.id, started.calls)
+            self.cuts[strand] = _Cut(started.id, self._map_run_calls(rows, started))
             return started.id
         children = [c for c in _children(strand, self.by_strand) if _spawn(strand, c) >= entry.id]
         below = [after for c in children if (after := self.cut(c)) is not None]
@@ -304,13 +310,38 @@ class _Cutter:
         if started is None or started.id < entry.id:
             return None
         arn = parse_json(started.details or "{}").get("mapRunArn")
-        failed = next((e for e in rows if e.id > started.id and e.type == "MapRunFailed"), None)
-        error = None if failed is None else parse_json(failed.details or "{}").get("error")
-        if arn not in self.map_runs or error in _NOT_REDRIVEN:
+        if arn not in self.map_runs or _map_run_error(rows, started) in _NOT_REDRIVEN:
             return None
         self.redriven.append(arn)
         self.children[f"{started.strand}/{started.id}.d"] = self.map_runs[arn]
         return started
+
+    def _map_run_calls(self, rows: Sequence[EventRow], started: EventRow) -> int:
+        """From which call on the answers a redriven Map Run's strand got after its start
+        ``started`` are forgotten. AWS's "Redriving Map Runs" page, "Scenarios of input
+        used on Map Run redrive": a Map Run that failed with ``States.ItemReaderFailed`` or
+        ``States.ResultWriterFailed`` reads its items from the bucket again; one that
+        failed after starting (or trying to start) its children "uses the same input
+        provided in the original execution attempt". So the Task answers right after its
+        start (its ItemReader's reads), up to the strand's first other answer, are kept
+        and replayed, and what follows (the time its children ended, ...) is made again;
+        a read an abort cut short left no answer and is made again. (A Map Run aborted
+        while its ResultWriter wrote may keep the writes answered before the abort too,
+        when no other answer came between its reads and its writes.)"""
+        call = started.calls
+        if _map_run_error(rows, started) in _READ_AGAIN:
+            return call
+        got = sorted(
+            (_call(a), a.answer)
+            for a in self.answers
+            if a.strand == started.strand and _call(a) >= call
+        )
+        for number, text in got:
+            # A Task's answer is journaled as {"ok": ...} (json_text: no spaces).
+            if number != call or not text.startswith('{"ok":'):
+                break
+            call += 1
+        return call
 
     def set_aside(self, live: Iterable[EventRow], top: str) -> list[int]:
         """The ids of the events after the cuts, and of the end event of the execution
@@ -361,6 +392,12 @@ class _Cutter:
                 return False  # redriven from where it failed (its cuts say), or not at all
             return bool(below) or _call(answer) >= _CHILD_KEPT_CALLS
         return False
+
+
+def _map_run_error(rows: Sequence[EventRow], started: EventRow) -> str | None:
+    """The error the Map Run started at ``started`` failed with (None: it did not fail)."""
+    failed = next((e for e in rows if e.id > started.id and e.type == "MapRunFailed"), None)
+    return None if failed is None else parse_json(failed.details or "{}").get("error")
 
 
 def _open_entry(rows: Sequence[EventRow]) -> EventRow | None:

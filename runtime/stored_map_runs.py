@@ -44,6 +44,7 @@ _RUN_FIELDS = (
 _CHILD_FIELDS = (
     "index", "name", "input", "state_machine_arn", "status", "output", "error", "cause",
     "start_time", "stop_time", "item_count", "redrive_count", "redrive_date",
+    "past_redrive_limit",
 )  # fmt: skip
 
 

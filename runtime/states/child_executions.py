@@ -29,6 +29,7 @@ from runtime.map_children import (
     child_arn,
     exceeded,
 )
+from runtime.pending_redrive import awaiting_redrive
 from runtime.states.map_run import ChildExecution, ChildRecord, MapRun
 from runtime.strands import in_strand, strand_key
 
@@ -144,9 +145,11 @@ async def _run_here(
     machine = m.StateMachine(scope=state.item_processor, query_language=state.query_language)
     children: list[ChildRecord | None] = [None] * len(batches)
     failed = 0
+    map_run.awaiting_redrive = awaiting_redrive(parent.history, map_run.arn)
 
     async def run_one(index: int) -> None:
         nonlocal failed
+        map_run.awaiting_redrive.pop(index, None)
         start = _start(frame, work, index, batches[index])
         history = child_history(parent.history, parent.host.clock, start.arn)
         run = child_run(parent.host, parent.steps, machine, start, work, history)

@@ -17,8 +17,10 @@ from asl import model as m
 from asl.errors import RUNTIME, StatesError
 from asl.jsontext import json_text
 from runtime.context import context_timestamp
+from runtime.execution_arns import is_express
 from runtime.frame import Frame, Run
 from runtime.history import Event
+from runtime.redrive import REDRIVE_EVENT_LIMIT
 
 __all__ = [
     "MAP_RUN_REDRIVE_LIMIT",
@@ -67,6 +69,9 @@ class ChildRecord:
         #: Never redriven on its own (a Map Run's children are redriven with their parent).
         self.redrive_count = 0
         self.redrive_date: float | None = None
+        #: An unsuccessful STANDARD child whose history is too long to be redriven: its
+        #: Map Run's redrives leave it as it ended (see :mod:`runtime.redrive`).
+        self.past_redrive_limit = False
 
     @property
     def history(self) -> Sequence[Event]:
@@ -145,6 +150,11 @@ class ChildExecution(ChildRecord):
         """Mark the execution ended (its end event is in its history)."""
         self.status = status
         self.stop_time = self.run.host.now()
+        self.past_redrive_limit = (
+            status != "SUCCEEDED"
+            and not is_express(self.arn)
+            and len(self.run.history) >= REDRIVE_EVENT_LIMIT
+        )
 
 
 class MapRunRecord:
@@ -181,17 +191,24 @@ class MapRunRecord:
         self.redrive_date: float | None = None
         #: The Distributed Map state that started it (its children run its ItemProcessor).
         self.state_name = ""
+        #: The unsuccessful children a redrive is to run again and has not started yet
+        #: (their index: their item count); none once the Map Run has ended.
+        self.awaiting_redrive: dict[int, int] = {}
 
     def execution_counts(self) -> dict[str, int]:
         """Child executions by status, as ``DescribeMapRun`` counts them."""
-        return self._counts(lambda child: 1, self.planned_executions, self.results_written)
+        waiting = len(self.awaiting_redrive)
+        return self._counts(lambda child: 1, self.planned_executions, self.results_written, waiting)
 
     def item_counts(self) -> dict[str, int]:
         """Items by the status of the child that processed them."""
-        return self._counts(lambda child: child.item_count, self.planned_items, self.items_written)
+        waiting = sum(self.awaiting_redrive.values())
+        return self._counts(
+            lambda child: child.item_count, self.planned_items, self.items_written, waiting
+        )
 
     def _counts(
-        self, weight: Callable[[ChildRecord], int], planned: int, written: int
+        self, weight: Callable[[ChildRecord], int], planned: int, written: int, waiting: int
     ) -> dict[str, int]:
         """AWS's counts [API reference, MapRunExecutionCounts and MapRunItemCounts]:
         ``pending`` those not started yet (children never started because the Map Run
@@ -206,12 +223,21 @@ class MapRunRecord:
         counts["pending"] = max(0, planned - started)
         counts["total"] = started + counts["pending"]
         counts["resultsWritten"] = written
-        # A Map Run's unsuccessful children are redriven with their parent (its
-        # RedriveExecution replays the Map Run), none waits for a redrive of the Map Run
-        # alone and none is left that could not be redriven: AWS answers 0 for both when
-        # nothing is redriven (DescribeMapRun output in aws-samples/
+        # "The number of FAILED, ABORTED, or TIMED_OUT child workflow executions that
+        # cannot be redriven because their execution status is terminal" (the API
+        # reference, MapRunExecutionCounts): the STANDARD children past the history length
+        # a redrive allows ("Redriving Map Runs": their "last error or output ... is
+        # permanent"). Not the failures a succeeded Map Run tolerated: AWS answers 0 for
+        # one with a failed child (DescribeMapRun output in aws-samples/
         # reinvent2023-api312-ml-workloads-with-aws-step-functions, README).
-        counts["failuresNotRedrivable"] = counts["pendingRedrive"] = 0
+        counts["failuresNotRedrivable"] = sum(
+            weight(child)
+            for child in self.executions
+            if child.past_redrive_limit and child.status != "SUCCEEDED"
+        )
+        # Those waiting to run again are not started yet: pending too (the "Redriving Map
+        # Runs" page: they "transition to the pending state"); see runtime.pending_redrive.
+        counts["pendingRedrive"] = waiting
         return counts
 
     def describe(self) -> dict[str, Any]:
@@ -266,9 +292,10 @@ class MapRun(MapRunRecord):
             )
 
     def close(self, status: str, error: str | None = None, cause: str | None = None) -> None:
-        """End the Map Run."""
+        """End the Map Run (no child waits for a redrive then)."""
         self.status, self.error, self.cause = status, error, cause
         self.stop_time = self._now()
+        self.awaiting_redrive = {}
 
 
 def _earlier_starts(run: Run, arn: str) -> list[float]:

@@ -291,9 +291,11 @@ def test_a_redriven_map_run_counts_its_children_again(sfn: Any, folder: Path) ->
     """A failed Map Run: the child never started pending; redriven with its parent, the
     Map Run (the same one, its children the same executions, and the one never started)
     counts them all succeeded, its redriveCount 1 and redriveDate the redrive's (the
-    API reference, DescribeMapRun). Nothing
-    waits for a redrive of the Map Run alone, nothing is left that cannot be redriven:
-    failuresNotRedrivable and pendingRedrive stay 0 (see runtime/states/map_run.py).
+    API reference, DescribeMapRun). No child is past the history length a redrive
+    allows, so failuresNotRedrivable is 0, and no child waits for a redrive once the Map
+    Run has ended: pendingRedrive 0 ("Redriving Map Runs": "When a Map Run has completed
+    its execution or is aborted, the count of child workflow executions in the Pending
+    redrive state is reset to 0").
     Only the unsuccessful children run again, and the history records ``MapRunRedriven``
     ``{mapRunArn, redriveCount}``, not the Map's start again ("Redriving Map Runs" in the
     developer guide; botocore's MapRunRedrivenEventDetails)."""

@@ -303,3 +303,111 @@ def test_a_child_whose_events_hold_a_lone_surrogate_is_redriven_from_its_failed_
     assert again.status == "SUCCEEDED", (again.error, again.cause)
     assert sorted(flaky.calls).count(f"{broken}-prepare") == 1  # Prepare not run again
     assert "ExecutionRedriven" in _types(_child(again, 1))
+
+
+#: A child that loops until its history is full (item "loop"), or sends its item.
+LOOPING = {
+    "Route": {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.v", "StringEquals": "loop", "Next": "Loop"}],
+        "Default": "Work",
+    },
+    "Loop": {"Type": "Pass", "Next": "Route"},
+    "Work": _step(""),
+}
+
+
+def test_a_standard_child_past_the_history_limit_counts_as_a_failure_not_redrivable(
+    tmp_path: Path,
+) -> None:
+    """DescribeMapRun's ``failuresNotRedrivable``: "The number of FAILED, ABORTED, or
+    TIMED_OUT child workflow executions that cannot be redriven because their execution
+    status is terminal" (the API reference, MapRunExecutionCounts and MapRunItemCounts);
+    "Redriving Map Runs": a STANDARD child past the history limit "won't be attempted
+    again. The last error or output of the execution is permanent". It stays so after a
+    redrive of its parent (which leaves it as it ended), read live or from the database;
+    the failed child that can be redriven is not counted."""
+    flaky = Flaky({"b"})
+    items = {"items": [{"v": v, "nap": 0} for v in ("loop", "b", "c")]}
+    db = tmp_path / "db.sqlite3"
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        engine = _engine(db, flaky)
+        definition = _machine(LOOPING, "Route")
+        definition["States"]["Each"]["ToleratedFailureCount"] = 1
+        machine = engine.create_state_machine(definition, name="m")
+        first = await (await machine.start(items)).wait()
+        counted = first.map_runs[0].describe()
+        flaky.healed = True
+        again = await (await engine.redrive(first.arn)).wait()
+        live = again.map_runs[0].describe()
+        await engine.aclose()
+        reopened = _engine(db, flaky)
+        stored = reopened.get_execution(first.arn)
+        assert stored is not None
+        read = stored.map_runs[0].describe()
+        await reopened.aclose()
+        return counted, live, read
+
+    counted, live, read = asyncio.run(main())
+    assert counted["status"] == "FAILED"
+    assert counted["executionCounts"]["failed"] == 2
+    assert counted["executionCounts"]["failuresNotRedrivable"] == 1
+    assert counted["itemCounts"]["failuresNotRedrivable"] == 1
+    assert live["status"] == read["status"] == "SUCCEEDED"  # the one failure tolerated
+    for described in (live, read):
+        counts = described["executionCounts"]
+        assert (counts["succeeded"], counts["failed"], counts["failuresNotRedrivable"]) == (2, 1, 1)
+        assert counts["pendingRedrive"] == 0
+
+
+def test_a_redriven_map_run_counts_the_children_waiting_to_run_again(tmp_path: Path) -> None:
+    """DescribeMapRun's ``pendingRedrive``: "The number of unsuccessful child workflow
+    executions currently waiting to be redriven" (the API reference, MapRunExecutionCounts);
+    "Redriving Map Runs": a redriven Map Run at its concurrency limit holds them pending,
+    and the count "is reset to 0" once it has completed. One child at a time: while b
+    (failed, redriven) naps, c (failed) waits; a (succeeded) is not waited for."""
+    states = {
+        "Work": _step("", "Nap"),
+        "Nap": {"Type": "Wait", "SecondsPath": "$.nap", "End": True},
+    }
+    flaky = Flaky({"b", "c"})
+    items = {"items": [{"v": "a", "nap": 0}, {"v": "b", "nap": 1}, {"v": "c", "nap": 0}]}
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        engine = _engine(tmp_path / "db.sqlite3", flaky, "real")
+        definition = _machine(states, "Work")
+        definition["States"]["Each"] |= {"MaxConcurrency": 1, "ToleratedFailureCount": 1}
+        machine = engine.create_state_machine(definition, name="m")
+        first = await (await machine.start(items)).wait()
+        ended = first.map_runs[0].describe()
+        flaky.healed = True
+
+        async def watch() -> dict[str, Any]:
+            # b naps a second: seen running (bounded loop) long before it ends.
+            for _ in range(4000):
+                live = engine.get_execution(first.arn)
+                runs = [] if live is None or live.status != "RUNNING" else live.map_runs
+                if runs and any(c.index == 1 and c.status == "RUNNING" for c in runs[0].executions):
+                    return runs[0].describe()
+                await asyncio.sleep(0.001)
+            raise AssertionError("b was never seen running")
+
+        watcher = asyncio.create_task(watch())
+        redriven = await engine.redrive(first.arn)
+        waiting = await watcher
+        done = await redriven.wait()
+        finished = done.map_runs[0].describe()
+        await engine.aclose()
+        return ended, waiting, finished
+
+    ended, waiting, finished = asyncio.run(main())
+    assert ended["status"] == "FAILED" and ended["executionCounts"]["failed"] == 2
+    assert ended["executionCounts"]["pendingRedrive"] == 0
+    assert waiting["status"] == "RUNNING"
+    counts = waiting["executionCounts"]
+    assert (counts["succeeded"], counts["running"], counts["pending"]) == (1, 1, 1)
+    assert counts["pendingRedrive"] == waiting["itemCounts"]["pendingRedrive"] == 1
+    assert finished["status"] == "SUCCEEDED"
+    assert finished["executionCounts"]["pendingRedrive"] == 0
+    assert finished["executionCounts"]["succeeded"] == 3

@@ -19,6 +19,8 @@ import pytest
 from asl.errors import (
     DATA_LIMIT_EXCEEDED,
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    ITEM_READER_FAILED,
+    RESULT_WRITER_FAILED,
     RUNTIME,
 )
 from asl.jsontext import json_text
@@ -348,9 +350,11 @@ def test_a_map_run_failed_with_a_runtime_error_is_not_redriven_its_state_runs_ag
         plan = redrive_plan(_map_run_rows(error), [], 1, 9.0, succeeded)
         assert [e.type for e in plan.events] == ["ExecutionRedriven"]
         assert plan.set_aside == (3, 4, 5, 6, 7)  # from MapStateStarted on
-    answers = [JournalRow("", "1", 0, "{}"), JournalRow("", "4", 1, "{}")]
+    # The Map Run's strand: its ItemReader's answer (call 4), then a time (call 5).
+    answers = [JournalRow("", "1", 0, "{}"), JournalRow("", "4", 1, '{"ok":["a","b"]}')]
     answers += [JournalRow(f"/4.d{i}", seq, 2, "{}") for i in (0, 1) for seq in "01"]
     answers.append(JournalRow("/4.d1/7.b0", "0", 3, "{}"))
+    answers.append(JournalRow("", "5", 4, '{"v":1.0,"of":"now"}'))
     plan = redrive_plan(
         _map_run_rows(EXCEED_TOLERATED_FAILURE_THRESHOLD), answers, 1, 9.0, succeeded
     )
@@ -359,8 +363,13 @@ def test_a_map_run_failed_with_a_runtime_error_is_not_redriven_its_state_runs_ag
         ("MapRunRedriven", '{"mapRunArn":"run","redriveCount":1}'),
     ]
     assert plan.set_aside == (5, 6, 7)  # from MapRunFailed on
-    # The Map Run's own calls after its start, and all but the name of child 1, which failed.
-    assert plan.forgotten == (("", "4"), ("/4.d1", "1"), ("/4.d1/7.b0", "0"))
+    # All but the name of child 1, which failed, and the Map Run's time after its read:
+    # its ItemReader's answer is kept ("Scenarios of input used on Map Run redrive").
+    assert plan.forgotten == (("/4.d1", "1"), ("/4.d1/7.b0", "0"), ("", "5"))
+    # Failed reading its items or writing its results, it reads them again.
+    for error in (ITEM_READER_FAILED, RESULT_WRITER_FAILED):
+        plan = redrive_plan(_map_run_rows(error), answers, 1, 9.0, succeeded)
+        assert plan.forgotten == (("", "4"), ("/4.d1", "1"), ("/4.d1/7.b0", "0"), ("", "5"))
 
 
 def _child_rows(strand: str) -> list[EventRow]:
