@@ -320,9 +320,9 @@ class Execution:
         self.stop_time = self._run.host.now()
         history = self._run.history
         if status == "SUCCEEDED":
-            history.add_output(event, len(history), self.output)
+            history.add_output(event, history.count, self.output)
         else:
-            history.add(event, len(history), details or None)
+            history.add(event, history.count, details or None)
         if self._log is None:
             return None
         output = self._log.text(self.output) if status == "SUCCEEDED" else None
