@@ -144,7 +144,8 @@ class _Capture:
         self._log = log
 
     def __enter__(self) -> None:
-        _install()
+        if type(sys.stdout) is not _Router or type(sys.stderr) is not _Router:  # as rarely
+            _install()
         self._token = _current.set(self._log)
 
     def __exit__(self, *exc_info: object) -> None:

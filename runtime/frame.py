@@ -236,7 +236,7 @@ class Frame:
         """The execution's history, when it has room for one more event."""
         run = self.run
         history = run.history
-        if run.history_limit is not None and history.count >= run.history_limit:
+        if run.history_limit is not None and history.recorded >= run.history_limit:
             raise _history_full(run.history_limit)
         return history
 

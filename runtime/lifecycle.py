@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
@@ -97,17 +97,18 @@ class Machine:
     def __post_init__(self) -> None:
         object.__setattr__(self, "context", state_machine_context(self.arn, self.name))
 
-    async def start(
+    def start(
         self,
         input: Any = None,
         *,
         name: str | None = None,
         on_start: Callable[[str], None] | None = None,
-    ) -> Execution:
-        """Start an execution; ``input`` is a JSON value (default ``{}``). ``on_start`` is
-        called with the new execution's ARN as its start is recorded (see
-        :meth:`runtime.executions.Engine.start_execution`)."""
-        return await self.engine.start_execution(self, input, name=name, on_start=on_start)
+    ) -> Coroutine[Any, Any, Execution]:
+        """Start an execution (await it); ``input`` is a JSON value (default ``{}``).
+        ``on_start`` is called with the new execution's ARN as its start is recorded (see
+        :meth:`runtime.executions.Engine.start_execution`). The engine's coroutine itself:
+        no frame of this one's in between."""
+        return self.engine.start_execution(self, input, name=name, on_start=on_start)
 
 
 def _context_member(execution: weakref.ref[Execution]) -> dict[str, Any]:
@@ -320,9 +321,9 @@ class Execution:
         self.stop_time = self._run.host.now()
         history = self._run.history
         if status == "SUCCEEDED":
-            history.add_output(event, history.count, self.output)
+            history.add_output(event, history.recorded, self.output)
         else:
-            history.add(event, history.count, details or None)
+            history.add(event, history.recorded, details or None)
         if self._log is None:
             return None
         output = self._log.text(self.output) if status == "SUCCEEDED" else None

@@ -18,7 +18,7 @@ from asl.flow.protocol import StateFlow
 from integrations.base import CallbackResult, Resource, TaskRequest, parse_resource
 from runtime.activities import run_activity
 from runtime.clock import DeadlineExpired
-from runtime.evaluation import evaluate
+from runtime.evaluation import evaluate, evaluate_jsonpath
 from runtime.frame import Frame, check_payload
 from runtime.interpreter import Outcome, with_retry_and_catch
 
@@ -45,7 +45,11 @@ async def _attempt(
     token = run.host.new_task_token() if resource.pattern == "waitForTaskToken" else None
     b = frame.bindings(state, retry_count, task_token=token)
     flow = state.flow
-    prepared = await evaluate(state, frame, entered, _prepared, flow, raw_input, b)
+    jsonpath = state.query_language == "JSONPath"  # its calls made at once, no coroutine
+    if jsonpath:
+        prepared = evaluate_jsonpath(state, frame, entered, _prepared, flow, raw_input, b)
+    else:
+        prepared = await evaluate(state, frame, entered, _prepared, flow, raw_input, b)
     payload, timeout, heartbeat = prepared
     await _record_scheduled(frame, resource, payload, timeout, heartbeat)
     request = TaskRequest(
@@ -64,7 +68,11 @@ async def _attempt(
         services=run.host,
     )
     result = await _invoke(frame, request, timeout, heartbeat)
-    output, assigned = await evaluate(state, frame, entered, flow.finish, raw_input, result, b)
+    finish = flow.finish
+    if jsonpath:
+        output, assigned = evaluate_jsonpath(state, frame, entered, finish, raw_input, result, b)
+    else:
+        output, assigned = await evaluate(state, frame, entered, finish, raw_input, result, b)
     return output, state.next, assigned
 
 
