@@ -520,6 +520,12 @@ class Clock:
         """A Wake no timer resolves: whoever holds it wakes the strand parked on it."""
         return Wake(self, None)
 
+    def in_first_turn(self) -> bool:
+        """Whether :meth:`after_first_turn` would wait: the calling strand is in the first
+        turn of a group (a sync look, so most Tasks make no coroutine for it)."""
+        turn = _first_turn.get()
+        return turn is not None and not turn.ended
+
     async def after_first_turn(self) -> None:
         """In a strand that :meth:`run_all` started with ``first_turn``, during its first
         step: park until every strand started with it has taken its first step too, then

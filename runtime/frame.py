@@ -209,7 +209,12 @@ class Frame:
     def record_state(self, event_type: str, name: str, data: Any) -> int:
         """Append a state's entry (``data``: its input) or exit (its output), linked to
         this thread's previous event; return its id."""
-        self.last_event = self._history().add_state(event_type, self.last_event, name, data)
+        # What _history() does, in place: two of these for every state entered.
+        run = self.run
+        history = run.history
+        if run.history_limit is not None and history.recorded >= run.history_limit:
+            raise _history_full(run.history_limit)
+        self.last_event = history.add_state(event_type, self.last_event, name, data)
         return self.last_event
 
     def record_output(self, event_type: str, output: Any) -> int:

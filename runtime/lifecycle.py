@@ -253,10 +253,11 @@ class Execution:
         it ever ran (stopped at once), it ends ABORTED here; ended by a bug of the engine's,
         it ends FAILED here (every execution ends with its event), the bug logged and kept
         in :attr:`fault`."""
-        if self._left_running(error):
+        if self._log is not None and self._left_running(error):
             return
         try:
-            self._end_after(error)
+            if self.status == "RUNNING" or error is not None:  # else its end is recorded
+                self._end_after(error)
         except Exception as failure:  # its end could not be recorded either: said, not hung
             self.fault = failure
             _log.error("execution %s: its end was not recorded", self.arn, exc_info=failure)

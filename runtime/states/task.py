@@ -51,7 +51,12 @@ async def _attempt(
     else:
         prepared = await evaluate(state, frame, entered, _prepared, flow, raw_input, b)
     payload, timeout, heartbeat = prepared
-    await _record_scheduled(frame, resource, payload, timeout, heartbeat)
+    if resource.kind != "activity":  # run_activity records its own events
+        _record_scheduled(frame, resource, payload, timeout, heartbeat)
+        clock = run.host.clock
+        if clock.in_first_turn():  # a Map's iterations started together (see there)
+            await clock.after_first_turn()
+        _record_started(frame, resource)
     request = TaskRequest(
         resource=resource,
         parameters=payload,
@@ -84,24 +89,19 @@ def _prepared(flow: StateFlow, raw_input: Any, b: Bindings) -> tuple[Any, int | 
     return payload, timeout, heartbeat
 
 
-async def _record_scheduled(
+def _record_scheduled(
     frame: Frame, resource: Resource, payload: Any, timeout: int | None, heartbeat: int | None
 ) -> None:
-    """The Task's scheduled and started events. Between them the iterations of a Map
-    started together take their first steps: AWS records the TaskStateEntered and
+    """The Task's scheduled event. Between it and the started event the iterations of a
+    Map started together take their first steps: AWS records the TaskStateEntered and
     TaskScheduled of each, then the TaskStarted of each (recorded: localstack
     test_timeouts test_service_lambda_map_timeout, four iterations)."""
-    if resource.kind == "activity":  # run_activity records its own events
-        return
-    clock = frame.run.host.clock
     if resource.kind == "lambda":
         if timeout is None:  # details made when read: no mapping kept per event
             frame.record_lambda_scheduled(resource.arn, payload)
         else:
             details = {"resource": resource.arn, "input": payload, "timeoutInSeconds": timeout}
             frame.record("LambdaFunctionScheduled", details)
-        await clock.after_first_turn()
-        frame.record("LambdaFunctionStarted")
         return
     details = {
         "resourceType": resource.resource_type,
@@ -114,7 +114,13 @@ async def _record_scheduled(
     if heartbeat is not None:
         details["heartbeatInSeconds"] = heartbeat
     frame.record("TaskScheduled", details)
-    await clock.after_first_turn()
+
+
+def _record_started(frame: Frame, resource: Resource) -> None:
+    """The Task's started event."""
+    if resource.kind == "lambda":
+        frame.record("LambdaFunctionStarted")
+        return
     frame.record(
         "TaskStarted", {"resourceType": resource.resource_type, "resource": resource.resource_name}
     )
