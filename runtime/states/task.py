@@ -8,6 +8,7 @@ the LambdaFunction* events instead.
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable
 from functools import lru_cache
 from typing import Any
 
@@ -25,16 +26,17 @@ from runtime.interpreter import Outcome, with_retry_and_catch
 resource_of = lru_cache(maxsize=4096)(parse_resource)
 
 
-async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
-    """Run the Task under its Retry and Catch."""
+def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Awaitable[Outcome]:
+    """Run the Task under its Retry and Catch (the coroutine that does: no frame of this
+    one's in between)."""
     assert isinstance(state, m.Task)
     if not state.retry and not state.catch:  # nothing to retry or catch: one attempt
-        return await _attempt(state, raw_input, frame, entered, 0)
+        return _attempt(state, raw_input, frame, entered, 0)
 
-    async def attempt(retry_count: int) -> Outcome:
-        return await _attempt(state, raw_input, frame, entered, retry_count)
+    def attempt(retry_count: int) -> Awaitable[Outcome]:
+        return _attempt(state, raw_input, frame, entered, retry_count)
 
-    return await with_retry_and_catch(state, raw_input, frame, attempt)
+    return with_retry_and_catch(state, raw_input, frame, attempt)
 
 
 async def _attempt(
