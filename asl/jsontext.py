@@ -158,7 +158,7 @@ def _flat_object_size(value: dict[Any, Any]) -> int | None:
     """The size of an object whose keys and values are all written as they are (text of
     printable ASCII without quotes or backslashes, small integers, true, false, null),
     counted without writing it: most executions' inputs are such. None for any other."""
-    size = 2 + max(2 * len(value) - 1, 0)  # braces, colons and commas
+    size = 2 * len(value) + 1 if value else 2  # braces, colons and commas
     # Text JSON writes as it is (one byte a character between its quotes): tested in place,
     # a call per key and text would cost as much as the test.
     for key, member in value.items():
