@@ -323,18 +323,12 @@ class Engine:
     def _new_run(self, machine: Machine, arn: str, host: Host, history: History | None) -> Run:
         """The Run of an execution (its Execution gives it its context's member)."""
         standard = machine.type == "STANDARD"
+        limit = HISTORY_LIMIT_EVENTS if standard else EXPRESS_HISTORY_LIMIT_EVENTS
+        # Positional: one per execution, and each keyword costs more than the argument.
         return Run(
-            host=host,
-            machine=machine.definition,
-            execution_arn=arn,
-            state_machine_arn=machine.arn,
-            state_machine_context=machine.context,
-            region=self.region,
-            account=self.account,
-            history_limit=HISTORY_LIMIT_EVENTS if standard else EXPRESS_HISTORY_LIMIT_EVENTS,
-            steps=STEPS,
-            history=history,
-        )
+            host, machine.definition, arn, machine.arn, machine.context, self.region,
+            self.account, STEPS, dict, limit, history,
+        )  # fmt: skip
 
     def _spawn(self, execution: Execution, input_size: int) -> None:
         self._executions[execution.arn] = execution

@@ -117,17 +117,16 @@ class Run:
 
     def __init__(
         self,
-        *,
         host: Host,
         machine: StateMachine,
         execution_arn: str,
         state_machine_arn: str,
-        execution_context: dict[str, Any] | Callable[[], dict[str, Any]] = dict,
         state_machine_context: dict[str, Any],
         region: str,
         account: str,
-        history_limit: int | None = HISTORY_LIMIT_EVENTS,
         steps: Mapping[str, Step],
+        execution_context: dict[str, Any] | Callable[[], dict[str, Any]] = dict,
+        history_limit: int | None = HISTORY_LIMIT_EVENTS,
         history: History | None = None,
     ) -> None:
         self.host = host

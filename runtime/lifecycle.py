@@ -345,7 +345,7 @@ async def execute(execution: Execution, run: Run, input_size: int) -> None:
     if run.host.repeatable:
         slices_by_steps()  # in this strand's context, inherited by the strands it starts
     machine = run.machine
-    frame = Frame(run, 0, size_bound=input_size)
+    frame = Frame(run, 0, None, input_size)
     try:
         # The input was measured at the door; every state's output is kept within the
         # limit, so the last one, the execution's output, is too.

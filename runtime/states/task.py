@@ -45,7 +45,7 @@ async def _attempt(
     resource = resource_of(state.resource)
     run = frame.run
     token = run.host.new_task_token() if resource.pattern == "waitForTaskToken" else None
-    b = frame.bindings(state, retry_count, task_token=token)
+    b = frame.bindings(state, retry_count, None, token)
     flow = state.flow
     jsonpath = state.query_language == "JSONPath"  # its calls made at once, no coroutine
     if jsonpath:
@@ -59,21 +59,13 @@ async def _attempt(
         if clock.in_first_turn():  # a Map's iterations started together (see there)
             await clock.after_first_turn()
         _record_started(frame, resource)
+    # Positional (resource, parameters, state_name, execution_arn, state_machine_arn,
+    # region, account, task_token, timeout_seconds, heartbeat_seconds, credentials,
+    # retry_count, services): one per attempt, and each keyword costs more than the argument.
     request = TaskRequest(
-        resource=resource,
-        parameters=payload,
-        state_name=state.name,
-        execution_arn=run.execution_arn,
-        state_machine_arn=run.state_machine_arn,
-        region=run.region,
-        account=run.account,
-        task_token=token,
-        timeout_seconds=timeout,
-        heartbeat_seconds=heartbeat,
-        credentials=None,
-        retry_count=retry_count,
-        services=run.host,
-    )
+        resource, payload, state.name, run.execution_arn, run.state_machine_arn, run.region,
+        run.account, token, timeout, heartbeat, None, retry_count, run.host,
+    )  # fmt: skip
     result = await _invoke(frame, request, timeout, heartbeat)
     finish = flow.finish
     if jsonpath:
