@@ -252,12 +252,15 @@ class Engine:
             name = self.host.new_uuid()  # a UUID: a valid name
         else:
             check_name(name, "execution")
-        prefix = f"arn:aws:states:{self.region}:{self.account}"
-        arn = f"{prefix}:execution:{machine.name}:{name}"
         if machine.type == "EXPRESS":
             # An Express execution's ARN has an id of its own after the name (recorded
             # against AWS: localstack test_express_sync), so two never share one.
-            arn = f"{prefix}:express:{machine.name}:{name}:{self.host.new_uuid()}"
+            arn = (
+                f"arn:aws:states:{self.region}:{self.account}:express:{machine.name}:{name}:"
+                f"{self.host.new_uuid()}"
+            )
+        else:
+            arn = f"arn:aws:states:{self.region}:{self.account}:execution:{machine.name}:{name}"
         while (starting := self._starting.get(arn)) is not None:
             await asyncio.wait([starting])  # a start of the same ARN being committed
         # One stored (ended, or run by another engine on the file) is found by its commit.
