@@ -27,16 +27,18 @@ class Entropy(Protocol):
         ...
 
 
-# The version (4) and variant (RFC 4122) bits of a version 4 UUID.
-_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+# The bits of a version 4 UUID kept from its random ones (a positive mask: and-ing with a
+# negative one costs more), and its version (4) and variant (RFC 4122) bits.
+_UUID4_KEEP = (1 << 128) - 1 & ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 def uuid4_text(bits: int) -> str:
     """The version 4 UUID made of 128 random ``bits`` (its version and variant bits set),
     as ``str(uuid.UUID(int=bits, version=4))`` gives it, formatted directly."""
-    text = (bits & _UUID4_CLEAR | _UUID4_SET).to_bytes(16).hex()  # faster than the int
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    # aaaa-aaaa-bbbb-cccc-dddd-eeee-eeee-eeee: fewer slices than the plain hex needs
+    text = (bits & _UUID4_KEEP | _UUID4_SET).to_bytes(16).hex("-", 2)
+    return text[:4] + text[5:29] + text[30:34] + text[35:]
 
 
 class SystemEntropy:

@@ -151,13 +151,14 @@ def json_size(value: Any) -> int:
 _FLAT_MEMBERS = 16
 #: Integers this small are written as their digits (no conversion limit near).
 _SMALL_INT = 10**15
+_LEAST_SMALL_INT = -_SMALL_INT  # (a constant: negated where used, it is made each time)
 
 
 def _flat_object_size(value: dict[Any, Any]) -> int | None:
     """The size of an object whose keys and values are all written as they are (text of
     printable ASCII without quotes or backslashes, small integers, true, false, null),
     counted without writing it: most executions' inputs are such. None for any other."""
-    size = 2 + max(2 * len(value) - 1, 0)  # braces, colons and commas
+    size = 2 * len(value) + 1 if value else 2  # braces, colons and commas
     # Text JSON writes as it is (one byte a character between its quotes): tested in place,
     # a call per key and text would cost as much as the test.
     for key, member in value.items():
@@ -178,7 +179,7 @@ def _flat_object_size(value: dict[Any, Any]) -> int | None:
             size += 4 if member else 5
         elif member is None:
             size += 4
-        elif kind is int and -_SMALL_INT < member < _SMALL_INT:
+        elif kind is int and _LEAST_SMALL_INT < member < _SMALL_INT:
             size += len(str(member))
         else:
             return None
@@ -219,7 +220,18 @@ def _plain_copy(value: Any, depth: int) -> JSON:
         for key, member in value.items():
             if type(key) is not str:
                 raise NotPlain()
-            members[key] = _plain_copy(member, depth - 1)
+            # Text, booleans, null and small integers taken as they are, here: most
+            # members are such, and a call for each would cost more than the copy.
+            kind = type(member)
+            if (
+                kind is str
+                or kind is bool
+                or member is None
+                or (kind is int and _LEAST_SMALL_INT < member < _SMALL_INT)
+            ):
+                members[key] = member
+            else:
+                members[key] = _plain_copy(member, depth - 1)
         return members
     if kind is list:
         if not depth:
@@ -228,7 +240,7 @@ def _plain_copy(value: Any, depth: int) -> JSON:
     if kind is str or kind is bool or value is None:
         return value
     if kind is int:
-        if -_SMALL_INT < value < _SMALL_INT:
+        if _LEAST_SMALL_INT < value < _SMALL_INT:
             return value
     elif kind is float and value - value == 0.0:  # finite: NaN and the infinities give NaN
         return value

@@ -23,6 +23,7 @@ import base64
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any, TextIO
@@ -135,7 +136,7 @@ def _install() -> tuple[_Router, _Router]:
 
 
 class _Capture:
-    """The context manager :func:`capture` gives (a class: it is entered on every
+    """The context manager :data:`capture` gives (a class: it is entered on every
     invocation, and a generator-based one costs several times more)."""
 
     __slots__ = ("_log", "_token")
@@ -144,16 +145,18 @@ class _Capture:
         self._log = log
 
     def __enter__(self) -> None:
-        _install()
+        if type(sys.stdout) is not _Router or type(sys.stderr) is not _Router:  # as rarely
+            _install()
         self._token = _current.set(self._log)
 
     def __exit__(self, *exc_info: object) -> None:
         _current.reset(self._token)
 
 
-def capture(log: HandlerLog) -> AbstractContextManager[None]:
-    """Send what this context writes to ``sys.stdout`` and ``sys.stderr`` to ``log``."""
-    return _Capture(log)
+#: ``with capture(log):`` sends what this context writes to ``sys.stdout`` and
+#: ``sys.stderr`` to ``log`` (the class itself: no call of a function in between, on every
+#: invocation).
+capture: Callable[[HandlerLog], AbstractContextManager[None]] = _Capture
 
 
 def stray_output_to(stream: TextIO) -> None:

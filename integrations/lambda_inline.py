@@ -95,4 +95,5 @@ class InlineExecutor:
                 expiry.cancel()  # it leaves the clock, unless it has fired
             if not expiry.cancelled():  # it fired: the handler ran past its function's timeout
                 answer = timed_out(function, context.aws_request_id)
-        return answer.with_log(log.text())
+        text = log.text()
+        return answer.with_log(text) if text else answer  # most handlers write nothing

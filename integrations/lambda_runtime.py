@@ -186,8 +186,9 @@ class Event(_Json):
     @classmethod
     def of_value(cls, value: Any) -> Event:
         """The event whose JSON is ``value``."""
-        event = cls.__new__(cls)
-        _Json.__init__(event, None, value)
+        event = cls.__new__(cls)  # one per invocation: its slots set here, no call
+        event._text = None
+        event._value = value
         return event
 
     def fresh(self) -> Any:
@@ -224,8 +225,9 @@ class Outcome(_Json):
     def of_result(cls, result: Any, log: str = "") -> Outcome:
         """A successful run's result: a JSON value of the engine's own, which its payload
         text would carry."""
-        outcome = cls.__new__(cls)
-        _Json.__init__(outcome, None, result)
+        outcome = cls.__new__(cls)  # one per invocation: its slots set here, no call
+        outcome._text = None
+        outcome._value = result
         outcome.function_error = outcome.timed_out = False
         outcome.log = log
         return outcome
@@ -312,7 +314,7 @@ def checked_environment(environment: Mapping[str, Any] | None) -> Mapping[str, s
 
 
 def _marshal(result: Any, request_id: str) -> Outcome:
-    if isinstance(result, bytes | bytearray):
+    if isinstance(result, (bytes, bytearray)):  # a tuple: no union made per call
         return Outcome(bytes(result).decode("utf-8", "replace"))
     try:
         return Outcome.of_result(plain_copy(result))

@@ -337,17 +337,15 @@ class LocalFunctions:
         try:
             now = services.now()
             day = _log_day(int(now))
+            # Positional (function_name, invoked_function_arn, memory_limit_in_mb,
+            # aws_request_id, log_stream_name, deadline_epoch, environment, timer_deadline,
+            # client_context): one per invocation, and each keyword costs more than the value.
             context = LambdaContext(
-                function_name=function.name,
-                invoked_function_arn=call.arn,
-                memory_limit_in_mb=str(function.memory),
-                aws_request_id=call.request_id,
-                log_stream_name=f"{day}/[{LATEST}]{services.new_uuid().replace('-', '')}",
-                deadline_epoch=now + function.timeout,
-                environment=function.environment,
-                timer_deadline=time.monotonic() + function.timeout,
-                client_context=call.client_context,
-            )
+                function.name, call.arn, str(function.memory), call.request_id,
+                f"{day}/[{LATEST}]{services.new_uuid().replace('-', '')}",
+                now + function.timeout, function.environment,
+                time.monotonic() + function.timeout, call.client_context,
+            )  # fmt: skip
             executor = self._executor_for(function)
             try:
                 outcome = await executor.run(function, call.event, context, services)

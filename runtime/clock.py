@@ -263,13 +263,12 @@ class Deadline:
     """``async with clock.deadline(seconds):`` — the block is cancelled when the clock
     reaches now + ``seconds``, and :class:`DeadlineExpired` is raised in its place (like
     ``asyncio.timeout``, on the clock); or, given ``at``, when it reaches that time.
-    ``seconds=None`` and no ``at``: no deadline. ``passive``: on a passive timer; ``limit``:
-    one of the clock's limits (see :meth:`Clock.limit`). Entering and leaving it never
-    waits, so a plain ``with`` (inside a task) does the same for two coroutines fewer."""
+    ``seconds=None`` and no ``at``: no deadline. ``passive``: on a passive timer. Entering
+    and leaving it never waits, so a plain ``with`` (inside a task) does the same for two
+    coroutines fewer."""
 
     __slots__ = (
-        "_active", "_at", "_clock", "_expired", "_limit", "_passive", "_seconds", "_task",
-        "_timer",
+        "_active", "_at", "_clock", "_expired", "_passive", "_seconds", "_task", "_timer",
     )  # fmt: skip
 
     def __init__(
@@ -278,13 +277,11 @@ class Deadline:
         seconds: float | None,
         passive: bool = False,
         at: float | None = None,
-        limit: bool = False,
     ) -> None:
         self._clock = clock
         self._seconds = seconds
         self._passive = passive
         self._at = at
-        self._limit = limit
         self._active = False
         self._expired = False
         self._task: asyncio.Task[Any] | None = None
@@ -307,9 +304,7 @@ class Deadline:
             self._active = True
             clock = self._clock
             # The Deadline is its timer's callback: no bound method made for each.
-            if self._limit and self._at is not None:
-                self._timer = clock._limits.add(self._at, self)
-            elif self._passive:
+            if self._passive:
                 seconds = self._seconds if self._at is None else self._at - clock.now()
                 self._timer = clock.alarm(seconds, self, passive=True)
             elif self._at is not None:
@@ -340,6 +335,27 @@ class Deadline:
         others = self._task.uncancel()  # ours is taken back; a stop stays
         if others == 0 and (exc_type is None or issubclass(exc_type, asyncio.CancelledError)):
             raise DeadlineExpired from exc
+
+
+class _LimitDeadline(Deadline):
+    """A passive :class:`Deadline` at a time, one of its clock's limits (:class:`_Limits`):
+    what :meth:`Clock.limit` gives. Every execution enters one, so entering it goes
+    straight to the limits."""
+
+    __slots__ = ()
+
+    def __init__(self, clock: Clock, at: float) -> None:
+        # What __call__ and __exit__ read (a plain Deadline's other fields are not used).
+        self._clock = clock
+        self._at = at
+        self._active = self._expired = False
+        self._timer = None
+
+    def __enter__(self) -> Deadline:
+        self._task = asyncio.current_task()
+        self._active = True
+        self._timer = self._clock._limits.add(self._at, self)  # type: ignore[arg-type]  # set
+        return self
 
 
 class Clock:
@@ -417,7 +433,7 @@ class Clock:
         """A passive :meth:`deadline_at` for deadlines mostly set in the order they fall due
         (each execution's one-year limit: its start plus a year). They share one alarm of
         the clock's (see :class:`_Limits`), so an execution sets no timer of its own."""
-        return Deadline(self, None, True, deadline, limit=True)
+        return _LimitDeadline(self, deadline)
 
     def _limit_alarm(self, deadline: float, callback: Callable[[], None]) -> _Cancellable:
         """A passive alarm at the time ``deadline`` (for :class:`_Limits`)."""
@@ -503,6 +519,12 @@ class Clock:
     def wake(self) -> Wake:
         """A Wake no timer resolves: whoever holds it wakes the strand parked on it."""
         return Wake(self, None)
+
+    def in_first_turn(self) -> bool:
+        """Whether :meth:`after_first_turn` would wait: the calling strand is in the first
+        turn of a group (a sync look, so most Tasks make no coroutine for it)."""
+        turn = _first_turn.get()
+        return turn is not None and not turn.ended
 
     async def after_first_turn(self) -> None:
         """In a strand that :meth:`run_all` started with ``first_turn``, during its first

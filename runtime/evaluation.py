@@ -25,7 +25,13 @@ from asl.jsonata import JsonataEvaluationError
 from asl.limits import Overrun, Watch, close_slice, open_slice, watching
 from runtime.frame import Frame
 
-__all__ = ["evaluate", "evaluate_on_a_thread", "evaluation_error", "settle"]
+__all__ = [
+    "evaluate",
+    "evaluate_jsonpath",
+    "evaluate_on_a_thread",
+    "evaluation_error",
+    "settle",
+]
 
 _T = TypeVar("_T")
 
@@ -52,12 +58,22 @@ async def evaluate(
 ) -> _T:
     """:func:`settle` a flow call of ``state``; its errors get AWS's prefix (see
     :func:`evaluation_error`)."""
+    if state.query_language == "JSONPath":
+        return evaluate_jsonpath(state, frame, entered, call, *args)
     try:
-        if state.query_language == "JSONPath":
-            # Paths, templates and intrinsics only: no JSONata evaluation to share a
-            # slice, nothing that overruns one, so no slice is opened.
-            return call(*args)
         return await settle(frame, call, *args)
+    except StatesError as error:
+        raise evaluation_error(error, state, frame, entered) from None
+
+
+def evaluate_jsonpath(
+    state: m.State, frame: Frame, entered: int, call: Callable[..., _T], *args: Any
+) -> _T:
+    """:func:`evaluate` for a JSONPath state, made at once (no coroutine: a hot caller, the
+    Task, calls it itself). Paths, templates and intrinsics only: no JSONata evaluation
+    to share a slice, nothing that overruns one, so no slice is opened."""
+    try:
+        return call(*args)
     except StatesError as error:
         raise evaluation_error(error, state, frame, entered) from None
 

@@ -254,12 +254,15 @@ class Engine:
             name = self.host.new_uuid()  # a UUID: a valid name
         else:
             check_name(name, "execution")
-        prefix = f"arn:aws:states:{self.region}:{self.account}"
-        arn = f"{prefix}:execution:{machine.name}:{name}"
         if machine.type == "EXPRESS":
             # An Express execution's ARN has an id of its own after the name (recorded
             # against AWS: localstack test_express_sync), so two never share one.
-            arn = f"{prefix}:express:{machine.name}:{name}:{self.host.new_uuid()}"
+            arn = (
+                f"arn:aws:states:{self.region}:{self.account}:express:{machine.name}:{name}:"
+                f"{self.host.new_uuid()}"
+            )
+        else:
+            arn = f"arn:aws:states:{self.region}:{self.account}:execution:{machine.name}:{name}"
         while (starting := self._starting.get(arn)) is not None:
             await asyncio.wait([starting])  # a start of the same ARN being committed
         # One stored (ended, or run by another engine on the file) is found by its commit.
@@ -325,18 +328,12 @@ class Engine:
     def _new_run(self, machine: Machine, arn: str, host: Host, history: History | None) -> Run:
         """The Run of an execution (its Execution gives it its context's member)."""
         standard = machine.type == "STANDARD"
+        limit = HISTORY_LIMIT_EVENTS if standard else EXPRESS_HISTORY_LIMIT_EVENTS
+        # Positional: one per execution, and each keyword costs more than the argument.
         return Run(
-            host=host,
-            machine=machine.definition,
-            execution_arn=arn,
-            state_machine_arn=machine.arn,
-            state_machine_context=machine.context,
-            region=self.region,
-            account=self.account,
-            history_limit=HISTORY_LIMIT_EVENTS if standard else EXPRESS_HISTORY_LIMIT_EVENTS,
-            steps=STEPS,
-            history=history,
-        )
+            host, machine.definition, arn, machine.arn, machine.context, self.region,
+            self.account, STEPS, dict, limit, history,
+        )  # fmt: skip
 
     def _spawn(self, execution: Execution, input_size: int) -> None:
         self._executions[execution.arn] = execution

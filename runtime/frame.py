@@ -117,17 +117,16 @@ class Run:
 
     def __init__(
         self,
-        *,
         host: Host,
         machine: StateMachine,
         execution_arn: str,
         state_machine_arn: str,
-        execution_context: dict[str, Any] | Callable[[], dict[str, Any]] = dict,
         state_machine_context: dict[str, Any],
         region: str,
         account: str,
-        history_limit: int | None = HISTORY_LIMIT_EVENTS,
         steps: Mapping[str, Step],
+        execution_context: dict[str, Any] | Callable[[], dict[str, Any]] = dict,
+        history_limit: int | None = HISTORY_LIMIT_EVENTS,
         history: History | None = None,
     ) -> None:
         self.host = host
@@ -209,7 +208,12 @@ class Frame:
     def record_state(self, event_type: str, name: str, data: Any) -> int:
         """Append a state's entry (``data``: its input) or exit (its output), linked to
         this thread's previous event; return its id."""
-        self.last_event = self._history().add_state(event_type, self.last_event, name, data)
+        # What _history() does, in place: two of these for every state entered.
+        run = self.run
+        history = run.history
+        if run.history_limit is not None and history.recorded >= run.history_limit:
+            raise _history_full(run.history_limit)
+        self.last_event = history.add_state(event_type, self.last_event, name, data)
         return self.last_event
 
     def record_output(self, event_type: str, output: Any) -> int:
@@ -236,7 +240,7 @@ class Frame:
         """The execution's history, when it has room for one more event."""
         run = self.run
         history = run.history
-        if run.history_limit is not None and len(history) >= run.history_limit:
+        if run.history_limit is not None and history.recorded >= run.history_limit:
             raise _history_full(run.history_limit)
         return history
 

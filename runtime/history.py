@@ -123,11 +123,13 @@ class History(Sequence[Event]):
     executions' histories stay in memory.
     """
 
-    __slots__ = ("_clock", "_log")
+    __slots__ = ("_clock", "_log", "recorded")
 
     def __init__(self, clock: Clock) -> None:
         self._log: list[Any] = []
         self._clock = clock  # timestamps from its now() (no bound method kept per history)
+        #: How many events it holds: ``len()`` without a call (checked before every event).
+        self.recorded = 0
 
     def add(
         self, event_type: str, previous_event_id: int, details: Mapping[str, Any] | None = None
@@ -135,35 +137,40 @@ class History(Sequence[Event]):
         """Record an event and return its id."""
         log = self._log
         log.extend((previous_event_id, self._clock.now(), event_type, _DETAILS, details))
-        return len(log) // _STRIDE
+        recorded = self.recorded = len(log) // _STRIDE
+        return recorded
 
     def add_state(self, event_type: str, previous_event_id: int, name: str, data: Any) -> int:
         """Record a state's entry (``data``: its input) or exit (its output) and return its
         id; its details (``{"name", "input"}`` or ``{"name", "output"}``) are made when read."""
         log = self._log
         log.extend((previous_event_id, self._clock.now(), event_type, name, data))
-        return len(log) // _STRIDE
+        recorded = self.recorded = len(log) // _STRIDE
+        return recorded
 
     def add_started(self, input_value: Any, role_arn: str) -> int:
         """Record the execution's ``ExecutionStarted`` and return its id; its details
         (``{"input", "roleArn"}``) are made when read."""
         log = self._log
         log.extend((0, self._clock.now(), _STARTED, role_arn, input_value))
-        return len(log) // _STRIDE
+        recorded = self.recorded = len(log) // _STRIDE
+        return recorded
 
     def add_output(self, event_type: str, previous_event_id: int, output: Any) -> int:
         """Record an event whose details are its ``output`` alone (an execution's success)
         and return its id; its details are made when read."""
         log = self._log
         log.extend((previous_event_id, self._clock.now(), event_type, _OUTPUT, output))
-        return len(log) // _STRIDE
+        recorded = self.recorded = len(log) // _STRIDE
+        return recorded
 
     def add_lambda_scheduled(self, previous_event_id: int, resource: str, payload: Any) -> int:
         """Record a ``LambdaFunctionScheduled`` with no timeout and return its id; its
         details (``{"resource", "input"}``) are made when read."""
         log = self._log
         log.extend((previous_event_id, self._clock.now(), _LAMBDA_SCHEDULED, resource, payload))
-        return len(log) // _STRIDE
+        recorded = self.recorded = len(log) // _STRIDE
+        return recorded
 
     def extend(self, events: Iterable[Event]) -> None:
         """Append events read back from a store (numbered from where the history ends)."""
@@ -171,6 +178,7 @@ class History(Sequence[Event]):
         for event in events:
             log.extend((event.previous_event_id, event.timestamp, event.type, _DETAILS,
                         event.details))  # fmt: skip
+        self.recorded = len(log) // _STRIDE
 
     def timestamp(self, event_id: int) -> float:
         """When the event ``event_id`` was recorded."""
@@ -186,7 +194,7 @@ class History(Sequence[Event]):
         return None
 
     def __len__(self) -> int:
-        return len(self._log) // _STRIDE
+        return self.recorded
 
     @overload
     def __getitem__(self, index: int) -> Event: ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
@@ -98,20 +98,20 @@ class Machine:
     def __post_init__(self) -> None:
         object.__setattr__(self, "context", state_machine_context(self.arn, self.name))
 
-    async def start(
+    def start(
         self,
         input: Any = None,
         *,
         name: str | None = None,
         on_start: Callable[[str], None] | None = None,
         origin: str | None = None,
-    ) -> Execution:
-        """Start an execution; ``input`` is a JSON value (default ``{}``). ``on_start`` is
-        called with the new execution's ARN as its start is recorded, ``origin`` kept in
-        its row by a durable engine (see :meth:`runtime.executions.Engine.start_execution`)."""
-        return await self.engine.start_execution(
-            self, input, name=name, on_start=on_start, origin=origin
-        )
+    ) -> Coroutine[Any, Any, Execution]:
+        """Start an execution (await it); ``input`` is a JSON value (default ``{}``).
+        ``on_start`` is called with the new execution's ARN as its start is recorded,
+        ``origin`` kept in its row by a durable engine (see
+        :meth:`runtime.executions.Engine.start_execution`). The engine's coroutine itself:
+        no frame of this one's in between."""
+        return self.engine.start_execution(self, input, name=name, on_start=on_start, origin=origin)
 
 
 def _context_member(execution: weakref.ref[Execution]) -> dict[str, Any]:
@@ -256,10 +256,11 @@ class Execution:
         it ever ran (stopped at once), it ends ABORTED here; ended by a bug of the engine's,
         it ends FAILED here (every execution ends with its event), the bug logged and kept
         in :attr:`fault`."""
-        if self._left_running(error):
+        if self._log is not None and self._left_running(error):
             return
         try:
-            self._end_after(error)
+            if self.status == "RUNNING" or error is not None:  # else its end is recorded
+                self._end_after(error)
         except Exception as failure:  # its end could not be recorded either: said, not hung
             self.fault = failure
             _log.error("execution %s: its end was not recorded", self.arn, exc_info=failure)
@@ -324,9 +325,9 @@ class Execution:
         self.stop_time = self._run.host.now()
         history = self._run.history
         if status == "SUCCEEDED":
-            history.add_output(event, len(history), self.output)
+            history.add_output(event, history.recorded, self.output)
         else:
-            history.add(event, len(history), details or None)
+            history.add(event, history.recorded, details or None)
         if self._log is None:
             return None
         output = self._log.text(self.output) if status == "SUCCEEDED" else None
@@ -347,7 +348,7 @@ async def execute(execution: Execution, run: Run, input_size: int) -> None:
     if run.host.repeatable:
         slices_by_steps()  # in this strand's context, inherited by the strands it starts
     machine = run.machine
-    frame = Frame(run, 0, size_bound=input_size)
+    frame = Frame(run, 0, None, input_size)
     try:
         # The input was measured at the door; every state's output is kept within the
         # limit, so the last one, the execution's output, is too.

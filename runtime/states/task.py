@@ -8,6 +8,7 @@ the LambdaFunction* events instead.
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable
 from functools import lru_cache
 from typing import Any
 
@@ -18,23 +19,24 @@ from asl.flow.protocol import StateFlow
 from integrations.base import CallbackResult, Resource, TaskRequest, parse_resource
 from runtime.activities import run_activity
 from runtime.clock import DeadlineExpired
-from runtime.evaluation import evaluate
+from runtime.evaluation import evaluate, evaluate_jsonpath
 from runtime.frame import Frame, check_payload
 from runtime.interpreter import Outcome, with_retry_and_catch
 
 resource_of = lru_cache(maxsize=4096)(parse_resource)
 
 
-async def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Outcome:
-    """Run the Task under its Retry and Catch."""
+def run(state: m.State, raw_input: Any, frame: Frame, entered: int) -> Awaitable[Outcome]:
+    """Run the Task under its Retry and Catch (the coroutine that does: no frame of this
+    one's in between)."""
     assert isinstance(state, m.Task)
     if not state.retry and not state.catch:  # nothing to retry or catch: one attempt
-        return await _attempt(state, raw_input, frame, entered, 0)
+        return _attempt(state, raw_input, frame, entered, 0)
 
-    async def attempt(retry_count: int) -> Outcome:
-        return await _attempt(state, raw_input, frame, entered, retry_count)
+    def attempt(retry_count: int) -> Awaitable[Outcome]:
+        return _attempt(state, raw_input, frame, entered, retry_count)
 
-    return await with_retry_and_catch(state, raw_input, frame, attempt)
+    return with_retry_and_catch(state, raw_input, frame, attempt)
 
 
 async def _attempt(
@@ -43,28 +45,33 @@ async def _attempt(
     resource = resource_of(state.resource)
     run = frame.run
     token = run.host.new_task_token() if resource.pattern == "waitForTaskToken" else None
-    b = frame.bindings(state, retry_count, task_token=token)
+    b = frame.bindings(state, retry_count, None, token)
     flow = state.flow
-    prepared = await evaluate(state, frame, entered, _prepared, flow, raw_input, b)
+    jsonpath = state.query_language == "JSONPath"  # its calls made at once, no coroutine
+    if jsonpath:
+        prepared = evaluate_jsonpath(state, frame, entered, _prepared, flow, raw_input, b)
+    else:
+        prepared = await evaluate(state, frame, entered, _prepared, flow, raw_input, b)
     payload, timeout, heartbeat = prepared
-    await _record_scheduled(frame, resource, payload, timeout, heartbeat)
+    if resource.kind != "activity":  # run_activity records its own events
+        _record_scheduled(frame, resource, payload, timeout, heartbeat)
+        clock = run.host.clock
+        if clock.in_first_turn():  # a Map's iterations started together (see there)
+            await clock.after_first_turn()
+        _record_started(frame, resource)
+    # Positional (resource, parameters, state_name, execution_arn, state_machine_arn,
+    # region, account, task_token, timeout_seconds, heartbeat_seconds, credentials,
+    # retry_count, services): one per attempt, and each keyword costs more than the argument.
     request = TaskRequest(
-        resource=resource,
-        parameters=payload,
-        state_name=state.name,
-        execution_arn=run.execution_arn,
-        state_machine_arn=run.state_machine_arn,
-        region=run.region,
-        account=run.account,
-        task_token=token,
-        timeout_seconds=timeout,
-        heartbeat_seconds=heartbeat,
-        credentials=None,
-        retry_count=retry_count,
-        services=run.host,
-    )
+        resource, payload, state.name, run.execution_arn, run.state_machine_arn, run.region,
+        run.account, token, timeout, heartbeat, None, retry_count, run.host,
+    )  # fmt: skip
     result = await _invoke(frame, request, timeout, heartbeat)
-    output, assigned = await evaluate(state, frame, entered, flow.finish, raw_input, result, b)
+    finish = flow.finish
+    if jsonpath:
+        output, assigned = evaluate_jsonpath(state, frame, entered, finish, raw_input, result, b)
+    else:
+        output, assigned = await evaluate(state, frame, entered, finish, raw_input, result, b)
     return output, state.next, assigned
 
 
@@ -76,24 +83,19 @@ def _prepared(flow: StateFlow, raw_input: Any, b: Bindings) -> tuple[Any, int | 
     return payload, timeout, heartbeat
 
 
-async def _record_scheduled(
+def _record_scheduled(
     frame: Frame, resource: Resource, payload: Any, timeout: int | None, heartbeat: int | None
 ) -> None:
-    """The Task's scheduled and started events. Between them the iterations of a Map
-    started together take their first steps: AWS records the TaskStateEntered and
+    """The Task's scheduled event. Between it and the started event the iterations of a
+    Map started together take their first steps: AWS records the TaskStateEntered and
     TaskScheduled of each, then the TaskStarted of each (recorded: localstack
     test_timeouts test_service_lambda_map_timeout, four iterations)."""
-    if resource.kind == "activity":  # run_activity records its own events
-        return
-    clock = frame.run.host.clock
     if resource.kind == "lambda":
         if timeout is None:  # details made when read: no mapping kept per event
             frame.record_lambda_scheduled(resource.arn, payload)
         else:
             details = {"resource": resource.arn, "input": payload, "timeoutInSeconds": timeout}
             frame.record("LambdaFunctionScheduled", details)
-        await clock.after_first_turn()
-        frame.record("LambdaFunctionStarted")
         return
     details = {
         "resourceType": resource.resource_type,
@@ -106,7 +108,13 @@ async def _record_scheduled(
     if heartbeat is not None:
         details["heartbeatInSeconds"] = heartbeat
     frame.record("TaskScheduled", details)
-    await clock.after_first_turn()
+
+
+def _record_started(frame: Frame, resource: Resource) -> None:
+    """The Task's started event."""
+    if resource.kind == "lambda":
+        frame.record("LambdaFunctionStarted")
+        return
     frame.record(
         "TaskStarted", {"resourceType": resource.resource_type, "resource": resource.resource_name}
     )
