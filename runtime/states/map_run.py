@@ -154,7 +154,7 @@ class MapRunRecord:
         self.max_concurrency = 0
         self.tolerated_failure_count = 0
         self.tolerated_failure_percentage = 0.0
-        self.executions: list[ChildRecord] = []
+        self._executions: list[ChildRecord] = []
         #: How many child executions (items, or batches of them) and how many items the
         #: Map Run has in all: known once its items are read and batched (0 until then).
         self.planned_executions = 0
@@ -168,6 +168,11 @@ class MapRunRecord:
         self.redrive_date: float | None = None
         #: The Distributed Map state that started it (its children run its ItemProcessor).
         self.state_name = ""
+
+    @property
+    def executions(self) -> list[ChildRecord]:
+        """Its child executions, in the order they started."""
+        return self._executions
 
     def execution_counts(self) -> dict[str, int]:
         """Child executions by status, as ``DescribeMapRun`` counts them."""
