@@ -24,6 +24,7 @@ from runtime.states.map_run import ChildRecord, MapRunRecord
 from runtime.store.executions import EventRow, ExecutionStore, MapRunRows
 
 __all__ = [
+    "StoredMapRunRecord",
     "child_record",
     "child_text",
     "map_run_record",
@@ -125,12 +126,14 @@ def stored_map_runs(store: ExecutionStore, owner: str) -> list[MapRunRecord]:
     return started[owner]
 
 
-def stored_map_run(store: ExecutionStore, arn: str, row: tuple[str, str, str]) -> MapRunRecord:
+def stored_map_run(
+    store: ExecutionStore, arn: str, row: tuple[str, str, str]
+) -> StoredMapRunRecord:
     """The stored Map Run ``arn`` alone, from its row (as
     :meth:`~runtime.store.executions.ExecutionStore.map_run_row` read it): its children read
     only when asked for."""
     owner, parent, body = row
-    return _StoredMapRun(arn, parent, parse_json(body), partial(_children, store, owner, arn))
+    return StoredMapRunRecord(arn, parent, parse_json(body), store, owner)
 
 
 def stored_child(
@@ -165,8 +168,8 @@ def _started_by(store: ExecutionStore, owner: str, parent: str) -> list[MapRunRe
     """The stored Map Runs the child execution ``parent`` started, their children read when
     asked for."""
     return [
-        _StoredMapRun(arn, parent, parse_json(body), partial(_children, store, owner, arn))
-        for arn, parent, body in store.map_runs_started_by(owner, parent)
+        StoredMapRunRecord(arn, parent, parse_json(body), store, owner)
+        for arn, _, body in store.map_runs_started_by(owner, parent)
     ]
 
 
@@ -230,24 +233,36 @@ class _StoredChild(ChildRecord):
         return list(self._map_runs)
 
 
-class _StoredMapRun(MapRunRecord):
-    """A Map Run of an ended execution read back alone: its children read when asked."""
+class StoredMapRunRecord(MapRunRecord):
+    """A Map Run of an ended execution (``owner``) read back alone: its children read when
+    asked for, all at once (:attr:`executions`) or a page at a time (:meth:`children_page`)."""
 
     def __init__(
-        self,
-        arn: str,
-        parent: str,
-        fields: dict[str, Any],
-        children: Callable[[], list[ChildRecord]],
+        self, arn: str, parent: str, fields: dict[str, Any], store: ExecutionStore, owner: str
     ) -> None:
         super().__init__(arn, parent, fields["state_machine_arn"], fields["start_time"])
         _set(self, fields)
-        self._read_children: Callable[[], list[ChildRecord]] | None = children
+        self._store, self._owner = store, owner
+        self._read = False
 
     @property
     def executions(self) -> list[ChildRecord]:
         """Its child executions, in the order they started (read from the database once)."""
-        if self._read_children is not None:
-            self._executions = self._read_children()
-            self._read_children = None
+        if not self._read:
+            self._executions = _children(self._store, self._owner, self.arn)
+            self._read = True
         return self._executions
+
+    def children_page(
+        self, after: int | None, offset: int, limit: int, status: str | None,
+        redriven: bool | None,
+    ) -> list[tuple[ChildRecord, int]]:  # fmt: skip
+        """Up to ``limit`` of its children, in ``status`` if given and redriven (or not) if
+        ``redriven`` says, each with its place in the order they started: those after the
+        place ``after`` or, without one, after the first ``offset`` of them. Only those are
+        read: paging through its children reads each once."""
+        rows = self._store.map_run_children(
+            self._owner, self.arn, -1 if after is None else after, limit,
+            0 if after is not None else offset, status, redriven,
+        )  # fmt: skip
+        return [(_child(self._store, self._owner, arn, body), place) for arn, body, place in rows]

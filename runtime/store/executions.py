@@ -453,14 +453,14 @@ class ExecutionStore(Database):
         ).fetchall()
 
     def map_run_children(
-        self, owner: str, map_run: str, after: int = -1, limit: int = -1,
+        self, owner: str, map_run: str, after: int = -1, limit: int = -1, offset: int = 0,
         status: str | None = None, redriven: bool | None = None,
     ) -> list[tuple[str, str, int]]:  # fmt: skip
         """The children of the Map Run ``map_run`` stored with the execution ``owner``, in
         the order they started: ``(arn, JSON text of its fields, its place in that order)``;
-        only those after the place ``after``, ``limit`` of them at most (-1: all), in
-        ``status`` if given and redriven (or not) if ``redriven`` says. Only the rows asked
-        for are parsed (the filters run in SQLite)."""
+        only those after the place ``after``, in ``status`` if given and redriven (or not)
+        if ``redriven`` says; the first ``offset`` of those left out, ``limit`` of them at
+        most (-1: all). The filters run in SQLite: only the rows answered are parsed."""
         clauses = ["owner = ?", "ord > ?", "map_run_arn = ?"]
         args: list[object] = [owner, after, map_run]
         if status is not None:
@@ -470,8 +470,8 @@ class ExecutionStore(Database):
             clauses.append(f"json_extract(body, '$.redrive_count') {'>' if redriven else '='} 0")
         return self._db.execute(
             f"SELECT arn, body, ord FROM map_run_children WHERE {' AND '.join(clauses)} "
-            "ORDER BY ord LIMIT ?",
-            (*args, limit),
+            "ORDER BY ord LIMIT ? OFFSET ?",
+            (*args, limit, offset),
         ).fetchall()
 
     def journal(self, arn: str) -> list[JournalRow]:
