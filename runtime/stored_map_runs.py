@@ -25,12 +25,15 @@ from runtime.states.map_run import ChildRecord, MapRunRecord
 from runtime.store.executions import EventRow, ExecutionStore, MapRunRows
 
 __all__ = [
+    "StoredMapRunRecord",
     "child_record",
     "child_text",
     "map_run_record",
     "map_run_rows",
     "map_run_text",
     "redrive_inputs",
+    "stored_child",
+    "stored_map_run",
     "stored_map_runs",
 ]
 
@@ -78,11 +81,7 @@ def map_run_text(run: MapRunRecord) -> str:
 def map_run_record(text: str) -> MapRunRecord:
     """The Map Run :func:`map_run_text` wrote, without its children."""
     fields = parse_json(text)
-    run = MapRunRecord(
-        fields["arn"], fields["execution_arn"], fields["state_machine_arn"], fields["start_time"]
-    )
-    _set(run, fields)
-    return run
+    return _run(fields["arn"], fields["execution_arn"], fields)
 
 
 def child_text(child: ChildRecord) -> str:
@@ -114,21 +113,66 @@ def _event_rows(history: Sequence[Event]) -> list[EventRow]:
 
 def stored_map_runs(store: ExecutionStore, owner: str) -> list[MapRunRecord]:
     """The Map Runs stored with the ended execution ``owner`` (its own, each with its
-    children, and theirs within them)."""
+    children, and theirs within them), all read at once."""
     run_rows, child_rows = store.map_runs(owner)
     started: dict[str, list[MapRunRecord]] = defaultdict(list)  # by who started them
     runs: dict[str, MapRunRecord] = {}
     for arn, parent, body in run_rows:
-        fields = parse_json(body)
-        run = MapRunRecord(arn, parent, fields["state_machine_arn"], fields["start_time"])
-        _set(run, fields)
+        run = _run(arn, parent, parse_json(body))
         runs[arn] = run
         started[parent].append(run)
     for arn, run_arn, body in child_rows:
-        fields = parse_json(body)
-        child = _StoredChild(arn, fields, partial(_history, store, arn), started[arn])
+        history = partial(_history, store, arn)
+        child = _StoredChild(arn, parse_json(body), history, started[arn].copy)
         runs[run_arn].executions.append(child)
     return started[owner]
+
+
+def stored_map_run(
+    store: ExecutionStore, arn: str, row: tuple[str, str, str]
+) -> StoredMapRunRecord:
+    """The stored Map Run ``arn`` alone, from its row (as
+    :meth:`~runtime.store.executions.ExecutionStore.map_run_row` read it): its children read
+    only when asked for."""
+    owner, parent, body = row
+    return StoredMapRunRecord(arn, parent, parse_json(body), store, owner)
+
+
+def stored_child(
+    store: ExecutionStore, arn: str, row: tuple[str, str, str]
+) -> tuple[MapRunRecord, ChildRecord]:
+    """The stored Map Run child execution ``arn`` and its Map Run, from the child's row (as
+    :meth:`~runtime.store.executions.ExecutionStore.map_run_child` read it) and its Map
+    Run's: the child's siblings, history and Map Runs are read only when asked for, so
+    what one child costs does not grow with its Map Run."""
+    owner, run_arn, body = row
+    run_row = store.map_run_row(run_arn)
+    assert run_row is not None  # written in one transaction with its children
+    return stored_map_run(store, run_arn, run_row), _child(store, owner, arn, body)
+
+
+def _run(arn: str, parent: str, fields: dict[str, Any]) -> MapRunRecord:
+    run = MapRunRecord(arn, parent, fields["state_machine_arn"], fields["start_time"])
+    _set(run, fields)
+    return run
+
+
+def _child(store: ExecutionStore, owner: str, arn: str, body: str) -> ChildRecord:
+    history = partial(_history, store, arn)
+    return _StoredChild(arn, parse_json(body), history, partial(_started_by, store, owner, arn))
+
+
+def _children(store: ExecutionStore, owner: str, run: str) -> list[ChildRecord]:
+    return [_child(store, owner, arn, body) for arn, body, _ in store.map_run_children(owner, run)]
+
+
+def _started_by(store: ExecutionStore, owner: str, parent: str) -> list[MapRunRecord]:
+    """The stored Map Runs the child execution ``parent`` started, their children read when
+    asked for."""
+    return [
+        StoredMapRunRecord(arn, parent, parse_json(body), store, owner)
+        for arn, _, body in store.map_runs_started_by(owner, parent)
+    ]
 
 
 def redrive_inputs(store: ExecutionStore, owner: str) -> dict[str, StoredMapRun]:
@@ -156,14 +200,15 @@ def _history(store: ExecutionStore, arn: str) -> list[Event]:
 
 
 class _StoredChild(ChildRecord):
-    """A child execution of an ended execution, read back: its history read when asked."""
+    """A child execution of an ended execution, read back: its history and Map Runs read
+    when asked."""
 
     def __init__(
         self,
         arn: str,
         fields: dict[str, Any],
         history: Callable[[], list[Event]],
-        map_runs: list[MapRunRecord],
+        map_runs: Callable[[], list[MapRunRecord]],
     ) -> None:
         super().__init__(
             arn, fields["index"], fields["name"], fields["input"], fields["state_machine_arn"],
@@ -172,7 +217,8 @@ class _StoredChild(ChildRecord):
         _set(self, fields)
         self._read_history = history
         self._history: list[Event] | None = None
-        self._map_runs = map_runs
+        self._read_map_runs = map_runs
+        self._map_runs: list[MapRunRecord] | None = None
 
     @property
     def history(self) -> list[Event]:
@@ -183,5 +229,42 @@ class _StoredChild(ChildRecord):
 
     @property
     def map_runs(self) -> list[MapRunRecord]:
-        """The Map Runs its own Distributed Maps started."""
+        """The Map Runs its own Distributed Maps started (read from the database once)."""
+        if self._map_runs is None:
+            self._map_runs = self._read_map_runs()
         return list(self._map_runs)
+
+
+class StoredMapRunRecord(MapRunRecord):
+    """A Map Run of an ended execution (``owner``) read back alone: its children read when
+    asked for, all at once (:attr:`executions`) or a page at a time (:meth:`children_page`)."""
+
+    def __init__(
+        self, arn: str, parent: str, fields: dict[str, Any], store: ExecutionStore, owner: str
+    ) -> None:
+        super().__init__(arn, parent, fields["state_machine_arn"], fields["start_time"])
+        _set(self, fields)
+        self._store, self._owner = store, owner
+        self._read = False
+
+    @property
+    def executions(self) -> list[ChildRecord]:
+        """Its child executions, in the order they started (read from the database once)."""
+        if not self._read:
+            self._executions = _children(self._store, self._owner, self.arn)
+            self._read = True
+        return self._executions
+
+    def children_page(
+        self, after: int | None, offset: int, limit: int, status: str | None,
+        redriven: bool | None,
+    ) -> list[tuple[ChildRecord, int]]:  # fmt: skip
+        """Up to ``limit`` of its children, in ``status`` if given and redriven (or not) if
+        ``redriven`` says, each with its place in the order they started: those after the
+        place ``after`` or, without one, after the first ``offset`` of them. Only those are
+        read: paging through its children reads each once."""
+        rows = self._store.map_run_children(
+            self._owner, self.arn, -1 if after is None else after, limit,
+            0 if after is not None else offset, status, redriven,
+        )  # fmt: skip
+        return [(_child(self._store, self._owner, arn, body), place) for arn, body, place in rows]

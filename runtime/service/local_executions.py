@@ -28,6 +28,7 @@ from runtime.service.listing import listed_page, stored_page
 from runtime.states.map_run import ChildRecord, MapRunRecord
 from runtime.store import TaskDoesNotExist, TaskRecord, TaskTimedOut
 from runtime.stored_execution import StoredExecution
+from runtime.stored_map_runs import stored_child, stored_map_run
 from runtime.tokens import TaskTokens
 
 __all__ = ["NO_JOURNAL", "LocalExecutions"]
@@ -220,11 +221,17 @@ class LocalExecutions:
     # --- Map Runs ---------------------------------------------------------------------
 
     async def map_run(self, arn: str) -> MapRunRecord:
-        """A Map Run by ARN."""
-        for run in self._all_map_runs(arn):
-            if run.arn == arn:
-                return run
-        raise ResourceNotFound(arn)
+        """A Map Run by ARN: a live one, or one stored with its ended execution (read
+        alone, its children when asked for)."""
+        store = self.engine.store
+        row = None if store is None else store.map_run_row(arn)
+        if row is None or self.engine.runs(row[0]):
+            live = next((run for run in self._live_map_runs() if run.arn == arn), None)
+            if live is not None:
+                return live
+        if row is None or store is None:
+            raise ResourceNotFound(arn)
+        return stored_map_run(store, arn, row)
 
     async def map_runs(self, execution_arn: str) -> Sequence[MapRunRecord]:
         """The Map Runs of an execution (or of a Map Run's child)."""
@@ -232,31 +239,35 @@ class LocalExecutions:
 
     async def map_run_of(self, arn: str) -> MapRunRecord | None:
         """The Map Run that started the child execution ``arn``."""
-        return self._map_run_of(arn)
+        found = self._located(arn)
+        return None if found is None else found[0]
 
-    def _map_run_of(self, arn: str) -> MapRunRecord | None:
+    def _child(self, arn: str) -> ChildRecord | None:
+        found = self._located(arn)
+        return None if found is None else found[1]
+
+    def _located(self, arn: str) -> tuple[MapRunRecord, ChildRecord] | None:
+        """The Map Run child execution ``arn`` and its Map Run: live while the execution
+        they belong to runs on this engine, else as stored with it when it ended, read by
+        the child's ARN (the child's siblings are not read: a client reading each child of
+        a Map Run in turn does work in proportion to their number, not its square)."""
         machine = arn.split(":execution:", 1)[-1].split(":", 1)[0]
         if "/" not in machine:  # a Map Run's children run ``<machine>/<label>``
             return None
-        for run in self._all_map_runs(arn):
-            if any(child.arn == arn for child in run.executions):
-                return run
-        return None
+        store = self.engine.store
+        row = None if store is None else store.map_run_child(arn)
+        if row is None or self.engine.runs(row[0]):
+            for run in self._live_map_runs():
+                child = next((c for c in run.executions if c.arn == arn), None)
+                if child is not None:
+                    return run, child
+        return None if row is None or store is None else stored_child(store, arn, row)
 
-    def _child(self, arn: str) -> ChildRecord | None:
-        run = self._map_run_of(arn)
-        return None if run is None else next(c for c in run.executions if c.arn == arn)
-
-    def _all_map_runs(self, arn: str) -> Iterator[MapRunRecord]:
-        """The Map Runs of the executions in memory, then those stored with the ended
-        execution that ``arn`` (a Map Run's, or a child execution's) belongs to."""
-        engine = self.engine
-        for execution in engine.executions():
+    def _live_map_runs(self) -> Iterator[MapRunRecord]:
+        """The Map Runs of the executions this engine holds (running ones, on a durable
+        engine), nested ones too."""
+        for execution in self.engine.executions():
             yield from _map_runs(execution.map_runs)
-        owner = None if engine.store is None else engine.store.map_run_owner(arn)
-        ended = None if owner is None else engine.get_execution(owner)
-        if ended is not None:
-            yield from _map_runs(ended.map_runs)
 
     # --- tasks ------------------------------------------------------------------------
 

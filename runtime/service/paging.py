@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from runtime.store import InvalidToken
 
-__all__ = ["page", "page_size", "place_token", "token_place"]
+__all__ = ["offset_token", "page", "page_at", "page_size", "place_token", "token_place"]
 
 _T = TypeVar("_T")
 
@@ -47,6 +47,26 @@ def page(
     end = start + size
     more = {"nextToken": _token("offset", end, body)} if end < len(items) else {}
     return items[start:end], more
+
+
+def page_at(body: dict[str, Any]) -> tuple[int, int | None]:
+    """Where the request's page starts: the offset its ``nextToken`` names (0 without one)
+    and, when :func:`offset_token` kept it, the place in the source's own order of the
+    item just before (so a source that keeps an order reads on from there, and one held in
+    memory counts the offset)."""
+    if body.get("nextToken") is None:
+        return 0, None
+    place = _members(body).get("place")
+    if place is not None and (not isinstance(place, int) or isinstance(place, bool)):
+        raise InvalidToken(_BAD_TOKEN)
+    return _offset(body), place
+
+
+def offset_token(offset: int, body: dict[str, Any], place: int | None = None) -> str:
+    """The token of the page at ``offset`` of the request ``body`` made again (as
+    :func:`page` issues), with ``place``, the place in the source's order of the item
+    before it, when the source keeps one (:func:`page_at` reads both)."""
+    return _token("offset", offset, body, {} if place is None else {"place": place})
 
 
 def place_token(place: tuple[float, int], body: dict[str, Any]) -> str:
@@ -75,8 +95,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _token(key: str, value: Any, body: dict[str, Any]) -> str:
-    text = json.dumps({key: value, "for": _request_digest(body)})
+def _token(key: str, value: Any, body: dict[str, Any], also: dict[str, Any] | None = None) -> str:
+    text = json.dumps({key: value, **(also or {}), "for": _request_digest(body)})
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
@@ -91,12 +111,20 @@ def _request_digest(body: dict[str, Any]) -> str:
 def _decoded(body: dict[str, Any], key: str) -> Any:
     """The ``key`` member of the request's token, if it was issued for such a request."""
     try:
+        return _members(body)[key]
+    except KeyError:
+        raise InvalidToken(_BAD_TOKEN) from None
+
+
+def _members(body: dict[str, Any]) -> dict[str, Any]:
+    """The request's token, if it was issued for such a request."""
+    try:
         token = json.loads(base64.urlsafe_b64decode(str(body["nextToken"]).encode()))
         if token["for"] != _request_digest(body):
             raise InvalidToken(_BAD_TOKEN)
-        return token[key]
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise InvalidToken(_BAD_TOKEN) from None
+    return token  # type: ignore[no-any-return]
 
 
 def _offset(body: dict[str, Any]) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from asl.jsontext import json_text, parse_json, text_size
@@ -37,9 +38,10 @@ from runtime.service.errors import (
 from runtime.service.executions_backend import ExecutionView, HistoryEvent, Listed, Summarized
 from runtime.service.listing import listed, summary
 from runtime.service.lookup import execution, map_run
-from runtime.service.paging import page
+from runtime.service.paging import offset_token, page, page_at, page_size
 from runtime.service.versions import target
-from runtime.states.map_run import MapRunRecord
+from runtime.states.map_run import ChildRecord, MapRunRecord
+from runtime.stored_map_runs import StoredMapRunRecord
 
 __all__ = ["OPERATIONS", "describe_run", "execution_input"]
 
@@ -339,20 +341,31 @@ async def list_executions(backend: Backend, body: dict[str, Any]) -> dict[str, A
 def _list_children(run: MapRunRecord, body: dict[str, Any]) -> dict[str, Any]:
     """ListExecutions of a Map Run: its children, each with the Map Run's ARN and how many
     items it processed (the API reference's ExecutionListItem: both only when
-    ``mapRunArn`` was asked about)."""
+    ``mapRunArn`` was asked about). A stored Map Run's page is read alone, from where the
+    page before ended."""
     wanted = body.get("statusFilter")
     redriven = _REDRIVE_FILTERS.get(body.get("redriveFilter", ""))
-    found = [
-        child
-        for child in run.executions
-        if (wanted is None or child.status == wanted)
-        and (redriven is None or (child.redrive_count > 0) == redriven)
-    ]
-    shown, more = page(found, body)
+    size = page_size(body)
+    offset, after = page_at(body)
+    found: Sequence[tuple[ChildRecord, int | None]]
+    if isinstance(run, StoredMapRunRecord):
+        found = run.children_page(after, offset, size + 1, wanted, redriven)
+    else:
+        found = [
+            (child, None)
+            for child in run.executions
+            if (wanted is None or child.status == wanted)
+            and (redriven is None or (child.redrive_count > 0) == redriven)
+        ][offset : offset + size + 1]
+    more = (
+        {"nextToken": offset_token(offset + size, body, found[size - 1][1])}
+        if len(found) > size
+        else {}
+    )
     children = [
         {**listed(child, child.state_machine_arn, None), "mapRunArn": run.arn,
          "itemCount": child.item_count}
-        for child in shown
+        for child, _ in found[:size]
     ]  # fmt: skip
     return {"executions": children, **more}
 

@@ -177,7 +177,7 @@ class MapRunRecord:
         self.max_concurrency = 0
         self.tolerated_failure_count = 0
         self.tolerated_failure_percentage = 0.0
-        self.executions: list[ChildRecord] = []
+        self._executions: list[ChildRecord] = []
         #: How many child executions (items, or batches of them) and how many items the
         #: Map Run has in all: known once its items are read and batched (0 until then).
         self.planned_executions = 0
@@ -194,6 +194,11 @@ class MapRunRecord:
         #: The unsuccessful children a redrive is to run again and has not started yet
         #: (their index: their item count); none once the Map Run has ended.
         self.awaiting_redrive: dict[int, int] = {}
+
+    @property
+    def executions(self) -> list[ChildRecord]:
+        """Its child executions, in the order they started."""
+        return self._executions
 
     def execution_counts(self) -> dict[str, int]:
         """Child executions by status, as ``DescribeMapRun`` counts them."""

@@ -429,14 +429,50 @@ class ExecutionStore(Database):
         ).fetchall()
         return runs, children
 
-    def map_run_owner(self, arn: str) -> str | None:
-        """The execution a stored Map Run, or Map Run child execution, belongs to."""
-        row = self._db.execute(
-            "SELECT owner FROM map_runs WHERE arn = ? UNION ALL "
-            "SELECT owner FROM map_run_children WHERE arn = ?",
-            (arn, arn),
+    def map_run_row(self, arn: str) -> tuple[str, str, str] | None:
+        """A stored Map Run by ARN, read alone: the execution it is stored with, the ARN
+        of the execution (or child execution) that started it, and JSON text of its fields."""
+        return self._db.execute(
+            "SELECT owner, parent_arn, body FROM map_runs WHERE arn = ?", (arn,)
         ).fetchone()
-        return None if row is None else str(row[0])
+
+    def map_run_child(self, arn: str) -> tuple[str, str, str] | None:
+        """A stored Map Run child execution by ARN, read alone (not with its siblings): the
+        execution it is stored with, its Map Run's ARN, and JSON text of its fields."""
+        return self._db.execute(
+            "SELECT owner, map_run_arn, body FROM map_run_children WHERE arn = ?", (arn,)
+        ).fetchone()
+
+    def map_runs_started_by(self, owner: str, parent: str) -> list[tuple[str, str, str]]:
+        """The Map Runs stored with the execution ``owner`` that the execution (or child
+        execution) ``parent`` started, as :meth:`map_runs` gives them, in order."""
+        return self._db.execute(
+            "SELECT arn, parent_arn, body FROM map_runs WHERE owner = ? AND parent_arn = ? "
+            "ORDER BY ord",
+            (owner, parent),
+        ).fetchall()
+
+    def map_run_children(
+        self, owner: str, map_run: str, after: int = -1, limit: int = -1, offset: int = 0,
+        status: str | None = None, redriven: bool | None = None,
+    ) -> list[tuple[str, str, int]]:  # fmt: skip
+        """The children of the Map Run ``map_run`` stored with the execution ``owner``, in
+        the order they started: ``(arn, JSON text of its fields, its place in that order)``;
+        only those after the place ``after``, in ``status`` if given and redriven (or not)
+        if ``redriven`` says; the first ``offset`` of those left out, ``limit`` of them at
+        most (-1: all). The filters run in SQLite: only the rows answered are parsed."""
+        clauses = ["owner = ?", "ord > ?", "map_run_arn = ?"]
+        args: list[object] = [owner, after, map_run]
+        if status is not None:
+            clauses.append("json_extract(body, '$.status') = ?")
+            args.append(status)
+        if redriven is not None:
+            clauses.append(f"json_extract(body, '$.redrive_count') {'>' if redriven else '='} 0")
+        return self._db.execute(
+            f"SELECT arn, body, ord FROM map_run_children WHERE {' AND '.join(clauses)} "
+            "ORDER BY ord LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ).fetchall()
 
     def journal(self, arn: str) -> list[JournalRow]:
         """The journaled answers of an execution, in the order they came."""

@@ -48,6 +48,13 @@ def test_micro_benchmarks_run(script: str, expected: str) -> None:
     assert expected in _bench(script)
 
 
+def test_the_map_children_benchmark_reads_every_child() -> None:
+    out = _bench("bench/map_children_bench.py", "--children", "12", "--page", "5")
+    assert out.startswith("12 children of an ended Map Run")
+    for read in ("ListExecutions page", "DescribeExecution", "GetExecutionHistory"):
+        assert read in out
+
+
 def test_the_validate_benchmark_loads_filter_paths() -> None:
     out = _bench("bench/validate_bench.py", "--filter-paths", "20", "--runs", "1")
     assert out.startswith("20 states,")

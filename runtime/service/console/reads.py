@@ -72,8 +72,7 @@ async def history(ctx: Context, arn: str) -> dict[str, Any]:
 async def found_history(ctx: Context, arn: str) -> dict[str, Any]:
     """The events of an execution already found (an Express one, a child a Map Run
     listed), in GetExecutionHistory's shape, read from the backend at once: the
-    operation would look the execution up again, and on a durable local server a Map
-    Run's child is looked up in its parent's whole Map Run."""
+    operation would look the execution up again."""
     events = await ctx.backend.executions.history(arn)
     return {"events": [event.to_aws() for event in events]}
 

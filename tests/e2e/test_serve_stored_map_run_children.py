@@ -1,0 +1,199 @@
+"""A Distributed Map's children after their execution ended, on `asl serve --db FILE`:
+each read by its own ARN (DescribeExecution, GetExecutionHistory,
+DescribeStateMachineForExecution, ListMapRuns of a child), the Map Run's children listed
+a page at a time (ListExecutions with ``mapRunArn``, its filters), and all of it read the
+same from a server started on the same file after the first one stopped.
+
+AWS's API reference: DescribeExecution of a Map Run's child names its ``mapRunArn``;
+ListExecutions takes ``mapRunArn`` (with ``statusFilter`` and ``redriveFilter``) and pages
+with ``maxResults`` and ``nextToken``; a failed child is ``REDRIVABLE_BY_MAP_RUN``
+("Redriving Map Runs"). DescribeStateMachineForExecution of a child is answered here as
+the local backend always has (the item processor's definition is not kept).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from runtime.service import ServiceSettings
+from runtime.service.server import serve_in_thread
+from tests.serving import ended, sfn_client
+
+ROLE = "arn:aws:iam::123456789012:role/r"
+_DISTRIBUTED = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+#: Each item's child succeeds but for those marked ``fail``; each child runs a Distributed
+#: Map of its own over its ``inner`` items (nested Map Runs, stored with the top execution).
+MACHINE = {
+    "StartAt": "Outer",
+    "States": {
+        "Outer": {
+            "Type": "Map",
+            "ToleratedFailureCount": 10,
+            "MaxConcurrency": 3,
+            "ItemProcessor": {
+                "ProcessorConfig": _DISTRIBUTED,
+                "StartAt": "Inner",
+                "States": {
+                    "Inner": {
+                        "Type": "Map",
+                        "ItemsPath": "$.inner",
+                        "ResultPath": "$.inner",
+                        "ItemProcessor": {
+                            "ProcessorConfig": _DISTRIBUTED,
+                            "StartAt": "Echo",
+                            "States": {"Echo": {"Type": "Pass", "End": True}},
+                        },
+                        "Next": "Check",
+                    },
+                    "Check": {
+                        "Type": "Choice",
+                        "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "No"}],
+                        "Default": "Yes",
+                    },
+                    "No": {"Type": "Fail", "Error": "Item.Bad", "Cause": "marked to fail"},
+                    "Yes": {"Type": "Succeed"},
+                },
+            },
+            "End": True,
+        }
+    },
+}
+ITEMS = [{"n": n, "fail": n in (2, 5), "inner": [n, n + 1]} for n in range(7)]
+
+
+def _serve(db: Path) -> Any:
+    return serve_in_thread(ServiceSettings(db=db))
+
+
+def _pages(call: Any, key: str, **request: Any) -> list[Any]:
+    """Every page of a paged call, two items a page."""
+    found: list[Any] = []
+    for _ in range(100):
+        answer = call(**request, maxResults=2)
+        found += answer[key]
+        if "nextToken" not in answer:
+            return found
+        request["nextToken"] = answer["nextToken"]
+    raise AssertionError("more than 100 pages")
+
+
+def _definition_of(sfn: Any, arn: str) -> Any:
+    try:
+        return sfn.describe_state_machine_for_execution(executionArn=arn)
+    except ClientError as refused:
+        return refused.response["Error"]["Code"]
+
+
+def _strip(answer: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in answer.items() if k != "ResponseMetadata"}
+
+
+def _reads(sfn: Any, top: str) -> dict[str, Any]:
+    """Everything a client reads of the execution's Map Runs and their children."""
+    (outer,) = sfn.list_map_runs(executionArn=top)["mapRuns"]
+    run = outer["mapRunArn"]
+    children = _pages(sfn.list_executions, "executions", mapRunArn=run)
+    seen: dict[str, Any] = {
+        "map run": _strip(sfn.describe_map_run(mapRunArn=run)),
+        "children": children,
+        "failed": _pages(sfn.list_executions, "executions", mapRunArn=run, statusFilter="FAILED"),
+        "not redriven": _pages(
+            sfn.list_executions, "executions", mapRunArn=run, redriveFilter="NOT_REDRIVEN"
+        ),
+    }
+    for child in children:
+        arn = child["executionArn"]
+        inner = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+        grandchildren = [
+            g
+            for m in inner
+            for g in _pages(sfn.list_executions, "executions", mapRunArn=m["mapRunArn"])
+        ]
+        seen[arn] = {
+            "describe": _strip(sfn.describe_execution(executionArn=arn)),
+            "history": _pages(sfn.get_execution_history, "events", executionArn=arn),
+            "reversed": sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"],
+            "definition": _definition_of(sfn, arn),
+            "map runs": inner,
+            "grandchildren": [
+                (_strip(sfn.describe_execution(executionArn=g["executionArn"])),
+                 sfn.get_execution_history(executionArn=g["executionArn"])["events"])
+                for g in grandchildren
+            ],
+        }  # fmt: skip
+    return seen
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "state.sqlite3"
+
+
+def test_each_child_reads_the_same_after_a_restart(database: Path) -> None:
+    with _serve(database) as running:
+        sfn = sfn_client(running.url)
+        machine = sfn.create_state_machine(
+            name="fan", definition=json.dumps(MACHINE), roleArn=ROLE
+        )["stateMachineArn"]
+        top = sfn.start_execution(stateMachineArn=machine, input=json.dumps(ITEMS))["executionArn"]
+        assert ended(sfn, top)["status"] == "SUCCEEDED"
+        before = _reads(sfn, top)
+    with _serve(database) as running:
+        after = _reads(sfn_client(running.url), top)
+    assert after == before
+    children = before["children"]
+    assert len(children) == len(ITEMS)
+    assert len({child["executionArn"] for child in children}) == len(ITEMS)
+    assert sorted(c["executionArn"] for c in before["failed"]) == sorted(
+        c["executionArn"] for c in children if c["status"] == "FAILED"
+    )
+    assert len(before["failed"]) == 2
+    assert before["not redriven"] == children
+    failed = before[before["failed"][0]["executionArn"]]
+    assert failed["describe"]["redriveStatus"] == "NOT_REDRIVABLE"  # its parent SUCCEEDED
+    assert failed["history"][-1]["type"] == "ExecutionFailed"
+    assert failed["reversed"] == failed["history"][::-1]
+    assert failed["definition"] == "ExecutionDoesNotExist"
+    for child in children:
+        read = before[child["executionArn"]]
+        assert read["describe"]["mapRunArn"] == child["mapRunArn"]
+        assert read["describe"]["status"] == child["status"]
+        assert len(read["map runs"]) == 1
+        assert [d["status"] for d, _ in read["grandchildren"]] == ["SUCCEEDED", "SUCCEEDED"]
+        assert all(h[-1]["type"] == "ExecutionSucceeded" for _, h in read["grandchildren"])
+
+
+def test_a_map_run_pages_its_children_in_order(database: Path) -> None:
+    with _serve(database) as running:
+        sfn = sfn_client(running.url)
+        machine = sfn.create_state_machine(
+            name="fan", definition=json.dumps(MACHINE), roleArn=ROLE
+        )["stateMachineArn"]
+        top = sfn.start_execution(stateMachineArn=machine, input=json.dumps(ITEMS))["executionArn"]
+        ended(sfn, top)
+        (outer,) = sfn.list_map_runs(executionArn=top)["mapRuns"]
+        run = outer["mapRunArn"]
+        whole = sfn.list_executions(mapRunArn=run, maxResults=100)["executions"]
+        for size in (1, 3, 7):
+            paged: list[Any] = []
+            request: dict[str, Any] = {"mapRunArn": run, "maxResults": size}
+            for _ in range(20):
+                answer = sfn.list_executions(**request)
+                paged += answer["executions"]
+                if "nextToken" not in answer:
+                    break
+                request["nextToken"] = answer["nextToken"]
+            assert paged == whole
+        succeeded = sfn.list_executions(mapRunArn=run, statusFilter="SUCCEEDED", maxResults=100)
+        assert succeeded["executions"] == [c for c in whole if c["status"] == "SUCCEEDED"]
+        redriven = sfn.list_executions(mapRunArn=run, redriveFilter="REDRIVEN")
+        assert redriven["executions"] == []
+        token = sfn.list_executions(mapRunArn=run, maxResults=2)["nextToken"]
+        with pytest.raises(ClientError) as refused:  # a token of another request
+            sfn.list_executions(mapRunArn=run, statusFilter="FAILED", nextToken=token)
+        assert refused.value.response["Error"]["Code"] == "InvalidToken"
