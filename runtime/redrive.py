@@ -70,6 +70,7 @@ from runtime.store.executions import INERT, ChildRedrive, EventRow, JournalRow, 
 from runtime.unresumable import Unresumable, check_rows
 
 __all__ = [
+    "HISTORY_LIMIT_EXCEEDED",
     "ExecutionNotRedrivable",
     "StoredMapRun",
     "kept_child_answers",
@@ -84,6 +85,9 @@ REDRIVE_WINDOW_SECONDS = 14 * 24 * 3600
 #: AWS redrives an execution whose history has fewer events than this (room for the
 #: ``ExecutionRedriven`` event and one more under the 25,000 limit).
 REDRIVE_EVENT_LIMIT = 24_999
+#: Why an execution (or a Map Run's STANDARD child) whose history reached that limit
+#: cannot be redriven: DescribeExecution's ``redriveStatusReason`` in AWS's API reference.
+HISTORY_LIMIT_EXCEEDED = "Execution history event limit exceeded."
 
 
 class ExecutionNotRedrivable(ApiError):
@@ -116,7 +120,7 @@ def not_redrivable(
     if status in ("RUNNING", "SUCCEEDED"):
         return f"Execution is {status} and cannot be redriven"
     if (len(events) if history_length is None else history_length) >= REDRIVE_EVENT_LIMIT:
-        return "Execution history event limit exceeded."
+        return HISTORY_LIMIT_EXCEEDED
     if past_max_time:
         return "Execution has exceeded the max execution time."
     if stopped is not None and now - stopped > REDRIVE_WINDOW_SECONDS:

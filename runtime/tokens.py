@@ -49,8 +49,8 @@ __all__ = [
 
 #: How often a shared store is read for answers from other processes (real seconds).
 POLL_INTERVAL = 0.2
-#: How many tokens drawn whose wait is not recorded yet are kept for an early answer (the
-#: oldest forgotten past it: a Task whose integration failed never waits on its token).
+#: How many tokens drawn whose wait is not recorded yet are kept, for an early answer or as
+#: over (the oldest forgotten past it).
 ISSUED_KEPT = 10_000
 
 OnStarted = Callable[[str | None], None]
@@ -106,6 +106,11 @@ class _Early:
     cause: str | None = None
 
 
+#: Kept for an issued token whose Task is over without having waited on it: any answer to
+#: it is refused as one to a task that ended (see TaskTokens.dropped).
+_OVER = _Early()
+
+
 @dataclass(slots=True)
 class _Waiter:
     """What the waiting execution knows of its task."""
@@ -149,7 +154,7 @@ class TaskTokens:
         self._taken: set[str] = set()
         self._scheduled: dict[str, list[asyncio.Future[None]]] = {}
         # Tokens drawn whose wait is not recorded yet, each with the answer that came
-        # meanwhile (None until one does): see issued().
+        # meanwhile (None until one does; _OVER once its Task is over): see issued().
         self._issued: dict[str, _Early | None] = {}
 
     def pending(self) -> list[TaskRecord]:
@@ -166,9 +171,14 @@ class TaskTokens:
             del self._issued[next(iter(self._issued))]
 
     def dropped(self, token: str) -> None:
-        """The Task that drew ``token`` is done with it (it waited, or never will: its
-        integration failed): no answer is kept for it any more."""
-        self._issued.pop(token, None)
+        """The Task that drew ``token`` is done with it. One that waited on it has taken
+        any answer kept for it (see :meth:`wait`); one that never will (its integration
+        failed or refused the call, or it was stopped first) may have shown it all the
+        same, to the integration and in its TaskScheduled event: an answer to it is then
+        AWS's ``TaskTimedOut``, as to any task that is over ("Provided task does not exist
+        anymore")."""
+        if token in self._issued:
+            self._issued[token] = _OVER
 
     def send_success(self, token: str, output: Any) -> None:
         """SendTaskSuccess: the task's result is ``output`` (a JSON value of at most 256 KiB
@@ -188,7 +198,8 @@ class TaskTokens:
 
     def _early(self, token: str, answer: _Early | None) -> bool:
         """Whether ``token``'s wait is not recorded yet: then its answer (None: a
-        heartbeat) is kept for it; a second answer is refused as one is once recorded."""
+        heartbeat) is kept for it; a second answer, or any to a token whose Task is over,
+        is refused as one is once the task has ended."""
         if token not in self._issued or self.store.get(token) is not None:
             return False
         if self._issued[token] is not None:

@@ -25,7 +25,7 @@ from integrations.mocks import MockConfigError
 from runtime import executions as engine_executions
 from runtime.api_limits import ValidationException, check_payload_size, valid_name
 from runtime.executions import InvalidExecutionInput
-from runtime.redrive import ExecutionNotRedrivable, not_redrivable_express
+from runtime.redrive import HISTORY_LIMIT_EXCEEDED, ExecutionNotRedrivable, not_redrivable_express
 from runtime.service.arns import parse_arn
 from runtime.service.backend import Backend, Operation
 from runtime.service.catalog import ExecutionOrigin, RedriveToken, Target
@@ -207,7 +207,12 @@ async def _redrive_state(
             run.redrive_count, run.redrive_date, f"Execution is {run.status} and cannot be redriven"
         )
     if started_by is not None:
-        reason = await _not_redrivable_by(backend, started_by)
+        # "Redriving Map Runs": a STANDARD child past the history limit is never redriven,
+        # whatever its parent's state: its own reason first.
+        if isinstance(run, ChildRecord) and run.past_redrive_limit:
+            reason: str | None = HISTORY_LIMIT_EXCEEDED
+        else:
+            reason = await _not_redrivable_by(backend, started_by)
         return _redrive_fields(run.redrive_count, run.redrive_date, reason, "REDRIVABLE_BY_MAP_RUN")
     reason = await backend.executions.not_redrivable(run)
     return _redrive_fields(run.redrive_count, run.redrive_date, reason)

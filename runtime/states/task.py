@@ -48,25 +48,31 @@ async def _attempt(
     b = frame.bindings(state, retry_count, None, token)
     flow = state.flow
     jsonpath = state.query_language == "JSONPath"  # its calls made at once, no coroutine
-    if jsonpath:
-        prepared = evaluate_jsonpath(state, frame, entered, _prepared, flow, raw_input, b)
-    else:
-        prepared = await evaluate(state, frame, entered, _prepared, flow, raw_input, b)
-    payload, timeout, heartbeat = prepared
-    if resource.kind != "activity":  # run_activity records its own events
-        _record_scheduled(frame, resource, payload, timeout, heartbeat)
-        clock = run.host.clock
-        if clock.in_first_turn():  # a Map's iterations started together (see there)
-            await clock.after_first_turn()
-        _record_started(frame, resource)
-    # Positional (resource, parameters, state_name, execution_arn, state_machine_arn,
-    # region, account, task_token, timeout_seconds, heartbeat_seconds, credentials,
-    # retry_count, services): one per attempt, and each keyword costs more than the argument.
-    request = TaskRequest(
-        resource, payload, state.name, run.execution_arn, run.state_machine_arn, run.region,
-        run.account, token, timeout, heartbeat, None, retry_count, run.host,
-    )  # fmt: skip
-    result = await _invoke(frame, request, timeout, heartbeat)
+    try:
+        if jsonpath:
+            prepared = evaluate_jsonpath(state, frame, entered, _prepared, flow, raw_input, b)
+        else:
+            prepared = await evaluate(state, frame, entered, _prepared, flow, raw_input, b)
+        payload, timeout, heartbeat = prepared
+        if resource.kind != "activity":  # run_activity records its own events
+            _record_scheduled(frame, resource, payload, timeout, heartbeat)
+            clock = run.host.clock
+            if clock.in_first_turn():  # a Map's iterations started together (see there)
+                await clock.after_first_turn()
+            _record_started(frame, resource)
+        # Positional (resource, parameters, state_name, execution_arn, state_machine_arn,
+        # region, account, task_token, timeout_seconds, heartbeat_seconds, credentials,
+        # retry_count, services): one per attempt, and each keyword costs more than one.
+        request = TaskRequest(
+            resource, payload, state.name, run.execution_arn, run.state_machine_arn,
+            run.region, run.account, token, timeout, heartbeat, None, retry_count, run.host,
+        )  # fmt: skip
+        result = await _invoke(frame, request, timeout, heartbeat)
+    finally:
+        # Done with the token however the attempt went: the TaskScheduled event and the
+        # integration may have shown it, so an answer to it now is one to a task that is over.
+        if token is not None:
+            run.host.drop_task_token(token)
     finish = flow.finish
     if jsonpath:
         output, assigned = evaluate_jsonpath(state, frame, entered, finish, raw_input, result, b)
@@ -160,21 +166,17 @@ async def _submit_and_wait(
     """``.waitForTaskToken``: run the request, record TaskSubmitted, then wait for the
     token to be answered (HeartbeatSeconds and TimeoutSeconds apply)."""
     host = frame.run.host
-    assert request.task_token is not None
-    try:
-        submitted = await host.invoke(request)
-        if isinstance(submitted, CallbackResult):
-            return submitted.output
-        resource = request.resource
-        check_payload(submitted, resource.resource_type)  # recorded: JSON of a bounded size
-        frame.record(
-            "TaskSubmitted",
-            {"resourceType": resource.resource_type, "resource": resource.resource_name,
-             "output": submitted},
-        )  # fmt: skip
-        return await host.wait_for_token(request, request.parameters, heartbeat, timeout)
-    finally:
-        host.drop_task_token(request.task_token)
+    submitted = await host.invoke(request)
+    if isinstance(submitted, CallbackResult):
+        return submitted.output
+    resource = request.resource
+    check_payload(submitted, resource.resource_type)  # recorded: JSON of a bounded size
+    frame.record(
+        "TaskSubmitted",
+        {"resourceType": resource.resource_type, "resource": resource.resource_name,
+         "output": submitted},
+    )  # fmt: skip
+    return await host.wait_for_token(request, request.parameters, heartbeat, timeout)
 
 
 def _record_outcome(

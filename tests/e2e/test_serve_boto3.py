@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from runtime.service import ServiceSettings, serve_in_thread
 from tests.polling import until
@@ -47,6 +48,10 @@ def notify(event, context):
     return {}
 
 
+def refuse(event, context):
+    raise RuntimeError("not now")
+
+
 def answer_at_once(event, context):
     # A function handed a task token that answers it itself, before returning; a second
     # answer is refused.
@@ -68,7 +73,11 @@ def answer_at_once(event, context):
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("serve")
     (folder / "handlers.py").write_text(HANDLERS)
-    functions = {"notify": "handlers:notify", "answer_at_once": "handlers:answer_at_once"}
+    functions = {
+        "notify": "handlers:notify",
+        "answer_at_once": "handlers:answer_at_once",
+        "refuse": "handlers:refuse",
+    }
     (folder / "functions.json").write_text(json.dumps({"functions": functions}))
     (folder / "mocks.json").write_text(json.dumps(MOCK_CONFIG))
     settings = ServiceSettings(
@@ -139,6 +148,63 @@ def test_a_function_that_answers_its_token_before_returning_is_heard(sfn: Any, s
     [submitted] = [e for e in events if e["type"] == "TaskSubmitted"]
     output = json.loads(submitted["taskSubmittedEventDetails"]["output"])
     assert output["Payload"] == {"again": "TaskTimedOut"}
+
+
+def _callback(function: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": function, "Payload": {"token.$": "$$.Task.Token"}},
+        **extra,
+    }
+
+
+def _refused(call: Any, **request: Any) -> str:
+    with pytest.raises(ClientError) as refused:
+        call(**request)
+    return str(refused.value.response["Error"]["Code"])
+
+
+def test_a_token_whose_task_failed_before_waiting_is_over(sfn: Any) -> None:
+    """A callback Task whose function was handed its token (and the TaskScheduled event
+    shows it) but failed, so the Task never waited on it: an answer to that token is one
+    to a task that is over, AWS's ``TaskTimedOut`` ("the task associated with the token
+    has already been closed", the SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat
+    API references), while its execution goes on and once it has ended; it was
+    ``TaskDoesNotExist``. Ask's failure is caught; Hold keeps the execution running."""
+    catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Hold"}]
+    definition = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": _callback("refuse", Catch=catch, Next="Hold"),
+            "Hold": _callback("notify", End=True),
+        },
+    }
+    arn = sfn.start_execution(stateMachineArn=_machine(sfn, "refused", definition))["executionArn"]
+
+    def holding() -> list[dict[str, Any]] | None:
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        return events if any(e["type"] == "TaskSubmitted" for e in events) else None
+
+    events = until(holding, BOUND)
+    assert [e["type"] for e in events if e["type"].startswith("Task")] == [
+        "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed", "TaskStateExited",
+        "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted",
+    ]  # fmt: skip
+    ask, hold = [
+        json.loads(e["taskScheduledEventDetails"]["parameters"])["Payload"]["token"]
+        for e in events
+        if e["type"] == "TaskScheduled"
+    ]
+    answers = [
+        (sfn.send_task_success, {"taskToken": ask, "output": "{}"}),
+        (sfn.send_task_failure, {"taskToken": ask, "error": "Late"}),
+        (sfn.send_task_heartbeat, {"taskToken": ask}),
+    ]
+    assert [_refused(call, **request) for call, request in answers] == ["TaskTimedOut"] * 3
+    sfn.send_task_success(taskToken=hold, output="{}")
+    assert _done(sfn, arn, BOUND)["status"] == "SUCCEEDED"
+    assert [_refused(call, **request) for call, request in answers] == ["TaskTimedOut"] * 3
 
 
 def test_lists_and_history_come_in_pages(sfn: Any) -> None:

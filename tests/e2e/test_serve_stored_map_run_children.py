@@ -197,3 +197,76 @@ def test_a_map_run_pages_its_children_in_order(database: Path) -> None:
         with pytest.raises(ClientError) as refused:  # a token of another request
             sfn.list_executions(mapRunArn=run, statusFilter="FAILED", nextToken=token)
         assert refused.value.response["Error"]["Code"] == "InvalidToken"
+
+
+#: A STANDARD child that loops until its history is full (item "loop") or fails at once;
+#: one failure tolerated, so the Map Run fails when both have, and its parent with it.
+LONG = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "ToleratedFailureCount": 1,
+            "ItemProcessor": {
+                "ProcessorConfig": _DISTRIBUTED,
+                "StartAt": "Route",
+                "States": {
+                    "Route": {
+                        "Type": "Choice",
+                        "Choices": [{"Variable": "$.v", "StringEquals": "loop", "Next": "Loop"}],
+                        "Default": "Bad",
+                    },
+                    "Loop": {"Type": "Pass", "Next": "Route"},
+                    "Bad": {"Type": "Fail", "Error": "Item.Bad", "Cause": "marked to fail"},
+                },
+            },
+            "End": True,
+        }
+    },
+}
+
+
+def _redrive_states(sfn: Any, top: str) -> dict[str, tuple[str, str | None, str | None]]:
+    """Each child's status, redriveStatus and redriveStatusReason, by its item's ``v``."""
+    (run,) = sfn.list_map_runs(executionArn=top)["mapRuns"]
+    children = _pages(sfn.list_executions, "executions", mapRunArn=run["mapRunArn"])
+    states = {}
+    for child in children:
+        described = sfn.describe_execution(executionArn=child["executionArn"])
+        states[json.loads(described["input"])["v"]] = (
+            described["status"],
+            described["redriveStatus"],
+            described.get("redriveStatusReason"),
+        )
+    return states
+
+
+@pytest.mark.parametrize("durable", [False, True], ids=["in memory", "on a database"])
+def test_a_child_past_the_history_limit_is_not_redrivable(durable: bool, tmp_path: Path) -> None:
+    """ "Redriving Map Runs" (redrive eligibility for child workflows): a STANDARD child
+    whose history passed the 25,000 events limit is not redriven, it counts as failed;
+    DescribeExecution's API reference lists "Execution history event limit exceeded." as a
+    reason a STANDARD execution is NOT_REDRIVABLE. Its failed sibling waits for its Map Run
+    (REDRIVABLE_BY_MAP_RUN, no reason) when the parent can be redriven: on a database, read
+    while the server that ran it serves and again after a restart; in memory the parent
+    cannot be (nothing journaled), so the sibling gives the parent's reason, and the long
+    child still its own, read from the Map Run the engine holds."""
+    settings = ServiceSettings(db=tmp_path / "state.sqlite3" if durable else ":memory:")
+    with serve_in_thread(settings) as running:
+        sfn = sfn_client(running.url)
+        machine = sfn.create_state_machine(name="long", definition=json.dumps(LONG), roleArn=ROLE)
+        items = [{"v": "loop"}, {"v": "bad"}]
+        top = sfn.start_execution(
+            stateMachineArn=machine["stateMachineArn"], input=json.dumps(items)
+        )["executionArn"]
+        assert ended(sfn, top, 120.0)["status"] == "FAILED"
+        first = _redrive_states(sfn, top)
+        parent = sfn.describe_execution(executionArn=top)
+    assert first["loop"] == ("FAILED", "NOT_REDRIVABLE", "Execution history event limit exceeded.")
+    if not durable:
+        assert first["bad"] == ("FAILED", "NOT_REDRIVABLE", parent["redriveStatusReason"])
+        return
+    assert parent["redriveStatus"] == "REDRIVABLE"
+    assert first["bad"] == ("FAILED", "REDRIVABLE_BY_MAP_RUN", None)
+    with serve_in_thread(settings) as running:
+        assert _redrive_states(sfn_client(running.url), top) == first
