@@ -10,7 +10,7 @@ durable execution has ended they are read back from its database
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from asl import model as m
@@ -24,11 +24,16 @@ from runtime.redrive import REDRIVE_EVENT_LIMIT
 
 __all__ = [
     "MAP_RUN_REDRIVE_LIMIT",
+    "NOT_REDRIVABLE",
     "ChildExecution",
     "ChildRecord",
     "MapRun",
     "MapRunRecord",
+    "count_name",
+    "empty_tally",
     "register",
+    "tally_children",
+    "tally_in",
 ]
 
 #: How many times a Map Run can be redriven: AWS's "Redriving Map Runs" page, "the hard
@@ -41,6 +46,36 @@ _COUNTED = {
     "RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed",
     "TIMED_OUT": "timedOut", "ABORTED": "aborted",
 }  # fmt: skip
+
+
+#: The tally of the unsuccessful children a redrive cannot run again.
+NOT_REDRIVABLE = "failuresNotRedrivable"
+
+
+def empty_tally() -> dict[str, tuple[int, int]]:
+    """A tally of no children (see :meth:`MapRunRecord.child_tally`)."""
+    return dict.fromkeys((*_COUNTED.values(), NOT_REDRIVABLE), (0, 0))
+
+
+def tally_in(tally: dict[str, tuple[int, int]], name: str, children: int, items: int) -> None:
+    """Add ``children`` children of ``items`` items to the tally ``name`` of ``tally``."""
+    had, had_items = tally[name]
+    tally[name] = (had + children, had_items + items)
+
+
+def count_name(status: str) -> str:
+    """The name of the count of children in ``status`` in ``DescribeMapRun``."""
+    return _COUNTED[status]
+
+
+def tally_children(children: Sequence[ChildRecord]) -> dict[str, tuple[int, int]]:
+    """The tally (see :meth:`MapRunRecord.child_tally`) of ``children``."""
+    tally = empty_tally()
+    for child in children:
+        tally_in(tally, _COUNTED[child.status], 1, child.item_count)
+        if child.past_redrive_limit and child.status != "SUCCEEDED":
+            tally_in(tally, NOT_REDRIVABLE, 1, child.item_count)
+    return tally
 
 
 class ChildRecord:
@@ -200,31 +235,30 @@ class MapRunRecord:
         """Its child executions, in the order they started."""
         return self._executions
 
+    def child_tally(self) -> dict[str, tuple[int, int]]:
+        """Its started children, and their items, by the name of their status's count
+        (``running``, ``succeeded``, ...), and ``failuresNotRedrivable``: the unsuccessful
+        ones past the history length a redrive allows."""
+        return tally_children(self.executions)
+
     def execution_counts(self) -> dict[str, int]:
         """Child executions by status, as ``DescribeMapRun`` counts them."""
         waiting = len(self.awaiting_redrive)
-        return self._counts(lambda child: 1, self.planned_executions, self.results_written, waiting)
+        return self._counts(0, self.planned_executions, self.results_written, waiting)
 
     def item_counts(self) -> dict[str, int]:
         """Items by the status of the child that processed them."""
         waiting = sum(self.awaiting_redrive.values())
-        return self._counts(
-            lambda child: child.item_count, self.planned_items, self.items_written, waiting
-        )
+        return self._counts(1, self.planned_items, self.items_written, waiting)
 
-    def _counts(
-        self, weight: Callable[[ChildRecord], int], planned: int, written: int, waiting: int
-    ) -> dict[str, int]:
-        """AWS's counts [API reference, MapRunExecutionCounts and MapRunItemCounts]:
-        ``pending`` those not started yet (children never started because the Map Run
-        failed or was aborted stay pending, as measured on AWS: floci-io/floci#2694),
-        ``total`` all of them, started or not."""
-        counts = dict.fromkeys(("pending", *_COUNTED.values()), 0)
-        started = 0
-        for child in self.executions:
-            weighed = weight(child)
-            started += weighed
-            counts[_COUNTED[child.status]] += weighed
+    def _counts(self, column: int, planned: int, written: int, waiting: int) -> dict[str, int]:
+        """AWS's counts [API reference, MapRunExecutionCounts and MapRunItemCounts] of the
+        children (``column`` 0) or their items (1): ``pending`` those not started yet
+        (children never started because the Map Run failed or was aborted stay pending,
+        as measured on AWS: floci-io/floci#2694), ``total`` all of them, started or not."""
+        tally = self.child_tally()
+        counts = {"pending": 0} | {name: tally[name][column] for name in _COUNTED.values()}
+        started = sum(tally[name][column] for name in _COUNTED.values())
         counts["pending"] = max(0, planned - started)
         counts["total"] = started + counts["pending"]
         counts["resultsWritten"] = written
@@ -235,11 +269,7 @@ class MapRunRecord:
         # permanent"). Not the failures a succeeded Map Run tolerated: AWS answers 0 for
         # one with a failed child (DescribeMapRun output in aws-samples/
         # reinvent2023-api312-ml-workloads-with-aws-step-functions, README).
-        counts["failuresNotRedrivable"] = sum(
-            weight(child)
-            for child in self.executions
-            if child.past_redrive_limit and child.status != "SUCCEEDED"
-        )
+        counts["failuresNotRedrivable"] = tally[NOT_REDRIVABLE][column]
         # Those waiting to run again are not started yet: pending too (the "Redriving Map
         # Runs" page: they "transition to the pending state"); see runtime.pending_redrive.
         counts["pendingRedrive"] = waiting
