@@ -21,7 +21,14 @@ from runtime.execution_arns import is_express
 from runtime.history import Event
 from runtime.journal import stored_event
 from runtime.redrive import StoredMapRun
-from runtime.states.map_run import ChildRecord, MapRunRecord
+from runtime.states.map_run import (
+    NOT_REDRIVABLE,
+    ChildRecord,
+    MapRunRecord,
+    count_name,
+    empty_tally,
+    tally_in,
+)
 from runtime.store.executions import EventRow, ExecutionStore, MapRunRows
 
 __all__ = [
@@ -49,6 +56,9 @@ _CHILD_FIELDS = (
     "start_time", "stop_time", "item_count", "redrive_count", "redrive_date",
     "past_redrive_limit",
 )  # fmt: skip
+#: The key of a Map Run's row that keeps its children's tally (``child_tally``), so
+#: DescribeMapRun of a stored Map Run reads no child; rows written before have none.
+_TALLY = "child_tally"
 
 
 def map_run_rows(runs: Iterable[MapRunRecord]) -> MapRunRows:
@@ -59,7 +69,9 @@ def map_run_rows(runs: Iterable[MapRunRecord]) -> MapRunRows:
 
     def add(runs: Iterable[MapRunRecord]) -> None:
         for run in runs:
-            listed.append((run.arn, run.execution_arn, _fields(run, _RUN_FIELDS)))
+            fields = {name: getattr(run, name) for name in _RUN_FIELDS}
+            fields[_TALLY] = run.child_tally()
+            listed.append((run.arn, run.execution_arn, json_text(fields)))
             for child in run.executions:
                 children.append((child.arn, run.arn, _fields(child, _CHILD_FIELDS)))
                 histories.append((child.arn, _event_rows(child.history)))
@@ -153,6 +165,7 @@ def stored_child(
 
 def _run(arn: str, parent: str, fields: dict[str, Any]) -> MapRunRecord:
     run = MapRunRecord(arn, parent, fields["state_machine_arn"], fields["start_time"])
+    fields.pop(_TALLY, None)  # it has its children: it counts them
     _set(run, fields)
     return run
 
@@ -243,9 +256,25 @@ class StoredMapRunRecord(MapRunRecord):
         self, arn: str, parent: str, fields: dict[str, Any], store: ExecutionStore, owner: str
     ) -> None:
         super().__init__(arn, parent, fields["state_machine_arn"], fields["start_time"])
+        tally = fields.pop(_TALLY, None)
         _set(self, fields)
         self._store, self._owner = store, owner
         self._read = False
+        self._tally: dict[str, tuple[int, int]] | None = (
+            None if tally is None else {name: (n, items) for name, (n, items) in tally.items()}
+        )
+
+    def child_tally(self) -> dict[str, tuple[int, int]]:
+        """Its children's tally, as stored with it or, in a row written without one,
+        counted in SQLite: no child is read."""
+        if self._tally is None:
+            self._tally = empty_tally()
+            counted = self._store.map_run_child_counts(self._owner, self.arn)
+            for status, past, children, items in counted:
+                tally_in(self._tally, count_name(status), children, items)
+                if past and status != "SUCCEEDED":
+                    tally_in(self._tally, NOT_REDRIVABLE, children, items)
+        return dict(self._tally)
 
     @property
     def executions(self) -> list[ChildRecord]:

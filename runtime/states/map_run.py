@@ -10,7 +10,7 @@ durable execution has ended they are read back from its database
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from asl import model as m
@@ -24,11 +24,16 @@ from runtime.redrive import REDRIVE_EVENT_LIMIT
 
 __all__ = [
     "MAP_RUN_REDRIVE_LIMIT",
+    "NOT_REDRIVABLE",
     "ChildExecution",
     "ChildRecord",
     "MapRun",
     "MapRunRecord",
+    "count_name",
+    "empty_tally",
     "register",
+    "tally_children",
+    "tally_in",
 ]
 
 #: How many times a Map Run can be redriven: AWS's "Redriving Map Runs" page, "the hard
@@ -41,6 +46,41 @@ _COUNTED = {
     "RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed",
     "TIMED_OUT": "timedOut", "ABORTED": "aborted",
 }  # fmt: skip
+
+
+#: The tally of the unsuccessful children a redrive cannot run again.
+NOT_REDRIVABLE = "failuresNotRedrivable"
+
+
+def empty_tally() -> dict[str, tuple[int, int]]:
+    """A tally of no children (see :meth:`MapRunRecord.child_tally`)."""
+    return dict.fromkeys((*_COUNTED.values(), NOT_REDRIVABLE), (0, 0))
+
+
+def tally_in(tally: dict[str, tuple[int, int]], name: str, children: int, items: int) -> None:
+    """Add ``children`` children of ``items`` items to the tally ``name`` of ``tally``."""
+    had, had_items = tally[name]
+    tally[name] = (had + children, had_items + items)
+
+
+def count_name(status: str) -> str:
+    """The name of the count of children in ``status`` in ``DescribeMapRun``."""
+    return _COUNTED[status]
+
+
+def tally_children(children: Sequence[ChildRecord]) -> dict[str, tuple[int, int]]:
+    """The tally (see :meth:`MapRunRecord.child_tally`) of ``children``."""
+    tally = {name: [0, 0] for name in (*_COUNTED.values(), NOT_REDRIVABLE)}
+    not_redrivable = tally[NOT_REDRIVABLE]
+    for child in children:
+        items = child.item_count
+        counted = tally[_COUNTED[child.status]]
+        counted[0] += 1
+        counted[1] += items
+        if child.past_redrive_limit and child.status != "SUCCEEDED":
+            not_redrivable[0] += 1
+            not_redrivable[1] += items
+    return {name: (children, items) for name, (children, items) in tally.items()}
 
 
 class ChildRecord:
@@ -200,53 +240,29 @@ class MapRunRecord:
         """Its child executions, in the order they started."""
         return self._executions
 
-    def execution_counts(self) -> dict[str, int]:
-        """Child executions by status, as ``DescribeMapRun`` counts them."""
+    def child_tally(self) -> dict[str, tuple[int, int]]:
+        """Its started children, and their items, by the name of their status's count
+        (``running``, ``succeeded``, ...), and ``failuresNotRedrivable``: the unsuccessful
+        ones past the history length a redrive allows."""
+        return tally_children(self.executions)
+
+    def execution_counts(self, tally: dict[str, tuple[int, int]] | None = None) -> dict[str, int]:
+        """Child executions by status, as ``DescribeMapRun`` counts them (from ``tally``,
+        its :meth:`child_tally`, if given)."""
         waiting = len(self.awaiting_redrive)
-        return self._counts(lambda child: 1, self.planned_executions, self.results_written, waiting)
+        tally = self.child_tally() if tally is None else tally
+        return _counts(tally, 0, self.planned_executions, self.results_written, waiting)
 
-    def item_counts(self) -> dict[str, int]:
-        """Items by the status of the child that processed them."""
+    def item_counts(self, tally: dict[str, tuple[int, int]] | None = None) -> dict[str, int]:
+        """Items by the status of the child that processed them (from ``tally``, its
+        :meth:`child_tally`, if given)."""
         waiting = sum(self.awaiting_redrive.values())
-        return self._counts(
-            lambda child: child.item_count, self.planned_items, self.items_written, waiting
-        )
-
-    def _counts(
-        self, weight: Callable[[ChildRecord], int], planned: int, written: int, waiting: int
-    ) -> dict[str, int]:
-        """AWS's counts [API reference, MapRunExecutionCounts and MapRunItemCounts]:
-        ``pending`` those not started yet (children never started because the Map Run
-        failed or was aborted stay pending, as measured on AWS: floci-io/floci#2694),
-        ``total`` all of them, started or not."""
-        counts = dict.fromkeys(("pending", *_COUNTED.values()), 0)
-        started = 0
-        for child in self.executions:
-            weighed = weight(child)
-            started += weighed
-            counts[_COUNTED[child.status]] += weighed
-        counts["pending"] = max(0, planned - started)
-        counts["total"] = started + counts["pending"]
-        counts["resultsWritten"] = written
-        # "The number of FAILED, ABORTED, or TIMED_OUT child workflow executions that
-        # cannot be redriven because their execution status is terminal" (the API
-        # reference, MapRunExecutionCounts): the STANDARD children past the history length
-        # a redrive allows ("Redriving Map Runs": their "last error or output ... is
-        # permanent"). Not the failures a succeeded Map Run tolerated: AWS answers 0 for
-        # one with a failed child (DescribeMapRun output in aws-samples/
-        # reinvent2023-api312-ml-workloads-with-aws-step-functions, README).
-        counts["failuresNotRedrivable"] = sum(
-            weight(child)
-            for child in self.executions
-            if child.past_redrive_limit and child.status != "SUCCEEDED"
-        )
-        # Those waiting to run again are not started yet: pending too (the "Redriving Map
-        # Runs" page: they "transition to the pending state"); see runtime.pending_redrive.
-        counts["pendingRedrive"] = waiting
-        return counts
+        tally = self.child_tally() if tally is None else tally
+        return _counts(tally, 1, self.planned_items, self.items_written, waiting)
 
     def describe(self) -> dict[str, Any]:
         """The Map Run as ``DescribeMapRun`` answers (dates as epoch seconds)."""
+        tally = self.child_tally()
         return {
             "mapRunArn": self.arn,
             "executionArn": self.execution_arn,
@@ -256,13 +272,39 @@ class MapRunRecord:
             "maxConcurrency": self.max_concurrency,
             "toleratedFailurePercentage": float(self.tolerated_failure_percentage),
             "toleratedFailureCount": self.tolerated_failure_count,
-            "itemCounts": self.item_counts(),
-            "executionCounts": self.execution_counts(),
+            "itemCounts": self.item_counts(tally),
+            "executionCounts": self.execution_counts(tally),
             # 0 before any redrive, no redriveDate then [API reference, DescribeMapRun;
             # AWS's output in the aws-samples reinvent2023-api312 README].
             "redriveCount": self.redrive_count,
             **({} if self.redrive_date is None else {"redriveDate": self.redrive_date}),
         }
+
+
+def _counts(
+    tally: dict[str, tuple[int, int]], column: int, planned: int, written: int, waiting: int
+) -> dict[str, int]:
+    """AWS's counts [API reference, MapRunExecutionCounts and MapRunItemCounts] of the
+    children (``column`` 0) or their items (1): ``pending`` those not started yet
+    (children never started because the Map Run failed or was aborted stay pending,
+    as measured on AWS: floci-io/floci#2694), ``total`` all of them, started or not."""
+    counts = {"pending": 0} | {name: tally[name][column] for name in _COUNTED.values()}
+    started = sum(tally[name][column] for name in _COUNTED.values())
+    counts["pending"] = max(0, planned - started)
+    counts["total"] = started + counts["pending"]
+    counts["resultsWritten"] = written
+    # "The number of FAILED, ABORTED, or TIMED_OUT child workflow executions that
+    # cannot be redriven because their execution status is terminal" (the API
+    # reference, MapRunExecutionCounts): the STANDARD children past the history length
+    # a redrive allows ("Redriving Map Runs": their "last error or output ... is
+    # permanent"). Not the failures a succeeded Map Run tolerated: AWS answers 0 for
+    # one with a failed child (DescribeMapRun output in aws-samples/
+    # reinvent2023-api312-ml-workloads-with-aws-step-functions, README).
+    counts["failuresNotRedrivable"] = tally[NOT_REDRIVABLE][column]
+    # Those waiting to run again are not started yet: pending too (the "Redriving Map
+    # Runs" page: they "transition to the pending state"); see runtime.pending_redrive.
+    counts["pendingRedrive"] = waiting
+    return counts
 
 
 class MapRun(MapRunRecord):

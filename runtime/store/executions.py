@@ -474,6 +474,22 @@ class ExecutionStore(Database):
             (*args, limit, offset),
         ).fetchall()
 
+    def map_run_child_counts(self, owner: str, map_run: str) -> list[tuple[str, bool, int, int]]:
+        """The children of the Map Run ``map_run`` stored with the execution ``owner``
+        counted in SQLite, for a Map Run stored without its counts (by earlier versions):
+        ``(status, past the redrive limit, children, items)`` for each pair found."""
+        return [
+            (status, bool(past), children, items)
+            for status, past, children, items in self._db.execute(
+                "SELECT json_extract(body, '$.status') AS status, "
+                "coalesce(json_extract(body, '$.past_redrive_limit'), 0) AS past, "
+                "count(*), sum(coalesce(json_extract(body, '$.item_count'), 1)) "
+                "FROM map_run_children "
+                "WHERE owner = ? AND map_run_arn = ? GROUP BY status, past",
+                (owner, map_run),
+            )
+        ]
+
     def journal(self, arn: str) -> list[JournalRow]:
         """The journaled answers of an execution, in the order they came."""
         history = _history(self._db, arn)

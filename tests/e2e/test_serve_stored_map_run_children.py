@@ -14,6 +14,7 @@ the local backend always has (the item processor's definition is not kept).
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -199,8 +200,9 @@ def test_a_map_run_pages_its_children_in_order(database: Path) -> None:
         assert refused.value.response["Error"]["Code"] == "InvalidToken"
 
 
-#: A STANDARD child that loops until its history is full (item "loop") or fails at once;
-#: one failure tolerated, so the Map Run fails when both have, and its parent with it.
+#: A STANDARD child that loops until its history is full (item "loop"), fails at once
+#: ("bad"), succeeds ("ok") or waits long ("wait": aborted when its Map Run fails); one
+#: failure tolerated, so the Map Run fails when "loop" and "bad" have, and its parent with it.
 LONG = {
     "StartAt": "Each",
     "States": {
@@ -213,10 +215,16 @@ LONG = {
                 "States": {
                     "Route": {
                         "Type": "Choice",
-                        "Choices": [{"Variable": "$.v", "StringEquals": "loop", "Next": "Loop"}],
+                        "Choices": [
+                            {"Variable": "$.v", "StringEquals": "loop", "Next": "Loop"},
+                            {"Variable": "$.v", "StringEquals": "ok", "Next": "Ok"},
+                            {"Variable": "$.v", "StringEquals": "wait", "Next": "Wait"},
+                        ],
                         "Default": "Bad",
                     },
                     "Loop": {"Type": "Pass", "Next": "Route"},
+                    "Ok": {"Type": "Succeed"},
+                    "Wait": {"Type": "Wait", "Seconds": 600, "Next": "Ok"},
                     "Bad": {"Type": "Fail", "Error": "Item.Bad", "Cause": "marked to fail"},
                 },
             },
@@ -270,3 +278,51 @@ def test_a_child_past_the_history_limit_is_not_redrivable(durable: bool, tmp_pat
     assert first["bad"] == ("FAILED", "REDRIVABLE_BY_MAP_RUN", None)
     with serve_in_thread(settings) as running:
         assert _redrive_states(sfn_client(running.url), top) == first
+
+
+def _run_long(sfn: Any, items: list[dict[str, str]]) -> tuple[str, dict[str, Any]]:
+    """Run LONG over ``items`` to its end: its Map Run's ARN and DescribeMapRun."""
+    machine = sfn.create_state_machine(name="long", definition=json.dumps(LONG), roleArn=ROLE)
+    top = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps(items))[
+        "executionArn"
+    ]
+    assert ended(sfn, top, 120.0)["status"] == "FAILED"
+    (run,) = sfn.list_map_runs(executionArn=top)["mapRuns"]
+    return run["mapRunArn"], _strip(sfn.describe_map_run(mapRunArn=run["mapRunArn"]))
+
+
+def _without(answer: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in answer.items() if k not in names}
+
+
+def test_describe_map_run_counts_the_same_stored_and_in_memory(tmp_path: Path) -> None:
+    """DescribeMapRun's itemCounts and executionCounts (API reference, MapRunItemCounts and
+    MapRunExecutionCounts) of an ended Map Run with succeeded, failed, aborted children and
+    one past the history limit (failuresNotRedrivable, "Redriving Map Runs"): on a
+    database the same as in memory, where the children are counted one by one; the same
+    after a restart, which reads the counts stored with the Map Run; and the same from a
+    file whose Map Runs were stored without counts, as earlier versions wrote them
+    (counted in SQLite). No child here times out: a Map Run's child has no timeout."""
+    items = [{"v": "ok"}, {"v": "bad"}, {"v": "wait"}, {"v": "loop"}]
+    with serve_in_thread(ServiceSettings(db=":memory:")) as running:
+        _, in_memory = _run_long(sfn_client(running.url), items)
+    counts = in_memory["executionCounts"]
+    assert (counts["succeeded"], counts["failed"], counts["aborted"]) == (1, 2, 1)
+    assert (counts["total"], counts["failuresNotRedrivable"]) == (4, 1)
+    assert in_memory["itemCounts"] == counts
+    database = tmp_path / "state.sqlite3"
+    with _serve(database) as running:
+        run, first = _run_long(sfn_client(running.url), items)
+    assert _without(first, "mapRunArn", "executionArn", "startDate", "stopDate") == _without(
+        in_memory, "mapRunArn", "executionArn", "startDate", "stopDate"
+    )
+    with _serve(database) as running:
+        assert _strip(sfn_client(running.url).describe_map_run(mapRunArn=run)) == first
+    with sqlite3.connect(database) as db:  # as an earlier version wrote the Map Run
+        changed = db.execute(
+            "UPDATE map_runs SET body = json_remove(body, '$.child_tally') "
+            "WHERE json_extract(body, '$.child_tally') IS NOT NULL"
+        ).rowcount
+    assert changed == 1
+    with _serve(database) as running:
+        assert _strip(sfn_client(running.url).describe_map_run(mapRunArn=run)) == first
