@@ -135,13 +135,20 @@ def database(tmp_path: Path) -> Path:
     return tmp_path / "state.sqlite3"
 
 
+def _start_fan(sfn: Any) -> str:
+    """Create the ``fan`` machine and start it on ``ITEMS``: the execution's ARN."""
+    machine = sfn.create_state_machine(name="fan", definition=json.dumps(MACHINE), roleArn=ROLE)
+    return str(
+        sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input=json.dumps(ITEMS))[
+            "executionArn"
+        ]
+    )
+
+
 def test_each_child_reads_the_same_after_a_restart(database: Path) -> None:
     with _serve(database) as running:
         sfn = sfn_client(running.url)
-        machine = sfn.create_state_machine(
-            name="fan", definition=json.dumps(MACHINE), roleArn=ROLE
-        )["stateMachineArn"]
-        top = sfn.start_execution(stateMachineArn=machine, input=json.dumps(ITEMS))["executionArn"]
+        top = _start_fan(sfn)
         assert ended(sfn, top)["status"] == "SUCCEEDED"
         before = _reads(sfn, top)
     with _serve(database) as running:
@@ -172,10 +179,7 @@ def test_each_child_reads_the_same_after_a_restart(database: Path) -> None:
 def test_a_map_run_pages_its_children_in_order(database: Path) -> None:
     with _serve(database) as running:
         sfn = sfn_client(running.url)
-        machine = sfn.create_state_machine(
-            name="fan", definition=json.dumps(MACHINE), roleArn=ROLE
-        )["stateMachineArn"]
-        top = sfn.start_execution(stateMachineArn=machine, input=json.dumps(ITEMS))["executionArn"]
+        top = _start_fan(sfn)
         ended(sfn, top)
         (outer,) = sfn.list_map_runs(executionArn=top)["mapRuns"]
         run = outer["mapRunArn"]
