@@ -8,14 +8,19 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import boto3
+from aiohttp import web
 from botocore.config import Config
 
+from runtime.service import OPERATIONS, ServiceSettings, build_backend
+from runtime.service.backend import Backend
+from runtime.service.console import add_console
+from runtime.service.wire import build_app
 from tests.polling import until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,3 +92,24 @@ def ended(sfn: Any, arn: str, bound: float = 30.0) -> dict[str, Any]:
         lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
         bound,
     )
+
+
+@asynccontextmanager
+async def console_server(
+    console_operations: Any = None, **console: Any
+) -> AsyncIterator[tuple[Backend, str]]:
+    """A backend and its API and console on 127.0.0.1, built as ``asl serve`` builds them
+    (aiohttp's own runner, so a handler is not cancelled when its client goes, as under
+    aiohttp's test server): the backend and the server's URL. ``console_operations`` (by
+    default the API's) are what the console calls; ``console`` goes to ``add_console``."""
+    backend = build_backend(ServiceSettings())
+    app = build_app(backend, OPERATIONS)
+    add_console(app, backend, console_operations or OPERATIONS, **console)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield backend, f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+        await backend.engine.aclose()

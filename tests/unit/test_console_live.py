@@ -15,13 +15,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
-from runtime.service import ServiceSettings
 from runtime.service.backend import Backend
-from runtime.service.console import add_console, live
-from runtime.service.server import OPERATIONS, build_backend
-from runtime.service.wire import build_app
+from runtime.service.console import live
+from runtime.service.server import OPERATIONS
+from tests.serving import console_server
 
 KEEP_ALIVE = 0.05
 BOUND = 10.0
@@ -33,18 +32,9 @@ WAITING = {
 
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[Backend, str]]:
-    """A server built as ``asl serve`` builds it: its runner with aiohttp's defaults, so a
-    handler is not cancelled when its client goes (aiohttp's test server would)."""
-    backend = build_backend(ServiceSettings())
-    app = build_app(backend, OPERATIONS)
-    add_console(app, backend, OPERATIONS, keep_alive_seconds=KEEP_ALIVE)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield backend, f"http://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
-    await backend.engine.aclose()
+    """A server built as ``asl serve`` builds it (``tests.serving.console_server``)."""
+    async with console_server(keep_alive_seconds=KEEP_ALIVE) as served:
+        yield served
 
 
 async def _waiting_execution(backend: Backend) -> str:

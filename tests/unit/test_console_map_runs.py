@@ -13,15 +13,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
-from runtime.service import ServiceSettings
 from runtime.service.backend import Backend
-from runtime.service.console import add_console
 from runtime.service.errors import ResourceNotFound
-from runtime.service.server import OPERATIONS, build_backend
-from runtime.service.wire import build_app
+from runtime.service.server import OPERATIONS
 from tests.e2e.test_serve_boto3 import DISTRIBUTED
+from tests.serving import console_server
 
 
 async def _no_map_runs(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
@@ -33,16 +31,8 @@ async def _no_map_runs(backend: Backend, body: dict[str, Any]) -> dict[str, Any]
 
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[Backend, str]]:
-    backend = build_backend(ServiceSettings())
-    app = build_app(backend, OPERATIONS)
-    add_console(app, backend, {**OPERATIONS, "ListExecutions": _no_map_runs})
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield backend, f"http://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
-    await backend.engine.aclose()
+    async with console_server({**OPERATIONS, "ListExecutions": _no_map_runs}) as served:
+        yield served
 
 
 async def test_a_map_run_that_cannot_be_read_is_left_out_with_a_note(
