@@ -71,6 +71,20 @@ def _status(client: Any, arn: str) -> str:
     return str(client.describe_execution(executionArn=arn)["status"])
 
 
+def _open_fan_out_execution(server: RunningServer, page: Page) -> dict[str, Any]:
+    """Run the fan-out machine on two items to its end, and open its execution's page:
+    StartExecution's answer."""
+    client = sfn(server)
+    arn = fan_out_machine(client)
+    execution: dict[str, Any] = client.start_execution(
+        stateMachineArn=arn, input='{"items": [1, 2]}'
+    )
+    until(lambda: _status(client, execution["executionArn"]) == "SUCCEEDED")
+    page.goto(server.url + "/console/executions")
+    page.locator("tbody a").first.click()
+    return execution
+
+
 def test_a_running_execution_updates_itself(server: RunningServer, page: Page) -> None:
     client = sfn(server)
     # An activity the test answers once the page is open, so the history grows while the
@@ -192,12 +206,7 @@ def test_an_express_execution_started_from_the_page_is_followed_to_its_end(
 
 
 def test_a_map_run_childs_page_draws_its_item_processor(server: RunningServer, page: Page) -> None:
-    client = sfn(server)
-    arn = fan_out_machine(client)
-    execution = client.start_execution(stateMachineArn=arn, input='{"items": [1, 2]}')
-    until(lambda: _status(client, execution["executionArn"]) == "SUCCEEDED")
-    page.goto(server.url + "/console/executions")
-    page.locator("tbody a").first.click()
+    execution = _open_fan_out_execution(server, page)
     expect(page.locator("h2", has_text="Map Runs")).to_be_visible()
     page.locator("h3 + table tbody a").first.click()
     expect(page.locator(".status")).to_have_text("SUCCEEDED")
@@ -212,12 +221,7 @@ def test_a_map_run_childs_page_draws_its_item_processor(server: RunningServer, p
 def test_an_executions_trace_draws_its_distributed_maps_items_as_run(
     server: RunningServer, page: Page
 ) -> None:
-    client = sfn(server)
-    arn = fan_out_machine(client)
-    execution = client.start_execution(stateMachineArn=arn, input='{"items": [1, 2]}')
-    until(lambda: _status(client, execution["executionArn"]) == "SUCCEEDED")
-    page.goto(server.url + "/console/executions")
-    page.locator("tbody a").first.click()
+    _open_fan_out_execution(server, page)
     report = page.frame_locator("#report")
     # The Map Run's children folded in: the ItemProcessor's Double ran twice.
     expect(report.locator("g.node.state.status-succeeded", has_text="Double")).to_contain_text(
