@@ -76,6 +76,7 @@ __all__ = [
     "kept_child_answers",
     "not_redrivable",
     "not_redrivable_express",
+    "past_redrive_limit",
     "redrive_count",
     "redrive_plan",
 ]
@@ -88,6 +89,11 @@ REDRIVE_EVENT_LIMIT = 24_999
 #: Why an execution (or a Map Run's STANDARD child) whose history reached that limit
 #: cannot be redriven: DescribeExecution's ``redriveStatusReason`` in AWS's API reference.
 HISTORY_LIMIT_EXCEEDED = "Execution history event limit exceeded."
+
+
+def past_redrive_limit(history_length: int) -> bool:
+    """Whether a history of that many events is too long to be redriven."""
+    return history_length >= REDRIVE_EVENT_LIMIT
 
 
 class ExecutionNotRedrivable(ApiError):
@@ -119,7 +125,7 @@ def not_redrivable(
         return not_redrivable_express()
     if status in ("RUNNING", "SUCCEEDED"):
         return f"Execution is {status} and cannot be redriven"
-    if (len(events) if history_length is None else history_length) >= REDRIVE_EVENT_LIMIT:
+    if past_redrive_limit(len(events) if history_length is None else history_length):
         return HISTORY_LIMIT_EXCEEDED
     if past_max_time:
         return "Execution has exceeded the max execution time."
@@ -366,7 +372,7 @@ class _Cutter:
         for prefix, run in self.children.items():
             for index, (arn, events) in run.unsuccessful.items():
                 top = f"{prefix}{index}"
-                if len(events) >= REDRIVE_EVENT_LIMIT:
+                if past_redrive_limit(len(events)):
                     # "Redriving Map Runs": a STANDARD child past the history limit is not
                     # redriven, it counts as failed: it replays as it ran.
                     self.kept.add(top)

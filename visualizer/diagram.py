@@ -102,6 +102,10 @@ class Diagram:
         """True for a state that ends its scope successfully (``End: true`` or Succeed)."""
         return self.state_type(node) != "Fail" and any(terminal_states(self.graph, [node]))
 
+    def ends_machine(self) -> bool:
+        """True when some top-level state ends the machine (an End node is drawn)."""
+        return any(self.ends_scope(node) for node in self.root.states)
+
 
 def load_diagram(source: Source | Diagram, *, mark_problems: bool = False) -> Diagram:
     """The diagram of a definition (path, JSON or YAML text, or dict).

@@ -216,7 +216,7 @@ class _Writer:
             "height": "0.3",
         }
         self._emit(1, statement(quote(START), {**marker, "label": "Start"}))
-        if any(self.diagram.ends_scope(n) for n in self.diagram.root.states):
+        if self.diagram.ends_machine():
             self._emit(1, statement(quote(END), {**marker, "label": "End"}))
 
     def _state(self, node: str, depth: int) -> None:

@@ -64,7 +64,7 @@ class _Writer:
             self.out.append(f"{_INDENT}%% {line}")
         self._emit(1, 'start(["Start"])')
         self.classes.setdefault("marker", []).append("start")
-        if any(self.diagram.ends_scope(n) for n in self.diagram.root.states):
+        if self.diagram.ends_machine():
             self._emit(1, 'finish(["End"])')
             self.classes["marker"].append("finish")
         for node in self.diagram.root.states:

@@ -287,7 +287,10 @@ async def describe_state_machine_for_execution(
     """DescribeStateMachineForExecution: the definition the execution runs."""
     run = await execution(backend, body["executionArn"])
     origin = backend.catalog.origin(run.arn)
-    if origin is None:  # a Map Run's child: the definition of its item processor is not kept
+    if origin is None:
+        # A Map Run's child. AWS answers with the state machine of its Map Run, with
+        # ``mapRunArn`` and ``label`` (the API reference); we keep no definition per Map
+        # Run to answer with, so this differs from AWS: ExecutionDoesNotExist.
         raise ExecutionDoesNotExist(run.arn)
     aim = origin.target
     record = aim.record

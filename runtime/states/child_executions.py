@@ -200,6 +200,9 @@ def record_of(
         child.status, child.output, child.stop_time = end.status, end.output, end.stop_time
         child.error, child.cause = end.error, end.cause
         child.redrive_count, child.redrive_date = end.redrive_count, end.redrive_date
+        # ChildEnd carries no history length, so a child run elsewhere (on Temporal) is
+        # never marked past the redrive limit: it counts in no failuresNotRedrivable
+        # (the README says so).
     return child
 
 

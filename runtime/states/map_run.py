@@ -20,7 +20,7 @@ from runtime.context import context_timestamp
 from runtime.execution_arns import is_express
 from runtime.frame import Frame, Run
 from runtime.history import Event
-from runtime.redrive import REDRIVE_EVENT_LIMIT
+from runtime.redrive import past_redrive_limit
 
 __all__ = [
     "MAP_RUN_REDRIVE_LIMIT",
@@ -77,7 +77,7 @@ def tally_children(children: Sequence[ChildRecord]) -> dict[str, tuple[int, int]
         counted = tally[_COUNTED[child.status]]
         counted[0] += 1
         counted[1] += items
-        if child.past_redrive_limit and child.status != "SUCCEEDED":
+        if child.past_redrive_limit:  # set only on an unsuccessful end (see end())
             not_redrivable[0] += 1
             not_redrivable[1] += items
     return {name: (children, items) for name, (children, items) in tally.items()}
@@ -193,7 +193,7 @@ class ChildExecution(ChildRecord):
         self.past_redrive_limit = (
             status != "SUCCEEDED"
             and not is_express(self.arn)
-            and len(self.run.history) >= REDRIVE_EVENT_LIMIT
+            and past_redrive_limit(len(self.run.history))
         )
 
 

@@ -71,6 +71,10 @@ __all__ = ["MapChildWorkflow"]
 #: The patch under which a STANDARD child is journaled (so a redrive of its parent can
 #: redrive it from where it failed): children recorded before it replay unjournaled.
 _JOURNALED = "journal-map-child"
+#: The patch under which a journaled child ends an activation at each of its pauses, as a
+#: journaled top-level execution does (``runtime.temporal.host``); journaled children
+#: recorded before it end one every 16th pause, and replay so.
+_SHORT_ACTIVATIONS = "journaled-map-child-activation-per-pause"
 #: How long reading one page of what a redriven child goes on from may take.
 _READ_SECONDS = timedelta(seconds=60)
 
@@ -98,17 +102,19 @@ class MapChildWorkflow(ExecutionHandlers):
         clock: Clock = VirtualClock(spec.start) if spec.clock == "virtual" else WorkflowClock()
         info = workflow.info()
         definition = parse_json(spec.processor)
-        inner = self._host = WorkflowHost(
-            clock, request.seed, info.task_queue, spec.liveness_seconds, definition
-        )
         machine = _processor(spec.processor)
         work = map_run_work(spec.work)
         start = child_start(request.child, work)
         self._arn = start.arn
+        journaled = work.execution_type == "STANDARD" and workflow.patched(_JOURNALED)
+        inner = self._host = WorkflowHost(
+            clock, request.seed, info.task_queue, spec.liveness_seconds, definition,
+            journaled=journaled and workflow.patched(_SHORT_ACTIVATIONS),
+        )  # fmt: skip
         host: Host = inner
         history: History | None = None
         log: Log | None = None
-        if work.execution_type == "STANDARD" and workflow.patched(_JOURNALED):
+        if journaled:
             events: Sequence[EventRow] = ()
             answers: Sequence[JournalRow] = ()
             resume_from = request.child.get(RESUME_FROM)

@@ -59,7 +59,7 @@ from runtime.temporal.payloads import (
     work_payload,
 )
 
-__all__ = ["MapRunSliceWorkflow", "TemporalMapChildren"]
+__all__ = ["MapRunSliceWorkflow", "TemporalMapChildren", "map_run_prefix"]
 
 #: The most children one slice runs.
 SLICE_CHILDREN = 100
@@ -75,6 +75,13 @@ _SLICE_REQUEST_BYTES = 16 * 1024 * 1024
 DEFAULT_AT_ONCE = 1000
 #: Each slice running side by side takes at least this share of the children at once.
 _SLICE_SHARE = 25
+
+
+def map_run_prefix(map_run_arn: str) -> str:
+    """What the workflow ids of a Map Run's slices and children start with, in the running
+    workflow: ``<workflow id>/<Map Run id>`` (a child's is ``<prefix>/<index>``, a slice's
+    ``<prefix>/slice-<n>``)."""
+    return f"{workflow.info().workflow_id}/{map_run_arn.rsplit(':', 1)[-1]}"
 
 
 def processor_definition(definition: Any, state_name: str) -> dict[str, Any]:
@@ -135,7 +142,7 @@ class TemporalMapChildren:
 
     def running_slices(self, map_run_arn: str) -> list[str]:
         """The workflow ids of the running slices of the Map Run ``map_run_arn``, in order."""
-        prefix = f"{workflow.info().workflow_id}/{map_run_arn.rsplit(':', 1)[-1]}/slice-"
+        prefix = f"{map_run_prefix(map_run_arn)}/slice-"
         found = [slice_id for slice_id in self._running if slice_id.startswith(prefix)]
         return sorted(found, key=lambda slice_id: int(slice_id[len(prefix) :]))
 
@@ -152,7 +159,7 @@ class TemporalMapChildren:
             children = [child for child in children if child.index not in told]
         processor = json_text(processor_definition(self._definition, work.state_name))
         side_by_side, limit = _shares(work.max_concurrency)
-        prefix = f"{workflow.info().workflow_id}/{work.map_run_arn.rsplit(':', 1)[-1]}"
+        prefix = map_run_prefix(work.map_run_arn)
         slices = enumerate(_slices(children, len(processor)))
         running: dict[asyncio.Task[dict[str, Any]], int] = {}
         try:

@@ -55,7 +55,7 @@ from runtime.stored_map_runs import child_text, map_run_text
 from runtime.temporal.activity_tasks import CLAIM_UPDATE
 from runtime.temporal.earlier_children import EarlierChildren
 from runtime.temporal.host import WorkflowClock, WorkflowHost
-from runtime.temporal.map_runs import TemporalMapChildren
+from runtime.temporal.map_runs import TemporalMapChildren, map_run_prefix
 from runtime.temporal.payloads import StartRequest, fitting, task_payload
 from runtime.temporal.redrive import (
     CHILD_JOURNAL_QUERY,
@@ -335,8 +335,7 @@ class ExecutionWorkflow(ExecutionHandlers):
         """The journal of an unsuccessful STANDARD child of the ended run, read from its
         workflow's latest run (the one that ended: not run again yet); None when its
         workflow journaled nothing."""
-        child_id = f"{workflow.info().workflow_id}/{map_run_arn.rsplit(':', 1)[-1]}/"
-        child_id += str(fields["index"])
+        child_id = f"{map_run_prefix(map_run_arn)}/{fields['index']}"
 
         async def page(first_event: int, first_answer: int) -> Page:
             args = [child_id, "", first_event, first_answer]

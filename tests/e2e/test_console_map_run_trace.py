@@ -25,6 +25,7 @@ from runtime.service.console.map_runs import CHILDREN_PER_MAP_RUN
 from runtime.service.server import RunningServer, serve_in_thread
 from tests.e2e.console_helpers import ROLE, Browser, sfn
 from tests.polling import until
+from tests.serving import ended
 
 _SVG = "{http://www.w3.org/2000/svg}"
 
@@ -78,7 +79,7 @@ _CHECKED = {
 def _run(client: Any, machine: str, items: list[Any]) -> str:
     started = client.start_execution(stateMachineArn=machine, input=json.dumps({"items": items}))
     arn = str(started["executionArn"])
-    until(lambda: client.describe_execution(executionArn=arn)["status"] != "RUNNING", 120)
+    ended(client, arn, 120)
     return arn
 
 
