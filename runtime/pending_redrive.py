@@ -34,11 +34,8 @@ def awaiting_redrive(history: History, map_run_arn: str) -> dict[int, int]:
     if not _redriven_now(history, map_run_arn):
         return {}
     log = history.log
-    _, children = log.store.map_runs(log.arn)
     waiting: dict[int, int] = {}
-    for _, run_arn, body in children:
-        if run_arn != map_run_arn:
-            continue
+    for _, body, _ in log.store.map_run_children(log.arn, map_run_arn):
         fields = parse_json(body)
         if fields.get("status") in _UNSUCCESSFUL and not fields.get("past_redrive_limit"):
             waiting[fields["index"]] = fields.get("item_count", 1)
